@@ -1,0 +1,130 @@
+/**
+ * The one schema for octo's configuration. Every key, its type and its default live here; the TOML file,
+ * `OCTO_<SECTION>__<KEY>` environment variables and CLI flags are all validated against it
+ * (see `load.ts`). `config.example.toml` documents the same keys with the same defaults.
+ *
+ * Units are in the key names: `_seconds`, `_ms`, `_mb`.
+ */
+import { z } from "zod";
+
+const port = z.number().int().min(0).max(65535);
+const url = (protocols: string[]) =>
+  z.string().refine((v) => {
+    try {
+      return protocols.includes(new URL(v).protocol);
+    } catch {
+      return false;
+    }
+  }, `a URL starting with ${protocols.join(" or ")}`);
+
+export const ServerConfig = z.strictObject({
+  /** Address to bind; 127.0.0.1 keeps octo private to this machine. */
+  host: z.string().min(1).default("127.0.0.1"),
+  /** TCP port for the API, the web app and the session proxy (0 = pick a free port). */
+  port: port.default(8080),
+  /** Directory for the database, the JWT secret and workspaces; "" = $XDG_DATA_HOME/octo. */
+  data_dir: z.string().default(""),
+  /** Extra origins (e.g. "https://octo.example.com") allowed to open WebSockets besides the request's own host. */
+  allowed_origins: z.array(z.string()).default([]),
+  /** Mark the auth cookie `Secure` (set when octo is served over HTTPS behind a TLS proxy). */
+  secure_cookies: z.boolean().default(false),
+  log_level: z.enum(["debug", "info", "warn", "error"]).default("info"),
+});
+
+export const AuthConfig = z.strictObject({
+  /** Lifetime of a login token (JWT `exp`), in seconds. */
+  token_ttl_seconds: z.number().int().min(60).default(86_400),
+  /** Failed logins allowed per username+address within `login_window_seconds` before 429. */
+  login_max_attempts: z.number().int().min(1).default(10),
+  login_window_seconds: z.number().int().min(1).default(300),
+});
+
+export const RuntimeConfig = z.strictObject({
+  /** Where sessions run: "local" processes, "container"s, or "auto" (containers when an engine answers). */
+  mode: z.enum(["local", "container", "auto"]).default("local"),
+  /** Bound on starting a session's services (spawn/create+start), in seconds. */
+  start_timeout_seconds: z.number().positive().default(60),
+  /** Bound on all services passing readiness after they started, in seconds. */
+  ready_timeout_seconds: z.number().positive().default(60),
+  /** Grace period between SIGTERM (or container stop) and SIGKILL, in seconds. */
+  stop_timeout_seconds: z.number().positive().default(10),
+  /** How often running sessions are polled for liveness, in seconds. */
+  poll_interval_seconds: z.number().positive().default(5),
+  /** What happens when a running session's service dies: mark it "failed" or "restart" it once. */
+  on_failure: z.enum(["fail", "restart"]).default("fail"),
+  /** Running sessions allowed per user (0 = unlimited). */
+  max_sessions_per_user: z.number().int().min(0).default(10),
+});
+
+export const OpencodeConfig = z.strictObject({
+  /** OpenCode executable; "" = the pinned `opencode-ai` dependency, then `opencode` on PATH. */
+  binary: z.string().default(""),
+  /** An opencode.json whose content every session's OpenCode receives (providers, models, permissions). */
+  config_path: z.string().default(""),
+  /** Extra environment for OpenCode only (e.g. provider API keys). Never given to the file server or terminal. */
+  env: z.record(z.string(), z.string()).default({}),
+});
+
+export const FileserverConfig = z.strictObject({
+  /** Largest upload or file write accepted, in MiB (larger answers 413). */
+  max_upload_mb: z.number().positive().default(512),
+});
+
+export const TerminalConfig = z.strictObject({
+  /** Shell started for each terminal connection; "" = $SHELL of the server, then /bin/bash. */
+  shell: z.string().default(""),
+});
+
+export const ContainerConfig = z.strictObject({
+  /** Docker API socket; "" = $DOCKER_HOST, /var/run/docker.sock, then Podman's rootful and rootless sockets. */
+  socket: z.string().default(""),
+  /** Session image; "" = octo-session:<octo version>. */
+  image: z.string().default(""),
+  /** Container network; "" = the engine's default bridge. */
+  network: z.string().default(""),
+  /** Memory limit per session, Docker syntax ("2g", "512m"). */
+  memory: z.string().regex(/^\d+(\.\d+)?[bkmg]?$/i, 'a size such as "2g" or "512m"').default("2g"),
+  /** CPU limit per session (e.g. 1.5). */
+  cpus: z.number().positive().default(2),
+  /** Process limit per session. */
+  pids_limit: z.number().int().positive().default(1024),
+  /** Extra environment for session containers. */
+  extra_env: z.record(z.string(), z.string()).default({}),
+  /** Extra mounts, Docker bind syntax "host:container[:ro]". */
+  extra_mounts: z.array(z.string()).default([]),
+});
+
+export const VoiceConfig = z.strictObject({
+  enabled: z.boolean().default(false),
+  /** eaRS speech-to-text WebSocket server. */
+  stt_url: url(["ws:", "wss:"]).default("ws://127.0.0.1:8765"),
+  /** kokorox text-to-speech WebSocket server. */
+  tts_url: url(["ws:", "wss:"]).default("ws://127.0.0.1:8766"),
+  default_voice: z.string().default("af_heart"),
+  default_speed: z.number().min(0.1).max(3).default(1.0),
+  /** Silence after the last word before the transcript is sent, in ms. */
+  vad_timeout_ms: z.number().int().min(100).default(1500),
+  /** Go back to listening after the answer was spoken. */
+  continuous: z.boolean().default(true),
+  /** Words spoken while the agent talks that interrupt playback. */
+  interrupt_word_count: z.number().int().min(1).default(2),
+});
+
+export const OctoConfig = z.strictObject({
+  server: ServerConfig.prefault({}),
+  auth: AuthConfig.prefault({}),
+  runtime: RuntimeConfig.prefault({}),
+  opencode: OpencodeConfig.prefault({}),
+  fileserver: FileserverConfig.prefault({}),
+  terminal: TerminalConfig.prefault({}),
+  container: ContainerConfig.prefault({}),
+  voice: VoiceConfig.prefault({}),
+});
+
+/** The validated configuration, every key present. */
+export type OctoConfig = z.infer<typeof OctoConfig>;
+/** Names of the config sections, e.g. "server". */
+export type SectionName = keyof OctoConfig;
+
+/** Keys whose values are secrets: redacted by `octo config show` and never logged. */
+export const SECRET_KEYS: ReadonlySet<string> = new Set(["opencode.env", "container.extra_env"]);

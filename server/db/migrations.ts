@@ -1,0 +1,59 @@
+/**
+ * Versioned schema migrations. Migration N (1-based) brings the database from `PRAGMA user_version = N-1`
+ * to N; each runs in its own transaction together with the version bump, so a crash leaves the database at
+ * a whole version. Never edit a released migration: append a new one.
+ *
+ * Times are integer milliseconds since the Unix epoch. Ids are random text (see `ids.ts`).
+ */
+export const MIGRATIONS: readonly string[] = [
+  // 1: users, invite codes, revoked tokens, sessions
+  `
+  CREATE TABLE users (
+    id            TEXT PRIMARY KEY,
+    username      TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    email         TEXT,
+    password_hash TEXT NOT NULL,
+    role          TEXT NOT NULL CHECK (role IN ('admin', 'user')),
+    disabled      INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1)),
+    invite_code_id TEXT REFERENCES invite_codes(id) ON DELETE SET NULL,
+    created_at    INTEGER NOT NULL,
+    updated_at    INTEGER NOT NULL
+  );
+
+  CREATE TABLE invite_codes (
+    id          TEXT PRIMARY KEY,
+    code_hash   TEXT NOT NULL UNIQUE,
+    role        TEXT NOT NULL CHECK (role IN ('admin', 'user')),
+    max_uses    INTEGER NOT NULL CHECK (max_uses >= 1),
+    uses        INTEGER NOT NULL DEFAULT 0 CHECK (uses >= 0 AND uses <= max_uses),
+    expires_at  INTEGER,
+    note        TEXT,
+    created_by  TEXT REFERENCES users(id) ON DELETE SET NULL,
+    created_at  INTEGER NOT NULL,
+    revoked_at  INTEGER
+  );
+
+  CREATE TABLE revoked_tokens (
+    jti         TEXT PRIMARY KEY,
+    user_id     TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    expires_at  INTEGER NOT NULL
+  );
+  CREATE INDEX revoked_tokens_expires ON revoked_tokens(expires_at);
+
+  CREATE TABLE sessions (
+    id            TEXT PRIMARY KEY,
+    user_id       TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    name          TEXT NOT NULL,
+    status        TEXT NOT NULL CHECK (status IN ('pending', 'starting', 'running', 'stopping', 'stopped', 'failed')),
+    error         TEXT,
+    runtime       TEXT NOT NULL CHECK (runtime IN ('local', 'container')),
+    runtime_state TEXT NOT NULL DEFAULT '{}',
+    secret        TEXT NOT NULL,
+    created_at    INTEGER NOT NULL,
+    updated_at    INTEGER NOT NULL,
+    started_at    INTEGER,
+    stopped_at    INTEGER
+  );
+  CREATE INDEX sessions_user ON sessions(user_id);
+  `,
+];

@@ -1,0 +1,96 @@
+/**
+ * The one narrow contract every session runtime implements (pattern: JupyterHub `Spawner`).
+ *
+ * A runtime starts a session's three services (OpenCode, file server, terminal), stops them, and tells
+ * whether they are still alive. What it needs to find them again after an octo restart (pids, a container
+ * id, ports) goes into a JSON {@link RuntimeState} that the session service stores with the session row.
+ * The session service never asks which runtime it drives; readiness checks are done by the caller
+ * (`readiness.ts`) against {@link Endpoints}, identically for every runtime.
+ */
+
+/** What a runtime needs to know about a session to start it. */
+export interface SessionSpec {
+  /** Session id (lowercase alphanumeric), also used in container and process names. */
+  id: string;
+  /** Owner's user id (for container labels). */
+  userId: string;
+  /**
+   * Per-session secret: OpenCode's `OPENCODE_SERVER_PASSWORD`, and the file server's and terminal's
+   * `OCTO_SERVICE_TOKEN`. The proxy authenticates upstream with `Authorization: Basic opencode:<secret>`.
+   */
+  secret: string;
+  /** Host directory holding everything of this session: `<data>/sessions/<id>`. */
+  sessionDir: string;
+  /** The workspace (`<sessionDir>/workspace`), the agent's and the terminal's working directory. */
+  workspaceDir: string;
+}
+
+/** Base URLs (no trailing slash) where the session's services answer, e.g. `http://127.0.0.1:41234`. */
+export interface Endpoints {
+  code: string;
+  files: string;
+  term: string;
+}
+
+/** Opaque, JSON-serialisable runtime bookkeeping stored in `sessions.runtime_state`. */
+export type RuntimeState = Record<string, unknown>;
+
+/** Result of a liveness poll. */
+export type PollResult =
+  | { state: "running" }
+  /** Something the session needs has died; `reason` is shown to the user (e.g. "opencode exited with code 1"). */
+  | { state: "exited"; reason: string }
+  /** Nothing of the session exists any more (e.g. after a machine reboot or a removed container). */
+  | { state: "gone" };
+
+export interface StartResult {
+  endpoints: Endpoints;
+  state: RuntimeState;
+}
+
+export interface StopOptions {
+  /** Kill at once instead of a graceful stop (used on failed starts). */
+  now?: boolean;
+  /** Also remove what the runtime created besides the workspace (e.g. the container). */
+  remove?: boolean;
+}
+
+export interface Runtime {
+  /** Stored in `sessions.runtime`; a session is always driven by the runtime kind that started it. */
+  readonly kind: "local" | "container";
+
+  /**
+   * Starts the three services and returns as soon as they are launched (not necessarily ready).
+   * @throws OctoError (code `RUNTIME_START_FAILED` or more specific) when they cannot be launched;
+   *   anything partially started is cleaned up before throwing.
+   */
+  start(spec: SessionSpec): Promise<StartResult>;
+
+  /**
+   * Stops everything started for the session. Idempotent: stopping a stopped or gone session succeeds.
+   * Graceful (SIGTERM / container stop) with `[runtime] stop_timeout_seconds`, then forced.
+   */
+  stop(spec: SessionSpec, state: RuntimeState, options?: StopOptions): Promise<void>;
+
+  /** Whether the session's services are still alive (does not check readiness). */
+  poll(spec: SessionSpec, state: RuntimeState): Promise<PollResult>;
+
+  /** Endpoints of a started session, from its stored state. */
+  endpoints(state: RuntimeState): Endpoints;
+
+  /**
+   * Output captured from a session's services (last `maxBytes`, default 4096), for failure messages.
+   * Returns "" when nothing was captured.
+   */
+  logs(spec: SessionSpec, state: RuntimeState, maxBytes?: number): Promise<string>;
+
+  /**
+   * Removes what this runtime started for sessions that octo no longer knows (e.g. containers labelled
+   * `octo.session` without a row). Called on server start with the ids octo does know.
+   * @returns ids of the orphans removed.
+   */
+  removeOrphans(knownSessionIds: ReadonlySet<string>): Promise<string[]>;
+
+  /** Engine description for status output, e.g. `{ name: "local" }` or `{ name: "podman", version: "4.3.1" }`. */
+  describe(): Promise<{ name: string; version?: string }>;
+}

@@ -1,0 +1,129 @@
+/**
+ * Finding and describing the container engine octo's container runtime talks to: Docker, or Podman's
+ * Docker-compatible API (`podman system service`), both through dockerode.
+ *
+ * Socket resolution (first that answers `GET /_ping` wins):
+ *   1. `[container] socket` when set: only that one (a path, `unix://PATH`, or `tcp://HOST:PORT`);
+ *   2. otherwise `$DOCKER_HOST`, `/var/run/docker.sock`, Podman's rootful `/run/podman/podman.sock`,
+ *      rootless `$XDG_RUNTIME_DIR/podman/podman.sock`, and `/run/octo-podman/podman.sock` (the socket
+ *      `.ci/container-setup` starts on CI and development machines).
+ */
+import Docker from "dockerode";
+import { OctoError } from "../errors.ts";
+
+/** The socket `.ci/container-setup` serves Podman's API on. */
+export const OCTO_PODMAN_SOCKET = "/run/octo-podman/podman.sock";
+
+/** A reachable engine. */
+export interface Engine {
+  docker: Docker;
+  /** Where it answered, as `unix:///path` or `tcp://host:port`. */
+  socket: string;
+  /** "podman" or "docker" (anything not Podman is reported as Docker). */
+  name: "podman" | "docker";
+  /** Engine version, e.g. "4.3.1". */
+  version: string;
+  /** Rootless Podman/Docker: container uid 0 is the calling user, other uids are subordinate ids. */
+  rootless: boolean;
+}
+
+/** Normalises a socket setting to `unix:///path` or `tcp://host:port`. */
+export function normaliseSocket(value: string): string {
+  if (value.startsWith("unix://") || value.startsWith("tcp://") || value.startsWith("http://")) return value;
+  return `unix://${value}`;
+}
+
+/**
+ * The sockets to try, in order, as `unix:///path` / `tcp://host:port` strings (duplicates removed).
+ * @param configured `[container] socket` ("" = the default list).
+ * @param env where `DOCKER_HOST` and `XDG_RUNTIME_DIR` are read (default `process.env`).
+ */
+export function candidateSockets(configured: string, env: NodeJS.ProcessEnv = process.env): string[] {
+  if (configured) return [normaliseSocket(configured)];
+  const uid = typeof process.getuid === "function" ? process.getuid() : 0;
+  const runtimeDir = env.XDG_RUNTIME_DIR || `/run/user/${uid}`;
+  const list = [
+    env.DOCKER_HOST ? normaliseSocket(env.DOCKER_HOST) : "",
+    "unix:///var/run/docker.sock",
+    "unix:///run/podman/podman.sock",
+    `unix://${runtimeDir}/podman/podman.sock`,
+    `unix://${OCTO_PODMAN_SOCKET}`,
+  ];
+  return [...new Set(list.filter(Boolean))];
+}
+
+/** A dockerode client for one socket (`unix:///path` or `tcp://host:port`), ignoring `DOCKER_HOST`. */
+export function dockerClient(socket: string): Docker {
+  if (socket.startsWith("unix://")) {
+    // host: undefined overrides what docker-modem would take from DOCKER_HOST.
+    return new Docker({ socketPath: socket.slice("unix://".length), host: undefined });
+  }
+  const url = new URL(socket.replace(/^tcp:/, "http:"));
+  return new Docker({ host: url.hostname, port: url.port || 2375, protocol: "http", socketPath: undefined });
+}
+
+function describeError(err: unknown): string {
+  const e = err as { code?: string; message?: string };
+  if (e?.code === "ENOENT") return "no such socket";
+  if (e?.code === "ECONNREFUSED") return "connection refused";
+  if (e?.code === "EACCES") return "permission denied";
+  return e?.code ?? e?.message?.split("\n")[0] ?? String(err);
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Name, version and rootlessness of the engine behind `docker` (calls `GET /version` and `GET /info`). */
+export async function identifyEngine(docker: Docker): Promise<Pick<Engine, "name" | "version" | "rootless">> {
+  const version = (await docker.version()) as { Version?: string; Components?: { Name: string; Version: string }[] };
+  const podman = version.Components?.find((c) => /podman/i.test(c.Name));
+  const info = (await docker.info()) as { SecurityOptions?: string[] };
+  const rootless = (info.SecurityOptions ?? []).some((o) => /name=rootless/.test(o));
+  return podman
+    ? { name: "podman", version: podman.Version, rootless }
+    : { name: "docker", version: version.Version ?? "unknown", rootless };
+}
+
+export interface ConnectOptions {
+  /** Environment for the default socket list (default `process.env`). */
+  env?: NodeJS.ProcessEnv;
+  /** Per-socket ping timeout in ms (default 3000). */
+  timeoutMs?: number;
+}
+
+/**
+ * Connects to the first socket of {@link candidateSockets} that answers.
+ * @throws OctoError 503 ENGINE_UNAVAILABLE naming every socket tried, why it failed, and how to fix it.
+ */
+export async function connectEngine(configuredSocket: string, options: ConnectOptions = {}): Promise<Engine> {
+  const sockets = candidateSockets(configuredSocket, options.env);
+  const timeoutMs = options.timeoutMs ?? 3000;
+  const failures: string[] = [];
+  for (const socket of sockets) {
+    const docker = dockerClient(socket);
+    try {
+      await withTimeout(docker.ping(), timeoutMs, "ping");
+      const identity = await withTimeout(identifyEngine(docker), timeoutMs * 3, "version");
+      return { docker, socket, ...identity };
+    } catch (err) {
+      failures.push(`${socket} (${describeError(err)})`);
+    }
+  }
+  const how = configuredSocket
+    ? "Start the engine on that socket or fix [container] socket (OCTO_CONTAINER__SOCKET)."
+    : "Start Docker, or Podman's Docker-compatible API (`systemctl enable --now podman.socket`, or " +
+      "`podman system service --time=0 unix:///run/podman/podman.sock &`), or point [container] socket " +
+      "(OCTO_CONTAINER__SOCKET) or DOCKER_HOST at a running engine.";
+  throw new OctoError(503, "ENGINE_UNAVAILABLE", `No container engine answers; tried ${failures.join(", ")}. ${how}`);
+}

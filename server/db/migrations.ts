@@ -16,6 +16,7 @@ export const MIGRATIONS: readonly string[] = [
     role          TEXT NOT NULL CHECK (role IN ('admin', 'user')),
     disabled      INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1)),
     invite_code_id TEXT REFERENCES invite_codes(id) ON DELETE SET NULL,
+    tokens_not_before INTEGER NOT NULL DEFAULT 0,
     created_at    INTEGER NOT NULL,
     updated_at    INTEGER NOT NULL
   );

@@ -23,6 +23,13 @@ export interface SessionSpec {
   sessionDir: string;
   /** The workspace (`<sessionDir>/workspace`), the agent's and the terminal's working directory. */
   workspaceDir: string;
+  /**
+   * Content of `[opencode] config_path` (an opencode.json), read at each start, given to OpenCode as
+   * `OPENCODE_CONFIG_CONTENT`; null when not configured.
+   */
+  opencodeConfigJson: string | null;
+  /** `[opencode] env`: extra variables (provider API keys...) for OpenCode only. */
+  opencodeEnv: Record<string, string>;
 }
 
 /** Base URLs (no trailing slash) where the session's services answer, e.g. `http://127.0.0.1:41234`. */
@@ -58,6 +65,12 @@ export interface StopOptions {
 export interface Runtime {
   /** Stored in `sessions.runtime`; a session is always driven by the runtime kind that started it. */
   readonly kind: "local" | "container";
+
+  /**
+   * True when sessions keep running while octo itself restarts (containers: re-attached on the next start).
+   * False for local processes, which octo stops on shutdown so none is left behind.
+   */
+  readonly outlivesServer: boolean;
 
   /**
    * Starts the three services and returns as soon as they are launched (not necessarily ready).

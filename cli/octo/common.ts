@@ -1,0 +1,54 @@
+/**
+ * Shared pieces of the `octo` commands: the `--config` / `--data-dir` options that every command working on
+ * the data dir takes, config loading with clear errors, and failing with a message and an exit code.
+ */
+import type { Command } from "commander";
+import { ConfigError, type ConfigOverrides, type LoadedConfig, loadConfig } from "../../server/config/load.ts";
+import { OctoError } from "../../server/errors.ts";
+
+/** Options every data-dir command accepts. */
+export interface DataDirOptions {
+  config?: string;
+  dataDir?: string;
+}
+
+/** Adds `--config FILE` and `--data-dir DIR`. */
+export function withDataDirOptions(command: Command): Command {
+  return command
+    .option("-c, --config <file>", "config file (default: $XDG_CONFIG_HOME/octo/config.toml)")
+    .option("-d, --data-dir <dir>", "data directory (default: $XDG_DATA_HOME/octo)");
+}
+
+/**
+ * Loads the config with flag overrides; on a config error prints it and exits with 1.
+ * @param flags extra flag values, e.g. `{ server: { port: 9000 } }`.
+ */
+export function loadOrExit(options: DataDirOptions, flags: ConfigOverrides = {}): LoadedConfig {
+  const merged: ConfigOverrides = { ...flags };
+  if (options.dataDir) merged.server = { ...merged.server, data_dir: options.dataDir };
+  try {
+    return loadConfig({ configFile: options.config, flags: merged });
+  } catch (err) {
+    fail(err);
+  }
+}
+
+/** Prints `octo: <message>` on stderr and exits (1, or the error's own exit code). */
+export function fail(err: unknown, exitCode = 1): never {
+  const message =
+    err instanceof ConfigError || err instanceof OctoError || err instanceof Error ? err.message : String(err);
+  process.stderr.write(`octo: ${message}\n`);
+  process.exit(exitCode);
+}
+
+/** Parses an integer flag; exits with 2 (usage) naming the flag when it is not one. */
+export function intOption(name: string, min: number, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      process.stderr.write(`octo: ${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}\n`);
+      process.exit(2);
+    }
+    return n;
+  };
+}

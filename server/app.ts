@@ -1,0 +1,40 @@
+/**
+ * The Elysia application: every non-proxied route (API and web app). Built from feature modules; the node:http
+ * front (`server.ts`) hands it every request that is not `/session/...` through `app.handle()`.
+ */
+import { Elysia } from "elysia";
+import type { OctoConfig } from "./config/schema.ts";
+import { errorResponse, normalizeError } from "./http/error-response.ts";
+import { adminRoutes } from "./modules/admin/index.ts";
+import { authRoutes } from "./modules/auth/index.ts";
+import type { AuthService } from "./modules/auth/service.ts";
+import type { InviteService } from "./modules/invites/service.ts";
+import { sessionRoutes } from "./modules/sessions/index.ts";
+import type { SessionService } from "./modules/sessions/service.ts";
+import { systemRoutes } from "./modules/system/index.ts";
+import type { UserService } from "./modules/users/service.ts";
+
+export interface AppDeps {
+  config: OctoConfig;
+  auth: AuthService;
+  users: UserService;
+  invites: InviteService;
+  sessions: SessionService;
+  /** Extra routes mounted last (the web app). */
+  web?: Elysia;
+}
+
+export function createApp({ config, auth, users, invites, sessions, web }: AppDeps) {
+  const allowedOrigins = config.server.allowed_origins;
+  const app = new Elysia()
+    .onError(({ code, error }) => errorResponse(normalizeError(code, error)))
+    .use(systemRoutes(config, sessions.runtime.kind))
+    .use(authRoutes(auth, { secureCookies: config.server.secure_cookies, allowedOrigins }))
+    .use(sessionRoutes(auth, sessions, allowedOrigins))
+    .use(adminRoutes({ auth, invites, users, sessions, allowedOrigins }))
+    .all("/api/*", () => errorResponse(normalizeError("NOT_FOUND", null)));
+  if (web) app.use(web);
+  return app;
+}
+
+export type App = ReturnType<typeof createApp>;

@@ -1,0 +1,39 @@
+/**
+ * Admin routes (role admin; others 403): invite codes, users, and every user's sessions.
+ */
+import { Elysia } from "elysia";
+import { authPlugin } from "../../http/auth-plugin.ts";
+import { parseInput } from "../../http/validate.ts";
+import type { AuthService } from "../auth/service.ts";
+import { CreateInvite } from "../invites/model.ts";
+import type { InviteService } from "../invites/service.ts";
+import type { SessionService } from "../sessions/service.ts";
+import { UserPatch } from "../users/model.ts";
+import type { UserService } from "../users/service.ts";
+
+export interface AdminDeps {
+  auth: AuthService;
+  invites: InviteService;
+  users: UserService;
+  sessions: SessionService;
+  allowedOrigins: readonly string[];
+}
+
+export function adminRoutes({ auth, invites, users, sessions, allowedOrigins }: AdminDeps) {
+  return new Elysia({ prefix: "/api/admin" })
+    .use(authPlugin(auth, allowedOrigins))
+    .post(
+      "/invite-codes",
+      ({ body, user, set }) => {
+        set.status = 201;
+        set.headers["cache-control"] = "no-store";
+        return invites.create(parseInput(CreateInvite, body), user.id);
+      },
+      { admin: true },
+    )
+    .get("/invite-codes", () => invites.list(), { admin: true })
+    .delete("/invite-codes/:id", ({ params }) => invites.revoke(params.id), { admin: true })
+    .get("/users", () => users.list(), { admin: true })
+    .patch("/users/:id", ({ params, body }) => users.update(params.id, parseInput(UserPatch, body)), { admin: true })
+    .get("/sessions", () => sessions.listAll(), { admin: true });
+}

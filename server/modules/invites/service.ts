@@ -1,0 +1,92 @@
+/**
+ * Invite codes: random (120 bits, shown once), stored as SHA-256 hashes (high-entropy codes need no slow
+ * hash), with `max_uses`, optional expiry, note and the role they grant.
+ *
+ * Consumption is a single conditional UPDATE (`uses < max_uses AND not revoked AND not expired`), so N
+ * concurrent registrations with a one-use code yield exactly one user, also across processes sharing the
+ * SQLite file (the `octo` CLI).
+ */
+import type { Database } from "../../db/database.ts";
+import { badRequest, notFound } from "../../errors.ts";
+import { randomId } from "../../ids.ts";
+import type { Role } from "../users/model.ts";
+import { type CreateInvite, type InviteCode, type InviteRow, toInvite } from "./model.ts";
+
+/** Alphabet without look-alikes (no 0/O, 1/I/L) so codes can be read aloud or typed. */
+const CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789";
+
+/** A new code like `OCTO-7KXM-Q2PA-…` (24 random symbols ≈ 118 bits). */
+export function generateInviteCode(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(24));
+  const symbols = Array.from(bytes, (b) => CODE_ALPHABET[b % CODE_ALPHABET.length]).join("");
+  return `OCTO-${symbols.match(/.{4}/g)!.join("-")}`;
+}
+
+/** Normalises user input (case, spaces) and hashes it. */
+export function hashInviteCode(code: string): string {
+  const normalized = code.trim().toUpperCase().replace(/\s+/g, "");
+  return new Bun.CryptoHasher("sha256").update(normalized).digest("hex");
+}
+
+export class InviteService {
+  constructor(private readonly db: Database) {}
+
+  /**
+   * Creates a code. The plain code is returned only here.
+   * @param createdBy user id of the admin, or null when created from the CLI.
+   */
+  create(input: CreateInvite, createdBy: string | null): InviteCode & { code: string } {
+    const code = generateInviteCode();
+    const id = randomId();
+    const now = Date.now();
+    const expiresAt = input.expires_in_seconds ? now + input.expires_in_seconds * 1000 : null;
+    this.db
+      .query(
+        "INSERT INTO invite_codes (id, code_hash, role, max_uses, uses, expires_at, note, created_by, created_at) VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?)",
+      )
+      .run(id, hashInviteCode(code), input.role ?? "user", input.max_uses ?? 1, expiresAt, input.note ?? null, createdBy, now);
+    return { ...this.get(id), code };
+  }
+
+  /** @throws OctoError 404 INVITE_NOT_FOUND */
+  get(id: string): InviteCode {
+    const row = this.db.query("SELECT * FROM invite_codes WHERE id = ?").get(id) as InviteRow | null;
+    if (!row) throw notFound("Invite code not found", "INVITE_NOT_FOUND");
+    return toInvite(row);
+  }
+
+  /** All codes, newest first; with `activeOnly`, only codes that can still be used. */
+  list(options: { activeOnly?: boolean } = {}): InviteCode[] {
+    const rows = this.db.query("SELECT * FROM invite_codes ORDER BY created_at DESC, id").all() as InviteRow[];
+    const invites = rows.map((r) => toInvite(r));
+    return options.activeOnly ? invites.filter((i) => i.status === "active") : invites;
+  }
+
+  /** Revokes a code (idempotent). @throws OctoError 404 INVITE_NOT_FOUND */
+  revoke(id: string): InviteCode {
+    const result = this.db
+      .query("UPDATE invite_codes SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?")
+      .run(Date.now(), id);
+    if (result.changes === 0) throw notFound("Invite code not found", "INVITE_NOT_FOUND");
+    return this.get(id);
+  }
+
+  /**
+   * Uses a code once. Call inside the transaction that creates the user, so a failed insert gives the use back.
+   * @returns the invite's id and the role it grants.
+   * @throws OctoError 400 INVALID_INVITE (unknown, revoked, expired or used up; one message for all so codes
+   *   cannot be probed).
+   */
+  consume(code: string): { id: string; role: Role } {
+    const row = this.db
+      .query(
+        `UPDATE invite_codes SET uses = uses + 1
+         WHERE code_hash = ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?) AND uses < max_uses
+         RETURNING id, role`,
+      )
+      .get(hashInviteCode(code), Date.now()) as { id: string; role: Role } | null;
+    if (!row) throw badRequest("Invite code is invalid, expired, revoked or already used", "INVALID_INVITE");
+    return row;
+  }
+}
+

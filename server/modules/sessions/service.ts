@@ -1,0 +1,497 @@
+/**
+ * The session service: owns every session's lifecycle, whatever runtime drives it.
+ *
+ * States: pending -> starting -> running -> stopping -> stopped, and failed (with `error`) from starting or
+ * running. Every state change is one UPDATE (one transaction), done by {@link SessionService.write}, which
+ * also refreshes the in-memory route table the proxy reads on its hot path (no database access per request).
+ *
+ * Operations on one session are serialised (create/start/stop/delete/death handling never interleave); a stop
+ * or delete during a start aborts the start. Two bounds govern a start (pattern: JupyterHub spawn): the
+ * runtime must launch within `[runtime] start_timeout_seconds`, then all services must pass readiness within
+ * `ready_timeout_seconds`; any failure runs the same clean-up (stop everything, record why, keep log tails).
+ *
+ * Running sessions are polled every `poll_interval_seconds`; a dead service marks the session failed (or
+ * restarts it once, `on_failure = "restart"`). On boot, {@link reconcile} compares the database with what is
+ * really running and repairs both (re-attach, mark stopped, remove orphans).
+ */
+import { rmSync } from "node:fs";
+import { join } from "node:path";
+import type { OctoConfig } from "../../config/schema.ts";
+import type { Database } from "../../db/database.ts";
+import { conflict, notFound, OctoError } from "../../errors.ts";
+import { randomId, randomSecret } from "../../ids.ts";
+import { createLogger } from "../../log.ts";
+import { serviceAuthorization, waitUntilReady } from "../../runtime/readiness.ts";
+import type { Endpoints, Runtime, RuntimeState, SessionSpec } from "../../runtime/types.ts";
+import type { User } from "../users/model.ts";
+import { type Session, type SessionRow, type SessionStatus, toSession } from "./model.ts";
+
+const log = createLogger("sessions");
+
+/** What the proxy needs to forward a request, kept in memory. */
+export interface SessionRoute {
+  userId: string;
+  status: SessionStatus;
+  /** Upstream base URLs; null until the runtime has started the services. */
+  endpoints: Endpoints | null;
+  /** `Authorization` header value for the session's services. */
+  authorization: string;
+}
+
+export interface SessionServiceOptions {
+  dataDir: string;
+  runtime: OctoConfig["runtime"];
+  opencode: OctoConfig["opencode"];
+}
+
+/** Abort reason used when a user stops or deletes a session that is starting. */
+const STOP_REQUESTED = new OctoError(409, "SESSION_STOPPED", "The session was stopped while starting");
+/** How often a starting session's processes are checked for an early death, ms. */
+const START_WATCH_MS = 100;
+/** Longest failure message kept (reason plus log tail), characters. */
+const MAX_ERROR_CHARS = 4000;
+
+type RowPatch = Partial<Pick<SessionRow, "status" | "error" | "runtime_state" | "started_at" | "stopped_at">>;
+
+export class SessionService {
+  private readonly routes = new Map<string, SessionRoute>();
+  private readonly ops = new Map<string, Promise<unknown>>();
+  private readonly starts = new Map<string, AbortController>();
+  private readonly restarted = new Set<string>();
+  private pollTimer: ReturnType<typeof setInterval> | null = null;
+  private polling = false;
+
+  constructor(
+    private readonly db: Database,
+    readonly runtime: Runtime,
+    private readonly options: SessionServiceOptions,
+  ) {
+    for (const row of this.db.query("SELECT * FROM sessions").all() as SessionRow[]) this.cacheRoute(row);
+  }
+
+  // ---- queries -------------------------------------------------------------------------------------------
+
+  private row(id: string): SessionRow | null {
+    return this.db.query("SELECT * FROM sessions WHERE id = ?").get(id) as SessionRow | null;
+  }
+
+  /** The row if it exists and belongs to `userId`; otherwise 404, the same for both cases. */
+  private owned(userId: string, id: string): SessionRow {
+    const row = this.row(id);
+    if (!row || row.user_id !== userId) throw notFound("Session not found", "SESSION_NOT_FOUND");
+    return row;
+  }
+
+  private present(row: SessionRow): Session {
+    const owner = this.db.query("SELECT username FROM users WHERE id = ?").get(row.user_id) as { username: string } | null;
+    return toSession(row, owner?.username ?? "");
+  }
+
+  private presentAll(where: string, ...params: string[]): Session[] {
+    const rows = this.db
+      .query(
+        `SELECT s.*, u.username AS owner_name FROM sessions s JOIN users u ON u.id = s.user_id ${where} ORDER BY s.created_at DESC, s.id`,
+      )
+      .all(...params) as (SessionRow & { owner_name: string })[];
+    return rows.map((r) => toSession(r, r.owner_name));
+  }
+
+  /** The user's sessions, newest first. */
+  list(userId: string): Session[] {
+    return this.presentAll("WHERE s.user_id = ?", userId);
+  }
+
+  /** Every user's sessions, newest first (admin). */
+  listAll(): Session[] {
+    return this.presentAll("");
+  }
+
+  /** @throws OctoError 404 SESSION_NOT_FOUND when missing or not the user's. */
+  get(userId: string, id: string): Session {
+    return this.present(this.owned(userId, id));
+  }
+
+  /** The proxy's view of a session, from memory; undefined when it does not exist. */
+  route(id: string): SessionRoute | undefined {
+    return this.routes.get(id);
+  }
+
+  /** Counts of sessions per status (for status output). */
+  counts(): Record<SessionStatus, number> {
+    const counts = { pending: 0, starting: 0, running: 0, stopping: 0, stopped: 0, failed: 0 };
+    for (const route of this.routes.values()) counts[route.status]++;
+    return counts;
+  }
+
+  // ---- state changes -------------------------------------------------------------------------------------
+
+  /** Applies `patch` to the row in one UPDATE and refreshes the route table. */
+  private write(id: string, patch: RowPatch): SessionRow | null {
+    const keys = Object.keys(patch) as (keyof RowPatch)[];
+    const sets = [...keys.map((k) => `${k} = ?`), "updated_at = ?"].join(", ");
+    this.db.query(`UPDATE sessions SET ${sets} WHERE id = ?`).run(...keys.map((k) => patch[k] ?? null), Date.now(), id);
+    const row = this.row(id);
+    if (row) this.cacheRoute(row);
+    return row;
+  }
+
+  private cacheRoute(row: SessionRow): void {
+    let endpoints: Endpoints | null = null;
+    if (row.status === "starting" || row.status === "running" || row.status === "stopping") {
+      const state = parseState(row.runtime_state);
+      if (Object.keys(state).length > 0 && row.runtime === this.runtime.kind) {
+        try {
+          endpoints = this.runtime.endpoints(state);
+        } catch {
+          endpoints = null;
+        }
+      }
+    }
+    this.routes.set(row.id, {
+      userId: row.user_id,
+      status: row.status,
+      endpoints,
+      authorization: serviceAuthorization(row.secret),
+    });
+  }
+
+  private serialize<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.ops.get(id) ?? Promise.resolve();
+    const next = previous.catch(() => undefined).then(fn);
+    this.ops.set(id, next);
+    next
+      .finally(() => {
+        if (this.ops.get(id) === next) this.ops.delete(id);
+      })
+      .catch(() => undefined);
+    return next;
+  }
+
+  private spec(row: SessionRow): SessionSpec {
+    const sessionDir = join(this.options.dataDir, "sessions", row.id);
+    return {
+      id: row.id,
+      userId: row.user_id,
+      secret: row.secret,
+      sessionDir,
+      workspaceDir: join(sessionDir, "workspace"),
+      opencodeConfigJson: null,
+      opencodeEnv: this.options.opencode.env,
+    };
+  }
+
+  /** Reads `[opencode] config_path` now, so edits apply to the next start. @throws OctoError 500. */
+  private async opencodeConfig(): Promise<string | null> {
+    const path = this.options.opencode.config_path;
+    if (!path) return null;
+    let text: string;
+    try {
+      text = await Bun.file(path).text();
+    } catch (err) {
+      throw new OctoError(500, "OPENCODE_CONFIG_UNREADABLE", `Cannot read [opencode] config_path ${path}: ${(err as Error).message}`);
+    }
+    try {
+      JSON.parse(text);
+    } catch (err) {
+      throw new OctoError(500, "OPENCODE_CONFIG_INVALID", `[opencode] config_path ${path} is not valid JSON: ${(err as Error).message}`);
+    }
+    return text;
+  }
+
+  // ---- commands ------------------------------------------------------------------------------------------
+
+  private checkLimit(userId: string, excluding?: string): void {
+    const max = this.options.runtime.max_sessions_per_user;
+    if (max === 0) return;
+    let active = 0;
+    for (const [id, route] of this.routes) {
+      if (id !== excluding && route.userId === userId && (route.status === "starting" || route.status === "running" || route.status === "pending")) active++;
+    }
+    if (active >= max) {
+      throw conflict(`You already have ${active} running sessions (the limit is ${max}); stop one first`, "SESSION_LIMIT");
+    }
+  }
+
+  /**
+   * Creates a session and starts it.
+   * @param wait when true (default) resolves once running (or rejects after marking it failed); when false
+   *   resolves at once with the session in `starting`.
+   * @throws OctoError 409 SESSION_LIMIT; 5xx SESSION_START_FAILED / SESSION_NOT_READY (session left failed).
+   */
+  async create(user: User, name: string | undefined, wait = true): Promise<Session> {
+    this.checkLimit(user.id);
+    const id = randomId();
+    const now = Date.now();
+    const count = (this.db.query("SELECT COUNT(*) AS n FROM sessions WHERE user_id = ?").get(user.id) as { n: number }).n;
+    this.db
+      .query(
+        "INSERT INTO sessions (id, user_id, name, status, runtime, runtime_state, secret, created_at, updated_at) VALUES (?, ?, ?, 'pending', ?, '{}', ?, ?, ?)",
+      )
+      .run(id, user.id, name ?? `Session ${count + 1}`, this.runtime.kind, randomSecret(32), now, now);
+    log.info("created", { session: id, user: user.username });
+    return this.begin(id, wait);
+  }
+
+  /**
+   * Starts a stopped or failed session (idempotent for running/starting ones).
+   * @throws OctoError 404, 409 SESSION_LIMIT, 5xx when the start fails.
+   */
+  async start(user: User, id: string, wait = true): Promise<Session> {
+    const row = this.owned(user.id, id);
+    if (row.status === "running") return this.present(row);
+    if (row.status === "starting" || row.status === "pending") {
+      if (wait) await this.ops.get(id)?.catch(() => undefined);
+      return this.get(user.id, id);
+    }
+    this.checkLimit(user.id, id);
+    if (row.status === "stopping") await this.ops.get(id)?.catch(() => undefined);
+    return this.begin(id, wait);
+  }
+
+  private async begin(id: string, wait: boolean): Promise<Session> {
+    this.write(id, { status: "starting", error: null, started_at: Date.now(), stopped_at: null });
+    const controller = new AbortController();
+    this.starts.set(id, controller);
+    const launched = this.serialize(id, () => this.launch(id, controller));
+    if (!wait) {
+      launched.catch(() => undefined);
+      return this.present(this.row(id)!);
+    }
+    await launched;
+    return this.present(this.row(id)!);
+  }
+
+  private async launch(id: string, controller: AbortController): Promise<void> {
+    const row = this.row(id);
+    if (!row) return;
+    const spec = this.spec(row);
+    let state: RuntimeState | null = null;
+    const watch = { timer: null as ReturnType<typeof setInterval> | null };
+    try {
+      controller.signal.throwIfAborted();
+      spec.opencodeConfigJson = await this.opencodeConfig();
+      const started = await this.startWithTimeout(spec, controller.signal);
+      state = started.state;
+      this.write(id, { runtime_state: JSON.stringify(state) });
+      watch.timer = setInterval(async () => {
+        const result = await this.runtime.poll(spec, started.state).catch(() => null);
+        if (result && result.state !== "running") {
+          const reason = result.state === "exited" ? result.reason : "the session's services disappeared";
+          controller.abort(new OctoError(502, "SESSION_START_FAILED", reason));
+        }
+      }, START_WATCH_MS);
+      await waitUntilReady(started.endpoints, row.secret, {
+        timeoutMs: this.options.runtime.ready_timeout_seconds * 1000,
+        signal: controller.signal,
+      });
+      clearInterval(watch.timer);
+      this.write(id, { status: "running", error: null });
+      log.info("running", { session: id, ms: Date.now() - (row.started_at ?? Date.now()) });
+    } catch (err) {
+      if (watch.timer) clearInterval(watch.timer);
+      const cause = controller.signal.aborted ? controller.signal.reason : err;
+      if (cause === STOP_REQUESTED) {
+        if (state) await this.runtime.stop(spec, state, { now: true });
+        return;
+      }
+      const failure = cause instanceof OctoError ? cause : new OctoError(500, "SESSION_START_FAILED", String((cause as Error)?.message ?? cause));
+      const logs = state ? await this.runtime.logs(spec, state).catch(() => "") : "";
+      if (state) await this.runtime.stop(spec, state, { now: true }).catch(() => undefined);
+      const message = logs ? `${failure.message}\n${logs}` : failure.message;
+      this.write(id, { status: "failed", error: message.slice(-MAX_ERROR_CHARS), stopped_at: Date.now() });
+      log.warn("start failed", { session: id, reason: failure.message });
+      throw new OctoError(failure.status >= 500 ? failure.status : 500, failure.code, failure.message);
+    } finally {
+      if (this.starts.get(id) === controller) this.starts.delete(id);
+    }
+  }
+
+  /** `runtime.start` bounded by `[runtime] start_timeout_seconds`; a late start is stopped when it lands. */
+  private startWithTimeout(spec: SessionSpec, signal: AbortSignal) {
+    const seconds = this.options.runtime.start_timeout_seconds;
+    const starting = this.runtime.start(spec);
+    return new Promise<Awaited<typeof starting>>((resolve, reject) => {
+      let settled = false;
+      const giveUp = (reason: unknown) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        starting.then((late) => this.runtime.stop(spec, late.state, { now: true })).catch(() => undefined);
+        reject(reason);
+      };
+      const timer = setTimeout(
+        () => giveUp(new OctoError(504, "SESSION_START_TIMEOUT", `The session's services did not start within ${seconds} s`)),
+        seconds * 1000,
+      );
+      signal.addEventListener("abort", () => giveUp(signal.reason), { once: true });
+      starting.then(
+        (result) => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          resolve(result);
+        },
+        (err) => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          reject(err);
+        },
+      );
+    });
+  }
+
+  /** Stops a session (idempotent). @throws OctoError 404. */
+  async stop(user: User, id: string): Promise<Session> {
+    this.owned(user.id, id);
+    this.starts.get(id)?.abort(STOP_REQUESTED);
+    await this.serialize(id, () => this.halt(id, { remove: false }));
+    return this.get(user.id, id);
+  }
+
+  private async halt(id: string, options: { remove: boolean }): Promise<void> {
+    const row = this.row(id);
+    if (!row) return;
+    const state = parseState(row.runtime_state);
+    const idle = row.status === "stopped" || row.status === "failed";
+    if (!idle) this.write(id, { status: "stopping" });
+    if (Object.keys(state).length > 0 && row.runtime === this.runtime.kind) {
+      await this.runtime.stop(this.spec(row), state, { remove: options.remove });
+    }
+    if (!idle) this.write(id, { status: "stopped", error: null, stopped_at: Date.now() });
+    log.info("stopped", { session: id });
+  }
+
+  /**
+   * Deletes a session: stops it, removes its row, and with `purge` its directory (workspace included).
+   * @throws OctoError 404.
+   */
+  async remove(user: User, id: string, purge: boolean): Promise<void> {
+    this.owned(user.id, id);
+    this.starts.get(id)?.abort(STOP_REQUESTED);
+    await this.serialize(id, async () => {
+      await this.halt(id, { remove: true });
+      this.db.query("DELETE FROM sessions WHERE id = ?").run(id);
+      this.routes.delete(id);
+      if (purge) rmSync(join(this.options.dataDir, "sessions", id), { recursive: true, force: true });
+      log.info("deleted", { session: id, purge });
+    });
+  }
+
+  // ---- liveness and reconciliation ---------------------------------------------------------------------
+
+  /** Starts polling running sessions every `[runtime] poll_interval_seconds`. */
+  startPolling(): void {
+    if (this.pollTimer) return;
+    this.pollTimer = setInterval(() => void this.pollOnce(), this.options.runtime.poll_interval_seconds * 1000);
+  }
+
+  /** Polls every running session once; dead ones are marked failed or restarted. */
+  async pollOnce(): Promise<void> {
+    if (this.polling) return;
+    this.polling = true;
+    try {
+      const running = [...this.routes].filter(([, r]) => r.status === "running").map(([id]) => id);
+      await Promise.all(running.map((id) => this.checkAlive(id)));
+    } finally {
+      this.polling = false;
+    }
+  }
+
+  private async checkAlive(id: string): Promise<void> {
+    const row = this.row(id);
+    if (!row || row.status !== "running" || this.ops.has(id)) return;
+    const spec = this.spec(row);
+    const state = parseState(row.runtime_state);
+    const result = await this.runtime.poll(spec, state).catch(() => null);
+    if (!result || result.state === "running") return;
+    const reason = result.state === "exited" ? result.reason : "the session's services disappeared";
+    await this.serialize(id, async () => {
+      const current = this.row(id);
+      if (!current || current.status !== "running") return;
+      const logs = await this.runtime.logs(spec, state).catch(() => "");
+      await this.runtime.stop(spec, state, { now: true }).catch(() => undefined);
+      if (this.options.runtime.on_failure === "restart" && !this.restarted.has(id)) {
+        this.restarted.add(id);
+        log.warn("service died, restarting", { session: id, reason });
+        this.begin(id, false).catch(() => undefined);
+        return;
+      }
+      const message = logs ? `${reason}\n${logs}` : reason;
+      this.write(id, { status: "failed", error: message.slice(-MAX_ERROR_CHARS), stopped_at: Date.now() });
+      log.warn("session died", { session: id, reason });
+    });
+  }
+
+  /**
+   * Boot-time repair (pattern: JupyterHub `init_spawners`): running sessions whose services still answer are
+   * re-attached; sessions whose services are gone are marked stopped; sessions caught mid-start are cleaned
+   * up and marked failed; runtime leftovers without a row are removed.
+   */
+  async reconcile(): Promise<{ reattached: string[]; stopped: string[]; orphans: string[] }> {
+    const reattached: string[] = [];
+    const stopped: string[] = [];
+    const rows = this.db
+      .query("SELECT * FROM sessions WHERE status IN ('pending', 'starting', 'running', 'stopping')")
+      .all() as SessionRow[];
+    await Promise.all(
+      rows.map(async (row) => {
+        const spec = this.spec(row);
+        const state = parseState(row.runtime_state);
+        const ours = row.runtime === this.runtime.kind && Object.keys(state).length > 0;
+        if (row.status === "running" && ours) {
+          const result = await this.runtime.poll(spec, state).catch(() => null);
+          if (result?.state === "running") {
+            try {
+              await waitUntilReady(this.runtime.endpoints(state), row.secret, { timeoutMs: 5000 });
+              reattached.push(row.id);
+              this.cacheRoute(row);
+              return;
+            } catch {
+              // alive but not answering: treat as gone
+            }
+          }
+        }
+        if (ours) await this.runtime.stop(spec, state, { now: true }).catch(() => undefined);
+        const interrupted = row.status === "pending" || row.status === "starting";
+        const error = !ours && row.runtime !== this.runtime.kind
+          ? `started by the ${row.runtime} runtime; octo now runs the ${this.runtime.kind} runtime`
+          : interrupted
+            ? "octo restarted while the session was starting"
+            : null;
+        this.write(row.id, { status: interrupted ? "failed" : "stopped", error, stopped_at: Date.now() });
+        stopped.push(row.id);
+      }),
+    );
+    const known = new Set((this.db.query("SELECT id FROM sessions").all() as { id: string }[]).map((r) => r.id));
+    const orphans = await this.runtime.removeOrphans(known).catch((err) => {
+      log.warn("orphan clean-up failed", { error: (err as Error).message });
+      return [] as string[];
+    });
+    log.info("reconciled", { reattached: reattached.length, stopped: stopped.length, orphans: orphans.length });
+    return { reattached, stopped, orphans };
+  }
+
+  /**
+   * Server shutdown: stops polling and aborts starts; stops every session unless the runtime's sessions
+   * outlive the server (containers), in which case they are left running for the next start to re-attach.
+   */
+  async shutdown(): Promise<void> {
+    if (this.pollTimer) clearInterval(this.pollTimer);
+    this.pollTimer = null;
+    for (const controller of this.starts.values()) controller.abort(STOP_REQUESTED);
+    await Promise.all([...this.ops.values()].map((op) => op.catch(() => undefined)));
+    if (this.runtime.outlivesServer) return;
+    const active = [...this.routes].filter(([, r]) => r.status !== "stopped" && r.status !== "failed").map(([id]) => id);
+    await Promise.all(active.map((id) => this.serialize(id, () => this.halt(id, { remove: false })).catch(() => undefined)));
+  }
+}
+
+function parseState(json: string): RuntimeState {
+  try {
+    const value = JSON.parse(json);
+    return value && typeof value === "object" ? (value as RuntimeState) : {};
+  } catch {
+    return {};
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * Users: the row stored in `users` and the JSON shape the API returns (docs/api.md `User`).
+ */
+import { z } from "zod";
+
+export const Role = z.enum(["admin", "user"]);
+export type Role = z.infer<typeof Role>;
+
+/**
+ * Username rules: 3–32 characters, lowercase letters, digits, "-" and "_", starting with a letter or digit.
+ * Usernames are unique case-insensitively.
+ */
+export const Username = z
+  .string({ error: "username is required" })
+  .min(3, "username must be at least 3 characters")
+  .max(32, "username must be at most 32 characters")
+  .regex(/^[a-z0-9][a-z0-9_-]*$/, "username may contain only lowercase letters, digits, '-' and '_', and must start with a letter or digit");
+
+/** Passwords: 8 to 256 characters (argon2id hashes any length; the cap bounds hashing work). */
+export const Password = z
+  .string({ error: "password is required" })
+  .min(8, "password must be at least 8 characters")
+  .max(256, "password must be at most 256 characters");
+
+export interface UserRow {
+  id: string;
+  username: string;
+  email: string | null;
+  password_hash: string;
+  role: Role;
+  disabled: number;
+  invite_code_id: string | null;
+  /** Tokens issued before this time (ms) are invalid (set by password resets). */
+  tokens_not_before: number;
+  created_at: number;
+  updated_at: number;
+}
+
+/** The API's `User`. */
+export interface User {
+  id: string;
+  username: string;
+  email: string | null;
+  role: Role;
+  disabled: boolean;
+  created_at: string;
+}
+
+export function toUser(row: UserRow): User {
+  return {
+    id: row.id,
+    username: row.username,
+    email: row.email,
+    role: row.role,
+    disabled: row.disabled === 1,
+    created_at: new Date(row.created_at).toISOString(),
+  };
+}
+
+export const UserPatch = z.strictObject({
+  role: Role.optional(),
+  disabled: z.boolean().optional(),
+});
+export type UserPatch = z.infer<typeof UserPatch>;

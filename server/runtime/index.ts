@@ -1,0 +1,52 @@
+/**
+ * Chooses the session runtime from `[runtime] mode`: "local" processes, "container"s (Docker or Podman via
+ * dockerode), or "auto" (containers when an engine answers and the session image exists, else local).
+ */
+import type { OctoConfig } from "../config/schema.ts";
+import { OctoError } from "../errors.ts";
+import { createLogger } from "../log.ts";
+import { resolveOpencodeBinary } from "./binaries.ts";
+import { LocalRuntime } from "./local.ts";
+import type { Runtime } from "./types.ts";
+
+const log = createLogger("runtime");
+
+/** The local runtime for `config`. @throws OctoError OPENCODE_NOT_FOUND. */
+export function createLocalRuntime(config: OctoConfig): LocalRuntime {
+  return new LocalRuntime({
+    opencodeBinary: resolveOpencodeBinary(config.opencode.binary),
+    shell: config.terminal.shell,
+    maxUploadMb: config.fileserver.max_upload_mb,
+    stopTimeoutMs: config.runtime.stop_timeout_seconds * 1000,
+  });
+}
+
+async function loadContainerRuntime(config: OctoConfig): Promise<Runtime> {
+  const modulePath = "./container.ts";
+  let mod: { createContainerRuntime?: (config: OctoConfig) => Promise<Runtime> };
+  try {
+    mod = await import(modulePath);
+  } catch (err) {
+    throw new OctoError(500, "CONTAINER_RUNTIME_UNAVAILABLE", `The container runtime could not be loaded: ${(err as Error).message}`);
+  }
+  if (!mod.createContainerRuntime) {
+    throw new OctoError(500, "CONTAINER_RUNTIME_UNAVAILABLE", "The container runtime is not part of this build");
+  }
+  return mod.createContainerRuntime(config);
+}
+
+/**
+ * Builds the runtime for `[runtime] mode`, logging which one was chosen.
+ * @throws OctoError when the chosen runtime cannot work (engine missing, image missing, OpenCode missing).
+ */
+export async function createRuntime(config: OctoConfig): Promise<Runtime> {
+  const mode = config.runtime.mode;
+  if (mode === "local") return createLocalRuntime(config);
+  if (mode === "container") return loadContainerRuntime(config);
+  try {
+    return await loadContainerRuntime(config);
+  } catch (err) {
+    log.info("no usable container engine, using local processes", { reason: (err as Error).message });
+    return createLocalRuntime(config);
+  }
+}

@@ -1,0 +1,230 @@
+/**
+ * `octo serve`: wires the server together and listens on one port.
+ *
+ * A `node:http` server sends `/session/...` requests and WebSocket upgrades to the session proxy (auth and
+ * ownership first, then http-proxy-3), and every other request to the Elysia app through `app.handle()`.
+ * Startup order: data dir -> database (migrations) -> JWT secret -> runtime -> reconcile sessions -> listen.
+ * Shutdown (SIGTERM/SIGINT, handled by the CLI): stop accepting, stop sessions whose runtime does not outlive
+ * the server, close the database.
+ */
+import { mkdirSync } from "node:fs";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { join } from "node:path";
+import { Readable } from "node:stream";
+import type { Elysia } from "elysia";
+import { type App, createApp } from "./app.ts";
+import type { LoadedConfig } from "./config/load.ts";
+import { type Database, openDatabase } from "./db/database.ts";
+import { OctoError } from "./errors.ts";
+import { setClientAddress } from "./http/client-address.ts";
+import { createLogger, setLogLevel } from "./log.ts";
+import { AuthService } from "./modules/auth/service.ts";
+import { TokenService } from "./modules/auth/tokens.ts";
+import { InviteService } from "./modules/invites/service.ts";
+import { SessionService } from "./modules/sessions/service.ts";
+import { UserService } from "./modules/users/service.ts";
+import { isSessionUrl, rejectUpgrade, SessionProxy, sendJson } from "./proxy/session-proxy.ts";
+import { createRuntime } from "./runtime/index.ts";
+import { loadOrCreateSecret } from "./secrets.ts";
+
+const log = createLogger("server");
+
+/** Largest API request body accepted, bytes (proxied bodies are not limited here). */
+const MAX_API_BODY_BYTES = 1024 * 1024;
+
+export interface OctoServer {
+  /** e.g. "http://127.0.0.1:8080" */
+  url: string;
+  port: number;
+  db: Database;
+  sessions: SessionService;
+  invites: InviteService;
+  users: UserService;
+  /** The admin invite code printed on first start (no users yet), or null. */
+  firstAdminInvite: string | null;
+  /** Stops listening, stops local sessions, closes the database. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Opens the database in `dataDir` (creating the directory with mode 0700). */
+export function openDataDir(dataDir: string): Database {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  return openDatabase(join(dataDir, "octo.db"));
+}
+
+async function loadWebApp(): Promise<Elysia | undefined> {
+  const modulePath = "./web/index.ts";
+  try {
+    const mod = (await import(modulePath)) as { webApp?: () => Elysia | Promise<Elysia> };
+    return mod.webApp ? await mod.webApp() : undefined;
+  } catch (err) {
+    log.debug("web app not available", { reason: (err as Error).message });
+    return undefined;
+  }
+}
+
+/**
+ * Starts octo.
+ * @throws OctoError / Error when the data dir, database, runtime or port cannot be used (nothing is left
+ *   running in that case).
+ */
+export async function startServer(loaded: LoadedConfig): Promise<OctoServer> {
+  const { config, dataDir } = loaded;
+  setLogLevel(config.server.log_level);
+  const db = openDataDir(dataDir);
+  try {
+    const secret = loadOrCreateSecret(join(dataDir, "jwt-secret"));
+    const users = new UserService(db);
+    const invites = new InviteService(db);
+    const tokens = new TokenService(secret, config.auth.token_ttl_seconds);
+    const auth = new AuthService(db, users, invites, tokens, {
+      loginMaxAttempts: config.auth.login_max_attempts,
+      loginWindowSeconds: config.auth.login_window_seconds,
+    });
+    const runtime = await createRuntime(config);
+    const engine = await runtime.describe();
+    log.info("runtime", { mode: runtime.kind, engine: engine.name, version: engine.version });
+    const sessions = new SessionService(db, runtime, { dataDir, runtime: config.runtime, opencode: config.opencode });
+    await sessions.reconcile();
+
+    const app = createApp({ config, auth, users, invites, sessions, web: await loadWebApp() });
+    const proxy = new SessionProxy({ auth, sessions, allowedOrigins: config.server.allowed_origins });
+    const server = createServer((req, res) => {
+      if (isSessionUrl(req.url)) void proxy.web(req, res);
+      else void handleWithElysia(app, req, res);
+    });
+    server.on("upgrade", (req, socket, head) => {
+      if (isSessionUrl(req.url)) void proxy.upgrade(req, socket, head);
+      else rejectUpgrade(socket, new OctoError(404, "NOT_FOUND", "No WebSocket endpoint here"));
+    });
+    server.on("clientError", (_err, socket) => {
+      if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
+      socket.destroy();
+    });
+
+    const port = await listen(server, config.server.host, config.server.port);
+    const hostForUrl = config.server.host.includes(":") ? `[${config.server.host}]` : config.server.host;
+    const url = `http://${hostForUrl}:${port}`;
+    sessions.startPolling();
+    const pruneTimer = setInterval(() => auth.pruneRevoked(), 3600_000);
+
+    let firstAdminInvite: string | null = null;
+    if (users.count() === 0) {
+      for (const invite of invites.list({ activeOnly: true })) {
+        if (invite.note === FIRST_ADMIN_NOTE) invites.revoke(invite.id);
+      }
+      firstAdminInvite = invites.create({ role: "admin", max_uses: 1, expires_in_seconds: 7 * 86_400, note: FIRST_ADMIN_NOTE }, null).code;
+    }
+    log.info("listening", { url, data: dataDir });
+
+    let closing: Promise<void> | null = null;
+    return {
+      url,
+      port,
+      db,
+      sessions,
+      invites,
+      users,
+      firstAdminInvite,
+      close() {
+        closing ??= (async () => {
+          clearInterval(pruneTimer);
+          const closed = new Promise<void>((done) => server.close(() => done()));
+          server.closeIdleConnections?.();
+          await sessions.shutdown();
+          server.closeAllConnections?.();
+          proxy.close();
+          await closed;
+          db.close();
+          log.info("stopped");
+        })();
+        return closing;
+      },
+    };
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}
+
+/** Note on the invite code printed when octo starts with no users. */
+export const FIRST_ADMIN_NOTE = "first admin (printed by octo serve)";
+
+function listen(server: Server, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException) => {
+      const reason =
+        err.code === "EADDRINUSE" ? `port ${port} on ${host} is already in use` : err.code === "EACCES" ? `no permission to bind ${host}:${port}` : err.message;
+      reject(new OctoError(500, "LISTEN_FAILED", `Cannot listen: ${reason}`));
+    };
+    server.once("error", onError);
+    server.listen(port, host, () => {
+      server.off("error", onError);
+      const address = server.address();
+      resolve(typeof address === "object" && address ? address.port : port);
+    });
+  });
+}
+
+/** Converts a node request into a Fetch Request, lets Elysia answer it, and streams the answer back. */
+async function handleWithElysia(app: App, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  try {
+    const length = Number(req.headers["content-length"] ?? 0);
+    if (length > MAX_API_BODY_BYTES) {
+      sendJson(res, new OctoError(413, "TOO_LARGE", "Request body too large"));
+      req.resume();
+      return;
+    }
+    const headers = new Headers();
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (value === undefined) continue;
+      if (Array.isArray(value)) for (const v of value) headers.append(name, v);
+      else headers.set(name, value);
+    }
+    const hasBody = req.method !== "GET" && req.method !== "HEAD";
+    const request = new Request(`http://${req.headers.host ?? "localhost"}${req.url ?? "/"}`, {
+      method: req.method,
+      headers,
+      body: hasBody ? (Readable.toWeb(limitBody(req)) as unknown as ReadableStream) : undefined,
+      // @ts-expect-error duplex is required by fetch for streamed bodies
+      duplex: "half",
+    });
+    setClientAddress(request, req.socket.remoteAddress);
+    const response = await app.handle(request);
+    const outHeaders: Record<string, string | string[]> = {};
+    response.headers.forEach((value, name) => {
+      if (name !== "set-cookie") outHeaders[name] = value;
+    });
+    const cookies = response.headers.getSetCookie();
+    if (cookies.length) outHeaders["set-cookie"] = cookies;
+    res.writeHead(response.status, outHeaders);
+    if (!response.body || req.method === "HEAD") {
+      res.end();
+      return;
+    }
+    const reader = response.body.getReader();
+    res.on("close", () => void reader.cancel().catch(() => undefined));
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (!res.write(value)) await new Promise((resolve) => res.once("drain", resolve));
+    }
+    res.end();
+  } catch (err) {
+    log.error("request failed", { url: req.url, error: (err as Error).message });
+    if (!res.headersSent) sendJson(res, new OctoError(500, "INTERNAL", "Internal server error"));
+    else res.destroy();
+  }
+}
+
+/** Passes the body through, failing the stream once it exceeds {@link MAX_API_BODY_BYTES}. */
+function limitBody(req: IncomingMessage): Readable {
+  let seen = 0;
+  return req.compose(async function* (source: AsyncIterable<Buffer>) {
+    for await (const chunk of source) {
+      seen += chunk.length;
+      if (seen > MAX_API_BODY_BYTES) throw new OctoError(413, "TOO_LARGE", "Request body too large");
+      yield chunk;
+    }
+  });
+}

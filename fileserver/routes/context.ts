@@ -1,0 +1,30 @@
+/**
+ * What every route handler receives, and the query-string helpers they share.
+ */
+import { OctoError } from "../../server/errors.ts";
+
+/** Per-server state handed to handlers. */
+export interface RouteContext {
+  /** The workspace root after `realpath`. */
+  root: string;
+  /** Largest accepted request body, bytes. */
+  maxUploadBytes: number;
+}
+
+/** A route handler: the request, its parsed URL, the server context. */
+export type Handler = (request: Request, url: URL, ctx: RouteContext) => Promise<Response>;
+
+/**
+ * A query parameter; missing means `""` (the root for path parameters) unless `required`.
+ * @throws OctoError 400 `BAD_REQUEST` when a required parameter is missing or empty.
+ */
+export function queryParam(url: URL, name: string, required = false): string {
+  const value = url.searchParams.get(name) ?? "";
+  if (required && value === "") throw new OctoError(400, "BAD_REQUEST", `Query parameter "${name}" is required`);
+  return value;
+}
+
+/** The last segment of a normalized workspace path, or `fallback` for the root (`""`). */
+export function baseName(rel: string, fallback: string): string {
+  return rel === "" ? fallback : (rel.slice(rel.lastIndexOf("/") + 1) as string);
+}

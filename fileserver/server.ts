@@ -1,0 +1,139 @@
+/**
+ * The per-session file server: a `Bun.serve` HTTP API over one workspace directory, used by the web app's
+ * file browser through octo's proxy (`/session/:id/files/*`, prefix stripped).
+ *
+ * Routes (paths are workspace-relative query parameters, `""`/`"/"` = root; errors are `{ error, code }`):
+ * - `GET /health` -> `{ status: "ok" }`, no auth
+ * - `GET /tree?path=&depth=` -> entries (see ./tree.ts)
+ * - `GET|PUT|POST|DELETE /file?path=` -> read, atomic write, multipart upload, delete (./routes/)
+ * - `PUT /mkdir?path=`, `POST /rename?old_path=&new_path=`, `GET /download?path=` (zip for directories)
+ * Every other route is 404 `NOT_FOUND`; a known route with another method is 405 `METHOD_NOT_ALLOWED`.
+ * With a token set, everything but `/health` needs it (./auth.ts) and answers 401 `UNAUTHORIZED` without.
+ * Confinement to the root: ./paths.ts.
+ */
+import type { Server } from "bun";
+import { stat } from "node:fs/promises";
+import { OctoError } from "../server/errors.ts";
+import { createLogger } from "../server/log.ts";
+import { requireToken } from "./auth.ts";
+import { errorResponse, json, toHttpError } from "./http.ts";
+import { realRoot } from "./paths.ts";
+import type { Handler, RouteContext } from "./routes/context.ts";
+import { deleteFile, makeDirectory, renameEntry } from "./routes/manage.ts";
+import { getDownload, getFile, getTree } from "./routes/read.ts";
+import { postFiles, putFile } from "./routes/upload.ts";
+
+const log = createLogger("fileserver");
+
+/** How the file server is started. */
+export interface FileServerOptions {
+  /** The workspace directory every path is confined to; must exist. */
+  root: string;
+  /** TCP port; 0 picks a free one (see {@link RunningFileServer.port}). */
+  port: number;
+  /** Interface to bind (default `127.0.0.1`). */
+  host?: string;
+  /** The session's `OCTO_SERVICE_TOKEN`; when set, every route except `GET /health` requires it. */
+  token?: string;
+  /** Largest request body accepted by uploads, bytes (default {@link DEFAULT_MAX_UPLOAD_BYTES}). */
+  maxUploadBytes?: number;
+}
+
+/** A listening file server. */
+export interface RunningFileServer {
+  /** The port actually bound. */
+  port: number;
+  /** `http://host:port` (no trailing slash). */
+  url: string;
+  /** Stops listening, closes open connections and waits for in-flight writes to clean up. */
+  stop(): Promise<void>;
+}
+
+/** Default upload limit: 512 MiB. */
+export const DEFAULT_MAX_UPLOAD_BYTES = 512 * 1024 * 1024;
+
+/** Seconds a connection may stay silent before Bun closes it (Bun's maximum is 255). */
+const IDLE_TIMEOUT_SECONDS = 120;
+
+const ROUTES: Record<string, Partial<Record<string, Handler>>> = {
+  "/tree": { GET: getTree },
+  "/file": { GET: getFile, PUT: putFile, POST: postFiles, DELETE: deleteFile },
+  "/mkdir": { PUT: makeDirectory },
+  "/rename": { POST: renameEntry },
+  "/download": { GET: getDownload },
+};
+
+/**
+ * Starts the file server.
+ * @throws Error when `root` is not an existing directory or the port cannot be bound.
+ */
+export async function startFileServer(options: FileServerOptions): Promise<RunningFileServer> {
+  const root = await realRoot(options.root).catch(() => null);
+  if (!root || !(await stat(root)).isDirectory()) {
+    throw new Error(`File server root is not an existing directory: ${options.root}`);
+  }
+  const ctx: RouteContext = { root, maxUploadBytes: options.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES };
+  const token = options.token || undefined;
+  const inFlight = new Set<Promise<Response>>();
+
+  const server: Server<undefined> = Bun.serve({
+    port: options.port,
+    hostname: options.host ?? "127.0.0.1",
+    // Uploads are limited by our own checks (413 with a JSON body, counted while streaming, nothing
+    // buffered); Bun's own limit would answer first with an empty 413, so it is lifted.
+    maxRequestBodySize: Number.MAX_SAFE_INTEGER,
+    idleTimeout: IDLE_TIMEOUT_SECONDS,
+    development: false,
+    fetch(request) {
+      const pending = handle(request, ctx, token);
+      inFlight.add(pending);
+      pending.finally(() => inFlight.delete(pending));
+      return pending;
+    },
+    error(err) {
+      log.error("unhandled error", { reason: err.message });
+      return errorResponse(toHttpError(err));
+    },
+  });
+
+  const port = server.port as number;
+  const host = server.hostname ?? options.host ?? "127.0.0.1";
+  return {
+    port,
+    url: `http://${host.includes(":") ? `[${host}]` : host}:${port}`,
+    async stop() {
+      await server.stop(true);
+      await Promise.allSettled([...inFlight]);
+    },
+  };
+}
+
+/** Routes one request; never throws (errors become `{ error, code }` responses). */
+async function handle(request: Request, ctx: RouteContext, token: string | undefined): Promise<Response> {
+  const url = new URL(request.url);
+  const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, "") : url.pathname;
+  const method = request.method === "HEAD" ? "GET" : request.method;
+  try {
+    if (path === "/health") {
+      if (method !== "GET") throw methodNotAllowed(["GET"]);
+      return json({ status: "ok" });
+    }
+    if (token !== undefined) requireToken(request, token);
+    const route = ROUTES[path];
+    if (!route) throw new OctoError(404, "NOT_FOUND", "Unknown route");
+    const handler = route[method];
+    if (!handler) throw methodNotAllowed(Object.keys(route));
+    return await handler(request, url, ctx);
+  } catch (err) {
+    const error = toHttpError(err);
+    if (error.status >= 500) {
+      log.error("request failed", { method: request.method, path, reason: (err as Error)?.message });
+    }
+    return errorResponse(error);
+  }
+}
+
+function methodNotAllowed(methods: string[]): OctoError {
+  const allow = methods.includes("GET") ? [...methods, "HEAD"] : methods;
+  return new OctoError(405, "METHOD_NOT_ALLOWED", "Method not allowed", { Allow: allow.join(", ") });
+}

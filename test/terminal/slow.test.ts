@@ -1,0 +1,42 @@
+/** A client that stops reading is cut off with 1011 instead of buffering without bound. */
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { connect as tcp, type Socket } from "node:net";
+import type { RunningTerminalServer } from "../../terminal/server.ts";
+import { SLOW_CLIENT } from "../../terminal/session.ts";
+import { basic, eventually, startServer, TOKEN } from "./client.ts";
+
+let server: RunningTerminalServer;
+beforeAll(async () => {
+  server = await startServer();
+});
+afterAll(() => server.stop());
+
+/** One masked client frame (RFC 6455 5.2), small payloads only. */
+function frame(opcode: number, payload: Uint8Array): Uint8Array {
+  const mask = [1, 2, 3, 4];
+  const head = [0x80 | opcode, 0x80 | payload.length, ...mask];
+  return new Uint8Array([...head, ...payload.map((b, i) => b ^ mask[i % 4]!)]);
+}
+
+test("a client that stops reading is closed with 1011 and its shell killed", async () => {
+  const socket: Socket = tcp(server.port, "127.0.0.1");
+  const chunks: Buffer[] = [];
+  socket.on("data", (d: Buffer) => chunks.push(d));
+  await new Promise((resolve) => socket.once("connect", resolve));
+  socket.write(
+    `GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n` +
+      `Sec-WebSocket-Key: MDEyMzQ1Njc4OWFiY2RlZg==\r\nAuthorization: ${basic(TOKEN)}\r\n\r\n`,
+  );
+  expect(await eventually(() => Buffer.concat(chunks).toString("latin1").includes("101 Switching"))).toBe(true);
+  socket.pause();
+  socket.write(frame(2, new TextEncoder().encode("yes octo-flood-line\r")));
+  expect(await eventually(() => server.sessions() === 0, 30_000)).toBe(true);
+
+  socket.resume();
+  const ended = new Promise((resolve) => socket.once("close", resolve));
+  await ended;
+  const all = Buffer.concat(chunks);
+  const tail = all.subarray(all.length - 64);
+  const close = Buffer.from([0x88, 2 + SLOW_CLIENT.reason.length, 0x03, 0xf3]);
+  expect(tail.includes(Buffer.concat([close, Buffer.from(SLOW_CLIENT.reason)]))).toBe(true);
+}, 60_000);

@@ -193,7 +193,6 @@ export class LocalRuntime implements Runtime {
         exited: new Promise((done) => {
           proc.once("exit", (code, signal) => {
             child.exit = { code, signal };
-            if (proc.pid) this.children.delete(proc.pid);
             done();
           });
         }),
@@ -225,6 +224,7 @@ export class LocalRuntime implements Runtime {
     await Promise.all(survivors.map((t) => this.waitExit(t.pid, Date.now() + 5000)));
     // The group may hold grandchildren (tool processes) that outlived their parent: kill what is left.
     for (const t of targets) signalGroup(t.pid, "SIGKILL");
+    for (const t of targets) this.children.delete(t.pid);
     log.info("stopped", { session: spec.id, forced: survivors.length > 0 });
   }
 

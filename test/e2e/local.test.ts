@@ -1,0 +1,229 @@
+/**
+ * End to end, local mode: `octo serve` runs as its own process on a free port with a temporary data dir and
+ * is driven only over HTTP and WebSocket, as a user would. Sessions run real OpenCode, driven by the scripted
+ * LLM stand-in (test/support/llm.ts), plus octo's own file server and terminal.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { opencodeConfig, type ScriptedLlm, startScriptedLlm, writeFileScenario } from "../support/llm.ts";
+import { createOpencodeSession, openEventStream, sendPrompt, waitForIdle } from "../support/opencode.ts";
+import { Api, eventually, type OctoServerProcess, processesIn, runOcto, startOcto } from "../support/octo.ts";
+import { tempDir } from "../support/tmp.ts";
+import { terminalEcho, upgradeStatus } from "../support/terminal.ts";
+
+const SLOW = 120_000;
+
+let llm: ScriptedLlm;
+let octo: OctoServerProcess;
+let api: Api;
+let env: Record<string, string>;
+const state = {
+  admin: "",
+  user: "",
+  sessionId: "",
+};
+
+function sessionDir(id: string) {
+  return join(octo.dataDir, "sessions", id, "workspace");
+}
+
+beforeAll(async () => {
+  llm = await startScriptedLlm();
+  const configFile = join(tempDir("oc-config-"), "opencode.json");
+  writeFileSync(configFile, JSON.stringify(opencodeConfig(llm)));
+  env = {
+    OCTO_OPENCODE__CONFIG_PATH: configFile,
+    OCTO_OPENCODE__ENV: '{ OPENCODE_DISABLE_MODELS_FETCH = "1" }',
+    OCTO_RUNTIME__POLL_INTERVAL_SECONDS: "1",
+  };
+  octo = await startOcto({ env });
+  api = new Api(octo.url);
+}, SLOW);
+
+afterAll(async () => {
+  await octo?.stop();
+  await llm?.stop();
+});
+
+describe("octo serve, local mode, end to end", () => {
+  test("first start prints an admin invite; the CLI makes more while the server runs", async () => {
+    expect(octo.firstInvite).toMatch(/^OCTO-/);
+    const cli = runOcto(["invite-codes", "generate", "--role", "admin", "--data-dir", octo.dataDir]);
+    expect(cli.stderr).toBe("");
+    expect(cli.code).toBe(0);
+    const code = cli.stdout.trim();
+    expect(code).toMatch(/^OCTO-[A-Z0-9]{4}(-[A-Z0-9]{4}){5}$/);
+
+    const res = await api.post("/api/auth/register", { username: "alice", password: "correct horse", invite_code: code });
+    expect(res.status).toBe(201);
+    expect(res.json.user).toMatchObject({ username: "alice", role: "admin", disabled: false });
+    expect(res.headers.get("set-cookie")).toMatch(/^octo_token=[^;]+; Path=\/; HttpOnly; SameSite=Lax; Max-Age=86400/);
+    state.admin = res.json.token;
+
+    const reused = await api.post("/api/auth/register", { username: "mallory", password: "whatever123", invite_code: code });
+    expect(reused.status).toBe(400);
+    expect(reused.json.code).toBe("INVALID_INVITE");
+  });
+
+  test("the admin invites a second user, who registers and logs in", async () => {
+    const admin = api.as(state.admin);
+    const created = await admin.post("/api/admin/invite-codes", { note: "for bob", max_uses: 1 });
+    expect(created.status).toBe(201);
+    expect(created.json).toMatchObject({ role: "user", max_uses: 1, uses: 0, note: "for bob", status: "active" });
+    const reg = await api.post("/api/auth/register", { username: "bob", password: "bob-password", invite_code: created.json.code });
+    expect(reg.status).toBe(201);
+    expect(reg.json.user.role).toBe("user");
+
+    const listed = await admin.get("/api/admin/invite-codes");
+    expect(listed.json.find((i: { id: string }) => i.id === created.json.id)).toMatchObject({ uses: 1, status: "used_up" });
+    expect(JSON.stringify(listed.json)).not.toContain(created.json.code);
+
+    const login = await api.post("/api/auth/login", { username: "bob", password: "bob-password" });
+    expect(login.status).toBe(200);
+    state.user = login.json.token;
+    const me = await api.as(state.user).get("/api/me");
+    expect(me.json).toMatchObject({ username: "bob", role: "user" });
+    expect((await api.as(state.user).get("/api/admin/users")).status).toBe(403);
+  });
+
+  test("creating a session starts OpenCode, the file server and the terminal", async () => {
+    const res = await api.as(state.admin).post("/api/sessions", { name: "demo" });
+    expect(res.status).toBe(201);
+    expect(res.json).toMatchObject({
+      name: "demo",
+      status: "running",
+      runtime: "local",
+      owner: { username: "alice" },
+      urls: { code: `/session/${res.json.id}/code`, files: `/session/${res.json.id}/files`, term: `/session/${res.json.id}/term` },
+    });
+    state.sessionId = res.json.id;
+    expect(processesIn(sessionDir(state.sessionId)).length).toBeGreaterThanOrEqual(3);
+    const list = await api.as(state.admin).get("/api/sessions");
+    expect(list.json.map((s: { id: string }) => s.id)).toEqual([state.sessionId]);
+  }, SLOW);
+
+  test("a prompt through /session/:id/code streams deltas over SSE and the agent's file is readable through /files", async () => {
+    const base = `${octo.url}/session/${state.sessionId}/code`;
+    const headers = { authorization: `Bearer ${state.admin}` };
+    const events = await openEventStream(base, headers);
+    try {
+      const ocSession = await createOpencodeSession(base, headers);
+      llm.script(writeFileScenario("notes/hello.txt", "hello from the agent\n", "I wrote the file for you."), { sessionId: ocSession.id });
+      await sendPrompt(base, headers, ocSession.id, "Please write notes/hello.txt");
+      await waitForIdle(events, ocSession.id, 60_000);
+      await events.waitFor((e) => e.type === "session.idle" && (e.properties as { sessionID: string }).sessionID === ocSession.id, 10_000);
+      const deltas = events.events.filter((e) => e.type === "message.part.delta");
+      expect(deltas.length).toBeGreaterThan(1);
+      expect(deltas.map((e) => (e.properties as { delta: string }).delta).join("")).toContain("I wrote the file for you.");
+      // OpenCode really called the LLM stand-in through the session's own config
+      expect(llm.requests.some((r) => r.sessionId === ocSession.id && r.kind === "agent")).toBe(true);
+    } finally {
+      events.close();
+    }
+    const file = await fetch(`${octo.url}/session/${state.sessionId}/files/file?path=notes/hello.txt`, {
+      headers: { cookie: `octo_token=${state.admin}` },
+    });
+    expect(file.status).toBe(200);
+    expect(await file.text()).toBe("hello from the agent\n");
+  }, SLOW);
+
+  test("the terminal runs commands in the workspace through /session/:id/term", async () => {
+    const output = await terminalEcho(`${octo.url}/session/${state.sessionId}/term`, state.admin, "echo octo-$((6*7)) && pwd");
+    expect(output).toContain("octo-42");
+    expect(output).toContain(sessionDir(state.sessionId));
+  }, SLOW);
+
+  test("another user gets 404 on every route of the session, exactly like a missing one", async () => {
+    const bob = api.as(state.user);
+    const id = state.sessionId;
+    const missing = await bob.get("/api/sessions/zzzzzzzzzzzz");
+    for (const res of [
+      await bob.get(`/api/sessions/${id}`),
+      await bob.post(`/api/sessions/${id}/stop`),
+      await bob.post(`/api/sessions/${id}/start`),
+      await bob.delete(`/api/sessions/${id}`),
+      await bob.get(`/session/${id}/code/session`),
+      await bob.get(`/session/${id}/code/event`),
+      await bob.get(`/session/${id}/files/tree`),
+      await bob.get(`/session/${id}/files/file?path=notes/hello.txt`),
+    ]) {
+      expect(res.status).toBe(404);
+      expect(res.json).toEqual(missing.json);
+    }
+    const ws = await upgradeStatus(`${octo.url}/session/${id}/term?token=${state.user}`);
+    expect(ws.status).toBe(404);
+    expect(JSON.parse(ws.body)).toEqual(missing.json);
+    expect((await bob.get("/api/sessions")).json).toEqual([]);
+    expect((await api.as(state.admin).get(`/api/sessions/${id}`)).json.status).toBe("running");
+  });
+
+  test("stop leaves no process behind; start brings the workspace back", async () => {
+    const admin = api.as(state.admin);
+    const stopped = await admin.post(`/api/sessions/${state.sessionId}/stop`);
+    expect(stopped.json.status).toBe("stopped");
+    expect(processesIn(sessionDir(state.sessionId))).toEqual([]);
+    const proxied = await admin.get(`/session/${state.sessionId}/files/tree`);
+    expect(proxied.status).toBe(503);
+    expect(proxied.json.code).toBe("SESSION_NOT_RUNNING");
+
+    const started = await admin.post(`/api/sessions/${state.sessionId}/start`);
+    expect(started.json.status).toBe("running");
+    const file = await admin.get(`/session/${state.sessionId}/files/file?path=notes/hello.txt`);
+    expect(file.text).toBe("hello from the agent\n");
+  }, SLOW);
+
+  test("a session whose OpenCode dies is noticed and shown as failed", async () => {
+    const admin = api.as(state.admin);
+    const created = await admin.post("/api/sessions", { name: "doomed" });
+    expect(created.json.status).toBe("running");
+    const workspace = sessionDir(created.json.id);
+    const pids = processesIn(workspace);
+    const opencode = pids.find((pid) => Bun.spawnSync(["cat", `/proc/${pid}/cmdline`]).stdout.toString().includes("opencode"));
+    expect(opencode).toBeDefined();
+    process.kill(opencode!, "SIGKILL");
+    const failed = await eventually(async () => {
+      const s = (await admin.get(`/api/sessions/${created.json.id}`)).json;
+      return s.status === "failed" ? s : null;
+    }, 15_000, "session marked failed");
+    expect(failed.error).toContain("opencode was killed by SIGKILL");
+    const proxied = await admin.get(`/session/${created.json.id}/code/session`);
+    expect(proxied.status).toBe(503);
+    await eventually(() => processesIn(workspace).length === 0, 10_000, "the rest of the session stopped");
+    expect((await admin.delete(`/api/sessions/${created.json.id}?purge=true`)).status).toBe(204);
+    expect(existsSync(join(octo.dataDir, "sessions", created.json.id))).toBe(false);
+  }, SLOW);
+
+  test("after a crash of the server, a restart re-attaches running sessions; after SIGTERM, they are stopped", async () => {
+    const id = state.sessionId;
+    const before = processesIn(sessionDir(id)).sort();
+    expect(before.length).toBeGreaterThanOrEqual(3);
+    await octo.stop("SIGKILL");
+    octo = await startOcto({ dataDir: octo.dataDir, env });
+    api = new Api(octo.url);
+    const admin = api.as(state.admin);
+    const session = (await admin.get(`/api/sessions/${id}`)).json;
+    expect(session.status).toBe("running");
+    expect(processesIn(sessionDir(id)).sort()).toEqual(before);
+    expect((await admin.get(`/session/${id}/files/file?path=notes/hello.txt`)).text).toBe("hello from the agent\n");
+
+    expect(await octo.stop("SIGTERM")).toBe(0);
+    expect(processesIn(sessionDir(id))).toEqual([]);
+    octo = await startOcto({ dataDir: octo.dataDir, env });
+    api = new Api(octo.url);
+    const after = (await api.as(state.admin).get(`/api/sessions/${id}`)).json;
+    expect(after.status).toBe("stopped");
+    expect(octo.firstInvite).toBeNull();
+  }, SLOW);
+
+  test("logout revokes the token on the server, not only the cookie", async () => {
+    const login = await api.post("/api/auth/login", { username: "bob", password: "bob-password" });
+    const token = login.json.token;
+    const logout = await api.as(token).post("/api/auth/logout");
+    expect(logout.status).toBe(200);
+    expect(logout.headers.get("set-cookie")).toContain("Max-Age=0");
+    const me = await api.as(token).get("/api/me");
+    expect(me.status).toBe(401);
+    expect(me.json.code).toBe("INVALID_TOKEN");
+  });
+});

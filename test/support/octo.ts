@@ -1,0 +1,176 @@
+/**
+ * Runs the real `octo` program for end-to-end tests, as an operator would: `octo serve` as a separate process
+ * on a free port with its own data dir, and one-shot commands such as `octo invite-codes generate`.
+ *
+ * Which program runs: `OCTO_TEST_BINARY` (e.g. `dist/octo`, the compiled binary) when set, otherwise the
+ * sources through Bun (`bun cli/octo.ts`).
+ */
+import { type Subprocess, spawn, spawnSync } from "bun";
+import { join, resolve } from "node:path";
+import { tempDir } from "./tmp.ts";
+
+const REPO = resolve(import.meta.dir, "..", "..");
+
+/** argv prefix that runs octo. */
+export function octoCommand(): string[] {
+  const binary = process.env.OCTO_TEST_BINARY;
+  return binary ? [resolve(binary)] : [process.execPath, join(REPO, "cli", "octo.ts")];
+}
+
+export interface OctoServerProcess {
+  /** e.g. "http://127.0.0.1:41234" */
+  url: string;
+  port: number;
+  dataDir: string;
+  proc: Subprocess<"ignore", "pipe", "pipe">;
+  /** Everything the server printed so far (stdout + stderr). */
+  output(): string;
+  /** The first-admin invite code the server printed, if any. */
+  firstInvite: string | null;
+  /** Sends `signal` (default SIGTERM) and waits for the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export interface StartOctoOptions {
+  /** Data directory (default: a new temp dir). */
+  dataDir?: string;
+  /** Extra environment, e.g. `{ OCTO_OPENCODE__CONFIG_PATH: file }`. */
+  env?: Record<string, string>;
+  /** Extra arguments after `serve`. */
+  args?: string[];
+  /** Port (default 0: a free one). */
+  port?: number;
+  /** How long to wait for "octo listening on", ms (default 30 s). */
+  timeoutMs?: number;
+}
+
+function baseEnv(extra: Record<string, string> = {}): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+  return { ...env, OCTO_LOG_LEVEL: process.env.OCTO_TEST_LOG_LEVEL ?? "info", ...extra };
+}
+
+/**
+ * Starts `octo serve --port <port> --data-dir <dir>` and resolves once it prints its URL.
+ * @throws Error with the server's output when it exits or does not listen in time.
+ */
+export async function startOcto(options: StartOctoOptions = {}): Promise<OctoServerProcess> {
+  const dataDir = options.dataDir ?? tempDir("octo-data-");
+  const proc = spawn({
+    cmd: [...octoCommand(), "serve", "--port", String(options.port ?? 0), "--data-dir", dataDir, ...(options.args ?? [])],
+    env: baseEnv(options.env),
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  let output = "";
+  const collect = async (stream: ReadableStream<Uint8Array>) => {
+    const decoder = new TextDecoder();
+    for await (const chunk of stream) output += decoder.decode(chunk, { stream: true });
+  };
+  void collect(proc.stdout);
+  void collect(proc.stderr);
+
+  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
+  let url: string | null = null;
+  while (!url) {
+    const match = /octo listening on (http:\/\/\S+)/.exec(output);
+    if (match) url = match[1]!;
+    else if (proc.exitCode !== null || proc.signalCode !== null) {
+      throw new Error(`octo serve exited (${proc.exitCode ?? proc.signalCode}) before listening:\n${output}`);
+    } else if (Date.now() > deadline) {
+      proc.kill("SIGKILL");
+      throw new Error(`octo serve did not listen in time:\n${output}`);
+    } else await Bun.sleep(20);
+  }
+  await Bun.sleep(20); // let the invite banner arrive in the same output burst
+  const invite = /^\s+(OCTO-[A-Z0-9-]+)\s*$/m.exec(output);
+  return {
+    url,
+    port: Number(new URL(url).port),
+    dataDir,
+    proc,
+    output: () => output,
+    firstInvite: invite ? invite[1]! : null,
+    async stop(signal: NodeJS.Signals = "SIGTERM") {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
+      await proc.exited;
+      return proc.exitCode;
+    },
+  };
+}
+
+/** Runs a one-shot `octo` command; returns exit code and output. */
+export function runOcto(args: string[], env: Record<string, string> = {}, stdin?: string) {
+  const result = spawnSync({
+    cmd: [...octoCommand(), ...args],
+    env: baseEnv(env),
+    stdin: stdin === undefined ? "ignore" : Buffer.from(stdin),
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  return { code: result.exitCode, stdout: result.stdout.toString(), stderr: result.stderr.toString() };
+}
+
+/** A minimal JSON client for octo's API with an optional Bearer token or cookie. */
+export class Api {
+  constructor(
+    readonly base: string,
+    readonly auth: { token?: string; cookie?: string } = {},
+  ) {}
+
+  /** Headers that authenticate as this client. */
+  headers(extra: Record<string, string> = {}): Record<string, string> {
+    const h: Record<string, string> = { ...extra };
+    if (this.auth.token) h.authorization = `Bearer ${this.auth.token}`;
+    if (this.auth.cookie) h.cookie = this.auth.cookie;
+    return h;
+  }
+
+  async request(method: string, path: string, body?: unknown, extra: Record<string, string> = {}) {
+    const headers = this.headers(extra);
+    let payload: string | undefined;
+    if (body !== undefined) {
+      headers["content-type"] ??= "application/json";
+      payload = typeof body === "string" ? body : JSON.stringify(body);
+    }
+    const res = await fetch(`${this.base}${path}`, { method, headers, body: payload });
+    const text = await res.text();
+    let json: any = null;
+    try {
+      json = text ? JSON.parse(text) : null;
+    } catch {
+      json = null;
+    }
+    return { status: res.status, headers: res.headers, json, text };
+  }
+
+  get = (path: string) => this.request("GET", path);
+  post = (path: string, body?: unknown, extra?: Record<string, string>) => this.request("POST", path, body ?? {}, extra);
+  patch = (path: string, body: unknown) => this.request("PATCH", path, body);
+  delete = (path: string) => this.request("DELETE", path);
+
+  /** A client authenticated with `token`. */
+  as(token: string): Api {
+    return new Api(this.base, { token });
+  }
+}
+
+/** Pids of processes whose working directory is `dir` (how tests find a session's processes). */
+export function processesIn(dir: string): number[] {
+  const pids: number[] = [];
+  const result = spawnSync({ cmd: ["bash", "-c", `for p in /proc/[0-9]*; do [ "$(readlink $p/cwd 2>/dev/null)" = "${dir}" ] && echo \${p#/proc/}; done`] });
+  for (const line of result.stdout.toString().split("\n")) if (line.trim()) pids.push(Number(line));
+  return pids.filter((pid) => pid !== process.pid);
+}
+
+/** Polls `check` every 50 ms until it returns a truthy value; throws `message` after `timeoutMs`. */
+export async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 10_000, message = "condition not met"): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value as NonNullable<T>;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${message}`);
+    await Bun.sleep(50);
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * WebSocket helpers for terminal tests through octo's proxy (or directly against `octo term`).
+ */
+import { request } from "node:http";
+
+/**
+ * Opens the terminal WebSocket at `httpUrl` (http:// URL of `/session/:id/term`) with `?token=`, types
+ * `command` + Enter, and resolves with the output once a unique end marker printed after it appears.
+ * @throws Error when the socket fails or the marker does not arrive within `timeoutMs` (default 15 s).
+ */
+export function terminalEcho(httpUrl: string, token: string, command: string, timeoutMs = 15_000): Promise<string> {
+  const marker = `__done_${Math.random().toString(36).slice(2)}__`;
+  const url = `${httpUrl.replace(/^http/, "ws")}?token=${encodeURIComponent(token)}`;
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { headers: { origin: new URL(httpUrl).origin } } as unknown as string[]);
+    ws.binaryType = "arraybuffer";
+    let output = "";
+    const decoder = new TextDecoder();
+    const timer = setTimeout(() => {
+      ws.close();
+      reject(new Error(`no output marker within ${timeoutMs} ms; got ${JSON.stringify(output.slice(-300))}`));
+    }, timeoutMs);
+    ws.onopen = () => ws.send(`${command}; echo ${marker.slice(0, 6)}${marker.slice(6)}\r`);
+    ws.onmessage = (event) => {
+      output += typeof event.data === "string" ? event.data : decoder.decode(event.data as ArrayBuffer, { stream: true });
+      // The marker appears twice: echoed in the typed line, then printed. Wait for the printed one (at a line start).
+      if (new RegExp(`(^|\\n)${marker}`).test(output.replace(/\r/g, ""))) {
+        clearTimeout(timer);
+        ws.close();
+        resolve(output);
+      }
+    };
+    ws.onerror = () => {
+      clearTimeout(timer);
+      reject(new Error("WebSocket failed"));
+    };
+  });
+}
+
+/**
+ * Sends a WebSocket upgrade request and reports the status line's code (101 on success; the socket is then
+ * closed) and body of a refused upgrade.
+ */
+export function upgradeStatus(httpUrl: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(httpUrl, {
+      headers: {
+        connection: "Upgrade",
+        upgrade: "websocket",
+        "sec-websocket-version": "13",
+        "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
+        ...headers,
+      },
+    });
+    req.on("upgrade", (res, socket) => {
+      socket.destroy();
+      resolve({ status: res.statusCode ?? 0, body: "" });
+    });
+    req.on("response", (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk) => (body += chunk));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on("error", reject);
+    req.setTimeout(10_000, () => req.destroy(new Error("upgrade timed out")));
+    req.end();
+  });
+}

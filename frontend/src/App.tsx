@@ -1,0 +1,53 @@
+/**
+ * Routes: `/login`, `/register` (signed out); `/` (sessions), `/sessions/:id` (a session), `/admin`.
+ * Signed-out visitors of any other route see the login page and land on their route after signing in.
+ */
+import { useEffect } from "react";
+import { AdminPage } from "./admin/AdminPage.tsx";
+import { useAuth } from "./auth/AuthContext.tsx";
+import { AuthPage } from "./auth/AuthPage.tsx";
+import { AppShell } from "./layout/AppShell.tsx";
+import { HomePage } from "./layout/HomePage.tsx";
+import { matchPath, navigate, useLocation } from "./lib/router.ts";
+import { SessionsProvider } from "./sessions/SessionsContext.tsx";
+import { SessionView } from "./sessions/SessionView.tsx";
+import { Toaster } from "./ui/Toaster.tsx";
+
+function SignedIn({ path }: { path: string }) {
+  const sessionId = matchPath("/sessions/:id", path)?.id ?? null;
+  const admin = matchPath("/admin", path);
+  const onAuthRoute = Boolean(matchPath("/login", path) || matchPath("/register", path));
+  useEffect(() => {
+    if (onAuthRoute) navigate("/", { replace: true });
+  }, [onAuthRoute]);
+  return (
+    <SessionsProvider>
+      <AppShell activeSessionId={sessionId} home={!sessionId && !admin}>
+        {sessionId ? <SessionView key={sessionId} id={sessionId} /> : admin ? <AdminPage /> : <HomePage />}
+      </AppShell>
+    </SessionsProvider>
+  );
+}
+
+export function App() {
+  const { user } = useAuth();
+  const path = useLocation();
+  let page;
+  if (user === undefined) {
+    page = (
+      <div className="boot">
+        <span className="spinner" />
+      </div>
+    );
+  } else if (user === null) {
+    page = <AuthPage key="auth" initialMode={matchPath("/register", path) ? "register" : "login"} />;
+  } else {
+    page = <SignedIn path={path} />;
+  }
+  return (
+    <>
+      {page}
+      <Toaster />
+    </>
+  );
+}

@@ -1,0 +1,44 @@
+/** `/admin` (role admin only): users, invite codes, all sessions, as tabs. */
+import { useState } from "react";
+import { useUser } from "../auth/AuthContext.tsx";
+import { navigate } from "../lib/router.ts";
+import { Icon } from "../ui/Icon.tsx";
+import { AllSessions } from "./AllSessions.tsx";
+import { InviteCodes } from "./InviteCodes.tsx";
+import { UsersTable } from "./UsersTable.tsx";
+
+const TABS = { users: "Users", invites: "Invite codes", sessions: "All sessions" } as const;
+type Tab = keyof typeof TABS;
+
+export function AdminPage() {
+  const user = useUser();
+  const [tab, setTab] = useState<Tab>("invites");
+  if (user.role !== "admin") {
+    return (
+      <div className="empty">
+        <h2>Admins only</h2>
+        <p>Your account cannot open the admin page.</p>
+      </div>
+    );
+  }
+  return (
+    <div className="admin">
+      <header className="admin-header">
+        <button type="button" className="btn btn-ghost btn-icon phone-only" aria-label="Back" onClick={() => navigate("/")}>
+          <Icon name="chevronLeft" />
+        </button>
+        <h1>
+          <Icon name="shield" size={18} /> Administration
+        </h1>
+        <div className="segmented" role="tablist">
+          {(Object.keys(TABS) as Tab[]).map((t) => (
+            <button key={t} type="button" role="tab" aria-selected={tab === t} onClick={() => setTab(t)}>
+              {TABS[t]}
+            </button>
+          ))}
+        </div>
+      </header>
+      {tab === "users" ? <UsersTable /> : tab === "invites" ? <InviteCodes /> : <AllSessions />}
+    </div>
+  );
+}

@@ -1,0 +1,73 @@
+/**
+ * Who is signed in. On load it asks `GET /api/me` (the HttpOnly cookie authenticates it); login and
+ * register set the cookie server-side and answer the user. Any later 401 from the API (expired or revoked
+ * token, disabled user) signs the app out. The token itself is never read or stored by the app.
+ */
+import { createContext, type ReactNode, useCallback, useContext, useEffect, useMemo, useState } from "react";
+import { api } from "../lib/api.ts";
+import { HttpError, onUnauthorized } from "../lib/http.ts";
+import type { User } from "../lib/types.ts";
+
+export interface AuthValue {
+  /** undefined while the first `/api/me` is in flight; null when signed out. */
+  user: User | null | undefined;
+  login(username: string, password: string): Promise<void>;
+  register(input: { username: string; password: string; invite_code: string; email?: string }): Promise<void>;
+  logout(): Promise<void>;
+}
+
+const AuthContext = createContext<AuthValue | null>(null);
+
+/** Provides {@link AuthValue} to the app. */
+export function AuthProvider({ children }: { children: ReactNode }) {
+  const [user, setUser] = useState<User | null | undefined>(undefined);
+
+  useEffect(() => {
+    let cancelled = false;
+    api.me().then(
+      (me) => !cancelled && setUser(me),
+      (err) => {
+        if (cancelled) return;
+        // 401 = not signed in. Anything else (server down): also show the login page, which reports it.
+        if (!(err instanceof HttpError) || err.status !== 401) console.warn("GET /api/me failed", err);
+        setUser(null);
+      },
+    );
+    const off = onUnauthorized(() => setUser(null));
+    return () => {
+      cancelled = true;
+      off();
+    };
+  }, []);
+
+  const login = useCallback(async (username: string, password: string) => {
+    setUser((await api.login(username, password)).user);
+  }, []);
+  const register = useCallback(async (input: Parameters<AuthValue["register"]>[0]) => {
+    setUser((await api.register(input)).user);
+  }, []);
+  const logout = useCallback(async () => {
+    try {
+      await api.logout();
+    } finally {
+      setUser(null);
+    }
+  }, []);
+
+  const value = useMemo(() => ({ user, login, register, logout }), [user, login, register, logout]);
+  return <AuthContext.Provider value={value}>{children}</AuthContext.Provider>;
+}
+
+/** The auth state; must be inside {@link AuthProvider}. */
+export function useAuth(): AuthValue {
+  const value = useContext(AuthContext);
+  if (!value) throw new Error("useAuth outside AuthProvider");
+  return value;
+}
+
+/** The signed-in user; only for components rendered behind the login gate. */
+export function useUser(): User {
+  const { user } = useAuth();
+  if (!user) throw new Error("useUser without a signed-in user");
+  return user;
+}

@@ -1,0 +1,36 @@
+/** An assistant message: its parts in order, its error if it failed, and model + token footer once done. */
+import { PartView } from "./parts/PartView.tsx";
+import type { AssistantMessage, Part } from "./types.ts";
+
+function errorMessage(error: NonNullable<AssistantMessage["error"]>): string {
+  const data = (error as { data?: { message?: unknown } }).data;
+  return typeof data?.message === "string" ? data.message : error.name;
+}
+
+export function AssistantMessageView({ message, parts, awaiting, stale }: {
+  message: AssistantMessage;
+  parts: Part[];
+  awaiting: ReadonlySet<string>;
+  stale: Record<string, true>;
+}) {
+  const done = message.time.completed !== undefined;
+  const aborted = message.error?.name === "MessageAbortedError";
+  return (
+    <div className="message assistant" data-message-id={message.id}>
+      {parts.map((part) => (
+        <PartView key={part.id} part={part} root={message.path?.root} awaiting={awaiting} stale={Boolean(stale[part.id])} />
+      ))}
+      {message.error ? (
+        <div className={aborted ? "message-note" : "message-error"} role={aborted ? undefined : "alert"}>
+          {aborted ? "Stopped." : errorMessage(message.error)}
+        </div>
+      ) : null}
+      {done && !message.error ? (
+        <div className="message-meta">
+          {message.modelID}
+          {message.tokens.output ? ` · ${message.tokens.input + message.tokens.output} tokens` : ""}
+        </div>
+      ) : null}
+    </div>
+  );
+}

@@ -1,0 +1,160 @@
+/**
+ * The chat of one running session: conversation list, the thread, pending permission requests, the
+ * turn's error, and the composer. Sends with `prompt_async` (the answer arrives on the event stream),
+ * stops with `abort`, and creates a conversation on the first prompt if there is none.
+ */
+import { useCallback, useEffect, useMemo, useState } from "react";
+import { Icon } from "../ui/Icon.tsx";
+import { toastError } from "../ui/toast.ts";
+import { BusyIndicator } from "./BusyIndicator.tsx";
+import { useChat, useChatStore } from "./ChatContext.tsx";
+import { Composer } from "./Composer.tsx";
+import { ConnectionStatus } from "./ConnectionStatus.tsx";
+import { ConversationList } from "./ConversationList.tsx";
+import { PermissionPrompt } from "./PermissionPrompt.tsx";
+import { Thread } from "./Thread.tsx";
+import { useConversationParam } from "./useConversationParam.ts";
+import { useModelChoice } from "./useModelChoice.ts";
+import { useProviders } from "./useProviders.ts";
+
+export function ChatPanel({ sessionId }: { sessionId: string }) {
+  const store = useChatStore();
+  const { state, connection, syncError, ready } = useChat();
+  const [activeID, setActiveID] = useConversationParam();
+  const [listOpen, setListOpen] = useState(false);
+  const [creating, setCreating] = useState(false);
+  const providers = useProviders();
+  const [model, setModel] = useModelChoice(sessionId);
+
+  // Top-level conversations, most recently updated first (subagent sessions have a parentID).
+  const conversations = useMemo(
+    () => Object.values(state.conversations).filter((c) => !c.parentID).sort((a, b) => b.time.updated - a.time.updated),
+    [state.conversations],
+  );
+
+  // Open the most recent conversation when none is chosen (or the chosen one was deleted).
+  useEffect(() => {
+    if (!ready) return;
+    if (activeID && state.conversations[activeID]) return;
+    const first = conversations[0];
+    if (first) setActiveID(first.id, true);
+  }, [ready, activeID, state.conversations, conversations, setActiveID]);
+
+  useEffect(() => {
+    if (!activeID) return;
+    void store.watch(activeID);
+    return () => store.unwatch(activeID);
+  }, [store, activeID]);
+
+  const newConversation = useCallback(async () => {
+    setCreating(true);
+    try {
+      const created = await store.client.session.create({});
+      const id = created.data!.id;
+      setActiveID(id);
+      setListOpen(false);
+      return id;
+    } catch (err) {
+      toastError("Could not create a conversation", err);
+      throw err;
+    } finally {
+      setCreating(false);
+    }
+  }, [store, setActiveID]);
+
+  const send = useCallback(
+    async (text: string) => {
+      const id = activeID && state.conversations[activeID] ? activeID : await newConversation();
+      await store.watch(id);
+      try {
+        await store.client.session.promptAsync({
+          sessionID: id,
+          parts: [{ type: "text", text }],
+          ...(model ? { model } : {}),
+        });
+      } catch (err) {
+        toastError("Could not send the message", err);
+        throw err;
+      }
+    },
+    [activeID, state.conversations, newConversation, store, model],
+  );
+
+  const abort = useCallback(() => {
+    if (!activeID) return;
+    store.client.session.abort({ sessionID: activeID }).catch((err) => toastError("Could not stop the agent", err));
+  }, [store, activeID]);
+
+  const active = activeID ? state.conversations[activeID] : undefined;
+  const status = activeID ? state.status[activeID] : undefined;
+  const busy = status?.type === "busy" || status?.type === "retry";
+  const permissions = Object.values(state.permissions)
+    .flat()
+    .filter((p) => p.sessionID === activeID || state.conversations[p.sessionID]?.parentID === activeID);
+  const turnError = activeID ? state.errors[activeID] : undefined;
+
+  return (
+    <div className={listOpen ? "chat list-open" : "chat"}>
+      <ConversationList
+        conversations={conversations}
+        status={state.status}
+        activeID={activeID}
+        creating={creating}
+        onNew={() => void newConversation().catch(() => {})}
+        onSelect={(id) => {
+          setActiveID(id);
+          setListOpen(false);
+        }}
+      />
+      <div className="chat-main">
+        <div className="chat-toolbar">
+          <button type="button" className="btn btn-ghost btn-sm conversations-toggle" aria-label="Conversations" aria-expanded={listOpen} onClick={() => setListOpen(!listOpen)}>
+            <Icon name="list" size={15} />
+          </button>
+          <span className="chat-title ellipsis" title={active?.title}>
+            {active?.title ?? (ready ? "New conversation" : "")}
+          </span>
+          <BusyIndicator status={status} />
+          <ConnectionStatus state={connection} onRetry={() => store.reconnect()} />
+        </div>
+        {syncError ? (
+          <div className="banner error" role="alert">
+            Could not refresh the conversation: {syncError}
+          </div>
+        ) : null}
+        {activeID ? (
+          <Thread state={state} conversationID={activeID} />
+        ) : (
+          <div className="thread">
+            <div className="thread-empty empty">
+              {ready ? (
+                <>
+                  <h2>Start a conversation</h2>
+                  <p>Type below; the agent works in this session's workspace.</p>
+                </>
+              ) : (
+                <p>
+                  <span className="spinner" /> Connecting to the agent…
+                </p>
+              )}
+            </div>
+          </div>
+        )}
+        <div className="chat-bottom">
+          {turnError ? (
+            <div className="banner error" role="alert">
+              <Icon name="alert" size={14} /> {turnError}
+              <button type="button" className="btn btn-ghost btn-sm" onClick={() => activeID && store.dismissError(activeID)} aria-label="Dismiss">
+                <Icon name="x" size={13} />
+              </button>
+            </div>
+          ) : null}
+          {permissions.map((p) => (
+            <PermissionPrompt key={p.id} request={p} />
+          ))}
+          <Composer busy={busy} providers={providers} model={model} onModel={setModel} onSend={send} onAbort={abort} />
+        </div>
+      </div>
+    </div>
+  );
+}

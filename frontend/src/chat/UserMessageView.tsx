@@ -1,0 +1,18 @@
+/** A user message: its text parts (plain text, newlines kept) and attachments, right-aligned. */
+import type { Part, UserMessage } from "./types.ts";
+
+export function UserMessageView({ message, parts }: { message: UserMessage; parts: Part[] }) {
+  const text = parts
+    .filter((p) => p.type === "text" && !p.synthetic && !p.ignored)
+    .map((p) => (p.type === "text" ? p.text : ""))
+    .join("\n\n");
+  const files = parts.filter((p) => p.type === "file");
+  return (
+    <div className="message user" data-message-id={message.id}>
+      <div className="user-bubble">
+        {text}
+        {files.map((f) => (f.type === "file" ? <div key={f.id} className="muted small">📎 {f.filename ?? f.url}</div> : null))}
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,167 @@
+/**
+ * Live chat state for one octo session: owns the OpenCode event stream, the {@link ChatSync} ordering and
+ * the {@link chatReducer} state, and exposes it to React through `subscribe`/`getSnapshot`
+ * (`useSyncExternalStore`). Every time the stream (re)opens it refetches the conversation list, statuses,
+ * pending permissions and the messages of every conversation on screen, so nothing shown is stale.
+ *
+ * Notifications are coalesced to one per animation frame: a fast token stream renders at display rate.
+ */
+import type { OpencodeClient } from "@opencode-ai/sdk/v2/client";
+import { openEventStream, type EventStreamHandle, type StreamState } from "../lib/eventStream.ts";
+import { opencodeBaseUrl, opencodeClient } from "./opencodeClient.ts";
+import { type ChatAction, type ChatState, chatReducer, initialChatState, type MessageWithParts } from "./reducer.ts";
+import { ChatSync } from "./sync.ts";
+import type { OpencodeEvent } from "./types.ts";
+
+/** What React renders from: the chat state plus the stream's connection state. */
+export interface ChatSnapshot {
+  state: ChatState;
+  connection: StreamState;
+  /** Last refetch error, shown as a banner; null when the last refetch worked. */
+  syncError: string | null;
+  /** True once the conversation list has been fetched at least once. */
+  ready: boolean;
+}
+
+/** Event types after which the workspace's files may have changed. */
+const FILE_EVENTS = new Set(["file.edited", "session.diff", "file.watcher.updated"]);
+
+const schedule: (fn: () => void) => void =
+  typeof requestAnimationFrame === "function" ? (fn) => requestAnimationFrame(() => fn()) : (fn) => setTimeout(fn, 16);
+
+/** See the module doc. Create with the octo session id, `start()`, and `stop()` when leaving. */
+export class ChatStore {
+  readonly client: OpencodeClient;
+  private snapshot: ChatSnapshot = { state: initialChatState(), connection: { kind: "connecting", attempt: 0 }, syncError: null, ready: false };
+  private readonly listeners = new Set<() => void>();
+  private readonly fileListeners = new Set<() => void>();
+  private readonly sync = new ChatSync((actions) => this.apply(actions));
+  private readonly watched = new Set<string>();
+  /** Loaded conversations that were off screen during a refetch: their messages may be behind. */
+  private readonly outdated = new Set<string>();
+  private stream: EventStreamHandle | null = null;
+  private notifyScheduled = false;
+
+  constructor(private readonly sessionId: string) {
+    this.client = opencodeClient(sessionId);
+  }
+
+  /** Opens the event stream (idempotent). */
+  start(): void {
+    if (this.stream) return;
+    this.stream = openEventStream<OpencodeEvent>({
+      url: `${opencodeBaseUrl(this.sessionId)}/event`,
+      onEvent: (event) => this.onEvent(event),
+      onOpen: () => void this.refreshAll(),
+      onState: (connection) => this.update({ connection }),
+    });
+  }
+
+  /** Closes the stream; the store can be discarded afterwards. */
+  stop(): void {
+    this.stream?.close();
+    this.stream = null;
+  }
+
+  /** Reconnects at once (e.g. the page became visible again after sleep). */
+  reconnect(): void {
+    this.stream?.reconnectNow();
+  }
+
+  subscribe = (listener: () => void): (() => void) => {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  };
+
+  getSnapshot = (): ChatSnapshot => this.snapshot;
+
+  /** The stream's current connection state. */
+  connection(): StreamState {
+    return this.snapshot.connection;
+  }
+
+  /** Calls `listener` (debounced by the caller) whenever the agent may have changed workspace files. */
+  onFilesChanged(listener: () => void): () => void {
+    this.fileListeners.add(listener);
+    return () => this.fileListeners.delete(listener);
+  }
+
+  /** Starts tracking a conversation's messages (fetches them now and after every reconnect). */
+  async watch(conversationID: string): Promise<void> {
+    this.watched.add(conversationID);
+    // Kept current by events while loaded, unless a reconnect happened while it was off screen.
+    if (this.snapshot.state.loaded[conversationID] && !this.outdated.has(conversationID)) return;
+    this.outdated.delete(conversationID);
+    await this.guard(this.sync.refresh(async () => [await this.loadMessages(conversationID)]));
+  }
+
+  /** Stops refetching a conversation that is no longer on screen. */
+  unwatch(conversationID: string): void {
+    this.watched.delete(conversationID);
+  }
+
+  /** Clears a conversation's error banner. */
+  dismissError(conversationID: string): void {
+    this.apply([{ type: "local.error.clear", conversationID }]);
+  }
+
+  /** Fetches everything again; called whenever the stream (re)opens. */
+  async refreshAll(): Promise<void> {
+    for (const id of Object.keys(this.snapshot.state.loaded)) if (!this.watched.has(id)) this.outdated.add(id);
+    const ok = await this.guard(
+      this.sync.refresh(async () => {
+        const [conversations, status, permissions, ...messages] = await Promise.all([
+          this.client.session.list(),
+          this.client.session.status(),
+          this.client.permission.list(),
+          ...[...this.watched].map((id) => this.loadMessages(id)),
+        ]);
+        return [
+          { type: "snapshot.conversations", conversations: conversations.data ?? [] },
+          { type: "snapshot.status", status: status.data ?? {} },
+          { type: "snapshot.permissions", permissions: permissions.data ?? [] },
+          ...messages,
+        ] satisfies ChatAction[];
+      }),
+    );
+    if (ok && !this.snapshot.ready) this.update({ ready: true });
+  }
+
+  private async loadMessages(conversationID: string): Promise<ChatAction> {
+    const result = await this.client.session.messages({ sessionID: conversationID });
+    return { type: "snapshot.messages", conversationID, messages: (result.data ?? []) as MessageWithParts[] };
+  }
+
+  /** Awaits `work`, recording its error for the banner; answers whether it succeeded. */
+  private async guard(work: Promise<void>): Promise<boolean> {
+    try {
+      await work;
+      if (this.snapshot.syncError) this.update({ syncError: null });
+      return true;
+    } catch (err) {
+      this.update({ syncError: err instanceof Error ? err.message : String(err) });
+      return false;
+    }
+  }
+
+  private onEvent(event: OpencodeEvent): void {
+    if (FILE_EVENTS.has(event.type)) for (const l of this.fileListeners) l();
+    this.sync.event(event);
+  }
+
+  private apply(actions: ChatAction[]): void {
+    let state = this.snapshot.state;
+    for (const action of actions) state = chatReducer(state, action);
+    if (state !== this.snapshot.state) this.update({ state });
+  }
+
+  private update(patch: Partial<ChatSnapshot>): void {
+    this.snapshot = { ...this.snapshot, ...patch };
+    if (this.notifyScheduled) return;
+    this.notifyScheduled = true;
+    schedule(() => {
+      this.notifyScheduled = false;
+      for (const l of this.listeners) l();
+    });
+  }
+}

@@ -1,0 +1,260 @@
+/**
+ * The chat state of one octo session (one OpenCode server): its conversations, their messages and parts,
+ * busy/idle status and pending permission requests, built from OpenCode's `/event` stream plus REST
+ * snapshots. Pure: `chatReducer(state, action)` returns a new state and never mutates its input.
+ *
+ * Event semantics (OpenCode 1.18, `@opencode-ai/sdk/v2` `Event`):
+ * - `message.updated` / `message.part.updated` carry the whole message info / part: upsert by id.
+ * - `message.part.delta` appends `delta` to `part[field]` (usually `text`). Deltas are live-only: OpenCode
+ *   persists a text part whole at its start and end, so a REST snapshot taken mid-stream may hold any
+ *   prefix of the text. After a snapshot, an unfinished text/reasoning part is therefore marked `stale` and
+ *   its deltas are ignored until the next whole `message.part.updated` (which replaces the text). That is
+ *   what makes refetch-after-reconnect free of duplicated or garbled text.
+ * - `message.removed`, `message.part.removed`: delete. `session.status` / `session.idle`: busy state.
+ * - `permission.asked` / `permission.replied`: pending approvals, keyed by request id.
+ * - `session.created|updated|deleted`: the conversation list. `session.error`: last error per conversation.
+ *
+ * Message and part ids from OpenCode sort in creation order, so lists are kept sorted by id.
+ */
+import type {
+  Conversation,
+  Message,
+  OpencodeEvent,
+  Part,
+  PermissionRequest,
+  SessionStatus,
+} from "./types.ts";
+
+/** A message with its parts, as `GET /session/:id/message` answers. */
+export interface MessageWithParts {
+  info: Message;
+  parts: Part[];
+}
+
+/** The whole chat state; treat as immutable. */
+export interface ChatState {
+  /** Conversations (OpenCode sessions) by id. */
+  conversations: Record<string, Conversation>;
+  /** Messages per conversation id, sorted by id. Only conversations in `loaded` are tracked. */
+  messages: Record<string, Message[]>;
+  /** Parts per message id, sorted by id. */
+  parts: Record<string, Part[]>;
+  /** Conversations whose messages were fetched; events for others are ignored until they are. */
+  loaded: Record<string, true>;
+  /** Busy/idle/retry per conversation id (absent means idle). */
+  status: Record<string, SessionStatus>;
+  /** Pending permission requests per conversation id, in arrival order. */
+  permissions: Record<string, PermissionRequest[]>;
+  /** Part ids whose deltas are ignored until a whole part update arrives (see module doc). */
+  stale: Record<string, true>;
+  /** Last `session.error` message per conversation id, cleared when a new turn starts. */
+  errors: Record<string, string>;
+}
+
+/** Everything the reducer understands: OpenCode events plus snapshot actions from REST fetches. */
+export type ChatAction =
+  | OpencodeEvent
+  | { type: "snapshot.conversations"; conversations: Conversation[] }
+  | { type: "snapshot.messages"; conversationID: string; messages: MessageWithParts[] }
+  | { type: "snapshot.status"; status: Record<string, SessionStatus> }
+  | { type: "snapshot.permissions"; permissions: PermissionRequest[] }
+  | { type: "local.error.clear"; conversationID: string };
+
+/** A fresh, empty state. */
+export function initialChatState(): ChatState {
+  return {
+    conversations: {},
+    messages: {},
+    parts: {},
+    loaded: {},
+    status: {},
+    permissions: {},
+    stale: {},
+    errors: {},
+  };
+}
+
+const byId = (a: { id: string }, b: { id: string }) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+/** Inserts or replaces `item` (by id) in a list sorted by id; returns a new list. */
+export function upsertSorted<T extends { id: string }>(list: readonly T[] | undefined, item: T): T[] {
+  const next = list ? [...list] : [];
+  let lo = 0;
+  let hi = next.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (next[mid]!.id < item.id) lo = mid + 1;
+    else hi = mid;
+  }
+  if (next[lo]?.id === item.id) next[lo] = item;
+  else next.splice(lo, 0, item);
+  return next;
+}
+
+function without<V>(record: Record<string, V>, key: string): Record<string, V> {
+  if (!(key in record)) return record;
+  const next = { ...record };
+  delete next[key];
+  return next;
+}
+
+/** True for a text/reasoning part that is still streaming (started, not ended). */
+export function isStreamingPart(part: Part): boolean {
+  if (part.type !== "text" && part.type !== "reasoning") return false;
+  return part.time !== undefined && part.time.end === undefined;
+}
+
+function isCompleted(message: Message): boolean {
+  return message.role === "user" || message.time.completed !== undefined || message.error !== undefined;
+}
+
+function errorText(error: unknown): string {
+  if (!error || typeof error !== "object") return "Unknown error";
+  const e = error as { name?: string; data?: { message?: unknown } };
+  const message = typeof e.data?.message === "string" ? e.data.message : undefined;
+  return message ?? e.name ?? "Unknown error";
+}
+
+function applySnapshotMessages(state: ChatState, conversationID: string, list: MessageWithParts[]): ChatState {
+  const parts = { ...state.parts };
+  let stale = state.stale;
+  for (const old of state.messages[conversationID] ?? []) delete parts[old.id];
+  const infos: Message[] = [];
+  for (const { info, parts: messageParts } of list) {
+    infos.push(info);
+    parts[info.id] = [...messageParts].sort(byId);
+    for (const part of messageParts) {
+      if (!isCompleted(info) && isStreamingPart(part)) {
+        if (stale === state.stale) stale = { ...stale };
+        stale[part.id] = true;
+      }
+    }
+  }
+  return {
+    ...state,
+    messages: { ...state.messages, [conversationID]: infos.sort(byId) },
+    parts,
+    stale,
+    loaded: state.loaded[conversationID] ? state.loaded : { ...state.loaded, [conversationID]: true },
+  };
+}
+
+function removeConversation(state: ChatState, id: string): ChatState {
+  const parts = { ...state.parts };
+  for (const message of state.messages[id] ?? []) delete parts[message.id];
+  return {
+    ...state,
+    conversations: without(state.conversations, id),
+    messages: without(state.messages, id),
+    parts,
+    loaded: without(state.loaded, id),
+    status: without(state.status, id),
+    permissions: without(state.permissions, id),
+    errors: without(state.errors, id),
+  };
+}
+
+/** Applies one event or snapshot; unknown events return `state` unchanged (same object). */
+export function chatReducer(state: ChatState, action: ChatAction): ChatState {
+  switch (action.type) {
+    case "snapshot.conversations": {
+      const conversations: Record<string, Conversation> = {};
+      for (const c of action.conversations) conversations[c.id] = c;
+      return { ...state, conversations };
+    }
+    case "snapshot.messages":
+      return applySnapshotMessages(state, action.conversationID, action.messages);
+    case "snapshot.status":
+      return { ...state, status: { ...action.status } };
+    case "snapshot.permissions": {
+      const permissions: Record<string, PermissionRequest[]> = {};
+      for (const p of action.permissions) (permissions[p.sessionID] ??= []).push(p);
+      return { ...state, permissions };
+    }
+    case "local.error.clear":
+      return { ...state, errors: without(state.errors, action.conversationID) };
+
+    case "session.created":
+    case "session.updated": {
+      const info = action.properties.info;
+      return { ...state, conversations: { ...state.conversations, [info.id]: info } };
+    }
+    case "session.deleted":
+      return removeConversation(state, action.properties.info.id);
+
+    case "message.updated": {
+      const { info } = action.properties;
+      if (!state.loaded[info.sessionID]) return state;
+      const next = { ...state, messages: { ...state.messages, [info.sessionID]: upsertSorted(state.messages[info.sessionID], info) } };
+      // A new user message starts a new turn: the previous turn's error no longer applies.
+      if (info.role === "user" && state.errors[info.sessionID]) next.errors = without(state.errors, info.sessionID);
+      return next;
+    }
+    case "message.removed": {
+      const { sessionID, messageID } = action.properties;
+      if (!state.loaded[sessionID]) return state;
+      const list = state.messages[sessionID] ?? [];
+      return {
+        ...state,
+        messages: { ...state.messages, [sessionID]: list.filter((m) => m.id !== messageID) },
+        parts: without(state.parts, messageID),
+      };
+    }
+    case "message.part.updated": {
+      const { part } = action.properties;
+      if (!state.loaded[part.sessionID]) return state;
+      return {
+        ...state,
+        parts: { ...state.parts, [part.messageID]: upsertSorted(state.parts[part.messageID], part) },
+        stale: without(state.stale, part.id),
+      };
+    }
+    case "message.part.removed": {
+      const { sessionID, messageID, partID } = action.properties;
+      if (!state.loaded[sessionID]) return state;
+      const list = state.parts[messageID];
+      if (!list) return state;
+      return { ...state, parts: { ...state.parts, [messageID]: list.filter((p) => p.id !== partID) } };
+    }
+    case "message.part.delta": {
+      const { sessionID, messageID, partID, field, delta } = action.properties;
+      if (!state.loaded[sessionID] || state.stale[partID]) return state;
+      const list = state.parts[messageID];
+      const index = list?.findIndex((p) => p.id === partID) ?? -1;
+      if (!list || index < 0) return state; // OpenCode sends the whole part before its deltas
+      const part = list[index]! as Part & Record<string, unknown>;
+      const current = part[field];
+      if (typeof current !== "string") return state; // only string fields that the whole part already has
+      const next = [...list];
+      next[index] = { ...part, [field]: current + delta } as Part;
+      return { ...state, parts: { ...state.parts, [messageID]: next } };
+    }
+
+    case "session.status":
+      return { ...state, status: { ...state.status, [action.properties.sessionID]: action.properties.status } };
+    case "session.idle":
+      return { ...state, status: { ...state.status, [action.properties.sessionID]: { type: "idle" } } };
+    case "session.error": {
+      const { sessionID, error } = action.properties;
+      if (!sessionID || !error || error.name === "MessageAbortedError") return state;
+      return { ...state, errors: { ...state.errors, [sessionID]: errorText(error) } };
+    }
+
+    case "permission.asked": {
+      const request = action.properties;
+      const list = state.permissions[request.sessionID] ?? [];
+      const next = list.some((p) => p.id === request.id)
+        ? list.map((p) => (p.id === request.id ? request : p))
+        : [...list, request];
+      return { ...state, permissions: { ...state.permissions, [request.sessionID]: next } };
+    }
+    case "permission.replied": {
+      const { sessionID, requestID } = action.properties;
+      const list = state.permissions[sessionID];
+      if (!list?.some((p) => p.id === requestID)) return state;
+      return { ...state, permissions: { ...state.permissions, [sessionID]: list.filter((p) => p.id !== requestID) } };
+    }
+    default:
+      return state;
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * Shows one workspace file: images inline, text with highlight.js colouring and line numbers, binary or
+ * very large files as a download link. Re-fetches when `version` changes (the tree was refreshed).
+ */
+import hljs from "highlight.js/lib/common";
+import { useEffect, useMemo, useState } from "react";
+import { formatBytes } from "../lib/format.ts";
+import { Icon } from "../ui/Icon.tsx";
+import type { FilesApi } from "./filesApi.ts";
+import { isImage, languageFor, looksBinary } from "./fileKinds.ts";
+
+const MAX_TEXT_BYTES = 2 * 1024 * 1024;
+
+type Loaded =
+  | { kind: "loading" }
+  | { kind: "text"; text: string }
+  | { kind: "binary"; size: number }
+  | { kind: "large"; size: number }
+  | { kind: "error"; message: string };
+
+function highlighted(text: string, name: string): string | null {
+  const language = languageFor(name);
+  if (!language || !hljs.getLanguage(language) || text.length > 300_000) return null;
+  try {
+    return hljs.highlight(text, { language, ignoreIllegals: true }).value;
+  } catch {
+    return null;
+  }
+}
+
+export function FileViewer({ api, path, version, onClose }: { api: FilesApi; path: string; version: number; onClose: () => void }) {
+  const name = path.slice(path.lastIndexOf("/") + 1);
+  const image = isImage(name); // SVG too: in <img> its scripts never run
+  const [loaded, setLoaded] = useState<Loaded>({ kind: "loading" });
+
+  useEffect(() => {
+    if (image) return;
+    const controller = new AbortController();
+    setLoaded((l) => (l.kind === "text" ? l : { kind: "loading" }));
+    (async () => {
+      try {
+        const response = await api.read(path, controller.signal);
+        const size = Number(response.headers.get("content-length") ?? "0");
+        if (size > MAX_TEXT_BYTES) {
+          await response.body?.cancel();
+          return setLoaded({ kind: "large", size });
+        }
+        const bytes = new Uint8Array(await response.arrayBuffer());
+        if (looksBinary(bytes)) return setLoaded({ kind: "binary", size: bytes.length });
+        setLoaded({ kind: "text", text: new TextDecoder().decode(bytes) });
+      } catch (err) {
+        if (!controller.signal.aborted) setLoaded({ kind: "error", message: err instanceof Error ? err.message : String(err) });
+      }
+    })();
+    return () => controller.abort();
+  }, [api, path, version, image]);
+
+  const html = useMemo(() => (loaded.kind === "text" ? highlighted(loaded.text, name) : null), [loaded, name]);
+  const lines = loaded.kind === "text" ? loaded.text.split("\n").length - (loaded.text.endsWith("\n") ? 1 : 0) : 0;
+
+  return (
+    <section className="file-viewer" aria-label={`File ${path}`}>
+      <header className="file-viewer-head">
+        <Icon name={image ? "image" : "file"} size={14} />
+        <span className="file-viewer-path ellipsis" title={path}>
+          {path}
+        </span>
+        <a className="btn btn-ghost btn-sm btn-icon" href={api.downloadUrl(path)} download aria-label="Download file" title="Download">
+          <Icon name="download" size={14} />
+        </a>
+        <button type="button" className="btn btn-ghost btn-sm btn-icon" onClick={onClose} aria-label="Close file" title="Close">
+          <Icon name="x" size={14} />
+        </button>
+      </header>
+      <div className="file-viewer-body">
+        {image ? (
+          <div className="file-image">
+            <img src={`${api.fileUrl(path)}&v=${version}`} alt={name} />
+          </div>
+        ) : loaded.kind === "loading" ? (
+          <p className="muted tool-pad">
+            <span className="spinner" /> Loading…
+          </p>
+        ) : loaded.kind === "error" ? (
+          <p className="error-text">{loaded.message}</p>
+        ) : loaded.kind === "binary" || loaded.kind === "large" ? (
+          <div className="empty">
+            <p>
+              {loaded.kind === "binary" ? "Binary file" : "Large file"} ({formatBytes(loaded.size)}); not shown.
+            </p>
+            <a className="btn" href={api.downloadUrl(path)} download>
+              <Icon name="download" size={14} /> Download
+            </a>
+          </div>
+        ) : (
+          <div className="code-view">
+            <pre className="code-gutter" aria-hidden>
+              {Array.from({ length: Math.max(lines, 1) }, (_, i) => i + 1).join("\n")}
+            </pre>
+            {html !== null ? (
+              <pre className="code-text hljs" dangerouslySetInnerHTML={{ __html: html }} />
+            ) : (
+              <pre className="code-text">{loaded.text}</pre>
+            )}
+          </div>
+        )}
+      </div>
+    </section>
+  );
+}

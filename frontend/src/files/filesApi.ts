@@ -1,0 +1,54 @@
+/**
+ * Client for a session's file server, proxied by octo at `/session/:id/files` (fileserver/server.ts).
+ * Paths are workspace-relative (`""` = the root, no leading slash). Download links are plain URLs: the
+ * browser sends the HttpOnly cookie with them itself.
+ */
+import type { TreeEntry } from "../../../fileserver/tree.ts";
+import { request, requestJson } from "../lib/http.ts";
+
+/** One entry of `GET /tree` (the file server's own type; type-only, nothing is bundled). */
+export type { TreeEntry };
+
+const q = (params: Record<string, string | number>) => new URLSearchParams(Object.entries(params).map(([k, v]) => [k, String(v)])).toString();
+
+/** File-server calls for one octo session. */
+export function filesApi(sessionId: string) {
+  const base = `/session/${encodeURIComponent(sessionId)}/files`;
+  return {
+    /** Entries of directory `path`, `depth` levels deep (1 = no children). */
+    tree: (path: string, depth = 1) => requestJson<TreeEntry[]>(`${base}/tree?${q({ path, depth })}`),
+    /** URL of a file's bytes (for `<img>` and fetch). */
+    fileUrl: (path: string) => `${base}/file?${q({ path })}`,
+    /** URL that downloads a file, or a directory as a zip. */
+    downloadUrl: (path: string) => `${base}/download?${q({ path })}`,
+    /** A file's content as a Response (size and type in its headers). */
+    read: (path: string, signal?: AbortSignal) => request(`${base}/file?${q({ path })}`, { signal }),
+    /** Writes a file atomically (creates parents). */
+    write: (path: string, content: BodyInit) => requestJson<TreeEntry>(`${base}/file?${q({ path })}`, { method: "PUT", body: content }),
+    /** Uploads files into directory `dir` (multipart; all or nothing). */
+    upload: (dir: string, files: File[]) => {
+      const form = new FormData();
+      for (const f of files) form.append("file", f, f.name);
+      return requestJson<TreeEntry[]>(`${base}/file?${q({ path: dir })}`, { method: "POST", body: form });
+    },
+    /** Deletes a file or a directory recursively. */
+    remove: (path: string) => requestJson<{ path: string }>(`${base}/file?${q({ path })}`, { method: "DELETE" }),
+    mkdir: (path: string) => requestJson<TreeEntry>(`${base}/mkdir?${q({ path })}`, { method: "PUT" }),
+    rename: (oldPath: string, newPath: string) =>
+      requestJson<TreeEntry>(`${base}/rename?${q({ old_path: oldPath, new_path: newPath })}`, { method: "POST" }),
+  };
+}
+
+/** The API object returned by {@link filesApi}. */
+export type FilesApi = ReturnType<typeof filesApi>;
+
+/** Parent directory of a workspace path (`"a/b.txt"` -> `"a"`, `"b.txt"` -> `""`). */
+export function parentDir(path: string): string {
+  const i = path.lastIndexOf("/");
+  return i < 0 ? "" : path.slice(0, i);
+}
+
+/** Joins a directory and a name (`("", "x")` -> `"x"`). */
+export function joinPath(dir: string, name: string): string {
+  return dir ? `${dir}/${name}` : name;
+}

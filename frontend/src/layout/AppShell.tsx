@@ -1,0 +1,32 @@
+/**
+ * Signed-in layout: the sessions sidebar and the page. On a phone the sidebar is the home page itself,
+ * and inside a session it is hidden (the session header has a back button).
+ */
+import type { ReactNode } from "react";
+import { navigate } from "../lib/router.ts";
+import { SessionList } from "../sessions/SessionList.tsx";
+import { BrandMark } from "./BrandMark.tsx";
+import { UserMenu } from "./UserMenu.tsx";
+
+export function AppShell({ activeSessionId, home, children }: { activeSessionId: string | null; home: boolean; children: ReactNode }) {
+  return (
+    <div className={home ? "shell at-home" : "shell"}>
+      <aside className="sidebar">
+        <a
+          href="/"
+          className="brand"
+          onClick={(e) => {
+            e.preventDefault();
+            navigate("/");
+          }}
+        >
+          <BrandMark size={26} />
+          <span>octo</span>
+        </a>
+        <SessionList activeId={activeSessionId} />
+        <UserMenu />
+      </aside>
+      <main className="page">{children}</main>
+    </div>
+  );
+}

@@ -1,0 +1,43 @@
+/** Typed calls to octo's own API (`/api/*`, docs/api.md). */
+import { requestJson } from "./http.ts";
+import type { Features, InviteCode, Role, Session, User } from "./types.ts";
+
+const json = <T>(url: string, method = "GET", body?: unknown, quiet401 = false) =>
+  requestJson<T>(url, { method, body, quiet401 });
+
+/** Body of `POST /api/admin/invite-codes`. */
+export interface NewInvite {
+  max_uses?: number;
+  expires_in_seconds?: number;
+  note?: string;
+  role?: Role;
+}
+
+export const api = {
+  features: () => json<Features>("/api/features"),
+  me: () => json<User>("/api/me", "GET", undefined, true),
+  login: (username: string, password: string) =>
+    json<{ user: User }>("/api/auth/login", "POST", { username, password }, true),
+  register: (body: { username: string; password: string; invite_code: string; email?: string }) =>
+    json<{ user: User }>("/api/auth/register", "POST", body, true),
+  logout: () => json<{ ok: true }>("/api/auth/logout", "POST", undefined, true),
+
+  sessions: () => json<Session[]>("/api/sessions"),
+  session: (id: string) => json<Session>(`/api/sessions/${encodeURIComponent(id)}`),
+  /** Answers at once with status `starting`; poll {@link api.session} for progress. */
+  createSession: (name?: string) => json<Session>("/api/sessions?wait=false", "POST", name ? { name } : {}),
+  startSession: (id: string) => json<Session>(`/api/sessions/${encodeURIComponent(id)}/start?wait=false`, "POST"),
+  stopSession: (id: string) => json<Session>(`/api/sessions/${encodeURIComponent(id)}/stop`, "POST"),
+  deleteSession: (id: string, purge: boolean) =>
+    json<void>(`/api/sessions/${encodeURIComponent(id)}${purge ? "?purge=true" : ""}`, "DELETE"),
+
+  admin: {
+    users: () => json<User[]>("/api/admin/users"),
+    updateUser: (id: string, patch: { role?: Role; disabled?: boolean }) =>
+      json<User>(`/api/admin/users/${encodeURIComponent(id)}`, "PATCH", patch),
+    invites: () => json<InviteCode[]>("/api/admin/invite-codes"),
+    createInvite: (body: NewInvite) => json<InviteCode & { code: string }>("/api/admin/invite-codes", "POST", body),
+    revokeInvite: (id: string) => json<InviteCode>(`/api/admin/invite-codes/${encodeURIComponent(id)}`, "DELETE"),
+    sessions: () => json<Session[]>("/api/admin/sessions"),
+  },
+};

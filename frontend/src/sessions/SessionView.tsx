@@ -1,0 +1,65 @@
+/**
+ * `/sessions/:id`: the session's header and, by state, its workspace (running), start progress
+ * (pending/starting) or a stopped/failed card. A session missing from the list is fetched once (the list
+ * may be stale); 404 means it does not exist or is not the user's.
+ */
+import { useEffect, useState } from "react";
+import { api } from "../lib/api.ts";
+import { HttpError } from "../lib/http.ts";
+import type { Session } from "../lib/types.ts";
+import { Workspace } from "../workspace/Workspace.tsx";
+import { SessionHeader } from "./SessionHeader.tsx";
+import { useSessions } from "./SessionsContext.tsx";
+import { StartingView } from "./StartingView.tsx";
+import { StoppedView } from "./StoppedView.tsx";
+
+export function SessionView({ id }: { id: string }) {
+  const { sessions, refresh } = useSessions();
+  const listed = sessions?.find((s) => s.id === id);
+  const [fetched, setFetched] = useState<Session | null | undefined>(undefined);
+
+  useEffect(() => {
+    if (listed || sessions === undefined) return;
+    let cancelled = false;
+    api.session(id).then(
+      (s) => {
+        if (cancelled) return;
+        setFetched(s);
+        void refresh();
+      },
+      (err) => !cancelled && setFetched(err instanceof HttpError && err.status === 404 ? null : undefined),
+    );
+    return () => {
+      cancelled = true;
+    };
+  }, [id, listed, sessions, refresh]);
+
+  const session = listed ?? fetched;
+  if (session === null) {
+    return (
+      <div className="empty">
+        <h2>Session not found</h2>
+        <p>It may have been deleted.</p>
+      </div>
+    );
+  }
+  if (!session) {
+    return (
+      <div className="empty">
+        <span className="spinner" />
+      </div>
+    );
+  }
+  return (
+    <div className="session-view">
+      <SessionHeader session={session} />
+      {session.status === "running" ? (
+        <Workspace key={session.id} sessionId={session.id} />
+      ) : session.status === "pending" || session.status === "starting" ? (
+        <StartingView session={session} />
+      ) : (
+        <StoppedView session={session} />
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,51 @@
+/**
+ * Shown while a session is pending or starting: the steps, elapsed time and what octo is waiting for,
+ * instead of a dead page. The sessions provider polls the session every second; when it turns `running`
+ * the workspace replaces this view.
+ */
+import { useEffect, useState } from "react";
+import { formatDuration } from "../lib/format.ts";
+import type { Session } from "../lib/types.ts";
+import { Icon } from "../ui/Icon.tsx";
+
+const STEPS = [
+  { key: "queued", label: "Session created" },
+  { key: "starting", label: "Starting OpenCode, the file server and the terminal" },
+  { key: "ready", label: "Waiting until every service answers" },
+] as const;
+
+function useElapsed(since: string): number {
+  const [now, setNow] = useState(Date.now());
+  useEffect(() => {
+    const t = setInterval(() => setNow(Date.now()), 250);
+    return () => clearInterval(t);
+  }, []);
+  return Math.max(0, now - Date.parse(since));
+}
+
+export function StartingView({ session }: { session: Session }) {
+  const elapsed = useElapsed(session.started_at ?? session.updated_at);
+  // octo reports only pending/starting; after a few seconds most of the wait is the readiness probe.
+  const current = session.status === "pending" ? 0 : elapsed < 2500 ? 1 : 2;
+  return (
+    <section className="state-view" aria-live="polite" aria-busy="true">
+      <div className="state-card">
+        <div className="progress-bar" role="progressbar" aria-label="Starting session">
+          <span />
+        </div>
+        <h2>Starting “{session.name}”</h2>
+        <ol className="steps">
+          {STEPS.map((step, i) => (
+            <li key={step.key} className={i < current ? "done" : i === current ? "current" : ""}>
+              {i < current ? <Icon name="check" size={14} /> : i === current ? <span className="spinner" /> : <span className="step-dot" />}
+              {step.label}
+            </li>
+          ))}
+        </ol>
+        <p className="muted small">
+          {formatDuration(elapsed)} elapsed · OpenCode usually needs a few seconds to come up.
+        </p>
+      </div>
+    </section>
+  );
+}

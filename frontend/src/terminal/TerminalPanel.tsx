@@ -1,0 +1,74 @@
+/**
+ * The session's terminal: a {@link TerminalSession} in a panel that fits it on every size change
+ * (ResizeObserver), follows the theme, and shows the connection state with a reconnect / new shell button.
+ * It stays mounted while hidden (other tab) so the shell survives tab switches.
+ */
+import "@xterm/xterm/css/xterm.css";
+import { useEffect, useRef, useState } from "react";
+import { ConnectionPill } from "../ui/ConnectionPill.tsx";
+import { Icon } from "../ui/Icon.tsx";
+import type { TermState } from "./termConnection.ts";
+import { TerminalSession } from "./TerminalSession.ts";
+
+function StateLabel({ state, onReconnect }: { state: TermState; onReconnect: () => void }) {
+  switch (state.kind) {
+    case "open":
+      return <ConnectionPill tone="live" label="Connected" />;
+    case "connecting":
+      return <ConnectionPill tone="connecting" label="Connecting…" />;
+    case "reconnecting":
+      return <ConnectionPill tone="waiting" label={`Reconnecting (${state.reason})`} title={state.reason} action={{ label: "Now", onClick: onReconnect }} />;
+    case "exited":
+      return <ConnectionPill tone="failed" label={state.reason} action={{ label: "New shell", onClick: onReconnect }} />;
+  }
+}
+
+export function TerminalPanel({ sessionId, visible }: { sessionId: string; visible: boolean }) {
+  const host = useRef<HTMLDivElement>(null);
+  const session = useRef<TerminalSession | null>(null);
+  const [state, setState] = useState<TermState>({ kind: "connecting" });
+
+  useEffect(() => {
+    const element = host.current;
+    if (!element) return;
+    const term = new TerminalSession(sessionId, setState);
+    session.current = term;
+    term.mount(element);
+    const resize = new ResizeObserver(() => term.fitNow());
+    resize.observe(element);
+    const themeObserver = new MutationObserver(() => term.applyTheme());
+    themeObserver.observe(document.documentElement, { attributes: true, attributeFilter: ["data-theme"] });
+    const media = matchMedia("(prefers-color-scheme: dark)");
+    const onMedia = () => term.applyTheme();
+    media.addEventListener("change", onMedia);
+    return () => {
+      resize.disconnect();
+      themeObserver.disconnect();
+      media.removeEventListener("change", onMedia);
+      term.dispose();
+      session.current = null;
+    };
+  }, [sessionId]);
+
+  useEffect(() => {
+    if (!visible) return;
+    const term = session.current;
+    requestAnimationFrame(() => {
+      term?.fitNow();
+      term?.focus();
+    });
+  }, [visible]);
+
+  return (
+    <section className="terminal-panel" aria-label="Terminal">
+      <div className="panel-toolbar">
+        <span className="panel-title">
+          <Icon name="terminal" size={14} /> Terminal
+        </span>
+        <span className="spacer" />
+        <StateLabel state={state} onReconnect={() => session.current?.reconnect()} />
+      </div>
+      <div className="terminal-host" ref={host} onClick={() => session.current?.focus()} />
+    </section>
+  );
+}

@@ -20,15 +20,17 @@ export interface AppDeps {
   users: UserService;
   invites: InviteService;
   sessions: SessionService;
+  /** The runtime's engine, for `/api/status`. */
+  engine: { name: string; version?: string };
   /** Extra routes mounted last (the web app). */
   web?: Elysia;
 }
 
-export function createApp({ config, auth, users, invites, sessions, web }: AppDeps) {
+export function createApp({ config, auth, users, invites, sessions, engine, web }: AppDeps) {
   const allowedOrigins = config.server.allowed_origins;
   const app = new Elysia()
     .onError(({ code, error }) => errorResponse(normalizeError(code, error)))
-    .use(systemRoutes(config, sessions.runtime.kind))
+    .use(systemRoutes({ config, auth, sessions, users, engine }))
     .use(authRoutes(auth, { secureCookies: config.server.secure_cookies, allowedOrigins }))
     .use(sessionRoutes(auth, sessions, allowedOrigins))
     .use(adminRoutes({ auth, invites, users, sessions, allowedOrigins }))

@@ -87,7 +87,7 @@ export async function startServer(loaded: LoadedConfig): Promise<OctoServer> {
     const sessions = new SessionService(db, runtime, { dataDir, runtime: config.runtime, opencode: config.opencode });
     await sessions.reconcile();
 
-    const app = createApp({ config, auth, users, invites, sessions, web: await loadWebApp() });
+    const app = createApp({ config, auth, users, invites, sessions, engine, web: await loadWebApp() });
     const proxy = new SessionProxy({ auth, sessions, allowedOrigins: config.server.allowed_origins });
     const server = createServer((req, res) => {
       if (isSessionUrl(req.url)) void proxy.web(req, res);

@@ -116,10 +116,10 @@ export class SessionService {
     return this.routes.get(id);
   }
 
-  /** Counts of sessions per status (for status output). */
-  counts(): Record<SessionStatus, number> {
+  /** Counts of sessions per status, of one user or of everyone (for status output). */
+  counts(userId?: string): Record<SessionStatus, number> {
     const counts = { pending: 0, starting: 0, running: 0, stopping: 0, stopped: 0, failed: 0 };
-    for (const route of this.routes.values()) counts[route.status]++;
+    for (const route of this.routes.values()) if (!userId || route.userId === userId) counts[route.status]++;
     return counts;
   }
 

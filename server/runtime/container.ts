@@ -369,7 +369,7 @@ export class ContainerRuntime implements Runtime {
     if (info.State.OOMKilled) reason = `container was killed: out of memory (limit ${this.config.container.memory})`;
     else if (entry) reason = entry.slice("octo-entrypoint: ".length);
     else reason = `container exited with code ${info.State.ExitCode}`;
-    const tail = lines.filter((line) => line !== entry).slice(-5).join("\n").slice(-500);
+    const tail = lines.filter((line) => line !== entry).slice(-20).join("\n").slice(-2000);
     return { state: "exited", reason: tail ? `${reason}\n${tail}` : reason };
   }
 

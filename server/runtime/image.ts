@@ -223,6 +223,11 @@ export async function buildSessionImage(options: BuildOptions): Promise<BuildRes
     }
   };
 
+  const previous = await docker
+    .getImage(tag)
+    .inspect()
+    .then((i) => i.Id, () => null);
+
   const stream = await docker.buildImage(tarStream(inputs.files), {
     t: tag,
     buildargs: inputs.buildArgs,
@@ -257,6 +262,13 @@ export async function buildSessionImage(options: BuildOptions): Promise<BuildRes
     image = await docker.getImage(tag).inspect();
   } catch {
     throw new OctoError(500, "IMAGE_BUILD_FAILED", `Building ${tag} reported success but the image is missing\n${tail.join("\n")}`);
+  }
+  if (previous && previous !== image.Id) {
+    // The old image is now untagged (540 MB each); remove it unless a container still uses it.
+    await docker
+      .getImage(previous)
+      .remove()
+      .catch(() => {});
   }
   const seconds = Math.round((performance.now() - started) / 100) / 10;
   log.info("session image built", { tag, id: image.Id.slice(0, 19), seconds });

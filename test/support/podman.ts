@@ -17,6 +17,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { OctoError } from "../../server/errors.ts";
 import { demuxLogs } from "../../server/runtime/container.ts";
 import { connectEngine, type Engine } from "../../server/runtime/engine.ts";
 import { DEFAULT_BASE_IMAGE, defaultImageTag, ensureSessionImage } from "../../server/runtime/image.ts";
@@ -100,8 +101,18 @@ async function withLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
   }
 }
 
-/** A compiled `octo` for the image, reused while the bundled sources are unchanged. */
-export async function testOctoBinary(): Promise<string> {
+let binaryPromise: Promise<string> | undefined;
+
+/**
+ * A compiled `octo` for the image, reused while the bundled sources are unchanged. Memoised for the test
+ * process, so every test file of one run uses the same binary (and image) while sources keep changing.
+ */
+export function testOctoBinary(): Promise<string> {
+  binaryPromise ??= compileOcto();
+  return binaryPromise;
+}
+
+async function compileOcto(): Promise<string> {
   const bundle = await Bun.build({ entrypoints: [join(REPO, "cli/octo.ts")], target: "bun" });
   if (!bundle.success) throw new Error(`bundling cli/octo.ts failed: ${bundle.logs.join("\n")}`);
   const hasher = new Bun.CryptoHasher("sha256");
@@ -173,4 +184,15 @@ export async function execIn(engine: Engine, containerId: string, cmd: string[])
   });
   const info = await exec.inspect();
   return { code: info.ExitCode ?? -1, output: demuxLogs(Buffer.concat(chunks)) };
+}
+
+/** Awaits `promise`, which must reject with an {@link OctoError}, and returns that error. */
+export async function expectOctoError(promise: Promise<unknown>): Promise<OctoError> {
+  try {
+    await promise;
+  } catch (err) {
+    if (err instanceof OctoError) return err;
+    throw new Error(`expected an OctoError, got ${String(err)}`);
+  }
+  throw new Error("expected a rejection, got a result");
 }

@@ -26,7 +26,7 @@
  */
 import { createHash } from "node:crypto";
 import { lchownSync, lstatSync, mkdirSync, readdirSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import type Docker from "dockerode";
 import type { OctoConfig } from "../config/schema.ts";
 import { OctoError } from "../errors.ts";
@@ -331,10 +331,12 @@ export class ContainerRuntime implements Runtime {
   async stop(spec: SessionSpec, state: RuntimeState, options: StopOptions = {}): Promise<void> {
     const container = this.containerFor(spec, state);
     try {
-      if (options.now) await container.kill();
-      else await container.stop({ t: Math.ceil(this.config.runtime.stop_timeout_seconds) });
+      // t=0 kills at once; unlike `kill`, `stop` accepts containers that are not running (Podman answers
+      // 500 to a kill of a stopped container).
+      const t = options.now ? 0 : Math.ceil(this.config.runtime.stop_timeout_seconds);
+      await container.stop({ t });
     } catch (err) {
-      // 304: already stopped; 404: gone; 409: not running (kill) or being removed.
+      // 304: already stopped (Docker); 404: gone; 409: being removed.
       const status = statusOf(err);
       if (status !== 304 && status !== 404 && status !== 409) {
         throw new OctoError(500, "RUNTIME_STOP_FAILED", `Cannot stop container ${containerName(spec.id)}: ${engineMessage(err)}`);
@@ -362,15 +364,17 @@ export class ContainerRuntime implements Runtime {
       throw new OctoError(503, "ENGINE_ERROR", `Cannot inspect container ${containerName(spec.id)}: ${engineMessage(err)}`);
     }
     if (info.State.Running || info.State.Restarting) return { state: "running" };
+    // The entrypoint's last words name the service that died; the caller adds logs() for details.
     const output = await this.logs(spec, state, 4096);
-    const lines = output.split("\n").filter((line) => line.trim());
-    const entry = lines.findLast((line) => line.startsWith("octo-entrypoint: "));
+    const entry = output
+      .split("\n")
+      .findLast((line) => line.startsWith("octo-entrypoint: "))
+      ?.slice("octo-entrypoint: ".length);
     let reason: string;
     if (info.State.OOMKilled) reason = `container was killed: out of memory (limit ${this.config.container.memory})`;
-    else if (entry) reason = entry.slice("octo-entrypoint: ".length);
+    else if (entry) reason = entry;
     else reason = `container exited with code ${info.State.ExitCode}`;
-    const tail = lines.filter((line) => line !== entry).slice(-20).join("\n").slice(-2000);
-    return { state: "exited", reason: tail ? `${reason}\n${tail}` : reason };
+    return { state: "exited", reason };
   }
 
   endpoints(state: RuntimeState): Endpoints {
@@ -445,7 +449,7 @@ export async function createContainerRuntime(
   const engine = await connectEngine(config.container.socket, { env: options.env });
   const runtime = new ContainerRuntime(config, {
     engine,
-    instance: options.dataDir ?? (config.server.data_dir || defaultDataDir(options.env)),
+    instance: resolve(options.dataDir ?? (config.server.data_dir || defaultDataDir(options.env))),
   });
   await runtime.checkImage();
   log.info("container engine", {

@@ -81,7 +81,7 @@ export async function startServer(loaded: LoadedConfig): Promise<OctoServer> {
       loginMaxAttempts: config.auth.login_max_attempts,
       loginWindowSeconds: config.auth.login_window_seconds,
     });
-    const runtime = await createRuntime(config);
+    const runtime = await createRuntime(config, { dataDir, configFile: loaded.file });
     const engine = await runtime.describe();
     log.info("runtime", { mode: runtime.kind, engine: engine.name, version: engine.version });
     const sessions = new SessionService(db, runtime, { dataDir, runtime: config.runtime, opencode: config.opencode });

@@ -54,6 +54,11 @@ export const RuntimeConfig = z.strictObject({
   on_failure: z.enum(["fail", "restart"]).default("fail"),
   /** Running sessions allowed per user (0 = unlimited). */
   max_sessions_per_user: z.number().int().min(0).default(10),
+  /**
+   * Local mode: run OpenCode and terminal shells in a bubblewrap sandbox that hides octo's data dir (other
+   * sessions, the database, the JWT secret) and config file. "auto" = when `bwrap` works on this machine.
+   */
+  sandbox: z.enum(["auto", "bwrap", "none"]).default("auto"),
 });
 
 export const OpencodeConfig = z.strictObject({

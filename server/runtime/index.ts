@@ -7,17 +7,35 @@ import { OctoError } from "../errors.ts";
 import { createLogger } from "../log.ts";
 import { resolveOpencodeBinary } from "./binaries.ts";
 import { LocalRuntime } from "./local.ts";
+import { createSandbox } from "./sandbox.ts";
 import type { Runtime } from "./types.ts";
 
 const log = createLogger("runtime");
 
-/** The local runtime for `config`. @throws OctoError OPENCODE_NOT_FOUND. */
-export function createLocalRuntime(config: OctoConfig): LocalRuntime {
+/** Where octo keeps what agents must not read. */
+export interface SecretPaths {
+  /** octo's data directory. */
+  dataDir: string;
+  /** The config file octo read, if any. */
+  configFile: string | null;
+}
+
+/** The local runtime for `config`. @throws OctoError OPENCODE_NOT_FOUND, SANDBOX_UNAVAILABLE. */
+export function createLocalRuntime(config: OctoConfig, paths: SecretPaths): LocalRuntime {
+  const sandbox = createSandbox(config.runtime.sandbox, {
+    dataDir: paths.dataDir,
+    hide: paths.configFile ? [paths.configFile] : [],
+  });
+  log.info("local runtime", { sandbox: sandbox ? "bwrap" : "none" });
+  if (!sandbox && config.runtime.sandbox === "auto") {
+    log.warn("bwrap not available: agents can read this machine as octo's user (apt install bubblewrap)");
+  }
   return new LocalRuntime({
     opencodeBinary: resolveOpencodeBinary(config.opencode.binary),
     shell: config.terminal.shell,
     maxUploadMb: config.fileserver.max_upload_mb,
     stopTimeoutMs: config.runtime.stop_timeout_seconds * 1000,
+    sandbox,
   });
 }
 
@@ -39,14 +57,14 @@ async function loadContainerRuntime(config: OctoConfig): Promise<Runtime> {
  * Builds the runtime for `[runtime] mode`, logging which one was chosen.
  * @throws OctoError when the chosen runtime cannot work (engine missing, image missing, OpenCode missing).
  */
-export async function createRuntime(config: OctoConfig): Promise<Runtime> {
+export async function createRuntime(config: OctoConfig, paths: SecretPaths): Promise<Runtime> {
   const mode = config.runtime.mode;
-  if (mode === "local") return createLocalRuntime(config);
+  if (mode === "local") return createLocalRuntime(config, paths);
   if (mode === "container") return loadContainerRuntime(config);
   try {
     return await loadContainerRuntime(config);
   } catch (err) {
     log.info("no usable container engine, using local processes", { reason: (err as Error).message });
-    return createLocalRuntime(config);
+    return createLocalRuntime(config, paths);
   }
 }

@@ -1,5 +1,6 @@
 /**
  * Local runtime: a session's three services are child processes of octo on loopback ports.
+ * OpenCode and the terminal run inside a bubblewrap sandbox when one is configured (`sandbox.ts`).
  *
  *   opencode serve --hostname 127.0.0.1 --port P1   (cwd = workspace, HOME/XDG = <session>/home)
  *   octo fileserver --root <workspace> --port P2
@@ -21,6 +22,7 @@ import { createLogger } from "../log.ts";
 import { selfCommand } from "./binaries.ts";
 import { baseEnvironment, homeEnvironment } from "./environment.ts";
 import { freePorts } from "./ports.ts";
+import type { Sandbox } from "./sandbox.ts";
 import type { Endpoints, PollResult, Runtime, RuntimeState, SessionSpec, StartResult, StopOptions } from "./types.ts";
 
 const log = createLogger("runtime.local");
@@ -41,6 +43,8 @@ export interface LocalRuntimeOptions {
   maxUploadMb: number;
   /** Grace period before SIGKILL, ms. */
   stopTimeoutMs: number;
+  /** Sandbox for OpenCode and the terminal (see `sandbox.ts`); null runs them unwrapped. */
+  sandbox: Sandbox | null;
 }
 
 interface LocalState {
@@ -155,6 +159,13 @@ export class LocalRuntime implements Runtime {
         env: { ...base, ...homeEnvironment(home), TERM: "xterm-256color", OCTO_SERVICE_TOKEN: spec.secret },
       },
     };
+
+    const sandbox = this.options.sandbox;
+    if (sandbox) {
+      for (const service of ["code", "term"] as const) {
+        commands[service].argv = sandbox.wrap(commands[service].argv, spec.sessionDir, spec.workspaceDir);
+      }
+    }
 
     const pids: Partial<Record<Service, number>> = {};
     try {

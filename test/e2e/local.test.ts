@@ -134,6 +134,21 @@ describe("octo serve, local mode, end to end", () => {
     expect(output).toContain(sessionDir(state.sessionId));
   }, SLOW);
 
+  test("the sandbox hides octo's secrets and other sessions from the session's shell", async () => {
+    const other = await api.as(state.user).post("/api/sessions", { name: "bob's" });
+    expect(other.status).toBe(201);
+    const listing = await terminalEcho(
+      `${octo.url}/session/${state.sessionId}/term`,
+      state.admin,
+      `ls ${octo.dataDir} ${octo.dataDir}/sessions; cat ${octo.dataDir}/jwt-secret; env | grep -c OCTO_SERVICE_TOKEN`,
+    );
+    expect(listing).toContain("No such file or directory");
+    expect(listing).not.toContain(other.json.id);
+    expect(listing).not.toContain("octo.db");
+    expect(listing).toMatch(/\n0\r?\n/);
+    expect((await api.as(state.user).delete(`/api/sessions/${other.json.id}?purge=true`)).status).toBe(204);
+  }, SLOW);
+
   test("another user gets 404 on every route of the session, exactly like a missing one", async () => {
     const bob = api.as(state.user);
     const id = state.sessionId;
@@ -186,7 +201,8 @@ describe("octo serve, local mode, end to end", () => {
       const s = (await admin.get(`/api/sessions/${created.json.id}`)).json;
       return s.status === "failed" ? s : null;
     }, 15_000, "session marked failed");
-    expect(failed.error).toContain("opencode was killed by SIGKILL");
+    // Killed directly, or (sandboxed) its bwrap parent reports the child's death as exit code 128+9.
+    expect(failed.error).toMatch(/^opencode (was killed by SIGKILL|exited with code 137)/);
     const proxied = await admin.get(`/session/${created.json.id}/code/session`);
     expect(proxied.status).toBe(503);
     await eventually(() => processesIn(workspace).length === 0, 10_000, "the rest of the session stopped");

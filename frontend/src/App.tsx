@@ -2,8 +2,7 @@
  * Routes: `/login`, `/register` (signed out); `/` (sessions), `/sessions/:id` (a session), `/admin`.
  * Signed-out visitors of any other route see the login page and land on their route after signing in.
  */
-import { useEffect } from "react";
-import { AdminPage } from "./admin/AdminPage.tsx";
+import { lazy, Suspense, useEffect } from "react";
 import { useAuth } from "./auth/AuthContext.tsx";
 import { AuthPage } from "./auth/AuthPage.tsx";
 import { AppShell } from "./layout/AppShell.tsx";
@@ -12,6 +11,8 @@ import { matchPath, navigate, useLocation } from "./lib/router.ts";
 import { SessionsProvider } from "./sessions/SessionsContext.tsx";
 import { SessionView } from "./sessions/SessionView.tsx";
 import { Toaster } from "./ui/Toaster.tsx";
+
+const AdminPage = lazy(() => import("./admin/AdminPage.tsx").then((m) => ({ default: m.AdminPage })));
 
 function SignedIn({ path }: { path: string }) {
   const sessionId = matchPath("/sessions/:id", path)?.id ?? null;
@@ -23,7 +24,11 @@ function SignedIn({ path }: { path: string }) {
   return (
     <SessionsProvider>
       <AppShell activeSessionId={sessionId} home={!sessionId && !admin}>
-        {sessionId ? <SessionView key={sessionId} id={sessionId} /> : admin ? <AdminPage /> : <HomePage />}
+        {sessionId ? <SessionView key={sessionId} id={sessionId} /> : admin ? (
+          <Suspense fallback={null}>
+            <AdminPage />
+          </Suspense>
+        ) : <HomePage />}
       </AppShell>
     </SessionsProvider>
   );

@@ -124,6 +124,28 @@ describe("chatReducer: snapshots and reconnects", () => {
     expect(s.stale.prt_2).toBeUndefined();
   });
 
+  test("text already streamed locally is kept when the snapshot holds only the persisted prefix", () => {
+    let s = run([
+      ev("message.updated", { sessionID: SID, info: assistantMessage("msg_2", "msg_1") }),
+      partUpdated(textPart("prt_2", "msg_2", "", false)),
+      delta("msg_2", "prt_2", "Hello wor"),
+    ]);
+    s = chatReducer(s, {
+      type: "snapshot.messages",
+      conversationID: SID,
+      messages: [{ info: assistantMessage("msg_2", "msg_1"), parts: [textPart("prt_2", "msg_2", "", false)] }],
+    });
+    expect(texts(s, "msg_2")).toEqual(["Hello wor"]);
+    expect(s.stale.prt_2).toBe(true);
+    // A different text (not an extension of the snapshot) is not kept.
+    s = chatReducer(s, {
+      type: "snapshot.messages",
+      conversationID: SID,
+      messages: [{ info: assistantMessage("msg_2", "msg_1"), parts: [textPart("prt_2", "msg_2", "Bye", false)] }],
+    });
+    expect(texts(s, "msg_2")).toEqual(["Bye"]);
+  });
+
   test("a whole update during the stale window restarts streaming from a known text", () => {
     let s = chatReducer(loadedState(), {
       type: "snapshot.messages",

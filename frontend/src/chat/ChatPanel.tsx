@@ -150,7 +150,7 @@ export function ChatPanel({ sessionId }: { sessionId: string }) {
             </div>
           ) : null}
           {permissions.map((p) => (
-            <PermissionPrompt key={p.id} request={p} />
+            <PermissionPrompt key={p.id} request={p} root={active?.directory} />
           ))}
           <Composer busy={busy} providers={providers} model={model} onModel={setModel} onSend={send} onAbort={abort} />
         </div>

@@ -9,6 +9,7 @@ import { toastError } from "../ui/toast.ts";
 import { useChatStore } from "./ChatContext.tsx";
 import { DiffView } from "./DiffView.tsx";
 import { rowsFromPatch } from "./diffRows.ts";
+import { relativePath } from "./tools/toolInfo.ts";
 import type { PermissionRequest } from "./types.ts";
 
 type Reply = "once" | "always" | "reject";
@@ -22,7 +23,14 @@ const VERBS: Record<string, string> = {
   read: "read",
 };
 
-export function PermissionPrompt({ request }: { request: PermissionRequest }) {
+/** What the request is about: a file path relative to the workspace when it names one, else its patterns. */
+function subjectOf(request: PermissionRequest, root?: string): string {
+  const filepath = request.metadata.filepath;
+  if (typeof filepath === "string" && filepath) return relativePath(filepath, root);
+  return request.patterns.join(", ") || request.permission;
+}
+
+export function PermissionPrompt({ request, root }: { request: PermissionRequest; root?: string }) {
   const { client } = useChatStore();
   const [busy, setBusy] = useState<Reply | null>(null);
   const verb = VERBS[request.permission] ?? `use ${request.permission} on`;
@@ -44,7 +52,7 @@ export function PermissionPrompt({ request }: { request: PermissionRequest }) {
         <Icon name="lock" size={15} />
         <span>
           The agent wants to <strong>{verb}</strong>{" "}
-          <code className="permission-subject">{request.patterns.join(", ") || request.permission}</code>
+          <code className="permission-subject">{subjectOf(request, root)}</code>
         </span>
       </div>
       {patch ? <DiffView rows={rowsFromPatch(patch)} maxLines={60} /> : null}

@@ -6,10 +6,11 @@
  * Event semantics (OpenCode 1.18, `@opencode-ai/sdk/v2` `Event`):
  * - `message.updated` / `message.part.updated` carry the whole message info / part: upsert by id.
  * - `message.part.delta` appends `delta` to `part[field]` (usually `text`). Deltas are live-only: OpenCode
- *   persists a text part whole at its start and end, so a REST snapshot taken mid-stream may hold any
- *   prefix of the text. After a snapshot, an unfinished text/reasoning part is therefore marked `stale` and
- *   its deltas are ignored until the next whole `message.part.updated` (which replaces the text). That is
- *   what makes refetch-after-reconnect free of duplicated or garbled text.
+ *   persists a text part whole at its start and end (checked against 1.18.33: mid-stream, `GET /message`
+ *   answers the part with `text: ""`), so a REST snapshot taken mid-stream holds a prefix of the text.
+ *   After a snapshot, an unfinished text/reasoning part is therefore marked `stale` and its deltas are
+ *   ignored until the next whole `message.part.updated` (which replaces the text); meanwhile the text
+ *   already shown is kept. That is what makes refetch-after-reconnect free of duplicated or garbled text.
  * - `message.removed`, `message.part.removed`: delete. `session.status` / `session.idle`: busy state.
  * - `permission.asked` / `permission.replied`: pending approvals, keyed by request id.
  * - `session.created|updated|deleted`: the conversation list. `session.error`: last error per conversation.
@@ -115,6 +116,17 @@ function errorText(error: unknown): string {
   return message ?? e.name ?? "Unknown error";
 }
 
+/**
+ * The text to show for a part the snapshot caught mid-stream: the persisted text is a prefix of what was
+ * streamed, so text already shown locally that extends it is kept (frozen until the next whole update)
+ * rather than blanking what the user was reading.
+ */
+function keepStreamedText(part: Part, previous: Part | undefined): Part {
+  if (!previous || previous.type !== part.type || (part.type !== "text" && part.type !== "reasoning")) return part;
+  const before = (previous as typeof part).text;
+  return before.length > part.text.length && before.startsWith(part.text) ? { ...part, text: before } : part;
+}
+
 function applySnapshotMessages(state: ChatState, conversationID: string, list: MessageWithParts[]): ChatState {
   const parts = { ...state.parts };
   let stale = state.stale;
@@ -122,13 +134,15 @@ function applySnapshotMessages(state: ChatState, conversationID: string, list: M
   const infos: Message[] = [];
   for (const { info, parts: messageParts } of list) {
     infos.push(info);
-    parts[info.id] = [...messageParts].sort(byId);
-    for (const part of messageParts) {
-      if (!isCompleted(info) && isStreamingPart(part)) {
+    const previous = state.parts[info.id];
+    parts[info.id] = messageParts
+      .map((part) => {
+        if (isCompleted(info) || !isStreamingPart(part)) return part;
         if (stale === state.stale) stale = { ...stale };
         stale[part.id] = true;
-      }
-    }
+        return keepStreamedText(part, previous?.find((p) => p.id === part.id));
+      })
+      .sort(byId);
   }
   return {
     ...state,

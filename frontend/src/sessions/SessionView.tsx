@@ -3,15 +3,17 @@
  * (pending/starting) or a stopped/failed card. A session missing from the list is fetched once (the list
  * may be stale); 404 means it does not exist or is not the user's.
  */
-import { useEffect, useState } from "react";
+import { lazy, Suspense, useEffect, useState } from "react";
 import { api } from "../lib/api.ts";
 import { HttpError } from "../lib/http.ts";
 import type { Session } from "../lib/types.ts";
-import { Workspace } from "../workspace/Workspace.tsx";
 import { SessionHeader } from "./SessionHeader.tsx";
 import { useSessions } from "./SessionsContext.tsx";
 import { StartingView } from "./StartingView.tsx";
 import { StoppedView } from "./StoppedView.tsx";
+
+// The workspace (chat, markdown, highlighting, xterm) is the bulk of the app: loaded on first use.
+const Workspace = lazy(() => import("../workspace/Workspace.tsx").then((m) => ({ default: m.Workspace })));
 
 export function SessionView({ id }: { id: string }) {
   const { sessions, refresh } = useSessions();
@@ -54,7 +56,15 @@ export function SessionView({ id }: { id: string }) {
     <div className="session-view">
       <SessionHeader session={session} />
       {session.status === "running" ? (
-        <Workspace key={session.id} sessionId={session.id} />
+        <Suspense
+          fallback={
+            <div className="empty">
+              <span className="spinner" />
+            </div>
+          }
+        >
+          <Workspace key={session.id} sessionId={session.id} />
+        </Suspense>
       ) : session.status === "pending" || session.status === "starting" ? (
         <StartingView session={session} />
       ) : (

@@ -37,6 +37,10 @@ while IFS= read -r name; do
   esac
 done < <(compgen -e)
 
+# HOME is the session's own directory (mounted from the host, empty at first): give it the usual dotfiles.
+if [ -d /etc/skel ] && [ -w "$HOME" ] && [ ! -e "$HOME/.bashrc" ]; then
+  cp -rn /etc/skel/. "$HOME/" 2>/dev/null
+fi
 mkdir -p "$workspace" 2>/dev/null
 cd "$workspace" || { echo "octo-entrypoint: cannot enter $workspace" >&2; exit 1; }
 

@@ -273,6 +273,7 @@ export class ContainerRuntime implements Runtime {
     try {
       container = await this.docker.createContainer({
         name,
+        Hostname: name,
         Image: this.image,
         Env: this.environment(spec),
         Labels: {

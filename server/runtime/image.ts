@@ -13,7 +13,7 @@
  * {@link ensureSessionImage} rebuilds only when something changed.
  */
 import { createReadStream, existsSync, openSync, readSync, closeSync, statSync } from "node:fs";
-import { basename, resolve } from "node:path";
+import { resolve } from "node:path";
 import { Readable } from "node:stream";
 import type Docker from "dockerode";
 import dockerfilePath from "../../container/Dockerfile" with { type: "file" };
@@ -292,7 +292,3 @@ export async function ensureSessionImage(options: BuildOptions): Promise<BuildRe
   return buildSessionImage({ ...options, tag });
 }
 
-/** File names of the context, for messages (e.g. "Dockerfile, entrypoint.sh, octo, opencode"). */
-export function contextSummary(inputs: ImageInputs): string {
-  return inputs.files.map((f) => `${f.name} (${basename(f.path)})`).join(", ");
-}

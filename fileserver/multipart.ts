@@ -1,139 +1,122 @@
 /**
- * A streaming `multipart/form-data` parser (RFC 7578 over RFC 2046 §5.1), so uploads go to disk chunk by
- * chunk instead of being buffered whole in memory (`Request.formData()` would hold a 500 MB upload in RAM).
+ * `multipart/form-data` uploads (RFC 7578), parsed by `busboy` and streamed part by part, so uploads go to
+ * disk chunk by chunk instead of being buffered whole (`Request.formData()` would hold a 500 MB upload in
+ * RAM). busboy is loaded on the first upload, so a file server that never receives one does not pay for it.
  *
- * Memory use is bounded by one incoming chunk plus the delimiter length; part headers are limited to
- * {@link MAX_HEADER_BYTES}. Malformed bodies throw `OctoError(400, "BAD_MULTIPART")`.
+ * Parts are handed over strictly in order and every sink call is awaited; until a part's bytes are taken,
+ * busboy holds back the body (it delays its write callback), and the body is read only as fast as busboy
+ * takes it. Memory is bounded by a chunk or two of the body plus busboy's stream buffers, whatever the
+ * upload's size. The body is written into busboy here rather than piped, so every failure keeps its origin:
+ * busboy's own parse errors become 400 `BAD_MULTIPART`, while what the body source or a sink throws (413,
+ * an aborted request, a refused filename, ENOSPC) comes out unchanged.
  */
+import type { Readable } from "node:stream";
 import { OctoError } from "../server/errors.ts";
 
-/** Part header block size limit (bytes); browsers send a few hundred. */
-export const MAX_HEADER_BYTES = 16 * 1024;
-
-/** What a part's headers say about it. */
-export interface PartInfo {
-  /** Form field name (`name=` of `Content-Disposition`), null if absent. */
-  name: string | null;
-  /** Client file name (`filename*=` or `filename=`), null for plain fields. Not sanitized. */
-  filename: string | null;
-  /** The part's `Content-Type`, null if absent. */
-  contentType: string | null;
+/** A file part, as its headers describe it. */
+export interface FilePart {
+  /** Form field name (`name=` of `Content-Disposition`), `""` if absent. */
+  field: string;
+  /** Client file name (`filename*=` or `filename=`, decoded as UTF-8), exactly as sent: not sanitized. */
+  filename: string;
+  /** The part's `Content-Type` (busboy's default `text/plain` when absent). */
+  mimeType: string;
 }
 
-/** Receives one part's content; `end` is called once after its last byte. */
+/** Receives one file part's content; `end` is called once after its last byte. */
 export interface PartSink {
   write(chunk: Uint8Array): Promise<void>;
   end(): Promise<void>;
 }
 
-const bad = (message: string) => new OctoError(400, "BAD_MULTIPART", message);
+const malformed = (err: unknown) =>
+  new OctoError(400, "BAD_MULTIPART", `Malformed multipart body: ${(err as Error | null)?.message ?? "parse error"}`);
 
 /**
- * The boundary from a `Content-Type: multipart/form-data; boundary=...` header.
- * @throws OctoError 415 `UNSUPPORTED_MEDIA_TYPE` for other types, 400 `BAD_MULTIPART` without a boundary.
+ * Checks that `contentType` announces `multipart/form-data` (other types, including busboy's other format
+ * `application/x-www-form-urlencoded`, are refused before any byte is read).
+ * @returns the header value, for {@link readMultipart}.
+ * @throws OctoError 415 `UNSUPPORTED_MEDIA_TYPE`.
  */
-export function boundaryOf(contentType: string | null): string {
+export function multipartType(contentType: string | null): string {
   if (!contentType || !/^multipart\/form-data\s*(;|$)/i.test(contentType.trim())) {
     throw new OctoError(415, "UNSUPPORTED_MEDIA_TYPE", "Expected a multipart/form-data body");
   }
-  const boundary = parseParams(contentType).boundary;
-  if (!boundary || boundary.length > 200) throw bad("The multipart boundary is missing or invalid");
-  return boundary;
+  return contentType;
 }
 
 /**
- * Parses `body`, calling `onPart` at each part's headers; its sink (or null to skip the content) then
- * receives the part's bytes. Parts are processed strictly in order; `onPart` and sink calls are awaited,
- * which applies back-pressure to the upload.
- * @throws OctoError 400 `BAD_MULTIPART` for a missing opening delimiter, oversized headers or a body that
- *   ends before the closing delimiter; whatever `onPart` or a sink throws.
+ * Reads a whole multipart body, calling `onFile` at each file part's headers; the returned sink (or null to
+ * skip the content) then receives that part's bytes. Parts without a filename (plain fields, or an empty
+ * file input, `filename=""`) are skipped without calling `onFile`. Resolves once the closing delimiter was
+ * read and every sink has ended.
+ * @param body the request body's chunks (e.g. `request.body`, possibly wrapped to count bytes).
+ * @param contentType the request's `Content-Type` (see {@link multipartType}), with the boundary.
+ * @throws OctoError 400 `BAD_MULTIPART` for a missing boundary, malformed part headers (over busboy's
+ *   16 KiB header limit included) or a body that ends before its closing delimiter; otherwise the first
+ *   error thrown by `body`, `onFile` or a sink. On any error the rest of the body is not read.
  */
-export async function parseMultipart(
+export async function readMultipart(
   body: AsyncIterable<Uint8Array>,
-  boundary: string,
-  onPart: (part: PartInfo) => Promise<PartSink | null>,
+  contentType: string,
+  onFile: (part: FilePart) => Promise<PartSink | null>,
 ): Promise<void> {
-  const delimiter = Buffer.from(`\r\n--${boundary}`);
-  // A leading CRLF makes the first delimiter look like every other one.
-  let buffer: Buffer = Buffer.from("\r\n");
-  let state: "preamble" | "after-delimiter" | "headers" | "body" | "done" = "preamble";
-  let sink: PartSink | null = null;
-
-  for await (const chunk of body) {
-    if (state === "done") continue; // epilogue: ignored
-    buffer = buffer.length === 0 ? Buffer.from(chunk) : Buffer.concat([buffer, chunk]);
-    while (state !== "done") {
-      if (state === "preamble" || state === "body") {
-        const at = buffer.indexOf(delimiter);
-        const keep = at >= 0 ? at : Math.max(0, buffer.length - delimiter.length + 1);
-        if (state === "body" && keep > 0) await sink?.write(buffer.subarray(0, keep));
-        if (at < 0) {
-          buffer = buffer.subarray(keep);
-          break;
-        }
-        if (state === "body") await sink?.end();
-        sink = null;
-        buffer = buffer.subarray(at + delimiter.length);
-        state = "after-delimiter";
-      } else if (state === "after-delimiter") {
-        if (buffer.length < 2) break;
-        const marker = buffer.subarray(0, 2).toString("latin1");
-        if (marker === "--") state = "done";
-        else if (marker === "\r\n") state = "headers";
-        else throw bad("Malformed multipart delimiter");
-        buffer = buffer.subarray(2);
-      } else {
-        const end = buffer.indexOf("\r\n\r\n");
-        if (end < 0) {
-          if (buffer.length > MAX_HEADER_BYTES) throw bad("Multipart part headers are too large");
-          break;
-        }
-        const info = parsePartHeaders(buffer.subarray(0, end).toString("utf8"));
-        buffer = buffer.subarray(end + 4);
-        sink = await onPart(info);
-        state = "body";
-      }
-    }
-  }
-  if (state !== "done") throw bad("The multipart body ended before its closing delimiter");
-}
-
-/** Parses a part's header block (CRLF-separated `Name: value` lines). */
-export function parsePartHeaders(block: string): PartInfo {
-  const info: PartInfo = { name: null, filename: null, contentType: null };
-  for (const line of block.split("\r\n")) {
-    const colon = line.indexOf(":");
-    if (colon < 0) continue;
-    const key = line.slice(0, colon).trim().toLowerCase();
-    const value = line.slice(colon + 1).trim();
-    if (key === "content-type") info.contentType = value;
-    if (key !== "content-disposition") continue;
-    const params = parseParams(value);
-    info.name = params.name ?? null;
-    info.filename = params["filename*"] !== undefined ? decodeExtValue(params["filename*"]) : (params.filename ?? null);
-  }
-  return info;
-}
-
-/** `key=value` / `key="quoted \"value\""` parameters after the first `;` of a header value. */
-function parseParams(value: string): Record<string, string> {
-  const params: Record<string, string> = {};
-  const re = /;\s*([^=\s;]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^;]*)/g;
-  for (let m = re.exec(value); m; m = re.exec(value)) {
-    const raw = (m[2] as string).trim();
-    const unquoted = raw.startsWith('"') ? raw.slice(1, -1).replace(/\\(.)/g, "$1") : raw;
-    params[(m[1] as string).toLowerCase()] = unquoted;
-  }
-  return params;
-}
-
-/** RFC 5987 `charset'lang'percent-encoded` value; invalid encodings fall back to the raw text. */
-function decodeExtValue(value: string): string {
-  const match = /^([^']*)'[^']*'(.*)$/.exec(value);
-  if (!match) return value;
+  const { default: busboy } = await import("busboy");
+  let parser: ReturnType<typeof busboy>;
   try {
-    return decodeURIComponent(match[2] as string);
-  } catch {
-    return value;
+    // preservePath: busboy would otherwise cut "../x" down to "x"; the caller must see (and refuse) it.
+    parser = busboy({ headers: { "content-type": contentType }, preservePath: true, defParamCharset: "utf8" });
+  } catch (err) {
+    throw malformed(err);
   }
+  let failure: { error: unknown } | null = null;
+  const fail = (error: unknown) => {
+    if (failure) return;
+    failure = { error };
+    parser.destroy();
+  };
+  const closed = new Promise<void>((resolve) => parser.once("close", resolve));
+  parser.on("error", (err) => fail(malformed(err)));
+
+  let parts = Promise.resolve();
+  parser.on("file", (field, stream, info) => {
+    // Its error (busboy destroying it) is read through the iterator in receive(); until then, or when the
+    // part is skipped, an unlistened 'error' event would crash the process.
+    stream.on("error", () => undefined);
+    parts = parts
+      .then(async () => {
+        const sink = failure === null && info.filename ? await onFile({ field, filename: info.filename, mimeType: info.mimeType }) : null;
+        await (sink ? receive(stream, sink) : stream.resume());
+      })
+      .catch((err) => {
+        stream.resume();
+        fail(err);
+      });
+  });
+
+  try {
+    for await (const chunk of body) {
+      if (failure) break;
+      if (!parser.write(chunk)) await Promise.race([new Promise((resolve) => parser.once("drain", resolve)), closed]);
+    }
+    if (!failure) parser.end();
+  } catch (err) {
+    fail(err);
+  }
+  await closed;
+  await parts;
+  if (failure) throw (failure as { error: unknown }).error;
+}
+
+/** Copies one part's stream into its sink; failures of the stream itself are busboy's (400). */
+async function receive(stream: Readable, sink: PartSink): Promise<void> {
+  const chunks = stream[Symbol.asyncIterator]();
+  for (;;) {
+    const next = await chunks.next().catch((err) => {
+      throw malformed(err);
+    });
+    if (next.done) break;
+    await sink.write(next.value as Uint8Array);
+  }
+  await sink.end();
 }

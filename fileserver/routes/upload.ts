@@ -8,7 +8,7 @@ import { dirname } from "node:path";
 import { OctoError } from "../../server/errors.ts";
 import { ByteLimit, ensureDirectory, TempFile, tooLarge } from "../atomic.ts";
 import { json } from "../http.ts";
-import { boundaryOf, parseMultipart } from "../multipart.ts";
+import { multipartType, readMultipart } from "../multipart.ts";
 import { joinRelative, resolveInRoot } from "../paths.ts";
 import { entryAt, type TreeEntry } from "../tree.ts";
 import { type Handler, queryParam, type RouteContext } from "./context.ts";
@@ -44,20 +44,20 @@ export const putFile: Handler = async (request, url, ctx) => {
 
 /**
  * `POST /file?path=DIR` with a `multipart/form-data` body -> 201 and the written `TreeEntry[]`, one per
- * file part (parts without a filename are ignored), each saved as `DIR/<filename>`. All or nothing: every
- * part is written to a temporary file first and renamed only once the whole body has arrived.
- * Errors: 400 `INVALID_FILENAME` (empty, `.`, `..`, `/`, `\` or NUL in a part's filename), 400 `NO_FILES`,
+ * file part (parts without a filename, or with `filename=""` as browsers send for an empty file input, are
+ * ignored), each saved as `DIR/<filename>`. All or nothing: every part is written to a temporary file first
+ * and renamed only once the whole body has arrived (see ../multipart.ts for the streaming).
+ * Errors: 400 `INVALID_FILENAME` (`.`, `..`, `/`, `\` or NUL in a part's filename), 400 `NO_FILES`,
  * 400 `BAD_MULTIPART`, 415 `UNSUPPORTED_MEDIA_TYPE`, 413 `TOO_LARGE`, 409 (DIR is a file), 403 `PATH_TRAVERSAL`.
  */
 export const postFiles: Handler = async (request, url, ctx) => {
   const dir = await resolveInRoot(ctx.root, queryParam(url, "path"));
-  const boundary = boundaryOf(request.headers.get("content-type"));
+  const contentType = multipartType(request.headers.get("content-type"));
   declaredLength(request, ctx);
   const undoDirs = await ensureDirectory(dir.abs);
   const written: { temp: TempFile; abs: string; rel: string }[] = [];
   try {
-    await parseMultipart(counted(request.body, new ByteLimit(ctx.maxUploadBytes)), boundary, async (part) => {
-      if (part.filename === null) return null;
+    await readMultipart(counted(request.body, new ByteLimit(ctx.maxUploadBytes)), contentType, async (part) => {
       const target = await resolveInRoot(ctx.root, joinRelative(dir.rel, checkedFilename(part.filename)));
       const temp = await TempFile.create(target.abs);
       written.push({ temp, ...target });

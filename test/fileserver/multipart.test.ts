@@ -1,20 +1,23 @@
 /**
- * Unit tests of the streaming multipart parser (fileserver/multipart.ts): every chunking of a body gives
- * the same parts, delimiter look-alikes inside content, header parsing, and malformed bodies.
+ * Unit tests of the multipart adapter over busboy (fileserver/multipart.ts): every chunking of a body gives
+ * the same file parts, filenames arrive unsanitized, malformed bodies are 400 BAD_MULTIPART, errors of the
+ * body or a sink come out unchanged, and a slow sink holds back the reading of the body.
  */
 import { describe, expect, test } from "bun:test";
 import { OctoError } from "../../server/errors.ts";
-import { boundaryOf, type PartInfo, parseMultipart, parsePartHeaders } from "../../fileserver/multipart.ts";
+import { type FilePart, multipartType, readMultipart } from "../../fileserver/multipart.ts";
 
 const BOUNDARY = "XyZ-boundary";
+const TYPE = `multipart/form-data; boundary=${BOUNDARY}`;
 
-/** Feeds `body` in chunks of `size` bytes and collects every part's info and content. */
-async function parse(body: Buffer, size: number, boundary = BOUNDARY) {
-  const parts: { info: PartInfo; data: string; ended: boolean }[] = [];
-  async function* chunks() {
-    for (let i = 0; i < body.length; i += size) yield body.subarray(i, i + size);
-  }
-  await parseMultipart(chunks(), boundary, async (info) => {
+async function* chunksOf(body: Buffer, size: number) {
+  for (let i = 0; i < body.length; i += size) yield body.subarray(i, i + size);
+}
+
+/** Feeds `body` in chunks of `size` bytes and collects every file part's info and content. */
+async function parse(body: Buffer, size: number, type = TYPE) {
+  const parts: { info: FilePart; data: string; ended: boolean }[] = [];
+  await readMultipart(chunksOf(body, size), type, async (info) => {
     const part = { info, data: "", ended: false };
     parts.push(part);
     return {
@@ -29,40 +32,64 @@ async function parse(body: Buffer, size: number, boundary = BOUNDARY) {
   return parts;
 }
 
+/** The error `promise` rejects with, as `[status, code]`. */
+async function failure(promise: Promise<unknown>): Promise<[number, string]> {
+  const err = await promise.then(() => null, (e: unknown) => e);
+  expect(err).toBeInstanceOf(OctoError);
+  return [(err as OctoError).status, (err as OctoError).code];
+}
+
+const part = (disposition: string, content: string, extra = "") =>
+  `--${BOUNDARY}\r\nContent-Disposition: form-data; ${disposition}\r\n${extra}\r\n${content}\r\n`;
+
 const tricky = `line1\r\n--XyZ-bound\r\n-- not a delimiter\r\n--XyZ-boundar`;
 const BODY = Buffer.from(
   "preamble to ignore\r\n" +
-    `--${BOUNDARY}\r\nContent-Disposition: form-data; name="note"\r\n\r\nplain field\r\n` +
-    `--${BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\nContent-Type: text/plain\r\n\r\n${tricky}\r\n` +
-    `--${BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="empty.bin"\r\n\r\n\r\n` +
+    part('name="note"', "plain field") +
+    part('name="file"; filename="a.txt"', tricky, "Content-Type: text/plain\r\n") +
+    part('name="file"; filename="empty.bin"', "") +
+    part('name="file"; filename=""', "an empty file input") +
     `--${BOUNDARY}--\r\nepilogue to ignore`,
   "latin1",
 );
 
-describe("parseMultipart", () => {
-  test("the same parts for every chunk size", async () => {
-    for (let size = 1; size <= BODY.length; size++) {
+describe("readMultipart", () => {
+  test("the same file parts for every chunk size; fields and empty filenames are skipped", async () => {
+    for (let size = 1; size <= BODY.length; size += size < 40 ? 1 : 13) {
       const parts = await parse(BODY, size);
-      expect(parts.map((p) => [p.info.name, p.info.filename, p.data, p.ended])).toEqual([
-        ["note", null, "plain field", true],
+      expect(parts.map((p) => [p.info.field, p.info.filename, p.data, p.ended])).toEqual([
         ["file", "a.txt", tricky, true],
         ["file", "empty.bin", "", true],
       ]);
-      expect(parts[1]?.info.contentType).toBe("text/plain");
+      expect(parts[0]?.info.mimeType).toBe("text/plain");
     }
   });
 
   test("binary content survives", async () => {
-    const bytes = Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 31) % 256));
+    const bytes = Buffer.from(Array.from({ length: 100_000 }, (_, i) => (i * 31) % 256));
     const body = Buffer.concat([
       Buffer.from(`--${BOUNDARY}\r\nContent-Disposition: form-data; name="f"; filename="b"\r\n\r\n`),
       bytes,
       Buffer.from(`\r\n--${BOUNDARY}--`),
     ]);
-    for (const size of [1, 7, 100, 4096, 10_000]) {
-      const [part] = await parse(body, size);
-      expect(Buffer.from(part?.data ?? "", "latin1").equals(bytes)).toBe(true);
+    for (const size of [1000, 7, 4096, 65_536, 200_000]) {
+      const [p] = await parse(body, size);
+      expect(Buffer.from(p?.data ?? "", "latin1").equals(bytes)).toBe(true);
     }
+  });
+
+  test("filenames arrive as sent: UTF-8, RFC 5987 filename*, quoted escapes, paths kept for the caller to refuse", async () => {
+    const body = Buffer.from(
+      part('name="f"; filename="na\u00efve \u65e5\u672c.txt"', "1") +
+        part(`name="f"; filename="fallback"; filename*=UTF-8''%E2%82%AC%20rates.txt`, "2") +
+        part('name="f"; filename="x \\"q\\".txt"', "3") +
+        part('name="f"; filename="../up.txt"', "4") +
+        part('name="f"; filename="a\\\\b.txt"', "5") +
+        `--${BOUNDARY}--`,
+      "utf8",
+    );
+    const parts = await parse(body, 10);
+    expect(parts.map((p) => p.info.filename)).toEqual(["na\u00efve \u65e5\u672c.txt", "\u20ac rates.txt", 'x "q".txt', "../up.txt", "a\\b.txt"]);
   });
 
   test("a null sink skips the part's content", async () => {
@@ -70,61 +97,94 @@ describe("parseMultipart", () => {
     async function* one() {
       yield BODY;
     }
-    await parseMultipart(one(), BOUNDARY, async (info) => {
-      seen.push(info.name ?? "");
+    await readMultipart(one(), TYPE, async (info) => {
+      seen.push(info.filename);
       return null;
     });
-    expect(seen).toEqual(["note", "file", "file"]);
+    expect(seen).toEqual(["a.txt", "empty.bin"]);
   });
 
   test("malformed bodies are 400 BAD_MULTIPART", async () => {
     const cases = [
       "no delimiter at all",
-      `--${BOUNDARY}\r\nContent-Disposition: form-data; name="f"\r\n\r\nunterminated`,
-      `--${BOUNDARY}XX\r\n`,
-      `--${BOUNDARY}\r\nX-Big: ${"h".repeat(20_000)}`,
+      `--${BOUNDARY}\r\nContent-Disposition: form-data; name="f"; filename="f"\r\n\r\nunterminated`,
+      `--${BOUNDARY}\r\nX-Big: ${"h".repeat(20_000)}\r\n\r\n`,
     ];
-    for (const text of cases) {
-      let caught: unknown;
-      try {
-        await parse(Buffer.from(text), 1000);
-      } catch (err) {
-        caught = err;
+    for (const text of cases) expect(await failure(parse(Buffer.from(text), 1000))).toEqual([400, "BAD_MULTIPART"]);
+    expect(await failure(parse(BODY, 100, "multipart/form-data"))).toEqual([400, "BAD_MULTIPART"]);
+  });
+
+  test("what the body or a sink throws comes out unchanged, and the rest of the body is not read", async () => {
+    const big = Buffer.concat([Buffer.from(part('name="f"; filename="a"', "x".repeat(200_000))), Buffer.from(`--${BOUNDARY}--`)]);
+    let pulled = 0;
+    async function* counting() {
+      for await (const chunk of chunksOf(big, 1000)) {
+        pulled++;
+        yield chunk;
       }
-      expect(caught).toBeInstanceOf(OctoError);
-      expect([(caught as OctoError).status, (caught as OctoError).code]).toEqual([400, "BAD_MULTIPART"]);
     }
+    const refused = readMultipart(counting(), TYPE, async () => {
+      throw new OctoError(400, "INVALID_FILENAME", "no");
+    });
+    expect(await failure(refused)).toEqual([400, "INVALID_FILENAME"]);
+    expect(pulled).toBeLessThan(100);
+
+    pulled = 0;
+    const full = readMultipart(counting(), TYPE, async () => ({
+      write: async () => {
+        if (pulled > 20) throw Object.assign(new Error("disk full"), { code: "ENOSPC" });
+      },
+      end: async () => undefined,
+    }));
+    const err = await full.then(() => null, (e: unknown) => e);
+    expect((err as NodeJS.ErrnoException).code).toBe("ENOSPC");
+    expect(pulled).toBeLessThan(100);
+
+    async function* tooLarge() {
+      yield big.subarray(0, 5000);
+      throw new OctoError(413, "TOO_LARGE", "over");
+    }
+    expect(await failure(readMultipart(tooLarge(), TYPE, async () => ({ write: async () => undefined, end: async () => undefined })))).toEqual([413, "TOO_LARGE"]);
+  });
+
+  test("a slow sink holds back the reading of the body (nothing is buffered ahead)", async () => {
+    const chunk = Buffer.alloc(16 * 1024, 120);
+    let pulled = 0;
+    async function* body() {
+      yield Buffer.from(`--${BOUNDARY}\r\nContent-Disposition: form-data; name="f"; filename="slow"\r\n\r\n`);
+      for (let i = 0; i < 200; i++) {
+        pulled++;
+        yield chunk;
+      }
+      yield Buffer.from(`\r\n--${BOUNDARY}--`);
+    }
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let received = 0;
+    const done = readMultipart(body(), TYPE, async () => ({
+      write: async (data) => {
+        await gate;
+        received += data.byteLength;
+      },
+      end: async () => undefined,
+    }));
+    await Bun.sleep(200);
+    expect(pulled).toBeLessThan(20);
+    release();
+    await done;
+    expect([pulled, received]).toEqual([200, 200 * chunk.length]);
   });
 });
 
-describe("part headers", () => {
-  test("name, quoted filename with escapes, RFC 5987 filename*", () => {
-    expect(parsePartHeaders('Content-Disposition: form-data; name="a"; filename="x \\"q\\".txt"')).toEqual({
-      name: "a",
-      filename: 'x "q".txt',
-      contentType: null,
-    });
-    const ext = parsePartHeaders(`content-disposition: form-data; name=f; filename="fallback"; filename*=UTF-8''na%C3%AFve.txt`);
-    expect([ext.name, ext.filename]).toEqual(["f", "naïve.txt"]);
-    expect(parsePartHeaders("Content-Type: image/png").filename).toBeNull();
-  });
-
-  test("boundaryOf reads plain and quoted boundaries and rejects other types", () => {
-    expect(boundaryOf("multipart/form-data; boundary=abc")).toBe("abc");
-    expect(boundaryOf('Multipart/Form-Data; charset=utf-8; boundary="a b:c"')).toBe("a b:c");
-    for (const [type, status] of [
-      ["text/plain", 415],
-      [null, 415],
-      ["multipart/mixed; boundary=x", 415],
-      ["multipart/form-data", 400],
-    ] as const) {
-      let caught: OctoError | null = null;
-      try {
-        boundaryOf(type);
-      } catch (err) {
-        caught = err as OctoError;
-      }
-      expect([type, caught?.status]).toEqual([type, status]);
+test("multipartType accepts multipart/form-data only (415 otherwise)", async () => {
+  expect(multipartType('Multipart/Form-Data; charset=utf-8; boundary="a b:c"')).toStartWith("Multipart/Form-Data");
+  for (const type of ["text/plain", null, "multipart/mixed; boundary=x", "application/x-www-form-urlencoded", "multipart/form-dataX"]) {
+    let status = 0;
+    try {
+      multipartType(type);
+    } catch (err) {
+      status = (err as OctoError).status;
     }
-  });
+    expect([type, status]).toEqual([type, 415]);
+  }
 });

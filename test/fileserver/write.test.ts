@@ -242,6 +242,58 @@ describe("POST /file (multipart)", () => {
     expect([res.status, (await body(res)).code]).toEqual([413, "TOO_LARGE"]);
     expect(existsSync(file("too-big"))).toBe(false);
   });
+
+  test("over the limit while streaming (chunked): 413, nothing written, no temp file", async () => {
+    writeFileSync(file("kept.txt"), "kept");
+    const head = `--b\r\nContent-Disposition: form-data; name="file"; filename="kept.txt"\r\n\r\n`;
+    const stream = new Blob([head, new Uint8Array(LIMIT), "\r\n--b--\r\n"]).stream();
+    const res = await t.call("/file?path=", {
+      method: "POST",
+      headers: { "Content-Type": "multipart/form-data; boundary=b" },
+      body: stream,
+      duplex: "half",
+    } as RequestInit);
+    expect([res.status, (await body(res)).code]).toEqual([413, "TOO_LARGE"]);
+    expect(readFileSync(file("kept.txt"), "utf8")).toBe("kept");
+    expect(readdirSync(t.root).filter((n) => n.startsWith(".octo-upload-"))).toEqual([]);
+  });
+
+  test("a UTF-8 filename from fetch's FormData is kept", async () => {
+    const name = "naïve 日本.txt";
+    const res = await t.call(`/file?path=${q("utf8")}`, { method: "POST", body: form({ [name]: "u" }) });
+    expect(res.status).toBe(201);
+    expect(readdirSync(file("utf8"))).toEqual([name]);
+  });
+
+  for (const target of ["abort-existing", "abort-new/dir"]) {
+    test(`an upload aborted midway writes nothing (into ${target}): old content kept, no temp file or new directory`, async () => {
+      if (target === "abort-existing") {
+        mkdirSync(file(target));
+        writeFileSync(file(`${target}/first.txt`), "old first");
+      }
+      const socket = connect(t.server.port, "127.0.0.1");
+      await new Promise((resolve) => socket.once("connect", resolve));
+      const boundary = "abort-boundary";
+      socket.write(
+        `POST /file?path=${q(target)} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKEN}\r\n` +
+          `Content-Type: multipart/form-data; boundary=${boundary}\r\nContent-Length: ${LIMIT}\r\n\r\n` +
+          `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="first.txt"\r\n\r\nnew first\r\n` +
+          `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="second.bin"\r\n\r\n`,
+      );
+      socket.write(Buffer.alloc(20_000, 110));
+      const temps = () => (existsSync(file(target)) ? readdirSync(file(target)).filter((n) => n.startsWith(".octo-upload-")) : []);
+      // Two temp files: the server was streaming the second part to disk when the client vanished.
+      expect(await eventually(() => temps().length === 2)).toBe(true);
+      socket.destroy();
+      expect(await eventually(() => temps().length === 0)).toBe(true);
+      if (target === "abort-existing") {
+        expect(readdirSync(file(target))).toEqual(["first.txt"]);
+        expect(readFileSync(file(`${target}/first.txt`), "utf8")).toBe("old first");
+      } else {
+        expect(await eventually(() => !existsSync(file("abort-new")))).toBe(true);
+      }
+    });
+  }
 });
 
 describe("PUT /mkdir", () => {

@@ -8,14 +8,15 @@
  * - `GET|PUT|POST|DELETE /file?path=` -> read, atomic write, multipart upload, delete (./routes/)
  * - `PUT /mkdir?path=`, `POST /rename?old_path=&new_path=`, `GET /download?path=` (zip for directories)
  * Every other route is 404 `NOT_FOUND`; a known route with another method is 405 `METHOD_NOT_ALLOWED`.
- * With a token set, everything but `/health` needs it (./auth.ts) and answers 401 `UNAUTHORIZED` without.
+ * With a token set, everything but `/health` needs it (../server/service-auth.ts) and answers 401
+ * `UNAUTHORIZED` without.
  * Confinement to the root: ./paths.ts.
  */
 import type { Server } from "bun";
 import { stat } from "node:fs/promises";
 import { OctoError } from "../server/errors.ts";
 import { createLogger } from "../server/log.ts";
-import { requireToken } from "./auth.ts";
+import { requireServiceToken } from "../server/service-auth.ts";
 import { errorResponse, json, toHttpError } from "./http.ts";
 import { realRoot } from "./paths.ts";
 import type { Handler, RouteContext } from "./routes/context.ts";
@@ -118,7 +119,7 @@ async function handle(request: Request, ctx: RouteContext, token: string | undef
       if (method !== "GET") throw methodNotAllowed(["GET"]);
       return json({ status: "ok" });
     }
-    if (token !== undefined) requireToken(request, token);
+    requireServiceToken(request.headers.get("authorization"), token);
     const route = ROUTES[path];
     if (!route) throw new OctoError(404, "NOT_FOUND", "Unknown route");
     const handler = route[method];

@@ -4,8 +4,9 @@
  * HTTP (full protocol: docs/terminal-protocol.md):
  * - `GET /health` -> 200 `{ status: "ok", sessions: N }` (N = live shells), no auth.
  * - WebSocket upgrade on `/` (any path but `/health` is accepted): needs `Authorization: Basic
- *   base64("<any user>:" + token)` or `Bearer <token>` when a token is configured, else 401 JSON before the
- *   upgrade. Optional query `?cols=&rows=` (integers 1..1000, default 80x24; otherwise 400).
+ *   base64("<any user>:" + token)` or `Bearer <token>` when a token is configured
+ *   (../server/service-auth.ts), else 401 JSON before the upgrade. Optional query `?cols=&rows=`
+ *   (integers 1..1000, default 80x24; otherwise 400).
  * - Any other request: 426 `UPGRADE_REQUIRED` on `/`, 404 `NOT_FOUND` elsewhere; bodies are `{ error, code }`.
  *
  * Frames (./protocol.ts): binary frames and text frames are typed into the PTY, except text frames that
@@ -17,9 +18,9 @@
  */
 import { statSync } from "node:fs";
 import type { Server } from "bun";
-import { badRequest, notFound, OctoError, unauthorized } from "../server/errors.ts";
+import { badRequest, notFound, OctoError } from "../server/errors.ts";
 import { createLogger } from "../server/log.ts";
-import { authorized } from "./auth.ts";
+import { requireServiceToken } from "../server/service-auth.ts";
 import { parseCells } from "./protocol.ts";
 import { MAX_UNSENT_BYTES, openSession, type SocketData, type TerminalSession } from "./session.ts";
 
@@ -88,8 +89,10 @@ export async function startTerminalServer(options: TerminalServerOptions): Promi
       if (url.pathname !== "/") return fail(notFound());
       return fail(new OctoError(426, "UPGRADE_REQUIRED", "This endpoint only speaks WebSocket", { Upgrade: "websocket" }));
     }
-    if (!authorized(req.headers.get("authorization"), options.token)) {
-      return fail(unauthorized("Missing or wrong service token", "UNAUTHORIZED"));
+    try {
+      requireServiceToken(req.headers.get("authorization"), options.token);
+    } catch (err) {
+      return fail(err as OctoError);
     }
     const q = url.searchParams;
     const cols = q.has("cols") ? parseCells(q.get("cols"), true) : 80;

@@ -165,7 +165,8 @@ describe("authentication", () => {
       for (const headers of wrong) {
         const res = await fetch(t.server.url + path, { method, headers, body: method === "PUT" ? "x" : undefined });
         expect([method, path, res.status]).toEqual([method, path, 401]);
-        expect(await res.json()).toEqual({ error: "Authentication required", code: "UNAUTHORIZED" });
+        expect(res.headers.get("www-authenticate")).toBe("Bearer");
+        expect(await res.json()).toEqual({ error: "Missing or wrong service token", code: "UNAUTHORIZED" });
       }
     }
     expect(readFileSync(join(t.root, "inner", "ok.txt"), "utf8")).toBe("ok");

@@ -1,33 +1,16 @@
 /**
- * Unit tests of the file server's small helpers: token parsing and comparison, content types,
- * Content-Disposition, errno mapping, atomic temp files and directory undo, tree ordering.
+ * Unit tests of the file server's small helpers: content types, Content-Disposition, errno mapping,
+ * atomic temp files and directory undo, tree ordering.
  */
 import { describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { OctoError } from "../../server/errors.ts";
 import { ByteLimit, ensureDirectory, TempFile } from "../../fileserver/atomic.ts";
-import { presentedToken, tokensEqual } from "../../fileserver/auth.ts";
 import { contentDisposition, toHttpError } from "../../fileserver/http.ts";
 import { contentTypeFor } from "../../fileserver/mime.ts";
 import { compareEntries, type TreeEntry } from "../../fileserver/tree.ts";
 import { tempDir } from "../support/tmp.ts";
-
-describe("auth", () => {
-  test("presentedToken reads Bearer and Basic (password after the first colon)", () => {
-    expect(presentedToken("Bearer abc")).toBe("abc");
-    expect(presentedToken(`Basic ${btoa("opencode:s3:cr:et")}`)).toBe("s3:cr:et");
-    expect(presentedToken(`basic ${btoa(":x")}`)).toBe("x");
-    for (const bad of [null, "", "Bearer", "Digest abc", `Basic ${btoa("nocolon")}`]) expect(presentedToken(bad)).toBeNull();
-  });
-
-  test("tokensEqual compares content, any lengths", () => {
-    expect(tokensEqual("same", "same")).toBe(true);
-    expect(tokensEqual("same", "Same")).toBe(false);
-    expect(tokensEqual("short", "much longer value")).toBe(false);
-    expect(tokensEqual("", "")).toBe(true);
-  });
-});
 
 test("contentTypeFor: Bun's table plus source files as text", () => {
   expect(contentTypeFor("a/b/main.rs")).toBe("text/plain; charset=utf-8");

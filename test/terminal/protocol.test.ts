@@ -1,6 +1,5 @@
-/** The frame rules and the credential parser, as pure functions. */
+/** The frame rules, as pure functions. */
 import { expect, test } from "bun:test";
-import { authorized, credentialFrom } from "../../terminal/auth.ts";
 import { CONTROL_PREFIX, encodeResize, isControlFrame, parseCells, parseControl } from "../../terminal/protocol.ts";
 
 test("encodeResize round-trips through parseControl", () => {
@@ -28,21 +27,4 @@ test("parseCells accepts integers 1..1000, and decimal strings only when asked",
   expect([1, 1000, "80", "0080"].map((v) => parseCells(v, true))).toEqual([1, 1000, 80, 80]);
   expect([0, 1001, -1, "1e2", "", " 80", "80x", null, 2.5].map((v) => parseCells(v, true))).toEqual(Array(9).fill(null));
   expect(parseCells("80")).toBeNull();
-});
-
-test("credentialFrom reads Basic passwords (user ignored, colons kept) and Bearer tokens", () => {
-  const b64 = (s: string) => Buffer.from(s).toString("base64");
-  expect(credentialFrom(`Basic ${b64("opencode:s3:cret")}`)).toBe("s3:cret");
-  expect(credentialFrom(`basic ${b64(":x")}`)).toBe("x");
-  expect(credentialFrom("Bearer tok")).toBe("tok");
-  expect([null, "", "Basic", `Basic ${b64("nocolon")}`, "Digest abc", "Bearer a b"].map(credentialFrom)).toEqual(Array(6).fill(null));
-});
-
-test("authorized needs the exact token, unless none is configured", () => {
-  expect(authorized("Bearer t", "t")).toBe(true);
-  expect(authorized("Bearer t2", "t")).toBe(false);
-  expect(authorized("Bearer ", "t")).toBe(false);
-  expect(authorized(null, "t")).toBe(false);
-  expect(authorized(null, undefined)).toBe(true);
-  expect(authorized(null, "")).toBe(true);
 });

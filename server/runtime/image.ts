@@ -12,7 +12,7 @@
  * Every image is labelled `octo.inputs` = SHA-256 over its inputs (files, base image id, build args), so
  * {@link ensureSessionImage} rebuilds only when something changed.
  */
-import { createReadStream, existsSync, openSync, readSync, closeSync, statSync } from "node:fs";
+import { closeSync, existsSync, openSync, readSync } from "node:fs";
 import { resolve } from "node:path";
 import { Readable } from "node:stream";
 import type Docker from "dockerode";
@@ -85,12 +85,12 @@ function requireLinuxExecutable(path: string, what: string, fix: string): void {
 const hashCache = new Map<string, string>();
 
 async function fileHash(path: string): Promise<string> {
-  const st = statSync(path);
-  const key = `${path}:${st.size}:${st.mtimeMs}`;
+  const blob = Bun.file(path);
+  const key = `${path}:${blob.size}:${blob.lastModified}`;
   const cached = hashCache.get(key);
   if (cached) return cached;
   const hasher = new Bun.CryptoHasher("sha256");
-  for await (const chunk of Bun.file(path).stream()) hasher.update(chunk);
+  for await (const chunk of blob.stream()) hasher.update(chunk);
   const digest = hasher.digest("hex");
   hashCache.set(key, digest);
   return digest;
@@ -159,19 +159,24 @@ function tarHeader(name: string, size: number, mode: number, mtime: number): Buf
   return header;
 }
 
-/** Streams `files` as an uncompressed tar archive (regular files only, names < 100 bytes). */
+/**
+ * Streams `files` as an uncompressed tar archive (regular files only, names < 100 bytes). Files are read
+ * with `Bun.file`, which also reads the files embedded in a compiled binary (`/$bunfs/...`, where
+ * `node:fs` streams cannot open them).
+ */
 export function tarStream(files: ContextFile[]): Readable {
   async function* generate() {
     for (const file of files) {
-      const st = statSync(file.path);
-      yield tarHeader(file.name, st.size, file.mode, st.mtimeMs / 1000);
+      const blob = Bun.file(file.path);
+      const size = blob.size;
+      yield tarHeader(file.name, size, file.mode, blob.lastModified / 1000);
       let written = 0;
-      for await (const chunk of createReadStream(file.path)) {
-        written += (chunk as Buffer).length;
-        yield chunk as Buffer;
+      for await (const chunk of blob.stream()) {
+        written += chunk.length;
+        yield Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
       }
-      if (written !== st.size) throw new Error(`${file.path} changed while it was being sent`);
-      const pad = (512 - (st.size % 512)) % 512;
+      if (written !== size) throw new Error(`${file.path} changed while it was being sent`);
+      const pad = (512 - (size % 512)) % 512;
       if (pad) yield Buffer.alloc(pad);
     }
     yield Buffer.alloc(1024); // two zero blocks end the archive

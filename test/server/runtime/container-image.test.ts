@@ -54,7 +54,7 @@ describe.skipIf(!engine)("session image (real engine)", () => {
   beforeAll(async () => {
     await testImage(engine!);
     octoBinary = await testOctoBinary();
-  });
+  }, 15 * 60_000);
 
   afterAll(async () => {
     for (const tag of scratchTags) await engine!.docker.getImage(tag).remove().catch(() => {});

@@ -228,11 +228,6 @@ export async function buildSessionImage(options: BuildOptions): Promise<BuildRes
     }
   };
 
-  const previous = await docker
-    .getImage(tag)
-    .inspect()
-    .then((i) => i.Id, () => null);
-
   const stream = await docker.buildImage(tarStream(inputs.files), {
     t: tag,
     buildargs: inputs.buildArgs,
@@ -268,16 +263,21 @@ export async function buildSessionImage(options: BuildOptions): Promise<BuildRes
   } catch {
     throw new OctoError(500, "IMAGE_BUILD_FAILED", `Building ${tag} reported success but the image is missing\n${tail.join("\n")}`);
   }
-  if (previous && previous !== image.Id) {
-    // The old image is now untagged (540 MB each); remove it unless a container still uses it.
-    await docker
-      .getImage(previous)
-      .remove()
-      .catch(() => {});
-  }
+  await removeUntaggedSessionImages(docker);
   const seconds = Math.round((performance.now() - started) / 100) / 10;
   log.info("session image built", { tag, id: image.Id.slice(0, 19), seconds });
   return { tag, id: image.Id, inputsHash: inputs.hash, seconds };
+}
+
+/**
+ * Removes session images (label `octo.inputs`) that lost their tag to a newer build, about 540 MB each.
+ * Images still used by a container stay (the engine refuses), and are removed by a later build.
+ */
+export async function removeUntaggedSessionImages(docker: Docker): Promise<void> {
+  const dangling = await docker
+    .listImages({ filters: JSON.stringify({ dangling: ["true"], label: ["octo.inputs"] }) })
+    .catch(() => []);
+  for (const image of dangling) await docker.getImage(image.Id).remove().catch(() => {});
 }
 
 /**

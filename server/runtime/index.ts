@@ -3,7 +3,6 @@
  * dockerode), or "auto" (containers when an engine answers and the session image exists, else local).
  */
 import type { OctoConfig } from "../config/schema.ts";
-import { OctoError } from "../errors.ts";
 import { createLogger } from "../log.ts";
 import { resolveOpencodeBinary } from "./binaries.ts";
 import { LocalRuntime } from "./local.ts";
@@ -39,18 +38,10 @@ export function createLocalRuntime(config: OctoConfig, paths: SecretPaths): Loca
   });
 }
 
-async function loadContainerRuntime(config: OctoConfig): Promise<Runtime> {
-  const modulePath = "./container.ts";
-  let mod: { createContainerRuntime?: (config: OctoConfig) => Promise<Runtime> };
-  try {
-    mod = await import(modulePath);
-  } catch (err) {
-    throw new OctoError(500, "CONTAINER_RUNTIME_UNAVAILABLE", `The container runtime could not be loaded: ${(err as Error).message}`);
-  }
-  if (!mod.createContainerRuntime) {
-    throw new OctoError(500, "CONTAINER_RUNTIME_UNAVAILABLE", "The container runtime is not part of this build");
-  }
-  return mod.createContainerRuntime(config);
+/** The container runtime, loaded only when used (dockerode is not needed in local mode). */
+async function loadContainerRuntime(config: OctoConfig, paths: SecretPaths): Promise<Runtime> {
+  const { createContainerRuntime } = await import("./container.ts");
+  return createContainerRuntime(config, { dataDir: paths.dataDir });
 }
 
 /**
@@ -60,9 +51,9 @@ async function loadContainerRuntime(config: OctoConfig): Promise<Runtime> {
 export async function createRuntime(config: OctoConfig, paths: SecretPaths): Promise<Runtime> {
   const mode = config.runtime.mode;
   if (mode === "local") return createLocalRuntime(config, paths);
-  if (mode === "container") return loadContainerRuntime(config);
+  if (mode === "container") return loadContainerRuntime(config, paths);
   try {
-    return await loadContainerRuntime(config);
+    return await loadContainerRuntime(config, paths);
   } catch (err) {
     log.info("no usable container engine, using local processes", { reason: (err as Error).message });
     return createLocalRuntime(config, paths);

@@ -74,6 +74,8 @@ describe.skipIf(!engine)("session image (real engine)", () => {
   });
 
   test("an image that is current is not rebuilt", async () => {
+    // On a fresh machine the first call builds the image; the second must find it current.
+    await ensureSessionImage({ docker: engine!.docker, octoBinary, tag: defaultImageTag() });
     const result = await ensureSessionImage({ docker: engine!.docker, octoBinary, tag: defaultImageTag() });
     expect(result).toBeNull();
     const info = await engine!.docker.getImage(defaultImageTag()).inspect();

@@ -2,7 +2,8 @@
  * `octo serve`: wires the server together and listens on one port.
  *
  * A `node:http` server sends `/session/...` requests and WebSocket upgrades to the session proxy (auth and
- * ownership first, then http-proxy-3), and every other request to the Elysia app through `app.handle()`.
+ * ownership first, then http-proxy-3), `/api/voice/stt|tts` upgrades to the voice proxy (voice/voice-proxy.ts),
+ * and every other request to the Elysia app through `app.handle()`.
  * Startup order: data dir -> database (migrations) -> JWT secret -> runtime -> reconcile sessions -> listen.
  * Shutdown (SIGTERM/SIGINT, handled by the CLI): stop accepting, stop sessions whose runtime does not outlive
  * the server, close the database.
@@ -26,6 +27,7 @@ import { UserService } from "./modules/users/service.ts";
 import { isSessionUrl, rejectUpgrade, SessionProxy, sendJson } from "./proxy/session-proxy.ts";
 import { createRuntime } from "./runtime/index.ts";
 import { loadOrCreateSecret } from "./secrets.ts";
+import { isVoiceUrl, VoiceProxy } from "./voice/voice-proxy.ts";
 
 const log = createLogger("server");
 
@@ -89,12 +91,15 @@ export async function startServer(loaded: LoadedConfig): Promise<OctoServer> {
 
     const app = createApp({ config, auth, users, invites, sessions, engine, web: await loadWebApp() });
     const proxy = new SessionProxy({ auth, sessions, allowedOrigins: config.server.allowed_origins });
+    const voice = new VoiceProxy({ auth, voice: config.voice, allowedOrigins: config.server.allowed_origins });
     const server = createServer((req, res) => {
       if (isSessionUrl(req.url)) void proxy.web(req, res);
+      else if (isVoiceUrl(req.url)) void voice.web(req, res);
       else void handleWithElysia(app, req, res);
     });
     server.on("upgrade", (req, socket, head) => {
       if (isSessionUrl(req.url)) void proxy.upgrade(req, socket, head);
+      else if (isVoiceUrl(req.url)) void voice.upgrade(req, socket, head);
       else rejectUpgrade(socket, new OctoError(404, "NOT_FOUND", "No WebSocket endpoint here"));
     });
     server.on("clientError", (_err, socket) => {
@@ -134,6 +139,7 @@ export async function startServer(loaded: LoadedConfig): Promise<OctoServer> {
           await sessions.shutdown();
           server.closeAllConnections?.();
           proxy.close();
+          voice.close();
           await closed;
           db.close();
           log.info("stopped");

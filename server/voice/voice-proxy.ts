@@ -1,0 +1,190 @@
+/**
+ * The voice proxy: `/api/voice/stt` -> the eaRS speech-to-text server (`[voice] stt_url`) and
+ * `/api/voice/tts` -> the kokorox text-to-speech server (`[voice] tts_url`), WebSocket only, through one
+ * http-proxy-3 instance. Protocols: docs/voice.md.
+ *
+ * Same rules as the session proxy (server/proxy/session-proxy.ts), checked before any byte goes upstream:
+ * the upgrade is authenticated (cookie, Bearer or `?token=`), must be same-origin (or from
+ * `[server] allowed_origins`), and octo's cookie, `Authorization` header and query string never reach the
+ * voice server. Refusals are a status line with `{ error, code }` JSON:
+ *
+ * | status | code | when |
+ * | --- | --- | --- |
+ * | 404 | `VOICE_DISABLED` | `[voice] enabled = false` (checked first: no auth needed to learn that) |
+ * | 401 / 403 | `UNAUTHORIZED`, `INVALID_TOKEN`, `CROSS_ORIGIN` | as for the session proxy |
+ * | 426 | `UPGRADE_REQUIRED` | a plain HTTP request to an enabled voice endpoint |
+ * | 503 | `VOICE_UNAVAILABLE` | the voice server refused or did not complete the handshake in time |
+ *
+ * "In time": connecting gives up after {@link CONNECT_TIMEOUT_MS}, the WebSocket handshake after
+ * {@link HANDSHAKE_TIMEOUT_MS}, so a voice server that is down or hung never leaves the browser waiting.
+ * After the handshake the two sockets are piped: frames (text and binary) pass unchanged both ways, and a
+ * close on either side closes the other.
+ */
+import type { ClientRequest, IncomingMessage, ServerResponse } from "node:http";
+import type { Duplex } from "node:stream";
+import { createProxyServer } from "http-proxy-3";
+import type { OctoConfig } from "../config/schema.ts";
+import { OctoError } from "../errors.ts";
+import { isSameOrigin } from "../http/origin.ts";
+import { createLogger } from "../log.ts";
+import { extractToken } from "../modules/auth/credentials.ts";
+import type { AuthService } from "../modules/auth/service.ts";
+import { rejectUpgrade, sendJson } from "../proxy/session-proxy.ts";
+
+const log = createLogger("voice");
+
+/** Bound on the TCP connect to a voice server, ms. */
+export const CONNECT_TIMEOUT_MS = 3000;
+/** Bound on the voice server answering the WebSocket handshake once connected, ms. */
+export const HANDSHAKE_TIMEOUT_MS = 5000;
+
+/** Which voice service a URL names. */
+export type VoiceService = "stt" | "tts";
+
+const NAMES: Record<VoiceService, string> = { stt: "speech-to-text", tts: "text-to-speech" };
+const PATTERN = /^\/api\/voice\/(stt|tts)(?:\?.*)?$/;
+
+/** The voice service of `/api/voice/stt` or `/api/voice/tts` (query allowed), otherwise null. */
+export function parseVoiceUrl(url: string | undefined): VoiceService | null {
+  const match = url === undefined ? null : PATTERN.exec(url);
+  return match ? (match[1] as VoiceService) : null;
+}
+
+/** True for URLs this proxy handles: everything under `/api/voice/` (unknown names answer 404 here). */
+export function isVoiceUrl(url: string | undefined): boolean {
+  return url !== undefined && (url === "/api/voice" || url.startsWith("/api/voice/") || url.startsWith("/api/voice?"));
+}
+
+/** A target object for http-proxy-3 with an explicit port (it reads `URL.port`, which is "" for defaults). */
+interface ProxyTarget {
+  protocol: string;
+  host: string;
+  hostname: string;
+  port: number;
+  pathname: string;
+  search: string;
+}
+
+/** Turns a `ws:`/`wss:` URL into an http-proxy-3 target. */
+export function voiceTarget(url: string): ProxyTarget {
+  const parsed = new URL(url);
+  const secure = parsed.protocol === "wss:";
+  const port = parsed.port ? Number(parsed.port) : secure ? 443 : 80;
+  return {
+    protocol: secure ? "https:" : "http:",
+    host: `${parsed.hostname}:${port}`,
+    hostname: parsed.hostname,
+    port,
+    pathname: parsed.pathname || "/",
+    search: parsed.search,
+  };
+}
+
+export interface VoiceProxyDeps {
+  auth: AuthService;
+  voice: OctoConfig["voice"];
+  allowedOrigins: readonly string[];
+  /** Override of {@link CONNECT_TIMEOUT_MS} / {@link HANDSHAKE_TIMEOUT_MS}, ms (tests). */
+  timeouts?: { connectMs?: number; handshakeMs?: number };
+}
+
+/** See the module doc. One instance per server; {@link close} when the server stops. */
+export class VoiceProxy {
+  private readonly proxy;
+  private readonly targets: Record<VoiceService, ProxyTarget>;
+  private readonly pending = new Set<ClientRequest>();
+  /** Client sockets of open voice connections, closed by {@link close} (the voice servers outlive octo). */
+  private readonly sockets = new Set<Duplex>();
+  /** Which service each proxied request is for, to name it in errors. */
+  private readonly services = new WeakMap<IncomingMessage, VoiceService>();
+
+  constructor(private readonly deps: VoiceProxyDeps) {
+    this.targets = { stt: voiceTarget(deps.voice.stt_url), tts: voiceTarget(deps.voice.tts_url) };
+    const connectTimeout = deps.timeouts?.connectMs ?? CONNECT_TIMEOUT_MS;
+    const handshakeMs = deps.timeouts?.handshakeMs ?? HANDSHAKE_TIMEOUT_MS;
+    this.proxy = createProxyServer({ connectTimeout, ignorePath: true, changeOrigin: true, xfwd: true });
+    this.proxy.on("proxyReqWs", (proxyReq: ClientRequest) => {
+      // Bound the handshake: a server that accepts the connection but never answers must not hang the client.
+      this.pending.add(proxyReq);
+      const timer = setTimeout(() => proxyReq.destroy(Object.assign(new Error("handshake timeout"), { code: "ETIMEDOUT" })), handshakeMs);
+      const done = () => {
+        clearTimeout(timer);
+        this.pending.delete(proxyReq);
+      };
+      proxyReq.once("upgrade", done);
+      proxyReq.once("response", done);
+      proxyReq.once("close", done);
+    });
+    this.proxy.on("error", (err, req, res) => {
+      const service = this.services.get(req as IncomingMessage) ?? "stt";
+      log.warn("voice server error", { service, error: (err as NodeJS.ErrnoException).code ?? err.message });
+      const failure = new OctoError(503, "VOICE_UNAVAILABLE", `The ${NAMES[service]} server is not answering`);
+      if (typeof (res as ServerResponse)?.writeHead === "function") sendJson(res as ServerResponse, failure);
+      else rejectUpgrade(res as Duplex, failure);
+    });
+  }
+
+  /**
+   * Checks an upgrade or request: voice enabled, known endpoint, authenticated, same-origin.
+   * @throws OctoError 404/401/403 as in the module doc.
+   */
+  private async admit(req: IncomingMessage): Promise<VoiceService> {
+    if (!this.deps.voice.enabled) throw new OctoError(404, "VOICE_DISABLED", "Voice mode is not enabled on this server");
+    const service = parseVoiceUrl(req.url);
+    if (!service) throw new OctoError(404, "NOT_FOUND", "No voice endpoint here");
+    const url = req.url ?? "";
+    const q = url.indexOf("?");
+    const found = extractToken((name) => header(req, name), q >= 0 ? url.slice(q + 1) : "", true);
+    await this.deps.auth.authenticate(found?.token);
+    if (!isSameOrigin(header(req, "origin"), header(req, "host"), this.deps.allowedOrigins)) {
+      throw new OctoError(403, "CROSS_ORIGIN", "Cross-origin request refused");
+    }
+    return service;
+  }
+
+  /** Proxies a WebSocket upgrade under `/api/voice/`. Never throws; refused upgrades get a status line. */
+  async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    socket.on("error", () => socket.destroy());
+    this.sockets.add(socket);
+    socket.once("close", () => this.sockets.delete(socket));
+    let service: VoiceService;
+    try {
+      service = await this.admit(req);
+    } catch (err) {
+      rejectUpgrade(socket, err instanceof OctoError ? err : new OctoError(500, "INTERNAL", "Internal server error"));
+      return;
+    }
+    // Nothing of octo's own credentials goes upstream (the query string may hold `token`).
+    this.services.set(req, service);
+    delete req.headers.authorization;
+    delete req.headers.cookie;
+    req.url = "/";
+    log.debug("voice connection", { service });
+    this.proxy.ws(req, socket, head, { target: this.targets[service] as never });
+  }
+
+  /** Plain HTTP under `/api/voice/`: these are WebSocket endpoints. Never throws. */
+  async web(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    req.resume();
+    try {
+      await this.admit(req);
+      sendJson(res, new OctoError(426, "UPGRADE_REQUIRED", "The voice endpoints are WebSockets"));
+    } catch (err) {
+      sendJson(res, err instanceof OctoError ? err : new OctoError(500, "INTERNAL", "Internal server error"));
+    }
+  }
+
+  /** Aborts handshakes in progress, closes every voice connection and the proxy. */
+  close(): void {
+    for (const proxyReq of this.pending) proxyReq.destroy();
+    this.pending.clear();
+    for (const socket of this.sockets) socket.destroy();
+    this.sockets.clear();
+    this.proxy.close();
+  }
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}

@@ -12,8 +12,12 @@
  * | --- | --- | --- |
  * | 404 | `VOICE_DISABLED` | `[voice] enabled = false` (checked first: no auth needed to learn that) |
  * | 401 / 403 | `UNAUTHORIZED`, `INVALID_TOKEN`, `CROSS_ORIGIN` | as for the session proxy |
- * | 426 | `UPGRADE_REQUIRED` | a plain HTTP request to an enabled voice endpoint |
+ * | 426 | `UPGRADE_REQUIRED` | a plain HTTP request to an enabled voice endpoint whose server accepts connections |
  * | 503 | `VOICE_UNAVAILABLE` | the voice server refused or did not complete the handshake in time |
+ *
+ * A plain HTTP `GET` is how the web app learns why a WebSocket failed (browsers hide the status of a refused
+ * upgrade): it answers the same refusals, and otherwise tries a TCP connection to the voice server, answering
+ * 503 when that fails and 426 when it works.
  *
  * "In time": connecting gives up after {@link CONNECT_TIMEOUT_MS}, the WebSocket handshake after
  * {@link HANDSHAKE_TIMEOUT_MS}, so a voice server that is down or hung never leaves the browser waiting.
@@ -21,6 +25,7 @@
  * close on either side closes the other.
  */
 import type { ClientRequest, IncomingMessage, ServerResponse } from "node:http";
+import { connect } from "node:net";
 import type { Duplex } from "node:stream";
 import { createProxyServer } from "http-proxy-3";
 import type { OctoConfig } from "../config/schema.ts";
@@ -91,6 +96,7 @@ export interface VoiceProxyDeps {
 /** See the module doc. One instance per server; {@link close} when the server stops. */
 export class VoiceProxy {
   private readonly proxy;
+  private readonly connectTimeout: number;
   private readonly targets: Record<VoiceService, ProxyTarget>;
   private readonly pending = new Set<ClientRequest>();
   /** Client sockets of open voice connections, closed by {@link close} (the voice servers outlive octo). */
@@ -100,9 +106,9 @@ export class VoiceProxy {
 
   constructor(private readonly deps: VoiceProxyDeps) {
     this.targets = { stt: voiceTarget(deps.voice.stt_url), tts: voiceTarget(deps.voice.tts_url) };
-    const connectTimeout = deps.timeouts?.connectMs ?? CONNECT_TIMEOUT_MS;
+    this.connectTimeout = deps.timeouts?.connectMs ?? CONNECT_TIMEOUT_MS;
     const handshakeMs = deps.timeouts?.handshakeMs ?? HANDSHAKE_TIMEOUT_MS;
-    this.proxy = createProxyServer({ connectTimeout, ignorePath: true, changeOrigin: true, xfwd: true });
+    this.proxy = createProxyServer({ connectTimeout: this.connectTimeout, ignorePath: true, changeOrigin: true, xfwd: true });
     this.proxy.on("proxyReqWs", (proxyReq: ClientRequest) => {
       // Bound the handshake: a server that accepts the connection but never answers must not hang the client.
       this.pending.add(proxyReq);
@@ -163,11 +169,14 @@ export class VoiceProxy {
     this.proxy.ws(req, socket, head, { target: this.targets[service] as never });
   }
 
-  /** Plain HTTP under `/api/voice/`: these are WebSocket endpoints. Never throws. */
+  /** Plain HTTP under `/api/voice/`: refusals, 503 when the voice server is down, else 426. Never throws. */
   async web(req: IncomingMessage, res: ServerResponse): Promise<void> {
     req.resume();
     try {
-      await this.admit(req);
+      const service = await this.admit(req);
+      if (!(await reachable(this.targets[service], this.connectTimeout))) {
+        throw new OctoError(503, "VOICE_UNAVAILABLE", `The ${NAMES[service]} server is not answering`);
+      }
       sendJson(res, new OctoError(426, "UPGRADE_REQUIRED", "The voice endpoints are WebSockets"));
     } catch (err) {
       sendJson(res, err instanceof OctoError ? err : new OctoError(500, "INTERNAL", "Internal server error"));
@@ -182,6 +191,21 @@ export class VoiceProxy {
     this.sockets.clear();
     this.proxy.close();
   }
+}
+
+/** True when a TCP connection to `target` opens within `timeoutMs`. */
+function reachable(target: ProxyTarget, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: target.hostname.replace(/^\[|\]$/g, ""), port: target.port });
+    const finish = (ok: boolean) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(ok);
+    };
+    const timer = setTimeout(() => finish(false), timeoutMs);
+    socket.once("connect", () => finish(true));
+    socket.once("error", () => finish(false));
+  });
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {

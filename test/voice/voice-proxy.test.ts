@@ -266,9 +266,11 @@ describe("VoiceProxy", () => {
         const tts = await upgradeAnswer(local.port, `/api/voice/tts?token=${alice}`);
         expect([tts.status, code(tts.body)]).toEqual([503, "VOICE_UNAVAILABLE"]);
         expect(JSON.parse(tts.body).error).toContain("text-to-speech");
-        // A browser sees a failed WebSocket, not a hang.
+        // A browser sees a failed WebSocket, not a hang, and learns why from a plain GET.
         const ws = openSocket(`ws://127.0.0.1:${local.port}/api/voice/stt?token=${alice}`);
         await expect(ws.opened).rejects.toThrow();
+        const why = await fetch(`${local.base}/api/voice/stt`, { headers: { authorization: `Bearer ${alice}` } });
+        expect([why.status, await why.json()]).toEqual([503, { error: "The speech-to-text server is not answering", code: "VOICE_UNAVAILABLE" }]);
       } finally {
         await local.close();
       }

@@ -130,8 +130,10 @@ describe("the answer to read aloud", () => {
       s.parts.msg_05 = [textPart("prt_5", "msg_05", "Done. It is", false)];
       s.status[SID] = { type: "busy" };
     });
-    expect(newestMessageId(s, SID)).toBe("msg_05");
-    expect(newestMessageId(s, "missing")).toBe("");
+    expect(newestMessageId(s)).toBe("msg_05");
+    s.messages.ses_other = [userMessage("msg_00", "ses_other")];
+    expect(newestMessageId(s)).toBe("msg_05");
+    expect(newestMessageId(initialChatState())).toBe("");
     expect(answerSince(s, SID, "msg_03")).toEqual({ text: "Sure, writing it.\n\nDone. It is", started: true, done: false });
   });
 

@@ -19,10 +19,18 @@ export interface AnswerProgress {
   done: boolean;
 }
 
-/** The id of the newest message of `conversationID` ("" when there is none): the baseline of a new prompt. */
-export function newestMessageId(state: ChatState, conversationID: string | null | undefined): string {
-  const messages = conversationID ? state.messages[conversationID] : undefined;
-  return messages?.length ? messages[messages.length - 1]!.id : "";
+/**
+ * The newest message id the chat state knows, in any conversation ("" when none): the baseline of a new
+ * prompt. OpenCode's ids grow with time across the whole server, so this also works when the prompt creates
+ * a new conversation, or the conversation's messages were not loaded yet.
+ */
+export function newestMessageId(state: ChatState): string {
+  let newest = "";
+  for (const messages of Object.values(state.messages)) {
+    const last = messages[messages.length - 1];
+    if (last && last.id > newest) newest = last.id;
+  }
+  return newest;
 }
 
 /** The spoken text of one message's parts: its text parts, in order. */

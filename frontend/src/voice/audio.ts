@@ -66,7 +66,7 @@ export class Resampler {
   }
 
   /** Converts the next chunk of input; answers the output samples it completes (possibly none). */
-  push(input: Float32Array): Float32Array {
+  push(input: Float32Array): Float32Array<ArrayBuffer> {
     if (this.fromRate === this.toRate) return input.slice();
     const x = this.fir ? this.filter(input) : input;
     const n = x.length;
@@ -87,7 +87,7 @@ export class Resampler {
   }
 
   /** Runs the anti-aliasing FIR over `input`, continuing from the previous chunk's history. */
-  private filter(input: Float32Array): Float32Array {
+  private filter(input: Float32Array): Float32Array<ArrayBuffer> {
     const h = this.fir!;
     const k = h.length - 1;
     const buffer = new Float32Array(k + input.length);
@@ -105,7 +105,7 @@ export class Resampler {
 }
 
 /** One-shot conversion of a whole buffer (see {@link Resampler}). */
-export function resample(input: Float32Array, fromRate: number, toRate: number = VOICE_SAMPLE_RATE): Float32Array {
+export function resample(input: Float32Array, fromRate: number, toRate: number = VOICE_SAMPLE_RATE): Float32Array<ArrayBuffer> {
   return new Resampler(fromRate, toRate).push(input);
 }
 

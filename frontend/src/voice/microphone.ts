@@ -1,0 +1,112 @@
+/**
+ * The microphone: `getUserMedia` (echo cancellation, noise suppression and auto gain on, so the agent's own
+ * voice from the speakers is mostly not heard) -> an AudioContext at the device's own rate -> an AudioWorklet
+ * that hands over blocks of ~43 ms (a ScriptProcessor where AudioWorklet is missing) -> the main thread, which
+ * converts each block to 24 kHz mono Float32 ({@link Resampler}) and measures its level for the meter.
+ *
+ * Opening fails with a {@link MicError} that explains why (permission, no device, busy, insecure page).
+ */
+import { levelFromRms, Resampler, rms } from "./audio.ts";
+import { MicError, toMicError } from "./micErrors.ts";
+
+/** Samples per block posted by the worklet (2048 at 48 kHz = 43 ms). */
+const BLOCK = 2048;
+
+/** The AudioWorklet processor, loaded from a Blob URL: it downmixes to mono and posts blocks of BLOCK samples. */
+const WORKLET = `
+class OctoCapture extends AudioWorkletProcessor {
+  constructor() { super(); this.buf = new Float32Array(${BLOCK}); this.n = 0; }
+  process(inputs) {
+    const input = inputs[0];
+    if (input && input.length) {
+      const a = input[0], b = input[1];
+      for (let i = 0; i < a.length; i++) {
+        this.buf[this.n++] = b ? (a[i] + b[i]) / 2 : a[i];
+        if (this.n === this.buf.length) { this.port.postMessage(this.buf, [this.buf.buffer]); this.buf = new Float32Array(${BLOCK}); this.n = 0; }
+      }
+    }
+    return true;
+  }
+}
+registerProcessor("octo-capture", OctoCapture);
+`;
+
+export interface MicrophoneHandlers {
+  /** A block of 24 kHz mono Float32 samples. */
+  onAudio?(samples: Float32Array<ArrayBuffer>): void;
+  /** The block's level, 0..1 (see `levelFromRms`). */
+  onLevel?(level: number): void;
+  /** The device went away (unplugged, permission revoked). */
+  onEnded?(): void;
+}
+
+/** An open microphone; {@link close} releases the device. */
+export class Microphone {
+  private closed = false;
+
+  private constructor(
+    private readonly stream: MediaStream,
+    private readonly context: AudioContext,
+  ) {}
+
+  /**
+   * Asks for the microphone and starts delivering audio.
+   * @throws MicError when the browser cannot or may not record.
+   */
+  static async open(handlers: MicrophoneHandlers): Promise<Microphone> {
+    if (!navigator.mediaDevices?.getUserMedia) throw new MicError(window.isSecureContext ? "unsupported" : "insecure");
+    let stream: MediaStream;
+    try {
+      stream = await navigator.mediaDevices.getUserMedia({
+        audio: { channelCount: 1, echoCancellation: true, noiseSuppression: true, autoGainControl: true },
+      });
+    } catch (err) {
+      throw toMicError(err, window.isSecureContext);
+    }
+    const context = new AudioContext();
+    const mic = new Microphone(stream, context);
+    try {
+      await context.resume();
+      const resampler = new Resampler(context.sampleRate);
+      const onBlock = (block: Float32Array) => {
+        if (mic.closed) return;
+        handlers.onLevel?.(levelFromRms(rms(block)));
+        const out = resampler.push(block);
+        if (out.length) handlers.onAudio?.(out);
+      };
+      const source = context.createMediaStreamSource(stream);
+      // Nodes only run when they lead to the destination: route through a muted gain.
+      const mute = context.createGain();
+      mute.gain.value = 0;
+      mute.connect(context.destination);
+      if (context.audioWorklet) {
+        const url = URL.createObjectURL(new Blob([WORKLET], { type: "text/javascript" }));
+        try {
+          await context.audioWorklet.addModule(url);
+        } finally {
+          URL.revokeObjectURL(url);
+        }
+        const node = new AudioWorkletNode(context, "octo-capture", { numberOfOutputs: 1 });
+        node.port.onmessage = (e: MessageEvent<Float32Array>) => onBlock(e.data);
+        source.connect(node).connect(mute);
+      } else {
+        const node = context.createScriptProcessor(BLOCK, 1, 1);
+        node.onaudioprocess = (e) => onBlock(e.inputBuffer.getChannelData(0).slice());
+        source.connect(node).connect(mute);
+      }
+      for (const track of stream.getAudioTracks()) track.addEventListener("ended", () => !mic.closed && handlers.onEnded?.());
+      return mic;
+    } catch (err) {
+      mic.close();
+      throw toMicError(err, window.isSecureContext);
+    }
+  }
+
+  /** Stops recording and releases the device (idempotent). */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const track of this.stream.getTracks()) track.stop();
+    void this.context.close().catch(() => undefined);
+  }
+}

@@ -1,0 +1,202 @@
+/**
+ * `octoctl session list|get|create|stop|start|delete`: sessions through the API (docs/api.md).
+ *
+ * A session is named by its id, a unique prefix of its id, or its exact name when that is unique among the
+ * sessions you can see. Admins list every user's sessions (`GET /api/admin/sessions`, with an OWNER
+ * column) unless `--mine`; the API lets everyone start, stop and delete only their own sessions.
+ */
+import type { Command } from "commander";
+import type { Session } from "../../server/modules/sessions/model.ts";
+import type { User } from "../../server/modules/users/model.ts";
+import { CliError, usageError } from "../shared/errors.ts";
+import { age, keyValues, print, printJson, say, table, when } from "../shared/format.ts";
+import { confirm } from "../shared/secret.ts";
+import { type Context, context } from "./context.ts";
+
+/** How long octoctl waits for a session to start (the server bounds it by its start + ready timeouts). */
+const START_TIMEOUT_MS = 5 * 60_000;
+
+/** The table `session list` prints. */
+export function sessionTable(sessions: Session[], withOwner: boolean, now = Date.now()): string {
+  const headers = ["id", "name", "status", "age", ...(withOwner ? ["owner"] : [])];
+  const rows = sessions.map((s) => [s.id, s.name, s.status, age(s.created_at, now), ...(withOwner ? [s.owner.username] : [])]);
+  return table(headers, rows);
+}
+
+/** The block `session get` (and create/start/stop) prints; URLs are absolute on `server`. */
+export function sessionDetails(s: Session, server: string): string {
+  const started = s.started_at ? `${when(s.started_at)} (${age(s.started_at)} ago)` : null;
+  return keyValues([
+    ["id", s.id],
+    ["name", s.name],
+    ["status", s.status],
+    ...(s.error ? ([["error", s.error]] as [string, string][]) : []),
+    ["runtime", s.runtime],
+    ["owner", s.owner.username],
+    ["created", `${when(s.created_at)} (${age(s.created_at)} ago)`],
+    ["started", started],
+    ["stopped", when(s.stopped_at)],
+    ["code", server + s.urls.code],
+    ["files", server + s.urls.files],
+    ["terminal", server + s.urls.term],
+  ]);
+}
+
+async function me(ctx: Context): Promise<User> {
+  return ctx.client.request<User>("GET", "/api/me");
+}
+
+/** Sessions visible to the caller: own ones, or everyone's for an admin unless `mine`. */
+async function visibleSessions(ctx: Context, mine: boolean): Promise<{ sessions: Session[]; admin: boolean }> {
+  const user = await me(ctx);
+  const admin = user.role === "admin" && !mine;
+  const sessions = await ctx.client.request<Session[]>("GET", admin ? "/api/admin/sessions" : "/api/sessions");
+  return { sessions, admin };
+}
+
+/**
+ * Finds a session by id, unique id prefix or unique exact name.
+ * @param others also search every user's sessions (admins; for `get`).
+ * @throws CliError when nothing or more than one session matches.
+ */
+export async function findSession(ctx: Context, ref: string, others = false): Promise<Session> {
+  if (/^[0-9a-z]{12}$/.test(ref)) {
+    try {
+      return await ctx.client.request<Session>("GET", `/api/sessions/${ref}`);
+    } catch (err) {
+      if (!(err instanceof CliError) || err.code !== "SESSION_NOT_FOUND") throw err;
+    }
+  }
+  const { sessions } = await visibleSessions(ctx, !others);
+  const exact = sessions.filter((s) => s.id === ref);
+  const byPrefix = exact.length ? exact : sessions.filter((s) => s.id.startsWith(ref));
+  const matches = byPrefix.length ? byPrefix : sessions.filter((s) => s.name === ref);
+  if (matches.length === 1) return matches[0]!;
+  if (matches.length === 0) throw new CliError(`no session ${JSON.stringify(ref)} (see octoctl session list)`, 1, "SESSION_NOT_FOUND");
+  throw new CliError(
+    `${JSON.stringify(ref)} matches ${matches.length} sessions (${matches.map((s) => `${s.id} "${s.name}"`).join(", ")}); give the full id`,
+    1,
+    "AMBIGUOUS",
+  );
+}
+
+function show(ctx: Context, session: Session, message?: string): void {
+  if (ctx.json) return printJson(session);
+  if (message) say(message);
+  print(sessionDetails(session, ctx.server));
+}
+
+/**
+ * POSTs to a route that starts a session (create or start), waiting for it unless `wait` is false, and
+ * prints the session. @throws CliError when the session ends up failed.
+ */
+async function startAndShow(ctx: Context, path: string, body: object, wait: boolean): Promise<void> {
+  const session = await ctx.client.request<Session>("POST", path, {
+    body,
+    query: { wait: wait ? undefined : "false" },
+    timeoutMs: START_TIMEOUT_MS,
+  });
+  show(ctx, session);
+  if (session.status === "failed") throw new CliError(`session ${session.id} failed to start: ${session.error ?? "unknown error"}`);
+}
+
+/** Registers the `session` command group. */
+export function registerSession(program: Command): void {
+  const group = program
+    .command("session")
+    .alias("sessions")
+    .description("list, inspect, create, stop, start and delete sessions")
+    .addHelpText(
+      "after",
+      `
+A session is named by its id, a unique prefix of its id, or its exact name when that is unique.
+
+Examples:
+  octoctl session create --name api-refactor
+  octoctl session list
+  octoctl session stop api-refactor
+  octoctl session delete 3k9 --purge --yes`,
+    );
+
+  group
+    .command("list")
+    .alias("ls")
+    .description("list sessions, newest first (admins: every user's, with the owner)")
+    .option("--mine", "admins: only your own sessions")
+    .action(async (options: { mine?: boolean }, command: Command) => {
+      const ctx = context(command);
+      const { sessions, admin } = await visibleSessions(ctx, Boolean(options.mine));
+      sessions.sort((a, b) => b.created_at.localeCompare(a.created_at));
+      if (ctx.json) return printJson(sessions);
+      if (sessions.length === 0) return say("No sessions. Create one with: octoctl session create --name NAME");
+      print(sessionTable(sessions, admin));
+    });
+
+  group
+    .command("get")
+    .alias("show")
+    .description("show one session: status, error, times and its URLs")
+    .argument("<session>", "id, id prefix or name")
+    .action(async (ref: string, _options: unknown, command: Command) => {
+      const ctx = context(command);
+      show(ctx, await findSession(ctx, ref, true));
+    });
+
+  group
+    .command("create")
+    .description("create a session and wait until it is running")
+    .option("-n, --name <name>", "name (1-64 characters; default: \"Session N\")")
+    .option("--no-wait", "return at once, while the session is still starting")
+    .action(async (options: { name?: string; wait: boolean }, command: Command) => {
+      const ctx = context(command);
+      if (options.name !== undefined && !options.name.trim()) throw usageError("--name must not be empty");
+      ctx.client.requireLogin();
+      if (!ctx.json && options.wait) say("Creating the session and waiting for it to start…");
+      await startAndShow(ctx, "/api/sessions", options.name === undefined ? {} : { name: options.name }, options.wait);
+    });
+
+  group
+    .command("stop")
+    .description("stop a session (its workspace is kept)")
+    .argument("<session>", "id, id prefix or name")
+    .action(async (ref: string, _options: unknown, command: Command) => {
+      const ctx = context(command);
+      const target = await findSession(ctx, ref);
+      const session = await ctx.client.request<Session>("POST", `/api/sessions/${target.id}/stop`, { body: {} });
+      show(ctx, session);
+    });
+
+  group
+    .command("start")
+    .description("start a stopped session and wait until it is running")
+    .argument("<session>", "id, id prefix or name")
+    .option("--no-wait", "return at once, while the session is still starting")
+    .action(async (ref: string, options: { wait: boolean }, command: Command) => {
+      const ctx = context(command);
+      const target = await findSession(ctx, ref);
+      await startAndShow(ctx, `/api/sessions/${target.id}/start`, {}, options.wait);
+    });
+
+  group
+    .command("delete")
+    .alias("rm")
+    .description("stop and delete a session (asks first unless --yes)")
+    .argument("<session>", "id, id prefix or name")
+    .option("--purge", "also delete the session's workspace (its files are gone for good)")
+    .option("-y, --yes", "do not ask for confirmation (required when not on a terminal)")
+    .action(async (ref: string, options: { purge?: boolean; yes?: boolean }, command: Command) => {
+      const ctx = context(command);
+      const target = await findSession(ctx, ref);
+      if (!options.yes) {
+        const what = options.purge ? "and its workspace files" : "(the workspace files are kept)";
+        if (!(await confirm(`Delete session ${target.id} "${target.name}" ${what}?`))) {
+          say("Nothing deleted.");
+          process.exitCode = 1;
+          return;
+        }
+      }
+      await ctx.client.request("DELETE", `/api/sessions/${target.id}`, { query: { purge: options.purge ? "true" : undefined } });
+      if (ctx.json) printJson({ id: target.id, deleted: true, purged: Boolean(options.purge) });
+      else print(`Deleted session ${target.id} "${target.name}"${options.purge ? " and its workspace" : ""}.`);
+    });
+}

@@ -121,7 +121,7 @@ function VoiceSettingsMenu() {
       <div className="voice-settings-body">
         <label>
           Voice
-          <select value={settings.voice} onChange={(e) => setSettings({ ...settings, voice: e.target.value })} disabled={!voices}>
+          <select aria-label="Voice" value={settings.voice} onChange={(e) => setSettings({ ...settings, voice: e.target.value })} disabled={!voices}>
             {options.filter(Boolean).map((name) => (
               <option key={name} value={name}>
                 {name}
@@ -172,7 +172,7 @@ export function VoicePanel() {
           </button>
         </div>
       ) : null}
-      {mode !== "off" && engines?.note ? <p className="voice-note muted small">{engines.note}</p> : null}
+      {engines?.note ? <p className="voice-note muted small">{engines.note}</p> : null}
       {error ? (
         <div className="banner error voice-error" role="alert">
           {error}

@@ -1,0 +1,133 @@
+import { describe, expect, test } from "bun:test";
+import { Database } from "bun:sqlite";
+import { chmodSync, existsSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { migrate, openDatabase } from "../../../server/db/database.ts";
+import { MIGRATIONS } from "../../../server/db/migrations.ts";
+import { tempDir } from "../../support/tmp.ts";
+
+const mode = (file: string) => statSync(file).mode & 0o777;
+const pragma = (db: Database, name: string) => Object.values(db.query(`PRAGMA ${name}`).get() as object)[0];
+const tables = (db: Database) =>
+  (db.query("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]).map((r) => r.name);
+
+describe("openDatabase", () => {
+  test("creates the file (and missing parent directories) and applies every migration", () => {
+    const file = join(tempDir("db-"), "nested", "dir", "octo.db");
+    const db = openDatabase(file);
+    expect(existsSync(file)).toBe(true);
+    expect(pragma(db, "user_version")).toBe(MIGRATIONS.length);
+    expect(tables(db)).toEqual(expect.arrayContaining(["users", "invite_codes", "revoked_tokens", "sessions"]));
+    db.close();
+  });
+
+  test("the new file and its WAL are mode 0600, a created parent directory 0700", () => {
+    const dir = join(tempDir("db-"), "data");
+    const file = join(dir, "octo.db");
+    const db = openDatabase(file);
+    db.exec("INSERT INTO users (id, username, password_hash, role, created_at, updated_at) VALUES ('u1', 'alice', 'x', 'user', 0, 0)");
+    expect(mode(file)).toBe(0o600);
+    expect(existsSync(`${file}-wal`)).toBe(true);
+    expect(mode(`${file}-wal`)).toBe(0o600);
+    expect(mode(dir)).toBe(0o700);
+    db.close();
+  });
+
+  test("runs in WAL mode with foreign keys enforced and a busy timeout", () => {
+    const db = openDatabase(join(tempDir("db-"), "octo.db"));
+    expect(pragma(db, "journal_mode")).toBe("wal");
+    expect(pragma(db, "foreign_keys")).toBe(1);
+    expect(pragma(db, "busy_timeout")).toBe(5000);
+    expect(() =>
+      db.exec(
+        "INSERT INTO sessions (id, user_id, name, status, runtime, secret, created_at, updated_at) VALUES ('s1', 'nobody', 'x', 'stopped', 'local', 's', 0, 0)",
+      ),
+    ).toThrow(/FOREIGN KEY/);
+    db.close();
+  });
+
+  test("deleting a user cascades to its sessions and revoked tokens, and unlinks invite codes", () => {
+    const db = openDatabase(join(tempDir("db-"), "octo.db"));
+    db.exec(`
+      INSERT INTO users (id, username, password_hash, role, created_at, updated_at) VALUES ('u1', 'alice', 'x', 'admin', 0, 0);
+      INSERT INTO invite_codes (id, code_hash, role, max_uses, created_by, created_at) VALUES ('i1', 'h', 'user', 1, 'u1', 0);
+      INSERT INTO sessions (id, user_id, name, status, runtime, secret, created_at, updated_at) VALUES ('s1', 'u1', 'x', 'stopped', 'local', 's', 0, 0);
+      INSERT INTO revoked_tokens (jti, user_id, expires_at) VALUES ('j1', 'u1', 0);
+      DELETE FROM users WHERE id = 'u1';
+    `);
+    expect(db.query("SELECT COUNT(*) AS n FROM sessions").get()).toEqual({ n: 0 });
+    expect(db.query("SELECT COUNT(*) AS n FROM revoked_tokens").get()).toEqual({ n: 0 });
+    expect(db.query("SELECT created_by FROM invite_codes WHERE id = 'i1'").get()).toEqual({ created_by: null });
+    db.close();
+  });
+
+  test("check constraints refuse impossible rows (unknown status, uses above max_uses)", () => {
+    const db = openDatabase(":memory:");
+    db.exec("INSERT INTO users (id, username, password_hash, role, created_at, updated_at) VALUES ('u1', 'alice', 'x', 'user', 0, 0)");
+    expect(() =>
+      db.exec(
+        "INSERT INTO sessions (id, user_id, name, status, runtime, secret, created_at, updated_at) VALUES ('s1', 'u1', 'x', 'exploded', 'local', 's', 0, 0)",
+      ),
+    ).toThrow(/CHECK/);
+    expect(() =>
+      db.exec("INSERT INTO invite_codes (id, code_hash, role, max_uses, uses, created_at) VALUES ('i1', 'h', 'user', 1, 2, 0)"),
+    ).toThrow(/CHECK/);
+    expect(() => db.exec("INSERT INTO users (id, username, password_hash, role, created_at, updated_at) VALUES ('u2', 'ALICE', 'x', 'user', 0, 0)")).toThrow(
+      /UNIQUE/,
+    );
+    db.close();
+  });
+
+  test("reopening an up-to-date database keeps its data and changes nothing", () => {
+    const file = join(tempDir("db-"), "octo.db");
+    const first = openDatabase(file);
+    first.exec("INSERT INTO users (id, username, password_hash, role, created_at, updated_at) VALUES ('u1', 'alice', 'x', 'user', 0, 0)");
+    first.close();
+    const second = openDatabase(file);
+    expect(pragma(second, "user_version")).toBe(MIGRATIONS.length);
+    expect(second.query("SELECT username FROM users").all()).toEqual([{ username: "alice" }]);
+    second.close();
+  });
+
+  test("an existing file keeps its own permissions", () => {
+    const file = join(tempDir("db-"), "octo.db");
+    openDatabase(file).close();
+    chmodSync(file, 0o640);
+    openDatabase(file).close();
+    expect(mode(file)).toBe(0o640);
+  });
+
+  test("refuses a database from a newer octo, naming both versions, and leaves it untouched", () => {
+    const file = join(tempDir("db-"), "octo.db");
+    const raw = new Database(file, { create: true });
+    raw.exec(`PRAGMA user_version = ${MIGRATIONS.length + 5}`);
+    raw.close();
+    expect(() => openDatabase(file)).toThrow(
+      `database schema version ${MIGRATIONS.length + 5} is newer than this octo supports (${MIGRATIONS.length}); upgrade octo`,
+    );
+    const check = new Database(file, { readonly: true });
+    expect(pragma(check, "user_version")).toBe(MIGRATIONS.length + 5);
+    expect(tables(check)).toEqual([]);
+    check.close();
+  });
+});
+
+describe("migrate", () => {
+  test("brings a version-0 database to the latest version, each step recorded in user_version", () => {
+    const db = new Database(":memory:");
+    expect(pragma(db, "user_version")).toBe(0);
+    migrate(db);
+    expect(pragma(db, "user_version")).toBe(MIGRATIONS.length);
+    migrate(db); // idempotent
+    expect(pragma(db, "user_version")).toBe(MIGRATIONS.length);
+    db.close();
+  });
+
+  test("a database already at the latest version is not migrated again", () => {
+    const db = new Database(":memory:");
+    db.exec(`PRAGMA user_version = ${MIGRATIONS.length}`);
+    migrate(db);
+    expect(tables(db)).toEqual([]);
+    db.close();
+  });
+});

@@ -1,0 +1,273 @@
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
+import { readdirSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { OctoError } from "../../../../server/errors.ts";
+import { CreateInvite, type InviteRow, inviteStatus, toInvite } from "../../../../server/modules/invites/model.ts";
+import { generateInviteCode, hashInviteCode, InviteService } from "../../../../server/modules/invites/service.ts";
+import { authStack, quickUser, testDatabase } from "../../../support/db.ts";
+import { octoError } from "../../../support/fakes.ts";
+
+// Argon2id, processes and sockets are slow on a loaded 2-core machine; `npx bun test` keeps Bun's 5 s default.
+setDefaultTimeout(30_000);
+
+const CODE = /^OCTO-[A-HJKMNP-Z2-9]{4}(-[A-HJKMNP-Z2-9]{4}){5}$/;
+
+
+/** An InviteService over a new temporary database. */
+function inviteDb() {
+  const t = testDatabase();
+  return { ...t, invites: new InviteService(t.db) };
+}
+
+
+describe("invite codes", () => {
+  test("generateInviteCode: OCTO- and six groups of four unambiguous symbols, never repeating", () => {
+    const codes = Array.from({ length: 500 }, generateInviteCode);
+    for (const code of codes) expect(code).toMatch(CODE);
+    expect(new Set(codes).size).toBe(codes.length);
+    // No look-alikes (0/O, 1/I/L) anywhere in the random part.
+    expect(codes.join("").replaceAll("OCTO-", "")).not.toMatch(/[01OIL]/);
+  });
+
+  test("hashInviteCode normalises case and whitespace, and is a SHA-256 hex digest", () => {
+    const code = "OCTO-ABCD-EFGH-JKMN-PQRS-TUVW-XYZ2";
+    const hash = hashInviteCode(code);
+    expect(hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(hashInviteCode(` ${code.toLowerCase()}\n`)).toBe(hash);
+    expect(hashInviteCode("octo-ab cd-efgh-jkmn-pqrs-tuvw-xyz2")).toBe(hash);
+    expect(hashInviteCode(code.replace("XYZ2", "XYZ3"))).not.toBe(hash);
+  });
+
+  test("create returns the code once with defaults: 1 use, role user, no expiry, active", () => {
+    const { invites } = inviteDb();
+    const created = invites.create({}, null);
+    expect(created.code).toMatch(CODE);
+    expect(created).toMatchObject({ role: "user", max_uses: 1, uses: 0, expires_at: null, note: null, created_by: null, revoked_at: null, status: "active" });
+    const { code: _shownOnce, ...rest } = created;
+    const stored = invites.get(created.id);
+    expect("code" in stored).toBe(false);
+    expect(stored).toEqual(rest);
+  });
+
+  test("create stores role, max_uses, note, creator and an expiry in the future", async () => {
+    const s = authStack();
+    const { user } = await quickUser(s, "root", "admin");
+    const before = Date.now();
+    const created = s.invites.create({ role: "admin", max_uses: 5, note: "for the team", expires_in_seconds: 3600 }, user.id);
+    expect(created).toMatchObject({ role: "admin", max_uses: 5, note: "for the team", created_by: user.id, status: "active" });
+    const expires = Date.parse(created.expires_at!);
+    expect(expires).toBeGreaterThanOrEqual(before + 3600_000);
+    expect(expires).toBeLessThanOrEqual(Date.now() + 3600_000);
+  });
+
+  test("only a hash is stored: the plain code appears nowhere in the database files", () => {
+    const { invites, db, dir, file } = inviteDb();
+    const codes = [invites.create({}, null).code, invites.create({ max_uses: 3 }, null).code];
+    const hashes = (db.query("SELECT code_hash FROM invite_codes").all() as { code_hash: string }[]).map((r) => r.code_hash);
+    expect(hashes.sort()).toEqual(codes.map(hashInviteCode).sort());
+    const check = () => {
+      const bytes = readdirSync(dir)
+        .filter((f) => f.startsWith("octo.db"))
+        .map((f) => readFileSync(join(dir, f)).toString("latin1"))
+        .join("");
+      expect(bytes.length).toBeGreaterThan(0);
+      for (const code of codes) {
+        expect(bytes).not.toContain(code);
+        expect(bytes).not.toContain(code.slice(5)); // not even without the prefix
+      }
+      for (const hash of hashes) expect(bytes).toContain(hash);
+    };
+    check(); // in the WAL
+    db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    check(); // in the main file
+    expect(file.endsWith("octo.db")).toBe(true);
+  });
+
+  test("consume counts uses up to max_uses, then refuses; input is normalised", async () => {
+    const { invites } = inviteDb();
+    const { id, code } = invites.create({ max_uses: 3, role: "admin" }, null);
+    expect(invites.consume(code)).toEqual({ id, role: "admin" });
+    expect(invites.get(id)).toMatchObject({ uses: 1, status: "active" });
+    expect(invites.consume(`  ${code.toLowerCase()} `).id).toBe(id);
+    expect(invites.get(id).uses).toBe(2);
+    invites.consume(code);
+    expect(invites.get(id)).toMatchObject({ uses: 3, status: "used_up" });
+    const err = await octoError(() => invites.consume(code));
+    expect([err.status, err.code]).toEqual([400, "INVALID_INVITE"]);
+    expect(invites.get(id).uses).toBe(3);
+  });
+
+  test("unknown, revoked, expired and used-up codes all get the same answer", async () => {
+    const { invites, db } = inviteDb();
+    const used = invites.create({}, null);
+    invites.consume(used.code);
+    const revoked = invites.create({}, null);
+    invites.revoke(revoked.id);
+    const expired = invites.create({ expires_in_seconds: 3600 }, null);
+    db.query("UPDATE invite_codes SET expires_at = ? WHERE id = ?").run(Date.now() - 1, expired.id);
+    const codes = [used.code, revoked.code, expired.code, generateInviteCode(), "garbage", ""];
+    const messages = await Promise.all(codes.map(async (code) => (await octoError(() => invites.consume(code))).toJSON()));
+    expect(new Set(messages.map((m) => JSON.stringify(m))).size).toBe(1);
+    expect(messages[0]).toEqual({ error: "Invite code is invalid, expired, revoked or already used", code: "INVALID_INVITE" });
+    expect(invites.get(revoked.id).uses).toBe(0);
+    expect(invites.get(expired.id).uses).toBe(0);
+  });
+
+  test("a code that expires while unused stops working at its expiry", async () => {
+    const { invites } = inviteDb();
+    const { id, code } = invites.create({ expires_in_seconds: 1 }, null);
+    expect(invites.get(id).status).toBe("active");
+    await Bun.sleep(1050);
+    expect(invites.get(id).status).toBe("expired");
+    expect((await octoError(() => invites.consume(code))).code).toBe("INVALID_INVITE");
+  });
+
+  test("revoke is idempotent (keeps the first time) and 404s unknown ids", async () => {
+    const { invites } = inviteDb();
+    const { id } = invites.create({}, null);
+    const first = invites.revoke(id);
+    expect(first.status).toBe("revoked");
+    expect(first.revoked_at).not.toBeNull();
+    await Bun.sleep(5);
+    expect(invites.revoke(id).revoked_at).toBe(first.revoked_at);
+    const err = await octoError(() => invites.revoke("missing"));
+    expect([err.status, err.code]).toEqual([404, "INVITE_NOT_FOUND"]);
+    expect((await octoError(() => invites.get("missing"))).code).toBe("INVITE_NOT_FOUND");
+  });
+
+  test("list: newest first with statuses; activeOnly keeps usable codes", async () => {
+    const { invites, db } = inviteDb();
+    const a = invites.create({ note: "a" }, null);
+    await Bun.sleep(2);
+    const b = invites.create({ note: "b" }, null);
+    await Bun.sleep(2);
+    const c = invites.create({ note: "c", expires_in_seconds: 60 }, null);
+    await Bun.sleep(2);
+    const d = invites.create({ note: "d", max_uses: 2 }, null);
+    invites.consume(a.code);
+    invites.revoke(b.id);
+    db.query("UPDATE invite_codes SET expires_at = ? WHERE id = ?").run(Date.now() - 1000, c.id);
+    invites.consume(d.code);
+    expect(invites.list().map((i) => [i.note, i.status, i.uses])).toEqual([
+      ["d", "active", 1],
+      ["c", "expired", 0],
+      ["b", "revoked", 0],
+      ["a", "used_up", 1],
+    ]);
+    expect(invites.list({ activeOnly: true }).map((i) => i.note)).toEqual(["d"]);
+    for (const invite of invites.list()) expect("code" in invite).toBe(false);
+  });
+});
+
+describe("invite model", () => {
+  const row = (over: Partial<InviteRow> = {}): InviteRow => ({
+    id: "i1",
+    code_hash: "h",
+    role: "user",
+    max_uses: 2,
+    uses: 0,
+    expires_at: null,
+    note: null,
+    created_by: null,
+    created_at: 0,
+    revoked_at: null,
+    ...over,
+  });
+
+  test("inviteStatus precedence: revoked, then expired, then used_up", () => {
+    const now = 1_000_000;
+    expect(inviteStatus(row(), now)).toBe("active");
+    expect(inviteStatus(row({ uses: 2 }), now)).toBe("used_up");
+    expect(inviteStatus(row({ expires_at: now }), now)).toBe("expired");
+    expect(inviteStatus(row({ expires_at: now + 1 }), now)).toBe("active");
+    expect(inviteStatus(row({ uses: 2, expires_at: now - 1 }), now)).toBe("expired");
+    expect(inviteStatus(row({ uses: 2, expires_at: now - 1, revoked_at: 5 }), now)).toBe("revoked");
+  });
+
+  test("toInvite gives ISO times and never the hash", () => {
+    const invite = toInvite(row({ created_at: Date.UTC(2026, 0, 1), expires_at: Date.UTC(2026, 0, 8), revoked_at: null }), Date.UTC(2026, 0, 2));
+    expect(invite).toEqual({
+      id: "i1",
+      role: "user",
+      max_uses: 2,
+      uses: 0,
+      expires_at: "2026-01-08T00:00:00.000Z",
+      note: null,
+      created_by: null,
+      created_at: "2026-01-01T00:00:00.000Z",
+      revoked_at: null,
+      status: "active",
+    });
+  });
+
+  test("CreateInvite bounds its fields and refuses unknown ones", () => {
+    expect(CreateInvite.safeParse({}).success).toBe(true);
+    expect(CreateInvite.safeParse({ max_uses: 0 }).success).toBe(false);
+    expect(CreateInvite.safeParse({ max_uses: 1.5 }).success).toBe(false);
+    expect(CreateInvite.safeParse({ max_uses: 100_001 }).success).toBe(false);
+    expect(CreateInvite.safeParse({ expires_in_seconds: 0 }).success).toBe(false);
+    expect(CreateInvite.safeParse({ role: "root" }).success).toBe(false);
+    expect(CreateInvite.safeParse({ note: "x".repeat(501) }).success).toBe(false);
+    expect(CreateInvite.safeParse({ uses: 3 }).success).toBe(false);
+  });
+});
+
+describe("registration with invite codes is atomic", () => {
+  const attempt = (n: number, code: string) =>
+    Array.from({ length: n }, (_, i) => ({ username: `racer${i}`, password: "long enough password", invite_code: code }));
+
+  test("N parallel registrations with a 1-use code create exactly one user", async () => {
+    const s = authStack();
+    const invite = s.invites.create({}, null);
+    const results = await Promise.allSettled(attempt(8, invite.code).map((body) => s.auth.register(body)));
+    const ok = results.filter((r) => r.status === "fulfilled");
+    const failed = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
+    expect(ok).toHaveLength(1);
+    for (const f of failed) expect((f.reason as OctoError).code).toBe("INVALID_INVITE");
+    expect(s.users.count()).toBe(1);
+    expect(s.invites.get(invite.id)).toMatchObject({ uses: 1, status: "used_up" });
+  });
+
+  test("N parallel registrations with a 3-use code create exactly three users", async () => {
+    const s = authStack();
+    const invite = s.invites.create({ max_uses: 3 }, null);
+    const results = await Promise.allSettled(attempt(8, invite.code).map((body) => s.auth.register(body)));
+    expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(3);
+    expect(s.users.count()).toBe(3);
+    const rows = s.db.query("SELECT invite_code_id FROM users").all() as { invite_code_id: string }[];
+    expect(rows.every((r) => r.invite_code_id === invite.id)).toBe(true);
+    expect(s.invites.get(invite.id)).toMatchObject({ uses: 3, status: "used_up" });
+  });
+
+  test("processes sharing the database file (the octo CLI and the server) consume a 1-use code once", async () => {
+    const { invites, file } = inviteDb();
+    const { id, code } = invites.create({}, null);
+    const module = resolve(import.meta.dir, "../../../../server/modules/invites/service.ts");
+    const dbModule = resolve(import.meta.dir, "../../../../server/db/database.ts");
+    const at = Date.now() + 800;
+    const script = `
+      const { openDatabase } = await import(${JSON.stringify(dbModule)});
+      const { InviteService } = await import(${JSON.stringify(module)});
+      const db = openDatabase(${JSON.stringify(file)});
+      const invites = new InviteService(db);
+      while (Date.now() < ${at}) {}
+      try { db.transaction(() => invites.consume(${JSON.stringify(code)})).immediate(); process.stdout.write("ok"); }
+      catch (e) { process.stdout.write(e.code ?? String(e)); }
+    `;
+    const procs = Array.from({ length: 5 }, () => Bun.spawn([process.execPath, "-e", script], { stdout: "pipe", stderr: "inherit" }));
+    const outputs = await Promise.all(procs.map(async (p) => (await p.exited, await new Response(p.stdout).text())));
+    expect(outputs.sort()).toEqual(["INVALID_INVITE", "INVALID_INVITE", "INVALID_INVITE", "INVALID_INVITE", "ok"]);
+    expect(invites.get(id).uses).toBe(1);
+  });
+
+  test("a registration that fails (username taken) gives the use back", async () => {
+    const s = authStack();
+    const first = s.invites.create({}, null);
+    await s.auth.register({ username: "taken", password: "long enough password", invite_code: first.code });
+    const second = s.invites.create({}, null);
+    const error = await octoError(s.auth.register({ username: "taken", password: "long enough password", invite_code: second.code }));
+    expect([error.status, error.code]).toEqual([409, "USERNAME_TAKEN"]);
+    expect(s.invites.get(second.id)).toMatchObject({ uses: 0, status: "active" });
+    expect(s.users.count()).toBe(1);
+  });
+});

@@ -1,0 +1,306 @@
+/**
+ * The session proxy: `parseSessionUrl`, and `SessionProxy` behind a real node:http server in front of fake
+ * session services (real HTTP and WebSocket servers, test/support/fakes.ts).
+ */
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { createServer, type Server } from "node:http";
+import { connect } from "node:net";
+import { isSessionUrl, parseSessionUrl, SessionProxy } from "../../../server/proxy/session-proxy.ts";
+import { quickUser } from "../../support/db.ts";
+import { type SessionStack, sessionStack } from "../../support/fakes.ts";
+
+// Argon2id, processes and sockets are slow on a loaded 2-core machine; `npx bun test` keeps Bun's 5 s default.
+setDefaultTimeout(30_000);
+
+describe("parseSessionUrl", () => {
+  test.each([
+    ["/session/abc123/code", { id: "abc123", service: "code", path: "/" }],
+    ["/session/abc123/code/", { id: "abc123", service: "code", path: "/" }],
+    ["/session/abc123/code/event", { id: "abc123", service: "code", path: "/event" }],
+    ["/session/abc123/code/session/ses_1/message?limit=5", { id: "abc123", service: "code", path: "/session/ses_1/message?limit=5" }],
+    ["/session/abc123/code?x=1", { id: "abc123", service: "code", path: "/?x=1" }],
+    ["/session/abc123/files/tree?path=src&depth=2", { id: "abc123", service: "files", path: "/tree?path=src&depth=2" }],
+    ["/session/abc123/term", { id: "abc123", service: "term", path: "/" }],
+    ["/session/abc123/term?cols=80", { id: "abc123", service: "term", path: "/?cols=80" }],
+  ] as const)("%s", (url, expected) => {
+    expect(parseSessionUrl(url)).toEqual(expected);
+  });
+
+  test("the token query parameter is removed from the upstream path, other parameters kept", () => {
+    expect(parseSessionUrl("/session/abc/term?token=JWT")).toEqual({ id: "abc", service: "term", path: "/" });
+    expect(parseSessionUrl("/session/abc/term?cols=80&token=JWT&rows=24")!.path).toBe("/?cols=80&rows=24");
+    expect(parseSessionUrl("/session/abc/code/pty/1/connect?token=JWT")!.path).toBe("/pty/1/connect");
+    expect(parseSessionUrl("/session/abc/code/x?token=a&token=b")!.path).toBe("/x");
+    // Look-alike names are not octo's credential.
+    expect(parseSessionUrl("/session/abc/code/x?mytoken=1&token_type=2")!.path).toBe("/x?mytoken=1&token_type=2");
+  });
+
+  // BUG (reported): the strip is guarded by a regex on the raw query, but extractToken reads the decoded
+  // query, so `?tok%65n=JWT` authenticates an upgrade and the JWT still travels upstream.
+  test.todo("a percent-encoded token parameter is removed too (it authenticates, so it must not go upstream)", () => {
+    expect(parseSessionUrl("/session/abc/term?tok%65n=JWT")!.path).toBe("/");
+  });
+
+  test.each([
+    "/session/abc/codex",
+    "/session/abc/filesystem",
+    "/session/abc/terminal",
+    "/session/abc/other/x",
+    "/session/abc",
+    "/session/abc/",
+    "/session//code",
+    "/session/ABC/code",
+    "/session/a-b/code",
+    "/session/../code",
+    "/session/..%2f/code",
+    `/session/${"a".repeat(65)}/code`,
+    "/sessions/abc/code",
+    "/api/session/abc/code",
+    "session/abc/code",
+    "",
+  ])("%p is not a session URL", (url) => {
+    expect(parseSessionUrl(url)).toBeNull();
+  });
+
+  test("dot segments after the service stay inside that session's service", () => {
+    const target = parseSessionUrl("/session/abc/files/../../other/code/x")!;
+    expect(target.id).toBe("abc");
+    expect(target.service).toBe("files");
+    expect(target.path).toBe("/../../other/code/x");
+  });
+
+  test("isSessionUrl", () => {
+    expect(isSessionUrl("/session/abc/code")).toBe(true);
+    expect(isSessionUrl("/session/")).toBe(true);
+    expect(isSessionUrl("/api/sessions")).toBe(false);
+    expect(isSessionUrl("/sessionx")).toBe(false);
+    expect(isSessionUrl(undefined)).toBe(false);
+  });
+});
+
+describe("SessionProxy", () => {
+  let s: SessionStack;
+  let proxy: SessionProxy;
+  let server: Server;
+  let base: string;
+  let port: number;
+  let alice: { token: string; id: string };
+  let bob: { token: string; id: string };
+  let running: string;
+
+  beforeAll(async () => {
+    s = sessionStack({ config: { server: { allowed_origins: ["https://octo.example.com"] } } });
+    proxy = new SessionProxy({ auth: s.auth, sessions: s.sessions, allowedOrigins: s.config.server.allowed_origins });
+    server = createServer((req, res) => void proxy.web(req, res));
+    server.on("upgrade", (req, socket, head) => void proxy.upgrade(req, socket, head));
+    await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
+    port = (server.address() as { port: number }).port;
+    base = `http://127.0.0.1:${port}`;
+    const a = await quickUser(s, "alice");
+    const b = await quickUser(s, "bob");
+    alice = { token: a.token, id: a.user.id };
+    bob = { token: b.token, id: b.user.id };
+    running = (await s.sessions.create(a.user, "main")).id;
+  }, 30_000);
+
+  afterAll(async () => {
+    proxy.close();
+    server.closeAllConnections();
+    await new Promise((done) => server.close(done));
+    await s.sessions.shutdown();
+    await s.runtime.dispose();
+  });
+
+  const get = (path: string, headers: Record<string, string> = {}, init: RequestInit = {}) =>
+    fetch(`${base}${path}`, { ...init, headers });
+
+  test("forwards with the session's Basic auth; octo's cookie, Authorization and token never go upstream", async () => {
+    const res = await get(`/session/${running}/code/event?x=1`, { cookie: `theme=dark; octo_token=${alice.token}; lang=en` });
+    expect(res.status).toBe(200);
+    const seen = (await res.json()) as { service: string; path: string; headers: Record<string, string> };
+    expect(seen.service).toBe("code");
+    expect(seen.path).toBe("/event?x=1");
+    expect(seen.headers.authorization).toBe(s.sessions.route(running)!.authorization);
+    expect(seen.headers.cookie).toBe("theme=dark; lang=en");
+    expect(JSON.stringify(seen)).not.toContain(alice.token);
+
+    const bearer = await get(`/session/${running}/files/tree?path=src`, { authorization: `Bearer ${alice.token}` });
+    const upstream = (await bearer.json()) as { service: string; path: string; headers: Record<string, string> };
+    expect([upstream.service, upstream.path]).toEqual(["files", "/tree?path=src"]);
+    expect(upstream.headers.authorization).toStartWith("Basic ");
+    expect(upstream.headers.cookie).toBeUndefined();
+    expect(JSON.stringify(upstream)).not.toContain(alice.token);
+  });
+
+  test("request bodies are passed through", async () => {
+    const res = await get(`/session/${running}/files/file?path=a.txt`, { authorization: `Bearer ${alice.token}` }, { method: "PUT", body: "hello body" });
+    const seen = (await res.json()) as { method: string; body: string };
+    expect([seen.method, seen.body]).toEqual(["PUT", "hello body"]);
+  });
+
+  test("no or bad credentials: 401 JSON, nothing reaches the upstream", async () => {
+    const polls = s.runtime.calls.poll.length;
+    const attempts: Record<string, string>[] = [{}, { authorization: "Bearer nope" }, { cookie: "octo_token=nope" }];
+    for (const headers of attempts) {
+      const res = await get(`/session/${running}/code/event`, headers);
+      expect(res.status).toBe(401);
+      expect(res.headers.get("content-type")).toContain("application/json");
+      expect(((await res.json()) as { code: string }).code).toMatch(/^(UNAUTHORIZED|INVALID_TOKEN)$/);
+    }
+    // ?token= is for WebSocket upgrades only.
+    expect((await get(`/session/${running}/code/event?token=${alice.token}`)).status).toBe(401);
+    expect(s.runtime.calls.poll.length).toBe(polls);
+  });
+
+  test("another user's session and a missing one are the same 404", async () => {
+    const theirs = await get(`/session/${running}/code/`, { authorization: `Bearer ${bob.token}` });
+    const missing = await get("/session/doesnotexist/code/", { authorization: `Bearer ${bob.token}` });
+    expect(theirs.status).toBe(404);
+    const body = await theirs.json();
+    expect(body).toEqual({ error: "Session not found", code: "SESSION_NOT_FOUND" });
+    expect([missing.status, await missing.json()]).toEqual([404, body]);
+    const notSession = await get(`/session/${running}/codex`, { authorization: `Bearer ${alice.token}` });
+    expect(notSession.status).toBe(404);
+  });
+
+  test("a cookie-authenticated state change from a foreign origin is 403; Bearer and allowed origins pass", async () => {
+    const cookie = `octo_token=${alice.token}`;
+    const foreign = await get(`/session/${running}/files/file?path=x`, { cookie, origin: "http://evil.example" }, { method: "POST", body: "x" });
+    expect([foreign.status, ((await foreign.json()) as { code: string }).code]).toEqual([403, "CROSS_ORIGIN"]);
+    const read = await get(`/session/${running}/files/tree`, { cookie, origin: "http://evil.example" });
+    expect(read.status).toBe(200);
+    const allowed = await get(`/session/${running}/files/file?path=x`, { cookie, origin: "https://octo.example.com" }, { method: "POST", body: "x" });
+    expect(allowed.status).toBe(200);
+    const bearer = await get(`/session/${running}/files/file?path=x`, { authorization: `Bearer ${alice.token}`, origin: "http://evil.example" }, { method: "POST", body: "x" });
+    expect(bearer.status).toBe(200);
+  });
+
+  test("the terminal over plain HTTP is 426", async () => {
+    const res = await get(`/session/${running}/term`, { authorization: `Bearer ${alice.token}` });
+    expect([res.status, ((await res.json()) as { code: string }).code]).toEqual([426, "UPGRADE_REQUIRED"]);
+  });
+
+  test("WebSocket upgrades: ?token= works, the upstream sees Basic auth and no octo credential", async () => {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/session/${running}/term?token=${alice.token}&cols=80`, {
+      headers: { origin: base, cookie: "theme=dark" },
+    } as unknown as string[]);
+    const messages: string[] = [];
+    const first = new Promise<string>((resolve, reject) => {
+      ws.onmessage = (e) => {
+        messages.push(String(e.data));
+        resolve(String(e.data));
+      };
+      ws.onerror = () => reject(new Error("websocket error"));
+    });
+    const hello = JSON.parse(await first) as { service: string; path: string; headers: Record<string, string> };
+    expect(hello.service).toBe("term");
+    expect(hello.path).toBe("/?cols=80");
+    expect(hello.headers.authorization).toBe(s.sessions.route(running)!.authorization);
+    expect(hello.headers.cookie).toBe("theme=dark");
+    expect(JSON.stringify(hello)).not.toContain(alice.token);
+    const echoed = new Promise<string>((resolve) => (ws.onmessage = (e) => resolve(String(e.data))));
+    ws.send("ping through the proxy");
+    expect(await echoed).toBe("ping through the proxy");
+    ws.close();
+  });
+
+  // BUG (reported, see parseSessionUrl): a percent-encoded `token` parameter authenticates the upgrade and is
+  // then forwarded to the session's service with octo's JWT in it.
+  test.todo("an encoded token query parameter authenticates but never reaches the upstream", async () => {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/session/${running}/term?tok%65n=${alice.token}`, {
+      headers: { origin: base },
+    } as unknown as string[]);
+    const hello = await new Promise<string>((resolve, reject) => {
+      ws.onmessage = (e) => resolve(String(e.data));
+      ws.onerror = () => reject(new Error("websocket error"));
+    });
+    ws.close();
+    expect(hello).not.toContain(alice.token);
+  });
+
+  test("refused upgrades get a status line with JSON and a closed socket", async () => {
+    const cases: [string, Record<string, string>, number, string][] = [
+      [`/session/${running}/term`, {}, 401, "UNAUTHORIZED"],
+      [`/session/${running}/term?token=${alice.token}`, { Origin: "http://evil.example" }, 403, "CROSS_ORIGIN"],
+      [`/session/${running}/term?token=${bob.token}`, {}, 404, "SESSION_NOT_FOUND"],
+      [`/session/${running}/term`, { Cookie: `octo_token=${alice.token}`, Origin: "null" }, 403, "CROSS_ORIGIN"],
+    ];
+    for (const [path, headers, status, code] of cases) {
+      const answer = await rawUpgrade(port, path, headers);
+      expect([path, answer.status, JSON.parse(answer.body).code]).toEqual([path, status, code]);
+      expect(answer.closed).toBe(true);
+    }
+  });
+
+  test("a session that is not running: 503 SESSION_NOT_RUNNING, with Retry-After while starting", async () => {
+    const fake = s.runtime;
+    fake.behaviour.readyAfterMs = Infinity;
+    const aliceUser = s.users.get(alice.id);
+    const starting = await s.sessions.create(aliceUser, "slow", false);
+    try {
+      const res = await get(`/session/${starting.id}/code/`, { authorization: `Bearer ${alice.token}` });
+      expect([res.status, res.headers.get("retry-after"), ((await res.json()) as { code: string }).code]).toEqual([503, "2", "SESSION_STARTING"]);
+    } finally {
+      fake.behaviour.readyAfterMs = 0;
+    }
+    await s.sessions.stop(aliceUser, starting.id);
+    const stopped = await get(`/session/${starting.id}/code/`, { authorization: `Bearer ${alice.token}` });
+    expect([stopped.status, await stopped.json()]).toEqual([503, { error: "The session is stopped", code: "SESSION_NOT_RUNNING" }]);
+    const upgrade = await rawUpgrade(port, `/session/${starting.id}/term?token=${alice.token}`, {});
+    expect(upgrade.status).toBe(503);
+  });
+
+  test("a dead upstream answers 502 UPSTREAM_UNAVAILABLE promptly", async () => {
+    const aliceUser = s.users.get(alice.id);
+    const doomed = await s.sessions.create(aliceUser, "doomed");
+    await s.runtime.kill(doomed.id, "files");
+    const res = await get(`/session/${doomed.id}/files/tree`, { authorization: `Bearer ${alice.token}` });
+    expect([res.status, await res.json()]).toEqual([502, { error: "The session's service is not answering", code: "UPSTREAM_UNAVAILABLE" }]);
+    await s.runtime.kill(doomed.id, "term");
+    const upgrade = await rawUpgrade(port, `/session/${doomed.id}/term?token=${alice.token}`, {});
+    expect(upgrade.status).toBe(502);
+    expect(upgrade.closed).toBe(true);
+  });
+
+  test("an upgrade to a non-WebSocket upstream fails and the socket is closed", async () => {
+    const answer = await rawUpgrade(port, `/session/${running}/files/tree?token=${alice.token}`, {});
+    expect(answer.status).not.toBe(101);
+    expect(answer.closed).toBe(true);
+  });
+});
+
+/** Sends a WebSocket upgrade request over a raw socket and reads the answer until the server closes. */
+function rawUpgrade(port: number, path: string, headers: Record<string, string>): Promise<{ status: number; body: string; closed: boolean }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, "127.0.0.1");
+    let data = "";
+    const timer = setTimeout(() => {
+      socket.destroy();
+      resolve(parse(false));
+    }, 8000);
+    const parse = (closed: boolean) => {
+      const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(data)?.[1] ?? 0);
+      const body = data.includes("\r\n\r\n") ? data.slice(data.indexOf("\r\n\r\n") + 4) : "";
+      return { status, body, closed };
+    };
+    socket.on("connect", () => {
+      const lines = [
+        `GET ${path} HTTP/1.1`,
+        `Host: 127.0.0.1:${port}`,
+        "Connection: Upgrade",
+        "Upgrade: websocket",
+        "Sec-WebSocket-Version: 13",
+        `Sec-WebSocket-Key: ${Buffer.from("0123456789abcdef").toString("base64")}`,
+        ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`),
+      ];
+      socket.write(`${lines.join("\r\n")}\r\n\r\n`);
+    });
+    socket.on("data", (chunk) => (data += chunk.toString()));
+    socket.on("error", () => undefined);
+    socket.on("close", () => {
+      clearTimeout(timer);
+      resolve(parse(true));
+    });
+    socket.on("timeout", () => reject(new Error("timeout")));
+  });
+}

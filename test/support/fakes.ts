@@ -1,0 +1,291 @@
+/**
+ * A fake session runtime for session-service, API and proxy tests (pattern: JupyterHub `tests/mocking.py`,
+ * whose MockSpawner, SlowSpawner, NeverSpawner and BadSpawner are all one behaviour switch here).
+ *
+ * It implements the real `Runtime` contract (server/runtime/types.ts) and really serves: each started session
+ * gets three tiny HTTP servers (Bun.serve on port 0, loopback) answering the three health URLs the readiness
+ * check polls (`/global/health` with the session's Basic auth, `/health`, `/health`), so readiness is the real
+ * code over real sockets. Every other path echoes the request as JSON (`{ service, method, path, headers,
+ * body }`), which lets proxy tests see exactly what reached the upstream. The OpenCode and terminal servers
+ * also accept WebSocket upgrades: the first message is `{ service, session, path, headers }` of the
+ * upgrade request, then every message is echoed. The file server has no WebSocket (a non-WebSocket upstream).
+ *
+ * Behaviour is a mutable object, so a test can change it between calls:
+ *   - `startDelayMs` (slow start), `startError` (start throws), `readyAfterMs` (health answers 503 until
+ *     then; `Infinity` = never ready), `poll` (override what poll reports), `logs`, `orphans`.
+ * Every call is recorded in `calls`; `hooks.onStart/onStarted/onStop` run inside the calls, so a test can
+ * observe the session service's view (e.g. `sessions.route(id)`) at those moments.
+ * `kill(id, service)` makes one service die (its server closes; poll reports it exited).
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Server } from "bun";
+import type { OctoConfig } from "../../server/config/schema.ts";
+import { OctoError } from "../../server/errors.ts";
+import { SessionService } from "../../server/modules/sessions/service.ts";
+import { serviceAuthorization } from "../../server/runtime/readiness.ts";
+import type { Endpoints, PollResult, Runtime, RuntimeState, SessionSpec, StartResult, StopOptions } from "../../server/runtime/types.ts";
+import { type AuthStack, authStack, type AuthStackOptions, testConfig } from "./db.ts";
+
+type Service = keyof Endpoints;
+const SERVICES: readonly Service[] = ["code", "files", "term"];
+const NAMES: Record<Service, string> = { code: "opencode", files: "file server", term: "terminal" };
+
+export interface FakeBehaviour {
+  /** ms before `start` resolves (or throws). */
+  startDelayMs?: number;
+  /** Thrown by `start` (after `startDelayMs`). */
+  startError?: Error;
+  /** ms after start until the health URLs answer 200 (503 before); Infinity = never. Default 0. */
+  readyAfterMs?: number;
+  /** What `poll` answers instead of looking at the servers. */
+  poll?: PollResult | ((spec: SessionSpec, state: RuntimeState) => PollResult);
+  /** ms `stop` takes (before the servers close). */
+  stopDelayMs?: number;
+  /** What `logs` returns (default ""). */
+  logs?: string;
+  /** What `removeOrphans` returns (default []). */
+  orphans?: string[];
+}
+
+export interface FakeHooks {
+  /** Runs when `start` is entered, before any delay. */
+  onStart?: (spec: SessionSpec) => void;
+  /** Runs just before `start` resolves. */
+  onStarted?: (spec: SessionSpec, result: StartResult) => void;
+  /** Runs when `stop` is entered. */
+  onStop?: (spec: SessionSpec, state: RuntimeState, options: StopOptions) => void;
+}
+
+/** The state a fake start returns (stored by the session service in `runtime_state`). */
+export interface FakeState {
+  fake: true;
+  session: string;
+  /** Increases with every start, so a stop of an old start never closes a newer one. */
+  instance: number;
+  ports: Record<Service, number>;
+}
+
+interface Live {
+  spec: SessionSpec;
+  state: FakeState;
+  servers: Record<Service, Server<any>>;
+  /** Services that died, with the reason poll reports. */
+  dead: Partial<Record<Service, string>>;
+}
+
+export interface FakeCalls {
+  start: SessionSpec[];
+  stop: { spec: SessionSpec; state: RuntimeState; options: StopOptions }[];
+  poll: string[];
+  logs: string[];
+  removeOrphans: ReadonlySet<string>[];
+}
+
+let instances = 0;
+
+export class FakeRuntime implements Runtime {
+  readonly kind: "local" | "container";
+  readonly outlivesServer: boolean;
+  behaviour: FakeBehaviour;
+  hooks: FakeHooks = {};
+  readonly calls: FakeCalls = { start: [], stop: [], poll: [], logs: [], removeOrphans: [] };
+  /** Running instances by instance number. */
+  private readonly live = new Map<number, Live>();
+
+  constructor(options: { kind?: "local" | "container"; outlivesServer?: boolean; behaviour?: FakeBehaviour } = {}) {
+    this.kind = options.kind ?? "local";
+    this.outlivesServer = options.outlivesServer ?? false;
+    this.behaviour = options.behaviour ?? {};
+  }
+
+  async start(spec: SessionSpec): Promise<StartResult> {
+    this.calls.start.push(spec);
+    this.hooks.onStart?.(spec);
+    const b = this.behaviour;
+    if (b.startDelayMs) await Bun.sleep(b.startDelayMs);
+    if (b.startError) throw b.startError;
+    mkdirSync(spec.workspaceDir, { recursive: true });
+    writeFileSync(join(spec.sessionDir, "fake-runtime.txt"), `started ${spec.id}\n`);
+
+    const readyAt = Date.now() + (b.readyAfterMs ?? 0);
+    const authorization = serviceAuthorization(spec.secret);
+    const serve = (service: Service) =>
+      Bun.serve<{ path: string; headers: Record<string, string> }>({
+        port: 0,
+        hostname: "127.0.0.1",
+        websocket: {
+          // Says what arrived with the upgrade, then echoes.
+          open(ws) {
+            ws.send(JSON.stringify({ service, session: spec.id, ...ws.data }));
+          },
+          message(ws, message) {
+            ws.send(message);
+          },
+        },
+        async fetch(req, server) {
+          const url = new URL(req.url);
+          if (service !== "files" && req.headers.get("upgrade")?.toLowerCase() === "websocket") {
+            const data = { path: url.pathname + url.search, headers: Object.fromEntries(req.headers) };
+            if (server.upgrade(req, { data })) return undefined;
+          }
+          const healthPath = service === "code" ? "/global/health" : "/health";
+          if (url.pathname === healthPath) {
+            if (service === "code" && req.headers.get("authorization") !== authorization) {
+              return new Response("unauthorized", { status: 401 });
+            }
+            if (Date.now() < readyAt) return new Response("not yet", { status: 503 });
+            return Response.json({ healthy: true, service });
+          }
+          return Response.json({
+            service,
+            session: spec.id,
+            method: req.method,
+            path: url.pathname + url.search,
+            headers: Object.fromEntries(req.headers),
+            body: await req.text(),
+          });
+        },
+      });
+    const servers = { code: serve("code"), files: serve("files"), term: serve("term") };
+    const state: FakeState = {
+      fake: true,
+      session: spec.id,
+      instance: ++instances,
+      ports: { code: servers.code.port!, files: servers.files.port!, term: servers.term.port! },
+    };
+    this.live.set(state.instance, { spec, state, servers, dead: {} });
+    const result = { endpoints: this.endpoints(state as unknown as RuntimeState), state: state as unknown as RuntimeState };
+    this.hooks.onStarted?.(spec, result);
+    return result;
+  }
+
+  async stop(spec: SessionSpec, state: RuntimeState, options: StopOptions = {}): Promise<void> {
+    this.calls.stop.push({ spec, state, options });
+    this.hooks.onStop?.(spec, state, options);
+    if (this.behaviour.stopDelayMs) await Bun.sleep(this.behaviour.stopDelayMs);
+    const live = this.live.get((state as Partial<FakeState>).instance ?? -1);
+    if (!live) return;
+    this.live.delete(live.state.instance);
+    await Promise.all(SERVICES.map((s) => live.servers[s].stop(true)));
+  }
+
+  async poll(spec: SessionSpec, state: RuntimeState): Promise<PollResult> {
+    this.calls.poll.push(spec.id);
+    const override = this.behaviour.poll;
+    if (override) return typeof override === "function" ? override(spec, state) : override;
+    const live = this.live.get((state as Partial<FakeState>).instance ?? -1);
+    if (!live) return { state: "gone" };
+    const reasons = Object.values(live.dead);
+    return reasons.length ? { state: "exited", reason: reasons.join("; ") } : { state: "running" };
+  }
+
+  endpoints(state: RuntimeState): Endpoints {
+    const s = state as Partial<FakeState>;
+    if (!s.ports) throw new OctoError(500, "RUNTIME_STATE_INVALID", "Session has no runtime state");
+    const url = (port: number) => `http://127.0.0.1:${port}`;
+    return { code: url(s.ports.code), files: url(s.ports.files), term: url(s.ports.term) };
+  }
+
+  async logs(spec: SessionSpec): Promise<string> {
+    this.calls.logs.push(spec.id);
+    return this.behaviour.logs ?? "";
+  }
+
+  async removeOrphans(known: ReadonlySet<string>): Promise<string[]> {
+    this.calls.removeOrphans.push(new Set(known));
+    return this.behaviour.orphans ?? [];
+  }
+
+  async describe() {
+    return { name: "fake" };
+  }
+
+  // ---- test controls -------------------------------------------------------------------------------------
+
+  /** Makes `service` of the session's newest instance die: its server closes and poll reports it exited. */
+  async kill(sessionId: string, service: Service = "code", reason = `${NAMES[service]} exited with code 1`): Promise<void> {
+    const live = this.newest(sessionId);
+    if (!live) throw new Error(`no live fake session ${sessionId}`);
+    live.dead[service] = reason;
+    await live.servers[service].stop(true);
+  }
+
+  /** Forgets a session's instances without stopping them politely (as after a machine reboot). */
+  async vanish(sessionId: string): Promise<void> {
+    for (const live of [...this.live.values()].filter((l) => l.state.session === sessionId)) {
+      this.live.delete(live.state.instance);
+      await Promise.all(SERVICES.map((s) => live.servers[s].stop(true)));
+    }
+  }
+
+  /** Whether any instance of the session is running. */
+  isLive(sessionId: string): boolean {
+    return [...this.live.values()].some((l) => l.state.session === sessionId);
+  }
+
+  /** Number of running instances (all sessions). */
+  get liveCount(): number {
+    return this.live.size;
+  }
+
+  /** Stops every server (for afterEach/afterAll). */
+  async dispose(): Promise<void> {
+    const all = [...this.live.values()];
+    this.live.clear();
+    await Promise.all(all.flatMap((l) => SERVICES.map((s) => l.servers[s].stop(true))));
+  }
+
+  private newest(sessionId: string): Live | undefined {
+    return [...this.live.values()].filter((l) => l.state.session === sessionId).sort((a, b) => b.state.instance - a.state.instance)[0];
+  }
+}
+
+export interface SessionStack extends AuthStack {
+  config: OctoConfig;
+  runtime: FakeRuntime;
+  sessions: SessionService;
+}
+
+/**
+ * Auth services plus a SessionService driving a {@link FakeRuntime} over one temporary database, which is
+ * also the data dir (sessions live in `<dir>/sessions/<id>`).
+ * @param config per-section overrides, e.g. `{ runtime: { max_sessions_per_user: 2 } }`.
+ */
+export function sessionStack(
+  options: { config?: Record<string, Record<string, unknown>>; runtime?: FakeRuntime } & AuthStackOptions = {},
+): SessionStack {
+  const config = testConfig(options.config);
+  const stack = authStack({
+    ttlSeconds: config.auth.token_ttl_seconds,
+    loginMaxAttempts: config.auth.login_max_attempts,
+    loginWindowSeconds: config.auth.login_window_seconds,
+    ...options,
+  });
+  const runtime = options.runtime ?? new FakeRuntime();
+  const sessions = new SessionService(stack.db, runtime, { dataDir: stack.dir, runtime: config.runtime, opencode: config.opencode });
+  return { ...stack, config, runtime, sessions };
+}
+
+/**
+ * The OctoError that `action` throws or rejects with (a function, sync or async, or a promise); fails the
+ * test when it succeeds or throws anything else.
+ */
+export async function octoError(action: (() => unknown) | Promise<unknown>): Promise<OctoError> {
+  try {
+    await (typeof action === "function" ? action() : action);
+  } catch (err) {
+    if (err instanceof OctoError) return err;
+    throw new Error(`expected an OctoError, got ${String(err)}`);
+  }
+  throw new Error("expected an OctoError, but it succeeded");
+}
+
+/** Resolves once `check()` is true, polling every 10 ms; rejects with `what` after `timeoutMs`. */
+export async function eventually(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await Bun.sleep(10);
+  }
+}

@@ -17,7 +17,7 @@
  * container runtime in server/runtime/index.ts), which the bundler cannot follow. Inside a compiled binary
  * such a path resolves against the main module, `/$bunfs/root/<binary>`, so `./web/index.ts` becomes
  * `/$bunfs/root/web/index.js` and `./container.ts` becomes `/$bunfs/root/container.js`. The build
- * therefore compiles from a staging directory (dist/.stage) whose entry points sit exactly there and
+ * therefore compiles from a staging directory (dist/.stage-<pid>) whose entry points sit exactly there and
  * re-export the real modules; code splitting keeps one copy of every shared module (so `instanceof
  * OctoError` holds across them).
  *
@@ -31,7 +31,8 @@ import type { BunPlugin } from "bun";
 
 const repo = join(import.meta.dir, "..");
 const dist = join(repo, "dist");
-const stage = join(dist, ".stage");
+/** Per process, so concurrent builds (two test runs) do not pull the staging files from under each other. */
+const stage = join(dist, `.stage-${process.pid}`);
 
 /** What each binary is built from, for `--if-stale` (directories are walked, node_modules and dist skipped). */
 const INPUTS: Record<Target, string[]> = {
@@ -124,34 +125,35 @@ function writeStage(): { entrypoints: string[] } {
 async function compile(target: Target, plugins: BunPlugin[]): Promise<void> {
   const outfile = join(dist, target);
   const tmp = join(dist, `.${target}.tmp-${process.pid}`);
-  const common = {
-    target: "bun" as const,
-    plugins,
-    minify: { syntax: true, whitespace: true },
-    sourcemap: "none" as const,
-  };
-  let result;
-  if (target === "octo") {
-    const { entrypoints } = writeStage();
-    result = await Bun.build({
-      ...common,
-      entrypoints,
-      root: stage,
-      splitting: true,
-      compile: { outfile: tmp, autoloadDotenv: false, autoloadBunfig: false },
-    });
-  } else {
-    result = await Bun.build({
-      ...common,
-      entrypoints: [join(repo, "cli", "octoctl.ts")],
-      compile: { outfile: tmp, autoloadDotenv: false, autoloadBunfig: false },
-    });
+  let result: Awaited<ReturnType<typeof Bun.build>>;
+  try {
+    result = await bundle(target, plugins, tmp);
+  } catch (err) {
+    // Bun.build throws an AggregateError whose `errors` are the bundler's messages.
+    const messages = (err as { errors?: unknown[] }).errors?.map(String) ?? [String(err)];
+    rmSync(tmp, { force: true });
+    throw new Error(`compiling ${target} failed:\n${messages.join("\n")}`);
   }
   if (!result.success) {
     rmSync(tmp, { force: true });
     throw new Error(`compiling ${target} failed:\n${result.logs.map((l) => String(l)).join("\n")}`);
   }
   renameSync(tmp, outfile);
+}
+
+/** Runs the bundler for `target`, writing the executable to `outfile`. */
+function bundle(target: Target, plugins: BunPlugin[], outfile: string) {
+  const octo = target === "octo";
+  return Bun.build({
+    entrypoints: octo ? writeStage().entrypoints : [join(repo, "cli", "octoctl.ts")],
+    root: octo ? stage : undefined,
+    splitting: octo,
+    target: "bun",
+    plugins,
+    minify: { syntax: true, whitespace: true },
+    sourcemap: "none",
+    compile: { outfile, autoloadDotenv: false, autoloadBunfig: false },
+  });
 }
 
 function mib(bytes: number): string {
@@ -181,13 +183,16 @@ export async function build(options: { targets?: Target[]; ifStale?: boolean; we
     if (web) plugins.push(web);
     else console.warn("build: warning: frontend/dist is missing; dist/octo will not contain the web app");
   }
-  for (const target of targets) {
-    const t = performance.now();
-    await compile(target, target === "octo" ? plugins : []);
-    const size = statSync(join(dist, target)).size;
-    console.log(`build: dist/${target}  ${mib(size)}  (${((performance.now() - t) / 1000).toFixed(1)} s)`);
+  try {
+    for (const target of targets) {
+      const t = performance.now();
+      await compile(target, target === "octo" ? plugins : []);
+      const size = statSync(join(dist, target)).size;
+      console.log(`build: dist/${target}  ${mib(size)}  (${((performance.now() - t) / 1000).toFixed(1)} s)`);
+    }
+  } finally {
+    rmSync(stage, { recursive: true, force: true });
   }
-  rmSync(stage, { recursive: true, force: true });
   console.log(`build: done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   return targets;
 }

@@ -41,9 +41,10 @@ export async function readStdinLine(what: string): Promise<string> {
 export function promptHidden(prompt: string): Promise<string> {
   return new Promise((resolve) => {
     const stdin = process.stdin;
-    process.stderr.write(prompt);
+    // Echo off before the prompt shows, so nothing typed right after it is echoed.
     stdin.setRawMode(true);
     stdin.resume();
+    process.stderr.write(prompt);
     let value = "";
     const finish = () => {
       stdin.off("data", onData);

@@ -107,3 +107,45 @@ export function closedPort(): number {
   server.stop(true);
   return port;
 }
+
+/**
+ * Runs a compiled binary in a pseudo-terminal (so it sees a terminal on stdin) and answers prompts: each
+ * time the screen shows the next `[prompt, reply]` prompt, `reply` and Enter are typed.
+ * @returns the exit code and everything the terminal showed (echoed input included, if any).
+ */
+export async function runInTerminal(
+  binary: string,
+  args: string[],
+  env: Record<string, string | undefined>,
+  answers: [prompt: string, reply: string][],
+  timeoutMs = 30_000,
+): Promise<{ code: number; screen: string }> {
+  const fullEnv: Record<string, string> = { TERM: "dumb" };
+  for (const [k, v] of Object.entries({ ...process.env, ...env })) if (v !== undefined) fullEnv[k] = v;
+  let screen = "";
+  let next = 0;
+  let searchFrom = 0;
+  const decoder = new TextDecoder();
+  const proc = spawn([binary, ...args], {
+    env: fullEnv,
+    timeout: timeoutMs,
+    terminal: {
+      cols: 160,
+      rows: 30,
+      data(term, bytes) {
+        screen += decoder.decode(bytes, { stream: true });
+        const answer = answers[next];
+        if (!answer) return;
+        const at = screen.indexOf(answer[0], searchFrom);
+        if (at >= 0) {
+          next++;
+          searchFrom = at + answer[0].length;
+          term.write(`${answer[1]}\r`);
+        }
+      },
+    },
+  });
+  const code = await proc.exited;
+  proc.terminal?.close();
+  return { code, screen };
+}

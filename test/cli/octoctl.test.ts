@@ -11,7 +11,7 @@ import { resolveOpencodeBinary } from "../../server/runtime/binaries.ts";
 import { opencodeConfig, type ScriptedLlm, startScriptedLlm } from "../support/llm.ts";
 import { Api, type OctoServerProcess } from "../support/octo.ts";
 import { tempDir } from "../support/tmp.ts";
-import { BUILD_TIMEOUT_MS, closedPort, ensureBinaries, freshConfigHome, octoctl, startCompiledOcto } from "./binaries.ts";
+import { BUILD_TIMEOUT_MS, closedPort, ensureBinaries, freshConfigHome, OCTOCTL, octoctl, runInTerminal, startCompiledOcto } from "./binaries.ts";
 
 const SLOW = 120_000;
 
@@ -181,30 +181,16 @@ describe("octoctl: login, whoami, logout", () => {
   });
 
   test("the password prompt on a terminal does not echo", async () => {
-    const env: Record<string, string> = {};
-    for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
-    Object.assign(env, { XDG_CONFIG_HOME: freshConfigHome(), OCTO_SERVER_URL: server.url, TERM: "dumb" });
-    let screen = "";
-    let typed = false;
-    const proc = Bun.spawn([join(import.meta.dir, "../../dist/octoctl"), "login", "-u", "alice"], {
-      env,
-      terminal: {
-        cols: 120,
-        rows: 20,
-        data(term, bytes) {
-          screen += new TextDecoder().decode(bytes);
-          if (!typed && screen.includes("Password for alice: ")) {
-            typed = true;
-            term.write("alice-password\r");
-          }
-        },
-      },
-    });
-    const code = await proc.exited;
-    proc.terminal?.close();
-    expect(code).toBe(0);
-    expect(screen).toContain("Logged in to");
-    expect(screen).not.toContain("alice-password");
+    const env = { XDG_CONFIG_HOME: freshConfigHome(), OCTO_SERVER_URL: server.url };
+    const r = await runInTerminal(OCTOCTL, ["login", "-u", "alice"], env, [["Password for alice: ", "alice-password"]]);
+    expect(r.code).toBe(0);
+    expect(r.screen).toContain("Logged in to");
+    expect(r.screen).not.toContain("alice-password");
+    // Without -u, the user name is asked (visibly) first.
+    const both = await runInTerminal(OCTOCTL, ["login"], env, [[`User name for ${server.url}: `, "bob"], ["Password for bob: ", "bob-password"]]);
+    expect(both.code).toBe(0);
+    expect(both.screen).toContain("as bob (user)");
+    expect(both.screen).not.toContain("bob-password");
   });
 
   test("whoami shows the user, in text and JSON", async () => {

@@ -2,7 +2,11 @@
  * Shared pieces of the `octo` commands: the `--config` / `--data-dir` options that every command working on
  * the data dir takes, config loading with clear errors, and failing with a message and an exit code.
  */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import type { Command } from "commander";
+import type { Database } from "../../server/db/database.ts";
+import { CliError } from "../shared/errors.ts";
 import { ConfigError, type ConfigOverrides, type LoadedConfig, loadConfig } from "../../server/config/load.ts";
 import { OctoError } from "../../server/errors.ts";
 
@@ -51,4 +55,17 @@ export function intOption(name: string, min: number, max: number) {
     }
     return n;
   };
+}
+
+/**
+ * Opens the database of an existing data dir (`<dir>/octo.db`, migrations applied), for commands that only
+ * make sense once `octo serve` has run there. Works while the server runs (SQLite WAL, busy timeout).
+ * @throws CliError when there is no database in `dataDir` (a wrong `--data-dir` is the usual cause).
+ */
+export async function openExistingDataDir(dataDir: string): Promise<Database> {
+  if (!existsSync(join(dataDir, "octo.db"))) {
+    throw new CliError(`no octo database in ${dataDir} (is --data-dir / [server] data_dir right? \`octo serve\` creates it)`);
+  }
+  const { openDataDir } = await import("../../server/server.ts");
+  return openDataDir(dataDir);
 }

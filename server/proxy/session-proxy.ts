@@ -45,8 +45,8 @@ export function parseSessionUrl(url: string): SessionTarget | null {
   let rest = match[3]!;
   if (rest === "" || rest.startsWith("?")) rest = `/${rest}`;
   const q = rest.indexOf("?");
-  if (q >= 0 && /(^|&)token=/.test(rest.slice(q + 1))) {
-    const params = new URLSearchParams(rest.slice(q + 1));
+  const params = q >= 0 ? new URLSearchParams(rest.slice(q + 1)) : null;
+  if (params?.has("token")) {
     params.delete("token");
     const query = params.toString();
     rest = rest.slice(0, q) + (query ? `?${query}` : "");

@@ -15,7 +15,7 @@
  * pid is never signalled.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { closeSync, mkdirSync, openSync, readFileSync, statSync, truncateSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, truncateSync } from "node:fs";
 import { join } from "node:path";
 import { OctoError } from "../errors.ts";
 import { createLogger } from "../log.ts";
@@ -83,6 +83,25 @@ function isOurs(pid: number, port: number): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * Whether any non-zombie process is left in process group `pgid` (from `/proc/<pid>/stat`: field 3 is the
+ * state, field 5 the group). Zombies are skipped: orphans may never be reaped where PID 1 does not reap.
+ */
+function groupAlive(pgid: number): boolean {
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+    } catch {
+      continue;
+    }
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (Number(fields[2]) === pgid && fields[0] !== "Z") return true;
+  }
+  return false;
 }
 
 function signalGroup(pid: number, signal: NodeJS.Signals): void {
@@ -233,8 +252,11 @@ export class LocalRuntime implements Runtime {
     const survivors = targets.filter((t) => this.isRunning(t.pid));
     for (const t of survivors) signalGroup(t.pid, "SIGKILL");
     await Promise.all(survivors.map((t) => this.waitExit(t.pid, Date.now() + 5000)));
-    // The group may hold grandchildren (tool processes) that outlived their parent: kill what is left.
+    // The group may hold grandchildren (tool processes) that outlived their parent: kill what is left, and
+    // return only once none is alive, so a purge never races a process still writing to the workspace.
     for (const t of targets) signalGroup(t.pid, "SIGKILL");
+    const gone = Date.now() + 2000;
+    while (targets.some((t) => groupAlive(t.pid)) && Date.now() < gone) await Bun.sleep(20);
     for (const t of targets) this.children.delete(t.pid);
     log.info("stopped", { session: spec.id, forced: survivors.length > 0 });
   }

@@ -76,7 +76,7 @@ export async function waitUntilReady(endpoints: Endpoints, secret: string, optio
     throw new OctoError(
       504,
       "SESSION_NOT_READY",
-      `${names.join(", ")} did not become ready within ${Math.round(options.timeoutMs / 1000)} s`,
+      `${names.join(", ")} did not become ready within ${+(options.timeoutMs / 1000).toFixed(1)} s`,
     );
   }
 }

@@ -4,7 +4,7 @@
  * Local sessions run as octo's own user, so without a sandbox an agent could read octo's database, its JWT
  * secret and other sessions' workspaces. Wrapped processes see the whole file system as usual (tools, the
  * network, the session's own directory), except: octo's data directory is replaced by an empty tmpfs with
- * only the session's own directory bound back in, octo's config file reads as empty, and they live in their
+ * only the session's own directory bound back in, octo's config file cannot be read, and they live in their
  * own PID namespace (no `/proc/<pid>/environ` of other processes, which hold other sessions' secrets).
  * octo stops a sandbox by signalling bwrap's process group; when the namespace's init dies the kernel kills
  * everything left inside, even processes that started their own process group. Sandboxes are deliberately

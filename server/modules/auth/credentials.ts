@@ -42,7 +42,7 @@ export function extractToken(
   allowQuery: boolean,
 ): { token: string; source: TokenSource } | null {
   const authorization = header("authorization");
-  if (authorization?.startsWith("Bearer ")) return { token: authorization.slice(7).trim(), source: "bearer" };
+  if (authorization && /^bearer /i.test(authorization)) return { token: authorization.slice(7).trim(), source: "bearer" };
   const cookie = readCookie(header("cookie"), COOKIE_NAME);
   if (cookie) return { token: cookie, source: "cookie" };
   if (allowQuery && search) {

@@ -123,7 +123,7 @@ export class AuthService {
     const row = this.users.findRow(claims.sub);
     if (!row) throw unauthorized("Invalid or expired token", "INVALID_TOKEN");
     if (row.disabled) throw unauthorized("This account is disabled", "ACCOUNT_DISABLED");
-    if (claims.iat * 1000 < row.tokens_not_before) throw unauthorized("Invalid or expired token", "INVALID_TOKEN");
+    if (claims.issuedAtMs < row.tokens_not_before) throw unauthorized("Invalid or expired token", "INVALID_TOKEN");
     return { user: toUser(row), claims };
   }
 

@@ -11,6 +11,8 @@ export interface TokenClaims {
   jti: string;
   /** Issued at, seconds since epoch. */
   iat: number;
+  /** Issued at, ms since epoch (claim `iat_ms`; `iat` * 1000 for tokens without it). */
+  issuedAtMs: number;
   /** Expiry, seconds since epoch. */
   exp: number;
 }
@@ -32,9 +34,10 @@ export class TokenService {
 
   /** Signs a token for `userId`. */
   async issue(userId: string): Promise<{ token: string; claims: TokenClaims }> {
-    const iat = Math.floor(Date.now() / 1000);
-    const claims: TokenClaims = { sub: userId, jti: randomId(16), iat, exp: iat + this.ttlSeconds };
-    const token = await this.signer.sign({ sub: claims.sub, jti: claims.jti, exp: claims.exp });
+    const now = Date.now();
+    const iat = Math.floor(now / 1000);
+    const claims: TokenClaims = { sub: userId, jti: randomId(16), iat, issuedAtMs: now, exp: iat + this.ttlSeconds };
+    const token = await this.signer.sign({ sub: claims.sub, jti: claims.jti, exp: claims.exp, iat_ms: now });
     return { token, claims };
   }
 
@@ -52,7 +55,8 @@ export class TokenService {
       const payload = await this.signer.verify(token, { algorithms: ["HS256"] });
       if (!payload || typeof payload.sub !== "string" || typeof payload.jti !== "string") return null;
       if (typeof payload.iat !== "number" || typeof payload.exp !== "number") return null;
-      claims = { sub: payload.sub, jti: payload.jti, iat: payload.iat, exp: payload.exp };
+      const issuedAtMs = typeof payload.iat_ms === "number" ? payload.iat_ms : payload.iat * 1000;
+      claims = { sub: payload.sub, jti: payload.jti, iat: payload.iat, issuedAtMs, exp: payload.exp };
     } catch {
       return null;
     }

@@ -90,7 +90,7 @@ export class UserService {
     const now = Date.now();
     const result = this.db
       .query("UPDATE users SET password_hash = ?, tokens_not_before = ?, updated_at = ? WHERE id = ?")
-      .run(hash, Math.floor(now / 1000) * 1000, now, id);
+      .run(hash, now, now, id);
     if (result.changes === 0) throw notFound("User not found", "USER_NOT_FOUND");
   }
 }

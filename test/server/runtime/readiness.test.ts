@@ -84,7 +84,7 @@ describe("waitUntilReady", () => {
     const code = service("/global/health", 0, { auth: serviceAuthorization(SECRET) });
     const ok = service("/health", 0);
     const err = await rejection(waitUntilReady({ code: code.url, files: ok.url, term: ok.url }, "other", { timeoutMs: 300 }));
-    expect((err as OctoError).message).toBe("opencode did not become ready within 0 s");
+    expect((err as OctoError).message).toBe("opencode did not become ready within 0.3 s");
   });
 
   test("gives up with 504 SESSION_NOT_READY naming only the services that never answered", async () => {
@@ -93,7 +93,7 @@ describe("waitUntilReady", () => {
     const err = await rejection(waitUntilReady({ code: await refused(), files: ok.url, term: await refused() }, SECRET, { timeoutMs: 1200 }));
     expect(err).toBeInstanceOf(OctoError);
     const e = err as OctoError;
-    expect([e.status, e.code, e.message]).toEqual([504, "SESSION_NOT_READY", "opencode, terminal did not become ready within 1 s"]);
+    expect([e.status, e.code, e.message]).toEqual([504, "SESSION_NOT_READY", "opencode, terminal did not become ready within 1.2 s"]);
   });
 
   test("a service that accepts but never answers is cut off by the per-probe timeout and reported", async () => {

@@ -152,6 +152,12 @@ export interface FakeEars {
   script: EarsScript;
   /** Total float samples received (all connections). */
   samples(): number;
+  /**
+   * Sends `text` as recognised words (then `final`) to the newest open connection, as if it had been
+   * heard there, e.g. to speak over the agent at a chosen moment.
+   * @throws Error when no connection is open.
+   */
+  say(text: string): void;
   waitFor<T>(check: () => T | undefined | null | false, timeoutMs?: number, what?: string): Promise<T>;
   stop(): Promise<void>;
 }
@@ -182,6 +188,7 @@ export async function startFakeEars(options: FakeEarsOptions = {}): Promise<Fake
   const utterances: Utterance[] = [];
   const words: FakeEars["words"] = [];
   const states = new Map<number, EarsState>();
+  const sockets = new Map<number, ServerWebSocket<SocketData>>();
   let totalSamples = 0;
 
   const endUtterance = (ws: ServerWebSocket<SocketData>, state: EarsState) => {
@@ -246,6 +253,7 @@ export async function startFakeEars(options: FakeEarsOptions = {}): Promise<Fake
 
   const server = serveWebSockets("eaRS", connections, {
     open(ws) {
+      sockets.set(ws.data.conn.id, ws);
       states.set(ws.data.conn.id, {
         paused: false,
         lang: "en",
@@ -296,6 +304,7 @@ export async function startFakeEars(options: FakeEarsOptions = {}): Promise<Fake
     close(ws) {
       ws.data.conn.closed = true;
       states.delete(ws.data.conn.id);
+      sockets.delete(ws.data.conn.id);
     },
   });
 
@@ -307,6 +316,17 @@ export async function startFakeEars(options: FakeEarsOptions = {}): Promise<Fake
     words,
     script: options.script ?? lengthScript,
     samples: () => totalSamples,
+    say(text) {
+      const ws = [...sockets.values()].at(-1);
+      if (!ws) throw new Error("no open eaRS connection to say anything on");
+      const at = round3((states.get(ws.data.conn.id)?.received ?? 0) / VOICE_SAMPLE_RATE);
+      const spoken = text.split(/\s+/).filter(Boolean).map((word, i) => ({ word, start_time: round3(at + i * 0.3), end_time: round3(at + (i + 1) * 0.3) }));
+      for (const w of spoken) {
+        sendJson(ws, { type: "word", ...w });
+        words.push({ ...w, connection: ws.data.conn.id });
+      }
+      sendJson(ws, { type: "final", text: spoken.map((w) => w.word).join(" "), words: spoken });
+    },
     waitFor: (check, timeoutMs = 10_000, what = "condition") => until(check, timeoutMs, what),
     async stop() {
       server.stop(true);

@@ -33,12 +33,11 @@ function VoiceIcon({ name, size = 15 }: { name: keyof typeof ICONS; size?: numbe
 }
 
 /** A pressed/unpressed icon button with labels for both states. */
-function Toggle({ on, labels, titles, icon, text, onClick }: {
+function Toggle({ on, labels, titles, icon, onClick }: {
   on: boolean;
   labels: [off: string, on: string];
   titles: [off: string, on: string];
   icon: keyof typeof ICONS;
-  text?: string;
   onClick: () => void;
 }) {
   return (
@@ -51,7 +50,6 @@ function Toggle({ on, labels, titles, icon, text, onClick }: {
       onClick={onClick}
     >
       <VoiceIcon name={icon} />
-      {text ? <span className="wide-only">{text}</span> : null}
     </button>
   );
 }
@@ -75,7 +73,6 @@ export function VoiceButtons({ onDictated }: { onDictated: (word: string) => voi
           labels={["Talk", "Stop voice conversation"]}
           titles={["Talk with the agent: speak, and hear its answers", "Stop voice conversation"]}
           icon="talk"
-          text="Talk"
           onClick={() => voice.toggleConversation()}
         />
       ) : null}
@@ -163,14 +160,17 @@ export function VoicePanel() {
             {mode === "dictation" ? "Dictating…" : PHASE_TEXT[shownPhase]}
           </span>
           <LevelMeter />
-          <span className="voice-heard ellipsis" aria-live="polite">
-            {heard.join(" ")}
-          </span>
+          <span className="voice-spacer" />
           <VoiceSettingsMenu />
           <button type="button" className="btn btn-sm" onClick={voice.stop} aria-label="Stop voice">
             <VoiceIcon name="stop" size={12} /> Stop
           </button>
         </div>
+      ) : null}
+      {mode !== "off" && heard.length ? (
+        <p className="voice-heard" aria-live="polite">
+          {heard.join(" ")}
+        </p>
       ) : null}
       {engines?.note ? <p className="voice-note muted small">{engines.note}</p> : null}
       {error ? (

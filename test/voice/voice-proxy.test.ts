@@ -9,7 +9,15 @@ import { connect, createServer as createTcpServer, type Server as TcpServer, typ
 import type { Server as BunServer } from "bun";
 import { decodeWav } from "../../frontend/src/voice/audio.ts";
 import { isVoiceUrl, parseVoiceUrl, VoiceProxy, voiceTarget } from "../../server/voice/voice-proxy.ts";
-import { type AuthStack, authStack, quickUser, testConfig } from "../support/db.ts";
+import { join } from "node:path";
+import { OctoConfig } from "../../server/config/schema.ts";
+import { openDatabase } from "../../server/db/database.ts";
+import { randomSecret } from "../../server/ids.ts";
+import { AuthService } from "../../server/modules/auth/service.ts";
+import { TokenService } from "../../server/modules/auth/tokens.ts";
+import { InviteService } from "../../server/modules/invites/service.ts";
+import { UserService } from "../../server/modules/users/service.ts";
+import { tempDir } from "../support/tmp.ts";
 import {
   concat,
   type FakeEars,
@@ -43,6 +51,20 @@ describe("voice URLs", () => {
     expect(voiceTarget("ws://voice.example.com").port).toBe(80);
   });
 });
+
+/** A validated config with per-section overrides. */
+const testConfig = (overrides: Record<string, Record<string, unknown>>) => OctoConfig.parse(overrides);
+
+/** The real auth service over a fresh database, and a token for one user of it. */
+async function authWithUser(username: string): Promise<{ auth: AuthService; token: string }> {
+  const db = openDatabase(join(tempDir("voice-db-"), "octo.db"));
+  const users = new UserService(db);
+  const tokens = new TokenService(randomSecret(64), 3600);
+  const auth = new AuthService(db, users, new InviteService(db), tokens, { loginMaxAttempts: 10, loginWindowSeconds: 300 });
+  const passwordHash = await Bun.password.hash("not used here", { algorithm: "argon2id" });
+  const user = users.insert({ username, email: null, passwordHash, role: "user", inviteCodeId: null });
+  return { auth, token: (await tokens.issue(user.id)).token };
+}
 
 /** A node:http front like server.ts, routing `/api/voice/*` to a VoiceProxy. */
 async function front(proxy: VoiceProxy): Promise<{ server: Server; port: number; base: string; close(): Promise<void> }> {
@@ -89,7 +111,7 @@ function upgradeAnswer(port: number, path: string, headers: Record<string, strin
 const code = (body: string) => (JSON.parse(body) as { code: string }).code;
 
 describe("VoiceProxy", () => {
-  let stack: AuthStack;
+  let auth: AuthService;
   let ears: FakeEars;
   let kokoro: FakeKokoro;
   let echo: BunServer<undefined>;
@@ -98,8 +120,7 @@ describe("VoiceProxy", () => {
   const origin = () => proxy.base;
 
   beforeAll(async () => {
-    stack = authStack();
-    alice = (await quickUser(stack, "alice")).token;
+    ({ auth, token: alice } = await authWithUser("alice"));
     ears = await startFakeEars();
     kokoro = await startFakeKokoro();
     echo = Bun.serve({
@@ -109,7 +130,7 @@ describe("VoiceProxy", () => {
       websocket: { message: (ws, message) => void ws.send(message) },
     });
     const config = testConfig({ voice: { enabled: true, stt_url: ears.url, tts_url: kokoro.url }, server: { allowed_origins: ["https://octo.example.com"] } });
-    proxy = await front(new VoiceProxy({ auth: stack.auth, voice: config.voice, allowedOrigins: config.server.allowed_origins }));
+    proxy = await front(new VoiceProxy({ auth: auth, voice: config.voice, allowedOrigins: config.server.allowed_origins }));
   });
 
   afterAll(async () => {
@@ -172,7 +193,7 @@ describe("VoiceProxy", () => {
 
   test("binary frames pass unchanged both ways, small and large", async () => {
     const config = testConfig({ voice: { enabled: true, stt_url: `ws://127.0.0.1:${echo.port}`, tts_url: kokoro.url } });
-    const local = await front(new VoiceProxy({ auth: stack.auth, voice: config.voice, allowedOrigins: [] }));
+    const local = await front(new VoiceProxy({ auth: auth, voice: config.voice, allowedOrigins: [] }));
     try {
       const ws = openSocket(`ws://127.0.0.1:${local.port}/api/voice/stt`, { authorization: `Bearer ${alice}` });
       await ws.opened;
@@ -225,7 +246,7 @@ describe("VoiceProxy", () => {
 
   test("voice disabled: 404 VOICE_DISABLED for upgrades and requests", async () => {
     const config = testConfig({ voice: { enabled: false, stt_url: ears.url, tts_url: kokoro.url } });
-    const local = await front(new VoiceProxy({ auth: stack.auth, voice: config.voice, allowedOrigins: [] }));
+    const local = await front(new VoiceProxy({ auth: auth, voice: config.voice, allowedOrigins: [] }));
     try {
       const answer = await upgradeAnswer(local.port, `/api/voice/stt?token=${alice}`);
       expect([answer.status, JSON.parse(answer.body), answer.closed]).toEqual([404, { error: "Voice mode is not enabled on this server", code: "VOICE_DISABLED" }, true]);
@@ -259,7 +280,7 @@ describe("VoiceProxy", () => {
 
     test("refused connection: 503 VOICE_UNAVAILABLE naming the service, socket closed", async () => {
       const config = testConfig({ voice: { enabled: true, stt_url: `ws://127.0.0.1:${closedPort}`, tts_url: `ws://127.0.0.1:${closedPort}/x` } });
-      const local = await front(new VoiceProxy({ auth: stack.auth, voice: config.voice, allowedOrigins: [] }));
+      const local = await front(new VoiceProxy({ auth: auth, voice: config.voice, allowedOrigins: [] }));
       try {
         const stt = await upgradeAnswer(local.port, `/api/voice/stt?token=${alice}`);
         expect([stt.status, JSON.parse(stt.body), stt.closed]).toEqual([503, { error: "The speech-to-text server is not answering", code: "VOICE_UNAVAILABLE" }, true]);
@@ -279,7 +300,7 @@ describe("VoiceProxy", () => {
     test("a server that accepts but never completes the handshake: 503 after the handshake timeout", async () => {
       const port = (hung.address() as { port: number }).port;
       const config = testConfig({ voice: { enabled: true, stt_url: `ws://127.0.0.1:${port}`, tts_url: kokoro.url } });
-      const local = await front(new VoiceProxy({ auth: stack.auth, voice: config.voice, allowedOrigins: [], timeouts: { handshakeMs: 300 } }));
+      const local = await front(new VoiceProxy({ auth: auth, voice: config.voice, allowedOrigins: [], timeouts: { handshakeMs: 300 } }));
       try {
         const answer = await upgradeAnswer(local.port, `/api/voice/stt?token=${alice}`);
         expect([answer.status, code(answer.body), answer.closed]).toEqual([503, "VOICE_UNAVAILABLE", true]);
@@ -292,7 +313,7 @@ describe("VoiceProxy", () => {
     test("a voice server that goes away mid-conversation closes the browser's socket", async () => {
       const flaky = await startFakeEars();
       const config = testConfig({ voice: { enabled: true, stt_url: flaky.url, tts_url: kokoro.url } });
-      const local = await front(new VoiceProxy({ auth: stack.auth, voice: config.voice, allowedOrigins: [] }));
+      const local = await front(new VoiceProxy({ auth: auth, voice: config.voice, allowedOrigins: [] }));
       try {
         const ws = openSocket(`ws://127.0.0.1:${local.port}/api/voice/stt?token=${alice}`);
         await ws.opened;
@@ -305,7 +326,7 @@ describe("VoiceProxy", () => {
 
     test("closing the proxy closes open voice connections (octo can stop while the voice servers run on)", async () => {
       const config = testConfig({ voice: { enabled: true, stt_url: ears.url, tts_url: kokoro.url } });
-      const local = await front(new VoiceProxy({ auth: stack.auth, voice: config.voice, allowedOrigins: [] }));
+      const local = await front(new VoiceProxy({ auth: auth, voice: config.voice, allowedOrigins: [] }));
       const ws = openSocket(`ws://127.0.0.1:${local.port}/api/voice/tts?token=${alice}`);
       await ws.opened;
       await local.close();

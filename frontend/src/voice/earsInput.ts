@@ -1,8 +1,8 @@
 /**
  * Speech input through the eaRS server (`/api/voice/stt`): the microphone's audio, converted to 24 kHz mono
  * Float32, goes out as binary frames; `word` messages come back and are handed on one by one (the turn
- * logic and dictation decide when an utterance is over, from the time since the last word). eaRS `error`
- * messages are shown; `pause` and `final` carry nothing the app needs beyond the words.
+ * logic and dictation decide when an utterance is over, from the time since the last word). An eaRS `error`
+ * message ends listening with its text; `pause` and `final` carry nothing the app needs beyond the words.
  *
  * Protocol: docs/voice.md. A newer eaRS starts paused, so `{type:"resume"}` is sent first (older ones
  * ignore it); `{type:"stop"}` is sent before closing.
@@ -40,7 +40,7 @@ export class EarsInput implements SpeechInput {
       if (typeof e.data !== "string") return;
       const message = parseSttMessage(e.data);
       if (message?.type === "word") handlers.onWord(message.word);
-      else if (message?.type === "error") handlers.onError(`Speech recognition: ${message.message}`);
+      else if (message?.type === "error") fail(`Speech recognition failed: ${message.message}`);
     });
     socket.addEventListener("close", () => fail("The connection to the speech-to-text server was lost."));
     socket.send(JSON.stringify({ type: "resume" }));

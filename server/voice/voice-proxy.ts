@@ -19,7 +19,7 @@
  * upgrade): it answers the same refusals, and otherwise tries a TCP connection to the voice server, answering
  * 503 when that fails and 426 when it works.
  *
- * "In time": connecting gives up after {@link CONNECT_TIMEOUT_MS}, the WebSocket handshake after
+ * "In time": connecting gives up after {@link CONNECT_TIMEOUT_MS}, the whole handshake after
  * {@link HANDSHAKE_TIMEOUT_MS}, so a voice server that is down or hung never leaves the browser waiting.
  * After the handshake the two sockets are piped: frames (text and binary) pass unchanged both ways, and a
  * close on either side closes the other.
@@ -40,7 +40,7 @@ const log = createLogger("voice");
 
 /** Bound on the TCP connect to a voice server, ms. */
 export const CONNECT_TIMEOUT_MS = 3000;
-/** Bound on the voice server answering the WebSocket handshake once connected, ms. */
+/** Bound on the whole upstream handshake (connecting plus the voice server's 101 answer), ms. */
 export const HANDSHAKE_TIMEOUT_MS = 5000;
 
 /** Which voice service a URL names. */

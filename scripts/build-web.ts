@@ -54,6 +54,9 @@ async function viteBuild(): Promise<void> {
   const vite = join(repo, "node_modules", ".bin", "vite");
   const proc = Bun.spawn([vite, "build", "--config", join(repo, "frontend", "vite.config.ts")], {
     cwd: repo,
+    // Always a production bundle: `bun test` sets NODE_ENV=test, which would make Vite ship React's
+    // development build (and StrictMode's doubled effects) if it were inherited.
+    env: { ...process.env, NODE_ENV: "production" },
     stdout: "inherit",
     stderr: "inherit",
   });

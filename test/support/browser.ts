@@ -32,6 +32,9 @@ export interface TestBrowser {
   page: Page;
   /** Console errors and uncaught page errors seen so far (for assertions and debugging). */
   errors: string[];
+  /** Every answer with status >= 400 and every failed request, as "+SECONDS STATUS METHOD URL" (seconds
+   * since launch), for diagnostics. */
+  failedRequests: string[];
   /** Saves a full-page PNG as `test-output/screenshots/<prefix><name>.png`; answers its path. */
   screenshot(name: string, page?: Page): Promise<string>;
   close(): Promise<void>;
@@ -58,9 +61,15 @@ export async function launchBrowser(options: LaunchOptions): Promise<TestBrowser
   });
   const page = context.pages()[0] ?? (await context.newPage());
   const errors: string[] = [];
+  const failedRequests: string[] = [];
+  const started = Date.now();
+  const at = () => `+${((Date.now() - started) / 1000).toFixed(1)}s`;
   const watch = (p: Page) => {
     p.on("console", (m) => m.type() === "error" && errors.push(m.text()));
     p.on("pageerror", (e) => errors.push(String(e)));
+    p.on("response", (r) => r.status() >= 400 && failedRequests.push(`${at()} ${r.status()} ${r.request().method()} ${r.url()}`));
+    p.on("requestfailed", (r) => failedRequests.push(`${at()} ${r.failure()?.errorText ?? "failed"} ${r.method()} ${r.url()}`));
+    p.on("framenavigated", (f) => f === p.mainFrame() && failedRequests.push(`${at()} (navigated to ${f.url()})`));
   };
   watch(page);
   context.on("page", watch);
@@ -69,6 +78,7 @@ export async function launchBrowser(options: LaunchOptions): Promise<TestBrowser
     context,
     page,
     errors,
+    failedRequests,
     async screenshot(name, target = page) {
       const path = join(SCREENSHOT_DIR, `${options.screenshotPrefix ?? ""}${name}.png`);
       await target.screenshot({ path, fullPage: false });

@@ -97,6 +97,7 @@ export function ChatPanel({ sessionId }: { sessionId: string }) {
     <div className={listOpen ? "chat list-open" : "chat"}>
       <ConversationList
         conversations={conversations}
+        loaded={ready}
         status={state.status}
         activeID={activeID}
         creating={creating}

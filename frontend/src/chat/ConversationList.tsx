@@ -3,8 +3,10 @@ import { timeAgo } from "../lib/format.ts";
 import { Icon } from "../ui/Icon.tsx";
 import type { Conversation, SessionStatus } from "./types.ts";
 
-export function ConversationList({ conversations, status, activeID, onSelect, onNew, creating }: {
+export function ConversationList({ conversations, loaded, status, activeID, onSelect, onNew, creating }: {
   conversations: Conversation[];
+  /** False until the list was fetched once (shows "Loading…" instead of "No conversations yet."). */
+  loaded: boolean;
   status: Record<string, SessionStatus>;
   activeID: string | null;
   onSelect: (id: string) => void;
@@ -32,7 +34,9 @@ export function ConversationList({ conversations, status, activeID, onSelect, on
           );
         })}
       </ul>
-      {conversations.length === 0 ? <p className="muted small conversations-empty">No conversations yet.</p> : null}
+      {conversations.length === 0 ? (
+        <p className="muted small conversations-empty">{loaded ? "No conversations yet." : <><span className="spinner" /> Loading…</>}</p>
+      ) : null}
     </nav>
   );
 }

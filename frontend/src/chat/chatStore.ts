@@ -5,6 +5,9 @@
  * pending permissions and the messages of every conversation on screen, so nothing shown is stale.
  *
  * Notifications are coalesced to one per animation frame: a fast token stream renders at display rate.
+ * `stop()` also cancels every OpenCode request still in flight (the user left the session, or it is being
+ * stopped or deleted); that cancellation is deferred by one tick so React StrictMode's immediate
+ * stop/start in development does not kill the store.
  */
 import type { OpencodeClient } from "@opencode-ai/sdk/v2/client";
 import { openEventStream, type EventStreamHandle, type StreamState } from "../lib/eventStream.ts";
@@ -32,6 +35,8 @@ const schedule: (fn: () => void) => void =
 /** See the module doc. Create with the octo session id, `start()`, and `stop()` when leaving. */
 export class ChatStore {
   readonly client: OpencodeClient;
+  private readonly requests = new AbortController();
+  private cancelTimer: ReturnType<typeof setTimeout> | undefined;
   private snapshot: ChatSnapshot = { state: initialChatState(), connection: { kind: "connecting", attempt: 0 }, syncError: null, ready: false };
   private readonly listeners = new Set<() => void>();
   private readonly fileListeners = new Set<() => void>();
@@ -43,11 +48,12 @@ export class ChatStore {
   private notifyScheduled = false;
 
   constructor(private readonly sessionId: string) {
-    this.client = opencodeClient(sessionId);
+    this.client = opencodeClient(sessionId, this.requests.signal);
   }
 
   /** Opens the event stream (idempotent). */
   start(): void {
+    clearTimeout(this.cancelTimer);
     if (this.stream) return;
     this.stream = openEventStream<OpencodeEvent>({
       url: `${opencodeBaseUrl(this.sessionId)}/event`,
@@ -57,10 +63,12 @@ export class ChatStore {
     });
   }
 
-  /** Closes the stream; the store can be discarded afterwards. */
+  /** Closes the stream and cancels pending requests; the store can be discarded afterwards. */
   stop(): void {
     this.stream?.close();
     this.stream = null;
+    clearTimeout(this.cancelTimer);
+    this.cancelTimer = setTimeout(() => this.requests.abort(), 0);
   }
 
   /** Reconnects at once (e.g. the page became visible again after sleep). */

@@ -10,7 +10,10 @@ export function opencodeBaseUrl(sessionId: string): string {
   return `${location.origin}/session/${encodeURIComponent(sessionId)}/code`;
 }
 
-/** A client whose calls throw on non-2xx answers (so `data` is always present). */
-export function opencodeClient(sessionId: string): OpencodeClient {
-  return createOpencodeClient({ baseUrl: opencodeBaseUrl(sessionId), throwOnError: true });
+/**
+ * A client whose calls throw on non-2xx answers (so `data` is always present). Aborting `signal` cancels
+ * every request made with it, in flight or later (used when leaving the session).
+ */
+export function opencodeClient(sessionId: string, signal?: AbortSignal): OpencodeClient {
+  return createOpencodeClient({ baseUrl: opencodeBaseUrl(sessionId), throwOnError: true, signal });
 }

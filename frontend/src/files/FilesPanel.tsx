@@ -46,6 +46,15 @@ export function FilesPanel({ sessionId, subscribeChanges }: { sessionId: string;
     };
   }, [subscribeChanges, refresh]);
 
+  /** Expands every folder above `path` so the entry there is on screen. */
+  const reveal = useCallback(
+    async (path: string) => {
+      const parts = parentDir(path).split("/").filter(Boolean);
+      for (let i = 1; i <= parts.length; i++) await tree.expand(parts.slice(0, i).join("/"));
+    },
+    [tree.expand],
+  );
+
   const targetDir = selected ? (selected.type === "directory" ? selected.path : parentDir(selected.path)) : "";
 
   const upload = useCallback(
@@ -54,7 +63,7 @@ export function FilesPanel({ sessionId, subscribeChanges }: { sessionId: string;
       try {
         const written = await api.upload(targetDir, files);
         toast(`Uploaded ${written.length} file${written.length === 1 ? "" : "s"}${targetDir ? ` to ${targetDir}` : ""}`);
-        if (targetDir) await tree.expand(targetDir);
+        if (targetDir) await reveal(joinPath(targetDir, files[0]!.name));
         await refresh();
       } catch (err) {
         toastError("Upload failed", err);
@@ -62,7 +71,7 @@ export function FilesPanel({ sessionId, subscribeChanges }: { sessionId: string;
         setUploading(false);
       }
     },
-    [api, targetDir, tree.expand, refresh],
+    [api, targetDir, reveal, refresh],
   );
   const drop = useDropUpload(upload);
 
@@ -146,7 +155,7 @@ export function FilesPanel({ sessionId, subscribeChanges }: { sessionId: string;
         onSubmit={async (name) => {
           const path = joinPath(targetDir, name);
           await api.mkdir(path);
-          if (targetDir) await tree.expand(targetDir);
+          await reveal(path);
           await refresh();
         }}
       />
@@ -162,6 +171,7 @@ export function FilesPanel({ sessionId, subscribeChanges }: { sessionId: string;
           const moved = await api.rename(dialog.entry.path, newPath);
           if (openFile === dialog.entry.path) setOpenFile(moved.path);
           setSelected(moved);
+          await reveal(moved.path);
           await refresh();
         }}
       />

@@ -16,7 +16,7 @@ export function filesApi(sessionId: string) {
   const base = `/session/${encodeURIComponent(sessionId)}/files`;
   return {
     /** Entries of directory `path`, `depth` levels deep (1 = no children). */
-    tree: (path: string, depth = 1) => requestJson<TreeEntry[]>(`${base}/tree?${q({ path, depth })}`),
+    tree: (path: string, depth = 1, signal?: AbortSignal) => requestJson<TreeEntry[]>(`${base}/tree?${q({ path, depth })}`, { signal }),
     /** URL of a file's bytes (for `<img>` and fetch). */
     fileUrl: (path: string) => `${base}/file?${q({ path })}`,
     /** URL that downloads a file, or a directory as a zip. */

@@ -1,7 +1,8 @@
 /**
  * Lazily loaded directory tree: each expanded directory is listed with `GET /tree?depth=1` on demand, and
  * `refresh()` re-lists the root and every expanded directory (after the agent wrote files, an upload, a
- * rename…), keeping what is expanded. Directories that disappeared are collapsed.
+ * rename…), keeping what is expanded. Directories that disappeared are collapsed. Listings still loading
+ * when the panel unmounts are cancelled.
  */
 import { useCallback, useEffect, useRef, useState } from "react";
 import type { FilesApi, TreeEntry } from "./filesApi.ts";
@@ -24,16 +25,23 @@ export function useFileTree(api: FilesApi): FileTree {
   const [error, setError] = useState<string | null>(null);
   const expandedRef = useRef(expanded);
   expandedRef.current = expanded;
+  const unmounted = useRef(new AbortController());
+  useEffect(() => {
+    const controller = new AbortController();
+    unmounted.current = controller;
+    return () => controller.abort();
+  }, []);
 
   const load = useCallback(
     async (dir: string): Promise<boolean> => {
       setLoading((s) => new Set(s).add(dir));
       try {
-        const entries = await api.tree(dir, 1);
+        const entries = await api.tree(dir, 1, unmounted.current.signal);
         setListings((l) => ({ ...l, [dir]: entries }));
         setError(null);
         return true;
       } catch (err) {
+        if (unmounted.current.signal.aborted) return false;
         if (dir === "") setError(err instanceof Error ? err.message : String(err));
         setListings((l) => {
           const next = { ...l };

@@ -3,6 +3,10 @@
  * Lifecycle calls answer at once (`?wait=false`) and the provider polls `GET /api/sessions/:id` every
  * second for sessions that are starting or stopping, so progress is visible; the full list is refreshed
  * every 20 s and whenever the tab becomes visible again.
+ *
+ * Stop and delete are shown at once as "stopping" (the workspace closes its connections before the
+ * services go away), and while such a call is in flight, polls and list refreshes do not overwrite that
+ * session with the older state the server may still report.
  */
 import { createContext, type ReactNode, useCallback, useContext, useEffect, useMemo, useRef, useState } from "react";
 import { api } from "../lib/api.ts";
@@ -34,17 +38,41 @@ function upsert(list: Session[] | undefined, session: Session): Session[] {
 export function SessionsProvider({ children }: { children: ReactNode }) {
   const [sessions, setSessions] = useState<Session[] | undefined>(undefined);
   const [error, setError] = useState<string | null>(null);
-  const latest = useRef<Session[] | undefined>(undefined);
-  latest.current = sessions;
+  /** Sessions with a stop/delete call in flight: their local state wins over what the server reports. */
+  const inFlight = useRef(new Map<string, Session>());
+
+  /** Applies server answers, except for sessions whose stop/delete is still in flight. */
+  const merge = useCallback((list: Session[] | undefined, incoming: Session[]) => {
+    const held = inFlight.current;
+    return incoming.map((s) => held.get(s.id) ?? s).concat(list?.filter((s) => held.has(s.id) && !incoming.some((i) => i.id === s.id)) ?? []);
+  }, []);
+
+  /** Runs a stop/delete with the session shown as "stopping" until the call ends. */
+  const holdStopping = useCallback(async <T,>(id: string, call: () => Promise<T>): Promise<T> => {
+    setSessions((list) =>
+      list?.map((s) => {
+        if (s.id !== id) return s;
+        const stopping = { ...s, status: "stopping" as const };
+        inFlight.current.set(id, stopping);
+        return stopping;
+      }),
+    );
+    try {
+      return await call();
+    } finally {
+      inFlight.current.delete(id);
+    }
+  }, []);
 
   const refresh = useCallback(async () => {
     try {
-      setSessions(await api.sessions());
+      const incoming = await api.sessions();
+      setSessions((list) => merge(list, incoming));
       setError(null);
     } catch (err) {
       setError(err instanceof Error ? err.message : String(err));
     }
-  }, []);
+  }, [merge]);
 
   // Full list: now, every 20 s, and on returning to the tab.
   useEffect(() => {
@@ -65,6 +93,7 @@ export function SessionsProvider({ children }: { children: ReactNode }) {
     const ids = moving.split(",");
     const timer = setInterval(async () => {
       for (const id of ids) {
+        if (inFlight.current.has(id)) continue;
         try {
           const s = await api.session(id);
           setSessions((list) => upsert(list, s));
@@ -91,9 +120,8 @@ export function SessionsProvider({ children }: { children: ReactNode }) {
         setSessions((list) => upsert(list, s));
       },
       async stop(id) {
-        setSessions((list) => list?.map((s) => (s.id === id ? { ...s, status: "stopping" } : s)));
         try {
-          const s = await api.stopSession(id);
+          const s = await holdStopping(id, () => api.stopSession(id));
           setSessions((list) => upsert(list, s));
         } catch (err) {
           await refresh();
@@ -101,11 +129,16 @@ export function SessionsProvider({ children }: { children: ReactNode }) {
         }
       },
       async remove(id, purge) {
-        await api.deleteSession(id, purge);
-        setSessions((list) => list?.filter((s) => s.id !== id));
+        try {
+          await holdStopping(id, () => api.deleteSession(id, purge));
+          setSessions((list) => list?.filter((s) => s.id !== id));
+        } catch (err) {
+          await refresh();
+          throw err;
+        }
       },
     }),
-    [sessions, error, refresh],
+    [sessions, error, refresh, holdStopping],
   );
   return <SessionsContext.Provider value={value}>{children}</SessionsContext.Provider>;
 }

@@ -1,5 +1,5 @@
 /** A modal confirmation built on `<dialog>` (focus trap, Escape to cancel and backdrop come for free). */
-import type { ReactNode } from "react";
+import { type ReactNode, useId } from "react";
 import { useAsyncAction } from "./useAsyncAction.ts";
 import { useModalDialog } from "./useModalDialog.ts";
 
@@ -19,14 +19,15 @@ export interface ConfirmDialogProps {
 export function ConfirmDialog({ open, title, children, confirmLabel = "Confirm", danger, onConfirm, onClose }: ConfirmDialogProps) {
   const { busy, error, setError, run } = useAsyncAction();
   const ref = useModalDialog(open, () => setError(null));
+  const titleId = useId();
   const confirm = async () => {
     if (await run(onConfirm)) onClose();
   };
 
   return (
-    <dialog ref={ref} className="dialog" onClose={onClose} onClick={(e) => e.target === ref.current && onClose()}>
+    <dialog ref={ref} className="dialog" aria-labelledby={titleId} onClose={onClose} onClick={(e) => e.target === ref.current && onClose()}>
       <div className="dialog-body">
-        <h2>{title}</h2>
+        <h2 id={titleId}>{title}</h2>
         {children}
         {error ? <p className="error-text">{error}</p> : null}
         <div className="dialog-actions">

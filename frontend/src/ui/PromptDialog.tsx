@@ -1,5 +1,5 @@
 /** A modal asking for one line of text (new folder name, new path…), built on `<dialog>`. */
-import { type FormEvent, useRef, useState } from "react";
+import { type FormEvent, useId, useRef, useState } from "react";
 import { useAsyncAction } from "./useAsyncAction.ts";
 import { useModalDialog } from "./useModalDialog.ts";
 
@@ -16,6 +16,7 @@ export interface PromptDialogProps {
 
 export function PromptDialog({ open, title, label, initial = "", confirmLabel = "OK", onSubmit, onClose }: PromptDialogProps) {
   const input = useRef<HTMLInputElement>(null);
+  const titleId = useId();
   const [value, setValue] = useState(initial);
   const { busy, error, setError, run } = useAsyncAction();
   const ref = useModalDialog(open, () => {
@@ -38,9 +39,9 @@ export function PromptDialog({ open, title, label, initial = "", confirmLabel = 
   };
 
   return (
-    <dialog ref={ref} className="dialog" onClose={onClose}>
+    <dialog ref={ref} className="dialog" aria-labelledby={titleId} onClose={onClose}>
       <form className="dialog-body" onSubmit={submit}>
-        <h2>{title}</h2>
+        <h2 id={titleId}>{title}</h2>
         <label className="field">
           <span>{label}</span>
           <input ref={input} className="input mono" value={value} onChange={(e) => setValue(e.target.value)} autoFocus spellCheck={false} />

@@ -1,0 +1,331 @@
+/**
+ * The web app end to end in a real browser: Debian's Chromium (playwright-core) against a real `octo serve`
+ * in local mode, whose session runs real OpenCode driven by the scripted LLM stand-in, plus octo's file
+ * server and terminal. One user goes through the whole product as a person would: register with an invite,
+ * create a session, chat (streamed answer, tool card, permission request), find the agent's file in the
+ * file browser, use the terminal, log out. Screenshots of each screen land in test-output/screenshots/
+ * (`browser-NN-*.png`) for review.
+ *
+ * The built app is used (frontend/dist); it is rebuilt first when missing or older than its sources.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { readdirSync, statSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { launchBrowser, type Page, type TestBrowser } from "../support/browser.ts";
+import { lastUserText, opencodeConfig, reply, type ScriptedLlm, type ScriptFn, startScriptedLlm, toolResults } from "../support/llm.ts";
+import { type OctoServerProcess, runOcto, startOcto } from "../support/octo.ts";
+import { tempDir } from "../support/tmp.ts";
+
+const SLOW = 180_000;
+const UI_TIMEOUT = 60_000;
+const REPO = resolve(import.meta.dir, "..", "..");
+const FINAL_ANSWER =
+  "Done! I created **hello.txt** containing a friendly greeting. You can open it in the file browser on the right, or print it in the terminal with `cat hello.txt`.";
+
+/** A long, slowly streamed answer to drop the connection in the middle of. */
+const COUNTING = `${Array.from({ length: 30 }, (_, i) => `n${i}`).join(" ")} finished.`;
+
+let llm: ScriptedLlm;
+let octo: OctoServerProcess;
+let browser: TestBrowser;
+let page: Page;
+
+/** Newest modification time under `dir`, ms. */
+function newest(dir: string): number {
+  let latest = 0;
+  for (const name of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, name.name);
+    latest = Math.max(latest, name.isDirectory() ? newest(path) : statSync(path).mtimeMs);
+  }
+  return latest;
+}
+
+/** Builds frontend/dist unless it is newer than every source file of the app. */
+function ensureWebBuild(): void {
+  const index = join(REPO, "frontend", "dist", "index.html");
+  let built = 0;
+  try {
+    built = statSync(index).mtimeMs;
+  } catch {
+    // not built
+  }
+  const sources = Math.max(newest(join(REPO, "frontend", "src")), newest(join(REPO, "frontend", "public")), statSync(join(REPO, "frontend", "index.html")).mtimeMs);
+  if (built > sources) return;
+  const result = Bun.spawnSync([process.execPath, join(REPO, "scripts", "build-web.ts")], { cwd: REPO, stdout: "pipe", stderr: "pipe" });
+  if (result.exitCode !== 0) throw new Error(`web build failed:\n${result.stdout}\n${result.stderr}`);
+}
+
+/**
+ * The model's behaviour: "write hello.txt" gets a short text and a `write` tool call (which needs
+ * approval: edits are set to "ask"); once the tool result is back it streams FINAL_ANSWER slowly enough to
+ * watch it arrive word by word. Anything else gets a one-line answer.
+ */
+const script: ScriptFn = (request) => {
+  if (toolResults(request).length > 0) return reply.text(FINAL_ANSWER, { delayMs: 60 });
+  if (lastUserText(request).includes("count")) return reply.text(COUNTING, { delayMs: 120 });
+  if (lastUserText(request).includes("hello.txt")) {
+    return reply.sequence(reply.text("Sure, I'll create the file."), reply.tool("write", { filePath: "hello.txt", content: "hello from octo\n" }));
+  }
+  return reply.text("I can write files and run commands in this workspace.");
+};
+
+beforeAll(async () => {
+  ensureWebBuild();
+  llm = await startScriptedLlm({ script });
+  const configFile = join(tempDir("oc-config-"), "opencode.json");
+  writeFileSync(configFile, JSON.stringify(opencodeConfig(llm, { permission: { edit: "ask" } })));
+  octo = await startOcto({
+    env: {
+      OCTO_OPENCODE__CONFIG_PATH: configFile,
+      OCTO_OPENCODE__ENV: '{ OPENCODE_DISABLE_MODELS_FETCH = "1" }',
+      OCTO_RUNTIME__POLL_INTERVAL_SECONDS: "1",
+    },
+  });
+  browser = await launchBrowser({ baseURL: octo.url, screenshotPrefix: "browser-" });
+  page = browser.page;
+  page.setDefaultTimeout(UI_TIMEOUT);
+}, SLOW);
+
+afterAll(async () => {
+  await browser?.close();
+  await octo?.stop();
+  await llm?.stop();
+});
+
+/** Texts the last assistant text part showed, sampled every 25 ms until `final` is complete. */
+async function sampleStreaming(final: string): Promise<string[]> {
+  const seen: string[] = [];
+  const deadline = Date.now() + UI_TIMEOUT;
+  while (Date.now() < deadline) {
+    const text = await page.evaluate(() => {
+      const parts = document.querySelectorAll(".message.assistant .text-part");
+      return parts.length ? (parts[parts.length - 1] as HTMLElement).innerText.trim() : "";
+    });
+    if (text && seen.at(-1) !== text) seen.push(text);
+    if (text.includes("cat hello.txt")) return seen;
+    await Bun.sleep(25);
+  }
+  throw new Error(`the answer never completed; saw ${JSON.stringify(seen.slice(-3))} (want ${final})`);
+}
+
+describe("the web app in Chromium against octo serve", () => {
+  test("register with an invite code", async () => {
+    const cli = runOcto(["invite-codes", "generate", "--role", "admin", "--data-dir", octo.dataDir]);
+    expect(cli.code).toBe(0);
+    const invite = cli.stdout.trim();
+
+    await page.goto("/");
+    await page.getByRole("button", { name: "Sign in" }).last().waitFor();
+    await page.getByRole("tab", { name: "Register" }).click();
+    await page.getByLabel("Username").fill("alice");
+    await page.getByLabel("Password").fill("correct horse battery");
+    await page.getByLabel("Invite code").fill("OCTO-WRONG-CODE");
+    await page.getByRole("button", { name: "Create account" }).click();
+    await expect(page.getByRole("alert").textContent()).resolves.toMatch(/invite/i); // shown in place
+    browser.errors.length = 0; // the browser logs that 400 answer; later steps must log nothing unexpected
+    await page.getByLabel("Invite code").fill(invite);
+    await browser.screenshot("01-register");
+    await page.getByRole("button", { name: "Create account" }).click();
+    await page.getByPlaceholder("New session name").waitFor();
+    expect(await page.locator(".user-name").innerText()).toBe("alice");
+    // The token lives only in the HttpOnly cookie: page scripts cannot see it.
+    expect(await page.evaluate(() => document.cookie)).not.toContain("octo_token");
+    expect(await page.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }))).not.toMatch(/eyJ/);
+    await browser.screenshot("02-home");
+  }, SLOW);
+
+  test("create a session: progress while it starts, then the workspace", async () => {
+    await page.getByPlaceholder("New session name").fill("demo");
+    await page.getByRole("button", { name: "Create session" }).click();
+    await page.waitForURL(/\/sessions\/[a-z0-9]+$/);
+    await page.getByRole("heading", { name: /Starting/ }).waitFor();
+    await browser.screenshot("03-starting");
+    await page.getByLabel("Message").waitFor();
+    await page.getByText("Live", { exact: true }).waitFor();
+    expect(await page.locator(".session-header .badge").innerText()).toBe("running");
+    await browser.screenshot("04-workspace");
+  }, SLOW);
+
+  test("send a prompt: tool card, permission request, answer streamed token by token", async () => {
+    await page.getByLabel("Message").fill("Please write hello.txt");
+    await page.keyboard.press("Enter");
+    await page.locator(".message.user").getByText("Please write hello.txt").waitFor();
+
+    const card = page.locator('.tool-card[data-tool="write"]');
+    await card.waitFor();
+    expect(await card.locator(".tool-subject").innerText()).toBe("hello.txt");
+    const prompt = page.getByRole("alertdialog", { name: "Permission request" });
+    await prompt.waitFor();
+    expect(await prompt.innerText()).toContain("hello.txt");
+    expect(await card.locator(".tool-state").innerText()).toContain("Needs approval");
+    expect(await card.locator(".diff").innerText()).toContain("hello from octo");
+    await browser.screenshot("05-permission");
+
+    await prompt.getByRole("button", { name: "Allow once" }).click();
+    const seen = await sampleStreaming(FINAL_ANSWER);
+    // Several growing prefixes of the final text were on screen before it was complete.
+    const final = seen.at(-1)!;
+    const partials = seen.filter((t) => t !== final && final.startsWith(t));
+    expect(partials.length).toBeGreaterThanOrEqual(3);
+    await prompt.waitFor({ state: "detached" });
+    await card.locator(".tool-state", { hasText: "Done" }).waitFor();
+    await page.getByText("Idle", { exact: true }).waitFor();
+    expect(await page.locator(".message.assistant strong", { hasText: "hello.txt" }).count()).toBeGreaterThan(0); // markdown rendered
+    await browser.screenshot("06-answer");
+  }, SLOW);
+
+  test("the written file appears in the file browser and opens", async () => {
+    const files = page.getByRole("tree", { name: "Workspace files" });
+    await files.getByText("hello.txt", { exact: true }).click();
+    const viewer = page.getByRole("region", { name: "File hello.txt" });
+    await viewer.locator(".code-text").getByText("hello from octo").waitFor();
+    await browser.screenshot("07-file");
+  }, SLOW);
+
+  test("the terminal runs echo hi", async () => {
+    await page.getByRole("tab", { name: "Terminal" }).click();
+    const panel = page.getByRole("region", { name: "Terminal" });
+    await panel.getByText("Connected").waitFor();
+    await panel.locator(".xterm-rows").getByText(/[#$]\s*$/).first().waitFor(); // the prompt
+    await panel.locator(".terminal-host").click();
+    await page.keyboard.type("echo hi");
+    await page.keyboard.press("Enter");
+    await panel.locator(".xterm-rows > div", { hasText: /^hi\s*$/ }).waitFor();
+    await browser.screenshot("08-terminal");
+  }, SLOW);
+
+  test("file operations: upload (button and drop), new folder, rename, delete with confirmation", async () => {
+    await page.getByRole("tab", { name: "Files" }).click();
+    const files = page.getByRole("tree", { name: "Workspace files" });
+    await page.locator('input[type="file"]').setInputFiles({ name: "notes.md", mimeType: "text/markdown", buffer: Buffer.from("# Notes\n") });
+    await files.getByText("notes.md", { exact: true }).waitFor();
+
+    // Drag and drop: a real DataTransfer with a File, dispatched on the panel.
+    await page.evaluate(() => {
+      const panel = document.querySelector("section.files")!;
+      const data = new DataTransfer();
+      data.items.add(new File(["dropped\n"], "dropped.txt", { type: "text/plain" }));
+      for (const type of ["dragenter", "dragover", "drop"]) panel.dispatchEvent(new DragEvent(type, { bubbles: true, cancelable: true, dataTransfer: data }));
+    });
+    await files.getByText("dropped.txt", { exact: true }).waitFor();
+
+    await page.getByRole("button", { name: "New folder" }).click();
+    const folderDialog = page.getByRole("dialog", { name: "New folder" });
+    await folderDialog.getByRole("textbox").fill("docs");
+    await folderDialog.getByRole("button", { name: "Create" }).click();
+    await files.getByText("docs", { exact: true }).waitFor();
+
+    await page.locator(".tree-row", { hasText: "notes.md" }).hover(); // row actions show on hover
+  await page.getByRole("button", { name: "Rename notes.md" }).click();
+    const renameDialog = page.getByRole("dialog", { name: "Rename or move" });
+    await renameDialog.getByRole("textbox").fill("docs/notes.md");
+    await renameDialog.getByRole("button", { name: "Rename" }).click();
+    await files.getByRole("group").getByText("notes.md", { exact: true }).waitFor(); // now inside the expanded docs/
+    expect(await page.getByRole("treeitem", { name: /docs/ }).getAttribute("aria-expanded")).toBe("true");
+    await browser.screenshot("09-files-managed");
+
+    await page.locator(".tree-row", { hasText: "dropped.txt" }).hover();
+  await page.getByRole("button", { name: "Delete dropped.txt" }).click();
+    const confirm = page.getByRole("dialog", { name: "Delete dropped.txt?" });
+    await confirm.getByRole("button", { name: "Delete" }).click();
+    await files.getByText("dropped.txt", { exact: true }).waitFor({ state: "detached" });
+    const listing = await (await page.request.get(`${new URL(page.url()).pathname.replace("/sessions/", "/session/")}/files/tree?path=&depth=2`)).json();
+    expect(JSON.stringify(listing)).toContain("docs/notes.md");
+    expect(JSON.stringify(listing)).not.toContain("dropped.txt");
+  }, SLOW);
+
+  test("the event stream drops mid-answer: the app reconnects, refetches, and shows the answer once", async () => {
+    await page.getByLabel("Message").fill("count for me");
+    await page.keyboard.press("Enter");
+    const answer = page.locator(".message.assistant .text-part", { hasText: /^n0 n1/ });
+    await answer.getByText(/n3 /).waitFor();
+    // Cut every established TCP connection of octo's port, as a network drop would (Linux `ss -K`).
+    const cut = Bun.spawnSync(["ss", "-K", "state", "established", `( sport = :${octo.port} )`]);
+    expect(cut.exitCode).toBe(0);
+    await answer.getByText(/finished\.$/).waitFor();
+    await page.getByText("Live", { exact: true }).waitFor();
+    expect(await answer.count()).toBe(1);
+    expect((await answer.innerText()).trim()).toBe(COUNTING);
+    expect(await page.locator(".message.user", { hasText: "count for me" }).count()).toBe(1);
+    // The terminal lost its socket too and came back by itself with a new shell.
+    await page.getByRole("tab", { name: "Terminal" }).click();
+    await page.getByRole("region", { name: "Terminal" }).getByText("Connected").waitFor();
+    await browser.screenshot("10-after-reconnect");
+    await page.getByRole("tab", { name: "Files" }).click();
+    browser.errors.length = 0; // the cut connections are logged as network errors
+  }, SLOW);
+
+  test("admin: create an invite code shown once, revoke it; users; all sessions", async () => {
+    await page.getByRole("link", { name: "Admin" }).click();
+    await page.getByRole("heading", { name: "Administration" }).waitFor();
+    await page.getByRole("textbox", { name: "Note" }).fill("for bob");
+    await page.getByRole("button", { name: "Create invite" }).click();
+    const code = await page.getByTestId("invite-code").innerText();
+    expect(code).toMatch(/^OCTO-/);
+    await page.getByRole("button", { name: "Copy code" }).click();
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(code);
+    const row = page.locator("tr", { hasText: "for bob" });
+    await browser.screenshot("11-admin-invites");
+    await row.getByRole("button", { name: "Revoke" }).click();
+    await page.getByRole("dialog", { name: "Revoke this invite code?" }).getByRole("button", { name: "Revoke" }).click();
+    await row.getByText("revoked").waitFor();
+    // The code is not shown again anywhere once dismissed.
+    await page.getByRole("button", { name: "Dismiss" }).click();
+    expect(await page.locator("body").innerText()).not.toContain(code);
+
+    await page.getByRole("tab", { name: "Users" }).click();
+    const alice = page.locator("tr", { hasText: "alice" });
+    await alice.waitFor();
+    expect(await alice.getByRole("combobox", { name: "Role of alice" }).inputValue()).toBe("admin");
+    expect(await alice.getByRole("combobox", { name: "Role of alice" }).isDisabled()).toBe(true); // not your own role
+    await page.getByRole("tab", { name: "All sessions" }).click();
+    await page.locator("tr", { hasText: "demo" }).getByText("running").waitFor();
+    await browser.screenshot("12-admin-sessions");
+  }, SLOW);
+
+  test("phone-sized screen: panels become tabs; dark theme", async () => {
+    await page.getByRole("link", { name: "demo" }).click();
+    await page.emulateMedia({ colorScheme: "dark" });
+    await page.setViewportSize({ width: 390, height: 844 });
+    const tabs = page.getByRole("tablist", { name: "Panels" });
+    await tabs.getByRole("tab", { name: "Chat" }).click();
+    await page.getByLabel("Message").waitFor();
+    await browser.screenshot("13-phone-chat");
+    await tabs.getByRole("tab", { name: "Files" }).click();
+    await page.getByRole("tree", { name: "Workspace files" }).waitFor();
+    expect(await page.getByLabel("Message").isVisible()).toBe(false);
+    await browser.screenshot("14-phone-files");
+    await page.setViewportSize({ width: 1400, height: 900 });
+    await page.emulateMedia({ colorScheme: "light" });
+  }, SLOW);
+
+  test("session lifecycle: stop, start again with progress, delete with confirmation", async () => {
+    const header = page.locator(".session-header");
+    await header.getByRole("button", { name: "Stop" }).click();
+    await page.getByRole("heading", { name: "This session is stopped" }).waitFor();
+    await browser.screenshot("15-stopped");
+    await page.locator(".state-card").getByRole("button", { name: "Start" }).click();
+    await page.getByRole("heading", { name: /Starting/ }).waitFor();
+    await page.getByLabel("Message").waitFor();
+    // The conversation survived the restart.
+    await page.locator(".message.user", { hasText: "Please write hello.txt" }).waitFor();
+    await header.getByRole("button", { name: "Delete session" }).click();
+    const dialog = page.getByRole("dialog", { name: "Delete “demo”?" });
+    await dialog.getByRole("checkbox").check();
+    await browser.screenshot("16-delete-confirm");
+    await dialog.getByRole("button", { name: "Delete session" }).click();
+    await page.waitForURL((url) => url.pathname === "/");
+    await page.getByText("No sessions yet.", { exact: false }).waitFor();
+  }, SLOW);
+
+  test("log out", async () => {
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByRole("button", { name: "Sign in" }).last().waitFor();
+    expect((await page.request.get("/api/me")).status()).toBe(401);
+    await page.reload();
+    await page.getByRole("button", { name: "Sign in" }).last().waitFor();
+    await browser.screenshot("17-logged-out");
+    // The only console errors are the expected 401s of "who am I?" while signed out.
+    expect(browser.errors.filter((e) => !e.includes("401")), browser.failedRequests.join("\n")).toEqual([]);
+  }, SLOW);
+});

@@ -1,19 +1,19 @@
-/** runTerminalServer as `octo term` runs it: its own process, token from the environment, SIGTERM stop. */
+/**
+ * The terminal as it really runs: `bun cli/octo.ts term --cwd DIR --port 0 --shell /bin/bash` in its own
+ * process, token from the environment, SIGTERM stop; exit codes for bad flags and a bad cwd.
+ */
 import { expect, test } from "bun:test";
 import { join } from "node:path";
 import { tempDir } from "../support/tmp.ts";
 import { basic, connect, eventually, processesWith, testEnv } from "./client.ts";
 
-const MAIN = join(import.meta.dir, "../../terminal/main.ts");
+const CLI = join(import.meta.dir, "../../cli/octo.ts");
 
-test("the token leaves the shell's environment, and SIGTERM closes sockets and kills shells", async () => {
+test("the token leaves the shell's environment, and SIGTERM closes sockets, kills shells and exits 0", async () => {
   const cwd = tempDir("main-cwd-");
-  const script = `import { runTerminalServer } from ${JSON.stringify(MAIN)};
-await runTerminalServer({ port: 0, cwd: ${JSON.stringify(cwd)}, shell: "/bin/bash" });
-console.log("stopped cleanly");`;
-  const child = Bun.spawn([process.execPath, "-e", script], {
+  const child = Bun.spawn([process.execPath, CLI, "term", "--cwd", cwd, "--port", "0", "--shell", "/bin/bash"], {
     env: { ...testEnv(), OCTO_SERVICE_TOKEN: "main-secret", OCTO_LOG_LEVEL: "info" },
-    stdout: "pipe",
+    stdout: "ignore",
     stderr: "pipe",
   });
   const reader = child.stderr.getReader();
@@ -38,6 +38,18 @@ console.log("stopped cleanly");`;
   child.kill("SIGTERM");
   expect((await c.closed).code).toBe(1001);
   expect(await child.exited).toBe(0);
-  expect(await new Response(child.stdout).text()).toBe("stopped cleanly\n");
   expect(processesWith(mark)).toEqual([]);
+});
+
+test("a bad flag is a usage error (exit 2), a missing cwd a start failure (exit 1)", () => {
+  const cwd = tempDir("main-cli-");
+  const run = (...args: string[]) => Bun.spawnSync([process.execPath, CLI, "term", ...args], { env: testEnv() });
+  const badPort = run("--cwd", cwd, "--port", "99999");
+  expect([badPort.exitCode, badPort.stderr.toString()]).toEqual([2, expect.stringContaining("Expected an integer from 0 to 65535")]);
+  expect(run("--port", "0").exitCode).toBe(2);
+  const missing = run("--cwd", join(cwd, "missing"), "--port", "0");
+  expect([missing.exitCode, missing.stderr.toString()]).toEqual([
+    1,
+    `octo: Terminal working directory is not a directory: ${join(cwd, "missing")}\n`,
+  ]);
 });

@@ -13,7 +13,7 @@ import { readdirSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { launchBrowser, type Page, type TestBrowser } from "../support/browser.ts";
 import { lastUserText, opencodeConfig, reply, type ScriptedLlm, type ScriptFn, startScriptedLlm, toolResults } from "../support/llm.ts";
-import { type OctoServerProcess, runOcto, startOcto } from "../support/octo.ts";
+import { eventually, type OctoServerProcess, runOcto, startOcto } from "../support/octo.ts";
 import { tempDir } from "../support/tmp.ts";
 
 const SLOW = 180_000;
@@ -63,6 +63,7 @@ function ensureWebBuild(): void {
 const script: ScriptFn = (request) => {
   if (toolResults(request).length > 0) return reply.text(FINAL_ANSWER, { delayMs: 60 });
   if (lastUserText(request).includes("count")) return reply.text(COUNTING, { delayMs: 120 });
+  if (lastUserText(request).includes("think forever")) return reply.hang("Let me think");
   if (lastUserText(request).includes("hello.txt")) {
     return reply.sequence(reply.text("Sure, I'll create the file."), reply.tool("write", { filePath: "hello.txt", content: "hello from octo\n" }));
   }
@@ -191,6 +192,14 @@ describe("the web app in Chromium against octo serve", () => {
     await page.keyboard.type("echo hi");
     await page.keyboard.press("Enter");
     await panel.locator(".xterm-rows > div", { hasText: /^hi\s*$/ }).waitFor();
+    // The shell got the fitted size (resize control frames), not the 80x24 default.
+    await page.keyboard.type("stty size");
+    await page.keyboard.press("Enter");
+    const size = panel.locator(".xterm-rows > div", { hasText: /^\d+ \d+\s*$/ });
+    await size.waitFor();
+    const [rows, cols] = (await size.innerText()).trim().split(" ").map(Number);
+    expect(cols).toBeLessThan(80); // the side panel is narrower than 80 columns
+    expect(rows).toBeGreaterThan(24);
     await browser.screenshot("08-terminal");
   }, SLOW);
 
@@ -229,6 +238,8 @@ describe("the web app in Chromium against octo serve", () => {
     const confirm = page.getByRole("dialog", { name: "Delete dropped.txt?" });
     await confirm.getByRole("button", { name: "Delete" }).click();
     await files.getByText("dropped.txt", { exact: true }).waitFor({ state: "detached" });
+    const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("link", { name: "Download workspace as zip" }).click()]);
+    expect(download.suggestedFilename()).toEndWith(".zip");
     const listing = await (await page.request.get(`${new URL(page.url()).pathname.replace("/sessions/", "/session/")}/files/tree?path=&depth=2`)).json();
     expect(JSON.stringify(listing)).toContain("docs/notes.md");
     expect(JSON.stringify(listing)).not.toContain("dropped.txt");
@@ -253,6 +264,18 @@ describe("the web app in Chromium against octo serve", () => {
     await browser.screenshot("10-after-reconnect");
     await page.getByRole("tab", { name: "Files" }).click();
     browser.errors.length = 0; // the cut connections are logged as network errors
+  }, SLOW);
+
+  test("abort a running turn with Escape", async () => {
+    await page.getByLabel("Message").fill("think forever");
+    await page.keyboard.press("Enter");
+    await page.getByText(/^Working…/).waitFor();
+    await page.locator(".message.assistant .text-part", { hasText: "Let me think" }).waitFor(); // the model is mid-answer
+    await page.getByLabel("Message").focus();
+    await page.keyboard.press("Escape");
+    await page.locator(".message-note", { hasText: "Stopped." }).waitFor();
+    await page.getByText("Idle", { exact: true }).waitFor();
+    await eventually(() => llm.requests.some((r) => r.aborted), 10_000, "OpenCode closes the model's stream");
   }, SLOW);
 
   test("admin: create an invite code shown once, revoke it; users; all sessions", async () => {

@@ -50,9 +50,11 @@ declare -A names=()
   env -u OCTO_SERVICE_TOKEN "${opencode_env[@]}" OPENCODE_SERVER_PASSWORD="$token" \
     opencode serve --port 4096 --hostname 0.0.0.0 &
   names[$!]=opencode
-  octo fileserver --root "$workspace" --port 4097 --host 0.0.0.0 $fileserver_args &
+  # octo's own services start outside the workspace: Bun would otherwise load the workspace's .env and
+  # bunfig.toml into them. The terminal's shells still start in the workspace (--cwd).
+  (cd / && exec octo fileserver --root "$workspace" --port 4097 --host 0.0.0.0 $fileserver_args) &
   names[$!]="file server"
-  octo term --port 4098 --cwd "$workspace" --host 0.0.0.0 $term_args &
+  (cd / && exec octo term --port 4098 --cwd "$workspace" --host 0.0.0.0 $term_args) &
   names[$!]=terminal
 }
 unset token

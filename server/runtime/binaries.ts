@@ -14,11 +14,12 @@ export function isCompiled(): boolean {
 }
 
 /**
- * The argv prefix that runs octo's own CLI: `[octo]` when compiled, `[bun, <repo>/cli/octo.ts]` from source.
+ * The argv prefix that runs octo's own CLI: `[octo]` when compiled (built without .env/bunfig autoload),
+ * `[bun, --no-env-file, <repo>/cli/octo.ts]` from source, so no `.env` of the working directory is loaded.
  */
 export function selfCommand(): string[] {
   if (isCompiled()) return [process.execPath];
-  return [process.execPath, resolve(import.meta.dir, "../../cli/octo.ts")];
+  return [process.execPath, "--no-env-file", resolve(import.meta.dir, "../../cli/octo.ts")];
 }
 
 function platformPackage(): string {

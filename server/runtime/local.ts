@@ -179,10 +179,13 @@ export class LocalRuntime implements Runtime {
       },
     };
 
+    // OpenCode works in the workspace. octo's own services start in the session directory instead: Bun
+    // loads a `.env` and `bunfig.toml` from the working directory, and the workspace is the agent's to write.
+    const cwd: Record<Service, string> = { code: spec.workspaceDir, files: spec.sessionDir, term: spec.sessionDir };
     const sandbox = this.options.sandbox;
     if (sandbox) {
       for (const service of ["code", "term"] as const) {
-        commands[service].argv = sandbox.wrap(commands[service].argv, spec.sessionDir, spec.workspaceDir);
+        commands[service].argv = sandbox.wrap(commands[service].argv, spec.sessionDir, cwd[service]);
       }
     }
 
@@ -190,7 +193,7 @@ export class LocalRuntime implements Runtime {
     try {
       for (const service of SERVICES) {
         const { argv, env } = commands[service];
-        pids[service] = await this.spawn(service, argv, env, spec.workspaceDir, join(logs, LOG_FILES[service]));
+        pids[service] = await this.spawn(service, argv, env, cwd[service], join(logs, LOG_FILES[service]));
       }
     } catch (err) {
       await this.stop(spec, { host, ports, pids } as RuntimeState, { now: true });

@@ -164,7 +164,7 @@ describe("the proxy refuses what it must", () => {
   });
 
   test("a dead upstream answers 502 JSON at once", async () => {
-    const workspace = join(octo.dataDir, "sessions", sessionId, "workspace");
+    const workspace = join(octo.dataDir, "sessions", sessionId);
     const fileserver = processesIn(workspace).find((pid) =>
       Bun.spawnSync(["cat", `/proc/${pid}/cmdline`]).stdout.toString().includes("fileserver"),
     );

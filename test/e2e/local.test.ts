@@ -24,8 +24,14 @@ const state = {
   sessionId: "",
 };
 
+/** The session's workspace. */
 function sessionDir(id: string) {
   return join(octo.dataDir, "sessions", id, "workspace");
+}
+
+/** The session's directory: its processes all work in it or below it. */
+function sessionRoot(id: string) {
+  return join(octo.dataDir, "sessions", id);
 }
 
 beforeAll(async () => {
@@ -98,7 +104,7 @@ describe("octo serve, local mode, end to end", () => {
       urls: { code: `/session/${res.json.id}/code`, files: `/session/${res.json.id}/files`, term: `/session/${res.json.id}/term` },
     });
     state.sessionId = res.json.id;
-    expect(processesIn(sessionDir(state.sessionId)).length).toBeGreaterThanOrEqual(3);
+    expect(processesIn(sessionRoot(state.sessionId)).length).toBeGreaterThanOrEqual(3);
     const list = await api.as(state.admin).get("/api/sessions");
     expect(list.json.map((s: { id: string }) => s.id)).toEqual([state.sessionId]);
   }, SLOW);
@@ -175,9 +181,12 @@ describe("octo serve, local mode, end to end", () => {
 
   test("stop leaves no process behind; start brings the workspace back", async () => {
     const admin = api.as(state.admin);
+    // A workspace .env must not reach octo's own services (Bun loads .env from its working directory).
+    const env = await admin.request("PUT", `/session/${state.sessionId}/files/file?path=.env`, "OCTO_LEAK_TEST=yes\n", { "content-type": "text/plain" });
+    expect(env.status).toBe(201);
     const stopped = await admin.post(`/api/sessions/${state.sessionId}/stop`);
     expect(stopped.json.status).toBe("stopped");
-    expect(processesIn(sessionDir(state.sessionId))).toEqual([]);
+    expect(processesIn(sessionRoot(state.sessionId))).toEqual([]);
     const proxied = await admin.get(`/session/${state.sessionId}/files/tree`);
     expect(proxied.status).toBe(503);
     expect(proxied.json.code).toBe("SESSION_NOT_RUNNING");
@@ -186,13 +195,15 @@ describe("octo serve, local mode, end to end", () => {
     expect(started.json.status).toBe("running");
     const file = await admin.get(`/session/${state.sessionId}/files/file?path=notes/hello.txt`);
     expect(file.text).toBe("hello from the agent\n");
+    const shell = await terminalEcho(`${octo.url}/session/${state.sessionId}/term`, state.admin, "echo leak=[$OCTO_LEAK_TEST]");
+    expect(shell).toContain("leak=[]");
   }, SLOW);
 
   test("a session whose OpenCode dies is noticed and shown as failed", async () => {
     const admin = api.as(state.admin);
     const created = await admin.post("/api/sessions", { name: "doomed" });
     expect(created.json.status).toBe("running");
-    const workspace = sessionDir(created.json.id);
+    const workspace = sessionRoot(created.json.id);
     const pids = processesIn(workspace);
     const opencode = pids.find((pid) => Bun.spawnSync(["cat", `/proc/${pid}/cmdline`]).stdout.toString().includes("opencode"));
     expect(opencode).toBeDefined();
@@ -212,7 +223,7 @@ describe("octo serve, local mode, end to end", () => {
 
   test("after a crash of the server, a restart re-attaches running sessions; after SIGTERM, they are stopped", async () => {
     const id = state.sessionId;
-    const before = processesIn(sessionDir(id)).sort();
+    const before = processesIn(sessionRoot(id)).sort();
     expect(before.length).toBeGreaterThanOrEqual(3);
     await octo.stop("SIGKILL");
     octo = await startOcto({ dataDir: octo.dataDir, env });
@@ -220,11 +231,11 @@ describe("octo serve, local mode, end to end", () => {
     const admin = api.as(state.admin);
     const session = (await admin.get(`/api/sessions/${id}`)).json;
     expect(session.status).toBe("running");
-    expect(processesIn(sessionDir(id)).sort()).toEqual(before);
+    expect(processesIn(sessionRoot(id)).sort()).toEqual(before);
     expect((await admin.get(`/session/${id}/files/file?path=notes/hello.txt`)).text).toBe("hello from the agent\n");
 
     expect(await octo.stop("SIGTERM")).toBe(0);
-    expect(processesIn(sessionDir(id))).toEqual([]);
+    expect(processesIn(sessionRoot(id))).toEqual([]);
     octo = await startOcto({ dataDir: octo.dataDir, env });
     api = new Api(octo.url);
     const after = (await api.as(state.admin).get(`/api/sessions/${id}`)).json;

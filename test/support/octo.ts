@@ -156,10 +156,14 @@ export class Api {
   }
 }
 
-/** Pids of processes whose working directory is `dir` (how tests find a session's processes). */
+/**
+ * Pids of processes whose working directory is `dir` or below it (how tests find a session's processes:
+ * OpenCode works in the workspace, the file server and terminal in the session directory above it).
+ */
 export function processesIn(dir: string): number[] {
   const pids: number[] = [];
-  const result = spawnSync({ cmd: ["bash", "-c", `for p in /proc/[0-9]*; do [ "$(readlink $p/cwd 2>/dev/null)" = "${dir}" ] && echo \${p#/proc/}; done`] });
+  const script = `for p in /proc/[0-9]*; do c=$(readlink $p/cwd 2>/dev/null); case "$c" in "${dir}"|"${dir}"/*) echo \${p#/proc/};; esac; done`;
+  const result = spawnSync({ cmd: ["bash", "-c", script] });
   for (const line of result.stdout.toString().split("\n")) if (line.trim()) pids.push(Number(line));
   return pids.filter((pid) => pid !== process.pid);
 }

@@ -7,6 +7,7 @@
  * never share a credentials file by accident.
  */
 import { spawn } from "bun";
+import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { startOcto, type OctoServerProcess, type StartOctoOptions } from "../support/octo.ts";
 import { tempDir } from "../support/tmp.ts";
@@ -148,4 +149,10 @@ export async function runInTerminal(
   const code = await proc.exited;
   proc.terminal?.close();
   return { code, screen };
+}
+
+/** What `<program> --version` must print: `<program> <package.json version> (opencode <pinned version>)`. */
+export function versionLine(program: "octo" | "octoctl"): string {
+  const pkg = JSON.parse(readFileSync(join(REPO, "package.json"), "utf8"));
+  return `${program} ${pkg.version} (opencode ${pkg.dependencies["opencode-ai"]})`;
 }

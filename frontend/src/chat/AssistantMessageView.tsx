@@ -1,4 +1,5 @@
 /** An assistant message: its parts in order, its error if it failed, and model + token footer once done. */
+import { ReadAloudButton } from "../voice/VoiceControls.tsx";
 import { PartView } from "./parts/PartView.tsx";
 import type { AssistantMessage, Part } from "./types.ts";
 
@@ -29,6 +30,7 @@ export function AssistantMessageView({ message, parts, awaiting, stale }: {
         <div className="message-meta">
           {message.modelID}
           {message.tokens.output ? ` · ${message.tokens.input + message.tokens.output} tokens` : ""}
+          <ReadAloudButton messageID={message.id} parts={parts} />
         </div>
       ) : null}
     </div>

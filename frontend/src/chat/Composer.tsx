@@ -6,6 +6,7 @@
 import { type KeyboardEvent, useEffect, useRef, useState } from "react";
 import { isAbortKey, isSendKey } from "../lib/shortcuts.ts";
 import { Icon } from "../ui/Icon.tsx";
+import { VoiceButtons } from "../voice/VoiceControls.tsx";
 import { ModelPicker } from "./ModelPicker.tsx";
 import type { ModelRef, ProvidersInfo } from "./useProviders.ts";
 
@@ -91,6 +92,7 @@ export function Composer({ busy, disabled, providers, model, onModel, onSend, on
       />
       <div className="composer-bar">
         <ModelPicker info={providers} value={model} onChange={onModel} />
+        <VoiceButtons onDictated={(word) => setText((t) => (t && !/\s$/.test(t) ? `${t} ${word}` : t + word))} />
         <span className="composer-hint muted small wide-only">
           <kbd>Enter</kbd> send · <kbd>Shift</kbd>+<kbd>Enter</kbd> newline{busy ? <> · <kbd>Esc</kbd> stop</> : null}
         </span>

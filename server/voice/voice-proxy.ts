@@ -85,6 +85,7 @@ export function voiceTarget(url: string): ProxyTarget {
   };
 }
 
+/** What the voice proxy needs: token checks, the `[voice]` section, `[server] allowed_origins`. */
 export interface VoiceProxyDeps {
   auth: AuthService;
   voice: OctoConfig["voice"];

@@ -125,6 +125,7 @@ export function scriptInOrder(...texts: string[]): EarsScript {
   return () => texts[next++] ?? null;
 }
 
+/** Options of {@link startFakeEars}. */
 export interface FakeEarsOptions {
   script?: EarsScript;
   /** RMS of a 10 ms window above which it counts as voice (default 0.02). */
@@ -140,6 +141,7 @@ export interface EarsWord {
   end_time: number;
 }
 
+/** A running fake eaRS server and what it saw. */
 export interface FakeEars {
   /** e.g. "ws://127.0.0.1:41234" */
   url: string;
@@ -341,6 +343,7 @@ export async function startFakeEars(options: FakeEarsOptions = {}): Promise<Fake
 /** The voices the fake offers (a few of Kokoro's real voice names; the first is the default). */
 export const FAKE_VOICES = ["af_heart", "af_sky", "am_adam", "bf_emma", "bm_george"];
 
+/** One `synthesize` command the fake kokorox handled. */
 export interface Synthesis {
   connection: number;
   text: string;
@@ -352,6 +355,7 @@ export interface Synthesis {
   completed: boolean;
 }
 
+/** Options of {@link startFakeKokoro}. */
 export interface FakeKokoroOptions {
   voices?: string[];
   /** "espeak" (espeak-ng, must be installed), "tone", or "auto" (espeak-ng when installed; default). */
@@ -360,6 +364,7 @@ export interface FakeKokoroOptions {
   chunkDelayMs?: number;
 }
 
+/** A running fake kokorox server and what it saw. */
 export interface FakeKokoro {
   url: string;
   port: number;

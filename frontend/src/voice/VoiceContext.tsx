@@ -18,6 +18,7 @@ import type { VoicePhase } from "./turn.ts";
 /** What is using the microphone or the speaker. */
 export type VoiceMode = "off" | "conversation" | "dictation";
 
+/** What voice components read from {@link useVoice}. */
 export interface VoiceValue {
   /** null while `/api/features` loads. */
   features: VoiceFeatures | null;
@@ -89,6 +90,10 @@ function storage(): Storage | null {
   }
 }
 
+/**
+ * Provides voice mode to one chat. `conversationID` is the conversation on screen (null before the first);
+ * `onSend` sends a prompt there (creating the conversation if needed), as the composer does.
+ */
 export function VoiceProvider({ conversationID, onSend, children }: {
   conversationID: string | null;
   onSend: (text: string) => Promise<void>;

@@ -57,6 +57,7 @@ export function recognitionError(code: string): string | null {
   }
 }
 
+/** Speech input from the browser's SpeechRecognition (see the module doc). */
 export class BrowserInput implements SpeechInput {
   readonly kind = "browser" as const;
   private recognition: Recognition | null = null;
@@ -118,6 +119,7 @@ export class BrowserInput implements SpeechInput {
   }
 }
 
+/** Speech output through the browser's speechSynthesis, one utterance per sentence. */
 export class BrowserOutput implements SpeechOutput {
   readonly kind = "browser" as const;
   private pending = 0;

@@ -15,6 +15,7 @@ import { initialTurnState, type TurnConfig, type TurnEffect, type TurnEvent, tur
 /** How often silence is checked while listening, ms. */
 export const TICK_MS = 100;
 
+/** What a {@link Conversation} runs against. */
 export interface ConversationDeps {
   input: SpeechInput;
   output: SpeechOutput;
@@ -27,6 +28,7 @@ export interface ConversationDeps {
   now?(): number;
 }
 
+/** One conversation-mode session: `start()`, feed it `chatChanged()`, `stop()`. */
 export class Conversation {
   private turnState: TurnState = initialTurnState;
   private readonly changes = new Emitter<void>();

@@ -15,6 +15,7 @@ import { openVoiceSocket } from "./socket.ts";
 /** Audio is dropped rather than queued when this much is still unsent (a stalled network), bytes. */
 const MAX_BUFFERED = 1 << 20;
 
+/** Speech input through octo's `/api/voice/stt` proxy to eaRS (see the module doc). */
 export class EarsInput implements SpeechInput {
   readonly kind = "server" as const;
   private socket: WebSocket | null = null;

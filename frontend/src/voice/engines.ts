@@ -21,6 +21,7 @@ export interface SpeechInputHandlers {
   onError(message: string): void;
 }
 
+/** A source of recognised words (eaRS or the browser). */
 export interface SpeechInput {
   readonly kind: "server" | "browser";
   /**
@@ -32,6 +33,7 @@ export interface SpeechInput {
   stop(): void;
 }
 
+/** A speaker of sentences (kokorox or the browser), queued in order. */
 export interface SpeechOutput {
   readonly kind: "server" | "browser";
   /** Call from a user gesture before speaking (browsers block audio that starts without one). */

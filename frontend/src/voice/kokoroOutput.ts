@@ -21,6 +21,7 @@ interface Job {
   cancelled: boolean;
 }
 
+/** Speech output through octo's `/api/voice/tts` proxy to kokorox (see the module doc). */
 export class KokoroOutput implements SpeechOutput {
   readonly kind = "server" as const;
   private readonly player = new AudioPlayer();

@@ -31,6 +31,7 @@ class OctoCapture extends AudioWorkletProcessor {
 registerProcessor("octo-capture", OctoCapture);
 `;
 
+/** Callbacks of an open {@link Microphone}. */
 export interface MicrophoneHandlers {
   /** A block of 24 kHz mono Float32 samples. */
   onAudio?(samples: Float32Array<ArrayBuffer>): void;

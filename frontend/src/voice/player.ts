@@ -8,6 +8,7 @@
  */
 import { Flag } from "./emitter.ts";
 
+/** Plays WAV chunks back to back on one AudioContext (see the module doc). */
 export class AudioPlayer {
   private context: AudioContext | null = null;
   private chain: Promise<void> = Promise.resolve();

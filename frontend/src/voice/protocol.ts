@@ -32,8 +32,9 @@ export type TtsCommand =
   | { command: "set_voice"; voice: string }
   | { command: "set_speed"; speed: number };
 
-/** Lowest and highest speaking rate kokorox accepts. */
+/** Lowest speaking rate kokorox accepts. */
 export const MIN_SPEED = 0.1;
+/** Highest speaking rate kokorox accepts. */
 export const MAX_SPEED = 3.0;
 
 function object(text: string): Record<string, unknown> | null {

@@ -5,6 +5,7 @@
  */
 import { clampSpeed } from "./protocol.ts";
 
+/** One user's voice choices. */
 export interface VoiceSettings {
   /** kokorox voice name (e.g. "af_heart"), or a browser voice name in the fallback. */
   voice: string;

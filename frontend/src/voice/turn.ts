@@ -31,6 +31,7 @@ export interface TurnConfig {
   interruptWordCount: number;
 }
 
+/** The machine's state; treat as immutable. */
 export interface TurnState {
   phase: VoicePhase;
   /** Words of the prompt being spoken (listening), or of a possible interruption (speaking). */
@@ -47,6 +48,7 @@ export interface TurnState {
   error: string | null;
 }
 
+/** Inputs of the machine; `at` is a time in ms (any monotonic clock). */
 export type TurnEvent =
   | { type: "start" }
   | { type: "stop" }
@@ -57,6 +59,7 @@ export type TurnEvent =
   | { type: "playing"; playing: boolean }
   | { type: "error"; message: string };
 
+/** What the caller must do after a transition: send a prompt, speak a sentence, or stop playback. */
 export type TurnEffect =
   | { type: "send"; text: string; turn: number }
   | { type: "speak"; text: string }

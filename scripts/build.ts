@@ -7,32 +7,27 @@
  *   bun scripts/build.ts --only octoctl|octo   one binary
  *   bun scripts/build.ts --no-web      do not run the web build (embeds whatever frontend/dist holds, or
  *                                       nothing when it does not exist)
+ *   bun scripts/build.ts --web-only    only the web app (with --if-stale: only when frontend/ changed);
+ *                                       `npm start` runs this first so octo serves a current web app
  *
  * `dist/octo` (cli/octo.ts) embeds the web app: `scripts/build-web.ts` (when present) builds frontend/dist,
  * and a bundler plugin substitutes `server/web/embedded.generated.ts` with a manifest that imports every
  * file of frontend/dist `with { type: "file" }` (the same text `build-web.ts --embed` writes), so the build
  * embeds the web app without rewriting any tracked file.
  *
- * octo loads two modules through non-literal `import()` paths (the web app in server/server.ts, the
- * container runtime in server/runtime/index.ts), which the bundler cannot follow. Inside a compiled binary
- * such a path resolves against the main module, `/$bunfs/root/<binary>`, so `./web/index.ts` becomes
- * `/$bunfs/root/web/index.js` and `./container.ts` becomes `/$bunfs/root/container.js`. The build
- * therefore compiles from a staging directory (dist/.stage-<pid>) whose entry points sit exactly there and
- * re-export the real modules; code splitting keeps one copy of every shared module (so `instanceof
- * OctoError` holds across them).
+ * `dist/octo` is built with code splitting, so each command's modules are parsed only when that command
+ * runs (the per-session `octo fileserver` / `octo term` stay small in memory).
  *
  * Outputs are written to a temporary name and renamed into place, so a running binary is never
  * overwritten in place. The compiled binaries do not read `.env` or `bunfig.toml` from their working
  * directory (operators run them anywhere). Exit code 1 on any failure, with the bundler's messages.
  */
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { join, relative } from "node:path";
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
+import { join } from "node:path";
 import type { BunPlugin } from "bun";
 
 const repo = join(import.meta.dir, "..");
 const dist = join(repo, "dist");
-/** Per process, so concurrent builds (two test runs) do not pull the staging files from under each other. */
-const stage = join(dist, `.stage-${process.pid}`);
 
 /** What each binary is built from, for `--if-stale` (directories are walked, node_modules and dist skipped). */
 const INPUTS: Record<Target, string[]> = {
@@ -101,27 +96,6 @@ async function embedWebPlugin(): Promise<BunPlugin | null> {
   };
 }
 
-function writeStage(): { entrypoints: string[] } {
-  rmSync(stage, { recursive: true, force: true });
-  mkdirSync(join(stage, "web"), { recursive: true });
-  const rel = (from: string, to: string) => {
-    const r = relative(from, join(repo, to));
-    return r.startsWith(".") ? r : `./${r}`;
-  };
-  const files: Record<string, string> = {
-    "octo.ts": `import ${JSON.stringify(rel(stage, "cli/octo.ts"))};\n`,
-    "web/index.ts": `export * from ${JSON.stringify(rel(join(stage, "web"), "server/web/index.ts"))};\n`,
-    "container.ts": `export * from ${JSON.stringify(rel(stage, "server/runtime/container.ts"))};\n`,
-  };
-  const entrypoints: string[] = [];
-  for (const [name, text] of Object.entries(files)) {
-    const path = join(stage, name);
-    writeFileSync(path, text);
-    entrypoints.push(path);
-  }
-  return { entrypoints };
-}
-
 async function compile(target: Target, plugins: BunPlugin[]): Promise<void> {
   const outfile = join(dist, target);
   const tmp = join(dist, `.${target}.tmp-${process.pid}`);
@@ -145,8 +119,7 @@ async function compile(target: Target, plugins: BunPlugin[]): Promise<void> {
 function bundle(target: Target, plugins: BunPlugin[], outfile: string) {
   const octo = target === "octo";
   return Bun.build({
-    entrypoints: octo ? writeStage().entrypoints : [join(repo, "cli", "octoctl.ts")],
-    root: octo ? stage : undefined,
+    entrypoints: [join(repo, "cli", `${target}.ts`)],
     splitting: octo,
     target: "bun",
     plugins,
@@ -160,6 +133,17 @@ function mib(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }
 
+/** Builds the web app into frontend/dist (only when stale with `ifStale`). */
+export async function buildWeb(ifStale = false): Promise<void> {
+  if (ifStale && !webIsStale()) {
+    console.log("build: frontend/dist is up to date");
+    return;
+  }
+  const t = performance.now();
+  await run([process.execPath, join(repo, "scripts", "build-web.ts")]);
+  console.log(`build: web app built in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+}
+
 /** Builds the requested binaries; returns the ones built. */
 export async function build(options: { targets?: Target[]; ifStale?: boolean; web?: boolean } = {}): Promise<Target[]> {
   const targets = (options.targets ?? ["octo", "octoctl"]).filter((t) => !options.ifStale || isStale(t));
@@ -171,43 +155,34 @@ export async function build(options: { targets?: Target[]; ifStale?: boolean; we
   const started = performance.now();
   const plugins: BunPlugin[] = [];
   if (targets.includes("octo")) {
-    if (options.web !== false && existsSync(join(repo, "scripts", "build-web.ts"))) {
-      if (options.ifStale && !webIsStale()) console.log("build: frontend/dist is up to date");
-      else {
-        const t = performance.now();
-        await run([process.execPath, join(repo, "scripts", "build-web.ts")]);
-        console.log(`build: web app built in ${((performance.now() - t) / 1000).toFixed(1)} s`);
-      }
-    }
+    if (options.web !== false) await buildWeb(options.ifStale);
     const web = await embedWebPlugin();
     if (web) plugins.push(web);
     else console.warn("build: warning: frontend/dist is missing; dist/octo will not contain the web app");
   }
-  try {
-    for (const target of targets) {
-      const t = performance.now();
-      await compile(target, target === "octo" ? plugins : []);
-      const size = statSync(join(dist, target)).size;
-      console.log(`build: dist/${target}  ${mib(size)}  (${((performance.now() - t) / 1000).toFixed(1)} s)`);
-    }
-  } finally {
-    rmSync(stage, { recursive: true, force: true });
+  for (const target of targets) {
+    const t = performance.now();
+    await compile(target, target === "octo" ? plugins : []);
+    const size = statSync(join(dist, target)).size;
+    console.log(`build: dist/${target}  ${mib(size)}  (${((performance.now() - t) / 1000).toFixed(1)} s)`);
   }
   console.log(`build: done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   return targets;
 }
 
 function usage(message: string): never {
-  console.error(`build: ${message}\nusage: bun scripts/build.ts [--if-stale] [--no-web] [--only octo|octoctl]`);
+  console.error(`build: ${message}\nusage: bun scripts/build.ts [--if-stale] [--no-web | --web-only] [--only octo|octoctl]`);
   process.exit(2);
 }
 
 if (import.meta.main) {
   const args = Bun.argv.slice(2);
   const options: { targets?: Target[]; ifStale?: boolean; web?: boolean } = {};
+  let webOnly = false;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
     if (arg === "--if-stale") options.ifStale = true;
+    else if (arg === "--web-only") webOnly = true;
     else if (arg === "--no-web") options.web = false;
     else if (arg === "--only") {
       const value = args[++i];
@@ -215,7 +190,7 @@ if (import.meta.main) {
       options.targets = [value];
     } else usage(`unknown argument ${JSON.stringify(arg)}`);
   }
-  build(options).catch((err) => {
+  (webOnly ? buildWeb(options.ifStale) : build(options)).catch((err) => {
     console.error(`build: ${err instanceof Error ? err.message : String(err)}`);
     process.exit(1);
   });

@@ -7,6 +7,7 @@ import type { OctoConfig } from "./config/schema.ts";
 import { errorResponse, normalizeError } from "./http/error-response.ts";
 import { adminRoutes } from "./modules/admin/index.ts";
 import { authRoutes } from "./modules/auth/index.ts";
+import { imageRoutes } from "./modules/image/index.ts";
 import type { AuthService } from "./modules/auth/service.ts";
 import type { InviteService } from "./modules/invites/service.ts";
 import { sessionRoutes } from "./modules/sessions/index.ts";
@@ -34,6 +35,7 @@ export function createApp({ config, auth, users, invites, sessions, engine, web 
     .use(authRoutes(auth, { secureCookies: config.server.secure_cookies, allowedOrigins }))
     .use(sessionRoutes(auth, sessions, allowedOrigins))
     .use(adminRoutes({ auth, invites, users, sessions, allowedOrigins }))
+    .use(imageRoutes({ config, auth, allowedOrigins }))
     .all("/api/*", () => errorResponse(normalizeError("NOT_FOUND", null)));
   if (web) app.use(web);
   return app;

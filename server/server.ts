@@ -54,15 +54,10 @@ export function openDataDir(dataDir: string): Database {
   return openDatabase(join(dataDir, "octo.db"));
 }
 
-async function loadWebApp(): Promise<Elysia | undefined> {
-  const modulePath = "./web/index.ts";
-  try {
-    const mod = (await import(modulePath)) as { webApp?: () => Elysia | Promise<Elysia> };
-    return mod.webApp ? await mod.webApp() : undefined;
-  } catch (err) {
-    log.debug("web app not available", { reason: (err as Error).message });
-    return undefined;
-  }
+/** The web app plugin, loaded lazily (a literal import, so `bun build --compile` bundles it). */
+async function loadWebApp(): Promise<Elysia> {
+  const { webApp } = await import("./web/index.ts");
+  return (await webApp()) as unknown as Elysia;
 }
 
 /**

@@ -41,7 +41,8 @@ function onPath(name: string): string | null {
 
 /**
  * The OpenCode executable: `[opencode] binary` when set; else the pinned `opencode-ai` dependency (its
- * platform package's binary, which exists whether or not npm ran install scripts); else `opencode` on PATH.
+ * platform package's binary, which exists whether or not npm ran install scripts); else an `opencode`
+ * beside the octo executable (or in `../node_modules/.bin` of it); else `opencode` on PATH.
  * @throws OctoError 500 OPENCODE_NOT_FOUND saying what was tried.
  */
 export function resolveOpencodeBinary(configured: string): string {
@@ -59,8 +60,12 @@ export function resolveOpencodeBinary(configured: string): string {
       // not installed (e.g. inside a compiled binary on another machine)
     }
   }
+  // A compiled octo has no node_modules of its own: look beside it (an operator's install dir) and, for
+  // `dist/octo` in a checkout, in the checkout's node_modules.
+  const beside = dirname(process.execPath);
+  candidates.push(join(beside, "opencode"), join(beside, "..", "node_modules", ".bin", "opencode"));
   for (const candidate of candidates) {
-    if (existsSync(candidate) && Bun.file(candidate).size > 1_000_000) return candidate;
+    if (existsSync(candidate) && Bun.file(candidate).size > 1_000_000) return resolve(candidate);
   }
   const path = onPath("opencode");
   if (path) return path;

@@ -9,9 +9,9 @@
  * The built app is used (frontend/dist); it is rebuilt first when missing or older than its sources.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { readdirSync, statSync, writeFileSync } from "node:fs";
+import { readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { launchBrowser, type Page, type TestBrowser } from "../support/browser.ts";
+import { launchBrowser, type Page, SCREENSHOT_DIR, type TestBrowser } from "../support/browser.ts";
 import { lastUserText, opencodeConfig, reply, type ScriptedLlm, type ScriptFn, startScriptedLlm, toolResults } from "../support/llm.ts";
 import { eventually, type OctoServerProcess, runOcto, startOcto } from "../support/octo.ts";
 import { tempDir } from "../support/tmp.ts";
@@ -61,9 +61,15 @@ function ensureWebBuild(): void {
  * watch it arrive word by word. Anything else gets a one-line answer.
  */
 const script: ScriptFn = (request) => {
-  if (toolResults(request).length > 0) return reply.text(FINAL_ANSWER, { delayMs: 60 });
   if (lastUserText(request).includes("count")) return reply.text(COUNTING, { delayMs: 120 });
   if (lastUserText(request).includes("think forever")) return reply.hang("Let me think");
+  if (lastUserText(request).includes("ask me")) {
+    if (toolResults(request).length > 0) return reply.text(`Noted: ${toolResults(request)[0]!.content}`);
+    return reply.tool("question", {
+      questions: [{ question: "Which language should I use?", header: "Language", options: [{ label: "TypeScript", description: "Typed JavaScript" }, { label: "Go", description: "Simple and fast" }] }],
+    });
+  }
+  if (toolResults(request).length > 0) return reply.text(FINAL_ANSWER, { delayMs: 60 });
   if (lastUserText(request).includes("hello.txt")) {
     return reply.sequence(reply.text("Sure, I'll create the file."), reply.tool("write", { filePath: "hello.txt", content: "hello from octo\n" }));
   }
@@ -72,6 +78,10 @@ const script: ScriptFn = (request) => {
 
 beforeAll(async () => {
   ensureWebBuild();
+  // Screenshots of an earlier run would mix with this one's.
+  for (const name of (() => { try { return readdirSync(SCREENSHOT_DIR); } catch { return []; } })()) {
+    if (name.startsWith("browser-")) rmSync(join(SCREENSHOT_DIR, name));
+  }
   llm = await startScriptedLlm({ script });
   const configFile = join(tempDir("oc-config-"), "opencode.json");
   writeFileSync(configFile, JSON.stringify(opencodeConfig(llm, { permission: { edit: "ask" } })));
@@ -278,6 +288,20 @@ describe("the web app in Chromium against octo serve", () => {
     await eventually(() => llm.requests.some((r) => r.aborted), 10_000, "OpenCode closes the model's stream");
   }, SLOW);
 
+  test("a new conversation; the agent asks a question and gets the answer", async () => {
+    await page.getByRole("button", { name: "New conversation" }).click();
+    await page.locator(".chat-title", { hasText: "New session" }).waitFor();
+    await page.getByLabel("Message").fill("ask me which language");
+    await page.keyboard.press("Enter");
+    const question = page.getByRole("alertdialog", { name: "Question from the agent" });
+    await question.getByRole("radio", { name: /Go/ }).click();
+    await browser.screenshot("11-question");
+    await question.getByRole("button", { name: "Answer" }).click();
+    await page.locator(".message.assistant .text-part", { hasText: /Noted: .*Go/ }).waitFor();
+    await question.waitFor({ state: "detached" });
+    expect(await page.locator(".conversation").count()).toBe(2);
+  }, SLOW);
+
   test("admin: create an invite code shown once, revoke it; users; all sessions", async () => {
     await page.getByRole("link", { name: "Admin" }).click();
     await page.getByRole("heading", { name: "Administration" }).waitFor();
@@ -288,7 +312,7 @@ describe("the web app in Chromium against octo serve", () => {
     await page.getByRole("button", { name: "Copy code" }).click();
     expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(code);
     const row = page.locator("tr", { hasText: "for bob" });
-    await browser.screenshot("11-admin-invites");
+    await browser.screenshot("12-admin-invites");
     await row.getByRole("button", { name: "Revoke" }).click();
     await page.getByRole("dialog", { name: "Revoke this invite code?" }).getByRole("button", { name: "Revoke" }).click();
     await row.getByText("revoked").waitFor();
@@ -303,7 +327,7 @@ describe("the web app in Chromium against octo serve", () => {
     expect(await alice.getByRole("combobox", { name: "Role of alice" }).isDisabled()).toBe(true); // not your own role
     await page.getByRole("tab", { name: "All sessions" }).click();
     await page.locator("tr", { hasText: "demo" }).getByText("running").waitFor();
-    await browser.screenshot("12-admin-sessions");
+    await browser.screenshot("13-admin-sessions");
   }, SLOW);
 
   test("phone-sized screen: panels become tabs; dark theme", async () => {
@@ -313,11 +337,11 @@ describe("the web app in Chromium against octo serve", () => {
     const tabs = page.getByRole("tablist", { name: "Panels" });
     await tabs.getByRole("tab", { name: "Chat" }).click();
     await page.getByLabel("Message").waitFor();
-    await browser.screenshot("13-phone-chat");
+    await browser.screenshot("14-phone-chat");
     await tabs.getByRole("tab", { name: "Files" }).click();
     await page.getByRole("tree", { name: "Workspace files" }).waitFor();
     expect(await page.getByLabel("Message").isVisible()).toBe(false);
-    await browser.screenshot("14-phone-files");
+    await browser.screenshot("15-phone-files");
     await page.setViewportSize({ width: 1400, height: 900 });
     await page.emulateMedia({ colorScheme: "light" });
   }, SLOW);
@@ -326,16 +350,16 @@ describe("the web app in Chromium against octo serve", () => {
     const header = page.locator(".session-header");
     await header.getByRole("button", { name: "Stop" }).click();
     await page.getByRole("heading", { name: "This session is stopped" }).waitFor();
-    await browser.screenshot("15-stopped");
+    await browser.screenshot("16-stopped");
     await page.locator(".state-card").getByRole("button", { name: "Start" }).click();
     await page.getByRole("heading", { name: /Starting/ }).waitFor();
     await page.getByLabel("Message").waitFor();
     // The conversation survived the restart.
-    await page.locator(".message.user", { hasText: "Please write hello.txt" }).waitFor();
+    await page.locator(".message.user", { hasText: "ask me which language" }).waitFor();
     await header.getByRole("button", { name: "Delete session" }).click();
     const dialog = page.getByRole("dialog", { name: "Delete “demo”?" });
     await dialog.getByRole("checkbox").check();
-    await browser.screenshot("16-delete-confirm");
+    await browser.screenshot("17-delete-confirm");
     await dialog.getByRole("button", { name: "Delete session" }).click();
     await page.waitForURL((url) => url.pathname === "/");
     await page.getByText("No sessions yet.", { exact: false }).waitFor();
@@ -347,7 +371,7 @@ describe("the web app in Chromium against octo serve", () => {
     expect((await page.request.get("/api/me")).status()).toBe(401);
     await page.reload();
     await page.getByRole("button", { name: "Sign in" }).last().waitFor();
-    await browser.screenshot("17-logged-out");
+    await browser.screenshot("18-logged-out");
     // The only console errors are the expected 401s of "who am I?" while signed out.
     expect(browser.errors.filter((e) => !e.includes("401")), browser.failedRequests.join("\n")).toEqual([]);
   }, SLOW);

@@ -186,6 +186,21 @@ describe("chatReducer: conversations, status, permissions, errors", () => {
     expect(snap.permissions[SID]!.map((p) => p.id)).toEqual(["per_3"]);
   });
 
+  test("questions asked, answered or rejected; snapshot replaces them", () => {
+    const question = (id: string) => ({
+      id,
+      sessionID: SID,
+      questions: [{ question: "Which?", header: "Pick", options: [{ label: "A", description: "" }] }],
+    });
+    let s = run([ev("question.asked", question("que_1")), ev("question.asked", question("que_2")), ev("question.asked", question("que_1"))]);
+    expect(s.questions[SID]!.map((q) => q.id)).toEqual(["que_1", "que_2"]);
+    s = run([ev("question.replied", { sessionID: SID, requestID: "que_1", answers: [["A"]] })], s);
+    s = run([ev("question.rejected", { sessionID: SID, requestID: "que_2" })], s);
+    expect(s.questions[SID]).toEqual([]);
+    expect(chatReducer(s, ev("question.rejected", { sessionID: SID, requestID: "que_9" }))).toBe(s);
+    expect(chatReducer(s, { type: "snapshot.questions", questions: [question("que_3")] }).questions[SID]!.map((q) => q.id)).toEqual(["que_3"]);
+  });
+
   test("session errors are kept, aborts are not errors, a new user message clears them", () => {
     let s = run([
       ev("session.error", { sessionID: SID, error: { name: "UnknownError", data: { message: "model exploded" } } }),

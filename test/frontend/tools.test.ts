@@ -3,6 +3,7 @@ import { describe, expect, test } from "bun:test";
 import { diffStats, rowsFromPatch, rowsFromTexts } from "../../frontend/src/chat/diffRows.ts";
 import { fileChangeRows } from "../../frontend/src/chat/tools/FileChangeBody.tsx";
 import { relativePath, summarizeTool } from "../../frontend/src/chat/tools/toolInfo.ts";
+import { answerLabels } from "../../frontend/src/chat/QuestionPrompt.tsx";
 import type { ToolPart } from "../../frontend/src/chat/types.ts";
 
 function tool(name: string, input: Record<string, unknown>, metadata: Record<string, unknown> = {}): ToolPart {
@@ -23,6 +24,7 @@ describe("summarizeTool", () => {
     expect(summarizeTool(tool("write", { filePath: "/w/src/a.ts", content: "" }), "/w")).toMatchObject({ label: "Write", subject: "src/a.ts" });
     expect(summarizeTool(tool("read", { filePath: "/etc/hosts" }), "/w")).toMatchObject({ label: "Read", subject: "/etc/hosts", open: false });
     expect(summarizeTool(tool("mcp_thing", {}))).toMatchObject({ label: "mcp_thing", icon: "tool" });
+    expect(summarizeTool(tool("question", { questions: [{ header: "Language" }, { header: "Style" }] }))).toMatchObject({ label: "Question", subject: "Language, Style" });
     expect(relativePath("/w/x", "/w")).toBe("x");
     expect(relativePath("/wx/y", "/w")).toBe("/wx/y");
     expect(relativePath("/w/x", "/w/")).toBe("x");
@@ -53,5 +55,13 @@ describe("diff rows", () => {
     expect(diffStats(fileChangeRows(tool("edit", { filePath: "/w/a", oldString: "q", newString: "r\ns" })))).toEqual({ additions: 2, deletions: 1 });
     expect(diffStats(fileChangeRows(tool("write", { filePath: "/w/a", content: "1\n2\n3\n" })))).toEqual({ additions: 3, deletions: 0 });
     expect(diffStats(fileChangeRows(tool("write", { filePath: "/w/a", content: "1\n2\n" }, { filediff: { before: "1\n", after: "1\n2\n" } })))).toEqual({ additions: 1, deletions: 0 });
+  });
+});
+
+describe("question answers", () => {
+  test("chosen options then the typed answer; blank typing is ignored", () => {
+    expect(answerLabels({ chosen: ["A"], custom: "" })).toEqual(["A"]);
+    expect(answerLabels({ chosen: ["A", "B"], custom: "  also C " })).toEqual(["A", "B", "also C"]);
+    expect(answerLabels({ chosen: [], custom: "   " })).toEqual([]);
   });
 });

@@ -1,19 +1,21 @@
-/** "Working… 12 s" while the conversation is busy, or the retry notice OpenCode reports. */
+/** "Working… 12 s" while the conversation is busy (counted from `since`), or OpenCode's retry notice. */
 import { useEffect, useState } from "react";
 import { formatDuration } from "../lib/format.ts";
 import type { SessionStatus } from "./types.ts";
 
-export function BusyIndicator({ status }: { status: SessionStatus | undefined }) {
+export function BusyIndicator({ status, since }: { status: SessionStatus | undefined; since: number | undefined }) {
   const busy = status?.type === "busy" || status?.type === "retry";
-  const [since, setSince] = useState(() => Date.now());
   const [now, setNow] = useState(() => Date.now());
+  const [busySince, setBusySince] = useState(() => Date.now());
   useEffect(() => {
     if (!busy) return;
-    setSince(Date.now());
+    setBusySince(Date.now());
+    setNow(Date.now());
     const t = setInterval(() => setNow(Date.now()), 500);
     return () => clearInterval(t);
   }, [busy]);
   if (!busy) return <span className="busy-indicator idle">Idle</span>;
+  const elapsed = Math.max(0, now - (since ?? busySince));
   return (
     <span className="busy-indicator busy" role="status">
       <span className="busy-dots" aria-hidden>
@@ -21,7 +23,7 @@ export function BusyIndicator({ status }: { status: SessionStatus | undefined })
         <i />
         <i />
       </span>
-      {status?.type === "retry" ? `Retrying (attempt ${status.attempt}): ${status.message}` : `Working… ${formatDuration(Math.max(0, now - since))}`}
+      {status?.type === "retry" ? `Retrying (attempt ${status.attempt}): ${status.message}` : `Working… ${formatDuration(elapsed)}`}
     </span>
   );
 }

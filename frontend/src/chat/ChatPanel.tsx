@@ -12,6 +12,7 @@ import { Composer } from "./Composer.tsx";
 import { ConnectionStatus } from "./ConnectionStatus.tsx";
 import { ConversationList } from "./ConversationList.tsx";
 import { PermissionPrompt } from "./PermissionPrompt.tsx";
+import { QuestionPrompt } from "./QuestionPrompt.tsx";
 import { Thread } from "./Thread.tsx";
 import { useConversationParam } from "./useConversationParam.ts";
 import { useModelChoice } from "./useModelChoice.ts";
@@ -50,6 +51,7 @@ export function ChatPanel({ sessionId }: { sessionId: string }) {
     setCreating(true);
     try {
       const created = await store.client.session.create({});
+      store.addConversation(created.data!);
       const id = created.data!.id;
       setActiveID(id);
       setListOpen(false);
@@ -88,10 +90,12 @@ export function ChatPanel({ sessionId }: { sessionId: string }) {
   const active = activeID ? state.conversations[activeID] : undefined;
   const status = activeID ? state.status[activeID] : undefined;
   const busy = status?.type === "busy" || status?.type === "retry";
-  const permissions = Object.values(state.permissions)
-    .flat()
-    .filter((p) => p.sessionID === activeID || state.conversations[p.sessionID]?.parentID === activeID);
+  // Requests of this conversation and of its subagent conversations (task tool).
+  const mine = (p: { sessionID: string }) => p.sessionID === activeID || state.conversations[p.sessionID]?.parentID === activeID;
+  const permissions = Object.values(state.permissions).flat().filter(mine);
+  const questions = Object.values(state.questions).flat().filter(mine);
   const turnError = activeID ? state.errors[activeID] : undefined;
+  const lastUser = activeID ? state.messages[activeID]?.findLast((m) => m.role === "user") : undefined;
 
   return (
     <div className={listOpen ? "chat list-open" : "chat"}>
@@ -115,7 +119,7 @@ export function ChatPanel({ sessionId }: { sessionId: string }) {
           <span className="chat-title ellipsis" title={active?.title}>
             {active?.title ?? (ready ? "New conversation" : "")}
           </span>
-          <BusyIndicator status={status} />
+          <BusyIndicator status={status} since={lastUser?.time.created} />
           <ConnectionStatus state={connection} onRetry={() => store.reconnect()} />
         </div>
         {syncError ? (
@@ -152,6 +156,9 @@ export function ChatPanel({ sessionId }: { sessionId: string }) {
           ) : null}
           {permissions.map((p) => (
             <PermissionPrompt key={p.id} request={p} root={active?.directory} />
+          ))}
+          {questions.map((q) => (
+            <QuestionPrompt key={q.id} request={q} />
           ))}
           <Composer busy={busy} providers={providers} model={model} onModel={setModel} onSend={send} onAbort={abort} />
         </div>

@@ -2,7 +2,8 @@
  * Live chat state for one octo session: owns the OpenCode event stream, the {@link ChatSync} ordering and
  * the {@link chatReducer} state, and exposes it to React through `subscribe`/`getSnapshot`
  * (`useSyncExternalStore`). Every time the stream (re)opens it refetches the conversation list, statuses,
- * pending permissions and the messages of every conversation on screen, so nothing shown is stale.
+ * pending permissions and questions, and the messages of every conversation on screen, so nothing shown is
+ * stale.
  *
  * Notifications are coalesced to one per animation frame: a fast token stream renders at display rate.
  * `stop()` also cancels every OpenCode request still in flight (the user left the session, or it is being
@@ -14,7 +15,7 @@ import { openEventStream, type EventStreamHandle, type StreamState } from "../li
 import { opencodeBaseUrl, opencodeClient } from "./opencodeClient.ts";
 import { type ChatAction, type ChatState, chatReducer, initialChatState, type MessageWithParts } from "./reducer.ts";
 import { ChatSync } from "./sync.ts";
-import type { OpencodeEvent } from "./types.ts";
+import type { Conversation, OpencodeEvent } from "./types.ts";
 
 /** What React renders from: the chat state plus the stream's connection state. */
 export interface ChatSnapshot {
@@ -108,6 +109,14 @@ export class ChatStore {
     this.watched.delete(conversationID);
   }
 
+  /**
+   * Records a conversation this client just created (from the create call's answer), so it can be opened
+   * before its `session.created` event arrives. The event, when it comes, is an idempotent upsert.
+   */
+  addConversation(info: Conversation): void {
+    this.apply([{ type: "session.created", id: `local-${info.id}`, properties: { sessionID: info.id, info } }]);
+  }
+
   /** Clears a conversation's error banner. */
   dismissError(conversationID: string): void {
     this.apply([{ type: "local.error.clear", conversationID }]);
@@ -118,16 +127,18 @@ export class ChatStore {
     for (const id of Object.keys(this.snapshot.state.loaded)) if (!this.watched.has(id)) this.outdated.add(id);
     const ok = await this.guard(
       this.sync.refresh(async () => {
-        const [conversations, status, permissions, ...messages] = await Promise.all([
+        const [conversations, status, permissions, questions, ...messages] = await Promise.all([
           this.client.session.list(),
           this.client.session.status(),
           this.client.permission.list(),
+          this.client.question.list(),
           ...[...this.watched].map((id) => this.loadMessages(id)),
         ]);
         return [
           { type: "snapshot.conversations", conversations: conversations.data ?? [] },
           { type: "snapshot.status", status: status.data ?? {} },
           { type: "snapshot.permissions", permissions: permissions.data ?? [] },
+          { type: "snapshot.questions", questions: questions.data ?? [] },
           ...messages,
         ] satisfies ChatAction[];
       }),

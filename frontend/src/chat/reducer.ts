@@ -12,7 +12,8 @@
  *   ignored until the next whole `message.part.updated` (which replaces the text); meanwhile the text
  *   already shown is kept. That is what makes refetch-after-reconnect free of duplicated or garbled text.
  * - `message.removed`, `message.part.removed`: delete. `session.status` / `session.idle`: busy state.
- * - `permission.asked` / `permission.replied`: pending approvals, keyed by request id.
+ * - `permission.asked` / `permission.replied`: pending approvals; `question.asked` / `question.replied` /
+ *   `question.rejected`: pending questions from the agent's question tool. Both keyed by request id.
  * - `session.created|updated|deleted`: the conversation list. `session.error`: last error per conversation.
  *
  * Message and part ids from OpenCode sort in creation order, so lists are kept sorted by id.
@@ -23,6 +24,7 @@ import type {
   OpencodeEvent,
   Part,
   PermissionRequest,
+  QuestionRequest,
   SessionStatus,
 } from "./types.ts";
 
@@ -46,6 +48,8 @@ export interface ChatState {
   status: Record<string, SessionStatus>;
   /** Pending permission requests per conversation id, in arrival order. */
   permissions: Record<string, PermissionRequest[]>;
+  /** Pending questions per conversation id, in arrival order. */
+  questions: Record<string, QuestionRequest[]>;
   /** Part ids whose deltas are ignored until a whole part update arrives (see module doc). */
   stale: Record<string, true>;
   /** Last `session.error` message per conversation id, cleared when a new turn starts. */
@@ -59,6 +63,7 @@ export type ChatAction =
   | { type: "snapshot.messages"; conversationID: string; messages: MessageWithParts[] }
   | { type: "snapshot.status"; status: Record<string, SessionStatus> }
   | { type: "snapshot.permissions"; permissions: PermissionRequest[] }
+  | { type: "snapshot.questions"; questions: QuestionRequest[] }
   | { type: "local.error.clear"; conversationID: string };
 
 /** A fresh, empty state. */
@@ -70,6 +75,7 @@ export function initialChatState(): ChatState {
     loaded: {},
     status: {},
     permissions: {},
+    questions: {},
     stale: {},
     errors: {},
   };
@@ -164,8 +170,32 @@ function removeConversation(state: ChatState, id: string): ChatState {
     loaded: without(state.loaded, id),
     status: without(state.status, id),
     permissions: without(state.permissions, id),
+    questions: without(state.questions, id),
     errors: without(state.errors, id),
   };
+}
+
+/** Pending requests (permissions, questions) grouped by conversation: `{ id, sessionID }` items. */
+type Pending<T extends { id: string; sessionID: string }> = Record<string, T[]>;
+
+function groupPending<T extends { id: string; sessionID: string }>(items: T[]): Pending<T> {
+  const grouped: Pending<T> = {};
+  for (const item of items) (grouped[item.sessionID] ??= []).push(item);
+  return grouped;
+}
+
+/** Adds `item`, or replaces the one with its id (a re-sent request is not shown twice). */
+function addPending<T extends { id: string; sessionID: string }>(pending: Pending<T>, item: T): Pending<T> {
+  const list = pending[item.sessionID] ?? [];
+  const next = list.some((p) => p.id === item.id) ? list.map((p) => (p.id === item.id ? item : p)) : [...list, item];
+  return { ...pending, [item.sessionID]: next };
+}
+
+/** Removes request `id` of conversation `sessionID`; the same object when it was not pending. */
+function removePending<T extends { id: string; sessionID: string }>(pending: Pending<T>, sessionID: string, id: string): Pending<T> {
+  const list = pending[sessionID];
+  if (!list?.some((p) => p.id === id)) return pending;
+  return { ...pending, [sessionID]: list.filter((p) => p.id !== id) };
 }
 
 /** Applies one event or snapshot; unknown events return `state` unchanged (same object). */
@@ -180,11 +210,10 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
       return applySnapshotMessages(state, action.conversationID, action.messages);
     case "snapshot.status":
       return { ...state, status: { ...action.status } };
-    case "snapshot.permissions": {
-      const permissions: Record<string, PermissionRequest[]> = {};
-      for (const p of action.permissions) (permissions[p.sessionID] ??= []).push(p);
-      return { ...state, permissions };
-    }
+    case "snapshot.permissions":
+      return { ...state, permissions: groupPending(action.permissions) };
+    case "snapshot.questions":
+      return { ...state, questions: groupPending(action.questions) };
     case "local.error.clear":
       return { ...state, errors: without(state.errors, action.conversationID) };
 
@@ -254,19 +283,18 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
       return { ...state, errors: { ...state.errors, [sessionID]: errorText(error) } };
     }
 
-    case "permission.asked": {
-      const request = action.properties;
-      const list = state.permissions[request.sessionID] ?? [];
-      const next = list.some((p) => p.id === request.id)
-        ? list.map((p) => (p.id === request.id ? request : p))
-        : [...list, request];
-      return { ...state, permissions: { ...state.permissions, [request.sessionID]: next } };
-    }
+    case "permission.asked":
+      return { ...state, permissions: addPending(state.permissions, action.properties) };
     case "permission.replied": {
-      const { sessionID, requestID } = action.properties;
-      const list = state.permissions[sessionID];
-      if (!list?.some((p) => p.id === requestID)) return state;
-      return { ...state, permissions: { ...state.permissions, [sessionID]: list.filter((p) => p.id !== requestID) } };
+      const permissions = removePending(state.permissions, action.properties.sessionID, action.properties.requestID);
+      return permissions === state.permissions ? state : { ...state, permissions };
+    }
+    case "question.asked":
+      return { ...state, questions: addPending(state.questions, action.properties) };
+    case "question.replied":
+    case "question.rejected": {
+      const questions = removePending(state.questions, action.properties.sessionID, action.properties.requestID);
+      return questions === state.questions ? state : { ...state, questions };
     }
     default:
       return state;

@@ -9,6 +9,8 @@ export type {
   Part,
   PermissionRequest,
   Provider,
+  QuestionInfo,
+  QuestionRequest,
   ReasoningPart,
   Session as Conversation,
   SessionStatus,

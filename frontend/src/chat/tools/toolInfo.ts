@@ -53,6 +53,10 @@ export function summarizeTool(part: ToolPart, root?: string): ToolSummary {
     case "todowrite":
     case "todoread":
       return { icon: "list", label: "Todos", subject: "", open: true };
+    case "question": {
+      const questions = Array.isArray(input.questions) ? (input.questions as { header?: unknown }[]) : [];
+      return { icon: "chat", label: "Question", subject: questions.map((q) => str(q.header)).filter(Boolean).join(", "), open: false };
+    }
     case "task":
       return { icon: "brain", label: "Task", subject: str(input.description), open: false };
     default:

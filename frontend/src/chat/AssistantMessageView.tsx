@@ -1,4 +1,7 @@
-/** An assistant message: its parts in order, its error if it failed, and model + token footer once done. */
+/**
+ * An assistant message: its parts in order, its error if it failed, and a model + token footer once the
+ * turn's last step is done (steps that ended in tool calls get none; the next step continues the answer).
+ */
 import { ReadAloudButton } from "../voice/VoiceControls.tsx";
 import { PartView } from "./parts/PartView.tsx";
 import type { AssistantMessage, Part } from "./types.ts";
@@ -26,7 +29,7 @@ export function AssistantMessageView({ message, parts, awaiting, stale }: {
           {aborted ? "Stopped." : errorMessage(message.error)}
         </div>
       ) : null}
-      {done && !message.error ? (
+      {done && !message.error && message.finish !== "tool-calls" ? (
         <div className="message-meta">
           {message.modelID}
           {message.tokens.output ? ` · ${message.tokens.input + message.tokens.output} tokens` : ""}

@@ -111,6 +111,7 @@ export function ChatPanel({ sessionId }: { sessionId: string }) {
           setListOpen(false);
         }}
       />
+      {listOpen ? <div className="drawer-backdrop" aria-hidden onClick={() => setListOpen(false)} /> : null}
       <div className="chat-main">
         <div className="chat-toolbar">
           <button type="button" className="btn btn-ghost btn-sm conversations-toggle" aria-label="Conversations" aria-expanded={listOpen} onClick={() => setListOpen(!listOpen)}>
@@ -120,6 +121,9 @@ export function ChatPanel({ sessionId }: { sessionId: string }) {
             {active?.title ?? (ready ? "New conversation" : "")}
           </span>
           <BusyIndicator status={status} since={lastUser?.time.created} />
+          <button type="button" className="btn btn-ghost btn-sm btn-icon toolbar-new-conversation" aria-label="New conversation" title="New conversation" disabled={creating} onClick={() => void newConversation().catch(() => {})}>
+            <Icon name="plus" size={15} />
+          </button>
           <ConnectionStatus state={connection} onRetry={() => store.reconnect()} />
         </div>
         {syncError ? (

@@ -4,6 +4,7 @@
  * stops with `abort`, and creates a conversation on the first prompt if there is none.
  */
 import { useCallback, useEffect, useMemo, useState } from "react";
+import { useSessions } from "../sessions/SessionsContext.tsx";
 import { Icon } from "../ui/Icon.tsx";
 import { toastError } from "../ui/toast.ts";
 import { BusyIndicator } from "./BusyIndicator.tsx";
@@ -25,6 +26,14 @@ export function ChatPanel({ sessionId }: { sessionId: string }) {
   const [listOpen, setListOpen] = useState(false);
   const [creating, setCreating] = useState(false);
   const providers = useProviders();
+  const sessions = useSessions();
+
+  // The services went away (stopped elsewhere, crashed): ask octo for the session's state now instead of
+  // waiting for the next list refresh, so the page switches to the stopped/failed view.
+  const upstreamDown = connection.kind === "waiting" && /HTTP 50[23]/.test(connection.reason);
+  useEffect(() => {
+    if (upstreamDown) void sessions.refresh();
+  }, [upstreamDown, sessions.refresh]);
   const [model, setModel] = useModelChoice(sessionId);
 
   // Top-level conversations, most recently updated first (subagent sessions have a parentID).

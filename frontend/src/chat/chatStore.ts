@@ -12,6 +12,7 @@
  */
 import type { OpencodeClient } from "@opencode-ai/sdk/v2/client";
 import { openEventStream, type EventStreamHandle, type StreamState } from "../lib/eventStream.ts";
+import { notifyUnauthorized } from "../lib/http.ts";
 import { opencodeBaseUrl, opencodeClient } from "./opencodeClient.ts";
 import { type ChatAction, type ChatState, chatReducer, initialChatState, type MessageWithParts } from "./reducer.ts";
 import { ChatSync } from "./sync.ts";
@@ -60,7 +61,11 @@ export class ChatStore {
       url: `${opencodeBaseUrl(this.sessionId)}/event`,
       onEvent: (event) => this.onEvent(event),
       onOpen: () => void this.refreshAll(),
-      onState: (connection) => this.update({ connection }),
+      onState: (connection) => {
+        // The cookie expired or was revoked: the whole app signs out, not just this stream.
+        if (connection.kind === "failed" && connection.status === 401) notifyUnauthorized();
+        this.update({ connection });
+      },
     });
   }
 

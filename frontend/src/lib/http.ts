@@ -25,6 +25,11 @@ export function onUnauthorized(listener: () => void): () => void {
   return () => unauthorizedListeners.delete(listener);
 }
 
+/** Reports a 401 seen outside {@link request} (the OpenCode SDK, the event stream) to the listeners. */
+export function notifyUnauthorized(): void {
+  for (const l of unauthorizedListeners) l();
+}
+
 async function errorFrom(response: Response): Promise<HttpError> {
   let code = `HTTP_${response.status}`;
   let message = response.statusText || `Request failed (${response.status})`;
@@ -78,7 +83,7 @@ export async function request(url: string, options: RequestOptions = {}): Promis
     throw new HttpError(0, "NETWORK", "Cannot reach the server. Check your connection.");
   }
   if (!response.ok) {
-    if (response.status === 401 && !options.quiet401) for (const l of unauthorizedListeners) l();
+    if (response.status === 401 && !options.quiet401) notifyUnauthorized();
     throw await errorFrom(response);
   }
   return response;

@@ -34,6 +34,7 @@ function SignedIn({ path }: { path: string }) {
   );
 }
 
+/** The whole app: boot spinner, sign-in page, or the signed-in routes; plus the toasts. */
 export function App() {
   const { user } = useAuth();
   const path = useLocation();

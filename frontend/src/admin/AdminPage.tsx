@@ -10,6 +10,7 @@ import { UsersTable } from "./UsersTable.tsx";
 const TABS = { users: "Users", invites: "Invite codes", sessions: "All sessions" } as const;
 type Tab = keyof typeof TABS;
 
+/** The admin page with its three tabs; a polite refusal for non-admins. */
 export function AdminPage() {
   const user = useUser();
   const [tab, setTab] = useState<Tab>("invites");

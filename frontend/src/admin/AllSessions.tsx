@@ -4,6 +4,7 @@ import { timeAgo } from "../lib/format.ts";
 import { StatusBadge } from "../ui/StatusBadge.tsx";
 import { useAsyncList } from "./useAsyncList.ts";
 
+/** The all-sessions tab: every user's sessions with owner, status, runtime and age. */
 export function AllSessions() {
   const { items, error, reload } = useAsyncList(api.admin.sessions);
   return (

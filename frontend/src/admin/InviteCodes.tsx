@@ -8,6 +8,7 @@ import { StatusBadge } from "../ui/StatusBadge.tsx";
 import { NewInviteForm } from "./NewInviteForm.tsx";
 import { useAsyncList } from "./useAsyncList.ts";
 
+/** The invite-codes tab: the create form and the table with revoke buttons. */
 export function InviteCodes() {
   const { items, error, set } = useAsyncList(api.admin.invites);
   const [revoking, setRevoking] = useState<InviteCode | null>(null);

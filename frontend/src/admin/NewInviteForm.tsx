@@ -15,6 +15,7 @@ const EXPIRY = [
   { label: "30 days", seconds: 30 * 86_400 },
 ];
 
+/** Role, uses, expiry and note for a new invite; calls `onCreated` with the created code's record. */
 export function NewInviteForm({ onCreated }: { onCreated: (invite: InviteCode) => void }) {
   const [role, setRole] = useState<Role>("user");
   const [maxUses, setMaxUses] = useState(1);

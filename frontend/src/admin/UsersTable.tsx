@@ -7,6 +7,7 @@ import { StatusBadge } from "../ui/StatusBadge.tsx";
 import { toastError } from "../ui/toast.ts";
 import { useAsyncList } from "./useAsyncList.ts";
 
+/** The users tab: role select and disabled checkbox per user (not for yourself). */
 export function UsersTable() {
   const me = useUser();
   const { items, error, set } = useAsyncList(api.admin.users);

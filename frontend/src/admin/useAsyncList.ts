@@ -1,6 +1,7 @@
 /** Loads a list once (and on `reload()`), tracking loading and error; `set` for optimistic updates. */
 import { useCallback, useEffect, useState } from "react";
 
+/** `{ items, error, reload, set }` for the list `load` answers (items undefined until loaded). */
 export function useAsyncList<T>(load: () => Promise<T[]>) {
   const [items, setItems] = useState<T[] | undefined>(undefined);
   const [error, setError] = useState<string | null>(null);

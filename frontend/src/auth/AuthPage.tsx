@@ -10,6 +10,7 @@ import { useAsyncAction } from "../ui/useAsyncAction.ts";
 
 type Mode = "login" | "register";
 
+/** The sign-in / register card; `initialMode` comes from the route (`/login` or `/register`). */
 export function AuthPage({ initialMode }: { initialMode: Mode }) {
   const { login, register } = useAuth();
   const [mode, setMode] = useState<Mode>(initialMode);

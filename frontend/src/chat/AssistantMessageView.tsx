@@ -11,6 +11,7 @@ function errorMessage(error: NonNullable<AssistantMessage["error"]>): string {
   return typeof data?.message === "string" ? data.message : error.name;
 }
 
+/** One assistant message; `awaiting` are tool call ids waiting for approval, `stale` the held-back parts. */
 export function AssistantMessageView({ message, parts, awaiting, stale }: {
   message: AssistantMessage;
   parts: Part[];

@@ -3,6 +3,7 @@ import { useEffect, useState } from "react";
 import { formatDuration } from "../lib/format.ts";
 import type { SessionStatus } from "./types.ts";
 
+/** The indicator for `status`; `since` (ms) is when the turn started, if known. */
 export function BusyIndicator({ status, since }: { status: SessionStatus | undefined; since: number | undefined }) {
   const busy = status?.type === "busy" || status?.type === "retry";
   const [now, setNow] = useState(() => Date.now());

@@ -19,6 +19,7 @@ import { useConversationParam } from "./useConversationParam.ts";
 import { useModelChoice } from "./useModelChoice.ts";
 import { useProviders } from "./useProviders.ts";
 
+/** The chat of octo session `sessionId` (its store comes from the surrounding ChatProvider). */
 export function ChatPanel({ sessionId }: { sessionId: string }) {
   const store = useChatStore();
   const { state, connection, syncError, ready } = useChat();

@@ -9,6 +9,7 @@ function languageOf(children: ReactNode): string | null {
   return match?.[1] ?? null;
 }
 
+/** Wraps the `<code>` react-markdown renders inside `<pre>`. */
 export function CodeBlock({ children }: { children: ReactNode }) {
   const ref = useRef<HTMLPreElement>(null);
   const [copied, setCopied] = useState(false);

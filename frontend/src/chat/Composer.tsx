@@ -22,6 +22,7 @@ export interface ComposerProps {
 
 const MAX_HEIGHT_PX = 240;
 
+/** See {@link ComposerProps}. */
 export function Composer({ busy, disabled, providers, model, onModel, onSend, onAbort }: ComposerProps) {
   const [text, setText] = useState("");
   const [sending, setSending] = useState(false);

@@ -19,6 +19,7 @@ function useCountdown(state: StreamState): number {
   return state.kind === "waiting" ? Math.max(0, Math.ceil((state.retryInMs - (now - since.at)) / 1000)) : 0;
 }
 
+/** The pill for stream state `state`; `onRetry` reconnects at once. */
 export function ConnectionStatus({ state, onRetry }: { state: StreamState; onRetry: () => void }) {
   const seconds = useCountdown(state);
   switch (state.kind) {

@@ -3,6 +3,7 @@ import { timeAgo } from "../lib/format.ts";
 import { Icon } from "../ui/Icon.tsx";
 import type { Conversation, SessionStatus } from "./types.ts";
 
+/** The list with a busy dot per working conversation; `onSelect` / `onNew` act on it. */
 export function ConversationList({ conversations, loaded, status, activeID, onSelect, onNew, creating }: {
   conversations: Conversation[];
   /** False until the list was fetched once (shows "Loading…" instead of "No conversations yet."). */

@@ -1,6 +1,7 @@
 /** A unified diff with line numbers, as rows from `diffRows.ts`. Long diffs scroll inside the card. */
 import type { DiffRow } from "./diffRows.ts";
 
+/** Renders diff `rows`, at most `maxLines` of them. */
 export function DiffView({ rows, maxLines = 400 }: { rows: DiffRow[]; maxLines?: number }) {
   if (rows.length === 0) return <p className="muted small tool-pad">No changes.</p>;
   const shown = rows.slice(0, maxLines);

@@ -3,6 +3,7 @@ import type { ProvidersInfo, ModelRef } from "./useProviders.ts";
 
 const key = (m: ModelRef) => `${m.providerID}/${m.modelID}`;
 
+/** A `<select>` of every model of every provider; shows OpenCode's default until one is chosen. */
 export function ModelPicker({ info, value, onChange }: { info: ProvidersInfo; value: ModelRef | null; onChange: (m: ModelRef) => void }) {
   const current = value ?? info.fallback;
   if (info.providers.length === 0) return null;

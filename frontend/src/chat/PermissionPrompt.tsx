@@ -30,6 +30,7 @@ function subjectOf(request: PermissionRequest, root?: string): string {
   return request.patterns.join(", ") || request.permission;
 }
 
+/** The prompt for one permission request; `root` (the workspace directory) shortens paths. */
 export function PermissionPrompt({ request, root }: { request: PermissionRequest; root?: string }) {
   const { client } = useChatStore();
   const [busy, setBusy] = useState<Reply | null>(null);

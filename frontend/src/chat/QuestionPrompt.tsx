@@ -63,6 +63,7 @@ function QuestionField({ info, answer, onChange }: { info: QuestionInfo; answer:
   );
 }
 
+/** The form for one pending question request. */
 export function QuestionPrompt({ request }: { request: QuestionRequest }) {
   const { client } = useChatStore();
   const [answers, setAnswers] = useState<Answer[]>(() => request.questions.map(() => ({ chosen: [], custom: "" })));

@@ -6,6 +6,7 @@ import type { ChatState } from "./reducer.ts";
 import { UserMessageView } from "./UserMessageView.tsx";
 import { useStickToBottom } from "./useStickToBottom.ts";
 
+/** The thread of conversation `conversationID` from the chat state. */
 export function Thread({ state, conversationID }: { state: ChatState; conversationID: string }) {
   const scroller = useRef<HTMLDivElement>(null);
   const content = useRef<HTMLDivElement>(null);

@@ -1,6 +1,7 @@
 /** A user message: its text parts (plain text, newlines kept) and attachments, right-aligned. */
 import type { Part, UserMessage } from "./types.ts";
 
+/** One user message bubble. */
 export function UserMessageView({ message, parts }: { message: UserMessage; parts: Part[] }) {
   const text = parts
     .filter((p) => p.type === "text" && !p.synthetic && !p.ignored)

@@ -2,6 +2,7 @@
 import { useCallback } from "react";
 import { navigate, useLocation } from "../lib/router.ts";
 
+/** `[id, setId]`: the `c` query parameter and a setter (`replace` avoids a history entry). */
 export function useConversationParam(): [string | null, (id: string, replace?: boolean) => void] {
   const location = useLocation();
   const current = new URLSearchParams(location.split("?")[1] ?? "").get("c");

@@ -2,6 +2,7 @@
 import { useCallback, useState } from "react";
 import { type ModelRef, parseModelRef } from "./useProviders.ts";
 
+/** `[model, choose]`: the remembered model (null = OpenCode's default) and its setter. */
 export function useModelChoice(sessionId: string): [ModelRef | null, (m: ModelRef) => void] {
   const key = `octo.model.${sessionId}`;
   const [model, setModel] = useState<ModelRef | null>(() => {

@@ -26,6 +26,7 @@ export function parseModelRef(value: string | undefined): ModelRef | null {
   return i > 0 ? { providerID: value.slice(0, i), modelID: value.slice(i + 1) } : null;
 }
 
+/** The providers, the fallback model and any load error, for the session's OpenCode. */
 export function useProviders(): ProvidersInfo {
   const { client } = useChatStore();
   const [info, setInfo] = useState<ProvidersInfo>({ providers: [], fallback: null, error: null });

@@ -6,6 +6,7 @@ import { type RefObject, useCallback, useEffect, useRef, useState } from "react"
 
 const THRESHOLD_PX = 48;
 
+/** `{ pinned, scrollToBottom }` for scroll container `scroller` whose growing child is `content`. */
 export function useStickToBottom(scroller: RefObject<HTMLElement | null>, content: RefObject<HTMLElement | null>) {
   const [pinned, setPinned] = useState(true);
   const pinnedRef = useRef(true);

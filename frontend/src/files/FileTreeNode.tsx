@@ -13,6 +13,7 @@ export interface TreeActions {
   downloadUrl(entry: TreeEntry): string;
 }
 
+/** One entry at nesting `depth`, recursing into its children when it is an expanded folder. */
 export function FileTreeNode({ entry, depth, tree, selected, actions }: {
   entry: TreeEntry;
   depth: number;

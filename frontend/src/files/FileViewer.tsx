@@ -28,6 +28,7 @@ function highlighted(text: string, name: string): string | null {
   }
 }
 
+/** The open file at `path`; `version` changes force a re-read. */
 export function FileViewer({ api, path, version, onClose }: { api: FilesApi; path: string; version: number; onClose: () => void }) {
   const name = path.slice(path.lastIndexOf("/") + 1);
   const image = isImage(name); // SVG too: in <img> its scripts never run

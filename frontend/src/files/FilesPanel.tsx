@@ -19,6 +19,7 @@ const REFRESH_DEBOUNCE_MS = 400;
 
 type Dialog = { kind: "mkdir" } | { kind: "rename"; entry: TreeEntry } | { kind: "delete"; entry: TreeEntry } | null;
 
+/** The file browser of octo session `sessionId`; `subscribeChanges` reports agent-side changes. */
 export function FilesPanel({ sessionId, subscribeChanges }: { sessionId: string; subscribeChanges: (listener: () => void) => () => void }) {
   const api = useMemo(() => filesApi(sessionId), [sessionId]);
   const tree = useFileTree(api);

@@ -7,6 +7,7 @@ import { type DragEvent, useCallback, useRef, useState } from "react";
 
 const hasFiles = (e: DragEvent) => Array.from(e.dataTransfer.types).includes("Files");
 
+/** `{ dragging, handlers }`: spread `handlers` on the drop target. */
 export function useDropUpload(onFiles: (files: File[]) => void) {
   const [dragging, setDragging] = useState(false);
   const depth = useRef(0);

@@ -18,6 +18,7 @@ export interface FileTree {
   refresh(): Promise<void>;
 }
 
+/** The tree state for one file server (see {@link FileTree}); lists the root at once. */
 export function useFileTree(api: FilesApi): FileTree {
   const [listings, setListings] = useState<Record<string, TreeEntry[]>>({});
   const [expanded, setExpanded] = useState<ReadonlySet<string>>(new Set());

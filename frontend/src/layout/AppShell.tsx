@@ -8,6 +8,7 @@ import { SessionList } from "../sessions/SessionList.tsx";
 import { BrandMark } from "./BrandMark.tsx";
 import { UserMenu } from "./UserMenu.tsx";
 
+/** Sidebar + page; `home` is true on `/` (a phone then shows the sidebar as the page). */
 export function AppShell({ activeSessionId, home, children }: { activeSessionId: string | null; home: boolean; children: ReactNode }) {
   return (
     <div className={home ? "shell at-home" : "shell"}>

@@ -2,6 +2,7 @@
 import { useSessions } from "../sessions/SessionsContext.tsx";
 import { BrandMark } from "./BrandMark.tsx";
 
+/** The welcome shown at `/` next to the sidebar. */
 export function HomePage() {
   const { sessions } = useSessions();
   return (

@@ -8,6 +8,7 @@ const OPTIONS: { value: ThemeChoice; icon: IconName; label: string }[] = [
   { value: "dark", icon: "moon", label: "Dark theme" },
 ];
 
+/** Radio buttons for light, system and dark. */
 export function ThemeSwitch() {
   const [choice, setChoice] = useTheme();
   return (

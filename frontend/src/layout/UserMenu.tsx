@@ -4,6 +4,7 @@ import { navigate } from "../lib/router.ts";
 import { Icon } from "../ui/Icon.tsx";
 import { ThemeSwitch } from "./ThemeSwitch.tsx";
 
+/** The user block at the bottom of the sidebar; `onNavigate` runs before leaving the page. */
 export function UserMenu({ onNavigate }: { onNavigate?: () => void }) {
   const user = useUser();
   const { logout } = useAuth();

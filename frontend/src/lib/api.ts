@@ -13,6 +13,7 @@ export interface NewInvite {
   role?: Role;
 }
 
+/** octo's API, one method per route of docs/api.md; every call throws `HttpError` on failure. */
 export const api = {
   features: () => json<Features>("/api/features"),
   me: () => json<User>("/api/me", "GET", undefined, true),

@@ -3,6 +3,7 @@ import { useState } from "react";
 import type { Session } from "../lib/types.ts";
 import { ConfirmDialog } from "../ui/ConfirmDialog.tsx";
 
+/** The delete confirmation; `onDelete(purge)` performs it. */
 export function DeleteSessionDialog({ session, open, onClose, onDelete }: {
   session: Session;
   open: boolean;

@@ -5,6 +5,7 @@ import { Icon } from "../ui/Icon.tsx";
 import { useAsyncAction } from "../ui/useAsyncAction.ts";
 import { useSessions } from "./SessionsContext.tsx";
 
+/** The create form; `onCreated` runs before navigating to the new session. */
 export function NewSessionForm({ onCreated }: { onCreated?: () => void }) {
   const { create } = useSessions();
   const [name, setName] = useState("");

@@ -9,6 +9,7 @@ import { DeleteSessionDialog } from "./DeleteSessionDialog.tsx";
 import { useSessions } from "./SessionsContext.tsx";
 import { statusLabel } from "./sessionStatus.ts";
 
+/** The header of `session`; `children` go in the middle slot. */
 export function SessionHeader({ session, children }: { session: Session; children?: React.ReactNode }) {
   const { start, stop, remove } = useSessions();
   const [deleting, setDeleting] = useState(false);

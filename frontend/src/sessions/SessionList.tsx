@@ -3,6 +3,7 @@ import { useSessions } from "./SessionsContext.tsx";
 import { NewSessionForm } from "./NewSessionForm.tsx";
 import { SessionListItem } from "./SessionListItem.tsx";
 
+/** The sidebar's session list; `activeId` is highlighted, `onNavigate` runs before navigating. */
 export function SessionList({ activeId, onNavigate }: { activeId: string | null; onNavigate?: () => void }) {
   const { sessions, error } = useSessions();
   return (

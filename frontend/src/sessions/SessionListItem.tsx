@@ -5,6 +5,7 @@ import type { Session } from "../lib/types.ts";
 import { StatusBadge } from "../ui/StatusBadge.tsx";
 import { statusLabel } from "./sessionStatus.ts";
 
+/** One session link; `onOpen` runs before navigating. */
 export function SessionListItem({ session, active, onOpen }: { session: Session; active: boolean; onOpen?: () => void }) {
   const href = `/sessions/${session.id}`;
   return (

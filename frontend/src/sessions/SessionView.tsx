@@ -15,6 +15,7 @@ import { StoppedView } from "./StoppedView.tsx";
 // The workspace (chat, markdown, highlighting, xterm) is the bulk of the app: loaded on first use.
 const Workspace = lazy(() => import("../workspace/Workspace.tsx").then((m) => ({ default: m.Workspace })));
 
+/** The page of session `id`. */
 export function SessionView({ id }: { id: string }) {
   const { sessions, refresh } = useSessions();
   const listed = sessions?.find((s) => s.id === id);

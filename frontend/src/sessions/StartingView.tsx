@@ -23,6 +23,7 @@ function useElapsed(since: string): number {
   return Math.max(0, now - Date.parse(since));
 }
 
+/** The progress card of a pending or starting session. */
 export function StartingView({ session }: { session: Session }) {
   const elapsed = useElapsed(session.started_at ?? session.updated_at);
   // octo reports only pending/starting; after a few seconds most of the wait is the readiness probe.

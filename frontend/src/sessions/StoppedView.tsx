@@ -4,6 +4,7 @@ import { Icon } from "../ui/Icon.tsx";
 import { useAsyncAction } from "../ui/useAsyncAction.ts";
 import { useSessions } from "./SessionsContext.tsx";
 
+/** The card of a stopped, stopping or failed session. */
 export function StoppedView({ session }: { session: Session }) {
   const { start } = useSessions();
   const { busy, error, run } = useAsyncAction();

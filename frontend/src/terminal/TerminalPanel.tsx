@@ -23,6 +23,7 @@ function StateLabel({ state, onReconnect }: { state: TermState; onReconnect: () 
   }
 }
 
+/** The terminal of octo session `sessionId`; `visible` refits and focuses it when its tab is shown. */
 export function TerminalPanel({ sessionId, visible }: { sessionId: string; visible: boolean }) {
   const host = useRef<HTMLDivElement>(null);
   const session = useRef<TerminalSession | null>(null);

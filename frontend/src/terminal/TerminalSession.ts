@@ -12,6 +12,7 @@ import { Backoff } from "../lib/backoff.ts";
 import { stateAfterClose, terminalUrl, type TermState } from "./termConnection.ts";
 import { xtermTheme } from "./xtermTheme.ts";
 
+/** An xterm.js terminal bound to the session's terminal WebSocket; `mount`, `fitNow`, `reconnect`, `dispose`. */
 export class TerminalSession {
   readonly terminal: Terminal;
   private readonly fit = new FitAddon();

@@ -1,6 +1,7 @@
 /** A small connection-state label (live / connecting / waiting / failed) with an optional action button. */
 export type PillTone = "live" | "connecting" | "waiting" | "failed";
 
+/** The pill for one connection state; `action` adds a small button (retry, new shell). */
 export function ConnectionPill({ tone, label, title, action }: {
   tone: PillTone;
   label: string;

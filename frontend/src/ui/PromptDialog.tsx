@@ -14,6 +14,7 @@ export interface PromptDialogProps {
   onClose: () => void;
 }
 
+/** See {@link PromptDialogProps}; the initial value's name part (before the extension) is preselected. */
 export function PromptDialog({ open, title, label, initial = "", confirmLabel = "OK", onSubmit, onClose }: PromptDialogProps) {
   const input = useRef<HTMLInputElement>(null);
   const titleId = useId();

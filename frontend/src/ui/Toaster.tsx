@@ -2,6 +2,7 @@
 import { useSyncExternalStore } from "react";
 import { toastStore } from "./toast.ts";
 
+/** The toast stack (bottom right), announced politely to screen readers. */
 export function Toaster() {
   const toasts = useSyncExternalStore(toastStore.subscribe, toastStore.get);
   return (

@@ -5,6 +5,7 @@
  */
 import { useCallback, useState } from "react";
 
+/** `{ busy, error, setError, run }`; see the module comment. */
 export function useAsyncAction() {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);

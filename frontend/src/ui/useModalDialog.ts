@@ -4,6 +4,7 @@
  */
 import { useEffect, useRef } from "react";
 
+/** The ref for a `<dialog>` shown modally while `open` is true. */
 export function useModalDialog(open: boolean, onOpen?: () => void) {
   const ref = useRef<HTMLDialogElement>(null);
   const onOpenRef = useRef(onOpen);

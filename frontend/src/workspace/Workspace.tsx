@@ -66,6 +66,7 @@ function Panels({ sessionId }: { sessionId: string }) {
   );
 }
 
+/** The work area of running octo session `sessionId`, with its chat store. */
 export function Workspace({ sessionId }: { sessionId: string }) {
   return (
     <ChatProvider sessionId={sessionId}>

@@ -1,6 +1,7 @@
 /** Whether a CSS media query matches, live. */
 import { useSyncExternalStore } from "react";
 
+/** True while `query` matches; re-renders when it changes. */
 export function useMediaQuery(query: string): boolean {
   return useSyncExternalStore(
     (listener) => {

@@ -9,6 +9,7 @@ function clamp(width: number): number {
   return Math.round(Math.min(Math.max(width, MIN), Math.max(MIN, window.innerWidth - 420)));
 }
 
+/** `{ width, startDrag }`: the side panel width and the splitter's pointer-down handler. */
 export function useSideWidth() {
   const [width, setWidth] = useState(() => {
     const saved = Number(localStorage.getItem(KEY));

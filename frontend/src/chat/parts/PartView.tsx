@@ -17,6 +17,7 @@ export interface PartViewProps {
   stale: boolean;
 }
 
+/** See {@link PartViewProps}. */
 export function PartView({ part, root, awaiting, stale }: PartViewProps) {
   switch (part.type) {
     case "text": {

@@ -3,6 +3,7 @@ import { useState } from "react";
 import { Icon } from "../../ui/Icon.tsx";
 import type { ReasoningPart } from "../types.ts";
 
+/** One reasoning part, collapsible. */
 export function ReasoningView({ part }: { part: ReasoningPart }) {
   const [open, setOpen] = useState(false);
   const streaming = part.time.end === undefined;

@@ -1,6 +1,7 @@
 /** Body of a bash tool card: the command and its output (streamed in `metadata.output` while running). */
 import type { ToolPart } from "../types.ts";
 
+/** The terminal-style body of a bash call. */
 export function BashBody({ part }: { part: ToolPart }) {
   const { state } = part;
   const command = typeof state.input.command === "string" ? state.input.command : "";

@@ -28,6 +28,7 @@ export function fileChangeRows(part: ToolPart): DiffRow[] {
   return [];
 }
 
+/** The diff of a file-changing call. */
 export function FileChangeBody({ part }: { part: ToolPart }) {
   const rows = useMemo(() => fileChangeRows(part), [part]);
   return <DiffView rows={rows} />;

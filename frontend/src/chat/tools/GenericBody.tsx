@@ -3,6 +3,7 @@ import type { ToolPart } from "../types.ts";
 
 const LIMIT = 4000;
 
+/** Input JSON and trimmed output of a tool without a dedicated body. */
 export function GenericBody({ part }: { part: ToolPart }) {
   const { state } = part;
   const output = state.status === "completed" ? state.output : "";

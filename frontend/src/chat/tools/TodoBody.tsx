@@ -7,6 +7,7 @@ interface Todo {
   status: string;
 }
 
+/** The todo list of a todowrite/todoread call. */
 export function TodoBody({ part }: { part: ToolPart }) {
   const todos = (Array.isArray(part.state.input.todos) ? part.state.input.todos : []) as Todo[];
   return (

@@ -44,6 +44,7 @@ function StateBadge({ part, awaiting }: { part: ToolPart; awaiting: boolean }) {
   }
 }
 
+/** One tool part as a card; `root` shortens paths, `awaitingApproval` marks a pending permission. */
 export function ToolCard({ part, root, awaitingApproval }: { part: ToolPart; root?: string; awaitingApproval: boolean }) {
   const summary = summarizeTool(part, root);
   const [open, setOpen] = useState(summary.open);

@@ -174,7 +174,7 @@ export function ChatPanel({ sessionId }: { sessionId: string }) {
           {questions.map((q) => (
             <QuestionPrompt key={q.id} request={q} />
           ))}
-          <Composer busy={busy} providers={providers} model={model} onModel={setModel} onSend={send} onAbort={abort} />
+          <Composer busy={busy} disabled={!ready} providers={providers} model={model} onModel={setModel} onSend={send} onAbort={abort} />
         </div>
       </div>
     </div>

@@ -1,12 +1,15 @@
 /**
  * The chat of one running session: conversation list, the thread, pending permission requests, the
  * turn's error, and the composer. Sends with `prompt_async` (the answer arrives on the event stream),
- * stops with `abort`, and creates a conversation on the first prompt if there is none.
+ * stops with `abort`, and creates a conversation on the first prompt if there is none. Voice mode
+ * (docs/voice.md) wraps it: the voice panel sits above the composer and talks through the same send.
  */
 import { useCallback, useEffect, useMemo, useState } from "react";
 import { useSessions } from "../sessions/SessionsContext.tsx";
 import { Icon } from "../ui/Icon.tsx";
 import { toastError } from "../ui/toast.ts";
+import { VoicePanel } from "../voice/VoiceControls.tsx";
+import { VoiceProvider } from "../voice/VoiceContext.tsx";
 import { BusyIndicator } from "./BusyIndicator.tsx";
 import { useChat, useChatStore } from "./ChatContext.tsx";
 import { Composer } from "./Composer.tsx";
@@ -107,7 +110,7 @@ export function ChatPanel({ sessionId }: { sessionId: string }) {
   const turnError = activeID ? state.errors[activeID] : undefined;
   const lastUser = activeID ? state.messages[activeID]?.findLast((m) => m.role === "user") : undefined;
 
-  return (
+  const chat = (
     <div className={listOpen ? "chat list-open" : "chat"}>
       <ConversationList
         conversations={conversations}
@@ -174,9 +177,15 @@ export function ChatPanel({ sessionId }: { sessionId: string }) {
           {questions.map((q) => (
             <QuestionPrompt key={q.id} request={q} />
           ))}
+          <VoicePanel />
           <Composer busy={busy} disabled={!ready} providers={providers} model={model} onModel={setModel} onSend={send} onAbort={abort} />
         </div>
       </div>
     </div>
+  );
+  return (
+    <VoiceProvider conversationID={activeID ?? null} onSend={send}>
+      {chat}
+    </VoiceProvider>
   );
 }

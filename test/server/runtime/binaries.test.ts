@@ -8,9 +8,9 @@ import { tempDir } from "../../support/tmp.ts";
 const REPO = resolve(import.meta.dir, "../../..");
 
 describe("binaries", () => {
-  test("from source, octo's own CLI is `bun cli/octo.ts`", () => {
+  test("from source, octo's own CLI is `bun --no-env-file cli/octo.ts` (no .env of the cwd is loaded)", () => {
     expect(isCompiled()).toBe(false);
-    expect(selfCommand()).toEqual([process.execPath, join(REPO, "cli/octo.ts")]);
+    expect(selfCommand()).toEqual([process.execPath, "--no-env-file", join(REPO, "cli/octo.ts")]);
   });
 
   test("a configured OpenCode path is used (made absolute) when it exists", () => {

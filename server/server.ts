@@ -90,7 +90,7 @@ export async function startServer(loaded: LoadedConfig): Promise<OctoServer> {
     const server = createServer((req, res) => {
       if (isSessionUrl(req.url)) void proxy.web(req, res);
       else if (isVoiceUrl(req.url)) void voice.web(req, res);
-      else void handleWithElysia(app, req, res);
+      else void handleWithElysia(app, req, res, config.server.trust_proxy);
     });
     server.on("upgrade", (req, socket, head) => {
       if (isSessionUrl(req.url)) void proxy.upgrade(req, socket, head);
@@ -168,7 +168,7 @@ function listen(server: Server, host: string, port: number): Promise<number> {
 }
 
 /** Converts a node request into a Fetch Request, lets Elysia answer it, and streams the answer back. */
-async function handleWithElysia(app: App, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handleWithElysia(app: App, req: IncomingMessage, res: ServerResponse, trustProxy: boolean): Promise<void> {
   try {
     const length = Number(req.headers["content-length"] ?? 0);
     if (length > MAX_API_BODY_BYTES) {
@@ -190,7 +190,7 @@ async function handleWithElysia(app: App, req: IncomingMessage, res: ServerRespo
       // @ts-expect-error duplex is required by fetch for streamed bodies
       duplex: "half",
     });
-    setClientAddress(request, req.socket.remoteAddress);
+    setClientAddress(request, clientAddressOf(req, trustProxy));
     const response = await app.handle(request);
     const outHeaders: Record<string, string | string[]> = {};
     response.headers.forEach((value, name) => {
@@ -216,6 +216,18 @@ async function handleWithElysia(app: App, req: IncomingMessage, res: ServerRespo
     if (!res.headersSent) sendJson(res, new OctoError(500, "INTERNAL", "Internal server error"));
     else res.destroy();
   }
+}
+
+/**
+ * The client's address: the socket's peer, or with `trustProxy` the last `X-Forwarded-For` entry (the one
+ * the nearest proxy appended; earlier entries come from the client and can be forged).
+ */
+export function clientAddressOf(req: IncomingMessage, trustProxy: boolean): string | undefined {
+  const forwarded = req.headers["x-forwarded-for"];
+  if (trustProxy && typeof forwarded === "string" && forwarded.trim()) {
+    return forwarded.split(",").pop()!.trim();
+  }
+  return req.socket.remoteAddress;
 }
 
 /** Passes the body through, failing the stream once it exceeds {@link MAX_API_BODY_BYTES}. */

@@ -28,6 +28,11 @@ export const ServerConfig = z.strictObject({
   allowed_origins: z.array(z.string()).default([]),
   /** Mark the auth cookie `Secure` (set when octo is served over HTTPS behind a TLS proxy). */
   secure_cookies: z.boolean().default(false),
+  /**
+   * Behind a reverse proxy: take the client address from the last `X-Forwarded-For` entry (the one the
+   * proxy added) for login throttling and logs. Leave off when clients reach octo directly: they could forge it.
+   */
+  trust_proxy: z.boolean().default(false),
   log_level: z.enum(["debug", "info", "warn", "error"]).default("info"),
 });
 

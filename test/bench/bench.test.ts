@@ -1,0 +1,56 @@
+/**
+ * Keeps the benchmark scripts working (issue 7): runs the quick smoke benchmark once, exactly as
+ * `npm run bench -- --quick`, and checks that it wrote a result file in which every section produced
+ * numbers. Nothing here looks at how fast anything was: a benchmark never fails CI on a time.
+ */
+import { expect, test } from "bun:test";
+import { readdirSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { tempDir } from "../support/tmp.ts";
+
+const REPO = resolve(import.meta.dir, "../..");
+
+/** The command CI runs: the `bench` npm script when package.json has it, else what it runs. */
+function benchCommand(out: string): string[] {
+  const scripts = (JSON.parse(readFileSync(join(REPO, "package.json"), "utf8")) as { scripts?: Record<string, string> }).scripts ?? {};
+  if (scripts.bench) return ["npm", "run", "--silent", "bench", "--", "--quick", "--out", out];
+  console.warn('[bench test] package.json has no "bench" script; running bun bench/run.ts directly');
+  return [process.execPath, join(REPO, "bench/run.ts"), "--quick", "--out", out];
+}
+
+const finite = (value: unknown) => typeof value === "number" && Number.isFinite(value);
+
+test("the quick benchmark runs every section and writes its results", async () => {
+  const out = tempDir("bench-results-");
+  const proc = Bun.spawn(benchCommand(out), { cwd: REPO, stdout: "pipe", stderr: "pipe", env: process.env });
+  const [stdout, stderr] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
+  const code = await proc.exited;
+  if (code !== 0) console.error(`--- bench stdout ---\n${stdout}\n--- bench stderr ---\n${stderr}`);
+  expect(code).toBe(0);
+  expect(stdout).toContain("## octo benchmarks");
+
+  const files = readdirSync(out).filter((f) => f.endsWith(".json"));
+  expect(files).toHaveLength(1);
+  const results = JSON.parse(readFileSync(join(out, files[0]!), "utf8"));
+  expect(results.errors).toEqual([]);
+  expect(results.quick).toBe(true);
+
+  const [http] = results.http;
+  expect(http.routes.map((r: { route: string }) => r.route)).toEqual(["direct", "octo", "nginx", "configurable-http-proxy"]);
+  for (const route of http.routes) {
+    expect(finite(route.p50_ms) && finite(route.rps) && finite(route.probe_added_p50_ms)).toBe(true);
+    expect(route.errors).toBe(0);
+  }
+  expect(results.sse.counts.map((c: { subscribers: number }) => c.subscribers)).toEqual([1, 100]);
+  for (const count of results.sse.counts) expect(finite(count.octo_p50_ms) && finite(count.direct_p50_ms) && count.events_octo > 0).toBe(true);
+  expect(finite(results.terminal.octo_p50_ms) && finite(results.terminal.direct_p50_ms)).toBe(true);
+
+  const local = results.start.find((s: { mode: string }) => s.mode === "local");
+  expect(finite(local.octo_p50_ms) && finite(local.opencode_p50_ms)).toBe(true);
+  expect(finite(results.memory.octo_idle_rss_mib)).toBe(true);
+
+  expect(results.scale.target).toBe(2);
+  expect(results.scale.reached).toBe(2);
+  expect(results.scale.reachable).toBe(2);
+  expect(finite(results.scale.memory_at.per_session.code_rss_mib)).toBe(true);
+}, 300_000);

@@ -10,7 +10,8 @@
  * `token` query parameter are removed and the session's own Basic credentials are injected.
  *
  * Upstream connections are kept alive; bodies and SSE streams are piped, never buffered. Upstream failures
- * answer 502 `{ error, code }` (HTTP) or a 502 status line (upgrades); a connect attempt gives up after 5 s.
+ * answer 502 `{ error, code }` (HTTP) or a 502 status line (upgrades); a connect attempt gives up after 5 s;
+ * an upstream that dies mid-answer cuts the client's connection rather than leaving it waiting.
  */
 import { Agent, type IncomingMessage, type ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
@@ -70,6 +71,12 @@ export class SessionProxy {
   private readonly proxy = createProxyServer({ xfwd: true, connectTimeout: 5000, agent: this.agent });
 
   constructor(private readonly deps: SessionProxyDeps) {
+    // An upstream that dies mid-answer: end the client's response too (http-proxy-3 leaves it open forever).
+    this.proxy.on("proxyRes", (proxyRes, _req, res) => {
+      proxyRes.once("close", () => {
+        if (!proxyRes.complete) res.destroy();
+      });
+    });
     this.proxy.on("error", (err, _req, res) => {
       const code = (err as NodeJS.ErrnoException).code;
       log.warn("upstream error", { error: code ?? err.message });

@@ -238,6 +238,8 @@ describe("admin routes", () => {
       ["GET", "/api/admin/users", undefined],
       ["PATCH", `/api/admin/users/${userId}`, { role: "admin" }],
       ["GET", "/api/admin/sessions", undefined],
+      ["POST", "/api/admin/sessions/someid/stop", undefined],
+      ["DELETE", "/api/admin/sessions/someid", undefined],
     ] as const;
 
   test("every admin route: 401 without auth, 403 ADMIN_ONLY for a user, and changes nothing", async () => {
@@ -317,6 +319,25 @@ describe("admin routes", () => {
     expect(all.json.map((s: { owner: { username: string } }) => s.owner.username).sort()).toEqual(["bob", "root"]);
     const own = await h.call("GET", "/api/sessions", { token: h.user.token });
     expect(own.json.map((s: { name: string }) => s.name)).toEqual(["bob's"]);
+  });
+
+  test("an admin stops and deletes another user's session; unknown ids are 404", async () => {
+    const h = await withAdmin();
+    const bobs = (await h.call("POST", "/api/sessions", { token: h.user.token, body: { name: "bob's" } })).json;
+    expect(bobs.status).toBe("running");
+    const stopped = await h.call("POST", `/api/admin/sessions/${bobs.id}/stop`, { token: h.admin.token });
+    expect([stopped.status, stopped.json.status, stopped.json.owner.username]).toEqual([200, "stopped", "bob"]);
+    expect((await h.call("GET", `/api/sessions/${bobs.id}`, { token: h.user.token })).json.status).toBe("stopped");
+    const deleted = await h.call("DELETE", `/api/admin/sessions/${bobs.id}?purge=true`, { token: h.admin.token });
+    expect(deleted.status).toBe(204);
+    expect((await h.call("GET", `/api/sessions/${bobs.id}`, { token: h.user.token })).status).toBe(404);
+    for (const [method, path] of [
+      ["POST", "/api/admin/sessions/nope/stop"],
+      ["DELETE", "/api/admin/sessions/nope"],
+    ] as const) {
+      const res = await h.call(method, path, { token: h.admin.token });
+      expect([path, res.status, res.json.code]).toEqual([path, 404, "SESSION_NOT_FOUND"]);
+    }
   });
 });
 

@@ -1,12 +1,32 @@
-/** Admin: every user's sessions with owner, status and age. */
+/** Admin: every user's sessions with owner, status and age; stop or delete any of them. */
+import { useState } from "react";
 import { api } from "../lib/api.ts";
 import { timeAgo } from "../lib/format.ts";
+import type { Session } from "../lib/types.ts";
+import { ConfirmDialog } from "../ui/ConfirmDialog.tsx";
 import { StatusBadge } from "../ui/StatusBadge.tsx";
 import { useAsyncList } from "./useAsyncList.ts";
 
-/** The all-sessions tab: every user's sessions with owner, status, runtime and age. */
+/** Statuses in which a session still holds processes or a container that an admin may stop. */
+const STOPPABLE = new Set<Session["status"]>(["pending", "starting", "running"]);
+
+/** The all-sessions tab: every user's sessions with owner, status, runtime and age, and stop/delete. */
 export function AllSessions() {
-  const { items, error, reload } = useAsyncList(api.admin.sessions);
+  const { items, error, reload, set } = useAsyncList(api.admin.sessions);
+  const [deleting, setDeleting] = useState<Session | null>(null);
+  const [purge, setPurge] = useState(false);
+  const [busy, setBusy] = useState<string | null>(null);
+
+  const stop = async (session: Session) => {
+    setBusy(session.id);
+    try {
+      const updated = await api.admin.stopSession(session.id);
+      set((list) => list?.map((s) => (s.id === updated.id ? updated : s)));
+    } finally {
+      setBusy(null);
+    }
+  };
+
   return (
     <section className="admin-section" aria-labelledby="admin-sessions">
       <h2 id="admin-sessions">
@@ -25,6 +45,7 @@ export function AllSessions() {
               <th>Status</th>
               <th>Runtime</th>
               <th>Created</th>
+              <th />
             </tr>
           </thead>
           <tbody>
@@ -40,12 +61,47 @@ export function AllSessions() {
                 </td>
                 <td className="muted">{s.runtime}</td>
                 <td className="muted">{timeAgo(s.created_at)}</td>
+                <td>
+                  {STOPPABLE.has(s.status) ? (
+                    <button type="button" className="btn btn-sm" disabled={busy === s.id} onClick={() => void stop(s)}>
+                      Stop
+                    </button>
+                  ) : null}{" "}
+                  <button
+                    type="button"
+                    className="btn btn-sm btn-danger"
+                    onClick={() => {
+                      setPurge(false);
+                      setDeleting(s);
+                    }}
+                  >
+                    Delete
+                  </button>
+                </td>
               </tr>
             ))}
           </tbody>
         </table>
         {items?.length === 0 ? <p className="muted small">No sessions.</p> : null}
       </div>
+      <ConfirmDialog
+        open={deleting !== null}
+        title={deleting ? `Delete ${deleting.owner.username}'s session "${deleting.name}"?` : ""}
+        confirmLabel="Delete"
+        danger
+        onClose={() => setDeleting(null)}
+        onConfirm={async () => {
+          if (!deleting) return;
+          await api.admin.deleteSession(deleting.id, purge);
+          set((list) => list?.filter((x) => x.id !== deleting.id));
+        }}
+      >
+        <p className="muted">The session is stopped first. Its owner loses access to it.</p>
+        <label className="checkbox">
+          <input type="checkbox" checked={purge} onChange={(e) => setPurge(e.target.checked)} /> Also delete its
+          workspace files
+        </label>
+      </ConfirmDialog>
     </section>
   );
 }

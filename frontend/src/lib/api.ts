@@ -40,5 +40,8 @@ export const api = {
     createInvite: (body: NewInvite) => json<InviteCode & { code: string }>("/api/admin/invite-codes", "POST", body),
     revokeInvite: (id: string) => json<InviteCode>(`/api/admin/invite-codes/${encodeURIComponent(id)}`, "DELETE"),
     sessions: () => json<Session[]>("/api/admin/sessions"),
+    stopSession: (id: string) => json<Session>(`/api/admin/sessions/${encodeURIComponent(id)}/stop`, "POST"),
+    deleteSession: (id: string, purge: boolean) =>
+      json<void>(`/api/admin/sessions/${encodeURIComponent(id)}${purge ? "?purge=true" : ""}`, "DELETE"),
   },
 };

@@ -1,5 +1,6 @@
 /**
- * Admin routes (role admin; others 403): invite codes, users, and every user's sessions.
+ * Admin routes (role admin; others 403): invite codes, users, and every user's sessions (list, stop, delete —
+ * what a JupyterHub admin can do to other users' servers; starting them stays with their owners).
  */
 import { Elysia } from "elysia";
 import { authPlugin } from "../../http/auth-plugin.ts";
@@ -35,5 +36,14 @@ export function adminRoutes({ auth, invites, users, sessions, allowedOrigins }: 
     .delete("/invite-codes/:id", ({ params }) => invites.revoke(params.id), { admin: true })
     .get("/users", () => users.list(), { admin: true })
     .patch("/users/:id", ({ params, body }) => users.update(params.id, parseInput(UserPatch, body)), { admin: true })
-    .get("/sessions", () => sessions.listAll(), { admin: true });
+    .get("/sessions", () => sessions.listAll(), { admin: true })
+    .post("/sessions/:id/stop", ({ params }) => sessions.stopAny(params.id), { admin: true })
+    .delete(
+      "/sessions/:id",
+      async ({ params, query, set }) => {
+        await sessions.removeAny(params.id, query.purge === "true" || query.purge === "1");
+        set.status = 204;
+      },
+      { admin: true },
+    );
 }

@@ -344,9 +344,19 @@ export class SessionService {
   /** Stops a session (idempotent). @throws OctoError 404. */
   async stop(user: User, id: string): Promise<Session> {
     this.owned(user.id, id);
+    return this.stopExisting(id);
+  }
+
+  /** Admin: stops any user's session (idempotent). @throws OctoError 404 SESSION_NOT_FOUND. */
+  async stopAny(id: string): Promise<Session> {
+    if (!this.row(id)) throw notFound("Session not found", "SESSION_NOT_FOUND");
+    return this.stopExisting(id);
+  }
+
+  private async stopExisting(id: string): Promise<Session> {
     this.starts.get(id)?.abort(STOP_REQUESTED);
     await this.serialize(id, () => this.halt(id, { remove: false }));
-    return this.get(user.id, id);
+    return this.present(this.row(id)!);
   }
 
   private async halt(id: string, options: { remove: boolean }): Promise<void> {
@@ -368,6 +378,16 @@ export class SessionService {
    */
   async remove(user: User, id: string, purge: boolean): Promise<void> {
     this.owned(user.id, id);
+    await this.removeExisting(id, purge);
+  }
+
+  /** Admin: deletes any user's session, like {@link remove}. @throws OctoError 404 SESSION_NOT_FOUND. */
+  async removeAny(id: string, purge: boolean): Promise<void> {
+    if (!this.row(id)) throw notFound("Session not found", "SESSION_NOT_FOUND");
+    await this.removeExisting(id, purge);
+  }
+
+  private async removeExisting(id: string, purge: boolean): Promise<void> {
     this.starts.get(id)?.abort(STOP_REQUESTED);
     await this.serialize(id, async () => {
       await this.halt(id, { remove: true });

@@ -286,7 +286,7 @@ describe("the web app in Chromium against octo serve", () => {
     await page.keyboard.press("Escape");
     await page.locator(".message-note", { hasText: "Stopped." }).waitFor();
     await page.getByText("Idle", { exact: true }).waitFor();
-    await eventually(() => llm.requests.some((r) => r.aborted), 10_000, "OpenCode closes the model's stream");
+    await eventually(() => llm.requests.some((r) => r.aborted), "OpenCode closes the model's stream", 10_000);
   }, SLOW);
 
   test("a new conversation; the agent asks a question and gets the answer", async () => {

@@ -153,7 +153,7 @@ describe.skipIf(!engine)("octo serve, container mode, end to end", () => {
     const failed = await eventually(async () => {
       const s = (await admin.get(`/api/sessions/${id}`)).json;
       return s.status === "failed" ? s : null;
-    }, 30_000, "session marked failed");
+    }, "session marked failed", 30_000);
     expect(failed.error).toContain("container exited with code 137");
     expect((await admin.get(`/session/${id}/code/session`)).status).toBe(503);
     expect((await admin.delete(`/api/sessions/${id}?purge=true`)).status).toBe(204);

@@ -211,12 +211,12 @@ describe("octo serve, local mode, end to end", () => {
     const failed = await eventually(async () => {
       const s = (await admin.get(`/api/sessions/${created.json.id}`)).json;
       return s.status === "failed" ? s : null;
-    }, 15_000, "session marked failed");
+    }, "session marked failed", 15_000);
     // Killed directly, or (sandboxed) its bwrap parent reports the child's death as exit code 128+9.
     expect(failed.error).toMatch(/^opencode (was killed by SIGKILL|exited with code 137)/);
     const proxied = await admin.get(`/session/${created.json.id}/code/session`);
     expect(proxied.status).toBe(503);
-    await eventually(() => processesIn(workspace).length === 0, 10_000, "the rest of the session stopped");
+    await eventually(() => processesIn(workspace).length === 0, "the rest of the session stopped", 10_000);
     expect((await admin.delete(`/api/sessions/${created.json.id}?purge=true`)).status).toBe(204);
     expect(existsSync(join(octo.dataDir, "sessions", created.json.id))).toBe(false);
   }, SLOW);

@@ -281,11 +281,4 @@ export async function octoError(action: (() => unknown) | Promise<unknown>): Pro
   throw new Error("expected an OctoError, but it succeeded");
 }
 
-/** Resolves once `check()` is true, polling every 10 ms; rejects with `what` after `timeoutMs`. */
-export async function eventually(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(10);
-  }
-}
+export { eventually } from "./eventually.ts";

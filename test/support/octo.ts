@@ -168,13 +168,4 @@ export function processesIn(dir: string): number[] {
   return pids.filter((pid) => pid !== process.pid);
 }
 
-/** Polls `check` every 50 ms until it returns a truthy value; throws `message` after `timeoutMs`. */
-export async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 10_000, message = "condition not met"): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${message}`);
-    await Bun.sleep(50);
-  }
-}
+export { eventually } from "./eventually.ts";

@@ -11,6 +11,7 @@
  * - A turn ends with `session.status` `{ status: { type: "idle" } }` followed by `session.idle`.
  * - `POST /permission/{requestID}/reply` `{ reply: "once" | "always" | "reject", message? }` -> true.
  */
+import { freePort } from "../../server/runtime/ports.ts";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -55,13 +56,8 @@ export function basicAuth(password: string, user = "opencode"): string {
   return `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
 }
 
-/** A free TCP port on `host` (bound and released; the small race is handled by a retry in startOpencode). */
-export async function freePort(host = "127.0.0.1"): Promise<number> {
-  const listener = Bun.listen({ hostname: host, port: 0, socket: { data() {} } });
-  const port = listener.port;
-  listener.stop(true);
-  return port;
-}
+/** octo's own free-port finder (the small race is handled by a retry in startOpencode). */
+export { freePort };
 
 /**
  * Polls `GET {url}/global/health` until it answers 200, each attempt with a 2 s timeout (OpenCode accepts

@@ -1,43 +1,69 @@
 #!/bin/bash
-# octo session entrypoint: runs a session's three services in one container and lives exactly as long as
-# all three do.
+# octo session entrypoint: runs a session's three services and lives exactly as long as all three do. The
+# same script supervises a session in a container (its ENTRYPOINT) and in local mode (pid 1 of the session's
+# bubblewrap sandbox, or a plain process group without a sandbox; server/runtime/local.ts).
 #
-#   OpenCode     opencode serve   on 0.0.0.0:4096  (HTTP Basic, password OPENCODE_SERVER_PASSWORD)
-#   file server  octo fileserver  on 0.0.0.0:4097  (same secret as OCTO_SERVICE_TOKEN)
-#   terminal     octo term        on 0.0.0.0:4098  (same secret as OCTO_SERVICE_TOKEN)
+#   OpenCode     opencode serve   on $OCTO_HOST:$OCTO_PORT_CODE   (HTTP Basic, password = the session secret)
+#   file server  octo fileserver  on $OCTO_HOST:$OCTO_PORT_FILES  (same secret, as OCTO_SERVICE_TOKEN)
+#   terminal     octo term        on $OCTO_HOST:$OCTO_PORT_TERM   (same secret, as OCTO_SERVICE_TOKEN)
 #
-# Environment (set by octo's container runtime, server/runtime/container.ts):
-#   OCTO_SERVICE_TOKEN     the session secret; OpenCode receives it as OPENCODE_SERVER_PASSWORD only.
+# Secrets, from the environment (containers) or, with OCTO_SECRETS=stdin, as NUL-terminated NAME=VALUE
+# records on standard input (local mode: they then never appear in this process's /proc/PID/environ):
+#   OCTO_SERVICE_TOKEN     the session secret; OpenCode receives it as OPENCODE_SERVER_PASSWORD.
 #   OCTO_OC_ENV_<NAME>     given to OpenCode only, as <NAME> (provider API keys, OPENCODE_CONFIG_CONTENT);
-#                          removed from the environment of the file server and the terminal.
+#                          never in the environment of the file server or the terminal.
+# Settings (environment, none secret; defaults are the container's):
 #   OCTO_WORKSPACE         working directory of the agent and the terminal (default /home/dev/workspace).
+#   OCTO_HOST              address the services listen on (default 0.0.0.0).
+#   OCTO_PORT_CODE, OCTO_PORT_FILES, OCTO_PORT_TERM   their ports (default 4096, 4097, 4098).
+#   OCTO_OPENCODE          the OpenCode executable (default opencode, from PATH).
+#   OCTO_SELF              octo's own command, one argument per line (default octo, from PATH).
 #   OCTO_FILESERVER_ARGS, OCTO_TERM_ARGS   extra flags, split on spaces (e.g. "--max-upload-mb 512").
+#   OCTO_LIFELINE_FD       a file descriptor that reaches end of file when octo is gone (see below).
 #
 # Signals: SIGTERM/SIGINT are forwarded to all three; the entrypoint exits 0 once they are gone.
 # When one service exits on its own, the last line written is
 #   octo-entrypoint: <opencode|file server|terminal> exited with code <N>
-# (octo's poll shows it to the user), the others get SIGTERM, and the container exits with N (1 if N = 0).
+#   octo-entrypoint: <opencode|file server|terminal> was killed by SIG<NAME>
+# (octo's poll shows it to the user), the others get SIGTERM, and the entrypoint exits with N (1 if N = 0).
 set -u
 
+token=
+opencode_env=()
+take_secret() { # NAME=VALUE
+  case $1 in
+    OCTO_SERVICE_TOKEN=*) token=${1#OCTO_SERVICE_TOKEN=} ;;
+    OCTO_OC_ENV_*=*) opencode_env+=("${1#OCTO_OC_ENV_}") ;;
+  esac
+}
+if [ "${OCTO_SECRETS:-}" = stdin ]; then
+  while IFS= read -r -d '' record; do take_secret "$record"; done
+  exec </dev/null
+  unset record
+else
+  token=${OCTO_SERVICE_TOKEN:-}
+  while IFS= read -r name; do
+    case $name in
+      OCTO_OC_ENV_*) take_secret "$name=${!name}"; unset "$name" ;;
+    esac
+  done < <(compgen -e)
+fi
+unset OCTO_SECRETS OCTO_SERVICE_TOKEN
+
 workspace=${OCTO_WORKSPACE:-/home/dev/workspace}
-unset OCTO_WORKSPACE
-token=${OCTO_SERVICE_TOKEN:-}
+host=${OCTO_HOST:-0.0.0.0}
+port_code=${OCTO_PORT_CODE:-4096}
+port_files=${OCTO_PORT_FILES:-4097}
+port_term=${OCTO_PORT_TERM:-4098}
+opencode=${OCTO_OPENCODE:-opencode}
+self=()
+while IFS= read -r arg; do [ -n "$arg" ] && self+=("$arg"); done <<<"${OCTO_SELF:-octo}"
 fileserver_args=${OCTO_FILESERVER_ARGS:-}
 term_args=${OCTO_TERM_ARGS:-}
-unset OCTO_FILESERVER_ARGS OCTO_TERM_ARGS
+unset OCTO_WORKSPACE OCTO_HOST OCTO_PORT_CODE OCTO_PORT_FILES OCTO_PORT_TERM OCTO_OPENCODE OCTO_SELF \
+  OCTO_FILESERVER_ARGS OCTO_TERM_ARGS
 
-# Collect OpenCode-only variables and remove them from this shell's environment.
-opencode_env=()
-while IFS= read -r name; do
-  case $name in
-    OCTO_OC_ENV_*)
-      opencode_env+=("${name#OCTO_OC_ENV_}=${!name}")
-      unset "$name"
-      ;;
-  esac
-done < <(compgen -e)
-
-# HOME is the session's own directory (mounted from the host, empty at first): give it the usual dotfiles.
+# HOME is the session's own directory (empty at first): give it the usual dotfiles.
 if [ -d /etc/skel ] && [ -w "$HOME" ] && [ ! -e "$HOME/.bashrc" ]; then
   cp -rn /etc/skel/. "$HOME/" 2>/dev/null
 fi
@@ -45,19 +71,37 @@ mkdir -p "$workspace" 2>/dev/null
 cd "$workspace" || { echo "octo-entrypoint: cannot enter $workspace" >&2; exit 1; }
 
 declare -A names=()
+# OCTO_LIFELINE_FD (local mode): a pipe octo holds open and never writes. End of file on it means octo is
+# gone (even after kill -9), and the session ends with it like with any service.
+if [ -n "${OCTO_LIFELINE_FD:-}" ]; then
+  lifeline=$OCTO_LIFELINE_FD
+  (exec cat <&"$lifeline" >/dev/null) &
+  names[$!]=octo
+  eval "exec $lifeline<&-"
+fi
+unset OCTO_LIFELINE_FD
 # shellcheck disable=SC2086 # extra args are split on purpose
 {
-  env -u OCTO_SERVICE_TOKEN "${opencode_env[@]}" OPENCODE_SERVER_PASSWORD="$token" \
-    opencode serve --port 4096 --hostname 0.0.0.0 &
+  # A subshell that exports, not `env NAME=VALUE`: values never appear on a command line.
+  (export "${opencode_env[@]}" OPENCODE_SERVER_PASSWORD="$token" && exec "$opencode" serve --port "$port_code" --hostname "$host") &
   names[$!]=opencode
   # octo's own services start outside the workspace: Bun would otherwise load the workspace's .env and
   # bunfig.toml into them. The terminal's shells still start in the workspace (--cwd).
-  (cd / && exec octo fileserver --root "$workspace" --port 4097 --host 0.0.0.0 $fileserver_args) &
+  (cd / && OCTO_SERVICE_TOKEN=$token exec "${self[@]}" fileserver --root "$workspace" --port "$port_files" --host "$host" $fileserver_args) &
   names[$!]="file server"
-  (cd / && exec octo term --port 4098 --cwd "$workspace" --host 0.0.0.0 $term_args) &
+  (cd / && OCTO_SERVICE_TOKEN=$token exec "${self[@]}" term --port "$port_term" --cwd "$workspace" --host "$host" $term_args) &
   names[$!]=terminal
 }
-unset token
+unset token opencode_env
+
+# Whether $1 is still a live child of this shell (field 4 of /proc/PID/stat, after the command name).
+child_of_mine() {
+  local stat
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  stat=${stat##*) }
+  read -r state ppid _ <<<"$stat"
+  [ "$ppid" = "$BASHPID" ] && [ "$state" != Z ]
+}
 
 stopping=
 stop_all() {
@@ -71,12 +115,25 @@ while [ ${#names[@]} -gt 0 ]; do
   done_pid=
   wait -n -p done_pid "${!names[@]}"
   code=$?
-  # Interrupted by a trapped signal: keep waiting for the children to finish.
-  [ -z "${done_pid:-}" ] && continue
+  if [ -z "${done_pid:-}" ]; then
+    # Interrupted by a trapped signal (keep waiting), or a service was already reaped without its status
+    # reaching `wait` (bash as PID 1 reaps adopted orphans too): find which are gone, or this would spin.
+    for pid in "${!names[@]}"; do
+      child_of_mine "$pid" && continue
+      [ -z "$stopping" ] && { echo "octo-entrypoint: ${names[$pid]} exited" >&2; status=1; stop_all; }
+      unset "names[$pid]"
+    done
+    sleep 0.05
+    continue
+  fi
   name=${names[$done_pid]}
   unset "names[$done_pid]"
   if [ -z "$stopping" ]; then
-    echo "octo-entrypoint: $name exited with code $code" >&2
+    if [ "$code" -gt 128 ] && signal=$(kill -l $((code - 128)) 2>/dev/null); then
+      echo "octo-entrypoint: $name was killed by SIG$signal" >&2
+    else
+      echo "octo-entrypoint: $name exited with code $code" >&2
+    fi
     status=$code
     [ "$status" -eq 0 ] && status=1
     stop_all

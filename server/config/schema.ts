@@ -60,10 +60,24 @@ export const RuntimeConfig = z.strictObject({
   /** Running sessions allowed per user (0 = unlimited). */
   max_sessions_per_user: z.number().int().min(0).default(10),
   /**
-   * Local mode: run OpenCode and terminal shells in a bubblewrap sandbox that hides octo's data dir (other
-   * sessions, the database, the JWT secret) and config file. "auto" = when `bwrap` works on this machine.
+   * Local mode: each session (OpenCode, file server, terminal and what the agent runs) lives in one bubblewrap
+   * sandbox that sees only system directories, octo's programs and the session's own directories (see
+   * docs/security.md). "auto" = when `bwrap` works on this machine; "none" = no isolation at all.
    */
   sandbox: z.enum(["auto", "bwrap", "none"]).default("auto"),
+  /**
+   * Without a working sandbox, local mode serves one user only (a second account or an invite code for one is
+   * refused): every session could read every other one and octo's data. true = share it anyway, knowingly.
+   */
+  allow_unsandboxed_multi_user: z.boolean().default(false),
+  /** octo as root: each local session runs as its own uid (and gid) from this range, unused by any account. */
+  session_uid_base: z.number().int().min(1000).max(4_000_000_000).default(3_000_000),
+  /** How many uids the range holds (the most sessions there can be at once, running or not). */
+  session_uid_count: z.number().int().min(1).max(10_000_000).default(100_000),
+  /** Size limit of each local sandbox's private /tmp (a tmpfs, so it counts as memory), in MiB. */
+  sandbox_tmp_mb: z.number().int().min(1).default(1024),
+  /** Extra host paths every local sandbox sees read-only (e.g. "/opt/tools"). */
+  sandbox_read_only_paths: z.array(z.string()).default([]),
 });
 
 export const OpencodeConfig = z.strictObject({

@@ -57,4 +57,9 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX sessions_user ON sessions(user_id);
   `,
+  // 2: the unprivileged uid a local session runs as when octo is root (server/runtime/sandbox.ts)
+  `
+  ALTER TABLE sessions ADD COLUMN run_uid INTEGER;
+  CREATE UNIQUE INDEX sessions_run_uid ON sessions(run_uid) WHERE run_uid IS NOT NULL;
+  `,
 ];

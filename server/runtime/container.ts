@@ -25,7 +25,7 @@
  * State stored with the session: `{ containerId, name, host, ports: { code, files, term } }`.
  */
 import { createHash } from "node:crypto";
-import { lchownSync, lstatSync, mkdirSync, readdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type Docker from "dockerode";
 import type { OctoConfig } from "../config/schema.ts";
@@ -35,6 +35,7 @@ import { defaultDataDir } from "../paths.ts";
 import { VERSION } from "../version.ts";
 import { connectEngine, type Engine } from "./engine.ts";
 import { defaultImageTag } from "./image.ts";
+import { chownTree } from "./ownership.ts";
 import type { Endpoints, PollResult, Runtime, RuntimeState, SessionSpec, StartResult, StopOptions } from "./types.ts";
 
 const log = createLogger("runtime.container");
@@ -108,18 +109,6 @@ export function demuxLogs(buffer: Buffer): string {
   return Buffer.concat(parts).toString("utf8");
 }
 
-/** Gives `dir` and, on first use, everything below it to uid:gid (symlinks themselves, never their targets). */
-function chownTree(dir: string, uid: number, gid: number): void {
-  const top = lstatSync(dir);
-  if (top.uid === uid && top.gid === gid) return;
-  const walk = (path: string) => {
-    const st = lstatSync(path);
-    if (st.uid !== uid || st.gid !== gid) lchownSync(path, uid, gid);
-    if (st.isDirectory()) for (const name of readdirSync(path)) walk(join(path, name));
-  };
-  walk(dir);
-}
-
 export interface ContainerRuntimeOptions {
   /** A connected engine (see {@link connectEngine}). */
   engine: Engine;
@@ -134,6 +123,7 @@ export interface ContainerRuntimeOptions {
 export class ContainerRuntime implements Runtime {
   readonly kind = "container" as const;
   readonly outlivesServer = true;
+  readonly sessionUids = false;
   private readonly docker: Docker;
   private readonly image: string;
   private readonly instance: string;
@@ -405,7 +395,7 @@ export class ContainerRuntime implements Runtime {
     }
   }
 
-  async removeOrphans(knownSessionIds: ReadonlySet<string>): Promise<string[]> {
+  async removeOrphans(liveSessionIds: ReadonlySet<string>): Promise<string[]> {
     const list = await this.docker.listContainers({
       all: true,
       filters: JSON.stringify({ label: ["octo.session", `octo.instance=${this.instance}`] }),
@@ -413,7 +403,7 @@ export class ContainerRuntime implements Runtime {
     const removed: string[] = [];
     for (const item of list) {
       const session = item.Labels?.["octo.session"];
-      if (!session || knownSessionIds.has(session)) continue;
+      if (!session || liveSessionIds.has(session)) continue;
       try {
         await this.docker.getContainer(item.Id).remove({ force: true });
         removed.push(session);

@@ -2,6 +2,7 @@
  * Chooses the session runtime from `[runtime] mode`: "local" processes, "container"s (Docker or Podman via
  * dockerode), or "auto" (containers when an engine answers and the session image exists, else local).
  */
+import { homedir } from "node:os";
 import type { OctoConfig } from "../config/schema.ts";
 import { createLogger } from "../log.ts";
 import { resolveOpencodeBinary } from "./binaries.ts";
@@ -19,15 +20,27 @@ export interface SecretPaths {
   configFile: string | null;
 }
 
+/**
+ * What a session must never see even inside an allowed tree: octo's data dir, config file,
+ * `[opencode] config_path` (it may hold provider keys) and the home of octo's OS user (octoctl credentials).
+ */
+export function secretPathsOf(config: OctoConfig, paths: SecretPaths): string[] {
+  return [paths.dataDir, paths.configFile ?? "", config.opencode.config_path, homedir()].filter(Boolean);
+}
+
 /** The local runtime for `config`. @throws OctoError OPENCODE_NOT_FOUND, SANDBOX_UNAVAILABLE. */
 export function createLocalRuntime(config: OctoConfig, paths: SecretPaths): LocalRuntime {
   const sandbox = createSandbox(config.runtime.sandbox, {
-    dataDir: paths.dataDir,
-    hide: paths.configFile ? [paths.configFile] : [],
+    secretPaths: secretPathsOf(config, paths),
+    readOnlyPaths: config.runtime.sandbox_read_only_paths,
   });
-  log.info("local runtime", { sandbox: sandbox ? "bwrap" : "none" });
-  if (!sandbox && config.runtime.sandbox === "auto") {
-    log.warn("bwrap not available: agents can read this machine as octo's user (apt install bubblewrap)");
+  log.info("local runtime", { sandbox: sandbox ? "bwrap" : "none", session_uids: sandbox?.sessionUids ?? false });
+  if (!sandbox) {
+    log.warn(
+      config.runtime.allow_unsandboxed_multi_user
+        ? "no sandbox: every session can read octo's data and every other session ([runtime] allow_unsandboxed_multi_user = true)"
+        : "no sandbox: serving one user only (install bubblewrap, or use container mode, to share this octo)",
+    );
   }
   return new LocalRuntime({
     opencodeBinary: resolveOpencodeBinary(config.opencode.binary),
@@ -35,6 +48,8 @@ export function createLocalRuntime(config: OctoConfig, paths: SecretPaths): Loca
     maxUploadMb: config.fileserver.max_upload_mb,
     stopTimeoutMs: config.runtime.stop_timeout_seconds * 1000,
     sandbox,
+    tmpSizeMb: config.runtime.sandbox_tmp_mb,
+    instance: paths.dataDir,
   });
 }
 

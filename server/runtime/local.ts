@@ -1,38 +1,58 @@
 /**
- * Local runtime: a session's three services are child processes of octo on loopback ports.
- * OpenCode and the terminal run inside a bubblewrap sandbox when one is configured (`sandbox.ts`).
+ * Local runtime: a session is one supervised process tree on this machine, the session entrypoint
+ * (`container/entrypoint.sh`, the same supervisor container mode uses) running OpenCode, the file server and
+ * the terminal on loopback ports, all three inside one bubblewrap sandbox (`sandbox.ts`) when one works:
  *
- *   opencode serve --hostname 127.0.0.1 --port P1   (cwd = workspace, HOME/XDG = <session>/home)
- *   octo fileserver --root <workspace> --port P2
- *   octo term --port P3 --cwd <workspace>
+ *   bwrap [namespaces, allow-listed mounts] -- [setpriv --reuid <session uid>] -- bash <entrypoint>
+ *     ├─ opencode serve --hostname 127.0.0.1 --port P1     (cwd = workspace, HOME/XDG = <session>/home)
+ *     ├─ octo fileserver --root <workspace> --port P2
+ *     └─ octo term --cwd <workspace> --port P3
  *
- * Each service runs in its own process group (spawned detached), so stopping kills everything it started
- * (OpenCode's tools, the shells of the terminal) with one signal to the group: SIGTERM, then SIGKILL after
- * `[runtime] stop_timeout_seconds`. Output goes to `<session>/logs/<service>.log`.
+ * The entrypoint gets the session secret and OpenCode's extra environment on standard input (NUL-separated
+ * `NAME=VALUE` records), never in an environment or on a command line octo passes; its own script arrives on
+ * fd 3 (`bash -c` runs what it reads there). Output of all three goes to `<session>/logs/session.log`, a file outside the sandbox.
  *
- * State stored with the session: `{ host, ports: {code,files,term}, pids: {code,files,term} }`. After an octo
- * restart, a pid counts as the session's only if `/proc/<pid>/cmdline` still names its port, so a recycled
- * pid is never signalled.
+ * Lifetime: the session dies with octo, even after `kill -9`: the entrypoint holds the read end of a pipe
+ * (fd 6, its "lifeline") whose write end only octo holds, and ends the session when it reads end of file
+ * (a parent-death signal cannot do it: the kernel drops it for a PID namespace's init once the uid changed).
+ * It also dies when its entrypoint exits (PID 1 of the namespace: the kernel kills the rest). Stopping sends SIGTERM to
+ * the entrypoint (it forwards it), then SIGKILL after `[runtime] stop_timeout_seconds`. Without a sandbox
+ * (`[runtime] sandbox = "none"`), the entrypoint runs in its own process group, which stop() kills.
+ *
+ * Crash-safe bookkeeping: every process octo spawns for a session carries `octo-session=<instance>/<id>` on
+ * its command line, where `<instance>` is a hash of octo's data dir, so {@link LocalRuntime.removeOrphans}
+ * finds and kills what an earlier octo of this data dir left behind, whatever the database says.
+ *
+ * State stored with the session: `{ host, ports: {code,files,term}, pid, init }`, `pid` being the spawned
+ * process (bwrap, or the entrypoint without a sandbox) and `init` the host pid of the entrypoint.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, truncateSync } from "node:fs";
-import { join } from "node:path";
+import { createHash } from "node:crypto";
+import { accessSync, closeSync, constants, mkdirSync, openSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import entrypointPath from "../../container/entrypoint.sh" with { type: "file" };
 import { OctoError } from "../errors.ts";
 import { createLogger } from "../log.ts";
-import { selfCommand } from "./binaries.ts";
+import { isCompiled, selfCommand } from "./binaries.ts";
 import { baseEnvironment, homeEnvironment } from "./environment.ts";
+import { chownTree } from "./ownership.ts";
 import { freePorts } from "./ports.ts";
-import type { Sandbox } from "./sandbox.ts";
+import { isWithin, type Sandbox, type SandboxMount } from "./sandbox.ts";
+import { userNamespaceFilter } from "./seccomp.ts";
 import type { Endpoints, PollResult, Runtime, RuntimeState, SessionSpec, StartResult, StopOptions } from "./types.ts";
 
 const log = createLogger("runtime.local");
 
-type Service = keyof Endpoints;
-const SERVICES: readonly Service[] = ["code", "files", "term"];
-const SERVICE_NAMES: Record<Service, string> = { code: "opencode", files: "file server", term: "terminal" };
-const LOG_FILES: Record<Service, string> = { code: "opencode.log", files: "fileserver.log", term: "terminal.log" };
+/** The one log file of a session's services, in `<session>/logs`. */
+export const SESSION_LOG = "session.log";
 /** Log files larger than this are truncated when the session starts again. */
 const MAX_LOG_BYTES = 5 * 1024 * 1024;
+/** How long a SIGKILLed sandbox may take to disappear before stop() gives up waiting, ms. */
+const KILL_WAIT_MS = 5000;
+/** Entries of a source checkout that octo's own commands need inside a sandbox (never the whole checkout). */
+/** The sandbox's seccomp filter (no user namespaces), null on an architecture it does not know. */
+const SECCOMP = userNamespaceFilter();
+const SOURCE_ENTRIES = ["cli", "server", "fileserver", "terminal", "node_modules", "package.json", "tsconfig.json"];
 
 export interface LocalRuntimeOptions {
   /** Absolute path of the OpenCode executable (see `resolveOpencodeBinary`). */
@@ -43,14 +63,22 @@ export interface LocalRuntimeOptions {
   maxUploadMb: number;
   /** Grace period before SIGKILL, ms. */
   stopTimeoutMs: number;
-  /** Sandbox for OpenCode and the terminal (see `sandbox.ts`); null runs them unwrapped. */
+  /** The sandbox holding each session (see `sandbox.ts`); null runs sessions unsandboxed, as octo's user. */
   sandbox: Sandbox | null;
+  /** Size of each sandbox's private `/tmp`, MiB (`[runtime] sandbox_tmp_mb`; default 1024). */
+  tmpSizeMb?: number;
+  /** octo's data directory: scopes the orphan search to sessions of this octo (default: none scoped). */
+  instance?: string;
 }
 
-interface LocalState {
+/** Stored runtime state of a local session. */
+export interface LocalState {
   host: string;
-  ports: Record<Service, number>;
-  pids: Record<Service, number>;
+  ports: Record<keyof Endpoints, number>;
+  /** The spawned process: bwrap, or the entrypoint itself without a sandbox. */
+  pid: number;
+  /** Host pid of the entrypoint (PID 1 inside the sandbox); equals `pid` without a sandbox. */
+  init: number;
 }
 
 interface Child {
@@ -59,35 +87,379 @@ interface Child {
   exited: Promise<void>;
 }
 
-function asLocalState(state: RuntimeState): LocalState | null {
+/** The state if it has this runtime's shape, else null (nothing of it is trusted further). */
+export function parseLocalState(state: RuntimeState): LocalState | null {
   const s = state as Partial<LocalState>;
-  if (!s.ports || !s.pids || typeof s.host !== "string") return null;
+  const port = (p: unknown) => Number.isInteger(p) && (p as number) > 0 && (p as number) < 65536;
+  if (typeof s.host !== "string" || !s.ports || !port(s.ports.code) || !port(s.ports.files) || !port(s.ports.term)) return null;
+  if (!Number.isInteger(s.pid) || !Number.isInteger(s.init) || (s.pid as number) <= 1 || (s.init as number) <= 1) return null;
   return s as LocalState;
 }
 
-function alive(pid: number): boolean {
+function cmdline(pid: number): string[] | null {
   try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+  } catch {
+    return null;
   }
 }
 
-/** Whether `pid` is still the process started for `port` (guards against pid reuse after a restart). */
-function isOurs(pid: number, port: number): boolean {
-  if (!alive(pid)) return false;
+/** Whether `pid` is alive and not a zombie (field 3 of /proc/PID/stat). */
+function running(pid: number): boolean {
   try {
-    const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
-    return cmdline.includes(String(port));
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+    return state !== "Z" && state !== "X";
   } catch {
     return false;
   }
 }
 
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    // already gone
+  }
+}
+
+export class LocalRuntime implements Runtime {
+  readonly kind = "local" as const;
+  readonly outlivesServer = false;
+  private readonly children = new Map<number, Child>();
+  private readonly instance: string;
+  private script: Promise<string> | null = null;
+
+  constructor(private readonly options: LocalRuntimeOptions) {
+    this.instance = createHash("sha256").update(resolve(options.instance ?? "")).digest("hex").slice(0, 12);
+  }
+
+  /** Whether sessions need their own uid (`SessionSpec.runAs`): octo runs as root with a sandbox. */
+  get sessionUids(): boolean {
+    return this.options.sandbox?.sessionUids ?? false;
+  }
+
+  /** How sessions are isolated, for status output. */
+  isolation(): { sandbox: "bwrap" | "none"; sessionUids: boolean } {
+    return { sandbox: this.options.sandbox ? "bwrap" : "none", sessionUids: this.sessionUids };
+  }
+
+  /** The marker on the command line of every process spawned for session `id`. */
+  private marker(id: string): string {
+    return `octo-session=${this.instance}/${id}`;
+  }
+
+  private isOurs(pid: number, id: string): boolean {
+    return running(pid) && (cmdline(pid)?.includes(this.marker(id)) ?? false);
+  }
+
+  async start(spec: SessionSpec): Promise<StartResult> {
+    const sandbox = this.options.sandbox;
+    if (sandbox?.sessionUids && !spec.runAs) {
+      throw new OctoError(500, "RUNTIME_START_FAILED", "Cannot start the session: it has no uid of its own");
+    }
+    checkExecutable(this.options.opencodeBinary);
+    const home = join(spec.sessionDir, "home");
+    const logs = join(spec.sessionDir, "logs");
+    mkdirSync(spec.sessionDir, { recursive: true, mode: 0o700 });
+    for (const dir of [spec.workspaceDir, home, logs]) mkdirSync(dir, { recursive: true, mode: 0o700 });
+    // Nothing of the session runs now: the walk cannot be raced.
+    if (sandbox && spec.runAs) for (const dir of [spec.workspaceDir, home]) chownTree(dir, spec.runAs.uid, spec.runAs.gid);
+
+    const host = "127.0.0.1";
+    const [code, files, term] = (await freePorts(3, host)) as [number, number, number];
+    const ports = { code, files, term };
+    const self = selfCommand();
+    const env: Record<string, string> = {
+      ...baseEnvironment(),
+      ...homeEnvironment(home),
+      TERM: "xterm-256color",
+      SHELL: "/bin/bash",
+      OPENCODE_DISABLE_AUTOUPDATE: "1",
+      OCTO_SECRETS: "stdin",
+      OCTO_LIFELINE_FD: "6",
+      OCTO_WORKSPACE: spec.workspaceDir,
+      OCTO_HOST: host,
+      OCTO_PORT_CODE: String(code),
+      OCTO_PORT_FILES: String(files),
+      OCTO_PORT_TERM: String(term),
+      OCTO_OPENCODE: this.options.opencodeBinary,
+      OCTO_SELF: self.join("\n"),
+      OCTO_FILESERVER_ARGS: `--max-upload-mb ${this.options.maxUploadMb}`,
+      ...(this.options.shell ? { OCTO_TERM_ARGS: `--shell ${this.options.shell}` } : {}),
+    };
+    if (sandbox && spec.runAs) {
+      env.USER = env.LOGNAME = "octo-session";
+      this.writeAccounts(spec, home);
+    }
+    const secrets = [`OCTO_SERVICE_TOKEN=${spec.secret}`];
+    for (const [key, value] of Object.entries(spec.opencodeEnv)) {
+      if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) secrets.push(`OCTO_OC_ENV_${key}=${value}`);
+      else log.warn("skipping [opencode] env entry with an invalid name", { session: spec.id, key });
+    }
+    if (spec.opencodeConfigJson) secrets.push(`OCTO_OC_ENV_OPENCODE_CONFIG_CONTENT=${spec.opencodeConfigJson}`);
+
+    // The script arrives on fd 3 (a socket, which /dev/fd/3 cannot open: read it, then run it).
+    let argv = ["/bin/bash", "-c", 'script=$(cat <&3) && exec 3<&- 4<&- 5<&- && eval "$script"', this.marker(spec.id)];
+    if (sandbox) {
+      const mounts: SandboxMount[] = [
+        ...this.programMounts(self),
+        { path: spec.workspaceDir, writable: true },
+        { path: home, writable: true },
+      ];
+      if (spec.runAs) {
+        for (const name of ["passwd", "group"]) mounts.push({ path: join(spec.sessionDir, "sandbox", name), at: `/etc/${name}`, writable: false });
+      }
+      argv = sandbox.wrap(argv, {
+        mounts,
+        tmpSizeMb: this.options.tmpSizeMb ?? 1024,
+        cwd: spec.workspaceDir,
+        hostname: `octo-${spec.id}`,
+        runAs: spec.runAs,
+        infoFd: 4,
+        seccompFd: SECCOMP ? 5 : undefined,
+      });
+    }
+    const { pid, init } = await this.spawn(spec, argv, env, secrets, join(logs, SESSION_LOG), Boolean(sandbox));
+    log.info("started", { session: spec.id, pid, init, code, files, term, sandbox: sandbox ? "bwrap" : "none" });
+    const state: LocalState = { host, ports, pid, init };
+    return { endpoints: this.endpointsOf(state), state: state as unknown as RuntimeState };
+  }
+
+  /** octo's programs, read-only at their real paths: OpenCode, and octo itself (binary or source entries). */
+  private programMounts(self: string[]): SandboxMount[] {
+    const paths = new Set<string>([this.options.opencodeBinary]);
+    if (isCompiled()) paths.add(process.execPath);
+    else {
+      const checkout = resolve(dirname(self[self.length - 1]!), "..");
+      for (const entry of SOURCE_ENTRIES) paths.add(join(checkout, entry));
+      paths.add(process.execPath);
+    }
+    const sorted = [...paths].filter((p) => statSync(p, { throwIfNoEntry: false })).sort();
+    // Drop paths already inside another one (the bun executable inside node_modules).
+    return sorted.filter((p, i) => !sorted.some((q, j) => j !== i && q !== p && isWithin(p, q))).map((path) => ({ path, writable: false }));
+  }
+
+  /** `/etc/passwd` and `/etc/group` for the sandbox: the host's, plus the session's own account. */
+  private writeAccounts(spec: SessionSpec, home: string): void {
+    const dir = join(spec.sessionDir, "sandbox");
+    mkdirSync(dir, { recursive: true, mode: 0o755 });
+    const { uid, gid } = spec.runAs!;
+    const read = (path: string) => {
+      try {
+        return readFileSync(path, "utf8").replace(/\n?$/, "\n");
+      } catch {
+        return "";
+      }
+    };
+    writeFileSync(join(dir, "passwd"), `${read("/etc/passwd")}octo-session:x:${uid}:${gid}:octo session ${spec.id}:${home}:/bin/bash\n`, { mode: 0o644 });
+    writeFileSync(join(dir, "group"), `${read("/etc/group")}octo-session:x:${gid}:\n`, { mode: 0o644 });
+  }
+
+  private async spawn(
+    spec: SessionSpec,
+    argv: string[],
+    env: Record<string, string>,
+    secrets: string[],
+    logFile: string,
+    sandboxed: boolean,
+  ): Promise<{ pid: number; init: number }> {
+    try {
+      if (statSync(logFile).size > MAX_LOG_BYTES) truncateSync(logFile, 0);
+    } catch {
+      // no log yet
+    }
+    this.script ??= Bun.file(entrypointPath).text();
+    const script = await this.script;
+    const fd = openSync(logFile, "a", 0o600);
+    let proc: ChildProcess;
+    try {
+      proc = spawn(argv[0]!, argv.slice(1), {
+        cwd: spec.sessionDir,
+        env,
+        detached: true,
+        stdio: ["pipe", fd, fd, "pipe", sandboxed ? "pipe" : "ignore", sandboxed && SECCOMP ? "pipe" : "ignore", "pipe"],
+      });
+    } catch (err) {
+      closeSync(fd);
+      throw startError(argv[0]!, err);
+    }
+    closeSync(fd);
+    const child: Child = {
+      proc,
+      exit: null,
+      exited: new Promise((done) => {
+        proc.once("exit", (code, sig) => {
+          child.exit = { code, signal: sig };
+          done();
+        });
+      }),
+    };
+    const spawned = new Promise<void>((resolve, reject) => {
+      proc.once("error", (err) => reject(startError(argv[0]!, err)));
+      proc.once("spawn", () => resolve());
+    });
+    await spawned;
+    const pid = proc.pid!;
+    this.children.set(pid, child);
+    // A service that exits at once closes the pipes early: ignore EPIPE, the exit is reported by poll().
+    const pipes = proc.stdio as unknown as (NodeJS.WritableStream | null | undefined)[];
+    for (const stream of [pipes[0], pipes[3], pipes[5]]) (stream as NodeJS.WritableStream | null)?.on("error", () => undefined);
+    (proc.stdio[3] as NodeJS.WritableStream).end(script);
+    if (sandboxed && SECCOMP) pipes[5]!.end(SECCOMP);
+    // The lifeline: held open (never written) for as long as octo lives; see the module doc.
+    (pipes[6] as unknown as { unref?(): void } | undefined)?.unref?.();
+    proc.stdin!.end(secrets.map((s) => `${s}\0`).join(""));
+    if (!sandboxed) return { pid, init: pid };
+    try {
+      return { pid, init: await this.sandboxInit(proc, child) };
+    } catch (err) {
+      await this.kill(pid, pid);
+      const output = await this.tail(logFile, 2048);
+      throw new OctoError(500, "RUNTIME_START_FAILED", `Cannot start the session's sandbox: ${(err as Error).message}${output ? `\n${output}` : ""}`);
+    }
+  }
+
+  /** The host pid of the sandbox's PID 1, from bwrap's `--info-fd` JSON. @throws Error when bwrap exits first. */
+  private sandboxInit(proc: ChildProcess, child: Child): Promise<number> {
+    return new Promise((resolve, reject) => {
+      let info = "";
+      const stream = proc.stdio[4] as NodeJS.ReadableStream;
+      stream.on("data", (chunk) => {
+        info += chunk;
+        const match = /"child-pid"\s*:\s*(\d+)/.exec(info);
+        // Keep reading to the end: closing early would kill bwrap with SIGPIPE while it writes the rest.
+        if (match) resolve(Number(match[1]));
+      });
+      child.exited.then(() => reject(new Error(`bwrap exited with ${child.exit?.signal ?? `code ${child.exit?.code}`}`)));
+    });
+  }
+
+  async stop(spec: SessionSpec, state: RuntimeState, options: StopOptions = {}): Promise<void> {
+    const local = parseLocalState(state);
+    if (!local) return;
+    const known = this.children.get(local.pid);
+    if (!known && !this.isOurs(local.pid, spec.id)) return;
+    if (!options.now) {
+      // The entrypoint forwards SIGTERM to the three services and exits when they are gone.
+      signal(local.init, "SIGTERM");
+      await this.waitGone(local.pid, Date.now() + this.options.stopTimeoutMs);
+    }
+    const forced = this.alive(local.pid) || running(local.init);
+    if (forced) await this.kill(local.pid, local.init);
+    this.children.delete(local.pid);
+    log.info("stopped", { session: spec.id, forced });
+  }
+
+  /**
+   * SIGKILL to the spawned process and its group and to the sandbox's init, and waits until they are gone
+   * (with a sandbox, the kernel kills everything else in its PID namespace first; without one, the group).
+   */
+  private async kill(pid: number, init: number): Promise<void> {
+    try {
+      process.kill(-pid, "SIGKILL");
+    } catch {
+      signal(pid, "SIGKILL");
+    }
+    // The namespace's init outlives a killed bwrap: kill it too. It turns zombie (or vanishes) only once the
+    // kernel has killed and reaped everything else in its namespace.
+    if (init !== pid) signal(init, "SIGKILL");
+    await this.waitGone(pid, Date.now() + KILL_WAIT_MS);
+    for (const deadline = Date.now() + KILL_WAIT_MS; init !== pid && running(init) && Date.now() < deadline; ) await Bun.sleep(20);
+    if (!this.options.sandbox) {
+      const deadline = Date.now() + KILL_WAIT_MS;
+      while (groupAlive(pid) && Date.now() < deadline) {
+        signal(-pid as number, "SIGKILL");
+        await Bun.sleep(20);
+      }
+    }
+  }
+
+  private alive(pid: number): boolean {
+    const child = this.children.get(pid);
+    return child ? child.exit === null : running(pid);
+  }
+
+  private async waitGone(pid: number, deadline: number): Promise<void> {
+    const child = this.children.get(pid);
+    if (child) {
+      const remaining = deadline - Date.now();
+      if (remaining > 0 && !child.exit) await Promise.race([child.exited, Bun.sleep(remaining)]);
+      return;
+    }
+    while (running(pid) && Date.now() < deadline) await Bun.sleep(20);
+  }
+
+  async poll(spec: SessionSpec, state: RuntimeState): Promise<PollResult> {
+    const local = parseLocalState(state);
+    if (!local) return { state: "gone" };
+    const child = this.children.get(local.pid);
+    if (child ? !child.exit : this.isOurs(local.pid, spec.id)) return { state: "running" };
+    const reason = await this.exitReason(spec);
+    if (!child && !reason) return { state: "gone" };
+    return { state: "exited", reason: reason ?? describeExit(child!.exit!) };
+  }
+
+  /** The entrypoint's last words (`octo-entrypoint: opencode exited with code 1`), if it said any. */
+  private async exitReason(spec: SessionSpec): Promise<string | null> {
+    const tail = await this.tail(join(spec.sessionDir, "logs", SESSION_LOG), 4096);
+    const line = tail.split("\n").findLast((l) => l.startsWith("octo-entrypoint: "));
+    return line ? line.slice("octo-entrypoint: ".length).trim() : null;
+  }
+
+  endpoints(state: RuntimeState): Endpoints {
+    const local = parseLocalState(state);
+    if (!local) throw new OctoError(500, "RUNTIME_STATE_INVALID", "Session has no runtime state");
+    return this.endpointsOf(local);
+  }
+
+  private endpointsOf(local: LocalState): Endpoints {
+    const url = (port: number) => `http://${local.host}:${port}`;
+    return { code: url(local.ports.code), files: url(local.ports.files), term: url(local.ports.term) };
+  }
+
+  private async tail(path: string, maxBytes: number): Promise<string> {
+    const file = Bun.file(path);
+    if (!(await file.exists()) || file.size === 0) return "";
+    return (await file.slice(Math.max(0, file.size - maxBytes)).text()).trim();
+  }
+
+  async logs(spec: SessionSpec, _state: RuntimeState, maxBytes = 4096): Promise<string> {
+    return this.tail(join(spec.sessionDir, "logs", SESSION_LOG), maxBytes);
+  }
+
+  /**
+   * Kills every process this octo's data dir spawned for a session not in `liveSessionIds` (found by the
+   * command-line marker, see the module doc), e.g. what a crashed octo left behind.
+   * @returns the session ids whose processes were killed.
+   */
+  async removeOrphans(liveSessionIds: ReadonlySet<string>): Promise<string[]> {
+    const prefix = `octo-session=${this.instance}/`;
+    const found = new Map<string, number[]>();
+    for (const entry of readdirSync("/proc")) {
+      if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+      const marker = cmdline(Number(entry))?.find((arg) => arg.startsWith(prefix));
+      if (!marker) continue;
+      const id = marker.slice(prefix.length);
+      if (liveSessionIds.has(id) || !running(Number(entry))) continue;
+      found.set(id, [...(found.get(id) ?? []), Number(entry)]);
+    }
+    for (const [id, pids] of found) {
+      for (const pid of pids) signal(pid, "SIGKILL");
+      for (const pid of pids) await this.waitGone(pid, Date.now() + KILL_WAIT_MS);
+      log.warn("killed orphan session processes", { session: id, pids: pids.join(",") });
+    }
+    return [...found.keys()];
+  }
+
+  async describe() {
+    return { name: "local" };
+  }
+}
+
 /**
  * Whether any non-zombie process is left in process group `pgid` (from `/proc/<pid>/stat`: field 3 is the
- * state, field 5 the group). Zombies are skipped: orphans may never be reaped where PID 1 does not reap.
+ * state, field 5 the group).
  */
 function groupAlive(pgid: number): boolean {
   for (const entry of readdirSync("/proc")) {
@@ -104,237 +476,23 @@ function groupAlive(pgid: number): boolean {
   return false;
 }
 
-function signalGroup(pid: number, signal: NodeJS.Signals): void {
+function describeExit(exit: { code: number | null; signal: NodeJS.Signals | null }): string {
+  return exit.signal ? `the session was killed by ${exit.signal}` : `the session exited with code ${exit.code}`;
+}
+
+/** @throws OctoError 500 RUNTIME_START_FAILED when OpenCode's executable is missing or not executable. */
+function checkExecutable(binary: string): void {
   try {
-    process.kill(-pid, signal);
-  } catch {
-    try {
-      process.kill(pid, signal);
-    } catch {
-      // already gone
-    }
+    accessSync(binary, constants.X_OK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const detail = code === "ENOENT" ? `${binary} not found` : `${binary} is not executable`;
+    throw new OctoError(500, "RUNTIME_START_FAILED", `Cannot start opencode: ${detail}`);
   }
 }
 
-export class LocalRuntime implements Runtime {
-  readonly kind = "local" as const;
-  readonly outlivesServer = false;
-  private readonly children = new Map<number, Child>();
-
-  constructor(private readonly options: LocalRuntimeOptions) {}
-
-  async start(spec: SessionSpec): Promise<StartResult> {
-    const home = join(spec.sessionDir, "home");
-    const logs = join(spec.sessionDir, "logs");
-    for (const dir of [spec.workspaceDir, home, logs]) mkdirSync(dir, { recursive: true, mode: 0o700 });
-
-    const host = "127.0.0.1";
-    const [code, files, term] = (await freePorts(3, host)) as [number, number, number];
-    const ports: Record<Service, number> = { code, files, term };
-    const base = baseEnvironment();
-    const self = selfCommand();
-
-    const opencodeEnv: Record<string, string> = {
-      ...base,
-      ...homeEnvironment(home),
-      ...spec.opencodeEnv,
-      OPENCODE_SERVER_PASSWORD: spec.secret,
-      OPENCODE_DISABLE_AUTOUPDATE: "1",
-    };
-    if (spec.opencodeConfigJson) opencodeEnv.OPENCODE_CONFIG_CONTENT = spec.opencodeConfigJson;
-
-    const commands: Record<Service, { argv: string[]; env: Record<string, string> }> = {
-      code: {
-        argv: [this.options.opencodeBinary, "serve", "--hostname", host, "--port", String(code)],
-        env: opencodeEnv,
-      },
-      files: {
-        argv: [
-          ...self,
-          "fileserver",
-          "--root",
-          spec.workspaceDir,
-          "--host",
-          host,
-          "--port",
-          String(files),
-          "--max-upload-mb",
-          String(this.options.maxUploadMb),
-        ],
-        env: { ...base, HOME: home, OCTO_SERVICE_TOKEN: spec.secret },
-      },
-      term: {
-        argv: [
-          ...self,
-          "term",
-          "--cwd",
-          spec.workspaceDir,
-          "--host",
-          host,
-          "--port",
-          String(term),
-          ...(this.options.shell ? ["--shell", this.options.shell] : []),
-        ],
-        env: { ...base, ...homeEnvironment(home), TERM: "xterm-256color", OCTO_SERVICE_TOKEN: spec.secret },
-      },
-    };
-
-    // OpenCode works in the workspace. octo's own services start in the session directory instead: Bun
-    // loads a `.env` and `bunfig.toml` from the working directory, and the workspace is the agent's to write.
-    const cwd: Record<Service, string> = { code: spec.workspaceDir, files: spec.sessionDir, term: spec.sessionDir };
-    const sandbox = this.options.sandbox;
-    if (sandbox) {
-      for (const service of ["code", "term"] as const) {
-        commands[service].argv = sandbox.wrap(commands[service].argv, spec.sessionDir, cwd[service]);
-      }
-    }
-
-    const pids: Partial<Record<Service, number>> = {};
-    try {
-      for (const service of SERVICES) {
-        const { argv, env } = commands[service];
-        pids[service] = await this.spawn(service, argv, env, cwd[service], join(logs, LOG_FILES[service]));
-      }
-    } catch (err) {
-      await this.stop(spec, { host, ports, pids } as RuntimeState, { now: true });
-      throw err;
-    }
-    log.info("started", { session: spec.id, code: pids.code, files: pids.files, term: pids.term });
-    const state: LocalState = { host, ports, pids: pids as Record<Service, number> };
-    return { endpoints: this.endpoints(state as unknown as RuntimeState), state: state as unknown as RuntimeState };
-  }
-
-  private spawn(service: Service, argv: string[], env: Record<string, string>, cwd: string, logFile: string) {
-    try {
-      if (statSync(logFile).size > MAX_LOG_BYTES) truncateSync(logFile, 0);
-    } catch {
-      // no log yet
-    }
-    const fd = openSync(logFile, "a", 0o600);
-    return new Promise<number>((resolve, reject) => {
-      let proc: ChildProcess;
-      try {
-        proc = spawn(argv[0]!, argv.slice(1), { cwd, env, detached: true, stdio: ["ignore", fd, fd] });
-      } catch (err) {
-        closeSync(fd);
-        reject(startError(service, argv[0]!, err));
-        return;
-      }
-      const child: Child = {
-        proc,
-        exit: null,
-        exited: new Promise((done) => {
-          proc.once("exit", (code, signal) => {
-            child.exit = { code, signal };
-            done();
-          });
-        }),
-      };
-      proc.once("error", (err) => {
-        closeSync(fd);
-        reject(startError(service, argv[0]!, err));
-      });
-      proc.once("spawn", () => {
-        closeSync(fd);
-        this.children.set(proc.pid!, child);
-        resolve(proc.pid!);
-      });
-    });
-  }
-
-  async stop(spec: SessionSpec, state: RuntimeState, options: StopOptions = {}): Promise<void> {
-    const local = asLocalState(state);
-    if (!local) return;
-    const targets = SERVICES.map((s) => ({ pid: local.pids[s], port: local.ports[s] })).filter(
-      (t) => typeof t.pid === "number" && (this.children.has(t.pid) || isOurs(t.pid, t.port)),
-    );
-    if (targets.length === 0) return;
-    for (const t of targets) signalGroup(t.pid, options.now ? "SIGKILL" : "SIGTERM");
-    const deadline = Date.now() + (options.now ? 2000 : this.options.stopTimeoutMs);
-    await Promise.all(targets.map((t) => this.waitExit(t.pid, deadline)));
-    const survivors = targets.filter((t) => this.isRunning(t.pid));
-    for (const t of survivors) signalGroup(t.pid, "SIGKILL");
-    await Promise.all(survivors.map((t) => this.waitExit(t.pid, Date.now() + 5000)));
-    // The group may hold grandchildren (tool processes) that outlived their parent: kill what is left, and
-    // return only once none is alive, so a purge never races a process still writing to the workspace.
-    for (const t of targets) signalGroup(t.pid, "SIGKILL");
-    const gone = Date.now() + 2000;
-    while (targets.some((t) => groupAlive(t.pid)) && Date.now() < gone) await Bun.sleep(20);
-    for (const t of targets) this.children.delete(t.pid);
-    log.info("stopped", { session: spec.id, forced: survivors.length > 0 });
-  }
-
-  private isRunning(pid: number): boolean {
-    const child = this.children.get(pid);
-    if (child) return child.exit === null;
-    return alive(pid);
-  }
-
-  private async waitExit(pid: number, deadline: number): Promise<void> {
-    const child = this.children.get(pid);
-    if (child) {
-      const remaining = deadline - Date.now();
-      if (remaining > 0) await Promise.race([child.exited, Bun.sleep(remaining)]);
-      return;
-    }
-    while (alive(pid) && Date.now() < deadline) await Bun.sleep(25);
-  }
-
-  async poll(_spec: SessionSpec, state: RuntimeState): Promise<PollResult> {
-    const local = asLocalState(state);
-    if (!local) return { state: "gone" };
-    const dead: string[] = [];
-    for (const service of SERVICES) {
-      const pid = local.pids[service];
-      const child = this.children.get(pid);
-      if (child) {
-        if (child.exit) dead.push(describeExit(service, child.exit));
-      } else if (!isOurs(pid, local.ports[service])) {
-        dead.push(`${SERVICE_NAMES[service]} is no longer running`);
-      }
-    }
-    if (dead.length === SERVICES.length && !SERVICES.some((s) => this.children.has(local.pids[s]))) {
-      return { state: "gone" };
-    }
-    return dead.length ? { state: "exited", reason: dead.join("; ") } : { state: "running" };
-  }
-
-  endpoints(state: RuntimeState): Endpoints {
-    const local = asLocalState(state);
-    if (!local) throw new OctoError(500, "RUNTIME_STATE_INVALID", "Session has no runtime state");
-    const url = (port: number) => `http://${local.host}:${port}`;
-    return { code: url(local.ports.code), files: url(local.ports.files), term: url(local.ports.term) };
-  }
-
-  async logs(spec: SessionSpec, _state: RuntimeState, maxBytes = 4096): Promise<string> {
-    const parts: string[] = [];
-    for (const service of SERVICES) {
-      const file = Bun.file(join(spec.sessionDir, "logs", LOG_FILES[service]));
-      if (!(await file.exists()) || file.size === 0) continue;
-      const tail = await file.slice(Math.max(0, file.size - Math.floor(maxBytes / 3))).text();
-      parts.push(`[${SERVICE_NAMES[service]}] ${tail.trim()}`);
-    }
-    return parts.join("\n");
-  }
-
-  async removeOrphans(): Promise<string[]> {
-    // Local processes are found through the state stored with each session; nothing is started without one.
-    return [];
-  }
-
-  async describe() {
-    return { name: "local" };
-  }
-}
-
-function describeExit(service: Service, exit: { code: number | null; signal: NodeJS.Signals | null }): string {
-  return exit.signal
-    ? `${SERVICE_NAMES[service]} was killed by ${exit.signal}`
-    : `${SERVICE_NAMES[service]} exited with code ${exit.code}`;
-}
-
-function startError(service: Service, binary: string, err: unknown): OctoError {
+function startError(binary: string, err: unknown): OctoError {
   const code = (err as NodeJS.ErrnoException).code;
   const detail = code === "ENOENT" ? `${binary} not found` : code === "EACCES" ? `${binary} is not executable` : String((err as Error).message);
-  return new OctoError(500, "RUNTIME_START_FAILED", `Cannot start ${SERVICE_NAMES[service]}: ${detail}`);
+  return new OctoError(500, "RUNTIME_START_FAILED", `Cannot start the session: ${detail}`);
 }

@@ -30,6 +30,11 @@ export interface SessionSpec {
   opencodeConfigJson: string | null;
   /** `[opencode] env`: extra variables (provider API keys...) for OpenCode only. */
   opencodeEnv: Record<string, string>;
+  /**
+   * The session's own unprivileged uid/gid (`sessions.run_uid`), allocated when the runtime asks for one
+   * ({@link Runtime.sessionUids}: a root octo's local sandbox); null otherwise.
+   */
+  runAs: { uid: number; gid: number } | null;
 }
 
 /** Base URLs (no trailing slash) where the session's services answer, e.g. `http://127.0.0.1:41234`. */
@@ -73,6 +78,12 @@ export interface Runtime {
   readonly outlivesServer: boolean;
 
   /**
+   * True when each session must run as its own unprivileged uid, given in {@link SessionSpec.runAs}
+   * (local mode with octo as root). The session service allocates and stores it.
+   */
+  readonly sessionUids: boolean;
+
+  /**
    * Starts the three services and returns as soon as they are launched (not necessarily ready).
    * @throws OctoError (code `RUNTIME_START_FAILED` or more specific) when they cannot be launched;
    *   anything partially started is cleaned up before throwing.
@@ -98,11 +109,12 @@ export interface Runtime {
   logs(spec: SessionSpec, state: RuntimeState, maxBytes?: number): Promise<string>;
 
   /**
-   * Removes what this runtime started for sessions that octo no longer knows (e.g. containers labelled
-   * `octo.session` without a row). Called on server start with the ids octo does know.
-   * @returns ids of the orphans removed.
+   * Removes what this runtime started for sessions that are not live (e.g. containers labelled
+   * `octo.session` whose session has no row, or was caught mid-start by a crash of octo). Called on server
+   * start, after reconciliation, with the ids of the sessions that were re-attached.
+   * @returns ids of the sessions whose leftovers were removed.
    */
-  removeOrphans(knownSessionIds: ReadonlySet<string>): Promise<string[]>;
+  removeOrphans(liveSessionIds: ReadonlySet<string>): Promise<string[]>;
 
   /** Engine description for status output, e.g. `{ name: "local" }` or `{ name: "podman", version: "4.3.1" }`. */
   describe(): Promise<{ name: string; version?: string }>;

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { opencodeConfig, type ScriptedLlm, startScriptedLlm } from "../support/llm.ts";
-import { Api, type OctoServerProcess, processesIn, runOcto, startOcto } from "../support/octo.ts";
+import { Api, commandLine, type OctoServerProcess, processesIn, runOcto, startOcto } from "../support/octo.ts";
 import { upgradeStatus } from "../support/terminal.ts";
 import { tempDir } from "../support/tmp.ts";
 
@@ -165,9 +165,7 @@ describe("the proxy refuses what it must", () => {
 
   test("a dead upstream answers 502 JSON at once", async () => {
     const workspace = join(octo.dataDir, "sessions", sessionId);
-    const fileserver = processesIn(workspace).find((pid) =>
-      Bun.spawnSync(["cat", `/proc/${pid}/cmdline`]).stdout.toString().includes("fileserver"),
-    );
+    const fileserver = processesIn(workspace).find((pid) => commandLine(pid).includes("fileserver") && commandLine(pid).includes("--root"));
     expect(fileserver).toBeDefined();
     process.kill(fileserver!, "SIGKILL");
     await Bun.sleep(200);

@@ -87,6 +87,7 @@ let instances = 0;
 export class FakeRuntime implements Runtime {
   readonly kind: "local" | "container";
   readonly outlivesServer: boolean;
+  readonly sessionUids = false;
   behaviour: FakeBehaviour;
   hooks: FakeHooks = {};
   readonly calls: FakeCalls = { start: [], stop: [], poll: [], logs: [], removeOrphans: [] };

@@ -5,6 +5,7 @@
  * Which program runs: `OCTO_TEST_BINARY` (e.g. `dist/octo`, the compiled binary) when set, otherwise the
  * sources through Bun (`bun cli/octo.ts`).
  */
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { type Subprocess, spawn, spawnSync } from "bun";
 import { join, resolve } from "node:path";
 import { tempDir } from "./tmp.ts";
@@ -157,15 +158,37 @@ export class Api {
 }
 
 /**
- * Pids of processes whose working directory is `dir` or below it (how tests find a session's processes:
- * OpenCode works in the workspace, the file server and terminal in the session directory above it).
+ * Pids of live processes working in `dir` or below it, or naming it on their command line (how tests find a
+ * session's processes: OpenCode and the shells work in the workspace; the file server and terminal name it).
  */
 export function processesIn(dir: string): number[] {
+  const inside = (path: string) => path === dir || path.startsWith(`${dir}/`);
   const pids: number[] = [];
-  const script = `for p in /proc/[0-9]*; do c=$(readlink $p/cwd 2>/dev/null); case "$c" in "${dir}"|"${dir}"/*) echo \${p#/proc/};; esac; done`;
-  const result = spawnSync({ cmd: ["bash", "-c", script] });
-  for (const line of result.stdout.toString().split("\n")) if (line.trim()) pids.push(Number(line));
-  return pids.filter((pid) => pid !== process.pid);
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      if (/^State:\s+[ZX]/m.test(readFileSync(`/proc/${entry}/status`, "utf8"))) continue;
+      let cwd = "";
+      try {
+        cwd = readlinkSync(`/proc/${entry}/cwd`);
+      } catch {
+        // another user's process: its cwd may be unreadable, its command line is not
+      }
+      if (inside(cwd) || commandLine(Number(entry)).some((arg) => arg.includes(dir))) pids.push(Number(entry));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return pids;
+}
+
+/** The argv of process `pid` ([] when it is gone). */
+export function commandLine(pid: number): string[] {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean);
+  } catch {
+    return [];
+  }
 }
 
 export { eventually } from "./eventually.ts";

@@ -21,6 +21,8 @@ export interface SessionRow {
   updated_at: number;
   started_at: number | null;
   stopped_at: number | null;
+  /** The unprivileged uid a root octo's local sandbox runs the session as (server/modules/sessions/uids.ts). */
+  run_uid: number | null;
 }
 
 /** The API's `Session`. */

@@ -25,6 +25,7 @@ import { serviceAuthorization, waitUntilReady } from "../../runtime/readiness.ts
 import type { Endpoints, Runtime, RuntimeState, SessionSpec } from "../../runtime/types.ts";
 import type { User } from "../users/model.ts";
 import { type Session, type SessionRow, type SessionStatus, toSession } from "./model.ts";
+import { ensureSessionUid } from "./uids.ts";
 
 const log = createLogger("sessions");
 
@@ -177,6 +178,7 @@ export class SessionService {
       workspaceDir: join(sessionDir, "workspace"),
       opencodeConfigJson: null,
       opencodeEnv: this.options.opencode.env,
+      runAs: row.run_uid == null ? null : { uid: row.run_uid, gid: row.run_uid },
     };
   }
 
@@ -262,8 +264,19 @@ export class SessionService {
   }
 
   private async launch(id: string, controller: AbortController): Promise<void> {
-    const row = this.row(id);
+    let row = this.row(id);
     if (!row) return;
+    if (this.runtime.sessionUids && row.run_uid == null) {
+      const range = { base: this.options.runtime.session_uid_base, count: this.options.runtime.session_uid_count };
+      try {
+        ensureSessionUid(this.db, id, range);
+      } catch (err) {
+        const failure = err instanceof OctoError ? err : new OctoError(500, "SESSION_START_FAILED", String(err));
+        this.write(id, { status: "failed", error: failure.message, stopped_at: Date.now() });
+        throw failure;
+      }
+      row = this.row(id)!;
+    }
     const spec = this.spec(row);
     let state: RuntimeState | null = null;
     const watch = { timer: null as ReturnType<typeof setInterval> | null };
@@ -483,8 +496,9 @@ export class SessionService {
         stopped.push(row.id);
       }),
     );
-    const known = new Set((this.db.query("SELECT id FROM sessions").all() as { id: string }[]).map((r) => r.id));
-    const orphans = await this.runtime.removeOrphans(known).catch((err) => {
+    // Everything the runtime runs for a session that was not re-attached is a leftover (a row caught
+    // mid-start by a crash, a deleted row's container): nothing of it may keep running.
+    const orphans = await this.runtime.removeOrphans(new Set(reattached)).catch((err) => {
       log.warn("orphan clean-up failed", { error: (err as Error).message });
       return [] as string[];
     });

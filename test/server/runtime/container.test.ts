@@ -48,6 +48,7 @@ function makeSpec(overrides: Partial<SessionSpec> = {}): SessionSpec {
     workspaceDir: join(sessionDir, "workspace"),
     opencodeConfigJson: null,
     opencodeEnv: {},
+    runAs: null,
     ...overrides,
   };
 }
@@ -184,7 +185,7 @@ describe.skipIf(!engine)("ContainerRuntime (real engine)", () => {
     await execIn(engine!, id, ["pkill", "-KILL", "-f", "octo fileserver"]);
     const result = await waitFor(() => runtime.poll(spec, state), (p) => p.state !== "running");
     expect(result.state).toBe("exited");
-    expect(result).toEqual({ state: "exited", reason: "file server exited with code 137" });
+    expect(result).toEqual({ state: "exited", reason: "file server was killed by SIGKILL" });
     await runtime.stop(spec, state, { remove: true });
   });
 

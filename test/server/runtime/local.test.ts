@@ -1,49 +1,43 @@
 /**
  * LocalRuntime against real processes: a tiny stand-in for OpenCode (a Bun script that serves
- * `/global/health` on the `--port` it is given and spawns a `sleep` grandchild in its process group), and
- * octo's real `fileserver` and `term` commands. No OpenCode is started here.
+ * `/global/health` on the `--port` it is given, leaves a `sleep` job behind like an agent's tool would, and
+ * writes what it sees for the test), and octo's real `fileserver` and `term` commands, supervised by the real
+ * session entrypoint (container/entrypoint.sh), with and without the bubblewrap sandbox. No OpenCode is
+ * started here; test/e2e/isolation.test.ts attacks a real session.
  */
 import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { OctoError } from "../../../server/errors.ts";
 import { randomSecret } from "../../../server/ids.ts";
-import { LocalRuntime, type LocalRuntimeOptions } from "../../../server/runtime/local.ts";
-import { createSandbox } from "../../../server/runtime/sandbox.ts";
+import { LocalRuntime, type LocalRuntimeOptions, type LocalState, SESSION_LOG } from "../../../server/runtime/local.ts";
 import { waitUntilReady } from "../../../server/runtime/readiness.ts";
+import { createSandbox } from "../../../server/runtime/sandbox.ts";
+import { userNamespaceFilter } from "../../../server/runtime/seccomp.ts";
 import type { RuntimeState, SessionSpec } from "../../../server/runtime/types.ts";
 import { eventually, octoError } from "../../support/fakes.ts";
 import { tempDir } from "../../support/tmp.ts";
 
-// Argon2id, processes and sockets are slow on a loaded 2-core machine; `npx bun test` keeps Bun's 5 s default.
-setDefaultTimeout(30_000);
+// Processes and sockets are slow on a loaded 2-core machine; `npx bun test` keeps Bun's 5 s default.
+setDefaultTimeout(60_000);
 
+const isRoot = process.getuid?.() === 0;
 const bin = tempDir("fake-opencode-");
 const FAKE_OPENCODE = join(bin, "opencode");
 writeFileSync(
   FAKE_OPENCODE,
   `#!${process.execPath}
-// Fake "opencode serve --hostname H --port P": health with Basic auth, a grandchild, its env for the test.
+// Fake "opencode serve --hostname H --port P": health with Basic auth, a left-behind job, its env for the test.
 import { writeFileSync } from "node:fs";
 const args = process.argv.slice(2);
 const port = Number(args[args.indexOf("--port") + 1]);
 const hostname = args[args.indexOf("--hostname") + 1];
 writeFileSync("fake-opencode.env.json", JSON.stringify(process.env));
 if (process.env.FAKE_EXIT) process.exit(Number(process.env.FAKE_EXIT));
-if (process.env.FAKE_PROBE) {
-  // What this process can see: each path's content or error code, its own pid, whether a pid is visible.
-  const { readFileSync, existsSync } = await import("node:fs");
-  const seen = {};
-  for (const path of JSON.parse(process.env.FAKE_PROBE)) {
-    try { seen[path] = "read:" + readFileSync(path, "utf8"); } catch (e) { seen[path] = "error:" + e.code; }
-  }
-  const pid = process.env.FAKE_PROBE_PID;
-  writeFileSync("fake-opencode.probe.json", JSON.stringify({ seen, pid: process.pid, pidVisible: existsSync("/proc/" + pid) }));
-}
 if (process.env.FAKE_IGNORE_TERM) process.on("SIGTERM", () => console.log("ignoring SIGTERM"));
-// Like a tool process an agent leaves behind: a background job in this process group, tied to nothing else.
-const job = Bun.spawnSync(["sh", "-c", "sleep 1000 >/dev/null 2>&1 & echo $!"]);
-writeFileSync("fake-opencode.grandchild", job.stdout.toString().trim());
+// Like a tool process an agent leaves behind: a job that ignores SIGTERM and starts its own session.
+const job = Bun.spawnSync(["sh", "-c", "setsid sh -c \\"trap '' TERM; exec sleep 1000\\" >/dev/null 2>&1 & echo $!"]);
+writeFileSync("fake-opencode.job", job.stdout.toString().trim());
 const auth = "Basic " + btoa("opencode:" + process.env.OPENCODE_SERVER_PASSWORD);
 Bun.serve({
   hostname,
@@ -58,16 +52,19 @@ console.log("fake opencode listening on " + port);
 );
 chmodSync(FAKE_OPENCODE, 0o755);
 
-const OPTIONS: LocalRuntimeOptions = { opencodeBinary: FAKE_OPENCODE, shell: "/bin/sh", maxUploadMb: 7, stopTimeoutMs: 2000, sandbox: null };
+const sandbox = createSandbox("bwrap", { secretPaths: [] });
+const BASE: LocalRuntimeOptions = { opencodeBinary: FAKE_OPENCODE, shell: "/bin/sh", maxUploadMb: 7, stopTimeoutMs: 2000, sandbox: null };
 const started: { runtime: LocalRuntime; spec: SessionSpec; state: RuntimeState }[] = [];
 afterAll(async () => {
   for (const { runtime, spec, state } of started) await runtime.stop(spec, state, { now: true }).catch(() => undefined);
 });
 
 let counter = 0;
+let nextUid = 3_900_000 + (process.pid % 1000) * 100;
 function makeSpec(opencodeEnv: Record<string, string> = {}, dataDir = tempDir("local-")): SessionSpec {
   const id = `local${Date.now().toString(36)}${counter++}`;
   const sessionDir = join(dataDir, "sessions", id);
+  const uid = nextUid++;
   return {
     id,
     userId: "u1",
@@ -76,20 +73,15 @@ function makeSpec(opencodeEnv: Record<string, string> = {}, dataDir = tempDir("l
     workspaceDir: join(sessionDir, "workspace"),
     opencodeConfigJson: '{"model":"mock/mock-1"}',
     opencodeEnv,
+    runAs: isRoot ? { uid, gid: uid } : null,
   };
 }
 
-interface Local {
-  host: string;
-  ports: { code: number; files: number; term: number };
-  pids: { code: number; files: number; term: number };
-}
-
-async function startSession(runtime = new LocalRuntime(OPTIONS), env: Record<string, string> = {}, dataDir?: string) {
+async function startSession(runtime: LocalRuntime, env: Record<string, string> = {}, dataDir?: string) {
   const spec = makeSpec(env, dataDir);
   const result = await runtime.start(spec);
   started.push({ runtime, spec, state: result.state });
-  return { runtime, spec, ...result, local: result.state as unknown as Local };
+  return { runtime, spec, ...result, local: result.state as unknown as LocalState };
 }
 
 function alive(pid: number): boolean {
@@ -101,30 +93,20 @@ function alive(pid: number): boolean {
   }
 }
 
-/** Live processes whose working directory is `dir` or whose command line mentions it. */
-function processesIn(dir: string): number[] {
+/** Live processes whose command line or environment mentions `text` (e.g. a session's directory). */
+function processesMentioning(text: string): number[] {
   const found: number[] = [];
   for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    const pid = Number(entry);
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
     try {
-      const cwd = readlinkSync(`/proc/${pid}/cwd`);
-      const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
-      if ((cwd === dir || cmdline.includes(dir)) && alive(pid)) found.push(pid);
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, "utf8");
+      const environ = readFileSync(`/proc/${entry}/environ`, "utf8");
+      if ((cmdline.includes(text) || environ.includes(text)) && alive(Number(entry))) found.push(Number(entry));
     } catch {
-      // exited meanwhile, or not ours to read
+      // exited meanwhile
     }
   }
   return found;
-}
-
-/**
- * Asserts that nothing runs in `dir` any more. stop() returns once the group leaders exited and the final
- * SIGKILL went to each group; on a loaded machine a member may take a moment to disappear, hence the wait.
- */
-async function expectNoProcessesIn(dir: string): Promise<void> {
-  await eventually(() => processesIn(dir).length === 0, `no process left in ${dir}`, 2000).catch(() => undefined);
-  expect(processesIn(dir)).toEqual([]);
 }
 
 const readEnv = (pid: number) =>
@@ -135,250 +117,335 @@ const readEnv = (pid: number) =>
       .map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]),
   );
 
+/** Host pids of the children of `pid` (from /proc/PID/stat field 4). */
+function childrenOf(pid: number): number[] {
+  return readdirSync("/proc")
+    .filter((e) => /^\d+$/.test(e))
+    .filter((e) => {
+      try {
+        const stat = readFileSync(`/proc/${e}/stat`, "utf8");
+        return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === pid;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
 
-describe("LocalRuntime", () => {
-  test("start -> three ready services on loopback ports; poll running; stop kills the process groups", async () => {
-    const { runtime, spec, endpoints, state, local } = await startSession(undefined, { PROVIDER_KEY: "pk-123" });
-    expect(local.host).toBe("127.0.0.1");
-    expect(new Set(Object.values(local.ports)).size).toBe(3);
-    expect(endpoints).toEqual({
-      code: `http://127.0.0.1:${local.ports.code}`,
-      files: `http://127.0.0.1:${local.ports.files}`,
-      term: `http://127.0.0.1:${local.ports.term}`,
+/** The three services' host pids, by the subcommand on their command lines. */
+function servicePids(init: number): { code: number; files: number; term: number } {
+  const out: Record<string, number> = {};
+  for (const pid of childrenOf(init)) {
+    const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+    if (argv.includes("fileserver")) out.files = pid;
+    else if (argv.includes("term")) out.term = pid;
+    else if (argv.includes("serve")) out.code = pid;
+  }
+  return out as { code: number; files: number; term: number };
+}
+
+const uidOf = (pid: number) => Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]);
+
+for (const mode of ["bwrap", "none"] as const) {
+  const options: LocalRuntimeOptions = { ...BASE, sandbox: mode === "bwrap" ? sandbox : null };
+
+  describe(`LocalRuntime (sandbox: ${mode})`, () => {
+    test("start -> three ready services on loopback ports under one entrypoint; stop leaves no process at all", async () => {
+      const runtime = new LocalRuntime(options);
+      const { spec, endpoints, state, local } = await startSession(runtime, { PROVIDER_KEY: "pk-123" });
+      expect(local.host).toBe("127.0.0.1");
+      expect(new Set(Object.values(local.ports)).size).toBe(3);
+      expect(endpoints).toEqual({
+        code: `http://127.0.0.1:${local.ports.code}`,
+        files: `http://127.0.0.1:${local.ports.files}`,
+        term: `http://127.0.0.1:${local.ports.term}`,
+      });
+      expect(runtime.endpoints(state)).toEqual(endpoints);
+      await waitUntilReady(endpoints, spec.secret, { timeoutMs: 30_000 });
+      expect(await runtime.poll(spec, state)).toEqual({ state: "running" });
+      const services = servicePids(local.init);
+      expect(Object.keys(services).sort()).toEqual(["code", "files", "term"]);
+      if (mode === "bwrap") expect(local.init).not.toBe(local.pid);
+      const job = readFileSync(join(spec.workspaceDir, "fake-opencode.job"), "utf8").trim();
+      expect(job).toMatch(/^\d+$/);
+      expect(processesMentioning(spec.sessionDir).length).toBeGreaterThanOrEqual(4);
+
+      await runtime.stop(spec, state);
+      // stop() returns only once everything is gone: no waiting here. The job ignores SIGTERM and left the
+      // process group with setsid; the sandbox's PID namespace (or the final SIGKILL to the group) takes it.
+      const left = processesMentioning(spec.sessionDir);
+      if (mode === "bwrap") expect(left).toEqual([]);
+      for (const pid of [local.pid, local.init, ...Object.values(services)]) expect([pid, alive(pid)]).toEqual([pid, false]);
+      expect(await runtime.poll(spec, state)).toEqual({ state: "gone" });
+      await runtime.stop(spec, state); // idempotent
     });
-    expect(runtime.endpoints(state)).toEqual(endpoints);
-    await waitUntilReady(endpoints, spec.secret, { timeoutMs: 30_000 });
-    expect(await runtime.poll(spec, state)).toEqual({ state: "running" });
-    for (const dir of [spec.workspaceDir, join(spec.sessionDir, "home"), join(spec.sessionDir, "logs")]) expect(existsSync(dir)).toBe(true);
 
-    const grandchild = Number(readFileSync(join(spec.workspaceDir, "fake-opencode.grandchild"), "utf8"));
-    expect(alive(grandchild)).toBe(true);
-    for (const pid of Object.values(local.pids)) expect(alive(pid)).toBe(true);
-    expect(processesIn(spec.workspaceDir).length).toBeGreaterThanOrEqual(4);
-
-    await runtime.stop(spec, state);
-    await expectNoProcessesIn(spec.workspaceDir);
-    for (const pid of [...Object.values(local.pids), grandchild]) expect([pid, alive(pid)]).toEqual([pid, false]);
-    expect(await runtime.poll(spec, state)).toEqual({ state: "gone" });
-    await runtime.stop(spec, state); // idempotent
-  }, 60_000);
-
-  test("each service gets an allow-listed environment: no octo secret, OpenCode's extras for OpenCode only", async () => {
-    const { spec, local, runtime, state } = await startSession(undefined, { PROVIDER_KEY: "pk-123" });
-    await waitUntilReady(runtime.endpoints(state), spec.secret, { timeoutMs: 30_000 });
-    const home = join(spec.sessionDir, "home");
-    const opencode = JSON.parse(readFileSync(join(spec.workspaceDir, "fake-opencode.env.json"), "utf8")) as Record<string, string>;
-    expect(opencode).toMatchObject({
-      OPENCODE_SERVER_PASSWORD: spec.secret,
-      OPENCODE_DISABLE_AUTOUPDATE: "1",
-      OPENCODE_CONFIG_CONTENT: '{"model":"mock/mock-1"}',
-      PROVIDER_KEY: "pk-123",
-      HOME: home,
-      XDG_CONFIG_HOME: join(home, ".config"),
-      XDG_DATA_HOME: join(home, ".local/share"),
+    test("secrets: OpenCode's extras reach OpenCode only; the entrypoint's environment and every command line hold none", async () => {
+      const runtime = new LocalRuntime(options);
+      const { spec, local, state } = await startSession(runtime, { PROVIDER_KEY: "pk-123-secret-provider-key" });
+      await waitUntilReady(runtime.endpoints(state), spec.secret, { timeoutMs: 30_000 });
+      const home = join(spec.sessionDir, "home");
+      const opencode = JSON.parse(readFileSync(join(spec.workspaceDir, "fake-opencode.env.json"), "utf8")) as Record<string, string>;
+      expect(opencode).toMatchObject({
+        OPENCODE_SERVER_PASSWORD: spec.secret,
+        OPENCODE_DISABLE_AUTOUPDATE: "1",
+        OPENCODE_CONFIG_CONTENT: '{"model":"mock/mock-1"}',
+        PROVIDER_KEY: "pk-123-secret-provider-key",
+        HOME: home,
+        XDG_CONFIG_HOME: join(home, ".config"),
+        XDG_DATA_HOME: join(home, ".local/share"),
+      });
+      expect(process.env.OCTO_TEST_ROOT).toBeDefined(); // set in this process by test/preload.ts...
+      expect(opencode.OCTO_TEST_ROOT).toBeUndefined(); // ...and not inherited
+      expect(Object.keys(opencode).filter((k) => k.startsWith("OCTO_"))).toEqual([]);
+      const services = servicePids(local.init);
+      for (const service of ["files", "term"] as const) {
+        const env = readEnv(services[service]);
+        expect(env.OCTO_SERVICE_TOKEN).toBe(spec.secret);
+        expect(env.PROVIDER_KEY).toBeUndefined();
+        expect(env.OPENCODE_SERVER_PASSWORD).toBeUndefined();
+        expect(env.OCTO_TEST_ROOT).toBeUndefined();
+        expect(env.HOME).toBe(home);
+      }
+      // The supervisor (PID 1 inside the sandbox) and the bwrap process never had a secret in their environment.
+      for (const pid of new Set([local.pid, local.init])) {
+        const environ = readFileSync(`/proc/${pid}/environ`, "utf8");
+        expect(environ).not.toContain(spec.secret);
+        expect(environ).not.toContain("pk-123-secret-provider-key");
+      }
+      // No command line of the session names a secret.
+      for (const pid of processesMentioning(spec.sessionDir)) {
+        const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+        expect(cmdline).not.toContain(spec.secret);
+        expect(cmdline).not.toContain("pk-123-secret-provider-key");
+      }
+      const files = readFileSync(`/proc/${services.files}/cmdline`, "utf8").split("\0");
+      expect(files).toEqual(expect.arrayContaining(["fileserver", "--root", spec.workspaceDir, "--port", String(local.ports.files), "--max-upload-mb", "7"]));
+      const term = readFileSync(`/proc/${services.term}/cmdline`, "utf8").split("\0");
+      expect(term).toEqual(expect.arrayContaining(["term", "--cwd", spec.workspaceDir, "--shell", "/bin/sh"]));
     });
-    expect(process.env.OCTO_TEST_ROOT).toBeDefined(); // set in this process by test/preload.ts...
-    expect(opencode.OCTO_TEST_ROOT).toBeUndefined(); // ...and not inherited
-    expect(opencode.OCTO_SERVICE_TOKEN).toBeUndefined();
-    for (const service of ["files", "term"] as const) {
-      const env = readEnv(local.pids[service]);
-      expect(env.OCTO_SERVICE_TOKEN).toBe(spec.secret);
-      expect(env.PROVIDER_KEY).toBeUndefined();
-      expect(env.OPENCODE_SERVER_PASSWORD).toBeUndefined();
-      expect(env.OCTO_TEST_ROOT).toBeUndefined();
-      expect(env.HOME).toBe(home);
-    }
-    const cmd = readFileSync(`/proc/${local.pids.files}/cmdline`, "utf8").split("\0");
-    expect(cmd).toEqual(expect.arrayContaining(["fileserver", "--root", spec.workspaceDir, "--port", String(local.ports.files), "--max-upload-mb", "7"]));
-    const term = readFileSync(`/proc/${local.pids.term}/cmdline`, "utf8").split("\0");
-    expect(term).toEqual(expect.arrayContaining(["term", "--cwd", spec.workspaceDir, "--shell", "/bin/sh"]));
-  }, 60_000);
 
-  test("logs() returns the services' output, tagged by service", async () => {
-    const { runtime, spec, state, local } = await startSession();
-    await waitUntilReady(runtime.endpoints(state), spec.secret, { timeoutMs: 30_000 });
-    const logs = await runtime.logs(spec, state);
-    expect(logs).toContain(`[opencode] fake opencode listening on ${local.ports.code}`);
-    expect(await runtime.logs(spec, state, 30)).not.toContain("listening on"); // only the tail
-    expect(await runtime.logs(makeSpec(), {})).toBe("");
-  }, 60_000);
+    test("logs() returns the services' output; a killed service: poll names it; stop cleans up the rest", async () => {
+      const runtime = new LocalRuntime(options);
+      const { spec, state, local } = await startSession(runtime);
+      await waitUntilReady(runtime.endpoints(state), spec.secret, { timeoutMs: 30_000 });
+      expect(await runtime.logs(spec, state)).toContain(`fake opencode listening on ${local.ports.code}`);
+      expect(await runtime.logs(spec, state, 20)).not.toContain("listening on"); // only the tail
+      expect(existsSync(join(spec.sessionDir, "logs", SESSION_LOG))).toBe(true);
+      process.kill(servicePids(local.init).files, "SIGKILL");
+      await eventually(async () => (await runtime.poll(spec, state)).state !== "running", "the death to be noticed");
+      expect(await runtime.poll(spec, state)).toEqual({ state: "exited", reason: "file server was killed by SIGKILL" });
+      await runtime.stop(spec, state, { now: true });
+      if (mode === "bwrap") expect(processesMentioning(spec.sessionDir)).toEqual([]);
+    });
 
-  test("a killed service: poll says exited with a reason naming it; stop cleans up the rest", async () => {
-    const { runtime, spec, state, local } = await startSession();
-    await waitUntilReady(runtime.endpoints(state), spec.secret, { timeoutMs: 30_000 });
-    process.kill(local.pids.files, "SIGKILL");
-    await eventually(async () => (await runtime.poll(spec, state)).state !== "running", "the death to be noticed");
-    expect(await runtime.poll(spec, state)).toEqual({ state: "exited", reason: "file server was killed by SIGKILL" });
-    await runtime.stop(spec, state, { now: true });
-    await expectNoProcessesIn(spec.workspaceDir);
-  }, 60_000);
+    test("a service exiting on its own: poll reports its exit code", async () => {
+      const runtime = new LocalRuntime(options);
+      const { spec, state } = await startSession(runtime, { FAKE_EXIT: "3" });
+      await eventually(async () => (await runtime.poll(spec, state)).state !== "running", "the exit to be noticed");
+      expect(await runtime.poll(spec, state)).toEqual({ state: "exited", reason: "opencode exited with code 3" });
+      await runtime.stop(spec, state, { now: true });
+      expect(alive((state as unknown as LocalState).init)).toBe(false);
+    });
 
-  test("a service exiting on its own: poll reports its exit code", async () => {
-    const { runtime, spec, state } = await startSession(undefined, { FAKE_EXIT: "3" });
-    await eventually(async () => (await runtime.poll(spec, state)).state !== "running", "the exit to be noticed");
-    expect(await runtime.poll(spec, state)).toEqual({ state: "exited", reason: "opencode exited with code 3" });
-    await runtime.stop(spec, state, { now: true });
-    await expectNoProcessesIn(spec.workspaceDir);
-  }, 60_000);
+    test("a service that ignores SIGTERM is killed after stop_timeout, and stop() returns only once it is gone", async () => {
+      const runtime = new LocalRuntime({ ...options, stopTimeoutMs: 300 });
+      const { spec, state, local } = await startSession(runtime, { FAKE_IGNORE_TERM: "1" });
+      await waitUntilReady(runtime.endpoints(state), spec.secret, { timeoutMs: 30_000 });
+      const opencode = servicePids(local.init).code;
+      await runtime.stop(spec, state);
+      expect(alive(opencode)).toBe(false);
+      expect(alive(local.pid)).toBe(false);
+      expect(await runtime.logs(spec, state)).toContain("ignoring SIGTERM");
+    });
 
-  test("stop kills the process group of a service whose leader died first (its left-behind jobs)", async () => {
-    const { runtime, spec, state, local } = await startSession();
-    await waitUntilReady(runtime.endpoints(state), spec.secret, { timeoutMs: 30_000 });
-    const grandchild = Number(readFileSync(join(spec.workspaceDir, "fake-opencode.grandchild"), "utf8"));
-    process.kill(local.pids.code, "SIGKILL");
-    await eventually(async () => (await runtime.poll(spec, state)).state !== "running", "the death to be noticed");
-    expect(await runtime.poll(spec, state)).toEqual({ state: "exited", reason: "opencode was killed by SIGKILL" });
-    await runtime.stop(spec, state, { now: true });
-    await eventually(() => !alive(grandchild), "the grandchild to die", 2000).catch(() => undefined);
-    expect(alive(grandchild)).toBe(false);
-    await expectNoProcessesIn(spec.workspaceDir);
-  }, 60_000);
+    test("a missing or non-executable OpenCode binary: RUNTIME_START_FAILED, nothing started", async () => {
+      const missing = new LocalRuntime({ ...options, opencodeBinary: join(bin, "does-not-exist") });
+      const spec = makeSpec();
+      const err = await octoError(missing.start(spec));
+      expect([err.status, err.code]).toEqual([500, "RUNTIME_START_FAILED"]);
+      expect(err.message).toBe(`Cannot start opencode: ${join(bin, "does-not-exist")} not found`);
+      const plain = join(bin, "not-executable");
+      writeFileSync(plain, "#!/bin/sh\n", { mode: 0o644 });
+      const spec2 = makeSpec();
+      const err2 = await octoError(new LocalRuntime({ ...options, opencodeBinary: plain }).start(spec2));
+      expect(err2.message).toBe(`Cannot start opencode: ${plain} is not executable`);
+      expect(processesMentioning(spec.sessionDir)).toEqual([]);
+      expect(processesMentioning(spec2.sessionDir)).toEqual([]);
+    });
+  });
+}
 
-  test("a service that ignores SIGTERM is killed after stop_timeout", async () => {
-    const runtime = new LocalRuntime({ ...OPTIONS, stopTimeoutMs: 300 });
-    const { spec, state } = await startSession(runtime, { FAKE_IGNORE_TERM: "1" });
-    await waitUntilReady(runtime.endpoints(state), spec.secret, { timeoutMs: 30_000 });
-    await runtime.stop(spec, state);
-    await expectNoProcessesIn(spec.workspaceDir);
-    expect(await runtime.logs(spec, state)).toContain("ignoring SIGTERM");
-  }, 60_000);
-
-  test("after an octo restart (a new LocalRuntime with the stored state) live pids are recognised and stopped", async () => {
-    const first = await startSession();
+describe("LocalRuntime: bookkeeping", () => {
+  test("after an octo restart (a new LocalRuntime with the stored state) a live session is recognised and stopped", async () => {
+    const dataDir = tempDir("restart-");
+    const first = await startSession(new LocalRuntime({ ...BASE, instance: dataDir }), {}, dataDir);
     await waitUntilReady(first.endpoints, first.spec.secret, { timeoutMs: 30_000 });
-    const restarted = new LocalRuntime(OPTIONS);
+    const restarted = new LocalRuntime({ ...BASE, instance: dataDir });
     const stored = JSON.parse(JSON.stringify(first.state)) as RuntimeState;
     expect(await restarted.poll(first.spec, stored)).toEqual({ state: "running" });
     expect(restarted.endpoints(stored)).toEqual(first.endpoints);
-    process.kill(first.local.pids.term, "SIGKILL");
-    await eventually(() => !alive(first.local.pids.term), "the terminal to die");
-    expect(await restarted.poll(first.spec, stored)).toEqual({ state: "exited", reason: "terminal is no longer running" });
     await restarted.stop(first.spec, stored);
-    await expectNoProcessesIn(first.spec.workspaceDir);
-    for (const pid of [first.local.pids.code, first.local.pids.files]) expect(alive(pid)).toBe(false);
+    expect(alive(first.local.init)).toBe(false);
     expect(await restarted.poll(first.spec, stored)).toEqual({ state: "gone" });
-  }, 60_000);
+  });
 
-  test("after a restart, a pid whose command line does not name the port is not ours: reported gone, never signalled", async () => {
+  test("a pid that is not this session's (no marker on its command line) is reported gone and never signalled", async () => {
     const impostor = Bun.spawn(["sleep", "1000"], { stdio: ["ignore", "ignore", "ignore"] });
     try {
-      const restarted = new LocalRuntime(OPTIONS);
+      const runtime = new LocalRuntime(BASE);
       const spec = makeSpec();
-      const state: RuntimeState = {
-        host: "127.0.0.1",
-        ports: { code: 41001, files: 41002, term: 41003 },
-        pids: { code: impostor.pid, files: impostor.pid, term: impostor.pid },
-      };
-      expect(await restarted.poll(spec, state)).toEqual({ state: "gone" });
-      await restarted.stop(spec, state, { now: true });
+      const state: RuntimeState = { host: "127.0.0.1", ports: { code: 41001, files: 41002, term: 41003 }, pid: impostor.pid, init: impostor.pid };
+      expect(await runtime.poll(spec, state)).toEqual({ state: "gone" });
+      await runtime.stop(spec, state, { now: true });
       expect(alive(impostor.pid)).toBe(true);
-      const mixed = { ...state, pids: { code: impostor.pid, files: 999_999, term: process.pid } } as RuntimeState;
-      expect(await restarted.poll(spec, mixed)).toEqual({ state: "gone" });
-      await restarted.stop(spec, mixed);
+      await runtime.stop(spec, { ...state, pid: process.pid, init: process.pid } as RuntimeState);
       expect(alive(impostor.pid)).toBe(true);
-      expect(alive(process.pid)).toBe(true);
     } finally {
       impostor.kill("SIGKILL");
     }
   });
 
-  test("a missing or non-executable OpenCode binary: RUNTIME_START_FAILED, nothing left running", async () => {
-    const missing = new LocalRuntime({ ...OPTIONS, opencodeBinary: join(bin, "does-not-exist") });
-    const spec = makeSpec();
-    const err = await octoError(missing.start(spec));
-    expect([err.status, err.code]).toEqual([500, "RUNTIME_START_FAILED"]);
-    expect(err.message).toBe(`Cannot start opencode: ${join(bin, "does-not-exist")} not found`);
-    await expectNoProcessesIn(spec.workspaceDir);
+  test("removeOrphans kills what an earlier octo of this data dir left running for non-live sessions, nothing else", async () => {
+    const dataDir = tempDir("orphans-");
+    // Sessions started without a sandbox outlive a crashed octo: that is what is left behind.
+    const crashed = new LocalRuntime({ ...BASE, instance: dataDir });
+    const orphan = await startSession(crashed, {}, dataDir);
+    const live = await startSession(crashed, {}, dataDir);
+    const other = await startSession(new LocalRuntime({ ...BASE, instance: tempDir("another-octo-") }));
+    for (const s of [orphan, live, other]) await waitUntilReady(s.endpoints, s.spec.secret, { timeoutMs: 30_000 });
 
-    const plain = join(bin, "not-executable");
-    writeFileSync(plain, "#!/bin/sh\n", { mode: 0o644 });
-    const spec2 = makeSpec();
-    const err2 = await octoError(new LocalRuntime({ ...OPTIONS, opencodeBinary: plain }).start(spec2));
-    expect(err2.message).toBe(`Cannot start opencode: ${plain} is not executable`);
-    await expectNoProcessesIn(spec2.workspaceDir);
+    const next = new LocalRuntime({ ...BASE, instance: dataDir });
+    expect(await next.removeOrphans(new Set([live.spec.id]))).toEqual([orphan.spec.id]);
+    expect(alive(orphan.local.init)).toBe(false);
+    expect(await next.poll(orphan.spec, orphan.state)).toEqual({ state: "gone" });
+    expect(alive(live.local.init)).toBe(true);
+    expect(alive(other.local.init)).toBe(true);
+  });
+
+  test("a sandboxed session dies with the process that started it (kill -9 of octo leaves nothing running)", async () => {
+    const dataDir = tempDir("die-with-parent-");
+    const script = join(dataDir, "starter.ts");
+    writeFileSync(
+      script,
+      `import { LocalRuntime } from ${JSON.stringify(join(import.meta.dir, "../../../server/runtime/local.ts"))};
+import { createSandbox } from ${JSON.stringify(join(import.meta.dir, "../../../server/runtime/sandbox.ts"))};
+const runtime = new LocalRuntime({ opencodeBinary: ${JSON.stringify(FAKE_OPENCODE)}, shell: "", maxUploadMb: 1, stopTimeoutMs: 1000, sandbox: createSandbox("bwrap", { secretPaths: [] }), instance: ${JSON.stringify(dataDir)} });
+const dir = ${JSON.stringify(join(dataDir, "sessions", "crashy"))};
+const uid = ${nextUid++};
+const { state } = await runtime.start({ id: "crashy", userId: "u", secret: "s", sessionDir: dir, workspaceDir: dir + "/workspace", opencodeConfigJson: null, opencodeEnv: {}, runAs: ${isRoot} ? { uid, gid: uid } : null });
+console.log(JSON.stringify(state));
+setInterval(() => {}, 1000);
+`,
+    );
+    const starter = Bun.spawn([process.execPath, script], { stdout: "pipe", stderr: "inherit" });
+    const reader = starter.stdout.getReader();
+    let text = "";
+    while (!text.includes("\n")) text += new TextDecoder().decode((await reader.read()).value);
+    const state = JSON.parse(text) as LocalState;
+    await eventually(() => existsSync(join(dataDir, "sessions", "crashy", "workspace", "fake-opencode.job")), "the session to run");
+    expect(alive(state.init)).toBe(true);
+    starter.kill("SIGKILL");
+    await starter.exited;
+    await eventually(() => processesMentioning(join(dataDir, "sessions", "crashy")).length === 0, "the sandbox to die with its parent").catch((err) => {
+      for (const pid of processesMentioning(join(dataDir, "sessions", "crashy"))) console.error(pid, readFileSync(`/proc/${pid}/status`, "utf8").split("\n").slice(0, 8).join(" "), readFileSync(`/proc/${pid}/cmdline`, "utf8").slice(0, 200));
+      throw err;
+    });
+    expect(alive(state.init)).toBe(false);
   });
 
   test("state it does not understand: endpoints throws, poll says gone, stop does nothing", async () => {
-    const runtime = new LocalRuntime(OPTIONS);
+    const runtime = new LocalRuntime(BASE);
     const spec = makeSpec();
     expect(() => runtime.endpoints({})).toThrow(OctoError);
     expect(await runtime.poll(spec, {})).toEqual({ state: "gone" });
     expect(await runtime.poll(spec, { host: "127.0.0.1" })).toEqual({ state: "gone" });
+    // The previous release's shape ({ pids }) is not this one's.
+    expect(await runtime.poll(spec, { host: "127.0.0.1", ports: { code: 1, files: 2, term: 3 }, pids: { code: 5, files: 6, term: 7 } })).toEqual({ state: "gone" });
     await runtime.stop(spec, {});
-    expect(await runtime.removeOrphans()).toEqual([]);
     expect(await runtime.describe()).toEqual({ name: "local" });
     expect([runtime.kind, runtime.outlivesServer]).toEqual(["local", false]);
   });
 });
 
-describe("LocalRuntime in a bubblewrap sandbox", () => {
-  test("OpenCode cannot see octo's data dir, other sessions or the config file; it has its own PID namespace", async () => {
-    const dataDir = tempDir("sandboxed-data-");
-    const configFile = join(tempDir("sandboxed-config-"), "config.toml");
-    writeFileSync(configFile, '[opencode]\nenv = { KEY = "secret-in-config" }\n');
-    writeFileSync(join(dataDir, "jwt-secret"), "TOP-SECRET-JWT-KEY");
-    writeFileSync(join(dataDir, "octo.db"), "database bytes");
-    const other = join(dataDir, "sessions", "othersession", "workspace");
-    mkdirSync(other, { recursive: true });
-    writeFileSync(join(other, "theirs.txt"), "another user's file");
-
-    const sandbox = createSandbox("bwrap", { dataDir, hide: [configFile, join(dataDir, "does-not-exist")] });
-    expect(sandbox).not.toBeNull();
-    const runtime = new LocalRuntime({ ...OPTIONS, sandbox });
-    const spec = makeSpec({}, dataDir);
-    mkdirSync(spec.workspaceDir, { recursive: true });
-    writeFileSync(join(spec.workspaceDir, "mine.txt"), "my own file");
-    const paths = [join(dataDir, "jwt-secret"), join(dataDir, "octo.db"), join(other, "theirs.txt"), configFile, join(spec.workspaceDir, "mine.txt")];
-    spec.opencodeEnv = { FAKE_PROBE: JSON.stringify(paths), FAKE_PROBE_PID: String(process.pid) };
-    const { state, endpoints } = await runtime.start(spec);
-    started.push({ runtime, spec, state });
-    await waitUntilReady(endpoints, spec.secret, { timeoutMs: 30_000 });
-
-    const probe = JSON.parse(readFileSync(join(spec.workspaceDir, "fake-opencode.probe.json"), "utf8")) as {
-      seen: Record<string, string>;
-      pid: number;
-      pidVisible: boolean;
-    };
-    expect(probe.seen).toEqual({
-      [paths[0]!]: "error:ENOENT",
-      [paths[1]!]: "error:ENOENT",
-      [paths[2]!]: "error:ENOENT",
-      // The config file is covered by /dev/null, which bwrap's nodev bind mount makes unreadable here.
-      [paths[3]!]: expect.stringMatching(/^(read:|error:EACCES)$/),
-      [paths[4]!]: "read:my own file",
-    });
-    expect(probe.pidVisible).toBe(false); // octo's own process is outside the namespace
-    expect(probe.pid).not.toBe((state as unknown as Local).pids.code);
-    // The session's files written inside are really on the host, in the session's directory.
-    expect(existsSync(join(spec.workspaceDir, "fake-opencode.env.json"))).toBe(true);
-    // And the host's files are untouched.
-    expect(readFileSync(join(dataDir, "jwt-secret"), "utf8")).toBe("TOP-SECRET-JWT-KEY");
-
-    expect(await runtime.poll(spec, state)).toEqual({ state: "running" });
-    await runtime.stop(spec, state);
-    await expectNoProcessesIn(spec.workspaceDir); // the sandboxed job (sleep) died with the namespace
-    expect(await runtime.poll(spec, state)).toEqual({ state: "gone" });
-  }, 60_000);
-
-  test("createSandbox: none -> null; bwrap wraps argv hiding the data dir and the listed paths", () => {
-    const dataDir = tempDir("wrap-data-");
+describe("createSandbox", () => {
+  test("none -> null; bwrap builds an allow-list: system trees read-only, secrets inside them covered, the session's dirs writable", () => {
+    expect(createSandbox("none", { secretPaths: [] })).toBeNull();
     const hiddenDir = tempDir("wrap-hidden-");
     const hiddenFile = join(hiddenDir, "config.toml");
     writeFileSync(hiddenFile, "x");
-    expect(createSandbox("none", { dataDir, hide: [] })).toBeNull();
-    const sandbox = createSandbox("bwrap", { dataDir, hide: [hiddenFile, hiddenDir, join(hiddenDir, "missing")] })!;
-    const argv = sandbox.wrap(["opencode", "serve"], join(dataDir, "sessions", "s1"), join(dataDir, "sessions", "s1", "workspace"));
-    expect(argv[0]).toEndWith("bwrap");
+    const wrap = createSandbox("bwrap", { secretPaths: [hiddenFile, "/etc/octo-test-missing"], readOnlyPaths: [hiddenDir] })!;
+    const argv = wrap.wrap(["bash", "-c", "true"], {
+      mounts: [{ path: "/srv/s1/workspace", writable: true }],
+      tmpSizeMb: 8,
+      cwd: "/srv/s1/workspace",
+      hostname: "octo-s1",
+      runAs: { uid: 3_000_123, gid: 3_000_123 },
+      infoFd: 4,
+    });
     const joined = argv.join(" ");
-    expect(joined).toContain(`--tmpfs ${dataDir}`);
+    expect(argv[0]).toEndWith("bwrap");
+    expect(joined).toContain("--ro-bind /usr /usr");
+    expect(joined).toContain("--ro-bind /etc /etc");
+    expect(joined).not.toContain("--dev-bind / /");
+    expect(joined).toContain(`--ro-bind ${hiddenDir} ${hiddenDir}`);
     expect(joined).toContain(`--ro-bind /dev/null ${hiddenFile}`);
-    expect(joined).toContain(`--tmpfs ${hiddenDir}`);
-    expect(joined).not.toContain("missing");
-    expect(joined).toContain(`--bind ${join(dataDir, "sessions", "s1")} ${join(dataDir, "sessions", "s1")}`);
-    expect(joined).toContain("--unshare-pid");
-    expect(joined).toContain(`--chdir ${join(dataDir, "sessions", "s1", "workspace")}`);
-    expect(argv.slice(-3)).toEqual(["--", "opencode", "serve"]);
-    // The session's own bind comes after the tmpfs that hides the data dir (later mounts win).
-    expect(argv.indexOf("--bind")).toBeGreaterThan(argv.indexOf("--tmpfs"));
+    expect(joined).not.toContain("octo-test-missing");
+    expect(joined).toContain("--bind /srv/s1/workspace /srv/s1/workspace");
+    for (const flag of ["--unshare-pid", "--unshare-ipc", "--unshare-uts", "--die-with-parent", "--new-session", "--as-pid-1"]) expect(argv).toContain(flag);
+    expect(joined).toContain("--cap-drop ALL");
+    expect(joined).toContain(`--size ${8 * 1024 * 1024} --tmpfs /tmp`);
+    expect(argv.indexOf(`--bind`)).toBeGreaterThan(argv.indexOf("/dev/null"));
+    if (isRoot) expect(joined).toContain("setpriv --reuid=3000123 --regid=3000123 --clear-groups --no-new-privs");
+    else expect(joined).toContain("--unshare-user --disable-userns");
+    expect(argv.slice(-3)).toEqual(["bash", "-c", "true"]);
+  });
+
+  test("in the sandbox: no capability, not root, no way to undo a cover, a user namespace or a write outside", async () => {
+    const dataDir = tempDir("inside-");
+    const secretFile = join(dataDir, "jwt-secret");
+    writeFileSync(secretFile, "TOP-SECRET");
+    const sessionDir = join(dataDir, "sessions", "probe");
+    mkdirSync(join(sessionDir, "workspace"), { recursive: true });
+    const uid = nextUid++;
+    const { chownSync } = await import("node:fs");
+    if (isRoot) chownSync(join(sessionDir, "workspace"), uid, uid);
+    const s = createSandbox("bwrap", { secretPaths: [dataDir] })!;
+    const filter = join(dataDir, "..", `seccomp-${process.pid}.bpf`);
+    writeFileSync(filter, userNamespaceFilter()!);
+    const script = [
+      "grep -E '^(CapEff|CapBnd|NoNewPrivs|Uid):' /proc/self/status",
+      `cat ${secretFile} 2>&1 || echo no-secret`,
+      `ls ${dataDir} 2>&1`,
+      "umount -l / 2>&1 || echo umount-refused",
+      "unshare -U true 2>&1 || echo userns-refused",
+      'echo "outside-refused=$(touch /usr/x /etc/x /x 2>&1 | wc -l)"',
+      `touch ${join(sessionDir, "workspace", "ok")} && echo workspace-writable`,
+      "ls /proc | grep -cE '^[0-9]+$'",
+    ].join("; ");
+    const argv = s.wrap(["bash", "-c", script], {
+      mounts: [{ path: join(sessionDir, "workspace"), writable: true }],
+      tmpSizeMb: 8,
+      cwd: "/",
+      hostname: "octo-probe",
+      runAs: isRoot ? { uid, gid: uid } : null,
+      seccompFd: 3,
+    });
+    const { openSync } = await import("node:fs");
+    const proc = Bun.spawnSync(argv, { stdio: ["ignore", "pipe", "pipe", openSync(filter, "r")] });
+    const out = proc.stdout.toString();
+    expect(out).toContain("CapEff:\t0000000000000000");
+    expect(out).toContain("CapBnd:\t0000000000000000");
+    expect(out).toContain("NoNewPrivs:\t1");
+    expect(out).not.toMatch(/^Uid:\s+0\s/m);
+    expect(out).not.toContain("TOP-SECRET");
+    expect(out).toContain("no-secret");
+    expect(out).toContain("umount-refused");
+    expect(out).toContain("userns-refused");
+    expect(out).toContain("workspace-writable");
+    expect(out).toContain("outside-refused=3");
+    expect(out).toMatch(/^sessions$/m); // the data dir inside holds only the way to the session's own mount
+    expect(out).not.toMatch(/^jwt-secret$/m);
+    expect(readdirSync(dataDir).sort()).toEqual(["jwt-secret", "sessions"]);
   });
 });

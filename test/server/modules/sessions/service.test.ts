@@ -362,7 +362,7 @@ describe("liveness polling", () => {
 });
 
 describe("reconcile (server restart)", () => {
-  test("running+alive re-attached, running+gone stopped, starting failed, other runtime stopped; orphans get the known ids", async () => {
+  test("running+alive re-attached, running+gone stopped, starting failed, other runtime stopped; orphan removal spares only the re-attached", async () => {
     const fake = new FakeRuntime({ behaviour: { orphans: ["leftover1"] } });
     const first = await setup({}, fake);
     const alive = await first.sessions.create(first.alice, "alive");
@@ -385,7 +385,8 @@ describe("reconcile (server restart)", () => {
     expect(result.reattached).toEqual([alive.id]);
     expect(result.stopped.sort()).toEqual([gone.id, interrupted.id, foreign.id].sort());
     expect(result.orphans).toEqual(["leftover1"]);
-    expect([...fake.calls.removeOrphans.at(-1)!].sort()).toEqual([alive.id, gone.id, stopped.id, interrupted.id, foreign.id].sort());
+    // Only the re-attached session is live: leftovers of every other session (a row caught mid-start) go.
+    expect([...fake.calls.removeOrphans.at(-1)!]).toEqual([alive.id]);
 
     const get = (id: string, user = first.alice.id) => second.get(user, id);
     expect(get(alive.id)).toMatchObject({ status: "running", error: null });

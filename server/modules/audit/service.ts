@@ -15,7 +15,8 @@ import { userInfo } from "node:os";
 import type { Database } from "../../db/database.ts";
 import { clip, OctoError } from "../../errors.ts";
 import { createLogger } from "../../log.ts";
-import { type User, Username } from "../users/model.ts";
+import type { User } from "../users/model.ts";
+import { UserService } from "../users/service.ts";
 import {
   type AuditAction,
   type AuditActor,
@@ -70,6 +71,7 @@ function osUser(): string | null {
 
 export class AuditService {
   private readonly insert;
+  private readonly users: UserService;
   private readonly now: () => number;
   private timer: ReturnType<typeof setInterval> | null = null;
 
@@ -78,6 +80,7 @@ export class AuditService {
     private readonly options: AuditOptions = { retentionDays: 0 },
   ) {
     this.now = options.now ?? Date.now;
+    this.users = new UserService(db);
     this.insert = db.query(
       `INSERT INTO audit_events (time, actor_id, actor_name, action, target_type, target_id, target_name, client_address, detail)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -116,22 +119,21 @@ export class AuditService {
   }
 
   /**
-   * Records a refused login (`auth.login_failed`, actor null) with the username attempted. The name is kept
-   * only when it is a well-formed username (lowercased), so a password typed into the username field is
-   * never stored.
+   * Records a refused login (`auth.login_failed`, actor null). The target names the user only when the
+   * username attempted is an existing account's (then with its id); any other name is left out (target
+   * name null, `detail.known_user: false`), because people type passwords into the username field.
    * @param error what the login threw; its code ("INVALID_CREDENTIALS", "TOO_MANY_ATTEMPTS", ...) is the
    *   event's `detail.reason` ("INTERNAL" for anything that is not an {@link OctoError}).
    */
   loginFailed(username: string, client: string | null, error: unknown): void {
     const reason = error instanceof OctoError ? error.code : "INTERNAL";
-    const name = username.trim().toLowerCase();
-    const wellFormed = Username.safeParse(name).success;
+    const known = this.users.findRowByName(username.trim());
     this.record({
       action: "auth.login_failed",
       actor: null,
       client,
-      target: { type: "user", id: null, name: wellFormed ? name : null },
-      detail: wellFormed ? { reason } : { reason, username_valid: false },
+      target: { type: "user", id: known?.id ?? null, name: known?.username ?? null },
+      detail: known ? { reason } : { reason, known_user: false },
     });
   }
 

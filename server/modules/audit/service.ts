@@ -11,6 +11,7 @@
  * Retention: `[audit] retention_days` (0 = for ever); the server calls {@link AuditService.startPruning},
  * which prunes once at once and then hourly, and records each pruning that removed rows as `audit.prune`.
  */
+import { readFileSync } from "node:fs";
 import { userInfo } from "node:os";
 import type { Database } from "../../db/database.ts";
 import { clip, OctoError } from "../../errors.ts";
@@ -60,13 +61,29 @@ export interface AuditOptions {
   now?: () => number;
 }
 
-/** The OS account running this process, for CLI events; null when the system cannot say. */
-function osUser(): string | null {
+/**
+ * The OS account running this process, for CLI events: `os.userInfo()`, or, when that says "unknown" (Bun
+ * 1.4 does so whenever `$USER` is unset, e.g. under sudo or cron), the uid's entry in /etc/passwd; else
+ * "uid <n>"; null when the platform has no uids.
+ */
+export function osUser(): string | null {
   try {
-    return userInfo().username;
+    const name = userInfo().username;
+    if (name && name !== "unknown") return name;
   } catch {
-    return process.env.USER ?? null;
+    // no passwd entry: look below
   }
+  const uid = process.getuid?.();
+  if (uid === undefined) return null;
+  try {
+    for (const line of readFileSync("/etc/passwd", "utf8").split("\n")) {
+      const [name, , id] = line.split(":");
+      if (name && id === String(uid)) return name;
+    }
+  } catch {
+    // no /etc/passwd
+  }
+  return `uid ${uid}`;
 }
 
 export class AuditService {

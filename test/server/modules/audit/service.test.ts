@@ -5,7 +5,6 @@
  */
 import { describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
-import { userInfo } from "node:os";
 import { openDatabase } from "../../../../server/db/database.ts";
 import { OctoError } from "../../../../server/errors.ts";
 import { type AuditDetail, AuditQuery, type AuditEvent, sessionTarget, userTarget } from "../../../../server/modules/audit/model.ts";
@@ -17,6 +16,8 @@ import { testDatabase } from "../../../support/db.ts";
 const alice = { id: "u-alice", username: "alice" };
 const bob = { id: "u-bob", username: "bob" };
 const DAY = 86_400_000;
+/** Who runs the tests, as `id -un` says (an independent source for the CLI events' `os_user`). */
+const OS_USER = Bun.spawnSync(["id", "-un"]).stdout.toString().trim();
 
 /** An audit service over a fresh database file whose clock the test sets. */
 function auditAt(start = Date.parse("2026-12-01T12:00:00Z"), retentionDays = 0) {
@@ -75,7 +76,7 @@ describe("recording", () => {
     audit.record({ action: "user.password_reset", actor: null, via: "cli", target: userTarget(bob) });
     audit.record({ action: "invite.create", actor: null, via: "server", target: { type: "invite_code", id: "i1", name: null } });
     const [server, cli] = everything(audit);
-    expect(cli!.detail).toEqual({ via: "cli", os_user: userInfo().username });
+    expect(cli!.detail).toEqual({ via: "cli", os_user: OS_USER });
     expect(server!.detail).toEqual({ via: "server" });
   });
 

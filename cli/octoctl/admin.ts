@@ -7,6 +7,7 @@
  */
 import type { Command } from "commander";
 import { parseTime } from "../../server/duration.ts";
+import { actorLabel, detailLabel, targetLabel } from "../../server/modules/audit/labels.ts";
 import { ActionFilter, type AuditEvent, type AuditPage, DEFAULT_AUDIT_LIMIT, MAX_AUDIT_LIMIT } from "../../server/modules/audit/model.ts";
 import { usageError } from "../shared/errors.ts";
 import { print, printJson, say, table, when } from "../shared/format.ts";
@@ -14,32 +15,6 @@ import { context } from "./context.ts";
 
 /** Most events one `admin audit` shows (`--limit`). */
 const MAX_SHOWN = 100_000;
-
-/** Who acted, for the table: the username, or how a change without a user was made ("cli (root)", "server"). */
-export function actorLabel(event: AuditEvent): string {
-  if (event.actor) return event.actor.username ?? event.actor.id ?? "-";
-  const { via, os_user: osUser } = event.detail;
-  if (via === "cli") return osUser ? `cli (${osUser})` : "cli";
-  if (via === "server") return "server";
-  return "-";
-}
-
-/** What was acted on, for the table: "user bob", "session demo (id)", "invite id (note)". */
-export function targetLabel(event: AuditEvent): string {
-  const t = event.target;
-  if (!t) return "-";
-  if (t.type === "user") return `user ${t.name ?? t.id ?? "(not an account)"}`;
-  if (t.type === "session") return `session ${t.name ?? "-"}${t.id ? ` (${t.id})` : ""}`;
-  return `invite ${t.id ?? "-"}${t.name ? ` (${t.name})` : ""}`;
-}
-
-/** The detail as `key=value` pairs, without `via` and `os_user` (shown as the actor). */
-export function detailLabel(event: AuditEvent): string {
-  return Object.entries(event.detail)
-    .filter(([k]) => k !== "via" && k !== "os_user")
-    .map(([k, v]) => `${k}=${v}`)
-    .join(" ");
-}
 
 /** The table `admin audit` prints. */
 export function auditTable(events: AuditEvent[]): string {

@@ -7,13 +7,11 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { resolveOpencodeBinary } from "../../server/runtime/binaries.ts";
-import { opencodeConfig, type ScriptedLlm, startScriptedLlm } from "../support/llm.ts";
+import type { ScriptedLlm } from "../support/llm.ts";
 import { Api, type OctoServerProcess } from "../support/octo.ts";
-import { tempDir } from "../support/tmp.ts";
-import { BUILD_TIMEOUT_MS, ensureBinaries, freshConfigHome, octo, octoctl, startCompiledOcto } from "./binaries.ts";
+import { BUILD_TIMEOUT_MS, ensureBinaries, freshConfigHome, octo, octoctl, startCompiledOctoWithLlm } from "./binaries.ts";
 
 const SLOW = 120_000;
 /** Who runs the tests, as `id -un` says (an independent source for the CLI events' `os_user`). */
@@ -33,16 +31,7 @@ const tokenOf = (who: keyof typeof home) => JSON.parse(readFileSync(join(home[wh
 
 beforeAll(async () => {
   await ensureBinaries();
-  llm = await startScriptedLlm();
-  const configFile = join(tempDir("oc-config-"), "opencode.json");
-  writeFileSync(configFile, JSON.stringify(opencodeConfig(llm)));
-  server = await startCompiledOcto({
-    env: {
-      OCTO_OPENCODE__CONFIG_PATH: configFile,
-      OCTO_OPENCODE__BINARY: resolveOpencodeBinary(""),
-      OCTO_OPENCODE__ENV: '{ OPENCODE_DISABLE_MODELS_FETCH = "1" }',
-    },
-  });
+  ({ llm, server } = await startCompiledOctoWithLlm());
   const api = new Api(server.url);
   secrets.push(server.firstInvite!, ...Object.values(PASSWORDS), readFileSync(join(server.dataDir, "jwt-secret"), "utf8").trim());
 

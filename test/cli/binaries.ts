@@ -99,19 +99,21 @@ export async function startCompiledOcto(options: StartOctoOptions = {}): Promise
 }
 
 /**
- * A new scripted LLM and the compiled `octo serve` whose sessions' OpenCode (the pinned one) talks to it.
- * Stop both in `afterAll` (`server.stop()`, `llm.stop()`).
+ * A new scripted LLM and the compiled `octo serve` whose sessions' OpenCode (the pinned one) talks to it;
+ * `options` as for `startOcto` (its `env` is added). Stop both in `afterAll` (`server.stop()`, `llm.stop()`).
  */
-export async function startCompiledOctoWithLlm(): Promise<{ llm: ScriptedLlm; server: OctoServerProcess }> {
+export async function startCompiledOctoWithLlm(options: StartOctoOptions = {}): Promise<{ llm: ScriptedLlm; server: OctoServerProcess }> {
   const llm = await startScriptedLlm();
   const configFile = join(tempDir("oc-config-"), "opencode.json");
   writeFileSync(configFile, JSON.stringify(opencodeConfig(llm)));
   try {
     const server = await startCompiledOcto({
+      ...options,
       env: {
         OCTO_OPENCODE__CONFIG_PATH: configFile,
         OCTO_OPENCODE__BINARY: resolveOpencodeBinary(""),
         OCTO_OPENCODE__ENV: '{ OPENCODE_DISABLE_MODELS_FETCH = "1" }',
+        ...options.env,
       },
     });
     return { llm, server };

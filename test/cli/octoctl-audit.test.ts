@@ -3,14 +3,17 @@
  * session with OpenCode), people acting through the API, an operator running `dist/octo users ...` and
  * `dist/octo invite-codes ...` on the data dir while the server runs, and `dist/octoctl admin audit`
  * reading it all back (table, --json, filters, paging past one API page, every failure's exit code).
- * Finally every row of the database file is scanned for each password, token, invite code and secret used.
+ * The server prunes by `[audit] retention_days` at start. Finally every row of the database file is
+ * scanned for each password, token, invite code and secret used.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
+import { openDatabase } from "../../server/db/database.ts";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ScriptedLlm } from "../support/llm.ts";
 import { Api, type OctoServerProcess } from "../support/octo.ts";
+import { tempDir } from "../support/tmp.ts";
 import { BUILD_TIMEOUT_MS, ensureBinaries, freshConfigHome, octo, octoctl, startCompiledOctoWithLlm } from "./binaries.ts";
 
 const SLOW = 120_000;
@@ -31,7 +34,12 @@ const tokenOf = (who: keyof typeof home) => JSON.parse(readFileSync(join(home[wh
 
 beforeAll(async () => {
   await ensureBinaries();
-  ({ llm, server } = await startCompiledOctoWithLlm());
+  // A data dir whose audit log holds one event from 2001: octo serve prunes it at start (retention 30 days).
+  const dataDir = tempDir("octo-data-");
+  const seed = openDatabase(join(dataDir, "octo.db"));
+  seed.query("INSERT INTO audit_events (time, actor_name, action) VALUES (?, 'ancient', 'auth.login')").run(Date.parse("2001-01-01T00:00:00Z"));
+  seed.close();
+  ({ llm, server } = await startCompiledOctoWithLlm({ dataDir, env: { OCTO_AUDIT__RETENTION_DAYS: "30" } }));
   const api = new Api(server.url);
   secrets.push(server.firstInvite!, ...Object.values(PASSWORDS), readFileSync(join(server.dataDir, "jwt-secret"), "utf8").trim());
 
@@ -108,7 +116,10 @@ describe("octoctl admin audit against octo serve", () => {
       ["invite.create", "alice", "for bob"],
       ["user.register", "alice", "alice"],
       ["invite.create", "server", "first admin (printed by octo serve)"],
+      ["audit.prune", "server", null],
     ]);
+    expect(events.at(-1).detail).toMatchObject({ removed: 1, via: "server" });
+    expect(JSON.stringify(events)).not.toContain("ancient");
     expect(events.filter((e) => e.action === "invite.create" && e.detail.via === "cli")).toHaveLength(520);
     const reset = events.find((e) => e.action === "user.password_reset");
     expect(reset).toMatchObject({ actor: null, client_address: null, target: { type: "user", name: "bob" }, detail: { via: "cli", os_user: OS_USER } });

@@ -16,6 +16,7 @@ export function requestOrigin(user: AuditActor, request: Request): AuditOrigin {
   return { actor: { id: user.id, username: user.username }, client: clientAddress(request) };
 }
 
+/** `GET /api/admin/audit`: the query parsed by {@link AuditQuery} (400 VALIDATION_FAILED naming the parameter), answered uncached. */
 export function auditRoutes({ auth, audit, allowedOrigins }: { auth: AuthService; audit: AuditService; allowedOrigins: readonly string[] }) {
   return new Elysia({ prefix: "/api/admin" }).use(authPlugin(auth, allowedOrigins)).get(
     "/audit",

@@ -77,6 +77,7 @@ export interface AuditPage {
   next_cursor: string | null;
 }
 
+/** The API shape of a stored row: ISO time, nested actor and target (null when absent), parsed detail. */
 export function toAuditEvent(row: AuditEventRow): AuditEvent {
   return {
     id: row.id,

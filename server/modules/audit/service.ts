@@ -86,6 +86,7 @@ export function osUser(): string | null {
   return `uid ${uid}`;
 }
 
+/** Records, lists and prunes audit events over one database (the server's, or the CLI's connection to it). */
 export class AuditService {
   private readonly insert;
   private readonly users: UserService;

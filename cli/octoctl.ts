@@ -1,12 +1,13 @@
 #!/usr/bin/env bun
 /**
  * `octoctl`: the client-side CLI. Talks to an octo server over its HTTP API only (docs/api.md), from any
- * machine: log in, check the server, manage sessions, build the session image.
+ * machine: log in, check the server, manage sessions, build the session image, read the audit log (admins).
  *
  * Exit codes: 0 ok, 1 failure (the server refused, is unreachable, the login expired), 2 usage error.
  */
 import { Command } from "commander";
 import { OPENCODE_VERSION, VERSION } from "../server/version.ts";
+import { registerAdmin } from "./octoctl/admin.ts";
 import { registerAuth } from "./octoctl/auth.ts";
 import { credentialsPath } from "./octoctl/credentials.ts";
 import { DEFAULT_SERVER } from "./octoctl/context.ts";
@@ -40,5 +41,6 @@ registerAuth(program);
 registerStatus(program);
 registerSession(program);
 registerImage(program);
+registerAdmin(program);
 
 await runProgram(program, process.argv, () => Boolean(program.opts().json));

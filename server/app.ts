@@ -6,6 +6,8 @@ import { Elysia } from "elysia";
 import type { OctoConfig } from "./config/schema.ts";
 import { errorResponse, normalizeError } from "./http/error-response.ts";
 import { adminRoutes } from "./modules/admin/index.ts";
+import { auditRoutes } from "./modules/audit/index.ts";
+import type { AuditService } from "./modules/audit/service.ts";
 import { authRoutes } from "./modules/auth/index.ts";
 import { imageRoutes } from "./modules/image/index.ts";
 import type { AuthService } from "./modules/auth/service.ts";
@@ -21,20 +23,22 @@ export interface AppDeps {
   users: UserService;
   invites: InviteService;
   sessions: SessionService;
+  audit: AuditService;
   /** The runtime's engine, for `/api/status`. */
   engine: { name: string; version?: string };
   /** Extra routes mounted last (the web app). */
   web?: Elysia;
 }
 
-export function createApp({ config, auth, users, invites, sessions, engine, web }: AppDeps) {
+export function createApp({ config, auth, users, invites, sessions, audit, engine, web }: AppDeps) {
   const allowedOrigins = config.server.allowed_origins;
   const app = new Elysia()
     .onError(({ code, error }) => errorResponse(normalizeError(code, error)))
     .use(systemRoutes({ config, auth, sessions, users, engine }))
-    .use(authRoutes(auth, { secureCookies: config.server.secure_cookies, allowedOrigins }))
-    .use(sessionRoutes(auth, sessions, allowedOrigins))
-    .use(adminRoutes({ auth, invites, users, sessions, allowedOrigins }))
+    .use(authRoutes(auth, { secureCookies: config.server.secure_cookies, allowedOrigins, audit }))
+    .use(sessionRoutes(auth, sessions, allowedOrigins, audit))
+    .use(adminRoutes({ auth, invites, users, sessions, audit, allowedOrigins }))
+    .use(auditRoutes({ auth, audit, allowedOrigins }))
     .use(imageRoutes({ config, auth, allowedOrigins }))
     .all("/api/*", () => errorResponse(normalizeError("NOT_FOUND", null)));
   if (web) app.use(web);

@@ -16,3 +16,30 @@ export function parseDuration(text: string): number {
   }
   return seconds;
 }
+
+/** ISO 8601 dates ("2026-12-01", midnight UTC) and date-times with a zone ("2026-12-01T10:00:00Z", "...+01:00"). */
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2}))?$/;
+
+/**
+ * A point in time as `--since` flags and `?since=` / `?until=` take it: an ISO 8601 date or date-time with a
+ * zone, or a duration back from `now` in {@link parseDuration}'s syntax ("7d" = seven days ago).
+ * @param now the reference time for durations, ms since the epoch.
+ * @returns milliseconds since the Unix epoch.
+ * @throws Error naming the input when it is neither.
+ */
+export function parseTime(text: string, now = Date.now()): number {
+  const trimmed = text.trim();
+  if (ISO_TIME.test(trimmed)) {
+    const ms = Date.parse(trimmed);
+    if (Number.isFinite(ms)) return ms;
+  } else if (/^\d/.test(trimmed)) {
+    try {
+      return now - parseDuration(trimmed) * 1000;
+    } catch {
+      // fall through to the error below
+    }
+  }
+  throw new Error(
+    `invalid time ${JSON.stringify(text)}: expected an ISO 8601 date or date-time with a zone (2026-12-01, 2026-12-01T10:00:00Z) or a duration ago (30m, 7d)`,
+  );
+}

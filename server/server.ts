@@ -19,6 +19,8 @@ import { type Database, openDatabase } from "./db/database.ts";
 import { OctoError } from "./errors.ts";
 import { setClientAddress } from "./http/client-address.ts";
 import { createLogger, setLogLevel } from "./log.ts";
+import { inviteDetail, inviteTarget } from "./modules/audit/model.ts";
+import { AuditService } from "./modules/audit/service.ts";
 import { AuthService } from "./modules/auth/service.ts";
 import { TokenService } from "./modules/auth/tokens.ts";
 import { InviteService } from "./modules/invites/service.ts";
@@ -42,6 +44,7 @@ export interface OctoServer {
   sessions: SessionService;
   invites: InviteService;
   users: UserService;
+  audit: AuditService;
   /** The admin invite code printed on first start (no users yet), or null. */
   firstAdminInvite: string | null;
   /** Stops listening, stops local sessions, closes the database. Idempotent. */
@@ -73,6 +76,7 @@ export async function startServer(loaded: LoadedConfig): Promise<OctoServer> {
     const secret = loadOrCreateSecret(join(dataDir, "jwt-secret"));
     const users = new UserService(db);
     const invites = new InviteService(db);
+    const audit = new AuditService(db, { retentionDays: config.audit.retention_days });
     const tokens = new TokenService(secret, config.auth.token_ttl_seconds);
     const auth = new AuthService(db, users, invites, tokens, {
       loginMaxAttempts: config.auth.login_max_attempts,
@@ -84,7 +88,7 @@ export async function startServer(loaded: LoadedConfig): Promise<OctoServer> {
     const sessions = new SessionService(db, runtime, { dataDir, runtime: config.runtime, opencode: config.opencode });
     await sessions.reconcile();
 
-    const app = createApp({ config, auth, users, invites, sessions, engine, web: await loadWebApp() });
+    const app = createApp({ config, auth, users, invites, sessions, audit, engine, web: await loadWebApp() });
     const proxy = new SessionProxy({ auth, sessions, allowedOrigins: config.server.allowed_origins });
     const voice = new VoiceProxy({ auth, voice: config.voice, allowedOrigins: config.server.allowed_origins });
     const server = createServer((req, res) => {
@@ -107,13 +111,18 @@ export async function startServer(loaded: LoadedConfig): Promise<OctoServer> {
     const url = `http://${hostForUrl}:${port}`;
     sessions.startPolling();
     const pruneTimer = setInterval(() => auth.pruneRevoked(), 3600_000);
+    audit.startPruning();
 
     let firstAdminInvite: string | null = null;
     if (users.count() === 0) {
       for (const invite of invites.list({ activeOnly: true })) {
-        if (invite.note === FIRST_ADMIN_NOTE) invites.revoke(invite.id);
+        if (invite.note === FIRST_ADMIN_NOTE) {
+          audit.record({ action: "invite.revoke", actor: null, via: "server", target: inviteTarget(invites.revoke(invite.id)) });
+        }
       }
-      firstAdminInvite = invites.create({ role: "admin", max_uses: 1, expires_in_seconds: 7 * 86_400, note: FIRST_ADMIN_NOTE }, null).code;
+      const invite = invites.create({ role: "admin", max_uses: 1, expires_in_seconds: 7 * 86_400, note: FIRST_ADMIN_NOTE }, null);
+      audit.record({ action: "invite.create", actor: null, via: "server", target: inviteTarget(invite), detail: inviteDetail(invite) });
+      firstAdminInvite = invite.code;
     }
     log.info("listening", { url, data: dataDir });
 
@@ -125,10 +134,12 @@ export async function startServer(loaded: LoadedConfig): Promise<OctoServer> {
       sessions,
       invites,
       users,
+      audit,
       firstAdminInvite,
       close() {
         closing ??= (async () => {
           clearInterval(pruneTimer);
+          audit.stopPruning();
           const closed = new Promise<void>((done) => server.close(() => done()));
           server.closeIdleConnections?.();
           await sessions.shutdown();

@@ -1,14 +1,15 @@
 /**
  * `octo invite-codes generate|list|revoke` work on the database directly (also while the server runs: SQLite
  * WAL with a busy timeout), so an operator can always create the first admin's code. Codes are shown only
- * when generated; listings show ids (for `revoke`), never codes.
+ * when generated; listings show ids (for `revoke`), never codes. Creations and revocations are recorded in
+ * the audit log (actor null, detail `{ via: "cli", os_user }`; never the code).
  */
 import type { Command } from "commander";
 import { parseDuration } from "../../server/duration.ts";
 import type { InviteCode } from "../../server/modules/invites/model.ts";
 import { CliError, guard } from "../shared/errors.ts";
 import { print, printJson, table, when } from "../shared/format.ts";
-import { type DataDirOptions, fail, intOption, loadOrExit, openExistingDataDir, withDataDirOptions } from "./common.ts";
+import { CLI, type DataDirOptions, fail, intOption, loadOrExit, openExistingDataDir, withDataDirOptions } from "./common.ts";
 
 /** The `octo invite-codes list` table. */
 export function invitesTable(invites: InviteCode[]): string {
@@ -65,15 +66,19 @@ Examples:
       const loaded = loadOrExit(options);
       const { openDataDir } = await import("../../server/server.ts");
       const { InviteService } = await import("../../server/modules/invites/service.ts");
+      const { AuditService } = await import("../../server/modules/audit/service.ts");
+      const { inviteDetail, inviteTarget } = await import("../../server/modules/audit/model.ts");
       try {
         const db = openDataDir(loaded.dataDir);
         const invites = new InviteService(db);
+        const audit = new AuditService(db);
         const created = [];
         for (let i = 0; i < options.count; i++) {
           const invite = invites.create(
             { role: options.role, max_uses: options.uses, expires_in_seconds: expires, note: options.note },
             null,
           );
+          audit.record({ ...CLI, action: "invite.create", target: inviteTarget(invite), detail: inviteDetail(invite) });
           if (options.json) created.push(invite);
           else process.stdout.write(`${invite.code}\n`);
         }
@@ -116,9 +121,12 @@ export function registerInviteListing(group: Command): void {
         const loaded = loadOrExit(options);
         const db = await openExistingDataDir(loaded.dataDir);
         const { InviteService } = await import("../../server/modules/invites/service.ts");
+        const { AuditService } = await import("../../server/modules/audit/service.ts");
+        const { inviteTarget } = await import("../../server/modules/audit/model.ts");
         let invite: InviteCode;
         try {
           invite = new InviteService(db).revoke(id);
+          new AuditService(db).record({ ...CLI, action: "invite.revoke", target: inviteTarget(invite) });
         } catch (err) {
           throw new CliError(`no invite code with id ${JSON.stringify(id)} (see octo invite-codes list --all)`);
         } finally {

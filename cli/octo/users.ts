@@ -5,13 +5,19 @@
  * `reset-password NAME` reads the new password from a prompt without echo (asked twice) or, when standard
  * input is not a terminal, from its first line; never from a flag. It signs the user out everywhere
  * (`UserService.setPassword` invalidates every token issued before).
+ *
+ * Every change is recorded in the audit log (actor null, detail `{ via: "cli", os_user }`): `user.role_change`,
+ * `user.disable`, `user.enable`, `user.password_reset`.
  */
 import type { Command } from "commander";
+import { userTarget } from "../../server/modules/audit/model.ts";
+import type { AuditService } from "../../server/modules/audit/service.ts";
 import type { User } from "../../server/modules/users/model.ts";
+import type { UserService } from "../../server/modules/users/service.ts";
 import { CliError, guard, usageError } from "../shared/errors.ts";
 import { print, printJson, table, when } from "../shared/format.ts";
 import { readPassword } from "../shared/secret.ts";
-import { type DataDirOptions, loadOrExit, openExistingDataDir, withDataDirOptions } from "./common.ts";
+import { CLI, type DataDirOptions, loadOrExit, openExistingDataDir, withDataDirOptions } from "./common.ts";
 
 /** The `octo users list` table. */
 export function usersTable(users: User[]): string {
@@ -21,12 +27,13 @@ export function usersTable(users: User[]): string {
   );
 }
 
-async function withUsers<T>(options: DataDirOptions, fn: (users: import("../../server/modules/users/service.ts").UserService) => Promise<T> | T): Promise<T> {
+async function withUsers<T>(options: DataDirOptions, fn: (users: UserService, audit: AuditService) => Promise<T> | T): Promise<T> {
   const loaded = loadOrExit(options);
   const db = await openExistingDataDir(loaded.dataDir);
   const { UserService } = await import("../../server/modules/users/service.ts");
+  const { AuditService } = await import("../../server/modules/audit/service.ts");
   try {
-    return await fn(new UserService(db));
+    return await fn(new UserService(db), new AuditService(db));
   } catch (err) {
     const e = err as { status?: number; message?: string };
     if (typeof e?.status === "number") throw new CliError(e.message ?? String(err));
@@ -71,7 +78,12 @@ with an invite code (octo invite-codes generate). A disabled user's logins stop 
     .action(
       guard("octo", async (username: string, role: string, options: DataDirOptions & { json?: boolean }) => {
         if (role !== "admin" && role !== "user") throw usageError(`role must be admin or user, got ${JSON.stringify(role)}`);
-        const user = await withUsers(options, (s) => s.update(s.getByName(username).id, { role }));
+        const user = await withUsers(options, (s, audit) => {
+          const before = s.getByName(username);
+          const after = s.update(before.id, { role });
+          audit.userChanged(before, after, CLI);
+          return after;
+        });
         changed(user, options.json, `${user.username} is now ${user.role === "admin" ? "an admin" : "a regular user"}.`);
       }),
     );
@@ -86,7 +98,12 @@ with an invite code (octo invite-codes generate). A disabled user's logins stop 
       .option("--json", "print the changed user as JSON")
       .action(
         guard("octo", async (username: string, options: DataDirOptions & { json?: boolean }) => {
-          const user = await withUsers(options, (s) => s.update(s.getByName(username).id, { disabled }));
+          const user = await withUsers(options, (s, audit) => {
+            const before = s.getByName(username);
+            const after = s.update(before.id, { disabled });
+            audit.userChanged(before, after, CLI);
+            return after;
+          });
           changed(user, options.json, `${user.username} is ${disabled ? "disabled; their logins no longer work" : "enabled again"}.`);
         }),
       );
@@ -106,10 +123,11 @@ line of standard input when that is not a terminal. It is never accepted as a fl
     )
     .action(
       guard("octo", async (username: string, options: DataDirOptions & { json?: boolean }) => {
-        await withUsers(options, async (s) => {
+        await withUsers(options, async (s, audit) => {
           const user = s.getByName(username);
           const password = await readPassword({ prompt: `New password for ${user.username}: `, confirm: true });
           await s.setPassword(user.id, password);
+          audit.record({ ...CLI, action: "user.password_reset", target: userTarget(user) });
         });
         if (options.json) printJson({ username, password_changed: true });
         else print(`Changed the password of ${username}; their existing logins are signed out.`);

@@ -44,6 +44,11 @@ export const AuthConfig = z.strictObject({
   login_window_seconds: z.number().int().min(1).default(300),
 });
 
+export const AuditConfig = z.strictObject({
+  /** Days audit events are kept before the server prunes them (0 = keep them for ever). */
+  retention_days: z.number().int().min(0).max(36_500).default(365),
+});
+
 export const RuntimeConfig = z.strictObject({
   /** Where sessions run: "local" processes, "container"s, or "auto" (containers when an engine answers). */
   mode: z.enum(["local", "container", "auto"]).default("local"),
@@ -137,6 +142,7 @@ export const VoiceConfig = z.strictObject({
 export const OctoConfig = z.strictObject({
   server: ServerConfig.prefault({}),
   auth: AuthConfig.prefault({}),
+  audit: AuditConfig.prefault({}),
   runtime: RuntimeConfig.prefault({}),
   opencode: OpencodeConfig.prefault({}),
   fileserver: FileserverConfig.prefault({}),

@@ -62,4 +62,39 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE sessions ADD COLUMN run_uid INTEGER;
   CREATE UNIQUE INDEX sessions_run_uid ON sessions(run_uid) WHERE run_uid IS NOT NULL;
   `,
+  // 3: the audit log (server/modules/audit). Append-only: UPDATE is always refused, DELETE only for rows older
+  // than audit_prune_gate.before, which the retention pruner sets and resets inside its own transaction.
+  // Actor and target names are copied in, with no foreign keys: an audit record outlives what it names.
+  `
+  CREATE TABLE audit_events (
+    id             INTEGER PRIMARY KEY AUTOINCREMENT,
+    time           INTEGER NOT NULL,
+    actor_id       TEXT,
+    actor_name     TEXT,
+    action         TEXT NOT NULL,
+    target_type    TEXT,
+    target_id      TEXT,
+    target_name    TEXT,
+    client_address TEXT,
+    detail         TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(detail))
+  );
+  CREATE INDEX audit_events_time ON audit_events(time);
+  CREATE INDEX audit_events_action ON audit_events(action);
+
+  CREATE TABLE audit_prune_gate (
+    id     INTEGER PRIMARY KEY CHECK (id = 1),
+    before INTEGER NOT NULL
+  );
+  INSERT INTO audit_prune_gate (id, before) VALUES (1, 0);
+
+  CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events
+  BEGIN
+    SELECT RAISE(ABORT, 'audit_events is append-only');
+  END;
+  CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events
+  WHEN OLD.time >= (SELECT before FROM audit_prune_gate WHERE id = 1)
+  BEGIN
+    SELECT RAISE(ABORT, 'audit_events is append-only: rows are removed only by retention pruning');
+  END;
+  `,
 ];

@@ -7,8 +7,10 @@
  * never share a credentials file by accident.
  */
 import { spawn } from "bun";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { resolveOpencodeBinary } from "../../server/runtime/binaries.ts";
+import { opencodeConfig, type ScriptedLlm, startScriptedLlm } from "../support/llm.ts";
 import { startOcto, type OctoServerProcess, type StartOctoOptions } from "../support/octo.ts";
 import { tempDir } from "../support/tmp.ts";
 
@@ -93,6 +95,31 @@ export async function startCompiledOcto(options: StartOctoOptions = {}): Promise
   } finally {
     if (previous === undefined) delete process.env.OCTO_TEST_BINARY;
     else process.env.OCTO_TEST_BINARY = previous;
+  }
+}
+
+/**
+ * A new scripted LLM and the compiled `octo serve` whose sessions' OpenCode (the pinned one) talks to it;
+ * `options` as for `startOcto` (its `env` is added). Stop both in `afterAll` (`server.stop()`, `llm.stop()`).
+ */
+export async function startCompiledOctoWithLlm(options: StartOctoOptions = {}): Promise<{ llm: ScriptedLlm; server: OctoServerProcess }> {
+  const llm = await startScriptedLlm();
+  const configFile = join(tempDir("oc-config-"), "opencode.json");
+  writeFileSync(configFile, JSON.stringify(opencodeConfig(llm)));
+  try {
+    const server = await startCompiledOcto({
+      ...options,
+      env: {
+        OCTO_OPENCODE__CONFIG_PATH: configFile,
+        OCTO_OPENCODE__BINARY: resolveOpencodeBinary(""),
+        OCTO_OPENCODE__ENV: '{ OPENCODE_DISABLE_MODELS_FETCH = "1" }',
+        ...options.env,
+      },
+    });
+    return { llm, server };
+  } catch (err) {
+    await llm.stop();
+    throw err;
   }
 }
 

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Elysia } from "elysia";
 import { OctoConfig } from "../../server/config/schema.ts";
 import { errorResponse, normalizeError } from "../../server/http/error-response.ts";
+import { AuditService } from "../../server/modules/audit/service.ts";
 import { authRoutes } from "../../server/modules/auth/index.ts";
 import { AuthService } from "../../server/modules/auth/service.ts";
 import { TokenService } from "../../server/modules/auth/tokens.ts";
@@ -34,11 +35,11 @@ let noEngine: TestServer;
 const home = { admin: "", user: "" };
 
 /** octo's auth routes and the image route on a free port, over one database. */
-async function serve(socket: string, users: { auth: AuthService }): Promise<TestServer> {
+async function serve(socket: string, users: { auth: AuthService; audit: AuditService }): Promise<TestServer> {
   const config = OctoConfig.parse({ container: { image: tag, socket } });
   const app = new Elysia()
     .onError(({ code, error }) => errorResponse(normalizeError(code, error)))
-    .use(authRoutes(users.auth, { secureCookies: false, allowedOrigins: [] }))
+    .use(authRoutes(users.auth, { secureCookies: false, allowedOrigins: [], audit: users.audit }))
     .use(imageRoutes({ config, auth: users.auth, allowedOrigins: [] }))
     .all("/api/*", () => errorResponse(normalizeError("NOT_FOUND", null)))
     .listen({ port: 0, hostname: "127.0.0.1" });
@@ -54,8 +55,9 @@ beforeAll(async () => {
   await auth.register({ username: "admin", password: "admin-password", invite_code: invites.create({ role: "admin" }, null).code });
   await auth.register({ username: "user", password: "user-password", invite_code: invites.create({ role: "user" }, null).code });
   engine = await testEngine();
-  good = await serve(engine?.socket ?? "", { auth });
-  noEngine = await serve("/nonexistent/podman.sock", { auth });
+  const audit = new AuditService(db);
+  good = await serve(engine?.socket ?? "", { auth, audit });
+  noEngine = await serve("/nonexistent/podman.sock", { auth, audit });
   home.admin = freshConfigHome();
   home.user = freshConfigHome();
   for (const [who, password] of [["admin", "admin-password"], ["user", "user-password"]] as const) {

@@ -7,11 +7,9 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { resolveOpencodeBinary } from "../../server/runtime/binaries.ts";
-import { opencodeConfig, type ScriptedLlm, startScriptedLlm } from "../support/llm.ts";
+import type { ScriptedLlm } from "../support/llm.ts";
 import { Api, type OctoServerProcess } from "../support/octo.ts";
-import { tempDir } from "../support/tmp.ts";
-import { BUILD_TIMEOUT_MS, closedPort, ensureBinaries, freshConfigHome, OCTOCTL, octoctl, runInTerminal, startCompiledOcto, versionLine } from "./binaries.ts";
+import { BUILD_TIMEOUT_MS, closedPort, ensureBinaries, freshConfigHome, OCTOCTL, octoctl, runInTerminal, startCompiledOctoWithLlm, versionLine } from "./binaries.ts";
 
 const SLOW = 120_000;
 
@@ -34,16 +32,7 @@ function credentialsFile(who: keyof typeof home): string {
 
 beforeAll(async () => {
   await ensureBinaries();
-  llm = await startScriptedLlm();
-  const configFile = join(tempDir("oc-config-"), "opencode.json");
-  writeFileSync(configFile, JSON.stringify(opencodeConfig(llm)));
-  server = await startCompiledOcto({
-    env: {
-      OCTO_OPENCODE__CONFIG_PATH: configFile,
-      OCTO_OPENCODE__BINARY: resolveOpencodeBinary(""),
-      OCTO_OPENCODE__ENV: '{ OPENCODE_DISABLE_MODELS_FETCH = "1" }',
-    },
-  });
+  ({ llm, server } = await startCompiledOctoWithLlm());
   api = new Api(server.url);
   const admin = await api.post("/api/auth/register", { username: "alice", password: "alice-password", invite_code: server.firstInvite });
   expect(admin.status).toBe(201);

@@ -331,6 +331,42 @@ describe("the web app in Chromium against octo serve", () => {
     await browser.screenshot("13-admin-sessions");
   }, SLOW);
 
+  test("admin: the audit log with filters and paging", async () => {
+    await page.getByRole("tab", { name: "Audit log" }).click();
+    const rows = page.locator(".audit-table tbody tr");
+    await rows.filter({ hasText: "invite.revoke" }).waitFor();
+    for (const [action, text] of [
+      ["user.register", "user alice"],
+      ["invite.create", "for bob"],
+      ["session.create", "session demo"],
+    ]) {
+      await rows.filter({ hasText: action! }).filter({ hasText: text! }).first().waitFor();
+    }
+    expect(await rows.filter({ hasText: "invite.revoke" }).first().innerText()).toContain("alice");
+    await browser.screenshot("13b-admin-audit");
+
+    // 60 more invite codes from the CLI, so the invite.create events span two pages of 50.
+    expect(runOcto(["invite-codes", "generate", "--count", "60", "--note", "bulk", "--data-dir", octo.dataDir]).code).toBe(0);
+
+    const filter = page.getByRole("search", { name: "Filter the audit log" });
+    await filter.getByLabel("Action", { exact: true }).selectOption("invite.create");
+    await page.getByRole("button", { name: "Load more" }).waitFor();
+    expect(await rows.count()).toBe(50);
+    expect(await rows.filter({ hasNotText: "invite.create" }).count()).toBe(0);
+    await page.getByRole("button", { name: "Load more" }).click();
+    // The first admin's invite (server), the CLI one alice registered with, "for bob", and the 60 bulk ones.
+    await page.waitForFunction(() => document.querySelectorAll(".audit-table tbody tr").length === 63);
+    expect(await page.getByRole("button", { name: "Load more" }).count()).toBe(0);
+    expect(await rows.filter({ hasText: "cli (" }).count()).toBe(61);
+
+    await filter.getByLabel("Action", { exact: true }).selectOption("");
+    await filter.getByLabel("User", { exact: true }).fill("alice");
+    await filter.getByRole("button", { name: "Filter" }).click();
+    await page.waitForFunction(() => ![...document.querySelectorAll(".audit-table tbody tr")].some((r) => r.textContent?.includes("cli (")));
+    await rows.filter({ hasText: "user.register" }).waitFor();
+    expect(await rows.count()).toBeLessThan(20);
+  }, SLOW);
+
   test("phone-sized screen: panels become tabs; dark theme", async () => {
     await page.getByRole("link", { name: "demo" }).click();
     await page.emulateMedia({ colorScheme: "dark" });

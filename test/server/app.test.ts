@@ -1,69 +1,18 @@
 /**
  * The HTTP API through the real Elysia app (`createApp`) with real services over a temporary database and
  * a fake session runtime, driven with `app.handle(new Request(...))` (what server.ts does for every
- * non-proxied request).
+ * non-proxied request; test/support/app.ts). The audit log's routes: test/server/modules/audit/routes.test.ts.
  */
 import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { createApp } from "../../server/app.ts";
 import { VERSION } from "../../server/version.ts";
+import { closeHarnesses, harness, ORIGIN, withAdmin } from "../support/app.ts";
 import { quickUser, TEST_PASSWORD } from "../support/db.ts";
-import { FakeRuntime, type SessionStack, sessionStack } from "../support/fakes.ts";
+import { FakeRuntime } from "../support/fakes.ts";
 
 // Argon2id, processes and sockets are slow on a loaded 2-core machine; `npx bun test` keeps Bun's 5 s default.
 setDefaultTimeout(30_000);
 
-const HOST = "octo.test:8080";
-const ORIGIN = `http://${HOST}`;
-const stacks: SessionStack[] = [];
-afterAll(async () => {
-  for (const s of stacks) {
-    await s.sessions.shutdown();
-    await s.runtime.dispose();
-  }
-});
-
-interface Call {
-  token?: string;
-  cookie?: string;
-  body?: unknown;
-  raw?: string;
-  origin?: string;
-  headers?: Record<string, string>;
-}
-
-function harness(config: Record<string, Record<string, unknown>> = {}, runtime?: FakeRuntime) {
-  const stack = sessionStack({ config: { auth: { login_max_attempts: 3 }, ...config }, runtime });
-  stacks.push(stack);
-  const app = createApp({ ...stack, engine: { name: "fake", version: "9.9" } });
-  async function call(method: string, path: string, c: Call = {}) {
-    const headers: Record<string, string> = { host: HOST, ...c.headers };
-    if (c.token) headers.authorization = `Bearer ${c.token}`;
-    if (c.cookie) headers.cookie = c.cookie;
-    if (c.origin) headers.origin = c.origin;
-    let body: string | undefined;
-    if (c.raw !== undefined || c.body !== undefined) {
-      headers["content-type"] = "application/json";
-      body = c.raw ?? JSON.stringify(c.body);
-    }
-    const res = await app.handle(new Request(`http://${HOST}${path}`, { method, headers, body }));
-    const text = await res.text();
-    let json: any = null;
-    try {
-      json = text ? JSON.parse(text) : null;
-    } catch {
-      json = text;
-    }
-    return { status: res.status, headers: res.headers, json, text };
-  }
-  return { ...stack, app, call };
-}
-
-async function withAdmin(config: Record<string, Record<string, unknown>> = {}) {
-  const h = harness(config);
-  const admin = await quickUser(h, "root", "admin");
-  const user = await quickUser(h, "bob", "user");
-  return { ...h, admin, user };
-}
+afterAll(closeHarnesses);
 
 const cookieOf = (res: { headers: Headers }) => res.headers.getSetCookie().find((c) => c.startsWith("octo_token="));
 
@@ -240,6 +189,7 @@ describe("admin routes", () => {
       ["GET", "/api/admin/sessions", undefined],
       ["POST", "/api/admin/sessions/someid/stop", undefined],
       ["DELETE", "/api/admin/sessions/someid", undefined],
+      ["GET", "/api/admin/audit", undefined],
     ] as const;
 
   test("every admin route: 401 without auth, 403 ADMIN_ONLY for a user, and changes nothing", async () => {
@@ -252,6 +202,7 @@ describe("admin routes", () => {
     }
     expect(h.invites.list()).toEqual([]);
     expect(h.users.get(h.user.user.id).role).toBe("user");
+    expect(h.audit.list({}).events).toEqual([]);
   });
 
   test("invite codes: create (201, code shown once), list, revoke, 404 for unknown", async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { parseDuration } from "../../server/duration.ts";
+import { parseDuration, parseTime } from "../../server/duration.ts";
 
 describe("parseDuration", () => {
   test.each([
@@ -22,6 +22,29 @@ describe("parseDuration", () => {
     "%p is refused with a message naming the input and the expected form",
     (text) => {
       expect(() => parseDuration(text)).toThrow(`invalid duration ${JSON.stringify(text)}: expected a number with a unit s, m, h, d or w (e.g. 7d)`);
+    },
+  );
+});
+
+describe("parseTime", () => {
+  const now = Date.parse("2026-12-01T12:00:00Z");
+
+  test.each([
+    ["2026-11-30", Date.parse("2026-11-30T00:00:00Z")],
+    ["2026-11-30T10:15:00Z", Date.parse("2026-11-30T10:15:00Z")],
+    ["2026-11-30T10:15:30.250+01:00", Date.parse("2026-11-30T09:15:30.250Z")],
+    ["2026-11-30T10:15Z", Date.parse("2026-11-30T10:15:00Z")],
+    ["7d", now - 7 * 86_400_000],
+    ["90m", now - 90 * 60_000],
+    [" 1h ", now - 3_600_000],
+  ])("%p is %p", (text, ms) => {
+    expect(parseTime(text, now)).toBe(ms);
+  });
+
+  test.each(["", "yesterday", "2026-11-30T10:15:00", "2026-13-45", "30/11/2026", "-7d", "0", "7x", "1e3"])(
+    "%p is refused naming the input and both accepted forms",
+    (text) => {
+      expect(() => parseTime(text, now)).toThrow(`invalid time ${JSON.stringify(text)}: expected an ISO 8601 date or date-time with a zone`);
     },
   );
 });

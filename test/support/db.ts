@@ -5,6 +5,7 @@
 import { join } from "node:path";
 import { OctoConfig } from "../../server/config/schema.ts";
 import { type Database, openDatabase } from "../../server/db/database.ts";
+import { AuditService } from "../../server/modules/audit/service.ts";
 import { AuthService } from "../../server/modules/auth/service.ts";
 import { TokenService } from "../../server/modules/auth/tokens.ts";
 import { InviteService } from "../../server/modules/invites/service.ts";
@@ -36,6 +37,7 @@ export interface AuthStack extends TestDb {
   invites: InviteService;
   tokens: TokenService;
   auth: AuthService;
+  audit: AuditService;
   secret: string;
 }
 
@@ -50,7 +52,7 @@ export interface AuthStackOptions {
   secret?: string;
 }
 
-/** Users, invites, tokens and auth over a real temporary database. */
+/** Users, invites, tokens, auth and the audit log (kept for ever) over a real temporary database. */
 export function authStack(options: AuthStackOptions = {}): AuthStack {
   const base = options.database ?? testDatabase();
   const secret = options.secret ?? randomSecret(64);
@@ -61,7 +63,8 @@ export function authStack(options: AuthStackOptions = {}): AuthStack {
     loginMaxAttempts: options.loginMaxAttempts ?? 10,
     loginWindowSeconds: options.loginWindowSeconds ?? 300,
   });
-  return { ...base, users, invites, tokens, auth, secret };
+  const audit = new AuditService(base.db);
+  return { ...base, users, invites, tokens, auth, audit, secret };
 }
 
 /**

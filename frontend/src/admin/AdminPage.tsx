@@ -1,16 +1,17 @@
-/** `/admin` (role admin only): users, invite codes, all sessions, as tabs. */
+/** `/admin` (role admin only): users, invite codes, all sessions and the audit log, as tabs. */
 import { useState } from "react";
 import { useUser } from "../auth/AuthContext.tsx";
 import { navigate } from "../lib/router.ts";
 import { Icon } from "../ui/Icon.tsx";
 import { AllSessions } from "./AllSessions.tsx";
+import { AuditLog } from "./AuditLog.tsx";
 import { InviteCodes } from "./InviteCodes.tsx";
 import { UsersTable } from "./UsersTable.tsx";
 
-const TABS = { users: "Users", invites: "Invite codes", sessions: "All sessions" } as const;
+const TABS = { users: "Users", invites: "Invite codes", sessions: "All sessions", audit: "Audit log" } as const;
 type Tab = keyof typeof TABS;
 
-/** The admin page with its three tabs; a polite refusal for non-admins. */
+/** The admin page with its tabs; a polite refusal for non-admins. */
 export function AdminPage() {
   const user = useUser();
   const [tab, setTab] = useState<Tab>("invites");
@@ -39,7 +40,7 @@ export function AdminPage() {
           ))}
         </div>
       </header>
-      {tab === "users" ? <UsersTable /> : tab === "invites" ? <InviteCodes /> : <AllSessions />}
+      {tab === "users" ? <UsersTable /> : tab === "invites" ? <InviteCodes /> : tab === "sessions" ? <AllSessions /> : <AuditLog />}
     </div>
   );
 }

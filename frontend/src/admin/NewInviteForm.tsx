@@ -43,8 +43,8 @@ export function NewInviteForm({ onCreated }: { onCreated: (invite: InviteCode) =
 
   const link = created ? `${location.origin}/register?invite=${encodeURIComponent(created)}` : "";
   return (
-    <div className="invite-create">
-      <form className="invite-form" onSubmit={submit}>
+    <div className="admin-panel">
+      <form className="admin-form" onSubmit={submit}>
         <label className="field">
           <span>Role</span>
           <select className="select" value={role} onChange={(e) => setRole(e.target.value as Role)}>

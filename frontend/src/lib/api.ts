@@ -1,6 +1,6 @@
 /** Typed calls to octo's own API (`/api/*`, docs/api.md). */
 import { requestJson } from "./http.ts";
-import type { Features, InviteCode, Role, Session, User } from "./types.ts";
+import type { AuditPage, Features, InviteCode, Role, Session, User } from "./types.ts";
 
 const json = <T>(url: string, method = "GET", body?: unknown, quiet401 = false) =>
   requestJson<T>(url, { method, body, quiet401 });
@@ -11,6 +11,25 @@ export interface NewInvite {
   expires_in_seconds?: number;
   note?: string;
   role?: Role;
+}
+
+/** Query of `GET /api/admin/audit` (docs/api.md "Audit log"); empty values are left out. */
+export interface AuditFilter {
+  user?: string;
+  /** An action name or a group such as "auth.*". */
+  action?: string;
+  /** An ISO time or a duration ago ("7d"). */
+  since?: string;
+  limit?: number;
+  cursor?: string | null;
+}
+
+/** `?a=1&b=2` of the set values of `query` ("" when none). */
+function queryString(query: Record<string, string | number | null | undefined>): string {
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== null && v !== "") params.set(k, String(v));
+  const text = params.toString();
+  return text ? `?${text}` : "";
 }
 
 /** octo's API, one method per route of docs/api.md; every call throws `HttpError` on failure. */
@@ -43,5 +62,6 @@ export const api = {
     stopSession: (id: string) => json<Session>(`/api/admin/sessions/${encodeURIComponent(id)}/stop`, "POST"),
     deleteSession: (id: string, purge: boolean) =>
       json<void>(`/api/admin/sessions/${encodeURIComponent(id)}${purge ? "?purge=true" : ""}`, "DELETE"),
+    audit: (filter: AuditFilter) => json<AuditPage>(`/api/admin/audit${queryString({ ...filter })}`),
   },
 };

@@ -6,22 +6,31 @@
 import { Elysia } from "elysia";
 import { authPlugin } from "../../http/auth-plugin.ts";
 import { parseInput } from "../../http/validate.ts";
+import { requestOrigin } from "../audit/index.ts";
+import { sessionTarget } from "../audit/model.ts";
+import type { AuditService } from "../audit/service.ts";
 import type { AuthService } from "../auth/service.ts";
 import { CreateSessionBody } from "./model.ts";
 import type { SessionService } from "./service.ts";
 
 const shouldWait = (query: Record<string, string | undefined>) => query.wait !== "false" && query.wait !== "0";
 
-export function sessionRoutes(auth: AuthService, sessions: SessionService, allowedOrigins: readonly string[]) {
+/**
+ * The routes; each action that takes effect is recorded in the audit log (`session.create`, `.start` once
+ * the start begins, `.stop`, `.delete`) with the caller and their address.
+ */
+export function sessionRoutes(auth: AuthService, sessions: SessionService, allowedOrigins: readonly string[], audit: AuditService) {
   return new Elysia({ prefix: "/api/sessions" })
     .use(authPlugin(auth, allowedOrigins))
     .get("/", ({ user }) => sessions.list(user.id), { auth: true })
     .post(
       "/",
-      async ({ user, body, query, set }) => {
+      async ({ user, body, query, request, set }) => {
         const { name } = parseInput(CreateSessionBody, body ?? {});
         const wait = shouldWait(query);
-        const session = await sessions.create(user, name, wait);
+        const session = await sessions.create(user, name, wait, (created) =>
+          audit.record({ ...requestOrigin(user, request), action: "session.create", target: sessionTarget(created) }),
+        );
         set.status = wait ? 201 : 202;
         return session;
       },
@@ -30,19 +39,32 @@ export function sessionRoutes(auth: AuthService, sessions: SessionService, allow
     .get("/:id", ({ user, params }) => sessions.get(user.id, params.id), { auth: true })
     .post(
       "/:id/start",
-      async ({ user, params, query, set }) => {
+      async ({ user, params, query, request, set }) => {
         const wait = shouldWait(query);
-        const session = await sessions.start(user, params.id, wait);
+        const session = await sessions.start(user, params.id, wait, (started) =>
+          audit.record({ ...requestOrigin(user, request), action: "session.start", target: sessionTarget(started) }),
+        );
         if (!wait) set.status = 202;
         return session;
       },
       { auth: true },
     )
-    .post("/:id/stop", ({ user, params }) => sessions.stop(user, params.id), { auth: true })
+    .post(
+      "/:id/stop",
+      async ({ user, params, request }) => {
+        const session = await sessions.stop(user, params.id);
+        audit.record({ ...requestOrigin(user, request), action: "session.stop", target: sessionTarget(session) });
+        return session;
+      },
+      { auth: true },
+    )
     .delete(
       "/:id",
-      async ({ user, params, query, set }) => {
-        await sessions.remove(user, params.id, query.purge === "true" || query.purge === "1");
+      async ({ user, params, query, request, set }) => {
+        const session = sessions.get(user.id, params.id);
+        const purge = query.purge === "true" || query.purge === "1";
+        await sessions.remove(user, params.id, purge);
+        audit.record({ ...requestOrigin(user, request), action: "session.delete", target: sessionTarget(session), detail: { purge } });
         set.status = 204;
       },
       { auth: true },

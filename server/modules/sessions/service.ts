@@ -112,6 +112,13 @@ export class SessionService {
     return this.present(this.owned(userId, id));
   }
 
+  /** Admin: any user's session. @throws OctoError 404 SESSION_NOT_FOUND when missing. */
+  getAny(id: string): Session {
+    const row = this.row(id);
+    if (!row) throw notFound("Session not found", "SESSION_NOT_FOUND");
+    return this.present(row);
+  }
+
   /** The proxy's view of a session, from memory; undefined when it does not exist. */
   route(id: string): SessionRoute | undefined {
     return this.routes.get(id);
@@ -218,9 +225,11 @@ export class SessionService {
    * Creates a session and starts it.
    * @param wait when true (default) resolves once running (or rejects after marking it failed); when false
    *   resolves at once with the session in `starting`.
+   * @param onBegin called with the new session (status `starting`) once it exists, before its start is
+   *   awaited, whatever the start's outcome (the routes record the audit event here).
    * @throws OctoError 409 SESSION_LIMIT; 5xx SESSION_START_FAILED / SESSION_NOT_READY (session left failed).
    */
-  async create(user: User, name: string | undefined, wait = true): Promise<Session> {
+  async create(user: User, name: string | undefined, wait = true, onBegin?: (session: Session) => void): Promise<Session> {
     this.checkLimit(user.id);
     const id = randomId();
     const now = Date.now();
@@ -231,14 +240,16 @@ export class SessionService {
       )
       .run(id, user.id, name ?? `Session ${count + 1}`, this.runtime.kind, randomSecret(32), now, now);
     log.info("created", { session: id, user: user.username });
-    return this.begin(id, wait);
+    return this.begin(id, wait, onBegin);
   }
 
   /**
    * Starts a stopped or failed session (idempotent for running/starting ones).
+   * @param onBegin called with the session (status `starting`) when a start really begins (not for a
+   *   session already running or starting), before it is awaited, whatever its outcome.
    * @throws OctoError 404, 409 SESSION_LIMIT, 5xx when the start fails.
    */
-  async start(user: User, id: string, wait = true): Promise<Session> {
+  async start(user: User, id: string, wait = true, onBegin?: (session: Session) => void): Promise<Session> {
     const row = this.owned(user.id, id);
     if (row.status === "running") return this.present(row);
     if (row.status === "starting" || row.status === "pending") {
@@ -247,11 +258,12 @@ export class SessionService {
     }
     this.checkLimit(user.id, id);
     if (row.status === "stopping") await this.ops.get(id)?.catch(() => undefined);
-    return this.begin(id, wait);
+    return this.begin(id, wait, onBegin);
   }
 
-  private async begin(id: string, wait: boolean): Promise<Session> {
-    this.write(id, { status: "starting", error: null, started_at: Date.now(), stopped_at: null });
+  private async begin(id: string, wait: boolean, onBegin?: (session: Session) => void): Promise<Session> {
+    const row = this.write(id, { status: "starting", error: null, started_at: Date.now(), stopped_at: null });
+    if (row) onBegin?.(this.present(row));
     const controller = new AbortController();
     this.starts.set(id, controller);
     const launched = this.serialize(id, () => this.launch(id, controller));

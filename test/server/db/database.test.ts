@@ -17,7 +17,7 @@ describe("openDatabase", () => {
     const db = openDatabase(file);
     expect(existsSync(file)).toBe(true);
     expect(pragma(db, "user_version")).toBe(MIGRATIONS.length);
-    expect(tables(db)).toEqual(expect.arrayContaining(["users", "invite_codes", "revoked_tokens", "sessions"]));
+    expect(tables(db)).toEqual(expect.arrayContaining(["users", "invite_codes", "revoked_tokens", "sessions", "audit_events"]));
     db.close();
   });
 
@@ -120,6 +120,31 @@ describe("migrate", () => {
     expect(pragma(db, "user_version")).toBe(MIGRATIONS.length);
     migrate(db); // idempotent
     expect(pragma(db, "user_version")).toBe(MIGRATIONS.length);
+    db.close();
+  });
+
+  test("upgrading a version-1 database (before the audit log) keeps every row and adds an empty audit_events", () => {
+    const file = join(tempDir("db-"), "octo.db");
+    const v1 = new Database(file, { create: true });
+    v1.exec(MIGRATIONS[0]!);
+    v1.exec("PRAGMA user_version = 1");
+    v1.exec(`
+      INSERT INTO users (id, username, password_hash, role, tokens_not_before, created_at, updated_at) VALUES ('u1', 'alice', 'h', 'admin', 5, 1, 2);
+      INSERT INTO invite_codes (id, code_hash, role, max_uses, uses, note, created_by, created_at) VALUES ('i1', 'ch', 'user', 3, 1, 'team', 'u1', 3);
+      INSERT INTO revoked_tokens (jti, user_id, expires_at) VALUES ('j1', 'u1', 99);
+      INSERT INTO sessions (id, user_id, name, status, runtime, runtime_state, secret, created_at, updated_at) VALUES ('s1', 'u1', 'demo', 'stopped', 'local', '{"pids":[1]}', 'sec', 4, 5);
+    `);
+    const dump = (db: Database) =>
+      Object.fromEntries(["users", "invite_codes", "revoked_tokens", "sessions"].map((t) => [t, db.query(`SELECT * FROM ${t}`).all()]));
+    const before = dump(v1);
+    v1.close();
+
+    const db = openDatabase(file);
+    expect(pragma(db, "user_version")).toBe(MIGRATIONS.length);
+    expect(dump(db)).toEqual(before);
+    expect(db.query("SELECT COUNT(*) AS n FROM audit_events").get()).toEqual({ n: 0 });
+    db.exec("INSERT INTO audit_events (time, action) VALUES (1, 'auth.login')");
+    expect(() => db.exec("UPDATE audit_events SET action = 'x'")).toThrow("append-only");
     db.close();
   });
 

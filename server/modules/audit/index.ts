@@ -1,0 +1,29 @@
+/**
+ * Audit routes: `GET /api/admin/audit?user=&action=&since=&until=&limit=&cursor=` (role admin; others 403),
+ * newest first, paged by `next_cursor` (docs/api.md). Also {@link requestOrigin}, how every route names the
+ * actor and client address of the events it records.
+ */
+import { Elysia } from "elysia";
+import { clientAddress } from "../../http/client-address.ts";
+import { authPlugin } from "../../http/auth-plugin.ts";
+import { parseInput } from "../../http/validate.ts";
+import type { AuthService } from "../auth/service.ts";
+import { type AuditActor, AuditQuery } from "./model.ts";
+import type { AuditOrigin, AuditService } from "./service.ts";
+
+/** The actor and client address of an API request, for `audit.record({ ...requestOrigin(user, request), ... })`. */
+export function requestOrigin(user: AuditActor, request: Request): AuditOrigin {
+  return { actor: { id: user.id, username: user.username }, client: clientAddress(request) };
+}
+
+/** `GET /api/admin/audit`: the query parsed by {@link AuditQuery} (400 VALIDATION_FAILED naming the parameter), answered uncached. */
+export function auditRoutes({ auth, audit, allowedOrigins }: { auth: AuthService; audit: AuditService; allowedOrigins: readonly string[] }) {
+  return new Elysia({ prefix: "/api/admin" }).use(authPlugin(auth, allowedOrigins)).get(
+    "/audit",
+    ({ query, set }) => {
+      set.headers["cache-control"] = "no-store";
+      return audit.list(parseInput(AuditQuery, query));
+    },
+    { admin: true },
+  );
+}

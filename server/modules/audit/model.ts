@@ -1,0 +1,150 @@
+/**
+ * The audit log's shapes: the action names, the stored row of `audit_events`, the API's `AuditEvent`, the
+ * small JSON `detail` an event may carry, and the query of `GET /api/admin/audit` (docs/api.md).
+ */
+import { z } from "zod";
+import { parseTime } from "../../duration.ts";
+import type { InviteCode } from "../invites/model.ts";
+import type { Session } from "../sessions/model.ts";
+import type { User } from "../users/model.ts";
+import { AUDIT_ACTION_GROUPS, AUDIT_ACTIONS, type AuditAction } from "./actions.ts";
+
+export { AUDIT_ACTION_GROUPS, AUDIT_ACTIONS, type AuditAction };
+
+export type AuditTargetType = "user" | "session" | "invite_code";
+
+/** What an event acted on, with its display name at the time (a username, a session name, an invite's note). */
+export interface AuditTarget {
+  type: AuditTargetType;
+  id: string | null;
+  name: string | null;
+}
+
+/** Who acted: a user (the API's `User` fits), or null for the system, the CLI or an unauthenticated caller. */
+export interface AuditActor {
+  id: string;
+  username: string;
+}
+
+/** Longest string kept in a detail value, characters (longer ones are clipped). */
+export const MAX_DETAIL_STRING = 200;
+
+/**
+ * Detail keys that are refused outright, whatever the value: an event must never carry a password, a
+ * token, an invite code or a secret (only ids of such things, e.g. `invite_id`).
+ */
+export const FORBIDDEN_DETAIL_KEY = /password|token|secret|^code$|invite_code$|api_key|authorization|cookie/i;
+
+/** An event's detail: a flat object of short scalar values under snake_case keys (at most 16). */
+export const AuditDetail = z
+  .record(
+    z.string().regex(/^[a-z][a-z0-9_]{0,39}$/, "detail keys are snake_case").refine((k) => !FORBIDDEN_DETAIL_KEY.test(k), "detail must not name a secret"),
+    z.union([z.string(), z.number(), z.boolean(), z.null()]),
+  )
+  .refine((d) => Object.keys(d).length <= 16, "detail has at most 16 keys");
+export type AuditDetail = z.infer<typeof AuditDetail>;
+
+/** A row of `audit_events` (server/db/migrations.ts, migration 2). */
+export interface AuditEventRow {
+  id: number;
+  /** ms since the Unix epoch */
+  time: number;
+  actor_id: string | null;
+  actor_name: string | null;
+  action: AuditAction;
+  target_type: AuditTargetType | null;
+  target_id: string | null;
+  target_name: string | null;
+  client_address: string | null;
+  /** JSON of an {@link AuditDetail} */
+  detail: string;
+}
+
+/** The API's `AuditEvent` (docs/api.md). */
+export interface AuditEvent {
+  id: number;
+  time: string;
+  actor: { id: string | null; username: string | null } | null;
+  action: AuditAction;
+  target: AuditTarget | null;
+  client_address: string | null;
+  detail: AuditDetail;
+}
+
+/** One page of `GET /api/admin/audit`: newest first; `next_cursor` fetches the next older page, null at the end. */
+export interface AuditPage {
+  events: AuditEvent[];
+  next_cursor: string | null;
+}
+
+/** The API shape of a stored row: ISO time, nested actor and target (null when absent), parsed detail. */
+export function toAuditEvent(row: AuditEventRow): AuditEvent {
+  return {
+    id: row.id,
+    time: new Date(row.time).toISOString(),
+    actor: row.actor_id === null && row.actor_name === null ? null : { id: row.actor_id, username: row.actor_name },
+    action: row.action,
+    target: row.target_type === null ? null : { type: row.target_type, id: row.target_id, name: row.target_name },
+    client_address: row.client_address,
+    detail: JSON.parse(row.detail) as AuditDetail,
+  };
+}
+
+/** The target of an event about a user. */
+export const userTarget = (user: Pick<User, "id" | "username">): AuditTarget => ({ type: "user", id: user.id, name: user.username });
+/** The target of an event about a session. */
+export const sessionTarget = (session: Pick<Session, "id" | "name">): AuditTarget => ({ type: "session", id: session.id, name: session.name });
+/** The target of an event about an invite code: its id and note, never the code. */
+export const inviteTarget = (invite: Pick<InviteCode, "id" | "note">): AuditTarget => ({ type: "invite_code", id: invite.id, name: invite.note });
+/** What an `invite.create` event keeps of the new invite: what it grants, never the code. */
+export const inviteDetail = (invite: Pick<InviteCode, "role" | "max_uses" | "expires_at">): AuditDetail => ({
+  role: invite.role,
+  max_uses: invite.max_uses,
+  expires_at: invite.expires_at,
+});
+
+/** Page size of `GET /api/admin/audit` when `limit` is not given. */
+export const DEFAULT_AUDIT_LIMIT = 50;
+/** Largest `limit` accepted. */
+export const MAX_AUDIT_LIMIT = 500;
+
+const actionFilterMessage = `action must be one of ${AUDIT_ACTIONS.join(", ")}, or a group such as ${AUDIT_ACTION_GROUPS.map((g) => `${g}.*`).join(", ")}`;
+
+/** `action=`: an exact action name or `<group>.*`. */
+export const ActionFilter = z
+  .string()
+  .refine(
+    (v) => (AUDIT_ACTIONS as readonly string[]).includes(v) || (v.endsWith(".*") && AUDIT_ACTION_GROUPS.includes(v.slice(0, -2))),
+    actionFilterMessage,
+  );
+
+/** `since=` / `until=`: an ISO 8601 date or date-time with a zone, or a duration ago ("7d"); becomes ms. */
+const TimeParam = z.string().transform((value, ctx) => {
+  try {
+    return parseTime(value);
+  } catch (err) {
+    ctx.addIssue({ code: "custom", message: (err as Error).message });
+    return z.NEVER;
+  }
+});
+
+/**
+ * Query of `GET /api/admin/audit`. `user` matches the actor or a user target, by username (any case) or id;
+ * `since` is inclusive, `until` exclusive; `cursor` is the `next_cursor` of the previous page.
+ */
+export const AuditQuery = z
+  .strictObject({
+    user: z.string().trim().min(1, "user must not be empty").max(64).optional(),
+    action: ActionFilter.optional(),
+    since: TimeParam.optional(),
+    until: TimeParam.optional(),
+    limit: z
+      .string()
+      .regex(/^\d{1,6}$/, `limit must be a whole number from 1 to ${MAX_AUDIT_LIMIT}`)
+      .transform(Number)
+      .pipe(z.number().min(1, `limit must be a whole number from 1 to ${MAX_AUDIT_LIMIT}`).max(MAX_AUDIT_LIMIT, `limit must be a whole number from 1 to ${MAX_AUDIT_LIMIT}`))
+      .optional(),
+    cursor: z.string().regex(/^[1-9]\d{0,14}$/, "cursor must be a next_cursor this API returned").transform(Number).optional(),
+  })
+  .refine((q) => q.since === undefined || q.until === undefined || q.since < q.until, { message: "since must be before until", path: ["since"] });
+export type AuditQuery = z.infer<typeof AuditQuery>;

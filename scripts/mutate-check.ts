@@ -197,10 +197,31 @@ export const MUTATIONS: Mutation[] = [
     tests: [...PROXY_TESTS],
   },
   {
+    name: "proxy-keeps-client-waiting",
+    breaks: "an upstream dying mid-answer leaves the client's response open (http-proxy-3's default)",
+    file: PROXY,
+    edits: [{ search: "        if (!proxyRes.complete) res.destroy();\n", replace: "" }],
+    tests: ["test/server/proxy/upstream-death.test.ts"],
+  },
+  {
     name: "sessions-no-ownership",
     breaks: "the session API lets a user read, stop, start and delete another user's session",
     file: "server/modules/sessions/service.ts",
     edits: [{ search: 'if (!row || row.user_id !== userId) throw notFound("Session not found", "SESSION_NOT_FOUND");', replace: 'if (!row) throw notFound("Session not found", "SESSION_NOT_FOUND");' }],
+    tests: ["test/server/modules/sessions/service.test.ts"],
+  },
+  {
+    name: "sessions-poller-survives-shutdown",
+    breaks: "shutdown leaves the liveness poller running",
+    file: "server/modules/sessions/service.ts",
+    edits: [{ search: "    if (this.pollTimer) clearInterval(this.pollTimer);\n", replace: "" }],
+    tests: ["test/server/modules/sessions/service.test.ts"],
+  },
+  {
+    name: "sessions-second-poller",
+    breaks: "each startPolling call adds another interval timer",
+    file: "server/modules/sessions/service.ts",
+    edits: [{ search: "    if (this.pollTimer) return;\n", replace: "" }],
     tests: ["test/server/modules/sessions/service.test.ts"],
   },
   {

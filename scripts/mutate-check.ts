@@ -267,6 +267,20 @@ export const MUTATIONS: Mutation[] = [
     tests: ["test/server/service-auth.test.ts", "test/terminal/http.test.ts"],
   },
   {
+    name: "web-asset-traversal",
+    breaks: "the web app's asset paths may contain `..` (after percent-decoding)",
+    file: "server/web/policy.ts",
+    edits: [{ search: 'if (decoded.split("/").some((segment) => segment === ".." || segment === ".")) return null;', replace: "" }],
+    tests: ["test/frontend/webApp.test.ts"],
+  },
+  {
+    name: "terminal-dispose-keeps-shell",
+    breaks: "closing a terminal session (slow client, socket closed) ends it without killing the shell",
+    file: "terminal/session.ts",
+    edits: [{ search: "disposing ??= killSession(proc.pid)", replace: "disposing ??= Promise.resolve()" }],
+    tests: ["test/terminal/slow.test.ts", "test/terminal/cleanup.test.ts"],
+  },
+  {
     name: "users-last-admin",
     breaks: "the last enabled admin can be demoted or disabled",
     file: "server/modules/users/service.ts",

@@ -49,6 +49,15 @@ export interface Mutation {
 
 const PROXY = "server/proxy/session-proxy.ts";
 const PROXY_TESTS = ["test/server/proxy/session-proxy.test.ts"];
+const INVITE_TESTS = ["test/server/modules/invites/service.test.ts"];
+/** InviteService.consume's single conditional UPDATE, which two mutations split into a read and a write. */
+const CONSUME_UPDATE = `const row = this.db
+      .query(
+        \`UPDATE invite_codes SET uses = uses + 1
+         WHERE code_hash = ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?) AND uses < max_uses
+         RETURNING id, role\`,
+      )
+      .get(hashInviteCode(code), Date.now()) as { id: string; role: Role } | null;`;
 
 export const MUTATIONS: Mutation[] = [
   // ---- the four regressions of issue 19 --------------------------------------------------------------
@@ -71,13 +80,7 @@ export const MUTATIONS: Mutation[] = [
     file: "server/modules/invites/service.ts",
     edits: [
       {
-        search: `const row = this.db
-      .query(
-        \`UPDATE invite_codes SET uses = uses + 1
-         WHERE code_hash = ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?) AND uses < max_uses
-         RETURNING id, role\`,
-      )
-      .get(hashInviteCode(code), Date.now()) as { id: string; role: Role } | null;`,
+        search: CONSUME_UPDATE,
         replace: `const row = this.db
       .query(
         \`SELECT id, role FROM invite_codes
@@ -87,7 +90,7 @@ export const MUTATIONS: Mutation[] = [
     if (row) this.db.query("UPDATE invite_codes SET uses = uses + 1 WHERE id = ?").run(row.id);`,
       },
     ],
-    tests: ["test/server/modules/invites/service.test.ts"],
+    tests: [...INVITE_TESTS],
   },
   {
     name: "invite-lost-update",
@@ -95,13 +98,7 @@ export const MUTATIONS: Mutation[] = [
     file: "server/modules/invites/service.ts",
     edits: [
       {
-        search: `const row = this.db
-      .query(
-        \`UPDATE invite_codes SET uses = uses + 1
-         WHERE code_hash = ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?) AND uses < max_uses
-         RETURNING id, role\`,
-      )
-      .get(hashInviteCode(code), Date.now()) as { id: string; role: Role } | null;`,
+        search: CONSUME_UPDATE,
         replace: `const row = this.db
       .query(
         \`SELECT id, role, uses FROM invite_codes
@@ -111,7 +108,7 @@ export const MUTATIONS: Mutation[] = [
     if (row) this.db.query("UPDATE invite_codes SET uses = ? WHERE id = ?").run(row.uses + 1, row.id);`,
       },
     ],
-    tests: ["test/server/modules/invites/service.test.ts"],
+    tests: [...INVITE_TESTS],
   },
   {
     name: "register-without-transaction",
@@ -121,7 +118,7 @@ export const MUTATIONS: Mutation[] = [
       { search: "const user = this.db.transaction(() => {", replace: "const user = (() => {" },
       { search: "    }).immediate();\n    log.info(\"registered\"", replace: "    })();\n    log.info(\"registered\"" },
     ],
-    tests: ["test/server/modules/invites/service.test.ts", "test/server/modules/auth/service.test.ts"],
+    tests: [...INVITE_TESTS, "test/server/modules/auth/service.test.ts"],
   },
   {
     name: "paths-missing-link-checks",
@@ -243,7 +240,7 @@ export const MUTATIONS: Mutation[] = [
     breaks: "tokens issued before a password reset still authenticate",
     file: "server/modules/auth/service.ts",
     edits: [{ search: 'if (claims.issuedAtMs < row.tokens_not_before) throw unauthorized("Invalid or expired token", "INVALID_TOKEN");', replace: "" }],
-    tests: ["test/server/modules/auth/service.test.ts"],
+    tests: ["test/server/modules/users/service.test.ts"],
   },
   {
     name: "api-admin-check-off",

@@ -178,8 +178,11 @@ function listen(server: Server, host: string, port: number): Promise<number> {
   });
 }
 
-/** Converts a node request into a Fetch Request, lets Elysia answer it, and streams the answer back. */
-async function handleWithElysia(app: App, req: IncomingMessage, res: ServerResponse, trustProxy: boolean): Promise<void> {
+/**
+ * Converts a node request into a Fetch Request, lets Elysia answer it, and streams the answer back (what
+ * `octo serve` does for everything that is not `/session/...` or voice). Never throws: failures answer 500.
+ */
+export async function handleWithElysia(app: Pick<App, "handle">, req: IncomingMessage, res: ServerResponse, trustProxy: boolean): Promise<void> {
   try {
     const length = Number(req.headers["content-length"] ?? 0);
     if (length > MAX_API_BODY_BYTES) {

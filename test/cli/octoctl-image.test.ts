@@ -17,7 +17,8 @@ import { InviteService } from "../../server/modules/invites/service.ts";
 import { UserService } from "../../server/modules/users/service.ts";
 import { openDataDir } from "../../server/server.ts";
 import type { Engine } from "../../server/runtime/engine.ts";
-import { testEngine, testImage } from "../support/podman.ts";
+import { CONTAINER_ENGINE, testEngine, testImage } from "../support/podman.ts";
+import { requires } from "../support/requires.ts";
 import { tempDir } from "../support/tmp.ts";
 import { BUILD_TIMEOUT_MS, ensureBinaries, freshConfigHome, OCTOCTL, octoctl } from "./binaries.ts";
 
@@ -29,7 +30,8 @@ interface TestServer {
   stop(): void;
 }
 
-let engine: Engine | null = null;
+const engine: Engine | null = await testEngine();
+const haveEngine = await requires(CONTAINER_ENGINE, "octoctl image build on a real engine");
 let good: TestServer;
 let noEngine: TestServer;
 const home = { admin: "", user: "" };
@@ -54,7 +56,6 @@ beforeAll(async () => {
   const auth = new AuthService(db, users, invites, new TokenService("x".repeat(64), 3600), { loginMaxAttempts: 10, loginWindowSeconds: 300 });
   await auth.register({ username: "admin", password: "admin-password", invite_code: invites.create({ role: "admin" }, null).code });
   await auth.register({ username: "user", password: "user-password", invite_code: invites.create({ role: "user" }, null).code });
-  engine = await testEngine();
   const audit = new AuditService(db);
   good = await serve(engine?.socket ?? "", { auth, audit });
   noEngine = await serve("/nonexistent/podman.sock", { auth, audit });
@@ -93,8 +94,7 @@ describe("octoctl image build", () => {
     expect(again.stderr).toContain("unix:///nonexistent/podman.sock");
   });
 
-  test("a build streams the engine's output; a second build at the same time is refused", async () => {
-    if (!engine) return;
+  test.if(haveEngine)("a build streams the engine's output; a second build at the same time is refused", async () => {
     const env = { XDG_CONFIG_HOME: home.admin, OCTO_SERVER_URL: good.url };
     const proc = Bun.spawn([OCTOCTL, "image", "build", "--no-cache"], { env: { ...process.env, ...env }, stdout: "pipe", stderr: "pipe" });
     const stdout = new Response(proc.stdout).text();
@@ -121,12 +121,11 @@ describe("octoctl image build", () => {
     expect(r.stdout).toMatch(/STEP \d+\/\d+: FROM/);
     expect(r.stdout).toContain("COPY octo /usr/local/bin/octo");
     expect(r.stderr).toMatch(new RegExp(`^Built ${tag.replace(/[.]/g, "\\.")} \\([0-9a-f]{12}\\) in [\\d.]+ s\\.$`, "m"));
-    const info = await engine.docker.getImage(tag).inspect();
+    const info = await engine!.docker.getImage(tag).inspect();
     expect(info.Config.Labels?.["octo.inputs"]).toMatch(/^[0-9a-f]{64}$/);
   }, BUILD);
 
-  test("--json passes the build events through, one JSON object per line", async () => {
-    if (!engine) return;
+  test.if(haveEngine)("--json passes the build events through, one JSON object per line", async () => {
     const r = await octoctl(["image", "build", "--json"], { env: { XDG_CONFIG_HOME: home.admin, OCTO_SERVER_URL: good.url }, timeoutMs: BUILD });
     expect(r.code).toBe(0);
     const events = r.stdout.trim().split("\n").map((line) => JSON.parse(line));
@@ -134,6 +133,6 @@ describe("octoctl image build", () => {
     expect(events.slice(1, -1).every((e) => e.type === "progress" && typeof e.line === "string")).toBe(true);
     const done = events.at(-1);
     expect(done).toMatchObject({ type: "done", tag });
-    expect(done.id).toBe((await engine.docker.getImage(tag).inspect()).Id);
+    expect(done.id).toBe((await engine!.docker.getImage(tag).inspect()).Id);
   }, BUILD);
 });

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { opencodeConfig, type ScriptedLlm, startScriptedLlm } from "../support/llm.ts";
-import { Api, commandLine, type OctoServerProcess, processesIn, runOcto, startOcto } from "../support/octo.ts";
+import { Api, commandLine, eventually, type OctoServerProcess, processesIn, runOcto, startOcto } from "../support/octo.ts";
 import { upgradeStatus } from "../support/terminal.ts";
 import { tempDir } from "../support/tmp.ts";
 
@@ -79,15 +79,19 @@ describe("auth refuses bad input", () => {
     expect((await admin.get("/api/admin/users")).json.length).toBe(usersBefore + 1);
   });
 
-  test("parallel registrations with a one-use code give exactly one user", async () => {
-    const code = invite();
+  test("parallel registrations with a three-use code give exactly three users", async () => {
+    // One octo serve answers all of them: its registrations are serialised by one immediate transaction
+    // each (cross-process atomicity is tested in test/server/modules/invites/service.test.ts).
+    const code = invite(["--uses", "3"]);
     const results = await Promise.all(
-      Array.from({ length: 10 }, (_, i) => api.post("/api/auth/register", { username: `racer${i}`, password: "racer-password", invite_code: code })),
+      Array.from({ length: 12 }, (_, i) => api.post("/api/auth/register", { username: `racer${i}`, password: "racer-password", invite_code: code })),
     );
-    expect(results.filter((r) => r.status === 201).length).toBe(1);
+    expect(results.filter((r) => r.status === 201).length).toBe(3);
     expect(results.filter((r) => r.status === 400 && r.json.code === "INVALID_INVITE").length).toBe(9);
     const users = (await admin.get("/api/admin/users")).json as { username: string }[];
-    expect(users.filter((u) => u.username.startsWith("racer")).length).toBe(1);
+    expect(users.filter((u) => u.username.startsWith("racer")).length).toBe(3);
+    const codes = (await admin.get("/api/admin/invite-codes")).json as { uses: number; max_uses: number; status: string }[];
+    expect(codes.filter((c) => c.max_uses === 3)).toEqual([expect.objectContaining({ uses: 3, status: "used_up" })]);
   });
 
   test("the CLI refuses bad flags with exit code 2 and a message naming the flag", () => {
@@ -150,11 +154,13 @@ describe("the proxy refuses what it must", () => {
     expect(post.status).toBe(403);
   });
 
-  test("an upgrade to an upstream that is not a WebSocket endpoint fails promptly", async () => {
-    const started = Date.now();
+  test("an upgrade to an upstream that is not a WebSocket endpoint gets that upstream's plain answer", async () => {
+    // The file server has no WebSocket: it answers the request as plain HTTP (the workspace's empty tree),
+    // which reaches the client instead of a 101 or a connection left hanging (upgradeStatus gives up after
+    // 10 s, which fails this test).
     const res = await upgradeStatus(`${octo.url}/session/${sessionId}/files/tree?token=${admin.auth.token}`, { origin: octo.url });
-    expect(res.status).not.toBe(101);
-    expect(Date.now() - started).toBeLessThan(5000);
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.body)).toEqual([]);
   });
 
   test("a session id that does not exist is 404 on the API and the proxy", async () => {
@@ -163,16 +169,16 @@ describe("the proxy refuses what it must", () => {
     expect((await admin.get(`/session/${sessionId}/nothing`)).status).toBe(404);
   });
 
-  test("a dead upstream answers 502 JSON at once", async () => {
+  test("a dead upstream answers 502 JSON before the poller notices it", async () => {
     const workspace = join(octo.dataDir, "sessions", sessionId);
     const fileserver = processesIn(workspace).find((pid) => commandLine(pid).includes("fileserver") && commandLine(pid).includes("--root"));
     expect(fileserver).toBeDefined();
     process.kill(fileserver!, "SIGKILL");
-    await Bun.sleep(200);
-    const started = Date.now();
+    await eventually(() => !processesIn(workspace).includes(fileserver!), "the file server to be gone", 10_000);
     const res = await admin.get(`/session/${sessionId}/files/tree`);
     expect(res.status).toBe(502);
     expect(res.json).toEqual({ error: "The session's service is not answering", code: "UPSTREAM_UNAVAILABLE" });
-    expect(Date.now() - started).toBeLessThan(5000);
+    // The proxy met the dead upstream itself: the poller (every 600 s here) still says running.
+    expect((await admin.get(`/api/sessions/${sessionId}`)).json.status).toBe("running");
   });
 });

@@ -8,12 +8,13 @@
  *
  * The built app is used (frontend/dist); it is rebuilt first when missing or older than its sources.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { launchBrowser, type Page, SCREENSHOT_DIR, type TestBrowser } from "../support/browser.ts";
+import { CHROMIUM_COMPONENT, launchBrowser, type Page, type Request, SCREENSHOT_DIR, type TestBrowser } from "../support/browser.ts";
 import { lastUserText, opencodeConfig, reply, type ScriptedLlm, type ScriptFn, startScriptedLlm, toolResults } from "../support/llm.ts";
 import { eventually, type OctoServerProcess, runOcto, startOcto } from "../support/octo.ts";
+import { command, requires } from "../support/requires.ts";
 import { tempDir } from "../support/tmp.ts";
 
 const SLOW = 180_000;
@@ -29,6 +30,10 @@ let llm: ScriptedLlm;
 let octo: OctoServerProcess;
 let browser: TestBrowser;
 let page: Page;
+
+const haveChromium = await requires(CHROMIUM_COMPONENT, "the web app in Chromium against octo serve");
+// `ss -K` (iproute2, kernel sock_destroy, root) cuts live TCP connections: a real network drop.
+const haveSs = haveChromium && (await requires(command("ss", "iproute2"), "the event stream drop and reconnect in Chromium"));
 
 /** Newest modification time under `dir`, ms. */
 function newest(dir: string): number {
@@ -76,33 +81,6 @@ const script: ScriptFn = (request) => {
   return reply.text("I can write files and run commands in this workspace.");
 };
 
-beforeAll(async () => {
-  ensureWebBuild();
-  // Screenshots of an earlier run would mix with this one's.
-  for (const name of (() => { try { return readdirSync(SCREENSHOT_DIR); } catch { return []; } })()) {
-    if (name.startsWith("browser-")) rmSync(join(SCREENSHOT_DIR, name));
-  }
-  llm = await startScriptedLlm({ script });
-  const configFile = join(tempDir("oc-config-"), "opencode.json");
-  writeFileSync(configFile, JSON.stringify(opencodeConfig(llm, { permission: { edit: "ask" } })));
-  octo = await startOcto({
-    env: {
-      OCTO_OPENCODE__CONFIG_PATH: configFile,
-      OCTO_OPENCODE__ENV: '{ OPENCODE_DISABLE_MODELS_FETCH = "1" }',
-      OCTO_RUNTIME__POLL_INTERVAL_SECONDS: "1",
-    },
-  });
-  browser = await launchBrowser({ baseURL: octo.url, screenshotPrefix: "browser-" });
-  page = browser.page;
-  page.setDefaultTimeout(UI_TIMEOUT);
-}, SLOW);
-
-afterAll(async () => {
-  await browser?.close();
-  await octo?.stop();
-  await llm?.stop();
-});
-
 /** Texts the last assistant text part showed, sampled every 25 ms until `final` is complete. */
 async function sampleStreaming(final: string): Promise<string[]> {
   const seen: string[] = [];
@@ -119,7 +97,47 @@ async function sampleStreaming(final: string): Promise<string[]> {
   throw new Error(`the answer never completed; saw ${JSON.stringify(seen.slice(-3))} (want ${final})`);
 }
 
-describe("the web app in Chromium against octo serve", () => {
+describe.skipIf(!haveChromium)("the web app in Chromium against octo serve", () => {
+  beforeAll(async () => {
+    ensureWebBuild();
+    // Screenshots of an earlier run would mix with this one's.
+    for (const name of (() => { try { return readdirSync(SCREENSHOT_DIR); } catch { return []; } })()) {
+      if (name.startsWith("browser-")) rmSync(join(SCREENSHOT_DIR, name));
+    }
+    llm = await startScriptedLlm({ script });
+    const configFile = join(tempDir("oc-config-"), "opencode.json");
+    writeFileSync(configFile, JSON.stringify(opencodeConfig(llm, { permission: { edit: "ask" } })));
+    octo = await startOcto({
+      env: {
+        OCTO_OPENCODE__CONFIG_PATH: configFile,
+        OCTO_OPENCODE__ENV: '{ OPENCODE_DISABLE_MODELS_FETCH = "1" }',
+        OCTO_RUNTIME__POLL_INTERVAL_SECONDS: "1",
+      },
+    });
+    browser = await launchBrowser({ baseURL: octo.url, screenshotPrefix: "browser-" });
+    page = browser.page;
+    page.setDefaultTimeout(UI_TIMEOUT);
+  }, SLOW);
+
+  afterAll(async () => {
+    await browser?.close();
+    await octo?.stop();
+    await llm?.stop();
+  });
+
+  // Every console error is checked: each test may expect some (`expectErrors`), anything else fails it.
+  let checked = 0;
+  let expected: RegExp[] = [];
+  /** Console errors this test expects (each must match one of `patterns`); reset after every test. */
+  const expectErrors = (...patterns: RegExp[]) => void (expected = patterns);
+  afterEach(() => {
+    const fresh = browser.errors.slice(checked);
+    checked = browser.errors.length;
+    const allowed = expected;
+    expected = [];
+    expect(fresh.filter((e) => !allowed.some((p) => p.test(e))), browser.failedRequests.join("\n")).toEqual([]);
+  });
+
   test("register with an invite code", async () => {
     const cli = runOcto(["invite-codes", "generate", "--role", "admin", "--data-dir", octo.dataDir]);
     expect(cli.code).toBe(0);
@@ -133,7 +151,9 @@ describe("the web app in Chromium against octo serve", () => {
     await page.getByLabel("Invite code").fill("OCTO-WRONG-CODE");
     await page.getByRole("button", { name: "Create account" }).click();
     await expect(page.getByRole("alert").textContent()).resolves.toMatch(/invite/i); // shown in place
-    browser.errors.length = 0; // the browser logs that 400 answer; later steps must log nothing unexpected
+    // The browser logs that 400 answer, and the 401 of "who am I?" before signing in; nothing else.
+    expect(browser.errors.filter((e) => e.includes("status of 400"))).toHaveLength(1);
+    expectErrors(/status of 400/, /status of 401/);
     await page.getByLabel("Invite code").fill(invite);
     await browser.screenshot("01-register");
     await page.getByRole("button", { name: "Create account" }).click();
@@ -255,15 +275,29 @@ describe("the web app in Chromium against octo serve", () => {
     expect(JSON.stringify(listing)).not.toContain("dropped.txt");
   }, SLOW);
 
-  // `ss -K` (iproute2, kernel sock_destroy, root) cuts live TCP connections: a real network drop.
-  test.skipIf(!Bun.which("ss"))("the event stream drops mid-answer: the app reconnects, refetches, and shows the answer once", async () => {
+  test.if(haveSs)("the event stream drops mid-answer: the app reconnects, refetches, and shows the answer once", async () => {
+    // The chat's event stream (opened when the session page loaded): its failures and new requests.
+    const isStream = (r: Request) => new URL(r.url()).pathname.endsWith("/code/event");
+    const seen = { failed: 0, opened: 0 };
+    const onFailed = (r: Request) => void (isStream(r) && seen.failed++);
+    const onRequest = (r: Request) => void (isStream(r) && seen.opened++);
     await page.getByLabel("Message").fill("count for me");
     await page.keyboard.press("Enter");
     const answer = page.locator(".message.assistant .text-part", { hasText: /^n0 n1/ });
     await answer.getByText(/n3 /).waitFor();
+    page.on("requestfailed", onFailed);
+    page.on("request", onRequest);
     // Cut every established TCP connection of octo's port, as a network drop would (Linux `ss -K`).
     const cut = Bun.spawnSync(["ss", "-K", "state", "established", `( sport = :${octo.port} )`]);
     if (cut.exitCode !== 0) throw new Error(`ss -K could not cut the connections: ${cut.stderr}`);
+    // ss lists the sockets it closed: the browser's connections to octo were among them.
+    const closed = cut.stdout.toString().split("\n").filter((line) => line.includes(`:${octo.port} `));
+    expect(closed.length).toBeGreaterThan(0);
+    // The browser saw its event stream fail and opened a new one.
+    await eventually(() => seen.failed > 0, "the open event stream to fail in the browser", UI_TIMEOUT);
+    await eventually(() => seen.opened > 0, "a new event stream request", UI_TIMEOUT);
+    page.off("requestfailed", onFailed);
+    page.off("request", onRequest);
     await answer.getByText(/finished\.$/).waitFor();
     await page.getByText("Live", { exact: true }).waitFor();
     expect(await answer.count()).toBe(1);
@@ -274,7 +308,8 @@ describe("the web app in Chromium against octo serve", () => {
     await page.getByRole("region", { name: "Terminal" }).getByText("Connected").waitFor();
     await browser.screenshot("10-after-reconnect");
     await page.getByRole("tab", { name: "Files" }).click();
-    browser.errors.length = 0; // the cut connections are logged as network errors
+    // The cut connections are logged as network errors; nothing else may be.
+    expectErrors(/net::ERR_/, /WebSocket/);
   }, SLOW);
 
   test("abort a running turn with Escape", async () => {
@@ -410,6 +445,6 @@ describe("the web app in Chromium against octo serve", () => {
     await page.getByRole("button", { name: "Sign in" }).last().waitFor();
     await browser.screenshot("18-logged-out");
     // The only console errors are the expected 401s of "who am I?" while signed out.
-    expect(browser.errors.filter((e) => !e.includes("401")), browser.failedRequests.join("\n")).toEqual([]);
+    expectErrors(/status of 401/);
   }, SLOW);
 });

@@ -14,12 +14,14 @@ import type Docker from "dockerode";
 import { opencodeConfig, type ScriptedLlm, startScriptedLlm, writeFileScenario } from "../support/llm.ts";
 import { createOpencodeSession, openEventStream, sendPrompt, waitForIdle } from "../support/opencode.ts";
 import { Api, eventually, type OctoServerProcess, startOcto } from "../support/octo.ts";
-import { removeContainers, testEngine, testImage } from "../support/podman.ts";
+import { CONTAINER_ENGINE, removeContainers, testEngine, testImage } from "../support/podman.ts";
+import { requires } from "../support/requires.ts";
 import { terminalEcho } from "../support/terminal.ts";
 import { tempDir } from "../support/tmp.ts";
 
 const SLOW = 180_000;
 const engine = await testEngine();
+const haveEngine = await requires(CONTAINER_ENGINE, "octo serve, container mode, end to end");
 
 let llm: ScriptedLlm;
 let octo: OctoServerProcess;
@@ -39,7 +41,7 @@ async function register(code: string, username: string): Promise<string> {
   return res.json.token;
 }
 
-describe.skipIf(!engine)("octo serve, container mode, end to end", () => {
+describe.skipIf(!haveEngine)("octo serve, container mode, end to end", () => {
   beforeAll(async () => {
     await testImage(engine!);
     llm = await startScriptedLlm({ host: "0.0.0.0" });

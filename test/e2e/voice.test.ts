@@ -10,9 +10,10 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
-import { CHROMIUM, CHROMIUM_ARGS, SCREENSHOT_DIR } from "../support/browser.ts";
+import { CHROMIUM, CHROMIUM_ARGS, CHROMIUM_COMPONENT, SCREENSHOT_DIR } from "../support/browser.ts";
 import { lastUserText, opencodeConfig, reply, type ScriptedLlm, startScriptedLlm } from "../support/llm.ts";
 import { type OctoServerProcess, runOcto, startOcto } from "../support/octo.ts";
+import { requires } from "../support/requires.ts";
 import { tempDir } from "../support/tmp.ts";
 import { type FakeEars, type FakeKokoro, scriptInOrder, startFakeEars, startFakeKokoro, writeSpeechWav } from "../support/voice-fakes.ts";
 
@@ -78,44 +79,46 @@ async function signInWithSession(target: Page, server: OctoServerProcess, userna
 const panel = () => page.locator(".voice-panel");
 const shot = (name: string, target = page) => target.screenshot({ path: join(SCREENSHOT_DIR, `voice-${name}.png`) });
 
-beforeAll(async () => {
-  ensureWebBuild();
-  const wav = await writeSpeechWav(join(tempDir("voice-wav-"), "speech.wav"), SPOKEN, 0.6, 8);
-  ears = await startFakeEars();
-  kokoro = await startFakeKokoro({ chunkDelayMs: 30 });
-  llm = await startScriptedLlm({
-    script: (request) => (lastUserText(request).includes("list the files") ? reply.text(ANSWER, { delayMs: 60 }) : reply.text("I can help with that.")),
-  });
-  configFile = join(tempDir("oc-config-"), "opencode.json");
-  writeFileSync(configFile, JSON.stringify(opencodeConfig(llm)));
-  octo = await startOcto({
-    env: {
-      OCTO_OPENCODE__CONFIG_PATH: configFile,
-      OCTO_OPENCODE__ENV: '{ OPENCODE_DISABLE_MODELS_FETCH = "1" }',
-      OCTO_VOICE__ENABLED: "true",
-      OCTO_VOICE__STT_URL: ears.url,
-      OCTO_VOICE__TTS_URL: kokoro.url,
-      OCTO_VOICE__DEFAULT_VOICE: "bf_emma",
-      OCTO_VOICE__VAD_TIMEOUT_MS: "800",
-      OCTO_VOICE__INTERRUPT_WORD_COUNT: "3",
-    },
-  });
-  context = await launchWithMicrophone(octo.url, wav.path);
-  page = context.pages()[0] ?? (await context.newPage());
-  page.setDefaultTimeout(UI_TIMEOUT);
-  page.on("pageerror", (e) => pageErrors.push(String(e)));
-  await signInWithSession(page, octo, "alice");
-}, SLOW);
+const haveChromium = await requires(CHROMIUM_COMPONENT, "voice mode in Chromium against octo serve and fake voice servers");
 
-afterAll(async () => {
-  await context?.close();
-  await octo?.stop();
-  await llm?.stop();
-  await ears?.stop();
-  await kokoro?.stop();
-});
+describe.skipIf(!haveChromium)("voice mode in Chromium against octo serve and fake voice servers", () => {
+  beforeAll(async () => {
+    ensureWebBuild();
+    const wav = await writeSpeechWav(join(tempDir("voice-wav-"), "speech.wav"), SPOKEN, 0.6, 8);
+    ears = await startFakeEars();
+    kokoro = await startFakeKokoro({ chunkDelayMs: 30 });
+    llm = await startScriptedLlm({
+      script: (request) => (lastUserText(request).includes("list the files") ? reply.text(ANSWER, { delayMs: 60 }) : reply.text("I can help with that.")),
+    });
+    configFile = join(tempDir("oc-config-"), "opencode.json");
+    writeFileSync(configFile, JSON.stringify(opencodeConfig(llm)));
+    octo = await startOcto({
+      env: {
+        OCTO_OPENCODE__CONFIG_PATH: configFile,
+        OCTO_OPENCODE__ENV: '{ OPENCODE_DISABLE_MODELS_FETCH = "1" }',
+        OCTO_VOICE__ENABLED: "true",
+        OCTO_VOICE__STT_URL: ears.url,
+        OCTO_VOICE__TTS_URL: kokoro.url,
+        OCTO_VOICE__DEFAULT_VOICE: "bf_emma",
+        OCTO_VOICE__VAD_TIMEOUT_MS: "800",
+        OCTO_VOICE__INTERRUPT_WORD_COUNT: "3",
+      },
+    });
+    context = await launchWithMicrophone(octo.url, wav.path);
+    page = context.pages()[0] ?? (await context.newPage());
+    page.setDefaultTimeout(UI_TIMEOUT);
+    page.on("pageerror", (e) => pageErrors.push(String(e)));
+    await signInWithSession(page, octo, "alice");
+  }, SLOW);
 
-describe("voice mode in Chromium against octo serve and fake voice servers", () => {
+  afterAll(async () => {
+    await context?.close();
+    await octo?.stop();
+    await llm?.stop();
+    await ears?.stop();
+    await kokoro?.stop();
+  });
+
   test("features: voice on, with the configured defaults", async () => {
     const features = (await (await page.request.get("/api/features")).json()) as { voice: Record<string, unknown> };
     expect(features.voice).toMatchObject({ enabled: true, default_voice: "bf_emma", vad_timeout_ms: 800, interrupt_word_count: 3 });

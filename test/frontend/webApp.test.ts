@@ -4,9 +4,12 @@
  */
 import { beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import { type AddressInfo, connect } from "node:net";
 import { join } from "node:path";
 import { Elysia } from "elysia";
 import { errorResponse, normalizeError } from "../../server/http/error-response.ts";
+import { handleWithElysia } from "../../server/server.ts";
 import { webApp } from "../../server/web/index.ts";
 import { cacheControl, normalizeAssetPath, wantsSpaFallback } from "../../server/web/policy.ts";
 import { generatedManifest, stubManifest } from "../../scripts/build-web.ts";
@@ -30,6 +33,21 @@ function app(options: Parameters<typeof webApp>[0]) {
     .get("/api/health", () => ({ status: "ok" }))
     .all("/api/*", () => errorResponse(normalizeError("NOT_FOUND", null)))
     .use(webApp(options));
+}
+
+/** Sends `GET <path>` exactly as given over a new TCP connection; answers the status and body. */
+function rawGet(port: number, path: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, "127.0.0.1", () => socket.write(`GET ${path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`));
+    let data = "";
+    socket.setEncoding("latin1");
+    socket.on("data", (chunk: string) => (data += chunk));
+    socket.on("error", reject);
+    socket.on("close", () => {
+      const [head = "", ...rest] = data.split("\r\n\r\n");
+      resolve({ status: Number(head.split(" ")[1]), body: rest.join("\r\n\r\n") });
+    });
+  });
 }
 
 const get = (a: ReturnType<typeof app>, path: string, headers: Record<string, string> = {}, method = "GET") =>
@@ -94,13 +112,30 @@ describe("webApp from a build directory", () => {
     expect(await head.text()).toBe("");
   });
 
-  test("path traversal never reads outside the build directory", async () => {
-    // Serve dist/assets; dist/index.html is then outside the root and must never come back.
+  test("path traversal never reads outside the build directory, sent raw over a socket to octo's front", async () => {
+    // Serve dist/assets; dist/index.html is then outside the root and must never come back. A Request (or
+    // fetch) would normalise "/../" and "/%2e%2e/" before anything is sent, so the request lines go raw over
+    // TCP to the node:http front `octo serve` uses (server.ts), which hands them to the app.
     const a = app({ embedded: {}, distDir: join(dist, "assets") });
-    for (const path of ["/../index.html", "/%2e%2e/index.html", "/..%2findex.html", "/a%5c..%5cindex.html", "/%2e%2e%2findex.html"]) {
-      const res = await get(a, path);
-      expect(res.status).not.toBe(200);
-      expect(await res.text()).not.toContain("<div id=root>");
+    const seen: string[] = [];
+    const front = createServer((req, res) => {
+      seen.push(req.url ?? "");
+      void handleWithElysia(a, req, res, false);
+    });
+    await new Promise<void>((done) => front.listen(0, "127.0.0.1", done));
+    try {
+      const port = (front.address() as AddressInfo).port;
+      const paths = ["/../index.html", "/%2e%2e/index.html", "/..%2findex.html", "/a%5c..%5cindex.html", "/%2e%2e%2findex.html"];
+      for (const path of paths) {
+        const { status, body } = await rawGet(port, path);
+        expect({ path, status }).not.toEqual({ path, status: 200 });
+        expect(body).not.toContain("<div id=root>");
+      }
+      expect(seen).toEqual(paths); // each reached the server as sent
+      // The same server does serve what is inside the root.
+      expect((await rawGet(port, "/index-abc123.js")).status).toBe(200);
+    } finally {
+      front.close();
     }
   });
 

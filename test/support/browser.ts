@@ -5,11 +5,19 @@
  */
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import { type Browser, type BrowserContext, chromium, type Page, type Request } from "playwright-core";
+import { type Component, notExecutable } from "./requires.ts";
 import { tempDir } from "./tmp.ts";
 
 /** Where Debian installs Chromium; override with `OCTO_TEST_CHROMIUM`. */
 export const CHROMIUM = process.env.OCTO_TEST_CHROMIUM ?? "/usr/bin/chromium";
+
+/** Chromium as a component for `requires()` (test/support/requires.ts): present when {@link CHROMIUM} is executable. */
+export const CHROMIUM_COMPONENT: Component = {
+  name: "Chromium",
+  install: "apt-get install -y chromium (or run bash .ci/setup as root), or point OCTO_TEST_CHROMIUM at a Chromium binary",
+  problem: () => notExecutable(CHROMIUM),
+};
 
 /** Screenshot directory (created on demand), under the repository's `test-output/`. */
 export const SCREENSHOT_DIR = resolve(import.meta.dir, "..", "..", "test-output", "screenshots");
@@ -90,4 +98,4 @@ export async function launchBrowser(options: LaunchOptions): Promise<TestBrowser
   };
 }
 
-export type { Browser, BrowserContext, Page };
+export type { Browser, BrowserContext, Page, Request };

@@ -12,7 +12,9 @@
  *
  * Behaviour is a mutable object, so a test can change it between calls:
  *   - `startDelayMs` (slow start), `startError` (start throws), `readyAfterMs` (health answers 503 until
- *     then; `Infinity` = never ready), `poll` (override what poll reports), `logs`, `orphans`.
+ *     then; `Infinity` = never ready), `poll` (override what poll reports), `logs`, `orphans`;
+ *   - `startGate` / `readyGate`: promises the test resolves itself (see {@link gate}), for a start that
+ *     lasts, or a session that stays unready, exactly until the test says so (no race with a delay).
  * Every call is recorded in `calls`; `hooks.onStart/onStarted/onStop` run inside the calls, so a test can
  * observe the session service's view (e.g. `sessions.route(id)`) at those moments.
  * `kill(id, service)` makes one service die (its server closes; poll reports it exited).
@@ -36,8 +38,12 @@ export interface FakeBehaviour {
   startDelayMs?: number;
   /** Thrown by `start` (after `startDelayMs`). */
   startError?: Error;
+  /** `start` waits for this (after `startDelayMs`) before it resolves or throws. */
+  startGate?: Promise<unknown>;
   /** ms after start until the health URLs answer 200 (503 before); Infinity = never. Default 0. */
   readyAfterMs?: number;
+  /** The health URLs also answer 503 until this resolves. */
+  readyGate?: Promise<unknown>;
   /** What `poll` answers instead of looking at the servers. */
   poll?: PollResult | ((spec: SessionSpec, state: RuntimeState) => PollResult);
   /** ms `stop` takes (before the servers close). */
@@ -105,11 +111,14 @@ export class FakeRuntime implements Runtime {
     this.hooks.onStart?.(spec);
     const b = this.behaviour;
     if (b.startDelayMs) await Bun.sleep(b.startDelayMs);
+    if (b.startGate) await b.startGate;
     if (b.startError) throw b.startError;
     mkdirSync(spec.workspaceDir, { recursive: true });
     writeFileSync(join(spec.sessionDir, "fake-runtime.txt"), `started ${spec.id}\n`);
 
     const readyAt = Date.now() + (b.readyAfterMs ?? 0);
+    let gateOpen = !b.readyGate;
+    void b.readyGate?.then(() => (gateOpen = true));
     const authorization = serviceAuthorization(spec.secret);
     const serve = (service: Service) =>
       Bun.serve<{ path: string; headers: Record<string, string> }>({
@@ -135,7 +144,7 @@ export class FakeRuntime implements Runtime {
             if (service === "code" && req.headers.get("authorization") !== authorization) {
               return new Response("unauthorized", { status: 401 });
             }
-            if (Date.now() < readyAt) return new Response("not yet", { status: 503 });
+            if (Date.now() < readyAt || !gateOpen) return new Response("not yet", { status: 503 });
             return Response.json({ healthy: true, service });
           }
           return Response.json({
@@ -280,6 +289,12 @@ export async function octoError(action: (() => unknown) | Promise<unknown>): Pro
     throw new Error(`expected an OctoError, got ${String(err)}`);
   }
   throw new Error("expected an OctoError, but it succeeded");
+}
+
+/** A promise the test opens itself: `const g = gate(); ...; g.open()`. */
+export function gate(): { promise: Promise<void>; open(): void } {
+  const { promise, resolve } = Promise.withResolvers<void>();
+  return { promise, open: () => resolve() };
 }
 
 export { eventually } from "./eventually.ts";

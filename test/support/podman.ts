@@ -4,8 +4,10 @@
  * Engine: the socket in `OCTO_TEST_CONTAINER_SOCKET` when set (the preload removes `OCTO_*__*` variables,
  * so `OCTO_CONTAINER__SOCKET` cannot be used here), else octo's own default list (see
  * `server/runtime/engine.ts`, whose last entry is the socket `.ci/container-setup` starts). When nothing
- * answers and Podman is installed, `.ci/container-setup` is run once (it starts `podman system service`
- * and builds the debootstrap base image when missing). Tests skip only when still no engine answers.
+ * answers, no socket was given and Podman is installed, `.ci/container-setup` is run once (it starts
+ * `podman system service` and builds the debootstrap base image when missing). When still no engine
+ * answers a 2 s ping, {@link CONTAINER_ENGINE} says why: test files pass it to `requires()`
+ * (test/support/requires.ts), which fails the run in CI and skips loudly elsewhere.
  *
  * Image: `octo-session:<version>` built by octo's own `ensureSessionImage` from a compiled `octo`
  * (`bun build --compile cli/octo.ts`), the pinned OpenCode and `localhost/octo-base:bookworm`. `bun build
@@ -21,6 +23,7 @@ import { OctoError } from "../../server/errors.ts";
 import { demuxLogs } from "../../server/runtime/container.ts";
 import { connectEngine, type Engine } from "../../server/runtime/engine.ts";
 import { DEFAULT_BASE_IMAGE, defaultImageTag, ensureSessionImage } from "../../server/runtime/image.ts";
+import type { Component } from "./requires.ts";
 
 const REPO = resolve(import.meta.dir, "../..");
 const CACHE = join(REPO, "node_modules/.cache/octo-test");
@@ -28,24 +31,29 @@ const BUN = process.execPath;
 
 let enginePromise: Promise<Engine | null> | undefined;
 let imagePromise: Promise<string> | undefined;
+/** Why the last connection attempt failed (the engine module's message naming every socket tried). */
+let engineProblem = "";
 
 async function tryConnect(): Promise<Engine | null> {
   try {
     return await connectEngine(process.env.OCTO_TEST_CONTAINER_SOCKET ?? "", { timeoutMs: 2000 });
-  } catch {
+  } catch (err) {
+    engineProblem = (err as Error).message;
     return null;
   }
 }
 
 function runContainerSetup(): void {
   const script = join(REPO, ".ci/container-setup");
+  // A socket given by the tester is theirs to start; the setup script serves only its own socket.
+  if (process.env.OCTO_TEST_CONTAINER_SOCKET) return;
   if (!Bun.which("podman") || !existsSync(script) || process.getuid?.() !== 0) return;
   const result = spawnSync(script, { stdio: ["ignore", "inherit", "inherit"], timeout: 10 * 60_000 });
   if (result.status !== 0) console.warn(`[podman] .ci/container-setup exited with ${result.status}`);
 }
 
 /**
- * The engine tests run against, or null (with a warning saying why) when no engine answers.
+ * The engine tests run against, or null when no engine answers (then {@link CONTAINER_ENGINE} says why).
  * Memoised for the test process.
  */
 export function testEngine(): Promise<Engine | null> {
@@ -55,16 +63,19 @@ export function testEngine(): Promise<Engine | null> {
       runContainerSetup();
       engine = await tryConnect();
     }
-    if (!engine) {
-      console.warn(
-        "[podman] SKIPPING container tests: no container engine answers (run .ci/container-setup as root, " +
-          "or set OCTO_TEST_CONTAINER_SOCKET)",
-      );
-    }
     return engine;
   })();
   return enginePromise;
 }
+
+/** The container engine as a component for `requires()`: present when {@link testEngine} connects. */
+export const CONTAINER_ENGINE: Component = {
+  name: "a container engine (Podman's Docker API)",
+  install:
+    "run bash .ci/setup as root (installs Podman and starts its API on /run/octo-podman/podman.sock), " +
+    "or point OCTO_TEST_CONTAINER_SOCKET at a Docker or Podman socket",
+  problem: async () => ((await testEngine()) ? null : engineProblem || "no engine answered"),
+};
 
 async function withLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
   mkdirSync(CACHE, { recursive: true });

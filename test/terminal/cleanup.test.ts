@@ -1,7 +1,8 @@
 /** No process outlives its terminal: socket close, shell exit, server stop. */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { RunningTerminalServer } from "../../terminal/server.ts";
-import { connect, eventually, processesWith, startServer } from "./client.ts";
+import { eventually } from "../support/eventually.ts";
+import { connect, processesWith, startServer } from "./client.ts";
 
 let server: RunningTerminalServer;
 beforeAll(async () => {
@@ -17,11 +18,11 @@ test("closing the socket kills background jobs, stopped jobs and SIGHUP-immune o
   const c = await connect(server);
   c.type(`sleep ${bg} & sleep ${stopped} & (trap '' HUP; exec sleep ${immune}) & echo started-$((2*4))\r`);
   await c.waitFor(/started-8/);
-  expect(await eventually(() => [bg, stopped, immune].every((m) => processesWith(m).length === 1))).toBe(true);
+  await eventually(() => [bg, stopped, immune].every((m) => processesWith(m).length === 1), "the three jobs to run");
   process.kill(processesWith(stopped)[0]!, "SIGSTOP");
   c.ws.close();
-  expect(await eventually(() => [bg, stopped, immune].every((m) => processesWith(m).length === 0))).toBe(true);
-  expect(await eventually(() => server.sessions() === 0)).toBe(true);
+  await eventually(() => [bg, stopped, immune].every((m) => processesWith(m).length === 0), "the three jobs to be killed");
+  await eventually(() => server.sessions() === 0, "the session to be closed");
 });
 
 test("the shell exiting also kills what it left running", async () => {
@@ -29,10 +30,10 @@ test("the shell exiting also kills what it left running", async () => {
   const c = await connect(server);
   c.type(`sleep ${left} & echo pid-$!\r`);
   await c.waitFor(/pid-\d+/);
-  expect(await eventually(() => processesWith(left).length === 1)).toBe(true);
+  await eventually(() => processesWith(left).length === 1, "the job to run");
   c.type("exit 0\r");
   expect(await c.closed).toEqual({ code: 1000, reason: "shell exited (code 0)" });
-  expect(await eventually(() => processesWith(left).length === 0)).toBe(true);
+  await eventually(() => processesWith(left).length === 0, "the job to be killed");
 });
 
 test("stop() closes every socket with 1001 and kills every shell", async () => {

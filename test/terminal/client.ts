@@ -78,8 +78,7 @@ export function processesWith(marker: string): number[] {
     if (!/^\d+$/.test(name)) continue;
     try {
       const cmdline = readFileSync(`/proc/${name}/cmdline`, "latin1").replaceAll("\0", " ");
-      const stat = readFileSync(`/proc/${name}/stat`, "latin1");
-      if (cmdline.includes(marker) && stat[stat.lastIndexOf(")") + 2] !== "Z") pids.push(Number(name));
+      if (cmdline.includes(marker) && isAlive(Number(name))) pids.push(Number(name));
     } catch {
       // exited while we looked
     }
@@ -87,12 +86,18 @@ export function processesWith(marker: string): number[] {
   return pids;
 }
 
-/** Polls `probe` every 50 ms until it returns true; false after `ms` milliseconds. */
-export async function eventually(probe: () => boolean, ms = 3000): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (probe()) return true;
-    await Bun.sleep(50);
+/** Whether `pid` is a live (non-zombie) process. */
+export function isAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
+    return stat[stat.lastIndexOf(")") + 2] !== "Z";
+  } catch {
+    return false;
   }
-  return probe();
+}
+
+/** The parent pid of `pid` (field 4 of /proc/PID/stat). */
+export function parentPid(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
+  return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
 }

@@ -3,7 +3,8 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { RunningTerminalServer } from "../../terminal/server.ts";
 import { rmSync } from "node:fs";
 import { tempDir } from "../support/tmp.ts";
-import { basic, connect, eventually, startServer, TOKEN } from "./client.ts";
+import { eventually } from "../support/eventually.ts";
+import { basic, connect, startServer, TOKEN } from "./client.ts";
 
 let server: RunningTerminalServer;
 beforeAll(async () => {
@@ -37,7 +38,7 @@ test("/health counts open shells", async () => {
 });
 
 test("upgrade without a token, or with a wrong one, is refused with 401 before upgrading", async () => {
-  expect(await eventually(() => server.sessions() === 0)).toBe(true);
+  await eventually(() => server.sessions() === 0, "the session to be closed");
   const attempts: Record<string, string>[] = [{}, { Authorization: basic("wrong") }, { Authorization: "Bearer wrong" }, { Authorization: basic("") }];
   for (const headers of attempts) {
     const res = await handshake("/", headers);

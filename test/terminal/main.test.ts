@@ -5,7 +5,8 @@
 import { expect, test } from "bun:test";
 import { join } from "node:path";
 import { tempDir } from "../support/tmp.ts";
-import { basic, connect, eventually, processesWith, testEnv } from "./client.ts";
+import { eventually } from "../support/eventually.ts";
+import { basic, connect, processesWith, testEnv } from "./client.ts";
 
 const CLI = join(import.meta.dir, "../../cli/octo.ts");
 
@@ -33,7 +34,7 @@ test("the token leaves the shell's environment, and SIGTERM closes sockets, kill
   const mark = `1000.${Math.floor(Math.random() * 1e9)}`;
   c.type(`sleep ${mark} & echo token=[$OCTO_SERVICE_TOKEN]\r`);
   expect(await c.waitFor(/token=\[[^\]$]*\]/)).toContain("token=[]");
-  expect(await eventually(() => processesWith(mark).length === 1)).toBe(true);
+  await eventually(() => processesWith(mark).length === 1, "the marked process to run");
 
   child.kill("SIGTERM");
   expect((await c.closed).code).toBe(1001);

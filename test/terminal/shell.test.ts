@@ -5,7 +5,8 @@ import { join } from "node:path";
 import type { RunningTerminalServer } from "../../terminal/server.ts";
 import { CONTROL_PREFIX, encodeResize } from "../../terminal/protocol.ts";
 import { tempDir } from "../support/tmp.ts";
-import { connect, eventually, startServer } from "./client.ts";
+import { eventually } from "../support/eventually.ts";
+import { connect, startServer } from "./client.ts";
 
 let server: RunningTerminalServer;
 const cwd = tempDir("shell-cwd-");
@@ -75,7 +76,7 @@ test("a malformed control frame is dropped, never typed", async () => {
 });
 
 test("two connections get two separate shells", async () => {
-  expect(await eventually(() => server.sessions() === 0)).toBe(true);
+  await eventually(() => server.sessions() === 0, "the session to be closed");
   const a = await connect(server);
   const b = await connect(server);
   expect(server.sessions()).toBe(2);

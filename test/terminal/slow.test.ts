@@ -1,9 +1,11 @@
 /** A client that stops reading is cut off with 1011 instead of buffering without bound. */
 import { afterAll, beforeAll, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
 import { connect as tcp, type Socket } from "node:net";
 import type { RunningTerminalServer } from "../../terminal/server.ts";
 import { SLOW_CLIENT } from "../../terminal/session.ts";
-import { basic, eventually, startServer, TOKEN } from "./client.ts";
+import { eventually } from "../support/eventually.ts";
+import { basic, isAlive, parentPid, processesWith, startServer, TOKEN } from "./client.ts";
 
 let server: RunningTerminalServer;
 beforeAll(async () => {
@@ -27,10 +29,18 @@ test("a client that stops reading is closed with 1011 and its shell killed", asy
     `GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n` +
       `Sec-WebSocket-Key: MDEyMzQ1Njc4OWFiY2RlZg==\r\nAuthorization: ${basic(TOKEN)}\r\n\r\n`,
   );
-  expect(await eventually(() => Buffer.concat(chunks).toString("latin1").includes("101 Switching"))).toBe(true);
+  await eventually(() => Buffer.concat(chunks).toString("latin1").includes("101 Switching"), "the upgrade");
   socket.pause();
   socket.write(frame(2, new TextEncoder().encode("yes octo-flood-line\r")));
-  expect(await eventually(() => server.sessions() === 0, 30_000)).toBe(true);
+  // The flood runs in the session's shell; both must be gone once the client is cut off.
+  const [flood] = await eventually(() => {
+    const pids = processesWith("octo-flood-line");
+    return pids.length === 1 ? pids : null;
+  }, "the flood command to run");
+  const shell = parentPid(flood!);
+  expect(readFileSync(`/proc/${shell}/cmdline`, "latin1").split("\0")[0]).toBe("/bin/bash");
+  await eventually(() => server.sessions() === 0, "the slow client's session to be closed", 30_000);
+  await eventually(() => !isAlive(shell) && !isAlive(flood!), "the shell and its command to be killed", 10_000);
 
   socket.resume();
   const ended = new Promise((resolve) => socket.once("close", resolve));

@@ -10,7 +10,6 @@ import {
   type FakeEars,
   type FakeKokoro,
   float32Bytes,
-  hasEspeak,
   lengthScript,
   ofType,
   openSocket,
@@ -21,7 +20,10 @@ import {
   toneSamples,
   writeSpeechWav,
 } from "../support/voice-fakes.ts";
+import { command, requires } from "../support/requires.ts";
 import { tempDir } from "../support/tmp.ts";
+
+const haveEspeak = await requires(command("espeak-ng", "espeak-ng"), "the fake kokorox speaking with espeak-ng");
 
 /** 100 ms frames of `samples`, as a browser streams them. */
 function sendAudio(ws: WebSocket, samples: Float32Array): void {
@@ -166,7 +168,7 @@ describe("fake kokorox", () => {
     ws.ws.close();
   });
 
-  test.if(hasEspeak())("with espeak-ng installed the audio is speech, and a speech WAV can be written for Chromium", async () => {
+  test.if(haveEspeak)("with espeak-ng installed the audio is speech, and a speech WAV can be written for Chromium", async () => {
     expect(kokoro.engine).toBe("espeak");
     const samples = await espeakSamples("hello world");
     expect(samples.length / 24000).toBeGreaterThan(0.4);

@@ -16,12 +16,14 @@ import {
   tarStream,
 } from "../../../server/runtime/image.ts";
 import { VERSION } from "../../../server/version.ts";
-import { expectOctoError, testEngine, testImage, testOctoBinary } from "../../support/podman.ts";
+import { CONTAINER_ENGINE, expectOctoError, testEngine, testImage, testOctoBinary } from "../../support/podman.ts";
+import { requires } from "../../support/requires.ts";
 import { tempDir } from "../../support/tmp.ts";
 
 setDefaultTimeout(600_000);
 
 const engine = await testEngine();
+const haveEngine = await requires(CONTAINER_ENGINE, "session image (real engine)");
 
 describe("tarStream", () => {
   test("writes a ustar archive that tar reads back with names, sizes and modes", async () => {
@@ -47,7 +49,7 @@ describe("tarStream", () => {
   });
 });
 
-describe.skipIf(!engine)("session image (real engine)", () => {
+describe.skipIf(!haveEngine)("session image (real engine)", () => {
   const scratchTags: string[] = [];
   let octoBinary: string;
 

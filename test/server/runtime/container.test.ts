@@ -1,6 +1,7 @@
 /**
  * ContainerRuntime against a real engine (Podman's Docker API on CI): real session image, real OpenCode,
- * file server and terminal in the container. Skips (with a warning) only when no engine answers.
+ * file server and terminal in the container. Without an engine `requires()` fails the run in CI and skips
+ * (loudly) elsewhere.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -18,13 +19,15 @@ import {
 import { candidateSockets, connectEngine, OCTO_PODMAN_SOCKET } from "../../../server/runtime/engine.ts";
 import { waitUntilReady } from "../../../server/runtime/readiness.ts";
 import type { RuntimeState, SessionSpec } from "../../../server/runtime/types.ts";
-import { execIn, expectOctoError, removeContainers, testEngine, testImage } from "../../support/podman.ts";
+import { CONTAINER_ENGINE, execIn, expectOctoError, removeContainers, testEngine, testImage } from "../../support/podman.ts";
+import { requires } from "../../support/requires.ts";
 import { tempDir } from "../../support/tmp.ts";
 
 // Containers start in about a second, OpenCode is ready a few seconds later; the machines are shared.
 setDefaultTimeout(180_000);
 
 const engine = await testEngine();
+const haveEngine = await requires(CONTAINER_ENGINE, "ContainerRuntime (real engine)");
 /** Unique per test run, so concurrent runs on one engine never see each other's containers. */
 const dataDir = tempDir("container-data-");
 const userId = `user-${Date.now().toString(36)}${process.pid}`;
@@ -84,7 +87,7 @@ describe("parseMemory and demuxLogs", () => {
   });
 });
 
-describe.skipIf(!engine)("ContainerRuntime (real engine)", () => {
+describe.skipIf(!haveEngine)("ContainerRuntime (real engine)", () => {
   let runtime: ContainerRuntime;
   const docker = () => engine!.docker as Docker;
 

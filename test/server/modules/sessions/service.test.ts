@@ -2,14 +2,14 @@
  * The session service over a real database with fake runtimes whose services really answer HTTP
  * (test/support/fakes.ts), so readiness, timeouts and aborts run the real code.
  */
-import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { afterAll, describe, expect, jest, setDefaultTimeout, test } from "bun:test";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { OctoError } from "../../../../server/errors.ts";
 import type { SessionRow } from "../../../../server/modules/sessions/model.ts";
 import { SessionService, type SessionRoute } from "../../../../server/modules/sessions/service.ts";
 import { quickUser } from "../../../support/db.ts";
-import { eventually, FakeRuntime, octoError, type FakeState, type SessionStack, sessionStack } from "../../../support/fakes.ts";
+import { eventually, FakeRuntime, gate, octoError, type FakeState, type SessionStack, sessionStack } from "../../../support/fakes.ts";
 import { tempDir } from "../../../support/tmp.ts";
 
 // Argon2id, processes and sockets are slow on a loaded 2-core machine; `npx bun test` keeps Bun's 5 s default.
@@ -85,13 +85,15 @@ describe("starting", () => {
   });
 
   test("a start slower than start_timeout -> failed SESSION_START_TIMEOUT; the late start is stopped when it lands", async () => {
-    const fake = new FakeRuntime({ behaviour: { startDelayMs: 600 } });
+    const landing = gate(); // runtime.start returns only when the test opens this
+    const fake = new FakeRuntime({ behaviour: { startGate: landing.promise } });
     const s = await setup({ start_timeout_seconds: 0.15 }, fake);
     const err = await octoError(s.sessions.create(s.alice, undefined));
     expect([err.status, err.code]).toEqual([504, "SESSION_START_TIMEOUT"]);
     const [session] = s.sessions.list(s.alice.id);
     expect(session).toMatchObject({ status: "failed", error: "The session's services did not start within 0.15 s" });
     expect(fake.calls.stop).toHaveLength(0); // nothing had started yet
+    landing.open();
     await eventually(() => fake.calls.stop.length === 1, "the late start to be stopped");
     expect(fake.calls.stop[0]!.options).toEqual({ now: true });
     expect(fake.liveCount).toBe(0);
@@ -205,13 +207,16 @@ describe("stopping and deleting", () => {
   }, 10_000);
 
   test("stop while runtime.start is still running: the start is abandoned and stopped when it lands", async () => {
-    const fake = new FakeRuntime({ behaviour: { startDelayMs: 400 } });
+    const landing = gate();
+    const fake = new FakeRuntime({ behaviour: { startGate: landing.promise } });
     const s = await setup({}, fake);
     const session = await s.sessions.create(s.alice, undefined, false);
     await eventually(() => fake.calls.start.length === 1, "start to be called");
     const stopped = await s.sessions.stop(s.alice, session.id);
     expect(stopped.status).toBe("stopped");
-    await eventually(() => fake.calls.stop.length >= 1 && fake.liveCount === 0, "the late start to be stopped");
+    expect(fake.calls.stop).toHaveLength(0); // runtime.start has not returned: nothing to stop yet
+    landing.open();
+    await eventually(() => fake.calls.stop.length === 1 && fake.liveCount === 0, "the late start to be stopped");
     expect(s.sessions.get(s.alice.id, session.id).status).toBe("stopped");
   });
 
@@ -347,17 +352,40 @@ describe("liveness polling", () => {
     expect(s.runtime.calls.start).toHaveLength(2);
   });
 
-  test("startPolling polls on its interval; shutdown stops it", async () => {
-    const s = await setup({ poll_interval_seconds: 0.05 });
-    const session = await s.sessions.create(s.alice, undefined);
-    s.sessions.startPolling();
-    s.sessions.startPolling(); // once only
-    await s.runtime.kill(session.id, "files");
-    await eventually(() => s.sessions.route(session.id)?.status === "failed", "the poller to notice");
-    await s.sessions.shutdown();
-    const polls = s.runtime.calls.poll.length;
-    await Bun.sleep(200);
-    expect(s.runtime.calls.poll.length).toBe(polls);
+  test("startPolling polls on its interval (a second call adds no timer); shutdown stops it", async () => {
+    // Sessions that outlive the server (containers) stay running through shutdown, so a timer left behind
+    // would still find one to poll. Fake timers: the test moves the clock, nothing depends on real time.
+    const fake = new FakeRuntime({ outlivesServer: true, kind: "container" });
+    const s = await setup({ poll_interval_seconds: 10 }, fake);
+    const dying = await s.sessions.create(s.alice, undefined);
+    await s.sessions.create(s.alice, undefined);
+    const polls = () => fake.calls.poll.length;
+    // Under fake timers Bun.sleep (and so eventually()) waits for the fake clock; setImmediate does not.
+    const turn = () => new Promise<void>((done) => setImmediate(done));
+    /** Moves the fake clock by `ms` (a poll calls runtime.poll at once), then lets that poll finish. */
+    const tick = async (ms: number) => {
+      jest.advanceTimersByTime(ms);
+      await turn();
+    };
+    jest.useFakeTimers();
+    try {
+      s.sessions.startPolling();
+      s.sessions.startPolling();
+      await tick(9_999);
+      expect(polls()).toBe(0);
+      await tick(1);
+      expect(polls()).toBe(2); // each running session once
+      await fake.kill(dying.id, "files");
+      await tick(10_000);
+      expect(polls()).toBe(4);
+      while (s.sessions.route(dying.id)?.status !== "failed") await turn(); // the poller noticed the dead session
+      await s.sessions.shutdown();
+      for (let i = 0; i < 6; i++) await tick(10_000);
+      expect(polls()).toBe(4); // the other session still runs, and nobody polls it
+      expect(s.sessions.route(dying.id)?.status).toBe("failed");
+    } finally {
+      jest.useRealTimers();
+    }
   });
 });
 
@@ -464,13 +492,14 @@ describe("shutdown", () => {
     await eventually(() => fake.liveCount === 1, "the fake to start");
     await s.sessions.shutdown();
     expect(fake.liveCount).toBe(0);
-    expect(["stopped", "failed"]).toContain(s.sessions.get(s.alice.id, session.id).status);
+    expect(s.sessions.get(s.alice.id, session.id)).toMatchObject({ status: "stopped", error: null });
   }, 10_000);
 });
 
 describe("route()", () => {
   test("reflects every state change: starting (no endpoints, then endpoints), running, stopping, stopped, deleted", async () => {
-    const fake = new FakeRuntime({ behaviour: { readyAfterMs: 100, stopDelayMs: 50 } });
+    const ready = gate();
+    const fake = new FakeRuntime({ behaviour: { readyGate: ready.promise, stopDelayMs: 50 } });
     const s = await setup({}, fake);
     const seen: { at: string; route: SessionRoute | undefined }[] = [];
     const snap = (at: string, id: string) => seen.push({ at, route: structuredClone(s.sessions.route(id)) });
@@ -479,8 +508,9 @@ describe("route()", () => {
     const creating = s.sessions.create(s.alice, undefined);
     await eventually(() => fake.liveCount === 1, "the fake to start");
     const id = s.sessions.list(s.alice.id)[0]!.id;
-    await Bun.sleep(5);
+    await eventually(() => s.sessions.route(id)?.endpoints, "the endpoints to be known");
     snap("after start, before ready", id);
+    ready.open();
     await creating;
     snap("ready", id);
     await s.sessions.stop(s.alice, id);

@@ -430,6 +430,9 @@ export async function locate(root: SafeRoot, input: string, options: LocateOptio
       if (step instanceof Dir) {
         opened.push(step);
         stack.push(step);
+      } else if (step.retry) {
+        hop();
+        queue.unshift(segment);
       } else if (step.link !== null) {
         splice(step.link);
       } else if (step.missing) {
@@ -464,11 +467,36 @@ async function removeCreated(created: [Dir, string][]): Promise<void> {
   }
 }
 
+/** Times {@link openFollowing} walks again when the final entry turned into a symlink under it. */
+const OPEN_ATTEMPTS = 4;
+
+/**
+ * {@link locate} (links followed) and {@link Location.open} in one: opens what `input` leads to for
+ * reading. When the final entry became a symlink between the walk's look at it and the open (ELOOP), the
+ * walk is made again (the new link is then followed, or refused, by the walk), at most
+ * {@link OPEN_ATTEMPTS} times.
+ * @returns the open descriptor (the caller closes it), the client's normalized path and the final name.
+ * @throws as {@link locate} and {@link Dir.open}; 400 `SYMLINK_LOOP` when every attempt lost the race.
+ */
+export async function openFollowing(root: SafeRoot, input: string): Promise<{ opened: Opened; rel: string; name: string }> {
+  for (let attempt = 1; ; attempt++) {
+    const location = await locate(root, input);
+    try {
+      return { opened: await location.open(), rel: location.rel, name: location.name };
+    } catch (err) {
+      if (codeOf(err) !== "ELOOP") throw err;
+      if (attempt === OPEN_ATTEMPTS) throw symlinkLoop();
+    } finally {
+      await location.release();
+    }
+  }
+}
+
 /**
  * One step of the walk into directory entry `name`: the opened directory, or what else is there (a
- * symlink's target, nothing, or a non-directory).
+ * symlink's target, nothing, a non-directory), or `retry` when the entry changed between the two looks.
  */
-async function openStep(dir: Dir, name: string): Promise<Dir | { link: string | null; missing: boolean }> {
+async function openStep(dir: Dir, name: string): Promise<Dir | { link: string | null; missing: boolean; retry?: true }> {
   try {
     return await dir.openDir(name);
   } catch (err) {
@@ -480,10 +508,12 @@ async function openStep(dir: Dir, name: string): Promise<Dir | { link: string | 
     return { link: await dir.readlink(name), missing: false };
   } catch (err) {
     const code = codeOf(err);
-    if (code === "EINVAL") return { link: null, missing: false }; // a file (or raced back into a directory)
     if (code === "ENOENT") return { link: null, missing: true };
-    throw err;
+    if (code !== "EINVAL") throw err;
   }
+  // Not a link: a file, unless it has become a directory since the open (then look again).
+  const stats = await dir.lstat(name).catch(() => null);
+  return stats?.isDirectory() || stats?.isSymbolicLink() ? { link: null, missing: false, retry: true } : { link: null, missing: false };
 }
 
 /**

@@ -6,10 +6,10 @@ import { basename } from "node:path";
 import { OctoError } from "../../server/errors.ts";
 import { contentDisposition, json } from "../http.ts";
 import { contentTypeFor } from "../mime.ts";
-import { closeDescriptor, Dir, FileReader, locate, type Opened } from "../safe-fs.ts";
+import { closeDescriptor, Dir, FileReader, type Opened, openFollowing } from "../safe-fs.ts";
 import { listTree, MAX_DEPTH } from "../tree.ts";
 import { zipDirectory } from "../zip.ts";
-import { baseName, type Handler, queryParam, type RouteContext } from "./context.ts";
+import { baseName, type Handler, queryParam } from "./context.ts";
 
 /**
  * `GET /tree?path=&depth=` -> `TreeEntry[]` of the directory at `path` (default the root).
@@ -22,7 +22,7 @@ export const getTree: Handler = async (_request, url, ctx) => {
   if (!Number.isInteger(depth) || depth < 1) {
     throw new OctoError(400, "BAD_REQUEST", "depth must be a whole number of at least 1");
   }
-  const { opened, rel } = await openPath(ctx, queryParam(url, "path"));
+  const { opened, rel } = await openFollowing(ctx.root, queryParam(url, "path"));
   const dir = new Dir(ctx.root, opened.fd);
   try {
     if (!opened.stats.isDirectory()) throw new OctoError(400, "NOT_DIRECTORY", "The path is not a directory");
@@ -38,7 +38,7 @@ export const getTree: Handler = async (_request, url, ctx) => {
  * Errors: 404 `NOT_FOUND`, 400 `IS_DIRECTORY`, 400 `NOT_A_FILE` (fifo, socket, device), 403 `PATH_TRAVERSAL`.
  */
 export const getFile: Handler = async (request, url, ctx) => {
-  const { opened, rel, name } = await openPath(ctx, queryParam(url, "path"));
+  const { opened, rel, name } = await openFollowing(ctx.root, queryParam(url, "path"));
   if (opened.stats.isDirectory()) {
     await closeDescriptor(opened.fd);
     throw new OctoError(400, "IS_DIRECTORY", "The path is a directory");
@@ -53,7 +53,7 @@ export const getFile: Handler = async (request, url, ctx) => {
  * Errors: as {@link getFile}.
  */
 export const getDownload: Handler = async (request, url, ctx) => {
-  const { opened, rel } = await openPath(ctx, queryParam(url, "path"));
+  const { opened, rel } = await openFollowing(ctx.root, queryParam(url, "path"));
   const name = baseName(rel, basename(ctx.root.path) || "workspace");
   if (!opened.stats.isDirectory()) return fileResponse(request, opened, name, true);
   return new Response(await zipDirectory(new Dir(ctx.root, opened.fd), name), {
@@ -64,16 +64,6 @@ export const getDownload: Handler = async (request, url, ctx) => {
     },
   });
 };
-
-/** Walks to `path` (links followed by the checked walk) and opens what is there; the caller owns the descriptor. */
-async function openPath(ctx: RouteContext, path: string): Promise<{ opened: Opened; rel: string; name: string }> {
-  const location = await locate(ctx.root, path);
-  try {
-    return { opened: await location.open(), rel: location.rel, name: location.name };
-  } finally {
-    await location.release();
-  }
-}
 
 /**
  * Files up to this size are read whole into memory and sent with their `Content-Length`; larger ones are

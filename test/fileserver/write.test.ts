@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
+import { eventually } from "../support/eventually.ts";
 import { startTestServer, type TestServer, q, TOKEN } from "./harness.ts";
 
 let t: TestServer;
@@ -19,11 +20,6 @@ afterAll(() => t.server.stop());
 const file = (rel: string) => join(t.root, rel);
 const body = async (res: Response) => (await res.json()) as any;
 
-/** Polls `check` every 20 ms for up to 5 s; returns its last answer. */
-async function eventually(check: () => boolean): Promise<boolean> {
-  for (let i = 0; i < 250 && !check(); i++) await Bun.sleep(20);
-  return check();
-}
 
 describe("PUT /file", () => {
   test("creates a file and its missing parents: 201 with the entry", async () => {
@@ -131,9 +127,9 @@ describe("PUT /file", () => {
       const part = Buffer.alloc(20_000, 110);
       socket.write(mode === "chunked" ? Buffer.concat([Buffer.from("4e20\r\n"), part, Buffer.from("\r\n")]) : part);
       // The temp file appearing proves the server was streaming the body to disk when the client vanished.
-      expect(await eventually(() => readdirSync(dir).length === 2)).toBe(true);
+      await eventually(() => readdirSync(dir).length === 2, "the temp file being written");
       socket.destroy();
-      expect(await eventually(() => readdirSync(dir).length === 1)).toBe(true);
+      await eventually(() => readdirSync(dir).length === 1, "the temp file removed");
       expect(readdirSync(dir)).toEqual(["doc.txt"]);
       expect(readFileSync(join(dir, "doc.txt"), "utf8")).toBe("old content");
     });
@@ -149,7 +145,7 @@ describe("PUT /file", () => {
       `PUT /file?path=doc.txt HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Length: 100000\r\n\r\n`,
     );
     socket.write(Buffer.alloc(1000, 110));
-    expect(await eventually(() => readdirSync(other.root).length === 2)).toBe(true);
+    await eventually(() => readdirSync(other.root).length === 2, "the temp file being written");
     await other.server.stop();
     expect(readdirSync(other.root)).toEqual(["doc.txt"]);
     expect(readFileSync(join(other.root, "doc.txt"), "utf8")).toBe("old content");
@@ -163,9 +159,9 @@ describe("PUT /file", () => {
       `PUT /file?path=${q("fresh/a/b/doc.txt")} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Length: 1000\r\n\r\n`,
     );
     socket.write(Buffer.alloc(100, 110));
-    expect(await eventually(() => existsSync(file("fresh/a/b")) && readdirSync(file("fresh/a/b")).length === 1)).toBe(true);
+    await eventually(() => existsSync(file("fresh/a/b")) && readdirSync(file("fresh/a/b")).length === 1, "fresh/a/b holding the temp file");
     socket.destroy();
-    expect(await eventually(() => !existsSync(file("fresh")))).toBe(true);
+    await eventually(() => !existsSync(file("fresh")), "fresh/ removed again");
   });
 });
 
@@ -283,14 +279,14 @@ describe("POST /file (multipart)", () => {
       socket.write(Buffer.alloc(20_000, 110));
       const temps = () => (existsSync(file(target)) ? readdirSync(file(target)).filter((n) => n.startsWith(".octo-upload-")) : []);
       // Two temp files: the server was streaming the second part to disk when the client vanished.
-      expect(await eventually(() => temps().length === 2)).toBe(true);
+      await eventually(() => temps().length === 2, "two temp files being written");
       socket.destroy();
-      expect(await eventually(() => temps().length === 0)).toBe(true);
+      await eventually(() => temps().length === 0, "the temp files removed");
       if (target === "abort-existing") {
         expect(readdirSync(file(target))).toEqual(["first.txt"]);
         expect(readFileSync(file(`${target}/first.txt`), "utf8")).toBe("old first");
       } else {
-        expect(await eventually(() => !existsSync(file("abort-new")))).toBe(true);
+        await eventually(() => !existsSync(file("abort-new")), "abort-new/ removed again");
       }
     });
   }

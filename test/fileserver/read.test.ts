@@ -3,7 +3,7 @@
  * unknown routes and wrong methods.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdirSync, readdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readlinkSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { ERR_INVALID_CRC32 } from "@zip.js/zip.js";
 import { eventually } from "../support/eventually.ts";
@@ -150,20 +150,34 @@ describe("GET /file", () => {
   });
 
   test("a file above the buffered size streams byte-exact from its descriptor; cancelling closes it", async () => {
-    const big = Buffer.from(crypto.getRandomValues(new Uint8Array(BUFFERED_FILE_BYTES + 300_000)));
-    writeFileSync(join(t.root, "big.bin"), big);
-    const whole = await t.call("/file?path=big.bin");
-    expect(Buffer.from(await whole.arrayBuffer()).equals(big)).toBe(true);
-    const head = await t.call("/file?path=big.bin", { method: "HEAD" });
-    expect(head.headers.get("content-length")).toBe(String(big.length));
-    const openFiles = () => readdirSync("/proc/self/fd").length;
-    const before = openFiles();
-    const res = await t.call("/file?path=big.bin");
-    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
-    expect((await reader.read()).done).toBe(false);
-    await reader.cancel();
-    await eventually(() => openFiles() <= before, "the cancelled file's descriptor closed");
-    rmSync(join(t.root, "big.bin")); // the root listing and zip below count the fixture's entries
+    const path = join(t.root, "big.bin");
+    const big = Buffer.alloc(BUFFERED_FILE_BYTES + 300_000);
+    for (let i = 0; i < big.length; i += 65_536) big.set(crypto.getRandomValues(new Uint8Array(Math.min(65_536, big.length - i))), i);
+    writeFileSync(path, big);
+    // This process is the server: its descriptors that point at big.bin are the ones the response holds.
+    const holding = () =>
+      readdirSync("/proc/self/fd").filter((fd) => {
+        try {
+          return readlinkSync(`/proc/self/fd/${fd}`) === path;
+        } catch {
+          return false; // closed meanwhile
+        }
+      }).length;
+    try {
+      const whole = await t.call("/file?path=big.bin");
+      expect(Buffer.from(await whole.arrayBuffer()).equals(big)).toBe(true);
+      const head = await t.call("/file?path=big.bin", { method: "HEAD" });
+      expect(head.headers.get("content-length")).toBe(String(big.length));
+      await eventually(() => holding() === 0, "the finished responses' descriptors closed");
+      const res = await t.call("/file?path=big.bin");
+      const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+      expect((await reader.read()).done).toBe(false);
+      expect(holding()).toBe(1);
+      await reader.cancel();
+      await eventually(() => holding() === 0, "the cancelled response's descriptor closed");
+    } finally {
+      rmSync(path); // the root listing and zip below count the fixture's entries
+    }
   });
 
   test("missing is 404 NOT_FOUND, a directory 400 IS_DIRECTORY", async () => {

@@ -59,8 +59,6 @@
  * Linux with `/proc` mounted; {@link SafeRoot.open} fails otherwise.
  */
 import * as fs from "node:fs";
-import { lstat, mkdir, readdir, readlink, rename, rmdir, unlink } from "node:fs/promises";
-import { promisify } from "node:util";
 import { OctoError } from "../server/errors.ts";
 import { normalizeRelative } from "./paths.ts";
 
@@ -72,9 +70,20 @@ export const MAX_SYMLINK_HOPS = 40;
 /** Times {@link Dir.removeTree} retries an entry that keeps changing type under it before giving up. */
 const REMOVE_ATTEMPTS = 8;
 
-const openFd = promisify(fs.open) as (path: string, flags: number, mode?: number) => Promise<number>;
-const closeFd = promisify(fs.close);
-const fstatFd = promisify(fs.fstat);
+// The metadata system calls (open, fstat, readlink, lstat, mkdir, rename, unlink, rmdir, readdir, close) are
+// made synchronously: each is one system call on a local file system, a few µs, where a round trip through
+// Bun's thread pool costs more than the call itself (docs/benchmarks.md, "File server: safe opens"). Methods
+// stay async, so a failing call is a rejection. File contents are read and written asynchronously.
+const { openSync: openFd, fstatSync: fstatFd, readlinkSync, lstatSync, mkdirSync, renameSync, unlinkSync, rmdirSync, readdirSync } = fs;
+
+/** Closes a descriptor, ignoring errors (it is not used again either way). */
+function closeQuietly(fd: number): void {
+  try {
+    fs.closeSync(fd);
+  } catch {
+    // already closed or never valid: nothing to release
+  }
+}
 
 const traversal = (message = "Path is outside the workspace") => new OctoError(403, "PATH_TRAVERSAL", message);
 const symlinkLoop = () => new OctoError(400, "SYMLINK_LOOP", "Too many levels of symbolic links");
@@ -110,15 +119,18 @@ export class SafeRoot {
    * @throws Error when `path` is not an existing directory, or when `/proc/self/fd` does not work here.
    */
   static async open(path: string): Promise<SafeRoot> {
-    const fd = await openFd(path, O_RDONLY | O_DIRECTORY).catch(() => {
+    let fd: number;
+    try {
+      fd = openFd(path, O_RDONLY | O_DIRECTORY);
+    } catch {
       throw new Error(`File server root is not an existing directory: ${path}`);
-    });
-    const real = await readlink(magic(fd), { encoding: "buffer" }).catch(() => null);
+    }
+    const real = attempt(() => readlinkSync(magic(fd), { encoding: "buffer" }));
     // The magic link must name an absolute path and lead back to this very directory.
-    const own = await fstatFd(fd);
-    const seen = real && real[0] === 0x2f ? await lstat(`${magic(fd)}/.`).catch(() => null) : null;
+    const own = fstatFd(fd);
+    const seen = real && real[0] === 0x2f ? attempt(() => lstatSync(`${magic(fd)}/.`)) : null;
     if (!real || !seen || seen.ino !== own.ino || seen.dev !== own.dev) {
-      await closeFd(fd).catch(() => undefined);
+      closeQuietly(fd);
       throw new Error("The file server needs Linux's /proc/self/fd to open files safely (is /proc mounted?)");
     }
     return new SafeRoot(real.toString("utf8"), real, fd);
@@ -129,7 +141,7 @@ export class SafeRoot {
    * @throws OctoError 403 `PATH_TRAVERSAL` otherwise (e.g. a directory moved out of the workspace).
    */
   async verify(fd: number): Promise<void> {
-    const real = await readlink(magic(fd), { encoding: "buffer" });
+    const real = readlinkSync(magic(fd), { encoding: "buffer" });
     if (!this.contains(real)) throw traversal("The opened file is outside the workspace");
   }
 
@@ -142,8 +154,8 @@ export class SafeRoot {
   }
 
   /** Closes the root's descriptor (the server is stopping). */
-  close(): Promise<void> {
-    return closeFd(this.dir.fd).catch(() => undefined);
+  async close(): Promise<void> {
+    closeQuietly(this.dir.fd);
   }
 }
 
@@ -176,23 +188,23 @@ export class Dir {
   }
 
   /** The directory's own `fstat`. */
-  stat(): Promise<fs.Stats> {
+  async stat(): Promise<fs.Stats> {
     return fstatFd(this.fd);
   }
 
   /** `fstatat(AT_SYMLINK_NOFOLLOW)`: the entry itself, a symlink reported as one. Node errors (ENOENT). */
   async lstat(name: string): Promise<fs.Stats> {
-    return lstat(this.at(name));
+    return lstatSync(this.at(name));
   }
 
   /** `readlinkat`: the target text of symlink `name`. Node errors: EINVAL when it is not a symlink, ENOENT. */
   async readlink(name: string): Promise<string> {
-    return readlink(this.at(name));
+    return readlinkSync(this.at(name));
   }
 
   /** The entry names of the directory (no `.`/`..`), in the order the file system gives them. */
-  list(): Promise<string[]> {
-    return readdir(magic(this.fd));
+  async list(): Promise<string[]> {
+    return readdirSync(magic(this.fd));
   }
 
   /**
@@ -226,35 +238,35 @@ export class Dir {
    */
   async createExclusive(name: string, mode = 0o666): Promise<number> {
     const path = this.at(name);
-    const fd = await openFd(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode);
+    const fd = openFd(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode);
     try {
       await this.root.verify(fd);
       return fd;
     } catch (err) {
-      await closeFd(fd).catch(() => undefined);
-      await unlink(path).catch(() => undefined);
+      closeQuietly(fd);
+      attempt(() => unlinkSync(path));
       throw err;
     }
   }
 
   /** `mkdirat(name, 0777)` (less the umask). Node errors: EEXIST, ENOENT. */
   async mkdir(name: string): Promise<void> {
-    await mkdir(this.at(name), 0o777);
+    mkdirSync(this.at(name), 0o777);
   }
 
   /** `renameat(this, name, to, toName)`: moves the entry itself (a symlink is moved, not its target). */
   async rename(name: string, to: Dir, toName: string): Promise<void> {
-    return rename(this.at(name), to.at(toName));
+    renameSync(this.at(name), to.at(toName));
   }
 
   /** `unlinkat(name)`: removes a file or symlink (Node EISDIR for a directory). */
   async unlink(name: string): Promise<void> {
-    return unlink(this.at(name));
+    unlinkSync(this.at(name));
   }
 
   /** `unlinkat(name, AT_REMOVEDIR)`: removes an empty directory (Node ENOTEMPTY, ENOTDIR). */
   async rmdir(name: string): Promise<void> {
-    return rmdir(this.at(name));
+    rmdirSync(this.at(name));
   }
 
   /**
@@ -299,16 +311,16 @@ export class Dir {
   async close(): Promise<void> {
     if (this.closed || !this.owned) return;
     this.closed = true;
-    await closeFd(this.fd).catch(() => undefined);
+    closeQuietly(this.fd);
   }
 
   private async openVerified(path: string, flags: number): Promise<Opened> {
-    const fd = await openFd(path, flags);
+    const fd = openFd(path, flags);
     try {
       await this.root.verify(fd);
-      return { fd, stats: await fstatFd(fd) };
+      return { fd, stats: fstatFd(fd) };
     } catch (err) {
-      await closeFd(fd).catch(() => undefined);
+      closeQuietly(fd);
       throw err;
     }
   }
@@ -379,7 +391,16 @@ export class Location {
  *   {@link MAX_SYMLINK_HOPS} links; Node ENOENT (a missing directory, `create: "none"`), ENOTDIR (a file as a
  *   directory), EEXIST (a file where `create: "all"` wants a directory), and other errors of the calls made.
  */
-export async function locate(root: SafeRoot, input: string, options: LocateOptions = {}): Promise<Location> {
+export function locate(root: SafeRoot, input: string, options: LocateOptions = {}): Promise<Location> {
+  return walk(root, input, options, true);
+}
+
+/**
+ * The walk behind {@link locate}. With `probeLast` false, a final component is returned without looking
+ * whether it is a symlink (one `readlink` less): only for callers that then open it with `O_NOFOLLOW` and
+ * walk again, probing, when that fails with ELOOP ({@link openFollowing}).
+ */
+async function walk(root: SafeRoot, input: string, options: LocateOptions, probeLast: boolean): Promise<Location> {
   const segments = normalizeRelative(input);
   const rel = segments.join("/");
   const followLast = options.followLast ?? true;
@@ -417,7 +438,7 @@ export async function locate(root: SafeRoot, input: string, options: LocateOptio
       }
       const last = queue.every((s) => s === "" || s === ".");
       if (last && create !== "all") {
-        if (!followLast) return location(current, segment);
+        if (!followLast || !probeLast) return location(current, segment);
         const target = await current.readlink(segment).catch((err) => {
           if (codeOf(err) === "EINVAL" || codeOf(err) === "ENOENT") return null; // not a link, or missing
           throw err;
@@ -472,15 +493,16 @@ const OPEN_ATTEMPTS = 4;
 
 /**
  * {@link locate} (links followed) and {@link Location.open} in one: opens what `input` leads to for
- * reading. When the final entry became a symlink between the walk's look at it and the open (ELOOP), the
- * walk is made again (the new link is then followed, or refused, by the walk), at most
- * {@link OPEN_ATTEMPTS} times.
+ * reading. The final entry is opened with `O_NOFOLLOW` straight away; when it is a symlink (ELOOP), the
+ * walk is made again, looking at it first, so the link is followed, or refused, by the walk. A final entry
+ * that keeps turning into a symlink between that look and the open is given up after
+ * {@link OPEN_ATTEMPTS} walks.
  * @returns the open descriptor (the caller closes it), the client's normalized path and the final name.
  * @throws as {@link locate} and {@link Dir.open}; 400 `SYMLINK_LOOP` when every attempt lost the race.
  */
 export async function openFollowing(root: SafeRoot, input: string): Promise<{ opened: Opened; rel: string; name: string }> {
   for (let attempt = 1; ; attempt++) {
-    const location = await locate(root, input);
+    const location = await walk(root, input, {}, attempt > 1);
     try {
       return { opened: await location.open(), rel: location.rel, name: location.name };
     } catch (err) {
@@ -558,7 +580,7 @@ export class FileReader {
     if (this.closed) return;
     this.closed = true;
     await this.reading;
-    await closeFd(this.fd).catch(() => undefined);
+    closeQuietly(this.fd);
   }
 
   /** A web stream of the rest of the file; closes the descriptor at the end, on error and on cancel. */
@@ -584,8 +606,17 @@ export class FileReader {
 }
 
 /** Closes a descriptor from {@link Dir.open} or {@link Dir.createExclusive}; never throws. */
-export function closeDescriptor(fd: number): Promise<void> {
-  return closeFd(fd).catch(() => undefined);
+export async function closeDescriptor(fd: number): Promise<void> {
+  closeQuietly(fd);
+}
+
+/** `fn()`, or null when it throws. */
+function attempt<T>(fn: () => T): T | null {
+  try {
+    return fn();
+  } catch {
+    return null;
+  }
 }
 
 function readAt(fd: number, buffer: Buffer, position: number): Promise<number> {

@@ -1,9 +1,10 @@
 /**
  * Test harness for the file server: a real server on port 0 over a fresh temp workspace (in this process,
  * or as its own `octo fileserver` process), a `call` helper that sends authenticated requests (Bearer
- * token) unless told otherwise, and a zip reader that checks every entry's CRC-32.
+ * token) unless told otherwise, a zip reader that checks every entry's CRC-32, and snapshots of a tree
+ * that show any change made in it.
  */
-import { realpathSync } from "node:fs";
+import { lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { configure, Uint8ArrayReader, Uint8ArrayWriter, ZipReader } from "@zip.js/zip.js";
 import { type RunningFileServer, startFileServer } from "../../fileserver/server.ts";
@@ -91,4 +92,21 @@ export async function readZip(zip: Uint8Array): Promise<ZipEntry[]> {
   } finally {
     await reader.close();
   }
+}
+
+/**
+ * Every entry below `dir` (keys `.`, `./name`, ...) with what any change to it alters: type, content of
+ * files, target of links, mode, size, inode, and mtime and ctime in nanoseconds (so even an entry created
+ * and removed again shows, in its directory's times). Not atime: reads may update it.
+ */
+export function treeSnapshot(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const visit = (path: string, rel: string) => {
+    const s = lstatSync(path, { bigint: true });
+    const kind = s.isSymbolicLink() ? `link:${readlinkSync(path)}` : s.isDirectory() ? "dir" : `file:${readFileSync(path, "latin1")}`;
+    out[rel] = `${kind} mode=${s.mode} size=${s.size} ino=${s.ino} mtime=${s.mtimeNs} ctime=${s.ctimeNs}`;
+    if (s.isDirectory()) for (const name of readdirSync(path).sort()) visit(join(path, name), `${rel}/${name}`);
+  };
+  visit(dir, ".");
+  return out;
 }

@@ -10,31 +10,19 @@
  * answer or a time in one of them.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { lstatSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import { startTestServer, type TestServer, q } from "./harness.ts";
+import { startTestServer, type TestServer, q, treeSnapshot } from "./harness.ts";
 import { HOSTILE_LINKS, plantHostileLinks, SECRET } from "./hostile-links.ts";
 
 const dirs = plantHostileLinks();
 let t: TestServer;
 let before: Record<string, string>;
 
-/** Every entry below the base (workspace, outside, siblings) with what a change would alter (not atime). */
-function snapshot(): Record<string, string> {
-  const out: Record<string, string> = {};
-  const visit = (path: string, rel: string) => {
-    const s = lstatSync(path, { bigint: true });
-    const kind = s.isSymbolicLink() ? `link:${readlinkSync(path)}` : s.isDirectory() ? "dir" : `file:${readFileSync(path, "latin1")}`;
-    out[rel] = `${kind} mode=${s.mode} mtime=${s.mtimeNs} ctime=${s.ctimeNs}`;
-    if (s.isDirectory()) for (const name of readdirSync(path).sort()) visit(join(path, name), `${rel}/${name}`);
-  };
-  visit(dirs.base, ".");
-  return out;
-}
 
 beforeAll(async () => {
   t = await startTestServer({ root: dirs.root });
-  before = snapshot();
+  before = treeSnapshot(dirs.base);
 });
 afterAll(() => t.server.stop());
 
@@ -79,7 +67,7 @@ describe("every operation through every hostile link is refused", () => {
         if (res.status !== expected[0] || code !== expected[1]) wrong.push(`${link.path} (${link.shape}): ${res.status} ${code}`);
       }
       expect(wrong).toEqual([]);
-      expect(snapshot()).toEqual(before);
+      expect(treeSnapshot(dirs.base)).toEqual(before);
     });
   }
 });

@@ -15,11 +15,11 @@
  * operation both succeeded inside (the real directory) and was refused (the symlink).
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, readdirSync, realpathSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startRenameExchange } from "../support/rename-exchange.ts";
 import { tempDir } from "../support/tmp.ts";
-import { q, readZip, spawnFileServer } from "./harness.ts";
+import { q, readZip, spawnFileServer, treeSnapshot } from "./harness.ts";
 
 /** How long every operation runs against the race, seconds (issue 10 asks for at least 10). */
 const WINDOW_SECONDS = 12;
@@ -58,18 +58,6 @@ afterAll(async () => {
   await server?.child.exited;
 });
 
-/** Every entry below `dir` with what a change to it would alter (not atime: reads may update it). */
-function snapshot(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const visit = (path: string, rel: string) => {
-    const s = lstatSync(path, { bigint: true });
-    const kind = s.isSymbolicLink() ? `link:${readlinkSync(path)}` : s.isDirectory() ? "dir" : `file:${readFileSync(path, "latin1")}`;
-    out[rel] = `${kind} mode=${s.mode} size=${s.size} mtime=${s.mtimeNs} ctime=${s.ctimeNs} ino=${s.ino}`;
-    if (s.isDirectory()) for (const name of readdirSync(path).sort()) visit(join(path, name), `${rel}/${name}`);
-  };
-  visit(dir, ".");
-  return out;
-}
 
 /** The workspace's parent: its own times and names (the root's content changes, of course). */
 function parentSnapshot(): string {
@@ -145,7 +133,7 @@ async function hammer(deadline: number, step: (i: number) => Promise<void>): Pro
 test(
   `the rename race (${WINDOW_SECONDS} s, every operation at once) never reaches outside the workspace`,
   async () => {
-    const outsideBefore = snapshot(outside);
+    const outsideBefore = treeSnapshot(outside);
     const parentBefore = parentSnapshot();
     plantWork();
     const pairs: [string, string][] = [
@@ -199,7 +187,7 @@ test(
     // Deleting `work` never meets the swapped pair at the top: it meets it inside, invisibly; it must succeed.
     (summary["delete tree"] as { refused: boolean }).refused = true;
     const everywhere = { leaks: 0, examples: [], inside: true, refused: true };
-    const outsideAfter = snapshot(outside);
+    const outsideAfter = treeSnapshot(outside);
     const changedOutside = [...new Set([...Object.keys(outsideBefore), ...Object.keys(outsideAfter)])]
       .filter((path) => outsideBefore[path] !== outsideAfter[path])
       .map((path) => `${path}: ${outsideBefore[path] === undefined ? "created" : outsideAfter[path] === undefined ? "removed" : "changed"}`);
@@ -210,7 +198,7 @@ test(
       swapsMade: swaps.map((n) => n > 0),
       changedOutside,
       parentUnchanged: parentSnapshot() === parentBefore,
-      leftoverTemps: Object.keys(snapshot(root)).filter((path) => path.includes(".octo-upload-")),
+      leftoverTemps: Object.keys(treeSnapshot(root)).filter((path) => path.includes(".octo-upload-")),
     }).toEqual({
       operations: {
         read: everywhere,

@@ -1,7 +1,7 @@
 /**
  * Race-free file system access below one directory (the workspace root), for a process that shares that
  * directory with code it does not trust: everything in a session may rename, replace and symlink entries of
- * the workspace at any instant, while the file server works on them (docs/security.md, issue 10).
+ * the workspace at any instant, while the file server works on them (issue 10).
  *
  * **The problem.** Checking a path (`realpath`, `lstat`) and then opening it by name is a race: between the
  * two, a process in the session can swap a directory of the path for a symlink to anywhere

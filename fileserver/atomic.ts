@@ -1,61 +1,71 @@
 /**
  * Atomic file writes: content goes to a temporary file in the target's own directory (same file system,
  * so `rename(2)` replaces the target in one step), is fsync'd, then renamed over the target. Until the
- * rename, readers see the old content; on any error the temporary file is removed and directories created
- * for the write are removed again if still empty. Nothing half-written is ever visible under the target name.
+ * rename, readers see the old content; on any error the temporary file is removed. Nothing half-written is
+ * ever visible under the target name. Every step works on the target directory's verified descriptor
+ * (./safe-fs.ts): the temporary file is created there with `O_EXCL | O_NOFOLLOW` and renamed within it, so
+ * neither can land outside the workspace whatever the session renames meanwhile.
  */
-import { constants } from "node:fs";
-import { type FileHandle, mkdir, open, rename, rmdir, stat, unlink } from "node:fs/promises";
-import { dirname, join, relative, sep } from "node:path";
+import * as fs from "node:fs";
+import { promisify } from "node:util";
 import { OctoError } from "../server/errors.ts";
 import { randomId } from "../server/ids.ts";
+import { closeDescriptor, type Dir } from "./safe-fs.ts";
 
 /** Temporary files are named `.octo-upload-<random>.tmp` next to their target. */
 export const TEMP_PREFIX = ".octo-upload-";
 
-/** A temporary file that becomes `target` on {@link TempFile.commit} or vanishes on {@link TempFile.discard}. */
+/** `write(2)` at the current offset; resolves with the bytes written (maybe fewer than asked). */
+const writeFd = (fd: number, data: Uint8Array, offset: number, length: number) =>
+  new Promise<number>((resolve, reject) =>
+    fs.write(fd, data, offset, length, null, (err, written) => (err ? reject(err) : resolve(written))),
+  );
+const datasync = promisify(fs.fdatasync);
+const fchmod = promisify(fs.fchmod);
+
+/** A temporary file that becomes `name` in `dir` on {@link TempFile.commit} or vanishes on {@link TempFile.discard}. */
 export class TempFile {
   private closed = false;
+  private removed = false;
   /** Bytes written so far. */
   bytes = 0;
 
   private constructor(
-    readonly target: string,
-    readonly path: string,
-    private readonly handle: FileHandle,
+    readonly dir: Dir,
+    /** The target's name in `dir`. */
+    readonly name: string,
+    /** The temporary file's name in `dir`. */
+    readonly tempName: string,
+    private readonly fd: number,
   ) {}
 
   /**
-   * Creates the temporary file next to `target` (whose directory must exist). An existing target's
-   * permission bits are copied so replacing an executable keeps it executable.
-   * @throws OctoError 400 `IS_DIRECTORY` when `target` is a directory; Node errors from `open`.
+   * Creates the temporary file next to entry `name` of `dir` (which must stay open until commit or
+   * discard). An existing target's permission bits are copied so replacing an executable keeps it
+   * executable.
+   * @throws OctoError 400 `IS_DIRECTORY` when the target is a directory; errors of {@link Dir.createExclusive}.
    */
-  static async create(target: string): Promise<TempFile> {
-    const existing = await stat(target).catch(() => null);
+  static async create(dir: Dir, name: string): Promise<TempFile> {
+    const existing = await dir.lstat(name).catch(() => null);
     if (existing?.isDirectory()) throw new OctoError(400, "IS_DIRECTORY", "The path is a directory");
-    const path = join(dirname(target), `${TEMP_PREFIX}${randomId(12)}.tmp`);
-    // O_EXCL|O_NOFOLLOW: never write through something planted under the temporary name.
-    const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
-    const handle = await open(path, flags, 0o666);
-    const file = new TempFile(target, path, handle);
-    if (existing) await handle.chmod(existing.mode & 0o7777).catch(() => undefined);
+    const tempName = `${TEMP_PREFIX}${randomId(12)}.tmp`;
+    const fd = await dir.createExclusive(tempName, 0o666);
+    const file = new TempFile(dir, name, tempName, fd);
+    if (existing?.isFile()) await fchmod(fd, existing.mode & 0o7777).catch(() => undefined);
     return file;
   }
 
   /** Appends `chunk` (all of it, looping over short writes). */
   async write(chunk: Uint8Array): Promise<void> {
     let offset = 0;
-    while (offset < chunk.byteLength) {
-      const { bytesWritten } = await this.handle.write(chunk, offset, chunk.byteLength - offset);
-      offset += bytesWritten;
-    }
+    while (offset < chunk.byteLength) offset += await writeFd(this.fd, chunk, offset, chunk.byteLength - offset);
     this.bytes += chunk.byteLength;
   }
 
   /** Flushes the content to disk and closes the file (idempotent); the target is not touched yet. */
   async finish(): Promise<void> {
     if (this.closed) return;
-    await this.handle.datasync();
+    await datasync(this.fd);
     await this.close();
   }
 
@@ -63,7 +73,8 @@ export class TempFile {
   async commit(): Promise<void> {
     try {
       await this.finish();
-      await rename(this.path, this.target);
+      await this.dir.rename(this.tempName, this.dir, this.name);
+      this.removed = true;
     } catch (err) {
       await this.discard();
       throw err;
@@ -72,33 +83,17 @@ export class TempFile {
 
   /** Closes and deletes the temporary file; never throws (safe in `finally`/`catch`). */
   async discard(): Promise<void> {
-    await this.close().catch(() => undefined);
-    await unlink(this.path).catch(() => undefined);
+    await this.close();
+    if (this.removed) return;
+    this.removed = true;
+    await this.dir.unlink(this.tempName).catch(() => undefined);
   }
 
   private async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.handle.close();
+    await closeDescriptor(this.fd);
   }
-}
-
-/**
- * `mkdir -p dir`, returning an undo function that removes the directories this call created, deepest
- * first, as long as they are still empty (a concurrent write that put something there keeps them).
- */
-export async function ensureDirectory(dir: string): Promise<() => Promise<void>> {
-  const first = await mkdir(dir, { recursive: true });
-  if (!first) return async () => undefined;
-  return async () => {
-    const depth = relative(first, dir).split(sep).filter(Boolean).length;
-    let current = dir;
-    for (let i = 0; i <= depth; i++) {
-      const removed = await rmdir(current).then(() => true, () => false);
-      if (!removed) return;
-      current = dirname(current);
-    }
-  };
 }
 
 /**

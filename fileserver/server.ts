@@ -10,19 +10,18 @@
  * Every other route is 404 `NOT_FOUND`; a known route with another method is 405 `METHOD_NOT_ALLOWED`.
  * With a token set, everything but `/health` needs it (../server/service-auth.ts) and answers 401
  * `UNAUTHORIZED` without.
- * Confinement to the root: ./paths.ts.
+ * Confinement to the root: every path is resolved and opened by descriptor, never by name (./safe-fs.ts).
  */
 import type { Server } from "bun";
-import { stat } from "node:fs/promises";
 import { OctoError } from "../server/errors.ts";
 import { createLogger } from "../server/log.ts";
 import { requireServiceToken } from "../server/service-auth.ts";
 import { errorResponse, json, toHttpError } from "./http.ts";
-import { realRoot } from "./paths.ts";
 import type { Handler, RouteContext } from "./routes/context.ts";
 import { deleteFile, makeDirectory, renameEntry } from "./routes/manage.ts";
 import { getDownload, getFile, getTree } from "./routes/read.ts";
 import { postFiles, putFile } from "./routes/upload.ts";
+import { SafeRoot } from "./safe-fs.ts";
 
 const log = createLogger("fileserver");
 
@@ -66,36 +65,40 @@ const ROUTES: Record<string, Partial<Record<string, Handler>>> = {
 
 /**
  * Starts the file server.
- * @throws Error when `root` is not an existing directory or the port cannot be bound.
+ * @throws Error when `root` is not an existing directory, when `/proc/self/fd` is missing (see
+ *   ./safe-fs.ts), or when the port cannot be bound.
  */
 export async function startFileServer(options: FileServerOptions): Promise<RunningFileServer> {
-  const root = await realRoot(options.root).catch(() => null);
-  if (!root || !(await stat(root)).isDirectory()) {
-    throw new Error(`File server root is not an existing directory: ${options.root}`);
-  }
+  const root = await SafeRoot.open(options.root);
   const ctx: RouteContext = { root, maxUploadBytes: options.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES };
   const token = options.token || undefined;
   const inFlight = new Set<Promise<Response>>();
 
-  const server: Server<undefined> = Bun.serve({
-    port: options.port,
-    hostname: options.host ?? "127.0.0.1",
-    // Uploads are limited by our own checks (413 with a JSON body, counted while streaming, nothing
-    // buffered); Bun's own limit would answer first with an empty 413, so it is lifted.
-    maxRequestBodySize: Number.MAX_SAFE_INTEGER,
-    idleTimeout: IDLE_TIMEOUT_SECONDS,
-    development: false,
-    fetch(request) {
-      const pending = handle(request, ctx, token);
-      inFlight.add(pending);
-      pending.finally(() => inFlight.delete(pending));
-      return pending;
-    },
-    error(err) {
-      log.error("unhandled error", { reason: err.message });
-      return errorResponse(toHttpError(err));
-    },
-  });
+  let server: Server<undefined>;
+  try {
+    server = Bun.serve({
+      port: options.port,
+      hostname: options.host ?? "127.0.0.1",
+      // Uploads are limited by our own checks (413 with a JSON body, counted while streaming, nothing
+      // buffered); Bun's own limit would answer first with an empty 413, so it is lifted.
+      maxRequestBodySize: Number.MAX_SAFE_INTEGER,
+      idleTimeout: IDLE_TIMEOUT_SECONDS,
+      development: false,
+      fetch(request) {
+        const pending = handle(request, ctx, token);
+        inFlight.add(pending);
+        pending.finally(() => inFlight.delete(pending));
+        return pending;
+      },
+      error(err) {
+        log.error("unhandled error", { reason: err.message });
+        return errorResponse(toHttpError(err));
+      },
+    });
+  } catch (err) {
+    await root.close();
+    throw err;
+  }
 
   const port = server.port as number;
   const host = server.hostname ?? options.host ?? "127.0.0.1";
@@ -105,6 +108,7 @@ export async function startFileServer(options: FileServerOptions): Promise<Runni
     async stop() {
       await server.stop(true);
       await Promise.allSettled([...inFlight]);
+      await root.close();
     },
   };
 }

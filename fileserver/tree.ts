@@ -5,10 +5,9 @@
  * cannot leave the root or loop.
  */
 import type { Stats } from "node:fs";
-import { lstat, readdir } from "node:fs/promises";
-import { join } from "node:path";
 import { OctoError } from "../server/errors.ts";
 import { joinRelative } from "./paths.ts";
+import type { Dir, Location } from "./safe-fs.ts";
 
 /** One file system entry as the API returns it. */
 export interface TreeEntry {
@@ -35,27 +34,26 @@ export function toEntry(name: string, path: string, stats: Stats): TreeEntry {
   return { name, path, type, size: stats.size, modified: stats.mtime.toISOString() };
 }
 
-/** The entry for what exists at `abs` now (workspace path `rel`, named after its last segment). */
-export async function entryAt(abs: string, rel: string): Promise<TreeEntry> {
-  return toEntry(rel.slice(rel.lastIndexOf("/") + 1), rel, await lstat(abs));
+/** The entry for what exists at `location` now, under the path the client asked for (named after its last segment). */
+export async function entryAt(location: Location): Promise<TreeEntry> {
+  const { rel } = location;
+  return toEntry(rel.slice(rel.lastIndexOf("/") + 1), rel, await location.lstat());
 }
 
 /**
- * Lists the directory at `abs` (workspace path `rel`) down to `depth` levels.
+ * Lists the open directory `dir` (workspace path `rel`) down to `depth` levels; subdirectories are opened
+ * by descriptor (./safe-fs.ts), never by path.
  * @param depth 1 = the directory's own entries without `children`; n = directories nested up to n-1 levels
  *   below carry `children`.
- * @throws OctoError 400 `NOT_DIRECTORY` if `abs` is not a directory, 400 `TOO_MANY_ENTRIES` past
- *   {@link MAX_ENTRIES}; Node errors (ENOENT...) from the first `readdir`.
+ * @throws OctoError 400 `TOO_MANY_ENTRIES` past {@link MAX_ENTRIES}; Node errors from the first `readdir`.
  */
-export async function listTree(abs: string, rel: string, depth: number): Promise<TreeEntry[]> {
-  const stats = await lstat(abs);
-  if (!stats.isDirectory()) throw new OctoError(400, "NOT_DIRECTORY", "The path is not a directory");
+export async function listTree(dir: Dir, rel: string, depth: number): Promise<TreeEntry[]> {
   const budget = { left: MAX_ENTRIES };
-  return listLevel(abs, rel, depth, budget);
+  return listLevel(dir, rel, depth, budget);
 }
 
-async function listLevel(abs: string, rel: string, depth: number, budget: { left: number }): Promise<TreeEntry[]> {
-  const names = await readdir(abs);
+async function listLevel(dir: Dir, rel: string, depth: number, budget: { left: number }): Promise<TreeEntry[]> {
+  const names = await dir.list();
   budget.left -= names.length;
   if (budget.left < 0) {
     throw new OctoError(400, "TOO_MANY_ENTRIES", `More than ${MAX_ENTRIES} entries; ask for a smaller depth`);
@@ -63,20 +61,34 @@ async function listLevel(abs: string, rel: string, depth: number, budget: { left
   const entries: TreeEntry[] = [];
   for (const name of names) {
     // An entry can vanish between readdir and lstat (a build deleting files): skip it.
-    const stats = await lstat(join(abs, name)).catch(() => null);
+    const stats = await dir.lstat(name).catch(() => null);
     if (stats) entries.push(toEntry(name, joinRelative(rel, name), stats));
   }
   entries.sort(compareEntries);
   if (depth > 1) {
     for (const entry of entries) {
       if (entry.type !== "directory") continue;
-      entry.children = await listLevel(join(abs, entry.name), entry.path, depth - 1, budget).catch((err) => {
-        if (err instanceof OctoError) throw err;
-        return []; // unreadable or vanished subdirectory: list it empty rather than failing the whole tree
-      });
+      entry.children = await listChild(dir, entry, depth, budget);
     }
   }
   return entries;
+}
+
+/** The children of directory entry `entry`; an unreadable, vanished or replaced subdirectory lists empty. */
+async function listChild(dir: Dir, entry: TreeEntry, depth: number, budget: { left: number }): Promise<TreeEntry[]> {
+  const child = await dir.openDir(entry.name).catch((err) => {
+    if (err instanceof OctoError) throw err;
+    return null;
+  });
+  if (!child) return [];
+  try {
+    return await listLevel(child, entry.path, depth - 1, budget).catch((err) => {
+      if (err instanceof OctoError) throw err;
+      return [];
+    });
+  } finally {
+    await child.close();
+  }
 }
 
 /** Directories before everything else, then by name in code unit order. */

@@ -4,15 +4,17 @@
  *
  * The tree is walked lazily and each entry is appended only after the previous one was written, so memory
  * stays bounded (one file's read buffer plus archiver's output buffer) whatever the directory's size, and a
- * slow client slows the walk down (back-pressure through the returned stream's `pull`). Files are opened
- * with `O_NOFOLLOW`; symlinks are stored as symlink entries (their target text), never followed. Entries
- * that vanish or cannot be read during the walk are skipped. All entries sit under `<prefix>/`.
+ * slow client slows the walk down (back-pressure through the returned stream's `pull`). The walk goes by
+ * descriptor (./safe-fs.ts): directories and files are opened relative to their verified parent with
+ * `O_NOFOLLOW` and checked inside the root before they are read; symlinks are stored as symlink entries
+ * (their target text), never followed. Entries that vanish, change or cannot be read during the walk are
+ * skipped. All entries sit under `<prefix>/`.
  */
 import type { Archiver } from "archiver";
-import { constants, type Stats } from "node:fs";
-import { lstat, open, readdir, readlink } from "node:fs/promises";
-import { join } from "node:path";
+import type { Stats } from "node:fs";
+import { Readable } from "node:stream";
 import { createLogger } from "../server/log.ts";
+import { type Dir, FileReader } from "./safe-fs.ts";
 
 const log = createLogger("fileserver");
 
@@ -29,11 +31,11 @@ interface ZipJob {
 }
 
 /**
- * A `ReadableStream` of the zip of directory `abs`; cancelling it (client gone) aborts the archive and
- * closes any open file.
+ * A `ReadableStream` of the zip of open directory `dir`, which it takes over (closed when the archive ends);
+ * cancelling it (client gone) aborts the archive and closes any open file.
  * @param prefix the folder name entries are placed under inside the archive.
  */
-export async function zipDirectory(abs: string, prefix: string): Promise<ReadableStream<Uint8Array>> {
+export async function zipDirectory(dir: Dir, prefix: string): Promise<ReadableStream<Uint8Array>> {
   const { ZipArchive } = await import("archiver");
   const archive = new ZipArchive({ highWaterMark: HIGH_WATER_MARK, zlib: { level: 6 } });
   const job: ZipJob = { archive, cancel: new AbortController(), reading: null };
@@ -41,24 +43,26 @@ export async function zipDirectory(abs: string, prefix: string): Promise<Readabl
   archive.on("error", (err) => log.error("zip failed", { reason: err.code ?? err.message }));
 
   const fill = async () => {
-    await appendEntry(job, "directory", `${prefix}/`, await lstat(abs), null);
-    for await (const [path, name, stats] of walk(abs, prefix)) {
+    await appendEntry(job, "directory", `${prefix}/`, await dir.stat(), null);
+    for await (const [parent, child, name, stats] of walk(dir, prefix)) {
       if (job.cancel.signal.aborted) return;
       if (stats.isDirectory()) {
         await appendEntry(job, "directory", `${name}/`, stats, null);
       } else if (stats.isSymbolicLink()) {
-        const target = await readlink(path).catch(() => null);
+        const target = await parent.readlink(child).catch(() => null);
         if (target !== null) await appendEntry(job, "symlink", name, stats, target);
       } else if (stats.isFile()) {
-        await appendFile(job, path, name);
+        await appendFile(job, parent, child, name);
       }
     }
     if (!job.cancel.signal.aborted) await archive.finalize();
   };
-  fill().catch((err) => {
-    log.error("zip walk failed", { reason: (err as Error).message });
-    archive.abort();
-  });
+  fill()
+    .catch((err) => {
+      log.error("zip walk failed", { reason: (err as Error).message });
+      archive.abort();
+    })
+    .finally(() => dir.close());
 
   const chunks = archive[Symbol.asyncIterator]();
   return new ReadableStream<Uint8Array>({
@@ -88,17 +92,26 @@ function collectSoon(): void {
   setTimeout(() => Bun.gc(true), GC_DELAY_MS).unref();
 }
 
-/** Depth-first walk yielding `[absolute path, archive name, lstat]` below `dir`, in name order. */
-async function* walk(dir: string, prefix: string): AsyncGenerator<[string, string, Stats]> {
-  const names = await readdir(dir).catch(() => [] as string[]);
+/**
+ * Depth-first walk yielding `[parent directory, entry name, archive name, lstat]` below `dir`, in name
+ * order. Each subdirectory is held open (by descriptor) while it is walked.
+ */
+async function* walk(dir: Dir, prefix: string): AsyncGenerator<[Dir, string, string, Stats]> {
+  const names = await dir.list().catch(() => [] as string[]);
   names.sort();
   for (const child of names) {
-    const path = join(dir, child);
-    const stats = await lstat(path).catch(() => null);
+    const stats = await dir.lstat(child).catch(() => null);
     if (!stats) continue;
     const name = `${prefix}/${child}`;
-    yield [path, name, stats];
-    if (stats.isDirectory()) yield* walk(path, name);
+    yield [dir, child, name, stats];
+    if (!stats.isDirectory()) continue;
+    const sub = await dir.openDir(child).catch(() => null); // replaced by a link or a file meanwhile: skip
+    if (!sub) continue;
+    try {
+      yield* walk(sub, name);
+    } finally {
+      await sub.close();
+    }
   }
 }
 
@@ -117,25 +130,31 @@ function appendEntry(
 }
 
 /**
- * Opens `path` without following a final symlink, appends its content, and waits until it is written.
- * The handle is closed here in every case (Bun treats a FileHandle left to the garbage collector as a
- * fatal error).
+ * Opens entry `child` of `dir` by descriptor (never through a symlink, verified inside the root), appends
+ * its content if it is a regular file, and waits until it is written. The descriptor is closed here in
+ * every case.
  */
-async function appendFile(job: ZipJob, path: string, name: string): Promise<void> {
-  const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW).catch(() => null);
-  if (!handle) return;
+async function appendFile(job: ZipJob, dir: Dir, child: string, name: string): Promise<void> {
+  const file = await dir.open(child).catch(() => null);
+  if (!file) return;
+  const { stats } = file;
+  const reader = new FileReader(file.fd, stats.size, HIGH_WATER_MARK);
   try {
-    const stats = await handle.stat();
     if (!stats.isFile() || job.cancel.signal.aborted) return;
     const written = entryWritten(job);
-    const stream = handle.createReadStream({ highWaterMark: HIGH_WATER_MARK, autoClose: false });
+    const stream = Readable.from(chunksOf(reader), { objectMode: false, highWaterMark: HIGH_WATER_MARK });
     job.reading = stream;
     job.archive.append(stream, { name, date: stats.mtime, mode: stats.mode & 0o7777 });
     await written;
   } finally {
     job.reading = null;
-    await handle.close().catch(() => undefined);
+    await reader.close();
   }
+}
+
+/** The chunks of `reader` as an async iterable (for `Readable.from`). */
+async function* chunksOf(reader: FileReader): AsyncGenerator<Uint8Array> {
+  for (let chunk = await reader.read(); chunk; chunk = await reader.read()) yield chunk;
 }
 
 /**

@@ -132,24 +132,67 @@ export const MUTATIONS: Mutation[] = [
   },
   {
     name: "local-stop-no-final-sigkill",
-    breaks: "LocalRuntime.stop does not SIGKILL what is left of each process group at the end",
+    breaks: "LocalRuntime.stop does not SIGKILL the sandbox (and its init) when the graceful stop timed out",
+    file: "server/runtime/local.ts",
+    edits: [{ search: "    if (forced) await this.kill(local.pid, local.init);\n", replace: "" }],
+    tests: ["test/server/runtime/local.test.ts"],
+  },
+  {
+    name: "local-stop-no-final-wait",
+    breaks: "LocalRuntime.stop returns before the killed sandbox's init (and so its namespace) is gone",
     file: "server/runtime/local.ts",
     edits: [
       {
-        search: '    for (const t of targets) signalGroup(t.pid, "SIGKILL");\n    const gone',
-        replace: "    const gone",
+        search: "    for (const deadline = Date.now() + KILL_WAIT_MS; init !== pid && running(init) && Date.now() < deadline; ) await Bun.sleep(20);\n",
+        replace: "",
       },
     ],
     tests: ["test/server/runtime/local.test.ts"],
   },
   {
-    name: "local-stop-no-final-wait",
-    breaks: "LocalRuntime.stop returns without waiting until no process of the groups is alive",
+    name: "local-no-lifeline",
+    breaks: "a local session no longer dies with octo (no lifeline pipe)",
     file: "server/runtime/local.ts",
+    edits: [{ search: '      OCTO_LIFELINE_FD: "6",\n', replace: "" }],
+    tests: ["test/server/runtime/local.test.ts"],
+  },
+  {
+    name: "sandbox-keeps-capabilities",
+    breaks: "the sandbox keeps its capabilities (no --cap-drop ALL)",
+    file: "server/runtime/sandbox.ts",
     edits: [
-      { search: "    while (targets.some((t) => groupAlive(t.pid)) && Date.now() < gone) await Bun.sleep(20);\n", replace: "" },
+      { search: '? [...common, "--cap-drop", "ALL", "--cap-add"', replace: '? [...common, "--cap-add"' },
+      { search: ': [...common, "--unshare-user", "--disable-userns", "--cap-drop", "ALL"];', replace: ': [...common, "--unshare-user", "--disable-userns"];' },
     ],
     tests: ["test/server/runtime/local.test.ts"],
+  },
+  {
+    name: "sandbox-root-stays-root",
+    breaks: "a root octo's sessions keep running as root (no setpriv to the session's uid)",
+    file: "server/runtime/sandbox.ts",
+    edits: [{ search: "      if (root) {\n        // CAP_SETPCAP", replace: "      if (false) {\n        // CAP_SETPCAP" }],
+    tests: ["test/server/runtime/local.test.ts"],
+  },
+  {
+    name: "sandbox-whole-host",
+    breaks: "the sandbox shows the whole host file system (a deny-list instead of the allow-list)",
+    file: "server/runtime/sandbox.ts",
+    edits: [{ search: '"--hostname", spec.hostname, ...systemBinds()]', replace: '"--hostname", spec.hostname, "--dev-bind", "/", "/", ...systemBinds()]' }],
+    tests: ["test/server/runtime/local.test.ts"],
+  },
+  {
+    name: "sandbox-allows-user-namespaces",
+    breaks: "the seccomp filter lets unshare(CLONE_NEWUSER) through",
+    file: "server/runtime/seccomp.ts",
+    edits: [{ search: "    /* 13 */ [RET_K, 0, 0, RET_ERRNO | EPERM],", replace: "    /* 13 */ [RET_K, 0, 0, RET_ALLOW]," }],
+    tests: ["test/server/runtime/local.test.ts"],
+  },
+  {
+    name: "single-user-not-enforced",
+    breaks: "without a sandbox, a second account can still be made",
+    file: "server/modules/invites/service.ts",
+    edits: [{ search: "    if (!this.options.singleUser) return;", replace: "    return;" }],
+    tests: ["test/server/modules/invites/service.test.ts"],
   },
   // ---- more guards --------------------------------------------------------------------------------------
   {

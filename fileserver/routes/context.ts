@@ -2,11 +2,12 @@
  * What every route handler receives, and the query-string helpers they share.
  */
 import { OctoError } from "../../server/errors.ts";
+import type { SafeRoot } from "../safe-fs.ts";
 
 /** Per-server state handed to handlers. */
 export interface RouteContext {
-  /** The workspace root after `realpath`. */
-  root: string;
+  /** The workspace root, held open; every path goes through its descriptor walk (../safe-fs.ts). */
+  root: SafeRoot;
   /** Largest accepted request body, bytes. */
   maxUploadBytes: number;
 }

@@ -1,14 +1,13 @@
 /**
  * Routes that change the tree without content: `DELETE /file`, `PUT /mkdir`, `POST /rename`.
  * Delete and rename act on the named entry itself: a symlink is removed or moved, never its target (its
- * parents are still confined to the root, so nothing outside the workspace can be reached).
+ * parents are still confined to the root, so nothing outside the workspace can be reached). Every step is
+ * made relative to verified directory descriptors (../safe-fs.ts).
  */
-import { lstat, mkdir, rename, rm, stat } from "node:fs/promises";
-import { dirname } from "node:path";
 import { OctoError } from "../../server/errors.ts";
-import { ensureDirectory } from "../atomic.ts";
 import { json } from "../http.ts";
-import { resolveInRoot } from "../paths.ts";
+import { normalizeRelative } from "../paths.ts";
+import { type Location, locate } from "../safe-fs.ts";
 import { entryAt } from "../tree.ts";
 import { type Handler, queryParam } from "./context.ts";
 
@@ -17,11 +16,15 @@ import { type Handler, queryParam } from "./context.ts";
  * Errors: 400 `CANNOT_DELETE_ROOT`, 404 `NOT_FOUND`, 403 `PATH_TRAVERSAL`.
  */
 export const deleteFile: Handler = async (_request, url, ctx) => {
-  const target = await resolveInRoot(ctx.root, queryParam(url, "path"), { followLast: false });
-  if (target.rel === "") throw new OctoError(400, "CANNOT_DELETE_ROOT", "The workspace root cannot be deleted");
-  await lstat(target.abs);
-  await rm(target.abs, { recursive: true });
-  return json({ path: target.rel });
+  const target = await locate(ctx.root, queryParam(url, "path"), { followLast: false });
+  try {
+    if (target.name === "") throw new OctoError(400, "CANNOT_DELETE_ROOT", "The workspace root cannot be deleted");
+    await target.lstat();
+    await target.dir.removeTree(target.name);
+    return json({ path: target.rel });
+  } finally {
+    await target.release();
+  }
 };
 
 /**
@@ -30,10 +33,12 @@ export const deleteFile: Handler = async (_request, url, ctx) => {
  * Errors: 409 `EXISTS` (a file is there), 409 `NOT_DIRECTORY` (a parent is a file), 403 `PATH_TRAVERSAL`.
  */
 export const makeDirectory: Handler = async (_request, url, ctx) => {
-  const target = await resolveInRoot(ctx.root, queryParam(url, "path"));
-  await mkdir(target.abs, { recursive: true });
-  if (!(await stat(target.abs)).isDirectory()) throw new OctoError(409, "EXISTS", "A file already exists there");
-  return json(await entryAt(target.abs, target.rel), 201);
+  const target = await locate(ctx.root, queryParam(url, "path"), { create: "all" });
+  try {
+    return json(await entryAt(target), 201);
+  } finally {
+    await target.release();
+  }
 };
 
 /**
@@ -43,19 +48,26 @@ export const makeDirectory: Handler = async (_request, url, ctx) => {
  * (target), 400 `INVALID_OPERATION` (a directory into itself), 403 `PATH_TRAVERSAL` (either path).
  */
 export const renameEntry: Handler = async (_request, url, ctx) => {
-  const from = await resolveInRoot(ctx.root, queryParam(url, "old_path", true), { followLast: false });
-  const to = await resolveInRoot(ctx.root, queryParam(url, "new_path", true), { followLast: false });
-  if (from.rel === "" || to.rel === "") throw new OctoError(400, "BAD_REQUEST", "The workspace root cannot be moved");
-  await lstat(from.abs);
-  if (await lstat(to.abs).then(() => true, () => false)) {
-    throw new OctoError(409, "EXISTS", "Something already exists at new_path");
+  const oldPath = queryParam(url, "old_path", true);
+  const newPath = queryParam(url, "new_path", true);
+  if (normalizeRelative(oldPath).length === 0 || normalizeRelative(newPath).length === 0) {
+    throw new OctoError(400, "BAD_REQUEST", "The workspace root cannot be moved");
   }
-  const undoDirs = await ensureDirectory(dirname(to.abs));
+  const from = await locate(ctx.root, oldPath, { followLast: false });
+  let to: Location | null = null;
   try {
-    await rename(from.abs, to.abs);
+    to = await locate(ctx.root, newPath, { followLast: false, create: "parents" });
+    await from.lstat();
+    if (await to.lstat().then(() => true, () => false)) {
+      throw new OctoError(409, "EXISTS", "Something already exists at new_path");
+    }
+    await from.dir.rename(from.name, to.dir, to.name);
+    return json(await entryAt(to));
   } catch (err) {
-    await undoDirs();
+    await to?.undo();
     throw err;
+  } finally {
+    await to?.release();
+    await from.release();
   }
-  return json(await entryAt(to.abs, to.rel));
 };

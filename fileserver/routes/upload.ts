@@ -3,13 +3,12 @@
  * Both are atomic per file (see ../atomic.ts) and bounded by `maxUploadBytes`, checked against
  * `Content-Length` before reading and against the bytes actually received while streaming.
  */
-import { lstat } from "node:fs/promises";
-import { dirname } from "node:path";
 import { OctoError } from "../../server/errors.ts";
-import { ByteLimit, ensureDirectory, TempFile, tooLarge } from "../atomic.ts";
+import { ByteLimit, TempFile, tooLarge } from "../atomic.ts";
 import { json } from "../http.ts";
 import { multipartType, readMultipart } from "../multipart.ts";
-import { joinRelative, resolveInRoot } from "../paths.ts";
+import { joinRelative, normalizeRelative } from "../paths.ts";
+import { type Location, locate } from "../safe-fs.ts";
 import { entryAt, type TreeEntry } from "../tree.ts";
 import { type Handler, queryParam, type RouteContext } from "./context.ts";
 
@@ -20,26 +19,29 @@ import { type Handler, queryParam, type RouteContext } from "./context.ts";
  * 409 `NOT_DIRECTORY`/`EXISTS` (a parent is a file), 403 `PATH_TRAVERSAL`.
  */
 export const putFile: Handler = async (request, url, ctx) => {
-  const target = await resolveInRoot(ctx.root, queryParam(url, "path"));
-  if (target.rel === "") throw new OctoError(400, "IS_DIRECTORY", "The path is a directory");
+  const path = queryParam(url, "path");
+  if (normalizeRelative(path).length === 0) throw new OctoError(400, "IS_DIRECTORY", "The path is a directory");
   const declared = declaredLength(request, ctx);
-  const existed = (await lstat(target.abs).catch(() => null)) !== null;
-  const undoDirs = await ensureDirectory(dirname(target.abs));
+  const target = await locate(ctx.root, path, { create: "parents" });
   let temp: TempFile | null = null;
   try {
-    temp = await TempFile.create(target.abs);
+    if (target.name === "") throw new OctoError(400, "IS_DIRECTORY", "The path is a directory");
+    const existed = (await target.lstat().catch(() => null)) !== null;
+    temp = await TempFile.create(target.dir, target.name);
     const limit = new ByteLimit(ctx.maxUploadBytes);
     for await (const chunk of counted(request.body, limit)) await temp.write(chunk);
     if (declared !== null && limit.total !== declared) {
       throw new OctoError(400, "INCOMPLETE_BODY", "The upload ended before Content-Length bytes arrived");
     }
     await temp.commit();
+    return json(await entryAt(target), existed ? 200 : 201);
   } catch (err) {
     await temp?.discard();
-    await undoDirs();
+    await target.undo();
     throw err;
+  } finally {
+    await target.release();
   }
-  return json(await entryAt(target.abs, target.rel), existed ? 200 : 201);
 };
 
 /**
@@ -51,28 +53,42 @@ export const putFile: Handler = async (request, url, ctx) => {
  * 400 `BAD_MULTIPART`, 415 `UNSUPPORTED_MEDIA_TYPE`, 413 `TOO_LARGE`, 409 (DIR is a file), 403 `PATH_TRAVERSAL`.
  */
 export const postFiles: Handler = async (request, url, ctx) => {
-  const dir = await resolveInRoot(ctx.root, queryParam(url, "path"));
+  const path = queryParam(url, "path");
+  normalizeRelative(path);
   const contentType = multipartType(request.headers.get("content-type"));
   declaredLength(request, ctx);
-  const undoDirs = await ensureDirectory(dir.abs);
-  const written: { temp: TempFile; abs: string; rel: string }[] = [];
+  const dir = await locate(ctx.root, path, { create: "all" });
+  const written: { temp: TempFile; target: Location }[] = [];
   try {
     await readMultipart(counted(request.body, new ByteLimit(ctx.maxUploadBytes)), contentType, async (part) => {
-      const target = await resolveInRoot(ctx.root, joinRelative(dir.rel, checkedFilename(part.filename)));
-      const temp = await TempFile.create(target.abs);
-      written.push({ temp, ...target });
-      return { write: (chunk) => temp.write(chunk), end: () => temp.finish() };
+      const name = checkedFilename(part.filename);
+      // Walked again from the root: a part's name may be a link inside the workspace, followed like PUT's.
+      const target = await locate(ctx.root, joinRelative(dir.rel, name), { create: "parents" });
+      try {
+        if (target.name === "") throw new OctoError(400, "IS_DIRECTORY", "The path is a directory");
+        const temp = await TempFile.create(target.dir, target.name);
+        written.push({ temp, target });
+        return { write: (chunk) => temp.write(chunk), end: () => temp.finish() };
+      } catch (err) {
+        await target.undo();
+        await target.release();
+        throw err;
+      }
     });
     if (written.length === 0) throw new OctoError(400, "NO_FILES", "The form contained no file");
     for (const file of written) await file.temp.commit();
+    const entries: TreeEntry[] = [];
+    for (const file of written) entries.push(await entryAt(file.target));
+    return json(entries, 201);
   } catch (err) {
     for (const file of written) await file.temp.discard();
-    await undoDirs();
+    for (const file of written.reverse()) await file.target.undo();
+    await dir.undo();
     throw err;
+  } finally {
+    for (const file of written) await file.target.release();
+    await dir.release();
   }
-  const entries: TreeEntry[] = [];
-  for (const file of written) entries.push(await entryAt(file.abs, file.rel));
-  return json(entries, 201);
 };
 
 /**

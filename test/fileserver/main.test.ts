@@ -9,28 +9,10 @@ import { writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { runFileServer } from "../../fileserver/main.ts";
 import { tempDir } from "../support/tmp.ts";
+import { spawnFileServer } from "./harness.ts";
 
 const REPO = resolve(import.meta.dir, "../..");
 const CLI = join(REPO, "cli/octo.ts");
-
-/** Runs `octo fileserver --root <root> --port 0` and waits for its listening line. */
-async function spawnServer(root: string, token: string) {
-  const child = Bun.spawn([process.execPath, CLI, "fileserver", "--root", root, "--port", "0"], {
-    env: { ...process.env, OCTO_SERVICE_TOKEN: token, OCTO_LOG_LEVEL: "info" },
-    stdout: "ignore",
-    stderr: "pipe",
-  });
-  const reader = child.stderr.getReader();
-  let log = "";
-  while (!/url=(\S+)/.test(log)) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`file server exited early: ${log}`);
-    log += new TextDecoder().decode(value);
-  }
-  reader.releaseLock();
-  const url = (/url=(\S+)/.exec(log) as RegExpExecArray)[1] as string;
-  return { child, url, log };
-}
 
 describe("octo fileserver in a child process", () => {
   for (const signal of ["SIGTERM", "SIGINT"] as const) {
@@ -38,7 +20,7 @@ describe("octo fileserver in a child process", () => {
       const root = tempDir("main-");
       writeFileSync(join(root, "hello.txt"), "hi");
       const token = `secret-${signal}-value`;
-      const { child, url, log } = await spawnServer(root, token);
+      const { child, url, log } = await spawnFileServer(root, token);
       expect(log.match(/listening/g)?.length).toBe(1);
       expect(log).toContain("service=fileserver");
       expect(log).not.toContain(token);

@@ -1,14 +1,15 @@
 /**
  * Unit tests of the file server's small helpers: content types, Content-Disposition, errno mapping,
- * atomic temp files and directory undo, tree ordering.
+ * atomic temp files and the undo of directories a walk created, tree ordering.
  */
 import { describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { OctoError } from "../../server/errors.ts";
-import { ByteLimit, ensureDirectory, TempFile } from "../../fileserver/atomic.ts";
+import { ByteLimit, TempFile } from "../../fileserver/atomic.ts";
 import { contentDisposition, toHttpError } from "../../fileserver/http.ts";
 import { contentTypeFor } from "../../fileserver/mime.ts";
+import { locate, SafeRoot } from "../../fileserver/safe-fs.ts";
 import { compareEntries, type TreeEntry } from "../../fileserver/tree.ts";
 import { tempDir } from "../support/tmp.ts";
 
@@ -41,9 +42,10 @@ test("toHttpError maps errno codes and hides unknown errors", () => {
 describe("atomic writes", () => {
   test("TempFile: invisible until commit, gone after discard", async () => {
     const dir = tempDir("atomic-");
+    const root = await SafeRoot.open(dir);
     const target = join(dir, "t.txt");
     writeFileSync(target, "old");
-    const temp = await TempFile.create(target);
+    const temp = await TempFile.create(root.dir, "t.txt");
     await temp.write(new TextEncoder().encode("new "));
     await temp.write(new TextEncoder().encode("content"));
     expect(readFileSync(target, "utf8")).toBe("old");
@@ -51,38 +53,47 @@ describe("atomic writes", () => {
     await temp.commit();
     expect(readFileSync(target, "utf8")).toBe("new content");
     expect(readdirSync(dir)).toEqual(["t.txt"]);
-    const dropped = await TempFile.create(target);
+    const dropped = await TempFile.create(root.dir, "t.txt");
     await dropped.write(new Uint8Array([1, 2, 3]));
     await dropped.discard();
     await dropped.discard(); // idempotent
     expect(readdirSync(dir)).toEqual(["t.txt"]);
     expect(readFileSync(target, "utf8")).toBe("new content");
+    await root.close();
   });
 
   test("TempFile refuses a directory target", async () => {
     const dir = tempDir("atomic-dir-");
+    mkdirSync(join(dir, "sub"));
+    const root = await SafeRoot.open(dir);
     let code = "";
-    await TempFile.create(dir).catch((err) => (code = err.code));
+    await TempFile.create(root.dir, "sub").catch((err) => (code = err.code));
     expect(code).toBe("IS_DIRECTORY");
-    expect(readdirSync(dir)).toEqual([]);
+    expect(readdirSync(dir)).toEqual(["sub"]);
+    await root.close();
   });
 
-  test("ensureDirectory's undo removes only what it created and only while empty", async () => {
+  test("a walk's undo removes only the directories it created, and only while empty", async () => {
     const base = tempDir("ensure-");
     mkdirSync(join(base, "exists"));
-    const undo = await ensureDirectory(join(base, "exists", "a", "b"));
+    const root = await SafeRoot.open(base);
+    const first = await locate(root, "exists/a/b/file.txt", { create: "parents" });
     expect(existsSync(join(base, "exists", "a", "b"))).toBe(true);
-    await undo();
+    await first.undo();
+    await first.release();
     expect(existsSync(join(base, "exists", "a"))).toBe(false);
     expect(existsSync(join(base, "exists"))).toBe(true);
-    const undo2 = await ensureDirectory(join(base, "x", "y"));
+    const second = await locate(root, "x/y/file.txt", { create: "parents" });
     writeFileSync(join(base, "x", "other.txt"), "someone else's");
-    await undo2();
+    await second.undo();
+    await second.release();
     expect(existsSync(join(base, "x", "y"))).toBe(false);
     expect(readFileSync(join(base, "x", "other.txt"), "utf8")).toBe("someone else's");
-    const noop = await ensureDirectory(join(base, "exists"));
-    await noop();
+    const noop = await locate(root, "exists", { create: "all" });
+    await noop.undo();
+    await noop.release();
     expect(existsSync(join(base, "exists"))).toBe(true);
+    await root.close();
   });
 
   test("ByteLimit throws 413 TOO_LARGE past the maximum", () => {

@@ -4,7 +4,9 @@
  */
 import { Elysia } from "elysia";
 import type { OctoConfig } from "./config/schema.ts";
+import { Admission } from "./http/admission.ts";
 import { errorResponse, normalizeError } from "./http/error-response.ts";
+import { requestId } from "./http/request-id.ts";
 import { adminRoutes } from "./modules/admin/index.ts";
 import { authRoutes } from "./modules/auth/index.ts";
 import { imageRoutes } from "./modules/image/index.ts";
@@ -25,17 +27,27 @@ export interface AppDeps {
   engine: { name: string; version?: string };
   /** Extra routes mounted last (the web app). */
   web?: Elysia;
+  /** The admission path shared with the proxies (default: a new one over `auth` and `[server]`). */
+  admission?: Admission;
 }
 
-export function createApp({ config, auth, users, invites, sessions, engine, web }: AppDeps) {
-  const allowedOrigins = config.server.allowed_origins;
+/** The admission path for `config`'s `[server]` settings. */
+export function createAdmission(auth: AuthService, config: OctoConfig): Admission {
+  const { allowed_origins, trust_proxy, secure_cookies } = config.server;
+  return new Admission(auth, { allowedOrigins: allowed_origins, trustProxy: trust_proxy, secureCookies: secure_cookies });
+}
+
+export function createApp({ config, auth, users, invites, sessions, engine, web, admission = createAdmission(auth, config) }: AppDeps) {
   const app = new Elysia()
-    .onError(({ code, error }) => errorResponse(normalizeError(code, error)))
-    .use(systemRoutes({ config, auth, sessions, users, engine }))
-    .use(authRoutes(auth, { secureCookies: config.server.secure_cookies, allowedOrigins }))
-    .use(sessionRoutes(auth, sessions, allowedOrigins))
-    .use(adminRoutes({ auth, invites, users, sessions, allowedOrigins }))
-    .use(imageRoutes({ config, auth, allowedOrigins }))
+    .onError(({ code, error, request }) => {
+      const id = requestId(request);
+      return errorResponse(normalizeError(code, error, id), id);
+    })
+    .use(systemRoutes({ config, admission, sessions, users, engine }))
+    .use(authRoutes(admission, { secureCookies: config.server.secure_cookies }))
+    .use(sessionRoutes(admission, sessions))
+    .use(adminRoutes({ admission, invites, users, sessions }))
+    .use(imageRoutes({ config, admission }))
     .all("/api/*", () => errorResponse(normalizeError("NOT_FOUND", null)));
   if (web) app.use(web);
   return app;

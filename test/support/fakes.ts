@@ -6,9 +6,11 @@
  * gets three tiny HTTP servers (Bun.serve on port 0, loopback) answering the three health URLs the readiness
  * check polls (`/global/health` with the session's Basic auth, `/health`, `/health`), so readiness is the real
  * code over real sockets. Every other path echoes the request as JSON (`{ service, method, path, headers,
- * body }`), which lets proxy tests see exactly what reached the upstream. The OpenCode and terminal servers
+ * body }`), which lets proxy tests see exactly what reached the upstream; `GET /sse` on the OpenCode server
+ * is an endless server-sent event stream (`data: {"n":N}` every 100 ms). The OpenCode and terminal servers
  * also accept WebSocket upgrades: the first message is `{ service, session, path, headers }` of the
  * upgrade request, then every message is echoed. The file server has no WebSocket (a non-WebSocket upstream).
+ * Every request a service receives, health checks aside, is recorded in `received` (what the upstream saw).
  *
  * Behaviour is a mutable object, so a test can change it between calls:
  *   - `startDelayMs` (slow start), `startError` (start throws), `readyAfterMs` (health answers 503 until
@@ -22,6 +24,8 @@ import { join } from "node:path";
 import type { Server } from "bun";
 import type { OctoConfig } from "../../server/config/schema.ts";
 import { OctoError } from "../../server/errors.ts";
+import { createAdmission } from "../../server/app.ts";
+import type { Admission } from "../../server/http/admission.ts";
 import { SessionService } from "../../server/modules/sessions/service.ts";
 import { serviceAuthorization } from "../../server/runtime/readiness.ts";
 import type { Endpoints, PollResult, Runtime, RuntimeState, SessionSpec, StartResult, StopOptions } from "../../server/runtime/types.ts";
@@ -74,6 +78,16 @@ interface Live {
   dead: Partial<Record<Service, string>>;
 }
 
+/** One request as a fake service received it (health checks are not recorded). */
+export interface UpstreamRequest {
+  session: string;
+  service: Service;
+  method: string;
+  /** Path and query. */
+  path: string;
+  websocket: boolean;
+}
+
 export interface FakeCalls {
   start: SessionSpec[];
   stop: { spec: SessionSpec; state: RuntimeState; options: StopOptions }[];
@@ -90,6 +104,8 @@ export class FakeRuntime implements Runtime {
   behaviour: FakeBehaviour;
   hooks: FakeHooks = {};
   readonly calls: FakeCalls = { start: [], stop: [], poll: [], logs: [], removeOrphans: [] };
+  /** Every request the fake services received, health checks aside, oldest first. */
+  readonly received: UpstreamRequest[] = [];
   /** Running instances by instance number. */
   private readonly live = new Map<number, Live>();
 
@@ -123,13 +139,17 @@ export class FakeRuntime implements Runtime {
             ws.send(message);
           },
         },
-        async fetch(req, server) {
+        fetch: async (req, server) => {
           const url = new URL(req.url);
-          if (service !== "files" && req.headers.get("upgrade")?.toLowerCase() === "websocket") {
+          const healthPath = service === "code" ? "/global/health" : "/health";
+          const websocket = req.headers.get("upgrade")?.toLowerCase() === "websocket";
+          if (url.pathname !== healthPath) {
+            this.received.push({ session: spec.id, service, method: req.method, path: url.pathname + url.search, websocket });
+          }
+          if (service !== "files" && websocket) {
             const data = { path: url.pathname + url.search, headers: Object.fromEntries(req.headers) };
             if (server.upgrade(req, { data })) return undefined;
           }
-          const healthPath = service === "code" ? "/global/health" : "/health";
           if (url.pathname === healthPath) {
             if (service === "code" && req.headers.get("authorization") !== authorization) {
               return new Response("unauthorized", { status: 401 });
@@ -137,6 +157,7 @@ export class FakeRuntime implements Runtime {
             if (Date.now() < readyAt) return new Response("not yet", { status: 503 });
             return Response.json({ healthy: true, service });
           }
+          if (service === "code" && url.pathname === "/sse") return eventStream(req.signal);
           return Response.json({
             service,
             session: spec.id,
@@ -245,6 +266,8 @@ export interface SessionStack extends AuthStack {
   config: OctoConfig;
   runtime: FakeRuntime;
   sessions: SessionService;
+  /** The admission path over `auth` and `config` (what server.ts shares between the API and the proxies). */
+  admission: Admission;
 }
 
 /**
@@ -264,7 +287,25 @@ export function sessionStack(
   });
   const runtime = options.runtime ?? new FakeRuntime();
   const sessions = new SessionService(stack.db, runtime, { dataDir: stack.dir, runtime: config.runtime, opencode: config.opencode });
-  return { ...stack, config, runtime, sessions };
+  return { ...stack, config, runtime, sessions, admission: createAdmission(stack.auth, config) };
+}
+
+/** An endless `text/event-stream`: `data: {"n":N}` every 100 ms until the client goes away. */
+function eventStream(signal: AbortSignal): Response {
+  let n = 0;
+  let timer: ReturnType<typeof setInterval> | undefined;
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      const send = () => controller.enqueue(new TextEncoder().encode(`data: {"n":${n++}}\n\n`));
+      send();
+      timer = setInterval(send, 100);
+      signal.addEventListener("abort", () => clearInterval(timer));
+    },
+    cancel() {
+      clearInterval(timer);
+    },
+  });
+  return new Response(body, { headers: { "content-type": "text/event-stream", "cache-control": "no-store" } });
 }
 
 /**

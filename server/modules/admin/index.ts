@@ -5,7 +5,7 @@
 import { Elysia } from "elysia";
 import { authPlugin } from "../../http/auth-plugin.ts";
 import { parseInput } from "../../http/validate.ts";
-import type { AuthService } from "../auth/service.ts";
+import type { Admission } from "../../http/admission.ts";
 import { CreateInvite } from "../invites/model.ts";
 import type { InviteService } from "../invites/service.ts";
 import type { SessionService } from "../sessions/service.ts";
@@ -13,16 +13,15 @@ import { UserPatch } from "../users/model.ts";
 import type { UserService } from "../users/service.ts";
 
 export interface AdminDeps {
-  auth: AuthService;
+  admission: Admission;
   invites: InviteService;
   users: UserService;
   sessions: SessionService;
-  allowedOrigins: readonly string[];
 }
 
-export function adminRoutes({ auth, invites, users, sessions, allowedOrigins }: AdminDeps) {
+export function adminRoutes({ admission, invites, users, sessions }: AdminDeps) {
   return new Elysia({ prefix: "/api/admin" })
-    .use(authPlugin(auth, allowedOrigins))
+    .use(authPlugin(admission))
     .post(
       "/invite-codes",
       ({ body, user, set }) => {

@@ -6,15 +6,15 @@
 import { Elysia } from "elysia";
 import { authPlugin } from "../../http/auth-plugin.ts";
 import { parseInput } from "../../http/validate.ts";
-import type { AuthService } from "../auth/service.ts";
+import type { Admission } from "../../http/admission.ts";
 import { CreateSessionBody } from "./model.ts";
 import type { SessionService } from "./service.ts";
 
 const shouldWait = (query: Record<string, string | undefined>) => query.wait !== "false" && query.wait !== "0";
 
-export function sessionRoutes(auth: AuthService, sessions: SessionService, allowedOrigins: readonly string[]) {
+export function sessionRoutes(admission: Admission, sessions: SessionService) {
   return new Elysia({ prefix: "/api/sessions" })
-    .use(authPlugin(auth, allowedOrigins))
+    .use(authPlugin(admission))
     .get("/", ({ user }) => sessions.list(user.id), { auth: true })
     .post(
       "/",

@@ -98,24 +98,7 @@ export async function startServer(loaded: LoadedConfig): Promise<OctoServer> {
     const app = createApp({ config, auth, users, invites, sessions, engine, admission, web: await loadWebApp() });
     const proxy = new SessionProxy({ admission, sessions });
     const voice = new VoiceProxy({ admission, voice: config.voice });
-    const server = createServer((req, res) => {
-      if (!isPathTarget(req.url)) {
-        sendError(res, badTarget(), requestId(req));
-        req.resume();
-      } else if (isSessionUrl(req.url)) void proxy.web(req, res);
-      else if (isVoiceUrl(req.url)) void voice.web(req, res);
-      else void handleWithElysia(app, req, res, config.server.trust_proxy);
-    });
-    server.on("upgrade", (req, socket, head) => {
-      if (!isPathTarget(req.url)) rejectUpgrade(socket, badTarget(), requestId(req));
-      else if (isSessionUrl(req.url)) void proxy.upgrade(req, socket, head);
-      else if (isVoiceUrl(req.url)) void voice.upgrade(req, socket, head);
-      else rejectUpgrade(socket, new OctoError(404, "NOT_FOUND", "No WebSocket endpoint here"), requestId(req));
-    });
-    server.on("clientError", (_err, socket) => {
-      if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
-      socket.destroy();
-    });
+    const server = createFront({ app, proxy, voice, trustProxy: config.server.trust_proxy });
 
     const port = await listen(server, config.server.host, config.server.port);
     const hostForUrl = config.server.host.includes(":") ? `[${config.server.host}]` : config.server.host;
@@ -163,6 +146,42 @@ export async function startServer(loaded: LoadedConfig): Promise<OctoServer> {
     db.close();
     throw err;
   }
+}
+
+/** What the node front dispatches to. */
+export interface FrontParts {
+  app: App;
+  proxy: SessionProxy;
+  voice: VoiceProxy;
+  /** `[server] trust_proxy`: the client address from `X-Forwarded-For`. */
+  trustProxy: boolean;
+}
+
+/**
+ * The node:http server in front of everything (see the module doc): a request target that is not a path
+ * answers 400 `BAD_REQUEST_TARGET`, `/session/...` goes to the session proxy, `/api/voice/...` to the voice
+ * proxy, everything else to the Elysia app; upgrades elsewhere answer 404. Not listening yet.
+ */
+export function createFront({ app, proxy, voice, trustProxy }: FrontParts): Server {
+  const server = createServer((req, res) => {
+    if (!isPathTarget(req.url)) {
+      sendError(res, badTarget(), requestId(req));
+      req.resume();
+    } else if (isSessionUrl(req.url)) void proxy.web(req, res);
+    else if (isVoiceUrl(req.url)) void voice.web(req, res);
+    else void handleWithElysia(app, req, res, trustProxy);
+  });
+  server.on("upgrade", (req, socket, head) => {
+    if (!isPathTarget(req.url)) rejectUpgrade(socket, badTarget(), requestId(req));
+    else if (isSessionUrl(req.url)) void proxy.upgrade(req, socket, head);
+    else if (isVoiceUrl(req.url)) void voice.upgrade(req, socket, head);
+    else rejectUpgrade(socket, new OctoError(404, "NOT_FOUND", "No WebSocket endpoint here"), requestId(req));
+  });
+  server.on("clientError", (_err, socket) => {
+    if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
+    socket.destroy();
+  });
+  return server;
 }
 
 /**

@@ -12,7 +12,9 @@ import { isVoiceUrl, parseVoiceUrl, VoiceProxy, voiceTarget } from "../../server
 import { createAdmission } from "../../server/app.ts";
 import { OctoConfig } from "../../server/config/schema.ts";
 import type { AuthService } from "../../server/modules/auth/service.ts";
+import { startAccessWatch } from "../../server/access-watch.ts";
 import { type AuthStack, authStack, quickUser } from "../support/db.ts";
+import { sessionStack } from "../support/fakes.ts";
 import {
   concat,
   type FakeEars,
@@ -221,6 +223,31 @@ describe("VoiceProxy", () => {
       expect([path, answer.status, code(answer.body), answer.closed]).toEqual([path, status, expected, true]);
     }
     expect(ears.connections.length + kokoro.connections.length).toBe(before);
+  });
+
+  test("an open voice connection closes when its login is logged out, and the token is refused after", async () => {
+    const s = sessionStack();
+    const { token } = await quickUser(s, "carol");
+    const config = testConfig({ voice: { enabled: true, stt_url: ears.url, tts_url: kokoro.url } });
+    const admission = admissionFor(s.auth, config);
+    const local = await front(new VoiceProxy({ admission, voice: config.voice }));
+    const stopWatch = startAccessWatch({ db: s.db, live: admission.live, sessions: s.sessions });
+    try {
+      const before = kokoro.connections.length;
+      const ws = openSocket(`ws://127.0.0.1:${local.port}/api/voice/tts?token=${token}`);
+      await ws.opened;
+      ws.json({ command: "list_voices" });
+      await ws.next(ofType("voices"));
+      s.auth.logout((await s.auth.authenticate(token)).claims);
+      expect(typeof (await ws.closed)).toBe("number");
+      const again = await upgradeAnswer(local.port, `/api/voice/tts?token=${token}`);
+      expect([again.status, code(again.body)]).toEqual([401, "INVALID_TOKEN"]);
+      expect(kokoro.connections.length).toBe(before + 1);
+    } finally {
+      stopWatch();
+      await local.close();
+      await s.sessions.shutdown();
+    }
   });
 
   test("the cookie works from the same origin and from allowed origins", async () => {

@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { connect } from "node:net";
 import type { Server } from "bun";
-import { ensureWebBuild, launchBrowser, type TestBrowser } from "../support/browser.ts";
+import { ensureWebBuild, launchBrowser } from "../support/browser.ts";
 import { Api, type OctoServerProcess, runOcto, startOcto } from "../support/octo.ts";
 
 const SLOW = 120_000;
@@ -85,7 +85,8 @@ describe("login CSRF: login, register and logout refuse other sites and non-JSON
 
   test("a cross-site Origin, or Sec-Fetch-Site: cross-site without Origin, is 403 even with a JSON body", async () => {
     const body = { username: "mallory", password: "mallory-password" };
-    for (const headers of [{ origin: "http://attacker.test" }, { "sec-fetch-site": "cross-site" }, { origin: "null" }]) {
+    const refused: Record<string, string>[] = [{ origin: "http://attacker.test" }, { "sec-fetch-site": "cross-site" }, { origin: "null" }];
+    for (const headers of refused) {
       for (const path of ["/api/auth/login", "/api/auth/register", "/api/auth/logout"]) {
         const res = await api.as(adminToken).post(path, path.endsWith("register") ? { ...body, invite_code: "x" } : body, headers);
         expect([path, headers, res.status, res.json.code]).toEqual([path, headers, 403, "CROSS_ORIGIN"]);

@@ -7,7 +7,9 @@
  * check polls (`/global/health` with the session's Basic auth, `/health`, `/health`), so readiness is the real
  * code over real sockets. Every other path echoes the request as JSON (`{ service, method, path, headers,
  * body }`), which lets proxy tests see exactly what reached the upstream; `GET /sse` on the OpenCode server
- * is an endless server-sent event stream (`data: {"n":N}` every 100 ms). The OpenCode and terminal servers
+ * is an endless server-sent event stream (`data: {"n":N}` every 100 ms); `GET /hostile.html` on any service is
+ * what a hostile session would serve: an HTML page whose script marks the page and tries to read octo's API,
+ * with its own permissive CSP, a `Set-Cookie` for octo's cookie and `Clear-Site-Data`. The OpenCode and terminal servers
  * also accept WebSocket upgrades: the first message is `{ service, session, path, headers }` of the
  * upgrade request, then every message is echoed. The file server has no WebSocket (a non-WebSocket upstream).
  * Every request a service receives, health checks aside, is recorded in `received` (what the upstream saw).
@@ -24,9 +26,13 @@ import { join } from "node:path";
 import type { Server } from "bun";
 import type { OctoConfig } from "../../server/config/schema.ts";
 import { OctoError } from "../../server/errors.ts";
-import { createAdmission } from "../../server/app.ts";
+import { startAccessWatch } from "../../server/access-watch.ts";
+import { createAdmission, createApp } from "../../server/app.ts";
 import type { Admission } from "../../server/http/admission.ts";
 import { SessionService } from "../../server/modules/sessions/service.ts";
+import { SessionProxy } from "../../server/proxy/session-proxy.ts";
+import { createFront } from "../../server/server.ts";
+import { VoiceProxy } from "../../server/voice/voice-proxy.ts";
 import { serviceAuthorization } from "../../server/runtime/readiness.ts";
 import type { Endpoints, PollResult, Runtime, RuntimeState, SessionSpec, StartResult, StopOptions } from "../../server/runtime/types.ts";
 import { type AuthStack, authStack, type AuthStackOptions, testConfig } from "./db.ts";
@@ -158,6 +164,7 @@ export class FakeRuntime implements Runtime {
             return Response.json({ healthy: true, service });
           }
           if (service === "code" && url.pathname === "/sse") return eventStream(req.signal);
+          if (url.pathname === "/hostile.html") return hostilePage();
           return Response.json({
             service,
             session: spec.id,
@@ -283,11 +290,31 @@ export function sessionStack(
     ttlSeconds: config.auth.token_ttl_seconds,
     loginMaxAttempts: config.auth.login_max_attempts,
     loginWindowSeconds: config.auth.login_window_seconds,
+    registerMaxAttempts: config.auth.register_max_attempts,
+    registerWindowSeconds: config.auth.register_window_seconds,
+    passwordHashConcurrency: config.auth.max_concurrent_password_hashes,
+    passwordHashQueue: config.auth.max_queued_password_hashes,
     ...options,
   });
   const runtime = options.runtime ?? new FakeRuntime();
   const sessions = new SessionService(stack.db, runtime, { dataDir: stack.dir, runtime: config.runtime, opencode: config.opencode });
   return { ...stack, config, runtime, sessions, admission: createAdmission(stack.auth, config) };
+}
+
+/** The page of a hostile session service (see the module doc). */
+function hostilePage(): Response {
+  const html = `<!doctype html><title>hostile</title><script>
+document.title = "script ran";
+fetch("/api/me").then((r) => r.text()).then((t) => { document.body.dataset.me = t; });
+</script><body>hostile page</body>`;
+  return new Response(html, {
+    headers: {
+      "content-type": "text/html; charset=utf-8",
+      "content-security-policy": "default-src * 'unsafe-inline'",
+      "set-cookie": "octo_token=planted-by-session; Path=/",
+      "clear-site-data": '"cookies"',
+    },
+  });
 }
 
 /** An endless `text/event-stream`: `data: {"n":N}` every 100 ms until the client goes away. */
@@ -306,6 +333,42 @@ function eventStream(signal: AbortSignal): Response {
     },
   });
   return new Response(body, { headers: { "content-type": "text/event-stream", "cache-control": "no-store" } });
+}
+
+/** An in-process octo over a {@link SessionStack}: the real node front, app, proxies and access watch. */
+export interface StackServer {
+  base: string;
+  port: number;
+  proxy: SessionProxy;
+  close(): Promise<void>;
+}
+
+/**
+ * Serves `s` the way `octo serve` does (server.ts `createFront`, one `Admission` for the API and both
+ * proxies, the access watch), on a free loopback port. `close()` also shuts the sessions down.
+ */
+export async function serveStack(s: SessionStack): Promise<StackServer> {
+  const proxy = new SessionProxy({ admission: s.admission, sessions: s.sessions });
+  const app = createApp({ ...s, engine: { name: "fake" } });
+  const voice = new VoiceProxy({ admission: s.admission, voice: s.config.voice });
+  const server = createFront({ app, proxy, voice, trustProxy: false });
+  await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
+  const port = (server.address() as { port: number }).port;
+  const stopWatch = startAccessWatch({ db: s.db, live: s.admission.live, sessions: s.sessions });
+  return {
+    base: `http://127.0.0.1:${port}`,
+    port,
+    proxy,
+    async close() {
+      stopWatch();
+      proxy.close();
+      voice.close();
+      server.closeAllConnections();
+      await new Promise((done) => server.close(done));
+      await s.sessions.shutdown();
+      await s.runtime.dispose();
+    },
+  };
 }
 
 /**

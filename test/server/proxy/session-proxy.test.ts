@@ -7,14 +7,10 @@ import { existsSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { connect } from "node:net";
 import { join } from "node:path";
-import { startAccessWatch } from "../../../server/access-watch.ts";
-import { createApp } from "../../../server/app.ts";
 import { TokenService } from "../../../server/modules/auth/tokens.ts";
 import { isSessionUrl, parseSessionUrl, SessionProxy } from "../../../server/proxy/session-proxy.ts";
-import { createFront } from "../../../server/server.ts";
-import { VoiceProxy } from "../../../server/voice/voice-proxy.ts";
 import { quickUser } from "../../support/db.ts";
-import { eventually, type SessionStack, sessionStack } from "../../support/fakes.ts";
+import { eventually, type SessionStack, serveStack, sessionStack, type StackServer } from "../../support/fakes.ts";
 import { type LongLived, openStream, openWebSocket } from "../../support/long-lived.ts";
 import { runOcto } from "../../support/octo.ts";
 
@@ -184,6 +180,29 @@ describe("SessionProxy", () => {
     expect(bearer.status).toBe(200);
   });
 
+  test("conversation titles with bidi or zero-width characters are 400 and never reach OpenCode; others pass intact", async () => {
+    const auth = { authorization: `Bearer ${alice.token}`, "content-type": "application/json" };
+    const seen = s.runtime.received.length;
+    const refused: [string, string, string][] = [
+      ["POST", "/session", "invoice\u202Etxt.exe"],
+      ["PATCH", "/session/ses_1", "a\u200Bb"],
+      ["POST", "/session?directory=x", "x\u2067y"],
+    ];
+    for (const [method, path, title] of refused) {
+      const res = await get(`/session/${running}/code${path}`, auth, { method, body: JSON.stringify({ title }) });
+      expect([method, path, res.status, await res.json()]).toEqual([method, path, 400, { error: "title must not contain bidi or zero-width characters", code: "VALIDATION_FAILED" }]);
+    }
+    expect(s.runtime.received.slice(seen)).toEqual([]);
+    for (const body of [JSON.stringify({ title: "Refactor the parser ✨", parentID: "ses_0" }), "{}", "not json at all"]) {
+      const res = await get(`/session/${running}/code/session`, auth, { method: "POST", body });
+      const upstream = (await res.json()) as { path: string; body: string };
+      expect([res.status, upstream.path, upstream.body]).toEqual([200, "/session", body]);
+    }
+    // Other routes are not inspected (a prompt may say anything).
+    const prompt = await get(`/session/${running}/code/session/ses_1/prompt_async`, auth, { method: "POST", body: JSON.stringify({ title: "a\u202Eb" }) });
+    expect(prompt.status).toBe(200);
+  });
+
   test("the terminal over plain HTTP is 426", async () => {
     const res = await get(`/session/${running}/term`, { authorization: `Bearer ${alice.token}` });
     expect([res.status, ((await res.json()) as { code: string }).code]).toEqual([426, "UPGRADE_REQUIRED"]);
@@ -280,32 +299,20 @@ describe("SessionProxy", () => {
 
 describe("revoking a login closes the connections it opened and refuses what it sends next", () => {
   let r: SessionStack;
-  let server: Server;
+  let served: StackServer;
   let port: number;
   let base: string;
-  let stopWatch: () => void;
-  let proxy: SessionProxy;
   let admin: string;
 
   beforeAll(async () => {
     r = sessionStack();
-    proxy = new SessionProxy({ admission: r.admission, sessions: r.sessions });
-    const app = createApp({ ...r, engine: { name: "fake" } });
-    server = createFront({ app, proxy, voice: new VoiceProxy({ admission: r.admission, voice: r.config.voice }), trustProxy: false });
-    await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
-    port = (server.address() as { port: number }).port;
-    base = `http://127.0.0.1:${port}`;
-    stopWatch = startAccessWatch({ db: r.db, live: r.admission.live, sessions: r.sessions });
+    served = await serveStack(r);
+    ({ port, base } = served);
     admin = (await quickUser(r, "root", "admin")).token;
   }, 30_000);
 
   afterAll(async () => {
-    stopWatch();
-    proxy.close();
-    server.closeAllConnections();
-    await new Promise((done) => server.close(done));
-    await r.sessions.shutdown();
-    await r.runtime.dispose();
+    await served.close();
   });
 
   /** A user with a running session. */

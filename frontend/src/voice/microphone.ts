@@ -7,13 +7,18 @@
  * Opening fails with a {@link MicError} that explains why (permission, no device, busy, insecure page).
  */
 import { levelFromRms, Resampler, rms } from "./audio.ts";
+import workletUrl from "./capture-worklet.js?url&no-inline";
 import { MicError, toMicError } from "./micErrors.ts";
 
 /** Samples per block posted by the worklet (2048 at 48 kHz = 43 ms). */
 const BLOCK = 2048;
 
-/** The AudioWorklet processor (frontend/public): it downmixes to mono and posts blocks of BLOCK samples. */
-const WORKLET_URL = "/capture-worklet.js";
+/**
+ * The AudioWorklet processor: it downmixes to mono and posts blocks of BLOCK samples. A hashed file of the
+ * build (cached for good), not a Blob URL, so the app's Content-Security-Policy (`script-src 'self'`) allows it.
+ */
+const WORKLET_URL = workletUrl;
+let preloading: Promise<unknown> | undefined;
 
 /** Callbacks of an open {@link Microphone}. */
 export interface MicrophoneHandlers {
@@ -80,6 +85,18 @@ export class Microphone {
       mic.close();
       throw toMicError(err, window.isSecureContext);
     }
+  }
+
+  /**
+   * Fetches the worklet module into the HTTP cache (it is an immutable build file), so that opening the
+   * microphone does not wait for a connection and a round trip while the first words are spoken. Call it
+   * when voice input becomes possible; repeated calls fetch once.
+   */
+  static preload(): void {
+    preloading ??= fetch(WORKLET_URL, { credentials: "same-origin" }).then(
+      (res) => res.arrayBuffer(),
+      () => undefined,
+    );
   }
 
   /** Stops recording and releases the device (idempotent). */

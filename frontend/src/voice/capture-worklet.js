@@ -1,6 +1,6 @@
 // The microphone's AudioWorklet processor (frontend/src/voice/microphone.ts): downmixes to mono and posts
-// blocks of `processorOptions.block` samples to the main thread. A file of octo's own, not a Blob URL, so
-// the app's Content-Security-Policy (script-src 'self') allows it.
+// blocks of `processorOptions.block` samples to the main thread. Loaded as a file of the build (imported
+// with `?url`), not a Blob URL, so the app's Content-Security-Policy (script-src 'self') allows it.
 class OctoCapture extends AudioWorkletProcessor {
   constructor(options) {
     super();

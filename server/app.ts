@@ -4,7 +4,9 @@
  */
 import { Elysia } from "elysia";
 import type { OctoConfig } from "./config/schema.ts";
+import { Admission } from "./http/admission.ts";
 import { errorResponse, normalizeError } from "./http/error-response.ts";
+import { requestId } from "./http/request-id.ts";
 import { adminRoutes } from "./modules/admin/index.ts";
 import { auditRoutes } from "./modules/audit/index.ts";
 import type { AuditService } from "./modules/audit/service.ts";
@@ -28,18 +30,28 @@ export interface AppDeps {
   engine: { name: string; version?: string };
   /** Extra routes mounted last (the web app). */
   web?: Elysia;
+  /** The admission path shared with the proxies (default: a new one over `auth` and `[server]`). */
+  admission?: Admission;
 }
 
-export function createApp({ config, auth, users, invites, sessions, audit, engine, web }: AppDeps) {
-  const allowedOrigins = config.server.allowed_origins;
+/** The admission path for `config`'s `[server]` settings. */
+export function createAdmission(auth: AuthService, config: OctoConfig): Admission {
+  const { allowed_origins, trust_proxy, secure_cookies } = config.server;
+  return new Admission(auth, { allowedOrigins: allowed_origins, trustProxy: trust_proxy, secureCookies: secure_cookies });
+}
+
+export function createApp({ config, auth, users, invites, sessions, audit, engine, web, admission = createAdmission(auth, config) }: AppDeps) {
   const app = new Elysia()
-    .onError(({ code, error }) => errorResponse(normalizeError(code, error)))
-    .use(systemRoutes({ config, auth, sessions, users, engine }))
-    .use(authRoutes(auth, { secureCookies: config.server.secure_cookies, allowedOrigins, audit }))
-    .use(sessionRoutes(auth, sessions, allowedOrigins, audit))
-    .use(adminRoutes({ auth, invites, users, sessions, audit, allowedOrigins }))
-    .use(auditRoutes({ auth, audit, allowedOrigins }))
-    .use(imageRoutes({ config, auth, allowedOrigins }))
+    .onError(({ code, error, request }) => {
+      const id = requestId(request);
+      return errorResponse(normalizeError(code, error, id), id);
+    })
+    .use(systemRoutes({ config, admission, sessions, users, engine }))
+    .use(authRoutes(admission, { secureCookies: config.server.secure_cookies, audit }))
+    .use(sessionRoutes(admission, sessions, audit))
+    .use(adminRoutes({ admission, invites, users, sessions, audit }))
+    .use(auditRoutes({ admission, audit }))
+    .use(imageRoutes({ config, admission }))
     .all("/api/*", () => errorResponse(normalizeError("NOT_FOUND", null)));
   if (web) app.use(web);
   return app;

@@ -3,7 +3,10 @@
  *
  * A `node:http` server sends `/session/...` requests and WebSocket upgrades to the session proxy (auth and
  * ownership first, then http-proxy-3), `/api/voice/stt|tts` upgrades to the voice proxy (voice/voice-proxy.ts),
- * and every other request to the Elysia app through `app.handle()`.
+ * and every other request to the Elysia app through `app.handle()`; all three admit requests through one
+ * `Admission` (http/admission.ts), whose open connections the access watch closes when their login is
+ * revoked (access-watch.ts). A request target that is not a path (absolute-form `GET http://host/x`,
+ * authority-form, `*`) answers 400: octo is not a forward proxy.
  * Startup order: data dir -> database (migrations) -> JWT secret -> runtime -> reconcile sessions -> listen.
  * Shutdown (SIGTERM/SIGINT, handled by the CLI): stop accepting, stop sessions whose runtime does not outlive
  * the server, close the database.
@@ -13,11 +16,14 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import type { Elysia } from "elysia";
-import { type App, createApp } from "./app.ts";
+import { startAccessWatch } from "./access-watch.ts";
+import { type App, createAdmission, createApp } from "./app.ts";
 import type { LoadedConfig } from "./config/load.ts";
 import { type Database, openDatabase } from "./db/database.ts";
 import { OctoError } from "./errors.ts";
 import { setClientAddress } from "./http/client-address.ts";
+import { rejectUpgrade, replyError, sendError } from "./http/error-response.ts";
+import { requestId, setRequestId } from "./http/request-id.ts";
 import { createLogger, setLogLevel } from "./log.ts";
 import { inviteDetail, inviteTarget } from "./modules/audit/model.ts";
 import { AuditService } from "./modules/audit/service.ts";
@@ -26,7 +32,7 @@ import { TokenService } from "./modules/auth/tokens.ts";
 import { InviteService } from "./modules/invites/service.ts";
 import { SessionService } from "./modules/sessions/service.ts";
 import { UserService } from "./modules/users/service.ts";
-import { isSessionUrl, rejectUpgrade, SessionProxy, sendJson } from "./proxy/session-proxy.ts";
+import { isSessionUrl, SessionProxy } from "./proxy/session-proxy.ts";
 import { createRuntime } from "./runtime/index.ts";
 import { allowsSharing, type Isolation } from "./runtime/isolation.ts";
 import { loadOrCreateSecret } from "./secrets.ts";
@@ -89,32 +95,25 @@ export async function startServer(loaded: LoadedConfig): Promise<OctoServer> {
     const auth = new AuthService(db, users, invites, tokens, {
       loginMaxAttempts: config.auth.login_max_attempts,
       loginWindowSeconds: config.auth.login_window_seconds,
+      registerMaxAttempts: config.auth.register_max_attempts,
+      registerWindowSeconds: config.auth.register_window_seconds,
+      passwordHashConcurrency: config.auth.max_concurrent_password_hashes,
+      passwordHashQueue: config.auth.max_queued_password_hashes,
     });
     const sessions = new SessionService(db, runtime, { dataDir, runtime: config.runtime, opencode: config.opencode });
     await sessions.reconcile();
 
-    const app = createApp({ config, auth, users, invites, sessions, audit, engine, web: await loadWebApp() });
-    const proxy = new SessionProxy({ auth, sessions, allowedOrigins: config.server.allowed_origins });
-    const voice = new VoiceProxy({ auth, voice: config.voice, allowedOrigins: config.server.allowed_origins });
-    const server = createServer((req, res) => {
-      if (isSessionUrl(req.url)) void proxy.web(req, res);
-      else if (isVoiceUrl(req.url)) void voice.web(req, res);
-      else void handleWithElysia(app, req, res, config.server.trust_proxy);
-    });
-    server.on("upgrade", (req, socket, head) => {
-      if (isSessionUrl(req.url)) void proxy.upgrade(req, socket, head);
-      else if (isVoiceUrl(req.url)) void voice.upgrade(req, socket, head);
-      else rejectUpgrade(socket, new OctoError(404, "NOT_FOUND", "No WebSocket endpoint here"));
-    });
-    server.on("clientError", (_err, socket) => {
-      if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
-      socket.destroy();
-    });
+    const admission = createAdmission(auth, config);
+    const app = createApp({ config, auth, users, invites, sessions, audit, engine, admission, web: await loadWebApp() });
+    const proxy = new SessionProxy({ admission, sessions });
+    const voice = new VoiceProxy({ admission, voice: config.voice });
+    const server = createFront({ app, proxy, voice, trustProxy: config.server.trust_proxy });
 
     const port = await listen(server, config.server.host, config.server.port);
     const hostForUrl = config.server.host.includes(":") ? `[${config.server.host}]` : config.server.host;
     const url = `http://${hostForUrl}:${port}`;
     sessions.startPolling();
+    const stopAccessWatch = startAccessWatch({ db, live: admission.live, sessions });
     const pruneTimer = setInterval(() => auth.pruneRevoked(), 3600_000);
     audit.startPruning();
 
@@ -146,6 +145,7 @@ export async function startServer(loaded: LoadedConfig): Promise<OctoServer> {
         closing ??= (async () => {
           clearInterval(pruneTimer);
           audit.stopPruning();
+          stopAccessWatch();
           const closed = new Promise<void>((done) => server.close(() => done()));
           server.closeIdleConnections?.();
           await sessions.shutdown();
@@ -164,6 +164,53 @@ export async function startServer(loaded: LoadedConfig): Promise<OctoServer> {
     throw err;
   }
 }
+
+/** What the node front dispatches to. */
+export interface FrontParts {
+  app: App;
+  proxy: SessionProxy;
+  voice: VoiceProxy;
+  /** `[server] trust_proxy`: the client address from `X-Forwarded-For`. */
+  trustProxy: boolean;
+}
+
+/**
+ * The node:http server in front of everything (see the module doc): a request target that is not a path
+ * answers 400 `BAD_REQUEST_TARGET`, `/session/...` goes to the session proxy, `/api/voice/...` to the voice
+ * proxy, everything else to the Elysia app; upgrades elsewhere answer 404. Not listening yet.
+ */
+export function createFront({ app, proxy, voice, trustProxy }: FrontParts): Server {
+  const server = createServer((req, res) => {
+    if (!isPathTarget(req.url)) {
+      sendError(res, badTarget(), requestId(req));
+      req.resume();
+    } else if (isSessionUrl(req.url)) void proxy.web(req, res);
+    else if (isVoiceUrl(req.url)) void voice.web(req, res);
+    else void handleWithElysia(app, req, res, trustProxy);
+  });
+  server.on("upgrade", (req, socket, head) => {
+    if (!isPathTarget(req.url)) rejectUpgrade(socket, badTarget(), requestId(req));
+    else if (isSessionUrl(req.url)) void proxy.upgrade(req, socket, head);
+    else if (isVoiceUrl(req.url)) void voice.upgrade(req, socket, head);
+    else rejectUpgrade(socket, new OctoError(404, "NOT_FOUND", "No WebSocket endpoint here"), requestId(req));
+  });
+  server.on("clientError", (_err, socket) => {
+    if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
+    socket.destroy();
+  });
+  return server;
+}
+
+/**
+ * Whether a request target is origin-form (a path, RFC 9112 section 3.2.1). Absolute-form
+ * (`http://host/x`), authority-form (`host:443`) and asterisk-form (`*`) targets are for proxies and
+ * `OPTIONS *`, which octo does not serve.
+ */
+export function isPathTarget(url: string | undefined): boolean {
+  return url !== undefined && url.startsWith("/");
+}
+
+const badTarget = () => new OctoError(400, "BAD_REQUEST_TARGET", "The request target must be a path starting with /");
 
 /** Note on the invite code printed when octo starts with no users. */
 export const FIRST_ADMIN_NOTE = "first admin (printed by octo serve)";
@@ -192,7 +239,7 @@ export async function handleWithElysia(app: Pick<App, "handle">, req: IncomingMe
   try {
     const length = Number(req.headers["content-length"] ?? 0);
     if (length > MAX_API_BODY_BYTES) {
-      sendJson(res, new OctoError(413, "TOO_LARGE", "Request body too large"));
+      sendError(res, new OctoError(413, "TOO_LARGE", "Request body too large"), requestId(req));
       req.resume();
       return;
     }
@@ -211,6 +258,7 @@ export async function handleWithElysia(app: Pick<App, "handle">, req: IncomingMe
       duplex: "half",
     });
     setClientAddress(request, clientAddressOf(req, trustProxy));
+    setRequestId(request, requestId(req));
     const response = await app.handle(request);
     const outHeaders: Record<string, string | string[]> = {};
     response.headers.forEach((value, name) => {
@@ -232,9 +280,7 @@ export async function handleWithElysia(app: Pick<App, "handle">, req: IncomingMe
     }
     res.end();
   } catch (err) {
-    log.error("request failed", { url: req.url, error: (err as Error).message });
-    if (!res.headersSent) sendJson(res, new OctoError(500, "INTERNAL", "Internal server error"));
-    else res.destroy();
+    replyError(res, err, requestId(req));
   }
 }
 

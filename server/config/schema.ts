@@ -24,13 +24,14 @@ export const ServerConfig = z.strictObject({
   port: port.default(8080),
   /** Directory for the database, the JWT secret and workspaces; "" = $XDG_DATA_HOME/octo. */
   data_dir: z.string().default(""),
-  /** Extra origins (e.g. "https://octo.example.com") allowed to open WebSockets besides the request's own host. */
+  /** Extra origins (e.g. "https://octo.example.com") allowed to open WebSockets and send cookie writes besides octo's own. */
   allowed_origins: z.array(z.string()).default([]),
-  /** Mark the auth cookie `Secure` (set when octo is served over HTTPS behind a TLS proxy). */
+  /** Mark the auth cookie `Secure` (set when octo is served over HTTPS behind a TLS proxy); octo's origin is then https. */
   secure_cookies: z.boolean().default(false),
   /**
    * Behind a reverse proxy: take the client address from the last `X-Forwarded-For` entry (the one the
-   * proxy added) for login throttling and logs. Leave off when clients reach octo directly: they could forge it.
+   * proxy added) for login throttling and logs, and octo's scheme from `X-Forwarded-Proto`. Leave off when
+   * clients reach octo directly: they could forge them.
    */
   trust_proxy: z.boolean().default(false),
   log_level: z.enum(["debug", "info", "warn", "error"]).default("info"),
@@ -42,6 +43,13 @@ export const AuthConfig = z.strictObject({
   /** Failed logins allowed per username+address within `login_window_seconds` before 429. */
   login_max_attempts: z.number().int().min(1).default(10),
   login_window_seconds: z.number().int().min(1).default(300),
+  /** Registrations allowed per client address within `register_window_seconds` before 429 (successful ones do not count). */
+  register_max_attempts: z.number().int().min(1).default(20),
+  register_window_seconds: z.number().int().min(1).default(600),
+  /** argon2id password hashes and checks run at once (each takes about 100 ms of CPU and 64 MiB). */
+  max_concurrent_password_hashes: z.number().int().min(1).default(4),
+  /** Further ones that wait their turn; beyond that login and register answer 429 SERVER_BUSY with Retry-After. */
+  max_queued_password_hashes: z.number().int().min(0).default(32),
 });
 
 export const AuditConfig = z.strictObject({

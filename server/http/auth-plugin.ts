@@ -1,41 +1,31 @@
 /**
- * Elysia plumbing for authentication: the `auth` and `admin` route macros, and the CSRF check for
- * cookie-authenticated, state-changing requests.
+ * Elysia plumbing for authentication: the `auth` and `admin` route macros, through the one admission path
+ * (http/admission.ts; cookie or Bearer, never `?token=` on plain API calls; cookie-authenticated
+ * state-changing requests must be same-site).
  *
- * `{ auth: true }` resolves `{ user, claims }` or answers 401; `{ admin: true }` also requires role admin
- * (403 otherwise).
+ * `{ auth: true }` resolves `{ user, claims }` or answers 401 (403 CROSS_ORIGIN); `{ admin: true }` also
+ * requires role admin (403 ADMIN_ONLY otherwise).
  */
 import { Elysia } from "elysia";
-import { forbidden, OctoError } from "../errors.ts";
-import type { AuthService } from "../modules/auth/service.ts";
-import { extractToken } from "../modules/auth/credentials.ts";
-import { isSafeMethod, isSameOrigin } from "./origin.ts";
+import { forbidden } from "../errors.ts";
+import type { Principal } from "../modules/auth/service.ts";
+import type { Admission } from "./admission.ts";
 
-/**
- * Authenticates a Fetch request (cookie or Bearer; never `?token=` on plain HTTP API calls).
- * @throws OctoError 401 when unauthenticated, 403 CROSS_ORIGIN for a cross-site state-changing cookie request.
- */
-export async function authenticateRequest(auth: AuthService, request: Request, allowedOrigins: readonly string[]) {
-  const found = extractToken((name) => request.headers.get(name) ?? undefined, "", false);
-  if (found?.source === "cookie" && !isSafeMethod(request.method)) {
-    const origin = request.headers.get("origin") ?? undefined;
-    if (!isSameOrigin(origin, request.headers.get("host") ?? undefined, allowedOrigins)) {
-      throw new OctoError(403, "CROSS_ORIGIN", "Cross-origin request refused");
-    }
-  }
-  return auth.authenticate(found?.token);
+async function principalOf(admission: Admission, request: Request): Promise<Principal> {
+  const { user, claims } = await admission.admit(request);
+  return { user, claims };
 }
 
-export function authPlugin(auth: AuthService, allowedOrigins: readonly string[]) {
+export function authPlugin(admission: Admission) {
   return new Elysia({ name: "octo-auth" }).macro({
     auth: {
       async resolve({ request }) {
-        return authenticateRequest(auth, request, allowedOrigins);
+        return principalOf(admission, request);
       },
     },
     admin: {
       async resolve({ request }) {
-        const principal = await authenticateRequest(auth, request, allowedOrigins);
+        const principal = await principalOf(admission, request);
         if (principal.user.role !== "admin") throw forbidden("Admins only", "ADMIN_ONLY");
         return principal;
       },

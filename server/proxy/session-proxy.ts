@@ -3,25 +3,38 @@
  * `/session/:id/term` -> terminal WebSocket. Every byte goes through one http-proxy-3 instance
  * (pattern: code-server `proxy.ts`, configurable-http-proxy).
  *
- * Before anything reaches an upstream: the request is authenticated (cookie, Bearer, or `?token=` on
- * WebSocket upgrades), the session must be the caller's (otherwise 404, exactly like a missing one), a
- * cookie-authenticated state-changing request or any WebSocket upgrade must be same-origin (403), and the
- * session must be running (503, with Retry-After while starting). octo's cookie, `Authorization` header and
- * `token` query parameter are removed and the session's own Basic credentials are injected.
+ * Before anything reaches an upstream, the one admission path (http/admission.ts): the request is
+ * authenticated (cookie, Bearer, or `?token=` on WebSocket upgrades), a cookie-authenticated state-changing
+ * request or any WebSocket upgrade must come from octo's own site (403); then the session must be the
+ * caller's (otherwise 404, exactly like a missing one) and running (503, with Retry-After while starting).
+ * octo's cookie, `Authorization` header and `token` query parameter are removed and the session's own Basic
+ * credentials are injected. A conversation title sent to OpenCode (`POST /session`, `PATCH /session/:id`)
+ * must not hold control, bidi or zero-width characters (server/names.ts; 400 otherwise).
+ *
+ * Every proxied request and WebSocket stays tied to the login it was admitted with: logging out, a disabled
+ * account, a password reset, a role change or the token's expiry closes it (http/live-connections.ts).
+ *
+ * Whatever a session serves is hostile: every proxied answer gets `Content-Security-Policy: sandbox` (a
+ * document from a session, e.g. OpenCode's own index.html, never runs script on octo's origin) and
+ * `X-Content-Type-Options: nosniff`, and loses any `Set-Cookie` and `Clear-Site-Data` (a session must not
+ * set or clear octo's cookies).
  *
  * Upstream connections are kept alive; bodies and SSE streams are piped, never buffered. Upstream failures
  * answer 502 `{ error, code }` (HTTP) or a 502 status line (upgrades); a connect attempt gives up after 5 s;
  * an upstream that dies mid-answer cuts the client's connection rather than leaving it waiting.
  */
-import { Agent, type IncomingMessage, type ServerResponse } from "node:http";
+import { Agent, type ClientRequest, type IncomingMessage, type ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
+import { Readable } from "node:stream";
 import { createProxyServer } from "http-proxy-3";
-import { OctoError } from "../errors.ts";
-import { isSafeMethod, isSameOrigin } from "../http/origin.ts";
+import { badRequest, OctoError } from "../errors.ts";
+import { type Admission, stripCredentials } from "../http/admission.ts";
+import { isServerResponse, replyError } from "../http/error-response.ts";
+import { requestId } from "../http/request-id.ts";
 import { createLogger } from "../log.ts";
-import { extractToken, stripTokenCookie } from "../modules/auth/credentials.ts";
-import type { AuthService } from "../modules/auth/service.ts";
+import { withoutTokenParam } from "../modules/auth/credentials.ts";
 import type { SessionService } from "../modules/sessions/service.ts";
+import { nameProblem } from "../names.ts";
 import type { Endpoints } from "../runtime/types.ts";
 
 const log = createLogger("proxy");
@@ -45,14 +58,7 @@ export function parseSessionUrl(url: string): SessionTarget | null {
   if (!match) return null;
   let rest = match[3]!;
   if (rest === "" || rest.startsWith("?")) rest = `/${rest}`;
-  const q = rest.indexOf("?");
-  const params = q >= 0 ? new URLSearchParams(rest.slice(q + 1)) : null;
-  if (params?.has("token")) {
-    params.delete("token");
-    const query = params.toString();
-    rest = rest.slice(0, q) + (query ? `?${query}` : "");
-  }
-  return { id: match[1]!, service: match[2] as keyof Endpoints, path: rest };
+  return { id: match[1]!, service: match[2] as keyof Endpoints, path: withoutTokenParam(rest) };
 }
 
 /** True for URLs this proxy handles (`/session/...`). */
@@ -60,52 +66,58 @@ export function isSessionUrl(url: string | undefined): boolean {
   return url !== undefined && url.startsWith("/session/");
 }
 
+/** OpenCode's routes that name a conversation: `POST /session`, `PATCH /session/:id`. */
+const TITLED = /^\/session(?:\/[^/?]+)?(?:\?|$)/;
+/** Largest conversation request body inspected, bytes (OpenCode's are a few hundred). */
+const MAX_TITLED_BODY_BYTES = 64 * 1024;
+
+/** Headers every proxied answer gets, whatever the session's service sent. */
+const ANSWER_HEADERS = { "content-security-policy": "sandbox", "x-content-type-options": "nosniff" };
+/** Headers of a session's answer that never reach the browser. */
+const DROPPED_ANSWER_HEADERS = ["set-cookie", "clear-site-data"];
+
 export interface SessionProxyDeps {
-  auth: AuthService;
+  admission: Admission;
   sessions: SessionService;
-  allowedOrigins: readonly string[];
 }
 
 export class SessionProxy {
   private readonly agent = new Agent({ keepAlive: true, maxSockets: 512, maxFreeSockets: 64, timeout: 60_000 });
   private readonly proxy = createProxyServer({ xfwd: true, connectTimeout: 5000, agent: this.agent });
+  /** The upstream socket of each proxied WebSocket, by its client socket (to close both on revocation). */
+  private readonly upstreams = new WeakMap<Duplex, Duplex>();
 
   constructor(private readonly deps: SessionProxyDeps) {
-    // An upstream that dies mid-answer: end the client's response too (http-proxy-3 leaves it open forever).
     this.proxy.on("proxyRes", (proxyRes, _req, res) => {
+      for (const name of DROPPED_ANSWER_HEADERS) delete proxyRes.headers[name];
+      Object.assign(proxyRes.headers, ANSWER_HEADERS);
+      // An upstream that dies mid-answer: end the client's response too (http-proxy-3 leaves it open forever).
       proxyRes.once("close", () => {
         if (!proxyRes.complete) res.destroy();
       });
     });
-    this.proxy.on("error", (err, _req, res) => {
+    this.proxy.on("proxyReqWs", (proxyReq: ClientRequest, _req: IncomingMessage, socket: Duplex) => {
+      proxyReq.once("upgrade", (_res: IncomingMessage, upstream: Duplex) => this.upstreams.set(socket, upstream));
+    });
+    this.proxy.on("error", (err, req, res) => {
       const code = (err as NodeJS.ErrnoException).code;
-      log.warn("upstream error", { error: code ?? err.message });
+      log.warn("upstream error", { request: requestId(req as IncomingMessage), error: code ?? err.message });
       const failure = new OctoError(502, "UPSTREAM_UNAVAILABLE", "The session's service is not answering");
-      if (isServerResponse(res)) {
-        if (!res.headersSent) sendJson(res, failure);
-        else res.destroy();
-      } else {
-        rejectUpgrade(res as Duplex, failure);
-      }
+      if (isServerResponse(res) && res.headersSent) res.destroy();
+      else replyError(res as ServerResponse | Duplex, failure, requestId(req as IncomingMessage));
     });
   }
 
   /**
-   * Authenticates and authorises a session request.
-   * @throws OctoError 400/401/403/404/503 as described in the module docs.
+   * Admits and authorises a session request, then removes octo's credentials from it.
+   * @throws OctoError 400/401/403/404/426/503 as described in the module docs.
    */
   private async resolve(req: IncomingMessage, upgrade: boolean) {
     const target = parseSessionUrl(req.url ?? "");
     if (!target) throw new OctoError(404, "NOT_FOUND", "Not found");
-    const q = (req.url ?? "").indexOf("?");
-    const found = extractToken((name) => header(req, name), q >= 0 ? req.url!.slice(q + 1) : "", upgrade);
-    const principal = await this.deps.auth.authenticate(found?.token);
-    if ((upgrade || (found?.source === "cookie" && !isSafeMethod(req.method))) &&
-      !isSameOrigin(header(req, "origin"), header(req, "host"), this.deps.allowedOrigins)) {
-      throw new OctoError(403, "CROSS_ORIGIN", "Cross-origin request refused");
-    }
+    const admitted = await this.deps.admission.admit(req, { queryToken: upgrade, sameOrigin: upgrade ? "always" : "unsafe-cookie" });
     const route = this.deps.sessions.route(target.id);
-    if (!route || route.userId !== principal.user.id) throw new OctoError(404, "SESSION_NOT_FOUND", "Session not found");
+    if (!route || route.userId !== admitted.user.id) throw new OctoError(404, "SESSION_NOT_FOUND", "Session not found");
     if (route.status !== "running" || !route.endpoints) {
       if (route.status === "starting" || route.status === "pending") {
         throw new OctoError(503, "SESSION_STARTING", "The session is starting", { "Retry-After": "2" });
@@ -115,13 +127,9 @@ export class SessionProxy {
     if (target.service === "term" && !upgrade && target.path === "/") {
       throw new OctoError(426, "UPGRADE_REQUIRED", "The terminal is a WebSocket endpoint");
     }
-    // Nothing of octo's own credentials goes upstream.
-    req.url = target.path;
-    delete req.headers.authorization;
-    const cookie = stripTokenCookie(header(req, "cookie"));
-    if (cookie) req.headers.cookie = cookie;
-    else delete req.headers.cookie;
-    return { target: route.endpoints[target.service], authorization: route.authorization };
+    req.url = stripCredentials(req, target.path);
+    const body = target.service === "code" && !upgrade ? await checkTitle(req) : undefined;
+    return { admitted, body, target: route.endpoints[target.service], authorization: route.authorization };
   }
 
   /** Proxies an HTTP request (including SSE) under `/session/`. Never throws. */
@@ -130,11 +138,17 @@ export class SessionProxy {
     try {
       resolved = await this.resolve(req, false);
     } catch (err) {
-      sendJson(res, err instanceof OctoError ? err : new OctoError(500, "INTERNAL", "Internal server error"));
+      replyError(res, err, requestId(req));
       req.resume();
       return;
     }
-    this.proxy.web(req, res, { target: resolved.target, headers: { authorization: resolved.authorization } });
+    const release = this.deps.admission.hold(resolved.admitted, () => res.destroy());
+    res.once("close", release);
+    this.proxy.web(req, res, {
+      target: resolved.target,
+      headers: { authorization: resolved.authorization },
+      ...(resolved.body ? { buffer: Readable.from([resolved.body]) } : {}),
+    });
   }
 
   /** Proxies a WebSocket upgrade under `/session/`. Never throws; refused upgrades get a status line. */
@@ -144,9 +158,14 @@ export class SessionProxy {
     try {
       resolved = await this.resolve(req, true);
     } catch (err) {
-      rejectUpgrade(socket, err instanceof OctoError ? err : new OctoError(500, "INTERNAL", "Internal server error"));
+      replyError(socket, err, requestId(req));
       return;
     }
+    const release = this.deps.admission.hold(resolved.admitted, () => {
+      this.upstreams.get(socket)?.destroy();
+      socket.destroy();
+    });
+    socket.once("close", release);
     this.proxy.ws(req, socket, head, { target: resolved.target, headers: { authorization: resolved.authorization } });
   }
 
@@ -157,53 +176,30 @@ export class SessionProxy {
   }
 }
 
-function header(req: IncomingMessage, name: string): string | undefined {
-  const value = req.headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
-
-function isServerResponse(value: unknown): value is ServerResponse {
-  return typeof (value as ServerResponse)?.writeHead === "function";
-}
-
-/** Writes an `{ error, code }` JSON response. */
-export function sendJson(res: ServerResponse, error: OctoError): void {
-  if (res.headersSent) {
-    res.destroy();
-    return;
+/**
+ * For OpenCode's `POST /session` and `PATCH /session/:id`: reads the (small) body and refuses a `title` with
+ * control, bidi or zero-width characters. @returns the body read, to send upstream in place of the consumed stream, or
+ * undefined when the request is not one of those.
+ * @throws OctoError 400 VALIDATION_FAILED (bad title), 413 TOO_LARGE.
+ */
+async function checkTitle(req: IncomingMessage): Promise<Buffer | undefined> {
+  if ((req.method !== "POST" && req.method !== "PATCH") || !TITLED.test(req.url ?? "")) return undefined;
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_TITLED_BODY_BYTES) throw new OctoError(413, "TOO_LARGE", "Request body too large");
+    chunks.push(chunk);
   }
-  const body = JSON.stringify(error.toJSON());
-  res.writeHead(error.status, {
-    "content-type": "application/json; charset=utf-8",
-    "content-length": Buffer.byteLength(body),
-    "cache-control": "no-store",
-    ...error.headers,
-  });
-  res.end(body);
-}
-
-/** Answers a refused upgrade with a plain HTTP response carrying `{ error, code }`, then closes the socket. */
-export function rejectUpgrade(socket: Duplex, error: OctoError): void {
-  if (socket.destroyed) return;
-  const body = JSON.stringify(error.toJSON());
-  const extra = Object.entries(error.headers).map(([k, v]) => `${k}: ${v}\r\n`).join("");
-  socket.end(
-    `HTTP/1.1 ${error.status} ${statusText(error.status)}\r\nContent-Type: application/json; charset=utf-8\r\n` +
-      `Content-Length: ${Buffer.byteLength(body)}\r\n${extra}Connection: close\r\n\r\n${body}`,
-  );
-  setTimeout(() => socket.destroy(), 1000).unref();
-}
-
-function statusText(status: number): string {
-  const texts: Record<number, string> = {
-    400: "Bad Request",
-    401: "Unauthorized",
-    403: "Forbidden",
-    404: "Not Found",
-    426: "Upgrade Required",
-    500: "Internal Server Error",
-    502: "Bad Gateway",
-    503: "Service Unavailable",
-  };
-  return texts[status] ?? "Error";
+  const body = Buffer.concat(chunks);
+  let json: unknown;
+  try {
+    json = JSON.parse(body.toString("utf8"));
+  } catch {
+    return body; // not JSON: OpenCode answers it
+  }
+  const title = (json as { title?: unknown } | null)?.title;
+  const problem = typeof title === "string" ? nameProblem("title", title) : null;
+  if (problem) throw badRequest(problem, "VALIDATION_FAILED");
+  return body;
 }

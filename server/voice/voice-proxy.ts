@@ -3,10 +3,12 @@
  * `/api/voice/tts` -> the kokorox text-to-speech server (`[voice] tts_url`), WebSocket only, through one
  * http-proxy-3 instance. Protocols: docs/voice.md.
  *
- * Same rules as the session proxy (server/proxy/session-proxy.ts), checked before any byte goes upstream:
- * the upgrade is authenticated (cookie, Bearer or `?token=`), must be same-origin (or from
- * `[server] allowed_origins`), and octo's cookie, `Authorization` header and query string never reach the
- * voice server. Refusals are a status line with `{ error, code }` JSON:
+ * The one admission path of the API and the session proxy (http/admission.ts), checked before any byte goes
+ * upstream: the upgrade is authenticated (cookie, Bearer or `?token=`), must come from octo's own site (or
+ * from `[server] allowed_origins`), and octo's credentials, every other cookie (they belong to octo's
+ * origin, not to the voice server) and the query string never reach the voice server. An open voice
+ * connection is closed when its login is revoked (http/live-connections.ts). Refusals are a status line with
+ * `{ error, code }` JSON:
  *
  * | status | code | when |
  * | --- | --- | --- |
@@ -30,11 +32,10 @@ import type { Duplex } from "node:stream";
 import { createProxyServer } from "http-proxy-3";
 import type { OctoConfig } from "../config/schema.ts";
 import { OctoError } from "../errors.ts";
-import { isSameOrigin } from "../http/origin.ts";
+import { type Admission, type Admitted, stripCredentials } from "../http/admission.ts";
+import { replyError, sendError } from "../http/error-response.ts";
+import { requestId } from "../http/request-id.ts";
 import { createLogger } from "../log.ts";
-import { extractToken } from "../modules/auth/credentials.ts";
-import type { AuthService } from "../modules/auth/service.ts";
-import { rejectUpgrade, sendJson } from "../proxy/session-proxy.ts";
 
 const log = createLogger("voice");
 
@@ -85,11 +86,10 @@ export function voiceTarget(url: string): ProxyTarget {
   };
 }
 
-/** What the voice proxy needs: token checks, the `[voice]` section, `[server] allowed_origins`. */
+/** What the voice proxy needs: the admission path and the `[voice]` section. */
 export interface VoiceProxyDeps {
-  auth: AuthService;
+  admission: Admission;
   voice: OctoConfig["voice"];
-  allowedOrigins: readonly string[];
   /** Override of {@link CONNECT_TIMEOUT_MS} / {@link HANDSHAKE_TIMEOUT_MS}, ms (tests). */
   timeouts?: { connectMs?: number; handshakeMs?: number };
 }
@@ -104,6 +104,8 @@ export class VoiceProxy {
   private readonly sockets = new Set<Duplex>();
   /** Which service each proxied request is for, to name it in errors. */
   private readonly services = new WeakMap<IncomingMessage, VoiceService>();
+  /** The voice server's socket of each open connection, by its client socket (to close both on revocation). */
+  private readonly upstreams = new WeakMap<Duplex, Duplex>();
 
   constructor(private readonly deps: VoiceProxyDeps) {
     this.targets = { stt: voiceTarget(deps.voice.stt_url), tts: voiceTarget(deps.voice.tts_url) };
@@ -124,29 +126,25 @@ export class VoiceProxy {
     });
     this.proxy.on("error", (err, req, res) => {
       const service = this.services.get(req as IncomingMessage) ?? "stt";
-      log.warn("voice server error", { service, error: (err as NodeJS.ErrnoException).code ?? err.message });
-      const failure = new OctoError(503, "VOICE_UNAVAILABLE", `The ${NAMES[service]} server is not answering`);
-      if (typeof (res as ServerResponse)?.writeHead === "function") sendJson(res as ServerResponse, failure);
-      else rejectUpgrade(res as Duplex, failure);
+      const id = requestId(req as IncomingMessage);
+      log.warn("voice server error", { request: id, service, error: (err as NodeJS.ErrnoException).code ?? err.message });
+      replyError(res as ServerResponse | Duplex, new OctoError(503, "VOICE_UNAVAILABLE", `The ${NAMES[service]} server is not answering`), id);
+    });
+    this.proxy.on("proxyReqWs", (proxyReq: ClientRequest, _req: IncomingMessage, socket: Duplex) => {
+      proxyReq.once("upgrade", (_res: IncomingMessage, upstream: Duplex) => this.upstreams.set(socket, upstream));
     });
   }
 
   /**
-   * Checks an upgrade or request: voice enabled, known endpoint, authenticated, same-origin.
+   * Checks an upgrade or request: voice enabled, known endpoint, then the admission path (same site always).
    * @throws OctoError 404/401/403 as in the module doc.
    */
-  private async admit(req: IncomingMessage): Promise<VoiceService> {
+  private async admit(req: IncomingMessage): Promise<{ service: VoiceService; admitted: Admitted }> {
     if (!this.deps.voice.enabled) throw new OctoError(404, "VOICE_DISABLED", "Voice mode is not enabled on this server");
     const service = parseVoiceUrl(req.url);
     if (!service) throw new OctoError(404, "NOT_FOUND", "No voice endpoint here");
-    const url = req.url ?? "";
-    const q = url.indexOf("?");
-    const found = extractToken((name) => header(req, name), q >= 0 ? url.slice(q + 1) : "", true);
-    await this.deps.auth.authenticate(found?.token);
-    if (!isSameOrigin(header(req, "origin"), header(req, "host"), this.deps.allowedOrigins)) {
-      throw new OctoError(403, "CROSS_ORIGIN", "Cross-origin request refused");
-    }
-    return service;
+    const admitted = await this.deps.admission.admit(req, { queryToken: true, sameOrigin: "always" });
+    return { service, admitted };
   }
 
   /** Proxies a WebSocket upgrade under `/api/voice/`. Never throws; refused upgrades get a status line. */
@@ -154,16 +152,21 @@ export class VoiceProxy {
     socket.on("error", () => socket.destroy());
     this.sockets.add(socket);
     socket.once("close", () => this.sockets.delete(socket));
-    let service: VoiceService;
+    let admission;
     try {
-      service = await this.admit(req);
+      admission = await this.admit(req);
     } catch (err) {
-      rejectUpgrade(socket, err instanceof OctoError ? err : new OctoError(500, "INTERNAL", "Internal server error"));
+      replyError(socket, err, requestId(req));
       return;
     }
-    // Nothing of octo's own credentials goes upstream (the query string may hold `token`).
+    const { service, admitted } = admission;
+    const release = this.deps.admission.hold(admitted, () => {
+      this.upstreams.get(socket)?.destroy();
+      socket.destroy();
+    });
+    socket.once("close", release);
     this.services.set(req, service);
-    delete req.headers.authorization;
+    stripCredentials(req);
     delete req.headers.cookie;
     req.url = "/";
     log.debug("voice connection", { service });
@@ -174,13 +177,13 @@ export class VoiceProxy {
   async web(req: IncomingMessage, res: ServerResponse): Promise<void> {
     req.resume();
     try {
-      const service = await this.admit(req);
+      const { service } = await this.admit(req);
       if (!(await reachable(this.targets[service], this.connectTimeout))) {
         throw new OctoError(503, "VOICE_UNAVAILABLE", `The ${NAMES[service]} server is not answering`);
       }
-      sendJson(res, new OctoError(426, "UPGRADE_REQUIRED", "The voice endpoints are WebSockets"));
+      sendError(res, new OctoError(426, "UPGRADE_REQUIRED", "The voice endpoints are WebSockets"), requestId(req));
     } catch (err) {
-      sendJson(res, err instanceof OctoError ? err : new OctoError(500, "INTERNAL", "Internal server error"));
+      replyError(res, err, requestId(req));
     }
   }
 
@@ -207,9 +210,4 @@ function reachable(target: ProxyTarget, timeoutMs: number): Promise<boolean> {
     socket.once("connect", () => finish(true));
     socket.once("error", () => finish(false));
   });
-}
-
-function header(req: IncomingMessage, name: string): string | undefined {
-  const value = req.headers[name];
-  return Array.isArray(value) ? value[0] : value;
 }

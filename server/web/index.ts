@@ -11,6 +11,8 @@
  *   extension) get `index.html`. Everything else that is missing throws `OctoError(404, "NOT_FOUND")`, so
  *   the app's one error handler renders it as JSON like every API 404.
  * - No build at all: `/` and client routes answer 503 with a page saying to run `npm run build:web`.
+ * - Every answer carries `SECURITY_HEADERS` (policy.ts): a strict Content-Security-Policy without inline
+ *   script, `frame-ancestors 'none'` and `X-Frame-Options: DENY`, `Referrer-Policy: no-referrer`, `nosniff`.
  */
 import { fileURLToPath } from "node:url";
 import { Elysia } from "elysia";
@@ -18,7 +20,7 @@ import { notFound } from "../errors.ts";
 import { createLogger } from "../log.ts";
 import { type Asset, type AssetSource, diskSource, embeddedSource, hasBuild } from "./assets.ts";
 import { embeddedFiles } from "./embedded.generated.ts";
-import { cacheControl, isCompressible, isServerPath, normalizeAssetPath, wantsSpaFallback } from "./policy.ts";
+import { cacheControl, isCompressible, isServerPath, normalizeAssetPath, SECURITY_HEADERS, wantsSpaFallback } from "./policy.ts";
 
 const log = createLogger("web");
 
@@ -84,7 +86,7 @@ export function webApp(options: WebAppOptions = {}) {
       "cache-control": cacheControl(asset.urlPath),
       etag: file.etag,
       vary: "Accept-Encoding",
-      "x-content-type-options": "nosniff",
+      ...SECURITY_HEADERS,
     });
     if (request.headers.get("if-none-match") === file.etag) return new Response(null, { status: 304, headers });
     let body = file.body;
@@ -109,7 +111,7 @@ export function webApp(options: WebAppOptions = {}) {
       if (index) return respond(index, request, head);
       return new Response(head ? null : NOT_BUILT_HTML, {
         status: 503,
-        headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" },
+        headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store", ...SECURITY_HEADERS },
       });
     }
     throw notFound();

@@ -3,6 +3,36 @@
  * `index.html` (client-side routes), and whether a path belongs to the server rather than the app.
  */
 
+/**
+ * The Content-Security-Policy of the web app (https://www.w3.org/TR/CSP3/): scripts only from octo's own
+ * files (no inline script, no `eval`, no other origin), nothing may frame the app (clickjacking), no plugins,
+ * no `<base>` rewriting, forms post only to octo. Styles allow `'unsafe-inline'` because xterm.js writes its
+ * theme into `<style>` elements; images allow `data:` and `blob:` (pasted attachments, previews).
+ * `connect-src 'self'` covers same-origin WebSockets (CSP3 matches `ws:`/`wss:` for `'self'`).
+ */
+export const CONTENT_SECURITY_POLICY = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data: blob:",
+  "media-src 'self' data: blob:",
+  "font-src 'self' data:",
+  "connect-src 'self'",
+  "worker-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "frame-ancestors 'none'",
+  "form-action 'self'",
+].join("; ");
+
+/** Headers on every answer of the web app (files, `index.html`, the not-built page). */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  "content-security-policy": CONTENT_SECURITY_POLICY,
+  "x-frame-options": "DENY",
+  "referrer-policy": "no-referrer",
+  "x-content-type-options": "nosniff",
+};
+
 /** Hashed, content-addressed build output (Vite's `assets/` directory). */
 export const IMMUTABLE_PREFIX = "/assets/";
 

@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Elysia } from "elysia";
 import { OctoConfig } from "../../server/config/schema.ts";
+import { createAdmission } from "../../server/app.ts";
 import { errorResponse, normalizeError } from "../../server/http/error-response.ts";
 import { AuditService } from "../../server/modules/audit/service.ts";
 import { authRoutes } from "../../server/modules/auth/index.ts";
@@ -41,8 +42,8 @@ async function serve(socket: string, users: { auth: AuthService; audit: AuditSer
   const config = OctoConfig.parse({ container: { image: tag, socket } });
   const app = new Elysia()
     .onError(({ code, error }) => errorResponse(normalizeError(code, error)))
-    .use(authRoutes(users.auth, { secureCookies: false, allowedOrigins: [], audit: users.audit }))
-    .use(imageRoutes({ config, auth: users.auth, allowedOrigins: [] }))
+    .use(authRoutes(createAdmission(users.auth, config), { secureCookies: false, audit: users.audit }))
+    .use(imageRoutes({ config, admission: createAdmission(users.auth, config) }))
     .all("/api/*", () => errorResponse(normalizeError("NOT_FOUND", null)))
     .listen({ port: 0, hostname: "127.0.0.1" });
   return { url: `http://127.0.0.1:${app.server!.port}`, stop: () => void app.stop(true) };

@@ -11,7 +11,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { CHROMIUM_COMPONENT, launchBrowser, type Page, type Request, SCREENSHOT_DIR, type TestBrowser } from "../support/browser.ts";
+import { CHROMIUM_COMPONENT, ensureWebBuild, launchBrowser, type Page, type Request, SCREENSHOT_DIR, type TestBrowser } from "../support/browser.ts";
 import { lastUserText, opencodeConfig, reply, type ScriptedLlm, type ScriptFn, startScriptedLlm, toolResults } from "../support/llm.ts";
 import { eventually, type OctoServerProcess, runOcto, startOcto } from "../support/octo.ts";
 import { command, requires } from "../support/requires.ts";
@@ -19,7 +19,6 @@ import { tempDir } from "../support/tmp.ts";
 
 const SLOW = 180_000;
 const UI_TIMEOUT = 60_000;
-const REPO = resolve(import.meta.dir, "..", "..");
 const FINAL_ANSWER =
   "Done! I created **hello.txt** containing a friendly greeting. You can open it in the file browser on the right, or print it in the terminal with `cat hello.txt`.";
 
@@ -34,31 +33,6 @@ let page: Page;
 const haveChromium = await requires(CHROMIUM_COMPONENT, "the web app in Chromium against octo serve");
 // `ss -K` (iproute2, kernel sock_destroy, root) cuts live TCP connections: a real network drop.
 const haveSs = haveChromium && (await requires(command("ss", "iproute2"), "the event stream drop and reconnect in Chromium"));
-
-/** Newest modification time under `dir`, ms. */
-function newest(dir: string): number {
-  let latest = 0;
-  for (const name of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, name.name);
-    latest = Math.max(latest, name.isDirectory() ? newest(path) : statSync(path).mtimeMs);
-  }
-  return latest;
-}
-
-/** Builds frontend/dist unless it is newer than every source file of the app. */
-function ensureWebBuild(): void {
-  const index = join(REPO, "frontend", "dist", "index.html");
-  let built = 0;
-  try {
-    built = statSync(index).mtimeMs;
-  } catch {
-    // not built
-  }
-  const sources = Math.max(newest(join(REPO, "frontend", "src")), newest(join(REPO, "frontend", "public")), statSync(join(REPO, "frontend", "index.html")).mtimeMs);
-  if (built > sources) return;
-  const result = Bun.spawnSync([process.execPath, join(REPO, "scripts", "build-web.ts")], { cwd: REPO, stdout: "pipe", stderr: "pipe" });
-  if (result.exitCode !== 0) throw new Error(`web build failed:\n${result.stdout}\n${result.stderr}`);
-}
 
 /**
  * The model's behaviour: "write hello.txt" gets a short text and a `write` tool call (which needs
@@ -446,5 +420,7 @@ describe.skipIf(!haveChromium)("the web app in Chromium against octo serve", () 
     await browser.screenshot("18-logged-out");
     // The only console errors are the expected 401s of "who am I?" while signed out.
     expectErrors(/status of 401/);
+    // Every step above ran under the app's Content-Security-Policy without breaking it.
+    expect(browser.cspViolations).toEqual([]);
   }, SLOW);
 });

@@ -11,6 +11,7 @@ import { createOpencodeSession, openEventStream, sendPrompt, waitForIdle } from 
 import { Api, commandLine, eventually, type OctoServerProcess, processesIn, runOcto, startOcto } from "../support/octo.ts";
 import { command, requires } from "../support/requires.ts";
 import { tempDir } from "../support/tmp.ts";
+import { type LongLived, openStream, openWebSocket } from "../support/long-lived.ts";
 import { terminalEcho, upgradeStatus } from "../support/terminal.ts";
 
 const SLOW = 120_000;
@@ -247,8 +248,54 @@ describe("octo serve, local mode, end to end", () => {
     expect(octo.firstInvite).toBeNull();
   }, SLOW);
 
+  test("revocation closes what is open: a real terminal and OpenCode's event stream close on logout, on the CLI's reset-password and when an admin disables the account (which stops the user's sessions)", async () => {
+    const admin = api.as(state.admin);
+    expect((await admin.post(`/api/sessions/${state.sessionId}/start`)).json.status).toBe("running");
+    const wsBase = `${octo.url.replace("http:", "ws:")}/session`;
+    const open = async (id: string, token: string) => [
+      await openWebSocket(`${wsBase}/${id}/term?token=${token}`, { origin: octo.url }),
+      await openStream(`${octo.url}/session/${id}/code/event`, { authorization: `Bearer ${token}`, accept: "text/event-stream" }),
+    ];
+    const ended = (connections: LongLived[]) =>
+      eventually(() => connections.every((c) => !c.open), "the terminal and the event stream to close", 10_000);
+
+    // Logout: alice's second login keeps working, the logged-out one's connections close.
+    const login = await api.post("/api/auth/login", { username: "alice", password: "correct horse" });
+    const first = await open(state.sessionId, login.json.token);
+    expect((await api.as(login.json.token).post("/api/auth/logout")).status).toBe(200);
+    await ended(first);
+    expect((await upgradeStatus(`${octo.url}/session/${state.sessionId}/term?token=${login.json.token}`, { origin: octo.url })).status).toBe(401);
+    expect(await terminalEcho(`${octo.url}/session/${state.sessionId}/term`, state.admin, "echo still-$((40+2))")).toContain("still-42");
+
+    // The CLI resets bob's password while the server runs: his open connections close.
+    const bob = (await api.post("/api/auth/login", { username: "bob", password: "bob-password" })).json.token;
+    const session = (await api.as(bob).post("/api/sessions", { name: "bob's" })).json;
+    expect(session.status).toBe("running");
+    const second = await open(session.id, bob);
+    const cli = runOcto(["users", "reset-password", "bob", "--data-dir", octo.dataDir], {}, "bob-new-password\n");
+    expect(cli.code).toBe(0);
+    await ended(second);
+    expect((await api.as(bob).get(`/session/${session.id}/files/tree`)).status).toBe(401);
+
+    // An admin disables bob: his connections close and his session stops; the workspace stays.
+    const again = (await api.post("/api/auth/login", { username: "bob", password: "bob-new-password" })).json.token;
+    const third = await open(session.id, again);
+    const users = (await admin.get("/api/admin/users")).json as { id: string; username: string }[];
+    const bobId = users.find((u) => u.username === "bob")!.id;
+    expect((await admin.patch(`/api/admin/users/${bobId}`, { disabled: true })).status).toBe(200);
+    await ended(third);
+    await eventually(async () => (await admin.get("/api/admin/sessions")).json.find((s: { id: string }) => s.id === session.id)?.status === "stopped", "bob's session to stop", 30_000);
+    await eventually(() => processesIn(sessionRoot(session.id)).length === 0, "bob's processes to end", 15_000);
+    expect(existsSync(sessionDir(session.id))).toBe(true);
+    // Re-enabled, bob logs in again and finds his stopped session with its workspace.
+    expect((await admin.patch(`/api/admin/users/${bobId}`, { disabled: false })).status).toBe(200);
+    const back = (await api.post("/api/auth/login", { username: "bob", password: "bob-new-password" })).json.token;
+    expect((await api.as(back).get(`/api/sessions/${session.id}`)).json.status).toBe("stopped");
+    expect((await api.as(back).delete(`/api/sessions/${session.id}?purge=true`)).status).toBe(204);
+  }, SLOW);
+
   test("logout revokes the token on the server, not only the cookie", async () => {
-    const login = await api.post("/api/auth/login", { username: "bob", password: "bob-password" });
+    const login = await api.post("/api/auth/login", { username: "bob", password: "bob-new-password" });
     const token = login.json.token;
     const logout = await api.as(token).post("/api/auth/logout");
     expect(logout.status).toBe(200);

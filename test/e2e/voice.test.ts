@@ -8,9 +8,9 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
-import { CHROMIUM, CHROMIUM_ARGS, CHROMIUM_COMPONENT, SCREENSHOT_DIR } from "../support/browser.ts";
+import { CHROMIUM, CHROMIUM_ARGS, CHROMIUM_COMPONENT, ensureWebBuild, SCREENSHOT_DIR, watchCsp } from "../support/browser.ts";
 import { lastUserText, opencodeConfig, reply, type ScriptedLlm, startScriptedLlm } from "../support/llm.ts";
 import { type OctoServerProcess, runOcto, startOcto } from "../support/octo.ts";
 import { requires } from "../support/requires.ts";
@@ -19,7 +19,6 @@ import { type FakeEars, type FakeKokoro, scriptInOrder, startFakeEars, startFake
 
 const SLOW = 180_000;
 const UI_TIMEOUT = 60_000;
-const REPO = resolve(import.meta.dir, "..", "..");
 const SPOKEN = "please list the files";
 const ANSWER = "There are two files here. One is **notes.md** and the other is `todo.txt`. Shall I open one?";
 
@@ -31,15 +30,8 @@ let context: BrowserContext;
 let page: Page;
 let configFile: string;
 const pageErrors: string[] = [];
-
-/** Rebuilds frontend/dist when a source file is newer than its index.html (or it is missing). */
-function ensureWebBuild(): void {
-  const index = join(REPO, "frontend", "dist", "index.html");
-  const newer = Bun.spawnSync(["find", "frontend/src", "frontend/public", "frontend/index.html", "-newer", index, "-print", "-quit"], { cwd: REPO });
-  if (newer.exitCode === 0 && newer.stdout.toString().trim() === "") return;
-  const build = Bun.spawnSync([process.execPath, join(REPO, "scripts", "build-web.ts")], { cwd: REPO, stdout: "pipe", stderr: "pipe" });
-  if (build.exitCode !== 0) throw new Error(`web build failed:\n${build.stdout}\n${build.stderr}`);
-}
+/** Content-Security-Policy violations of the main browser, over the whole run. */
+let cspViolations: string[] = [];
 
 /**
  * Chromium whose microphone plays `wav` once (then silence). With `allowMicrophone: false` the permission is
@@ -105,6 +97,7 @@ describe.skipIf(!haveChromium)("voice mode in Chromium against octo serve and fa
       },
     });
     context = await launchWithMicrophone(octo.url, wav.path);
+    cspViolations = await watchCsp(context);
     page = context.pages()[0] ?? (await context.newPage());
     page.setDefaultTimeout(UI_TIMEOUT);
     page.on("pageerror", (e) => pageErrors.push(String(e)));
@@ -217,6 +210,8 @@ describe.skipIf(!haveChromium)("voice mode in Chromium against octo serve and fa
     expect(read.every((s) => s.voice === "am_adam" && s.speed === 1.5)).toBe(true);
     await answer.getByRole("button", { name: "Read aloud" }).waitFor(); // back from "Stop reading"
     expect(pageErrors).toEqual([]);
+    // Talking, dictating and reading aloud (the microphone's AudioWorklet included) ran under the app's CSP.
+    expect(cspViolations).toEqual([]);
   }, SLOW);
 
   test("a blocked microphone is explained", async () => {

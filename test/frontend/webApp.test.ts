@@ -11,7 +11,7 @@ import { Elysia } from "elysia";
 import { errorResponse, normalizeError } from "../../server/http/error-response.ts";
 import { handleWithElysia } from "../../server/server.ts";
 import { webApp } from "../../server/web/index.ts";
-import { cacheControl, normalizeAssetPath, wantsSpaFallback } from "../../server/web/policy.ts";
+import { CONTENT_SECURITY_POLICY, cacheControl, normalizeAssetPath, wantsSpaFallback } from "../../server/web/policy.ts";
 import { generatedManifest, stubManifest } from "../../scripts/build-web.ts";
 import { tempDir } from "../support/tmp.ts";
 
@@ -71,6 +71,23 @@ describe("webApp from a build directory", () => {
     const svg = await get(a, "/favicon.svg");
     expect(svg.headers.get("content-type")).toStartWith("image/svg+xml");
     expect(svg.headers.get("cache-control")).toBe("no-cache");
+  });
+
+  test("every answer carries the CSP (no inline script, no framing), X-Frame-Options, Referrer-Policy and nosniff", async () => {
+    const a = app({ embedded: {}, distDir: dist });
+    const missing = app({ embedded: {}, distDir: tempDir("web-none-") });
+    for (const res of [await get(a, "/"), await get(a, "/assets/index-abc123.js"), await get(a, "/favicon.svg"), await get(missing, "/", { accept: "text/html" })]) {
+      expect(res.headers.get("content-security-policy")).toBe(CONTENT_SECURITY_POLICY);
+      expect(res.headers.get("x-frame-options")).toBe("DENY");
+      expect(res.headers.get("referrer-policy")).toBe("no-referrer");
+      expect(res.headers.get("x-content-type-options")).toBe("nosniff");
+    }
+    const directives = new Map(CONTENT_SECURITY_POLICY.split("; ").map((d) => [d.split(" ")[0], d.split(" ").slice(1)]));
+    expect(directives.get("script-src")).toEqual(["'self'"]);
+    expect(directives.get("default-src")).toEqual(["'self'"]);
+    expect(directives.get("frame-ancestors")).toEqual(["'none'"]);
+    expect(directives.get("object-src")).toEqual(["'none'"]);
+    expect(directives.get("base-uri")).toEqual(["'none'"]);
   });
 
   test("client routes fall back to index.html for browser navigations only", async () => {

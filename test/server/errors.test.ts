@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { badRequest, clip, conflict, forbidden, notFound, OctoError, toOctoError, unauthorized } from "../../server/errors.ts";
-import { errorResponse, normalizeError } from "../../server/http/error-response.ts";
+import { errorResponse, normalizeError, rejectUpgrade } from "../../server/http/error-response.ts";
 
 describe("OctoError", () => {
   test("carries status, code, message and headers; serialises to { error, code }", () => {
@@ -58,6 +58,33 @@ describe("normalizeError / errorResponse", () => {
     } finally {
       process.stderr.write = original;
     }
+  });
+
+  test("an unexpected error is logged once, with the request id, however often it is normalised", () => {
+    const lines: string[] = [];
+    const original = process.stderr.write;
+    process.stderr.write = ((chunk: string) => lines.push(String(chunk)) > 0) as typeof process.stderr.write;
+    try {
+      const error = new Error("boom");
+      expect(normalizeError("UNKNOWN", error, "req-42").code).toBe("INTERNAL");
+      expect(normalizeError("UNKNOWN", error, "req-42").code).toBe("INTERNAL");
+      expect(normalizeError("UNKNOWN", new OctoError(400, "X", "expected"), "req-43").code).toBe("X");
+    } finally {
+      process.stderr.write = original;
+    }
+    expect(lines.length).toBe(1);
+    expect(lines[0]).toContain("unhandled error request=req-42");
+  });
+
+  test("answers carry the request id, and refused upgrades take their reason phrase from STATUS_CODES", async () => {
+    const res = errorResponse(new OctoError(418, "TEAPOT", "short and stout"), "req-7");
+    expect([res.status, res.headers.get("x-request-id")]).toEqual([418, "req-7"]);
+    let written = "";
+    const socket = { destroyed: false, end: (text: string) => (written = text), destroy: () => undefined } as unknown as import("node:stream").Duplex;
+    rejectUpgrade(socket, new OctoError(426, "UPGRADE_REQUIRED", "use a WebSocket"), "req-8");
+    expect(written).toStartWith("HTTP/1.1 426 Upgrade Required\r\n");
+    expect(written).toContain("x-request-id: req-8\r\n");
+    expect(written.slice(written.indexOf("\r\n\r\n") + 4)).toBe('{"error":"use a WebSocket","code":"UPGRADE_REQUIRED"}');
   });
 
   test("errorResponse is JSON with the status, no-store and the error's headers", async () => {

@@ -2,8 +2,10 @@
  * Debian's Chromium driven by `playwright-core` for browser end-to-end tests (no browser download is
  * possible here; see /work/shared/notes/environment.md). Each launch gets a fresh user-data dir, so no
  * cookie, storage or cache survives between tests, and screenshots go to `test-output/screenshots/`.
+ * Every page of a launched browser reports Content-Security-Policy violations ({@link watchCsp}), so each
+ * browser test can check that the app runs under its policy without breaking it.
  */
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { type Browser, type BrowserContext, chromium, type Page, type Request } from "playwright-core";
 import { type Component, notExecutable } from "./requires.ts";
@@ -40,6 +42,8 @@ export interface TestBrowser {
   page: Page;
   /** Console errors and uncaught page errors seen so far (for assertions and debugging). */
   errors: string[];
+  /** Content-Security-Policy violations seen so far, on any page of the context ({@link watchCsp}). */
+  cspViolations: string[];
   /** Every answer with status >= 400 and every failed request, as "+SECONDS STATUS METHOD URL" (seconds
    * since launch), for diagnostics. */
   failedRequests: string[];
@@ -54,6 +58,8 @@ export interface LaunchOptions {
   viewport?: { width: number; height: number };
   /** Prefix for screenshot names (e.g. "desktop-"). */
   screenshotPrefix?: string;
+  /** Extra Chromium flags, e.g. `--host-resolver-rules=MAP attacker.test 127.0.0.1` for a cross-site host. */
+  args?: string[];
 }
 
 /** Launches Chromium with a fresh profile (a persistent context in a new temp dir) and opens one page. */
@@ -61,12 +67,13 @@ export async function launchBrowser(options: LaunchOptions): Promise<TestBrowser
   const userDataDir = tempDir("chromium-profile-");
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM,
-    args: CHROMIUM_ARGS,
+    args: [...CHROMIUM_ARGS, ...(options.args ?? [])],
     headless: true,
     baseURL: options.baseURL,
     viewport: options.viewport ?? { width: 1400, height: 900 },
     permissions: ["clipboard-read", "clipboard-write"],
   });
+  const cspViolations = await watchCsp(context);
   const page = context.pages()[0] ?? (await context.newPage());
   const errors: string[] = [];
   const failedRequests: string[] = [];
@@ -86,6 +93,7 @@ export async function launchBrowser(options: LaunchOptions): Promise<TestBrowser
     context,
     page,
     errors,
+    cspViolations,
     failedRequests,
     async screenshot(name, target = page) {
       const path = join(SCREENSHOT_DIR, `${options.screenshotPrefix ?? ""}${name}.png`);
@@ -99,3 +107,61 @@ export async function launchBrowser(options: LaunchOptions): Promise<TestBrowser
 }
 
 export type { Browser, BrowserContext, Page, Request };
+
+const REPO = resolve(import.meta.dir, "..", "..");
+
+/** Newest modification time under `dir`, ms. */
+function newest(dir: string): number {
+  let latest = 0;
+  for (const name of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, name.name);
+    latest = Math.max(latest, name.isDirectory() ? newest(path) : statSync(path).mtimeMs);
+  }
+  return latest;
+}
+
+/**
+ * Builds the web app (frontend/dist, which `octo serve` from source serves) unless it is newer than every
+ * source file of the app. @throws Error with the build's output when it fails.
+ */
+export function ensureWebBuild(): void {
+  const index = join(REPO, "frontend", "dist", "index.html");
+  let built = 0;
+  try {
+    built = statSync(index).mtimeMs;
+  } catch {
+    // not built
+  }
+  const sources = Math.max(newest(join(REPO, "frontend", "src")), newest(join(REPO, "frontend", "public")), statSync(join(REPO, "frontend", "index.html")).mtimeMs);
+  if (built > sources) return;
+  const result = Bun.spawnSync([process.execPath, join(REPO, "scripts", "build-web.ts")], { cwd: REPO, stdout: "pipe", stderr: "pipe" });
+  if (result.exitCode !== 0) throw new Error(`web build failed:\n${result.stdout}\n${result.stderr}`);
+}
+
+/** Prefix of the console line the init script of {@link watchCsp} writes for each violation. */
+const CSP_MARK = "CSP violation:";
+
+/**
+ * Collects Content-Security-Policy violations of every page and frame of `context` (present and future):
+ * an init script listens for `securitypolicyviolation` events (https://www.w3.org/TR/CSP3/#violation-events)
+ * and reports each on the console, and Chromium's own console errors about the policy ("Refused to ...
+ * because it violates the following Content Security Policy directive") are collected too.
+ * @returns the live list, as "<directive> <blocked URL> (<page URL>)" or Chromium's message.
+ */
+export async function watchCsp(context: BrowserContext): Promise<string[]> {
+  const violations: string[] = [];
+  await context.addInitScript((mark: string) => {
+    document.addEventListener("securitypolicyviolation", (e) => {
+      console.error(`${mark} ${e.effectiveDirective} ${e.blockedURI || "inline"} (${e.documentURI})`);
+    });
+  }, CSP_MARK);
+  const watch = (p: Page) =>
+    p.on("console", (m) => {
+      const text = m.text();
+      if (text.startsWith(CSP_MARK) || /Content Security Policy/i.test(text)) violations.push(text);
+    });
+  for (const p of context.pages()) watch(p);
+  context.on("page", watch);
+  return violations;
+}
+

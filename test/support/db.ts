@@ -46,6 +46,11 @@ export interface AuthStackOptions {
   ttlSeconds?: number;
   loginMaxAttempts?: number;
   loginWindowSeconds?: number;
+  /** Registrations per client and window, password hashes at once and queued (default: the schema's). */
+  registerMaxAttempts?: number;
+  registerWindowSeconds?: number;
+  passwordHashConcurrency?: number;
+  passwordHashQueue?: number;
   /** Reuse an existing database instead of a new one. */
   database?: TestDb;
   /** JWT secret (default: a new random one). */
@@ -62,6 +67,10 @@ export function authStack(options: AuthStackOptions = {}): AuthStack {
   const auth = new AuthService(base.db, users, invites, tokens, {
     loginMaxAttempts: options.loginMaxAttempts ?? 10,
     loginWindowSeconds: options.loginWindowSeconds ?? 300,
+    registerMaxAttempts: options.registerMaxAttempts,
+    registerWindowSeconds: options.registerWindowSeconds,
+    passwordHashConcurrency: options.passwordHashConcurrency,
+    passwordHashQueue: options.passwordHashQueue,
   });
   const audit = new AuditService(base.db);
   return { ...base, users, invites, tokens, auth, audit, secret };

@@ -6,9 +6,13 @@
  * gets three tiny HTTP servers (Bun.serve on port 0, loopback) answering the three health URLs the readiness
  * check polls (`/global/health` with the session's Basic auth, `/health`, `/health`), so readiness is the real
  * code over real sockets. Every other path echoes the request as JSON (`{ service, method, path, headers,
- * body }`), which lets proxy tests see exactly what reached the upstream. The OpenCode and terminal servers
+ * body }`), which lets proxy tests see exactly what reached the upstream; `GET /sse` on the OpenCode server
+ * is an endless server-sent event stream (`data: {"n":N}` every 100 ms); `GET /hostile.html` on any service is
+ * what a hostile session would serve: an HTML page whose script marks the page and tries to read octo's API,
+ * with its own permissive CSP, a `Set-Cookie` for octo's cookie and `Clear-Site-Data`. The OpenCode and terminal servers
  * also accept WebSocket upgrades: the first message is `{ service, session, path, headers }` of the
  * upgrade request, then every message is echoed. The file server has no WebSocket (a non-WebSocket upstream).
+ * Every request a service receives, health checks aside, is recorded in `received` (what the upstream saw).
  *
  * Behaviour is a mutable object, so a test can change it between calls:
  *   - `startDelayMs` (slow start), `startError` (start throws), `readyAfterMs` (health answers 503 until
@@ -25,7 +29,13 @@ import type { Isolation } from "../../server/runtime/isolation.ts";
 import type { Server } from "bun";
 import type { OctoConfig } from "../../server/config/schema.ts";
 import { OctoError } from "../../server/errors.ts";
+import { startAccessWatch } from "../../server/access-watch.ts";
+import { createAdmission, createApp } from "../../server/app.ts";
+import type { Admission } from "../../server/http/admission.ts";
 import { SessionService } from "../../server/modules/sessions/service.ts";
+import { SessionProxy } from "../../server/proxy/session-proxy.ts";
+import { createFront } from "../../server/server.ts";
+import { VoiceProxy } from "../../server/voice/voice-proxy.ts";
 import { serviceAuthorization } from "../../server/runtime/readiness.ts";
 import type { Endpoints, PollResult, Runtime, RuntimeState, SessionSpec, StartResult, StopOptions } from "../../server/runtime/types.ts";
 import { type AuthStack, authStack, type AuthStackOptions, testConfig } from "./db.ts";
@@ -81,6 +91,16 @@ interface Live {
   dead: Partial<Record<Service, string>>;
 }
 
+/** One request as a fake service received it (health checks are not recorded). */
+export interface UpstreamRequest {
+  session: string;
+  service: Service;
+  method: string;
+  /** Path and query. */
+  path: string;
+  websocket: boolean;
+}
+
 export interface FakeCalls {
   start: SessionSpec[];
   stop: { spec: SessionSpec; state: RuntimeState; options: StopOptions }[];
@@ -98,6 +118,8 @@ export class FakeRuntime implements Runtime {
   behaviour: FakeBehaviour;
   hooks: FakeHooks = {};
   readonly calls: FakeCalls = { start: [], stop: [], poll: [], logs: [], removeOrphans: [] };
+  /** Every request the fake services received, health checks aside, oldest first. */
+  readonly received: UpstreamRequest[] = [];
   /** Running instances by instance number. */
   private readonly live = new Map<number, Live>();
 
@@ -134,13 +156,17 @@ export class FakeRuntime implements Runtime {
             ws.send(message);
           },
         },
-        async fetch(req, server) {
+        fetch: async (req, server) => {
           const url = new URL(req.url);
-          if (service !== "files" && req.headers.get("upgrade")?.toLowerCase() === "websocket") {
+          const healthPath = service === "code" ? "/global/health" : "/health";
+          const websocket = req.headers.get("upgrade")?.toLowerCase() === "websocket";
+          if (url.pathname !== healthPath) {
+            this.received.push({ session: spec.id, service, method: req.method, path: url.pathname + url.search, websocket });
+          }
+          if (service !== "files" && websocket) {
             const data = { path: url.pathname + url.search, headers: Object.fromEntries(req.headers) };
             if (server.upgrade(req, { data })) return undefined;
           }
-          const healthPath = service === "code" ? "/global/health" : "/health";
           if (url.pathname === healthPath) {
             if (service === "code" && req.headers.get("authorization") !== authorization) {
               return new Response("unauthorized", { status: 401 });
@@ -148,6 +174,8 @@ export class FakeRuntime implements Runtime {
             if (Date.now() < readyAt || !gateOpen) return new Response("not yet", { status: 503 });
             return Response.json({ healthy: true, service });
           }
+          if (service === "code" && url.pathname === "/sse") return eventStream(req.signal);
+          if (url.pathname === "/hostile.html") return hostilePage();
           return Response.json({
             service,
             session: spec.id,
@@ -260,6 +288,8 @@ export interface SessionStack extends AuthStack {
   config: OctoConfig;
   runtime: FakeRuntime;
   sessions: SessionService;
+  /** The admission path over `auth` and `config` (what server.ts shares between the API and the proxies). */
+  admission: Admission;
 }
 
 /**
@@ -275,11 +305,85 @@ export function sessionStack(
     ttlSeconds: config.auth.token_ttl_seconds,
     loginMaxAttempts: config.auth.login_max_attempts,
     loginWindowSeconds: config.auth.login_window_seconds,
+    registerMaxAttempts: config.auth.register_max_attempts,
+    registerWindowSeconds: config.auth.register_window_seconds,
+    passwordHashConcurrency: config.auth.max_concurrent_password_hashes,
+    passwordHashQueue: config.auth.max_queued_password_hashes,
     ...options,
   });
   const runtime = options.runtime ?? new FakeRuntime();
   const sessions = new SessionService(stack.db, runtime, { dataDir: stack.dir, runtime: config.runtime, opencode: config.opencode });
-  return { ...stack, config, runtime, sessions };
+  return { ...stack, config, runtime, sessions, admission: createAdmission(stack.auth, config) };
+}
+
+/** The page of a hostile session service (see the module doc). */
+function hostilePage(): Response {
+  const html = `<!doctype html><title>hostile</title><script>
+document.title = "script ran";
+fetch("/api/me").then((r) => r.text()).then((t) => { document.body.dataset.me = t; });
+</script><body>hostile page</body>`;
+  return new Response(html, {
+    headers: {
+      "content-type": "text/html; charset=utf-8",
+      "content-security-policy": "default-src * 'unsafe-inline'",
+      "set-cookie": "octo_token=planted-by-session; Path=/",
+      "clear-site-data": '"cookies"',
+    },
+  });
+}
+
+/** An endless `text/event-stream`: `data: {"n":N}` every 100 ms until the client goes away. */
+function eventStream(signal: AbortSignal): Response {
+  let n = 0;
+  let timer: ReturnType<typeof setInterval> | undefined;
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      const send = () => controller.enqueue(new TextEncoder().encode(`data: {"n":${n++}}\n\n`));
+      send();
+      timer = setInterval(send, 100);
+      signal.addEventListener("abort", () => clearInterval(timer));
+    },
+    cancel() {
+      clearInterval(timer);
+    },
+  });
+  return new Response(body, { headers: { "content-type": "text/event-stream", "cache-control": "no-store" } });
+}
+
+/** An in-process octo over a {@link SessionStack}: the real node front, app, proxies and access watch. */
+export interface StackServer {
+  base: string;
+  port: number;
+  proxy: SessionProxy;
+  close(): Promise<void>;
+}
+
+/**
+ * Serves `s` the way `octo serve` does (server.ts `createFront`, one `Admission` for the API and both
+ * proxies, the access watch), on a free loopback port. `close()` also shuts the sessions down.
+ */
+export async function serveStack(s: SessionStack): Promise<StackServer> {
+  const proxy = new SessionProxy({ admission: s.admission, sessions: s.sessions });
+  const app = createApp({ ...s, engine: { name: "fake" } });
+  const voice = new VoiceProxy({ admission: s.admission, voice: s.config.voice });
+  const server = createFront({ app, proxy, voice, trustProxy: false });
+  await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
+  const port = (server.address() as { port: number }).port;
+  const stopWatch = startAccessWatch({ db: s.db, live: s.admission.live, sessions: s.sessions });
+  return {
+    base: `http://127.0.0.1:${port}`,
+    port,
+    proxy,
+    async close() {
+      stopWatch();
+      proxy.close();
+      voice.close();
+      server.closeAllConnections();
+      await new Promise((done) => server.close(done));
+      await s.sessions.shutdown();
+      await s.runtime.dispose();
+    },
+  };
 }
 
 /**

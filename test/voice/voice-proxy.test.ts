@@ -9,15 +9,12 @@ import { connect, createServer as createTcpServer, type Server as TcpServer, typ
 import type { Server as BunServer } from "bun";
 import { decodeWav } from "../../frontend/src/voice/audio.ts";
 import { isVoiceUrl, parseVoiceUrl, VoiceProxy, voiceTarget } from "../../server/voice/voice-proxy.ts";
-import { join } from "node:path";
+import { createAdmission } from "../../server/app.ts";
 import { OctoConfig } from "../../server/config/schema.ts";
-import { openDatabase } from "../../server/db/database.ts";
-import { randomSecret } from "../../server/ids.ts";
-import { AuthService } from "../../server/modules/auth/service.ts";
-import { TokenService } from "../../server/modules/auth/tokens.ts";
-import { InviteService } from "../../server/modules/invites/service.ts";
-import { UserService } from "../../server/modules/users/service.ts";
-import { tempDir } from "../support/tmp.ts";
+import type { AuthService } from "../../server/modules/auth/service.ts";
+import { startAccessWatch } from "../../server/access-watch.ts";
+import { type AuthStack, authStack, quickUser } from "../support/db.ts";
+import { sessionStack } from "../support/fakes.ts";
 import {
   concat,
   type FakeEars,
@@ -55,16 +52,15 @@ describe("voice URLs", () => {
 /** A validated config with per-section overrides. */
 const testConfig = (overrides: Record<string, Record<string, unknown>>) => OctoConfig.parse(overrides);
 
-/** The real auth service over a fresh database, and a token for one user of it. */
-async function authWithUser(username: string): Promise<{ auth: AuthService; token: string }> {
-  const db = openDatabase(join(tempDir("voice-db-"), "octo.db"));
-  const users = new UserService(db);
-  const tokens = new TokenService(randomSecret(64), 3600);
-  const auth = new AuthService(db, users, new InviteService(db), tokens, { loginMaxAttempts: 10, loginWindowSeconds: 300 });
-  const passwordHash = await Bun.password.hash("not used here", { algorithm: "argon2id" });
-  const user = users.insert({ username, email: null, passwordHash, role: "user", inviteCodeId: null });
-  return { auth, token: (await tokens.issue(user.id)).token };
+/** The real auth services over a fresh database, and a token for one user of it. */
+async function authWithUser(username: string): Promise<{ stack: AuthStack; token: string; userId: string }> {
+  const stack = authStack();
+  const { user, token } = await quickUser(stack, username);
+  return { stack, token, userId: user.id };
 }
+
+/** The admission path over `auth` for a config with these sections. */
+const admissionFor = (auth: AuthService, config: OctoConfig) => createAdmission(auth, config);
 
 /** A node:http front like server.ts, routing `/api/voice/*` to a VoiceProxy. */
 async function front(proxy: VoiceProxy): Promise<{ server: Server; port: number; base: string; close(): Promise<void> }> {
@@ -112,6 +108,7 @@ const code = (body: string) => (JSON.parse(body) as { code: string }).code;
 
 describe("VoiceProxy", () => {
   let auth: AuthService;
+  let stack: AuthStack;
   let ears: FakeEars;
   let kokoro: FakeKokoro;
   let echo: BunServer<undefined>;
@@ -120,7 +117,8 @@ describe("VoiceProxy", () => {
   const origin = () => proxy.base;
 
   beforeAll(async () => {
-    ({ auth, token: alice } = await authWithUser("alice"));
+    ({ stack, token: alice } = await authWithUser("alice"));
+    auth = stack.auth;
     ears = await startFakeEars();
     kokoro = await startFakeKokoro();
     echo = Bun.serve({
@@ -130,7 +128,7 @@ describe("VoiceProxy", () => {
       websocket: { message: (ws, message) => void ws.send(message) },
     });
     const config = testConfig({ voice: { enabled: true, stt_url: ears.url, tts_url: kokoro.url }, server: { allowed_origins: ["https://octo.example.com"] } });
-    proxy = await front(new VoiceProxy({ auth: auth, voice: config.voice, allowedOrigins: config.server.allowed_origins }));
+    proxy = await front(new VoiceProxy({ admission: admissionFor(auth, config), voice: config.voice }));
   });
 
   afterAll(async () => {
@@ -193,7 +191,7 @@ describe("VoiceProxy", () => {
 
   test("binary frames pass unchanged both ways, small and large", async () => {
     const config = testConfig({ voice: { enabled: true, stt_url: `ws://127.0.0.1:${echo.port}`, tts_url: kokoro.url } });
-    const local = await front(new VoiceProxy({ auth: auth, voice: config.voice, allowedOrigins: [] }));
+    const local = await front(new VoiceProxy({ admission: admissionFor(auth, config), voice: config.voice }));
     try {
       const ws = openSocket(`ws://127.0.0.1:${local.port}/api/voice/stt`, { authorization: `Bearer ${alice}` });
       await ws.opened;
@@ -227,6 +225,31 @@ describe("VoiceProxy", () => {
     expect(ears.connections.length + kokoro.connections.length).toBe(before);
   });
 
+  test("an open voice connection closes when its login is logged out, and the token is refused after", async () => {
+    const s = sessionStack();
+    const { token } = await quickUser(s, "carol");
+    const config = testConfig({ voice: { enabled: true, stt_url: ears.url, tts_url: kokoro.url } });
+    const admission = admissionFor(s.auth, config);
+    const local = await front(new VoiceProxy({ admission, voice: config.voice }));
+    const stopWatch = startAccessWatch({ db: s.db, live: admission.live, sessions: s.sessions });
+    try {
+      const before = kokoro.connections.length;
+      const ws = openSocket(`ws://127.0.0.1:${local.port}/api/voice/tts?token=${token}`);
+      await ws.opened;
+      ws.json({ command: "list_voices" });
+      await ws.next(ofType("voices"));
+      s.auth.logout((await s.auth.authenticate(token)).claims);
+      expect(typeof (await ws.closed)).toBe("number");
+      const again = await upgradeAnswer(local.port, `/api/voice/tts?token=${token}`);
+      expect([again.status, code(again.body)]).toEqual([401, "INVALID_TOKEN"]);
+      expect(kokoro.connections.length).toBe(before + 1);
+    } finally {
+      stopWatch();
+      await local.close();
+      await s.sessions.shutdown();
+    }
+  });
+
   test("the cookie works from the same origin and from allowed origins", async () => {
     for (const from of [origin(), "https://octo.example.com"]) {
       const ws = openSocket(`ws://127.0.0.1:${proxy.port}/api/voice/tts`, { cookie: `octo_token=${alice}`, origin: from });
@@ -246,7 +269,7 @@ describe("VoiceProxy", () => {
 
   test("voice disabled: 404 VOICE_DISABLED for upgrades and requests", async () => {
     const config = testConfig({ voice: { enabled: false, stt_url: ears.url, tts_url: kokoro.url } });
-    const local = await front(new VoiceProxy({ auth: auth, voice: config.voice, allowedOrigins: [] }));
+    const local = await front(new VoiceProxy({ admission: admissionFor(auth, config), voice: config.voice }));
     try {
       const answer = await upgradeAnswer(local.port, `/api/voice/stt?token=${alice}`);
       expect([answer.status, JSON.parse(answer.body), answer.closed]).toEqual([404, { error: "Voice mode is not enabled on this server", code: "VOICE_DISABLED" }, true]);
@@ -280,7 +303,7 @@ describe("VoiceProxy", () => {
 
     test("refused connection: 503 VOICE_UNAVAILABLE naming the service, socket closed", async () => {
       const config = testConfig({ voice: { enabled: true, stt_url: `ws://127.0.0.1:${closedPort}`, tts_url: `ws://127.0.0.1:${closedPort}/x` } });
-      const local = await front(new VoiceProxy({ auth: auth, voice: config.voice, allowedOrigins: [] }));
+      const local = await front(new VoiceProxy({ admission: admissionFor(auth, config), voice: config.voice }));
       try {
         const stt = await upgradeAnswer(local.port, `/api/voice/stt?token=${alice}`);
         expect([stt.status, JSON.parse(stt.body), stt.closed]).toEqual([503, { error: "The speech-to-text server is not answering", code: "VOICE_UNAVAILABLE" }, true]);
@@ -300,7 +323,7 @@ describe("VoiceProxy", () => {
     test("a server that accepts but never completes the handshake: 503 after the handshake timeout", async () => {
       const port = (hung.address() as { port: number }).port;
       const config = testConfig({ voice: { enabled: true, stt_url: `ws://127.0.0.1:${port}`, tts_url: kokoro.url } });
-      const local = await front(new VoiceProxy({ auth: auth, voice: config.voice, allowedOrigins: [], timeouts: { handshakeMs: 300 } }));
+      const local = await front(new VoiceProxy({ admission: admissionFor(auth, config), voice: config.voice, timeouts: { handshakeMs: 300 } }));
       try {
         const answer = await upgradeAnswer(local.port, `/api/voice/stt?token=${alice}`);
         expect([answer.status, code(answer.body), answer.closed]).toEqual([503, "VOICE_UNAVAILABLE", true]);
@@ -313,7 +336,7 @@ describe("VoiceProxy", () => {
     test("a voice server that goes away mid-conversation closes the browser's socket", async () => {
       const flaky = await startFakeEars();
       const config = testConfig({ voice: { enabled: true, stt_url: flaky.url, tts_url: kokoro.url } });
-      const local = await front(new VoiceProxy({ auth: auth, voice: config.voice, allowedOrigins: [] }));
+      const local = await front(new VoiceProxy({ admission: admissionFor(auth, config), voice: config.voice }));
       try {
         const ws = openSocket(`ws://127.0.0.1:${local.port}/api/voice/stt?token=${alice}`);
         await ws.opened;
@@ -326,7 +349,7 @@ describe("VoiceProxy", () => {
 
     test("closing the proxy closes open voice connections (octo can stop while the voice servers run on)", async () => {
       const config = testConfig({ voice: { enabled: true, stt_url: ears.url, tts_url: kokoro.url } });
-      const local = await front(new VoiceProxy({ auth: auth, voice: config.voice, allowedOrigins: [] }));
+      const local = await front(new VoiceProxy({ admission: admissionFor(auth, config), voice: config.voice }));
       const ws = openSocket(`ws://127.0.0.1:${local.port}/api/voice/tts?token=${alice}`);
       await ws.opened;
       await local.close();

@@ -23,6 +23,12 @@ export class EarsInput implements SpeechInput {
   /** Bumped by stop(), so a start still in progress gives up. */
   private session = 0;
 
+  constructor() {
+    // Fetch the microphone's worklet now, while the browser's few connections to octo are free: when Talk
+    // is pressed they may all be taken by the agent's requests, and the first words would be lost waiting.
+    Microphone.preload();
+  }
+
   async start(handlers: SpeechInputHandlers): Promise<void> {
     this.stop();
     const session = ++this.session;

@@ -7,29 +7,18 @@
  * Opening fails with a {@link MicError} that explains why (permission, no device, busy, insecure page).
  */
 import { levelFromRms, Resampler, rms } from "./audio.ts";
+import workletUrl from "./capture-worklet.js?url&no-inline";
 import { MicError, toMicError } from "./micErrors.ts";
 
 /** Samples per block posted by the worklet (2048 at 48 kHz = 43 ms). */
 const BLOCK = 2048;
 
-/** The AudioWorklet processor, loaded from a Blob URL: it downmixes to mono and posts blocks of BLOCK samples. */
-const WORKLET = `
-class OctoCapture extends AudioWorkletProcessor {
-  constructor() { super(); this.buf = new Float32Array(${BLOCK}); this.n = 0; }
-  process(inputs) {
-    const input = inputs[0];
-    if (input && input.length) {
-      const a = input[0], b = input[1];
-      for (let i = 0; i < a.length; i++) {
-        this.buf[this.n++] = b ? (a[i] + b[i]) / 2 : a[i];
-        if (this.n === this.buf.length) { this.port.postMessage(this.buf, [this.buf.buffer]); this.buf = new Float32Array(${BLOCK}); this.n = 0; }
-      }
-    }
-    return true;
-  }
-}
-registerProcessor("octo-capture", OctoCapture);
-`;
+/**
+ * The AudioWorklet processor: it downmixes to mono and posts blocks of BLOCK samples. A hashed file of the
+ * build (cached for good), not a Blob URL, so the app's Content-Security-Policy (`script-src 'self'`) allows it.
+ */
+const WORKLET_URL = workletUrl;
+let preloading: Promise<unknown> | undefined;
 
 /** Callbacks of an open {@link Microphone}. */
 export interface MicrophoneHandlers {
@@ -81,13 +70,8 @@ export class Microphone {
       mute.gain.value = 0;
       mute.connect(context.destination);
       if (context.audioWorklet) {
-        const url = URL.createObjectURL(new Blob([WORKLET], { type: "text/javascript" }));
-        try {
-          await context.audioWorklet.addModule(url);
-        } finally {
-          URL.revokeObjectURL(url);
-        }
-        const node = new AudioWorkletNode(context, "octo-capture", { numberOfOutputs: 1 });
+        await context.audioWorklet.addModule(WORKLET_URL);
+        const node = new AudioWorkletNode(context, "octo-capture", { numberOfOutputs: 1, processorOptions: { block: BLOCK } });
         node.port.onmessage = (e: MessageEvent<Float32Array>) => onBlock(e.data);
         source.connect(node).connect(mute);
       } else {
@@ -101,6 +85,18 @@ export class Microphone {
       mic.close();
       throw toMicError(err, window.isSecureContext);
     }
+  }
+
+  /**
+   * Fetches the worklet module into the HTTP cache (it is an immutable build file), so that opening the
+   * microphone does not wait for a connection and a round trip while the first words are spoken. Call it
+   * when voice input becomes possible; repeated calls fetch once.
+   */
+  static preload(): void {
+    preloading ??= fetch(WORKLET_URL, { credentials: "same-origin" }).then(
+      (res) => res.arrayBuffer(),
+      () => undefined,
+    );
   }
 
   /** Stops recording and releases the device (idempotent). */

@@ -9,10 +9,10 @@
 import { Elysia } from "elysia";
 import { authPlugin } from "../../http/auth-plugin.ts";
 import { parseInput } from "../../http/validate.ts";
+import type { Admission } from "../../http/admission.ts";
 import { requestOrigin } from "../audit/index.ts";
 import { inviteDetail, inviteTarget, sessionTarget } from "../audit/model.ts";
 import type { AuditService } from "../audit/service.ts";
-import type { AuthService } from "../auth/service.ts";
 import { CreateInvite } from "../invites/model.ts";
 import type { InviteService } from "../invites/service.ts";
 import type { SessionService } from "../sessions/service.ts";
@@ -20,17 +20,16 @@ import { UserPatch } from "../users/model.ts";
 import type { UserService } from "../users/service.ts";
 
 export interface AdminDeps {
-  auth: AuthService;
+  admission: Admission;
   invites: InviteService;
   users: UserService;
   sessions: SessionService;
   audit: AuditService;
-  allowedOrigins: readonly string[];
 }
 
-export function adminRoutes({ auth, invites, users, sessions, audit, allowedOrigins }: AdminDeps) {
+export function adminRoutes({ admission, invites, users, sessions, audit }: AdminDeps) {
   return new Elysia({ prefix: "/api/admin" })
-    .use(authPlugin(auth, allowedOrigins))
+    .use(authPlugin(admission))
     .post(
       "/invite-codes",
       ({ body, user, request, set }) => {

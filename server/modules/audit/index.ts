@@ -7,7 +7,7 @@ import { Elysia } from "elysia";
 import { clientAddress } from "../../http/client-address.ts";
 import { authPlugin } from "../../http/auth-plugin.ts";
 import { parseInput } from "../../http/validate.ts";
-import type { AuthService } from "../auth/service.ts";
+import type { Admission } from "../../http/admission.ts";
 import { type AuditActor, AuditQuery } from "./model.ts";
 import type { AuditOrigin, AuditService } from "./service.ts";
 
@@ -17,8 +17,8 @@ export function requestOrigin(user: AuditActor, request: Request): AuditOrigin {
 }
 
 /** `GET /api/admin/audit`: the query parsed by {@link AuditQuery} (400 VALIDATION_FAILED naming the parameter), answered uncached. */
-export function auditRoutes({ auth, audit, allowedOrigins }: { auth: AuthService; audit: AuditService; allowedOrigins: readonly string[] }) {
-  return new Elysia({ prefix: "/api/admin" }).use(authPlugin(auth, allowedOrigins)).get(
+export function auditRoutes({ admission, audit }: { admission: Admission; audit: AuditService }) {
+  return new Elysia({ prefix: "/api/admin" }).use(authPlugin(admission)).get(
     "/audit",
     ({ query, set }) => {
       set.headers["cache-control"] = "no-store";

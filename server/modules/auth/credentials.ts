@@ -63,6 +63,31 @@ export function clearedTokenCookie(secure: boolean): string {
 }
 
 /**
+ * Removes octo's own credentials from the headers of a request before it goes upstream: the
+ * `Authorization` header and the `octo_token` cookie (other cookies stay).
+ */
+export function stripCredentialHeaders(headers: { authorization?: string; cookie?: string }): void {
+  delete headers.authorization;
+  const cookie = stripTokenCookie(headers.cookie);
+  if (cookie) headers.cookie = cookie;
+  else delete headers.cookie;
+}
+
+/**
+ * A request target (path and query) without the `token` query parameter, matched the way
+ * {@link extractToken} reads it (decoded: `?tok%65n=` is a `token` too); other parameters are kept.
+ */
+export function withoutTokenParam(target: string): string {
+  const q = target.indexOf("?");
+  if (q < 0) return target;
+  const params = new URLSearchParams(target.slice(q + 1));
+  if (!params.has("token")) return target;
+  params.delete("token");
+  const query = params.toString();
+  return target.slice(0, q) + (query ? `?${query}` : "");
+}
+
+/**
  * Removes octo's own credentials from a `Cookie` header before it goes upstream.
  * @returns the remaining cookies, or undefined when none remain.
  */

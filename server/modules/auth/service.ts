@@ -2,10 +2,15 @@
  * Authentication: login, registration with an invite code, logout (server-side revocation), and turning a
  * token into the current user for every API call and every proxied request.
  *
- * Passwords are hashed with argon2id (`Bun.password`). Failed logins are throttled per username+client
- * address with rate-limiter-flexible (`[auth] login_max_attempts` per `login_window_seconds`).
+ * Passwords are hashed with argon2id (`Bun.password`), never more at once than `PasswordHasher` allows
+ * (passwords.ts). Logins are throttled per username+client address with rate-limiter-flexible
+ * (`[auth] login_max_attempts` per `login_window_seconds`), registrations per client address
+ * (`register_max_attempts` per `register_window_seconds`). Each attempt is counted *before* its password or
+ * invite code is checked, so a burst of parallel requests evaluates no more guesses than the limit allows;
+ * a successful login clears its count, a successful registration gives its attempt back.
  */
 import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
+import { AuthConfig } from "../../config/schema.ts";
 import type { Database } from "../../db/database.ts";
 import { OctoError, unauthorized } from "../../errors.ts";
 import { createLogger } from "../../log.ts";
@@ -13,6 +18,7 @@ import type { InviteService } from "../invites/service.ts";
 import { toUser, type User } from "../users/model.ts";
 import type { UserService } from "../users/service.ts";
 import type { LoginBody, RegisterBody } from "./model.ts";
+import { PasswordHasher } from "./passwords.ts";
 import type { TokenClaims, TokenService } from "./tokens.ts";
 
 const log = createLogger("auth");
@@ -32,10 +38,22 @@ export type Principal = {
 export interface AuthOptions {
   loginMaxAttempts: number;
   loginWindowSeconds: number;
+  /** Registrations per client address and window (default: the `[auth]` schema's). */
+  registerMaxAttempts?: number;
+  registerWindowSeconds?: number;
+  /** Password hashes at once and waiting (default: the `[auth]` schema's). */
+  passwordHashConcurrency?: number;
+  passwordHashQueue?: number;
 }
+
+/** The `[auth]` defaults, for options a caller leaves out. */
+const DEFAULTS = AuthConfig.parse({});
 
 export class AuthService {
   private readonly failures: RateLimiterMemory;
+  private readonly registrations: RateLimiterMemory;
+  /** Every argon2id hash and verification of this service goes through here. */
+  readonly passwords: PasswordHasher;
   /** A real argon2id hash to verify against when the user does not exist, so timing does not reveal it. */
   private readonly dummyHash = Bun.password.hash("octo-timing-equaliser", { algorithm: "argon2id" });
   private readonly isRevoked;
@@ -49,6 +67,14 @@ export class AuthService {
     options: AuthOptions,
   ) {
     this.failures = new RateLimiterMemory({ points: options.loginMaxAttempts, duration: options.loginWindowSeconds });
+    this.registrations = new RateLimiterMemory({
+      points: options.registerMaxAttempts ?? DEFAULTS.register_max_attempts,
+      duration: options.registerWindowSeconds ?? DEFAULTS.register_window_seconds,
+    });
+    this.passwords = new PasswordHasher({
+      concurrency: options.passwordHashConcurrency ?? DEFAULTS.max_concurrent_password_hashes,
+      queue: options.passwordHashQueue ?? DEFAULTS.max_queued_password_hashes,
+    });
     this.isRevoked = db.query("SELECT 1 AS hit FROM revoked_tokens WHERE jti = ?");
     this.revoke = db.query("INSERT OR IGNORE INTO revoked_tokens (jti, user_id, expires_at) VALUES (?, ?, ?)");
   }
@@ -56,22 +82,16 @@ export class AuthService {
   /**
    * Checks a username and password.
    * @param client the caller's address, for throttling.
-   * @throws OctoError 401 INVALID_CREDENTIALS, 403 ACCOUNT_DISABLED, 429 TOO_MANY_ATTEMPTS (with Retry-After).
+   * @throws OctoError 401 INVALID_CREDENTIALS, 403 ACCOUNT_DISABLED, 429 TOO_MANY_ATTEMPTS (with Retry-After),
+   *   429 SERVER_BUSY (too many password checks in flight).
    */
   async login(body: LoginBody, client: string): Promise<AuthResult> {
     const key = `${body.username.toLowerCase()}|${client}`;
-    const state = await this.failures.get(key);
-    if (state && state.remainingPoints <= 0) throw tooMany(state);
+    await count(this.failures, key, "Too many failed logins");
 
     const row = this.users.findRowByName(body.username);
-    const ok = await Bun.password.verify(body.password, row?.password_hash ?? (await this.dummyHash));
+    const ok = await this.passwords.verify(body.password, row?.password_hash ?? (await this.dummyHash));
     if (!row || !ok) {
-      try {
-        await this.failures.consume(key);
-      } catch (res) {
-        if (res instanceof RateLimiterRes) throw tooMany(res);
-        throw res;
-      }
       log.info("login failed", { user: body.username, client });
       throw unauthorized("Wrong username or password", "INVALID_CREDENTIALS");
     }
@@ -83,15 +103,20 @@ export class AuthService {
   }
 
   /**
-   * Creates an account with an invite code; the code's use and the new user are one transaction.
-   * @throws OctoError 400 INVALID_INVITE, 409 USERNAME_TAKEN.
+   * Creates an account with an invite code; the code's use and the new user are one transaction. The code is
+   * checked first, so a bad code gets the same answer whatever the username (no way to learn which names
+   * exist without an invite) and costs no password hash.
+   * @param client the caller's address, for throttling ("local" for in-process callers).
+   * @throws OctoError 400 INVALID_INVITE, 409 USERNAME_TAKEN, 429 TOO_MANY_ATTEMPTS (with Retry-After),
+   *   429 SERVER_BUSY (too many password hashes in flight).
    */
-  async register(body: RegisterBody): Promise<AuthResult> {
-    const passwordHash = await Bun.password.hash(body.password, { algorithm: "argon2id" });
+  async register(body: RegisterBody, client = "local"): Promise<AuthResult> {
+    await count(this.registrations, client, "Too many registrations");
+    this.invites.check(body.invite_code);
+    if (this.users.findRowByName(body.username)) throw usernameTaken(body.username);
+    const passwordHash = await this.passwords.hash(body.password);
     const user = this.db.transaction(() => {
-      if (this.users.findRowByName(body.username)) {
-        throw new OctoError(409, "USERNAME_TAKEN", `The username ${JSON.stringify(body.username)} is taken`);
-      }
+      if (this.users.findRowByName(body.username)) throw usernameTaken(body.username);
       const invite = this.invites.consume(body.invite_code);
       return this.users.insert({
         username: body.username,
@@ -102,6 +127,7 @@ export class AuthService {
       });
     }).immediate();
     log.info("registered", { user: user.username, role: user.role });
+    await this.registrations.reward(client, 1);
     const { token, claims } = await this.tokens.issue(user.id);
     return { token, user, claims };
   }
@@ -133,9 +159,19 @@ export class AuthService {
   }
 }
 
-function tooMany(res: RateLimiterRes): OctoError {
-  const seconds = Math.max(1, Math.ceil(res.msBeforeNext / 1000));
-  return new OctoError(429, "TOO_MANY_ATTEMPTS", `Too many failed logins; try again in ${seconds} s`, {
-    "Retry-After": String(seconds),
-  });
+/**
+ * Counts one attempt under `key`, before the attempt is evaluated.
+ * @throws OctoError 429 TOO_MANY_ATTEMPTS with Retry-After (seconds) once the limit is used up.
+ */
+async function count(limiter: RateLimiterMemory, key: string, what: string): Promise<void> {
+  try {
+    await limiter.consume(key);
+  } catch (res) {
+    if (!(res instanceof RateLimiterRes)) throw res;
+    const seconds = Math.max(1, Math.ceil(res.msBeforeNext / 1000));
+    throw new OctoError(429, "TOO_MANY_ATTEMPTS", `${what}; try again in ${seconds} s`, { "Retry-After": String(seconds) });
+  }
 }
+
+const usernameTaken = (username: string) =>
+  new OctoError(409, "USERNAME_TAKEN", `The username ${JSON.stringify(username)} is taken`);

@@ -24,14 +24,13 @@ import { authPlugin } from "../../http/auth-plugin.ts";
 import { createLogger } from "../../log.ts";
 import { connectEngine } from "../../runtime/engine.ts";
 import { buildSessionImage, defaultImageTag } from "../../runtime/image.ts";
-import type { AuthService } from "../auth/service.ts";
+import type { Admission } from "../../http/admission.ts";
 
 const log = createLogger("image");
 
 export interface ImageDeps {
   config: OctoConfig;
-  auth: AuthService;
-  allowedOrigins: readonly string[];
+  admission: Admission;
 }
 
 /** One line of the build stream (see the module doc). */
@@ -42,9 +41,9 @@ export type BuildEvent =
   | { type: "error"; error: string; code: string };
 
 /** The image routes (mount in `server/app.ts` before the `/api/*` fallback). */
-export function imageRoutes({ config, auth, allowedOrigins }: ImageDeps) {
+export function imageRoutes({ config, admission }: ImageDeps) {
   let building = false;
-  return new Elysia({ prefix: "/api/admin/image" }).use(authPlugin(auth, allowedOrigins)).post(
+  return new Elysia({ prefix: "/api/admin/image" }).use(authPlugin(admission)).post(
     "/build",
     async ({ query, user }) => {
       if (building) throw conflict("An image build is already running on this server; wait for it to finish", "BUILD_IN_PROGRESS");

@@ -93,6 +93,19 @@ export class InviteService {
   }
 
   /**
+   * Checks a code without using it (registration checks the code before it spends time hashing a password).
+   * @returns the role the code grants.
+   * @throws OctoError 400 INVALID_INVITE, as {@link consume}.
+   */
+  check(code: string): { id: string; role: Role } {
+    const row = this.db
+      .query(`SELECT id, role FROM invite_codes WHERE code_hash = ? AND ${REDEEMABLE}`)
+      .get(hashInviteCode(code), Date.now()) as { id: string; role: Role } | null;
+    if (!row) throw invalidInvite();
+    return row;
+  }
+
+  /**
    * Uses a code once. Call inside the transaction that creates the user, so a failed insert gives the use back.
    * @returns the invite's id and the role it grants.
    * @throws OctoError 400 INVALID_INVITE (unknown, revoked, expired or used up; one message for all so codes
@@ -101,14 +114,14 @@ export class InviteService {
   consume(code: string): { id: string; role: Role } {
     this.checkSharing();
     const row = this.db
-      .query(
-        `UPDATE invite_codes SET uses = uses + 1
-         WHERE code_hash = ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?) AND uses < max_uses
-         RETURNING id, role`,
-      )
+      .query(`UPDATE invite_codes SET uses = uses + 1 WHERE code_hash = ? AND ${REDEEMABLE} RETURNING id, role`)
       .get(hashInviteCode(code), Date.now()) as { id: string; role: Role } | null;
-    if (!row) throw badRequest("Invite code is invalid, expired, revoked or already used", "INVALID_INVITE");
+    if (!row) throw invalidInvite();
     return row;
   }
 }
 
+/** The condition of a code that can still be used (one `?`: now, ms). */
+const REDEEMABLE = "revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?) AND uses < max_uses";
+
+const invalidInvite = () => badRequest("Invite code is invalid, expired, revoked or already used", "INVALID_INVITE");

@@ -6,10 +6,10 @@
 import { Elysia } from "elysia";
 import { authPlugin } from "../../http/auth-plugin.ts";
 import { parseInput } from "../../http/validate.ts";
+import type { Admission } from "../../http/admission.ts";
 import { requestOrigin } from "../audit/index.ts";
 import { sessionTarget } from "../audit/model.ts";
 import type { AuditService } from "../audit/service.ts";
-import type { AuthService } from "../auth/service.ts";
 import { CreateSessionBody } from "./model.ts";
 import type { SessionService } from "./service.ts";
 
@@ -19,9 +19,9 @@ const shouldWait = (query: Record<string, string | undefined>) => query.wait !==
  * The routes; each action that takes effect is recorded in the audit log (`session.create`, `.start` once
  * the start begins, `.stop`, `.delete`) with the caller and their address.
  */
-export function sessionRoutes(auth: AuthService, sessions: SessionService, allowedOrigins: readonly string[], audit: AuditService) {
+export function sessionRoutes(admission: Admission, sessions: SessionService, audit: AuditService) {
   return new Elysia({ prefix: "/api/sessions" })
-    .use(authPlugin(auth, allowedOrigins))
+    .use(authPlugin(admission))
     .get("/", ({ user }) => sessions.list(user.id), { auth: true })
     .post(
       "/",

@@ -2,6 +2,7 @@
  * Sessions: the stored row, the API's `Session` shape (docs/api.md) and request bodies.
  */
 import { z } from "zod";
+import { displayName } from "../../names.ts";
 
 export const SESSION_STATUSES = ["pending", "starting", "running", "stopping", "stopped", "failed"] as const;
 export type SessionStatus = (typeof SESSION_STATUSES)[number];
@@ -59,12 +60,7 @@ export function toSession(row: SessionRow, ownerName: string): Session {
   };
 }
 
-/** Session names: 1–64 printable characters after trimming. */
-export const SessionName = z
-  .string()
-  .trim()
-  .min(1, "name must not be empty")
-  .max(64, "name must be at most 64 characters")
-  .regex(/^[^\p{Cc}]+$/u, "name must not contain control characters");
+/** Session names: 1–64 characters after trimming, none of them invisible or control (server/names.ts). */
+export const SessionName = displayName("name", 64);
 
 export const CreateSessionBody = z.strictObject({ name: SessionName.optional() });

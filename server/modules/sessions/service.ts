@@ -378,6 +378,24 @@ export class SessionService {
     return this.stopExisting(id);
   }
 
+  /**
+   * Stops every pending, starting or running session of a disabled user (workspaces kept), as an admin's
+   * stop would: what disabling an account means, whether it was disabled through the API or the `octo` CLI.
+   * @returns the ids of the sessions stopped.
+   */
+  async stopSessionsOfDisabledUsers(): Promise<string[]> {
+    const ids = (
+      this.db
+        .query(
+          "SELECT s.id FROM sessions s JOIN users u ON u.id = s.user_id WHERE u.disabled = 1 AND s.status IN ('pending', 'starting', 'running')",
+        )
+        .all() as { id: string }[]
+    ).map((r) => r.id);
+    await Promise.all(ids.map((id) => this.stopAny(id).catch(() => undefined)));
+    if (ids.length) log.info("stopped sessions of disabled users", { sessions: ids.length });
+    return ids;
+  }
+
   private async stopExisting(id: string): Promise<Session> {
     this.starts.get(id)?.abort(STOP_REQUESTED);
     await this.serialize(id, () => this.halt(id, { remove: false }));

@@ -9,20 +9,20 @@ import type { OctoConfig } from "../../config/schema.ts";
 import { authPlugin } from "../../http/auth-plugin.ts";
 import { allowsSharing } from "../../runtime/isolation.ts";
 import { OPENCODE_VERSION, VERSION } from "../../version.ts";
-import type { AuthService } from "../auth/service.ts";
+import type { Admission } from "../../http/admission.ts";
 import type { SessionService } from "../sessions/service.ts";
 import type { UserService } from "../users/service.ts";
 
 export interface SystemDeps {
   config: OctoConfig;
-  auth: AuthService;
+  admission: Admission;
   sessions: SessionService;
   users: UserService;
   /** The engine behind the runtime, e.g. `{ name: "podman", version: "4.3.1" }`. */
   engine: { name: string; version?: string };
 }
 
-export function systemRoutes({ config, auth, sessions, users, engine }: SystemDeps) {
+export function systemRoutes({ config, admission, sessions, users, engine }: SystemDeps) {
   const runtimeKind = sessions.runtime.kind;
   const isolation = { ...sessions.runtime.isolation(), single_user: !allowsSharing(sessions.runtime.isolation(), config) };
   const { voice } = config;
@@ -40,7 +40,7 @@ export function systemRoutes({ config, auth, sessions, users, engine }: SystemDe
     },
   };
   return new Elysia({ prefix: "/api" })
-    .use(authPlugin(auth, config.server.allowed_origins))
+    .use(authPlugin(admission))
     .get("/health", () => ({ status: "ok", version: VERSION }))
     .get("/features", () => features)
     .get(

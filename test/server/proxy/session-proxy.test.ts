@@ -3,11 +3,16 @@
  * session services (real HTTP and WebSocket servers, test/support/fakes.ts).
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { existsSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { connect } from "node:net";
+import { join } from "node:path";
+import { TokenService } from "../../../server/modules/auth/tokens.ts";
 import { isSessionUrl, parseSessionUrl, SessionProxy } from "../../../server/proxy/session-proxy.ts";
 import { quickUser } from "../../support/db.ts";
-import { type SessionStack, sessionStack } from "../../support/fakes.ts";
+import { eventually, type SessionStack, serveStack, sessionStack, type StackServer } from "../../support/fakes.ts";
+import { type LongLived, openStream, openWebSocket } from "../../support/long-lived.ts";
+import { runOcto } from "../../support/octo.ts";
 
 // Argon2id, processes and sockets are slow on a loaded 2-core machine; `npx bun test` keeps Bun's 5 s default.
 setDefaultTimeout(30_000);
@@ -90,7 +95,7 @@ describe("SessionProxy", () => {
 
   beforeAll(async () => {
     s = sessionStack({ config: { server: { allowed_origins: ["https://octo.example.com"] } } });
-    proxy = new SessionProxy({ auth: s.auth, sessions: s.sessions, allowedOrigins: s.config.server.allowed_origins });
+    proxy = new SessionProxy({ admission: s.admission, sessions: s.sessions });
     server = createServer((req, res) => void proxy.web(req, res));
     server.on("upgrade", (req, socket, head) => void proxy.upgrade(req, socket, head));
     await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
@@ -139,7 +144,7 @@ describe("SessionProxy", () => {
   });
 
   test("no or bad credentials: 401 JSON, nothing reaches the upstream", async () => {
-    const polls = s.runtime.calls.poll.length;
+    const seen = s.runtime.received.length;
     const attempts: Record<string, string>[] = [{}, { authorization: "Bearer nope" }, { cookie: "octo_token=nope" }];
     for (const headers of attempts) {
       const res = await get(`/session/${running}/code/event`, headers);
@@ -149,7 +154,7 @@ describe("SessionProxy", () => {
     }
     // ?token= is for WebSocket upgrades only.
     expect((await get(`/session/${running}/code/event?token=${alice.token}`)).status).toBe(401);
-    expect(s.runtime.calls.poll.length).toBe(polls);
+    expect(s.runtime.received.slice(seen)).toEqual([]);
   });
 
   test("another user's session and a missing one are the same 404", async () => {
@@ -173,6 +178,29 @@ describe("SessionProxy", () => {
     expect(allowed.status).toBe(200);
     const bearer = await get(`/session/${running}/files/file?path=x`, { authorization: `Bearer ${alice.token}`, origin: "http://evil.example" }, { method: "POST", body: "x" });
     expect(bearer.status).toBe(200);
+  });
+
+  test("conversation titles with bidi or zero-width characters are 400 and never reach OpenCode; others pass intact", async () => {
+    const auth = { authorization: `Bearer ${alice.token}`, "content-type": "application/json" };
+    const seen = s.runtime.received.length;
+    const refused: [string, string, string][] = [
+      ["POST", "/session", "invoice\u202Etxt.exe"],
+      ["PATCH", "/session/ses_1", "a\u200Bb"],
+      ["POST", "/session?directory=x", "x\u2067y"],
+    ];
+    for (const [method, path, title] of refused) {
+      const res = await get(`/session/${running}/code${path}`, auth, { method, body: JSON.stringify({ title }) });
+      expect([method, path, res.status, await res.json()]).toEqual([method, path, 400, { error: "title must not contain bidi or zero-width characters", code: "VALIDATION_FAILED" }]);
+    }
+    expect(s.runtime.received.slice(seen)).toEqual([]);
+    for (const body of [JSON.stringify({ title: "Refactor the parser ✨", parentID: "ses_0" }), "{}", "not json at all"]) {
+      const res = await get(`/session/${running}/code/session`, auth, { method: "POST", body });
+      const upstream = (await res.json()) as { path: string; body: string };
+      expect([res.status, upstream.path, upstream.body]).toEqual([200, "/session", body]);
+    }
+    // Other routes are not inspected (a prompt may say anything).
+    const prompt = await get(`/session/${running}/code/session/ses_1/prompt_async`, auth, { method: "POST", body: JSON.stringify({ title: "a\u202Eb" }) });
+    expect(prompt.status).toBe(200);
   });
 
   test("the terminal over plain HTTP is 426", async () => {
@@ -266,6 +294,148 @@ describe("SessionProxy", () => {
     const answer = await rawUpgrade(port, `/session/${running}/files/tree?token=${alice.token}`, {});
     expect(answer.status).not.toBe(101);
     expect(answer.closed).toBe(true);
+  });
+});
+
+describe("revoking a login closes the connections it opened and refuses what it sends next", () => {
+  let r: SessionStack;
+  let served: StackServer;
+  let port: number;
+  let base: string;
+  let admin: string;
+
+  beforeAll(async () => {
+    r = sessionStack();
+    served = await serveStack(r);
+    ({ port, base } = served);
+    admin = (await quickUser(r, "root", "admin")).token;
+  }, 30_000);
+
+  afterAll(async () => {
+    await served.close();
+  });
+
+  /** A user with a running session. */
+  async function victim(name: string) {
+    const { user, token } = await quickUser(r, name);
+    const session = await r.sessions.create(user, "work");
+    return { user, token, sessionId: session.id };
+  }
+
+  /** The terminal WebSocket, an OpenCode WebSocket and an SSE stream, all open through the proxy. */
+  async function openAll(id: string, token: string): Promise<LongLived[]> {
+    const ws = `ws://127.0.0.1:${port}/session/${id}`;
+    return [
+      await openWebSocket(`${ws}/term?token=${token}`, { origin: base }),
+      await openWebSocket(`${ws}/code/pty/pty_1/connect?token=${token}`, { origin: base }),
+      await openStream(`${base}/session/${id}/code/sse`, { authorization: `Bearer ${token}`, accept: "text/event-stream" }),
+    ];
+  }
+
+  /** Waits until every connection has ended (the bound only keeps a regression from hanging the suite). */
+  async function allEnded(connections: LongLived[]): Promise<void> {
+    await eventually(() => connections.every((c) => !c.open), `${connections.filter((c) => c.open).map((c) => c.url).join(", ")} to be closed`, 5000);
+    await Promise.all(connections.map((c) => c.ended));
+  }
+
+  /** HTTP, SSE and a WebSocket upgrade with `token` all answer 401, and none of them reached the session. */
+  async function refusedEverywhere(id: string, token: string): Promise<void> {
+    const seen = r.runtime.received.length;
+    const http = await fetch(`${base}/session/${id}/files/tree`, { headers: { authorization: `Bearer ${token}` } });
+    const sse = await fetch(`${base}/session/${id}/code/sse`, { headers: { cookie: `octo_token=${token}`, accept: "text/event-stream" } });
+    const ws = await rawUpgrade(port, `/session/${id}/term?token=${token}`, { Origin: base });
+    expect([http.status, sse.status, ws.status]).toEqual([401, 401, 401]);
+    expect(r.runtime.received.slice(seen)).toEqual([]);
+  }
+
+  test("the three connections really reach the session while the login is valid", async () => {
+    const v = await victim("valid");
+    const seen = r.runtime.received.length;
+    const open = await openAll(v.sessionId, v.token);
+    expect(r.runtime.received.slice(seen).map((q) => [q.service, q.path, q.websocket])).toEqual([
+      ["term", "/", true],
+      ["code", "/pty/pty_1/connect", true],
+      ["code", "/sse", false],
+    ]);
+    await eventually(() => open[2]!.received.join("").includes('"n":2'), "three events on the stream");
+    expect(open.every((c) => c.open)).toBe(true);
+    for (const c of open) c.close();
+  });
+
+  test("logout (POST /api/auth/logout)", async () => {
+    const v = await victim("loggedout");
+    const open = await openAll(v.sessionId, v.token);
+    const out = await fetch(`${base}/api/auth/logout`, { method: "POST", headers: { authorization: `Bearer ${v.token}` } });
+    expect(out.status).toBe(200);
+    await allEnded(open);
+    await refusedEverywhere(v.sessionId, v.token);
+  });
+
+  test("an admin disabling the account (PATCH /api/admin/users/:id) also stops the user's sessions, workspaces kept", async () => {
+    const v = await victim("disabled");
+    const open = await openAll(v.sessionId, v.token);
+    const patch = await fetch(`${base}/api/admin/users/${v.user.id}`, {
+      method: "PATCH",
+      headers: { authorization: `Bearer ${admin}`, "content-type": "application/json" },
+      body: JSON.stringify({ disabled: true }),
+    });
+    expect(patch.status).toBe(200);
+    await allEnded(open);
+    await refusedEverywhere(v.sessionId, v.token);
+    await eventually(() => r.sessions.get(v.user.id, v.sessionId).status === "stopped", "the disabled user's session stopped");
+    expect(r.runtime.isLive(v.sessionId)).toBe(false);
+    expect(existsSync(join(r.dir, "sessions", v.sessionId, "workspace"))).toBe(true);
+  });
+
+  test("octo users reset-password (the CLI, another process writing the database)", async () => {
+    const v = await victim("reset");
+    const open = await openAll(v.sessionId, v.token);
+    const cli = runOcto(["users", "reset-password", "reset", "--data-dir", r.dir], {}, "a brand new password\n");
+    expect([cli.code, cli.stderr]).toEqual([0, ""]);
+    await allEnded(open);
+    await refusedEverywhere(v.sessionId, v.token);
+  });
+
+  test("the user being deleted", async () => {
+    const v = await victim("deleted");
+    const open = await openAll(v.sessionId, v.token);
+    r.db.query("DELETE FROM users WHERE id = ?").run(v.user.id);
+    await allEnded(open);
+    await refusedEverywhere(v.sessionId, v.token);
+  });
+
+  test("the token expiring", async () => {
+    const v = await victim("expiring");
+    const { token } = await new TokenService(r.secret, 2).issue(v.user.id);
+    const open = await openAll(v.sessionId, token);
+    await allEnded(open);
+    await refusedEverywhere(v.sessionId, token);
+  });
+
+  test("a role change closes the connections; the token itself stays valid", async () => {
+    const v = await victim("promoted");
+    const open = await openAll(v.sessionId, v.token);
+    const patch = await fetch(`${base}/api/admin/users/${v.user.id}`, {
+      method: "PATCH",
+      headers: { authorization: `Bearer ${admin}`, "content-type": "application/json" },
+      body: JSON.stringify({ role: "admin" }),
+    });
+    expect(patch.status).toBe(200);
+    await allEnded(open);
+    const again = await openAll(v.sessionId, v.token);
+    expect(again.every((c) => c.open)).toBe(true);
+    for (const c of again) c.close();
+  });
+
+  test("another login of the same user is not touched by a logout", async () => {
+    const v = await victim("twice");
+    const other = (await new TokenService(r.secret, 3600).issue(v.user.id)).token;
+    const kept = await openAll(v.sessionId, other);
+    const closed = await openAll(v.sessionId, v.token);
+    expect((await fetch(`${base}/api/auth/logout`, { method: "POST", headers: { authorization: `Bearer ${v.token}` } })).status).toBe(200);
+    await allEnded(closed);
+    expect(kept.every((c) => c.open)).toBe(true);
+    for (const c of kept) c.close();
   });
 });
 

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AuthService } from "../../../server/modules/auth/service.ts";
 import type { SessionService } from "../../../server/modules/sessions/service.ts";
+import { Admission } from "../../../server/http/admission.ts";
 import { SessionProxy } from "../../../server/proxy/session-proxy.ts";
 
 let upstream: Server;
@@ -44,7 +45,7 @@ beforeAll(async () => {
     route: (id: string) =>
       id === "s1" ? { userId: "u1", status: "running", endpoints: { code: target, files: target, term: target }, authorization: "Basic eA==" } : undefined,
   } as unknown as SessionService;
-  proxy = new SessionProxy({ auth, sessions, allowedOrigins: [] });
+  proxy = new SessionProxy({ admission: new Admission(auth, { allowedOrigins: [], trustProxy: false, secureCookies: false }), sessions });
   front = createServer((req, res) => void proxy.web(req, res));
   base = `http://127.0.0.1:${await listen(front)}`;
 });

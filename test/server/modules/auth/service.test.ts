@@ -32,6 +32,35 @@ describe("AuthService.register", () => {
     expect(s.users.count()).toBe(1);
   });
 
+  test("the invite is checked first: a bad code is INVALID_INVITE whatever the username, and costs no hash", async () => {
+    const s = authStack();
+    await registerUser(s, "alice");
+    let hashes = 0;
+    const hash = s.auth.passwords.hash.bind(s.auth.passwords);
+    s.auth.passwords.hash = (password: string) => {
+      hashes++;
+      return hash(password);
+    };
+    const taken = await octoError(() => s.auth.register({ username: "alice", password: TEST_PASSWORD, invite_code: "OCTO-NOPE" }));
+    const free = await octoError(() => s.auth.register({ username: "zed", password: TEST_PASSWORD, invite_code: "OCTO-NOPE" }));
+    expect(taken.toJSON()).toEqual({ error: "Invite code is invalid, expired, revoked or already used", code: "INVALID_INVITE" });
+    expect(free.toJSON()).toEqual(taken.toJSON());
+    expect(hashes).toBe(0);
+  });
+
+  test("registrations are counted per client before they are checked; successful ones are given back", async () => {
+    const s = authStack({ registerMaxAttempts: 3 });
+    const good = s.invites.create({ max_uses: 5 }, null);
+    for (let i = 0; i < 4; i++) await s.auth.register({ username: `ok${i}`, password: TEST_PASSWORD, invite_code: good.code }, "10.0.0.1");
+    const bad = await Promise.all(
+      Array.from({ length: 6 }, () => octoError(() => s.auth.register({ username: "nope", password: TEST_PASSWORD, invite_code: "OCTO-NOPE" }, "10.0.0.1"))),
+    );
+    expect(bad.map((e) => e.code).sort()).toEqual(["INVALID_INVITE", "INVALID_INVITE", "INVALID_INVITE", "TOO_MANY_ATTEMPTS", "TOO_MANY_ATTEMPTS", "TOO_MANY_ATTEMPTS"]);
+    const limited = await octoError(() => s.auth.register({ username: "ok9", password: TEST_PASSWORD, invite_code: good.code }, "10.0.0.1"));
+    expect([limited.status, Number(limited.headers["Retry-After"]) > 0]).toEqual([429, true]);
+    expect((await s.auth.register({ username: "ok9", password: TEST_PASSWORD, invite_code: good.code }, "10.0.0.2")).user.username).toBe("ok9");
+  });
+
   test("a reused invite code is refused", async () => {
     const s = authStack();
     const invite = s.invites.create({}, null);
@@ -96,6 +125,15 @@ describe("AuthService.login", () => {
     // Unknown users are throttled too (no oracle for which names exist).
     for (let i = 0; i < 3; i++) await octoError(() => s.auth.login({ username: "ghost", password: "x" }, "10.0.0.1"));
     expect((await octoError(() => s.auth.login({ username: "ghost", password: "x" }, "10.0.0.1"))).status).toBe(429);
+  });
+
+  test("parallel guesses are counted before they are checked: no more than login_max_attempts are evaluated", async () => {
+    const s = authStack({ loginMaxAttempts: 3 });
+    await quickUser(s, "alice");
+    const guesses = Array.from({ length: 10 }, (_, i) => (i === 9 ? TEST_PASSWORD : `guess ${i}`));
+    const errors = await Promise.all(guesses.map((password) => octoError(() => s.auth.login({ username: "alice", password }, "c"))));
+    expect(errors.filter((e) => e.code === "INVALID_CREDENTIALS").length).toBe(3);
+    expect(errors.filter((e) => e.code === "TOO_MANY_ATTEMPTS").length).toBe(7);
   });
 
   test("a successful login resets the failure count", async () => {

@@ -327,6 +327,19 @@ export const MUTATIONS: Mutation[] = [
     edits: [{ search: "if (admins <= 1) throw badRequest(", replace: "if (false) throw badRequest(" }],
     tests: ["test/server/modules/users/service.test.ts"],
   },
+  {
+    name: "migrate-step-by-step",
+    breaks: "an upgrade commits each migration on its own, so a failing later one leaves the database between two releases",
+    file: "server/db/database.ts",
+    edits: [
+      {
+        search: "for (let version = current + 1; version <= migrations.length; version++) db.exec(migrations[version - 1]!);",
+        replace:
+          "for (let version = current + 1; version <= migrations.length; version++) { db.exec(migrations[version - 1]!); db.exec(`PRAGMA user_version = ${version}`); db.exec(\"COMMIT\"); db.exec(\"BEGIN IMMEDIATE\"); }",
+      },
+    ],
+    tests: ["test/server/db/database.test.ts"],
+  },
 ];
 
 const REPO = resolve(import.meta.dir, "..");

@@ -36,18 +36,25 @@ export function openDatabase(file: string): Database {
   return db;
 }
 
-/** Applies every migration above the database's `user_version`, each in one transaction. */
-export function migrate(db: Database): void {
-  const current = (db.query("PRAGMA user_version").get() as { user_version: number }).user_version;
-  if (current > MIGRATIONS.length) {
-    throw new Error(
-      `database schema version ${current} is newer than this octo supports (${MIGRATIONS.length}); upgrade octo`,
-    );
-  }
-  for (let version = current + 1; version <= MIGRATIONS.length; version++) {
-    db.transaction(() => {
-      db.exec(MIGRATIONS[version - 1]!);
-      db.exec(`PRAGMA user_version = ${version}`);
-    }).immediate();
-  }
+/**
+ * Applies every migration above the database's `user_version` in ONE immediate transaction together with the
+ * version bump, so an upgrade across several releases is all or nothing: a failure (or a crash) leaves the
+ * database exactly as the earlier release left it. The version is read inside that transaction, so a second
+ * process opening the same file at the same time (octo serve and the `octo` CLI) waits for the first and then
+ * finds nothing to do, instead of applying the same migrations again.
+ * @param migrations the list to apply (default {@link MIGRATIONS}; tests pass others).
+ * @throws Error when the database is newer than `migrations`, or the error of the migration that failed.
+ */
+export function migrate(db: Database, migrations: readonly string[] = MIGRATIONS): void {
+  db.transaction(() => {
+    const current = (db.query("PRAGMA user_version").get() as { user_version: number }).user_version;
+    if (current > migrations.length) {
+      throw new Error(
+        `database schema version ${current} is newer than this octo supports (${migrations.length}); upgrade octo`,
+      );
+    }
+    if (current === migrations.length) return;
+    for (let version = current + 1; version <= migrations.length; version++) db.exec(migrations[version - 1]!);
+    db.exec(`PRAGMA user_version = ${migrations.length}`);
+  }).immediate();
 }

@@ -1,7 +1,8 @@
 /**
  * Versioned schema migrations. Migration N (1-based) brings the database from `PRAGMA user_version = N-1`
- * to N; each runs in its own transaction together with the version bump, so a crash leaves the database at
- * a whole version. Never edit a released migration: append a new one.
+ * to N. `migrate()` (database.ts) runs all pending ones in one transaction with the version bump, so a failed
+ * or interrupted upgrade leaves the database as the earlier release left it. Never edit a released migration:
+ * append a new one. A data dir made by every earlier release is upgraded by test/upgrade/.
  *
  * Times are integer milliseconds since the Unix epoch. Ids are random text (see `ids.ts`).
  */

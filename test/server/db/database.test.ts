@@ -148,6 +148,44 @@ describe("migrate", () => {
     db.close();
   });
 
+  test("all pending migrations run in one transaction: a failing last one leaves a version-1 database untouched", () => {
+    const file = join(tempDir("db-"), "octo.db");
+    const v1 = new Database(file, { create: true });
+    v1.exec(MIGRATIONS[0]!);
+    v1.exec("PRAGMA user_version = 1");
+    v1.exec("INSERT INTO users (id, username, password_hash, role, created_at, updated_at) VALUES ('u1', 'alice', 'h', 'admin', 1, 2)");
+    const columns = (db: Database) => (db.query("PRAGMA table_info(sessions)").all() as { name: string }[]).map((c) => c.name);
+    const before = { tables: tables(v1), columns: columns(v1), users: v1.query("SELECT * FROM users").all() };
+    expect(() => migrate(v1, [...MIGRATIONS, "CREATE TABLE broken (id INTEGER PRIMARY KEY, id TEXT)"])).toThrow("duplicate column name: id");
+    expect(pragma(v1, "user_version")).toBe(1);
+    expect({ tables: tables(v1), columns: columns(v1), users: v1.query("SELECT * FROM users").all() }).toEqual(before);
+    expect(before.tables).not.toContain("audit_events");
+    expect(before.columns).not.toContain("run_uid");
+    v1.close();
+  });
+
+  test("a second process opening the file during an upgrade waits for it and applies nothing twice", async () => {
+    const file = join(tempDir("db-"), "octo.db");
+    const first = new Database(file, { create: true });
+    first.exec("PRAGMA journal_mode = WAL");
+    first.exec(MIGRATIONS[0]!);
+    first.exec("PRAGMA user_version = 1");
+    // This connection is "the other octo" in the middle of its upgrade: it holds the write lock.
+    first.exec("BEGIN IMMEDIATE");
+    const worker = Bun.spawn([process.execPath, join(import.meta.dir, "open-worker.ts"), file], { stdout: "pipe", stderr: "pipe" });
+    const reader = worker.stdout.getReader();
+    const { value } = await reader.read();
+    expect(new TextDecoder().decode(value)).toStartWith("opening");
+    await Bun.sleep(300); // let the worker reach its own transaction (it waits up to busy_timeout, 5 s)
+    for (let version = 2; version <= MIGRATIONS.length; version++) first.exec(MIGRATIONS[version - 1]!);
+    first.exec(`PRAGMA user_version = ${MIGRATIONS.length}`);
+    first.exec("COMMIT");
+    let rest = "";
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) rest += new TextDecoder().decode(chunk.value);
+    expect([await worker.exited, rest.trim()]).toEqual([0, String(MIGRATIONS.length)]);
+    first.close();
+  });
+
   test("a database already at the latest version is not migrated again", () => {
     const db = new Database(":memory:");
     db.exec(`PRAGMA user_version = ${MIGRATIONS.length}`);

@@ -286,10 +286,12 @@ open($f, '>', 'swaps'); print $f "$n\n"; close $f;
     }
     const seconds = Math.ceil(RACE_MS / 1000) + 4;
     await inTerminal(
-      `cd race && ln -s / a-link && ln -s ${dataDir} b-link && (setsid perl race.pl ${seconds} a a-link b b-link > race.log 2>&1 &)`,
+      // Its own session (setsid), so closing the terminal does not end it; the terminal waits until it runs.
+      `cd race && ln -s / a-link && ln -s ${dataDir} b-link && (setsid perl race.pl ${seconds} a a-link b b-link > race.log 2>&1 &)` +
+        " && until [ -e started ]; do sleep 0.05; done",
     );
     const raceDir = join(workspace(state.a), "race");
-    await eventually(() => existsSync(join(raceDir, "started")), "the race to start", 15_000);
+    expect(existsSync(join(raceDir, "started"))).toBe(true);
 
     const secrets = [jwtSecret(), CANARY.config, CANARY.credentials, secretOf(state.b)];
     const reads = [`a/${rel}/jwt-secret`, `a/${rel}/octo.db`, "b/jwt-secret", "b/octo.db"];

@@ -28,6 +28,7 @@ import { SessionService } from "./modules/sessions/service.ts";
 import { UserService } from "./modules/users/service.ts";
 import { isSessionUrl, rejectUpgrade, SessionProxy, sendJson } from "./proxy/session-proxy.ts";
 import { createRuntime } from "./runtime/index.ts";
+import { allowsSharing, type Isolation } from "./runtime/isolation.ts";
 import { loadOrCreateSecret } from "./secrets.ts";
 import { isVoiceUrl, VoiceProxy } from "./voice/voice-proxy.ts";
 
@@ -47,6 +48,8 @@ export interface OctoServer {
   audit: AuditService;
   /** The admin invite code printed on first start (no users yet), or null. */
   firstAdminInvite: string | null;
+  /** How sessions are isolated, and whether this octo serves one user only (no sandbox). */
+  isolation: Isolation & { singleUser: boolean };
   /** Stops listening, stops local sessions, closes the database. Idempotent. */
   close(): Promise<void>;
 }
@@ -74,17 +77,19 @@ export async function startServer(loaded: LoadedConfig): Promise<OctoServer> {
   const db = openDataDir(dataDir);
   try {
     const secret = loadOrCreateSecret(join(dataDir, "jwt-secret"));
+    const runtime = await createRuntime(config, { dataDir, configFile: loaded.file });
+    const engine = await runtime.describe();
+    const isolation = runtime.isolation();
+    const singleUser = !allowsSharing(isolation, config);
+    log.info("runtime", { mode: runtime.kind, engine: engine.name, version: engine.version, isolation: isolation.kind, single_user: singleUser });
     const users = new UserService(db);
-    const invites = new InviteService(db);
+    const invites = new InviteService(db, { singleUser });
     const audit = new AuditService(db, { retentionDays: config.audit.retention_days });
     const tokens = new TokenService(secret, config.auth.token_ttl_seconds);
     const auth = new AuthService(db, users, invites, tokens, {
       loginMaxAttempts: config.auth.login_max_attempts,
       loginWindowSeconds: config.auth.login_window_seconds,
     });
-    const runtime = await createRuntime(config, { dataDir, configFile: loaded.file });
-    const engine = await runtime.describe();
-    log.info("runtime", { mode: runtime.kind, engine: engine.name, version: engine.version });
     const sessions = new SessionService(db, runtime, { dataDir, runtime: config.runtime, opencode: config.opencode });
     await sessions.reconcile();
 
@@ -136,6 +141,7 @@ export async function startServer(loaded: LoadedConfig): Promise<OctoServer> {
       users,
       audit,
       firstAdminInvite,
+      isolation: { ...isolation, singleUser },
       close() {
         closing ??= (async () => {
           clearInterval(pruneTimer);

@@ -69,8 +69,9 @@ Examples:
       const { AuditService } = await import("../../server/modules/audit/service.ts");
       const { inviteDetail, inviteTarget } = await import("../../server/modules/audit/model.ts");
       try {
+        const { allowsSharing, configuredIsolation } = await import("../../server/runtime/isolation.ts");
         const db = openDataDir(loaded.dataDir);
-        const invites = new InviteService(db);
+        const invites = new InviteService(db, { singleUser: !allowsSharing(configuredIsolation(loaded.config), loaded.config) });
         const audit = new AuditService(db);
         const created = [];
         for (let i = 0; i < options.count; i++) {

@@ -40,6 +40,7 @@ export function registerServe(program: Command): void {
         fail(err);
       }
       process.stdout.write(`octo listening on ${server.url}\n`);
+      process.stdout.write(`isolation: ${server.isolation.detail}${server.isolation.singleUser ? " (serving one user only)" : ""}\n`);
       if (server.firstAdminInvite) {
         process.stdout.write(
           `\nNo users yet. Register the first admin at ${server.url} with this one-time invite code:\n\n` +

@@ -1,5 +1,5 @@
 /**
- * `octoctl status`: is the server up, which versions, which runtime and engine, how many sessions.
+ * `octoctl status`: is the server up, which versions, which runtime, engine and isolation, how many sessions.
  *
  * `GET /api/health` needs no login; `GET /api/status` does (own session counts, or everyone's plus the user
  * count for admins). Without a stored login the public part is shown with a hint; with a login the server
@@ -14,7 +14,13 @@ export interface ServerStatus {
   status: string;
   version: string;
   opencode_version: string;
-  runtime: { mode: string; engine: string; engine_version: string | null };
+  runtime: {
+    mode: string;
+    engine: string;
+    engine_version: string | null;
+    /** How sessions are sealed off (server/runtime/isolation.ts); `single_user` when there is no sandbox. */
+    isolation: { kind: "container" | "bwrap" | "none"; detail: string; single_user: boolean };
+  };
   sessions: Record<string, number>;
   users: number | null;
 }
@@ -61,6 +67,7 @@ and your session counts; admins see every user's sessions and the number of user
           ["server", `${ctx.server} (${status.status})`],
           ["version", `octo ${status.version}, opencode ${status.opencode_version}`],
           ["runtime", `${status.runtime.mode} (engine: ${engine})`],
+          ["isolation", `${status.runtime.isolation.detail}${status.runtime.isolation.single_user ? " (serving one user only)" : ""}`],
           [admin ? "sessions (all users)" : "sessions (yours)", describeCounts(status.sessions)],
           ...(admin ? ([["users", status.users]] as [string, number | null][]) : []),
         ]),

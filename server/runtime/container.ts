@@ -37,6 +37,7 @@ import { createLogger } from "../log.ts";
 import { defaultDataDir } from "../paths.ts";
 import { VERSION } from "../version.ts";
 import { connectEngine, type Engine } from "./engine.ts";
+import type { Isolation } from "./isolation.ts";
 import { defaultImageTag } from "./image.ts";
 import { chownTree } from "./ownership.ts";
 import type { Endpoints, PollResult, Runtime, RuntimeState, SessionSpec, StartResult, StopOptions } from "./types.ts";
@@ -420,6 +421,10 @@ export class ContainerRuntime implements Runtime {
 
   async describe(): Promise<{ name: string; version?: string }> {
     return { name: this.options.engine.name, version: this.options.engine.version };
+  }
+
+  isolation(): Isolation {
+    return { kind: "container", detail: `one ${this.options.engine.name} container per session` };
   }
 }
 

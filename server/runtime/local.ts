@@ -35,6 +35,7 @@ import { OctoError } from "../errors.ts";
 import { createLogger } from "../log.ts";
 import { isCompiled, selfCommand } from "./binaries.ts";
 import { baseEnvironment, homeEnvironment } from "./environment.ts";
+import { type Isolation, localIsolation } from "./isolation.ts";
 import { chownTree } from "./ownership.ts";
 import { freePorts } from "./ports.ts";
 import { isWithin, type Sandbox, type SandboxMount } from "./sandbox.ts";
@@ -139,9 +140,8 @@ export class LocalRuntime implements Runtime {
     return this.options.sandbox?.sessionUids ?? false;
   }
 
-  /** How sessions are isolated, for status output. */
-  isolation(): { sandbox: "bwrap" | "none"; sessionUids: boolean } {
-    return { sandbox: this.options.sandbox ? "bwrap" : "none", sessionUids: this.sessionUids };
+  isolation(): Isolation {
+    return localIsolation(this.options.sandbox);
   }
 
   /** The marker on the command line of every process spawned for session `id`. */

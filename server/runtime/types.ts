@@ -8,6 +8,8 @@
  * (`readiness.ts`) against {@link Endpoints}, identically for every runtime.
  */
 
+import type { Isolation } from "./isolation.ts";
+
 /** What a runtime needs to know about a session to start it. */
 export interface SessionSpec {
   /** Session id (lowercase alphanumeric), also used in container and process names. */
@@ -115,6 +117,9 @@ export interface Runtime {
    * @returns ids of the sessions whose leftovers were removed.
    */
   removeOrphans(liveSessionIds: ReadonlySet<string>): Promise<string[]>;
+
+  /** How sessions are sealed off from each other and from octo (see `isolation.ts`). */
+  isolation(): Isolation;
 
   /** Engine description for status output, e.g. `{ name: "local" }` or `{ name: "podman", version: "4.3.1" }`. */
   describe(): Promise<{ name: string; version?: string }>;

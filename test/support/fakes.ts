@@ -21,6 +21,7 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import type { Isolation } from "../../server/runtime/isolation.ts";
 import type { Server } from "bun";
 import type { OctoConfig } from "../../server/config/schema.ts";
 import { OctoError } from "../../server/errors.ts";
@@ -200,6 +201,10 @@ export class FakeRuntime implements Runtime {
   async logs(spec: SessionSpec): Promise<string> {
     this.calls.logs.push(spec.id);
     return this.behaviour.logs ?? "";
+  }
+
+  isolation(): Isolation {
+    return { kind: "bwrap", detail: "fake runtime" };
   }
 
   async removeOrphans(known: ReadonlySet<string>): Promise<string[]> {

@@ -43,6 +43,10 @@ export interface StartOctoOptions {
   port?: number;
   /** How long to wait for "octo listening on", ms (default 30 s). */
   timeoutMs?: number;
+  /** A command prefix to run octo through, e.g. `["setpriv", "--reuid=999", ...]` to run it as another user. */
+  wrap?: string[];
+  /** The argv prefix that runs octo (default {@link octoCommand}). */
+  command?: string[];
 }
 
 function baseEnv(extra: Record<string, string> = {}): Record<string, string> {
@@ -58,7 +62,7 @@ function baseEnv(extra: Record<string, string> = {}): Record<string, string> {
 export async function startOcto(options: StartOctoOptions = {}): Promise<OctoServerProcess> {
   const dataDir = options.dataDir ?? tempDir("octo-data-");
   const proc = spawn({
-    cmd: [...octoCommand(), "serve", "--port", String(options.port ?? 0), "--data-dir", dataDir, ...(options.args ?? [])],
+    cmd: [...(options.wrap ?? []), ...(options.command ?? octoCommand()), "serve", "--port", String(options.port ?? 0), "--data-dir", dataDir, ...(options.args ?? [])],
     env: baseEnv(options.env),
     stdin: "ignore",
     stdout: "pipe",

@@ -9,6 +9,7 @@
 import type { Database } from "../../db/database.ts";
 import { badRequest, notFound } from "../../errors.ts";
 import { randomId } from "../../ids.ts";
+import { singleUserRefusal } from "../../runtime/isolation.ts";
 import type { Role } from "../users/model.ts";
 import { type CreateInvite, type InviteCode, type InviteRow, toInvite } from "./model.ts";
 
@@ -28,14 +29,34 @@ export function hashInviteCode(code: string): string {
   return new Bun.CryptoHasher("sha256").update(normalized).digest("hex");
 }
 
+export interface InviteOptions {
+  /**
+   * One user only (local mode without a sandbox, `server/runtime/isolation.ts`): once an account exists, no
+   * invite code is made and none is accepted.
+   */
+  singleUser?: boolean;
+}
+
 export class InviteService {
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    private readonly options: InviteOptions = {},
+  ) {}
+
+  /** @throws OctoError 403 SINGLE_USER_MODE when this octo may have one account only and has it. */
+  private checkSharing(): void {
+    if (!this.options.singleUser) return;
+    const { n } = this.db.query("SELECT COUNT(*) AS n FROM users").get() as { n: number };
+    if (n > 0) throw singleUserRefusal();
+  }
 
   /**
    * Creates a code. The plain code is returned only here.
    * @param createdBy user id of the admin, or null when created from the CLI.
+   * @throws OctoError 403 SINGLE_USER_MODE (see {@link InviteOptions.singleUser}).
    */
   create(input: CreateInvite, createdBy: string | null): InviteCode & { code: string } {
+    this.checkSharing();
     const code = generateInviteCode();
     const id = randomId();
     const now = Date.now();
@@ -75,9 +96,10 @@ export class InviteService {
    * Uses a code once. Call inside the transaction that creates the user, so a failed insert gives the use back.
    * @returns the invite's id and the role it grants.
    * @throws OctoError 400 INVALID_INVITE (unknown, revoked, expired or used up; one message for all so codes
-   *   cannot be probed).
+   *   cannot be probed); 403 SINGLE_USER_MODE (see {@link InviteOptions.singleUser}).
    */
   consume(code: string): { id: string; role: Role } {
+    this.checkSharing();
     const row = this.db
       .query(
         `UPDATE invite_codes SET uses = uses + 1

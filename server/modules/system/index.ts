@@ -1,11 +1,13 @@
 /**
  * System routes. Unauthenticated: `GET /api/health` (liveness for load balancers and octoctl) and
  * `GET /api/features` (what the web app may offer: runtime mode, voice settings). Authenticated:
- * `GET /api/status` (versions, runtime and engine, session counts — the caller's own, or everyone's for admins).
+ * `GET /api/status` (versions, runtime, engine and isolation, session counts — the caller's own, or everyone's
+ * for admins).
  */
 import { Elysia } from "elysia";
 import type { OctoConfig } from "../../config/schema.ts";
 import { authPlugin } from "../../http/auth-plugin.ts";
+import { allowsSharing } from "../../runtime/isolation.ts";
 import { OPENCODE_VERSION, VERSION } from "../../version.ts";
 import type { AuthService } from "../auth/service.ts";
 import type { SessionService } from "../sessions/service.ts";
@@ -22,6 +24,7 @@ export interface SystemDeps {
 
 export function systemRoutes({ config, auth, sessions, users, engine }: SystemDeps) {
   const runtimeKind = sessions.runtime.kind;
+  const isolation = { ...sessions.runtime.isolation(), single_user: !allowsSharing(sessions.runtime.isolation(), config) };
   const { voice } = config;
   const features = {
     version: VERSION,
@@ -46,7 +49,7 @@ export function systemRoutes({ config, auth, sessions, users, engine }: SystemDe
         status: "ok",
         version: VERSION,
         opencode_version: OPENCODE_VERSION,
-        runtime: { mode: runtimeKind, engine: engine.name, engine_version: engine.version ?? null },
+        runtime: { mode: runtimeKind, engine: engine.name, engine_version: engine.version ?? null, isolation },
         sessions: user.role === "admin" ? sessions.counts() : sessions.counts(user.id),
         users: user.role === "admin" ? users.count() : null,
       }),

@@ -321,3 +321,31 @@ describe("invite consumption is atomic across processes", () => {
     expect(s.users.count()).toBe(1);
   });
 });
+
+describe("one user only (local mode without a sandbox)", () => {
+  test("the first account may register; after it, no invite code is made and none is accepted", async () => {
+    const t = testDatabase();
+    const invites = new InviteService(t.db, { singleUser: true });
+    const first = invites.create({ role: "admin", max_uses: 2 }, null);
+    expect(invites.consume(first.code).role).toBe("admin");
+    t.db.query("INSERT INTO users (id, username, password_hash, role, created_at, updated_at) VALUES ('u1', 'alice', 'h', 'admin', 1, 1)").run();
+    for (const attempt of [() => invites.create({ role: "user" }, null), () => invites.consume(first.code)]) {
+      const err = (() => {
+        try {
+          attempt();
+        } catch (e) {
+          return e as OctoError;
+        }
+        return null;
+      })();
+      expect([err?.status, err?.code]).toEqual([403, "SINGLE_USER_MODE"]);
+      expect(err!.message).toContain("apt install bubblewrap");
+      expect(err!.message).toContain("allow_unsandboxed_multi_user");
+    }
+    // Nothing was used by the refusals.
+    expect(invites.get(first.id).uses).toBe(1);
+    // The same database shared knowingly: both work.
+    const shared = new InviteService(t.db);
+    expect(shared.consume(shared.create({ role: "user" }, null).code).role).toBe("user");
+  });
+});

@@ -23,6 +23,7 @@ const COMMANDS: Record<string, () => Promise<Registrar>> = {
   "invite-codes": async () => (await import("./octo/invite-codes.ts")).registerInviteCodes,
   fileserver: async () => (await import("./octo/services.ts")).registerServices,
   term: async () => (await import("./octo/services.ts")).registerServices,
+  seal: async () => (await import("./octo/services.ts")).registerServices,
 };
 
 const program = new Command("octo")
@@ -37,7 +38,7 @@ if (load) {
 } else {
   const { OPENCODE_VERSION, VERSION } = await import("../server/version.ts");
   program.version(`octo ${VERSION} (opencode ${OPENCODE_VERSION})`, "-v, --version");
-  // fileserver and term share a registrar: the Set registers it once.
+  // fileserver, term and seal share a registrar: the Set registers it once.
   for (const register of new Set(await Promise.all(Object.values(COMMANDS).map((get) => get())))) register(program);
 }
 

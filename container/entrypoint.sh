@@ -7,8 +7,10 @@
 #   file server  octo fileserver  on $OCTO_HOST:$OCTO_PORT_FILES  (same secret, as OCTO_SERVICE_TOKEN)
 #   terminal     octo term        on $OCTO_HOST:$OCTO_PORT_TERM   (same secret, as OCTO_SERVICE_TOKEN)
 #
-# Secrets, from the environment (containers) or, with OCTO_SECRETS=stdin, as NUL-terminated NAME=VALUE
-# records on standard input (local mode: they then never appear in this process's /proc/PID/environ):
+# Secrets, from the environment or, with OCTO_SECRETS=stdin, as NUL-terminated NAME=VALUE records on
+# standard input (they then never appear in this process's /proc/PID/environ). Local mode writes them on
+# stdin; in a container the engine passes them as environment variables and `octo seal` (the image's
+# entrypoint, in front of this script) moves them to stdin:
 #   OCTO_SERVICE_TOKEN     the session secret; OpenCode receives it as OPENCODE_SERVER_PASSWORD.
 #   OCTO_OC_ENV_<NAME>     given to OpenCode only, as <NAME> (provider API keys, OPENCODE_CONFIG_CONTENT);
 #                          never in the environment of the file server or the terminal.

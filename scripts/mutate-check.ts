@@ -321,6 +321,39 @@ export const MUTATIONS: Mutation[] = [
     tests: ["test/terminal/slow.test.ts", "test/terminal/cleanup.test.ts"],
   },
   {
+    name: "seal-without-filter",
+    breaks: "`octo seal` (a session container's entrypoint) installs no seccomp filter: user namespaces can be made",
+    file: "server/runtime/seal.ts",
+    edits: [{ search: "const filter = userNamespaceFilter();", replace: "const filter = null as Uint8Array | null;" }],
+    tests: ["test/server/runtime/seal.test.ts"],
+  },
+  {
+    name: "seal-keeps-secrets-in-env",
+    breaks: "`octo seal` leaves the secrets in the environment, where /proc/1/environ shows them",
+    file: "server/runtime/seal.ts",
+    edits: [{ search: "if (isSecretVariable(name)) {", replace: "if (false) {" }],
+    tests: ["test/server/runtime/seal.test.ts"],
+  },
+  {
+    name: "image-entrypoint-unsealed",
+    breaks: "the session image starts the entrypoint without `octo seal`",
+    file: "container/Dockerfile",
+    edits: [
+      {
+        search: 'ENTRYPOINT ["/usr/local/bin/octo", "seal", "--", "/usr/local/bin/octo-entrypoint"]',
+        replace: 'ENTRYPOINT ["/usr/local/bin/octo-entrypoint"]',
+      },
+    ],
+    tests: ["test/e2e/container-attacks.test.ts"],
+  },
+  {
+    name: "reconcile-spares-crashed-starts",
+    breaks: "boot reconcile keeps the containers of sessions a crash caught mid-start (every row counts as live)",
+    file: "server/modules/sessions/service.ts",
+    edits: [{ search: "this.runtime.removeOrphans(new Set(reattached))", replace: "this.runtime.removeOrphans(new Set(rows.map((r) => r.id)))" }],
+    tests: ["test/e2e/container-attacks.test.ts"],
+  },
+  {
     name: "users-last-admin",
     breaks: "the last enabled admin can be demoted or disabled",
     file: "server/modules/users/service.ts",

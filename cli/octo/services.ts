@@ -1,6 +1,6 @@
 /**
- * `octo fileserver` and `octo term`: the per-session programs, started by the local runtime and inside
- * session containers. Each runs once per session, so memory counts: this module imports nothing but
+ * `octo fileserver`, `octo term` and `octo seal`: the per-session programs, started by the local runtime and
+ * inside session containers (`seal` only there, as the image's entrypoint). Each runs once per session, so memory counts: this module imports nothing but
  * commander's error class (not ./common.ts, whose config loading pulls in the whole config schema), each
  * program's own modules are imported only when it runs, and the process runs with {@link JIT_POLICY}.
  */
@@ -16,7 +16,7 @@ import { type Command, InvalidArgumentError } from "commander";
  */
 export const JIT_POLICY = 1000;
 
-/** Registers `fileserver` and `term` on the `octo` program (their flags; exit codes as in cli/octo.ts). */
+/** Registers `fileserver`, `term` and `seal` on the `octo` program (their flags; exit codes as in cli/octo.ts). */
 export function registerServices(program: Command): void {
   program
     .command("fileserver")
@@ -50,6 +50,15 @@ export function registerServices(program: Command): void {
         cannotStart,
       );
       process.exit(0);
+    });
+
+  program
+    .command("seal")
+    .description("run a command with no user namespaces and the secrets moved from the environment to stdin (a session container's entrypoint)")
+    .argument("<command...>", "the command and its arguments (after --)")
+    .action(async (command: string[]) => {
+      const { sealAndExec } = await import("../../server/runtime/seal.ts");
+      await sealAndExec(command).catch(cannotStart);
     });
 }
 

@@ -11,10 +11,13 @@
  *   mounts   `<session>/workspace` -> /home/dev/workspace, `<session>/home` -> /home/dev (agent history,
  *            OpenCode config and caches survive container removal), plus `[container] extra_mounts`
  *   limits   `[container] memory`, `cpus`, `pids_limit`; all capabilities dropped (the services run as the
- *            non-root user `dev` and need none), `no-new-privileges`, not privileged
+ *            non-root user `dev` and need none), `no-new-privileges`, not privileged; the image's entrypoint
+ *            `octo seal` adds a seccomp filter refusing new user namespaces (./seal.ts)
  *   env      OCTO_SERVICE_TOKEN (the session secret), OCTO_OC_ENV_<NAME> for OpenCode only (`[opencode] env`,
  *            OPENCODE_CONFIG_CONTENT; the entrypoint hands them to OpenCode and removes them for the others),
- *            OCTO_FILESERVER_ARGS, and `[container] extra_env`. octo's own secrets are never passed.
+ *            OCTO_FILESERVER_ARGS, and `[container] extra_env`. octo's own secrets are never passed. `octo
+ *            seal` moves the secret ones to the entrypoint's stdin, so no /proc/PID/environ of the session's
+ *            first process holds them (the engine's container config still does: `docker inspect`).
  *
  * Ownership of the mounted directories: with a rootful engine and octo running as root, they are chowned to
  * the image's `dev` user (labels `octo.uid`/`octo.gid`, 1000 by default) so the agent can write and octo can

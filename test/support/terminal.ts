@@ -3,6 +3,11 @@
  */
 import { request } from "node:http";
 
+/** `text` without carriage returns and terminal escape sequences (CSI `ESC [ ... letter`, OSC `ESC ] ... BEL`). */
+function plainText(text: string): string {
+  return text.replace(/\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07|\r/g, "");
+}
+
 /**
  * Opens the terminal WebSocket at `httpUrl` (http:// URL of `/session/:id/term`) with `?token=`, types
  * `command` + Enter, and resolves with the output once a unique end marker printed after it appears.
@@ -20,11 +25,13 @@ export function terminalEcho(httpUrl: string, token: string, command: string, ti
       ws.close();
       reject(new Error(`no output marker within ${timeoutMs} ms; got ${JSON.stringify(output.slice(-300))}`));
     }, timeoutMs);
-    ws.onopen = () => ws.send(`${command}; echo ${marker.slice(0, 6)}${marker.slice(6)}\r`);
+    // Typed with an empty quote inside, so only the printed marker is the marker itself, not its echo.
+    ws.onopen = () => ws.send(`${command}; echo ${marker.slice(0, 6)}''${marker.slice(6)}\r`);
     ws.onmessage = (event) => {
       output += typeof event.data === "string" ? event.data : decoder.decode(event.data as ArrayBuffer, { stream: true });
-      // The marker appears twice: echoed in the typed line, then printed. Wait for the printed one (at a line start).
-      if (new RegExp(`(^|\\n)${marker}`).test(output.replace(/\r/g, ""))) {
+      // Wait for the printed marker at a line start, once carriage returns and escape sequences (such as bash's
+      // bracketed-paste switch) are removed.
+      if (new RegExp(`(^|\\n)${marker}`).test(plainText(output))) {
         clearTimeout(timer);
         ws.close();
         resolve(output);

@@ -22,8 +22,10 @@
 #   OCTO_SELF              octo's own command, one argument per line (default octo, from PATH).
 #   OCTO_FILESERVER_ARGS, OCTO_TERM_ARGS   extra flags, split on spaces (e.g. "--max-upload-mb 512").
 #   OCTO_LIFELINE_FD       a file descriptor that reaches end of file when octo is gone (see below).
+#   OCTO_STOP_GRACE_SECONDS  after SIGTERM, services still running are killed (default 10).
 #
-# Signals: SIGTERM/SIGINT are forwarded to all three; the entrypoint exits 0 once they are gone.
+# Signals: SIGTERM/SIGINT are forwarded to all three (SIGKILL after the grace period); the entrypoint exits 0
+# once they are gone.
 # When one service exits on its own, the last line written is
 #   octo-entrypoint: <opencode|file server|terminal> exited with code <N>
 #   octo-entrypoint: <opencode|file server|terminal> was killed by SIG<NAME>
@@ -62,8 +64,9 @@ self=()
 while IFS= read -r arg; do [ -n "$arg" ] && self+=("$arg"); done <<<"${OCTO_SELF:-octo}"
 fileserver_args=${OCTO_FILESERVER_ARGS:-}
 term_args=${OCTO_TERM_ARGS:-}
+grace=${OCTO_STOP_GRACE_SECONDS:-10}
 unset OCTO_WORKSPACE OCTO_HOST OCTO_PORT_CODE OCTO_PORT_FILES OCTO_PORT_TERM OCTO_OPENCODE OCTO_SELF \
-  OCTO_FILESERVER_ARGS OCTO_TERM_ARGS
+  OCTO_FILESERVER_ARGS OCTO_TERM_ARGS OCTO_STOP_GRACE_SECONDS
 
 # HOME is the session's own directory (empty at first): give it the usual dotfiles.
 if [ -d /etc/skel ] && [ -w "$HOME" ] && [ ! -e "$HOME/.bashrc" ]; then
@@ -107,8 +110,13 @@ child_of_mine() {
 
 stopping=
 stop_all() {
+  [ -n "$stopping" ] && return
   stopping=1
   kill -TERM "${!names[@]}" 2>/dev/null
+  # What ignores SIGTERM is killed after the grace period: octo may be gone (the lifeline) and unable to.
+  local pids="${!names[*]}"
+  (sleep "$grace"; kill -KILL $pids 2>/dev/null) &
+  killer=$!
 }
 trap stop_all TERM INT
 
@@ -141,4 +149,5 @@ while [ ${#names[@]} -gt 0 ]; do
     stop_all
   fi
 done
+[ -n "${killer:-}" ] && kill "$killer" 2>/dev/null
 exit "$status"

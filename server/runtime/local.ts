@@ -178,6 +178,7 @@ export class LocalRuntime implements Runtime {
       OPENCODE_DISABLE_AUTOUPDATE: "1",
       OCTO_SECRETS: "stdin",
       OCTO_LIFELINE_FD: "6",
+      OCTO_STOP_GRACE_SECONDS: String(Math.max(1, Math.ceil(this.options.stopTimeoutMs / 1000))),
       OCTO_WORKSPACE: spec.workspaceDir,
       OCTO_HOST: host,
       OCTO_PORT_CODE: String(code),

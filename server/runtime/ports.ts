@@ -18,9 +18,24 @@ export function freePort(host = "127.0.0.1"): Promise<number> {
   });
 }
 
-/** `count` distinct free ports on `host`. */
+/**
+ * Ports handed out by {@link freePorts} in the last {@link RESERVE_MS}: a session's services bind theirs a
+ * few hundred ms after the start returns, and until then the kernel would offer the same ports again to
+ * the next session starting in this process.
+ */
+const reserved = new Map<number, number>();
+const RESERVE_MS = 60_000;
+
+/** `count` distinct free ports on `host`, none handed out by this process in the last minute. */
 export async function freePorts(count: number, host = "127.0.0.1"): Promise<number[]> {
+  const now = Date.now();
+  for (const [port, until] of reserved) if (until < now) reserved.delete(port);
   const ports = new Set<number>();
-  while (ports.size < count) ports.add(await freePort(host));
+  while (ports.size < count) {
+    const port = await freePort(host);
+    if (reserved.has(port)) continue;
+    ports.add(port);
+  }
+  for (const port of ports) reserved.set(port, now + RESERVE_MS);
   return [...ports];
 }

@@ -97,6 +97,16 @@ async function deploy(as: "root" | "unprivileged"): Promise<Deployment> {
   };
   const wrap = owner ? ["setpriv", `--reuid=${owner.uid}`, `--regid=${owner.gid}`, "--init-groups", "--"] : [];
   const octo = await startOcto({ dataDir, env, wrap, command: owner ? commandFor(owner.uid, owner.gid) : undefined, args: ["--config", configFile] });
+  try {
+    return await populate(octo, configFile, octoHome);
+  } catch (err) {
+    await octo.stop();
+    throw err;
+  }
+}
+
+/** Two users, each with a running session, on a started octo. */
+async function populate(octo: OctoServerProcess, configFile: string, octoHome: string): Promise<Deployment> {
   const api = new Api(octo.url);
   const reg = await api.post("/api/auth/register", { username: "alice", password: "alice-password", invite_code: octo.firstInvite });
   const admin = reg.json.token as string;

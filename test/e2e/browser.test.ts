@@ -193,9 +193,10 @@ describe.skipIf(!haveChromium)("the web app in Chromium against octo serve", () 
     await panel.getByText("Connected").waitFor();
     await panel.locator(".xterm-rows").getByText(/[#$]\s*$/).first().waitFor(); // the prompt
     await panel.locator(".terminal-host").click();
-    await page.keyboard.type("echo hi");
+    // The output (42hi) cannot be a piece of the typed line, however the long prompt wraps in the narrow panel.
+    await page.keyboard.type("echo $((40+2))hi");
     await page.keyboard.press("Enter");
-    await panel.locator(".xterm-rows > div", { hasText: /^hi\s*$/ }).waitFor();
+    await panel.locator(".xterm-rows > div", { hasText: /^42hi\s*$/ }).waitFor();
     // The shell got the fitted size (resize control frames), not the 80x24 default.
     await page.keyboard.type("stty size");
     await page.keyboard.press("Enter");

@@ -97,7 +97,10 @@ export async function startBenchOcto(options: StartBenchOctoOptions = {}): Promi
     OCTO_RUNTIME__READY_TIMEOUT_SECONDS: "180",
     OCTO_RUNTIME__START_TIMEOUT_SECONDS: "180",
     ...(options.socket ? { OCTO_CONTAINER__SOCKET: options.socket } : {}),
-    ...(options.benchUpstream ? { OCTO_OPENCODE__BINARY: upstreamWrapper() } : {}),
+    // The stand-in runs in each session's sandbox, which sees only what it is given: bench/ read-only too.
+    ...(options.benchUpstream
+      ? { OCTO_OPENCODE__BINARY: upstreamWrapper(), OCTO_RUNTIME__SANDBOX_READ_ONLY_PATHS: JSON.stringify([join(import.meta.dir, "..")]) }
+      : {}),
     ...options.env,
   };
   let octo: OctoServerProcess;

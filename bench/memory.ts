@@ -1,10 +1,10 @@
 /**
  * Benchmark 5, memory: RSS (and PSS, see lib/proc.ts) of the octo server and of each session's services.
  *
- * The octo server is the `octo serve` process. A local session's services are the process trees under the
- * pids octo stored in `sessions.runtime_state`: OpenCode (with whatever it spawned), the file server, the
- * terminal server (idle: no terminal open, so no shell). OpenCode and the terminal run inside bubblewrap
- * when the sandbox is on; bwrap's own two small processes are counted apart (`sandbox_rss_mib`).
+ * The octo server is the `octo serve` process. A local session's services are the process trees under its
+ * entrypoint (`sessions.runtime_state.init`): OpenCode (with whatever it spawned), the file server, the
+ * terminal server (idle: no terminal open, so no shell). What supervises them is counted apart
+ * (`sandbox_rss_mib`): bwrap (when sandboxed), the entrypoint (bash, the sandbox's PID 1) and its helpers.
  */
 import type { BenchOcto } from "./lib/fixture.ts";
 import { commandLine, processTree, pssMiB, rssMiB } from "./lib/proc.ts";
@@ -23,6 +23,8 @@ export interface SessionMemory {
   code: ServiceMemory;
   files: ServiceMemory;
   term: ServiceMemory;
+  /** bwrap, the entrypoint and its own helpers (the lifeline reader): everything but the three services. */
+  supervisor: ServiceMemory;
 }
 
 export interface MemorySnapshot {
@@ -54,9 +56,17 @@ function serviceMemory(pid: number): ServiceMemory {
 
 /** Memory of one local session's services. @throws Error when the session has no pids (not local). */
 export function sessionMemory(fx: BenchOcto, id: string): SessionMemory {
-  const pids = fx.facts(id).pids;
-  if (!pids) throw new Error(`session ${id} has no local pids`);
-  return { id, code: serviceMemory(pids.code), files: serviceMemory(pids.files), term: serviceMemory(pids.term) };
+  const { pids, supervisor } = fx.facts(id);
+  if (!pids || !supervisor) throw new Error(`session ${id} has no local pids`);
+  const services = new Set([pids.code, pids.files, pids.term].flatMap((pid) => processTree(pid)));
+  const rest: ServiceMemory = { rss_mib: 0, pss_mib: 0, sandbox_rss_mib: 0, processes: 0 };
+  for (const p of new Set([supervisor.pid, ...processTree(supervisor.init)])) {
+    if (services.has(p)) continue;
+    rest.rss_mib += rssMiB(p) ?? 0;
+    rest.pss_mib += pssMiB(p) ?? 0;
+    rest.processes++;
+  }
+  return { id, code: serviceMemory(pids.code), files: serviceMemory(pids.files), term: serviceMemory(pids.term), supervisor: rest };
 }
 
 /** RSS and PSS of the octo server process, MiB. */
@@ -79,9 +89,9 @@ export function memorySnapshot(fx: BenchOcto, sessionIds: string[]): MemorySnaps
       files_rss_mib: pick((s) => s.files.rss_mib),
       term_rss_mib: pick((s) => s.term.rss_mib),
       files_plus_term_rss_mib: pick((s) => s.files.rss_mib + s.term.rss_mib),
-      sandbox_rss_mib: pick((s) => s.code.sandbox_rss_mib + s.term.sandbox_rss_mib),
-      total_rss_mib: pick((s) => s.code.rss_mib + s.files.rss_mib + s.term.rss_mib + s.code.sandbox_rss_mib + s.term.sandbox_rss_mib),
-      total_pss_mib: pick((s) => s.code.pss_mib + s.files.pss_mib + s.term.pss_mib),
+      sandbox_rss_mib: pick((s) => s.supervisor.rss_mib),
+      total_rss_mib: pick((s) => s.code.rss_mib + s.files.rss_mib + s.term.rss_mib + s.supervisor.rss_mib),
+      total_pss_mib: pick((s) => s.code.pss_mib + s.files.pss_mib + s.term.pss_mib + s.supervisor.pss_mib),
     },
     detail,
   };

@@ -157,7 +157,7 @@ async function timedCreate(fx: BenchOcto, name: string, watch: boolean): Promise
     ? (async () => {
         while (!stop.done) {
           const row = fx.newestStarting();
-          if (row?.pids) {
+          if (row?.supervisor) {
             spawnedAt = performance.now();
             healthyAt = watchHealthy(row.urls.code, `Basic ${Buffer.from(`opencode:${row.secret}`).toString("base64")}`, stop);
             return;

@@ -7,6 +7,7 @@
  * services directly): they are read from octo's SQLite database (`sessions.runtime_state`, `sessions.secret`)
  * in read-only mode while octo runs. Nothing a user could do gives them out; a benchmark may.
  */
+import { sessionServices } from "./proc.ts";
 import { Database } from "bun:sqlite";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -23,8 +24,10 @@ export interface SessionFacts {
   secret: string;
   /** Upstream base URLs (`http://127.0.0.1:PORT`). */
   urls: { code: string; files: string; term: string };
-  /** Local mode: the pid octo started for each service (bwrap's pid when the service is sandboxed). */
+  /** Local mode: each service's pid (found under the session's entrypoint), null until all three run. */
   pids: { code: number; files: number; term: number } | null;
+  /** Local mode: the process octo spawned (bwrap, or the entrypoint) and the entrypoint (the sandbox's PID 1). */
+  supervisor: { pid: number; init: number } | null;
   /** Container mode: the container id. */
   containerId: string | null;
 }
@@ -68,6 +71,13 @@ export interface StartBenchOctoOptions {
    * for the proxy benchmarks. Local mode only.
    */
   benchUpstream?: boolean;
+}
+
+/** The three services under the entrypoint `init`, or null when it has not started all three (yet). */
+function servicePids(init: number | undefined): SessionFacts["pids"] {
+  if (!init) return null;
+  const found = sessionServices(init);
+  return found.code && found.files && found.term ? { code: found.code, files: found.files, term: found.term } : null;
 }
 
 /** A wrapper script octo can run as `[opencode] binary`: `<script> serve --hostname H --port P`. */
@@ -139,7 +149,8 @@ export async function startBenchOcto(options: StartBenchOctoOptions = {}): Promi
     const state = JSON.parse(row.runtime_state) as {
       host?: string;
       ports?: { code: number; files: number; term: number };
-      pids?: { code: number; files: number; term: number };
+      pid?: number;
+      init?: number;
       containerId?: string;
     };
     const host = state.host ?? "127.0.0.1";
@@ -150,7 +161,8 @@ export async function startBenchOcto(options: StartBenchOctoOptions = {}): Promi
       runtime: row.runtime,
       secret: row.secret,
       urls: { code: url(state.ports?.code), files: url(state.ports?.files), term: url(state.ports?.term) },
-      pids: state.pids ?? null,
+      pids: servicePids(state.init),
+      supervisor: state.pid && state.init ? { pid: state.pid, init: state.init } : null,
       containerId: state.containerId ?? null,
     };
   };

@@ -66,6 +66,22 @@ export function processTree(pid: number): number[] {
   return out;
 }
 
+/**
+ * The three services of a local session under its entrypoint `init` (runtime_state.init), found by their
+ * command lines: `opencode serve`, `octo fileserver`, `octo term`. Missing ones are absent.
+ */
+export function sessionServices(init: number): Partial<Record<"code" | "files" | "term", number>> {
+  const out: Partial<Record<"code" | "files" | "term", number>> = {};
+  for (const [child, parent] of parents()) {
+    if (parent !== init) continue;
+    const argv = commandLine(child).split(" ");
+    if (argv.includes("fileserver")) out.files = child;
+    else if (argv.includes("term")) out.term = child;
+    else if (argv.includes("serve")) out.code = child;
+  }
+  return out;
+}
+
 /** The command line of `pid` ("" when gone). */
 export function commandLine(pid: number): string {
   try {

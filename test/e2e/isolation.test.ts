@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
-import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { opencodeConfig, type ScriptedLlm, startScriptedLlm } from "../support/llm.ts";
@@ -224,6 +224,42 @@ function attacks(as: "root" | "unprivileged", enabled: boolean) {
       expect(existsSync(join(d.octo.dataDir, "x"))).toBe(false);
       expect(existsSync(join(d.octoHome, "x"))).toBe(false);
       expect(existsSync(join(d.octo.dataDir, "sessions", d.mine, "workspace", "ok-workspace"))).toBe(true);
+    }, SLOW);
+
+    test("finding 2: a rename race from inside the session (12 s) gets no byte of octo's files and writes none", async () => {
+      const api = d.api.as(d.admin);
+      const ws = join(d.octo.dataDir, "sessions", d.mine, "workspace");
+      const put = (path: string, body: string) => api.request("PUT", `/session/${d.mine}/files/file?path=${encodeURIComponent(path)}`, body, { "content-type": "text/plain" });
+      expect((await put("inner/real.txt", "the session's own file\n")).status).toBe(201);
+      expect((await put(".race.ts", readFileSync(join(REPO, "test", "support", "rename-exchange.ts"), "utf8"))).status).toBe(201);
+      // `swap` points at octo's data dir (which holds jwt-secret and octo.db on the host).
+      const link = await inSession(d, `ln -s ${d.octo.dataDir} swap && echo linked`);
+      expect(link).toContain("linked");
+      const before = readdirSync(d.octo.dataDir).sort();
+      const jwtSecret = readFileSync(join(d.octo.dataDir, "jwt-secret"), "utf8").trim();
+      const race = inSession(d, `${process.execPath} .race.ts 12 ${ws}/inner ${ws}/swap`);
+      const seen = { own: 0, refused: 0, leaked: 0, written: 0 };
+      const deadline = Date.now() + 12_000;
+      let n = 0;
+      while (Date.now() < deadline) {
+        const [secret, own, write] = await Promise.all([
+          api.get(`/session/${d.mine}/files/file?path=inner/jwt-secret`),
+          api.get(`/session/${d.mine}/files/file?path=inner/real.txt`),
+          put(`inner/pwn-${n++}.txt`, "pwned"),
+        ]);
+        if (secret.text.includes(jwtSecret) || own.text.includes(jwtSecret)) seen.leaked++;
+        if (own.status === 200 && own.text === "the session's own file\n") seen.own++;
+        if (secret.status >= 400) seen.refused++;
+        if (write.status === 201) seen.written++;
+      }
+      const result = await race;
+      expect(result).toMatch(/"swaps":\[[1-9]\d*\]/); // the race really ran
+      expect(seen.leaked).toBe(0);
+      expect(seen.own).toBeGreaterThan(0);
+      expect(seen.refused).toBeGreaterThan(0);
+      // Nothing arrived in the data dir on the host; writes that succeeded went to the session's own inner/.
+      expect(readdirSync(d.octo.dataDir).sort()).toEqual(before);
+      expect(readdirSync(join(ws, "inner")).filter((f) => f.startsWith("pwn-")).length).toBe(seen.written);
     }, SLOW);
 
     // Admission does not depend on how octo runs: the matrix runs once, in the root deployment.

@@ -48,7 +48,8 @@ const script: ScriptFn = (request) => {
       questions: [{ question: "Which language should I use?", header: "Language", options: [{ label: "TypeScript", description: "Typed JavaScript" }, { label: "Go", description: "Simple and fast" }] }],
     });
   }
-  if (toolResults(request).length > 0) return reply.text(FINAL_ANSWER, { delayMs: 60 });
+  // 150 ms per chunk: slow enough that a loaded machine still shows several growing prefixes.
+  if (toolResults(request).length > 0) return reply.text(FINAL_ANSWER, { delayMs: 150 });
   if (lastUserText(request).includes("hello.txt")) {
     return reply.sequence(reply.text("Sure, I'll create the file."), reply.tool("write", { filePath: "hello.txt", content: "hello from octo\n" }));
   }

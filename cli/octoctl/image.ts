@@ -4,7 +4,7 @@
  * server/modules/image/index.ts). Admins only. With `--json` the stream's JSON lines are passed through.
  */
 import type { Command } from "commander";
-import type { BuildEvent } from "../../server/modules/image/index.ts";
+import type { BuildEvent } from "../../server/modules/image/model.ts";
 import { CliError } from "../shared/errors.ts";
 import { print, say } from "../shared/format.ts";
 import { context } from "./context.ts";

@@ -4,11 +4,11 @@
  * actor and client address of the events it records.
  */
 import { Elysia } from "elysia";
+import { errors, INVALID_INPUT, route } from "../../api/contract.ts";
 import { clientAddress } from "../../http/client-address.ts";
 import { authPlugin } from "../../http/auth-plugin.ts";
-import { parseInput } from "../../http/validate.ts";
 import type { Admission } from "../../http/admission.ts";
-import { type AuditActor, AuditQuery } from "./model.ts";
+import { type AuditActor, AuditPage, AuditQuery } from "./model.ts";
 import type { AuditOrigin, AuditService } from "./service.ts";
 
 /** The actor and client address of an API request, for `audit.record({ ...requestOrigin(user, request), ... })`. */
@@ -22,8 +22,13 @@ export function auditRoutes({ admission, audit }: { admission: Admission; audit:
     "/audit",
     ({ query, set }) => {
       set.headers["cache-control"] = "no-store";
-      return audit.list(parseInput(AuditQuery, query));
+      return audit.list(query);
     },
-    { admin: true },
+    {
+      admin: true,
+      query: AuditQuery,
+      response: { 200: AuditPage, ...errors({ 400: INVALID_INPUT }) },
+      detail: route("admin", "The audit log", "Newest first, paged by next_cursor; docs/api.md lists the actions."),
+    },
   );
 }

@@ -3,6 +3,7 @@
  * small JSON `detail` an event may carry, and the query of `GET /api/admin/audit` (docs/api.md).
  */
 import { z } from "zod";
+import { IsoTime } from "../../api/contract.ts";
 import { parseTime } from "../../duration.ts";
 import type { InviteCode } from "../invites/model.ts";
 import type { Session } from "../sessions/model.ts";
@@ -11,14 +12,12 @@ import { AUDIT_ACTION_GROUPS, AUDIT_ACTIONS, type AuditAction } from "./actions.
 
 export { AUDIT_ACTION_GROUPS, AUDIT_ACTIONS, type AuditAction };
 
-export type AuditTargetType = "user" | "session" | "invite_code";
+export const AuditTargetType = z.enum(["user", "session", "invite_code"]);
+export type AuditTargetType = z.infer<typeof AuditTargetType>;
 
 /** What an event acted on, with its display name at the time (a username, a session name, an invite's note). */
-export interface AuditTarget {
-  type: AuditTargetType;
-  id: string | null;
-  name: string | null;
-}
+export const AuditTarget = z.object({ type: AuditTargetType, id: z.string().nullable(), name: z.string().nullable() });
+export type AuditTarget = z.infer<typeof AuditTarget>;
 
 /** Who acted: a user (the API's `User` fits), or null for the system, the CLI or an unauthenticated caller. */
 export interface AuditActor {
@@ -60,22 +59,29 @@ export interface AuditEventRow {
   detail: string;
 }
 
-/** The API's `AuditEvent` (docs/api.md). */
-export interface AuditEvent {
-  id: number;
-  time: string;
-  actor: { id: string | null; username: string | null } | null;
-  action: AuditAction;
-  target: AuditTarget | null;
-  client_address: string | null;
-  detail: AuditDetail;
-}
+/** The API's `AuditEvent` (docs/api.md "Audit log" lists the actions, actors, targets and details). */
+export const AuditEvent = z
+  .object({
+    id: z.number().int(),
+    time: IsoTime,
+    actor: z
+      .object({ id: z.string().nullable(), username: z.string().nullable() })
+      .nullable()
+      .describe("Who acted; null for the system, the octo CLI or an unauthenticated caller"),
+    action: z.enum(AUDIT_ACTIONS),
+    target: AuditTarget.nullable(),
+    client_address: z.string().nullable(),
+    detail: AuditDetail,
+  })
+  .describe("One audit event");
+export type AuditEvent = z.infer<typeof AuditEvent>;
 
 /** One page of `GET /api/admin/audit`: newest first; `next_cursor` fetches the next older page, null at the end. */
-export interface AuditPage {
-  events: AuditEvent[];
-  next_cursor: string | null;
-}
+export const AuditPage = z.object({
+  events: z.array(AuditEvent),
+  next_cursor: z.string().nullable().describe("The cursor of the next older page; null on the last page"),
+});
+export type AuditPage = z.infer<typeof AuditPage>;
 
 /** The API shape of a stored row: ISO time, nested actor and target (null when absent), parsed detail. */
 export function toAuditEvent(row: AuditEventRow): AuditEvent {

@@ -30,9 +30,10 @@ export type ErrorBody = z.infer<typeof ErrorBody>;
 
 /**
  * The answer of a 204: no body (RFC 9110 §15.3.5). Handlers set `set.status = 204` and return nothing;
- * api/openapi.ts documents it without content.
+ * api/openapi.ts documents it without content. (`z.undefined()` alone has no JSON Schema, so the
+ * generator would leave the 204 out.)
  */
-export const NoContent = z.undefined().describe("No content");
+export const NoContent = z.null().optional().describe("No content");
 
 /** What 500 means on every route. */
 const INTERNAL = "INTERNAL: a bug or an unexpected failure, logged with the request id";

@@ -28,11 +28,14 @@ async function admit(admission: Admission, request: Request, adminOnly: boolean)
 
 const UNAUTHORIZED = "UNAUTHORIZED (no token), INVALID_TOKEN (bad, expired or logged out), ACCOUNT_DISABLED";
 const CROSS_ORIGIN = "CROSS_ORIGIN: a cookie-authenticated change from another site";
+/** The OpenAPI security requirement of these routes: the token as Bearer, or the cookie (api/openapi.ts). */
+const LOGGED_IN: Record<string, string[]>[] = [{ bearer: [] }, { cookie: [] }];
 
 export function authPlugin(admission: Admission) {
   return new Elysia({ name: "octo-auth" }).macro({
     auth: {
       response: errors({ 401: UNAUTHORIZED, 403: CROSS_ORIGIN }),
+      detail: { security: LOGGED_IN },
       async transform({ request }) {
         await admit(admission, request, false);
       },
@@ -40,6 +43,7 @@ export function authPlugin(admission: Admission) {
     },
     admin: {
       response: errors({ 401: UNAUTHORIZED, 403: `ADMIN_ONLY (role user); ${CROSS_ORIGIN}` }),
+      detail: { security: LOGGED_IN },
       async transform({ request }) {
         await admit(admission, request, true);
       },

@@ -31,13 +31,13 @@ const NOT_FOUND = { 404: "SESSION_NOT_FOUND (also for another user's session)" }
 export function sessionRoutes(admission: Admission, sessions: SessionService, audit: AuditService) {
   return new Elysia({ prefix: "/api/sessions" })
     .use(authPlugin(admission))
-    .get("/", ({ user }) => sessions.list(user.id), {
+    .get("", ({ user }) => sessions.list(user.id), {
       auth: true,
       response: { 200: Session.array(), ...errors({}) },
       detail: route("sessions", "Your sessions", "Newest first."),
     })
     .post(
-      "/",
+      "",
       async ({ user, body, query, request, set }) => {
         const session = await sessions.create(user, body.name, query.wait, (created) =>
           audit.record({ ...requestOrigin(user, request), action: "session.create", target: sessionTarget(created) }),

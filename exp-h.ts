@@ -1,0 +1,10 @@
+import { harness } from "./test/support/app.ts";
+import { Validator } from "@seriousme/openapi-schema-validator";
+const h = harness();
+const res = await h.call("GET", "/api/docs");
+console.log(res.status);
+await Bun.write("/tmp/exp/doc.json", JSON.stringify(res.json, null, 2));
+const v = new Validator();
+const r = await v.validate(res.json);
+console.log(r.valid, JSON.stringify(r.errors, null, 1)?.slice(0, 3000));
+process.exit(0);

@@ -63,16 +63,17 @@ export function route(tag: string, summary: string, description?: string) {
 }
 
 /**
- * A yes/no query flag as octo has always read them: "true" or "1" is yes, anything else (or nothing) no.
+ * A yes/no query flag as octo has always read them: "true" or "1" is yes, anything else (or nothing) no
+ * ({@link isYes}). Request schemas have no transforms: the typed client (api/client.ts) is typed with what
+ * a schema gives the handler, which must then be what the client sends.
  * @param description what yes means.
  */
 export function queryFlag(description: string) {
-  return z
-    .string()
-    .optional()
-    .describe(`"true" or "1": ${description}`)
-    .transform((v) => v === "true" || v === "1");
+  return z.string().optional().describe(`"true" or "1": ${description}`);
 }
+
+/** Whether a {@link queryFlag} says yes. */
+export const isYes = (value: string | undefined) => value === "true" || value === "1";
 
 /** A time in answers: ISO 8601 in UTC, e.g. "2026-12-01T10:00:00.000Z" (`Date.prototype.toISOString`). */
 export const IsoTime = z.iso.datetime().describe("ISO 8601 time, UTC");

@@ -7,7 +7,7 @@
  * `admin.session_delete` (detail `owner`: whose session it was).
  */
 import { Elysia } from "elysia";
-import { errors, INVALID_INPUT, NoContent, route } from "../../api/contract.ts";
+import { errors, INVALID_INPUT, isYes, NoContent, route } from "../../api/contract.ts";
 import { authPlugin } from "../../http/auth-plugin.ts";
 import type { Admission } from "../../http/admission.ts";
 import { requestOrigin } from "../audit/index.ts";
@@ -112,12 +112,13 @@ export function adminRoutes({ admission, invites, users, sessions, audit }: Admi
       "/sessions/:id",
       async ({ params, query, user, request, set }) => {
         const session = sessions.getAny(params.id);
-        await sessions.removeAny(params.id, query.purge);
+        const purge = isYes(query.purge);
+        await sessions.removeAny(params.id, purge);
         audit.record({
           ...requestOrigin(user, request),
           action: "admin.session_delete",
           target: sessionTarget(session),
-          detail: { owner: session.owner.username, purge: query.purge },
+          detail: { owner: session.owner.username, purge },
         });
         set.status = 204;
       },

@@ -124,33 +124,60 @@ export const ActionFilter = z
     actionFilterMessage,
   );
 
-/** `since=` / `until=`: an ISO 8601 date or date-time with a zone, or a duration ago ("7d"); becomes ms. */
-const TimeParam = z.string().transform((value, ctx) => {
+/** `since=` / `until=`: an ISO 8601 date or date-time with a zone, or a duration ago ("7d") (server/duration.ts). */
+const TimeParam = z.string().superRefine((value, ctx) => {
   try {
-    return parseTime(value);
+    parseTime(value);
   } catch (err) {
     ctx.addIssue({ code: "custom", message: (err as Error).message });
-    return z.NEVER;
   }
 });
 
+const LIMIT_RULE = `limit must be a whole number from 1 to ${MAX_AUDIT_LIMIT}`;
+
 /**
- * Query of `GET /api/admin/audit`. `user` matches the actor or a user target, by username (any case) or id;
- * `since` is inclusive, `until` exclusive; `cursor` is the `next_cursor` of the previous page.
+ * Query of `GET /api/admin/audit` as sent (strings; the route's schema). `user` matches the actor or a user
+ * target, by username (any case) or id; `since` is inclusive, `until` exclusive; `cursor` is the
+ * `next_cursor` of the previous page.
  */
-export const AuditQuery = z
+export const AuditQueryParams = z
   .strictObject({
-    user: z.string().trim().min(1, "user must not be empty").max(64).optional(),
-    action: ActionFilter.optional(),
-    since: TimeParam.optional(),
-    until: TimeParam.optional(),
+    user: z.string().trim().min(1, "user must not be empty").max(64).optional().describe("Events whose actor or target user has this username (any case) or id"),
+    action: ActionFilter.optional().describe("An action name, or a group such as auth.*"),
+    since: TimeParam.optional().describe("Events since then (inclusive): an ISO 8601 date or date-time with a zone, or a duration ago (30m, 7d)"),
+    until: TimeParam.optional().describe("Events before then (exclusive), as since"),
     limit: z
       .string()
-      .regex(/^\d{1,6}$/, `limit must be a whole number from 1 to ${MAX_AUDIT_LIMIT}`)
-      .transform(Number)
-      .pipe(z.number().min(1, `limit must be a whole number from 1 to ${MAX_AUDIT_LIMIT}`).max(MAX_AUDIT_LIMIT, `limit must be a whole number from 1 to ${MAX_AUDIT_LIMIT}`))
-      .optional(),
-    cursor: z.string().regex(/^[1-9]\d{0,14}$/, "cursor must be a next_cursor this API returned").transform(Number).optional(),
+      .regex(/^\d{1,6}$/, LIMIT_RULE)
+      .refine((v) => Number(v) >= 1 && Number(v) <= MAX_AUDIT_LIMIT, LIMIT_RULE)
+      .optional()
+      .describe(`Events per page (default ${DEFAULT_AUDIT_LIMIT})`),
+    cursor: z.string().regex(/^[1-9]\d{0,14}$/, "cursor must be a next_cursor this API returned").optional().describe("The next_cursor of the previous page"),
   })
-  .refine((q) => q.since === undefined || q.until === undefined || q.since < q.until, { message: "since must be before until", path: ["since"] });
-export type AuditQuery = z.infer<typeof AuditQuery>;
+  .refine((q) => q.since === undefined || q.until === undefined || parseTime(q.since) < parseTime(q.until), { message: "since must be before until", path: ["since"] });
+export type AuditQueryParams = z.infer<typeof AuditQueryParams>;
+
+/** What `AuditService.list` filters by: {@link AuditQueryParams} with times in ms since the epoch and numbers. */
+export interface AuditQuery {
+  user?: string;
+  action?: string;
+  since?: number;
+  until?: number;
+  limit?: number;
+  cursor?: number;
+}
+
+/** The {@link AuditQuery} of checked params (durations count back from `now`, ms). */
+export function toAuditQuery(params: AuditQueryParams, now = Date.now()): AuditQuery {
+  const query: AuditQuery = {};
+  if (params.user !== undefined) query.user = params.user;
+  if (params.action !== undefined) query.action = params.action;
+  if (params.since !== undefined) query.since = parseTime(params.since, now);
+  if (params.until !== undefined) query.until = parseTime(params.until, now);
+  if (params.limit !== undefined) query.limit = Number(params.limit);
+  if (params.cursor !== undefined) query.cursor = Number(params.cursor);
+  return query;
+}
+
+/** {@link AuditQueryParams} parsed into an {@link AuditQuery}. */
+export const AuditQuery: z.ZodType<AuditQuery, AuditQueryParams> = AuditQueryParams.transform((params) => toAuditQuery(params));

@@ -18,7 +18,7 @@
  * build is aborted.
  */
 import { Elysia } from "elysia";
-import { errors, route } from "../../api/contract.ts";
+import { errors, isYes, route } from "../../api/contract.ts";
 import type { OctoConfig } from "../../config/schema.ts";
 import { conflict, OctoError } from "../../errors.ts";
 import { authPlugin } from "../../http/auth-plugin.ts";
@@ -43,7 +43,7 @@ export function imageRoutes({ config, admission }: ImageDeps) {
     async ({ query, user }) => {
       if (building) throw conflict("An image build is already running on this server; wait for it to finish", "BUILD_IN_PROGRESS");
       building = true;
-      const noCache = query.no_cache;
+      const noCache = isYes(query.no_cache);
       const tag = config.container.image || defaultImageTag();
       let engine;
       try {

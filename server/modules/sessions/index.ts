@@ -4,13 +4,13 @@
  * `?wait=false`, which answers 202 at once with the session `starting`.
  */
 import { Elysia } from "elysia";
-import { errors, INVALID_INPUT, NoContent, route } from "../../api/contract.ts";
+import { errors, INVALID_INPUT, isYes, NoContent, route } from "../../api/contract.ts";
 import { authPlugin } from "../../http/auth-plugin.ts";
 import type { Admission } from "../../http/admission.ts";
 import { requestOrigin } from "../audit/index.ts";
 import { sessionTarget } from "../audit/model.ts";
 import type { AuditService } from "../audit/service.ts";
-import { CreateSessionBody, DeleteQuery, Session, StartQuery } from "./model.ts";
+import { CreateSessionBody, DeleteQuery, Session, StartQuery, waits } from "./model.ts";
 import type { SessionService } from "./service.ts";
 
 /** What a start can fail with (create and start). */
@@ -39,10 +39,11 @@ export function sessionRoutes(admission: Admission, sessions: SessionService, au
     .post(
       "",
       async ({ user, body, query, request, set }) => {
-        const session = await sessions.create(user, body.name, query.wait, (created) =>
+        const wait = waits(query);
+        const session = await sessions.create(user, body.name, wait, (created) =>
           audit.record({ ...requestOrigin(user, request), action: "session.create", target: sessionTarget(created) }),
         );
-        set.status = query.wait ? 201 : 202;
+        set.status = wait ? 201 : 202;
         return session;
       },
       {
@@ -65,10 +66,11 @@ export function sessionRoutes(admission: Admission, sessions: SessionService, au
     .post(
       "/:id/start",
       async ({ user, params, query, request, set }) => {
-        const session = await sessions.start(user, params.id, query.wait, (started) =>
+        const wait = waits(query);
+        const session = await sessions.start(user, params.id, wait, (started) =>
           audit.record({ ...requestOrigin(user, request), action: "session.start", target: sessionTarget(started) }),
         );
-        if (!query.wait) set.status = 202;
+        if (!wait) set.status = 202;
         return session;
       },
       {
@@ -99,8 +101,9 @@ export function sessionRoutes(admission: Admission, sessions: SessionService, au
       "/:id",
       async ({ user, params, query, request, set }) => {
         const session = sessions.get(user.id, params.id);
-        await sessions.remove(user, params.id, query.purge);
-        audit.record({ ...requestOrigin(user, request), action: "session.delete", target: sessionTarget(session), detail: { purge: query.purge } });
+        const purge = isYes(query.purge);
+        await sessions.remove(user, params.id, purge);
+        audit.record({ ...requestOrigin(user, request), action: "session.delete", target: sessionTarget(session), detail: { purge } });
         set.status = 204;
       },
       {

@@ -75,14 +75,13 @@ export const CreateSessionBody = z
   .strictObject({ name: SessionName.optional().describe('Default "Session N"') })
   .default({});
 
-/** Query of the routes that start a session: they wait until it runs unless `wait` is "false" or "0". */
+/** Query of the routes that start a session: they wait until it runs unless `wait` is "false" or "0" ({@link waits}). */
 export const StartQuery = z.object({
-  wait: z
-    .string()
-    .optional()
-    .describe('"false" or "0": answer 202 at once, with the session still starting')
-    .transform((v) => v !== "false" && v !== "0"),
+  wait: z.string().optional().describe('"false" or "0": answer 202 at once, with the session still starting'),
 });
+
+/** Whether a start waits for the session to run (see {@link StartQuery}). */
+export const waits = (query: { wait?: string }) => query.wait !== "false" && query.wait !== "0";
 
 /** Query of the routes that delete a session. */
 export const DeleteQuery = z.object({ purge: queryFlag("also delete the session's workspace (its files are gone for good)") });

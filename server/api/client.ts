@@ -78,8 +78,8 @@ export class ApiFailure extends Error {
   }
 }
 
-/** What every Eden call resolves to (Treaty.TreatyResponse, either branch). */
-interface Result {
+/** What every call resolves to (Eden's `Treaty.TreatyResponse`, either branch). */
+export interface ApiResult {
   data: unknown;
   error: { status: unknown; value: unknown } | null;
   response?: Response;
@@ -98,7 +98,7 @@ const mediaTypeOf = (response: Response) => (response.headers.get("content-type"
  * The data of a successful call (undefined for a 204).
  * @throws ApiFailure when there was no answer, the answer is an error, or it is not octo's JSON.
  */
-export async function unwrap<R extends Result>(pending: Promise<R>): Promise<Extract<R, { error: null }>["data"]> {
+export async function unwrap<R extends ApiResult>(pending: Promise<R>): Promise<Extract<R, { error: null }>["data"]> {
   const result = await pending;
   const { response } = result;
   if (!response) {
@@ -123,7 +123,7 @@ export async function unwrap<R extends Result>(pending: Promise<R>): Promise<Ext
  * The body of a streamed answer (`application/x-ndjson`), e.g. of `api.admin.image.build.post()`.
  * @throws ApiFailure as {@link unwrap} does, and `foreign` when the answer is not a stream.
  */
-export async function streamOf(pending: Promise<Result>): Promise<ReadableStream<Uint8Array>> {
+export async function streamOf(pending: Promise<ApiResult>): Promise<ReadableStream<Uint8Array>> {
   const result = await pending;
   const data: unknown = await unwrap(Promise.resolve(result));
   if (!(data instanceof Response) || !data.body) {

@@ -8,7 +8,7 @@
  * (`application/x-www-form-urlencoded`, `multipart/form-data`, `text/plain`). A POST without a body
  * (no `Content-Type`) passes to validation.
  */
-import { Elysia } from "elysia";
+import { type Context, Elysia } from "elysia";
 import { errors, INVALID_INPUT, route } from "../../api/contract.ts";
 import { OctoError } from "../../errors.ts";
 import type { Admission } from "../../http/admission.ts";
@@ -32,6 +32,12 @@ export function authRoutes(admission: Admission, options: { secureCookies: boole
   const { auth } = admission;
   const { audit } = options;
   const cookie = (token: string) => tokenCookie(token, auth.tokens.ttlSeconds, options.secureCookies);
+  /** The answer of a login or registration: the cookie, uncached, and the same token for Bearer use. */
+  const loggedIn = (set: Context["set"], result: LoginResult): LoginResult => {
+    set.headers["set-cookie"] = cookie(result.token);
+    set.headers["cache-control"] = "no-store";
+    return { token: result.token, user: result.user };
+  };
   return new Elysia({ prefix: "/api" })
     .use(authPlugin(admission))
     .onParse(({ request, contentType }) => {
@@ -48,9 +54,7 @@ export function authRoutes(admission: Admission, options: { secureCookies: boole
           throw err;
         });
         audit.record({ action: "auth.login", actor: result.user, client: clientAddress(request) });
-        set.headers["set-cookie"] = cookie(result.token);
-        set.headers["cache-control"] = "no-store";
-        return { token: result.token, user: result.user };
+        return loggedIn(set, result);
       },
       {
         body: LoginBody,
@@ -73,9 +77,7 @@ export function authRoutes(admission: Admission, options: { secureCookies: boole
         const result = await auth.register(body, clientAddress(request));
         audit.record({ action: "user.register", actor: result.user, client: clientAddress(request), target: userTarget(result.user), detail: { role: result.user.role } });
         set.status = 201;
-        set.headers["set-cookie"] = cookie(result.token);
-        set.headers["cache-control"] = "no-store";
-        return { token: result.token, user: result.user };
+        return loggedIn(set, result);
       },
       {
         body: RegisterBody,

@@ -1,5 +1,5 @@
 /**
- * Sessions: the stored row, the API's `Session` shape (docs/api.md) and request bodies.
+ * Sessions: the stored row, the API's `Session` shape and request bodies and queries.
  */
 import { z } from "zod";
 import { IsoTime, queryFlag } from "../../api/contract.ts";

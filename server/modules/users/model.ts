@@ -1,5 +1,5 @@
 /**
- * Users: the row stored in `users` and the JSON shape the API returns (docs/api.md `User`).
+ * Users: the row stored in `users` and the JSON shape the API returns (`User`, in the contract at `/api/docs`).
  */
 import { z } from "zod";
 import { IsoTime } from "../../api/contract.ts";

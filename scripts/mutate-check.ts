@@ -289,7 +289,7 @@ export const MUTATIONS: Mutation[] = [
     name: "api-admin-check-off",
     breaks: "admin routes accept any logged-in user",
     file: "server/http/auth-plugin.ts",
-    edits: [{ search: 'if (principal.user.role !== "admin") throw forbidden("Admins only", "ADMIN_ONLY");', replace: "" }],
+    edits: [{ search: 'if (adminOnly && user.role !== "admin") throw forbidden("Admins only", "ADMIN_ONLY");', replace: "" }],
     tests: ["test/server/app.test.ts"],
   },
   {

@@ -2,7 +2,8 @@
  * The Elysia application: every non-proxied route (API and web app). Built from feature modules; the node:http
  * front (`server.ts`) hands it every request that is not `/session/...` through `app.handle()`.
  */
-import { Elysia } from "elysia";
+import { type AnyElysia, Elysia } from "elysia";
+import { apiDocs } from "./api/openapi.ts";
 import type { OctoConfig } from "./config/schema.ts";
 import { Admission } from "./http/admission.ts";
 import { errorResponse, normalizeError } from "./http/error-response.ts";
@@ -52,7 +53,8 @@ export function createApp({ config, auth, users, invites, sessions, audit, engin
     .use(adminRoutes({ admission, invites, users, sessions, audit }))
     .use(auditRoutes({ admission, audit }))
     .use(imageRoutes({ config, admission }))
-    .all("/api/*", () => errorResponse(normalizeError("NOT_FOUND", null)));
+    .use(apiDocs((): AnyElysia => app))
+    .all("/api/*", () => errorResponse(normalizeError("NOT_FOUND", null)), { detail: { hide: true } });
   if (web) app.use(web);
   return app;
 }

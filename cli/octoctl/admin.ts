@@ -81,16 +81,15 @@ Events made with the octo CLI on the server show the actor as "cli (<os user>)".
       const events: AuditEvent[] = [];
       let cursor: string | null = null;
       do {
-        const page: AuditPage = await ctx.client.request<AuditPage>("GET", "/api/admin/audit", {
-          query: {
-            user: options.user,
-            action: options.action,
-            since,
-            until,
-            limit: String(Math.min(MAX_AUDIT_LIMIT, options.limit - events.length)),
-            cursor: cursor ?? undefined,
-          },
-        });
+        const query = {
+          user: options.user,
+          action: options.action,
+          since,
+          until,
+          limit: String(Math.min(MAX_AUDIT_LIMIT, options.limit - events.length)),
+          cursor: cursor ?? undefined,
+        };
+        const page: AuditPage = await ctx.client.call((api) => api.admin.audit.get({ query }));
         events.push(...page.events);
         cursor = page.next_cursor;
       } while (cursor && events.length < options.limit);

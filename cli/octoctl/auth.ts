@@ -8,7 +8,6 @@
  * whoami: `GET /api/me`.
  */
 import type { Command } from "commander";
-import type { User } from "../../server/modules/users/model.ts";
 import { CliError, usageError } from "../shared/errors.ts";
 import { keyValues, print, printJson, say, when } from "../shared/format.ts";
 import { promptLine, readPassword, stdinIsTerminal } from "../shared/secret.ts";
@@ -43,10 +42,7 @@ Examples:
         if (!username) throw usageError("no user name given");
       }
       const password = await readPassword({ prompt: `Password for ${username}: ` });
-      const result = await ctx.client.request<{ token: string; user: User }>("POST", "/api/auth/login", {
-        body: { username, password },
-        auth: false,
-      });
+      const result = await ctx.client.call((api) => api.auth.login.post({ username, password }), { auth: false });
       const expiresAt = tokenExpiry(result.token);
       saveLogin(ctx.server, { token: result.token, username: result.user.username, role: result.user.role, expires_at: expiresAt });
       if (ctx.json) printJson({ server: ctx.server, user: result.user, expires_at: expiresAt });
@@ -65,7 +61,7 @@ Examples:
       }
       let revokeError: CliError | null = null;
       try {
-        await ctx.client.request("POST", "/api/auth/logout", { body: {} });
+        await ctx.client.call((api) => api.auth.logout.post());
       } catch (err) {
         // An expired or already revoked token is as good as logged out; anything else is reported.
         if (!(err instanceof CliError) || !/run octoctl login/.test(err.message)) revokeError = err as CliError;
@@ -83,7 +79,7 @@ Examples:
     .description("show the user the stored token belongs to")
     .action(async (_options: unknown, command: Command) => {
       const ctx = context(command);
-      const user = await ctx.client.request<User>("GET", "/api/me");
+      const user = await ctx.client.call((api) => api.me.get());
       if (ctx.json) {
         printJson({ server: ctx.server, user, expires_at: ctx.client.login?.expires_at ?? null });
         return;

@@ -1,27 +1,33 @@
 /**
- * octoctl's HTTP client for octo's API (docs/api.md): JSON in and out, the stored token as
- * `Authorization: Bearer`, and every way a request can fail turned into one clear {@link CliError}:
+ * octoctl's client for octo's API: the one typed client (server/api/client.ts, Eden Treaty typed from the
+ * server's routes, whose contract is served at `/api/docs`) with the stored token as `Authorization:
+ * Bearer`, and every way a call can fail turned into one clear {@link CliError}:
  *
  * - the server cannot be reached: "cannot reach the octo server at URL: connection refused" (names the URL
  *   and how to point octoctl elsewhere);
  * - no stored login, a login that expired locally, or a 401 from the server: "... run octoctl login";
  * - an answer that is not octo's JSON: "URL answered HTTP 404 (text/html), which is not octo's API";
  * - any other API error: the server's own `error` sentence, with its `code` for `--json`.
+ *
+ * ```ts
+ * const user = await ctx.client.call((api) => api.me.get());
+ * ```
  */
+import { type ApiClient as TypedApi, ApiFailure, type ApiResult, createApiClient, streamOf, unwrap } from "../../server/api/client.ts";
 import { CliError } from "../shared/errors.ts";
 import type { StoredLogin } from "./credentials.ts";
 
 /** Default request time limit, ms. Session create/start wait for the session (up to start + ready timeout). */
 export const DEFAULT_TIMEOUT_MS = 30_000;
 
-export interface RequestOptions {
-  body?: unknown;
-  /** Query parameters (undefined values are left out). */
-  query?: Record<string, string | undefined>;
+export interface CallOptions {
   /** Send the stored token (default true). Without a stored login this fails before any request. */
   auth?: boolean;
   timeoutMs?: number;
 }
+
+/** The data a call resolves to. */
+type DataOf<R extends ApiResult> = Extract<R, { error: null }>["data"];
 
 /** The reason a fetch failed, in words ("connection refused", "host not found", ...). */
 function networkReason(err: unknown): string {
@@ -69,83 +75,60 @@ export class ApiClient {
   }
 
   /**
-   * Sends a request and returns the parsed JSON answer (null for 204).
+   * Makes one call with the typed client and returns its data (undefined for a 204).
    * @throws CliError as described in the module doc.
    */
-  async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
-    const res = await this.send(method, path, options);
-    if (res.status === 204) return null as T;
-    return (await this.json(res, method, path)) as T;
+  async call<R extends ApiResult>(request: (api: TypedApi) => Promise<R>, options: CallOptions = {}): Promise<DataOf<R>> {
+    const api = this.api(options);
+    try {
+      return await unwrap(request(api));
+    } catch (err) {
+      throw this.cliError(err, options);
+    }
   }
 
   /**
-   * Sends a request and returns the raw response when its status is 2xx (for streamed answers).
-   * @throws CliError for network errors and non-2xx answers.
+   * Makes one call whose answer is a stream (`application/x-ndjson`) and returns its body.
+   * @throws CliError as {@link call} does.
    */
-  async send(method: string, path: string, options: RequestOptions = {}): Promise<Response> {
-    const headers: Record<string, string> = { accept: "application/json" };
-    if (options.auth !== false) headers.authorization = `Bearer ${this.requireLogin().token}`;
-    let body: string | undefined;
-    if (options.body !== undefined) {
-      headers["content-type"] = "application/json";
-      body = JSON.stringify(options.body);
-    }
-    const url = new URL(this.server + path);
-    for (const [k, v] of Object.entries(options.query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
-    let res: Response;
+  async stream(request: (api: TypedApi) => Promise<ApiResult>, options: CallOptions = {}): Promise<ReadableStream<Uint8Array>> {
+    const api = this.api(options);
     try {
-      res = await fetch(url, {
-        method,
-        headers,
-        body,
-        redirect: "manual",
-        signal: AbortSignal.timeout(options.timeoutMs ?? DEFAULT_TIMEOUT_MS),
-      });
+      return await streamOf(request(api));
     } catch (err) {
-      throw new CliError(
-        `cannot reach the octo server at ${this.server}: ${networkReason(err)} (point octoctl at the right server with --server URL or OCTO_SERVER_URL)`,
+      throw this.cliError(err, options);
+    }
+  }
+
+  /** The typed client for one call: the token unless `auth: false`, no redirects followed, the time limit. */
+  private api(options: CallOptions): TypedApi {
+    const headers: Record<string, string> = options.auth !== false ? { authorization: `Bearer ${this.requireLogin().token}` } : {};
+    return createApiClient(this.server, {
+      headers,
+      fetch: { redirect: "manual", signal: AbortSignal.timeout(options.timeoutMs ?? DEFAULT_TIMEOUT_MS) },
+    });
+  }
+
+  /** The {@link CliError} of a failed call (see the module doc). */
+  private cliError(err: unknown, options: CallOptions): unknown {
+    if (!(err instanceof ApiFailure)) return err;
+    if (err.kind === "unreachable") {
+      return new CliError(
+        `cannot reach the octo server at ${this.server}: ${networkReason(err.cause)} (point octoctl at the right server with --server URL or OCTO_SERVER_URL)`,
         1,
         "UNREACHABLE",
       );
     }
-    if (res.ok) return res;
-    const error = await this.errorBody(res);
-    if (res.status === 401 && options.auth !== false) {
+    if (err.status === 401 && options.auth !== false) {
       const who = this.login ? ` as ${this.login.username}` : "";
-      throw new CliError(
-        `your login to ${this.server}${who} is no longer valid (${error?.error ?? "HTTP 401"}): run octoctl login`,
-        1,
-        error?.code ?? "UNAUTHORIZED",
-      );
+      const why = err.kind === "api" ? err.message : "HTTP 401";
+      return new CliError(`your login to ${this.server}${who} is no longer valid (${why}): run octoctl login`, 1, err.kind === "api" ? err.code : "UNAUTHORIZED");
     }
-    if (error) throw new CliError(error.error, 1, error.code);
-    throw this.notOcto(res, method, path);
-  }
-
-  private async errorBody(res: Response): Promise<{ error: string; code: string } | null> {
-    const text = await res.text().catch(() => "");
-    try {
-      const parsed = JSON.parse(text) as { error?: unknown; code?: unknown };
-      if (typeof parsed.error === "string") return { error: parsed.error, code: typeof parsed.code === "string" ? parsed.code : "FAILED" };
-    } catch {
-      // not JSON
-    }
-    return null;
-  }
-
-  private async json(res: Response, method: string, path: string): Promise<unknown> {
-    const text = await res.text();
-    try {
-      return JSON.parse(text);
-    } catch {
-      throw this.notOcto(res, method, path);
-    }
-  }
-
-  private notOcto(res: Response, method: string, path: string): CliError {
-    const type = (res.headers.get("content-type") ?? "no content type").split(";")[0];
+    if (err.kind === "api") return new CliError(err.message, 1, err.code);
+    const base = new URL(this.server).pathname.replace(/\/+$/, "");
+    const path = err.request && base && err.request.path.startsWith(base) ? err.request.path.slice(base.length) : err.request?.path;
     return new CliError(
-      `${this.server} answered ${method} ${path} with HTTP ${res.status} (${type}), which is not octo's API; check --server / OCTO_SERVER_URL`,
+      `${this.server} answered ${err.request?.method ?? "a request"} ${path ?? ""} with HTTP ${err.status} (${err.contentType ?? "no content type"}), which is not octo's API; check --server / OCTO_SERVER_URL`,
       1,
       "NOT_OCTO",
     );

@@ -4,7 +4,7 @@
  * server/modules/image/index.ts). Admins only. With `--json` the stream's JSON lines are passed through.
  */
 import type { Command } from "commander";
-import type { BuildEvent } from "../../server/modules/image/index.ts";
+import type { BuildEvent } from "../../server/modules/image/model.ts";
 import { CliError } from "../shared/errors.ts";
 import { print, say } from "../shared/format.ts";
 import { context } from "./context.ts";
@@ -28,20 +28,16 @@ base image (localhost/octo-base:bookworm) must exist on that engine. Press Ctrl-
     )
     .action(async (options: { cache: boolean }, command: Command) => {
       const ctx = context(command);
-      let res: Response;
+      let body: ReadableStream<Uint8Array>;
       try {
-        res = await ctx.client.send("POST", "/api/admin/image/build", {
-          body: {},
-          query: { no_cache: options.cache ? undefined : "true" },
-          timeoutMs: BUILD_TIMEOUT_MS,
-        });
+        const query = { no_cache: options.cache ? undefined : "true" };
+        body = await ctx.client.stream((api) => api.admin.image.build.post(undefined, { query }), { timeoutMs: BUILD_TIMEOUT_MS });
       } catch (err) {
         if (err instanceof CliError && err.code === "NOT_FOUND") {
           throw new CliError(`the octo server at ${ctx.server} has no image build API (POST /api/admin/image/build); upgrade it`, 1, "NOT_SUPPORTED");
         }
         throw err;
       }
-      if (!res.body) throw new CliError(`${ctx.server} answered the image build with an empty body`);
       const decoder = new TextDecoder();
       let buffer = "";
       let last: BuildEvent | null = null;
@@ -59,7 +55,7 @@ base image (localhost/octo-base:bookworm) must exist on that engine. Press Ctrl-
         else if (event.type === "progress") print(event.line);
       };
       try {
-        for await (const chunk of res.body) {
+        for await (const chunk of body) {
           buffer += decoder.decode(chunk, { stream: true });
           let nl: number;
           while ((nl = buffer.indexOf("\n")) >= 0) {

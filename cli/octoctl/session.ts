@@ -43,14 +43,14 @@ export function sessionDetails(s: Session, server: string): string {
 }
 
 async function me(ctx: Context): Promise<User> {
-  return ctx.client.request<User>("GET", "/api/me");
+  return ctx.client.call((api) => api.me.get());
 }
 
 /** Sessions visible to the caller: own ones, or everyone's for an admin unless `mine`. */
 async function visibleSessions(ctx: Context, mine: boolean): Promise<{ sessions: Session[]; admin: boolean }> {
   const user = await me(ctx);
   const admin = user.role === "admin" && !mine;
-  const sessions = await ctx.client.request<Session[]>("GET", admin ? "/api/admin/sessions" : "/api/sessions");
+  const sessions: Session[] = await ctx.client.call((api) => (admin ? api.admin.sessions.get() : api.sessions.get()));
   return { sessions, admin };
 }
 
@@ -62,7 +62,7 @@ async function visibleSessions(ctx: Context, mine: boolean): Promise<{ sessions:
 export async function findSession(ctx: Context, ref: string, others = false): Promise<Session> {
   if (/^[0-9a-z]{12}$/.test(ref)) {
     try {
-      return await ctx.client.request<Session>("GET", `/api/sessions/${ref}`);
+      return await ctx.client.call((api) => api.sessions({ id: ref }).get());
     } catch (err) {
       if (!(err instanceof CliError) || err.code !== "SESSION_NOT_FOUND") throw err;
     }
@@ -86,16 +86,11 @@ function show(ctx: Context, session: Session, message?: string): void {
   print(sessionDetails(session, ctx.server));
 }
 
-/**
- * POSTs to a route that starts a session (create or start), waiting for it unless `wait` is false, and
- * prints the session. @throws CliError when the session ends up failed.
- */
-async function startAndShow(ctx: Context, path: string, body: object, wait: boolean): Promise<void> {
-  const session = await ctx.client.request<Session>("POST", path, {
-    body,
-    query: { wait: wait ? undefined : "false" },
-    timeoutMs: START_TIMEOUT_MS,
-  });
+/** The query of a start (create or start): `?wait=false` unless waiting. */
+const startQuery = (wait: boolean) => ({ wait: wait ? undefined : "false" });
+
+/** Prints a session a start (create or start) answered. @throws CliError when it ended up failed. */
+function showStarted(ctx: Context, session: Session): void {
   show(ctx, session);
   if (session.status === "failed") throw new CliError(`session ${session.id} failed to start: ${session.error ?? "unknown error"}`);
 }
@@ -152,7 +147,9 @@ Examples:
       if (options.name !== undefined && !options.name.trim()) throw usageError("--name must not be empty");
       ctx.client.requireLogin();
       if (!ctx.json && options.wait) say("Creating the session and waiting for it to start…");
-      await startAndShow(ctx, "/api/sessions", options.name === undefined ? {} : { name: options.name }, options.wait);
+      const body = options.name === undefined ? {} : { name: options.name };
+      const query = startQuery(options.wait);
+      showStarted(ctx, await ctx.client.call((api) => api.sessions.post(body, { query }), { timeoutMs: START_TIMEOUT_MS }));
     });
 
   group
@@ -162,7 +159,7 @@ Examples:
     .action(async (ref: string, _options: unknown, command: Command) => {
       const ctx = context(command);
       const target = await findSession(ctx, ref);
-      const session = await ctx.client.request<Session>("POST", `/api/sessions/${target.id}/stop`, { body: {} });
+      const session = await ctx.client.call((api) => api.sessions({ id: target.id }).stop.post());
       show(ctx, session);
     });
 
@@ -174,7 +171,8 @@ Examples:
     .action(async (ref: string, options: { wait: boolean }, command: Command) => {
       const ctx = context(command);
       const target = await findSession(ctx, ref);
-      await startAndShow(ctx, `/api/sessions/${target.id}/start`, {}, options.wait);
+      const query = startQuery(options.wait);
+      showStarted(ctx, await ctx.client.call((api) => api.sessions({ id: target.id }).start.post(undefined, { query }), { timeoutMs: START_TIMEOUT_MS }));
     });
 
   group
@@ -195,7 +193,7 @@ Examples:
           return;
         }
       }
-      await ctx.client.request("DELETE", `/api/sessions/${target.id}`, { query: { purge: options.purge ? "true" : undefined } });
+      await ctx.client.call((api) => api.sessions({ id: target.id }).delete(undefined, { query: { purge: options.purge ? "true" : undefined } }));
       if (ctx.json) printJson({ id: target.id, deleted: true, purged: Boolean(options.purge) });
       else print(`Deleted session ${target.id} "${target.name}"${options.purge ? " and its workspace" : ""}.`);
     });

@@ -9,21 +9,8 @@ import type { Command } from "commander";
 import { keyValues, print, printJson } from "../shared/format.ts";
 import { context } from "./context.ts";
 
-/** `GET /api/status` (docs/api.md). */
-export interface ServerStatus {
-  status: string;
-  version: string;
-  opencode_version: string;
-  runtime: {
-    mode: string;
-    engine: string;
-    engine_version: string | null;
-    /** How sessions are sealed off (server/runtime/isolation.ts); `single_user` when there is no sandbox. */
-    isolation: { kind: "container" | "bwrap" | "none"; detail: string; single_user: boolean };
-  };
-  sessions: Record<string, number>;
-  users: number | null;
-}
+/** `GET /api/status` (the server's schema). */
+export type { ServerStatus } from "../../server/modules/system/model.ts";
 
 /** "2 running, 1 stopped" (zero counts left out), or "none". */
 export function describeCounts(counts: Record<string, number>): string {
@@ -46,7 +33,7 @@ and your session counts; admins see every user's sessions and the number of user
     )
     .action(async (_options: unknown, command: Command) => {
       const ctx = context(command);
-      const health = await ctx.client.request<{ status: string; version: string }>("GET", "/api/health", { auth: false });
+      const health = await ctx.client.call((api) => api.health.get(), { auth: false });
       if (!ctx.client.login) {
         if (ctx.json) printJson({ server: ctx.server, logged_in: false, ...health });
         else {
@@ -55,7 +42,7 @@ and your session counts; admins see every user's sessions and the number of user
         }
         return;
       }
-      const status = await ctx.client.request<ServerStatus>("GET", "/api/status");
+      const status = await ctx.client.call((api) => api.status.get());
       if (ctx.json) {
         printJson({ server: ctx.server, logged_in: true, ...status });
         return;

@@ -5,14 +5,16 @@
  * no-store` and, when known, the request's `X-Request-Id`. Status lines take their reason phrase from
  * node:http's `STATUS_CODES`.
  *
- * Elysia's own errors (malformed JSON, unknown route, validation) are mapped to stable codes; anything
- * unexpected (not an {@link OctoError}) is logged here, once per error object, with the request id, and
- * answered as a 500 without details.
+ * Elysia's own errors (malformed JSON, unknown route, validation) are mapped to stable codes: a request
+ * refused by a route's schema is 400 VALIDATION_FAILED naming the field (http/validate.ts). Anything
+ * unexpected (not an {@link OctoError}, or an answer that does not match the route's response schema) is
+ * logged here, once per error object, with the request id, and answered as a 500 without details.
  */
 import { type ServerResponse, STATUS_CODES } from "node:http";
 import type { Duplex } from "node:stream";
 import { OctoError } from "../errors.ts";
 import { createLogger } from "../log.ts";
+import { type ElysiaValidation, validationFailure } from "./validate.ts";
 
 const log = createLogger("http");
 
@@ -33,8 +35,13 @@ export function normalizeError(code: string | number, error: unknown, requestId?
       return new OctoError(400, "INVALID_JSON", "The request body is not valid JSON");
     case "NOT_FOUND":
       return new OctoError(404, "NOT_FOUND", "Not found");
-    case "VALIDATION":
-      return new OctoError(400, "VALIDATION_FAILED", "The request is not valid");
+    case "VALIDATION": {
+      const failure = validationFailure(error as ElysiaValidation);
+      if ((error as ElysiaValidation).type !== "response") return failure;
+      // A handler's answer that breaks its route's contract is octo's bug. The log names the field and the
+      // rule, never the value (an answer may hold a token).
+      return unexpected(code, error, `the answer does not match the route's response schema: ${failure.message}`, requestId);
+    }
     case "INVALID_COOKIE_SIGNATURE":
       return new OctoError(400, "INVALID_COOKIE", "Invalid cookie");
   }
@@ -42,10 +49,15 @@ export function normalizeError(code: string | number, error: unknown, requestId?
   if (typeof status === "number" && status >= 400 && status < 500) {
     return new OctoError(status, "BAD_REQUEST", status === 413 ? "Request body too large" : "Bad request");
   }
+  return unexpected(code, error, (error as Error)?.stack ?? String(error), requestId);
+}
+
+/** Logs an unexpected error once (described as `detail`) and gives the 500 that answers it. */
+function unexpected(code: string | number, error: unknown, detail: string, requestId: string | undefined): OctoError {
   const key = typeof error === "object" && error !== null ? error : null;
   if (!key || !logged.has(key)) {
     if (key) logged.add(key);
-    log.error("unhandled error", { request: requestId, code: String(code), error: (error as Error)?.stack ?? String(error) });
+    log.error("unhandled error", { request: requestId, code: String(code), error: detail });
   }
   return new OctoError(500, "INTERNAL", "Internal server error");
 }

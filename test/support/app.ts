@@ -3,10 +3,17 @@
  * driven with `app.handle(new Request(...))` as server.ts does for every non-proxied request. For HTTP
  * tests of the API (test/server/app.test.ts, test/server/modules/audit/routes.test.ts).
  *
+ * Every answer is also checked against the app's own OpenAPI document (test/support/contract.ts): a call
+ * whose status the route does not declare, or whose body does not match the route's response schema,
+ * throws a `ContractViolation` and fails the test. `call(..., { contract: false })` skips that, for a test
+ * that checks the check.
+ *
  * Call {@link closeHarnesses} in `afterAll`: it stops every session and fake runtime the harnesses made.
  */
+import type { AnyElysia, Elysia } from "elysia";
 import { createApp } from "../../server/app.ts";
 import { setClientAddress } from "../../server/http/client-address.ts";
+import { checkAnswer, documentOf } from "./contract.ts";
 import { quickUser } from "./db.ts";
 import { FakeRuntime, type SessionStack, sessionStack } from "./fakes.ts";
 
@@ -35,16 +42,19 @@ export interface Call {
   headers?: Record<string, string>;
   /** The client's socket address, as server.ts records it for each request. */
   client?: string;
+  /** Check the answer against the OpenAPI document (default true). */
+  contract?: boolean;
 }
 
 /**
- * An app over a fresh stack; `config` sections override the defaults (`login_max_attempts` is 3 here).
+ * An app over a fresh stack; `config` sections override the defaults (`login_max_attempts` is 3 here);
+ * `web` is mounted last, where the real app mounts the web app.
  * @returns the stack, the app and `call(method, path, c)` -> `{ status, headers, json, text }`.
  */
-export function harness(config: Record<string, Record<string, unknown>> = {}, runtime?: FakeRuntime) {
+export function harness(config: Record<string, Record<string, unknown>> = {}, runtime?: FakeRuntime, web?: AnyElysia) {
   const stack = sessionStack({ config: { auth: { login_max_attempts: 3 }, ...config }, runtime });
   stacks.push(stack);
-  const app = createApp({ ...stack, engine: { name: "fake", version: "9.9" } });
+  const app = createApp({ ...stack, engine: { name: "fake", version: "9.9" }, web: web as Elysia | undefined });
   async function call(method: string, path: string, c: Call = {}) {
     const headers: Record<string, string> = { host: HOST, ...c.headers };
     if (c.token) headers.authorization = `Bearer ${c.token}`;
@@ -59,6 +69,9 @@ export function harness(config: Record<string, Record<string, unknown>> = {}, ru
     setClientAddress(request, c.client);
     const res = await app.handle(request);
     const text = await res.text();
+    if (c.contract !== false) {
+      checkAnswer(documentOf(app), { method, path, status: res.status, contentType: res.headers.get("content-type"), text });
+    }
     let json: any = null;
     try {
       json = text ? JSON.parse(text) : null;

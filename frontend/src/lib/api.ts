@@ -1,17 +1,45 @@
-/** Typed calls to octo's own API (`/api/*`, docs/api.md). */
-import { requestJson } from "./http.ts";
-import type { AuditPage, Features, InviteCode, Role, Session, User } from "./types.ts";
+/**
+ * octo's own API (`/api/*`) for the web app, through the one typed client (server/api/client.ts: Eden
+ * Treaty typed from the server's routes, so paths, bodies, queries and answers are checked against the
+ * API's contract at compile time; the contract itself is served at `/api/docs`).
+ *
+ * Credentials are the HttpOnly `octo_token` cookie, which the browser sends on same-origin requests by
+ * itself; the app never sees or stores the token. Every call throws {@link HttpError} on failure: octo's
+ * `{ error, code }` when there is one, status 0 `NETWORK` when the server cannot be reached. A 401 tells
+ * the {@link onUnauthorized} listeners (the session cookie expired or was revoked), except for the calls
+ * the login form and the initial `/api/me` probe make.
+ */
+import { type ApiClient, ApiFailure, type ApiResult, createApiClient, unwrap } from "../../../server/api/client.ts";
+import type { CreateInvite } from "../../../server/modules/invites/model.ts";
+import { HttpError, notifyUnauthorized } from "./http.ts";
+import type { Role } from "./types.ts";
 
-const json = <T>(url: string, method = "GET", body?: unknown, quiet401 = false) =>
-  requestJson<T>(url, { method, body, quiet401 });
+let client: ApiClient | null = null;
+
+/** The client for the page's own origin (made on first use). */
+function octo(): ApiClient {
+  client ??= createApiClient(window.location.origin, { fetch: { credentials: "same-origin" } });
+  return client;
+}
+
+/** The data of a call, or the {@link HttpError} its failure is; `quiet401`: do not notify 401 listeners. */
+async function call<R extends ApiResult>(pending: Promise<R>, quiet401 = false) {
+  try {
+    return await unwrap(pending);
+  } catch (err) {
+    if (!(err instanceof ApiFailure)) throw err;
+    if (err.kind === "unreachable") {
+      if ((err.cause as Error | undefined)?.name === "AbortError") throw err.cause;
+      throw new HttpError(0, "NETWORK", "Cannot reach the server. Check your connection.");
+    }
+    if (err.status === 401 && !quiet401) notifyUnauthorized();
+    if (err.kind === "api") throw new HttpError(err.status, err.code, err.message);
+    throw new HttpError(err.status, `HTTP_${err.status}`, `Request failed (${err.status})`);
+  }
+}
 
 /** Body of `POST /api/admin/invite-codes`. */
-export interface NewInvite {
-  max_uses?: number;
-  expires_in_seconds?: number;
-  note?: string;
-  role?: Role;
-}
+export type NewInvite = CreateInvite;
 
 /** Query of `GET /api/admin/audit` (docs/api.md "Audit log"); empty values are left out. */
 export interface AuditFilter {
@@ -24,44 +52,40 @@ export interface AuditFilter {
   cursor?: string | null;
 }
 
-/** `?a=1&b=2` of the set values of `query` ("" when none). */
-function queryString(query: Record<string, string | number | null | undefined>): string {
-  const params = new URLSearchParams();
-  for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== null && v !== "") params.set(k, String(v));
-  const text = params.toString();
-  return text ? `?${text}` : "";
+/** The set values of `query`, as strings (a query string carries nothing else). */
+function queryOf(query: Record<string, string | number | null | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== null && v !== "") out[k] = String(v);
+  return out;
 }
 
-/** octo's API, one method per route of docs/api.md; every call throws `HttpError` on failure. */
+/** octo's API, one method per route; every call throws `HttpError` on failure. */
 export const api = {
-  features: () => json<Features>("/api/features"),
-  me: () => json<User>("/api/me", "GET", undefined, true),
-  login: (username: string, password: string) =>
-    json<{ user: User }>("/api/auth/login", "POST", { username, password }, true),
-  register: (body: { username: string; password: string; invite_code: string; email?: string }) =>
-    json<{ user: User }>("/api/auth/register", "POST", body, true),
-  logout: () => json<{ ok: true }>("/api/auth/logout", "POST", undefined, true),
+  features: () => call(octo().features.get()),
+  me: () => call(octo().me.get(), true),
+  login: (username: string, password: string) => call(octo().auth.login.post({ username, password }), true),
+  register: (body: { username: string; password: string; invite_code: string; email?: string }) => call(octo().auth.register.post(body), true),
+  logout: () => call(octo().auth.logout.post(), true),
 
-  sessions: () => json<Session[]>("/api/sessions"),
-  session: (id: string) => json<Session>(`/api/sessions/${encodeURIComponent(id)}`),
+  sessions: () => call(octo().sessions.get()),
+  session: (id: string) => call(octo().sessions({ id: encodeURIComponent(id) }).get()),
   /** Answers at once with status `starting`; poll {@link api.session} for progress. */
-  createSession: (name?: string) => json<Session>("/api/sessions?wait=false", "POST", name ? { name } : {}),
-  startSession: (id: string) => json<Session>(`/api/sessions/${encodeURIComponent(id)}/start?wait=false`, "POST"),
-  stopSession: (id: string) => json<Session>(`/api/sessions/${encodeURIComponent(id)}/stop`, "POST"),
+  createSession: (name?: string) => call(octo().sessions.post(name ? { name } : {}, { query: { wait: "false" } })),
+  startSession: (id: string) => call(octo().sessions({ id: encodeURIComponent(id) }).start.post(undefined, { query: { wait: "false" } })),
+  stopSession: (id: string) => call(octo().sessions({ id: encodeURIComponent(id) }).stop.post()),
   deleteSession: (id: string, purge: boolean) =>
-    json<void>(`/api/sessions/${encodeURIComponent(id)}${purge ? "?purge=true" : ""}`, "DELETE"),
+    call(octo().sessions({ id: encodeURIComponent(id) }).delete(undefined, { query: purge ? { purge: "true" } : {} })),
 
   admin: {
-    users: () => json<User[]>("/api/admin/users"),
-    updateUser: (id: string, patch: { role?: Role; disabled?: boolean }) =>
-      json<User>(`/api/admin/users/${encodeURIComponent(id)}`, "PATCH", patch),
-    invites: () => json<InviteCode[]>("/api/admin/invite-codes"),
-    createInvite: (body: NewInvite) => json<InviteCode & { code: string }>("/api/admin/invite-codes", "POST", body),
-    revokeInvite: (id: string) => json<InviteCode>(`/api/admin/invite-codes/${encodeURIComponent(id)}`, "DELETE"),
-    sessions: () => json<Session[]>("/api/admin/sessions"),
-    stopSession: (id: string) => json<Session>(`/api/admin/sessions/${encodeURIComponent(id)}/stop`, "POST"),
+    users: () => call(octo().admin.users.get()),
+    updateUser: (id: string, patch: { role?: Role; disabled?: boolean }) => call(octo().admin.users({ id: encodeURIComponent(id) }).patch(patch)),
+    invites: () => call(octo().admin["invite-codes"].get()),
+    createInvite: (body: NewInvite) => call(octo().admin["invite-codes"].post(body)),
+    revokeInvite: (id: string) => call(octo().admin["invite-codes"]({ id: encodeURIComponent(id) }).delete()),
+    sessions: () => call(octo().admin.sessions.get()),
+    stopSession: (id: string) => call(octo().admin.sessions({ id: encodeURIComponent(id) }).stop.post()),
     deleteSession: (id: string, purge: boolean) =>
-      json<void>(`/api/admin/sessions/${encodeURIComponent(id)}${purge ? "?purge=true" : ""}`, "DELETE"),
-    audit: (filter: AuditFilter) => json<AuditPage>(`/api/admin/audit${queryString({ ...filter })}`),
+      call(octo().admin.sessions({ id: encodeURIComponent(id) }).delete(undefined, { query: purge ? { purge: "true" } : {} })),
+    audit: (filter: AuditFilter) => call(octo().admin.audit.get({ query: queryOf({ ...filter }) })),
   },
 };

@@ -1,7 +1,11 @@
 /**
- * `fetch` wrapper for same-origin JSON APIs. Credentials are the HttpOnly `octo_token` cookie, which the
- * browser sends on same-origin requests by itself; the app never sees or stores the token.
- * Errors become {@link HttpError} carrying octo's `{ error, code }` body when there is one.
+ * The web app's HTTP errors and 401 notifications, and a `fetch` wrapper for the session services it talks
+ * to through the session proxy (the file server: files/filesApi.ts). octo's own API goes through the typed
+ * client of lib/api.ts, which fails with the same {@link HttpError}.
+ *
+ * Credentials are the HttpOnly `octo_token` cookie, which the browser sends on same-origin requests by
+ * itself; the app never sees or stores the token. Errors become {@link HttpError} carrying an
+ * `{ error, code }` body when there is one.
  */
 
 /** A non-2xx answer (or a network failure, status 0). `message` is safe to show to the user. */

@@ -1,4 +1,4 @@
-/** Facts about octo session states (docs/api.md "States"), shared by the list, header and views. */
+/** Facts about octo session states (docs/api.md "Sessions"), shared by the list, header and views. */
 import type { Session, SessionStatus } from "../lib/types.ts";
 
 /** States that change by themselves, so the app polls while a session is in one. */

@@ -8,7 +8,7 @@
 import { createContext, type ReactNode, useCallback, useContext, useEffect, useMemo, useRef, useState, useSyncExternalStore } from "react";
 import { useUser } from "../auth/AuthContext.tsx";
 import { useChat } from "../chat/ChatContext.tsx";
-import { requestJson } from "../lib/http.ts";
+import { api } from "../lib/api.ts";
 import { Conversation } from "./conversation.ts";
 import { createEngines, type VoiceEngines, type VoiceFeatures } from "./engines.ts";
 import { splitSpeakable } from "./sentences.ts";
@@ -55,7 +55,7 @@ let featuresRequest: Promise<VoiceFeatures> | null = null;
 
 /** The voice part of `GET /api/features`, fetched once per page; voice is off when it cannot be read. */
 export function fetchVoiceFeatures(): Promise<VoiceFeatures> {
-  featuresRequest ??= requestJson<{ voice?: VoiceFeatures }>("/api/features").then(
+  featuresRequest ??= api.features().then(
     (f) => ({ ...DISABLED, ...f.voice }),
     () => DISABLED,
   );

@@ -7,16 +7,17 @@
  * `admin.session_delete` (detail `owner`: whose session it was).
  */
 import { Elysia } from "elysia";
+import { errors, INVALID_INPUT, isYes, NoContent, route } from "../../api/contract.ts";
 import { authPlugin } from "../../http/auth-plugin.ts";
-import { parseInput } from "../../http/validate.ts";
 import type { Admission } from "../../http/admission.ts";
 import { requestOrigin } from "../audit/index.ts";
 import { inviteDetail, inviteTarget, sessionTarget } from "../audit/model.ts";
 import type { AuditService } from "../audit/service.ts";
-import { CreateInvite } from "../invites/model.ts";
+import { CreateInvite, InviteCode, NewInviteCode } from "../invites/model.ts";
 import type { InviteService } from "../invites/service.ts";
+import { DeleteQuery, Session } from "../sessions/model.ts";
 import type { SessionService } from "../sessions/service.ts";
-import { UserPatch } from "../users/model.ts";
+import { User, UserPatch } from "../users/model.ts";
 import type { UserService } from "../users/service.ts";
 
 export interface AdminDeps {
@@ -27,21 +28,32 @@ export interface AdminDeps {
   audit: AuditService;
 }
 
+const SESSION_NOT_FOUND = { 404: "SESSION_NOT_FOUND" } as const;
+
 export function adminRoutes({ admission, invites, users, sessions, audit }: AdminDeps) {
   return new Elysia({ prefix: "/api/admin" })
     .use(authPlugin(admission))
     .post(
       "/invite-codes",
       ({ body, user, request, set }) => {
-        const invite = invites.create(parseInput(CreateInvite, body), user.id);
+        const invite = invites.create(body, user.id);
         audit.record({ ...requestOrigin(user, request), action: "invite.create", target: inviteTarget(invite), detail: inviteDetail(invite) });
         set.status = 201;
         set.headers["cache-control"] = "no-store";
         return invite;
       },
-      { admin: true },
+      {
+        admin: true,
+        body: CreateInvite.default({}),
+        response: { 201: NewInviteCode, ...errors({ 400: INVALID_INPUT }) },
+        detail: route("admin", "Create an invite code", "The code is in this answer only."),
+      },
     )
-    .get("/invite-codes", () => invites.list(), { admin: true })
+    .get("/invite-codes", () => invites.list(), {
+      admin: true,
+      response: { 200: InviteCode.array(), ...errors({}) },
+      detail: route("admin", "Every invite code", "Without the codes."),
+    })
     .delete(
       "/invite-codes/:id",
       ({ params, user, request }) => {
@@ -49,21 +61,40 @@ export function adminRoutes({ admission, invites, users, sessions, audit }: Admi
         audit.record({ ...requestOrigin(user, request), action: "invite.revoke", target: inviteTarget(invite) });
         return invite;
       },
-      { admin: true },
+      {
+        admin: true,
+        response: { 200: InviteCode.describe("The invite code, revoked"), ...errors({ 404: "INVITE_NOT_FOUND" }) },
+        detail: route("admin", "Revoke an invite code"),
+      },
     )
-    .get("/users", () => users.list(), { admin: true })
+    .get("/users", () => users.list(), {
+      admin: true,
+      response: { 200: User.array(), ...errors({}) },
+      detail: route("admin", "Every user"),
+    })
     .patch(
       "/users/:id",
-      ({ params, body, user, request }) => {
-        const patch = parseInput(UserPatch, body);
+      ({ params, body: patch, user, request }) => {
         const before = users.get(params.id);
         const after = users.update(params.id, patch);
         audit.userChanged(before, after, requestOrigin(user, request));
         return after;
       },
-      { admin: true },
+      {
+        admin: true,
+        body: UserPatch.default({}),
+        response: {
+          200: User,
+          ...errors({ 400: `${INVALID_INPUT}; LAST_ADMIN: the last enabled admin cannot be demoted or disabled`, 404: "USER_NOT_FOUND" }),
+        },
+        detail: route("admin", "Change a user's role or disable them", "Their open connections close when their role changes or they are disabled."),
+      },
     )
-    .get("/sessions", () => sessions.listAll(), { admin: true })
+    .get("/sessions", () => sessions.listAll(), {
+      admin: true,
+      response: { 200: Session.array(), ...errors({}) },
+      detail: route("admin", "Every user's sessions"),
+    })
     .post(
       "/sessions/:id/stop",
       async ({ params, user, request }) => {
@@ -71,13 +102,17 @@ export function adminRoutes({ admission, invites, users, sessions, audit }: Admi
         audit.record({ ...requestOrigin(user, request), action: "admin.session_stop", target: sessionTarget(session), detail: { owner: session.owner.username } });
         return session;
       },
-      { admin: true },
+      {
+        admin: true,
+        response: { 200: Session.describe("The session, stopped"), ...errors(SESSION_NOT_FOUND) },
+        detail: route("admin", "Stop any user's session"),
+      },
     )
     .delete(
       "/sessions/:id",
       async ({ params, query, user, request, set }) => {
         const session = sessions.getAny(params.id);
-        const purge = query.purge === "true" || query.purge === "1";
+        const purge = isYes(query.purge);
         await sessions.removeAny(params.id, purge);
         audit.record({
           ...requestOrigin(user, request),
@@ -87,6 +122,11 @@ export function adminRoutes({ admission, invites, users, sessions, audit }: Admi
         });
         set.status = 204;
       },
-      { admin: true },
+      {
+        admin: true,
+        query: DeleteQuery,
+        response: { 204: NoContent, ...errors(SESSION_NOT_FOUND) },
+        detail: route("admin", "Delete any user's session", "Stops it first."),
+      },
     );
 }

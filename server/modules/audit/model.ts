@@ -3,6 +3,7 @@
  * small JSON `detail` an event may carry, and the query of `GET /api/admin/audit` (docs/api.md).
  */
 import { z } from "zod";
+import { IsoTime } from "../../api/contract.ts";
 import { parseTime } from "../../duration.ts";
 import type { InviteCode } from "../invites/model.ts";
 import type { Session } from "../sessions/model.ts";
@@ -11,14 +12,12 @@ import { AUDIT_ACTION_GROUPS, AUDIT_ACTIONS, type AuditAction } from "./actions.
 
 export { AUDIT_ACTION_GROUPS, AUDIT_ACTIONS, type AuditAction };
 
-export type AuditTargetType = "user" | "session" | "invite_code";
+export const AuditTargetType = z.enum(["user", "session", "invite_code"]);
+export type AuditTargetType = z.infer<typeof AuditTargetType>;
 
 /** What an event acted on, with its display name at the time (a username, a session name, an invite's note). */
-export interface AuditTarget {
-  type: AuditTargetType;
-  id: string | null;
-  name: string | null;
-}
+export const AuditTarget = z.object({ type: AuditTargetType, id: z.string().nullable(), name: z.string().nullable() });
+export type AuditTarget = z.infer<typeof AuditTarget>;
 
 /** Who acted: a user (the API's `User` fits), or null for the system, the CLI or an unauthenticated caller. */
 export interface AuditActor {
@@ -60,22 +59,29 @@ export interface AuditEventRow {
   detail: string;
 }
 
-/** The API's `AuditEvent` (docs/api.md). */
-export interface AuditEvent {
-  id: number;
-  time: string;
-  actor: { id: string | null; username: string | null } | null;
-  action: AuditAction;
-  target: AuditTarget | null;
-  client_address: string | null;
-  detail: AuditDetail;
-}
+/** The API's `AuditEvent` (docs/api.md "Audit log" lists the actions, actors, targets and details). */
+export const AuditEvent = z
+  .object({
+    id: z.number().int(),
+    time: IsoTime,
+    actor: z
+      .object({ id: z.string().nullable(), username: z.string().nullable() })
+      .nullable()
+      .describe("Who acted; null for the system, the octo CLI or an unauthenticated caller"),
+    action: z.enum(AUDIT_ACTIONS),
+    target: AuditTarget.nullable(),
+    client_address: z.string().nullable(),
+    detail: AuditDetail,
+  })
+  .describe("One audit event");
+export type AuditEvent = z.infer<typeof AuditEvent>;
 
 /** One page of `GET /api/admin/audit`: newest first; `next_cursor` fetches the next older page, null at the end. */
-export interface AuditPage {
-  events: AuditEvent[];
-  next_cursor: string | null;
-}
+export const AuditPage = z.object({
+  events: z.array(AuditEvent),
+  next_cursor: z.string().nullable().describe("The cursor of the next older page; null on the last page"),
+});
+export type AuditPage = z.infer<typeof AuditPage>;
 
 /** The API shape of a stored row: ISO time, nested actor and target (null when absent), parsed detail. */
 export function toAuditEvent(row: AuditEventRow): AuditEvent {
@@ -118,33 +124,60 @@ export const ActionFilter = z
     actionFilterMessage,
   );
 
-/** `since=` / `until=`: an ISO 8601 date or date-time with a zone, or a duration ago ("7d"); becomes ms. */
-const TimeParam = z.string().transform((value, ctx) => {
+/** `since=` / `until=`: an ISO 8601 date or date-time with a zone, or a duration ago ("7d") (server/duration.ts). */
+const TimeParam = z.string().superRefine((value, ctx) => {
   try {
-    return parseTime(value);
+    parseTime(value);
   } catch (err) {
     ctx.addIssue({ code: "custom", message: (err as Error).message });
-    return z.NEVER;
   }
 });
 
+const LIMIT_RULE = `limit must be a whole number from 1 to ${MAX_AUDIT_LIMIT}`;
+
 /**
- * Query of `GET /api/admin/audit`. `user` matches the actor or a user target, by username (any case) or id;
- * `since` is inclusive, `until` exclusive; `cursor` is the `next_cursor` of the previous page.
+ * Query of `GET /api/admin/audit` as sent (strings; the route's schema). `user` matches the actor or a user
+ * target, by username (any case) or id; `since` is inclusive, `until` exclusive; `cursor` is the
+ * `next_cursor` of the previous page.
  */
-export const AuditQuery = z
+export const AuditQueryParams = z
   .strictObject({
-    user: z.string().trim().min(1, "user must not be empty").max(64).optional(),
-    action: ActionFilter.optional(),
-    since: TimeParam.optional(),
-    until: TimeParam.optional(),
+    user: z.string().trim().min(1, "user must not be empty").max(64).optional().describe("Events whose actor or target user has this username (any case) or id"),
+    action: ActionFilter.optional().describe("An action name, or a group such as auth.*"),
+    since: TimeParam.optional().describe("Events since then (inclusive): an ISO 8601 date or date-time with a zone, or a duration ago (30m, 7d)"),
+    until: TimeParam.optional().describe("Events before then (exclusive), as since"),
     limit: z
       .string()
-      .regex(/^\d{1,6}$/, `limit must be a whole number from 1 to ${MAX_AUDIT_LIMIT}`)
-      .transform(Number)
-      .pipe(z.number().min(1, `limit must be a whole number from 1 to ${MAX_AUDIT_LIMIT}`).max(MAX_AUDIT_LIMIT, `limit must be a whole number from 1 to ${MAX_AUDIT_LIMIT}`))
-      .optional(),
-    cursor: z.string().regex(/^[1-9]\d{0,14}$/, "cursor must be a next_cursor this API returned").transform(Number).optional(),
+      .regex(/^\d{1,6}$/, LIMIT_RULE)
+      .refine((v) => Number(v) >= 1 && Number(v) <= MAX_AUDIT_LIMIT, LIMIT_RULE)
+      .optional()
+      .describe(`Events per page (default ${DEFAULT_AUDIT_LIMIT})`),
+    cursor: z.string().regex(/^[1-9]\d{0,14}$/, "cursor must be a next_cursor this API returned").optional().describe("The next_cursor of the previous page"),
   })
-  .refine((q) => q.since === undefined || q.until === undefined || q.since < q.until, { message: "since must be before until", path: ["since"] });
-export type AuditQuery = z.infer<typeof AuditQuery>;
+  .refine((q) => q.since === undefined || q.until === undefined || parseTime(q.since) < parseTime(q.until), { message: "since must be before until", path: ["since"] });
+export type AuditQueryParams = z.infer<typeof AuditQueryParams>;
+
+/** What `AuditService.list` filters by: {@link AuditQueryParams} with times in ms since the epoch and numbers. */
+export interface AuditQuery {
+  user?: string;
+  action?: string;
+  since?: number;
+  until?: number;
+  limit?: number;
+  cursor?: number;
+}
+
+/** The {@link AuditQuery} of checked params (durations count back from `now`, ms). */
+export function toAuditQuery(params: AuditQueryParams, now = Date.now()): AuditQuery {
+  const query: AuditQuery = {};
+  if (params.user !== undefined) query.user = params.user;
+  if (params.action !== undefined) query.action = params.action;
+  if (params.since !== undefined) query.since = parseTime(params.since, now);
+  if (params.until !== undefined) query.until = parseTime(params.until, now);
+  if (params.limit !== undefined) query.limit = Number(params.limit);
+  if (params.cursor !== undefined) query.cursor = Number(params.cursor);
+  return query;
+}
+
+/** {@link AuditQueryParams} parsed into an {@link AuditQuery}. */
+export const AuditQuery: z.ZodType<AuditQuery, AuditQueryParams> = AuditQueryParams.transform((params) => toAuditQuery(params));

@@ -1,8 +1,8 @@
 /**
- * Request bodies of the auth routes (docs/api.md).
+ * Request bodies and answers of the auth routes.
  */
 import { z } from "zod";
-import { Password, Username } from "../users/model.ts";
+import { Password, User, Username } from "../users/model.ts";
 
 export const LoginBody = z.object({
   username: z.string({ error: "username is required" }).min(1, "username is required").max(64),
@@ -17,3 +17,13 @@ export const RegisterBody = z.object({
   email: z.email("email is not a valid address").max(254).optional(),
 });
 export type RegisterBody = z.infer<typeof RegisterBody>;
+
+/** Answer of login and register: the token (also set as the `octo_token` cookie) and who it belongs to. */
+export const LoginResult = z.object({
+  token: z.string().describe("A JWT for `Authorization: Bearer` (the same one is set as the octo_token cookie)"),
+  user: User,
+});
+export type LoginResult = z.infer<typeof LoginResult>;
+
+/** Answer of logout. */
+export const LogoutResult = z.object({ ok: z.literal(true) });

@@ -18,6 +18,7 @@
  * build is aborted.
  */
 import { Elysia } from "elysia";
+import { errors, isYes, route } from "../../api/contract.ts";
 import type { OctoConfig } from "../../config/schema.ts";
 import { conflict, OctoError } from "../../errors.ts";
 import { authPlugin } from "../../http/auth-plugin.ts";
@@ -25,6 +26,7 @@ import { createLogger } from "../../log.ts";
 import { connectEngine } from "../../runtime/engine.ts";
 import { buildSessionImage, defaultImageTag } from "../../runtime/image.ts";
 import type { Admission } from "../../http/admission.ts";
+import { BuildEvent, BuildQuery } from "./model.ts";
 
 const log = createLogger("image");
 
@@ -32,13 +34,6 @@ export interface ImageDeps {
   config: OctoConfig;
   admission: Admission;
 }
-
-/** One line of the build stream (see the module doc). */
-export type BuildEvent =
-  | { type: "start"; tag: string; engine: string; engine_version: string; no_cache: boolean }
-  | { type: "progress"; line: string }
-  | { type: "done"; tag: string; id: string; seconds: number }
-  | { type: "error"; error: string; code: string };
 
 /** The image routes (mount in `server/app.ts` before the `/api/*` fallback). */
 export function imageRoutes({ config, admission }: ImageDeps) {
@@ -48,7 +43,7 @@ export function imageRoutes({ config, admission }: ImageDeps) {
     async ({ query, user }) => {
       if (building) throw conflict("An image build is already running on this server; wait for it to finish", "BUILD_IN_PROGRESS");
       building = true;
-      const noCache = query.no_cache === "true" || query.no_cache === "1";
+      const noCache = isYes(query.no_cache);
       const tag = config.container.image || defaultImageTag();
       let engine;
       try {
@@ -106,6 +101,17 @@ export function imageRoutes({ config, admission }: ImageDeps) {
       });
       return new Response(stream, { headers: { "content-type": "application/x-ndjson", "cache-control": "no-store" } });
     },
-    { admin: true },
+    {
+      admin: true,
+      query: BuildQuery,
+      response: {
+        200: BuildEvent,
+        ...errors({
+          409: "BUILD_IN_PROGRESS: one build at a time per server",
+          503: "ENGINE_UNAVAILABLE: no container engine answers",
+        }),
+      },
+      detail: route("admin", "Build the session image", "Streams the build as it runs, one JSON object per line; aborted when the client goes away."),
+    },
   );
 }

@@ -2,6 +2,7 @@
  * Invite codes: the stored row (only a SHA-256 of the code is kept) and the API's `InviteCode` shape.
  */
 import { z } from "zod";
+import { IsoTime } from "../../api/contract.ts";
 import { Role } from "../users/model.ts";
 
 export interface InviteRow {
@@ -17,21 +18,31 @@ export interface InviteRow {
   revoked_at: number | null;
 }
 
-export type InviteStatus = "active" | "used_up" | "expired" | "revoked";
+export const InviteStatus = z.enum(["active", "used_up", "expired", "revoked"]);
+export type InviteStatus = z.infer<typeof InviteStatus>;
 
-/** The API's `InviteCode` (docs/api.md). */
-export interface InviteCode {
-  id: string;
-  role: "admin" | "user";
-  max_uses: number;
-  uses: number;
-  expires_at: string | null;
-  note: string | null;
-  created_by: string | null;
-  created_at: string;
-  revoked_at: string | null;
-  status: InviteStatus;
-}
+/** The API's `InviteCode`: everything about an invite but the code. */
+export const InviteCode = z
+  .object({
+    id: z.string(),
+    role: Role.describe("The role a registration with it gets"),
+    max_uses: z.number().int(),
+    uses: z.number().int(),
+    expires_at: IsoTime.nullable(),
+    note: z.string().nullable(),
+    created_by: z.string().nullable().describe("The admin's user id; null when made with the octo CLI or by the server"),
+    created_at: IsoTime,
+    revoked_at: IsoTime.nullable(),
+    status: InviteStatus,
+  })
+  .describe("An invite code (without the code)");
+export type InviteCode = z.infer<typeof InviteCode>;
+
+/** A new invite code: the only answer that shows the code. */
+export const NewInviteCode = InviteCode.extend({ code: z.string().describe("The code, shown only here") }).describe(
+  "A new invite code, with the code (shown only once)",
+);
+export type NewInviteCode = z.infer<typeof NewInviteCode>;
 
 const iso = (ms: number | null) => (ms == null ? null : new Date(ms).toISOString());
 
@@ -59,9 +70,9 @@ export function toInvite(row: InviteRow, now = Date.now()): InviteCode {
 
 /** Body of `POST /api/admin/invite-codes`. */
 export const CreateInvite = z.strictObject({
-  max_uses: z.number().int().min(1).max(100_000).optional(),
-  expires_in_seconds: z.number().int().min(1).max(10 * 365 * 86_400).optional(),
-  note: z.string().max(500).optional(),
-  role: Role.optional(),
+  max_uses: z.number().int().min(1).max(100_000).optional().describe("Registrations it allows (default 1)"),
+  expires_in_seconds: z.number().int().min(1).max(10 * 365 * 86_400).optional().describe("Valid for this long (default: no expiry)"),
+  note: z.string().max(500).optional().describe("Who or what it is for"),
+  role: Role.optional().describe("The role it grants (default user)"),
 });
 export type CreateInvite = z.infer<typeof CreateInvite>;

@@ -4,16 +4,25 @@
  * `?wait=false`, which answers 202 at once with the session `starting`.
  */
 import { Elysia } from "elysia";
+import { errors, INVALID_INPUT, isYes, NoContent, route } from "../../api/contract.ts";
 import { authPlugin } from "../../http/auth-plugin.ts";
-import { parseInput } from "../../http/validate.ts";
 import type { Admission } from "../../http/admission.ts";
 import { requestOrigin } from "../audit/index.ts";
 import { sessionTarget } from "../audit/model.ts";
 import type { AuditService } from "../audit/service.ts";
-import { CreateSessionBody } from "./model.ts";
+import { CreateSessionBody, DeleteQuery, Session, StartQuery, waits } from "./model.ts";
 import type { SessionService } from "./service.ts";
 
-const shouldWait = (query: Record<string, string | undefined>) => query.wait !== "false" && query.wait !== "0";
+/** What a start can fail with (create and start). */
+export const START_FAILED = {
+  500: "SESSION_START_FAILED, RUNTIME_START_FAILED, ...: the session could not start (it is left failed, `error` says why)",
+  409: "SESSION_LIMIT: [runtime] max_sessions_per_user reached; SESSION_STOPPED: stopped while starting",
+  502: "SESSION_START_FAILED: a service of the session exited while starting",
+  503: "ENGINE_UNAVAILABLE, ENGINE_ERROR: the container engine (container mode)",
+  504: "SESSION_NOT_READY, SESSION_START_TIMEOUT: it did not start in time ([runtime] start_timeout_seconds, ready_timeout_seconds)",
+} as const;
+
+const NOT_FOUND = { 404: "SESSION_NOT_FOUND (also for another user's session)" } as const;
 
 /**
  * The routes; each action that takes effect is recorded in the audit log (`session.create`, `.start` once
@@ -22,32 +31,58 @@ const shouldWait = (query: Record<string, string | undefined>) => query.wait !==
 export function sessionRoutes(admission: Admission, sessions: SessionService, audit: AuditService) {
   return new Elysia({ prefix: "/api/sessions" })
     .use(authPlugin(admission))
-    .get("/", ({ user }) => sessions.list(user.id), { auth: true })
+    .get("", ({ user }) => sessions.list(user.id), {
+      auth: true,
+      response: { 200: Session.array(), ...errors({}) },
+      detail: route("sessions", "Your sessions", "Newest first."),
+    })
     .post(
-      "/",
+      "",
       async ({ user, body, query, request, set }) => {
-        const { name } = parseInput(CreateSessionBody, body ?? {});
-        const wait = shouldWait(query);
-        const session = await sessions.create(user, name, wait, (created) =>
+        const wait = waits(query);
+        const session = await sessions.create(user, body.name, wait, (created) =>
           audit.record({ ...requestOrigin(user, request), action: "session.create", target: sessionTarget(created) }),
         );
         set.status = wait ? 201 : 202;
         return session;
       },
-      { auth: true },
+      {
+        auth: true,
+        body: CreateSessionBody,
+        query: StartQuery,
+        response: {
+          201: Session.describe("The session, running"),
+          202: Session.describe("The session, starting (?wait=false)"),
+          ...errors({ 400: INVALID_INPUT, ...START_FAILED }),
+        },
+        detail: route("sessions", "Create a session", "Waits until it runs, unless ?wait=false."),
+      },
     )
-    .get("/:id", ({ user, params }) => sessions.get(user.id, params.id), { auth: true })
+    .get("/:id", ({ user, params }) => sessions.get(user.id, params.id), {
+      auth: true,
+      response: { 200: Session, ...errors(NOT_FOUND) },
+      detail: route("sessions", "One of your sessions"),
+    })
     .post(
       "/:id/start",
       async ({ user, params, query, request, set }) => {
-        const wait = shouldWait(query);
+        const wait = waits(query);
         const session = await sessions.start(user, params.id, wait, (started) =>
           audit.record({ ...requestOrigin(user, request), action: "session.start", target: sessionTarget(started) }),
         );
         if (!wait) set.status = 202;
         return session;
       },
-      { auth: true },
+      {
+        auth: true,
+        query: StartQuery,
+        response: {
+          200: Session.describe("The session, running"),
+          202: Session.describe("The session, starting (?wait=false)"),
+          ...errors({ 400: INVALID_INPUT, ...NOT_FOUND, ...START_FAILED }),
+        },
+        detail: route("sessions", "Start a stopped session", "Waits until it runs, unless ?wait=false."),
+      },
     )
     .post(
       "/:id/stop",
@@ -56,17 +91,26 @@ export function sessionRoutes(admission: Admission, sessions: SessionService, au
         audit.record({ ...requestOrigin(user, request), action: "session.stop", target: sessionTarget(session) });
         return session;
       },
-      { auth: true },
+      {
+        auth: true,
+        response: { 200: Session.describe("The session, stopped"), ...errors(NOT_FOUND) },
+        detail: route("sessions", "Stop a session", "Its workspace is kept."),
+      },
     )
     .delete(
       "/:id",
       async ({ user, params, query, request, set }) => {
         const session = sessions.get(user.id, params.id);
-        const purge = query.purge === "true" || query.purge === "1";
+        const purge = isYes(query.purge);
         await sessions.remove(user, params.id, purge);
         audit.record({ ...requestOrigin(user, request), action: "session.delete", target: sessionTarget(session), detail: { purge } });
         set.status = 204;
       },
-      { auth: true },
+      {
+        auth: true,
+        query: DeleteQuery,
+        response: { 204: NoContent, ...errors(NOT_FOUND) },
+        detail: route("sessions", "Delete a session", "Stops it first."),
+      },
     );
 }

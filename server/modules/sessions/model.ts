@@ -1,11 +1,13 @@
 /**
- * Sessions: the stored row, the API's `Session` shape (docs/api.md) and request bodies.
+ * Sessions: the stored row, the API's `Session` shape and request bodies and queries.
  */
 import { z } from "zod";
+import { IsoTime, queryFlag } from "../../api/contract.ts";
 import { displayName } from "../../names.ts";
 
 export const SESSION_STATUSES = ["pending", "starting", "running", "stopping", "stopped", "failed"] as const;
-export type SessionStatus = (typeof SESSION_STATUSES)[number];
+export const SessionStatus = z.enum(SESSION_STATUSES);
+export type SessionStatus = z.infer<typeof SessionStatus>;
 
 export interface SessionRow {
   id: string;
@@ -27,19 +29,24 @@ export interface SessionRow {
 }
 
 /** The API's `Session`. */
-export interface Session {
-  id: string;
-  name: string;
-  status: SessionStatus;
-  error: string | null;
-  runtime: "local" | "container";
-  owner: { id: string; username: string };
-  created_at: string;
-  updated_at: string;
-  started_at: string | null;
-  stopped_at: string | null;
-  urls: { code: string; files: string; term: string };
-}
+export const Session = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    status: SessionStatus,
+    error: z.string().nullable().describe("Why it failed"),
+    runtime: z.enum(["local", "container"]),
+    owner: z.object({ id: z.string(), username: z.string() }),
+    created_at: IsoTime,
+    updated_at: IsoTime,
+    started_at: IsoTime.nullable(),
+    stopped_at: IsoTime.nullable(),
+    urls: z
+      .object({ code: z.string(), files: z.string(), term: z.string() })
+      .describe("Where the session proxy serves its OpenCode, file server and terminal: /session/<id>/code, ..."),
+  })
+  .describe("A session: its OpenCode, file server and terminal over one workspace");
+export type Session = z.infer<typeof Session>;
 
 const iso = (ms: number | null) => (ms == null ? null : new Date(ms).toISOString());
 
@@ -63,4 +70,18 @@ export function toSession(row: SessionRow, ownerName: string): Session {
 /** Session names: 1–64 characters after trimming, none of them invisible or control (server/names.ts). */
 export const SessionName = displayName("name", 64);
 
-export const CreateSessionBody = z.strictObject({ name: SessionName.optional() });
+/** Body of `POST /api/sessions` (none at all is `{}`). */
+export const CreateSessionBody = z
+  .strictObject({ name: SessionName.optional().describe('Default "Session N"') })
+  .default({});
+
+/** Query of the routes that start a session: they wait until it runs unless `wait` is "false" or "0" ({@link waits}). */
+export const StartQuery = z.object({
+  wait: z.string().optional().describe('"false" or "0": answer 202 at once, with the session still starting'),
+});
+
+/** Whether a start waits for the session to run (see {@link StartQuery}). */
+export const waits = (query: { wait?: string }) => query.wait !== "false" && query.wait !== "0";
+
+/** Query of the routes that delete a session. */
+export const DeleteQuery = z.object({ purge: queryFlag("also delete the session's workspace (its files are gone for good)") });

@@ -5,6 +5,7 @@
  * for admins).
  */
 import { Elysia } from "elysia";
+import { errors, route } from "../../api/contract.ts";
 import type { OctoConfig } from "../../config/schema.ts";
 import { authPlugin } from "../../http/auth-plugin.ts";
 import { allowsSharing } from "../../runtime/isolation.ts";
@@ -12,6 +13,7 @@ import { OPENCODE_VERSION, VERSION } from "../../version.ts";
 import type { Admission } from "../../http/admission.ts";
 import type { SessionService } from "../sessions/service.ts";
 import type { UserService } from "../users/service.ts";
+import { Features, Health, ServerStatus } from "./model.ts";
 
 export interface SystemDeps {
   config: OctoConfig;
@@ -41,18 +43,28 @@ export function systemRoutes({ config, admission, sessions, users, engine }: Sys
   };
   return new Elysia({ prefix: "/api" })
     .use(authPlugin(admission))
-    .get("/health", () => ({ status: "ok", version: VERSION }))
-    .get("/features", () => features)
+    .get("/health", () => ({ status: "ok" as const, version: VERSION }), {
+      response: { 200: Health, ...errors({}) },
+      detail: route("system", "Liveness", "No auth. For load balancers and octoctl."),
+    })
+    .get("/features", () => features, {
+      response: { 200: Features, ...errors({}) },
+      detail: route("system", "What the web app may offer", "No auth: versions, runtime mode, voice settings."),
+    })
     .get(
       "/status",
       ({ user }) => ({
-        status: "ok",
+        status: "ok" as const,
         version: VERSION,
         opencode_version: OPENCODE_VERSION,
         runtime: { mode: runtimeKind, engine: engine.name, engine_version: engine.version ?? null, isolation },
         sessions: user.role === "admin" ? sessions.counts() : sessions.counts(user.id),
         users: user.role === "admin" ? users.count() : null,
       }),
-      { auth: true },
+      {
+        auth: true,
+        response: { 200: ServerStatus, ...errors({}) },
+        detail: route("system", "Server status", "Versions, runtime, engine and isolation; session counts (the caller's own, or everyone's and the user count for admins)."),
+      },
     );
 }

@@ -1,7 +1,8 @@
 /**
- * Users: the row stored in `users` and the JSON shape the API returns (docs/api.md `User`).
+ * Users: the row stored in `users` and the JSON shape the API returns (`User`, in the contract at `/api/docs`).
  */
 import { z } from "zod";
+import { IsoTime } from "../../api/contract.ts";
 
 export const Role = z.enum(["admin", "user"]);
 export type Role = z.infer<typeof Role>;
@@ -37,14 +38,17 @@ export interface UserRow {
 }
 
 /** The API's `User`. */
-export interface User {
-  id: string;
-  username: string;
-  email: string | null;
-  role: Role;
-  disabled: boolean;
-  created_at: string;
-}
+export const User = z
+  .object({
+    id: z.string(),
+    username: z.string(),
+    email: z.string().nullable(),
+    role: Role,
+    disabled: z.boolean().describe("A disabled user cannot log in; their tokens stopped working"),
+    created_at: IsoTime,
+  })
+  .describe("A user account");
+export type User = z.infer<typeof User>;
 
 export function toUser(row: UserRow): User {
   return {

@@ -374,9 +374,15 @@ describe("liveness polling", () => {
       await tick(9_999);
       expect(polls()).toBe(0);
       await tick(1);
+      // A poll finishes in a few turns of the event loop (more on a loaded machine); no clock is involved.
+      const settle = async (count: number) => {
+        for (let i = 0; i < 1000 && polls() < count; i++) await turn();
+      };
+      await settle(2);
       expect(polls()).toBe(2); // each running session once
       await fake.kill(dying.id, "files");
       await tick(10_000);
+      await settle(4);
       expect(polls()).toBe(4);
       while (s.sessions.route(dying.id)?.status !== "failed") await turn(); // the poller noticed the dead session
       await s.sessions.shutdown();

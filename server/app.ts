@@ -18,6 +18,7 @@ import type { InviteService } from "./modules/invites/service.ts";
 import { sessionRoutes } from "./modules/sessions/index.ts";
 import type { SessionService } from "./modules/sessions/service.ts";
 import { systemRoutes } from "./modules/system/index.ts";
+import { tokenRoutes } from "./modules/tokens/index.ts";
 import type { UserService } from "./modules/users/service.ts";
 
 export interface AppDeps {
@@ -50,6 +51,7 @@ export function createApp({ config, auth, users, invites, sessions, audit, engin
     .use(systemRoutes({ config, admission, sessions, users, engine }))
     .use(authRoutes(admission, { secureCookies: config.server.secure_cookies, audit }))
     .use(sessionRoutes(admission, sessions, audit))
+    .use(tokenRoutes(admission))
     .use(adminRoutes({ admission, invites, users, sessions, audit }))
     .use(auditRoutes({ admission, audit }))
     .use(imageRoutes({ config, admission }))

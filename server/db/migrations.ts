@@ -98,4 +98,19 @@ export const MIGRATIONS: readonly string[] = [
     SELECT RAISE(ABORT, 'audit_events is append-only: rows are removed only by retention pruning');
   END;
   `,
+  // personal access tokens (server/modules/tokens): only the SHA-256 of a token is stored, found by its id
+  `
+  CREATE TABLE access_tokens (
+    id           TEXT PRIMARY KEY,
+    user_id      TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    name         TEXT NOT NULL,
+    token_hash   TEXT NOT NULL,
+    scopes       TEXT NOT NULL CHECK (json_valid(scopes)),
+    created_at   INTEGER NOT NULL,
+    expires_at   INTEGER,
+    last_used_at INTEGER,
+    revoked_at   INTEGER
+  );
+  CREATE INDEX access_tokens_user ON access_tokens(user_id);
+  `,
 ];

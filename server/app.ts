@@ -5,6 +5,7 @@
 import { type AnyElysia, Elysia } from "elysia";
 import { apiDocs } from "./api/openapi.ts";
 import type { OctoConfig } from "./config/schema.ts";
+import type { Database } from "./db/database.ts";
 import { Admission } from "./http/admission.ts";
 import { errorResponse, normalizeError } from "./http/error-response.ts";
 import { requestId } from "./http/request-id.ts";
@@ -19,6 +20,8 @@ import { sessionRoutes } from "./modules/sessions/index.ts";
 import type { SessionService } from "./modules/sessions/service.ts";
 import { systemRoutes } from "./modules/system/index.ts";
 import { tokenRoutes } from "./modules/tokens/index.ts";
+import { taskRoutes } from "./modules/tasks/index.ts";
+import { TaskService } from "./modules/tasks/service.ts";
 import type { UserService } from "./modules/users/service.ts";
 
 export interface AppDeps {
@@ -34,6 +37,10 @@ export interface AppDeps {
   web?: Elysia;
   /** The admission path shared with the proxies (default: a new one over `auth` and `[server]`). */
   admission?: Admission;
+  /** The task queue (default: a new one over `db` and `sessions`, which nothing recovers: tests). */
+  tasks?: TaskService;
+  /** The database, for the default task queue. */
+  db?: Database;
 }
 
 /** The admission path for `config`'s `[server]` settings. */
@@ -42,7 +49,14 @@ export function createAdmission(auth: AuthService, config: OctoConfig): Admissio
   return new Admission(auth, { allowedOrigins: allowed_origins, trustProxy: trust_proxy, secureCookies: secure_cookies });
 }
 
-export function createApp({ config, auth, users, invites, sessions, audit, engine, web, admission = createAdmission(auth, config) }: AppDeps) {
+/** The task queue for `config` over these services. */
+export function createTasks(db: Database, deps: Pick<AppDeps, "config" | "sessions" | "users">): TaskService {
+  return new TaskService(db, deps.sessions, deps.users, { tasks: deps.config.tasks, opencodeConfigPath: deps.config.opencode.config_path });
+}
+
+export function createApp({ config, auth, users, invites, sessions, audit, engine, web, admission = createAdmission(auth, config), tasks, db }: AppDeps) {
+  if (!tasks && !db) throw new Error("createApp needs tasks or db");
+  const taskQueue = tasks ?? createTasks(db!, { config, sessions, users });
   const app = new Elysia()
     .onError(({ code, error, request }) => {
       const id = requestId(request);
@@ -52,6 +66,7 @@ export function createApp({ config, auth, users, invites, sessions, audit, engin
     .use(authRoutes(admission, { secureCookies: config.server.secure_cookies, audit }))
     .use(sessionRoutes(admission, sessions, audit))
     .use(tokenRoutes(admission))
+    .use(taskRoutes(admission, taskQueue))
     .use(adminRoutes({ admission, invites, users, sessions, audit }))
     .use(auditRoutes({ admission, audit }))
     .use(imageRoutes({ config, admission }))

@@ -7,7 +7,8 @@
  * `Admission` (http/admission.ts), whose open connections the access watch closes when their login is
  * revoked (access-watch.ts). A request target that is not a path (absolute-form `GET http://host/x`,
  * authority-form, `*`) answers 400: octo is not a forward proxy.
- * Startup order: data dir -> database (migrations) -> JWT secret -> runtime -> reconcile sessions -> listen.
+ * Startup order: data dir -> database (migrations) -> JWT secret -> runtime -> reconcile sessions -> recover
+ * tasks (modules/tasks) -> listen.
  * Shutdown (SIGTERM/SIGINT, handled by the CLI): stop accepting, stop sessions whose runtime does not outlive
  * the server, close the database.
  */
@@ -17,7 +18,7 @@ import { join } from "node:path";
 import { Readable } from "node:stream";
 import type { Elysia } from "elysia";
 import { startAccessWatch } from "./access-watch.ts";
-import { type App, createAdmission, createApp } from "./app.ts";
+import { type App, createAdmission, createApp, createTasks } from "./app.ts";
 import type { LoadedConfig } from "./config/load.ts";
 import { type Database, openDatabase } from "./db/database.ts";
 import { OctoError } from "./errors.ts";
@@ -103,8 +104,11 @@ export async function startServer(loaded: LoadedConfig): Promise<OctoServer> {
     const sessions = new SessionService(db, runtime, { dataDir, runtime: config.runtime, opencode: config.opencode });
     await sessions.reconcile();
 
+    const tasks = createTasks(db, { config, sessions, users });
+    await tasks.recover();
+
     const admission = createAdmission(auth, config);
-    const app = createApp({ config, auth, users, invites, sessions, audit, engine, admission, web: await loadWebApp() });
+    const app = createApp({ config, auth, users, invites, sessions, audit, engine, admission, tasks, web: await loadWebApp() });
     const proxy = new SessionProxy({ admission, sessions });
     const voice = new VoiceProxy({ admission, voice: config.voice });
     const server = createFront({ app, proxy, voice, trustProxy: config.server.trust_proxy });
@@ -148,6 +152,7 @@ export async function startServer(loaded: LoadedConfig): Promise<OctoServer> {
           stopAccessWatch();
           const closed = new Promise<void>((done) => server.close(() => done()));
           server.closeIdleConnections?.();
+          tasks.shutdown();
           await sessions.shutdown();
           server.closeAllConnections?.();
           proxy.close();

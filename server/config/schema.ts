@@ -131,6 +131,15 @@ export const ContainerConfig = z.strictObject({
   extra_mounts: z.array(z.string()).default([]),
 });
 
+export const TasksConfig = z.strictObject({
+  /** Tasks running at once on this server (starting, running or waiting); more wait in "queued", in order. */
+  max_running: z.number().int().min(1).default(4),
+  /** Tasks one user may have running at once; their further tasks wait in "queued", in order. */
+  max_running_per_user: z.number().int().min(1).default(2),
+  /** Largest task prompt or follow-up message accepted, in bytes (larger answers 400 PROMPT_TOO_LARGE). */
+  max_prompt_bytes: z.number().int().min(1).max(1_000_000).default(65_536),
+});
+
 export const VoiceConfig = z.strictObject({
   enabled: z.boolean().default(false),
   /** eaRS speech-to-text WebSocket server. */
@@ -157,6 +166,7 @@ export const OctoConfig = z.strictObject({
   terminal: TerminalConfig.prefault({}),
   container: ContainerConfig.prefault({}),
   voice: VoiceConfig.prefault({}),
+  tasks: TasksConfig.prefault({}),
 });
 
 /** The validated configuration, every key present. */

@@ -113,4 +113,29 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX access_tokens_user ON access_tokens(user_id);
   `,
+  // tasks (server/modules/tasks): the queue, in creation order (rowid breaks ties), and each task's outcome
+  `
+  CREATE TABLE tasks (
+    id                  TEXT PRIMARY KEY,
+    user_id             TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    status              TEXT NOT NULL CHECK (status IN ('queued', 'starting', 'running', 'waiting', 'succeeded', 'failed', 'cancelled')),
+    title               TEXT,
+    prompt              TEXT NOT NULL,
+    model               TEXT,
+    agent               TEXT,
+    session_id          TEXT REFERENCES sessions(id) ON DELETE SET NULL,
+    opencode_session_id TEXT,
+    webhook_url         TEXT,
+    schedule_id         TEXT,
+    pending             TEXT CHECK (pending IS NULL OR json_valid(pending)),
+    result              TEXT CHECK (result IS NULL OR json_valid(result)),
+    error               TEXT,
+    created_at          INTEGER NOT NULL,
+    updated_at          INTEGER NOT NULL,
+    started_at          INTEGER,
+    finished_at         INTEGER
+  );
+  CREATE INDEX tasks_user ON tasks(user_id, created_at);
+  CREATE INDEX tasks_status ON tasks(status, created_at);
+  `,
 ];

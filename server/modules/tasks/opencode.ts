@@ -99,11 +99,14 @@ export class OpencodeSession {
     data("the permission reply", result);
   }
 
-  /** Whether conversation `sessionId` is busy now (`GET /session/status`; idle ones are not listed). */
-  async busy(sessionId: string): Promise<boolean> {
-    const status = data("GET /session/status", await this.client.session.status());
-    const mine = (status as Record<string, { type: string }>)[sessionId];
-    return mine !== undefined && mine.type !== "idle";
+  /**
+   * Whether the conversation's last turn has ended: the last user message has a completed assistant answer
+   * (`GET /session/{id}/message`). A turn OpenCode accepted but has not begun yet counts as not ended.
+   */
+  async turnEnded(sessionId: string): Promise<boolean> {
+    const messages = data("GET /session/{id}/message", await this.client.session.messages({ sessionID: sessionId }));
+    const lastUser = messages.findLastIndex((m) => m.info.role === "user");
+    return messages.slice(lastUser + 1).some((m) => m.info.role === "assistant" && m.info.time.completed !== undefined && m.info.finish !== "tool-calls");
   }
 
   /** What the agent waits for in `sessionId` now, if anything (`GET /permission`, `GET /question`). */

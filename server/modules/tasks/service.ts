@@ -333,7 +333,7 @@ export class TaskService {
             await oc.prompt(conversation, prompt, task.model, task.agent);
             if (this.row(id)?.status === "starting") this.write(id, { status: "running" });
             log.info("running", { task: id, conversation });
-          } else if (!(await oc.busy(conversation))) {
+          } else if (await oc.turnEnded(conversation)) {
             finish(null);
           } else {
             const pending = await oc.pending(conversation);

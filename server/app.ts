@@ -22,6 +22,9 @@ import { systemRoutes } from "./modules/system/index.ts";
 import { tokenRoutes } from "./modules/tokens/index.ts";
 import { taskRoutes } from "./modules/tasks/index.ts";
 import { TaskService } from "./modules/tasks/service.ts";
+import { webhookRoutes } from "./modules/webhooks/index.ts";
+import { WebhookService } from "./modules/webhooks/service.ts";
+import { Vault } from "./vault.ts";
 import type { UserService } from "./modules/users/service.ts";
 
 export interface AppDeps {
@@ -37,10 +40,17 @@ export interface AppDeps {
   web?: Elysia;
   /** The admission path shared with the proxies (default: a new one over `auth` and `[server]`). */
   admission?: Admission;
-  /** The task queue (default: a new one over `db` and `sessions`, which nothing recovers: tests). */
-  tasks?: TaskService;
-  /** The database, for the default task queue. */
+  /** Tasks and webhooks (default: new ones over `db`, `dataDir` and `sessions`, which nothing recovers: tests). */
+  handoff?: Handoff;
+  /** The database and data dir, for the default {@link Handoff}. */
   db?: Database;
+  dataDir?: string;
+}
+
+/** What hands work off: the task queue and the webhooks that tell about it. */
+export interface Handoff {
+  tasks: TaskService;
+  webhooks: WebhookService;
 }
 
 /** The admission path for `config`'s `[server]` settings. */
@@ -49,14 +59,31 @@ export function createAdmission(auth: AuthService, config: OctoConfig): Admissio
   return new Admission(auth, { allowedOrigins: allowed_origins, trustProxy: trust_proxy, secureCookies: secure_cookies });
 }
 
-/** The task queue for `config` over these services. */
-export function createTasks(db: Database, deps: Pick<AppDeps, "config" | "sessions" | "users">): TaskService {
-  return new TaskService(db, deps.sessions, deps.users, { tasks: deps.config.tasks, opencodeConfigPath: deps.config.opencode.config_path });
+/**
+ * The task queue and the webhooks for `config` over these services, wired together: task events and
+ * sessions that stop are published as webhook events. Neither is started (`tasks.recover()`,
+ * `webhooks.start()`).
+ */
+export function createHandoff(db: Database, dataDir: string, deps: Pick<AppDeps, "config" | "sessions" | "users">): Handoff {
+  const { config, sessions, users } = deps;
+  const webhooks = new WebhookService(db, Vault.forDataDir(dataDir), config.webhooks);
+  const tasks = new TaskService(db, sessions, users, {
+    tasks: config.tasks,
+    opencodeConfigPath: config.opencode.config_path,
+    checkWebhookTarget: (url) => webhooks.checkTarget(url),
+  });
+  tasks.onEvent((type, task, userId) => webhooks.publish(userId, type, { task }, { taskId: task.id, extraUrl: task.webhook_url }));
+  sessions.onStatusChange((session, previous) => {
+    if ((session.status === "stopped" || session.status === "failed") && previous && previous !== "stopped" && previous !== "failed") {
+      webhooks.publish(session.owner.id, "session.stopped", { session });
+    }
+  });
+  return { tasks, webhooks };
 }
 
-export function createApp({ config, auth, users, invites, sessions, audit, engine, web, admission = createAdmission(auth, config), tasks, db }: AppDeps) {
-  if (!tasks && !db) throw new Error("createApp needs tasks or db");
-  const taskQueue = tasks ?? createTasks(db!, { config, sessions, users });
+export function createApp({ config, auth, users, invites, sessions, audit, engine, web, admission = createAdmission(auth, config), handoff, db, dataDir }: AppDeps) {
+  if (!handoff && (!db || !dataDir)) throw new Error("createApp needs handoff, or db and dataDir");
+  const { tasks: taskQueue, webhooks } = handoff ?? createHandoff(db!, dataDir!, { config, sessions, users });
   const app = new Elysia()
     .onError(({ code, error, request }) => {
       const id = requestId(request);
@@ -67,6 +94,7 @@ export function createApp({ config, auth, users, invites, sessions, audit, engin
     .use(sessionRoutes(admission, sessions, audit))
     .use(tokenRoutes(admission))
     .use(taskRoutes(admission, taskQueue))
+    .use(webhookRoutes(admission, webhooks))
     .use(adminRoutes({ admission, invites, users, sessions, audit }))
     .use(auditRoutes({ admission, audit }))
     .use(imageRoutes({ config, admission }))

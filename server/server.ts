@@ -18,7 +18,7 @@ import { join } from "node:path";
 import { Readable } from "node:stream";
 import type { Elysia } from "elysia";
 import { startAccessWatch } from "./access-watch.ts";
-import { type App, createAdmission, createApp, createTasks } from "./app.ts";
+import { type App, createAdmission, createApp, createHandoff } from "./app.ts";
 import type { LoadedConfig } from "./config/load.ts";
 import { type Database, openDatabase } from "./db/database.ts";
 import { OctoError } from "./errors.ts";
@@ -104,11 +104,12 @@ export async function startServer(loaded: LoadedConfig): Promise<OctoServer> {
     const sessions = new SessionService(db, runtime, { dataDir, runtime: config.runtime, opencode: config.opencode });
     await sessions.reconcile();
 
-    const tasks = createTasks(db, { config, sessions, users });
+    const handoff = createHandoff(db, dataDir, { config, sessions, users });
+    const { tasks, webhooks } = handoff;
     await tasks.recover();
 
     const admission = createAdmission(auth, config);
-    const app = createApp({ config, auth, users, invites, sessions, audit, engine, admission, tasks, web: await loadWebApp() });
+    const app = createApp({ config, auth, users, invites, sessions, audit, engine, admission, handoff, web: await loadWebApp() });
     const proxy = new SessionProxy({ admission, sessions });
     const voice = new VoiceProxy({ admission, voice: config.voice });
     const server = createFront({ app, proxy, voice, trustProxy: config.server.trust_proxy });
@@ -117,6 +118,7 @@ export async function startServer(loaded: LoadedConfig): Promise<OctoServer> {
     const hostForUrl = config.server.host.includes(":") ? `[${config.server.host}]` : config.server.host;
     const url = `http://${hostForUrl}:${port}`;
     sessions.startPolling();
+    webhooks.start();
     const stopAccessWatch = startAccessWatch({ db, live: admission.live, sessions });
     const pruneTimer = setInterval(() => auth.pruneRevoked(), 3600_000);
     audit.startPruning();
@@ -153,6 +155,7 @@ export async function startServer(loaded: LoadedConfig): Promise<OctoServer> {
           const closed = new Promise<void>((done) => server.close(() => done()));
           server.closeIdleConnections?.();
           tasks.shutdown();
+          webhooks.stop();
           await sessions.shutdown();
           server.closeAllConnections?.();
           proxy.close();

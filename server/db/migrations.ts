@@ -138,4 +138,43 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX tasks_user ON tasks(user_id, created_at);
   CREATE INDEX tasks_status ON tasks(status, created_at);
   `,
+  // webhooks (server/modules/webhooks): endpoints with their signing secret sealed by the vault, each user's
+  // secret for per-task webhook_url deliveries, and every delivery with its attempts and last answer
+  `
+  CREATE TABLE webhook_endpoints (
+    id            TEXT PRIMARY KEY,
+    user_id       TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    url           TEXT NOT NULL,
+    events        TEXT NOT NULL CHECK (json_valid(events)),
+    secret_sealed TEXT NOT NULL,
+    created_at    INTEGER NOT NULL
+  );
+  CREATE INDEX webhook_endpoints_user ON webhook_endpoints(user_id);
+
+  CREATE TABLE webhook_task_secrets (
+    user_id       TEXT PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+    secret_sealed TEXT NOT NULL,
+    created_at    INTEGER NOT NULL
+  );
+
+  CREATE TABLE webhook_deliveries (
+    id              TEXT PRIMARY KEY,
+    user_id         TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    endpoint_id     TEXT REFERENCES webhook_endpoints(id) ON DELETE CASCADE,
+    task_id         TEXT,
+    url             TEXT NOT NULL,
+    event_type      TEXT NOT NULL,
+    payload         TEXT NOT NULL CHECK (json_valid(payload)),
+    status          TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER,
+    response_status INTEGER,
+    last_error      TEXT,
+    created_at      INTEGER NOT NULL,
+    updated_at      INTEGER NOT NULL,
+    delivered_at    INTEGER
+  );
+  CREATE INDEX webhook_deliveries_due ON webhook_deliveries(status, next_attempt_at);
+  CREATE INDEX webhook_deliveries_user ON webhook_deliveries(user_id, created_at);
+  `,
 ];

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { lastUserText, opencodeConfig, reply, type ScriptedLlm, startScriptedLlm, toolResults } from "../support/llm.ts";
 import { Api, eventually, type OctoServerProcess, startOcto } from "../support/octo.ts";
 import { tempDir } from "../support/tmp.ts";
+import { Webhook } from "standardwebhooks";
 
 const SLOW = 180_000;
 
@@ -58,6 +59,8 @@ beforeAll(async () => {
     OCTO_TASKS__MAX_RUNNING: "3",
     OCTO_TASKS__MAX_RUNNING_PER_USER: "1",
     OCTO_TASKS__MAX_PROMPT_BYTES: "1000",
+    // The test's webhook receiver listens on loopback.
+    OCTO_WEBHOOKS__ALLOW_PRIVATE_TARGETS: "true",
   };
   octo = await startOcto({ env });
   const api = new Api(octo.url);
@@ -178,6 +181,66 @@ describe("tasks through the API with an access token", () => {
     expect((await alice.post("/api/tasks", { prompt: "hi", session_id: "zzzzzzzzzzzz" })).json.code).toBe("SESSION_NOT_FOUND");
     expect((await alice.post("/api/tasks", { prompt: "hi", model: "mock/mock-1", session_id: sessionId })).status).toBe(202);
     expect((await alice.get("/api/tasks?limit=200")).json.tasks.length).toBe(before + 1);
+  }, SLOW);
+
+  test("webhooks: a task's own webhook_url gets task.waiting and task.succeeded, an endpoint session.stopped, all signed", async () => {
+    const secrets: Record<string, string> = {};
+    const got: { path: string; type: string; data: any; verified: boolean }[] = [];
+    const receiver = Bun.serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      async fetch(req) {
+        const path = new URL(req.url).pathname;
+        const body = await req.text();
+        let verified = false;
+        try {
+          new Webhook(secrets[path]!).verify(body, Object.fromEntries(req.headers));
+          verified = true;
+        } catch {}
+        const json = JSON.parse(body);
+        got.push({ path, type: json.type, data: json.data, verified });
+        return new Response(null, { status: 204 });
+      },
+    });
+    try {
+      const base = `http://127.0.0.1:${receiver.port}`;
+      secrets["/task"] = (await alice.get("/api/webhooks/task-secret")).json.secret;
+      const endpoint = await alice.post("/api/webhooks", { url: `${base}/endpoint`, events: ["session.stopped"] });
+      expect(endpoint.status).toBe(201);
+      secrets["/endpoint"] = endpoint.json.secret;
+
+      const created = await alice.post("/api/tasks", { prompt: "run echo hooked", session_id: sessionId, webhook_url: `${base}/task` });
+      expect(created.status).toBe(202);
+      const waiting = await until(alice, created.json.id, ["waiting"]);
+      await eventually(() => got.some((g) => g.type === "task.waiting"), "task.waiting to arrive", 30_000);
+      await alice.post(`/api/tasks/${created.json.id}/permissions/${waiting.pending.id}`, { reply: "always" });
+      await until(alice, created.json.id, ["succeeded"]);
+      await eventually(() => got.some((g) => g.type === "task.succeeded"), "task.succeeded to arrive", 30_000);
+      const forTask = got.filter((g) => g.path === "/task");
+      expect(forTask.map((g) => [g.type, g.verified, g.data.task.id])).toEqual([
+        ["task.waiting", true, created.json.id],
+        ["task.succeeded", true, created.json.id],
+      ]);
+      expect(forTask[1]!.data.task.result.text).toBe("Ran it.");
+
+      const login = new Api(octo.url).as(aliceLogin);
+      const other = await login.post("/api/sessions", { name: "to stop" });
+      expect((await login.post(`/api/sessions/${other.json.id}/stop`)).status).toBe(200);
+      await eventually(() => got.some((g) => g.path === "/endpoint"), "session.stopped to arrive", 30_000);
+      expect(got.filter((g) => g.path === "/endpoint").map((g) => [g.type, g.verified, g.data.session.id])).toEqual([["session.stopped", true, other.json.id]]);
+      // Recorded once the receiver's answer is in.
+      const deliveries = await eventually(async () => {
+        const list = (await alice.get("/api/webhooks/deliveries")).json;
+        return list.every((d: { status: string }) => d.status === "delivered") ? list : null;
+      }, "every delivery recorded as delivered", 10_000);
+      expect(deliveries.map((d: { event: string; status: string; response_status: number }) => [d.event, d.status, d.response_status])).toEqual([
+        ["session.stopped", "delivered", 204],
+        ["task.succeeded", "delivered", 204],
+        ["task.waiting", "delivered", 204],
+      ]);
+    } finally {
+      receiver.stop(true);
+    }
   }, SLOW);
 
   test("octo killed mid-task: after the restart the task is failed, naming why", async () => {

@@ -364,7 +364,7 @@ export interface StackServer {
  */
 export async function serveStack(s: SessionStack): Promise<StackServer> {
   const proxy = new SessionProxy({ admission: s.admission, sessions: s.sessions });
-  const app = createApp({ ...s, engine: { name: "fake" } });
+  const app = createApp({ ...s, dataDir: s.dir, engine: { name: "fake" } });
   const voice = new VoiceProxy({ admission: s.admission, voice: s.config.voice });
   const server = createFront({ app, proxy, voice, trustProxy: false });
   await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));

@@ -141,7 +141,7 @@ export const CreateTaskBody = z.strictObject({
   model: z.string().min(3).max(200).optional().describe('"provider/model", one of the models OpenCode is configured with'),
   agent: z.string().min(1).max(100).optional().describe("OpenCode agent, e.g. build or plan"),
   session_id: z.string().min(1).max(64).optional().describe("Run in this session of yours instead of a new one"),
-  webhook_url: z.string().min(1).max(2000).optional().describe("Also deliver this task's events here (Standard Webhooks, signed with your first webhook's secret... see docs/tasks.md)"),
+  webhook_url: z.string().min(1).max(2000).optional().describe("Also deliver this task's events here (Standard Webhooks, signed with GET /api/webhooks/task-secret)"),
 });
 export type CreateTaskBody = z.infer<typeof CreateTaskBody>;
 

@@ -52,6 +52,8 @@ export interface TaskServiceOptions {
   tasks: OctoConfig["tasks"];
   /** `[opencode] config_path`: the models tasks may name. */
   opencodeConfigPath: string;
+  /** Checks a task's `webhook_url` (webhooks/targets.ts); without it, a task may not name one. */
+  checkWebhookTarget?: (url: string) => Promise<string>;
 }
 
 const DEFAULT_LIMIT = 50;
@@ -158,11 +160,17 @@ export class TaskService {
   }
 
   /**
-   * Queues a task (see {@link check} for what is refused first) and starts it when a slot is free.
+   * Queues a task (see {@link check} for what is refused first, then its webhook_url's target) and starts
+   * it when a slot is free. @throws OctoError 400 WEBHOOK_TARGET_INVALID / WEBHOOK_TARGET_FORBIDDEN too.
    * @param scheduleId the schedule that made it, if any.
    */
-  create(user: User, body: CreateTaskBody, scheduleId: string | null = null): Task {
+  async create(user: User, body: CreateTaskBody, scheduleId: string | null = null): Promise<Task> {
     this.check(user, body);
+    let webhookUrl: string | null = null;
+    if (body.webhook_url !== undefined) {
+      if (!this.options.checkWebhookTarget) throw badRequest("This octo delivers no webhooks", "WEBHOOK_TARGET_INVALID");
+      webhookUrl = await this.options.checkWebhookTarget(body.webhook_url);
+    }
     const id = randomId();
     const now = Date.now();
     this.db
@@ -170,7 +178,7 @@ export class TaskService {
         `INSERT INTO tasks (id, user_id, status, title, prompt, model, agent, session_id, webhook_url, schedule_id, created_at, updated_at)
          VALUES (?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(id, user.id, body.title ?? null, body.prompt, body.model ?? null, body.agent ?? null, body.session_id ?? null, body.webhook_url ?? null, scheduleId, now, now);
+      .run(id, user.id, body.title ?? null, body.prompt, body.model ?? null, body.agent ?? null, body.session_id ?? null, webhookUrl, scheduleId, now, now);
     log.info("queued", { task: id, user: user.username });
     this.pump();
     return toTask(this.row(id)!);

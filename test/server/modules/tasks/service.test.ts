@@ -65,7 +65,7 @@ const statusOf = (id: string) => stack.db.query("SELECT status FROM tasks WHERE 
 describe("TaskService after octo's side restarts", () => {
   test("a turn still running is followed again to its end", async () => {
     const before = tasks();
-    const task = before.create(user, { prompt: "slow please", session_id: sessionId });
+    const task = await before.create(user, { prompt: "slow please", session_id: sessionId });
     await eventually(() => statusOf(task.id).status === "running", "the task to run", 60_000);
     before.shutdown();
     expect(statusOf(task.id).status).toBe("running");
@@ -78,7 +78,7 @@ describe("TaskService after octo's side restarts", () => {
 
   test("a turn that ended while nobody followed it is recorded at once", async () => {
     const before = tasks();
-    const task = before.create(user, { prompt: "slow again", session_id: sessionId });
+    const task = await before.create(user, { prompt: "slow again", session_id: sessionId });
     await eventually(() => statusOf(task.id).status === "running", "the task to run", 60_000);
     const conversation = before.get(user.id, task.id).opencode_session_id;
     before.shutdown();
@@ -93,7 +93,7 @@ describe("TaskService after octo's side restarts", () => {
 
   test("a turn waiting for a permission is found waiting, and a reply resumes it", async () => {
     const before = tasks();
-    const task = before.create(user, { prompt: "run it", session_id: sessionId });
+    const task = await before.create(user, { prompt: "run it", session_id: sessionId });
     await eventually(() => statusOf(task.id).status === "waiting", "the task to wait", 60_000);
     const pending = before.get(user.id, task.id).pending!;
     before.shutdown();

@@ -22,6 +22,8 @@ import { systemRoutes } from "./modules/system/index.ts";
 import { tokenRoutes } from "./modules/tokens/index.ts";
 import { taskRoutes } from "./modules/tasks/index.ts";
 import { TaskService } from "./modules/tasks/service.ts";
+import { scheduleRoutes } from "./modules/schedules/index.ts";
+import { ScheduleService } from "./modules/schedules/service.ts";
 import { webhookRoutes } from "./modules/webhooks/index.ts";
 import { WebhookService } from "./modules/webhooks/service.ts";
 import { Vault } from "./vault.ts";
@@ -47,10 +49,11 @@ export interface AppDeps {
   dataDir?: string;
 }
 
-/** What hands work off: the task queue and the webhooks that tell about it. */
+/** What hands work off: the task queue, the webhooks that tell about it, the schedules that feed it. */
 export interface Handoff {
   tasks: TaskService;
   webhooks: WebhookService;
+  schedules: ScheduleService;
 }
 
 /** The admission path for `config`'s `[server]` settings. */
@@ -61,8 +64,8 @@ export function createAdmission(auth: AuthService, config: OctoConfig): Admissio
 
 /**
  * The task queue and the webhooks for `config` over these services, wired together: task events and
- * sessions that stop are published as webhook events. Neither is started (`tasks.recover()`,
- * `webhooks.start()`).
+ * sessions that stop are published as webhook events. None is started (`tasks.recover()`,
+ * `webhooks.start()`, `schedules.start()`).
  */
 export function createHandoff(db: Database, dataDir: string, deps: Pick<AppDeps, "config" | "sessions" | "users">): Handoff {
   const { config, sessions, users } = deps;
@@ -78,12 +81,12 @@ export function createHandoff(db: Database, dataDir: string, deps: Pick<AppDeps,
       webhooks.publish(session.owner.id, "session.stopped", { session });
     }
   });
-  return { tasks, webhooks };
+  return { tasks, webhooks, schedules: new ScheduleService(db, tasks, users) };
 }
 
 export function createApp({ config, auth, users, invites, sessions, audit, engine, web, admission = createAdmission(auth, config), handoff, db, dataDir }: AppDeps) {
   if (!handoff && (!db || !dataDir)) throw new Error("createApp needs handoff, or db and dataDir");
-  const { tasks: taskQueue, webhooks } = handoff ?? createHandoff(db!, dataDir!, { config, sessions, users });
+  const { tasks: taskQueue, webhooks, schedules } = handoff ?? createHandoff(db!, dataDir!, { config, sessions, users });
   const app = new Elysia()
     .onError(({ code, error, request }) => {
       const id = requestId(request);
@@ -95,6 +98,7 @@ export function createApp({ config, auth, users, invites, sessions, audit, engin
     .use(tokenRoutes(admission))
     .use(taskRoutes(admission, taskQueue))
     .use(webhookRoutes(admission, webhooks))
+    .use(scheduleRoutes(admission, schedules))
     .use(adminRoutes({ admission, invites, users, sessions, audit }))
     .use(auditRoutes({ admission, audit }))
     .use(imageRoutes({ config, admission }))

@@ -105,7 +105,7 @@ export async function startServer(loaded: LoadedConfig): Promise<OctoServer> {
     await sessions.reconcile();
 
     const handoff = createHandoff(db, dataDir, { config, sessions, users });
-    const { tasks, webhooks } = handoff;
+    const { tasks, webhooks, schedules } = handoff;
     await tasks.recover();
 
     const admission = createAdmission(auth, config);
@@ -119,6 +119,7 @@ export async function startServer(loaded: LoadedConfig): Promise<OctoServer> {
     const url = `http://${hostForUrl}:${port}`;
     sessions.startPolling();
     webhooks.start();
+    schedules.start();
     const stopAccessWatch = startAccessWatch({ db, live: admission.live, sessions });
     const pruneTimer = setInterval(() => auth.pruneRevoked(), 3600_000);
     audit.startPruning();
@@ -156,6 +157,7 @@ export async function startServer(loaded: LoadedConfig): Promise<OctoServer> {
           server.closeIdleConnections?.();
           tasks.shutdown();
           webhooks.stop();
+          schedules.stop();
           await sessions.shutdown();
           server.closeAllConnections?.();
           proxy.close();

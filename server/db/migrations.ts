@@ -177,4 +177,21 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX webhook_deliveries_due ON webhook_deliveries(status, next_attempt_at);
   CREATE INDEX webhook_deliveries_user ON webhook_deliveries(user_id, created_at);
   `,
+  // scheduled tasks (server/modules/schedules): a cron expression in a time zone and the task it creates
+  `
+  CREATE TABLE schedules (
+    id          TEXT PRIMARY KEY,
+    user_id     TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    cron        TEXT NOT NULL,
+    timezone    TEXT NOT NULL,
+    task        TEXT NOT NULL CHECK (json_valid(task)),
+    paused      INTEGER NOT NULL DEFAULT 0 CHECK (paused IN (0, 1)),
+    next_run_at INTEGER,
+    last_run_at INTEGER,
+    last_task_id TEXT,
+    last_error  TEXT,
+    created_at  INTEGER NOT NULL
+  );
+  CREATE INDEX schedules_due ON schedules(paused, next_run_at);
+  `,
 ];

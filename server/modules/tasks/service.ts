@@ -160,17 +160,23 @@ export class TaskService {
   }
 
   /**
+   * Checks a task's `webhook_url` target (webhooks/targets.ts). @returns it normalised, or null when none.
+   * @throws OctoError 400 WEBHOOK_TARGET_INVALID / WEBHOOK_TARGET_FORBIDDEN.
+   */
+  async checkWebhook(body: CreateTaskBody): Promise<string | null> {
+    if (body.webhook_url === undefined) return null;
+    if (!this.options.checkWebhookTarget) throw badRequest("This octo delivers no webhooks", "WEBHOOK_TARGET_INVALID");
+    return this.options.checkWebhookTarget(body.webhook_url);
+  }
+
+  /**
    * Queues a task (see {@link check} for what is refused first, then its webhook_url's target) and starts
    * it when a slot is free. @throws OctoError 400 WEBHOOK_TARGET_INVALID / WEBHOOK_TARGET_FORBIDDEN too.
    * @param scheduleId the schedule that made it, if any.
    */
   async create(user: User, body: CreateTaskBody, scheduleId: string | null = null): Promise<Task> {
     this.check(user, body);
-    let webhookUrl: string | null = null;
-    if (body.webhook_url !== undefined) {
-      if (!this.options.checkWebhookTarget) throw badRequest("This octo delivers no webhooks", "WEBHOOK_TARGET_INVALID");
-      webhookUrl = await this.options.checkWebhookTarget(body.webhook_url);
-    }
+    const webhookUrl = await this.checkWebhook(body);
     const id = randomId();
     const now = Date.now();
     this.db

@@ -12,6 +12,7 @@
 import { type ApiClient, ApiFailure, type ApiResult, createApiClient, unwrap } from "../../../server/api/client.ts";
 import type { CreateInvite } from "../../../server/modules/invites/model.ts";
 import type { CreateTokenBody } from "../../../server/modules/tokens/model.ts";
+import type { CreateTaskBody, TaskListQuery } from "../../../server/modules/tasks/model.ts";
 import { HttpError, notifyUnauthorized } from "./http.ts";
 import type { Role } from "./types.ts";
 
@@ -82,6 +83,11 @@ export const api = {
     /** The answer carries the token itself, this once. */
     create: (body: CreateTokenBody) => call(octo().tokens.post(body)),
     revoke: (id: string) => call(octo().tokens({ id: encodeURIComponent(id) }).delete()),
+  },
+
+  tasks: {
+    list: (query: TaskListQuery) => call(octo().tasks.get({ query })),
+    create: (body: CreateTaskBody) => call(octo().tasks.post(body)),
   },
 
   admin: {

@@ -8,6 +8,7 @@ export type { AuditEvent, AuditPage } from "../../../server/modules/audit/model.
 export type { InviteCode } from "../../../server/modules/invites/model.ts";
 export type { Session, SessionStatus } from "../../../server/modules/sessions/model.ts";
 export type { AccessToken, Scope } from "../../../server/modules/tokens/model.ts";
+export type { Task } from "../../../server/modules/tasks/model.ts";
 export type { Features } from "../../../server/modules/system/model.ts";
 export type { User };
 

@@ -1,7 +1,8 @@
-/** `/settings`: the signed-in user's own settings: access tokens. */
+/** `/settings`: the signed-in user's own settings: notifications and access tokens. */
 import { navigate } from "../lib/router.ts";
 import { Icon } from "../ui/Icon.tsx";
 import { AccessTokens } from "./AccessTokens.tsx";
+import { Notifications } from "./Notifications.tsx";
 
 export function SettingsPage() {
   return (
@@ -12,6 +13,7 @@ export function SettingsPage() {
         </button>
         <h1>Settings</h1>
       </header>
+      <Notifications />
       <AccessTokens />
     </div>
   );

@@ -23,8 +23,10 @@ import { type Database, openDatabase } from "./db/database.ts";
 import { OctoError } from "./errors.ts";
 import { setClientAddress } from "./http/client-address.ts";
 import { rejectUpgrade, replyError, sendError } from "./http/error-response.ts";
-import { requestId, setRequestId } from "./http/request-id.ts";
+import { watchRequest, watchStream, watchUpgrade } from "./http/access-log.ts";
+import { requestId, shareRequestInfo } from "./http/request-id.ts";
 import { createLogger, setLogLevel } from "./log.ts";
+import { countSessionsWith } from "./metrics.ts";
 import { inviteDetail, inviteTarget } from "./modules/audit/model.ts";
 import { AuditService } from "./modules/audit/service.ts";
 import { AuthService } from "./modules/auth/service.ts";
@@ -102,6 +104,7 @@ export async function startServer(loaded: LoadedConfig): Promise<OctoServer> {
     });
     const sessions = new SessionService(db, runtime, { dataDir, runtime: config.runtime, opencode: config.opencode });
     await sessions.reconcile();
+    const stopCountingSessions = countSessionsWith(() => sessions.counts());
 
     const admission = createAdmission(auth, config);
     const app = createApp({ config, auth, users, invites, sessions, audit, engine, admission, web: await loadWebApp() });
@@ -144,6 +147,7 @@ export async function startServer(loaded: LoadedConfig): Promise<OctoServer> {
       close() {
         closing ??= (async () => {
           clearInterval(pruneTimer);
+          stopCountingSessions();
           audit.stopPruning();
           stopAccessWatch();
           const closed = new Promise<void>((done) => server.close(() => done()));
@@ -181,17 +185,29 @@ export interface FrontParts {
  */
 export function createFront({ app, proxy, voice, trustProxy }: FrontParts): Server {
   const server = createServer((req, res) => {
+    const client = clientAddressOf(req, trustProxy);
     if (!isPathTarget(req.url)) {
+      watchRequest(req, res, "api", client);
       sendError(res, badTarget(), requestId(req));
       req.resume();
-    } else if (isSessionUrl(req.url)) void proxy.web(req, res);
-    else if (isVoiceUrl(req.url)) void voice.web(req, res);
-    else void handleWithElysia(app, req, res, trustProxy);
+    } else if (isSessionUrl(req.url)) {
+      watchRequest(req, res, "session", client);
+      void proxy.web(req, res);
+    } else if (isVoiceUrl(req.url)) {
+      watchRequest(req, res, "voice", client);
+      void voice.web(req, res);
+    } else {
+      watchRequest(req, res, "api", client);
+      void handleWithElysia(app, req, res, trustProxy);
+    }
   });
   server.on("upgrade", (req, socket, head) => {
+    const client = clientAddressOf(req, trustProxy);
+    const entry = isSessionUrl(req.url) ? "session" : isVoiceUrl(req.url) ? "voice" : "api";
+    watchUpgrade(req, socket, entry, client);
     if (!isPathTarget(req.url)) rejectUpgrade(socket, badTarget(), requestId(req));
-    else if (isSessionUrl(req.url)) void proxy.upgrade(req, socket, head);
-    else if (isVoiceUrl(req.url)) void voice.upgrade(req, socket, head);
+    else if (entry === "session") void proxy.upgrade(req, socket, head);
+    else if (entry === "voice") void voice.upgrade(req, socket, head);
     else rejectUpgrade(socket, new OctoError(404, "NOT_FOUND", "No WebSocket endpoint here"), requestId(req));
   });
   server.on("clientError", (_err, socket) => {
@@ -258,15 +274,16 @@ export async function handleWithElysia(app: Pick<App, "handle">, req: IncomingMe
       duplex: "half",
     });
     setClientAddress(request, clientAddressOf(req, trustProxy));
-    setRequestId(request, requestId(req));
+    shareRequestInfo(request, req);
     const response = await app.handle(request);
-    const outHeaders: Record<string, string | string[]> = {};
+    const outHeaders: Record<string, string | string[]> = { "x-request-id": requestId(req) };
     response.headers.forEach((value, name) => {
       if (name !== "set-cookie") outHeaders[name] = value;
     });
     const cookies = response.headers.getSetCookie();
     if (cookies.length) outHeaders["set-cookie"] = cookies;
     res.writeHead(response.status, outHeaders);
+    watchStream("api", response.headers.get("content-type"), res);
     if (!response.body || req.method === "HEAD") {
       res.end();
       return;

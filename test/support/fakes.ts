@@ -30,15 +30,17 @@ import type { Server } from "bun";
 import type { OctoConfig } from "../../server/config/schema.ts";
 import { OctoError } from "../../server/errors.ts";
 import { startAccessWatch } from "../../server/access-watch.ts";
-import { createAdmission, createApp } from "../../server/app.ts";
+import { createApp } from "../../server/app.ts";
 import type { Admission } from "../../server/http/admission.ts";
-import { SessionService } from "../../server/modules/sessions/service.ts";
+import type { SessionService } from "../../server/modules/sessions/service.ts";
+import { randomSecret } from "../../server/ids.ts";
+import { createServices } from "../../server/services.ts";
 import { SessionProxy } from "../../server/proxy/session-proxy.ts";
 import { createFront } from "../../server/server.ts";
 import { VoiceProxy } from "../../server/voice/voice-proxy.ts";
 import { serviceAuthorization } from "../../server/runtime/readiness.ts";
 import type { Endpoints, PollResult, Runtime, RuntimeState, SessionSpec, StartResult, StopOptions } from "../../server/runtime/types.ts";
-import { type AuthStack, authStack, type AuthStackOptions, testConfig } from "./db.ts";
+import { type AuthStack, type AuthStackOptions, testConfig, testDatabase } from "./db.ts";
 
 type Service = keyof Endpoints;
 const SERVICES: readonly Service[] = ["code", "files", "term"];
@@ -293,27 +295,20 @@ export interface SessionStack extends AuthStack {
 }
 
 /**
- * Auth services plus a SessionService driving a {@link FakeRuntime} over one temporary database, which is
- * also the data dir (sessions live in `<dir>/sessions/<id>`).
+ * Every service of a server (server/services.ts `createServices`, as `octo serve` wires them) with a
+ * {@link FakeRuntime}, over one temporary database whose directory is also the data dir (sessions live in
+ * `<dir>/sessions/<id>`).
  * @param config per-section overrides, e.g. `{ runtime: { max_sessions_per_user: 2 } }`.
  */
 export function sessionStack(
-  options: { config?: Record<string, Record<string, unknown>>; runtime?: FakeRuntime } & AuthStackOptions = {},
+  options: { config?: Record<string, Record<string, unknown>>; runtime?: FakeRuntime } & Pick<AuthStackOptions, "database" | "secret"> = {},
 ): SessionStack {
   const config = testConfig(options.config);
-  const stack = authStack({
-    ttlSeconds: config.auth.token_ttl_seconds,
-    loginMaxAttempts: config.auth.login_max_attempts,
-    loginWindowSeconds: config.auth.login_window_seconds,
-    registerMaxAttempts: config.auth.register_max_attempts,
-    registerWindowSeconds: config.auth.register_window_seconds,
-    passwordHashConcurrency: config.auth.max_concurrent_password_hashes,
-    passwordHashQueue: config.auth.max_queued_password_hashes,
-    ...options,
-  });
+  const base = options.database ?? testDatabase();
+  const secret = options.secret ?? randomSecret(64);
   const runtime = options.runtime ?? new FakeRuntime();
-  const sessions = new SessionService(stack.db, runtime, { dataDir: stack.dir, runtime: config.runtime, opencode: config.opencode });
-  return { ...stack, config, runtime, sessions, admission: createAdmission(stack.auth, config) };
+  const services = createServices(config, { db: base.db, runtime, dataDir: base.dir, secret });
+  return { ...base, ...services, secret, runtime };
 }
 
 /** The page of a hostile session service (see the module doc). */

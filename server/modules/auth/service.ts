@@ -169,6 +169,26 @@ export class AuthService {
   pruneRevoked(now = Date.now()): number {
     return this.db.query("DELETE FROM revoked_tokens WHERE expires_at <= ?").run(now).changes;
   }
+
+  private pruneTimer: ReturnType<typeof setInterval> | null = null;
+
+  /** Runs {@link pruneRevoked} every `intervalMs` (default hourly) until {@link stopPruning} (the server's job). */
+  startPruning(intervalMs = 3_600_000): void {
+    this.stopPruning();
+    this.pruneTimer = setInterval(() => {
+      try {
+        this.pruneRevoked();
+      } catch (err) {
+        log.error("pruning revoked tokens failed", { error: (err as Error).message });
+      }
+    }, intervalMs);
+    this.pruneTimer.unref?.();
+  }
+
+  stopPruning(): void {
+    if (this.pruneTimer) clearInterval(this.pruneTimer);
+    this.pruneTimer = null;
+  }
 }
 
 /**

@@ -7,7 +7,8 @@
  *   name     `octo-<session id>`
  *   labels   `octo.session`, `octo.user`, `octo.version`, `octo.instance` (hash of octo's data dir, so two
  *            octo servers sharing an engine never remove each other's containers)
- *   ports    4096 (OpenCode), 4097 (file server), 4098 (terminal) published on 127.0.0.1, random host ports
+ *   ports    each service's container port (session-services.ts: 4096 OpenCode, 4097 file server, 4098
+ *            terminal) published on 127.0.0.1, random host ports
  *   mounts   `<session>/workspace` -> /home/dev/workspace, `<session>/home` -> /home/dev (agent history,
  *            OpenCode config and caches survive container removal), plus `[container] extra_mounts`
  *   limits   `[container] memory`, `cpus`, `pids_limit`; all capabilities dropped (the services run as the
@@ -40,14 +41,12 @@ import { connectEngine, type Engine } from "./engine.ts";
 import type { Isolation } from "./isolation.ts";
 import { defaultImageTag } from "./image.ts";
 import { chownTree } from "./ownership.ts";
+import { endpointsAt, SERVICE, SERVICE_KEYS as SERVICES, type ServiceKey } from "./session-services.ts";
 import type { Endpoints, PollResult, Runtime, RuntimeState, SessionSpec, StartResult, StopOptions } from "./types.ts";
 
 const log = createLogger("runtime.container");
 
-type Service = keyof Endpoints;
-/** Fixed ports inside the container (see container/entrypoint.sh). */
-export const CONTAINER_PORTS: Readonly<Record<Service, number>> = { code: 4096, files: 4097, term: 4098 };
-const SERVICES: readonly Service[] = ["code", "files", "term"];
+type Service = ServiceKey;
 const WORKSPACE = "/home/dev/workspace";
 const HOME = "/home/dev";
 /** Prefix of variables the entrypoint gives to OpenCode only. */
@@ -246,7 +245,7 @@ export class ContainerRuntime implements Runtime {
 
     const { engine } = this.options;
     const c = this.config.container;
-    const portKey = (service: Service) => `${CONTAINER_PORTS[service]}/tcp`;
+    const portKey = (service: Service) => `${SERVICE[service].containerPort}/tcp`;
     const hostConfig: Docker.HostConfig = {
       Binds: [`${home}:${HOME}`, `${spec.workspaceDir}:${WORKSPACE}`, ...c.extra_mounts],
       PortBindings: Object.fromEntries(SERVICES.map((s) => [portKey(s), [{ HostIp: "127.0.0.1", HostPort: "" }]])),
@@ -379,8 +378,7 @@ export class ContainerRuntime implements Runtime {
   }
 
   private endpointsOf(s: ContainerState): Endpoints {
-    const url = (port: number) => `http://${s.host}:${port}`;
-    return { code: url(s.ports.code), files: url(s.ports.files), term: url(s.ports.term) };
+    return endpointsAt(s.host, s.ports);
   }
 
   async logs(spec: SessionSpec, state: RuntimeState, maxBytes = 4096): Promise<string> {

@@ -40,12 +40,11 @@ import { chownTree } from "./ownership.ts";
 import { freePorts } from "./ports.ts";
 import { isWithin, type Sandbox, type SandboxMount } from "./sandbox.ts";
 import { userNamespaceFilter } from "./seccomp.ts";
+import { endpointsAt, portVariables, SESSION_LOG } from "./session-services.ts";
 import type { Endpoints, PollResult, Runtime, RuntimeState, SessionSpec, StartResult, StopOptions } from "./types.ts";
 
 const log = createLogger("runtime.local");
 
-/** The one log file of a session's services, in `<session>/logs`. */
-export const SESSION_LOG = "session.log";
 /** Log files larger than this are truncated when the session starts again. */
 const MAX_LOG_BYTES = 5 * 1024 * 1024;
 /** How long a SIGKILLed sandbox may take to disappear before stop() gives up waiting, ms. */
@@ -181,9 +180,7 @@ export class LocalRuntime implements Runtime {
       OCTO_STOP_GRACE_SECONDS: String(Math.max(1, Math.ceil(this.options.stopTimeoutMs / 1000))),
       OCTO_WORKSPACE: spec.workspaceDir,
       OCTO_HOST: host,
-      OCTO_PORT_CODE: String(code),
-      OCTO_PORT_FILES: String(files),
-      OCTO_PORT_TERM: String(term),
+      ...portVariables(ports),
       OCTO_OPENCODE: this.options.opencodeBinary,
       OCTO_SELF: self.join("\n"),
       OCTO_FILESERVER_ARGS: `--max-upload-mb ${this.options.maxUploadMb}`,
@@ -415,8 +412,7 @@ export class LocalRuntime implements Runtime {
   }
 
   private endpointsOf(local: LocalState): Endpoints {
-    const url = (port: number) => `http://${local.host}:${port}`;
-    return { code: url(local.ports.code), files: url(local.ports.files), term: url(local.ports.term) };
+    return endpointsAt(local.host, local.ports);
   }
 
   private async tail(path: string, maxBytes: number): Promise<string> {

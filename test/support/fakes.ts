@@ -38,12 +38,13 @@ import { createServices } from "../../server/services.ts";
 import { SessionProxy } from "../../server/proxy/session-proxy.ts";
 import { createFront } from "../../server/server.ts";
 import { VoiceProxy } from "../../server/voice/voice-proxy.ts";
-import { serviceAuthorization } from "../../server/runtime/readiness.ts";
+import { serviceAuthorization } from "../../server/service-auth.ts";
+import { endpointsAt, SERVICE, SERVICE_KEYS, type ServiceKey } from "../../server/runtime/session-services.ts";
 import type { Endpoints, PollResult, Runtime, RuntimeState, SessionSpec, StartResult, StopOptions } from "../../server/runtime/types.ts";
 import { type AuthStack, type AuthStackOptions, testConfig, testDatabase } from "./db.ts";
 
-type Service = keyof Endpoints;
-const SERVICES: readonly Service[] = ["code", "files", "term"];
+type Service = ServiceKey;
+const SERVICES = SERVICE_KEYS;
 const NAMES: Record<Service, string> = { code: "opencode", files: "file server", term: "terminal" };
 
 export interface FakeBehaviour {
@@ -160,7 +161,7 @@ export class FakeRuntime implements Runtime {
         },
         fetch: async (req, server) => {
           const url = new URL(req.url);
-          const healthPath = service === "code" ? "/global/health" : "/health";
+          const { healthPath, healthNeedsAuth } = SERVICE[service];
           const websocket = req.headers.get("upgrade")?.toLowerCase() === "websocket";
           if (url.pathname !== healthPath) {
             this.received.push({ session: spec.id, service, method: req.method, path: url.pathname + url.search, websocket });
@@ -170,7 +171,7 @@ export class FakeRuntime implements Runtime {
             if (server.upgrade(req, { data })) return undefined;
           }
           if (url.pathname === healthPath) {
-            if (service === "code" && req.headers.get("authorization") !== authorization) {
+            if (healthNeedsAuth && req.headers.get("authorization") !== authorization) {
               return new Response("unauthorized", { status: 401 });
             }
             if (Date.now() < readyAt || !gateOpen) return new Response("not yet", { status: 503 });
@@ -224,8 +225,7 @@ export class FakeRuntime implements Runtime {
   endpoints(state: RuntimeState): Endpoints {
     const s = state as Partial<FakeState>;
     if (!s.ports) throw new OctoError(500, "RUNTIME_STATE_INVALID", "Session has no runtime state");
-    const url = (port: number) => `http://127.0.0.1:${port}`;
-    return { code: url(s.ports.code), files: url(s.ports.files), term: url(s.ports.term) };
+    return endpointsAt("127.0.0.1", s.ports);
   }
 
   async logs(spec: SessionSpec): Promise<string> {

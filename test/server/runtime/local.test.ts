@@ -10,7 +10,8 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileS
 import { join } from "node:path";
 import { OctoError } from "../../../server/errors.ts";
 import { randomSecret } from "../../../server/ids.ts";
-import { LocalRuntime, type LocalRuntimeOptions, type LocalState, SESSION_LOG } from "../../../server/runtime/local.ts";
+import { LocalRuntime, type LocalRuntimeOptions, type LocalState } from "../../../server/runtime/local.ts";
+import { SESSION_LOG } from "../../../server/runtime/session-services.ts";
 import { waitUntilReady } from "../../../server/runtime/readiness.ts";
 import { createSandbox } from "../../../server/runtime/sandbox.ts";
 import { userNamespaceFilter } from "../../../server/runtime/seccomp.ts";

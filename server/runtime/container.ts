@@ -32,6 +32,7 @@ import { createHash } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type Docker from "dockerode";
+import { z } from "zod";
 import type { OctoConfig } from "../config/schema.ts";
 import { OctoError } from "../errors.ts";
 import { createLogger } from "../log.ts";
@@ -41,7 +42,8 @@ import { connectEngine, type Engine } from "./engine.ts";
 import type { Isolation } from "./isolation.ts";
 import { defaultImageTag } from "./image.ts";
 import { chownTree } from "./ownership.ts";
-import { endpointsAt, SERVICE, SERVICE_KEYS as SERVICES, type ServiceKey } from "./session-services.ts";
+import { argsVariables, endpointsAt, SERVICE, SERVICE_KEYS as SERVICES, ServicePorts, type ServiceKey } from "./session-services.ts";
+import { fileserverFlags, type SessionSettings, sessionSettings } from "./settings.ts";
 import type { Endpoints, PollResult, Runtime, RuntimeState, SessionSpec, StartResult, StopOptions } from "./types.ts";
 
 const log = createLogger("runtime.container");
@@ -69,18 +71,18 @@ export function parseMemory(value: string): number {
 }
 
 /** Stored runtime state of a container session. */
-export interface ContainerState {
-  containerId: string;
-  name: string;
+export const ContainerState = z.object({
+  containerId: z.string(),
+  name: z.string(),
   /** Address the ports are published on. */
-  host: string;
-  ports: Record<Service, number>;
-}
+  host: z.string(),
+  ports: ServicePorts,
+});
+export type ContainerState = z.infer<typeof ContainerState>;
 
-function asContainerState(state: RuntimeState): ContainerState | null {
-  const s = state as Partial<ContainerState>;
-  if (typeof s.containerId !== "string" || typeof s.name !== "string" || !s.ports) return null;
-  return s as ContainerState;
+/** The state if it has this runtime's shape, else null (nothing of it is trusted further). */
+export function parseContainerState(state: RuntimeState): ContainerState | null {
+  return ContainerState.safeParse(state).data ?? null;
 }
 
 function statusOf(err: unknown): number | undefined {
@@ -130,6 +132,7 @@ export class ContainerRuntime implements Runtime {
   private readonly docker: Docker;
   private readonly image: string;
   private readonly instance: string;
+  private readonly settings: SessionSettings;
 
   constructor(
     private readonly config: OctoConfig,
@@ -138,6 +141,7 @@ export class ContainerRuntime implements Runtime {
     this.docker = options.engine.docker;
     this.image = config.container.image || defaultImageTag();
     this.instance = createHash("sha256").update(options.instance).digest("hex").slice(0, 12);
+    this.settings = sessionSettings(config);
   }
 
   /** The image sessions are created from. */
@@ -178,7 +182,8 @@ export class ContainerRuntime implements Runtime {
     const env: Record<string, string> = {
       ...this.config.container.extra_env,
       OCTO_SERVICE_TOKEN: spec.secret,
-      OCTO_FILESERVER_ARGS: `--max-upload-mb ${Math.max(1, Math.ceil(this.config.fileserver.max_upload_mb))}`,
+      // The host's `[terminal] shell` does not exist in the image: the terminal's default applies there.
+      ...argsVariables({ files: fileserverFlags(this.settings.maxUploadMb) }),
     };
     const opencodeEnv: Record<string, string> = { ...(spec.opencodeEnv ?? {}) };
     if (spec.opencodeConfigJson) opencodeEnv.OPENCODE_CONFIG_CONTENT = spec.opencodeConfigJson;
@@ -211,30 +216,19 @@ export class ContainerRuntime implements Runtime {
     }
   }
 
+  /**
+   * Creates and starts the session's container. Not bounded in time here: the session service bounds every
+   * runtime's start (`[runtime] start_timeout_seconds`) and stops a start that lands late.
+   * @throws OctoError 503 IMAGE_MISSING, 500 RUNTIME_START_FAILED; the container is removed first.
+   */
   async start(spec: SessionSpec): Promise<StartResult> {
     const name = containerName(spec.id);
-    const timeoutMs = this.config.runtime.start_timeout_seconds * 1000;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new OctoError(504, "RUNTIME_START_FAILED", `Container ${name} did not start within ${timeoutMs / 1000} s`)),
-        timeoutMs,
-      );
-    });
-    const attempt = this.create(spec, name);
     try {
-      return await Promise.race([attempt, timeout]);
+      return await this.create(spec, name);
     } catch (err) {
-      // After a timeout the attempt may still create the container: remove it whenever it settles.
-      attempt.then(
-        () => this.removeByName(name).catch(() => {}),
-        () => {},
-      );
       await this.removeByName(name).catch(() => {});
       if (err instanceof OctoError) throw err;
       throw new OctoError(500, "RUNTIME_START_FAILED", `Cannot start container ${name}: ${engineMessage(err)}`);
-    } finally {
-      clearTimeout(timer);
     }
   }
 
@@ -286,7 +280,7 @@ export class ContainerRuntime implements Runtime {
     try {
       await container.start();
     } catch (err) {
-      const output = await this.logs(spec, { containerId: container.id, name } as unknown as RuntimeState, 2048);
+      const output = await this.logs(spec, { containerId: container.id, name }, 2048);
       throw new OctoError(
         500,
         "RUNTIME_START_FAILED",
@@ -296,7 +290,7 @@ export class ContainerRuntime implements Runtime {
 
     const info = await container.inspect();
     if (!info.State.Running) {
-      const output = await this.logs(spec, { containerId: container.id, name } as unknown as RuntimeState, 2048);
+      const output = await this.logs(spec, { containerId: container.id, name }, 2048);
       throw new OctoError(
         500,
         "RUNTIME_START_FAILED",
@@ -314,11 +308,11 @@ export class ContainerRuntime implements Runtime {
     }
     const state: ContainerState = { containerId: container.id, name, host: "127.0.0.1", ports };
     log.info("started", { session: spec.id, container: container.id.slice(0, 12), code: ports.code, files: ports.files, term: ports.term });
-    return { endpoints: this.endpointsOf(state), state: state as unknown as RuntimeState };
+    return { endpoints: this.endpointsOf(state), state };
   }
 
   private containerFor(spec: SessionSpec, state: RuntimeState): Docker.Container {
-    const s = asContainerState(state);
+    const s = parseContainerState(state);
     return this.docker.getContainer(s?.containerId ?? containerName(spec.id));
   }
 
@@ -327,7 +321,7 @@ export class ContainerRuntime implements Runtime {
     try {
       // t=0 kills at once; unlike `kill`, `stop` accepts containers that are not running (Podman answers
       // 500 to a kill of a stopped container).
-      const t = options.now ? 0 : Math.ceil(this.config.runtime.stop_timeout_seconds);
+      const t = options.now ? 0 : this.settings.stopGraceSeconds;
       await container.stop({ t });
     } catch (err) {
       // 304: already stopped (Docker); 404: gone; 409: being removed.
@@ -372,7 +366,7 @@ export class ContainerRuntime implements Runtime {
   }
 
   endpoints(state: RuntimeState): Endpoints {
-    const s = asContainerState(state);
+    const s = parseContainerState(state);
     if (!s) throw new OctoError(500, "RUNTIME_STATE_INVALID", "Session has no container state");
     return this.endpointsOf(s);
   }

@@ -12,6 +12,7 @@
  * All three write to one log, {@link SESSION_LOG} in `<session>/logs` (local mode; a container's is the
  * engine's log). How octo authenticates to them: server/service-auth.ts.
  */
+import { z } from "zod";
 import type { Endpoints } from "./types.ts";
 
 /** A session service's key: its segment in `/session/:id/<key>` and its field in {@link Endpoints}. */
@@ -48,6 +49,10 @@ export const SERVICE: Readonly<Record<ServiceKey, SessionServiceInfo>> = Object.
   ServiceKey,
   SessionServiceInfo
 >;
+
+const port = z.number().int().min(1).max(65535);
+/** The host port of each service, as runtimes store them in their state. */
+export const ServicePorts = z.object({ code: port, files: port, term: port });
 
 /** The one log file of a session's services, in `<session>/logs`. */
 export const SESSION_LOG = "session.log";

@@ -23,7 +23,7 @@ export function AssistantMessageView({ message, parts, awaiting, stale }: {
   return (
     <div className="message assistant" data-message-id={message.id}>
       {parts.map((part) => (
-        <PartView key={part.id} part={part} root={message.path?.root} awaiting={awaiting} stale={Boolean(stale[part.id])} />
+        <PartView key={part.id} part={part} root={message.path?.cwd || message.path?.root} awaiting={awaiting} stale={Boolean(stale[part.id])} />
       ))}
       {message.error ? (
         <div className={aborted ? "message-note" : "message-error"} role={aborted ? undefined : "alert"}>

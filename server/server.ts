@@ -100,7 +100,7 @@ export async function startServer(loaded: LoadedConfig): Promise<OctoServer> {
       passwordHashConcurrency: config.auth.max_concurrent_password_hashes,
       passwordHashQueue: config.auth.max_queued_password_hashes,
     });
-    const sessions = new SessionService(db, runtime, { dataDir, runtime: config.runtime, opencode: config.opencode });
+    const sessions = new SessionService(db, runtime, { dataDir, runtime: config.runtime, opencode: config.opencode, sessions: config.sessions });
     await sessions.reconcile();
 
     const admission = createAdmission(auth, config);

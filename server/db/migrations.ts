@@ -98,4 +98,14 @@ export const MIGRATIONS: readonly string[] = [
     SELECT RAISE(ABORT, 'audit_events is append-only: rows are removed only by retention pruning');
   END;
   `,
+  // session lifecycle (issue 13, server/modules/sessions/lifecycle.ts): when a person last used a session
+  // (written at most every 30 s per session), why it was last stopped by octo itself ("idle", "lifetime"),
+  // and an admin's per-user overrides of [sessions] idle_timeout_seconds and max_lifetime_seconds (NULL = the
+  // server's setting).
+  `
+  ALTER TABLE sessions ADD COLUMN last_activity_at INTEGER;
+  ALTER TABLE sessions ADD COLUMN stop_reason TEXT CHECK (stop_reason IN ('idle', 'lifetime'));
+  ALTER TABLE users ADD COLUMN idle_timeout_seconds INTEGER CHECK (idle_timeout_seconds >= 0);
+  ALTER TABLE users ADD COLUMN max_lifetime_seconds INTEGER CHECK (max_lifetime_seconds >= 0);
+  `,
 ];

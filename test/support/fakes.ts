@@ -312,7 +312,7 @@ export function sessionStack(
     ...options,
   });
   const runtime = options.runtime ?? new FakeRuntime();
-  const sessions = new SessionService(stack.db, runtime, { dataDir: stack.dir, runtime: config.runtime, opencode: config.opencode });
+  const sessions = new SessionService(stack.db, runtime, { dataDir: stack.dir, runtime: config.runtime, opencode: config.opencode, sessions: config.sessions });
   return { ...stack, config, runtime, sessions, admission: createAdmission(stack.auth, config) };
 }
 

@@ -5,9 +5,8 @@
  */
 import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { EventBus } from "../../../../server/modules/events/bus.ts";
-import type { LiveEvent } from "../../../../server/modules/events/model.ts";
-import { SseParser } from "../../../../frontend/src/lib/sse.ts";
 import { quickUser } from "../../../support/db.ts";
+import { followEvents as follow, statusesOf as statuses } from "../../../support/events.ts";
 import { eventually, type SessionStack, serveStack, sessionStack, type StackServer } from "../../../support/fakes.ts";
 
 setDefaultTimeout(30_000);
@@ -26,40 +25,6 @@ async function setup(config: Record<string, Record<string, unknown>> = {}) {
   const root = await quickUser(stack, "root", "admin");
   return { ...stack, server, alice, bob, root };
 }
-
-interface Received {
-  id?: string;
-  event: string;
-  data: LiveEvent;
-}
-
-/** Follows the stream; `close()` ends it. */
-async function follow(base: string, token: string, headers: Record<string, string> = {}, query = "") {
-  const controller = new AbortController();
-  const res = await fetch(`${base}/api/events${query}`, { headers: { authorization: `Bearer ${token}`, ...headers }, signal: controller.signal });
-  const received: Received[] = [];
-  const parser = new SseParser((m) => received.push({ id: m.id, event: m.event, data: JSON.parse(m.data) }));
-  const done = (async () => {
-    if (!res.body) return;
-    const decoder = new TextDecoder();
-    try {
-      for await (const chunk of res.body) parser.feed(decoder.decode(chunk as Uint8Array, { stream: true }));
-    } catch {
-      // aborted
-    }
-  })();
-  return {
-    res,
-    received,
-    close: async () => {
-      controller.abort();
-      await done;
-    },
-  };
-}
-
-const statuses = (r: Received[], id: string) =>
-  r.flatMap((e) => (e.data.type === "session.updated" && e.data.session.id === id ? [e.data.session.status] : []));
 
 describe("GET /api/events", () => {
   test("a user sees their own sessions' changes with ids, and nobody else's", async () => {

@@ -40,6 +40,7 @@ import { chownTree } from "./ownership.ts";
 import { freePorts } from "./ports.ts";
 import { isWithin, type Sandbox, type SandboxMount } from "./sandbox.ts";
 import { userNamespaceFilter } from "./seccomp.ts";
+import { treeMemory } from "./proc.ts";
 import type { Endpoints, PollResult, Runtime, RuntimeState, SessionSpec, StartResult, StopOptions } from "./types.ts";
 
 const log = createLogger("runtime.local");
@@ -334,6 +335,13 @@ export class LocalRuntime implements Runtime {
       });
       child.exited.then(() => reject(new Error(`bwrap exited with ${child.exit?.signal ?? `code ${child.exit?.code}`}`)));
     });
+  }
+
+  /** RSS of everything the session runs (bwrap or the entrypoint and all its descendants), bytes. */
+  async memory(spec: SessionSpec, state: RuntimeState): Promise<number | null> {
+    const local = parseLocalState(state);
+    if (!local || (!this.children.has(local.pid) && !this.isOurs(local.pid, spec.id))) return null;
+    return Math.round(treeMemory(local.pid).rss_mib * 1024 * 1024);
   }
 
   async stop(spec: SessionSpec, state: RuntimeState, options: StopOptions = {}): Promise<void> {

@@ -69,7 +69,9 @@ export function SessionsProvider({ children }: { children: ReactNode }) {
       async remove(id, purge) {
         try {
           await store.holdStopping(id, () => api.deleteSession(id, purge));
-          store.drop(id);
+          // After the caller's continuation (which leaves the session's page), so that page never sees
+          // its session vanish and asks for it again.
+          setTimeout(() => store.drop(id), 0);
         } catch (err) {
           await store.refresh();
           throw err;

@@ -148,6 +148,8 @@ export class SessionsStore {
       void this.refresh();
       return;
     }
+    // A delete of ours in flight: the call's answer takes it out (the page leaves it first).
+    if (event.type === "session.deleted" && this.held.has(event.id)) return;
     if (event.type === "limit") {
       this.set({ limit: { code: event.code, message: event.message, retryAfterSeconds: event.retry_after_seconds } });
       return;

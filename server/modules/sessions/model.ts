@@ -76,6 +76,22 @@ export const Session = z
   .describe("A session: its OpenCode, file server and terminal over one workspace");
 export type Session = z.infer<typeof Session>;
 
+/** What a session costs now, for admins (`GET /api/admin/sessions?usage=true`). */
+export const SessionUsage = z
+  .object({
+    memory_bytes: z.number().int().nullable().describe("RSS of its process tree (local) or the container's memory usage; null when not running"),
+    idle_seconds: z.number().int().nullable().describe("Seconds since its last activity (or start); null when not running"),
+  })
+  .describe("Memory and idle time of a session");
+export type SessionUsage = z.infer<typeof SessionUsage>;
+
+/** A session as admins list it: with its usage when asked for. */
+export const AdminSession = Session.extend({ usage: SessionUsage.nullable().describe("null unless ?usage=true") }).describe("A session, for admins");
+export type AdminSession = z.infer<typeof AdminSession>;
+
+/** Query of `GET /api/admin/sessions`. */
+export const AdminSessionsQuery = z.object({ usage: queryFlag("also measure each running session's memory and idle time (slower)") });
+
 const iso = (ms: number | null) => (ms == null ? null : new Date(ms).toISOString());
 
 export function toSession(row: SessionRow, extras: SessionExtras): Session {

@@ -29,7 +29,7 @@ import { createLogger } from "../../log.ts";
 import { serviceAuthorization, waitUntilReady } from "../../runtime/readiness.ts";
 import type { Endpoints, Runtime, RuntimeState, SessionSpec } from "../../runtime/types.ts";
 import type { User } from "../users/model.ts";
-import { type Session, type SessionRow, type SessionStatus, type StopReason, toSession } from "./model.ts";
+import { type AdminSession, type Session, type SessionRow, type SessionStatus, type StopReason, toSession } from "./model.ts";
 import { EventBus } from "../events/bus.ts";
 import { ActivityTracker } from "./activity.ts";
 import { agentBusy, checkStartLimits, dueToStop, userLifecycle } from "./lifecycle.ts";
@@ -154,6 +154,26 @@ export class SessionService {
   /** Every user's sessions, newest first (admin). */
   listAll(): Session[] {
     return this.presentAll("");
+  }
+
+  /**
+   * Every user's sessions (admin), with `usage` measured when asked: each running session's memory
+   * ({@link Runtime.memory}, in parallel) and seconds since its last activity or start.
+   */
+  async listAllWithUsage(measure: boolean): Promise<AdminSession[]> {
+    const sessions = this.listAll();
+    if (!measure) return sessions.map((s) => ({ ...s, usage: null }));
+    const now = Date.now();
+    return Promise.all(
+      sessions.map(async (s): Promise<AdminSession> => {
+        if (s.status !== "running") return { ...s, usage: { memory_bytes: null, idle_seconds: null } };
+        const row = this.row(s.id);
+        const state = row ? parseState(row.runtime_state) : {};
+        const memory = row && this.runtime.memory ? await this.runtime.memory(this.spec(row), state).catch(() => null) : null;
+        const since = Math.max(Date.parse(s.started_at ?? s.created_at), s.last_activity_at ? Date.parse(s.last_activity_at) : 0);
+        return { ...s, usage: { memory_bytes: memory, idle_seconds: Math.max(0, Math.round((now - since) / 1000)) } };
+      }),
+    );
   }
 
   /** @throws OctoError 404 SESSION_NOT_FOUND when missing or not the user's. */

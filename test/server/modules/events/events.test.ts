@@ -5,6 +5,7 @@
  */
 import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { EventBus } from "../../../../server/modules/events/bus.ts";
+import { carriesActivity } from "../../../../server/proxy/session-proxy.ts";
 import { quickUser } from "../../../support/db.ts";
 import { followEvents as follow, statusesOf as statuses } from "../../../support/events.ts";
 import { eventually, type SessionStack, serveStack, sessionStack, type StackServer } from "../../../support/fakes.ts";
@@ -106,6 +107,26 @@ describe("GET /api/events", () => {
 });
 
 describe("activity through the proxy", () => {
+  test("OpenCode's keep-alive events are not activity; any other event is", () => {
+    expect(carriesActivity('data: {"id":"evt_1","type":"server.heartbeat","properties":{}}\n\n')).toBe(false);
+    expect(carriesActivity('data: {"type":"server.connected","properties":{}}\n\n')).toBe(false);
+    expect(carriesActivity(": comment\n\n")).toBe(false);
+    expect(carriesActivity('data: {"type":"server.heartbeat"}\n\ndata: {"type":"message.part.delta","properties":{}}\n\n')).toBe(true);
+    expect(carriesActivity(Buffer.from('data: {"type":"session.status","properties":{}}\n\n'))).toBe(true);
+  });
+
+  test("an open event stream that carries events is activity", async () => {
+    const s = await setup();
+    const session = await s.sessions.create(s.alice.user, "a");
+    const before = s.sessions.activity.last(session.id)!;
+    const controller = new AbortController();
+    const res = await fetch(`${s.server.base}/session/${session.id}/code/sse`, { headers: { authorization: `Bearer ${s.alice.token}` }, signal: controller.signal });
+    const reader = res.body!.getReader();
+    await reader.read();
+    await eventually(() => s.sessions.activity.last(session.id)! > before, "streamed events counted");
+    controller.abort();
+  });
+
   test("a proxied answer below 400 and WebSocket traffic are activity; a refused request is not", async () => {
     const s = await setup();
     const session = await s.sessions.create(s.alice.user, "a");

@@ -11,7 +11,10 @@ export function isTransitional(session: Pick<Session, "status">): boolean {
 
 /** Why octo stopped a session, as a sentence; null when a person stopped it. */
 export function stopReasonText(session: Pick<Session, "stop_reason" | "idle_timeout_seconds">): string | null {
-  if (session.stop_reason === "idle") return `Stopped after ${Math.round(session.idle_timeout_seconds / 60)} min without activity.`;
+  if (session.stop_reason === "idle") {
+    const s = session.idle_timeout_seconds;
+    return `Stopped after ${s < 120 ? `${s} s` : `${Math.round(s / 60)} min`} without activity.`;
+  }
   if (session.stop_reason === "lifetime") return "Stopped at its time limit.";
   return null;
 }

@@ -11,8 +11,9 @@
  *   - `START_LIMIT`: everyone's sessions starting at once, `[sessions] concurrent_start_limit`.
  *
  * Idle stop: a running session whose latest activity (activity.ts; its start counts as activity) is
- * `idle_timeout_seconds` old is stopped unless OpenCode says its agent is busy, retrying, or waiting on a
- * permission or question ({@link agentBusy}); `max_lifetime_seconds` after a start it is stopped whatever
+ * `idle_timeout_seconds` old is stopped once OpenCode says its agent is not busy, retrying, or waiting on a
+ * permission or question ({@link agentBusy}; no answer is not "not busy"); `max_lifetime_seconds` after a
+ * start it is stopped whatever
  * the agent does. Both come from `[sessions]` unless an admin set the owner's own value (users table).
  */
 import type { OctoConfig } from "../../config/schema.ts";

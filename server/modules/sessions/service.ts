@@ -593,21 +593,27 @@ export class SessionService {
 
   /**
    * Records the agent's busy time as activity, then stops the session when it is past its lifetime cap, or
-   * idle for its owner's idle timeout and its agent is not busy (lifecycle.ts).
+   * idle for its owner's idle timeout and its agent known not to be busy (an OpenCode that does not answer
+   * in time may be busy: it is asked again on the next watch). See lifecycle.ts.
    */
   private async watchActivity(id: string): Promise<void> {
     const route = this.routes.get(id);
     if (!route || route.status !== "running" || !route.endpoints || this.ops.has(id)) return;
     const busy = await agentBusy(route.endpoints.code, route.authorization);
     if (busy) this.activity.touch(id);
-    const row = this.row(id);
-    if (!row || row.status !== "running") return;
-    const rules = userLifecycle(this.db, this.lifecycle, row.user_id);
-    const reason = dueToStop(Date.now(), { startedAt: row.started_at, lastActivityAt: this.activity.last(id) }, rules);
-    if (!reason) return;
-    log.info(reason === "idle" ? "stopping idle session" : "stopping session at its lifetime cap", { session: id });
+    const due = (): StopReason | null => {
+      const row = this.row(id);
+      if (!row || row.status !== "running") return null;
+      const rules = userLifecycle(this.db, this.lifecycle, row.user_id);
+      const reason = dueToStop(Date.now(), { startedAt: row.started_at, lastActivityAt: this.activity.last(id) }, rules);
+      return reason === "idle" && busy !== false ? null : reason;
+    };
+    if (!due()) return;
     await this.serialize(id, async () => {
-      if (this.row(id)?.status === "running") await this.halt(id, { remove: false, reason });
+      const reason = due(); // again: someone may have used it meanwhile
+      if (!reason) return;
+      log.info(reason === "idle" ? "stopping idle session" : "stopping session at its lifetime cap", { session: id });
+      await this.halt(id, { remove: false, reason });
     });
   }
 

@@ -28,6 +28,7 @@ import type { AuthService, Principal } from "../modules/auth/service.ts";
 import { isAccessToken } from "../modules/tokens/service.ts";
 import { type CloseReason, LiveConnections } from "./live-connections.ts";
 import { isSafeMethod, isSameSite, type SitePolicy } from "./origin.ts";
+import { requestInfo } from "./request-id.ts";
 import { requiredScope, scopeAllows } from "./scopes.ts";
 
 /** An admitted caller: the principal and the credential it came with. */
@@ -96,6 +97,7 @@ export class Admission {
         throw forbidden(`This access token may not do that: it needs ${what}`, "INSUFFICIENT_SCOPE");
       }
     }
+    requestInfo(req).user = principal.user.username;
     return { ...principal, token: found!.token, source: found!.source };
   }
 

@@ -5,11 +5,11 @@
  *
  * | request | scope |
  * | --- | --- |
- * | `GET`/`HEAD` `/session/:id/...` (not a WebSocket), `GET /api/sessions...` | `sessions:read` |
+ * | `GET`/`HEAD` `/session/:id/...` (not a WebSocket), `GET /api/sessions...`, `GET /api/events` | `sessions:read` |
  * | any other `/session/:id/...` (prompts, writes, the terminal), other `/api/sessions...`, `/api/voice/...` | `sessions:write` |
  * | `/api/tasks...`, `/api/schedules...`, `/api/webhooks...` | `tasks` |
- * | `/api/admin/...` | `admin` |
- * | `GET /api/me`, `GET /api/status` | any scope |
+ * | `/api/admin/...`, `/metrics` | `admin` |
+ * | `GET /api/me`, `GET /api/status`, `GET /api/auth/session` | any scope |
  * | everything else (`/api/tokens`, `/api/auth/...`, what is not listed) | none: a login only |
  *
  * A token cannot make or revoke tokens, log out or change a password: those need the user's login.
@@ -35,10 +35,11 @@ export function requiredScope(method: string | undefined, path: string, upgrade 
   const reading = !upgrade && (method === "GET" || method === "HEAD");
   if (path.startsWith("/session/")) return reading ? "sessions:read" : "sessions:write";
   if (under(path, "/api/sessions")) return reading ? "sessions:read" : "sessions:write";
+  if (under(path, "/api/events")) return reading ? "sessions:read" : "login";
   if (under(path, "/api/voice")) return "sessions:write";
   if (under(path, "/api/tasks") || under(path, "/api/schedules") || under(path, "/api/webhooks")) return "tasks";
-  if (under(path, "/api/admin")) return "admin";
-  if (reading && (path === "/api/me" || path === "/api/status")) return "any";
+  if (under(path, "/api/admin") || path === "/metrics") return "admin";
+  if (reading && (path === "/api/me" || path === "/api/status" || path === "/api/auth/session")) return "any";
   return "login";
 }
 

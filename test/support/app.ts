@@ -26,6 +26,7 @@ const stacks: SessionStack[] = [];
 /** Stops the sessions and runtimes of every harness made so far. */
 export async function closeHarnesses(): Promise<void> {
   for (const s of stacks.splice(0)) {
+    s.handoff.tasks.shutdown();
     await s.sessions.shutdown();
     await s.runtime.dispose();
   }
@@ -54,7 +55,7 @@ export interface Call {
 export function harness(config: Record<string, Record<string, unknown>> = {}, runtime?: FakeRuntime, web?: AnyElysia) {
   const stack = sessionStack({ config: { auth: { login_max_attempts: 3 }, ...config }, runtime });
   stacks.push(stack);
-  const app = createApp({ ...stack, dataDir: stack.dir, engine: { name: "fake", version: "9.9" }, web: web as Elysia | undefined });
+  const app = createApp({ ...stack, engine: { name: "fake", version: "9.9" }, web: web as Elysia | undefined });
   async function call(method: string, path: string, c: Call = {}) {
     const headers: Record<string, string> = { host: HOST, ...c.headers };
     if (c.token) headers.authorization = `Bearer ${c.token}`;

@@ -7,7 +7,6 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { nextRun, ScheduleService } from "../../../../server/modules/schedules/service.ts";
 import { closeHarnesses, harness } from "../../../support/app.ts";
 import { quickUser } from "../../../support/db.ts";
-import { createHandoff } from "../../../../server/app.ts";
 
 afterAll(() => closeHarnesses());
 
@@ -65,7 +64,7 @@ describe("ScheduleService.tick", () => {
   test("one task per due time; after downtime one catch-up task, not one per missed run; none while paused", async () => {
     const h = harness();
     const { user } = await quickUser(h, "carol");
-    const { tasks } = createHandoff(h.db, h.dir, h);
+    const { tasks } = h.handoff;
     const schedules = new ScheduleService(h.db, tasks, h.users);
     const start = Date.parse("2026-03-02T10:00:30Z");
     const s = await schedules.create(user, { cron: "* * * * *", timezone: "UTC", task: { prompt: "tick", title: "every minute" } }, start);
@@ -83,6 +82,5 @@ describe("ScheduleService.tick", () => {
     expect((await schedules.tick(Date.parse("2026-03-02T12:00:00Z"))).length).toBe(0);
     const made = h.db.query("SELECT COUNT(*) AS n FROM tasks WHERE schedule_id = ?").get(s.id) as { n: number };
     expect(made.n).toBe(2);
-    tasks.shutdown();
   });
 });

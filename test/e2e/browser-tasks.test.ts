@@ -57,7 +57,7 @@ describe.skipIf(!haveChromium)("tasks and notifications in Chromium", () => {
     await browser?.close();
     await octo?.stop();
     await llm?.stop();
-  });
+  }, 60_000);
 
   test("settings: notifications are opt-in, through the browser's permission", async () => {
     await page.goto("/settings");

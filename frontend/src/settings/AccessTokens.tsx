@@ -11,6 +11,7 @@ import { timeAgo } from "../lib/format.ts";
 import type { AccessToken, Scope } from "../lib/types.ts";
 import { ConfirmDialog } from "../ui/ConfirmDialog.tsx";
 import { Icon } from "../ui/Icon.tsx";
+import { ShownOnce } from "../ui/ShownOnce.tsx";
 import { StatusBadge } from "../ui/StatusBadge.tsx";
 import { useAsyncAction } from "../ui/useAsyncAction.ts";
 
@@ -34,7 +35,6 @@ function NewTokenForm({ onCreated }: { onCreated: (token: AccessToken) => void }
   const [scopes, setScopes] = useState<Scope[]>(["sessions:write"]);
   const [expiry, setExpiry] = useState(EXPIRY[0]!.seconds);
   const [created, setCreated] = useState<string | null>(null);
-  const [copied, setCopied] = useState(false);
   const { busy, error, run } = useAsyncAction();
 
   const submit = (e: FormEvent) => {
@@ -42,7 +42,6 @@ function NewTokenForm({ onCreated }: { onCreated: (token: AccessToken) => void }
     void run(async () => {
       const token = await api.tokens.create({ name: name.trim(), scopes, ...(expiry ? { expires_in: expiry } : {}) });
       setCreated(token.token);
-      setCopied(false);
       setName("");
       onCreated(token);
     });
@@ -84,30 +83,10 @@ function NewTokenForm({ onCreated }: { onCreated: (token: AccessToken) => void }
       </form>
       {error ? <p className="error-text">{error}</p> : null}
       {created ? (
-        <div className="invite-once" role="status">
-          <p>
-            <strong>Copy this token now</strong> — it is shown only once. Use it as <code>Authorization: Bearer</code>, as{" "}
-            <code>OCTO_TOKEN</code> for octoctl, or with <code>opencode attach {location.origin}/session/ID/code -u {user.username} -p TOKEN</code>.
-          </p>
-          <div className="invite-code-row">
-            <code className="invite-code" data-testid="new-token">
-              {created}
-            </code>
-            <button
-              type="button"
-              className="btn btn-sm"
-              onClick={async () => {
-                await navigator.clipboard.writeText(created);
-                setCopied(true);
-              }}
-            >
-              <Icon name={copied ? "check" : "copy"} size={13} /> {copied ? "Copied" : "Copy token"}
-            </button>
-            <button type="button" className="btn btn-ghost btn-sm" aria-label="Dismiss" onClick={() => setCreated(null)}>
-              <Icon name="x" size={13} />
-            </button>
-          </div>
-        </div>
+        <ShownOnce value={created} what="token" testId="new-token" onDismiss={() => setCreated(null)}>
+          Use it as <code>Authorization: Bearer</code>, as <code>OCTO_TOKEN</code> for octoctl, or with{" "}
+          <code>opencode attach {location.origin}/session/ID/code -u {user.username} -p TOKEN</code>.
+        </ShownOnce>
       ) : null}
     </div>
   );

@@ -8,6 +8,7 @@ import { timeAgo } from "../lib/format.ts";
 import { navigate } from "../lib/router.ts";
 import type { Task } from "../lib/types.ts";
 import { Icon } from "../ui/Icon.tsx";
+import { PageHeader } from "../ui/PageHeader.tsx";
 import { StatusBadge } from "../ui/StatusBadge.tsx";
 import { useAsyncAction } from "../ui/useAsyncAction.ts";
 
@@ -65,12 +66,7 @@ export function TasksPage() {
 
   return (
     <div className="admin">
-      <header className="admin-header">
-        <button type="button" className="btn btn-ghost btn-icon phone-only" aria-label="Back" onClick={() => navigate("/")}>
-          <Icon name="chevronLeft" />
-        </button>
-        <h1>Tasks</h1>
-      </header>
+      <PageHeader>Tasks</PageHeader>
       <section className="admin-section" aria-label="Tasks">
         <NewTaskForm onCreated={(task) => setTasks((list) => [task, ...(list ?? [])])} />
         {error ? <p className="error-text">{error}</p> : null}

@@ -109,6 +109,22 @@ describe("WebhookService deliveries", () => {
   });
 });
 
+describe("WebhookService redirects", () => {
+  test("a redirect is not followed: the attempt fails with the 3xx, the redirect's target never hears of it", async () => {
+    const t = authStack();
+    const { user } = await quickUser(t, "dave");
+    const service = new WebhookService(t.db, Vault.forDataDir(t.dir), { ...testConfig({ webhooks: { allow_private_targets: true } }).webhooks, retry_delays_seconds: [] });
+    const inner = receiver(() => "");
+    const outer = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response(null, { status: 307, headers: { location: inner.url } }) });
+    stops.push(inner.stop, () => outer.stop(true), () => service.stop());
+    await service.create(user.id, { url: `http://127.0.0.1:${outer.port}/hook` });
+    service.publish(user.id, "task.failed", { task: { id: "t" } });
+    await eventually(() => service.deliveries(user.id)[0]?.status === "failed", "the delivery to fail", 10_000);
+    expect(service.deliveries(user.id)[0]).toMatchObject({ attempts: 1, response_status: 307, last_error: "answered HTTP 307" });
+    expect(inner.got).toEqual([]);
+  });
+});
+
 describe("webhook routes", () => {
   test("endpoints through the API; forbidden targets refused, nothing stored or queued", async () => {
     const h = harness();

@@ -12,6 +12,7 @@ import { adminRoutes } from "./modules/admin/index.ts";
 import { auditRoutes } from "./modules/audit/index.ts";
 import type { AuditService } from "./modules/audit/service.ts";
 import { authRoutes } from "./modules/auth/index.ts";
+import { eventRoutes } from "./modules/events/index.ts";
 import { imageRoutes } from "./modules/image/index.ts";
 import { metricsRoutes } from "./modules/metrics/index.ts";
 import type { AuthService } from "./modules/auth/service.ts";
@@ -55,6 +56,7 @@ export function createApp({ config, auth, users, invites, sessions, audit, engin
     .use(systemRoutes({ config, admission, sessions, users, engine }))
     .use(authRoutes(admission, { secureCookies: config.server.secure_cookies, audit }))
     .use(sessionRoutes(admission, sessions, audit))
+    .use(eventRoutes(admission, sessions.events))
     .use(adminRoutes({ admission, invites, users, sessions, audit }))
     .use(auditRoutes({ admission, audit }))
     .use(imageRoutes({ config, admission }))

@@ -86,6 +86,6 @@ export function createServices(config: OctoConfig, { db, runtime, dataDir, secre
   const isolation = runtime.isolation();
   const singleUser = !allowsSharing(isolation, config);
   const base = createAuthServices(config, { db, secret: secret ?? loadOrCreateSecret(join(dataDir, "jwt-secret")), singleUser });
-  const sessions = new SessionService(db, runtime, { dataDir, runtime: config.runtime, opencode: config.opencode });
+  const sessions = new SessionService(db, runtime, { dataDir, runtime: config.runtime, opencode: config.opencode, sessions: config.sessions });
   return { ...base, runtime, sessions, isolation: { ...isolation, singleUser } };
 }

@@ -316,6 +316,24 @@ export class ContainerRuntime implements Runtime {
     return this.docker.getContainer(s?.containerId ?? containerName(spec.id));
   }
 
+  /**
+   * The container's memory usage from the engine's stats (`GET /containers/:id/stats?stream=false`,
+   * `memory_stats.usage`, less the page cache when the engine reports it, as `docker stats` shows), bytes.
+   */
+  async memory(spec: SessionSpec, state: RuntimeState): Promise<number | null> {
+    try {
+      const stats = (await this.containerFor(spec, state).stats({ stream: false })) as {
+        memory_stats?: { usage?: number; stats?: { cache?: number; inactive_file?: number } };
+      };
+      const usage = stats.memory_stats?.usage;
+      if (typeof usage !== "number") return null;
+      const cache = stats.memory_stats?.stats?.inactive_file ?? stats.memory_stats?.stats?.cache ?? 0;
+      return Math.max(0, usage - cache);
+    } catch {
+      return null;
+    }
+  }
+
   async stop(spec: SessionSpec, state: RuntimeState, options: StopOptions = {}): Promise<void> {
     const container = this.containerFor(spec, state);
     try {

@@ -43,6 +43,7 @@ import { isWithin, type Sandbox, type SandboxMount } from "./sandbox.ts";
 import { userNamespaceFilter } from "./seccomp.ts";
 import { argsVariables, endpointsAt, portVariables, ServicePorts, SESSION_LOG } from "./session-services.ts";
 import { fileserverFlags, graceSeconds } from "./settings.ts";
+import { treeMemory } from "./proc.ts";
 import type { Endpoints, PollResult, Runtime, RuntimeState, SessionSpec, StartResult, StopOptions } from "./types.ts";
 
 const log = createLogger("runtime.local");
@@ -329,6 +330,13 @@ export class LocalRuntime implements Runtime {
       });
       child.exited.then(() => reject(new Error(`bwrap exited with ${child.exit?.signal ?? `code ${child.exit?.code}`}`)));
     });
+  }
+
+  /** RSS of everything the session runs (bwrap or the entrypoint and all its descendants), bytes. */
+  async memory(spec: SessionSpec, state: RuntimeState): Promise<number | null> {
+    const local = parseLocalState(state);
+    if (!local || (!this.children.has(local.pid) && !this.isOurs(local.pid, spec.id))) return null;
+    return Math.round(treeMemory(local.pid).rss_mib * 1024 * 1024);
   }
 
   async stop(spec: SessionSpec, state: RuntimeState, options: StopOptions = {}): Promise<void> {

@@ -122,6 +122,13 @@ export interface Runtime {
    */
   removeOrphans(liveSessionIds: ReadonlySet<string>): Promise<string[]>;
 
+  /**
+   * Memory the session uses now, bytes: the RSS of its process tree (local) or the container's memory
+   * usage as the engine reports it (container). null when it is not running or cannot be measured.
+   * Optional: a runtime without it shows no memory on the admin page.
+   */
+  memory?(spec: SessionSpec, state: RuntimeState): Promise<number | null>;
+
   /** How sessions are sealed off from each other and from octo (see `isolation.ts`). */
   isolation(): Isolation;
 

@@ -193,6 +193,37 @@ for (const mode of ["bwrap", "none"] as const) {
       await runtime.stop(spec, state); // idempotent
     });
 
+    test("the workspace becomes a git repository with a commit of what it held, before OpenCode starts; an existing one is left alone", async () => {
+      const git = (dir: string, ...args: string[]) => {
+        const r = Bun.spawnSync(["git", "-c", "safe.directory=*", "-C", dir, ...args], { stdout: "pipe", stderr: "pipe" });
+        return r.stdout.toString().trim();
+      };
+      const runtime = new LocalRuntime(options);
+      const fresh = makeSpec();
+      mkdirSync(join(fresh.workspaceDir, "src"), { recursive: true });
+      writeFileSync(join(fresh.workspaceDir, "src", "seed.txt"), "seed\n");
+      const first = await runtime.start(fresh);
+      started.push({ runtime, spec: fresh, state: first.state });
+      await waitUntilReady(first.endpoints, fresh.secret, { timeoutMs: 30_000 });
+      expect(git(fresh.workspaceDir, "log", "--format=%an <%ae>|%cn|%s")).toBe("octo <octo@localhost>|octo|Workspace at session start");
+      // What the workspace held is committed; what OpenCode wrote once started is not.
+      expect(git(fresh.workspaceDir, "ls-tree", "-r", "--name-only", "HEAD")).toBe("src/seed.txt");
+      expect(existsSync(join(fresh.workspaceDir, "fake-opencode.env.json"))).toBe(true);
+      await runtime.stop(fresh, first.state);
+
+      const cloned = makeSpec();
+      mkdirSync(cloned.workspaceDir, { recursive: true });
+      writeFileSync(join(cloned.workspaceDir, "README"), "mine\n");
+      git(cloned.workspaceDir, "init", "-q");
+      git(cloned.workspaceDir, "add", "README");
+      git(cloned.workspaceDir, "-c", "user.name=me", "-c", "user.email=me@x", "commit", "-qm", "my history");
+      const second = await runtime.start(cloned);
+      started.push({ runtime, spec: cloned, state: second.state });
+      await waitUntilReady(second.endpoints, cloned.secret, { timeoutMs: 30_000 });
+      expect(git(cloned.workspaceDir, "log", "--format=%an|%s")).toBe("me|my history");
+      await runtime.stop(cloned, second.state);
+    });
+
     test("secrets: OpenCode's extras reach OpenCode only; the entrypoint's environment and every command line hold none", async () => {
       const runtime = new LocalRuntime(options);
       const { spec, local, state } = await startSession(runtime, { PROVIDER_KEY: "pk-123-secret-provider-key" });

@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { countSessionsWith, registry } from "../../../../server/metrics.ts";
 import { quickUser } from "../../../support/db.ts";
+import { eventually } from "../../../support/eventually.ts";
 import { closeHarnesses, harness } from "../../../support/app.ts";
 import { Api, type OctoServerProcess, startOcto } from "../../../support/octo.ts";
 import { parseScrape, value } from "../../../support/prometheus.ts";
@@ -86,6 +87,15 @@ describe("GET /metrics when [metrics] enabled", () => {
       expect(after.has(name)).toBe(true);
     }
     expect(value(after, "octo_sessions", { state: "running" })).toBe(0);
+  });
+
+  test("the real server writes an access line per request, with the request id it answers with", async () => {
+    const res = await fetch(`${server.url}/metrics?token=${TOKEN}`, { headers: { authorization: `Bearer ${TOKEN}`, "x-request-id": "scrape-42" } });
+    expect(res.headers.get("x-request-id")).toBe("scrape-42");
+    await res.text();
+    const line = await eventually(() => server.output().split("\n").find((l) => l.includes("service=access") && l.includes("request=scrape-42")), "the access line");
+    expect(line).toContain(" method=GET path=/metrics status=200 ");
+    expect(line).not.toContain(TOKEN);
   });
 });
 

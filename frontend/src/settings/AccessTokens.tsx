@@ -9,7 +9,7 @@ import { useAsyncList } from "../admin/useAsyncList.ts";
 import { api } from "../lib/api.ts";
 import { timeAgo } from "../lib/format.ts";
 import type { AccessToken, Scope } from "../lib/types.ts";
-import { ConfirmDialog } from "../ui/ConfirmDialog.tsx";
+import { RevokeDialog } from "../ui/RevokeDialog.tsx";
 import { Icon } from "../ui/Icon.tsx";
 import { ShownOnce } from "../ui/ShownOnce.tsx";
 import { StatusBadge } from "../ui/StatusBadge.tsx";
@@ -140,20 +140,9 @@ export function AccessTokens() {
         </table>
         {items?.length === 0 ? <p className="muted small">No access tokens yet.</p> : null}
       </div>
-      <ConfirmDialog
-        open={revoking !== null}
-        title="Revoke this token?"
-        confirmLabel="Revoke"
-        danger
-        onClose={() => setRevoking(null)}
-        onConfirm={async () => {
-          if (!revoking) return;
-          const updated = await api.tokens.revoke(revoking.id);
-          set((list) => list?.map((t) => (t.id === updated.id ? updated : t)));
-        }}
-      >
-        <p className="muted">Requests with it are refused from now on, and what it has open is closed.</p>
-      </ConfirmDialog>
+      <RevokeDialog item={revoking} title="Revoke this token?" revoke={api.tokens.revoke} set={set} onClose={() => setRevoking(null)}>
+        Requests with it are refused from now on, and what it has open is closed.
+      </RevokeDialog>
     </section>
   );
 }

@@ -36,7 +36,6 @@ import { createLogger } from "../log.ts";
 import { defaultDataDir } from "../paths.ts";
 import { connectEngine, type Engine } from "./engine.ts";
 import type { Isolation } from "./isolation.ts";
-import { defaultImageTag } from "./image.ts";
 import { chownTree } from "./ownership.ts";
 import {
   CONTAINER_PORTS,
@@ -46,12 +45,13 @@ import {
   HOME,
   imageMissing,
   inspectSessionImage,
-  instanceHash,
   logText,
   parseMemory,
   type Service,
   SERVICES,
   sessionEnvironment,
+  SessionContainerRuntime,
+  type SessionContainerRuntimeOptions,
   sessionLabels,
   statusOf,
   WORKSPACE,
@@ -82,38 +82,11 @@ function asContainerState(state: RuntimeState): ContainerState | null {
   return s as ContainerState;
 }
 
-export interface ContainerRuntimeOptions {
-  /** A connected engine (see {@link connectEngine}). */
-  engine: Engine;
-  /**
-   * Identifies this octo server among others sharing the engine (octo's data directory); hashed into the
-   * `octo.instance` label. Orphan removal only touches containers with the same label.
-   */
-  instance: string;
-}
+export type ContainerRuntimeOptions = SessionContainerRuntimeOptions;
 
 /** The runtime behind `[runtime] mode = "container"`. Construct with {@link createContainerRuntime}. */
-export class ContainerRuntime implements Runtime {
+export class ContainerRuntime extends SessionContainerRuntime implements Runtime {
   readonly kind = "container" as const;
-  readonly outlivesServer = true;
-  readonly sessionUids = false;
-  private readonly docker: Docker;
-  private readonly image: string;
-  private readonly instance: string;
-
-  constructor(
-    private readonly config: OctoConfig,
-    private readonly options: ContainerRuntimeOptions,
-  ) {
-    this.docker = options.engine.docker;
-    this.image = config.container.image || defaultImageTag();
-    this.instance = instanceHash(options.instance);
-  }
-
-  /** The image sessions are created from. */
-  get imageName(): string {
-    return this.image;
-  }
 
   /**
    * Checks that the session image exists.

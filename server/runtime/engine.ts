@@ -123,6 +123,20 @@ export async function identifyEngine(docker: Docker): Promise<Pick<Engine, "name
     : { name: "docker", version: version.Version ?? "unknown", rootless };
 }
 
+/**
+ * `GET /_ping`, tried again once when the connection broke under it (EPIPE, ECONNRESET): a kept-alive
+ * connection to a daemon that restarted since.
+ */
+async function pingOnce(docker: Docker): Promise<unknown> {
+  try {
+    return await docker.ping();
+  } catch (err) {
+    const code = (err as { code?: string })?.code;
+    if (code !== "EPIPE" && code !== "ECONNRESET") throw err;
+    return docker.ping();
+  }
+}
+
 export interface ConnectOptions {
   /** Environment for the default socket list (default `process.env`). */
   env?: NodeJS.ProcessEnv;
@@ -143,7 +157,7 @@ export async function connectEngine(configuredSocket: string, options: ConnectOp
   for (const socket of sockets) {
     const docker = dockerClient(socket, options.tls);
     try {
-      await withTimeout(docker.ping(), timeoutMs, "ping");
+      await withTimeout(pingOnce(docker), timeoutMs, "ping");
       const identity = await withTimeout(identifyEngine(docker), timeoutMs * 3, "version");
       return { docker, socket, ...identity };
     } catch (err) {

@@ -20,6 +20,7 @@ import { OctoError } from "../errors.ts";
 import { createLogger } from "../log.ts";
 import { VERSION } from "../version.ts";
 import type { Engine } from "./engine.ts";
+import { defaultImageTag } from "./image.ts";
 import type { Endpoints, SessionSpec } from "./types.ts";
 
 const log = createLogger("runtime.container");
@@ -127,6 +128,39 @@ export function sessionEnvironment(config: OctoConfig, spec: SessionSpec): strin
 export function endpointsAt(host: string, ports: Record<Service, number>): Endpoints {
   const url = (port: number) => `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
   return { code: url(ports.code), files: url(ports.files), term: url(ports.term) };
+}
+
+export interface SessionContainerRuntimeOptions {
+  /** A connected engine or swarm manager (see `connectEngine`). */
+  engine: Engine;
+  /**
+   * Identifies this octo server among others sharing the engine (octo's data directory); hashed into the
+   * `octo.instance` label. Orphan removal only touches what carries the same label.
+   */
+  instance: string;
+}
+
+/** What the container and swarm runtimes hold alike: the engine, the session image, the instance label. */
+export abstract class SessionContainerRuntime {
+  readonly outlivesServer = true;
+  readonly sessionUids = false;
+  protected readonly docker: Docker;
+  protected readonly image: string;
+  protected readonly instance: string;
+
+  constructor(
+    protected readonly config: OctoConfig,
+    protected readonly options: SessionContainerRuntimeOptions,
+  ) {
+    this.docker = options.engine.docker;
+    this.image = config.container.image || defaultImageTag();
+    this.instance = instanceHash(options.instance);
+  }
+
+  /** The image sessions are created from. */
+  get imageName(): string {
+    return this.image;
+  }
 }
 
 /** The refusal when the session image is missing, saying how to build it. */

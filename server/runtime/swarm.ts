@@ -33,8 +33,7 @@ import type Docker from "dockerode";
 import type { OctoConfig } from "../config/schema.ts";
 import { OctoError } from "../errors.ts";
 import { createLogger } from "../log.ts";
-import { connectEngine, type Engine } from "./engine.ts";
-import { defaultImageTag } from "./image.ts";
+import { connectEngine } from "./engine.ts";
 import type { Isolation } from "./isolation.ts";
 import {
   CONTAINER_PORTS,
@@ -43,12 +42,12 @@ import {
   entrypointReason,
   HOME,
   inspectSessionImage,
-  instanceHash,
   logText,
   parseMemory,
   type Service,
   SERVICES,
   sessionEnvironment,
+  SessionContainerRuntime,
   sessionLabels,
   statusOf,
 } from "./session-container.ts";
@@ -143,35 +142,9 @@ function taskEndReason(task: Task, output: string): string {
   return `task ${task.Status?.State ?? "ended"}: ${why}`;
 }
 
-export interface SwarmRuntimeOptions {
-  /** A connected manager (see {@link connectEngine}). */
-  engine: Engine;
-  /** Identifies this octo server (its data directory); hashed into the `octo.instance` label. */
-  instance: string;
-}
-
 /** The runtime behind `[runtime] mode = "swarm"`. Construct with {@link createSwarmRuntime}. */
-export class SwarmRuntime implements Runtime {
+export class SwarmRuntime extends SessionContainerRuntime implements Runtime {
   readonly kind = "swarm" as const;
-  readonly outlivesServer = true;
-  readonly sessionUids = false;
-  private readonly docker: Docker;
-  private readonly image: string;
-  private readonly instance: string;
-
-  constructor(
-    private readonly config: OctoConfig,
-    private readonly options: SwarmRuntimeOptions,
-  ) {
-    this.docker = options.engine.docker;
-    this.image = config.container.image || defaultImageTag();
-    this.instance = instanceHash(options.instance);
-  }
-
-  /** The image sessions are created from. */
-  get imageName(): string {
-    return this.image;
-  }
 
   /**
    * Checks that the engine is an active swarm manager and that the session image is on it (each node needs
@@ -209,6 +182,9 @@ export class SwarmRuntime implements Runtime {
         ContainerSpec: {
           Image: this.image,
           Hostname: serviceName(spec.id),
+          // Not the image's WORKDIR (the workspace): the engine would create it as root inside a volume that
+          // it does not fill from the image (tmpfs, NFS). The entrypoint creates and enters it as `dev`.
+          Dir: HOME,
           Env: sessionEnvironment(this.config, spec),
           Labels: labels,
           Init: true,

@@ -56,6 +56,11 @@ export function releaseSwarm(): void {
  */
 export function testSwarm(): Promise<TestSwarm | null> {
   if (!swarmPromise) afterAll(releaseSwarm);
+  return ensureSwarm();
+}
+
+/** {@link testSwarm} without the `afterAll` (for the benchmarks): call {@link releaseSwarm} when done. */
+export function ensureSwarm(): Promise<TestSwarm | null> {
   swarmPromise ??= (async () => {
     if (process.getuid?.() !== 0) {
       problem = "a swarm of test daemons needs root (network namespaces, dockerd)";

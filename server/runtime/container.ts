@@ -1,7 +1,8 @@
 /**
  * Container runtime: each session's OpenCode, file server and terminal run in one container made from the
  * session image (`container/`), through the Docker API of Docker or Podman (dockerode; pattern: JupyterHub
- * DockerSpawner).
+ * DockerSpawner). What a session container is (ports, environment, labels, image check, logs) is shared with
+ * the Swarm runtime in ./session-container.ts.
  *
  * Container (one per session):
  *   name     `octo-<session id>`

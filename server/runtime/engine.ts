@@ -98,7 +98,8 @@ function describeError(err: unknown): string {
   return e?.code ?? e?.message?.split("\n")[0] ?? String(err);
 }
 
-async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+/** `promise`, or a rejection "<what> timed out after <ms> ms" when it takes longer. */
+export async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     return await Promise.race([

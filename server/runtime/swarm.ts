@@ -33,7 +33,7 @@ import type Docker from "dockerode";
 import type { OctoConfig } from "../config/schema.ts";
 import { OctoError } from "../errors.ts";
 import { createLogger } from "../log.ts";
-import { connectEngine } from "./engine.ts";
+import { connectEngine, withTimeout } from "./engine.ts";
 import type { Isolation } from "./isolation.ts";
 import {
   CONTAINER_PORTS,
@@ -59,6 +59,8 @@ const log = createLogger("runtime.swarm");
 const TASK_POLL_MS = 100;
 /** How long a task may stay unplaceable ("no suitable node") before the start fails, ms. */
 const UNPLACEABLE_MS = 5000;
+/** How long fetching a service's logs may take, ms (the manager asks the task's node, which may be gone). */
+const LOGS_TIMEOUT_MS = 5000;
 /** Task states after which it never runs again (docs.docker.com/engine/swarm/how-swarm-mode-works/swarm-task-states). */
 const ENDED = new Set(["complete", "shutdown", "failed", "rejected", "orphaned", "remove"]);
 
@@ -388,10 +390,11 @@ export class SwarmRuntime extends SessionContainerRuntime implements Runtime {
     return endpointsAt(s.host, s.ports);
   }
 
+  /** The service's last log lines through the manager; "" when they cannot be had within 5 s (a lost node). */
   private async serviceLogs(service: string, maxBytes: number): Promise<string> {
     try {
-      const raw = await this.docker.getService(service).logs({ stdout: true, stderr: true, follow: false, tail: 200 });
-      return logText(raw, maxBytes);
+      const logs = this.docker.getService(service).logs({ stdout: true, stderr: true, follow: false, tail: 200 });
+      return logText(await withTimeout(logs, LOGS_TIMEOUT_MS, "service logs"), maxBytes);
     } catch {
       return "";
     }

@@ -120,10 +120,12 @@ describe.skipIf(!haveSwarm)("SwarmRuntime (real two-node swarm)", () => {
     const tmpfs = await createSwarmRuntime(configWith({ volume_options: { type: "tmpfs", device: "tmpfs", o: "size=64m" } }), { dataDir });
     const spec = makeSpec();
     const { endpoints, state } = await tmpfs.start(spec);
+    const node = (state as { nodeName: string }).nodeName;
+    const daemon = node === "octo-node2" ? swarm!.worker : swarm!.manager;
+    const running = () => daemon.docker.listContainers({ filters: JSON.stringify({ label: [`octo.session=${spec.id}`] }) });
     try {
       await waitUntilReady(endpoints, spec.secret, { timeoutMs: 120_000 });
-      const node = (state as { nodeName: string }).nodeName;
-      const daemon = node === "octo-node2" ? swarm!.worker : swarm!.manager;
+      expect(await running()).toHaveLength(1);
       const volume = await daemon.docker.getVolume(volumeName(spec.id)).inspect();
       expect(volume.Options).toEqual({ type: "tmpfs", device: "tmpfs", o: "size=64m" });
       expect(volume.Labels).toMatchObject({ "octo.session": spec.id, "octo.user": userId });
@@ -133,7 +135,9 @@ describe.skipIf(!haveSwarm)("SwarmRuntime (real two-node swarm)", () => {
     } finally {
       await tmpfs.stop(spec, state);
     }
+    // stop returns once the task is gone: its container no longer runs on the node.
     expect(await serviceExists(spec.id)).toBe(false);
+    expect(await running()).toEqual([]);
   });
 
   test("removeOrphans removes this octo's services without a live session, and nothing of another octo", async () => {

@@ -1,7 +1,8 @@
 /**
  * SwarmRuntime against a real two-node swarm (test/support/swarm.ts), for what the end-to-end test
  * (test/e2e/swarm.test.ts) does not show: a session pinned to a node that is gone fails to start with the
- * reason and leaves no service; a service that exits at once gives the entrypoint's reason; orphan removal
+ * reason and leaves no service; a service that exits at once gives the entrypoint's reason; a drained node
+ * fails its sessions with that reason; orphan removal
  * spares another octo's services; the volume driver and its options reach the node; the configuration is
  * refused when it cannot work. Plus the node helpers, without a swarm.
  */
@@ -138,6 +139,31 @@ describe.skipIf(!haveSwarm)("SwarmRuntime (real two-node swarm)", () => {
     // stop returns once the task is gone: its container no longer runs on the node.
     expect(await serviceExists(spec.id)).toBe(false);
     expect(await running()).toEqual([]);
+  });
+
+  test("a session on a node that is drained: poll says so, and the session can be stopped", async () => {
+    const placed = await createSwarmRuntime(configWith({ constraints: ["node.hostname == octo-node2"] }), { dataDir });
+    const spec = makeSpec();
+    const { state } = await placed.start(spec);
+    expect((state as { nodeName: string }).nodeName).toBe("octo-node2");
+    const node = manager().getNode((state as { node: string }).node);
+    const setAvailability = async (Availability: string) => {
+      const info = (await node.inspect()) as { Version: { Index: number }; Spec: Record<string, unknown> };
+      await node.update({ version: info.Version.Index, ...info.Spec, Availability });
+    };
+    await setAvailability("drain");
+    try {
+      let result = await placed.poll(spec, state);
+      for (let i = 0; i < 100 && result.state === "running"; i++) {
+        await Bun.sleep(200);
+        result = await placed.poll(spec, state);
+      }
+      expect(result).toEqual({ state: "exited", reason: "node octo-node2 was drained" });
+      await placed.stop(spec, state, { now: true });
+      expect(await serviceExists(spec.id)).toBe(false);
+    } finally {
+      await setAvailability("active");
+    }
   });
 
   test("removeOrphans removes this octo's services without a live session, and nothing of another octo", async () => {

@@ -124,4 +124,14 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX sessions_user ON sessions(user_id);
   CREATE UNIQUE INDEX sessions_run_uid ON sessions(run_uid) WHERE run_uid IS NOT NULL;
   `,
+  // session lifecycle (issue 13, server/modules/sessions/lifecycle.ts): when a person last used a session
+  // (written at most every 30 s per session), why it was last stopped by octo itself ("idle", "lifetime"),
+  // and an admin's per-user overrides of [sessions] idle_timeout_seconds and max_lifetime_seconds (NULL = the
+  // server's setting).
+  `
+  ALTER TABLE sessions ADD COLUMN last_activity_at INTEGER;
+  ALTER TABLE sessions ADD COLUMN stop_reason TEXT CHECK (stop_reason IN ('idle', 'lifetime'));
+  ALTER TABLE users ADD COLUMN idle_timeout_seconds INTEGER CHECK (idle_timeout_seconds >= 0);
+  ALTER TABLE users ADD COLUMN max_lifetime_seconds INTEGER CHECK (max_lifetime_seconds >= 0);
+  `,
 ];

@@ -1,14 +1,15 @@
 /**
  * Container runtime: each session's OpenCode, file server and terminal run in one container made from the
  * session image (`container/`), through the Docker API of Docker or Podman (dockerode; pattern: JupyterHub
- * DockerSpawner). What a session container is (ports, environment, labels, image check, logs) is shared with
- * the Swarm runtime in ./session-container.ts.
+ * DockerSpawner). What a session container is (environment, labels, image check, logs) is shared with the
+ * Swarm runtime in ./session-container.ts.
  *
  * Container (one per session):
  *   name     `octo-<session id>`
  *   labels   `octo.session`, `octo.user`, `octo.version`, `octo.instance` (hash of octo's data dir, so two
  *            octo servers sharing an engine never remove each other's containers)
- *   ports    4096 (OpenCode), 4097 (file server), 4098 (terminal) published on 127.0.0.1, random host ports
+ *   ports    each service's container port (session-services.ts: 4096 OpenCode, 4097 file server, 4098
+ *            terminal) published on 127.0.0.1, random host ports
  *   mounts   `<session>/workspace` -> /home/dev/workspace, `<session>/home` -> /home/dev (agent history,
  *            OpenCode config and caches survive container removal), plus `[container] extra_mounts`
  *   limits   `[container] memory`, `cpus`, `pids_limit`; all capabilities dropped (the services run as the
@@ -31,6 +32,7 @@
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type Docker from "dockerode";
+import { z } from "zod";
 import type { OctoConfig } from "../config/schema.ts";
 import { OctoError } from "../errors.ts";
 import { createLogger } from "../log.ts";
@@ -39,8 +41,7 @@ import { connectEngine, type Engine } from "./engine.ts";
 import type { Isolation } from "./isolation.ts";
 import { chownTree } from "./ownership.ts";
 import {
-  CONTAINER_PORTS,
-  endpointsAt,
+  demuxLogs,
   engineMessage,
   entrypointReason,
   HOME,
@@ -48,20 +49,20 @@ import {
   inspectSessionImage,
   logText,
   parseMemory,
-  type Service,
-  SERVICES,
-  sessionEnvironment,
   SessionContainerRuntime,
   type SessionContainerRuntimeOptions,
+  sessionEnvironment,
   sessionLabels,
   statusOf,
   WORKSPACE,
 } from "./session-container.ts";
+import { endpointsAt, SERVICE, SERVICE_KEYS as SERVICES, ServicePorts, type ServiceKey } from "./session-services.ts";
 import type { Endpoints, PollResult, Runtime, RuntimeState, SessionSpec, StartResult, StopOptions } from "./types.ts";
 
 const log = createLogger("runtime.container");
 
-export { CONTAINER_PORTS, demuxLogs, parseMemory } from "./session-container.ts";
+type Service = ServiceKey;
+export { demuxLogs, parseMemory };
 
 /** The container's name for a session id. */
 export function containerName(sessionId: string): string {
@@ -69,18 +70,18 @@ export function containerName(sessionId: string): string {
 }
 
 /** Stored runtime state of a container session. */
-export interface ContainerState {
-  containerId: string;
-  name: string;
+export const ContainerState = z.object({
+  containerId: z.string(),
+  name: z.string(),
   /** Address the ports are published on. */
-  host: string;
-  ports: Record<Service, number>;
-}
+  host: z.string(),
+  ports: ServicePorts,
+});
+export type ContainerState = z.infer<typeof ContainerState>;
 
-function asContainerState(state: RuntimeState): ContainerState | null {
-  const s = state as Partial<ContainerState>;
-  if (typeof s.containerId !== "string" || typeof s.name !== "string" || !s.ports) return null;
-  return s as ContainerState;
+/** The state if it has this runtime's shape, else null (nothing of it is trusted further). */
+export function parseContainerState(state: RuntimeState): ContainerState | null {
+  return ContainerState.safeParse(state).data ?? null;
 }
 
 export type ContainerRuntimeOptions = SessionContainerRuntimeOptions;
@@ -88,7 +89,6 @@ export type ContainerRuntimeOptions = SessionContainerRuntimeOptions;
 /** The runtime behind `[runtime] mode = "container"`. Construct with {@link createContainerRuntime}. */
 export class ContainerRuntime extends SessionContainerRuntime implements Runtime {
   readonly kind = "container" as const;
-
   /**
    * Checks that the session image exists.
    * @returns the uid/gid of its `dev` user (labels `octo.uid`/`octo.gid`, default 1000).
@@ -117,30 +117,19 @@ export class ContainerRuntime extends SessionContainerRuntime implements Runtime
     }
   }
 
+  /**
+   * Creates and starts the session's container. Not bounded in time here: the session service bounds every
+   * runtime's start (`[runtime] start_timeout_seconds`) and stops a start that lands late.
+   * @throws OctoError 503 IMAGE_MISSING, 500 RUNTIME_START_FAILED; the container is removed first.
+   */
   async start(spec: SessionSpec): Promise<StartResult> {
     const name = containerName(spec.id);
-    const timeoutMs = this.config.runtime.start_timeout_seconds * 1000;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new OctoError(504, "RUNTIME_START_FAILED", `Container ${name} did not start within ${timeoutMs / 1000} s`)),
-        timeoutMs,
-      );
-    });
-    const attempt = this.create(spec, name);
     try {
-      return await Promise.race([attempt, timeout]);
+      return await this.create(spec, name);
     } catch (err) {
-      // After a timeout the attempt may still create the container: remove it whenever it settles.
-      attempt.then(
-        () => this.removeByName(name).catch(() => {}),
-        () => {},
-      );
       await this.removeByName(name).catch(() => {});
       if (err instanceof OctoError) throw err;
       throw new OctoError(500, "RUNTIME_START_FAILED", `Cannot start container ${name}: ${engineMessage(err)}`);
-    } finally {
-      clearTimeout(timer);
     }
   }
 
@@ -151,7 +140,7 @@ export class ContainerRuntime extends SessionContainerRuntime implements Runtime
 
     const { engine } = this.options;
     const c = this.config.container;
-    const portKey = (service: Service) => `${CONTAINER_PORTS[service]}/tcp`;
+    const portKey = (service: Service) => `${SERVICE[service].containerPort}/tcp`;
     const hostConfig: Docker.HostConfig = {
       Binds: [`${home}:${HOME}`, `${spec.workspaceDir}:${WORKSPACE}`, ...c.extra_mounts],
       PortBindings: Object.fromEntries(SERVICES.map((s) => [portKey(s), [{ HostIp: "127.0.0.1", HostPort: "" }]])),
@@ -174,7 +163,7 @@ export class ContainerRuntime extends SessionContainerRuntime implements Runtime
         name,
         Hostname: name,
         Image: this.image,
-        Env: sessionEnvironment(this.config, spec),
+        Env: sessionEnvironment(this.config, this.settings, spec),
         Labels: sessionLabels(spec, this.instance),
         ExposedPorts: Object.fromEntries(SERVICES.map((s) => [portKey(s), {}])),
         HostConfig: hostConfig,
@@ -187,7 +176,7 @@ export class ContainerRuntime extends SessionContainerRuntime implements Runtime
     try {
       await container.start();
     } catch (err) {
-      const output = await this.logs(spec, { containerId: container.id, name } as unknown as RuntimeState, 2048);
+      const output = await this.logs(spec, { containerId: container.id, name }, 2048);
       throw new OctoError(
         500,
         "RUNTIME_START_FAILED",
@@ -197,7 +186,7 @@ export class ContainerRuntime extends SessionContainerRuntime implements Runtime
 
     const info = await container.inspect();
     if (!info.State.Running) {
-      const output = await this.logs(spec, { containerId: container.id, name } as unknown as RuntimeState, 2048);
+      const output = await this.logs(spec, { containerId: container.id, name }, 2048);
       throw new OctoError(
         500,
         "RUNTIME_START_FAILED",
@@ -215,12 +204,30 @@ export class ContainerRuntime extends SessionContainerRuntime implements Runtime
     }
     const state: ContainerState = { containerId: container.id, name, host: "127.0.0.1", ports };
     log.info("started", { session: spec.id, container: container.id.slice(0, 12), code: ports.code, files: ports.files, term: ports.term });
-    return { endpoints: this.endpointsOf(state), state: state as unknown as RuntimeState };
+    return { endpoints: this.endpointsOf(state), state };
   }
 
   private containerFor(spec: SessionSpec, state: RuntimeState): Docker.Container {
-    const s = asContainerState(state);
+    const s = parseContainerState(state);
     return this.docker.getContainer(s?.containerId ?? containerName(spec.id));
+  }
+
+  /**
+   * The container's memory usage from the engine's stats (`GET /containers/:id/stats?stream=false`,
+   * `memory_stats.usage`, less the page cache when the engine reports it, as `docker stats` shows), bytes.
+   */
+  async memory(spec: SessionSpec, state: RuntimeState): Promise<number | null> {
+    try {
+      const stats = (await this.containerFor(spec, state).stats({ stream: false })) as {
+        memory_stats?: { usage?: number; stats?: { cache?: number; inactive_file?: number } };
+      };
+      const usage = stats.memory_stats?.usage;
+      if (typeof usage !== "number") return null;
+      const cache = stats.memory_stats?.stats?.inactive_file ?? stats.memory_stats?.stats?.cache ?? 0;
+      return Math.max(0, usage - cache);
+    } catch {
+      return null;
+    }
   }
 
   async stop(spec: SessionSpec, state: RuntimeState, options: StopOptions = {}): Promise<void> {
@@ -228,7 +235,7 @@ export class ContainerRuntime extends SessionContainerRuntime implements Runtime
     try {
       // t=0 kills at once; unlike `kill`, `stop` accepts containers that are not running (Podman answers
       // 500 to a kill of a stopped container).
-      const t = options.now ? 0 : Math.ceil(this.config.runtime.stop_timeout_seconds);
+      const t = options.now ? 0 : this.settings.stopGraceSeconds;
       await container.stop({ t });
     } catch (err) {
       // 304: already stopped (Docker); 404: gone; 409: being removed.
@@ -270,7 +277,7 @@ export class ContainerRuntime extends SessionContainerRuntime implements Runtime
   }
 
   endpoints(state: RuntimeState): Endpoints {
-    const s = asContainerState(state);
+    const s = parseContainerState(state);
     if (!s) throw new OctoError(500, "RUNTIME_STATE_INVALID", "Session has no container state");
     return this.endpointsOf(s);
   }

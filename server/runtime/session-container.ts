@@ -3,7 +3,7 @@
  * the Docker API of Docker or Podman, ./container.ts) and the Swarm runtime (one Swarm service with one task,
  * ./swarm.ts) both run the session image (`container/`) the same way, and share this module:
  *
- *   ports     4096 (OpenCode), 4097 (file server), 4098 (terminal) inside the container
+ *   ports     each service's `containerPort` (./session-services.ts: 4096, 4097, 4098)
  *   paths     /home/dev (home: agent history, OpenCode config, caches) and /home/dev/workspace
  *   env       OCTO_SERVICE_TOKEN (the session secret), OCTO_OC_ENV_<NAME> for OpenCode only (`[opencode]
  *             env`, OPENCODE_CONFIG_CONTENT; the entrypoint hands them to OpenCode and removes them for the
@@ -21,14 +21,12 @@ import { createLogger } from "../log.ts";
 import { VERSION } from "../version.ts";
 import type { Engine } from "./engine.ts";
 import { defaultImageTag } from "./image.ts";
-import type { Endpoints, SessionSpec } from "./types.ts";
+import { argsVariables } from "./session-services.ts";
+import { fileserverFlags, type SessionSettings, sessionSettings } from "./settings.ts";
+import type { SessionSpec } from "./types.ts";
 
 const log = createLogger("runtime.container");
 
-export type Service = keyof Endpoints;
-/** Fixed ports inside the container (see container/entrypoint.sh). */
-export const CONTAINER_PORTS: Readonly<Record<Service, number>> = { code: 4096, files: 4097, term: 4098 };
-export const SERVICES: readonly Service[] = ["code", "files", "term"];
 /** The agent's working directory inside the container. */
 export const WORKSPACE = "/home/dev/workspace";
 /** The session user's home inside the container. */
@@ -106,11 +104,12 @@ export function sessionLabels(spec: SessionSpec, instanceLabel: string): Record<
 }
 
 /** The session container's environment, `NAME=value` (see the module doc). */
-export function sessionEnvironment(config: OctoConfig, spec: SessionSpec): string[] {
+export function sessionEnvironment(config: OctoConfig, settings: SessionSettings, spec: SessionSpec): string[] {
   const env: Record<string, string> = {
     ...config.container.extra_env,
     OCTO_SERVICE_TOKEN: spec.secret,
-    OCTO_FILESERVER_ARGS: `--max-upload-mb ${Math.max(1, Math.ceil(config.fileserver.max_upload_mb))}`,
+    // The host's `[terminal] shell` does not exist in the image: the terminal's default applies there.
+    ...argsVariables({ files: fileserverFlags(settings.maxUploadMb) }),
   };
   const opencodeEnv: Record<string, string> = { ...(spec.opencodeEnv ?? {}) };
   if (spec.opencodeConfigJson) opencodeEnv.OPENCODE_CONFIG_CONTENT = spec.opencodeConfigJson;
@@ -122,12 +121,6 @@ export function sessionEnvironment(config: OctoConfig, spec: SessionSpec): strin
     env[`${OPENCODE_ENV_PREFIX}${key}`] = value;
   }
   return Object.entries(env).map(([key, value]) => `${key}=${value}`);
-}
-
-/** Base URLs of the three services at `host` and the given ports. */
-export function endpointsAt(host: string, ports: Record<Service, number>): Endpoints {
-  const url = (port: number) => `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
-  return { code: url(ports.code), files: url(ports.files), term: url(ports.term) };
 }
 
 export interface SessionContainerRuntimeOptions {
@@ -147,6 +140,7 @@ export abstract class SessionContainerRuntime {
   protected readonly docker: Docker;
   protected readonly image: string;
   protected readonly instance: string;
+  protected readonly settings: SessionSettings;
 
   constructor(
     protected readonly config: OctoConfig,
@@ -155,6 +149,7 @@ export abstract class SessionContainerRuntime {
     this.docker = options.engine.docker;
     this.image = config.container.image || defaultImageTag();
     this.instance = instanceHash(options.instance);
+    this.settings = sessionSettings(config);
   }
 
   /** The image sessions are created from. */

@@ -30,27 +30,25 @@
  * State stored with the session: `{ serviceId, name, taskId, node, nodeName, host, ports, volume }`.
  */
 import type Docker from "dockerode";
+import { z } from "zod";
 import type { OctoConfig } from "../config/schema.ts";
 import { OctoError } from "../errors.ts";
 import { createLogger } from "../log.ts";
 import { connectEngine, withTimeout } from "./engine.ts";
 import type { Isolation } from "./isolation.ts";
 import {
-  CONTAINER_PORTS,
-  endpointsAt,
   engineMessage,
   entrypointReason,
   HOME,
   inspectSessionImage,
   logText,
   parseMemory,
-  type Service,
-  SERVICES,
   sessionEnvironment,
   SessionContainerRuntime,
   sessionLabels,
   statusOf,
 } from "./session-container.ts";
+import { endpointsAt, SERVICE, SERVICE_KEYS as SERVICES, ServicePorts, type ServiceKey as Service } from "./session-services.ts";
 import type { Endpoints, PollResult, Runtime, RuntimeState, SessionSpec, StartResult, StopOptions } from "./types.ts";
 
 const log = createLogger("runtime.swarm");
@@ -75,23 +73,23 @@ export function volumeName(sessionId: string): string {
 }
 
 /** Stored runtime state of a swarm session. */
-export interface SwarmState {
-  serviceId: string;
-  name: string;
-  taskId: string;
+export const SwarmState = z.object({
+  serviceId: z.string(),
+  name: z.string(),
+  taskId: z.string(),
   /** The node's id (the session is pinned to it), and its hostname for people. */
-  node: string;
-  nodeName: string;
+  node: z.string(),
+  nodeName: z.string(),
   /** Where the services answer: the node's address, or the service name on the overlay network. */
-  host: string;
-  ports: Record<Service, number>;
-  volume: string;
-}
+  host: z.string(),
+  ports: ServicePorts,
+  volume: z.string(),
+});
+export type SwarmState = z.infer<typeof SwarmState>;
 
-function asSwarmState(state: RuntimeState | undefined): SwarmState | null {
-  const s = (state ?? {}) as Partial<SwarmState>;
-  if (typeof s.serviceId !== "string" || typeof s.name !== "string" || !s.ports) return null;
-  return s as SwarmState;
+/** The state if it has this runtime's shape, else null (nothing of it is trusted further). */
+export function parseSwarmState(state: RuntimeState | undefined): SwarmState | null {
+  return SwarmState.safeParse(state ?? {}).data ?? null;
 }
 
 /** The subset of a task that octo reads (dockerode's types leave it untyped). */
@@ -187,11 +185,11 @@ export class SwarmRuntime extends SessionContainerRuntime implements Runtime {
           // Not the image's WORKDIR (the workspace): the engine would create it as root inside a volume that
           // it does not fill from the image (tmpfs, NFS). The entrypoint creates and enters it as `dev`.
           Dir: HOME,
-          Env: sessionEnvironment(this.config, spec),
+          Env: sessionEnvironment(this.config, this.settings, spec),
           Labels: labels,
           Init: true,
           CapabilityDrop: ["ALL"],
-          StopGracePeriod: Math.ceil(this.config.runtime.stop_timeout_seconds) * 1e9,
+          StopGracePeriod: this.settings.stopGraceSeconds * 1e9,
           Mounts: [
             {
               Type: "volume",
@@ -219,7 +217,7 @@ export class SwarmRuntime extends SessionContainerRuntime implements Runtime {
       EndpointSpec: published
         ? {
             Mode: "vip",
-            Ports: SERVICES.map((service) => ({ Protocol: "tcp", TargetPort: CONTAINER_PORTS[service], PublishMode: "host" })),
+            Ports: SERVICES.map((service) => ({ Protocol: "tcp", TargetPort: SERVICE[service].containerPort, PublishMode: "host" })),
           }
         : { Mode: "dnsrr" },
     };
@@ -272,7 +270,7 @@ export class SwarmRuntime extends SessionContainerRuntime implements Runtime {
   async start(spec: SessionSpec): Promise<StartResult> {
     const name = serviceName(spec.id);
     const timeoutMs = this.config.runtime.start_timeout_seconds * 1000;
-    const previous = asSwarmState(spec.previousState);
+    const previous = parseSwarmState(spec.previousState);
     try {
       return await this.create(spec, name, previous?.node || null, Date.now() + timeoutMs);
     } catch (err) {
@@ -329,13 +327,13 @@ export class SwarmRuntime extends SessionContainerRuntime implements Runtime {
       host = nodeAddress(node);
       const published = task.Status?.PortStatus?.Ports ?? [];
       for (const service of SERVICES) {
-        const port = published.find((p) => p.TargetPort === CONTAINER_PORTS[service])?.PublishedPort;
-        if (!port) throw new OctoError(500, "RUNTIME_START_FAILED", `Service ${name} has no published port for ${CONTAINER_PORTS[service]}/tcp`);
+        const port = published.find((p) => p.TargetPort === SERVICE[service].containerPort)?.PublishedPort;
+        if (!port) throw new OctoError(500, "RUNTIME_START_FAILED", `Service ${name} has no published port for ${SERVICE[service].containerPort}/tcp`);
         ports[service] = port;
       }
     } else {
       host = name;
-      for (const service of SERVICES) ports[service] = CONTAINER_PORTS[service];
+      for (const service of SERVICES) ports[service] = SERVICE[service].containerPort;
     }
     const state: SwarmState = {
       serviceId,
@@ -352,7 +350,7 @@ export class SwarmRuntime extends SessionContainerRuntime implements Runtime {
   }
 
   async stop(spec: SessionSpec, state: RuntimeState, options: StopOptions = {}): Promise<void> {
-    const name = asSwarmState(state)?.name ?? serviceName(spec.id);
+    const name = parseSwarmState(state)?.name ?? serviceName(spec.id);
     let removed = false;
     try {
       removed = await this.removeService(name);
@@ -364,7 +362,7 @@ export class SwarmRuntime extends SessionContainerRuntime implements Runtime {
   }
 
   async poll(spec: SessionSpec, state: RuntimeState): Promise<PollResult> {
-    const s = asSwarmState(state);
+    const s = parseSwarmState(state);
     const name = s?.name ?? serviceName(spec.id);
     let tasks: Task[];
     try {
@@ -385,7 +383,7 @@ export class SwarmRuntime extends SessionContainerRuntime implements Runtime {
   }
 
   endpoints(state: RuntimeState): Endpoints {
-    const s = asSwarmState(state);
+    const s = parseSwarmState(state);
     if (!s) throw new OctoError(500, "RUNTIME_STATE_INVALID", "Session has no swarm state");
     return endpointsAt(s.host, s.ports);
   }
@@ -401,7 +399,7 @@ export class SwarmRuntime extends SessionContainerRuntime implements Runtime {
   }
 
   async logs(spec: SessionSpec, state: RuntimeState, maxBytes = 4096): Promise<string> {
-    return this.serviceLogs(asSwarmState(state)?.name ?? serviceName(spec.id), maxBytes);
+    return this.serviceLogs(parseSwarmState(state)?.name ?? serviceName(spec.id), maxBytes);
   }
 
   async removeOrphans(liveSessionIds: ReadonlySet<string>): Promise<string[]> {

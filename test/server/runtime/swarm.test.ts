@@ -87,7 +87,8 @@ describe.skipIf(!haveSwarm)("SwarmRuntime (real two-node swarm)", () => {
   });
 
   test("a session pinned to a node that no longer exists fails to start with the reason and leaves no service", async () => {
-    const spec = makeSpec({ previousState: { serviceId: "x", name: "x", node: "nosuchnode0000000000000000", ports: {} } as RuntimeState });
+    const gone = { serviceId: "x", name: "x", taskId: "t", node: "nosuchnode0000000000000000", nodeName: "lost", host: "198.18.231.9", ports: { code: 1, files: 2, term: 3 }, volume: "v" };
+    const spec = makeSpec({ previousState: gone as RuntimeState });
     const err = await expectOctoError(runtime.start(spec));
     expect(err.code).toBe("RUNTIME_START_FAILED");
     expect(err.message).toContain("cannot be placed (it is pinned to node nosuchnode0000000000000000, which holds its volume)");

@@ -43,7 +43,6 @@ import { chownTree } from "./ownership.ts";
 import {
   demuxLogs,
   engineMessage,
-  entrypointReason,
   HOME,
   imageMissing,
   inspectSessionImage,
@@ -56,7 +55,7 @@ import {
   statusOf,
   WORKSPACE,
 } from "./session-container.ts";
-import { endpointsAt, SERVICE, SERVICE_KEYS as SERVICES, ServicePorts, type ServiceKey } from "./session-services.ts";
+import { endpointsAt, lastWords, SERVICE, SERVICE_KEYS as SERVICES, ServicePorts, type ServiceKey } from "./session-services.ts";
 import type { Endpoints, PollResult, Runtime, RuntimeState, SessionSpec, StartResult, StopOptions } from "./types.ts";
 
 const log = createLogger("runtime.container");
@@ -204,7 +203,7 @@ export class ContainerRuntime extends SessionContainerRuntime implements Runtime
     }
     const state: ContainerState = { containerId: container.id, name, host: "127.0.0.1", ports };
     log.info("started", { session: spec.id, container: container.id.slice(0, 12), code: ports.code, files: ports.files, term: ports.term });
-    return { endpoints: this.endpointsOf(state), state };
+    return { endpoints: endpointsAt(state.host, state.ports), state };
   }
 
   private containerFor(spec: SessionSpec, state: RuntimeState): Docker.Container {
@@ -268,7 +267,7 @@ export class ContainerRuntime extends SessionContainerRuntime implements Runtime
     if (info.State.Running || info.State.Restarting) return { state: "running" };
     // The entrypoint's last words name the service that died; the caller adds logs() for details.
     const output = await this.logs(spec, state, 4096);
-    const entry = entrypointReason(output);
+    const entry = lastWords(output);
     let reason: string;
     if (info.State.OOMKilled) reason = `container was killed: out of memory (limit ${this.config.container.memory})`;
     else if (entry) reason = entry;
@@ -279,10 +278,6 @@ export class ContainerRuntime extends SessionContainerRuntime implements Runtime
   endpoints(state: RuntimeState): Endpoints {
     const s = parseContainerState(state);
     if (!s) throw new OctoError(500, "RUNTIME_STATE_INVALID", "Session has no container state");
-    return this.endpointsOf(s);
-  }
-
-  private endpointsOf(s: ContainerState): Endpoints {
     return endpointsAt(s.host, s.ports);
   }
 

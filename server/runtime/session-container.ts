@@ -11,7 +11,7 @@
  *   labels    `octo.session`, `octo.user`, `octo.version`, `octo.instance` (a hash of octo's data dir, so
  *             two octo servers sharing an engine or a swarm never remove each other's sessions)
  *   image     `[container] image` or octo-session:<version>; its labels `octo.uid`/`octo.gid` name `dev`
- *   failure   the entrypoint's last line `octo-entrypoint: <service> exited with code N` names what died
+ *   failure   the entrypoint's last words (`lastWords` in ./session-services.ts) name what died
  */
 import { createHash } from "node:crypto";
 import type Docker from "dockerode";
@@ -81,16 +81,6 @@ export function logText(raw: unknown, maxBytes: number): string {
   const text = demuxLogs(Buffer.isBuffer(raw) ? raw : Buffer.from(String(raw))).trim();
   const bytes = Buffer.from(text);
   return bytes.length > maxBytes ? bytes.subarray(bytes.length - maxBytes).toString("utf8") : text;
-}
-
-/** What the entrypoint said last about the service that died (`octo-entrypoint: ...`), or null. */
-export function entrypointReason(output: string): string | null {
-  return (
-    output
-      .split("\n")
-      .findLast((line) => line.startsWith("octo-entrypoint: "))
-      ?.slice("octo-entrypoint: ".length) ?? null
-  );
 }
 
 /** The `octo.instance` label value: 12 hex digits of SHA-256 over octo's data directory. */

@@ -38,7 +38,6 @@ import { connectEngine, withTimeout } from "./engine.ts";
 import type { Isolation } from "./isolation.ts";
 import {
   engineMessage,
-  entrypointReason,
   HOME,
   inspectSessionImage,
   logText,
@@ -48,7 +47,7 @@ import {
   sessionLabels,
   statusOf,
 } from "./session-container.ts";
-import { endpointsAt, SERVICE, SERVICE_KEYS as SERVICES, ServicePorts, type ServiceKey as Service } from "./session-services.ts";
+import { endpointsAt, lastWords, SERVICE, SERVICE_KEYS as SERVICES, ServicePorts, type ServiceKey as Service } from "./session-services.ts";
 import type { Endpoints, PollResult, Runtime, RuntimeState, SessionSpec, StartResult, StopOptions } from "./types.ts";
 
 const log = createLogger("runtime.swarm");
@@ -133,7 +132,7 @@ export function nodeProblem(node: NodeInfo): string | null {
 
 /** Why a task that ended did so, in the words of the other runtimes where possible. */
 function taskEndReason(task: Task, output: string): string {
-  const entry = entrypointReason(output);
+  const entry = lastWords(output);
   if (entry) return entry;
   const code = task.Status?.ContainerStatus?.ExitCode;
   if (task.Status?.State === "failed" && typeof code === "number" && code !== 0) return `container exited with code ${code}`;

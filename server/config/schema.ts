@@ -170,6 +170,16 @@ export const VoiceConfig = z.strictObject({
   interrupt_word_count: z.number().int().min(1).default(2),
 });
 
+export const MetricsConfig = z.strictObject({
+  /** Serve `GET /metrics` (Prometheus text format). Off: 404. */
+  enabled: z.boolean().default(false),
+  /**
+   * A bearer token a scraper presents (`Authorization: Bearer <token>`); "" = only an admin's login may
+   * read the metrics.
+   */
+  token: z.string().default(""),
+});
+
 export const OctoConfig = z.strictObject({
   server: ServerConfig.prefault({}),
   auth: AuthConfig.prefault({}),
@@ -181,6 +191,7 @@ export const OctoConfig = z.strictObject({
   terminal: TerminalConfig.prefault({}),
   container: ContainerConfig.prefault({}),
   voice: VoiceConfig.prefault({}),
+  metrics: MetricsConfig.prefault({}),
 });
 
 /** The validated configuration, every key present. */
@@ -189,4 +200,4 @@ export type OctoConfig = z.infer<typeof OctoConfig>;
 export type SectionName = keyof OctoConfig;
 
 /** Keys whose values are secrets: redacted by `octo config show` and never logged. */
-export const SECRET_KEYS: ReadonlySet<string> = new Set(["opencode.env", "container.extra_env"]);
+export const SECRET_KEYS: ReadonlySet<string> = new Set(["opencode.env", "container.extra_env", "metrics.token"]);

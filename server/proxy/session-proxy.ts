@@ -35,8 +35,10 @@ import { createProxyServer } from "http-proxy-3";
 import { badRequest, OctoError } from "../errors.ts";
 import { type Admission, stripCredentials } from "../http/admission.ts";
 import { isServerResponse, replyError } from "../http/error-response.ts";
-import { requestId } from "../http/request-id.ts";
+import { setUpgradeStatus, watchStream } from "../http/access-log.ts";
+import { requestId, requestInfo } from "../http/request-id.ts";
 import { createLogger } from "../log.ts";
+import { upstreamErrors } from "../metrics.ts";
 import { withoutTokenParam } from "../modules/auth/credentials.ts";
 import type { SessionService } from "../modules/sessions/service.ts";
 import { nameProblem } from "../names.ts";
@@ -103,6 +105,8 @@ export class SessionProxy {
   private readonly proxy = createProxyServer({ xfwd: true, connectTimeout: 5000, agent: this.agent });
   /** The upstream socket of each proxied WebSocket, by its client socket (to close both on revocation). */
   private readonly upstreams = new WeakMap<Duplex, Duplex>();
+  /** Which service each admitted request is for, to name it in the upstream error metric. */
+  private readonly services = new WeakMap<IncomingMessage, keyof Endpoints>();
   /** The session each proxied request or upgrade is for (to record its activity). */
   private readonly sessionOf = new WeakMap<IncomingMessage, string>();
 
@@ -116,14 +120,18 @@ export class SessionProxy {
       }
       for (const name of DROPPED_ANSWER_HEADERS) delete proxyRes.headers[name];
       Object.assign(proxyRes.headers, ANSWER_HEADERS);
+      proxyRes.headers["x-request-id"] = requestId(req);
+      watchStream("session", proxyRes.headers["content-type"], res);
       // An upstream that dies mid-answer: end the client's response too (http-proxy-3 leaves it open forever).
       proxyRes.once("close", () => {
         if (!proxyRes.complete) res.destroy();
       });
     });
     this.proxy.on("proxyReqWs", (proxyReq: ClientRequest, req: IncomingMessage, socket: Duplex) => {
-      proxyReq.once("upgrade", (_res: IncomingMessage, upstream: Duplex) => {
+      proxyReq.once("upgrade", (upstreamRes: IncomingMessage, upstream: Duplex) => {
         this.upstreams.set(socket, upstream);
+        upstreamRes.headers["x-request-id"] = requestId(req);
+        setUpgradeStatus(socket, 101, "session");
         const id = this.sessionOf.get(req);
         if (!id) return;
         const touch = () => this.deps.sessions.touch(id);
@@ -138,6 +146,7 @@ export class SessionProxy {
     this.proxy.on("error", (err, req, res) => {
       const code = (err as NodeJS.ErrnoException).code;
       log.warn("upstream error", { request: requestId(req as IncomingMessage), error: code ?? err.message });
+      upstreamErrors.inc({ entry: "session", service: this.services.get(req as IncomingMessage) ?? "unknown" });
       const failure = new OctoError(502, "UPSTREAM_UNAVAILABLE", "The session's service is not answering");
       if (isServerResponse(res) && res.headersSent) res.destroy();
       else replyError(res as ServerResponse | Duplex, failure, requestId(req as IncomingMessage));
@@ -151,6 +160,8 @@ export class SessionProxy {
   private async resolve(req: IncomingMessage, upgrade: boolean) {
     const target = parseSessionUrl(req.url ?? "");
     if (!target) throw new OctoError(404, "NOT_FOUND", "Not found");
+    const info = requestInfo(req);
+    info.route = `/session/:id/${target.service}`;
     const admitted = await this.deps.admission.admit(req, { queryToken: upgrade, sameOrigin: upgrade ? "always" : "unsafe-cookie" });
     const route = this.deps.sessions.route(target.id);
     if (!route || route.userId !== admitted.user.id) throw new OctoError(404, "SESSION_NOT_FOUND", "Session not found");
@@ -164,6 +175,8 @@ export class SessionProxy {
       throw new OctoError(426, "UPGRADE_REQUIRED", "The terminal is a WebSocket endpoint");
     }
     req.url = stripCredentials(req, target.path);
+    req.headers["x-request-id"] = info.id;
+    this.services.set(req, target.service);
     this.sessionOf.set(req, target.id);
     const body = target.service === "code" && !upgrade ? await checkTitle(req) : undefined;
     return { id: target.id, admitted, body, target: route.endpoints[target.service], authorization: route.authorization };

@@ -46,7 +46,11 @@ export interface Endpoints {
   term: string;
 }
 
-/** Opaque, JSON-serialisable runtime bookkeeping stored in `sessions.runtime_state`. */
+/**
+ * Runtime bookkeeping as stored in `sessions.runtime_state` (JSON), opaque to the session service. Each
+ * runtime parses it with its own zod schema (`LocalState` in local.ts, `ContainerState` in container.ts) and
+ * treats a state that does not parse as gone.
+ */
 export type RuntimeState = Record<string, unknown>;
 
 /** Result of a liveness poll. */

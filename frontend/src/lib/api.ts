@@ -63,6 +63,8 @@ function queryOf(query: Record<string, string | number | null | undefined>): Rec
 export const api = {
   features: () => call(octo().features.get()),
   me: () => call(octo().me.get(), true),
+  /** Who is signed in, `null` when nobody is (200 either way: the sign-in page makes no failing request). */
+  signedIn: async () => (await call(octo().auth.session.get(), true)).user,
   login: (username: string, password: string) => call(octo().auth.login.post({ username, password }), true),
   register: (body: { username: string; password: string; invite_code: string; email?: string }) => call(octo().auth.register.post(body), true),
   logout: () => call(octo().auth.logout.post(), true),

@@ -26,7 +26,9 @@ import type { Database } from "../../db/database.ts";
 import { notFound, OctoError } from "../../errors.ts";
 import { randomId, randomSecret } from "../../ids.ts";
 import { createLogger } from "../../log.ts";
-import { serviceAuthorization, waitUntilReady } from "../../runtime/readiness.ts";
+import { sessionStartDuration } from "../../metrics.ts";
+import { waitUntilReady } from "../../runtime/readiness.ts";
+import { serviceAuthorization } from "../../service-auth.ts";
 import type { Endpoints, Runtime, RuntimeState, SessionSpec } from "../../runtime/types.ts";
 import type { User } from "../users/model.ts";
 import { type AdminSession, type Session, type SessionRow, type SessionStatus, type StopReason, toSession } from "./model.ts";
@@ -417,7 +419,9 @@ export class SessionService {
       clearInterval(watch.timer);
       this.details.delete(id);
       this.write(id, { status: "running", error: null });
-      log.info("running", { session: id, ms: Date.now() - (row.started_at ?? Date.now()) });
+      const ms = Date.now() - (row.started_at ?? Date.now());
+      sessionStartDuration.observe({ outcome: "running" }, ms / 1000);
+      log.info("running", { session: id, ms });
     } catch (err) {
       if (watch.timer) clearInterval(watch.timer);
       const cause = controller.signal.aborted ? controller.signal.reason : err;
@@ -430,6 +434,7 @@ export class SessionService {
       if (state) await this.runtime.stop(spec, state, { now: true }).catch(() => undefined);
       const message = logs ? `${failure.message}\n${logs}` : failure.message;
       this.write(id, { status: "failed", error: message.slice(-MAX_ERROR_CHARS), stopped_at: Date.now() });
+      sessionStartDuration.observe({ outcome: "failed" }, (Date.now() - (row.started_at ?? Date.now())) / 1000);
       log.warn("start failed", { session: id, reason: failure.message });
       throw new OctoError(failure.status >= 500 ? failure.status : 500, failure.code, failure.message);
     } finally {

@@ -33,7 +33,7 @@ import type { Endpoints, Runtime, RuntimeState, SessionSpec } from "../../runtim
 import type { User } from "../users/model.ts";
 import { type AdminSession, type Session, type SessionRow, type SessionStatus, type StopReason, toSession } from "./model.ts";
 import { EventBus } from "../events/bus.ts";
-import { ACTIVITY_WRITE_INTERVAL_MS, ActivityTracker } from "./activity.ts";
+import { ActivityTracker } from "./activity.ts";
 import { agentBusy, checkStartLimits, dueToStop, userLifecycle } from "./lifecycle.ts";
 import { ensureSessionUid } from "./uids.ts";
 
@@ -86,8 +86,6 @@ export class SessionService {
   private pollTimer: ReturnType<typeof setInterval> | null = null;
   private polling = false;
   private watching = false;
-  /** When each running session's OpenCode was last asked whether its agent is busy, ms. */
-  private readonly askedAt = new Map<string, number>();
   /** What each starting session is doing ("starting services", ...), shown as `status_detail`. */
   private readonly details = new Map<string, string>();
   /** Sessions' latest activity (written to the database at a bounded rate, activity.ts). */
@@ -552,7 +550,6 @@ export class SessionService {
       this.db.query("DELETE FROM sessions WHERE id = ?").run(id);
       this.routes.delete(id);
       this.activity.forget(id);
-      this.askedAt.delete(id);
       this.events.publish(owner, { type: "session.deleted", id });
       if (purge) rmSync(join(this.options.dataDir, "sessions", id), { recursive: true, force: true });
       log.info("deleted", { session: id, purge });
@@ -603,15 +600,12 @@ export class SessionService {
    * Records the agent's busy time as activity, then stops the session when it is past its lifetime cap, or
    * idle for its owner's idle timeout and its agent known not to be busy (an OpenCode that does not answer
    * in time may be busy: it is asked again on the next watch). See lifecycle.ts.
-   *
-   * OpenCode is asked only when the session is due to stop, or when it was last asked
-   * {@link ACTIVITY_WRITE_INTERVAL_MS} ago (busy time then moves `last_activity_at` as often as it is
-   * written): three loopback requests per session every 30 s, not every poll.
    */
   private async watchActivity(id: string): Promise<void> {
     const route = this.routes.get(id);
     if (!route || route.status !== "running" || !route.endpoints || this.ops.has(id)) return;
-    let busy: boolean | null = null;
+    const busy = await agentBusy(route.endpoints.code, route.authorization);
+    if (busy) this.activity.touch(id);
     const due = (): StopReason | null => {
       const row = this.row(id);
       if (!row || row.status !== "running") return null;
@@ -619,14 +613,6 @@ export class SessionService {
       const reason = dueToStop(Date.now(), { startedAt: row.started_at, lastActivityAt: this.activity.last(id) }, rules);
       return reason === "idle" && busy !== false ? null : reason;
     };
-    const now = Date.now();
-    const pending = dueToStop(now, { startedAt: this.row(id)?.started_at ?? now, lastActivityAt: this.activity.last(id) }, userLifecycle(this.db, this.lifecycle, route.userId));
-    const asked = this.askedAt.get(id) ?? this.row(id)?.started_at ?? now;
-    if (pending === "idle" || now - asked >= ACTIVITY_WRITE_INTERVAL_MS) {
-      this.askedAt.set(id, now);
-      busy = await agentBusy(route.endpoints.code, route.authorization);
-      if (busy) this.activity.touch(id);
-    }
     if (!due()) return;
     await this.serialize(id, async () => {
       const reason = due(); // again: someone may have used it meanwhile

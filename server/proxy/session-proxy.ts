@@ -4,7 +4,8 @@
  * (pattern: code-server `proxy.ts`, configurable-http-proxy).
  *
  * Before anything reaches an upstream, the one admission path (http/admission.ts): the request is
- * authenticated (cookie, Bearer, or `?token=` on WebSocket upgrades), a cookie-authenticated state-changing
+ * authenticated (cookie, Bearer, or `?token=` on WebSocket upgrades; on `/code` also HTTP Basic
+ * `username:octo_pat_...`, for OpenCode's own clients such as `opencode attach`), a cookie-authenticated state-changing
  * request or any WebSocket upgrade must come from octo's own site (403); then the session must be the
  * caller's (otherwise 404, exactly like a missing one) and running (503, with Retry-After while starting;
  * 503 `SESSION_STOPPED` when stopped, or with `[sessions] resume_on_access` it is started and answers
@@ -23,6 +24,10 @@
  *
  * Use of a session is recorded as activity (sessions/activity.ts): a proxied answer below 400, a server-sent
  * event other than OpenCode's keep-alives, and data either way on a WebSocket. Only a Map is updated here.
+ *
+ * The request's id (http/request-id.ts: a sane `X-Request-Id` kept, else a new one) goes upstream as
+ * `X-Request-Id` and comes back on the answer (and on a WebSocket's 101); the access log, the open-connection
+ * gauges and the upstream error counter are in http/access-log.ts and metrics.ts.
  *
  * Upstream connections are kept alive; bodies and SSE streams are piped, never buffered. Upstream failures
  * answer 502 `{ error, code }` (HTTP) or a 502 status line (upgrades); a connect attempt gives up after 5 s;
@@ -162,7 +167,12 @@ export class SessionProxy {
     if (!target) throw new OctoError(404, "NOT_FOUND", "Not found");
     const info = requestInfo(req);
     info.route = `/session/:id/${target.service}`;
-    const admitted = await this.deps.admission.admit(req, { queryToken: upgrade, sameOrigin: upgrade ? "always" : "unsafe-cookie" });
+    const admitted = await this.deps.admission.admit(req, {
+      queryToken: upgrade,
+      upgrade,
+      sameOrigin: upgrade ? "always" : "unsafe-cookie",
+      basicAuth: target.service === "code",
+    });
     const route = this.deps.sessions.route(target.id);
     if (!route || route.userId !== admitted.user.id) throw new OctoError(404, "SESSION_NOT_FOUND", "Session not found");
     if (route.status !== "running" || !route.endpoints) {

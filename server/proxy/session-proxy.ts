@@ -101,7 +101,8 @@ const DROPPED_ANSWER_HEADERS = ["set-cookie", "clear-site-data"];
 
 export interface SessionProxyDeps {
   admission: Admission;
-  sessions: SessionService;
+  /** What the proxy needs of the session service: the route table, activity, resume on access. */
+  sessions: Pick<SessionService, "route" | "touch" | "resumeOnAccess">;
 }
 
 export class SessionProxy {

@@ -1,7 +1,8 @@
 /**
  * End to end, local mode, real OpenCode driven by the scripted LLM: the session lifecycle of issue 13.
  * A session idle for the configured (short) timeout is stopped and keeps its conversation and workspace;
- * it is not stopped while the agent is busy (a reply that hangs) or while a terminal is open and typed in;
+ * it is not stopped while the agent is busy (a reply that hangs), waits on a permission, or while a terminal is
+ * open and typed in;
  * a limit answers 429 with Retry-After; `GET /api/events` resumed with Last-Event-ID replays what happened
  * while disconnected; `last_activity_at` survives an octo restart.
  *
@@ -12,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { opencodeConfig, reply, type ScriptedLlm, startScriptedLlm, writeFileScenario } from "../support/llm.ts";
-import { abortSession, createOpencodeSession, getMessages, openEventStream, sendPrompt, waitForIdle } from "../support/opencode.ts";
+import { abortSession, createOpencodeSession, getMessages, openEventStream, replyPermission, sendPrompt, waitForIdle } from "../support/opencode.ts";
 import { Api, eventually, type OctoServerProcess, startOcto } from "../support/octo.ts";
 import { type EventFollower, followEvents, statusesOf } from "../support/events.ts";
 import { tempDir } from "../support/tmp.ts";
@@ -141,6 +142,24 @@ describe("session lifecycle, local mode, real OpenCode", () => {
     await eventually(stoppedForIdleness, "stopped once the agent is idle", 60_000);
   }, SLOW);
 
+  test("not stopped while a permission waits for the user's answer; stopped once it is answered and done", async () => {
+    await startQuietly();
+    const conversation = await createOpencodeSession(code(), auth(), { permission: [{ permission: "edit", pattern: "*", action: "ask" }] });
+    llm.script(writeFileScenario("asked.txt", "after asking\n", "Wrote asked.txt."), { sessionId: conversation.id });
+    await sendPrompt(code(), auth(), conversation.id, "write asked.txt");
+    const pending = await eventually(async () => {
+      const res = await fetch(`${code()}/permission`, { headers: auth() });
+      const list = (await res.json()) as { id: string; sessionID: string }[];
+      return list.find((p) => p.sessionID === conversation.id) ?? null;
+    }, "the permission request", 90_000);
+    await idleTimeout(null);
+    await Bun.sleep(IDLE_S * 3 * 1000); // nobody answers for several idle timeouts
+    expect((await session()).status).toBe("running");
+    expect(await replyPermission(code(), auth(), pending.id, "once")).toBe(true);
+    await eventually(stoppedForIdleness, "stopped once the turn is over", 90_000);
+    expect(readFileSync(join(octo.dataDir, "sessions", state.sessionId, "workspace", "asked.txt"), "utf8")).toBe("after asking\n");
+  }, SLOW);
+
   test("not stopped while a terminal is open and typed in; stopped once it is left alone", async () => {
     await startQuietly();
     const ws = new WebSocket(`${octo.url.replace("http", "ws")}/session/${state.sessionId}/term?token=${state.token}`, {
@@ -166,14 +185,14 @@ describe("session lifecycle, local mode, real OpenCode", () => {
   test("GET /api/events with Last-Event-ID replays what happened while disconnected", async () => {
     const resumed = await followEvents(octo.url, state.token, { "last-event-id": state.lastEventId });
     try {
-      // Since then: a start (quiet), the busy turn and its idle stop, another start and idle stop.
-      await eventually(() => statusesOf(resumed.received, state.sessionId).filter((s) => s === "stopped").length >= 2, "both stops replayed");
+      // Since then: a start (quiet), the busy turn and its idle stop, then two more starts and idle stops.
+      await eventually(() => statusesOf(resumed.received, state.sessionId).filter((s) => s === "stopped").length >= 3, "every stop replayed");
       expect(Number(resumed.received[0]!.id)).toBe(Number(state.lastEventId) + 1);
       const statuses = statusesOf(resumed.received, state.sessionId);
-      expect(statuses.filter((s) => s === "running").length).toBeGreaterThanOrEqual(2);
+      expect(statuses.filter((s) => s === "running").length).toBeGreaterThanOrEqual(3);
       expect(resumed.received.some((e) => e.data.type === "session.activity")).toBe(true);
       const stops = resumed.received.filter((e) => e.data.type === "session.updated" && e.data.session.status === "stopped");
-      expect(stops.map((e) => e.data.type === "session.updated" && e.data.session.stop_reason)).toEqual(["idle", "idle"]);
+      expect(stops.map((e) => e.data.type === "session.updated" && e.data.session.stop_reason)).toEqual(["idle", "idle", "idle"]);
     } finally {
       await resumed.close();
     }

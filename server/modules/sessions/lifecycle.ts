@@ -16,10 +16,28 @@
  * start it is stopped whatever
  * the agent does. Both come from `[sessions]` unless an admin set the owner's own value (users table).
  */
+import { Counter } from "prom-client";
 import type { OctoConfig } from "../../config/schema.ts";
 import type { Database } from "../../db/database.ts";
 import { OctoError } from "../../errors.ts";
+import { registry } from "../../metrics.ts";
 import type { SessionStatus, StopReason } from "./model.ts";
+
+/** Sessions octo stopped by itself (`GET /metrics`), by reason: "idle" or "lifetime". */
+export const lifecycleStops = new Counter({
+  name: "octo_session_lifecycle_stops_total",
+  help: "Sessions octo stopped by itself, by reason (idle: no activity for the idle timeout; lifetime: the cap)",
+  labelNames: ["reason"] as const,
+  registers: [registry],
+});
+
+/** Creates and starts refused by a limit (`GET /metrics`), by the limit's error code (four values). */
+export const limitRefusals = new Counter({
+  name: "octo_session_limit_refusals_total",
+  help: "Session creates and starts refused with 429, by limit (SESSION_LIMIT, SESSION_TOTAL_LIMIT, SERVER_SESSION_LIMIT, START_LIMIT)",
+  labelNames: ["limit"] as const,
+  registers: [registry],
+});
 
 /** A user's effective idle timeout and lifetime cap, seconds (0 = none). */
 export interface UserLifecycle {

@@ -34,7 +34,7 @@ import type { User } from "../users/model.ts";
 import { type AdminSession, type Session, type SessionRow, type SessionStatus, type StopReason, toSession } from "./model.ts";
 import { EventBus } from "../events/bus.ts";
 import { ActivityTracker } from "./activity.ts";
-import { agentBusy, checkStartLimits, dueToStop, userLifecycle } from "./lifecycle.ts";
+import { agentBusy, checkStartLimits, dueToStop, lifecycleStops, limitRefusals, userLifecycle } from "./lifecycle.ts";
 import { ensureSessionUid } from "./uids.ts";
 
 const log = createLogger("sessions");
@@ -322,6 +322,7 @@ export class SessionService {
       checkStartLimits(this.routes, userId, { runtime: this.options.runtime, sessions: this.lifecycle }, { creating: excluding === undefined, excluding });
     } catch (err) {
       if (err instanceof OctoError) {
+        limitRefusals.inc({ limit: err.code });
         this.events.publish(userId, { type: "limit", code: err.code, message: err.message, retry_after_seconds: Number(err.headers["Retry-After"] ?? 0) });
       }
       throw err;
@@ -635,6 +636,7 @@ export class SessionService {
       const reason = due(); // again: someone may have used it meanwhile
       if (!reason) return;
       log.info(reason === "idle" ? "stopping idle session" : "stopping session at its lifetime cap", { session: id });
+      lifecycleStops.inc({ reason });
       await this.halt(id, { remove: false, reason });
     });
   }

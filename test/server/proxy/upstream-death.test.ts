@@ -7,9 +7,8 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AuthService } from "../../../server/modules/auth/service.ts";
-import type { SessionService } from "../../../server/modules/sessions/service.ts";
 import { Admission } from "../../../server/http/admission.ts";
-import { SessionProxy } from "../../../server/proxy/session-proxy.ts";
+import { SessionProxy, type SessionProxyDeps } from "../../../server/proxy/session-proxy.ts";
 
 let upstream: Server;
 let front: Server;
@@ -44,8 +43,9 @@ beforeAll(async () => {
   const sessions = {
     route: (id: string) =>
       id === "s1" ? { userId: "u1", status: "running", endpoints: { code: target, files: target, term: target }, authorization: "Basic eA==" } : undefined,
-    touch: () => {},
-  } as unknown as SessionService;
+    touch: () => undefined,
+    resumeOnAccess: () => false,
+  } satisfies SessionProxyDeps["sessions"];
   proxy = new SessionProxy({ admission: new Admission(auth, { allowedOrigins: [], trustProxy: false, secureCookies: false }), sessions });
   front = createServer((req, res) => void proxy.web(req, res));
   base = `http://127.0.0.1:${await listen(front)}`;

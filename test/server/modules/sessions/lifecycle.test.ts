@@ -6,7 +6,7 @@
  */
 import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { ActivityTracker } from "../../../../server/modules/sessions/activity.ts";
-import { dueToStop } from "../../../../server/modules/sessions/lifecycle.ts";
+import { dueToStop, lifecycleStops, limitRefusals } from "../../../../server/modules/sessions/lifecycle.ts";
 import type { SessionRow } from "../../../../server/modules/sessions/model.ts";
 import type { LiveEvent } from "../../../../server/modules/events/model.ts";
 import { quickUser } from "../../../support/db.ts";
@@ -30,6 +30,12 @@ async function setup(config: Record<string, Record<string, unknown>> = {}) {
   const events: LiveEvent[] = [];
   stack.sessions.events.subscribe({ userId: "", all: true, send: (e) => events.push(e.event) });
   return { ...stack, alice, bob, events };
+}
+
+/** A counter's value for `labels` (the metrics registry is shared by the process: compare before and after). */
+async function counted(counter: typeof lifecycleStops | typeof limitRefusals, labels: Record<string, string>): Promise<number> {
+  const { values } = await counter.get();
+  return values.find((v) => Object.entries(labels).every(([k, x]) => (v.labels as Record<string, unknown>)[k] === x))?.value ?? 0;
 }
 
 const rowOf = (s: SessionStack, id: string) => s.db.query("SELECT * FROM sessions WHERE id = ?").get(id) as SessionRow;
@@ -96,9 +102,11 @@ describe("idle stop and lifetime cap", () => {
     await s.sessions.watchOnce();
     expect(s.sessions.get(s.alice.id, session.id).status).toBe("running"); // just started
     age(s, session.id, 61_000);
+    const idleStops = await counted(lifecycleStops, { reason: "idle" });
     await s.sessions.watchOnce();
     const stopped = s.sessions.get(s.alice.id, session.id);
     expect([stopped.status, stopped.stop_reason]).toEqual(["stopped", "idle"]);
+    expect(await counted(lifecycleStops, { reason: "idle" })).toBe(idleStops + 1); // GET /metrics
     expect(s.runtime.calls.stop.at(-1)!.options.remove).toBe(false);
     expect(s.events.filter((e) => e.type === "session.updated" && e.session.id === session.id).map((e) => e.type === "session.updated" && e.session.status).slice(-2)).toEqual(["stopping", "stopped"]);
     const again = await s.sessions.start(s.alice, session.id);
@@ -139,7 +147,9 @@ describe("limits", () => {
     const s = await setup({ sessions: { max_sessions_per_user_total: 1 } });
     const a = await s.sessions.create(s.alice, "a");
     await s.sessions.stop(s.alice, a.id);
+    const refused = await counted(limitRefusals, { limit: "SESSION_TOTAL_LIMIT" });
     const over = await octoError(s.sessions.create(s.alice, "b"));
+    expect(await counted(limitRefusals, { limit: "SESSION_TOTAL_LIMIT" })).toBe(refused + 1);
     expect([over.status, over.code, over.headers["Retry-After"]]).toEqual([429, "SESSION_TOTAL_LIMIT", "60"]);
     expect(over.message).toContain("max_sessions_per_user_total = 1");
     expect(s.sessions.list(s.alice.id)).toHaveLength(1); // nothing half-created

@@ -54,6 +54,15 @@ const script: ScriptFn = (request) => {
   workspace ||= workingDirectory(request);
   if (toolResults(request).length > 0) return reply.text("Done.");
   if (text.includes("write the plan")) return reply.tool("write", { filePath: `${workingDirectory(request)}/notes/plan.md`, content: "step one\n" });
+  if (text.includes("make a todo list")) {
+    return reply.tool("todowrite", {
+      todos: [
+        { id: "1", content: "Read the plan", status: "completed", priority: "high" },
+        { id: "2", content: "Write the tests", status: "in_progress", priority: "medium" },
+        { id: "3", content: "Ship it", status: "pending", priority: "low" },
+      ],
+    });
+  }
   if (text.includes("change the plan")) return reply.tool("write", { filePath: `${workingDirectory(request)}/notes/plan.md`, content: "step two\n" });
   return reply.text(`Answer to: ${text.slice(0, 60)}`);
 };
@@ -309,5 +318,63 @@ describe.skipIf(!haveChromium)("the chat's OpenCode features in Chromium", () =>
     await page.getByRole("dialog", { name: "Delete “Planning notes”?" }).getByRole("button", { name: "Delete" }).click();
     await eventually(async () => (await list.locator(".conversation").count()) === count - 1, "the conversation to go", UI_TIMEOUT);
     expect(await list.getByText("Planning notes").count()).toBe(0);
+  }, SLOW);
+
+  test("context usage: tokens against the model's context window, and cost", async () => {
+    const usage = page.getByRole("status", { name: "Context usage" });
+    await usage.waitFor();
+    // The model's window is 100 000 tokens (its config); the scripted model reports real token counts.
+    expect(await usage.innerText()).toMatch(/^[\d.]+K? \/ 100K \(\d+%\) · \$\d+\.\d{4}$/);
+    expect(await usage.getAttribute("title")).toMatch(/^Context: [\d,]+ tokens of 100,000; cost \$\d+\.\d{4}$/);
+  }, SLOW);
+
+  test("the todo list from todo.updated events, as a compact checklist", async () => {
+    await send("Please make a todo list");
+    const todo = page.getByRole("region", { name: "Todo list" });
+    await todo.getByText("Write the tests").waitFor();
+    expect(await todo.getByRole("button").innerText()).toContain("Todo 1/3");
+    expect(await todo.locator(".todo.completed").innerText()).toContain("Read the plan");
+    expect(await todo.locator(".todo.in_progress").innerText()).toContain("Write the tests");
+    await page.getByText("Idle", { exact: true }).waitFor();
+    await browser.screenshot("11-todo");
+    await todo.getByRole("button").click(); // collapses to one line naming the current item
+    expect(await todo.getByRole("button").innerText()).toContain("Write the tests");
+    expect(await todo.locator(".todo-list").count()).toBe(0);
+  }, SLOW);
+
+  test("/export downloads the conversation as Markdown; /new opens a new conversation", async () => {
+    await composer().fill("/exp");
+    const [download] = await Promise.all([page.waitForEvent("download"), page.keyboard.press("Enter")]);
+    expect(download.suggestedFilename()).toEndWith(".md");
+    const markdown = readFileSync((await download.path())!, "utf8");
+    expect(markdown).toContain("## You\n\nPlease make a todo list");
+    expect(markdown).toContain("> todowrite:");
+    const count = await page.locator(".conversation").count();
+    await composer().fill("/new");
+    await page.keyboard.press("Enter");
+    await eventually(async () => (await page.locator(".conversation").count()) === count + 1, "a new conversation", UI_TIMEOUT);
+    await page.getByRole("heading", { name: "What should we build?" }).waitFor();
+  }, SLOW);
+
+  test("the Files panel updates live when the terminal runs touch (the file server's event stream)", async () => {
+    const files = page.getByRole("tree", { name: "Workspace files" });
+    await files.getByText("notes", { exact: true }).waitFor();
+    expect(await files.getByText(".git", { exact: true }).count()).toBe(0); // every workspace is a repository; git's dir is hidden
+    const stream = browser.failedRequests.length; // none of the stream's requests may fail
+    await page.getByRole("tab", { name: "Terminal" }).click();
+    const terminal = page.getByRole("region", { name: "Terminal" });
+    await terminal.getByText("Connected").waitFor();
+    await terminal.locator(".xterm-rows").getByText(/[#$]\s*$/).first().waitFor();
+    await terminal.locator(".terminal-host").click();
+    await page.keyboard.type("touch made-in-terminal.txt && mkdir -p live/dir && touch live/dir/deep.txt");
+    await page.keyboard.press("Enter");
+    await eventually(() => existsSync(join(workspace, "live", "dir", "deep.txt")), "the terminal's files", UI_TIMEOUT);
+    await page.getByRole("tab", { name: "Files" }).click();
+    // No refresh button, no reload: the file server's events brought them.
+    await files.getByText("made-in-terminal.txt", { exact: true }).waitFor();
+    await files.getByText("live", { exact: true }).waitFor();
+    await browser.screenshot("12-live-tree");
+    await page.keyboard.press("Escape");
+    expect(browser.failedRequests.slice(stream).filter((r) => r.includes("/files/events"))).toEqual([]);
   }, SLOW);
 });

@@ -12,8 +12,13 @@ export type { TreeEntry };
 const q = (params: Record<string, string | number>) => new URLSearchParams(Object.entries(params).map(([k, v]) => [k, String(v)])).toString();
 
 /** File-server calls for one octo session. */
+/** The file server's path below octo for session `sessionId` (the proxy strips it). */
+export function filesBase(sessionId: string): string {
+  return `/session/${encodeURIComponent(sessionId)}/files`;
+}
+
 export function filesApi(sessionId: string) {
-  const base = `/session/${encodeURIComponent(sessionId)}/files`;
+  const base = filesBase(sessionId);
   return {
     /** Entries of directory `path`, `depth` levels deep (1 = no children). */
     tree: (path: string, depth = 1, signal?: AbortSignal) => requestJson<TreeEntry[]>(`${base}/tree?${q({ path, depth })}`, { signal }),

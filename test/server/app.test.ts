@@ -419,11 +419,11 @@ describe("session routes", () => {
     expect(h.sessions.listAll()).toEqual([]);
   });
 
-  test("the session limit answers 409 SESSION_LIMIT", async () => {
+  test("the session limit answers 429 SESSION_LIMIT with Retry-After", async () => {
     const h = harness({ runtime: { max_sessions_per_user: 1 } });
     const { token } = await quickUser(h, "alice");
     expect((await h.call("POST", "/api/sessions", { token })).status).toBe(201);
     const over = await h.call("POST", "/api/sessions", { token });
-    expect([over.status, over.json.code]).toEqual([409, "SESSION_LIMIT"]);
+    expect([over.status, over.json.code, over.headers.get("retry-after")]).toEqual([429, "SESSION_LIMIT", "30"]);
   });
 });

@@ -10,7 +10,10 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileS
 import { join } from "node:path";
 import { OctoError } from "../../../server/errors.ts";
 import { randomSecret } from "../../../server/ids.ts";
-import { LocalRuntime, type LocalRuntimeOptions, type LocalState, SESSION_LOG } from "../../../server/runtime/local.ts";
+import { OctoConfig } from "../../../server/config/schema.ts";
+import { createLocalRuntime } from "../../../server/runtime/index.ts";
+import { LocalRuntime, type LocalRuntimeOptions, type LocalState } from "../../../server/runtime/local.ts";
+import { SESSION_LOG } from "../../../server/runtime/session-services.ts";
 import { waitUntilReady } from "../../../server/runtime/readiness.ts";
 import { createSandbox } from "../../../server/runtime/sandbox.ts";
 import { userNamespaceFilter } from "../../../server/runtime/seccomp.ts";
@@ -316,6 +319,20 @@ for (const mode of ["bwrap", "none"] as const) {
     });
   });
 }
+
+describe("LocalRuntime from the config", () => {
+  // BUG (issue 12): `[fileserver] max_upload_mb = 1.5` passes the schema, but the local runtime passed 1.5
+  // to the file server's integer-only `--max-upload-mb`, so no session could start.
+  test("a fractional [fileserver] max_upload_mb: the file server gets whole MiB and the session becomes ready", async () => {
+    const dataDir = tempDir("fractional-");
+    const config = OctoConfig.parse({ fileserver: { max_upload_mb: 1.5 }, opencode: { binary: FAKE_OPENCODE }, runtime: { sandbox: "none" } });
+    const runtime = createLocalRuntime(config, { dataDir, configFile: null });
+    const { spec, endpoints, local } = await startSession(runtime, {}, dataDir);
+    await waitUntilReady(endpoints, spec.secret, { timeoutMs: 30_000 });
+    const files = readFileSync(`/proc/${servicePids(local.init).files}/cmdline`, "utf8").split("\0");
+    expect(files).toEqual(expect.arrayContaining(["--max-upload-mb", "2"]));
+  });
+});
 
 describe("LocalRuntime: bookkeeping", () => {
   test("after an octo restart (a new LocalRuntime with the stored state) a live session is recognised and stopped", async () => {

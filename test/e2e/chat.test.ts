@@ -377,4 +377,55 @@ describe.skipIf(!haveChromium)("the chat's OpenCode features in Chromium", () =>
     await page.keyboard.press("Escape");
     expect(browser.failedRequests.slice(stream).filter((r) => r.includes("/files/events"))).toEqual([]);
   }, SLOW);
+
+  test("edit a file in the editor and save it (atomic write); a change underneath is a warning, not a silent overwrite", async () => {
+    const plan = () => readFileSync(join(workspace, "notes", "plan.md"), "utf8");
+    const files = page.getByRole("tree", { name: "Workspace files" });
+    if ((await files.getByText("plan.md", { exact: true }).count()) === 0) await files.getByText("notes", { exact: true }).click();
+    await files.getByText("plan.md", { exact: true }).click();
+    const viewer = page.getByRole("region", { name: "File notes/plan.md" });
+    await viewer.locator(".code-text").getByText("step two").waitFor();
+    await viewer.getByRole("button", { name: "Edit file" }).click();
+    const editor = viewer.getByRole("textbox", { name: "Edit plan.md" });
+    await editor.waitFor();
+    await viewer.locator(".cm-line").first().waitFor();
+    await editor.click();
+    await page.keyboard.press("ControlOrMeta+End");
+    await page.keyboard.type("step three\n");
+    await browser.screenshot("13-editor");
+    await page.keyboard.press("ControlOrMeta+s");
+    await page.getByText("Saved plan.md").waitFor();
+    expect(plan()).toBe("step two\nstep three\n");
+    await viewer.locator(".code-text").getByText("step three").waitFor(); // back to the highlighted view
+
+    // Edit again while the file changes underneath (as the agent or the terminal would).
+    await viewer.getByRole("button", { name: "Edit file" }).click();
+    await editor.click();
+    await page.keyboard.press("ControlOrMeta+End");
+    await page.keyboard.type("mine\n");
+    writeFileSync(join(workspace, "notes", "plan.md"), "theirs\n");
+    await viewer.getByRole("button", { name: "Save" }).click();
+    const warning = viewer.getByRole("alert");
+    await warning.getByText(/changed on disk since you opened it/).waitFor();
+    expect(plan()).toBe("theirs\n"); // nothing overwritten
+    await browser.screenshot("14-conflict");
+    await warning.getByRole("button", { name: "Overwrite" }).click();
+    await page.getByText("Saved plan.md").first().waitFor();
+    expect(plan()).toBe("step two\nstep three\nmine\n");
+    expectErrors(/status of 412/); // the refused save
+  }, SLOW);
+
+  test("mention a file into the chat from the tree", async () => {
+    const row = page.locator(".tree-row", { hasText: "made-in-terminal.txt" });
+    await row.hover();
+    await row.getByRole("button", { name: "Mention made-in-terminal.txt in the chat" }).click();
+    await page.getByRole("list", { name: "Attachments" }).getByText("@made-in-terminal.txt").waitFor();
+    expect(await composer().inputValue()).toBe("@made-in-terminal.txt ");
+    await page.keyboard.type("is empty?");
+    await page.keyboard.press("Enter");
+    await eventually(() => requestFor("is empty?") !== undefined, "the prompt to reach the model", UI_TIMEOUT);
+    expect(userContent(requestFor("is empty?")!).map((p) => p.text ?? "").join("\n")).toContain("made-in-terminal.txt");
+    await page.getByText("Idle", { exact: true }).waitFor();
+    expect(browser.cspViolations).toEqual([]); // the editor and everything above ran under the app's policy
+  }, SLOW);
 });

@@ -16,6 +16,7 @@ import { FileViewer } from "./FileViewer.tsx";
 import { useDropUpload } from "./useDropUpload.ts";
 import { useFileTree } from "./useFileTree.ts";
 import { useWorkspaceEvents } from "./useWorkspaceEvents.ts";
+import { mentionInChat } from "../chat/composer/mentions.ts";
 
 const REFRESH_DEBOUNCE_MS = 400;
 
@@ -87,6 +88,7 @@ export function FilesPanel({ sessionId, subscribeChanges }: { sessionId: string;
       else setOpenFile(entry.path);
     },
     rename: (entry) => setDialog({ kind: "rename", entry }),
+    mention: (entry) => mentionInChat(entry.path),
     remove: (entry) => setDialog({ kind: "delete", entry }),
     downloadUrl: (entry) => api.downloadUrl(entry.path),
   };

@@ -30,6 +30,15 @@ export function filesApi(sessionId: string) {
     read: (path: string, signal?: AbortSignal) => request(`${base}/file?${q({ path })}`, { signal }),
     /** Writes a file atomically (creates parents). */
     write: (path: string, content: BodyInit) => requestJson<TreeEntry>(`${base}/file?${q({ path })}`, { method: "PUT", body: content }),
+    /**
+     * Atomically replaces the file, only if it is still version `etag` (from `read`'s `ETag`; null: any).
+     * @returns the new ETag. @throws HttpError 412 `MODIFIED` when the file changed underneath.
+     */
+    save: async (path: string, content: string, etag: string | null) => {
+      const response = await request(`${base}/file?${q({ path })}`, { method: "PUT", body: content, headers: etag ? { "if-match": etag } : {} });
+      await response.body?.cancel();
+      return response.headers.get("etag");
+    },
     /** Uploads files into directory `dir` (multipart; all or nothing). */
     upload: (dir: string, files: File[]) => {
       const form = new FormData();

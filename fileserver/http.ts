@@ -61,3 +61,13 @@ export function contentDisposition(type: "attachment" | "inline", filename: stri
   const value = `${type}; filename="${ascii}"`;
   return ascii === filename ? value : `${value}; filename*=UTF-8''${encodeURIComponent(filename)}`;
 }
+
+/**
+ * A strong entity tag for a file's current version (RFC 9110 §8.8.3), from its inode, size and
+ * modification time in nanoseconds: `GET /file` sends it as `ETag`, and `PUT /file` with `If-Match`
+ * refuses to replace a file whose tag changed since (a conflict warning in the editor).
+ */
+export function entityTag(stats: { ino: number; size: number; mtimeNs?: bigint; mtimeMs: number }): string {
+  const mtime = stats.mtimeNs ?? BigInt(Math.round(stats.mtimeMs * 1e6));
+  return `"${stats.ino.toString(36)}-${stats.size.toString(36)}-${mtime.toString(36)}"`;
+}

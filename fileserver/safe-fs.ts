@@ -307,6 +307,18 @@ export class Dir {
     }
   }
 
+  /**
+   * Watches this directory's own entries (inotify, not recursive) for ./watch.ts: the watch is added on
+   * the descriptor's magic link, so the kernel watches the very directory held open (wherever it is now),
+   * never a path looked up again by name; the descriptor may be closed afterwards. `onChange` gets no
+   * names: callers re-list through this module. @throws Node errors (ENOSPC when out of inotify watches).
+   */
+  watch(onChange: () => void): fs.FSWatcher {
+    const watcher = fs.watch(magic(this.fd), { persistent: false }, () => onChange());
+    watcher.on("error", () => onChange());
+    return watcher;
+  }
+
   /** Closes the descriptor (idempotent; the root's own handle stays open). */
   async close(): Promise<void> {
     if (this.closed || !this.owned) return;

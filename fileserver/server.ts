@@ -7,6 +7,7 @@
  * - `GET /tree?path=&depth=` -> entries (see ./tree.ts)
  * - `GET|PUT|POST|DELETE /file?path=` -> read, atomic write, multipart upload, delete (./routes/)
  * - `PUT /mkdir?path=`, `POST /rename?old_path=&new_path=`, `GET /download?path=` (zip for directories)
+ * - `GET /events` -> the workspace's changes as Server-Sent Events (./routes/events.ts, ./watch.ts)
  * Every other route is 404 `NOT_FOUND`; a known route with another method is 405 `METHOD_NOT_ALLOWED`.
  * With a token set, everything but `/health` needs it (../server/service-auth.ts) and answers 401
  * `UNAUTHORIZED` without.
@@ -19,9 +20,11 @@ import { requireServiceToken } from "../server/service-auth.ts";
 import { errorResponse, json, toHttpError } from "./http.ts";
 import type { Handler, RouteContext } from "./routes/context.ts";
 import { deleteFile, makeDirectory, renameEntry } from "./routes/manage.ts";
+import { getEvents } from "./routes/events.ts";
 import { getDownload, getFile, getTree } from "./routes/read.ts";
 import { postFiles, putFile } from "./routes/upload.ts";
 import { SafeRoot } from "./safe-fs.ts";
+import { WorkspaceWatcher } from "./watch.ts";
 
 const log = createLogger("fileserver");
 
@@ -61,6 +64,7 @@ const ROUTES: Record<string, Partial<Record<string, Handler>>> = {
   "/mkdir": { PUT: makeDirectory },
   "/rename": { POST: renameEntry },
   "/download": { GET: getDownload },
+  "/events": { GET: getEvents },
 };
 
 /**
@@ -70,7 +74,8 @@ const ROUTES: Record<string, Partial<Record<string, Handler>>> = {
  */
 export async function startFileServer(options: FileServerOptions): Promise<RunningFileServer> {
   const root = await SafeRoot.open(options.root);
-  const ctx: RouteContext = { root, maxUploadBytes: options.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES };
+  const watcher = new WorkspaceWatcher(root);
+  const ctx: RouteContext = { root, maxUploadBytes: options.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES, watcher };
   const token = options.token || undefined;
   const inFlight = new Set<Promise<Response>>();
 
@@ -106,6 +111,7 @@ export async function startFileServer(options: FileServerOptions): Promise<Runni
     port,
     url: `http://${host.includes(":") ? `[${host}]` : host}:${port}`,
     async stop() {
+      watcher.stop();
       await server.stop(true);
       await Promise.allSettled([...inFlight]);
       await root.close();

@@ -410,6 +410,26 @@ export const MUTATIONS: Mutation[] = [
     edits: [{ search: "  return s.all || e.userId === s.userId;", replace: "  return true;" }],
     tests: ["test/server/modules/events/events.test.ts"],
   },
+  {
+    name: "fileserver-save-ignores-if-match",
+    breaks: "PUT /file with If-Match replaces a file that changed since it was read (the editor's conflict check)",
+    file: "fileserver/routes/upload.ts",
+    edits: [{ search: `(ifMatch !== "*" && ifMatch !== entityTag(stats))`, replace: `false` }],
+    tests: ["test/fileserver/write.test.ts"],
+  },
+  {
+    name: "watch-walks-into-symlinks",
+    breaks: "the live-changes walk follows a symlinked directory out of the workspace and reports what is there",
+    file: "fileserver/watch.ts",
+    edits: [
+      { search: `if (type !== "directory") continue;`, replace: `if (type === "file") continue;` },
+      {
+        search: `const child = await dir.openDir(name).catch(() => null);`,
+        replace: `const fs = require("node:fs"); const child = await (async () => new (dir.constructor as any)(dir.root, fs.openSync(\`/proc/self/fd/\${dir.fd}/\${name}\`, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY)))().catch(() => null);`,
+      },
+    ],
+    tests: ["test/fileserver/watch.test.ts"],
+  },
   // ---- personal access tokens and webhooks (issue 15) -------------------------------------------------
   {
     name: "token-scope-ignored",

@@ -73,6 +73,8 @@ export interface StartBenchOctoOptions {
    * for the proxy benchmarks. Local mode only.
    */
   benchUpstream?: boolean;
+  /** With `benchUpstream`: another stand-in script than bench/upstream.ts (e.g. bench/transcript-upstream.ts). */
+  upstreamScript?: string;
   /** The argv prefix that runs octo (default test/support/octo.ts `octoCommand`), e.g. with `--cpu-prof`. */
   command?: string[];
 }
@@ -85,9 +87,8 @@ function servicePids(init: number | undefined): SessionFacts["pids"] {
 }
 
 /** A wrapper script octo can run as `[opencode] binary`: `<script> serve --hostname H --port P`. */
-function upstreamWrapper(): string {
+function upstreamWrapper(script = join(import.meta.dir, "..", "upstream.ts")): string {
   const file = join(tempDir("bench-upstream-"), "bench-upstream");
-  const script = join(import.meta.dir, "..", "upstream.ts");
   writeFileSync(file, `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(script)} "$@"\n`, { mode: 0o755 });
   return file;
 }
@@ -112,7 +113,7 @@ export async function startBenchOcto(options: StartBenchOctoOptions = {}): Promi
     ...(options.socket ? { OCTO_CONTAINER__SOCKET: options.socket } : {}),
     // The stand-in runs in each session's sandbox, which sees only what it is given: bench/ read-only too.
     ...(options.benchUpstream
-      ? { OCTO_OPENCODE__BINARY: upstreamWrapper(), OCTO_RUNTIME__SANDBOX_READ_ONLY_PATHS: JSON.stringify([join(import.meta.dir, "..")]) }
+      ? { OCTO_OPENCODE__BINARY: upstreamWrapper(options.upstreamScript), OCTO_RUNTIME__SANDBOX_READ_ONLY_PATHS: JSON.stringify([join(import.meta.dir, "..")]) }
       : {}),
     ...options.env,
   };

@@ -3,6 +3,7 @@
  */
 import { OctoError } from "../../server/errors.ts";
 import type { SafeRoot } from "../safe-fs.ts";
+import type { WorkspaceWatcher } from "../watch.ts";
 
 /** Per-server state handed to handlers. */
 export interface RouteContext {
@@ -10,6 +11,8 @@ export interface RouteContext {
   root: SafeRoot;
   /** Largest accepted request body, bytes. */
   maxUploadBytes: number;
+  /** The workspace's live changes, for `GET /events` (../watch.ts). */
+  watcher: WorkspaceWatcher;
 }
 
 /** A route handler: the request, its parsed URL, the server context. */

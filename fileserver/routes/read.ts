@@ -4,7 +4,7 @@
  */
 import { basename } from "node:path";
 import { OctoError } from "../../server/errors.ts";
-import { contentDisposition, json } from "../http.ts";
+import { contentDisposition, entityTag, json } from "../http.ts";
 import { contentTypeFor } from "../mime.ts";
 import { closeDescriptor, Dir, FileReader, type Opened, openFollowing } from "../safe-fs.ts";
 import { listTree, MAX_DEPTH } from "../tree.ts";
@@ -88,6 +88,7 @@ async function fileResponse(request: Request, file: Opened, name: string, downlo
     "Content-Type": contentTypeFor(name),
     "Content-Length": String(stats.size),
     "Last-Modified": stats.mtime.toUTCString(),
+    ETag: entityTag(stats),
     "Cache-Control": "no-store",
     "X-Content-Type-Options": "nosniff",
     "Content-Security-Policy": "sandbox",

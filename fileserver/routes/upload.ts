@@ -5,7 +5,7 @@
  */
 import { OctoError } from "../../server/errors.ts";
 import { ByteLimit, TempFile, tooLarge } from "../atomic.ts";
-import { json } from "../http.ts";
+import { entityTag, json } from "../http.ts";
 import { multipartType, readMultipart } from "../multipart.ts";
 import { joinRelative, normalizeRelative } from "../paths.ts";
 import { type Location, locate } from "../safe-fs.ts";
@@ -14,7 +14,9 @@ import { type Handler, queryParam, type RouteContext } from "./context.ts";
 
 /**
  * `PUT /file?path=` with the file's bytes as the body -> the written `TreeEntry`, 201 when the file is new,
- * 200 when it replaced one. Missing parent directories are created.
+ * 200 when it replaced one. Missing parent directories are created. With `If-Match: <ETag of GET /file>`
+ * the file must still be that version (checked before the body is read and again just before the atomic
+ * rename), else 412 `MODIFIED` and nothing is written; `If-Match: *` requires that it exists.
  * Errors: 413 `TOO_LARGE`, 400 `INCOMPLETE_BODY` (fewer bytes than `Content-Length`), 400 `IS_DIRECTORY`,
  * 409 `NOT_DIRECTORY`/`EXISTS` (a parent is a file), 403 `PATH_TRAVERSAL`.
  */
@@ -26,15 +28,25 @@ export const putFile: Handler = async (request, url, ctx) => {
   let temp: TempFile | null = null;
   try {
     if (target.name === "") throw new OctoError(400, "IS_DIRECTORY", "The path is a directory");
-    const existed = (await target.lstat().catch(() => null)) !== null;
+    const ifMatch = request.headers.get("if-match");
+    const current = async () => {
+      const stats = await target.lstat().catch(() => null);
+      if (ifMatch && (!stats || !stats.isFile() || (ifMatch !== "*" && ifMatch !== entityTag(stats)))) {
+        throw new OctoError(412, "MODIFIED", "The file changed since it was opened");
+      }
+      return stats;
+    };
+    const existed = (await current()) !== null;
     temp = await TempFile.create(target.dir, target.name);
     const limit = new ByteLimit(ctx.maxUploadBytes);
     for await (const chunk of counted(request.body, limit)) await temp.write(chunk);
     if (declared !== null && limit.total !== declared) {
       throw new OctoError(400, "INCOMPLETE_BODY", "The upload ended before Content-Length bytes arrived");
     }
+    await current();
     await temp.commit();
-    return json(await entryAt(target), existed ? 200 : 201);
+    const written = await target.lstat();
+    return json(await entryAt(target), existed ? 200 : 201, { ETag: entityTag(written) });
   } catch (err) {
     await temp?.discard();
     await target.undo();

@@ -54,6 +54,15 @@ const script: ScriptFn = (request) => {
   workspace ||= workingDirectory(request);
   if (toolResults(request).length > 0) return reply.text("Done.");
   if (text.includes("write the plan")) return reply.tool("write", { filePath: `${workingDirectory(request)}/notes/plan.md`, content: "step one\n" });
+  if (text.includes("make a todo list")) {
+    return reply.tool("todowrite", {
+      todos: [
+        { id: "1", content: "Read the plan", status: "completed", priority: "high" },
+        { id: "2", content: "Write the tests", status: "in_progress", priority: "medium" },
+        { id: "3", content: "Ship it", status: "pending", priority: "low" },
+      ],
+    });
+  }
   if (text.includes("change the plan")) return reply.tool("write", { filePath: `${workingDirectory(request)}/notes/plan.md`, content: "step two\n" });
   return reply.text(`Answer to: ${text.slice(0, 60)}`);
 };
@@ -309,5 +318,114 @@ describe.skipIf(!haveChromium)("the chat's OpenCode features in Chromium", () =>
     await page.getByRole("dialog", { name: "Delete “Planning notes”?" }).getByRole("button", { name: "Delete" }).click();
     await eventually(async () => (await list.locator(".conversation").count()) === count - 1, "the conversation to go", UI_TIMEOUT);
     expect(await list.getByText("Planning notes").count()).toBe(0);
+  }, SLOW);
+
+  test("context usage: tokens against the model's context window, and cost", async () => {
+    const usage = page.getByRole("status", { name: "Context usage" });
+    await usage.waitFor();
+    // The model's window is 100 000 tokens (its config); the scripted model reports real token counts.
+    expect(await usage.innerText()).toMatch(/^[\d.]+K? \/ 100K \(\d+%\) · \$\d+\.\d{4}$/);
+    expect(await usage.getAttribute("title")).toMatch(/^Context: [\d,]+ tokens of 100,000; cost \$\d+\.\d{4}$/);
+  }, SLOW);
+
+  test("the todo list from todo.updated events, as a compact checklist", async () => {
+    await send("Please make a todo list");
+    const todo = page.getByRole("region", { name: "Todo list" });
+    await todo.getByText("Write the tests").waitFor();
+    expect(await todo.getByRole("button").innerText()).toContain("Todo 1/3");
+    expect(await todo.locator(".todo.completed").innerText()).toContain("Read the plan");
+    expect(await todo.locator(".todo.in_progress").innerText()).toContain("Write the tests");
+    await page.getByText("Idle", { exact: true }).waitFor();
+    await browser.screenshot("11-todo");
+    await todo.getByRole("button").click(); // collapses to one line naming the current item
+    expect(await todo.getByRole("button").innerText()).toContain("Write the tests");
+    expect(await todo.locator(".todo-list").count()).toBe(0);
+  }, SLOW);
+
+  test("/export downloads the conversation as Markdown; /new opens a new conversation", async () => {
+    await composer().fill("/exp");
+    const [download] = await Promise.all([page.waitForEvent("download"), page.keyboard.press("Enter")]);
+    expect(download.suggestedFilename()).toEndWith(".md");
+    const markdown = readFileSync((await download.path())!, "utf8");
+    expect(markdown).toContain("## You\n\nPlease make a todo list");
+    expect(markdown).toContain("> todowrite:");
+    const count = await page.locator(".conversation").count();
+    await composer().fill("/new");
+    await page.keyboard.press("Enter");
+    await eventually(async () => (await page.locator(".conversation").count()) === count + 1, "a new conversation", UI_TIMEOUT);
+    await page.getByRole("heading", { name: "What should we build?" }).waitFor();
+  }, SLOW);
+
+  test("the Files panel updates live when the terminal runs touch (the file server's event stream)", async () => {
+    const files = page.getByRole("tree", { name: "Workspace files" });
+    await files.getByText("notes", { exact: true }).waitFor();
+    expect(await files.getByText(".git", { exact: true }).count()).toBe(0); // every workspace is a repository; git's dir is hidden
+    const stream = browser.failedRequests.length; // none of the stream's requests may fail
+    await page.getByRole("tab", { name: "Terminal" }).click();
+    const terminal = page.getByRole("region", { name: "Terminal" });
+    await terminal.getByText("Connected").waitFor();
+    await terminal.locator(".xterm-rows").getByText(/[#$]\s*$/).first().waitFor();
+    await terminal.locator(".terminal-host").click();
+    await page.keyboard.type("touch made-in-terminal.txt && mkdir -p live/dir && touch live/dir/deep.txt");
+    await page.keyboard.press("Enter");
+    await eventually(() => existsSync(join(workspace, "live", "dir", "deep.txt")), "the terminal's files", UI_TIMEOUT);
+    await page.getByRole("tab", { name: "Files" }).click();
+    // No refresh button, no reload: the file server's events brought them.
+    await files.getByText("made-in-terminal.txt", { exact: true }).waitFor();
+    await files.getByText("live", { exact: true }).waitFor();
+    await browser.screenshot("12-live-tree");
+    await page.keyboard.press("Escape");
+    expect(browser.failedRequests.slice(stream).filter((r) => r.includes("/files/events"))).toEqual([]);
+  }, SLOW);
+
+  test("edit a file in the editor and save it (atomic write); a change underneath is a warning, not a silent overwrite", async () => {
+    const plan = () => readFileSync(join(workspace, "notes", "plan.md"), "utf8");
+    const files = page.getByRole("tree", { name: "Workspace files" });
+    if ((await files.getByText("plan.md", { exact: true }).count()) === 0) await files.getByText("notes", { exact: true }).click();
+    await files.getByText("plan.md", { exact: true }).click();
+    const viewer = page.getByRole("region", { name: "File notes/plan.md" });
+    await viewer.locator(".code-text").getByText("step two").waitFor();
+    await viewer.getByRole("button", { name: "Edit file" }).click();
+    const editor = viewer.getByRole("textbox", { name: "Edit plan.md" });
+    await editor.waitFor();
+    await viewer.locator(".cm-line").first().waitFor();
+    await editor.click();
+    await page.keyboard.press("ControlOrMeta+End");
+    await page.keyboard.type("step three\n");
+    await browser.screenshot("13-editor");
+    await page.keyboard.press("ControlOrMeta+s");
+    await page.getByText("Saved plan.md").waitFor();
+    expect(plan()).toBe("step two\nstep three\n");
+    await viewer.locator(".code-text").getByText("step three").waitFor(); // back to the highlighted view
+
+    // Edit again while the file changes underneath (as the agent or the terminal would).
+    await viewer.getByRole("button", { name: "Edit file" }).click();
+    await editor.click();
+    await page.keyboard.press("ControlOrMeta+End");
+    await page.keyboard.type("mine\n");
+    writeFileSync(join(workspace, "notes", "plan.md"), "theirs\n");
+    await viewer.getByRole("button", { name: "Save" }).click();
+    const warning = viewer.getByRole("alert");
+    await warning.getByText(/changed on disk since you opened it/).waitFor();
+    expect(plan()).toBe("theirs\n"); // nothing overwritten
+    await browser.screenshot("14-conflict");
+    await warning.getByRole("button", { name: "Overwrite" }).click();
+    await page.getByText("Saved plan.md").first().waitFor();
+    expect(plan()).toBe("step two\nstep three\nmine\n");
+    expectErrors(/status of 412/); // the refused save
+  }, SLOW);
+
+  test("mention a file into the chat from the tree", async () => {
+    const row = page.locator(".tree-row", { hasText: "made-in-terminal.txt" });
+    await row.hover();
+    await row.getByRole("button", { name: "Mention made-in-terminal.txt in the chat" }).click();
+    await page.getByRole("list", { name: "Attachments" }).getByText("@made-in-terminal.txt").waitFor();
+    expect(await composer().inputValue()).toBe("@made-in-terminal.txt ");
+    await page.keyboard.type("is empty?");
+    await page.keyboard.press("Enter");
+    await eventually(() => requestFor("is empty?") !== undefined, "the prompt to reach the model", UI_TIMEOUT);
+    expect(userContent(requestFor("is empty?")!).map((p) => p.text ?? "").join("\n")).toContain("made-in-terminal.txt");
+    await page.getByText("Idle", { exact: true }).waitFor();
+    expect(browser.cspViolations).toEqual([]); // the editor and everything above ran under the app's policy
   }, SLOW);
 });

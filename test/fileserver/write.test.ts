@@ -44,6 +44,26 @@ describe("PUT /file", () => {
     expect(readdirSync(t.root).filter((n) => n.startsWith(".octo-upload-"))).toEqual([]);
   });
 
+  test("If-Match with GET's ETag: the version read is replaced; a file changed meanwhile is 412 MODIFIED and kept", async () => {
+    writeFileSync(file("edited.txt"), "v1");
+    const read = await t.call(`/file?path=${q("edited.txt")}`);
+    const tag = read.headers.get("etag")!;
+    expect(tag).toMatch(/^"[0-9a-z-]+"$/);
+    const saved = await t.call(`/file?path=${q("edited.txt")}`, { method: "PUT", body: "v2", headers: { "If-Match": tag } });
+    expect(saved.status).toBe(200);
+    const next = saved.headers.get("etag")!;
+    expect(next).not.toBe(tag);
+    expect((await t.call(`/file?path=${q("edited.txt")}`)).headers.get("etag")).toBe(next); // what GET now says
+    writeFileSync(file("edited.txt"), "changed underneath");
+    const stale = await t.call(`/file?path=${q("edited.txt")}`, { method: "PUT", body: "v3", headers: { "If-Match": next } });
+    expect([stale.status, (await body(stale)).code]).toEqual([412, "MODIFIED"]);
+    expect(readFileSync(file("edited.txt"), "utf8")).toBe("changed underneath");
+    const gone = await t.call(`/file?path=${q("never-there.txt")}`, { method: "PUT", body: "x", headers: { "If-Match": "*" } });
+    expect(gone.status).toBe(412);
+    expect(existsSync(file("never-there.txt"))).toBe(false);
+    expect(readdirSync(t.root).filter((n) => n.startsWith(".octo"))).toEqual([]); // no temp file left
+  });
+
   test("binary bodies are byte-exact; an empty body makes an empty file", async () => {
     const bytes = new Uint8Array(50_000).map((_, i) => (i * 7) % 256);
     expect((await t.call("/file?path=bin.dat", { method: "PUT", body: bytes })).status).toBe(201);

@@ -1,7 +1,9 @@
 /**
  * An assistant message: its parts in order, its error if it failed, and a model + token footer once the
  * turn's last step is done (steps that ended in tool calls get none; the next step continues the answer).
+ * Memoized: while one answer streams, the other messages of a long thread are not rendered again.
  */
+import { memo } from "react";
 import { MessageActions } from "./MessageActions.tsx";
 import { ReadAloudButton } from "../voice/VoiceControls.tsx";
 import { PartView } from "./parts/PartView.tsx";
@@ -13,7 +15,7 @@ function errorMessage(error: NonNullable<AssistantMessage["error"]>): string {
 }
 
 /** One assistant message; `awaiting` are tool call ids waiting for approval, `stale` the held-back parts. */
-export function AssistantMessageView({ message, parts, awaiting, stale }: {
+export const AssistantMessageView = memo(function AssistantMessageView({ message, parts, awaiting, stale }: {
   message: AssistantMessage;
   parts: Part[];
   awaiting: ReadonlySet<string>;
@@ -41,4 +43,4 @@ export function AssistantMessageView({ message, parts, awaiting, stale }: {
       ) : null}
     </div>
   );
-}
+});

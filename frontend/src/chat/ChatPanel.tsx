@@ -14,12 +14,14 @@ import { BusyIndicator } from "./BusyIndicator.tsx";
 import { useChat, useChatStore } from "./ChatContext.tsx";
 import { useAgentChoice, useAgents } from "./AgentPicker.tsx";
 import { Composer } from "./Composer.tsx";
+import { ContextUsage, contextUsage } from "./ContextUsage.tsx";
 import { ConnectionStatus } from "./ConnectionStatus.tsx";
 import { ConversationList } from "./ConversationList.tsx";
 import { MessageActionsProvider } from "./MessageActions.tsx";
 import { PermissionPrompt } from "./PermissionPrompt.tsx";
 import { QuestionPrompt } from "./QuestionPrompt.tsx";
 import { Thread } from "./Thread.tsx";
+import { TodoList } from "./TodoList.tsx";
 import { useChatActions } from "./useChatActions.ts";
 import { useConversationParam } from "./useConversationParam.ts";
 import { useModelChoice } from "./useModelChoice.ts";
@@ -88,6 +90,7 @@ export function ChatPanel({ sessionId }: { sessionId: string }) {
   const permissions = Object.values(state.permissions).flat().filter(mine);
   const questions = Object.values(state.questions).flat().filter(mine);
   const turnError = activeID ? state.errors[activeID] : undefined;
+  const usage = useMemo(() => (activeID ? contextUsage(state, activeID, providers) : null), [state, activeID, providers]);
   const lastUser = activeID ? state.messages[activeID]?.findLast((m) => m.role === "user") : undefined;
 
   const chat = (
@@ -116,6 +119,7 @@ export function ChatPanel({ sessionId }: { sessionId: string }) {
             {active?.title ?? (ready ? "New conversation" : "")}
           </span>
           <BusyIndicator status={status} since={lastUser?.time.created} />
+          <ContextUsage usage={usage} />
           <button type="button" className="btn btn-ghost btn-sm btn-icon toolbar-new-conversation" aria-label="New conversation" title="New conversation" disabled={creating} onClick={() => void newConversation().catch(() => {})}>
             <Icon name="plus" size={15} />
           </button>
@@ -161,6 +165,7 @@ export function ChatPanel({ sessionId }: { sessionId: string }) {
           {questions.map((q) => (
             <QuestionPrompt key={q.id} request={q} />
           ))}
+          <TodoList todos={activeID ? state.todos[activeID] : undefined} />
           <VoicePanel />
           <Composer
             busy={busy}

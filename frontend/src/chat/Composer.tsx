@@ -16,6 +16,7 @@ import { VoiceButtons } from "../voice/VoiceControls.tsx";
 import { type AgentOption, AgentPicker } from "./AgentPicker.tsx";
 import { AttachmentChips } from "./composer/AttachmentChips.tsx";
 import { type Attachment, mentionAttachment, readAttachment } from "./composer/attachments.ts";
+import { onMention } from "./composer/mentions.ts";
 import { SuggestionList } from "./composer/SuggestionList.tsx";
 import { applySuggestion, type Trigger, triggerAt } from "./composer/triggers.ts";
 import { type SuggestionItem, useSuggestions } from "./composer/useSuggestions.ts";
@@ -74,6 +75,24 @@ export function Composer({ busy, disabled, providers, model, onModel, agents, ag
     setCaret(prefill.text.length);
   }, [prefill]);
 
+  /** Attaches workspace file `path` once; false when the workspace directory is not known yet. */
+  const addMention = (path: string) => {
+    if (!root) return false;
+    setAttachments((list) => (list.some((a) => a.kind === "mention" && a.name === path) ? list : [...list, mentionAttachment(path, root)]));
+    return true;
+  };
+
+  // A file mentioned from the file tree becomes a chip and an @path in the text.
+  useEffect(
+    () =>
+      onMention((path) => {
+        if (!addMention(path)) return;
+        setText((t) => `${t}${t && !/\s$/.test(t) ? " " : ""}@${path} `);
+        ref.current?.focus();
+      }),
+    [root],
+  );
+
   // Ctrl+. / Cmd+. stops the turn from anywhere on the page.
   useEffect(() => {
     const onKey = (e: globalThis.KeyboardEvent) => {
@@ -119,7 +138,7 @@ export function Composer({ busy, disabled, providers, model, onModel, agents, ag
       setTextAt(next.text, next.caret);
       return;
     }
-    if (root) setAttachments((list) => (list.some((a) => a.kind === "mention" && a.name === item.path) ? list : [...list, mentionAttachment(item.path, root)]));
+    addMention(item.path);
     const next = applySuggestion(text, trigger, `@${item.path}`);
     setTextAt(next.text, next.caret);
   };

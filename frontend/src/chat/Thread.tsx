@@ -2,13 +2,21 @@
  * The messages of one conversation, oldest first, following the stream unless the user scrolled up. After
  * an undo (OpenCode's `revert` on the conversation) the messages from the reverted one on are hidden, with
  * a note offering redo; OpenCode drops them for good when the next prompt is sent.
+ *
+ * Long threads: only the newest {@link WINDOW} messages are rendered at first, with a button for earlier
+ * ones (bench/chat.ts measures a 2 000-message conversation); message views are memoized.
  */
-import { useMemo, useRef } from "react";
+import { useEffect, useMemo, useRef, useState } from "react";
+import type { Part } from "./types.ts";
 import { Icon } from "../ui/Icon.tsx";
 import { AssistantMessageView } from "./AssistantMessageView.tsx";
 import type { ChatState } from "./reducer.ts";
 import { UserMessageView } from "./UserMessageView.tsx";
 import { useStickToBottom } from "./useStickToBottom.ts";
+
+/** Messages rendered at first, and how many more each "earlier" click adds. */
+export const WINDOW = 120;
+const NO_PARTS: Part[] = [];
 
 /** The thread of conversation `conversationID` from the chat state. */
 export function Thread({ state, conversationID, onRedo }: { state: ChatState; conversationID: string; onRedo?: () => void }) {
@@ -19,6 +27,10 @@ export function Thread({ state, conversationID, onRedo }: { state: ChatState; co
   const revertedFrom = state.conversations[conversationID]?.revert?.messageID;
   const messages = useMemo(() => (revertedFrom && all ? all.filter((m) => m.id < revertedFrom) : all), [all, revertedFrom]);
   const undone = all && messages ? all.length - messages.length : 0;
+  const [limit, setLimit] = useState(WINDOW);
+  useEffect(() => setLimit(WINDOW), [conversationID]);
+  const hidden = messages ? Math.max(0, messages.length - limit) : 0;
+  const visible = useMemo(() => (messages && hidden > 0 ? messages.slice(hidden) : messages), [messages, hidden]);
   const awaiting = useMemo(
     () => new Set((state.permissions[conversationID] ?? []).flatMap((p) => (p.tool ? [p.tool.callID] : []))),
     [state.permissions, conversationID],
@@ -37,13 +49,20 @@ export function Thread({ state, conversationID, onRedo }: { state: ChatState; co
             <p>Ask the agent to write code, run commands or explain the workspace.</p>
           </div>
         ) : (
-          messages.map((m) =>
-            m.role === "user" ? (
-              <UserMessageView key={m.id} message={m} parts={state.parts[m.id] ?? []} />
-            ) : (
-              <AssistantMessageView key={m.id} message={m} parts={state.parts[m.id] ?? []} awaiting={awaiting} stale={state.stale} />
-            ),
-          )
+          <>
+            {hidden > 0 ? (
+              <button type="button" className="btn btn-sm earlier-messages" onClick={() => setLimit((n) => n + WINDOW)}>
+                Show {Math.min(hidden, WINDOW)} earlier messages ({hidden} not shown)
+              </button>
+            ) : null}
+            {visible!.map((m) =>
+              m.role === "user" ? (
+                <UserMessageView key={m.id} message={m} parts={state.parts[m.id] ?? NO_PARTS} />
+              ) : (
+                <AssistantMessageView key={m.id} message={m} parts={state.parts[m.id] ?? NO_PARTS} awaiting={awaiting} stale={state.stale} />
+              ),
+            )}
+          </>
         )}
         {undone > 0 ? (
           <div className="undone-note muted small" role="status">

@@ -1,9 +1,10 @@
 /** A user message: its text parts (plain text, newlines kept) and attachments, right-aligned. */
+import { memo } from "react";
 import { MessageActions } from "./MessageActions.tsx";
 import type { Part, UserMessage } from "./types.ts";
 
 /** One user message bubble. */
-export function UserMessageView({ message, parts }: { message: UserMessage; parts: Part[] }) {
+export const UserMessageView = memo(function UserMessageView({ message, parts }: { message: UserMessage; parts: Part[] }) {
   const text = parts
     .filter((p) => p.type === "text" && !p.synthetic && !p.ignored)
     .map((p) => (p.type === "text" ? p.text : ""))
@@ -24,4 +25,4 @@ export function UserMessageView({ message, parts }: { message: UserMessage; part
       <MessageActions messageID={message.id} parts={parts} />
     </div>
   );
-}
+});

@@ -107,7 +107,7 @@ export class ChatStore {
     // Kept current by events while loaded, unless a reconnect happened while it was off screen.
     if (this.snapshot.state.loaded[conversationID] && !this.outdated.has(conversationID)) return;
     this.outdated.delete(conversationID);
-    await this.guard(this.sync.refresh(async () => [await this.loadMessages(conversationID)]));
+    await this.guard(this.sync.refresh(() => this.loadMessages(conversationID)));
   }
 
   /** Stops refetching a conversation that is no longer on screen. */
@@ -145,16 +145,23 @@ export class ChatStore {
           { type: "snapshot.status", status: status.data ?? {} },
           { type: "snapshot.permissions", permissions: permissions.data ?? [] },
           { type: "snapshot.questions", questions: questions.data ?? [] },
-          ...messages,
+          ...messages.flat(),
         ] satisfies ChatAction[];
       }),
     );
     if (ok && !this.snapshot.ready) this.update({ ready: true });
   }
 
-  private async loadMessages(conversationID: string): Promise<ChatAction> {
-    const result = await this.client.session.messages({ sessionID: conversationID });
-    return { type: "snapshot.messages", conversationID, messages: (result.data ?? []) as MessageWithParts[] };
+  /** A conversation's messages and todo list, as snapshot actions. */
+  private async loadMessages(conversationID: string): Promise<ChatAction[]> {
+    const [result, todos] = await Promise.all([
+      this.client.session.messages({ sessionID: conversationID }),
+      this.client.session.todo({ sessionID: conversationID }).catch(() => null),
+    ]);
+    return [
+      { type: "snapshot.messages", conversationID, messages: (result.data ?? []) as MessageWithParts[] },
+      ...(todos ? [{ type: "snapshot.todos" as const, conversationID, todos: todos.data ?? [] }] : []),
+    ];
   }
 
   /** Awaits `work`, recording its error for the banner; answers whether it succeeded. */

@@ -15,6 +15,7 @@
  * - `permission.asked` / `permission.replied`: pending approvals; `question.asked` / `question.replied` /
  *   `question.rejected`: pending questions from the agent's question tool. Both keyed by request id.
  * - `session.created|updated|deleted`: the conversation list. `session.error`: last error per conversation.
+ * - `todo.updated`: the agent's whole todo list of a conversation (replaces the previous one).
  *
  * Message and part ids from OpenCode sort in creation order, so lists are kept sorted by id.
  */
@@ -26,6 +27,7 @@ import type {
   PermissionRequest,
   QuestionRequest,
   SessionStatus,
+  Todo,
 } from "./types.ts";
 
 /** A message with its parts, as `GET /session/:id/message` answers. */
@@ -54,6 +56,8 @@ export interface ChatState {
   stale: Record<string, true>;
   /** Last `session.error` message per conversation id, cleared when a new turn starts. */
   errors: Record<string, string>;
+  /** The agent's todo list per conversation id (`todo.updated`, `GET /session/:id/todo`). */
+  todos: Record<string, Todo[]>;
 }
 
 /** Everything the reducer understands: OpenCode events plus snapshot actions from REST fetches. */
@@ -64,6 +68,7 @@ export type ChatAction =
   | { type: "snapshot.status"; status: Record<string, SessionStatus> }
   | { type: "snapshot.permissions"; permissions: PermissionRequest[] }
   | { type: "snapshot.questions"; questions: QuestionRequest[] }
+  | { type: "snapshot.todos"; conversationID: string; todos: Todo[] }
   | { type: "local.error.clear"; conversationID: string };
 
 /** A fresh, empty state. */
@@ -78,6 +83,7 @@ export function initialChatState(): ChatState {
     questions: {},
     stale: {},
     errors: {},
+    todos: {},
   };
 }
 
@@ -172,6 +178,7 @@ function removeConversation(state: ChatState, id: string): ChatState {
     permissions: without(state.permissions, id),
     questions: without(state.questions, id),
     errors: without(state.errors, id),
+    todos: without(state.todos, id),
   };
 }
 
@@ -214,6 +221,10 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
       return { ...state, permissions: groupPending(action.permissions) };
     case "snapshot.questions":
       return { ...state, questions: groupPending(action.questions) };
+    case "snapshot.todos":
+      return { ...state, todos: { ...state.todos, [action.conversationID]: action.todos } };
+    case "todo.updated":
+      return { ...state, todos: { ...state.todos, [action.properties.sessionID]: action.properties.todos } };
     case "local.error.clear":
       return { ...state, errors: without(state.errors, action.conversationID) };
 

@@ -15,6 +15,7 @@ export type {
   Session as Conversation,
   SessionStatus,
   TextPart,
+  Todo,
   ToolPart,
   ToolState,
   UserMessage,

@@ -9,6 +9,8 @@ export interface TreeActions {
   /** Click on a row: a folder is selected and toggled, a file selected and opened. */
   open(entry: TreeEntry): void;
   rename(entry: TreeEntry): void;
+  /** Attaches a file to the chat's prompt as an `@` mention. */
+  mention(entry: TreeEntry): void;
   remove(entry: TreeEntry): void;
   downloadUrl(entry: TreeEntry): string;
 }
@@ -44,6 +46,11 @@ export function FileTreeNode({ entry, depth, tree, selected, actions }: {
           <a className="btn btn-ghost btn-sm btn-icon" href={actions.downloadUrl(entry)} download aria-label={`Download ${entry.name}`} title={isDir ? "Download as zip" : "Download"}>
             <Icon name="download" size={13} />
           </a>
+          {entry.type === "file" ? (
+            <button type="button" className="btn btn-ghost btn-sm btn-icon" aria-label={`Mention ${entry.name} in the chat`} title="Mention in the chat" onClick={() => actions.mention(entry)}>
+              <Icon name="chat" size={13} />
+            </button>
+          ) : null}
           <button type="button" className="btn btn-ghost btn-sm btn-icon" aria-label={`Rename ${entry.name}`} title="Rename / move" onClick={() => actions.rename(entry)}>
             <Icon name="edit" size={13} />
           </button>

@@ -1,8 +1,9 @@
 /**
  * The workspace file browser: toolbar (upload, new folder, download all, refresh), the tree, and the open
  * file. Files can be dropped anywhere on the panel; uploads and new folders go into the selected folder
- * (or the selected file's folder). The tree refreshes when the agent changes files (`subscribeChanges`,
- * fed by OpenCode's `file.edited` / `session.diff` events) and after every change made here.
+ * (or the selected file's folder). The tree refreshes when anything changes the workspace (the file
+ * server's live events, ./useWorkspaceEvents.ts: the agent, the terminal, another tab), when OpenCode
+ * reports edits (`subscribeChanges`: `file.edited` / `session.diff`), and after every change made here.
  */
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { ConfirmDialog } from "../ui/ConfirmDialog.tsx";
@@ -14,6 +15,8 @@ import { FileTreeNode, type TreeActions } from "./FileTreeNode.tsx";
 import { FileViewer } from "./FileViewer.tsx";
 import { useDropUpload } from "./useDropUpload.ts";
 import { useFileTree } from "./useFileTree.ts";
+import { useWorkspaceEvents } from "./useWorkspaceEvents.ts";
+import { mentionInChat } from "../chat/composer/mentions.ts";
 
 const REFRESH_DEBOUNCE_MS = 400;
 
@@ -35,17 +38,19 @@ export function FilesPanel({ sessionId, subscribeChanges }: { sessionId: string;
     setVersion((v) => v + 1);
   }, [tree.refresh]);
 
+  const timer = useRef<ReturnType<typeof setTimeout>>(undefined);
+  const refreshSoon = useCallback(() => {
+    clearTimeout(timer.current);
+    timer.current = setTimeout(() => void refresh(), REFRESH_DEBOUNCE_MS);
+  }, [refresh]);
   useEffect(() => {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const off = subscribeChanges(() => {
-      clearTimeout(timer);
-      timer = setTimeout(() => void refresh(), REFRESH_DEBOUNCE_MS);
-    });
+    const off = subscribeChanges(refreshSoon);
     return () => {
-      clearTimeout(timer);
+      clearTimeout(timer.current);
       off();
     };
-  }, [subscribeChanges, refresh]);
+  }, [subscribeChanges, refreshSoon]);
+  useWorkspaceEvents(sessionId, refreshSoon);
 
   /** Expands every folder above `path` so the entry there is on screen. */
   const reveal = useCallback(
@@ -83,6 +88,7 @@ export function FilesPanel({ sessionId, subscribeChanges }: { sessionId: string;
       else setOpenFile(entry.path);
     },
     rename: (entry) => setDialog({ kind: "rename", entry }),
+    mention: (entry) => mentionInChat(entry.path),
     remove: (entry) => setDialog({ kind: "delete", entry }),
     downloadUrl: (entry) => api.downloadUrl(entry.path),
   };

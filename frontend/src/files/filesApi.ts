@@ -12,8 +12,13 @@ export type { TreeEntry };
 const q = (params: Record<string, string | number>) => new URLSearchParams(Object.entries(params).map(([k, v]) => [k, String(v)])).toString();
 
 /** File-server calls for one octo session. */
+/** The file server's path below octo for session `sessionId` (the proxy strips it). */
+export function filesBase(sessionId: string): string {
+  return `/session/${encodeURIComponent(sessionId)}/files`;
+}
+
 export function filesApi(sessionId: string) {
-  const base = `/session/${encodeURIComponent(sessionId)}/files`;
+  const base = filesBase(sessionId);
   return {
     /** Entries of directory `path`, `depth` levels deep (1 = no children). */
     tree: (path: string, depth = 1, signal?: AbortSignal) => requestJson<TreeEntry[]>(`${base}/tree?${q({ path, depth })}`, { signal }),
@@ -25,6 +30,15 @@ export function filesApi(sessionId: string) {
     read: (path: string, signal?: AbortSignal) => request(`${base}/file?${q({ path })}`, { signal }),
     /** Writes a file atomically (creates parents). */
     write: (path: string, content: BodyInit) => requestJson<TreeEntry>(`${base}/file?${q({ path })}`, { method: "PUT", body: content }),
+    /**
+     * Atomically replaces the file, only if it is still version `etag` (from `read`'s `ETag`; null: any).
+     * @returns the new ETag. @throws HttpError 412 `MODIFIED` when the file changed underneath.
+     */
+    save: async (path: string, content: string, etag: string | null) => {
+      const response = await request(`${base}/file?${q({ path })}`, { method: "PUT", body: content, headers: etag ? { "if-match": etag } : {} });
+      await response.body?.cancel();
+      return response.headers.get("etag");
+    },
     /** Uploads files into directory `dir` (multipart; all or nothing). */
     upload: (dir: string, files: File[]) => {
       const form = new FormData();

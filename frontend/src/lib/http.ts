@@ -53,6 +53,8 @@ export interface RequestOptions {
   /** Serialized as JSON unless it is a BodyInit (FormData, Blob, string …). */
   body?: unknown;
   signal?: AbortSignal;
+  /** Extra request headers (e.g. `If-Match`). */
+  headers?: Record<string, string>;
   /** Do not notify 401 listeners (for the login form and the initial `/api/me` probe). */
   quiet401?: boolean;
 }
@@ -70,7 +72,7 @@ function isBodyInit(body: unknown): body is BodyInit {
 
 /** Sends a request and answers the raw Response (2xx only); throws {@link HttpError} otherwise. */
 export async function request(url: string, options: RequestOptions = {}): Promise<Response> {
-  const headers: Record<string, string> = { accept: "application/json" };
+  const headers: Record<string, string> = { accept: "application/json", ...options.headers };
   let body: BodyInit | undefined;
   if (options.body !== undefined) {
     if (isBodyInit(options.body)) body = options.body;

@@ -1,0 +1,104 @@
+/**
+ * `bun bench/chat.ts [--messages N] [--out DIR]`: how the chat copes with a long conversation (issue 16).
+ * A real `octo serve` whose session runs bench/transcript-upstream.ts as its OpenCode (a conversation of
+ * N messages, default 2 000, half of the answers with a bash tool card and a code block), opened in
+ * Debian's Chromium through octo's proxy like a user would. Measured in the page:
+ * - time to first render: navigation start until the newest message is in the DOM (ms);
+ * - frame times (requestAnimationFrame deltas, ms) while scrolling the thread from the bottom to the top,
+ *   and while an answer streams in (200 `message.part.delta` events, one every 25 ms).
+ * Target (issue 16): first render under 1 s, no frame over 50 ms while streaming. Prints a table and writes
+ * `chat-<timestamp>.json` to `--out` (default bench/results). Never fails on a time.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { ensureWebBuild, launchBrowser } from "../test/support/browser.ts";
+import { startBenchOcto } from "./lib/fixture.ts";
+import { percentile, round } from "./lib/stats.ts";
+
+const { values } = parseArgs({ options: { messages: { type: "string", default: "2000" }, out: { type: "string" } } });
+const messages = Number(values.messages);
+process.env.BENCH_TRANSCRIPT_MESSAGES = String(messages);
+
+/** p50, p95, max and count over 50 ms of frame deltas. */
+const frameStats = (deltas: number[]) => ({
+  frames: deltas.length,
+  p50_ms: round(percentile(deltas, 50), 1),
+  p95_ms: round(percentile(deltas, 95), 1),
+  max_ms: round(Math.max(...deltas), 1),
+  over_50ms: deltas.filter((d) => d > 50).length,
+});
+
+ensureWebBuild();
+const bench = await startBenchOcto({
+  benchUpstream: true,
+  upstreamScript: join(import.meta.dir, "transcript-upstream.ts"),
+  env: { OCTO_OPENCODE__ENV: `{ BENCH_TRANSCRIPT_MESSAGES = "${messages}" }` },
+});
+const browser = await launchBrowser({ baseURL: bench.octo.url });
+try {
+  const { id } = await bench.createSession("bench-chat");
+  await browser.context.addCookies([{ name: "octo_token", value: bench.token, url: bench.octo.url }]);
+  const { page } = browser;
+  page.setDefaultTimeout(300_000);
+  const last = `msg_${String(messages - 1).padStart(6, "0")}_0`;
+  await page.goto(`/sessions/${id}`);
+  await page
+    .locator(`[data-message-id="${last}"]`)
+    .waitFor({ state: "attached" })
+    .catch(async (err) => {
+      await page.screenshot({ path: "/tmp/chat-bench.png" });
+      console.error(browser.failedRequests.slice(-10).join("\n"), browser.errors.slice(-5).join("\n"));
+      throw err;
+    });
+  const firstRenderMs = await page.evaluate(() => performance.now());
+  const rendered = await page.locator(".thread .message").count();
+
+  /** Records rAF deltas in the page while `action` runs there (a function body as text), for `ms`. */
+  const record = (ms: number, action: string) =>
+    page.evaluate(
+      ({ ms, action }) =>
+        new Promise<number[]>((done) => {
+          const deltas: number[] = [];
+          let previous = performance.now();
+          const end = previous + ms;
+          const step = new Function(action) as () => void;
+          const tick = (t: number) => {
+            deltas.push(t - previous);
+            previous = t;
+            step();
+            if (t < end) requestAnimationFrame(tick);
+            else done(deltas);
+          };
+          requestAnimationFrame(tick);
+        }),
+      { ms, action },
+    );
+  const scroll = await record(4000, `const s = document.querySelector(".thread"); if (s) s.scrollTop = Math.max(0, s.scrollTop - 600);`);
+  await page.evaluate(() => {
+    const s = document.querySelector(".thread");
+    if (s) s.scrollTop = s.scrollHeight;
+  });
+  await page.evaluate((sid) => fetch(`/session/${sid}/code/bench/stream`, { method: "POST" }), id);
+  const streaming = await record(5200, "");
+  const results = {
+    at: new Date().toISOString(),
+    messages,
+    rendered_messages: rendered,
+    first_render_ms: round(firstRenderMs, 0),
+    scroll: frameStats(scroll),
+    streaming: frameStats(streaming),
+  };
+  console.log(`## chat with ${messages} messages\n`);
+  console.log("| measure | value |\n| --- | --- |");
+  console.log(`| time to first render | ${results.first_render_ms} ms (${rendered} messages in the DOM) |`);
+  for (const [name, s] of [["scrolling", results.scroll], ["streaming", results.streaming]] as const) {
+    console.log(`| frames while ${name} | p50 ${s.p50_ms} ms · p95 ${s.p95_ms} ms · max ${s.max_ms} ms · ${s.over_50ms} of ${s.frames} over 50 ms |`);
+  }
+  const out = resolve(values.out ?? join(import.meta.dir, "results"));
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, `chat-${results.at.replace(/[:.]/g, "-")}.json`), `${JSON.stringify(results, null, 2)}\n`);
+} finally {
+  await browser.close();
+  await bench.stop();
+}

@@ -1,0 +1,178 @@
+/**
+ * `GET /events` (fileserver/watch.ts, routes/events.ts) over a real file server and a real workspace:
+ * creates, modifications, deletes and renames made on disk (as the agent or the terminal would) arrive as
+ * debounced batches; a symlink to a directory outside the workspace, even one swapped in for a watched
+ * directory, makes nothing outside reported or walked; the diff rules on their own; the listener bound.
+ */
+import { afterEach, describe, expect, test } from "bun:test";
+import { mkdirSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { MAX_LISTENERS } from "../../fileserver/routes/events.ts";
+import { diffWalks, type FileChange } from "../../fileserver/watch.ts";
+import { tempDir } from "../support/tmp.ts";
+import { startTestServer, type TestServer } from "./harness.ts";
+
+let server: TestServer | undefined;
+afterEach(async () => {
+  await server?.server.stop();
+  server = undefined;
+});
+
+/** An open `/events` stream: its batches as they arrive, and `close()`. */
+async function openEvents(s: TestServer) {
+  const controller = new AbortController();
+  const response = await s.call("/events", { signal: controller.signal });
+  expect(response.status).toBe(200);
+  expect(response.headers.get("content-type")).toBe("text/event-stream");
+  const batches: Array<{ changes?: FileChange[]; resync?: true }> = [];
+  const reader = response.body!.getReader();
+  let buffer = "";
+  let ready!: () => void;
+  const isReady = new Promise<void>((r) => (ready = r));
+  void (async () => {
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        buffer += new TextDecoder().decode(value);
+        let end: number;
+        while ((end = buffer.indexOf("\n\n")) >= 0) {
+          const frame = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          if (frame.startsWith("event: ready")) ready();
+          else if (frame.startsWith("data: ")) batches.push(JSON.parse(frame.slice(6)));
+        }
+      }
+    } catch {
+      // aborted
+    }
+  })();
+  await isReady;
+  const changes = () => batches.flatMap((b) => b.changes ?? []);
+  return {
+    batches,
+    changes,
+    /** Waits until a change matching `want` arrived. */
+    async waitFor(want: Partial<FileChange>, timeoutMs = 10_000): Promise<void> {
+      const deadline = Date.now() + timeoutMs;
+      const matches = (c: FileChange) => Object.entries(want).every(([k, v]) => c[k as keyof FileChange] === v);
+      while (!changes().some(matches)) {
+        if (Date.now() > deadline) throw new Error(`no change ${JSON.stringify(want)}; got ${JSON.stringify(changes())}`);
+        await Bun.sleep(20);
+      }
+    },
+    close: () => controller.abort(),
+  };
+}
+
+describe("GET /events", () => {
+  test("create, modify, delete and rename, in nested directories, as debounced batches", async () => {
+    server = await startTestServer();
+    const { root } = server;
+    mkdirSync(join(root, "src"));
+    writeFileSync(join(root, "src", "a.ts"), "a");
+    const events = await openEvents(server);
+
+    writeFileSync(join(root, "src", "b.ts"), "b");
+    await events.waitFor({ kind: "create", path: "src/b.ts", type: "file" });
+    writeFileSync(join(root, "src", "a.ts"), "a changed");
+    await events.waitFor({ kind: "modify", path: "src/a.ts" });
+    mkdirSync(join(root, "src", "deep", "er"), { recursive: true });
+    writeFileSync(join(root, "src", "deep", "er", "c.ts"), "c");
+    await events.waitFor({ kind: "create", path: "src/deep/er/c.ts" }); // a new directory is watched at once
+    writeFileSync(join(root, "src", "deep", "er", "c.ts"), "c2");
+    await events.waitFor({ kind: "modify", path: "src/deep/er/c.ts" });
+    renameSync(join(root, "src", "b.ts"), join(root, "b-moved.ts"));
+    await events.waitFor({ kind: "rename", from: "src/b.ts", path: "b-moved.ts" });
+    renameSync(join(root, "src", "deep"), join(root, "shallow"));
+    await events.waitFor({ kind: "rename", from: "src/deep", path: "shallow", type: "directory" });
+    // Entries below a renamed directory are not listed one by one.
+    expect(events.changes().filter((c) => c.path.startsWith("shallow/"))).toEqual([]);
+    unlinkSync(join(root, "src", "a.ts"));
+    await events.waitFor({ kind: "delete", path: "src/a.ts" });
+    writeFileSync(join(root, "shallow", "er", "d.ts"), "d"); // the moved directory is still watched
+    await events.waitFor({ kind: "create", path: "shallow/er/d.ts" });
+
+    // A burst of writes is one batch, not one per write.
+    const before = events.batches.length;
+    for (let i = 0; i < 50; i++) writeFileSync(join(root, `burst-${i}.txt`), String(i));
+    await events.waitFor({ kind: "create", path: "burst-49.txt" });
+    await Bun.sleep(400);
+    expect(events.batches.length - before).toBeLessThanOrEqual(3);
+    // git's own directory is neither walked nor reported.
+    mkdirSync(join(root, ".git"));
+    writeFileSync(join(root, ".git", "index"), "x");
+    writeFileSync(join(root, "after-git.txt"), "x");
+    await events.waitFor({ kind: "create", path: "after-git.txt" });
+    expect(events.changes().some((c) => c.path.startsWith(".git"))).toBe(false);
+    events.close();
+  }, 30_000);
+
+  test("a symlink to a directory outside, even one swapped in for a watched directory, reports nothing outside", async () => {
+    server = await startTestServer();
+    const { root } = server;
+    const outside = tempDir("watch-outside-");
+    writeFileSync(join(outside, "secret.txt"), "s");
+    mkdirSync(join(root, "sub"));
+    writeFileSync(join(root, "sub", "mine.txt"), "m");
+    symlinkSync(outside, join(root, "link"));
+    const events = await openEvents(server);
+
+    writeFileSync(join(outside, "new-outside.txt"), "x"); // through the link: not watched
+    writeFileSync(join(root, "marker-1"), "x");
+    await events.waitFor({ kind: "create", path: "marker-1" });
+    // The session swaps the watched directory for a symlink to the outside directory.
+    renameSync(join(root, "sub"), join(root, "sub-old"));
+    symlinkSync(outside, join(root, "sub"));
+    await events.waitFor({ kind: "create", path: "sub", type: "symlink" });
+    await events.waitFor({ kind: "rename", from: "sub", path: "sub-old" });
+    writeFileSync(join(outside, "after-swap.txt"), "x");
+    mkdirSync(join(outside, "dir-outside"));
+    writeFileSync(join(outside, "dir-outside", "deep.txt"), "x");
+    writeFileSync(join(root, "marker-2"), "x");
+    await events.waitFor({ kind: "create", path: "marker-2" });
+    await Bun.sleep(400);
+    const paths = events.changes().flatMap((c) => [c.path, c.from ?? ""]);
+    for (const p of paths) expect(p.startsWith("link/") || p.startsWith("sub/") || p.includes("outside") || p.includes("secret")).toBe(false);
+    // The old directory, now under another name, is still inside and still watched.
+    writeFileSync(join(root, "sub-old", "still.txt"), "x");
+    await events.waitFor({ kind: "create", path: "sub-old/still.txt" });
+    events.close();
+    rmSync(outside, { recursive: true, force: true });
+  }, 30_000);
+
+  test("needs the service token; at most MAX_LISTENERS streams at once, and a closed stream frees its place", async () => {
+    server = await startTestServer();
+    expect((await server.call("/events", { headers: { Authorization: "" } })).status).toBe(401);
+    const open = [];
+    for (let i = 0; i < MAX_LISTENERS; i++) open.push(await openEvents(server));
+    const refused = await server.call("/events");
+    expect([refused.status, (await refused.json()).code]).toEqual([429, "TOO_MANY_STREAMS"]);
+    open.pop()!.close();
+    let again: Response | undefined;
+    for (let i = 0; i < 50 && again?.status !== 200; i++) {
+      await again?.body?.cancel();
+      await Bun.sleep(20);
+      again = await server.call("/events");
+    }
+    expect(again!.status).toBe(200);
+    await again!.body!.cancel();
+    for (const e of open) e.close();
+  }, 30_000);
+});
+
+describe("diffWalks", () => {
+  const seen = (ino: number, type: "file" | "directory" | "symlink" = "file", size = 1, mtimeMs = 1) => ({ ino, type, size, mtimeMs });
+  test("a path replaced by another kind of entry is a delete and a create", () => {
+    const changes = diffWalks(new Map([["x", seen(1, "directory")]]), new Map([["x", seen(2, "symlink")]]));
+    expect(changes).toHaveLength(2);
+    expect(changes).toEqual(expect.arrayContaining([
+      { kind: "delete", path: "x", type: "directory" },
+      { kind: "create", path: "x", type: "symlink" },
+    ]));
+  });
+  test("a directory's mtime alone is not a change; a file's is", () => {
+    expect(diffWalks(new Map([["d", seen(1, "directory", 1, 1)]]), new Map([["d", seen(1, "directory", 1, 2)]]))).toEqual([]);
+    expect(diffWalks(new Map([["f", seen(1, "file", 1, 1)]]), new Map([["f", seen(1, "file", 1, 2)]]))).toEqual([{ kind: "modify", path: "f", type: "file" }]);
+  });
+});

@@ -14,6 +14,8 @@ import { DEFAULT_SERVER } from "./octoctl/context.ts";
 import { registerImage } from "./octoctl/image.ts";
 import { registerSession } from "./octoctl/session.ts";
 import { registerStatus } from "./octoctl/status.ts";
+import { registerTask } from "./octoctl/task.ts";
+import { registerToken } from "./octoctl/token.ts";
 import { runProgram } from "./shared/errors.ts";
 
 const program = new Command("octoctl")
@@ -40,6 +42,8 @@ Exit codes: 0 ok, 1 failure, 2 usage error.`,
 registerAuth(program);
 registerStatus(program);
 registerSession(program);
+registerTask(program);
+registerToken(program);
 registerImage(program);
 registerAdmin(program);
 

@@ -373,6 +373,28 @@ export const MUTATIONS: Mutation[] = [
     ],
     tests: ["test/server/db/database.test.ts"],
   },
+  // ---- swarm mode (issue 18) -----------------------------------------------------------------------
+  {
+    name: "swarm-orphans-any-instance",
+    breaks: "swarm orphan removal lists every octo service in the swarm, not only this instance's",
+    file: "server/runtime/swarm.ts",
+    edits: [{ search: 'label: ["octo.session", `octo.instance=${this.instance}`]', replace: 'label: ["octo.session"]' }],
+    tests: ["test/server/runtime/swarm.test.ts"],
+  },
+  {
+    name: "swarm-no-node-pin",
+    breaks: "a restarted swarm session may land on another node than the one holding its volume (files lost)",
+    file: "server/runtime/swarm.ts",
+    edits: [{ search: "if (pinnedNode && s.pin_to_node) constraints.push", replace: "if (false) constraints.push" }],
+    tests: ["test/e2e/swarm.test.ts"],
+  },
+  {
+    name: "swarm-stop-returns-early",
+    breaks: "stopping a swarm session returns while its task still runs (a restart could meet the old services)",
+    file: "server/runtime/swarm.ts",
+    edits: [{ search: "        if (task === null) break;", replace: "        break;" }],
+    tests: ["test/server/runtime/swarm.test.ts"],
+  },
   // ---- session lifecycle (issue 13) ------------------------------------------------------------------
   {
     name: "idle-stop-ignores-busy-agent",
@@ -387,6 +409,42 @@ export const MUTATIONS: Mutation[] = [
     file: "server/modules/events/bus.ts",
     edits: [{ search: "  return s.all || e.userId === s.userId;", replace: "  return true;" }],
     tests: ["test/server/modules/events/events.test.ts"],
+  },
+  // ---- personal access tokens and webhooks (issue 15) -------------------------------------------------
+  {
+    name: "token-scope-ignored",
+    breaks: "an access token's scopes are not checked: any token may do all its user may",
+    file: "server/http/admission.ts",
+    edits: [{ search: "if (!scopeAllows(principal.scopes, needed)) {", replace: "if (false && !scopeAllows(principal.scopes, needed)) {" }],
+    tests: ["test/server/modules/tokens/tokens.test.ts"],
+  },
+  {
+    name: "token-basic-any-user",
+    breaks: "HTTP Basic takes an access token with any user name",
+    file: "server/http/admission.ts",
+    edits: [{ search: 'if (found?.source === "basic" && found.username?.toLowerCase()', replace: 'if (false && found?.source === "basic" && found.username?.toLowerCase()' }],
+    tests: ["test/server/modules/tokens/tokens.test.ts"],
+  },
+  {
+    name: "token-revocation-ignored",
+    breaks: "a revoked access token still authenticates",
+    file: "server/modules/tokens/service.ts",
+    edits: [{ search: "if (row.revoked_at != null) throw", replace: "if (false) throw" }],
+    tests: ["test/server/modules/tokens/tokens.test.ts"],
+  },
+  {
+    name: "token-hash-unchecked",
+    breaks: "an access token is found by its id and its secret is not compared",
+    file: "server/modules/tokens/service.ts",
+    edits: [{ search: "if (!row || stored.length !== given.length || !timingSafeEqual(stored, given))", replace: "if (!row)" }],
+    tests: ["test/server/modules/tokens/tokens.test.ts"],
+  },
+  {
+    name: "webhook-private-targets",
+    breaks: "webhook targets on loopback, private and link-local addresses are allowed",
+    file: "server/modules/webhooks/targets.ts",
+    edits: [{ search: 'return range === "unicast" ? null : range;', replace: "return null;" }],
+    tests: ["test/server/modules/webhooks/targets.test.ts", "test/server/modules/webhooks/service.test.ts"],
   },
 ];
 

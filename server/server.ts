@@ -8,7 +8,8 @@
  * revoked (access-watch.ts). A request target that is not a path (absolute-form `GET http://host/x`,
  * authority-form, `*`) answers 400: octo is not a forward proxy.
  * Startup order: data dir -> database (migrations) -> runtime -> services (services.ts; the JWT secret) ->
- * reconcile sessions -> listen -> background work (polling, access watch, pruning) -> the first-admin invite.
+ * reconcile sessions -> recover tasks
+ * (modules/tasks) -> listen -> background work (polling, access watch, pruning) -> the first-admin invite.
  * Shutdown (SIGTERM/SIGINT, handled by the CLI): stop accepting, stop sessions whose runtime does not outlive
  * the server, close the database.
  */
@@ -90,6 +91,8 @@ export async function startServer(loaded: LoadedConfig): Promise<OctoServer> {
     await sessions.reconcile();
     const stopCountingSessions = countSessionsWith(() => sessions.counts());
 
+    const { tasks, webhooks, schedules } = services.handoff;
+    await tasks.recover();
     const app = createApp({ ...services, engine, web: await loadWebApp() });
     const proxy = new SessionProxy({ admission, sessions });
     const voice = new VoiceProxy({ admission, voice: config.voice });
@@ -99,6 +102,8 @@ export async function startServer(loaded: LoadedConfig): Promise<OctoServer> {
     const hostForUrl = config.server.host.includes(":") ? `[${config.server.host}]` : config.server.host;
     const url = `http://${hostForUrl}:${port}`;
     sessions.startPolling();
+    webhooks.start();
+    schedules.start();
     const stopAccessWatch = startAccessWatch({ db, live: admission.live, sessions });
     auth.startPruning();
     audit.startPruning();
@@ -124,6 +129,9 @@ export async function startServer(loaded: LoadedConfig): Promise<OctoServer> {
           stopAccessWatch();
           const closed = new Promise<void>((done) => server.close(() => done()));
           server.closeIdleConnections?.();
+          tasks.shutdown();
+          webhooks.stop();
+          schedules.stop();
           await sessions.shutdown();
           server.closeAllConnections?.();
           proxy.close();

@@ -34,7 +34,7 @@ import { createApp } from "../../server/app.ts";
 import type { Admission } from "../../server/http/admission.ts";
 import type { SessionService } from "../../server/modules/sessions/service.ts";
 import { randomSecret } from "../../server/ids.ts";
-import { createServices } from "../../server/services.ts";
+import { createServices, type Handoff } from "../../server/services.ts";
 import { SessionProxy } from "../../server/proxy/session-proxy.ts";
 import { createFront } from "../../server/server.ts";
 import { VoiceProxy } from "../../server/voice/voice-proxy.ts";
@@ -292,6 +292,8 @@ export interface SessionStack extends AuthStack {
   sessions: SessionService;
   /** The admission path over `auth` and `config` (what server.ts shares between the API and the proxies). */
   admission: Admission;
+  /** Tasks, webhooks and schedules (not started: nothing recovers tasks or runs the webhook worker). */
+  handoff: Handoff;
 }
 
 /**
@@ -375,6 +377,7 @@ export async function serveStack(s: SessionStack): Promise<StackServer> {
       voice.close();
       server.closeAllConnections();
       await new Promise((done) => server.close(done));
+      s.handoff.tasks.shutdown();
       await s.sessions.shutdown();
       await s.runtime.dispose();
     },

@@ -1,4 +1,4 @@
-/** Bottom of the sidebar: who is signed in, admin link, theme switch, sign out. */
+/** Bottom of the sidebar: who is signed in, settings and admin links, theme switch, sign out. */
 import { useAuth, useUser } from "../auth/AuthContext.tsx";
 import { navigate } from "../lib/router.ts";
 import { Icon } from "../ui/Icon.tsx";
@@ -17,6 +17,17 @@ export function UserMenu({ onNavigate }: { onNavigate?: () => void }) {
         <span className="user-name" title={user.email ?? undefined}>
           {user.username}
         </span>
+        <a
+          href="/settings"
+          className="btn btn-ghost btn-sm"
+          onClick={(e) => {
+            e.preventDefault();
+            onNavigate?.();
+            navigate("/settings");
+          }}
+        >
+          Settings
+        </a>
         {user.role === "admin" ? (
           <a
             href="/admin"

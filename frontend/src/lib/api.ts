@@ -11,6 +11,8 @@
  */
 import { type ApiClient, ApiFailure, type ApiResult, createApiClient, unwrap } from "../../../server/api/client.ts";
 import type { CreateInvite } from "../../../server/modules/invites/model.ts";
+import type { CreateTokenBody } from "../../../server/modules/tokens/model.ts";
+import type { CreateTaskBody, TaskListQuery } from "../../../server/modules/tasks/model.ts";
 import { HttpError, notifyUnauthorized } from "./http.ts";
 import type { Role } from "./types.ts";
 
@@ -77,6 +79,18 @@ export const api = {
   stopSession: (id: string) => call(octo().sessions({ id: encodeURIComponent(id) }).stop.post()),
   deleteSession: (id: string, purge: boolean) =>
     call(octo().sessions({ id: encodeURIComponent(id) }).delete(undefined, { query: purge ? { purge: "true" } : {} })),
+
+  tokens: {
+    list: () => call(octo().tokens.get()),
+    /** The answer carries the token itself, this once. */
+    create: (body: CreateTokenBody) => call(octo().tokens.post(body)),
+    revoke: (id: string) => call(octo().tokens({ id: encodeURIComponent(id) }).delete()),
+  },
+
+  tasks: {
+    list: (query: TaskListQuery) => call(octo().tasks.get({ query })),
+    create: (body: CreateTaskBody) => call(octo().tasks.post(body)),
+  },
 
   admin: {
     users: () => call(octo().admin.users.get()),

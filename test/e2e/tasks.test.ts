@@ -13,7 +13,7 @@ import { Api, eventually, type OctoServerProcess, startOcto } from "../support/o
 import { tempDir } from "../support/tmp.ts";
 import { Webhook } from "standardwebhooks";
 
-const SLOW = 180_000;
+const SLOW = 300_000;
 
 let llm: ScriptedLlm;
 let octo: OctoServerProcess;
@@ -40,7 +40,7 @@ function agent() {
   });
 }
 
-async function until(api: Api, id: string, statuses: string[], ms = 120_000) {
+async function until(api: Api, id: string, statuses: string[], ms = 240_000) {
   return eventually(async () => {
     const t = (await api.get(`/api/tasks/${id}`)).json;
     return statuses.includes(t.status) ? t : null;

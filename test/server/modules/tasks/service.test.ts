@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { OctoConfig } from "../../../../server/config/schema.ts";
-import { changesFromTools } from "../../../../server/modules/tasks/opencode.ts";
+import { changesFromTools, OpencodeSession } from "../../../../server/modules/tasks/opencode.ts";
 import { TaskService, taskSessionName } from "../../../../server/modules/tasks/service.ts";
 import { SessionService } from "../../../../server/modules/sessions/service.ts";
 import type { User } from "../../../../server/modules/users/model.ts";
@@ -40,7 +40,9 @@ beforeAll(async () => {
   llm = await startScriptedLlm();
   llm.script((request) => {
     const text = lastUserText(request);
-    if (text.startsWith("slow")) return reply.text("taking my time over every word of this answer", { delayMs: 300 });
+    // Slow enough (about 9 s) that the runner is stopped well before the turn ends, even on a loaded machine.
+    if (text.startsWith("medium")) return reply.text("a few words at a moderate pace", { delayMs: 400 });
+    if (text.startsWith("slow")) return reply.text("taking my time over every word of this answer", { delayMs: 1000 });
     if (text.startsWith("run")) return toolResults(request).length ? "Ran." : reply.tool("bash", { command: "echo hi" });
     return "Quick.";
   });
@@ -66,25 +68,26 @@ describe("TaskService after octo's side restarts", () => {
   test("a turn still running is followed again to its end", async () => {
     const before = tasks();
     const task = await before.create(user, { prompt: "slow please", session_id: sessionId });
-    await eventually(() => statusOf(task.id).status === "running", "the task to run", 60_000);
+    await eventually(() => statusOf(task.id).status === "running", "the task to run", 120_000);
     before.shutdown();
     expect(statusOf(task.id).status).toBe("running");
     const after = tasks();
     const recovered = await after.recover();
     expect(recovered).toEqual({ resumed: [task.id], failed: [] });
-    await eventually(() => statusOf(task.id).status === "succeeded", "the task to succeed", 60_000);
+    await eventually(() => statusOf(task.id).status === "succeeded", "the task to succeed", 120_000);
     expect(after.get(user.id, task.id).result?.text).toBe("taking my time over every word of this answer");
   }, SLOW);
 
   test("a turn that ended while nobody followed it is recorded at once", async () => {
     const before = tasks();
-    const task = await before.create(user, { prompt: "slow again", session_id: sessionId });
-    await eventually(() => statusOf(task.id).status === "running", "the task to run", 60_000);
-    const conversation = before.get(user.id, task.id).opencode_session_id;
+    const task = await before.create(user, { prompt: "medium please", session_id: sessionId });
+    await eventually(() => statusOf(task.id).status === "running", "the task to run", 120_000);
+    const conversation = before.get(user.id, task.id).opencode_session_id!;
     before.shutdown();
-    // The turn ends in OpenCode: its last LLM answer was streamed completely.
-    await eventually(() => llm.requests.some((r) => r.sessionId === conversation && r.kind === "agent" && r.reply !== undefined && !r.aborted), "the LLM call", 60_000);
-    await Bun.sleep(5000);
+    // The turn ends in OpenCode while no runner follows it.
+    const route = sessions.route(sessionId)!;
+    const oc = new OpencodeSession({ url: route.endpoints!.code, authorization: route.authorization });
+    await eventually(() => oc.turnEnded(conversation), "the turn to end in OpenCode", 120_000);
     expect(statusOf(task.id).status).toBe("running");
     const after = tasks();
     await after.recover();
@@ -103,7 +106,7 @@ describe("TaskService after octo's side restarts", () => {
     await eventually(() => statusOf(task.id).status === "waiting", "the task to be found waiting", 30_000);
     expect(after.get(user.id, task.id).pending).toEqual(pending);
     await after.replyPermission(user.id, task.id, pending.id, { reply: "once" });
-    await eventually(() => statusOf(task.id).status === "succeeded", "the task to succeed", 60_000);
+    await eventually(() => statusOf(task.id).status === "succeeded", "the task to succeed", 120_000);
   }, SLOW);
 
   test("a task whose session is gone, and one caught starting, are failed with the reason", async () => {

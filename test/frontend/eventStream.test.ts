@@ -91,6 +91,37 @@ describe("openEventStream", () => {
     expect(reasons[0]).toBe("no heartbeat");
   });
 
+  test("a waiting state carries the HTTP status of the failed connect, and none after other failures", async () => {
+    let hits = 0;
+    const server = Bun.serve({
+      port: 0,
+      fetch() {
+        hits++;
+        if (hits === 1) return new Response("bad gateway", { status: 502 });
+        if (hits === 2) return new Response("starting", { status: 503 });
+        if (hits === 3) return sse('data: {"n":3}\n\n'); // then ends
+        return openSse(`data: {"n":${hits}}\n\n`);
+      },
+    });
+    servers.push(server);
+    const waits: Extract<StreamState, { kind: "waiting" }>[] = [];
+    const events: number[] = [];
+    const stream = openEventStream<{ n: number }>({
+      url: `http://127.0.0.1:${server.port}/`,
+      onEvent: (e) => events.push(e.n),
+      onState: (s) => s.kind === "waiting" && waits.push(s),
+      backoff: fastBackoff(),
+    });
+    await until(() => events.length >= 2);
+    stream.close();
+    expect(waits.slice(0, 3).map((w) => ({ reason: w.reason, status: w.status }))).toEqual([
+      { reason: "HTTP 502", status: 502 },
+      { reason: "HTTP 503", status: 503 },
+      { reason: "stream ended", status: undefined },
+    ]);
+    expect("status" in waits[2]!).toBe(false);
+  });
+
   test("401 stops for good", async () => {
     let hits = 0;
     const server = Bun.serve({

@@ -4,81 +4,10 @@
  * silence timeout, the streamed answer is spoken sentence by sentence, speaking over it interrupts.
  */
 import { describe, expect, test } from "bun:test";
-import { type ChatState, initialChatState } from "../../frontend/src/chat/reducer.ts";
+import { initialChatState } from "../../frontend/src/chat/reducer.ts";
 import { Conversation, TICK_MS } from "../../frontend/src/voice/conversation.ts";
-import type { SpeechInput, SpeechInputHandlers, SpeechOutput } from "../../frontend/src/voice/engines.ts";
 import { assistantMessage, SID, textPart, userMessage } from "../frontend/fixtures.ts";
-
-class ScriptedInput implements SpeechInput {
-  readonly kind = "server" as const;
-  handlers: SpeechInputHandlers | null = null;
-  failWith: Error | null = null;
-  stops = 0;
-  async start(handlers: SpeechInputHandlers) {
-    if (this.failWith) throw this.failWith;
-    this.handlers = handlers;
-  }
-  stop() {
-    this.stops++;
-    this.handlers = null;
-  }
-  say(text: string) {
-    for (const word of text.split(" ")) this.handlers?.onWord(word);
-  }
-}
-
-class RecordingOutput implements SpeechOutput {
-  readonly kind = "server" as const;
-  spoken: string[] = [];
-  stops = 0;
-  private queue = 0;
-  private listeners = new Set<(busy: boolean) => void>();
-  unlock() {}
-  speak(text: string) {
-    this.spoken.push(text);
-    this.set(this.queue + 1);
-  }
-  stop() {
-    this.stops++;
-    this.set(0);
-  }
-  /** The player finished everything queued. */
-  drain() {
-    this.set(0);
-  }
-  busy() {
-    return this.queue > 0;
-  }
-  subscribe(l: (busy: boolean) => void) {
-    this.listeners.add(l);
-    return () => this.listeners.delete(l);
-  }
-  onError() {
-    return () => {};
-  }
-  async voices() {
-    return ["af_heart"];
-  }
-  configure() {}
-  played() {
-    return 0;
-  }
-  close() {}
-  private set(n: number) {
-    const was = this.queue > 0;
-    this.queue = n;
-    if (was !== n > 0) for (const l of this.listeners) l(n > 0);
-  }
-}
-
-/** A chat where the user asked `msg_10` and the assistant `msg_11` has `text` so far. */
-function chatWith(text: string, done: boolean): ChatState {
-  const s = initialChatState();
-  s.messages[SID] = [userMessage("msg_01"), assistantMessage("msg_02", "msg_01", 3), userMessage("msg_10"), assistantMessage("msg_11", "msg_10", done ? 9 : undefined)];
-  s.parts.msg_11 = [textPart("prt_1", "msg_11", text, done)];
-  if (!done) s.status[SID] = { type: "busy" };
-  return s;
-}
+import { chatWith, RecordingOutput, ScriptedInput } from "../frontend/voiceFixtures.ts";
 
 function setup(config = { vadTimeoutMs: 300, continuous: true, interruptWordCount: 2 }) {
   let clock = 0;
@@ -187,5 +116,27 @@ describe("Conversation", () => {
     clock += 200;
     await Bun.sleep(TICK_MS * 2);
     expect(conversation.state).toMatchObject({ phase: "off", error: "Could not send the prompt: session stopped" });
+  });
+
+  test("as an external store: getSnapshot is stable until a change, then a new object; subscribers hear each change", async () => {
+    const { conversation, input } = setup();
+    const { subscribe, getSnapshot } = conversation; // unbound, as useSyncExternalStore calls them
+    const seen: unknown[] = [];
+    const off = subscribe(() => seen.push(getSnapshot()));
+    const idle = getSnapshot();
+    expect(getSnapshot()).toBe(idle);
+    await conversation.start();
+    const listening = getSnapshot();
+    expect(listening).not.toBe(idle);
+    expect(idle.phase).toBe("off");
+    expect(listening.phase).toBe("listening");
+    input.say("hello");
+    expect(getSnapshot()).not.toBe(listening);
+    expect(seen.at(-1)).toBe(getSnapshot());
+    const count = seen.length;
+    off();
+    conversation.stop();
+    expect(seen).toHaveLength(count);
+    expect(getSnapshot().phase).toBe("off");
   });
 });

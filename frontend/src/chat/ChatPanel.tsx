@@ -38,7 +38,7 @@ export function ChatPanel({ sessionId }: { sessionId: string }) {
 
   // The services went away (stopped elsewhere, crashed): ask octo for the session's state now instead of
   // waiting for the next list refresh, so the page switches to the stopped/failed view.
-  const upstreamDown = connection.kind === "waiting" && /HTTP 50[23]/.test(connection.reason);
+  const upstreamDown = connection.kind === "waiting" && (connection.status === 502 || connection.status === 503);
   useEffect(() => {
     if (upstreamDown) void sessions.refresh();
   }, [upstreamDown, sessions.refresh]);

@@ -14,11 +14,15 @@
 import { Backoff } from "./backoff.ts";
 import { SseParser } from "./sse.ts";
 
-/** Connection state, for a visible indicator. */
+/**
+ * Connection state, for a visible indicator. `reason` is display text; a "waiting" state after a connect that
+ * was answered with a non-2xx status carries that `status` (e.g. 502/503 while the session's services are
+ * down or starting), so callers branch on the number rather than the text.
+ */
 export type StreamState =
   | { kind: "connecting"; attempt: number }
   | { kind: "open" }
-  | { kind: "waiting"; attempt: number; retryInMs: number; reason: string }
+  | { kind: "waiting"; attempt: number; retryInMs: number; reason: string; status?: number }
   | { kind: "failed"; status: number; reason: string }
   | { kind: "closed" };
 
@@ -137,8 +141,8 @@ export function openEventStream<T>(options: EventStreamOptions<T>): EventStreamH
         return;
       }
       const delay = backoff.next();
-      const reason = typeof outcome === "number" ? `HTTP ${outcome}` : outcome;
-      setState({ kind: "waiting", attempt: backoff.attempts, retryInMs: delay, reason });
+      const waiting = typeof outcome === "number" ? { reason: `HTTP ${outcome}`, status: outcome } : { reason: outcome };
+      setState({ kind: "waiting", attempt: backoff.attempts, retryInMs: delay, ...waiting });
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, delay);
         wake = () => {

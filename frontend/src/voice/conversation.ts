@@ -3,7 +3,8 @@
  * a clock and the chat. Words from the input and `tick`s every {@link TICK_MS} drive listening; a `send`
  * effect sends the prompt and starts following the answer in the chat state ({@link answerSince}), whose
  * sentences ({@link SentenceStream}) are spoken as they complete; the output's busy state tells the machine
- * when speech has finished. No React here: the voice context owns one and re-renders on {@link subscribe}.
+ * when speech has finished. An external store (`subscribe`/`getSnapshot`) with no React in it: the voice
+ * context reads it through its subscription.
  */
 import type { ChatState } from "../chat/reducer.ts";
 import { answerSince, newestMessageId } from "./answer.ts";
@@ -46,10 +47,14 @@ export class Conversation {
     return this.turnState;
   }
 
+  /**
+   * The machine's state as an external-store snapshot: the same object until it changes, then a new one
+   * ({@link turnReducer} never mutates), for `useSyncExternalStore`.
+   */
+  getSnapshot = (): TurnState => this.turnState;
+
   /** Subscribes to state changes; returns the unsubscribe function. */
-  subscribe(listener: () => void): () => void {
-    return this.changes.on(listener);
-  }
+  subscribe = (listener: () => void): (() => void) => this.changes.on(listener);
 
   /**
    * Starts listening.

@@ -77,7 +77,7 @@ async function agentWrites(id: string, token: string, path: string, content: str
 
 async function restartOcto(signal: NodeJS.Signals): Promise<void> {
   await octo.stop(signal);
-  octo = await startOcto({ dataDir, env, args: ["--mode", "swarm"] });
+  octo = await startOcto({ dataDir, env, args: ["--mode", "swarm"], timeoutMs: 120_000 });
   api = new Api(octo.url);
 }
 
@@ -101,7 +101,7 @@ describe.skipIf(!haveSwarm)("octo serve, swarm mode, end to end", () => {
       OCTO_RUNTIME__STOP_TIMEOUT_SECONDS: "5",
       OCTO_RUNTIME__READY_TIMEOUT_SECONDS: "120",
     };
-    octo = await startOcto({ dataDir, env, args: ["--mode", "swarm"] });
+    octo = await startOcto({ dataDir, env, args: ["--mode", "swarm"], timeoutMs: 120_000 });
     api = new Api(octo.url);
   }, 15 * 60_000);
 

@@ -64,7 +64,7 @@ async function agentWrites(id: string, token: string, path: string, content: str
     const ocSession = await createOpencodeSession(base, headers);
     llm.script(writeFileScenario(path, content, "Written."), { sessionId: ocSession.id });
     await sendPrompt(base, headers, ocSession.id, `Please write ${path}`);
-    await waitForIdle(events, ocSession.id, 90_000);
+    await waitForIdle(events, ocSession.id, 300_000);
     const deltas = events.events.filter((e) => e.type === "message.part.delta");
     expect(deltas.map((e) => (e.properties as { delta: string }).delta).join("")).toContain("Written.");
   } finally {

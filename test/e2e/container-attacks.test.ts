@@ -123,6 +123,7 @@ async function attackSuite({ label, engine, component, image: sessionImage }: Te
         OCTO_CONTAINER__MEMORY: "1g",
         OCTO_OPENCODE__ENV: '{ OPENCODE_DISABLE_MODELS_FETCH = "1" }',
         OCTO_RUNTIME__READY_TIMEOUT_SECONDS: "120",
+        OCTO_RUNTIME__START_TIMEOUT_SECONDS: "180", // a loaded shared machine
       };
       // Another octo server's container on the same engine (created, not started): nothing here may touch it.
       const other = await docker().createContainer({

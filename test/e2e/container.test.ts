@@ -57,6 +57,7 @@ async function containerScenario({ label, engine, component, image }: TestEngine
         OCTO_OPENCODE__ENV: '{ OPENCODE_DISABLE_MODELS_FETCH = "1" }',
         OCTO_RUNTIME__POLL_INTERVAL_SECONDS: "1",
         OCTO_RUNTIME__READY_TIMEOUT_SECONDS: "120",
+        OCTO_RUNTIME__START_TIMEOUT_SECONDS: "180", // a loaded shared machine
       };
       octo = await startOcto({ dataDir, env, args: ["--mode", "container"] });
       api = new Api(octo.url);

@@ -64,7 +64,7 @@ async function agentWrites(id: string, token: string, path: string, content: str
     const ocSession = await createOpencodeSession(base, headers);
     llm.script(writeFileScenario(path, content, "Written."), { sessionId: ocSession.id });
     await sendPrompt(base, headers, ocSession.id, `Please write ${path}`);
-    await waitForIdle(events, ocSession.id, 90_000);
+    await waitForIdle(events, ocSession.id, 300_000);
     const deltas = events.events.filter((e) => e.type === "message.part.delta");
     expect(deltas.map((e) => (e.properties as { delta: string }).delta).join("")).toContain("Written.");
   } finally {
@@ -77,7 +77,7 @@ async function agentWrites(id: string, token: string, path: string, content: str
 
 async function restartOcto(signal: NodeJS.Signals): Promise<void> {
   await octo.stop(signal);
-  octo = await startOcto({ dataDir, env, args: ["--mode", "swarm"] });
+  octo = await startOcto({ dataDir, env, args: ["--mode", "swarm"], timeoutMs: 120_000 });
   api = new Api(octo.url);
 }
 
@@ -101,7 +101,7 @@ describe.skipIf(!haveSwarm)("octo serve, swarm mode, end to end", () => {
       OCTO_RUNTIME__STOP_TIMEOUT_SECONDS: "5",
       OCTO_RUNTIME__READY_TIMEOUT_SECONDS: "120",
     };
-    octo = await startOcto({ dataDir, env, args: ["--mode", "swarm"] });
+    octo = await startOcto({ dataDir, env, args: ["--mode", "swarm"], timeoutMs: 120_000 });
     api = new Api(octo.url);
   }, 15 * 60_000);
 

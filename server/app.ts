@@ -13,6 +13,9 @@ import { auditRoutes } from "./modules/audit/index.ts";
 import type { AuditService } from "./modules/audit/service.ts";
 import { authRoutes } from "./modules/auth/index.ts";
 import { imageRoutes } from "./modules/image/index.ts";
+import { llmRoutes } from "./modules/llm/index.ts";
+import type { GatewayParts } from "./gateway/index.ts";
+import type { Database } from "./db/database.ts";
 import type { AuthService } from "./modules/auth/service.ts";
 import type { InviteService } from "./modules/invites/service.ts";
 import { sessionRoutes } from "./modules/sessions/index.ts";
@@ -27,6 +30,9 @@ export interface AppDeps {
   invites: InviteService;
   sessions: SessionService;
   audit: AuditService;
+  /** The LLM gateway's parts (keys, usage, budgets) and the database they live in. */
+  llm: GatewayParts;
+  db: Database;
   /** The runtime's engine, for `/api/status`. */
   engine: { name: string; version?: string };
   /** Extra routes mounted last (the web app). */
@@ -41,7 +47,7 @@ export function createAdmission(auth: AuthService, config: OctoConfig): Admissio
   return new Admission(auth, { allowedOrigins: allowed_origins, trustProxy: trust_proxy, secureCookies: secure_cookies });
 }
 
-export function createApp({ config, auth, users, invites, sessions, audit, engine, web, admission = createAdmission(auth, config) }: AppDeps) {
+export function createApp({ config, auth, users, invites, sessions, audit, llm, db, engine, web, admission = createAdmission(auth, config) }: AppDeps) {
   const app = new Elysia()
     .onError(({ code, error, request }) => {
       const id = requestId(request);
@@ -53,6 +59,7 @@ export function createApp({ config, auth, users, invites, sessions, audit, engin
     .use(adminRoutes({ admission, invites, users, sessions, audit }))
     .use(auditRoutes({ admission, audit }))
     .use(imageRoutes({ config, admission }))
+    .use(llmRoutes({ admission, llm, users, sessions, db }))
     .use(apiDocs((): AnyElysia => app))
     .all("/api/*", () => errorResponse(normalizeError("NOT_FOUND", null)), { detail: { hide: true } });
   if (web) app.use(web);

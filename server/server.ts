@@ -24,6 +24,8 @@ import { OctoError } from "./errors.ts";
 import { setClientAddress } from "./http/client-address.ts";
 import { rejectUpgrade, replyError, sendError } from "./http/error-response.ts";
 import { requestId, setRequestId } from "./http/request-id.ts";
+import { createGateway } from "./gateway/index.ts";
+import { isGatewayUrl, type LlmGateway } from "./gateway/gateway.ts";
 import { createLogger, setLogLevel } from "./log.ts";
 import { inviteDetail, inviteTarget } from "./modules/audit/model.ts";
 import { AuditService } from "./modules/audit/service.ts";
@@ -100,18 +102,36 @@ export async function startServer(loaded: LoadedConfig): Promise<OctoServer> {
       passwordHashConcurrency: config.auth.max_concurrent_password_hashes,
       passwordHashQueue: config.auth.max_queued_password_hashes,
     });
-    const sessions = new SessionService(db, runtime, { dataDir, runtime: config.runtime, opencode: config.opencode });
+    let gatewayUrl = "";
+    let sessions: SessionService | null = null;
+    const llm = createGateway({
+      db,
+      dataDir,
+      config: config.gateway,
+      sessionUrl: () => gatewayUrl,
+      liveSession: (id) => {
+        const route = sessions?.route(id);
+        return route && (route.status === "running" || route.status === "starting") ? { userId: route.userId } : null;
+      },
+    });
+    sessions = new SessionService(db, runtime, {
+      dataDir,
+      runtime: config.runtime,
+      opencode: config.opencode,
+      opencodeConfigFor: (session, base) => llm.sessionConfig(session, base),
+    });
     await sessions.reconcile();
 
     const admission = createAdmission(auth, config);
-    const app = createApp({ config, auth, users, invites, sessions, audit, engine, admission, web: await loadWebApp() });
+    const app = createApp({ config, auth, users, invites, sessions, audit, llm, db, engine, admission, web: await loadWebApp() });
     const proxy = new SessionProxy({ admission, sessions });
     const voice = new VoiceProxy({ admission, voice: config.voice });
-    const server = createFront({ app, proxy, voice, trustProxy: config.server.trust_proxy });
+    const server = createFront({ app, proxy, voice, gateway: llm.gateway, trustProxy: config.server.trust_proxy });
 
     const port = await listen(server, config.server.host, config.server.port);
     const hostForUrl = config.server.host.includes(":") ? `[${config.server.host}]` : config.server.host;
     const url = `http://${hostForUrl}:${port}`;
+    gatewayUrl = `http://${reachableHost(config.server.host)}:${port}`;
     sessions.startPolling();
     const stopAccessWatch = startAccessWatch({ db, live: admission.live, sessions });
     const pruneTimer = setInterval(() => auth.pruneRevoked(), 3600_000);
@@ -170,6 +190,8 @@ export interface FrontParts {
   app: App;
   proxy: SessionProxy;
   voice: VoiceProxy;
+  /** The LLM gateway (`/llm/...`). */
+  gateway: LlmGateway;
   /** `[server] trust_proxy`: the client address from `X-Forwarded-For`. */
   trustProxy: boolean;
 }
@@ -179,12 +201,13 @@ export interface FrontParts {
  * answers 400 `BAD_REQUEST_TARGET`, `/session/...` goes to the session proxy, `/api/voice/...` to the voice
  * proxy, everything else to the Elysia app; upgrades elsewhere answer 404. Not listening yet.
  */
-export function createFront({ app, proxy, voice, trustProxy }: FrontParts): Server {
+export function createFront({ app, proxy, voice, gateway, trustProxy }: FrontParts): Server {
   const server = createServer((req, res) => {
     if (!isPathTarget(req.url)) {
       sendError(res, badTarget(), requestId(req));
       req.resume();
     } else if (isSessionUrl(req.url)) void proxy.web(req, res);
+    else if (isGatewayUrl(req.url)) void gateway.web(req, res);
     else if (isVoiceUrl(req.url)) void voice.web(req, res);
     else void handleWithElysia(app, req, res, trustProxy);
   });
@@ -208,6 +231,13 @@ export function createFront({ app, proxy, voice, trustProxy }: FrontParts): Serv
  */
 export function isPathTarget(url: string | undefined): boolean {
   return url !== undefined && url.startsWith("/");
+}
+
+/** The host a local session reaches octo's port at: loopback when octo listens on every address. */
+function reachableHost(host: string): string {
+  if (host === "0.0.0.0" || host === "" ) return "127.0.0.1";
+  if (host === "::") return "[::1]";
+  return host.includes(":") ? `[${host}]` : host;
 }
 
 const badTarget = () => new OctoError(400, "BAD_REQUEST_TARGET", "The request target must be a path starting with /");

@@ -23,6 +23,7 @@
  * observe the session service's view (e.g. `sessions.route(id)`) at those moments.
  * `kill(id, service)` makes one service die (its server closes; poll reports it exited).
  */
+import { createGateway, type GatewayParts } from "../../server/gateway/index.ts";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Isolation } from "../../server/runtime/isolation.ts";
@@ -290,6 +291,9 @@ export interface SessionStack extends AuthStack {
   sessions: SessionService;
   /** The admission path over `auth` and `config` (what server.ts shares between the API and the proxies). */
   admission: Admission;
+  /** The LLM gateway over the same database (server/gateway); sessions reach it at `gatewayUrl.value`. */
+  llm: GatewayParts;
+  gatewayUrl: { value: string };
 }
 
 /**
@@ -312,8 +316,25 @@ export function sessionStack(
     ...options,
   });
   const runtime = options.runtime ?? new FakeRuntime();
-  const sessions = new SessionService(stack.db, runtime, { dataDir: stack.dir, runtime: config.runtime, opencode: config.opencode });
-  return { ...stack, config, runtime, sessions, admission: createAdmission(stack.auth, config) };
+  const gatewayUrl = { value: "http://127.0.0.1:0" };
+  let sessions: SessionService | null = null;
+  const llm = createGateway({
+    db: stack.db,
+    dataDir: stack.dir,
+    config: config.gateway,
+    sessionUrl: () => gatewayUrl.value,
+    liveSession: (id) => {
+      const route = sessions?.route(id);
+      return route && (route.status === "running" || route.status === "starting") ? { userId: route.userId } : null;
+    },
+  });
+  sessions = new SessionService(stack.db, runtime, {
+    dataDir: stack.dir,
+    runtime: config.runtime,
+    opencode: config.opencode,
+    opencodeConfigFor: (session, base) => llm.sessionConfig(session, base),
+  });
+  return { ...stack, config, runtime, sessions, admission: createAdmission(stack.auth, config), llm, gatewayUrl };
 }
 
 /** The page of a hostile session service (see the module doc). */
@@ -366,9 +387,10 @@ export async function serveStack(s: SessionStack): Promise<StackServer> {
   const proxy = new SessionProxy({ admission: s.admission, sessions: s.sessions });
   const app = createApp({ ...s, engine: { name: "fake" } });
   const voice = new VoiceProxy({ admission: s.admission, voice: s.config.voice });
-  const server = createFront({ app, proxy, voice, trustProxy: false });
+  const server = createFront({ app, proxy, voice, gateway: s.llm.gateway, trustProxy: false });
   await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
   const port = (server.address() as { port: number }).port;
+  s.gatewayUrl.value = `http://127.0.0.1:${port}`;
   const stopWatch = startAccessWatch({ db: s.db, live: s.admission.live, sessions: s.sessions });
   return {
     base: `http://127.0.0.1:${port}`,

@@ -43,6 +43,11 @@ export interface SessionServiceOptions {
   dataDir: string;
   runtime: OctoConfig["runtime"];
   opencode: OctoConfig["opencode"];
+  /**
+   * Turns the operator's opencode.json (or null) into the one a session receives, at each start (the LLM
+   * gateway adds its providers and the session's virtual key, server/gateway). Absent: used as is.
+   */
+  opencodeConfigFor?: (session: { id: string; userId: string }, base: string | null) => string | null;
 }
 
 /** Abort reason used when a user stops or deletes a session that is starting. */
@@ -294,7 +299,8 @@ export class SessionService {
     const watch = { timer: null as ReturnType<typeof setInterval> | null };
     try {
       controller.signal.throwIfAborted();
-      spec.opencodeConfigJson = await this.opencodeConfig();
+      const base = await this.opencodeConfig();
+      spec.opencodeConfigJson = this.options.opencodeConfigFor ? this.options.opencodeConfigFor({ id, userId: row.user_id }, base) : base;
       const started = await this.startWithTimeout(spec, controller.signal);
       state = started.state;
       this.write(id, { runtime_state: JSON.stringify(state) });

@@ -14,6 +14,7 @@ import { DEFAULT_SERVER } from "./octoctl/context.ts";
 import { registerImage } from "./octoctl/image.ts";
 import { registerSession } from "./octoctl/session.ts";
 import { registerStatus } from "./octoctl/status.ts";
+import { registerUsage } from "./octoctl/usage.ts";
 import { runProgram } from "./shared/errors.ts";
 
 const program = new Command("octoctl")
@@ -42,5 +43,6 @@ registerStatus(program);
 registerSession(program);
 registerImage(program);
 registerAdmin(program);
+registerUsage(program);
 
 await runProgram(program, process.argv, () => Boolean(program.opts().json));

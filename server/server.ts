@@ -132,6 +132,16 @@ export async function startServer(loaded: LoadedConfig): Promise<OctoServer> {
     const hostForUrl = config.server.host.includes(":") ? `[${config.server.host}]` : config.server.host;
     const url = `http://${hostForUrl}:${port}`;
     gatewayUrl = `http://${reachableHost(config.server.host)}:${port}`;
+    // Sessions with their own network (containers) cannot reach octo's loopback port: they get a listener on
+    // the engine bridge's host address that serves the LLM gateway and nothing else.
+    const sessionHost = await runtime.hostForSessions?.();
+    let gatewayServer: Server | null = null;
+    if (sessionHost) {
+      gatewayServer = createGatewayFront(llm.gateway);
+      const gatewayPort = await listen(gatewayServer, sessionHost.bind, 0);
+      gatewayUrl = `http://${config.gateway.container_host || sessionHost.name}:${gatewayPort}`;
+      log.info("llm gateway for sessions", { listen: `${sessionHost.bind}:${gatewayPort}`, url: gatewayUrl });
+    }
     sessions.startPolling();
     const stopAccessWatch = startAccessWatch({ db, live: admission.live, sessions });
     const pruneTimer = setInterval(() => auth.pruneRevoked(), 3600_000);
@@ -167,6 +177,8 @@ export async function startServer(loaded: LoadedConfig): Promise<OctoServer> {
           audit.stopPruning();
           stopAccessWatch();
           const closed = new Promise<void>((done) => server.close(() => done()));
+          gatewayServer?.close();
+          gatewayServer?.closeAllConnections?.();
           server.closeIdleConnections?.();
           await sessions.shutdown();
           server.closeAllConnections?.();
@@ -221,6 +233,23 @@ export function createFront({ app, proxy, voice, gateway, trustProxy }: FrontPar
     if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
     socket.destroy();
   });
+  return server;
+}
+
+/**
+ * The listener container sessions reach octo by (server.ts): `/llm/...` goes to the gateway, everything else
+ * answers 404 and upgrades are refused, so nothing else of octo is reachable from a session's network.
+ */
+export function createGatewayFront(gateway: LlmGateway): Server {
+  const server = createServer((req, res) => {
+    if (isGatewayUrl(req.url)) void gateway.web(req, res);
+    else {
+      sendError(res, new OctoError(404, "NOT_FOUND", "Only the LLM gateway (/llm/...) is served here"), requestId(req));
+      req.resume();
+    }
+  });
+  server.on("upgrade", (req, socket) => rejectUpgrade(socket, new OctoError(404, "NOT_FOUND", "No WebSocket endpoint here"), requestId(req)));
+  server.on("clientError", (_err, socket) => socket.destroy());
   return server;
 }
 

@@ -73,7 +73,8 @@ export class LlmGateway {
   async web(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = performance.now();
     const url = new URL(req.url ?? "/", "http://gateway");
-    const [, , providerId = "", ...rest] = url.pathname.split("/");
+    // The normalised path ("/llm/x/../../api" is "/api") must still be the gateway's.
+    const [, prefix, providerId = "", ...rest] = isGatewayUrl(url.pathname) ? url.pathname.split("/") : [];
     const path = rest.join("/");
     const provider = this.deps.providers().find((p) => p.id === providerId);
     const type: ProviderType = provider?.type ?? "openai";
@@ -82,6 +83,7 @@ export class LlmGateway {
       const sessionId = this.deps.keys.sessionOf(presentedKey(req));
       const owner = sessionId ? this.deps.liveSession(sessionId) : null;
       if (!sessionId || !owner) throw new Refused(401, "authentication", "invalid_api_key", "octo: this key is not valid (it belongs to no running session)");
+      if (prefix !== "llm") throw new Refused(404, "not_found", "unknown_url", "octo: only /llm/<provider>/... is served here");
       if (!provider) throw new Refused(404, "not_found", "unknown_provider", `octo: no provider "${clip(providerId, 40)}" is configured`);
       const method = req.method ?? "GET";
       if (!isAllowedCall(provider.type, method, path)) {

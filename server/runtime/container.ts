@@ -175,6 +175,25 @@ export class ContainerRuntime implements Runtime {
     );
   }
 
+  /**
+   * The session network's gateway address on the host (from the engine's network inspect, IPAM config) and
+   * the name containers resolve to it: what octo binds its LLM gateway listener to for container sessions.
+   * @throws OctoError 503 ENGINE_ERROR when the network cannot be inspected or has no IPv4 gateway.
+   */
+  async hostForSessions(): Promise<{ bind: string; name: string }> {
+    const { engine } = this.options;
+    const network = this.config.container.network || (engine.name === "podman" ? "podman" : "bridge");
+    let info: { IPAM?: { Config?: Array<{ Gateway?: string }> } };
+    try {
+      info = (await this.docker.getNetwork(network).inspect()) as typeof info;
+    } catch (err) {
+      throw new OctoError(503, "ENGINE_ERROR", `Cannot inspect container network ${network}: ${engineMessage(err)}`);
+    }
+    const gateway = info.IPAM?.Config?.map((c) => c.Gateway).find((g) => g && /^\d+\.\d+\.\d+\.\d+$/.test(g));
+    if (!gateway) throw new OctoError(503, "ENGINE_ERROR", `Container network ${network} has no IPv4 gateway for octo's LLM gateway to listen on`);
+    return { bind: gateway, name: "host.containers.internal" };
+  }
+
   private environment(spec: SessionSpec): string[] {
     const env: Record<string, string> = {
       ...this.config.container.extra_env,

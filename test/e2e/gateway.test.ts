@@ -10,6 +10,8 @@ import { join } from "node:path";
 import { bashScenario, type ScriptedLlm, startScriptedLlm, toolResults } from "../support/llm.ts";
 import { createOpencodeSession, getMessages, openEventStream, sendPrompt, waitForIdle } from "../support/opencode.ts";
 import { Api, type OctoServerProcess, processesIn, startOcto } from "../support/octo.ts";
+import { CONTAINER_ENGINE, removeContainers, testEngine, testImage } from "../support/podman.ts";
+import { requires } from "../support/requires.ts";
 import { terminalEcho } from "../support/terminal.ts";
 import { tempDir } from "../support/tmp.ts";
 
@@ -17,11 +19,14 @@ const SLOW = 180_000;
 const REAL_KEY = "sk-real-provider-key-7f3a9c1e5b";
 const USER_KEY = "sk-users-own-key-2d8e4a6c0f";
 
+const engine = await testEngine();
+const haveEngine = await requires(CONTAINER_ENGINE, "the LLM gateway in container mode");
+
 let llm: ScriptedLlm;
 const servers: OctoServerProcess[] = [];
 
 /** Starts octo with the scripted LLM as provider "mock" and `gateway` settings; registers an admin. */
-async function octoWithGateway(gateway = "") {
+async function octoWithGateway(gateway = "", extra: { env?: Record<string, string>; args?: string[] } = {}) {
   const configFile = join(tempDir("oc-config-"), "opencode.json");
   writeFileSync(configFile, JSON.stringify({ permission: { edit: "allow", bash: "allow" } }));
   const providers = `{ mock = { type = "openai-compatible", base_url = "${llm.url}", api_key = "${REAL_KEY}", models = ["mock-1"] } }`;
@@ -31,7 +36,9 @@ async function octoWithGateway(gateway = "") {
       ...(gateway ? { OCTO_GATEWAY__SESSION_BUDGET: gateway } : {}),
       OCTO_OPENCODE__CONFIG_PATH: configFile,
       OCTO_OPENCODE__ENV: '{ OPENCODE_DISABLE_MODELS_FETCH = "1", OPENCODE_DISABLE_AUTOUPDATE = "1" }',
+      ...extra.env,
     },
+    args: extra.args,
   });
   servers.push(octo);
   const api = new Api(octo.url);
@@ -176,5 +183,57 @@ describe("the LLM gateway with real OpenCode", () => {
       expect(JSON.stringify(failed)).toContain("this session's budget of 1 tokens is used up");
     },
     SLOW,
+  );
+});
+
+/** A raw HTTP GET from the session's terminal with bash's /dev/tcp (the image has no curl): the status line, or the error. */
+const rawGet = (host: string, port: number, path: string) =>
+  `(exec 3<>/dev/tcp/${host}/${port} && printf 'GET ${path} HTTP/1.0\\r\\nHost: x\\r\\n\\r\\n' >&3 && head -1 <&3) 2>&1 | sed 's/^/RAW:/'`;
+
+describe.skipIf(!haveEngine)("the LLM gateway in container mode", () => {
+  test(
+    "the container reaches the gateway on the bridge address and nothing else of octo; the real key stays out",
+    async () => {
+      await testImage(engine!);
+      const { octo, api, token } = await octoWithGateway("", {
+        env: { OCTO_CONTAINER__SOCKET: engine!.socket, OCTO_RUNTIME__READY_TIMEOUT_SECONDS: "120" },
+        args: ["--mode", "container"],
+      });
+      let id = "";
+      try {
+        const listen = /llm gateway for sessions listen=(\S+):(\d+) url=http:\/\/host\.containers\.internal:(\d+)/.exec(octo.output());
+        expect(listen).not.toBeNull();
+        const gatewayPort = Number(listen![2]);
+        const session = await api.post("/api/sessions", { name: "boxed" });
+        expect([session.status, session.json.error ?? null]).toEqual([201, null]);
+        id = session.json.id as string;
+
+        llm.push("hello from the box");
+        const run = await prompt(octo, token, id, "hello");
+        const agent = llm.requests.filter((r) => r.sessionId === run.conversation && r.kind === "agent");
+        expect(agent.length).toBe(1);
+        expect(agent[0]!.headers.authorization).toBe(`Bearer ${REAL_KEY}`);
+
+        const term = `${octo.url}/session/${id}/term`;
+        const probe = await terminalEcho(
+          term,
+          token,
+          [rawGet("host.containers.internal", gatewayPort, "/api/status"), rawGet("host.containers.internal", gatewayPort, "/llm/mock/models"), rawGet("host.containers.internal", octo.port, "/api/status"), "env; echo END-OF-ENV"].join("; "),
+          30_000,
+        );
+        expect(probe).toContain("END-OF-ENV");
+        expect(probe).toMatch(/RAW:HTTP\/1\.[01] 404/); // the gateway listener serves nothing but /llm/
+        expect(probe).toMatch(/RAW:HTTP\/1\.[01] 401/); // /llm/ without a key
+        expect(probe).toMatch(/RAW:.*(refused|No route|timed out)/i); // octo's own port is not on the bridge
+        expect(probe).not.toContain(REAL_KEY);
+        const inspected = await engine!.docker.getContainer(`octo-${id}`).inspect();
+        expect(JSON.stringify(inspected)).not.toContain(REAL_KEY);
+      } finally {
+        if (id) await api.delete(`/api/sessions/${id}?purge=true`);
+        await octo.stop();
+        if (id) await removeContainers(engine!, `octo.session=${id}`);
+      }
+    },
+    15 * 60_000,
   );
 });

@@ -102,6 +102,9 @@ export const OpencodeConfig = z.strictObject({
   env: z.record(z.string(), z.string()).default({}),
 });
 
+/** A provider's id: what sessions see in `/llm/<id>` and OpenCode's `<id>/<model>`. */
+export const ProviderIdSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, "a provider id: lowercase letters, digits and -, at most 32");
+
 /** One upstream LLM provider the gateway serves to sessions as `/llm/<id>/...`. */
 export const GatewayProvider = z.strictObject({
   /**
@@ -136,7 +139,7 @@ export const GatewayConfig = z.strictObject({
    * Providers by id (lowercase letters, digits, "-"), e.g. `[gateway.providers.openai]`. Sessions get them
    * through octo's LLM gateway with a per-session virtual key; the real key never reaches a session.
    */
-  providers: z.record(z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, "a provider id: lowercase letters, digits and -"), GatewayProvider).default({}),
+  providers: z.record(ProviderIdSchema, GatewayProvider).default({}),
   /** Prices by "<provider>/<model>", for the cost column of usage and cost budgets. */
   prices: z.record(z.string(), ModelPrice).default({}),
   /** Host name session containers use to reach octo's gateway; "" = host.containers.internal (Podman). */

@@ -98,11 +98,19 @@ export const MIGRATIONS: readonly string[] = [
     SELECT RAISE(ABORT, 'audit_events is append-only: rows are removed only by retention pruning');
   END;
   `,
-  // LLM gateway (server/gateway): per-session virtual keys (only their SHA-256 is kept), per-user provider
+  // LLM gateway (server/gateway): providers added by admins (their key sealed with server/vault.ts), per-session virtual keys (only their SHA-256 is kept), per-user provider
   // keys (sealed with server/vault.ts), which providers and models each user may use, and one usage row per
   // request forwarded or refused. Usage rows keep their user and session ids as text, with no foreign keys:
   // spending outlives the session it was spent in.
   `
+  CREATE TABLE llm_providers (
+    id         TEXT PRIMARY KEY,
+    type       TEXT NOT NULL,
+    base_url   TEXT NOT NULL,
+    sealed_key TEXT,
+    models     TEXT NOT NULL CHECK (json_valid(models)),
+    created_at INTEGER NOT NULL
+  );
   CREATE TABLE llm_session_keys (
     session_id TEXT PRIMARY KEY REFERENCES sessions(id) ON DELETE CASCADE,
     key_hash   TEXT NOT NULL UNIQUE,

@@ -11,7 +11,8 @@ import { Credentials } from "./credentials.ts";
 import { LlmGateway } from "./gateway.ts";
 import { VirtualKeys } from "./keys.ts";
 import { offered, sessionOpencodeConfig } from "./opencode-config.ts";
-import { type Provider, providersFromConfig } from "./providers.ts";
+import type { Provider } from "./providers.ts";
+import { ProviderRegistry } from "./registry.ts";
 import { UsageLedger } from "./usage.ts";
 
 export interface GatewayParts {
@@ -20,6 +21,8 @@ export interface GatewayParts {
   credentials: Credentials;
   ledger: UsageLedger;
   budgets: Budgets;
+  registry: ProviderRegistry;
+  /** Every provider now (configured and admin-added). */
   providers(): Provider[];
   /**
    * The opencode.json for a session about to start: issues its virtual key (replacing the previous one) and
@@ -40,11 +43,12 @@ export interface GatewayOptions {
 
 export function createGateway({ db, dataDir, config, sessionUrl, liveSession }: GatewayOptions): GatewayParts {
   const keys = new VirtualKeys(db);
-  const credentials = new Credentials(db, Vault.forDataDir(dataDir));
+  const vault = Vault.forDataDir(dataDir);
+  const credentials = new Credentials(db, vault);
   const ledger = new UsageLedger(db);
   const budgets = new Budgets(config, ledger);
-  const list = providersFromConfig(config.providers);
-  const providers = () => list;
+  const registry = new ProviderRegistry(db, vault, config.providers);
+  const providers = () => registry.list();
   const gateway = new LlmGateway({
     providers,
     keys,
@@ -61,6 +65,7 @@ export function createGateway({ db, dataDir, config, sessionUrl, liveSession }: 
     credentials,
     ledger,
     budgets,
+    registry,
     providers,
     sessionConfig(session, base) {
       const offers = offered(providers(), credentials.access(session.userId), credentials);

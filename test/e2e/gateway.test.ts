@@ -9,7 +9,7 @@ import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { bashScenario, type ScriptedLlm, startScriptedLlm, toolResults } from "../support/llm.ts";
 import { createOpencodeSession, getMessages, openEventStream, sendPrompt, waitForIdle } from "../support/opencode.ts";
-import { Api, type OctoServerProcess, processesIn, startOcto } from "../support/octo.ts";
+import { Api, type OctoServerProcess, processesIn, runOcto, startOcto } from "../support/octo.ts";
 import { CONTAINER_ENGINE, removeContainers, testEngine, testImage } from "../support/podman.ts";
 import { requires } from "../support/requires.ts";
 import { terminalEcho } from "../support/terminal.ts";
@@ -26,13 +26,13 @@ let llm: ScriptedLlm;
 const servers: OctoServerProcess[] = [];
 
 /** Starts octo with the scripted LLM as provider "mock" and `gateway` settings; registers an admin. */
-async function octoWithGateway(gateway = "", extra: { env?: Record<string, string>; args?: string[] } = {}) {
+async function octoWithGateway(gateway = "", extra: { env?: Record<string, string>; args?: string[]; noProvider?: boolean } = {}) {
   const configFile = join(tempDir("oc-config-"), "opencode.json");
   writeFileSync(configFile, JSON.stringify({ permission: { edit: "allow", bash: "allow" } }));
   const providers = `{ mock = { type = "openai-compatible", base_url = "${llm.url}", api_key = "${REAL_KEY}", models = ["mock-1"] } }`;
   const octo = await startOcto({
     env: {
-      OCTO_GATEWAY__PROVIDERS: providers,
+      ...(extra.noProvider ? {} : { OCTO_GATEWAY__PROVIDERS: providers }),
       ...(gateway ? { OCTO_GATEWAY__SESSION_BUDGET: gateway } : {}),
       OCTO_OPENCODE__CONFIG_PATH: configFile,
       OCTO_OPENCODE__ENV: '{ OPENCODE_DISABLE_MODELS_FETCH = "1", OPENCODE_DISABLE_AUTOUPDATE = "1" }',
@@ -189,6 +189,41 @@ describe("the LLM gateway with real OpenCode", () => {
 /** A raw HTTP GET from the session's terminal with bash's /dev/tcp (the image has no curl): the status line, or the error. */
 const rawGet = (host: string, port: number, path: string) =>
   `(exec 3<>/dev/tcp/${host}/${port} && printf 'GET ${path} HTTP/1.0\\r\\nHost: x\\r\\n\\r\\n' >&3 && head -1 <&3) 2>&1 | sed 's/^/RAW:/'`;
+
+describe("providers without a restart", () => {
+  test(
+    "with none configured the API says so; one added by octo providers add while octo runs serves the next session",
+    async () => {
+      const { octo, api, token } = await octoWithGateway("", { noProvider: true });
+      expect((await api.get("/api/llm/providers")).json).toEqual({ providers: [] });
+      const bad = runOcto(["providers", "add", "mock", "--type", "openai-compatible", "--models", "mock-1", "--data-dir", octo.dataDir], {}, `${REAL_KEY}\n`);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr + bad.stdout).toContain("base URL");
+      const added = runOcto(["providers", "add", "mock", "--type", "openai-compatible", "--base-url", llm.url, "--models", "mock-1", "--data-dir", octo.dataDir], {}, `${REAL_KEY}\n`);
+      expect([added.code, added.stderr]).toEqual([0, ""]);
+      const listed = runOcto(["providers", "list", "--json", "--data-dir", octo.dataDir]);
+      expect(JSON.parse(listed.stdout)).toEqual([expect.objectContaining({ id: "mock", has_key: true, source: "admin" })]);
+      expect(listed.stdout).not.toContain(REAL_KEY);
+      expect(JSON.stringify((await api.get("/api/admin/providers")).json)).not.toContain(REAL_KEY);
+
+      const session = await api.post("/api/sessions", { name: "after add" });
+      expect(session.status).toBe(201);
+      llm.push("added at run time");
+      const run = await prompt(octo, token, session.json.id, "hello");
+      const agent = llm.requests.filter((r) => r.sessionId === run.conversation && r.kind === "agent");
+      expect(agent.map((r) => r.headers.authorization)).toEqual([`Bearer ${REAL_KEY}`]);
+
+      // Removed through the API: the running session's next request is refused before the provider.
+      expect((await api.delete("/api/admin/providers/mock")).status).toBe(204);
+      const before = llm.requests.length;
+      const again = await prompt(octo, token, session.json.id, "hello again");
+      expect(llm.requests.length).toBe(before);
+      const messages = await getMessages(again.base, again.headers, again.conversation);
+      expect(JSON.stringify(messages.map((m) => m.info))).toContain('no provider \\"mock\\" is configured');
+    },
+    SLOW,
+  );
+});
 
 describe.skipIf(!haveEngine)("the LLM gateway in container mode", () => {
   test(

@@ -14,7 +14,8 @@ import { authPlugin } from "../../http/auth-plugin.ts";
 import type { Database } from "../../db/database.ts";
 import type { SessionService } from "../sessions/service.ts";
 import type { UserService } from "../users/service.ts";
-import { BudgetQuery, Budgets, LlmAccess, LlmProviders, ProviderId, SetUserKey, UsageQuery, UsageReport } from "./model.ts";
+import { AddProvider, BudgetQuery, Budgets, LlmAccess, LlmProviders, ProviderId, ProviderList, ProviderSummary, SetUserKey, UsageQuery, UsageReport } from "./model.ts";
+import type { ProviderSummary as Summary } from "../../gateway/registry.ts";
 import { z } from "zod";
 
 const DEFAULT_SINCE = "30d";
@@ -123,6 +124,36 @@ export function llmRoutes({ admission, llm, users, sessions, db }: LlmRouteDeps)
         detail: route("llm", "LLM usage", "Your own, or with ?all=true everyone's (admins)."),
       },
     )
+    .get("/admin/providers", () => ({ providers: llm.registry.summaries().map(presentProvider) }), {
+      admin: true,
+      response: { 200: ProviderList, ...errors({}) },
+      detail: route("admin", "The LLM gateway's providers", "Configured ones and those added by admins; keys are never shown."),
+    })
+    .post(
+      "/admin/providers",
+      ({ body, set }) => {
+        set.status = 201;
+        return presentProvider(llm.registry.add(body));
+      },
+      {
+        admin: true,
+        body: AddProvider,
+        response: { 201: ProviderSummary, ...errors({ 400: `${INVALID_INPUT}, LLM_PROVIDER_INVALID`, 409: "LLM_PROVIDER_EXISTS" }) },
+        detail: route("admin", "Add a provider", "Sessions started afterwards get it; no restart needed."),
+      },
+    )
+    .delete(
+      "/admin/providers/:id",
+      ({ params, set }) => {
+        llm.registry.remove(params.id);
+        set.status = 204;
+      },
+      {
+        admin: true,
+        response: { 204: NoContent, ...errors({ 404: "LLM_PROVIDER_NOT_FOUND", 409: "LLM_PROVIDER_IN_CONFIG" }) },
+        detail: route("admin", "Remove an admin-added provider", "Its requests are refused from then on; sessions started afterwards no longer get it."),
+      },
+    )
     .get(
       "/admin/users/:id/llm-access",
       ({ params }) => {
@@ -145,4 +176,8 @@ export function llmRoutes({ admission, llm, users, sessions, db }: LlmRouteDeps)
         detail: route("admin", "Set which providers and models a user may use", "Applies to sessions started afterwards and to every request."),
       },
     );
+}
+
+function presentProvider(p: Summary) {
+  return { ...p, created_at: p.created_at === null ? null : new Date(p.created_at).toISOString() };
 }

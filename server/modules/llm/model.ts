@@ -4,9 +4,10 @@
  */
 import { z } from "zod";
 import { IsoTime } from "../../api/contract.ts";
+import { GatewayProvider, ProviderIdSchema } from "../../config/schema.ts";
 import { TimeParam } from "../audit/model.ts";
 
-export const ProviderId = z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, "a provider id");
+export const ProviderId = ProviderIdSchema;
 
 export const LlmProvider = z
   .object({
@@ -60,3 +61,21 @@ export const UsageRow = z.object({
 export const UsageReport = z
   .object({ group_by: UsageGroupBy, since: IsoTime, scope: z.enum(["own", "all"]), rows: z.array(UsageRow) })
   .describe("LLM usage through the gateway, grouped, largest cost first");
+
+/** `POST /api/admin/providers`: the `[gateway.providers.<id>]` shape with its id. */
+export const AddProvider = GatewayProvider.extend({ id: ProviderIdSchema })
+  .refine((p) => p.type !== "openai-compatible" || p.base_url !== "", { path: ["base_url"], message: "an openai-compatible provider needs its base URL (e.g. http://127.0.0.1:8000/v1)" })
+  .describe("A provider to add; its api_key is stored encrypted and never shown again");
+
+export const ProviderSummary = z
+  .object({
+    id: z.string(),
+    type: z.enum(["openai-compatible", "openai", "anthropic"]),
+    base_url: z.string(),
+    models: z.array(z.string()),
+    has_key: z.boolean().describe("Whether a server-wide key is stored (never shown)"),
+    source: z.enum(["config", "admin"]).describe("config: [gateway.providers] in octo's config file (read-only here); admin: added at run time"),
+    created_at: IsoTime.nullable(),
+  })
+  .describe("A provider of the LLM gateway, as admins see it");
+export const ProviderList = z.object({ providers: z.array(ProviderSummary) });

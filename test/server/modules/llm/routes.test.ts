@@ -74,4 +74,26 @@ describe("/api/llm", () => {
     expect((await h.call("GET", "/api/usage?since=yesterday-ish", { token: h.admin.token })).status).toBe(400);
     expect((await h.call("GET", "/api/usage")).status).toBe(401);
   });
+
+  test("admins add and remove providers at run time; configured ones stay; keys are never shown", async () => {
+    const h = await withAdmin(PROVIDERS);
+    const body = { id: "local", type: "openai-compatible", base_url: "http://127.0.0.1:8000/v1", api_key: "sk-local-secret", models: ["qwen"] };
+    expect((await h.call("POST", "/api/admin/providers", { token: h.user.token, body })).status).toBe(403);
+    const added = await h.call("POST", "/api/admin/providers", { token: h.admin.token, body });
+    expect(added.status).toBe(201);
+    expect(added.json).toMatchObject({ id: "local", has_key: true, source: "admin", models: ["qwen"] });
+    expect((await h.call("POST", "/api/admin/providers", { token: h.admin.token, body })).json.code).toBe("LLM_PROVIDER_EXISTS");
+    expect((await h.call("POST", "/api/admin/providers", { token: h.admin.token, body: { ...body, id: "mock" } })).json.code).toBe("LLM_PROVIDER_EXISTS");
+    expect((await h.call("POST", "/api/admin/providers", { token: h.admin.token, body: { ...body, id: "nourl", base_url: "" } })).status).toBe(400);
+    const listed = await h.call("GET", "/api/admin/providers", { token: h.admin.token });
+    expect(listed.json.providers.map((p: { id: string; source: string }) => `${p.id}:${p.source}`)).toEqual(["mock:config", "claude:config", "local:admin"]);
+    expect(listed.text).not.toContain("sk-local-secret");
+    expect(listed.text).not.toContain("sk-server");
+    expect(h.llm.providers().find((p) => p.id === "local")?.apiKey).toBe("sk-local-secret");
+    expect(JSON.stringify(h.db.query("SELECT * FROM llm_providers").all())).not.toContain("sk-local-secret");
+    expect((await h.call("GET", "/api/llm/providers", { token: h.user.token })).json.providers.map((p: { id: string }) => p.id)).toEqual(["mock", "claude", "local"]);
+    expect((await h.call("DELETE", "/api/admin/providers/mock", { token: h.admin.token })).json.code).toBe("LLM_PROVIDER_IN_CONFIG");
+    expect((await h.call("DELETE", "/api/admin/providers/local", { token: h.admin.token })).status).toBe(204);
+    expect((await h.call("DELETE", "/api/admin/providers/local", { token: h.admin.token })).status).toBe(404);
+  });
 });

@@ -164,23 +164,23 @@ describe("the LLM gateway with real OpenCode", () => {
   );
 
   test(
-    "a per-session token budget refuses the next request, and OpenCode shows the budget's message",
+    "a per-session token budget (more than a title request, less than a title and a turn) refuses the next request, and OpenCode shows the budget's message",
     async () => {
-      const { octo, api, token } = await octoWithGateway("{ tokens = 1 }");
+      const { octo, api, token } = await octoWithGateway("{ tokens = 1000 }");
       const session = await api.post("/api/sessions", { name: "budget" });
       expect(session.status).toBe(201);
       const id = session.json.id as string;
       llm.push("first answer");
       await prompt(octo, token, id, "first");
       const budget = await api.get(`/api/llm/budget?session=${id}`);
-      expect(budget.json.budgets).toEqual([{ scope: "session", unit: "tokens", limit: 1, used: expect.any(Number), remaining: 0 }]);
+      expect(budget.json.budgets).toEqual([{ scope: "session", unit: "tokens", limit: 1000, used: expect.any(Number), remaining: 0 }]);
 
       const before = llm.requests.length;
       const second = await prompt(octo, token, id, "second");
       expect(llm.requests.length).toBe(before);
       const messages = await getMessages(second.base, second.headers, second.conversation);
       const failed = messages.map((m) => m.info).find((m) => m.role === "assistant" && "error" in m && m.error);
-      expect(JSON.stringify(failed)).toContain("this session's budget of 1 tokens is used up");
+      expect(JSON.stringify(failed)).toContain("this session's budget of 1000 tokens is used up");
     },
     SLOW,
   );

@@ -1,7 +1,7 @@
 /**
  * "Working… 12 s" while the conversation is busy (counted from `since`), or OpenCode's retry notice kept
- * compact: "Retrying · attempt 3 · next in 4 s" with a cancel button; the provider's own message is in the
- * tooltip (the turn's error shows it in full when the retries end). The text is cut with "…" rather than
+ * compact: "Retry #3 · in 4 s" (the attempt count first, so a narrow toolbar keeps it) with a cancel
+ * button; the provider's own message is in the tooltip (the turn's error shows it in full when the retries end). The text is cut with "…" rather than
  * overflowing the toolbar at any width.
  */
 import { useEffect, useState } from "react";
@@ -32,7 +32,7 @@ export function BusyIndicator({ status, since, onCancel }: { status: SessionStat
         <i />
         <i />
       </span>
-      <span className="busy-text">{retry ? `Retrying · attempt ${retry.attempt}${nextIn > 0 ? ` · next in ${nextIn} s` : ""}` : `Working… ${formatDuration(elapsed)}`}</span>
+      <span className="busy-text">{retry ? `Retry #${retry.attempt}${nextIn > 0 ? ` · in ${nextIn} s` : ""}` : `Working… ${formatDuration(elapsed)}`}</span>
       {retry && onCancel ? (
         <button type="button" className="btn btn-ghost btn-sm btn-icon" aria-label="Stop retrying" title="Stop retrying" onClick={onCancel}>
           <Icon name="x" size={12} />

@@ -72,10 +72,11 @@ export class Budgets {
   state(userId: string, sessionId: string | null, now = Date.now()): BudgetState[] {
     const { day, month } = periodStarts(now);
     const { session_budget, user_daily_budget, user_monthly_budget } = this.config;
+    const set = (limit: Limit) => limit.tokens > 0 || limit.cost_usd > 0;
     return [
-      ...(sessionId ? states("session", session_budget, this.ledger.totals({ sessionId })) : []),
-      ...states("user_daily", user_daily_budget, this.ledger.totals({ userId, sinceMs: day })),
-      ...states("user_monthly", user_monthly_budget, this.ledger.totals({ userId, sinceMs: month })),
+      ...(sessionId && set(session_budget) ? states("session", session_budget, this.ledger.totals({ sessionId })) : []),
+      ...(set(user_daily_budget) ? states("user_daily", user_daily_budget, this.ledger.totals({ userId, sinceMs: day })) : []),
+      ...(set(user_monthly_budget) ? states("user_monthly", user_monthly_budget, this.ledger.totals({ userId, sinceMs: month })) : []),
     ];
   }
 

@@ -7,12 +7,14 @@ import { apiDocs } from "./api/openapi.ts";
 import type { OctoConfig } from "./config/schema.ts";
 import { Admission } from "./http/admission.ts";
 import { errorResponse, normalizeError } from "./http/error-response.ts";
-import { requestId } from "./http/request-id.ts";
+import { requestId, requestInfo } from "./http/request-id.ts";
 import { adminRoutes } from "./modules/admin/index.ts";
 import { auditRoutes } from "./modules/audit/index.ts";
 import type { AuditService } from "./modules/audit/service.ts";
 import { authRoutes } from "./modules/auth/index.ts";
+import { eventRoutes } from "./modules/events/index.ts";
 import { imageRoutes } from "./modules/image/index.ts";
+import { metricsRoutes } from "./modules/metrics/index.ts";
 import { llmRoutes } from "./modules/llm/index.ts";
 import type { GatewayParts } from "./gateway/index.ts";
 import type { Database } from "./db/database.ts";
@@ -49,6 +51,10 @@ export function createAdmission(auth: AuthService, config: OctoConfig): Admissio
 
 export function createApp({ config, auth, users, invites, sessions, audit, llm, db, engine, web, admission = createAdmission(auth, config) }: AppDeps) {
   const app = new Elysia()
+    // The route template that answers, for the access log and the request metrics (http/access-log.ts).
+    .onTransform({ as: "global" }, ({ request, route }) => {
+      requestInfo(request).route = route;
+    })
     .onError(({ code, error, request }) => {
       const id = requestId(request);
       return errorResponse(normalizeError(code, error, id), id);
@@ -56,9 +62,11 @@ export function createApp({ config, auth, users, invites, sessions, audit, llm, 
     .use(systemRoutes({ config, admission, sessions, users, engine }))
     .use(authRoutes(admission, { secureCookies: config.server.secure_cookies, audit }))
     .use(sessionRoutes(admission, sessions, audit))
+    .use(eventRoutes(admission, sessions.events))
     .use(adminRoutes({ admission, invites, users, sessions, audit }))
     .use(auditRoutes({ admission, audit }))
     .use(imageRoutes({ config, admission }))
+    .use(metricsRoutes({ config, admission }))
     .use(llmRoutes({ admission, llm, users, sessions, db }))
     .use(apiDocs((): AnyElysia => app))
     .all("/api/*", () => errorResponse(normalizeError("NOT_FOUND", null)), { detail: { hide: true } });

@@ -16,6 +16,7 @@ import { clip } from "../errors.ts";
 import { createLogger } from "../log.ts";
 import type { Budgets } from "./budgets.ts";
 import type { Credentials } from "./credentials.ts";
+import { llmCost, llmDuration, llmRequests, llmTokens } from "./metrics.ts";
 import type { VirtualKeys } from "./keys.ts";
 import { credentialHeaders, type GatewayErrorKind, isAllowedCall, isGeneration, type Provider, type ProviderType, providerErrorBody } from "./providers.ts";
 import { NO_USAGE, type TokenUsage, UsageTap } from "./usage-parse.ts";
@@ -159,6 +160,15 @@ export class LlmGateway {
   private record(context: { userId: string; sessionId: string; model: string }, provider: Provider, status: number, usage: TokenUsage, started: number, keySource: "user" | "server", req: IncomingMessage): void {
     const price = this.deps.prices()[`${provider.id}/${context.model}`];
     const conversation = req.headers["x-session-id"];
+    const costUsd = costOf(provider.type, usage, price);
+    // Labels stay bounded: a model the provider does not offer (a refused request) is "other".
+    const labels = { provider: provider.id, model: provider.models.includes(context.model) ? context.model : "other" };
+    llmRequests.inc({ ...labels, status: String(status) });
+    for (const [kind, value] of [["input", usage.input], ["output", usage.output], ["cache_read", usage.cacheRead], ["cache_write", usage.cacheWrite]] as const) {
+      if (value > 0) llmTokens.inc({ ...labels, kind }, value);
+    }
+    if (costUsd > 0) llmCost.inc(labels, costUsd);
+    llmDuration.observe({ provider: provider.id }, (performance.now() - started) / 1000);
     this.deps.ledger.record({
       time: Date.now(),
       userId: context.userId,
@@ -167,7 +177,7 @@ export class LlmGateway {
       provider: provider.id,
       model: context.model,
       usage,
-      costUsd: costOf(provider.type, usage, price),
+      costUsd,
       latencyMs: performance.now() - started,
       status,
       keySource,

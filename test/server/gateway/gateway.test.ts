@@ -7,6 +7,14 @@ import { afterAll, afterEach, describe, expect, test } from "bun:test";
 import { quickUser } from "../../support/db.ts";
 import { FakeRuntime, serveStack, sessionStack, type SessionStack, type StackServer } from "../../support/fakes.ts";
 import { type ScriptedLlm, startScriptedLlm } from "../../support/llm.ts";
+import { registry } from "../../../server/metrics.ts";
+
+/** The value of one series of octo's registry, 0 when absent. */
+async function metric(name: string, labels: Record<string, string>): Promise<number> {
+  const found = (await registry.getMetricsAsJSON()).find((m) => m.name === name);
+  const series = (found?.values ?? []).find((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l));
+  return Number(series?.value ?? 0);
+}
 
 const SERVER_KEY = "sk-server-real-0123456789";
 const USER_KEY = "sk-user-own-9876543210";
@@ -84,6 +92,8 @@ describe("forwarding", () => {
     const { stack, alice } = await setup();
     const { session, key, baseURL } = await startSession(stack, alice);
     llm.push("Hello from upstream");
+    const before = await metric("octo_llm_requests_total", { provider: "mock", model: "mock-1", status: "200" });
+    const tokensBefore = await metric("octo_llm_tokens_total", { provider: "mock", model: "mock-1", kind: "output" });
     const res = await chat(baseURL, key, {}, { "x-session-id": "ses_conv1" });
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toContain("text/event-stream");
@@ -108,6 +118,8 @@ describe("forwarding", () => {
       status: 200,
       key_source: "server",
     });
+    expect(await metric("octo_llm_requests_total", { provider: "mock", model: "mock-1", status: "200" })).toBe(before + 1);
+    expect(await metric("octo_llm_tokens_total", { provider: "mock", model: "mock-1", kind: "output" })).toBe(tokensBefore + seen.usage!.completion_tokens);
   });
 
   test("a non-streamed answer's usage is recorded too, with its cost from the price table", async () => {

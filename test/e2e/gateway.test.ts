@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { bashScenario, type ScriptedLlm, startScriptedLlm, toolResults } from "../support/llm.ts";
-import { createOpencodeSession, getMessages, openEventStream, sendPrompt, waitForIdle } from "../support/opencode.ts";
+import { createOpencodeSession, openEventStream, sendPrompt, waitForIdle } from "../support/opencode.ts";
 import { Api, type OctoServerProcess, processesIn, runOcto, startOcto } from "../support/octo.ts";
 import { CONTAINER_ENGINE, removeContainers, testEngine, testImage } from "../support/podman.ts";
 import { requires } from "../support/requires.ts";
@@ -178,9 +178,10 @@ describe("the LLM gateway with real OpenCode", () => {
       const before = llm.requests.length;
       const second = await prompt(octo, token, id, "second");
       expect(llm.requests.length).toBe(before);
-      const messages = await getMessages(second.base, second.headers, second.conversation);
-      const failed = messages.map((m) => m.info).find((m) => m.role === "assistant" && "error" in m && m.error);
-      expect(JSON.stringify(failed)).toContain("this session's budget of 1000 tokens is used up");
+      // OpenCode reports the provider's error, in the provider's words, as the turn's session.error.
+      const error = second.events.find((e) => e.type === "session.error" && (e.properties as { sessionID?: string }).sessionID === second.conversation);
+      expect(JSON.stringify(error?.properties)).toContain("this session's budget of 1000 tokens is used up");
+      expect(JSON.stringify(error?.properties)).toContain('"statusCode":402');
     },
     SLOW,
   );
@@ -218,8 +219,8 @@ describe("providers without a restart", () => {
       const before = llm.requests.length;
       const again = await prompt(octo, token, session.json.id, "hello again");
       expect(llm.requests.length).toBe(before);
-      const messages = await getMessages(again.base, again.headers, again.conversation);
-      expect(JSON.stringify(messages.map((m) => m.info))).toContain('no provider \\"mock\\" is configured');
+      const error = again.events.find((e) => e.type === "session.error" && (e.properties as { sessionID?: string }).sessionID === again.conversation);
+      expect(JSON.stringify(error?.properties)).toContain('no provider \\"mock\\" is configured');
     },
     SLOW,
   );

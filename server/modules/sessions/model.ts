@@ -15,7 +15,7 @@ export interface SessionRow {
   name: string;
   status: SessionStatus;
   error: string | null;
-  runtime: "local" | "container";
+  runtime: "local" | "container" | "swarm";
   /** JSON of the runtime's state (pids and ports, or a container id). */
   runtime_state: string;
   /** Per-session service secret (see DEVELOPERS.md); never returned by the API. */
@@ -56,7 +56,7 @@ export const Session = z
     name: z.string(),
     status: SessionStatus,
     error: z.string().nullable().describe("Why it failed"),
-    runtime: z.enum(["local", "container"]),
+    runtime: z.enum(["local", "container", "swarm"]),
     owner: z.object({ id: z.string(), username: z.string() }),
     created_at: IsoTime,
     updated_at: IsoTime,

@@ -15,6 +15,8 @@ import { registerImage } from "./octoctl/image.ts";
 import { registerSession } from "./octoctl/session.ts";
 import { registerStatus } from "./octoctl/status.ts";
 import { registerUsage } from "./octoctl/usage.ts";
+import { registerTask } from "./octoctl/task.ts";
+import { registerToken } from "./octoctl/token.ts";
 import { runProgram } from "./shared/errors.ts";
 
 const program = new Command("octoctl")
@@ -41,6 +43,8 @@ Exit codes: 0 ok, 1 failure, 2 usage error.`,
 registerAuth(program);
 registerStatus(program);
 registerSession(program);
+registerTask(program);
+registerToken(program);
 registerImage(program);
 registerAdmin(program);
 registerUsage(program);

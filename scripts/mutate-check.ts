@@ -439,6 +439,42 @@ export const MUTATIONS: Mutation[] = [
     edits: [{ search: 'const row = this.db.query("SELECT sealed FROM llm_user_keys WHERE user_id = ? AND provider = ?").get(userId, provider.id) as { sealed: string } | null;', replace: "const row = null as { sealed: string } | null;" }],
     tests: ["test/server/gateway/gateway.test.ts"],
   },
+  // ---- personal access tokens and webhooks (issue 15) -------------------------------------------------
+  {
+    name: "token-scope-ignored",
+    breaks: "an access token's scopes are not checked: any token may do all its user may",
+    file: "server/http/admission.ts",
+    edits: [{ search: "if (!scopeAllows(principal.scopes, needed)) {", replace: "if (false && !scopeAllows(principal.scopes, needed)) {" }],
+    tests: ["test/server/modules/tokens/tokens.test.ts"],
+  },
+  {
+    name: "token-basic-any-user",
+    breaks: "HTTP Basic takes an access token with any user name",
+    file: "server/http/admission.ts",
+    edits: [{ search: 'if (found?.source === "basic" && found.username?.toLowerCase()', replace: 'if (false && found?.source === "basic" && found.username?.toLowerCase()' }],
+    tests: ["test/server/modules/tokens/tokens.test.ts"],
+  },
+  {
+    name: "token-revocation-ignored",
+    breaks: "a revoked access token still authenticates",
+    file: "server/modules/tokens/service.ts",
+    edits: [{ search: "if (row.revoked_at != null) throw", replace: "if (false) throw" }],
+    tests: ["test/server/modules/tokens/tokens.test.ts"],
+  },
+  {
+    name: "token-hash-unchecked",
+    breaks: "an access token is found by its id and its secret is not compared",
+    file: "server/modules/tokens/service.ts",
+    edits: [{ search: "if (!row || stored.length !== given.length || !timingSafeEqual(stored, given))", replace: "if (!row)" }],
+    tests: ["test/server/modules/tokens/tokens.test.ts"],
+  },
+  {
+    name: "webhook-private-targets",
+    breaks: "webhook targets on loopback, private and link-local addresses are allowed",
+    file: "server/modules/webhooks/targets.ts",
+    edits: [{ search: 'return range === "unicast" ? null : range;', replace: "return null;" }],
+    tests: ["test/server/modules/webhooks/targets.test.ts", "test/server/modules/webhooks/service.test.ts"],
+  },
 ];
 
 const REPO = resolve(import.meta.dir, "..");

@@ -21,8 +21,13 @@ import type { Database } from "./db/database.ts";
 import type { AuthService } from "./modules/auth/service.ts";
 import type { InviteService } from "./modules/invites/service.ts";
 import { sessionRoutes } from "./modules/sessions/index.ts";
+import type { Handoff } from "./services.ts";
 import type { SessionService } from "./modules/sessions/service.ts";
 import { systemRoutes } from "./modules/system/index.ts";
+import { tokenRoutes } from "./modules/tokens/index.ts";
+import { taskRoutes } from "./modules/tasks/index.ts";
+import { scheduleRoutes } from "./modules/schedules/index.ts";
+import { webhookRoutes } from "./modules/webhooks/index.ts";
 import type { UserService } from "./modules/users/service.ts";
 
 export interface AppDeps {
@@ -41,6 +46,8 @@ export interface AppDeps {
   web?: Elysia;
   /** The admission path shared with the proxies (default: a new one over `auth` and `[server]`). */
   admission?: Admission;
+  /** Tasks, webhooks and schedules (services.ts). */
+  handoff: Handoff;
 }
 
 /** The admission path for `config`'s `[server]` settings. */
@@ -49,7 +56,8 @@ export function createAdmission(auth: AuthService, config: OctoConfig): Admissio
   return new Admission(auth, { allowedOrigins: allowed_origins, trustProxy: trust_proxy, secureCookies: secure_cookies });
 }
 
-export function createApp({ config, auth, users, invites, sessions, audit, llm, db, engine, web, admission = createAdmission(auth, config) }: AppDeps) {
+export function createApp({ config, auth, users, invites, sessions, audit, llm, db, engine, web, admission = createAdmission(auth, config), handoff }: AppDeps) {
+  const { tasks: taskQueue, webhooks, schedules } = handoff;
   const app = new Elysia()
     // The route template that answers, for the access log and the request metrics (http/access-log.ts).
     .onTransform({ as: "global" }, ({ request, route }) => {
@@ -63,6 +71,10 @@ export function createApp({ config, auth, users, invites, sessions, audit, llm, 
     .use(authRoutes(admission, { secureCookies: config.server.secure_cookies, audit }))
     .use(sessionRoutes(admission, sessions, audit))
     .use(eventRoutes(admission, sessions.events))
+    .use(tokenRoutes(admission))
+    .use(taskRoutes(admission, taskQueue))
+    .use(webhookRoutes(admission, webhooks))
+    .use(scheduleRoutes(admission, schedules))
     .use(adminRoutes({ admission, invites, users, sessions, audit }))
     .use(auditRoutes({ admission, audit }))
     .use(imageRoutes({ config, admission }))

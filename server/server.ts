@@ -8,7 +8,8 @@
  * revoked (access-watch.ts). A request target that is not a path (absolute-form `GET http://host/x`,
  * authority-form, `*`) answers 400: octo is not a forward proxy.
  * Startup order: data dir -> database (migrations) -> runtime -> services (services.ts; the JWT secret) ->
- * reconcile sessions -> listen -> background work (polling, access watch, pruning) -> the first-admin invite.
+ * reconcile sessions -> recover tasks
+ * (modules/tasks) -> listen -> background work (polling, access watch, pruning) -> the first-admin invite.
  * Shutdown (SIGTERM/SIGINT, handled by the CLI): stop accepting, stop sessions whose runtime does not outlive
  * the server, close the database.
  */
@@ -91,6 +92,8 @@ export async function startServer(loaded: LoadedConfig): Promise<OctoServer> {
     await sessions.reconcile();
     const stopCountingSessions = countSessionsWith(() => sessions.counts());
 
+    const { tasks, webhooks, schedules } = services.handoff;
+    await tasks.recover();
     const app = createApp({ ...services, engine, web: await loadWebApp() });
     const proxy = new SessionProxy({ admission, sessions });
     const voice = new VoiceProxy({ admission, voice: config.voice });
@@ -111,6 +114,8 @@ export async function startServer(loaded: LoadedConfig): Promise<OctoServer> {
       log.info("llm gateway for sessions", { listen: `${sessionHost.bind}:${gatewayPort}`, url: gatewayUrl.value });
     }
     sessions.startPolling();
+    webhooks.start();
+    schedules.start();
     const stopAccessWatch = startAccessWatch({ db, live: admission.live, sessions });
     auth.startPruning();
     audit.startPruning();
@@ -138,6 +143,9 @@ export async function startServer(loaded: LoadedConfig): Promise<OctoServer> {
           gatewayServer?.close();
           gatewayServer?.closeAllConnections?.();
           server.closeIdleConnections?.();
+          tasks.shutdown();
+          webhooks.stop();
+          schedules.stop();
           await sessions.shutdown();
           server.closeAllConnections?.();
           proxy.close();

@@ -9,7 +9,8 @@
  * one user only (server/runtime/isolation.ts).
  *
  * Building the graph starts nothing: no timer, no listener, no process. The server starts the background
- * work it wants (session polling, the access watch, `AuthService.startPruning`, `AuditService.startPruning`).
+ * work it wants (session polling, the access watch, `AuthService.startPruning`, `AuditService.startPruning`,
+ * `tasks.recover()`, `webhooks.start()`, `schedules.start()`).
  */
 import { join } from "node:path";
 import { createAdmission } from "./app.ts";
@@ -21,11 +22,15 @@ import { AuditService } from "./modules/audit/service.ts";
 import { AuthService } from "./modules/auth/service.ts";
 import { TokenService } from "./modules/auth/tokens.ts";
 import { InviteService } from "./modules/invites/service.ts";
+import { ScheduleService } from "./modules/schedules/service.ts";
 import { SessionService } from "./modules/sessions/service.ts";
+import { TaskService } from "./modules/tasks/service.ts";
+import { WebhookService } from "./modules/webhooks/service.ts";
 import { UserService } from "./modules/users/service.ts";
 import { allowsSharing, type Isolation } from "./runtime/isolation.ts";
 import type { Runtime } from "./runtime/types.ts";
 import { loadOrCreateSecret } from "./secrets.ts";
+import { Vault } from "./vault.ts";
 
 /** Users, invite codes, tokens, authentication, the audit log and the admission path over one database. */
 export interface AuthServices {
@@ -40,10 +45,18 @@ export interface AuthServices {
   admission: Admission;
 }
 
-/** {@link AuthServices} plus the runtime and the sessions it runs. */
+/** What hands work off: the task queue, the webhooks that tell about it, the schedules that feed it. */
+export interface Handoff {
+  tasks: TaskService;
+  webhooks: WebhookService;
+  schedules: ScheduleService;
+}
+
+/** {@link AuthServices} plus the runtime, the sessions it runs, and the tasks run in them. */
 export interface Services extends AuthServices {
   runtime: Runtime;
   sessions: SessionService;
+  handoff: Handoff;
   /** How sessions are isolated, and whether this octo serves one user only (no sandbox). */
   isolation: Isolation & { singleUser: boolean };
   /** The LLM gateway's parts (server/gateway): keys, credentials, providers, usage, budgets. */
@@ -111,5 +124,29 @@ export function createServices(config: OctoConfig, { db, runtime, dataDir, secre
     sessions: config.sessions,
     opencodeConfigFor: (session, opencodeJson) => llm.sessionConfig(session, opencodeJson),
   });
-  return { ...base, runtime, sessions, isolation: { ...isolation, singleUser }, llm, gatewayUrl };
+  const handoff = createHandoff(db, dataDir, { config, sessions, users: base.users });
+  return { ...base, runtime, sessions, handoff, isolation: { ...isolation, singleUser }, llm, gatewayUrl };
 }
+
+/**
+ * The task queue and the webhooks for `config` over these services, wired together: task events and
+ * sessions that stop are published as webhook events. None is started (`tasks.recover()`,
+ * `webhooks.start()`, `schedules.start()`).
+ */
+export function createHandoff(db: Database, dataDir: string, deps: { config: OctoConfig; sessions: SessionService; users: UserService }): Handoff {
+  const { config, sessions, users } = deps;
+  const webhooks = new WebhookService(db, Vault.forDataDir(dataDir), config.webhooks);
+  const tasks = new TaskService(db, sessions, users, {
+    tasks: config.tasks,
+    opencodeConfigPath: config.opencode.config_path,
+    checkWebhookTarget: (url) => webhooks.checkTarget(url),
+  });
+  tasks.onEvent((type, task, userId) => webhooks.publish(userId, type, { task }, { taskId: task.id, extraUrl: task.webhook_url }));
+  sessions.onStatusChange((session, previous) => {
+    if ((session.status === "stopped" || session.status === "failed") && previous && previous !== "stopped" && previous !== "failed") {
+      webhooks.publish(session.owner.id, "session.stopped", { session });
+    }
+  });
+  return { tasks, webhooks, schedules: new ScheduleService(db, tasks, users) };
+}
+

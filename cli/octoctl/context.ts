@@ -4,6 +4,9 @@
  *
  * Server URL, first that is set: `--server URL`, `$OCTO_SERVER_URL`, the server of the last
  * `octoctl login` (the credentials file's "current"), then {@link DEFAULT_SERVER}.
+ *
+ * Credentials: `$OCTO_TOKEN` (a personal access token, `octo_pat_...`, for scripts and CI: it never goes
+ * on the command line) when set, otherwise the stored login for that server.
  */
 import type { Command } from "commander";
 import { usageError } from "../shared/errors.ts";
@@ -78,5 +81,7 @@ export function context(command: Command, { ignoreBadCredentials = false } = {})
     server = DEFAULT_SERVER;
     serverSource = "default";
   }
-  return { server, serverSource, client: new ApiClient(server, creds.servers[server] ?? null), json: Boolean(options.json) };
+  const envToken = process.env.OCTO_TOKEN;
+  const login = envToken ? { token: envToken, username: "(OCTO_TOKEN)", role: "user", expires_at: null } : (creds.servers[server] ?? null);
+  return { server, serverSource, client: new ApiClient(server, login), json: Boolean(options.json) };
 }

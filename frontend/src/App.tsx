@@ -1,6 +1,5 @@
 /**
- * Routes: `/login`, `/register` (signed out); `/` (sessions), `/sessions/:id` (a session), `/admin`
- * (`?tab=providers` etc.), `/settings` (one's own LLM keys, budgets and usage).
+ * Routes: `/login`, `/register` (signed out); `/` (sessions), `/sessions/:id` (a session), `/tasks`, `/settings`, `/admin`.
  * Signed-out visitors of any other route see the login page and land on their route after signing in.
  */
 import { lazy, Suspense, useEffect } from "react";
@@ -13,22 +12,24 @@ import { SessionsProvider } from "./sessions/SessionsContext.tsx";
 import { SessionView } from "./sessions/SessionView.tsx";
 import { Toaster } from "./ui/Toaster.tsx";
 
+const TasksPage = lazy(() => import("./tasks/TasksPage.tsx").then((m) => ({ default: m.TasksPage })));
+const SettingsPage = lazy(() => import("./settings/SettingsPage.tsx").then((m) => ({ default: m.SettingsPage })));
 const AdminPage = lazy(() => import("./admin/AdminPage.tsx").then((m) => ({ default: m.AdminPage })));
-const SettingsPage = lazy(() => import("./llm/SettingsPage.tsx").then((m) => ({ default: m.SettingsPage })));
 
 function SignedIn({ path }: { path: string }) {
   const sessionId = matchPath("/sessions/:id", path)?.id ?? null;
   const admin = matchPath("/admin", path);
   const settings = matchPath("/settings", path);
+  const tasks = matchPath("/tasks", path);
   const onAuthRoute = Boolean(matchPath("/login", path) || matchPath("/register", path));
   useEffect(() => {
     if (onAuthRoute) navigate("/", { replace: true });
   }, [onAuthRoute]);
   return (
     <SessionsProvider>
-      <AppShell activeSessionId={sessionId} home={!sessionId && !admin && !settings}>
-        {sessionId ? <SessionView key={sessionId} id={sessionId} /> : admin || settings ? (
-          <Suspense fallback={null}>{admin ? <AdminPage /> : <SettingsPage />}</Suspense>
+      <AppShell activeSessionId={sessionId} home={!sessionId && !admin && !settings && !tasks}>
+        {sessionId ? <SessionView key={sessionId} id={sessionId} /> : admin || settings || tasks ? (
+          <Suspense fallback={null}>{admin ? <AdminPage /> : settings ? <SettingsPage /> : <TasksPage />}</Suspense>
         ) : <HomePage />}
       </AppShell>
     </SessionsProvider>

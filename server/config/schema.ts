@@ -247,6 +247,30 @@ export const SwarmConfig = z.strictObject({
   placement_preferences: z.array(z.string().regex(/^spread=\S+$/, 'a preference such as "spread=node.labels.zone"')).default([]),
 });
 
+export const TasksConfig = z.strictObject({
+  /** Tasks running at once on this server (starting, running or waiting); more wait in "queued", in order. */
+  max_running: z.number().int().min(1).default(4),
+  /** Tasks one user may have running at once; their further tasks wait in "queued", in order. */
+  max_running_per_user: z.number().int().min(1).default(2),
+  /** Largest task prompt or follow-up message accepted, in bytes (larger answers 400 PROMPT_TOO_LARGE). */
+  max_prompt_bytes: z.number().int().min(1).max(1_000_000).default(65_536),
+});
+
+/** Standard Webhooks' retry schedule, stretched to a day: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 6 h 40 min. */
+const WEBHOOK_RETRY_DELAYS = [5, 300, 1800, 7200, 18_000, 36_000, 24_000];
+
+export const WebhooksConfig = z.strictObject({
+  /**
+   * Allow webhook targets on loopback, private, link-local and this machine's own addresses (a delivery is a
+   * request made by octo itself, so by default it may reach only public addresses).
+   */
+  allow_private_targets: z.boolean().default(false),
+  /** Seconds between a failed delivery attempt and the next one; after the last, the delivery is given up. */
+  retry_delays_seconds: z.array(z.number().positive()).max(20).default(WEBHOOK_RETRY_DELAYS),
+  /** How long one delivery attempt may take, in seconds. */
+  timeout_seconds: z.number().positive().max(300).default(10),
+});
+
 export const VoiceConfig = z.strictObject({
   enabled: z.boolean().default(false),
   /** eaRS speech-to-text WebSocket server. */
@@ -287,6 +311,8 @@ export const OctoConfig = z.strictObject({
   voice: VoiceConfig.prefault({}),
   gateway: GatewayConfig.prefault({}),
   metrics: MetricsConfig.prefault({}),
+  tasks: TasksConfig.prefault({}),
+  webhooks: WebhooksConfig.prefault({}),
 });
 
 /** The validated configuration, every key present. */

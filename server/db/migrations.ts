@@ -134,6 +134,103 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE users ADD COLUMN idle_timeout_seconds INTEGER CHECK (idle_timeout_seconds >= 0);
   ALTER TABLE users ADD COLUMN max_lifetime_seconds INTEGER CHECK (max_lifetime_seconds >= 0);
   `,
+  // personal access tokens (server/modules/tokens): only the SHA-256 of a token is stored, found by its id
+  `
+  CREATE TABLE access_tokens (
+    id           TEXT PRIMARY KEY,
+    user_id      TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    name         TEXT NOT NULL,
+    token_hash   TEXT NOT NULL,
+    scopes       TEXT NOT NULL CHECK (json_valid(scopes)),
+    created_at   INTEGER NOT NULL,
+    expires_at   INTEGER,
+    last_used_at INTEGER,
+    revoked_at   INTEGER
+  );
+  CREATE INDEX access_tokens_user ON access_tokens(user_id);
+  `,
+  // tasks (server/modules/tasks): the queue, in creation order (rowid breaks ties), and each task's outcome
+  // (session_id has no foreign key: a migration that rebuilds sessions, as swarm mode's does, would null it)
+  `
+  CREATE TABLE tasks (
+    id                  TEXT PRIMARY KEY,
+    user_id             TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    status              TEXT NOT NULL CHECK (status IN ('queued', 'starting', 'running', 'waiting', 'succeeded', 'failed', 'cancelled')),
+    title               TEXT,
+    prompt              TEXT NOT NULL,
+    model               TEXT,
+    agent               TEXT,
+    session_id          TEXT,
+    opencode_session_id TEXT,
+    webhook_url         TEXT,
+    schedule_id         TEXT,
+    pending             TEXT CHECK (pending IS NULL OR json_valid(pending)),
+    result              TEXT CHECK (result IS NULL OR json_valid(result)),
+    error               TEXT,
+    created_at          INTEGER NOT NULL,
+    updated_at          INTEGER NOT NULL,
+    started_at          INTEGER,
+    finished_at         INTEGER
+  );
+  CREATE INDEX tasks_user ON tasks(user_id, created_at);
+  CREATE INDEX tasks_status ON tasks(status, created_at);
+  `,
+  // webhooks (server/modules/webhooks): endpoints with their signing secret sealed by the vault, each user's
+  // secret for per-task webhook_url deliveries, and every delivery with its attempts and last answer
+  `
+  CREATE TABLE webhook_endpoints (
+    id            TEXT PRIMARY KEY,
+    user_id       TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    url           TEXT NOT NULL,
+    events        TEXT NOT NULL CHECK (json_valid(events)),
+    secret_sealed TEXT NOT NULL,
+    created_at    INTEGER NOT NULL
+  );
+  CREATE INDEX webhook_endpoints_user ON webhook_endpoints(user_id);
+
+  CREATE TABLE webhook_task_secrets (
+    user_id       TEXT PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+    secret_sealed TEXT NOT NULL,
+    created_at    INTEGER NOT NULL
+  );
+
+  CREATE TABLE webhook_deliveries (
+    id              TEXT PRIMARY KEY,
+    user_id         TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    endpoint_id     TEXT REFERENCES webhook_endpoints(id) ON DELETE CASCADE,
+    task_id         TEXT,
+    url             TEXT NOT NULL,
+    event_type      TEXT NOT NULL,
+    payload         TEXT NOT NULL CHECK (json_valid(payload)),
+    status          TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER,
+    response_status INTEGER,
+    last_error      TEXT,
+    created_at      INTEGER NOT NULL,
+    updated_at      INTEGER NOT NULL,
+    delivered_at    INTEGER
+  );
+  CREATE INDEX webhook_deliveries_due ON webhook_deliveries(status, next_attempt_at);
+  CREATE INDEX webhook_deliveries_user ON webhook_deliveries(user_id, created_at);
+  `,
+  // scheduled tasks (server/modules/schedules): a cron expression in a time zone and the task it creates
+  `
+  CREATE TABLE schedules (
+    id          TEXT PRIMARY KEY,
+    user_id     TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    cron        TEXT NOT NULL,
+    timezone    TEXT NOT NULL,
+    task        TEXT NOT NULL CHECK (json_valid(task)),
+    paused      INTEGER NOT NULL DEFAULT 0 CHECK (paused IN (0, 1)),
+    next_run_at INTEGER,
+    last_run_at INTEGER,
+    last_task_id TEXT,
+    last_error  TEXT,
+    created_at  INTEGER NOT NULL
+  );
+  CREATE INDEX schedules_due ON schedules(paused, next_run_at);
+  `,
   // LLM gateway (issue 17, server/gateway): providers added by admins (their key sealed with server/vault.ts),
   // per-session virtual keys (only their SHA-256 is kept), per-user provider keys (sealed with the vault),
   // which providers and models each user may use, and one usage row per request forwarded or refused. Usage rows keep their user and session ids as text, with no foreign keys:

@@ -11,19 +11,25 @@
  *    site; by default only cookie-authenticated requests with an unsafe method must (CSRF), since a Bearer
  *    token is never sent by a browser on its own. Refused: 403 `CROSS_ORIGIN`;
  * 3. the token check (`AuthService.authenticate`): signature, expiry, logout, user deleted or disabled,
- *    password reset since it was issued. Refused: 401.
+ *    password reset since it was issued; for a personal access token (`octo_pat_...`), its hash, expiry and
+ *    revocation. Refused: 401. With `basicAuth` (OpenCode's clients on `/session/:id/code`), HTTP Basic
+ *    `username:token` is read too: only an access token, and only with its owner's username;
+ * 4. the scope of an access token (http/scopes.ts): the one the request's method and path need. Refused:
+ *    403 `INSUFFICIENT_SCOPE`.
  *
  * Admitted long-lived connections are tied to their token with {@link Admission.hold}, so revoking it closes
  * them (http/live-connections.ts); {@link stripCredentials} removes octo's credentials before a request goes
  * to a session's or voice server.
  */
 import type { IncomingMessage } from "node:http";
-import { OctoError } from "../errors.ts";
+import { forbidden, OctoError, unauthorized } from "../errors.ts";
 import { extractToken, stripCredentialHeaders, type TokenSource, withoutTokenParam } from "../modules/auth/credentials.ts";
 import type { AuthService, Principal } from "../modules/auth/service.ts";
+import { isAccessToken } from "../modules/tokens/service.ts";
 import { type CloseReason, LiveConnections } from "./live-connections.ts";
 import { isSafeMethod, isSameSite, type SitePolicy } from "./origin.ts";
 import { requestInfo } from "./request-id.ts";
+import { requiredScope, scopeAllows } from "./scopes.ts";
 
 /** An admitted caller: the principal and the credential it came with. */
 export type Admitted = Principal & { token: string; source: TokenSource };
@@ -36,6 +42,10 @@ export interface AdmitOptions {
    * voice endpoints, logout). "unsafe-cookie" (default): only cookie-authenticated unsafe methods must.
    */
   sameOrigin?: "always" | "unsafe-cookie";
+  /** Also accept HTTP Basic `username:octo_pat_...` (OpenCode's clients on `/session/:id/code`). Default false. */
+  basicAuth?: boolean;
+  /** The request is a WebSocket upgrade (for the scope it needs: always a write). Default: `queryToken`. */
+  upgrade?: boolean;
 }
 
 type AnyRequest = Request | IncomingMessage;
@@ -66,14 +76,27 @@ export class Admission {
 
   /**
    * Authenticates a request and applies the site rule (see the module doc).
-   * @throws OctoError 403 CROSS_ORIGIN; 401 UNAUTHORIZED, INVALID_TOKEN or ACCOUNT_DISABLED.
+   * @throws OctoError 403 CROSS_ORIGIN or INSUFFICIENT_SCOPE; 401 UNAUTHORIZED, INVALID_TOKEN or ACCOUNT_DISABLED.
    */
   async admit(req: AnyRequest, options: AdmitOptions = {}): Promise<Admitted> {
-    const found = extractToken((name) => headerOf(req, name), queryOf(req), options.queryToken ?? false);
+    const found = extractToken((name) => headerOf(req, name), queryOf(req), options.queryToken ?? false, options.basicAuth ?? false);
     if (options.sameOrigin === "always" || (found?.source === "cookie" && !isSafeMethod(req.method))) {
       this.assertSameSite(req);
     }
+    if (found?.source === "basic" && !isAccessToken(found.token)) {
+      throw unauthorized("HTTP Basic needs a personal access token as the password", "INVALID_TOKEN");
+    }
     const principal = await this.auth.authenticate(found?.token);
+    if (found?.source === "basic" && found.username?.toLowerCase() !== principal.user.username.toLowerCase()) {
+      throw unauthorized("The user name does not match the access token", "INVALID_TOKEN");
+    }
+    if (principal.scopes) {
+      const needed = requiredScope(req.method, req.url ?? "/", options.upgrade ?? options.queryToken ?? false);
+      if (!scopeAllows(principal.scopes, needed)) {
+        const what = needed === "login" || needed === "any" ? "a login (access tokens may not do this)" : `the ${needed} scope`;
+        throw forbidden(`This access token may not do that: it needs ${what}`, "INSUFFICIENT_SCOPE");
+      }
+    }
     requestInfo(req).user = principal.user.username;
     return { ...principal, token: found!.token, source: found!.source };
   }

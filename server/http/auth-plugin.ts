@@ -21,13 +21,13 @@ import type { Admission } from "./admission.ts";
 const principals = new WeakMap<Request, Principal>();
 
 async function admit(admission: Admission, request: Request, adminOnly: boolean): Promise<void> {
-  const { user, claims } = await admission.admit(request);
+  const { user, claims, scopes } = await admission.admit(request);
   if (adminOnly && user.role !== "admin") throw forbidden("Admins only", "ADMIN_ONLY");
-  principals.set(request, { user, claims });
+  principals.set(request, scopes ? { user, claims, scopes } : { user, claims });
 }
 
 const UNAUTHORIZED = "UNAUTHORIZED (no token), INVALID_TOKEN (bad, expired or logged out), ACCOUNT_DISABLED";
-const CROSS_ORIGIN = "CROSS_ORIGIN: a cookie-authenticated change from another site";
+const CROSS_ORIGIN = "CROSS_ORIGIN: a cookie-authenticated change from another site; INSUFFICIENT_SCOPE: an access token without the scope this needs (http/scopes.ts)";
 /** The OpenAPI security requirement of these routes: the token as Bearer, or the cookie (api/openapi.ts). */
 const LOGGED_IN: Record<string, string[]>[] = [{ bearer: [] }, { cookie: [] }];
 

@@ -4,7 +4,8 @@
  * (pattern: code-server `proxy.ts`, configurable-http-proxy).
  *
  * Before anything reaches an upstream, the one admission path (http/admission.ts): the request is
- * authenticated (cookie, Bearer, or `?token=` on WebSocket upgrades), a cookie-authenticated state-changing
+ * authenticated (cookie, Bearer, or `?token=` on WebSocket upgrades; on `/code` also HTTP Basic
+ * `username:octo_pat_...`, for OpenCode's own clients such as `opencode attach`), a cookie-authenticated state-changing
  * request or any WebSocket upgrade must come from octo's own site (403); then the session must be the
  * caller's (otherwise 404, exactly like a missing one) and running (503, with Retry-After while starting;
  * 503 `SESSION_STOPPED` when stopped, or with `[sessions] resume_on_access` it is started and answers
@@ -165,7 +166,12 @@ export class SessionProxy {
     if (!target) throw new OctoError(404, "NOT_FOUND", "Not found");
     const info = requestInfo(req);
     info.route = `/session/:id/${target.service}`;
-    const admitted = await this.deps.admission.admit(req, { queryToken: upgrade, sameOrigin: upgrade ? "always" : "unsafe-cookie" });
+    const admitted = await this.deps.admission.admit(req, {
+      queryToken: upgrade,
+      upgrade,
+      sameOrigin: upgrade ? "always" : "unsafe-cookie",
+      basicAuth: target.service === "code",
+    });
     const route = this.deps.sessions.route(target.id);
     if (!route || route.userId !== admitted.user.id) throw new OctoError(404, "SESSION_NOT_FOUND", "Session not found");
     if (route.status !== "running" || !route.endpoints) {

@@ -26,6 +26,7 @@ const stacks: SessionStack[] = [];
 /** Stops the sessions and runtimes of every harness made so far. */
 export async function closeHarnesses(): Promise<void> {
   for (const s of stacks.splice(0)) {
+    s.handoff.tasks.shutdown();
     await s.sessions.shutdown();
     await s.runtime.dispose();
   }

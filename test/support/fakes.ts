@@ -35,7 +35,7 @@ import { createApp } from "../../server/app.ts";
 import type { Admission } from "../../server/http/admission.ts";
 import type { SessionService } from "../../server/modules/sessions/service.ts";
 import { randomSecret } from "../../server/ids.ts";
-import { createServices } from "../../server/services.ts";
+import { createServices, type Handoff } from "../../server/services.ts";
 import { SessionProxy } from "../../server/proxy/session-proxy.ts";
 import { createFront } from "../../server/server.ts";
 import { VoiceProxy } from "../../server/voice/voice-proxy.ts";
@@ -296,6 +296,8 @@ export interface SessionStack extends AuthStack {
   /** The LLM gateway over the same database (server/gateway); sessions reach it at `gatewayUrl.value`. */
   llm: GatewayParts;
   gatewayUrl: { value: string };
+  /** Tasks, webhooks and schedules (not started: nothing recovers tasks or runs the webhook worker). */
+  handoff: Handoff;
 }
 
 /**
@@ -380,6 +382,7 @@ export async function serveStack(s: SessionStack): Promise<StackServer> {
       voice.close();
       server.closeAllConnections();
       await new Promise((done) => server.close(done));
+      s.handoff.tasks.shutdown();
       await s.sessions.shutdown();
       await s.runtime.dispose();
     },

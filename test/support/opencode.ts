@@ -87,6 +87,29 @@ export async function waitForHealth(url: string, headers: Record<string, string>
  * (about 4 s and 320 MB here). Throws with the process output when it exits or times out; nothing is left
  * running then.
  */
+/**
+ * The environment of an isolated `opencode` process (server or client such as `opencode run --attach`):
+ * the parent's environment without its OpenCode and XDG settings, HOME and the XDG dirs below `home`,
+ * auto-update and the models fetch off, then `extra`.
+ */
+export function isolatedOpencodeEnv(home: string, extra: Record<string, string> = {}): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    // The parent's OpenCode and XDG settings must not leak into the isolated instance.
+    if (value !== undefined && !key.startsWith("OPENCODE_") && !key.startsWith("XDG_")) env[key] = value;
+  }
+  return Object.assign(env, {
+    HOME: home,
+    XDG_CONFIG_HOME: join(home, ".config"),
+    XDG_DATA_HOME: join(home, ".local", "share"),
+    XDG_STATE_HOME: join(home, ".local", "state"),
+    XDG_CACHE_HOME: join(home, ".cache"),
+    OPENCODE_DISABLE_AUTOUPDATE: "1",
+    OPENCODE_DISABLE_MODELS_FETCH: "1",
+    ...extra,
+  });
+}
+
 export async function startOpencode(options: StartOpencodeOptions): Promise<OpencodeProcess> {
   for (let attempt = 1; ; attempt++) {
     try {
@@ -103,20 +126,8 @@ async function startOnce(options: StartOpencodeOptions): Promise<OpencodeProcess
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const home = mkdtempSync(join(process.env.OCTO_TEST_ROOT ?? tmpdir(), "opencode-home-"));
-  const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    // The parent's OpenCode and XDG settings must not leak into the isolated instance.
-    if (value !== undefined && !key.startsWith("OPENCODE_") && !key.startsWith("XDG_")) env[key] = value;
-  }
-  Object.assign(env, {
-    HOME: home,
-    XDG_CONFIG_HOME: join(home, ".config"),
-    XDG_DATA_HOME: join(home, ".local", "share"),
-    XDG_STATE_HOME: join(home, ".local", "state"),
-    XDG_CACHE_HOME: join(home, ".cache"),
+  const env = isolatedOpencodeEnv(home, {
     OPENCODE_CONFIG_CONTENT: JSON.stringify(options.config),
-    OPENCODE_DISABLE_AUTOUPDATE: "1",
-    OPENCODE_DISABLE_MODELS_FETCH: "1",
     OPENCODE_SERVER_PASSWORD: password,
     ...options.env,
   });

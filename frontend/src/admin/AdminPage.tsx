@@ -1,8 +1,8 @@
 /** `/admin` (role admin only): users, invite codes, all sessions and the audit log, as tabs. */
 import { useState } from "react";
 import { useUser } from "../auth/AuthContext.tsx";
-import { navigate } from "../lib/router.ts";
 import { Icon } from "../ui/Icon.tsx";
+import { PageHeader } from "../ui/PageHeader.tsx";
 import { AllSessions } from "./AllSessions.tsx";
 import { AuditLog } from "./AuditLog.tsx";
 import { InviteCodes } from "./InviteCodes.tsx";
@@ -28,21 +28,19 @@ export function AdminPage() {
   }
   return (
     <div className="admin">
-      <header className="admin-header">
-        <button type="button" className="btn btn-ghost btn-icon phone-only" aria-label="Back" onClick={() => navigate("/")}>
-          <Icon name="chevronLeft" />
-        </button>
-        <h1>
-          <Icon name="shield" size={18} /> Administration
-        </h1>
-        <div className="segmented" role="tablist">
-          {(Object.keys(TABS) as Tab[]).map((t) => (
-            <button key={t} type="button" role="tab" aria-selected={tab === t} onClick={() => setTab(t)}>
-              {TABS[t]}
-            </button>
-          ))}
-        </div>
-      </header>
+      <PageHeader
+        extra={
+          <div className="segmented" role="tablist">
+            {(Object.keys(TABS) as Tab[]).map((t) => (
+              <button key={t} type="button" role="tab" aria-selected={tab === t} onClick={() => setTab(t)}>
+                {TABS[t]}
+              </button>
+            ))}
+          </div>
+        }
+      >
+        <Icon name="shield" size={18} /> Administration
+      </PageHeader>
       {tab === "users" ? (
         <UsersTable />
       ) : tab === "invites" ? (

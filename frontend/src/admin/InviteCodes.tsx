@@ -3,7 +3,7 @@ import { useState } from "react";
 import { api } from "../lib/api.ts";
 import { timeAgo } from "../lib/format.ts";
 import type { InviteCode } from "../lib/types.ts";
-import { ConfirmDialog } from "../ui/ConfirmDialog.tsx";
+import { RevokeDialog } from "../ui/RevokeDialog.tsx";
 import { StatusBadge } from "../ui/StatusBadge.tsx";
 import { NewInviteForm } from "./NewInviteForm.tsx";
 import { useAsyncList } from "./useAsyncList.ts";
@@ -57,20 +57,9 @@ export function InviteCodes() {
         </table>
         {items?.length === 0 ? <p className="muted small">No invite codes yet.</p> : null}
       </div>
-      <ConfirmDialog
-        open={revoking !== null}
-        title="Revoke this invite code?"
-        confirmLabel="Revoke"
-        danger
-        onClose={() => setRevoking(null)}
-        onConfirm={async () => {
-          if (!revoking) return;
-          const updated = await api.admin.revokeInvite(revoking.id);
-          set((list) => list?.map((i) => (i.id === updated.id ? updated : i)));
-        }}
-      >
-        <p className="muted">Nobody will be able to register with it any more. Accounts already created stay.</p>
-      </ConfirmDialog>
+      <RevokeDialog item={revoking} title="Revoke this invite code?" revoke={api.admin.revokeInvite} set={set} onClose={() => setRevoking(null)}>
+        Nobody will be able to register with it any more. Accounts already created stay.
+      </RevokeDialog>
     </section>
   );
 }

@@ -6,6 +6,7 @@ import { type FormEvent, useState } from "react";
 import { api } from "../lib/api.ts";
 import type { InviteCode, Role } from "../lib/types.ts";
 import { Icon } from "../ui/Icon.tsx";
+import { ShownOnce } from "../ui/ShownOnce.tsx";
 import { useAsyncAction } from "../ui/useAsyncAction.ts";
 
 const EXPIRY = [
@@ -23,7 +24,6 @@ export function NewInviteForm({ onCreated }: { onCreated: (invite: InviteCode) =
   const [note, setNote] = useState("");
   const { busy, error, run } = useAsyncAction();
   const [created, setCreated] = useState<string | null>(null);
-  const [copied, setCopied] = useState(false);
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -35,7 +35,6 @@ export function NewInviteForm({ onCreated }: { onCreated: (invite: InviteCode) =
         ...(expiry ? { expires_in_seconds: expiry } : {}),
       });
       setCreated(invite.code);
-      setCopied(false);
       setNote("");
       onCreated(invite);
     });
@@ -76,32 +75,11 @@ export function NewInviteForm({ onCreated }: { onCreated: (invite: InviteCode) =
       </form>
       {error ? <p className="error-text">{error}</p> : null}
       {created ? (
-        <div className="invite-once" role="status">
-          <p>
-            <strong>Copy this code now</strong> — it is shown only once.
-          </p>
-          <div className="invite-code-row">
-            <code className="invite-code" data-testid="invite-code">
-              {created}
-            </code>
-            <button
-              type="button"
-              className="btn btn-sm"
-              onClick={async () => {
-                await navigator.clipboard.writeText(created);
-                setCopied(true);
-              }}
-            >
-              <Icon name={copied ? "check" : "copy"} size={13} /> {copied ? "Copied" : "Copy code"}
-            </button>
-            <button type="button" className="btn btn-sm" onClick={() => navigator.clipboard.writeText(link)}>
-              <Icon name="copy" size={13} /> Copy register link
-            </button>
-            <button type="button" className="btn btn-ghost btn-sm" aria-label="Dismiss" onClick={() => setCreated(null)}>
-              <Icon name="x" size={13} />
-            </button>
-          </div>
-        </div>
+        <ShownOnce value={created} what="code" testId="invite-code" onDismiss={() => setCreated(null)}>
+          <button type="button" className="btn btn-sm" onClick={() => navigator.clipboard.writeText(link)}>
+            <Icon name="copy" size={13} /> Copy register link
+          </button>
+        </ShownOnce>
       ) : null}
     </div>
   );

@@ -15,6 +15,7 @@ import { openEventStream, type EventStreamHandle, type StreamState } from "../li
 import { notifyUnauthorized } from "../lib/http.ts";
 import { opencodeBaseUrl, opencodeClient } from "./opencodeClient.ts";
 import { type ChatAction, type ChatState, chatReducer, initialChatState, type MessageWithParts } from "./reducer.ts";
+import { agentNeedsAttention } from "../notify/attention.ts";
 import { ChatSync } from "./sync.ts";
 import type { Conversation, OpencodeEvent } from "./types.ts";
 
@@ -170,6 +171,11 @@ export class ChatStore {
 
   private onEvent(event: OpencodeEvent): void {
     if (FILE_EVENTS.has(event.type)) for (const l of this.fileListeners) l();
+    if (event.type === "session.idle" || event.type === "permission.asked" || event.type === "question.asked") {
+      const conversation = this.snapshot.state.conversations[(event.properties as { sessionID: string }).sessionID];
+      // A subagent's conversation ending is not the agent finishing.
+      if (!conversation?.parentID) agentNeedsAttention(this.sessionId, event.type === "session.idle" ? "finished" : "waiting", conversation?.title ?? "your session");
+    }
     this.sync.event(event);
   }
 

@@ -1,4 +1,4 @@
-/** Bottom of the sidebar: who is signed in, admin link, theme switch, sign out. */
+/** Bottom of the sidebar: who is signed in, settings and admin links, theme switch, sign out. */
 import { useAuth, useUser } from "../auth/AuthContext.tsx";
 import { navigate } from "../lib/router.ts";
 import { Icon } from "../ui/Icon.tsx";

@@ -13,6 +13,8 @@ import { type ApiClient, ApiFailure, type ApiResult, createApiClient, unwrap } f
 import type { CreateInvite } from "../../../server/modules/invites/model.ts";
 import type { AddProvider } from "../../../server/modules/llm/model.ts";
 import type { z } from "zod";
+import type { CreateTokenBody } from "../../../server/modules/tokens/model.ts";
+import type { CreateTaskBody, TaskListQuery } from "../../../server/modules/tasks/model.ts";
 import { HttpError, notifyUnauthorized } from "./http.ts";
 import type { Role } from "./types.ts";
 
@@ -91,6 +93,18 @@ export const api = {
     budget: (session?: string) => call(octo().llm.budget.get({ query: session ? { session } : {} })),
     usage: (groupBy: "user" | "session" | "model" | "day", since = "30d", all = false) =>
       call(octo().usage.get({ query: { group_by: groupBy, since, ...(all ? { all: "true" } : {}) } })),
+  },
+
+  tokens: {
+    list: () => call(octo().tokens.get()),
+    /** The answer carries the token itself, this once. */
+    create: (body: CreateTokenBody) => call(octo().tokens.post(body)),
+    revoke: (id: string) => call(octo().tokens({ id: encodeURIComponent(id) }).delete()),
+  },
+
+  tasks: {
+    list: (query: TaskListQuery) => call(octo().tasks.get({ query })),
+    create: (body: CreateTaskBody) => call(octo().tasks.post(body)),
   },
 
   admin: {

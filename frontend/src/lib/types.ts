@@ -7,6 +7,8 @@ import type { User } from "../../../server/modules/users/model.ts";
 export type { AuditEvent, AuditPage } from "../../../server/modules/audit/model.ts";
 export type { InviteCode } from "../../../server/modules/invites/model.ts";
 export type { Session, SessionStatus } from "../../../server/modules/sessions/model.ts";
+export type { AccessToken, Scope } from "../../../server/modules/tokens/model.ts";
+export type { Task } from "../../../server/modules/tasks/model.ts";
 export type { Features } from "../../../server/modules/system/model.ts";
 export type { User };
 

@@ -1,5 +1,6 @@
 /** One row of the sessions sidebar: name, status badge, last activity (or age); links to `/sessions/:id`. */
 import { timeAgo } from "../lib/format.ts";
+import { useUnread } from "../notify/attention.ts";
 import { navigate } from "../lib/router.ts";
 import type { Session } from "../lib/types.ts";
 import { StatusBadge } from "../ui/StatusBadge.tsx";
@@ -8,6 +9,7 @@ import { statusLabel } from "./sessionStatus.ts";
 /** One session link; `onOpen` runs before navigating. */
 export function SessionListItem({ session, active, onOpen }: { session: Session; active: boolean; onOpen?: () => void }) {
   const href = `/sessions/${session.id}`;
+  const unread = useUnread(session.id);
   return (
     <li>
       <a
@@ -21,7 +23,10 @@ export function SessionListItem({ session, active, onOpen }: { session: Session;
           navigate(href);
         }}
       >
-        <span className="session-item-name">{session.name}</span>
+        <span className="session-item-name">
+          {unread ? <span className="unread-dot" data-testid="unread" aria-label="needs your attention" title="The agent finished or waits for you" /> : null}
+          {session.name}
+        </span>
         <span className="session-item-meta">
           <StatusBadge status={session.status} label={statusLabel(session.status)} />
           <span className="muted small" title={session.last_activity_at ? "Last used" : "Created"}>

@@ -3,12 +3,13 @@
  *
  * Order: `Authorization: Bearer <token>`, then the `octo_token` cookie, then (WebSocket upgrades only, since
  * browsers cannot set headers on them) the `token` query parameter. The cookie is HttpOnly, SameSite=Lax,
- * Path=/, Secure when `[server] secure_cookies` is on.
+ * Path=/, Secure when `[server] secure_cookies` is on. Where the caller allows it (OpenCode's own clients on
+ * `/session/:id/code/...`, which only speak HTTP Basic), `Authorization: Basic base64(username:token)` too.
  */
 
 export const COOKIE_NAME = "octo_token";
 
-export type TokenSource = "bearer" | "cookie" | "query";
+export type TokenSource = "bearer" | "cookie" | "query" | "basic";
 
 /** Minimal header access shared by Fetch `Headers` and node's `IncomingHttpHeaders`. */
 export type HeaderGetter = (name: string) => string | undefined;
@@ -31,18 +32,27 @@ export function readCookie(cookieHeader: string | undefined, name: string): stri
   return null;
 }
 
+/** A request's credential; `username` is the user name of HTTP Basic credentials. */
+export interface FoundToken {
+  token: string;
+  source: TokenSource;
+  username?: string;
+}
+
 /**
  * Finds the token of a request.
  * @param header reads a request header (lower-case name).
  * @param search the URL's query string (with or without "?"), consulted only when `allowQuery`.
+ * @param allowBasic also read `Authorization: Basic base64(username:token)` (RFC 7617).
  */
-export function extractToken(
-  header: HeaderGetter,
-  search: string,
-  allowQuery: boolean,
-): { token: string; source: TokenSource } | null {
+export function extractToken(header: HeaderGetter, search: string, allowQuery: boolean, allowBasic = false): FoundToken | null {
   const authorization = header("authorization");
   if (authorization && /^bearer /i.test(authorization)) return { token: authorization.slice(7).trim(), source: "bearer" };
+  if (allowBasic && authorization && /^basic /i.test(authorization)) {
+    const decoded = Buffer.from(authorization.slice(6).trim(), "base64").toString("utf8");
+    const colon = decoded.indexOf(":");
+    if (colon > 0) return { token: decoded.slice(colon + 1), source: "basic", username: decoded.slice(0, colon) };
+  }
   const cookie = readCookie(header("cookie"), COOKIE_NAME);
   if (cookie) return { token: cookie, source: "cookie" };
   if (allowQuery && search) {

@@ -16,6 +16,8 @@ import { OctoError, unauthorized } from "../../errors.ts";
 import { createLogger } from "../../log.ts";
 import { logins } from "../../metrics.ts";
 import type { InviteService } from "../invites/service.ts";
+import type { Scope } from "../tokens/model.ts";
+import { AccessTokenService, isAccessToken } from "../tokens/service.ts";
 import { toUser, type User } from "../users/model.ts";
 import type { UserService } from "../users/service.ts";
 import type { LoginBody, RegisterBody } from "./model.ts";
@@ -34,7 +36,15 @@ export interface AuthResult {
 export type Principal = {
   user: User;
   claims: TokenClaims;
+  /**
+   * The scopes of a personal access token (modules/tokens); absent for a login token, which may do all its
+   * user may. http/scopes.ts decides which scope a request needs.
+   */
+  scopes?: Scope[];
 };
+
+/** The `exp` of a token that never expires: 9999-12-31 (seconds). */
+const NEVER_EXPIRES = 253_402_300_799;
 
 export interface AuthOptions {
   loginMaxAttempts: number;
@@ -59,6 +69,8 @@ export class AuthService {
   private readonly dummyHash = Bun.password.hash("octo-timing-equaliser", { algorithm: "argon2id" });
   private readonly isRevoked;
   private readonly revoke;
+  /** Personal access tokens (modules/tokens/service.ts). */
+  readonly accessTokens: AccessTokenService;
 
   constructor(
     private readonly db: Database,
@@ -76,6 +88,7 @@ export class AuthService {
       concurrency: options.passwordHashConcurrency ?? DEFAULTS.max_concurrent_password_hashes,
       queue: options.passwordHashQueue ?? DEFAULTS.max_queued_password_hashes,
     });
+    this.accessTokens = new AccessTokenService(db);
     this.isRevoked = db.query("SELECT 1 AS hit FROM revoked_tokens WHERE jti = ?");
     this.revoke = db.query("INSERT OR IGNORE INTO revoked_tokens (jti, user_id, expires_at) VALUES (?, ?, ?)");
   }
@@ -155,6 +168,7 @@ export class AuthService {
    */
   async authenticate(token: string | null | undefined): Promise<Principal> {
     if (!token) throw unauthorized();
+    if (isAccessToken(token)) return this.authenticateAccessToken(token);
     const claims = await this.tokens.verify(token);
     if (!claims) throw unauthorized("Invalid or expired token", "INVALID_TOKEN");
     if (this.isRevoked.get(claims.jti)) throw unauthorized("This token was logged out", "INVALID_TOKEN");
@@ -163,6 +177,21 @@ export class AuthService {
     if (row.disabled) throw unauthorized("This account is disabled", "ACCOUNT_DISABLED");
     if (claims.issuedAtMs < row.tokens_not_before) throw unauthorized("Invalid or expired token", "INVALID_TOKEN");
     return { user: toUser(row), claims };
+  }
+
+  /**
+   * A personal access token's principal: the same checks of its user as a login token's (deleted, disabled,
+   * password reset since the token was made), and claims with `jti` `pat_<id>` and the token's expiry.
+   */
+  private authenticateAccessToken(token: string): Principal {
+    const { row: pat, scopes } = this.accessTokens.verify(token);
+    const row = this.users.findRow(pat.user_id);
+    if (!row) throw unauthorized("Invalid access token", "INVALID_TOKEN");
+    if (row.disabled) throw unauthorized("This account is disabled", "ACCOUNT_DISABLED");
+    if (pat.created_at < row.tokens_not_before) throw unauthorized("Invalid access token", "INVALID_TOKEN");
+    const iat = Math.floor(pat.created_at / 1000);
+    const exp = pat.expires_at == null ? NEVER_EXPIRES : Math.ceil(pat.expires_at / 1000);
+    return { user: toUser(row), claims: { sub: row.id, jti: `pat_${pat.id}`, iat, issuedAtMs: pat.created_at, exp }, scopes };
   }
 
   /** Deletes revocation records of tokens that have expired anyway. @returns rows removed. */

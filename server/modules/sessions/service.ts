@@ -89,6 +89,7 @@ export class SessionService {
   private readonly starts = new Map<string, AbortController>();
   private readonly restarted = new Set<string>();
   private pollTimer: ReturnType<typeof setInterval> | null = null;
+  private readonly statusListeners: ((session: Session, previous: SessionStatus | undefined) => void)[] = [];
   private polling = false;
   private watching = false;
   /** What each starting session is doing ("starting services", ...), shown as `status_detail`. */
@@ -209,15 +210,30 @@ export class SessionService {
 
   // ---- state changes -------------------------------------------------------------------------------------
 
+  /** Calls `listener` after every change of a session's status (webhooks' `session.stopped`). */
+  onStatusChange(listener: (session: Session, previous: SessionStatus | undefined) => void): void {
+    this.statusListeners.push(listener);
+  }
+
   /** Applies `patch` to the row in one UPDATE and refreshes the route table. */
   private write(id: string, patch: RowPatch): SessionRow | null {
     const keys = Object.keys(patch) as (keyof RowPatch)[];
     const sets = [...keys.map((k) => `${k} = ?`), "updated_at = ?"].join(", ");
+    const previous = this.routes.get(id)?.status;
     this.db.query(`UPDATE sessions SET ${sets} WHERE id = ?`).run(...keys.map((k) => patch[k] ?? null), Date.now(), id);
     const row = this.row(id);
     if (row) {
       this.cacheRoute(row);
       this.events.publish(row.user_id, { type: "session.updated", session: this.present(row) });
+    }
+    if (row && patch.status && row.status !== previous) {
+      for (const listener of this.statusListeners) {
+        try {
+          listener(this.present(row), previous);
+        } catch (err) {
+          log.error("status listener failed", { error: (err as Error).message });
+        }
+      }
     }
     return row;
   }

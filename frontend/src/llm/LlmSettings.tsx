@@ -1,12 +1,10 @@
 /**
- * `/settings`: the person's own LLM provider keys (stored encrypted by octo, never shown again; they take
+ * The LLM part of `/settings` (settings/SettingsPage.tsx): the person's own LLM provider keys (stored encrypted by octo, never shown again; they take
  * precedence over the server's key for this person's sessions started afterwards), their budgets and their
  * usage.
  */
 import { type FormEvent, useState } from "react";
 import { api } from "../lib/api.ts";
-import { navigate } from "../lib/router.ts";
-import { Icon } from "../ui/Icon.tsx";
 import { useAsyncAction } from "../ui/useAsyncAction.ts";
 import { UsageTable } from "./UsageTable.tsx";
 import { formatBudget, useLlmStatus } from "./useLlmStatus.ts";
@@ -35,19 +33,13 @@ function KeyForm({ provider, onDone }: { provider: string; onDone: () => void })
   );
 }
 
-export function SettingsPage() {
+export function LlmSettings() {
   const [refresh, setRefresh] = useState(0);
   const { providers, budgets } = useLlmStatus(null, refresh);
   const remove = useAsyncAction();
   const reload = () => setRefresh((n) => n + 1);
   return (
-    <div className="admin settings">
-      <header className="admin-header">
-        <button type="button" className="btn btn-ghost btn-icon phone-only" aria-label="Back" onClick={() => navigate("/")}>
-          <Icon name="chevronLeft" />
-        </button>
-        <h1>Settings</h1>
-      </header>
+    <>
       <section className="admin-section" aria-labelledby="settings-keys">
         <h2 id="settings-keys">Your LLM keys</h2>
         <p className="muted small">A key you add here is used for your sessions started afterwards instead of the server's. octo stores it encrypted and never shows it again; your sessions only ever see a key of their own.</p>
@@ -83,6 +75,6 @@ export function SettingsPage() {
         )}
       </section>
       <UsageTable />
-    </div>
+    </>
   );
 }

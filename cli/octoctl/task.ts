@@ -1,0 +1,172 @@
+/**
+ * `octoctl task create|list|get|cancel|reply`: tasks through the API (`/api/tasks`), for scripts and CI
+ * (with `OCTO_TOKEN=octo_pat_...`, scope `tasks`) as well as people.
+ *
+ * `task create "prompt" --wait` follows the task until it ends, printing each change of state (and what a
+ * waiting task asks for) on stderr, then the outcome; it exits 0 when the task succeeded and 1 otherwise.
+ */
+import type { Command } from "commander";
+import type { Task } from "../../server/modules/tasks/model.ts";
+import { CliError, usageError } from "../shared/errors.ts";
+import { age, keyValues, print, printJson, say, table, when } from "../shared/format.ts";
+import { type Context, context } from "./context.ts";
+
+/** How often `--wait` looks at the task, ms. */
+const POLL_MS = 1000;
+
+/** The table `task list` prints. */
+export function taskTable(tasks: Task[], now = Date.now()): string {
+  const rows = tasks.map((t) => [t.id, t.status, (t.title ?? t.prompt).split("\n")[0]!.slice(0, 50), t.session_id ?? "", age(t.created_at, now)]);
+  return table(["id", "status", "task", "session", "age"], rows);
+}
+
+/** The block `task get` prints; the session URL is absolute on `server`. */
+export function taskDetails(t: Task, server: string): string {
+  const stat = t.result ? `${t.result.diff_stat.files} files, +${t.result.diff_stat.additions} -${t.result.diff_stat.deletions}` : null;
+  return keyValues([
+    ["id", t.id],
+    ["status", t.status],
+    ["title", t.title],
+    ["prompt", t.prompt],
+    ["model", t.model],
+    ["session", t.url ? server + t.url : null],
+    ["waiting for", t.pending ? `${t.pending.type} ${t.pending.permission ?? ""} ${t.pending.patterns.join(" ")} (reply with: octoctl task reply ${t.id} ${t.pending.id} once|always|reject)` : null],
+    ["error", t.error],
+    ["changed", stat],
+    ...((t.result?.files ?? []).map((f) => [`  ${f.path}`, `${f.status} +${f.additions} -${f.deletions}`]) as [string, string][]),
+    ["tokens", t.result ? `${t.result.tokens.input} in, ${t.result.tokens.output} out` : null],
+    ["cost", t.result ? String(t.result.cost) : null],
+    ["created", when(t.created_at)],
+    ["finished", when(t.finished_at)],
+    ["answer", t.result?.text || null],
+  ]);
+}
+
+const FINAL = new Set(["succeeded", "failed", "cancelled"]);
+
+/**
+ * Follows a task until it ends, telling each change on stderr. @returns the final task.
+ * @throws CliError (exit 1) when it did not succeed.
+ */
+async function follow(ctx: Context, id: string): Promise<Task> {
+  let last = "";
+  for (;;) {
+    const task = await ctx.client.call((api) => api.tasks({ id }).get());
+    const state = `${task.status}${task.pending ? `:${task.pending.id}` : ""}`;
+    if (state !== last) {
+      last = state;
+      const waiting = task.pending ? ` (${task.pending.type} ${task.pending.permission ?? ""} ${task.pending.patterns.join(" ")}; octoctl task reply ${task.id} ${task.pending.id} once)` : "";
+      if (!ctx.json) say(`${new Date().toISOString()} ${task.status}${waiting}`);
+    }
+    if (FINAL.has(task.status)) return task;
+    await Bun.sleep(POLL_MS);
+  }
+}
+
+function show(ctx: Context, task: Task): void {
+  if (ctx.json) printJson(task);
+  else print(taskDetails(task, ctx.server));
+}
+
+function outcome(task: Task): void {
+  if (task.status !== "succeeded") throw new CliError(`task ${task.id} ${task.status}${task.error ? `: ${task.error}` : ""}`, 1, `TASK_${task.status.toUpperCase()}`);
+}
+
+/** Registers the `task` command group. */
+export function registerTask(program: Command): void {
+  const group = program
+    .command("task")
+    .alias("tasks")
+    .description("hand tasks to an agent and follow them")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  octoctl task create "fix the failing test in src/parse.ts" --wait
+  OCTO_TOKEN=octo_pat_... octoctl task create "update the changelog" --model mock/mock-1 --json
+  octoctl task list --status waiting
+  octoctl task reply TASK PERMISSION once`,
+    );
+
+  group
+    .command("create")
+    .description("queue a task; with --wait, follow it and exit 0 only if it succeeded")
+    .argument("<prompt>", "what the agent should do")
+    .option("--title <title>", "a short title (names the task's session)")
+    .option("-m, --model <model>", 'model as "provider/model" (default: the session\'s)')
+    .option("--agent <agent>", "OpenCode agent (default: build)")
+    .option("--session <id>", "run in this session of yours instead of a new one")
+    .option("--repo <url>", "a git repository to clone into the new session")
+    .option("--webhook <url>", "also deliver this task's events to this URL")
+    .option("-w, --wait", "follow the task until it ends")
+    .action(async (prompt: string, options: { title?: string; model?: string; agent?: string; session?: string; repo?: string; webhook?: string; wait?: boolean }, command: Command) => {
+      const ctx = context(command);
+      if (!prompt.trim()) throw usageError("the prompt must not be empty");
+      const body = {
+        prompt,
+        ...(options.title ? { title: options.title } : {}),
+        ...(options.model ? { model: options.model } : {}),
+        ...(options.agent ? { agent: options.agent } : {}),
+        ...(options.session ? { session_id: options.session } : {}),
+        ...(options.repo ? { repository: options.repo } : {}),
+        ...(options.webhook ? { webhook_url: options.webhook } : {}),
+      };
+      const task = await ctx.client.call((api) => api.tasks.post(body));
+      if (!options.wait) return show(ctx, task);
+      if (!ctx.json) say(`Task ${task.id} queued; following it (Ctrl-C stops following, not the task).`);
+      const done = await follow(ctx, task.id);
+      show(ctx, done);
+      outcome(done);
+    });
+
+  group
+    .command("list")
+    .alias("ls")
+    .description("list your tasks, newest first")
+    .option("--status <status>", "only tasks in this state")
+    .option("--limit <n>", "at most this many (default 50)")
+    .action(async (options: { status?: Task["status"]; limit?: string }, command: Command) => {
+      const ctx = context(command);
+      const query = { ...(options.status ? { status: options.status } : {}), ...(options.limit ? { limit: options.limit } : {}) };
+      const page = await ctx.client.call((api) => api.tasks.get({ query }));
+      if (ctx.json) return printJson(page.tasks);
+      if (page.tasks.length === 0) return say('No tasks. Create one with: octoctl task create "PROMPT"');
+      print(taskTable(page.tasks));
+    });
+
+  group
+    .command("get")
+    .alias("show")
+    .description("show a task: state, what it waits for, its answer, changed files, tokens and cost")
+    .argument("<id>", "the task's id")
+    .option("-w, --wait", "follow it until it ends (exit 0 only if it succeeded)")
+    .action(async (id: string, options: { wait?: boolean }, command: Command) => {
+      const ctx = context(command);
+      const task = options.wait ? await follow(ctx, id) : await ctx.client.call((api) => api.tasks({ id }).get());
+      show(ctx, task);
+      if (options.wait) outcome(task);
+    });
+
+  group
+    .command("cancel")
+    .description("cancel a task (a running turn is aborted)")
+    .argument("<id>", "the task's id")
+    .action(async (id: string, _options: unknown, command: Command) => {
+      const ctx = context(command);
+      show(ctx, await ctx.client.call((api) => api.tasks({ id }).cancel.post()));
+    });
+
+  group
+    .command("reply")
+    .description("answer the permission a waiting task asks for")
+    .argument("<id>", "the task's id")
+    .argument("<permission>", "the permission request's id (per_...)")
+    .argument("<reply>", "once, always or reject")
+    .option("--message <text>", "with reject: tell the agent why")
+    .action(async (id: string, permission: string, answer: string, options: { message?: string }, command: Command) => {
+      const ctx = context(command);
+      if (answer !== "once" && answer !== "always" && answer !== "reject") throw usageError(`reply must be once, always or reject, got ${JSON.stringify(answer)}`);
+      const body = { reply: answer, ...(options.message ? { message: options.message } : {}) } as const;
+      show(ctx, await ctx.client.call((api) => api.tasks({ id }).permissions({ pid: permission }).post(body)));
+    });
+}

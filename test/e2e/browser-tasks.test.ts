@@ -1,0 +1,111 @@
+/**
+ * The web app's tasks and attention features in Chromium against a real `octo serve` (real OpenCode, the
+ * scripted LLM): the notification opt-in on the settings page (the browser's permission flow), a task run
+ * from the tasks page while another page is open puts an unread marker on its session, a count in the tab
+ * title and a browser notification; the task opens its session's conversation, which clears the marker.
+ * Access tokens are created and revoked on the settings page.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { CHROMIUM_COMPONENT, ensureWebBuild, launchBrowser, type Page, type TestBrowser } from "../support/browser.ts";
+import { opencodeConfig, reply, type ScriptedLlm, startScriptedLlm, toolResults } from "../support/llm.ts";
+import { Api, eventually, type OctoServerProcess, startOcto } from "../support/octo.ts";
+import { requires } from "../support/requires.ts";
+import { tempDir } from "../support/tmp.ts";
+
+const SLOW = 180_000;
+const haveChromium = await requires(CHROMIUM_COMPONENT, "the tasks page and notifications in Chromium");
+
+let llm: ScriptedLlm;
+let octo: OctoServerProcess;
+let browser: TestBrowser;
+let page: Page;
+let token = "";
+
+/** Records every Notification the page makes (headless Chromium shows none). */
+const RECORD_NOTIFICATIONS = `(() => {
+  const Real = window.Notification;
+  window.__notes = [];
+  class Recorded extends Real {
+    constructor(title, options) { super(title, options); window.__notes.push({ title, body: options && options.body }); }
+  }
+  Object.defineProperty(Recorded, "permission", { get: () => Real.permission });
+  Recorded.requestPermission = (...a) => Real.requestPermission(...a);
+  window.Notification = Recorded;
+})();`;
+
+describe.skipIf(!haveChromium)("tasks and notifications in Chromium", () => {
+  beforeAll(async () => {
+    ensureWebBuild();
+    llm = await startScriptedLlm({
+      script: (request) => (toolResults(request).length ? reply.text("Task done.", { delayMs: 100 }) : reply.tool("write", { filePath: "task.txt", content: "done\n" })),
+    });
+    const configFile = join(tempDir("oc-config-"), "opencode.json");
+    writeFileSync(configFile, JSON.stringify(opencodeConfig(llm)));
+    octo = await startOcto({ env: { OCTO_OPENCODE__CONFIG_PATH: configFile, OCTO_OPENCODE__ENV: '{ OPENCODE_DISABLE_MODELS_FETCH = "1" }' } });
+    const reg = await new Api(octo.url).post("/api/auth/register", { username: "alice", password: "correct horse", invite_code: octo.firstInvite });
+    token = reg.json.token;
+    browser = await launchBrowser({ baseURL: octo.url, screenshotPrefix: "tasks-" });
+    page = browser.page;
+    page.setDefaultTimeout(60_000);
+    await browser.context.addCookies([{ name: "octo_token", value: token, url: octo.url }]);
+    await browser.context.addInitScript(RECORD_NOTIFICATIONS);
+  }, SLOW);
+
+  afterAll(async () => {
+    await browser?.close();
+    await octo?.stop();
+    await llm?.stop();
+  }, 60_000);
+
+  test("settings: notifications are opt-in, through the browser's permission", async () => {
+    await page.goto("/settings");
+    const on = page.getByRole("button", { name: "Turn notifications on" });
+    await on.waitFor();
+    // Nothing is on until the user asks, and the browser grants it.
+    expect(await page.evaluate(() => localStorage.getItem("octo.notifications"))).toBeNull();
+    expect(await page.evaluate(() => Notification.permission)).not.toBe("granted");
+    await browser.context.grantPermissions(["notifications"], { origin: octo.url });
+    await on.click();
+    await page.getByRole("button", { name: "Turn notifications off" }).waitFor();
+    expect(await page.evaluate(() => localStorage.getItem("octo.notifications"))).toBe("on");
+    await browser.screenshot("settings");
+  });
+
+  test("settings: an access token is shown once, listed, and revoked", async () => {
+    await page.getByPlaceholder("What is it for?").fill("laptop");
+    await page.getByRole("button", { name: "Create token" }).click();
+    const shown = await page.getByTestId("new-token").innerText();
+    expect(shown).toMatch(/^octo_pat_/);
+    expect((await new Api(octo.url).as(shown).get("/api/me")).json.username).toBe("alice");
+    await page.getByRole("button", { name: "Revoke" }).click();
+    await page.getByRole("dialog").getByRole("button", { name: "Revoke" }).click();
+    await page.getByText("revoked", { exact: true }).waitFor();
+    expect((await new Api(octo.url).as(shown).get("/api/me")).status).toBe(401);
+  });
+
+  test("a task finishing while another page is open: unread marker, title count, notification; opening it clears them", async () => {
+    await page.goto("/tasks");
+    await page.getByPlaceholder("What should the agent do?").fill("write task.txt please");
+    await page.getByRole("button", { name: "Run task" }).click();
+    const row = page.locator("tr[data-task]").first();
+    await row.waitFor();
+    await page.goto("/settings");
+    await page.getByTestId("unread").waitFor({ timeout: 150_000 });
+    expect(await page.title()).toMatch(/^\(1\) /);
+    const notes = await eventually(() => page.evaluate(() => (window as unknown as { __notes: { title: string; body: string }[] }).__notes), "a notification", 10_000);
+    expect(notes[0]!.body).toBe("The agent has finished.");
+    await browser.screenshot("unread");
+
+    await page.goto("/tasks");
+    await page.getByText("succeeded").first().waitFor();
+    expect(await page.locator("tr[data-task]").first().innerText()).toContain("1 files +1");
+    await page.getByRole("link", { name: "Open" }).first().click();
+    await page.waitForURL(/\/sessions\/[a-z0-9]+\?c=ses_/);
+    await page.getByText("Task done.").waitFor();
+    await eventually(async () => (await page.getByTestId("unread").count()) === 0, "the marker to clear", 10_000);
+    expect(await page.title()).not.toMatch(/^\(/);
+    await browser.screenshot("task-conversation");
+  }, SLOW);
+});

@@ -8,7 +8,7 @@
  *   --sessions N       scale target (default 20; --quick: 2)
  *   --rounds N         rounds for the HTTP, SSE, start and container benchmarks (default 5 / 3 / 5 / 3;
  *                      --quick: 1). A full run takes about 11 minutes on 2 cores.
- *   --only LIST        comma-separated sections to run: http,sse,terminal,start,container,swarm,memory,scale
+ *   --only LIST        comma-separated sections to run: http,sse,terminal,gateway,start,container,swarm,memory,scale
  *   --skip LIST        sections not to run
  *   --out DIR          where to write the JSON (default bench/results)
  *   --build-image      container mode: build the session image when missing or stale (default in full runs)
@@ -17,6 +17,7 @@
  * is 1 when any section failed, never because of a time):
  *   1. proxy benchmarks (http, sse, terminal) on an `octo serve` whose sessions run bench/upstream.ts as
  *      their OpenCode (see upstream.ts);
+ *   1b. the LLM gateway (bench/gateway.ts): streamed chat completions through `/llm/...` vs direct;
  *   2. memory, start and scale on an `octo serve` running real OpenCode (scripted LLM as its provider);
  *   3. container-mode start on an `octo serve --mode container`, when an engine answers;
  *   4. swarm-mode start on an `octo serve --mode swarm` driving the two-node test swarm (`.ci/swarm-setup`,
@@ -28,7 +29,7 @@ import { loadavg } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 
-const SECTIONS = ["http", "sse", "terminal", "start", "container", "swarm", "memory", "scale"] as const;
+const SECTIONS = ["http", "sse", "terminal", "gateway", "start", "container", "swarm", "memory", "scale"] as const;
 type Section = (typeof SECTIONS)[number];
 
 const { values } = parseArgs({
@@ -89,6 +90,7 @@ const options = {
   },
   sse: { rounds: roundsOverride ?? (quick ? 1 : 3), seconds: quick ? 1 : 5, intervalMs: 5, subscribers: [1, 100] },
   terminal: { samples: quick ? 200 : 2000 },
+  gateway: { rounds: roundsOverride ?? (quick ? 3 : 30), chunks: 50, intervalMs: 5 },
   start: { rounds: roundsOverride ?? (quick ? 1 : 5) },
   container: { rounds: roundsOverride ?? (quick ? 1 : 3), buildImage: values["build-image"] ?? !quick },
   memoryAt: 10,
@@ -103,6 +105,7 @@ const { startBenchOcto } = await import("./lib/fixture.ts");
 const { benchHttp } = await import("./http.ts");
 const { benchSse } = await import("./sse.ts");
 const { benchTerminal } = await import("./terminal.ts");
+const { benchGateway, gatewayEnv, renderGateway, startStreamingUpstream } = await import("./gateway.ts");
 const { benchStart } = await import("./start.ts");
 const { benchScale } = await import("./scale.ts");
 const { octoMemory } = await import("./memory.ts");
@@ -197,6 +200,19 @@ if (wanted("http") || wanted("sse") || wanted("terminal")) {
     if (wanted("terminal")) await section("terminal", async () => void (results.terminal = await benchTerminal(fx, sessionId, options.terminal, log)));
     results.memory.octo_after_proxy_benchmarks_rss_mib = octoMemory(fx).rss_mib;
   });
+}
+
+// 1b. The LLM gateway.
+let gatewayResult: import("./gateway.ts").GatewayResult | null = null;
+if (wanted("gateway")) {
+  const upstream = startStreamingUpstream(options.gateway);
+  try {
+    await withOcto("gateway setup", () => startBenchOcto({ benchUpstream: true, env: gatewayEnv(upstream.url) }), async (fx) => {
+      await section("gateway", async () => void (gatewayResult = await benchGateway(fx, upstream.url, options.gateway, log)));
+    });
+  } finally {
+    upstream.stop();
+  }
 }
 
 // 2. Memory, start, scale with real OpenCode.
@@ -300,7 +316,7 @@ results.duration_s = (Date.now() - began) / 1000;
 results.load_at_end = Math.round(loadavg()[0]! * 100) / 100;
 mkdirSync(outDir, { recursive: true });
 const file = join(outDir, `${results.started_at.replace(/[:.]/g, "-")}.json`);
-writeFileSync(file, `${JSON.stringify(results, (_k, v) => (typeof v === "number" && !Number.isFinite(v) ? null : v), 2)}\n`);
-process.stdout.write(`${renderReport(results)}\n\nResults: ${file}\n`);
+writeFileSync(file, `${JSON.stringify({ ...results, gateway: gatewayResult }, (_k, v) => (typeof v === "number" && !Number.isFinite(v) ? null : v), 2)}\n`);
+process.stdout.write(`${renderReport(results)}${gatewayResult ? `\n\n${renderGateway(gatewayResult)}` : ""}\n\nResults: ${file}\n`);
 iso.cleanup();
 process.exit(results.errors.length ? 1 : 0);

@@ -21,6 +21,7 @@ const COMMANDS: Record<string, () => Promise<Registrar>> = {
   config: async () => (await import("./octo/config.ts")).registerConfig,
   users: async () => (await import("./octo/users.ts")).registerUsers,
   "invite-codes": async () => (await import("./octo/invite-codes.ts")).registerInviteCodes,
+  providers: async () => (await import("./octo/providers.ts")).registerProviders,
   fileserver: async () => (await import("./octo/services.ts")).registerServices,
   term: async () => (await import("./octo/services.ts")).registerServices,
   seal: async () => (await import("./octo/services.ts")).registerServices,

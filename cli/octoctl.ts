@@ -14,6 +14,7 @@ import { DEFAULT_SERVER } from "./octoctl/context.ts";
 import { registerImage } from "./octoctl/image.ts";
 import { registerSession } from "./octoctl/session.ts";
 import { registerStatus } from "./octoctl/status.ts";
+import { registerUsage } from "./octoctl/usage.ts";
 import { registerTask } from "./octoctl/task.ts";
 import { registerToken } from "./octoctl/token.ts";
 import { runProgram } from "./shared/errors.ts";
@@ -46,5 +47,6 @@ registerTask(program);
 registerToken(program);
 registerImage(program);
 registerAdmin(program);
+registerUsage(program);
 
 await runProgram(program, process.argv, () => Boolean(program.opts().json));

@@ -430,6 +430,35 @@ export const MUTATIONS: Mutation[] = [
     ],
     tests: ["test/fileserver/watch.test.ts"],
   },
+  // ---- the LLM gateway (issue 17) ----------------------------------------------------------------------
+  {
+    name: "gateway-key-outlives-session",
+    breaks: "a virtual key keeps working after its session stopped (only the key's existence is checked)",
+    file: "server/gateway/gateway.ts",
+    edits: [{ search: "const owner = sessionId ? this.deps.liveSession(sessionId) : null;", replace: 'const owner = sessionId ? (this.deps.liveSession(sessionId) ?? { userId: "" }) : null;' }],
+    tests: ["test/server/gateway/gateway.test.ts"],
+  },
+  {
+    name: "gateway-any-path",
+    breaks: "the gateway forwards every path below a provider with the real key (files, batches, admin APIs)",
+    file: "server/gateway/gateway.ts",
+    edits: [{ search: "if (!isAllowedCall(provider.type, method, path)) {", replace: "if (false) {" }],
+    tests: ["test/server/gateway/gateway.test.ts"],
+  },
+  {
+    name: "gateway-session-key-upstream",
+    breaks: "the session's virtual key goes upstream instead of the real one",
+    file: "server/gateway/gateway.ts",
+    edits: [{ search: "for (const [name, value] of Object.entries(credentialHeaders(provider.type, key))) headers.set(name, value);", replace: "void key;" }],
+    tests: ["test/server/gateway/gateway.test.ts"],
+  },
+  {
+    name: "gateway-no-user-key",
+    breaks: "a person's own provider key is ignored: the server's key pays for their sessions",
+    file: "server/gateway/credentials.ts",
+    edits: [{ search: 'const row = this.db.query("SELECT sealed FROM llm_user_keys WHERE user_id = ? AND provider = ?").get(userId, provider.id) as { sealed: string } | null;', replace: "const row = null as { sealed: string } | null;" }],
+    tests: ["test/server/gateway/gateway.test.ts"],
+  },
   // ---- personal access tokens and webhooks (issue 15) -------------------------------------------------
   {
     name: "token-scope-ignored",

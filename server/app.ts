@@ -15,6 +15,9 @@ import { authRoutes } from "./modules/auth/index.ts";
 import { eventRoutes } from "./modules/events/index.ts";
 import { imageRoutes } from "./modules/image/index.ts";
 import { metricsRoutes } from "./modules/metrics/index.ts";
+import { llmRoutes } from "./modules/llm/index.ts";
+import type { GatewayParts } from "./gateway/index.ts";
+import type { Database } from "./db/database.ts";
 import type { AuthService } from "./modules/auth/service.ts";
 import type { InviteService } from "./modules/invites/service.ts";
 import { sessionRoutes } from "./modules/sessions/index.ts";
@@ -34,6 +37,9 @@ export interface AppDeps {
   invites: InviteService;
   sessions: SessionService;
   audit: AuditService;
+  /** The LLM gateway's parts (keys, usage, budgets) and the database they live in. */
+  llm: GatewayParts;
+  db: Database;
   /** The runtime's engine, for `/api/status`. */
   engine: { name: string; version?: string };
   /** Extra routes mounted last (the web app). */
@@ -50,7 +56,7 @@ export function createAdmission(auth: AuthService, config: OctoConfig): Admissio
   return new Admission(auth, { allowedOrigins: allowed_origins, trustProxy: trust_proxy, secureCookies: secure_cookies });
 }
 
-export function createApp({ config, auth, users, invites, sessions, audit, engine, web, admission = createAdmission(auth, config), handoff }: AppDeps) {
+export function createApp({ config, auth, users, invites, sessions, audit, llm, db, engine, web, admission = createAdmission(auth, config), handoff }: AppDeps) {
   const { tasks: taskQueue, webhooks, schedules } = handoff;
   const app = new Elysia()
     // The route template that answers, for the access log and the request metrics (http/access-log.ts).
@@ -73,6 +79,7 @@ export function createApp({ config, auth, users, invites, sessions, audit, engin
     .use(auditRoutes({ admission, audit }))
     .use(imageRoutes({ config, admission }))
     .use(metricsRoutes({ config, admission }))
+    .use(llmRoutes({ admission, llm, users, sessions, db }))
     .use(apiDocs((): AnyElysia => app))
     .all("/api/*", () => errorResponse(normalizeError("NOT_FOUND", null)), { detail: { hide: true } });
   if (web) app.use(web);

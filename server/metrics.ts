@@ -29,7 +29,7 @@ import type { SessionStatus } from "./modules/sessions/model.ts";
 export const registry = new Registry();
 
 /** Where a request came in: the API and web app (Elysia), the session proxy or the voice proxy. */
-export type Entry = "api" | "session" | "voice";
+export type Entry = "api" | "session" | "voice" | "gateway";
 
 /** Upper bounds of the request duration buckets, seconds (sub-millisecond proxy hops to slow API calls). */
 const REQUEST_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];

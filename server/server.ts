@@ -27,6 +27,7 @@ import { setClientAddress } from "./http/client-address.ts";
 import { rejectUpgrade, replyError, sendError } from "./http/error-response.ts";
 import { watchRequest, watchStream, watchUpgrade } from "./http/access-log.ts";
 import { requestId, shareRequestInfo } from "./http/request-id.ts";
+import { isGatewayUrl, type LlmGateway } from "./gateway/gateway.ts";
 import { createLogger, setLogLevel } from "./log.ts";
 import { countSessionsWith } from "./metrics.ts";
 import type { InviteService } from "./modules/invites/service.ts";
@@ -86,7 +87,7 @@ export async function startServer(loaded: LoadedConfig): Promise<OctoServer> {
     const runtime = await createRuntime(config, { dataDir, configFile: loaded.file });
     const engine = await runtime.describe();
     const services = createServices(config, { db, runtime, dataDir });
-    const { isolation, sessions, admission, auth, audit, invites } = services;
+    const { isolation, sessions, admission, auth, audit, invites, llm, gatewayUrl } = services;
     log.info("runtime", { mode: runtime.kind, engine: engine.name, version: engine.version, isolation: isolation.kind, single_user: isolation.singleUser });
     await sessions.reconcile();
     const stopCountingSessions = countSessionsWith(() => sessions.counts());
@@ -96,11 +97,22 @@ export async function startServer(loaded: LoadedConfig): Promise<OctoServer> {
     const app = createApp({ ...services, engine, web: await loadWebApp() });
     const proxy = new SessionProxy({ admission, sessions });
     const voice = new VoiceProxy({ admission, voice: config.voice });
-    const server = createFront({ app, proxy, voice, trustProxy: config.server.trust_proxy });
+    const server = createFront({ app, proxy, voice, gateway: llm.gateway, trustProxy: config.server.trust_proxy });
 
     const port = await listen(server, config.server.host, config.server.port);
     const hostForUrl = config.server.host.includes(":") ? `[${config.server.host}]` : config.server.host;
     const url = `http://${hostForUrl}:${port}`;
+    gatewayUrl.value = `http://${reachableHost(config.server.host)}:${port}`;
+    // Sessions with their own network (containers) cannot reach octo's loopback port: they get a listener on
+    // the engine bridge's host address that serves the LLM gateway and nothing else.
+    const sessionHost = await runtime.hostForSessions?.();
+    let gatewayServer: Server | null = null;
+    if (sessionHost) {
+      gatewayServer = createGatewayFront(llm.gateway);
+      const gatewayPort = await listen(gatewayServer, sessionHost.bind, 0);
+      gatewayUrl.value = `http://${config.gateway.container_host || sessionHost.name}:${gatewayPort}`;
+      log.info("llm gateway for sessions", { listen: `${sessionHost.bind}:${gatewayPort}`, url: gatewayUrl.value });
+    }
     sessions.startPolling();
     webhooks.start();
     schedules.start();
@@ -128,6 +140,8 @@ export async function startServer(loaded: LoadedConfig): Promise<OctoServer> {
           audit.stopPruning();
           stopAccessWatch();
           const closed = new Promise<void>((done) => server.close(() => done()));
+          gatewayServer?.close();
+          gatewayServer?.closeAllConnections?.();
           server.closeIdleConnections?.();
           tasks.shutdown();
           webhooks.stop();
@@ -154,6 +168,8 @@ export interface FrontParts {
   app: App;
   proxy: SessionProxy;
   voice: VoiceProxy;
+  /** The LLM gateway (`/llm/...`). */
+  gateway: LlmGateway;
   /** `[server] trust_proxy`: the client address from `X-Forwarded-For`. */
   trustProxy: boolean;
 }
@@ -163,7 +179,7 @@ export interface FrontParts {
  * answers 400 `BAD_REQUEST_TARGET`, `/session/...` goes to the session proxy, `/api/voice/...` to the voice
  * proxy, everything else to the Elysia app; upgrades elsewhere answer 404. Not listening yet.
  */
-export function createFront({ app, proxy, voice, trustProxy }: FrontParts): Server {
+export function createFront({ app, proxy, voice, gateway, trustProxy }: FrontParts): Server {
   const server = createServer((req, res) => {
     const client = clientAddressOf(req, trustProxy);
     if (!isPathTarget(req.url)) {
@@ -176,6 +192,9 @@ export function createFront({ app, proxy, voice, trustProxy }: FrontParts): Serv
     } else if (isVoiceUrl(req.url)) {
       watchRequest(req, res, "voice", client);
       void voice.web(req, res);
+    } else if (isGatewayUrl(req.url)) {
+      watchRequest(req, res, "gateway", client);
+      void gateway.web(req, res);
     } else {
       watchRequest(req, res, "api", client);
       void handleWithElysia(app, req, res, trustProxy);
@@ -198,12 +217,37 @@ export function createFront({ app, proxy, voice, trustProxy }: FrontParts): Serv
 }
 
 /**
+ * The listener container sessions reach octo by (server.ts): `/llm/...` goes to the gateway, everything else
+ * answers 404 and upgrades are refused, so nothing else of octo is reachable from a session's network.
+ */
+export function createGatewayFront(gateway: LlmGateway): Server {
+  const server = createServer((req, res) => {
+    watchRequest(req, res, "gateway", req.socket.remoteAddress);
+    if (isGatewayUrl(req.url)) void gateway.web(req, res);
+    else {
+      sendError(res, new OctoError(404, "NOT_FOUND", "Only the LLM gateway (/llm/...) is served here"), requestId(req));
+      req.resume();
+    }
+  });
+  server.on("upgrade", (req, socket) => rejectUpgrade(socket, new OctoError(404, "NOT_FOUND", "No WebSocket endpoint here"), requestId(req)));
+  server.on("clientError", (_err, socket) => socket.destroy());
+  return server;
+}
+
+/**
  * Whether a request target is origin-form (a path, RFC 9112 section 3.2.1). Absolute-form
  * (`http://host/x`), authority-form (`host:443`) and asterisk-form (`*`) targets are for proxies and
  * `OPTIONS *`, which octo does not serve.
  */
 export function isPathTarget(url: string | undefined): boolean {
   return url !== undefined && url.startsWith("/");
+}
+
+/** The host a local session reaches octo's port at: loopback when octo listens on every address. */
+function reachableHost(host: string): string {
+  if (host === "0.0.0.0" || host === "" ) return "127.0.0.1";
+  if (host === "::") return "[::1]";
+  return host.includes(":") ? `[${host}]` : host;
 }
 
 const badTarget = () => new OctoError(400, "BAD_REQUEST_TARGET", "The request target must be a path starting with /");

@@ -17,6 +17,7 @@ import { createAdmission } from "./app.ts";
 import type { OctoConfig } from "./config/schema.ts";
 import type { Database } from "./db/database.ts";
 import type { Admission } from "./http/admission.ts";
+import { createGateway, type GatewayParts } from "./gateway/index.ts";
 import { AuditService } from "./modules/audit/service.ts";
 import { AuthService } from "./modules/auth/service.ts";
 import { TokenService } from "./modules/auth/tokens.ts";
@@ -58,6 +59,10 @@ export interface Services extends AuthServices {
   handoff: Handoff;
   /** How sessions are isolated, and whether this octo serves one user only (no sandbox). */
   isolation: Isolation & { singleUser: boolean };
+  /** The LLM gateway's parts (server/gateway): keys, credentials, providers, usage, budgets. */
+  llm: GatewayParts;
+  /** The gateway's base URL as sessions reach it; set by whoever listens (server.ts, test helpers). */
+  gatewayUrl: { value: string };
 }
 
 export interface AuthServiceDeps {
@@ -99,9 +104,28 @@ export function createServices(config: OctoConfig, { db, runtime, dataDir, secre
   const isolation = runtime.isolation();
   const singleUser = !allowsSharing(isolation, config);
   const base = createAuthServices(config, { db, secret: secret ?? loadOrCreateSecret(join(dataDir, "jwt-secret")), singleUser });
-  const sessions = new SessionService(db, runtime, { dataDir, runtime: config.runtime, opencode: config.opencode, sessions: config.sessions });
+  const gatewayUrl = { value: "" };
+  let sessions: SessionService | null = null;
+  const llm = createGateway({
+    db,
+    dataDir,
+    config: config.gateway,
+    sessionUrl: () => gatewayUrl.value,
+    // A virtual key is valid only while its session starts or runs.
+    liveSession: (id) => {
+      const route = sessions?.route(id);
+      return route && (route.status === "running" || route.status === "starting") ? { userId: route.userId } : null;
+    },
+  });
+  sessions = new SessionService(db, runtime, {
+    dataDir,
+    runtime: config.runtime,
+    opencode: config.opencode,
+    sessions: config.sessions,
+    opencodeConfigFor: (session, opencodeJson) => llm.sessionConfig(session, opencodeJson),
+  });
   const handoff = createHandoff(db, dataDir, { config, sessions, users: base.users });
-  return { ...base, runtime, sessions, handoff, isolation: { ...isolation, singleUser } };
+  return { ...base, runtime, sessions, handoff, isolation: { ...isolation, singleUser }, llm, gatewayUrl };
 }
 
 /**

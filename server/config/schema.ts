@@ -128,6 +128,60 @@ export const OpencodeConfig = z.strictObject({
   env: z.record(z.string(), z.string()).default({}),
 });
 
+/** A provider's id: what sessions see in `/llm/<id>` and OpenCode's `<id>/<model>`. */
+export const ProviderIdSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, "a provider id: lowercase letters, digits and -, at most 32");
+
+/** One upstream LLM provider the gateway serves to sessions as `/llm/<id>/...`. */
+export const GatewayProvider = z.strictObject({
+  /**
+   * The API it speaks: "openai-compatible" (chat completions, e.g. a local vLLM or llama.cpp server),
+   * "openai" (chat completions and responses) or "anthropic" (messages).
+   */
+  type: z.enum(["openai-compatible", "openai", "anthropic"]),
+  /** Upstream base URL including the version path, e.g. "https://api.openai.com/v1"; "" = the type's public API. */
+  base_url: z.union([z.literal(""), url(["http:", "https:"])]).default(""),
+  /** The server-wide API key; a user's own key for this provider (settings page) takes precedence. */
+  api_key: z.string().default(""),
+  /** Model ids offered to sessions; the first provider's first model is the default model. */
+  models: z.array(z.string().min(1)).min(1),
+});
+
+/** Price of one model, in US dollars per million tokens. */
+export const ModelPrice = z.strictObject({
+  input_usd_per_mtok: z.number().min(0).default(0),
+  output_usd_per_mtok: z.number().min(0).default(0),
+  cache_read_usd_per_mtok: z.number().min(0).default(0),
+  cache_write_usd_per_mtok: z.number().min(0).default(0),
+});
+
+/** A spending limit: tokens (input + output + cache) and/or US dollars; 0 = no limit. */
+const Limit = z.strictObject({
+  tokens: z.number().int().min(0).default(0),
+  cost_usd: z.number().min(0).default(0),
+});
+
+export const GatewayConfig = z.strictObject({
+  /**
+   * Providers by id (lowercase letters, digits, "-"), e.g. `[gateway.providers.openai]`. Sessions get them
+   * through octo's LLM gateway with a per-session virtual key; the real key never reaches a session.
+   */
+  providers: z.record(ProviderIdSchema, GatewayProvider).default({}),
+  /** Prices by "<provider>/<model>", for the cost column of usage and cost budgets. */
+  prices: z.record(z.string(), ModelPrice).default({}),
+  /** Host name session containers use to reach octo's gateway; "" = host.containers.internal (Podman). */
+  container_host: z.string().default(""),
+  /** Largest request body a session may send to a provider, in MiB. */
+  max_body_mb: z.number().positive().default(32),
+  /** Requests per minute per session; 0 = unlimited. */
+  requests_per_minute: z.number().int().min(0).default(0),
+  /** Budget of each session over its whole life. */
+  session_budget: Limit.prefault({}),
+  /** Budget of each user per UTC day. */
+  user_daily_budget: Limit.prefault({}),
+  /** Budget of each user per UTC month. */
+  user_monthly_budget: Limit.prefault({}),
+});
+
 export const FileserverConfig = z.strictObject({
   /** Largest upload or file write accepted, in MiB (larger answers 413). */
   max_upload_mb: z.number().positive().default(512),
@@ -255,6 +309,7 @@ export const OctoConfig = z.strictObject({
   container: ContainerConfig.prefault({}),
   swarm: SwarmConfig.prefault({}),
   voice: VoiceConfig.prefault({}),
+  gateway: GatewayConfig.prefault({}),
   metrics: MetricsConfig.prefault({}),
   tasks: TasksConfig.prefault({}),
   webhooks: WebhooksConfig.prefault({}),
@@ -266,4 +321,4 @@ export type OctoConfig = z.infer<typeof OctoConfig>;
 export type SectionName = keyof OctoConfig;
 
 /** Keys whose values are secrets: redacted by `octo config show` and never logged. */
-export const SECRET_KEYS: ReadonlySet<string> = new Set(["opencode.env", "container.extra_env", "metrics.token"]);
+export const SECRET_KEYS: ReadonlySet<string> = new Set(["opencode.env", "container.extra_env", "metrics.token", "gateway.providers"]);

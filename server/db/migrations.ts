@@ -231,4 +231,55 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX schedules_due ON schedules(paused, next_run_at);
   `,
+  // LLM gateway (issue 17, server/gateway): providers added by admins (their key sealed with server/vault.ts),
+  // per-session virtual keys (only their SHA-256 is kept), per-user provider keys (sealed with the vault),
+  // which providers and models each user may use, and one usage row per request forwarded or refused. Usage rows keep their user and session ids as text, with no foreign keys:
+  // spending outlives the session it was spent in.
+  `
+  CREATE TABLE llm_providers (
+    id         TEXT PRIMARY KEY,
+    type       TEXT NOT NULL,
+    base_url   TEXT NOT NULL,
+    sealed_key TEXT,
+    models     TEXT NOT NULL CHECK (json_valid(models)),
+    created_at INTEGER NOT NULL
+  );
+  CREATE TABLE llm_session_keys (
+    session_id TEXT PRIMARY KEY REFERENCES sessions(id) ON DELETE CASCADE,
+    key_hash   TEXT NOT NULL UNIQUE,
+    created_at INTEGER NOT NULL
+  );
+  CREATE TABLE llm_user_keys (
+    user_id    TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    provider   TEXT NOT NULL,
+    sealed     TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (user_id, provider)
+  );
+  CREATE TABLE llm_user_access (
+    user_id   TEXT PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+    providers TEXT CHECK (providers IS NULL OR json_valid(providers)),
+    models    TEXT CHECK (models IS NULL OR json_valid(models))
+  );
+  CREATE TABLE llm_usage (
+    id                 INTEGER PRIMARY KEY AUTOINCREMENT,
+    time               INTEGER NOT NULL,
+    user_id            TEXT NOT NULL,
+    session_id         TEXT NOT NULL,
+    conversation_id    TEXT,
+    provider           TEXT NOT NULL,
+    model              TEXT NOT NULL,
+    input_tokens       INTEGER NOT NULL DEFAULT 0,
+    output_tokens      INTEGER NOT NULL DEFAULT 0,
+    cache_read_tokens  INTEGER NOT NULL DEFAULT 0,
+    cache_write_tokens INTEGER NOT NULL DEFAULT 0,
+    cost_usd           REAL NOT NULL DEFAULT 0,
+    latency_ms         INTEGER NOT NULL,
+    status             INTEGER NOT NULL,
+    key_source         TEXT NOT NULL
+  );
+  CREATE INDEX llm_usage_user_time ON llm_usage(user_id, time);
+  CREATE INDEX llm_usage_session ON llm_usage(session_id);
+  CREATE INDEX llm_usage_time ON llm_usage(time);
+  `,
 ];

@@ -97,6 +97,25 @@ export class ContainerRuntime extends SessionContainerRuntime implements Runtime
     return inspectSessionImage(this.options.engine, this.image);
   }
 
+  /**
+   * The session network's gateway address on the host (from the engine's network inspect, IPAM config) and
+   * the name containers resolve to it: what octo binds its LLM gateway listener to for container sessions.
+   * @throws OctoError 503 ENGINE_ERROR when the network cannot be inspected or has no IPv4 gateway.
+   */
+  async hostForSessions(): Promise<{ bind: string; name: string }> {
+    const { engine } = this.options;
+    const network = this.config.container.network || (engine.name === "podman" ? "podman" : "bridge");
+    let info: { IPAM?: { Config?: Array<{ Gateway?: string }> } };
+    try {
+      info = (await this.docker.getNetwork(network).inspect()) as typeof info;
+    } catch (err) {
+      throw new OctoError(503, "ENGINE_ERROR", `Cannot inspect container network ${network}: ${engineMessage(err)}`);
+    }
+    const gateway = info.IPAM?.Config?.map((c) => c.Gateway).find((g) => g && /^\d+\.\d+\.\d+\.\d+$/.test(g));
+    if (!gateway) throw new OctoError(503, "ENGINE_ERROR", `Container network ${network} has no IPv4 gateway for octo's LLM gateway to listen on`);
+    return { bind: gateway, name: "host.containers.internal" };
+  }
+
   private async prepareDirectories(spec: SessionSpec, user: { uid: number; gid: number }): Promise<string> {
     const home = join(spec.sessionDir, "home");
     for (const dir of [spec.workspaceDir, home]) mkdirSync(dir, { recursive: true, mode: 0o700 });

@@ -138,6 +138,13 @@ export interface Runtime {
   /** How sessions are sealed off from each other and from octo (see `isolation.ts`). */
   isolation(): Isolation;
 
+  /**
+   * Where sessions reach the host, when they have their own network (containers): the host address to bind
+   * a listener for them (the engine bridge's gateway, e.g. "10.88.0.1") and the name they know it by (e.g.
+   * "host.containers.internal"). Absent or null: sessions share the host's network (local mode).
+   */
+  hostForSessions?(): Promise<{ bind: string; name: string } | null>;
+
   /** Engine description for status output, e.g. `{ name: "local" }` or `{ name: "podman", version: "4.3.1" }`. */
   describe(): Promise<{ name: string; version?: string }>;
 }

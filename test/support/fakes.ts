@@ -23,6 +23,7 @@
  * observe the session service's view (e.g. `sessions.route(id)`) at those moments.
  * `kill(id, service)` makes one service die (its server closes; poll reports it exited).
  */
+import type { GatewayParts } from "../../server/gateway/index.ts";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Isolation } from "../../server/runtime/isolation.ts";
@@ -292,6 +293,9 @@ export interface SessionStack extends AuthStack {
   sessions: SessionService;
   /** The admission path over `auth` and `config` (what server.ts shares between the API and the proxies). */
   admission: Admission;
+  /** The LLM gateway over the same database (server/gateway); sessions reach it at `gatewayUrl.value`. */
+  llm: GatewayParts;
+  gatewayUrl: { value: string };
   /** Tasks, webhooks and schedules (not started: nothing recovers tasks or runs the webhook worker). */
   handoff: Handoff;
 }
@@ -363,9 +367,10 @@ export async function serveStack(s: SessionStack): Promise<StackServer> {
   const proxy = new SessionProxy({ admission: s.admission, sessions: s.sessions });
   const app = createApp({ ...s, engine: { name: "fake" } });
   const voice = new VoiceProxy({ admission: s.admission, voice: s.config.voice });
-  const server = createFront({ app, proxy, voice, trustProxy: false });
+  const server = createFront({ app, proxy, voice, gateway: s.llm.gateway, trustProxy: false });
   await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
   const port = (server.address() as { port: number }).port;
+  s.gatewayUrl.value = `http://127.0.0.1:${port}`;
   const stopWatch = startAccessWatch({ db: s.db, live: s.admission.live, sessions: s.sessions });
   return {
     base: `http://127.0.0.1:${port}`,

@@ -89,6 +89,8 @@ export interface LlmRequest {
   scripted?: boolean;
   /** True when the client closed the connection before the streamed answer ended. */
   aborted?: boolean;
+  /** The `usage` the answer reported (streamed only when the request asked for it); absent for errors. */
+  usage?: { prompt_tokens: number; completion_tokens: number; total_tokens: number };
 }
 
 /** A script: a queue of replies (one consumed per agent request) or a function called for each one. */
@@ -364,6 +366,7 @@ export async function startScriptedLlm(options: ScriptedLlmOptions = {}): Promis
     const promptTokens = Math.ceil(JSON.stringify(body.messages).length / 4);
     const steps = deltaSteps(parts, chunkDelayMs, String(counter));
     const usage = { prompt_tokens: promptTokens, completion_tokens: steps.length, total_tokens: promptTokens + steps.length };
+    if (!body.stream || body.stream_options?.include_usage) request.usage = usage;
 
     if (!body.stream) {
       return Response.json({ id, object: "chat.completion", created, model, choices: [{ index: 0, message: fullMessage(parts, String(counter)), finish_reason: finish }], usage });

@@ -6,15 +6,18 @@ import { PageHeader } from "../ui/PageHeader.tsx";
 import { AllSessions } from "./AllSessions.tsx";
 import { AuditLog } from "./AuditLog.tsx";
 import { InviteCodes } from "./InviteCodes.tsx";
+import { Providers } from "./Providers.tsx";
+import { UsageTable } from "../llm/UsageTable.tsx";
 import { UsersTable } from "./UsersTable.tsx";
 
-const TABS = { users: "Users", invites: "Invite codes", sessions: "All sessions", audit: "Audit log" } as const;
+const TABS = { users: "Users", invites: "Invite codes", sessions: "All sessions", providers: "Providers", usage: "Usage", audit: "Audit log" } as const;
 type Tab = keyof typeof TABS;
 
 /** The admin page with its tabs; a polite refusal for non-admins. */
 export function AdminPage() {
   const user = useUser();
-  const [tab, setTab] = useState<Tab>("invites");
+  const asked = new URLSearchParams(location.search).get("tab");
+  const [tab, setTab] = useState<Tab>(asked && asked in TABS ? (asked as Tab) : "invites");
   if (user.role !== "admin") {
     return (
       <div className="empty">
@@ -38,7 +41,19 @@ export function AdminPage() {
       >
         <Icon name="shield" size={18} /> Administration
       </PageHeader>
-      {tab === "users" ? <UsersTable /> : tab === "invites" ? <InviteCodes /> : tab === "sessions" ? <AllSessions /> : <AuditLog />}
+      {tab === "users" ? (
+        <UsersTable />
+      ) : tab === "invites" ? (
+        <InviteCodes />
+      ) : tab === "sessions" ? (
+        <AllSessions />
+      ) : tab === "providers" ? (
+        <Providers />
+      ) : tab === "usage" ? (
+        <UsageTable everyone />
+      ) : (
+        <AuditLog />
+      )}
     </div>
   );
 }

@@ -7,12 +7,9 @@ import { memo } from "react";
 import { MessageActions } from "./MessageActions.tsx";
 import { ReadAloudButton } from "../voice/VoiceControls.tsx";
 import { PartView } from "./parts/PartView.tsx";
+import { errorText } from "./reducer.ts";
 import type { AssistantMessage, Part } from "./types.ts";
 
-function errorMessage(error: NonNullable<AssistantMessage["error"]>): string {
-  const data = (error as { data?: { message?: unknown } }).data;
-  return typeof data?.message === "string" ? data.message : error.name;
-}
 
 /** One assistant message; `awaiting` are tool call ids waiting for approval, `stale` the held-back parts. */
 export const AssistantMessageView = memo(function AssistantMessageView({ message, parts, awaiting, stale }: {
@@ -30,7 +27,7 @@ export const AssistantMessageView = memo(function AssistantMessageView({ message
       ))}
       {message.error ? (
         <div className={aborted ? "message-note" : "message-error"} role={aborted ? undefined : "alert"}>
-          {aborted ? "Stopped." : errorMessage(message.error)}
+          {aborted ? "Stopped." : errorText(message.error)}
         </div>
       ) : null}
       {done && !message.error && message.finish !== "tool-calls" ? (

@@ -26,6 +26,9 @@ import { useChatActions } from "./useChatActions.ts";
 import { useConversationParam } from "./useConversationParam.ts";
 import { useModelChoice } from "./useModelChoice.ts";
 import { useProviders } from "./useProviders.ts";
+import { errorText } from "./reducer.ts";
+import { NoProviderNotice } from "../llm/NoProviderNotice.tsx";
+import { tightestBudget, useLlmStatus } from "../llm/useLlmStatus.ts";
 
 /** The chat of octo session `sessionId` (its store comes from the surrounding ChatProvider). */
 export function ChatPanel({ sessionId }: { sessionId: string }) {
@@ -89,9 +92,16 @@ export function ChatPanel({ sessionId }: { sessionId: string }) {
   const mine = (p: { sessionID: string }) => p.sessionID === activeID || state.conversations[p.sessionID]?.parentID === activeID;
   const permissions = Object.values(state.permissions).flat().filter(mine);
   const questions = Object.values(state.questions).flat().filter(mine);
-  const turnError = activeID ? state.errors[activeID] : undefined;
   const usage = useMemo(() => (activeID ? contextUsage(state, activeID, providers) : null), [state, activeID, providers]);
   const lastUser = activeID ? state.messages[activeID]?.findLast((m) => m.role === "user") : undefined;
+  // A provider error shows once: in the failed answer when there is one, otherwise in the banner.
+  const lastAssistant = activeID ? state.messages[activeID]?.findLast((m) => m.role === "assistant") : undefined;
+  const shownInThread = lastAssistant?.role === "assistant" && lastAssistant.error ? errorText(lastAssistant.error) : undefined;
+  const turnError = activeID && state.errors[activeID] !== shownInThread ? state.errors[activeID] : undefined;
+  // octo's gateway: budgets (reloaded after each turn) and whether any provider reaches this session.
+  const llm = useLlmStatus(sessionId, busy);
+  const budget = tightestBudget(llm.budgets);
+  const noProvider = llm.providers !== null && llm.providers.length === 0 && providers.error === null && !providers.providers.some((p) => p.id !== "opencode");
 
   const chat = (
     <div className={listOpen ? "chat list-open" : "chat"}>
@@ -118,8 +128,13 @@ export function ChatPanel({ sessionId }: { sessionId: string }) {
           <span className="chat-title ellipsis" title={active?.title}>
             {active?.title ?? (ready ? "New conversation" : "")}
           </span>
-          <BusyIndicator status={status} since={lastUser?.time.created} />
+          <BusyIndicator status={status} since={lastUser?.time.created} onCancel={abort} />
           <ContextUsage usage={usage} />
+          {budget ? (
+            <span className={budget.spent ? "budget-pill spent" : "budget-pill"} title={budget.title}>
+              {budget.text}
+            </span>
+          ) : null}
           <button type="button" className="btn btn-ghost btn-sm btn-icon toolbar-new-conversation" aria-label="New conversation" title="New conversation" disabled={creating} onClick={() => void newConversation().catch(() => {})}>
             <Icon name="plus" size={15} />
           </button>
@@ -151,6 +166,7 @@ export function ChatPanel({ sessionId }: { sessionId: string }) {
           </div>
         )}
         <div className="chat-bottom">
+          {noProvider ? <NoProviderNotice /> : null}
           {turnError ? (
             <div className="banner error" role="alert">
               <Icon name="alert" size={14} /> {turnError}

@@ -121,7 +121,8 @@ function isCompleted(message: Message): boolean {
   return message.role === "user" || message.time.completed !== undefined || message.error !== undefined;
 }
 
-function errorText(error: unknown): string {
+/** The text of an OpenCode error (`session.error`, a message's `error`): the provider's own words when it has them. */
+export function errorText(error: unknown): string {
   if (!error || typeof error !== "object") return "Unknown error";
   const e = error as { name?: string; data?: { message?: unknown } };
   const message = typeof e.data?.message === "string" ? e.data.message : undefined;

@@ -11,6 +11,8 @@
  */
 import { type ApiClient, ApiFailure, type ApiResult, createApiClient, unwrap } from "../../../server/api/client.ts";
 import type { CreateInvite } from "../../../server/modules/invites/model.ts";
+import type { AddProvider } from "../../../server/modules/llm/model.ts";
+import type { z } from "zod";
 import type { CreateTokenBody } from "../../../server/modules/tokens/model.ts";
 import type { CreateTaskBody, TaskListQuery } from "../../../server/modules/tasks/model.ts";
 import { HttpError, notifyUnauthorized } from "./http.ts";
@@ -39,6 +41,9 @@ async function call<R extends ApiResult>(pending: Promise<R>, quiet401 = false) 
     throw new HttpError(err.status, `HTTP_${err.status}`, `Request failed (${err.status})`);
   }
 }
+
+/** Body of `POST /api/admin/providers`. */
+export type NewProvider = z.infer<typeof AddProvider>;
 
 /** Body of `POST /api/admin/invite-codes`. */
 export type NewInvite = CreateInvite;
@@ -80,6 +85,16 @@ export const api = {
   deleteSession: (id: string, purge: boolean) =>
     call(octo().sessions({ id: encodeURIComponent(id) }).delete(undefined, { query: purge ? { purge: "true" } : {} })),
 
+  llm: {
+    /** Providers the caller's sessions get through octo's gateway (empty: none configured). */
+    providers: () => call(octo().llm.providers.get()),
+    setKey: (provider: string, apiKey: string) => call(octo().llm.keys({ provider: encodeURIComponent(provider) }).put({ api_key: apiKey })),
+    removeKey: (provider: string) => call(octo().llm.keys({ provider: encodeURIComponent(provider) }).delete()),
+    budget: (session?: string) => call(octo().llm.budget.get({ query: session ? { session } : {} })),
+    usage: (groupBy: "user" | "session" | "model" | "day", since = "30d", all = false) =>
+      call(octo().usage.get({ query: { group_by: groupBy, since, ...(all ? { all: "true" } : {}) } })),
+  },
+
   tokens: {
     list: () => call(octo().tokens.get()),
     /** The answer carries the token itself, this once. */
@@ -93,6 +108,9 @@ export const api = {
   },
 
   admin: {
+    providers: () => call(octo().admin.providers.get()),
+    addProvider: (body: NewProvider) => call(octo().admin.providers.post(body)),
+    removeProvider: (id: string) => call(octo().admin.providers({ id: encodeURIComponent(id) }).delete()),
     users: () => call(octo().admin.users.get()),
     updateUser: (id: string, patch: { role?: Role; disabled?: boolean; idle_timeout_seconds?: number | null; max_lifetime_seconds?: number | null }) => call(octo().admin.users({ id: encodeURIComponent(id) }).patch(patch)),
     invites: () => call(octo().admin["invite-codes"].get()),

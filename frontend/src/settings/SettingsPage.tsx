@@ -1,5 +1,6 @@
-/** `/settings`: the signed-in user's own settings: notifications and access tokens. */
+/** `/settings`: the signed-in user's own settings: LLM keys, budgets and usage, notifications, access tokens. */
 import { PageHeader } from "../ui/PageHeader.tsx";
+import { LlmSettings } from "../llm/LlmSettings.tsx";
 import { AccessTokens } from "./AccessTokens.tsx";
 import { Notifications } from "./Notifications.tsx";
 
@@ -7,6 +8,7 @@ export function SettingsPage() {
   return (
     <div className="admin">
       <PageHeader>Settings</PageHeader>
+      <LlmSettings />
       <Notifications />
       <AccessTokens />
     </div>

@@ -125,7 +125,7 @@ export const ActionFilter = z
   );
 
 /** `since=` / `until=`: an ISO 8601 date or date-time with a zone, or a duration ago ("7d") (server/duration.ts). */
-const TimeParam = z.string().superRefine((value, ctx) => {
+export const TimeParam = z.string().superRefine((value, ctx) => {
   try {
     parseTime(value);
   } catch (err) {

@@ -57,6 +57,11 @@ export interface SessionServiceOptions {
   sessions?: OctoConfig["sessions"];
   /** Where session changes are published (default: a bus of its own, {@link SessionService.events}). */
   events?: EventBus;
+  /**
+   * Turns the operator's opencode.json (or null) into the one a session receives, at each start (the LLM
+   * gateway adds its providers and the session's virtual key, server/gateway). Absent: used as is.
+   */
+  opencodeConfigFor?: (session: { id: string; userId: string }, base: string | null) => string | null;
 }
 
 /** `[sessions]` defaults, for callers that do not pass the section. */
@@ -418,7 +423,8 @@ export class SessionService {
     const watch = { timer: null as ReturnType<typeof setInterval> | null };
     try {
       controller.signal.throwIfAborted();
-      spec.opencodeConfigJson = await this.opencodeConfig();
+      const base = await this.opencodeConfig();
+      spec.opencodeConfigJson = this.options.opencodeConfigFor ? this.options.opencodeConfigFor({ id, userId: row.user_id }, base) : base;
       const started = await this.startWithTimeout(spec, controller.signal);
       state = started.state;
       this.details.set(id, "waiting for OpenCode, the file server and the terminal to answer");

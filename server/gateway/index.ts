@@ -1,0 +1,79 @@
+/**
+ * Builds the LLM gateway's parts over one database and data dir (see gateway.ts for the request path):
+ * the provider list, virtual keys, credentials, the usage ledger and budgets, and the hook that writes a
+ * session's OpenCode provider config at each start.
+ */
+import type { OctoConfig } from "../config/schema.ts";
+import type { Database } from "../db/database.ts";
+import { Vault } from "../vault.ts";
+import { Budgets } from "./budgets.ts";
+import { Credentials } from "./credentials.ts";
+import { LlmGateway } from "./gateway.ts";
+import { VirtualKeys } from "./keys.ts";
+import { offered, sessionOpencodeConfig } from "./opencode-config.ts";
+import type { Provider } from "./providers.ts";
+import { ProviderRegistry } from "./registry.ts";
+import { UsageLedger } from "./usage.ts";
+
+export interface GatewayParts {
+  gateway: LlmGateway;
+  keys: VirtualKeys;
+  credentials: Credentials;
+  ledger: UsageLedger;
+  budgets: Budgets;
+  registry: ProviderRegistry;
+  /** Every provider now (configured and admin-added). */
+  providers(): Provider[];
+  /**
+   * The opencode.json for a session about to start: issues its virtual key (replacing the previous one) and
+   * adds the providers its owner may use. `base` is the operator's config text (or null).
+   */
+  sessionConfig(session: { id: string; userId: string }, base: string | null): string | null;
+}
+
+export interface GatewayOptions {
+  db: Database;
+  dataDir: string;
+  config: OctoConfig["gateway"];
+  /** Base URL sessions reach the gateway at (known once octo listens), e.g. "http://127.0.0.1:8080". */
+  sessionUrl(): string;
+  /** The owner of a starting or running session, else null. */
+  liveSession(sessionId: string): { userId: string } | null;
+}
+
+export function createGateway({ db, dataDir, config, sessionUrl, liveSession }: GatewayOptions): GatewayParts {
+  const keys = new VirtualKeys(db);
+  const vault = Vault.forDataDir(dataDir);
+  const credentials = new Credentials(db, vault);
+  const ledger = new UsageLedger(db);
+  const budgets = new Budgets(config, ledger);
+  const registry = new ProviderRegistry(db, vault, config.providers);
+  const providers = () => registry.list();
+  const gateway = new LlmGateway({
+    providers,
+    keys,
+    credentials,
+    budgets,
+    ledger,
+    prices: () => config.prices,
+    maxBodyBytes: config.max_body_mb * 1024 * 1024,
+    liveSession,
+  });
+  return {
+    gateway,
+    keys,
+    credentials,
+    ledger,
+    budgets,
+    registry,
+    providers,
+    sessionConfig(session, base) {
+      const offers = offered(providers(), credentials.access(session.userId), credentials);
+      if (offers.length === 0) {
+        keys.revoke(session.id);
+        return base;
+      }
+      return sessionOpencodeConfig(base, sessionUrl(), keys.issue(session.id), offers);
+    },
+  };
+}

@@ -1,0 +1,183 @@
+/**
+ * LLM gateway routes (server/gateway): the providers a user's sessions get, a user's own provider keys
+ * (stored with the vault, never returned), budgets with what is left, usage (`GET /api/usage`), and the
+ * admins' per-user access rules.
+ */
+import { Elysia } from "elysia";
+import { errors, INVALID_INPUT, isYes, NoContent, route } from "../../api/contract.ts";
+import { parseTime } from "../../duration.ts";
+import { notFound } from "../../errors.ts";
+import type { GatewayParts } from "../../gateway/index.ts";
+import { offered } from "../../gateway/opencode-config.ts";
+import type { Admission } from "../../http/admission.ts";
+import { authPlugin } from "../../http/auth-plugin.ts";
+import type { Database } from "../../db/database.ts";
+import type { SessionService } from "../sessions/service.ts";
+import type { UserService } from "../users/service.ts";
+import { AddProvider, BudgetQuery, Budgets, LlmAccess, LlmProviders, ProviderId, ProviderList, ProviderSummary, SetUserKey, UsageQuery, UsageReport } from "./model.ts";
+import type { ProviderSummary as Summary } from "../../gateway/registry.ts";
+import { z } from "zod";
+
+const DEFAULT_SINCE = "30d";
+const ProviderParams = z.object({ provider: ProviderId });
+
+export interface LlmRouteDeps {
+  admission: Admission;
+  llm: GatewayParts;
+  users: UserService;
+  sessions: SessionService;
+  db: Database;
+}
+
+export function llmRoutes({ admission, llm, users, sessions, db }: LlmRouteDeps) {
+  const provider = (id: string) => {
+    const found = llm.providers().find((p) => p.id === id);
+    if (!found) throw notFound(`No provider "${id}" is configured`, "LLM_PROVIDER_NOT_FOUND");
+    return found;
+  };
+  const labels = (group: string, keys: string[]): Map<string, string> => {
+    const table = group === "user" ? "SELECT id, username AS label FROM users" : group === "session" ? "SELECT id, name AS label FROM sessions" : null;
+    if (!table || keys.length === 0) return new Map();
+    const rows = db.query(`${table} WHERE id IN (${keys.map(() => "?").join(",")})`).all(...keys) as { id: string; label: string }[];
+    return new Map(rows.map((r) => [r.id, r.label]));
+  };
+
+  return new Elysia({ prefix: "/api" })
+    .use(authPlugin(admission))
+    .get(
+      "/llm/providers",
+      ({ user }) => {
+        const own = new Map(llm.credentials.userKeys(user.id).map((k) => [k.provider, k.created_at]));
+        const offers = offered(llm.providers(), llm.credentials.access(user.id), llm.credentials);
+        return {
+          providers: offers.map(({ provider: p, models }) => ({
+            id: p.id,
+            type: p.type,
+            models,
+            server_key: p.apiKey !== "",
+            user_key: own.has(p.id),
+            user_key_added_at: own.has(p.id) ? new Date(own.get(p.id)!).toISOString() : null,
+          })),
+        };
+      },
+      { auth: true, response: { 200: LlmProviders, ...errors({}) }, detail: route("llm", "Providers your sessions get", "Empty when no provider is configured.") },
+    )
+    .put(
+      "/llm/keys/:provider",
+      ({ user, params, body, set }) => {
+        llm.credentials.setUserKey(user.id, provider(params.provider).id, body.api_key);
+        set.status = 204;
+      },
+      {
+        auth: true,
+        params: ProviderParams,
+        body: SetUserKey,
+        response: { 204: NoContent, ...errors({ 400: INVALID_INPUT, 404: "LLM_PROVIDER_NOT_FOUND" }) },
+        detail: route("llm", "Add your own key for a provider", "Stored encrypted, never shown again; your sessions started afterwards use it."),
+      },
+    )
+    .delete(
+      "/llm/keys/:provider",
+      ({ user, params, set }) => {
+        llm.credentials.removeUserKey(user.id, params.provider);
+        set.status = 204;
+      },
+      {
+        auth: true,
+        params: ProviderParams,
+        response: { 204: NoContent, ...errors({ 400: INVALID_INPUT, 404: "LLM_KEY_NOT_FOUND" }) },
+        detail: route("llm", "Remove your own key for a provider"),
+      },
+    )
+    .get(
+      "/llm/budget",
+      ({ user, query }) => {
+        if (query.session) sessions.get(user.id, query.session);
+        return { budgets: llm.budgets.state(user.id, query.session ?? null) };
+      },
+      {
+        auth: true,
+        query: BudgetQuery,
+        response: { 200: Budgets, ...errors({ 400: INVALID_INPUT, 404: "SESSION_NOT_FOUND" }) },
+        detail: route("llm", "Your budgets and what is left"),
+      },
+    )
+    .get(
+      "/usage",
+      ({ user, query, set }) => {
+        set.headers["cache-control"] = "no-store";
+        const all = isYes(query.all) && user.role === "admin";
+        const since = parseTime(query.since ?? DEFAULT_SINCE);
+        const rows = llm.ledger.grouped(query.group_by, since, all ? null : user.id);
+        const names = labels(query.group_by, rows.map((r) => r.key));
+        return {
+          group_by: query.group_by,
+          since: new Date(since).toISOString(),
+          scope: all ? ("all" as const) : ("own" as const),
+          rows: rows.map((r) => ({ ...r, label: names.get(r.key) ?? r.key })),
+        };
+      },
+      {
+        auth: true,
+        query: UsageQuery,
+        response: { 200: UsageReport, ...errors({ 400: INVALID_INPUT }) },
+        detail: route("llm", "LLM usage", "Your own, or with ?all=true everyone's (admins)."),
+      },
+    )
+    .get("/admin/providers", () => ({ providers: llm.registry.summaries().map(presentProvider) }), {
+      admin: true,
+      response: { 200: ProviderList, ...errors({}) },
+      detail: route("admin", "The LLM gateway's providers", "Configured ones and those added by admins; keys are never shown."),
+    })
+    .post(
+      "/admin/providers",
+      ({ body, set }) => {
+        set.status = 201;
+        return presentProvider(llm.registry.add(body));
+      },
+      {
+        admin: true,
+        body: AddProvider,
+        response: { 201: ProviderSummary, ...errors({ 400: `${INVALID_INPUT}, LLM_PROVIDER_INVALID`, 409: "LLM_PROVIDER_EXISTS" }) },
+        detail: route("admin", "Add a provider", "Sessions started afterwards get it; no restart needed."),
+      },
+    )
+    .delete(
+      "/admin/providers/:id",
+      ({ params, set }) => {
+        llm.registry.remove(params.id);
+        set.status = 204;
+      },
+      {
+        admin: true,
+        response: { 204: NoContent, ...errors({ 404: "LLM_PROVIDER_NOT_FOUND", 409: "LLM_PROVIDER_IN_CONFIG" }) },
+        detail: route("admin", "Remove an admin-added provider", "Its requests are refused from then on; sessions started afterwards no longer get it."),
+      },
+    )
+    .get(
+      "/admin/users/:id/llm-access",
+      ({ params }) => {
+        users.get(params.id);
+        return llm.credentials.access(params.id);
+      },
+      { admin: true, response: { 200: LlmAccess, ...errors({ 404: "USER_NOT_FOUND" }) }, detail: route("admin", "Which providers and models a user may use") },
+    )
+    .put(
+      "/admin/users/:id/llm-access",
+      ({ params, body }) => {
+        users.get(params.id);
+        llm.credentials.setAccess(params.id, body);
+        return llm.credentials.access(params.id);
+      },
+      {
+        admin: true,
+        body: LlmAccess,
+        response: { 200: LlmAccess, ...errors({ 400: INVALID_INPUT, 404: "USER_NOT_FOUND" }) },
+        detail: route("admin", "Set which providers and models a user may use", "Applies to sessions started afterwards and to every request."),
+      },
+    );
+}
+
+function presentProvider(p: Summary) {
+  return { ...p, created_at: p.created_at === null ? null : new Date(p.created_at).toISOString() };
+}

@@ -1,0 +1,99 @@
+/**
+ * The gateway's API routes over the real app (contract-checked): providers, a user's own keys, access
+ * rules, budgets and usage, and who may see what.
+ */
+import { afterAll, describe, expect, test } from "bun:test";
+import { closeHarnesses, withAdmin } from "../../../support/app.ts";
+
+const PROVIDERS = {
+  gateway: {
+    providers: {
+      mock: { type: "openai-compatible", base_url: "http://127.0.0.1:9/v1", api_key: "sk-server", models: ["m1", "m2"] },
+      claude: { type: "anthropic", models: ["claude-x"] },
+    },
+    user_daily_budget: { tokens: 1000 },
+  },
+};
+
+afterAll(closeHarnesses);
+
+function spend(h: Awaited<ReturnType<typeof withAdmin>>, userId: string, sessionId: string, model: string, input: number, output: number) {
+  h.llm.ledger.record({ time: Date.now(), userId, sessionId, conversationId: null, provider: "mock", model, usage: { input, output, cacheRead: 0, cacheWrite: 0 }, costUsd: input / 1000, latencyMs: 5, status: 200, keySource: "server" });
+}
+
+describe("/api/llm", () => {
+  test("providers list what the caller may use; own keys are stored sealed and never returned", async () => {
+    const h = await withAdmin(PROVIDERS);
+    const listed = await h.call("GET", "/api/llm/providers", { token: h.user.token });
+    expect(listed.json.providers).toEqual([
+      { id: "mock", type: "openai-compatible", models: ["m1", "m2"], server_key: true, user_key: false, user_key_added_at: null },
+      { id: "claude", type: "anthropic", models: ["claude-x"], server_key: false, user_key: false, user_key_added_at: null },
+    ]);
+    expect(listed.text).not.toContain("sk-server");
+    expect((await h.call("PUT", "/api/llm/keys/claude", { token: h.user.token, body: { api_key: "sk-ant-users-own" } })).status).toBe(204);
+    const after = await h.call("GET", "/api/llm/providers", { token: h.user.token });
+    expect(after.json.providers[1]).toMatchObject({ id: "claude", user_key: true, user_key_added_at: expect.any(String) });
+    expect(after.text).not.toContain("sk-ant-users-own");
+    expect((await h.call("PUT", "/api/llm/keys/nope", { token: h.user.token, body: { api_key: "sk-12345678" } })).json.code).toBe("LLM_PROVIDER_NOT_FOUND");
+    expect((await h.call("PUT", "/api/llm/keys/claude", { token: h.user.token, body: { api_key: "short" } })).status).toBe(400);
+    expect((await h.call("DELETE", "/api/llm/keys/claude", { token: h.user.token })).status).toBe(204);
+    expect((await h.call("DELETE", "/api/llm/keys/claude", { token: h.user.token })).json.code).toBe("LLM_KEY_NOT_FOUND");
+  });
+
+  test("admins set which providers and models a user may use; users may not", async () => {
+    const h = await withAdmin(PROVIDERS);
+    const path = `/api/admin/users/${h.user.user.id}/llm-access`;
+    expect((await h.call("GET", path, { token: h.admin.token })).json).toEqual({ providers: null, models: null });
+    expect((await h.call("PUT", path, { token: h.user.token, body: { providers: null, models: null } })).status).toBe(403);
+    const set = await h.call("PUT", path, { token: h.admin.token, body: { providers: ["mock"], models: ["mock/m2"] } });
+    expect(set.json).toEqual({ providers: ["mock"], models: ["mock/m2"] });
+    const listed = await h.call("GET", "/api/llm/providers", { token: h.user.token });
+    expect(listed.json.providers).toEqual([expect.objectContaining({ id: "mock", models: ["m2"] })]);
+    expect((await h.call("PUT", path, { token: h.admin.token, body: { providers: null, models: ["m2"] } })).status).toBe(400);
+    expect((await h.call("GET", "/api/admin/users/nobody/llm-access", { token: h.admin.token })).status).toBe(404);
+  });
+
+  test("budgets show what is left; usage is one's own unless an admin asks for everyone's", async () => {
+    const h = await withAdmin(PROVIDERS);
+    spend(h, h.user.user.id, "s1", "m1", 300, 100);
+    spend(h, h.user.user.id, "s2", "m2", 100, 50);
+    spend(h, h.admin.user.id, "s3", "m1", 1000, 1);
+    const budget = await h.call("GET", "/api/llm/budget", { token: h.user.token });
+    expect(budget.json.budgets).toEqual([{ scope: "user_daily", unit: "tokens", limit: 1000, used: 550, remaining: 450 }]);
+    expect((await h.call("GET", "/api/llm/budget?session=zzz", { token: h.user.token })).status).toBe(404);
+
+    const own = await h.call("GET", "/api/usage?group_by=model&all=true", { token: h.user.token });
+    expect(own.json).toMatchObject({ group_by: "model", scope: "own" });
+    expect(own.json.rows.map((r: { key: string; total_tokens: number }) => [r.key, r.total_tokens])).toEqual([["mock/m1", 400], ["mock/m2", 150]]);
+    const all = await h.call("GET", "/api/usage?group_by=user&all=1", { token: h.admin.token });
+    expect(all.json.scope).toBe("all");
+    expect(all.json.rows.map((r: { label: string; requests: number }) => [r.label, r.requests])).toEqual([["root", 1], ["bob", 2]]);
+    const future = await h.call("GET", `/api/usage?since=${new Date(Date.now() + 86_400_000).toISOString()}`, { token: h.admin.token });
+    expect(future.json.rows).toEqual([]);
+    expect((await h.call("GET", "/api/usage?group_by=planet", { token: h.admin.token })).status).toBe(400);
+    expect((await h.call("GET", "/api/usage?since=yesterday-ish", { token: h.admin.token })).status).toBe(400);
+    expect((await h.call("GET", "/api/usage")).status).toBe(401);
+  });
+
+  test("admins add and remove providers at run time; configured ones stay; keys are never shown", async () => {
+    const h = await withAdmin(PROVIDERS);
+    const body = { id: "local", type: "openai-compatible", base_url: "http://127.0.0.1:8000/v1", api_key: "sk-local-secret", models: ["qwen"] };
+    expect((await h.call("POST", "/api/admin/providers", { token: h.user.token, body })).status).toBe(403);
+    const added = await h.call("POST", "/api/admin/providers", { token: h.admin.token, body });
+    expect(added.status).toBe(201);
+    expect(added.json).toMatchObject({ id: "local", has_key: true, source: "admin", models: ["qwen"] });
+    expect((await h.call("POST", "/api/admin/providers", { token: h.admin.token, body })).json.code).toBe("LLM_PROVIDER_EXISTS");
+    expect((await h.call("POST", "/api/admin/providers", { token: h.admin.token, body: { ...body, id: "mock" } })).json.code).toBe("LLM_PROVIDER_EXISTS");
+    expect((await h.call("POST", "/api/admin/providers", { token: h.admin.token, body: { ...body, id: "nourl", base_url: "" } })).status).toBe(400);
+    const listed = await h.call("GET", "/api/admin/providers", { token: h.admin.token });
+    expect(listed.json.providers.map((p: { id: string; source: string }) => `${p.id}:${p.source}`)).toEqual(["mock:config", "claude:config", "local:admin"]);
+    expect(listed.text).not.toContain("sk-local-secret");
+    expect(listed.text).not.toContain("sk-server");
+    expect(h.llm.providers().find((p) => p.id === "local")?.apiKey).toBe("sk-local-secret");
+    expect(JSON.stringify(h.db.query("SELECT * FROM llm_providers").all())).not.toContain("sk-local-secret");
+    expect((await h.call("GET", "/api/llm/providers", { token: h.user.token })).json.providers.map((p: { id: string }) => p.id)).toEqual(["mock", "claude", "local"]);
+    expect((await h.call("DELETE", "/api/admin/providers/mock", { token: h.admin.token })).json.code).toBe("LLM_PROVIDER_IN_CONFIG");
+    expect((await h.call("DELETE", "/api/admin/providers/local", { token: h.admin.token })).status).toBe(204);
+    expect((await h.call("DELETE", "/api/admin/providers/local", { token: h.admin.token })).status).toBe(404);
+  });
+});

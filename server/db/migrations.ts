@@ -98,4 +98,12 @@ export const MIGRATIONS: readonly string[] = [
     SELECT RAISE(ABORT, 'audit_events is append-only: rows are removed only by retention pruning');
   END;
   `,
+  // Sessions on a git repository (issue 14, server/git/): the repository cloned at the first start (JSON
+  // { url, ref, depth }), the commit it checked out (null until the clone succeeded), and whether the agent's
+  // own git may use the owner's credentials.
+  `
+  ALTER TABLE sessions ADD COLUMN repository TEXT CHECK (repository IS NULL OR json_valid(repository));
+  ALTER TABLE sessions ADD COLUMN base_commit TEXT;
+  ALTER TABLE sessions ADD COLUMN agent_may_push INTEGER NOT NULL DEFAULT 0;
+  `,
 ];

@@ -40,6 +40,7 @@ import { connectEngine, type Engine } from "./engine.ts";
 import type { Isolation } from "./isolation.ts";
 import { defaultImageTag } from "./image.ts";
 import { chownTree } from "./ownership.ts";
+import { repositoryEnvironment } from "./repository.ts";
 import type { Endpoints, PollResult, Runtime, RuntimeState, SessionSpec, StartResult, StopOptions } from "./types.ts";
 
 const log = createLogger("runtime.container");
@@ -180,6 +181,8 @@ export class ContainerRuntime implements Runtime {
       ...this.config.container.extra_env,
       OCTO_SERVICE_TOKEN: spec.secret,
       OCTO_FILESERVER_ARGS: `--max-upload-mb ${Math.max(1, Math.ceil(this.config.fileserver.max_upload_mb))}`,
+      ...repositoryEnvironment(spec).env,
+      ...repositoryEnvironment(spec).secrets, // moved to the entrypoint's stdin by `octo seal`
     };
     const opencodeEnv: Record<string, string> = { ...(spec.opencodeEnv ?? {}) };
     if (spec.opencodeConfigJson) opencodeEnv.OPENCODE_CONFIG_CONTENT = spec.opencodeConfigJson;

@@ -37,6 +37,13 @@ export interface SessionSpec {
    * ({@link Runtime.sessionUids}: a root octo's local sandbox); null otherwise.
    */
   runAs: { uid: number; gid: number } | null;
+  /**
+   * A repository the entrypoint clones into the empty workspace before the services start
+   * (`./repository.ts`); absent or null when there is none or its clone already succeeded.
+   */
+  repository?: { url: string; ref?: string | null; depth?: number | null } | null;
+  /** The owner's credential for the repository's host, for the clone only (decrypted; a secret). */
+  gitCredential?: { host: string; username: string; password: string } | null;
 }
 
 /** Base URLs (no trailing slash) where the session's services answer, e.g. `http://127.0.0.1:41234`. */

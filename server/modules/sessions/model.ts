@@ -3,6 +3,7 @@
  */
 import { z } from "zod";
 import { IsoTime, queryFlag } from "../../api/contract.ts";
+import { MAX_URL_CHARS, REF_PATTERN } from "../../git/url.ts";
 import { displayName } from "../../names.ts";
 
 export const SESSION_STATUSES = ["pending", "starting", "running", "stopping", "stopped", "failed"] as const;
@@ -26,7 +27,31 @@ export interface SessionRow {
   stopped_at: number | null;
   /** The unprivileged uid a root octo's local sandbox runs the session as (server/modules/sessions/uids.ts). */
   run_uid: number | null;
+  /** JSON {@link SessionRepository} without `base_commit`, or null for an empty workspace. */
+  repository: string | null;
+  /** The commit the clone checked out; null until the clone succeeded. */
+  base_commit: string | null;
+  /** 1 when the agent's own git processes may use the owner's git credentials. */
+  agent_may_push: number;
 }
+
+/** A repository to clone: body field of `POST /api/sessions` (validated again by server/git/url.ts). */
+export const RepositoryBody = z
+  .strictObject({
+    url: z.string().min(1).max(MAX_URL_CHARS).describe("https://, http://, ssh://, git:// or user@host:path"),
+    ref: z.string().regex(REF_PATTERN, "a branch, tag or commit id").optional().describe("Branch, tag or commit id (default: the remote's default branch)"),
+    depth: z.number().int().min(1).max(1_000_000).optional().describe("Shallow clone of this many commits"),
+  })
+  .describe("A git repository the session's workspace is cloned from when it first starts");
+
+/** The API's view of a session's repository. */
+export const SessionRepository = z.object({
+  url: z.string(),
+  ref: z.string().nullable(),
+  depth: z.number().int().nullable(),
+  base_commit: z.string().nullable().describe("The commit the clone checked out; null until it succeeded"),
+});
+export type SessionRepository = z.infer<typeof SessionRepository>;
 
 /** The API's `Session`. */
 export const Session = z
@@ -35,6 +60,9 @@ export const Session = z
     name: z.string(),
     status: SessionStatus,
     error: z.string().nullable().describe("Why it failed"),
+    detail: z.string().nullable().describe('What a starting session is doing, e.g. "cloning 43%"'),
+    repository: SessionRepository.nullable(),
+    agent_may_push: z.boolean().describe("Whether the agent's own git may use your git credentials"),
     runtime: z.enum(["local", "container"]),
     owner: z.object({ id: z.string(), username: z.string() }),
     created_at: IsoTime,
@@ -50,13 +78,24 @@ export type Session = z.infer<typeof Session>;
 
 const iso = (ms: number | null) => (ms == null ? null : new Date(ms).toISOString());
 
-export function toSession(row: SessionRow, ownerName: string): Session {
+/** The stored repository of a row, or null. */
+export function rowRepository(row: SessionRow): { url: string; ref: string | null; depth: number | null } | null {
+  if (!row.repository) return null;
+  const value = JSON.parse(row.repository) as { url: string; ref?: string | null; depth?: number | null };
+  return { url: value.url, ref: value.ref ?? null, depth: value.depth ?? null };
+}
+
+export function toSession(row: SessionRow, ownerName: string, detail: string | null = null): Session {
   const base = `/session/${row.id}`;
+  const repository = rowRepository(row);
   return {
     id: row.id,
     name: row.name,
     status: row.status,
     error: row.error,
+    detail: row.status === "starting" ? detail : null,
+    repository: repository && { ...repository, base_commit: row.base_commit },
+    agent_may_push: row.agent_may_push === 1,
     runtime: row.runtime,
     owner: { id: row.user_id, username: ownerName },
     created_at: iso(row.created_at)!,
@@ -72,7 +111,11 @@ export const SessionName = displayName("name", 64);
 
 /** Body of `POST /api/sessions` (none at all is `{}`). */
 export const CreateSessionBody = z
-  .strictObject({ name: SessionName.optional().describe('Default "Session N"') })
+  .strictObject({
+    name: SessionName.optional().describe('Default "Session N"'),
+    repository: RepositoryBody.optional(),
+    agent_may_push: z.boolean().optional().describe("Let the agent's own git use your git credentials (default false)"),
+  })
   .default({});
 
 /** Query of the routes that start a session: they wait until it runs unless `wait` is "false" or "0" ({@link waits}). */

@@ -24,8 +24,11 @@ import { createLogger } from "../../log.ts";
 import { serviceAuthorization, waitUntilReady } from "../../runtime/readiness.ts";
 import type { Endpoints, Runtime, RuntimeState, SessionSpec } from "../../runtime/types.ts";
 import type { User } from "../users/model.ts";
-import { type Session, type SessionRow, type SessionStatus, toSession } from "./model.ts";
+import { rowRepository, type Session, type SessionRow, type SessionStatus, toSession } from "./model.ts";
 import { ensureSessionUid } from "./uids.ts";
+import { readCloneReport } from "../../git/clone.ts";
+import type { HttpsCredential } from "../../git/credentials.ts";
+import { parseRepositoryUrl, type RepositoryUrl } from "../../git/url.ts";
 
 const log = createLogger("sessions");
 
@@ -43,12 +46,24 @@ export interface SessionServiceOptions {
   dataDir: string;
   runtime: OctoConfig["runtime"];
   opencode: OctoConfig["opencode"];
+  /** The owner's stored credential for a repository's host (decrypted), for the clone; absent = none. */
+  gitCredentials?: (userId: string, repository: RepositoryUrl) => HttpsCredential | null;
+}
+
+/** What {@link SessionService.create} takes besides the name. */
+export interface CreateOptions {
+  repository?: { url: string; ref?: string; depth?: number };
+  agentMayPush?: boolean;
 }
 
 /** Abort reason used when a user stops or deletes a session that is starting. */
 const STOP_REQUESTED = new OctoError(409, "SESSION_STOPPED", "The session was stopped while starting");
 /** How often a starting session's processes are checked for an early death, ms. */
 const START_WATCH_MS = 100;
+/** How often a clone's progress is read from the session log, ms. */
+const CLONE_POLL_MS = 250;
+/** How much of the session log's tail is read for the clone's lines, bytes. */
+const CLONE_LOG_BYTES = 64 * 1024;
 /** Longest failure message kept (reason plus log tail), characters. */
 const MAX_ERROR_CHARS = 4000;
 
@@ -59,6 +74,8 @@ export class SessionService {
   private readonly ops = new Map<string, Promise<unknown>>();
   private readonly starts = new Map<string, AbortController>();
   private readonly restarted = new Set<string>();
+  /** Status detail of starting sessions ("cloning 43%"), in memory only. */
+  private readonly details = new Map<string, string>();
   private pollTimer: ReturnType<typeof setInterval> | null = null;
   private polling = false;
 
@@ -85,7 +102,7 @@ export class SessionService {
 
   private present(row: SessionRow): Session {
     const owner = this.db.query("SELECT username FROM users WHERE id = ?").get(row.user_id) as { username: string } | null;
-    return toSession(row, owner?.username ?? "");
+    return toSession(row, owner?.username ?? "", this.details.get(row.id) ?? null);
   }
 
   private presentAll(where: string, ...params: string[]): Session[] {
@@ -94,7 +111,7 @@ export class SessionService {
         `SELECT s.*, u.username AS owner_name FROM sessions s JOIN users u ON u.id = s.user_id ${where} ORDER BY s.created_at DESC, s.id`,
       )
       .all(...params) as (SessionRow & { owner_name: string })[];
-    return rows.map((r) => toSession(r, r.owner_name));
+    return rows.map((r) => toSession(r, r.owner_name, this.details.get(r.id) ?? null));
   }
 
   /** The user's sessions, newest first. */
@@ -227,18 +244,30 @@ export class SessionService {
    *   resolves at once with the session in `starting`.
    * @param onBegin called with the new session (status `starting`) once it exists, before its start is
    *   awaited, whatever the start's outcome (the routes record the audit event here).
-   * @throws OctoError 409 SESSION_LIMIT; 5xx SESSION_START_FAILED / SESSION_NOT_READY (session left failed).
+   * @param options a repository to clone at the first start (validated here), and whether the agent's own
+   *   git may use the owner's credentials.
+   * @throws OctoError 400 INVALID_REPOSITORY_URL; 409 SESSION_LIMIT; 5xx SESSION_START_FAILED /
+   *   SESSION_NOT_READY / SESSION_START_TIMEOUT (session left failed).
    */
-  async create(user: User, name: string | undefined, wait = true, onBegin?: (session: Session) => void): Promise<Session> {
+  async create(
+    user: User,
+    name: string | undefined,
+    wait = true,
+    onBegin?: (session: Session) => void,
+    options: CreateOptions = {},
+  ): Promise<Session> {
     this.checkLimit(user.id);
+    const repository = options.repository
+      ? JSON.stringify({ url: parseRepositoryUrl(options.repository.url).url, ref: options.repository.ref ?? null, depth: options.repository.depth ?? null })
+      : null;
     const id = randomId();
     const now = Date.now();
     const count = (this.db.query("SELECT COUNT(*) AS n FROM sessions WHERE user_id = ?").get(user.id) as { n: number }).n;
     this.db
       .query(
-        "INSERT INTO sessions (id, user_id, name, status, runtime, runtime_state, secret, created_at, updated_at) VALUES (?, ?, ?, 'pending', ?, '{}', ?, ?, ?)",
+        "INSERT INTO sessions (id, user_id, name, status, runtime, runtime_state, secret, created_at, updated_at, repository, agent_may_push) VALUES (?, ?, ?, 'pending', ?, '{}', ?, ?, ?, ?, ?)",
       )
-      .run(id, user.id, name ?? `Session ${count + 1}`, this.runtime.kind, randomSecret(32), now, now);
+      .run(id, user.id, name ?? `Session ${count + 1}`, this.runtime.kind, randomSecret(32), now, now, repository, options.agentMayPush ? 1 : 0);
     log.info("created", { session: id, user: user.username });
     return this.begin(id, wait, onBegin);
   }
@@ -290,11 +319,18 @@ export class SessionService {
       row = this.row(id)!;
     }
     const spec = this.spec(row);
+    const cloning = row.base_commit == null ? rowRepository(row) : null;
     let state: RuntimeState | null = null;
     const watch = { timer: null as ReturnType<typeof setInterval> | null };
+    const launchedAt = Date.now();
     try {
       controller.signal.throwIfAborted();
       spec.opencodeConfigJson = await this.opencodeConfig();
+      if (cloning) {
+        spec.repository = cloning;
+        spec.gitCredential = this.options.gitCredentials?.(row.user_id, parseRepositoryUrl(cloning.url)) ?? null;
+        this.details.set(id, "cloning");
+      }
       const started = await this.startWithTimeout(spec, controller.signal);
       state = started.state;
       this.write(id, { runtime_state: JSON.stringify(state) });
@@ -305,6 +341,7 @@ export class SessionService {
           controller.abort(new OctoError(502, "SESSION_START_FAILED", reason));
         }
       }, START_WATCH_MS);
+      if (cloning) await this.awaitClone(id, spec, started.state, controller.signal, launchedAt);
       await waitUntilReady(started.endpoints, row.secret, {
         timeoutMs: this.options.runtime.ready_timeout_seconds * 1000,
         signal: controller.signal,
@@ -328,6 +365,40 @@ export class SessionService {
       throw new OctoError(failure.status >= 500 ? failure.status : 500, failure.code, failure.message);
     } finally {
       if (this.starts.get(id) === controller) this.starts.delete(id);
+      this.details.delete(id);
+    }
+  }
+
+  /**
+   * Follows the entrypoint's clone (server/git/clone.ts) in the session's log: publishes its progress as the
+   * status detail and records the base commit once it is checked out. A clone that fails ends the
+   * entrypoint (the start watch aborts with git's message); one still running after
+   * `[runtime] start_timeout_seconds` from the launch fails the start, and the caller's clean-up stops it.
+   * @throws OctoError 504 SESSION_START_TIMEOUT, or the abort reason.
+   */
+  private async awaitClone(id: string, spec: SessionSpec, state: RuntimeState, signal: AbortSignal, launchedAt: number): Promise<void> {
+    const seconds = this.options.runtime.start_timeout_seconds;
+    const deadline = launchedAt + seconds * 1000;
+    for (;;) {
+      signal.throwIfAborted();
+      const report = readCloneReport(await this.runtime.logs(spec, state, CLONE_LOG_BYTES).catch(() => ""));
+      if (report.base) {
+        this.db.query("UPDATE sessions SET base_commit = ? WHERE id = ?").run(report.base, id);
+        this.details.set(id, "starting services");
+        log.info("cloned", { session: id, base: report.base });
+        return;
+      }
+      if (report.detail && report.detail !== this.details.get(id)) {
+        this.details.set(id, report.detail);
+        this.write(id, {});
+      }
+      if (Date.now() >= deadline) {
+        throw new OctoError(504, "SESSION_START_TIMEOUT", `The repository was not cloned within ${seconds} s ([runtime] start_timeout_seconds)`);
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, CLONE_POLL_MS);
+        signal.addEventListener("abort", () => (clearTimeout(timer), resolve()), { once: true });
+      });
     }
   }
 

@@ -1,0 +1,116 @@
+/**
+ * `octo clone` (server/git/clone.ts) against real git servers on this machine: `git daemon` (git://) and
+ * `git http-backend` (smart HTTP, with and without Basic auth).
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { cloneRepository, progressDetail, readCloneReport } from "../../../server/git/clone.ts";
+import { filesBelow } from "../../support/files.ts";
+import { type GitServer, makeRepository, startGitDaemon, startHttpBackend, testGit } from "../../support/git-servers.ts";
+import { tempDir } from "../../support/tmp.ts";
+
+const base = tempDir("git-base-");
+const many: Record<string, string> = {};
+for (let i = 0; i < 300; i++) many[`src/file${i}.txt`] = `line ${i}\n`.repeat(50);
+const repo = makeRepository(base, "app", { "README.md": "# app\n", ...many }, { branches: { feature: { "feature.txt": "f\n" } } });
+testGit(["tag", "v1", "main"], repo.path);
+const secret = makeRepository(base, "private", { "secret.txt": "s\n" });
+const CREDENTIAL = { username: "alice", password: "tok-3f9a8b7c6d5e" };
+
+let daemon: GitServer;
+let http: GitServer;
+let httpAuth: GitServer;
+beforeAll(async () => {
+  daemon = await startGitDaemon(base);
+  http = await startHttpBackend(base);
+  httpAuth = await startHttpBackend(base, CREDENTIAL);
+});
+afterAll(async () => {
+  await Promise.all([daemon?.stop(), http?.stop(), httpAuth?.stop()]);
+});
+
+async function clone(url: string, options: { ref?: string; depth?: number; credential?: { host: string; username: string; password: string } } = {}) {
+  const workspace = tempDir("ws-");
+  const lines: string[] = [];
+  const result = await cloneRepository({ workspace, url, ...options, write: (line) => lines.push(line) });
+  return { workspace, lines, base: result, report: readCloneReport(lines.join("\n")) };
+}
+
+describe("cloneRepository", () => {
+  test("git:// clones main, reports progress and the base commit", async () => {
+    const { workspace, base, lines, report } = await clone(`${daemon.url}/app.git`);
+    expect(base).toBe(repo.head);
+    expect(report).toEqual({ started: true, detail: expect.any(String), base: repo.head });
+    expect(lines[0]).toBe("octo-clone: start");
+    expect(lines.some((l) => /^octo-clone: progress cloning \d+%$/.test(l))).toBe(true);
+    expect(readFileSync(join(workspace, "README.md"), "utf8")).toBe("# app\n");
+    expect(filesBelow(workspace).filter((f) => !f.startsWith(".git/")).length).toBe(301);
+  }, 60_000);
+
+  test("smart HTTP clones a branch, a tag, a commit id, and shallow", async () => {
+    const feature = await clone(`${http.url}/app.git`, { ref: "feature" });
+    expect(readFileSync(join(feature.workspace, "feature.txt"), "utf8")).toBe("f\n");
+    const tag = await clone(`${http.url}/app.git`, { ref: "v1" });
+    expect(tag.base).toBe(repo.head);
+    const commit = await clone(`${http.url}/app.git`, { ref: repo.head });
+    expect(commit.base).toBe(repo.head);
+    const shallow = await clone(`${http.url}/app.git`, { depth: 1 });
+    expect(testGit(["rev-list", "--count", "HEAD"], shallow.workspace).trim()).toBe("1");
+  }, 60_000);
+
+  test("a ref that does not exist fails with git's message and leaves the workspace empty", async () => {
+    const { workspace, base, lines } = await clone(`${daemon.url}/app.git`, { ref: "no-such-branch" });
+    expect(base).toBeNull();
+    expect(lines.at(-1)).toMatch(/^octo-entrypoint: git clone failed: .*no-such-branch/);
+    expect(readdirSync(workspace)).toEqual([]);
+  }, 60_000);
+
+  test("an unreachable server and a missing repository fail clearly", async () => {
+    const closed = await clone("git://127.0.0.1:1/app.git");
+    expect(closed.lines.at(-1)).toMatch(/git clone failed: .*(unable to connect|Connection refused)/);
+    const missing = await clone(`${http.url}/nothing.git`);
+    expect(missing.lines.at(-1)).toMatch(/git clone failed: .*(not found|404)/);
+    expect(readdirSync(missing.workspace)).toEqual([]);
+  }, 60_000);
+
+  test("a malformed or hostile URL is refused before git runs", async () => {
+    for (const url of ["ext::sh -c touch% /tmp/pwned", "file:///etc", "-uhttp://x/y", "/srv/repo.git"]) {
+      const { lines, base } = await clone(url);
+      expect(base).toBeNull();
+      expect(lines.at(-1)).toContain("is not accepted");
+    }
+  });
+
+  test("a private repository over HTTP Basic auth: refused without the credential, cloned with it", async () => {
+    const host = new URL(httpAuth.url).host;
+    const without = await clone(`${httpAuth.url}/private.git`);
+    expect(without.base).toBeNull();
+    expect(without.lines.at(-1)).toMatch(/git clone failed: .*(Authentication failed|could not read Username|terminal prompts disabled)/);
+    const wrongHost = await clone(`${httpAuth.url}/private.git`, { credential: { host: "other.example:80", ...CREDENTIAL } });
+    expect(wrongHost.base).toBeNull();
+    const cloned = await clone(`${httpAuth.url}/private.git`, { credential: { host, ...CREDENTIAL } });
+    expect(cloned.base).toBe(secret.head);
+    // The token is nowhere in the workspace (.git/config included) nor in what was logged.
+    for (const file of filesBelow(cloned.workspace)) {
+      expect(readFileSync(join(cloned.workspace, file)).includes(CREDENTIAL.password)).toBe(false);
+    }
+    expect(cloned.lines.join("\n")).not.toContain(CREDENTIAL.password);
+    expect(httpAuth.requests.some((r) => r.authorized && r.authorization !== null)).toBe(true);
+  }, 60_000);
+});
+
+describe("progress parsing", () => {
+  test("git's progress lines become status details", () => {
+    expect(progressDetail("Receiving objects:  43% (430/1000), 1.00 MiB | 2 MiB/s")).toBe("cloning 43%");
+    expect(progressDetail("remote: Counting objects: 100% (3/3), done.")).toBe("counting objects 100%");
+    expect(progressDetail("Updating files:  50% (1/2)")).toBe("checking out 50%");
+    expect(progressDetail("Cloning into '.'...")).toBeNull();
+  });
+
+  test("only the lines of the latest attempt count", () => {
+    const log = "octo-clone: start\nocto-clone: progress cloning 90%\nfailed\nocto-clone: start\nocto-clone: progress cloning 5%\n";
+    expect(readCloneReport(log)).toEqual({ started: true, detail: "cloning 5%", base: null });
+    expect(readCloneReport("nothing")).toEqual({ started: false, detail: null, base: null });
+  });
+});

@@ -31,6 +31,13 @@ export function sessionDetails(s: Session, server: string): string {
     ["name", s.name],
     ["status", s.status],
     ...(s.error ? ([["error", s.error]] as [string, string][]) : []),
+    ...(s.detail ? ([["detail", s.detail]] as [string, string][]) : []),
+    ...(s.repository
+      ? ([
+          ["repository", s.repository.ref ? `${s.repository.url} (${s.repository.ref})` : s.repository.url],
+          ["base commit", s.repository.base_commit],
+        ] as [string, string | null][])
+      : []),
     ["runtime", s.runtime],
     ["owner", s.owner.username],
     ["created", `${when(s.created_at)} (${age(s.created_at)} ago)`],
@@ -108,6 +115,7 @@ A session is named by its id, a unique prefix of its id, or its exact name when 
 
 Examples:
   octoctl session create --name api-refactor
+  octoctl session create --repo https://git.example.com/team/app.git --ref main
   octoctl session list
   octoctl session stop api-refactor
   octoctl session delete 3k9 --purge --yes`,
@@ -141,13 +149,24 @@ Examples:
     .command("create")
     .description("create a session and wait until it is running")
     .option("-n, --name <name>", "name (1-64 characters; default: \"Session N\")")
+    .option("--repo <url>", "clone this git repository into the workspace first (https, ssh, git://)")
+    .option("--ref <ref>", "with --repo: branch, tag or commit to check out")
+    .option("--depth <n>", "with --repo: shallow clone of n commits")
+    .option("--agent-may-push", "let the agent's own git use your git credentials")
     .option("--no-wait", "return at once, while the session is still starting")
-    .action(async (options: { name?: string; wait: boolean }, command: Command) => {
+    .action(async (options: { name?: string; repo?: string; ref?: string; depth?: string; agentMayPush?: boolean; wait: boolean }, command: Command) => {
       const ctx = context(command);
       if (options.name !== undefined && !options.name.trim()) throw usageError("--name must not be empty");
+      if ((options.ref !== undefined || options.depth !== undefined) && options.repo === undefined) throw usageError("--ref and --depth need --repo");
+      const depth = options.depth === undefined ? undefined : Number(options.depth);
+      if (depth !== undefined && (!Number.isInteger(depth) || depth < 1)) throw usageError("--depth must be a positive integer");
       ctx.client.requireLogin();
-      if (!ctx.json && options.wait) say("Creating the session and waiting for it to start…");
-      const body = options.name === undefined ? {} : { name: options.name };
+      if (!ctx.json && options.wait) say(options.repo ? "Creating the session, cloning and waiting for it to start…" : "Creating the session and waiting for it to start…");
+      const body = {
+        ...(options.name === undefined ? {} : { name: options.name }),
+        ...(options.repo === undefined ? {} : { repository: { url: options.repo, ref: options.ref, depth } }),
+        ...(options.agentMayPush ? { agent_may_push: true } : {}),
+      };
       const query = startQuery(options.wait);
       showStarted(ctx, await ctx.client.call((api) => api.sessions.post(body, { query }), { timeoutMs: START_TIMEOUT_MS }));
     });

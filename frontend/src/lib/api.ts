@@ -70,7 +70,8 @@ export const api = {
   sessions: () => call(octo().sessions.get()),
   session: (id: string) => call(octo().sessions({ id: encodeURIComponent(id) }).get()),
   /** Answers at once with status `starting`; poll {@link api.session} for progress. */
-  createSession: (name?: string) => call(octo().sessions.post(name ? { name } : {}, { query: { wait: "false" } })),
+  createSession: (name?: string, repository?: { url: string; ref?: string }) =>
+    call(octo().sessions.post({ ...(name ? { name } : {}), ...(repository ? { repository } : {}) }, { query: { wait: "false" } })),
   startSession: (id: string) => call(octo().sessions({ id: encodeURIComponent(id) }).start.post(undefined, { query: { wait: "false" } })),
   stopSession: (id: string) => call(octo().sessions({ id: encodeURIComponent(id) }).stop.post()),
   deleteSession: (id: string, purge: boolean) =>

@@ -19,7 +19,8 @@ export interface SessionsValue {
   sessions: Session[] | undefined;
   error: string | null;
   refresh(): Promise<void>;
-  create(name?: string): Promise<Session>;
+  /** Creates a session, optionally cloned from `repository`, with `?wait=false`. */
+  create(name?: string, repository?: { url: string; ref?: string }): Promise<Session>;
   start(id: string): Promise<void>;
   stop(id: string): Promise<void>;
   remove(id: string, purge: boolean): Promise<void>;
@@ -110,8 +111,8 @@ export function SessionsProvider({ children }: { children: ReactNode }) {
       sessions,
       error,
       refresh,
-      async create(name) {
-        const s = await api.createSession(name);
+      async create(name, repository) {
+        const s = await api.createSession(name, repository);
         setSessions((list) => upsert(list, s));
         return s;
       },

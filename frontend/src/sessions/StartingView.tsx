@@ -43,6 +43,11 @@ export function StartingView({ session }: { session: Session }) {
             </li>
           ))}
         </ol>
+        {session.detail ? (
+          <p className="small" data-testid="start-detail">
+            {session.detail}
+          </p>
+        ) : null}
         <p className="muted small">
           {formatDuration(elapsed)} elapsed · OpenCode usually needs a few seconds to come up.
         </p>

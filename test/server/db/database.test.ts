@@ -123,6 +123,9 @@ describe("migrate", () => {
     db.close();
   });
 
+  /** What the repository migration (issue 14) adds to an existing session row. */
+  const REPOSITORY_COLUMNS = { repository: null, base_commit: null, agent_may_push: 0 };
+
   test("upgrading a version-1 database keeps every row, adds sessions.run_uid (null) and an empty audit_events", () => {
     const file = join(tempDir("db-"), "octo.db");
     const v1 = new Database(file, { create: true });
@@ -141,7 +144,7 @@ describe("migrate", () => {
 
     const db = openDatabase(file);
     expect(pragma(db, "user_version")).toBe(MIGRATIONS.length);
-    expect(dump(db)).toEqual({ ...before, sessions: before.sessions!.map((row) => ({ ...(row as object), run_uid: null })) });
+    expect(dump(db)).toEqual({ ...before, sessions: before.sessions!.map((row) => ({ ...(row as object), run_uid: null, ...REPOSITORY_COLUMNS })) });
     expect(db.query("SELECT COUNT(*) AS n FROM audit_events").get()).toEqual({ n: 0 });
     db.exec("INSERT INTO audit_events (time, action) VALUES (1, 'auth.login')");
     expect(() => db.exec("UPDATE audit_events SET action = 'x'")).toThrow("append-only");

@@ -1,0 +1,119 @@
+/**
+ * End to end, sessions on a git repository (issue 14): a real `octo serve` in local mode (bubblewrap sandbox,
+ * a uid per session when run as root), real OpenCode with the scripted LLM, and real git servers on this
+ * machine (`git daemon`, `git http-backend`). The clone runs inside the session's sandbox as its uid.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { opencodeConfig, type ScriptedLlm, startScriptedLlm } from "../support/llm.ts";
+import { Api, eventually, type OctoServerProcess, processesIn, runOcto, startOcto } from "../support/octo.ts";
+import { type GitServer, makeRepository, startGitDaemon, startHttpBackend } from "../support/git-servers.ts";
+import { command, requires } from "../support/requires.ts";
+import { tempDir } from "../support/tmp.ts";
+
+const SLOW = 180_000;
+const haveBwrap = await requires(command("bwrap", "bubblewrap"), "sessions on a repository end to end");
+
+const base = tempDir("e2e-git-");
+const repo = makeRepository(base, "app", { "README.md": "# app\n", "src/main.ts": "export const answer = 41;\n" });
+let llm: ScriptedLlm;
+let octo: OctoServerProcess;
+let daemon: GitServer;
+let http: GitServer;
+let hanging: { url: string; stop(): void };
+let user: Api;
+
+beforeAll(async () => {
+  llm = await startScriptedLlm();
+  const configFile = join(tempDir("oc-config-"), "opencode.json");
+  writeFileSync(configFile, JSON.stringify(opencodeConfig(llm)));
+  daemon = await startGitDaemon(base);
+  http = await startHttpBackend(base);
+  // A git:// server that accepts and never answers: a clone that would take for ever.
+  const listener = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  hanging = { url: `git://127.0.0.1:${listener.port}/big.git`, stop: () => listener.stop(true) };
+  octo = await startOcto({
+    env: {
+      OCTO_OPENCODE__CONFIG_PATH: configFile,
+      OCTO_OPENCODE__ENV: '{ OPENCODE_DISABLE_MODELS_FETCH = "1" }',
+      OCTO_RUNTIME__START_TIMEOUT_SECONDS: "20",
+    },
+  });
+  const code = runOcto(["invite-codes", "generate", "--role", "admin", "--data-dir", octo.dataDir]).stdout.trim();
+  const api = new Api(octo.url);
+  const reg = await api.post("/api/auth/register", { username: "alice", password: "correct horse", invite_code: code });
+  user = api.as(reg.json.token);
+}, SLOW);
+
+afterAll(async () => {
+  await octo?.stop();
+  await Promise.all([llm?.stop(), daemon?.stop(), http?.stop()]);
+  hanging?.stop();
+});
+
+const workspace = (id: string) => join(octo.dataDir, "sessions", id, "workspace");
+
+describe.skipIf(!haveBwrap)("sessions on a repository", () => {
+  test("a session from a git:// URL clones inside its sandbox, as its own uid, and records the base commit", async () => {
+    const res = await user.post("/api/sessions", { name: "app", repository: { url: `${daemon.url}/app.git` } });
+    expect(res.status).toBe(201);
+    expect(res.json).toMatchObject({ status: "running", detail: null, repository: { url: `${daemon.url}/app.git`, ref: null, base_commit: repo.head } });
+    const dir = workspace(res.json.id);
+    expect(readFileSync(join(dir, "src/main.ts"), "utf8")).toBe("export const answer = 41;\n");
+    if (process.getuid?.() === 0) {
+      // Written by the session's uid, not by octo (root).
+      const owner = statSync(join(dir, ".git", "HEAD")).uid;
+      expect(owner).not.toBe(0);
+      expect(owner).toBe(statSync(dir).uid);
+    }
+    await user.post(`/api/sessions/${res.json.id}/stop`);
+  }, SLOW);
+
+  test("a branch over smart HTTP", async () => {
+    makeRepository(base, "branchy", { "a.txt": "a\n" }, { branches: { dev: { "dev.txt": "dev\n" } } });
+    const res = await user.post("/api/sessions", { repository: { url: `${http.url}/branchy.git`, ref: "dev" } });
+    expect(res.status).toBe(201);
+    expect(readFileSync(join(workspace(res.json.id), "dev.txt"), "utf8")).toBe("dev\n");
+    await user.post(`/api/sessions/${res.json.id}/stop`);
+  }, SLOW);
+
+  test("a ref that does not exist fails the start with git's message, leaving nothing behind", async () => {
+    const res = await user.post("/api/sessions", { repository: { url: `${daemon.url}/app.git`, ref: "nope" } });
+    expect(res.status).toBeGreaterThanOrEqual(500);
+    expect(res.json.error).toMatch(/git clone failed: .*nope/);
+    const sessions = (await user.get("/api/sessions")).json as { id: string; status: string; error: string }[];
+    const failed = sessions.find((s) => s.status === "failed" && s.error.includes("nope"))!;
+    expect(failed).toBeTruthy();
+    expect(readdirSync(workspace(failed.id))).toEqual([]);
+    expect(processesIn(join(octo.dataDir, "sessions", failed.id))).toEqual([]);
+  }, SLOW);
+
+  test("bad URLs are refused with 400 and create no session", async () => {
+    const before = (await user.get("/api/sessions")).json.length;
+    for (const url of ["ext::sh -c id", "file:///etc/passwd", "--upload-pack=touch /tmp/x", "/srv/x.git", "ssh://-oProxyCommand=id/x"]) {
+      const res = await user.post("/api/sessions", { repository: { url } });
+      expect(res.status).toBe(400);
+      expect(["INVALID_REPOSITORY_URL", "VALIDATION_FAILED"]).toContain(res.json.code);
+    }
+    expect((await user.get("/api/sessions")).json.length).toBe(before);
+  });
+
+  test("a clone that does not end is cancelled by stopping the session", async () => {
+    const res = await user.post("/api/sessions?wait=false", { repository: { url: hanging.url } });
+    expect(res.status).toBe(202);
+    const id = res.json.id;
+    await eventually(async () => (await user.get(`/api/sessions/${id}`)).json.detail === "cloning", "the clone to start", 30_000);
+    const stopped = await user.post(`/api/sessions/${id}/stop`);
+    expect(stopped.json.status).toBe("stopped");
+    expect(processesIn(join(octo.dataDir, "sessions", id))).toEqual([]);
+  }, SLOW);
+
+  test("a clone that does not end fails after [runtime] start_timeout_seconds", async () => {
+    const res = await user.post("/api/sessions", { repository: { url: hanging.url } });
+    expect(res.status).toBe(504);
+    expect(res.json.code).toBe("SESSION_START_TIMEOUT");
+    const id = ((await user.get("/api/sessions")).json as { id: string; status: string; error: string }[]).find((s) => s.status === "failed" && s.error.includes("not cloned within"))!.id;
+    expect(processesIn(join(octo.dataDir, "sessions", id))).toEqual([]);
+  }, SLOW);
+});

@@ -7,6 +7,7 @@
  * - `GET /tree?path=&depth=` -> entries (see ./tree.ts)
  * - `GET|PUT|POST|DELETE /file?path=` -> read, atomic write, multipart upload, delete (./routes/)
  * - `PUT /mkdir?path=`, `POST /rename?old_path=&new_path=`, `GET /download?path=` (zip for directories)
+ * - `/git/changes|diff|commit|discard|push`: git for octo's Changes API (./routes/git.ts)
  * Every other route is 404 `NOT_FOUND`; a known route with another method is 405 `METHOD_NOT_ALLOWED`.
  * With a token set, everything but `/health` needs it (../server/service-auth.ts) and answers 401
  * `UNAUTHORIZED` without.
@@ -18,6 +19,8 @@ import { createLogger } from "../server/log.ts";
 import { requireServiceToken } from "../server/service-auth.ts";
 import { errorResponse, json, toHttpError } from "./http.ts";
 import type { Handler, RouteContext } from "./routes/context.ts";
+import { resolve } from "node:path";
+import { getChanges, getDiff, postCommit, postDiscard, postPush } from "./routes/git.ts";
 import { deleteFile, makeDirectory, renameEntry } from "./routes/manage.ts";
 import { getDownload, getFile, getTree } from "./routes/read.ts";
 import { postFiles, putFile } from "./routes/upload.ts";
@@ -61,6 +64,11 @@ const ROUTES: Record<string, Partial<Record<string, Handler>>> = {
   "/mkdir": { PUT: makeDirectory },
   "/rename": { POST: renameEntry },
   "/download": { GET: getDownload },
+  "/git/changes": { GET: getChanges },
+  "/git/diff": { GET: getDiff },
+  "/git/commit": { POST: postCommit },
+  "/git/discard": { POST: postDiscard },
+  "/git/push": { POST: postPush },
 };
 
 /**
@@ -70,7 +78,7 @@ const ROUTES: Record<string, Partial<Record<string, Handler>>> = {
  */
 export async function startFileServer(options: FileServerOptions): Promise<RunningFileServer> {
   const root = await SafeRoot.open(options.root);
-  const ctx: RouteContext = { root, maxUploadBytes: options.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES };
+  const ctx: RouteContext = { root, maxUploadBytes: options.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES, workspace: resolve(options.root) };
   const token = options.token || undefined;
   const inFlight = new Set<Promise<Response>>();
 

@@ -10,6 +10,8 @@ export interface RouteContext {
   root: SafeRoot;
   /** Largest accepted request body, bytes. */
   maxUploadBytes: number;
+  /** The workspace's absolute path: only for git (./git.ts), which runs in it as the session's uid. */
+  workspace: string;
 }
 
 /** A route handler: the request, its parsed URL, the server context. */

@@ -106,10 +106,31 @@ export const DEFAULT_GIT_OUTPUT_BYTES = 8 * 1024 * 1024;
  *   and `stderr`).
  * @throws Error when git cannot be spawned.
  */
-export function runGit(args: string[], options: RunGitOptions): Promise<GitResult> {
+export async function runGit(args: string[], options: RunGitOptions): Promise<GitResult> {
+  const overrides = await driverOverrides(options.cwd);
+  return spawnGit([...HARDENING, ...overrides, ...(options.config ?? []).flatMap((setting) => ["-c", setting]), ...args], options);
+}
+
+/** Config keys of attribute-selected drivers that name a program (`filter.<x>.clean`, ...). */
+const DRIVER_KEY = /^(filter\.[^\n]+\.(clean|smudge|process)|diff\.[^\n]+\.(textconv|command)|merge\.[^\n]+\.driver)$/i;
+
+/**
+ * `-c` settings that empty every program-naming key of a filter, diff or merge driver the repository's
+ * config defines: `.gitattributes` (agent-written) selects drivers by name, so they cannot be listed in
+ * {@link HARDENING} ahead of time. Reading the config runs nothing. Empty for a directory that is no repository.
+ */
+async function driverOverrides(cwd: string): Promise<string[]> {
+  const listed = await spawnGit([...HARDENING, "config", "--null", "--name-only", "--get-regexp", "^(filter|diff|merge)\\."], { cwd, timeoutMs: 10_000, maxBytes: 1024 * 1024 });
+  const keys = new Set(listed.stdout.split("\0").filter((key) => DRIVER_KEY.test(key)));
+  const settings: string[] = [];
+  for (const key of keys) settings.push("-c", `${key}=`);
+  for (const key of keys) if (key.startsWith("filter.")) settings.push("-c", `${key.replace(/\.[^.]+$/, "")}.required=false`);
+  return settings;
+}
+
+function spawnGit(argv: string[], options: RunGitOptions): Promise<GitResult> {
   const maxBytes = options.maxBytes ?? DEFAULT_GIT_OUTPUT_BYTES;
-  const config = (options.config ?? []).flatMap((setting) => ["-c", setting]);
-  const proc = spawn("git", [...HARDENING, ...config, ...args], {
+  const proc = spawn("git", argv, {
     cwd: options.cwd,
     env: { ...gitEnvironment(process.env), ...options.env },
     stdio: [options.input === undefined ? "ignore" : "pipe", "pipe", "pipe", options.fd3 === undefined ? "ignore" : "pipe"],

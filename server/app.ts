@@ -13,6 +13,8 @@ import { auditRoutes } from "./modules/audit/index.ts";
 import type { AuditService } from "./modules/audit/service.ts";
 import { authRoutes } from "./modules/auth/index.ts";
 import { imageRoutes } from "./modules/image/index.ts";
+import { changesRoutes } from "./modules/changes/index.ts";
+import { ChangesService, type ChangesDeps } from "./modules/changes/service.ts";
 import type { AuthService } from "./modules/auth/service.ts";
 import type { InviteService } from "./modules/invites/service.ts";
 import { sessionRoutes } from "./modules/sessions/index.ts";
@@ -33,6 +35,8 @@ export interface AppDeps {
   web?: Elysia;
   /** The admission path shared with the proxies (default: a new one over `auth` and `[server]`). */
   admission?: Admission;
+  /** A user's stored git credential for a repository's host (decrypted), for octo's pushes; absent = none. */
+  gitCredentials?: ChangesDeps["credentials"];
 }
 
 /** The admission path for `config`'s `[server]` settings. */
@@ -41,7 +45,8 @@ export function createAdmission(auth: AuthService, config: OctoConfig): Admissio
   return new Admission(auth, { allowedOrigins: allowed_origins, trustProxy: trust_proxy, secureCookies: secure_cookies });
 }
 
-export function createApp({ config, auth, users, invites, sessions, audit, engine, web, admission = createAdmission(auth, config) }: AppDeps) {
+export function createApp({ config, auth, users, invites, sessions, audit, engine, web, admission = createAdmission(auth, config), gitCredentials }: AppDeps) {
+  const changes = new ChangesService({ sessions, credentials: gitCredentials });
   const app = new Elysia()
     .onError(({ code, error, request }) => {
       const id = requestId(request);
@@ -50,6 +55,7 @@ export function createApp({ config, auth, users, invites, sessions, audit, engin
     .use(systemRoutes({ config, admission, sessions, users, engine }))
     .use(authRoutes(admission, { secureCookies: config.server.secure_cookies, audit }))
     .use(sessionRoutes(admission, sessions, audit))
+    .use(changesRoutes(admission, changes, sessions, audit))
     .use(adminRoutes({ admission, invites, users, sessions, audit }))
     .use(auditRoutes({ admission, audit }))
     .use(imageRoutes({ config, admission }))

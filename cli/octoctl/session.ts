@@ -1,5 +1,6 @@
 /**
- * `octoctl session list|get|create|stop|start|delete`: sessions through the API (docs/api.md).
+ * `octoctl session list|get|create|stop|start|delete` (and diff|commit|push|discard, ./changes.ts): sessions
+ * through the API (docs/api.md).
  *
  * A session is named by its id, a unique prefix of its id, or its exact name when that is unique among the
  * sessions you can see. Admins list every user's sessions (`GET /api/admin/sessions`, with an OWNER
@@ -11,6 +12,7 @@ import type { User } from "../../server/modules/users/model.ts";
 import { CliError, usageError } from "../shared/errors.ts";
 import { age, keyValues, print, printJson, say, table, when } from "../shared/format.ts";
 import { confirm } from "../shared/secret.ts";
+import { registerChanges } from "./changes.ts";
 import { type Context, context } from "./context.ts";
 
 /** How long octoctl waits for a session to start (the server bounds it by its start + ready timeouts). */
@@ -193,6 +195,8 @@ Examples:
       const query = startQuery(options.wait);
       showStarted(ctx, await ctx.client.call((api) => api.sessions({ id: target.id }).start.post(undefined, { query }), { timeoutMs: START_TIMEOUT_MS }));
     });
+
+  registerChanges(group);
 
   group
     .command("delete")

@@ -6,9 +6,10 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { opencodeConfig, type ScriptedLlm, startScriptedLlm } from "../support/llm.ts";
+import { opencodeConfig, type ScriptedLlm, startScriptedLlm, writeFileScenario } from "../support/llm.ts";
+import { createOpencodeSession, openEventStream, sendPrompt, waitForIdle } from "../support/opencode.ts";
 import { Api, eventually, type OctoServerProcess, processesIn, runOcto, startOcto } from "../support/octo.ts";
-import { type GitServer, makeRepository, startGitDaemon, startHttpBackend } from "../support/git-servers.ts";
+import { type GitServer, gitLog, makeRepository, startGitDaemon, startHttpBackend } from "../support/git-servers.ts";
 import { command, requires } from "../support/requires.ts";
 import { tempDir } from "../support/tmp.ts";
 
@@ -23,6 +24,7 @@ let daemon: GitServer;
 let http: GitServer;
 let hanging: { url: string; stop(): void };
 let user: Api;
+let token = "";
 
 beforeAll(async () => {
   llm = await startScriptedLlm();
@@ -43,7 +45,8 @@ beforeAll(async () => {
   const code = runOcto(["invite-codes", "generate", "--role", "admin", "--data-dir", octo.dataDir]).stdout.trim();
   const api = new Api(octo.url);
   const reg = await api.post("/api/auth/register", { username: "alice", password: "correct horse", invite_code: code });
-  user = api.as(reg.json.token);
+  token = reg.json.token;
+  user = api.as(token);
 }, SLOW);
 
 afterAll(async () => {
@@ -115,5 +118,52 @@ describe.skipIf(!haveBwrap)("sessions on a repository", () => {
     expect(res.json.code).toBe("SESSION_START_TIMEOUT");
     const id = ((await user.get("/api/sessions")).json as { id: string; status: string; error: string }[]).find((s) => s.status === "failed" && s.error.includes("not cloned within"))!.id;
     expect(processesIn(join(octo.dataDir, "sessions", id))).toEqual([]);
+  }, SLOW);
+
+  test("the agent edits the clone; the Changes API shows it; commit and push land in the bare repository", async () => {
+    const created = await user.post("/api/sessions", { name: "edit", repository: { url: `${daemon.url}/app.git` } });
+    expect(created.status).toBe(201);
+    const id = created.json.id;
+    const none = await user.get(`/api/sessions/${id}/changes`);
+    expect(none.json).toEqual({ base: repo.head, head: repo.head, files: [], truncated: false });
+
+    const code = `${octo.url}/session/${id}/code`;
+    const headers = { authorization: `Bearer ${token}` };
+    const events = await openEventStream(code, headers);
+    try {
+      const oc = await createOpencodeSession(code, headers);
+      llm.script(writeFileScenario("src/main.ts", "export const answer = 42;\n", "Fixed the answer."), { sessionId: oc.id });
+      await sendPrompt(code, headers, oc.id, "Fix the answer in src/main.ts");
+      await waitForIdle(events, oc.id, 90_000);
+    } finally {
+      events.close();
+    }
+
+    const changes = await user.get(`/api/sessions/${id}/changes`);
+    expect(changes.status).toBe(200);
+    expect(changes.json.base).toBe(repo.head);
+    const main = changes.json.files.find((f: { path: string }) => f.path === "src/main.ts");
+    expect(main).toEqual({ path: "src/main.ts", status: "modified", additions: 1, deletions: 1, binary: false });
+    const diff = await user.get(`/api/sessions/${id}/changes?path=src/main.ts`);
+    expect(diff.json.diff).toContain("-export const answer = 41;\n+export const answer = 42;\n");
+    expect((await user.get(`/api/sessions/${id}/changes?path=../../etc/passwd`)).json.code).toBe("INVALID_PATH");
+
+    const commit = await user.post(`/api/sessions/${id}/commit`, { message: "Fix the answer", paths: ["src/main.ts"] });
+    expect(commit.status).toBe(200);
+    const push = await user.post(`/api/sessions/${id}/push`, { branch: "octo/fix-answer" });
+    expect(push.status).toBe(200);
+    expect(push.json).toMatchObject({ branch: "octo/fix-answer", commit: commit.json.commit });
+    expect(gitLog(repo.path, "octo/fix-answer").map((c) => c.subject)).toEqual(["Fix the answer", "initial"]);
+    expect(gitLog(repo.path, "octo/fix-answer")[0]!.id).toBe(commit.json.commit);
+
+    const again = await user.post(`/api/sessions/${id}/push`, { branch: "octo/fix-answer" });
+    expect([again.status, again.json.code]).toEqual([409, "NOTHING_TO_PUSH"]);
+    const empty = await user.post(`/api/sessions/${id}/commit`, { message: "nothing", paths: ["src/main.ts"] });
+    expect([empty.status, empty.json.code]).toEqual([409, "NOTHING_TO_COMMIT"]);
+    const uncommitted = await user.get(`/api/sessions/${id}/changes?against=head`);
+    expect(uncommitted.json.files.map((f: { path: string }) => f.path)).not.toContain("src/main.ts");
+    await user.post(`/api/sessions/${id}/stop`);
+    const stopped = await user.get(`/api/sessions/${id}/changes`);
+    expect([stopped.status, stopped.json.code]).toEqual([409, "SESSION_NOT_RUNNING"]);
   }, SLOW);
 });

@@ -136,6 +136,19 @@ export class SessionService {
     return this.present(row);
   }
 
+  /**
+   * Where the owner's session's file server answers, for octo's git (server/modules/changes/).
+   * @throws OctoError 404 SESSION_NOT_FOUND, 409 SESSION_NOT_RUNNING.
+   */
+  gitTarget(userId: string, id: string): { files: string; authorization: string } {
+    this.owned(userId, id);
+    const route = this.routes.get(id);
+    if (!route || route.status !== "running" || !route.endpoints) {
+      throw conflict("The session is not running; start it to see or change its files", "SESSION_NOT_RUNNING");
+    }
+    return { files: route.endpoints.files, authorization: route.authorization };
+  }
+
   /** The proxy's view of a session, from memory; undefined when it does not exist. */
   route(id: string): SessionRoute | undefined {
     return this.routes.get(id);

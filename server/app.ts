@@ -14,7 +14,9 @@ import type { AuditService } from "./modules/audit/service.ts";
 import { authRoutes } from "./modules/auth/index.ts";
 import { imageRoutes } from "./modules/image/index.ts";
 import { changesRoutes } from "./modules/changes/index.ts";
-import { ChangesService, type ChangesDeps } from "./modules/changes/service.ts";
+import { ChangesService } from "./modules/changes/service.ts";
+import { gitCredentialRoutes } from "./modules/git-credentials/index.ts";
+import type { GitCredentialService } from "./modules/git-credentials/service.ts";
 import type { AuthService } from "./modules/auth/service.ts";
 import type { InviteService } from "./modules/invites/service.ts";
 import { sessionRoutes } from "./modules/sessions/index.ts";
@@ -35,8 +37,8 @@ export interface AppDeps {
   web?: Elysia;
   /** The admission path shared with the proxies (default: a new one over `auth` and `[server]`). */
   admission?: Admission;
-  /** A user's stored git credential for a repository's host (decrypted), for octo's pushes; absent = none. */
-  gitCredentials?: ChangesDeps["credentials"];
+  /** Users' git credentials (the `/api/me/git-credentials` routes, and octo's pushes). */
+  gitCredentials: GitCredentialService;
 }
 
 /** The admission path for `config`'s `[server]` settings. */
@@ -46,7 +48,7 @@ export function createAdmission(auth: AuthService, config: OctoConfig): Admissio
 }
 
 export function createApp({ config, auth, users, invites, sessions, audit, engine, web, admission = createAdmission(auth, config), gitCredentials }: AppDeps) {
-  const changes = new ChangesService({ sessions, credentials: gitCredentials });
+  const changes = new ChangesService({ sessions, credentials: (userId, repository) => gitCredentials.forRepository(userId, repository) });
   const app = new Elysia()
     .onError(({ code, error, request }) => {
       const id = requestId(request);
@@ -56,6 +58,7 @@ export function createApp({ config, auth, users, invites, sessions, audit, engin
     .use(authRoutes(admission, { secureCookies: config.server.secure_cookies, audit }))
     .use(sessionRoutes(admission, sessions, audit))
     .use(changesRoutes(admission, changes, sessions, audit))
+    .use(gitCredentialRoutes(admission, gitCredentials))
     .use(adminRoutes({ admission, invites, users, sessions, audit }))
     .use(auditRoutes({ admission, audit }))
     .use(imageRoutes({ config, admission }))

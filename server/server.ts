@@ -12,6 +12,8 @@
  * the server, close the database.
  */
 import { mkdirSync } from "node:fs";
+import { GitCredentialService } from "./modules/git-credentials/service.ts";
+import { Vault } from "./vault.ts";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { join } from "node:path";
 import { Readable } from "node:stream";
@@ -100,11 +102,17 @@ export async function startServer(loaded: LoadedConfig): Promise<OctoServer> {
       passwordHashConcurrency: config.auth.max_concurrent_password_hashes,
       passwordHashQueue: config.auth.max_queued_password_hashes,
     });
-    const sessions = new SessionService(db, runtime, { dataDir, runtime: config.runtime, opencode: config.opencode });
+    const gitCredentials = new GitCredentialService(db, Vault.forDataDir(dataDir));
+    const sessions = new SessionService(db, runtime, {
+      dataDir,
+      runtime: config.runtime,
+      opencode: config.opencode,
+      gitCredentials: (userId, repository) => gitCredentials.forRepository(userId, repository),
+    });
     await sessions.reconcile();
 
     const admission = createAdmission(auth, config);
-    const app = createApp({ config, auth, users, invites, sessions, audit, engine, admission, web: await loadWebApp() });
+    const app = createApp({ config, auth, users, invites, sessions, audit, engine, admission, gitCredentials, web: await loadWebApp() });
     const proxy = new SessionProxy({ admission, sessions });
     const voice = new VoiceProxy({ admission, voice: config.voice });
     const server = createFront({ app, proxy, voice, trustProxy: config.server.trust_proxy });

@@ -106,4 +106,18 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE sessions ADD COLUMN base_commit TEXT;
   ALTER TABLE sessions ADD COLUMN agent_may_push INTEGER NOT NULL DEFAULT 0;
   `,
+  // Git credentials per user and host (issue 14, server/modules/git-credentials/): the token sealed by
+  // server/vault.ts with the context git-credential:<user_id>:<host>.
+  `
+  CREATE TABLE git_credentials (
+    id         TEXT PRIMARY KEY,
+    user_id    TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    host       TEXT NOT NULL,
+    username   TEXT NOT NULL,
+    secret     TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    UNIQUE (user_id, host)
+  );
+  `,
 ];

@@ -34,3 +34,18 @@ export function credentialHelper(repository: RepositoryUrl, credential: HttpsCre
     fd3: `username=${credential.username}\npassword=${credential.password}\n`,
   };
 }
+
+/**
+ * The environment that lets the agent's own git use `credential` for the repository's host: a session's
+ * "agent may push" switch, off by default. git reads `GIT_CONFIG_COUNT`/`KEY_n`/`VALUE_n` as command-line
+ * config, so nothing is written to `.git/config` or the workspace; but the token is then in the environment
+ * of OpenCode and every tool it runs, which is what the switch grants.
+ */
+export function agentCredentialEnvironment(repository: RepositoryUrl, credential: HttpsCredential): Record<string, string> {
+  const quote = (value: string) => `'${value.replaceAll("'", `'\\''`)}'`;
+  return {
+    GIT_CONFIG_COUNT: "1",
+    GIT_CONFIG_KEY_0: `credential.${repository.protocol}://${repository.host}.helper`,
+    GIT_CONFIG_VALUE_0: `!f() { test "$1" = get && printf 'username=%s\\npassword=%s\\n' ${quote(credential.username)} ${quote(credential.password)}; }; f`,
+  };
+}

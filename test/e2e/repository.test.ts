@@ -5,8 +5,9 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { filesBelow } from "../support/files.ts";
 import { join } from "node:path";
-import { opencodeConfig, type ScriptedLlm, startScriptedLlm, writeFileScenario } from "../support/llm.ts";
+import { bashScenario, opencodeConfig, type ScriptedLlm, startScriptedLlm, writeFileScenario } from "../support/llm.ts";
 import { createOpencodeSession, openEventStream, sendPrompt, waitForIdle } from "../support/opencode.ts";
 import { Api, eventually, type OctoServerProcess, processesIn, runOcto, startOcto } from "../support/octo.ts";
 import { type GitServer, gitLog, makeRepository, startGitDaemon, startHttpBackend } from "../support/git-servers.ts";
@@ -22,6 +23,9 @@ let llm: ScriptedLlm;
 let octo: OctoServerProcess;
 let daemon: GitServer;
 let http: GitServer;
+let httpAuth: GitServer;
+const CREDENTIAL = { username: "alice-bot", token: "glpat-Zx9Qw8Er7Ty6Ui5Op4" };
+const secretRepo = makeRepository(base, "private", { "secret.txt": "classified\n" });
 let hanging: { url: string; stop(): void };
 let user: Api;
 let token = "";
@@ -32,6 +36,7 @@ beforeAll(async () => {
   writeFileSync(configFile, JSON.stringify(opencodeConfig(llm)));
   daemon = await startGitDaemon(base);
   http = await startHttpBackend(base);
+  httpAuth = await startHttpBackend(base, { username: CREDENTIAL.username, password: CREDENTIAL.token });
   // A git:// server that accepts and never answers: a clone that would take for ever.
   const listener = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
   hanging = { url: `git://127.0.0.1:${listener.port}/big.git`, stop: () => listener.stop(true) };
@@ -51,7 +56,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await octo?.stop();
-  await Promise.all([llm?.stop(), daemon?.stop(), http?.stop()]);
+  await Promise.all([llm?.stop(), daemon?.stop(), http?.stop(), httpAuth?.stop()]);
   hanging?.stop();
 });
 
@@ -165,5 +170,83 @@ describe.skipIf(!haveBwrap)("sessions on a repository", () => {
     await user.post(`/api/sessions/${id}/stop`);
     const stopped = await user.get(`/api/sessions/${id}/changes`);
     expect([stopped.status, stopped.json.code]).toEqual([409, "SESSION_NOT_RUNNING"]);
+  }, SLOW);
+
+  test("a private repository: refused without a stored credential, cloned and pushed with it; the token is nowhere else", async () => {
+    const url = `${httpAuth.url}/private.git`;
+    const refused = await user.post("/api/sessions", { name: "private-refused", repository: { url } });
+    expect(refused.status).toBeGreaterThanOrEqual(500);
+    expect(refused.json.error).toMatch(/git clone failed: .*(Authentication failed|could not read Username|terminal prompts disabled)/);
+
+    const host = new URL(httpAuth.url).host;
+    const stored = await user.post("/api/me/git-credentials", { host, username: CREDENTIAL.username, token: CREDENTIAL.token });
+    expect(stored.status).toBe(201);
+    expect(stored.json).toMatchObject({ host, username: CREDENTIAL.username, kind: "https_token" });
+    const listed = await user.get("/api/me/git-credentials");
+    expect(listed.json).toHaveLength(1);
+    expect(listed.text).not.toContain(CREDENTIAL.token);
+    const bad = await user.post("/api/me/git-credentials", { host, username: "x", token: "a\nb" });
+    expect(bad.status).toBe(400);
+
+    const created = await user.post("/api/sessions", { name: "private", repository: { url } });
+    expect(created.status).toBe(201);
+    expect(created.json.repository.base_commit).toBe(secretRepo.head);
+    const id = created.json.id;
+    const root = join(octo.dataDir, "sessions", id);
+    writeFileSync(join(workspace(id), "secret.txt"), "declassified\n");
+    expect((await user.post(`/api/sessions/${id}/commit`, { message: "Declassify" })).status).toBe(200);
+    const push = await user.post(`/api/sessions/${id}/push`, { branch: "declassify" });
+    expect(push.status).toBe(200);
+    expect(gitLog(secretRepo.path, "declassify")[0]!.subject).toBe("Declassify");
+
+    // Where the token must not be: the workspace (.git/config included), the session's processes'
+    // environments and command lines (OpenCode, file server, terminal), the session log, octo's own log,
+    // the database file and every API answer.
+    for (const file of filesBelow(workspace(id))) expect(readFileSync(join(workspace(id), file)).includes(CREDENTIAL.token)).toBe(false);
+    const pids = processesIn(root);
+    expect(pids.length).toBeGreaterThanOrEqual(3);
+    for (const pid of pids) {
+      for (const part of ["environ", "cmdline"]) {
+        let content = "";
+        try {
+          content = readFileSync(`/proc/${pid}/${part}`, "latin1");
+        } catch {
+          continue; // exited meanwhile
+        }
+        expect(content).not.toContain(CREDENTIAL.token);
+      }
+    }
+    expect(readFileSync(join(root, "logs", "session.log"), "utf8")).not.toContain(CREDENTIAL.token);
+    expect(octo.output()).not.toContain(CREDENTIAL.token);
+    expect(readFileSync(join(octo.dataDir, "octo.db")).includes(CREDENTIAL.token)).toBe(false);
+    for (const path of ["/api/sessions", `/api/sessions/${id}`, `/api/sessions/${id}/changes`, "/api/me/git-credentials"]) {
+      expect((await user.get(path)).text).not.toContain(CREDENTIAL.token);
+    }
+    await user.post(`/api/sessions/${id}/stop`);
+  }, SLOW);
+
+  test("agent may push: off, the agent's own git push is refused; on, it works", async () => {
+    const url = `${httpAuth.url}/private.git`;
+    const run = async (agentMayPush: boolean, branch: string) => {
+      const created = await user.post("/api/sessions", { repository: { url }, agent_may_push: agentMayPush });
+      expect(created.status).toBe(201);
+      expect(created.json.agent_may_push).toBe(agentMayPush);
+      const code = `${octo.url}/session/${created.json.id}/code`;
+      const headers = { authorization: `Bearer ${token}` };
+      const events = await openEventStream(code, headers);
+      try {
+        const oc = await createOpencodeSession(code, headers);
+        const command = `git -c user.name=agent -c user.email=a@b commit -q --allow-empty -m agent-${branch} && git push ${url} HEAD:refs/heads/${branch}`;
+        llm.script(bashScenario(command, "Pushed."), { sessionId: oc.id });
+        await sendPrompt(code, headers, oc.id, "push");
+        await waitForIdle(events, oc.id, 90_000);
+      } finally {
+        events.close();
+      }
+      await user.post(`/api/sessions/${created.json.id}/stop`);
+      return gitLog(secretRepo.path, branch);
+    };
+    expect(await run(false, "agent-off")).toEqual([]);
+    expect((await run(true, "agent-on"))[0]!.subject).toBe("agent-agent-on");
   }, SLOW);
 });

@@ -38,6 +38,8 @@ import { createFront } from "../../server/server.ts";
 import { VoiceProxy } from "../../server/voice/voice-proxy.ts";
 import { serviceAuthorization } from "../../server/runtime/readiness.ts";
 import type { Endpoints, PollResult, Runtime, RuntimeState, SessionSpec, StartResult, StopOptions } from "../../server/runtime/types.ts";
+import { GitCredentialService } from "../../server/modules/git-credentials/service.ts";
+import { Vault } from "../../server/vault.ts";
 import { type AuthStack, authStack, type AuthStackOptions, testConfig } from "./db.ts";
 
 type Service = keyof Endpoints;
@@ -288,6 +290,7 @@ export interface SessionStack extends AuthStack {
   config: OctoConfig;
   runtime: FakeRuntime;
   sessions: SessionService;
+  gitCredentials: GitCredentialService;
   /** The admission path over `auth` and `config` (what server.ts shares between the API and the proxies). */
   admission: Admission;
 }
@@ -312,8 +315,14 @@ export function sessionStack(
     ...options,
   });
   const runtime = options.runtime ?? new FakeRuntime();
-  const sessions = new SessionService(stack.db, runtime, { dataDir: stack.dir, runtime: config.runtime, opencode: config.opencode });
-  return { ...stack, config, runtime, sessions, admission: createAdmission(stack.auth, config) };
+  const gitCredentials = new GitCredentialService(stack.db, Vault.forDataDir(stack.dir));
+  const sessions = new SessionService(stack.db, runtime, {
+    dataDir: stack.dir,
+    runtime: config.runtime,
+    opencode: config.opencode,
+    gitCredentials: (userId, repository) => gitCredentials.forRepository(userId, repository),
+  });
+  return { ...stack, config, runtime, sessions, gitCredentials, admission: createAdmission(stack.auth, config) };
 }
 
 /** The page of a hostile session service (see the module doc). */

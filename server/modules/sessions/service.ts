@@ -27,7 +27,7 @@ import type { User } from "../users/model.ts";
 import { rowRepository, type Session, type SessionRow, type SessionStatus, toSession } from "./model.ts";
 import { ensureSessionUid } from "./uids.ts";
 import { readCloneReport } from "../../git/clone.ts";
-import type { HttpsCredential } from "../../git/credentials.ts";
+import { agentCredentialEnvironment, type HttpsCredential } from "../../git/credentials.ts";
 import { parseRepositoryUrl, type RepositoryUrl } from "../../git/url.ts";
 
 const log = createLogger("sessions");
@@ -332,18 +332,22 @@ export class SessionService {
       row = this.row(id)!;
     }
     const spec = this.spec(row);
-    const cloning = row.base_commit == null ? rowRepository(row) : null;
+    const repository = rowRepository(row);
+    const cloning = row.base_commit == null ? repository : null;
     let state: RuntimeState | null = null;
     const watch = { timer: null as ReturnType<typeof setInterval> | null };
     const launchedAt = Date.now();
     try {
       controller.signal.throwIfAborted();
       spec.opencodeConfigJson = await this.opencodeConfig();
+      const url = repository ? parseRepositoryUrl(repository.url) : null;
+      const credential = url ? (this.options.gitCredentials?.(row.user_id, url) ?? null) : null;
       if (cloning) {
         spec.repository = cloning;
-        spec.gitCredential = this.options.gitCredentials?.(row.user_id, parseRepositoryUrl(cloning.url)) ?? null;
+        spec.gitCredential = credential;
         this.details.set(id, "cloning");
       }
+      if (row.agent_may_push === 1 && url && credential) spec.opencodeEnv = { ...spec.opencodeEnv, ...agentCredentialEnvironment(url, credential) };
       const started = await this.startWithTimeout(spec, controller.signal);
       state = started.state;
       this.write(id, { runtime_state: JSON.stringify(state) });

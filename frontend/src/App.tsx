@@ -1,5 +1,6 @@
 /**
- * Routes: `/login`, `/register` (signed out); `/` (sessions), `/sessions/:id` (a session), `/admin`.
+ * Routes: `/login`, `/register` (signed out); `/` (sessions), `/sessions/:id` (a session), `/admin`,
+ * `/settings` (your git credentials).
  * Signed-out visitors of any other route see the login page and land on their route after signing in.
  */
 import { lazy, Suspense, useEffect } from "react";
@@ -13,20 +14,26 @@ import { SessionView } from "./sessions/SessionView.tsx";
 import { Toaster } from "./ui/Toaster.tsx";
 
 const AdminPage = lazy(() => import("./admin/AdminPage.tsx").then((m) => ({ default: m.AdminPage })));
+const SettingsPage = lazy(() => import("./settings/SettingsPage.tsx").then((m) => ({ default: m.SettingsPage })));
 
 function SignedIn({ path }: { path: string }) {
   const sessionId = matchPath("/sessions/:id", path)?.id ?? null;
   const admin = matchPath("/admin", path);
+  const settings = matchPath("/settings", path);
   const onAuthRoute = Boolean(matchPath("/login", path) || matchPath("/register", path));
   useEffect(() => {
     if (onAuthRoute) navigate("/", { replace: true });
   }, [onAuthRoute]);
   return (
     <SessionsProvider>
-      <AppShell activeSessionId={sessionId} home={!sessionId && !admin}>
+      <AppShell activeSessionId={sessionId} home={!sessionId && !admin && !settings}>
         {sessionId ? <SessionView key={sessionId} id={sessionId} /> : admin ? (
           <Suspense fallback={null}>
             <AdminPage />
+          </Suspense>
+        ) : settings ? (
+          <Suspense fallback={null}>
+            <SettingsPage />
           </Suspense>
         ) : <HomePage />}
       </AppShell>

@@ -17,6 +17,17 @@ export function UserMenu({ onNavigate }: { onNavigate?: () => void }) {
         <span className="user-name" title={user.email ?? undefined}>
           {user.username}
         </span>
+        <a
+          href="/settings"
+          className="btn btn-ghost btn-sm"
+          onClick={(e) => {
+            e.preventDefault();
+            onNavigate?.();
+            navigate("/settings");
+          }}
+        >
+          <Icon name="lock" size={14} /> Settings
+        </a>
         {user.role === "admin" ? (
           <a
             href="/admin"

@@ -77,6 +77,18 @@ export const api = {
   deleteSession: (id: string, purge: boolean) =>
     call(octo().sessions({ id: encodeURIComponent(id) }).delete(undefined, { query: purge ? { purge: "true" } : {} })),
 
+  /** The Changes API of a session (git runs in the session's file server). */
+  changes: (id: string, against?: "head") => call(octo().sessions({ id: encodeURIComponent(id) }).changes.get({ query: { against } })),
+  fileDiff: (id: string, path: string, against?: "head") =>
+    call(octo().sessions({ id: encodeURIComponent(id) }).changes.get({ query: { against, path } })),
+  commit: (id: string, message: string, paths?: string[]) => call(octo().sessions({ id: encodeURIComponent(id) }).commit.post({ message, paths })),
+  push: (id: string, branch: string) => call(octo().sessions({ id: encodeURIComponent(id) }).push.post({ branch })),
+  discard: (id: string, path: string) => call(octo().sessions({ id: encodeURIComponent(id) }).discard.post({ path })),
+
+  gitCredentials: () => call(octo().me["git-credentials"].get()),
+  storeGitCredential: (body: { host: string; username: string; token: string }) => call(octo().me["git-credentials"].post(body)),
+  deleteGitCredential: (id: string) => call(octo().me["git-credentials"]({ id: encodeURIComponent(id) }).delete()),
+
   admin: {
     users: () => call(octo().admin.users.get()),
     updateUser: (id: string, patch: { role?: Role; disabled?: boolean }) => call(octo().admin.users({ id: encodeURIComponent(id) }).patch(patch)),

@@ -11,6 +11,7 @@ import "./styles/sessions.css";
 import "./styles/chat.css";
 import "./styles/markdown.css";
 import "./styles/files.css";
+import "./styles/changes.css";
 import "./styles/terminal.css";
 import "./styles/admin.css";
 

@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { CHROMIUM_COMPONENT, ensureWebBuild, launchBrowser } from "../support/browser.ts";
 import { filesBelow } from "../support/files.ts";
 import { join } from "node:path";
 import { bashScenario, opencodeConfig, type ScriptedLlm, startScriptedLlm, writeFileScenario } from "../support/llm.ts";
@@ -16,6 +17,7 @@ import { tempDir } from "../support/tmp.ts";
 
 const SLOW = 180_000;
 const haveBwrap = await requires(command("bwrap", "bubblewrap"), "sessions on a repository end to end");
+const haveChromium = await requires(CHROMIUM_COMPONENT, "the Changes panel in Chromium");
 
 const base = tempDir("e2e-git-");
 const repo = makeRepository(base, "app", { "README.md": "# app\n", "src/main.ts": "export const answer = 41;\n" });
@@ -31,6 +33,7 @@ let user: Api;
 let token = "";
 
 beforeAll(async () => {
+  if (haveChromium) ensureWebBuild();
   llm = await startScriptedLlm();
   const configFile = join(tempDir("oc-config-"), "opencode.json");
   writeFileSync(configFile, JSON.stringify(opencodeConfig(llm)));
@@ -248,5 +251,68 @@ describe.skipIf(!haveBwrap)("sessions on a repository", () => {
     };
     expect(await run(false, "agent-off")).toEqual([]);
     expect((await run(true, "agent-on"))[0]!.subject).toBe("agent-agent-on");
+  }, SLOW);
+
+  test.if(haveChromium)("the Changes panel in Chromium: live list, highlighted diff, discard, commit and push", async () => {
+    const bare = makeRepository(base, "panel", { "README.md": "# panel\n", "src/app.ts": "export const x = 1;\n", "notes.txt": "keep\n" });
+    const created = await user.post("/api/sessions", { name: "panel", repository: { url: `${daemon.url}/panel.git` } });
+    expect(created.status).toBe(201);
+    const id = created.json.id;
+    const browser = await launchBrowser({ baseURL: octo.url, screenshotPrefix: "changes-" });
+    try {
+      await browser.context.addCookies([{ name: "octo_token", value: token, url: octo.url }]);
+      const page = browser.page;
+      await page.goto(`/sessions/${id}`);
+      await page.getByRole("tab", { name: "Changes" }).click();
+      await page.getByText("No changes against the base commit.").waitFor({ timeout: 60_000 });
+
+      // The agent edits while the panel is open: the list follows without a manual refresh.
+      const code = `${octo.url}/session/${id}/code`;
+      const headers = { authorization: `Bearer ${token}` };
+      const events = await openEventStream(code, headers);
+      try {
+        const oc = await createOpencodeSession(code, headers);
+        llm.script(writeFileScenario("src/app.ts", "export const x = 2;\nexport const y = 3;\n", "Edited."), { sessionId: oc.id });
+        await sendPrompt(code, headers, oc.id, "edit src/app.ts");
+        await waitForIdle(events, oc.id, 90_000);
+      } finally {
+        events.close();
+      }
+      writeFileSync(join(workspace(id), "notes.txt"), "scratch\n");
+      const list = page.getByRole("list", { name: "Changed files" });
+      await list.getByText("src/app.ts").waitFor({ timeout: 30_000 });
+      await list.getByText("notes.txt").waitFor({ timeout: 30_000 });
+      await page.getByText("2 changed").waitFor();
+
+      // The diff, coloured by highlight.js.
+      await list.getByText("src/app.ts").click();
+      const diff = page.locator(".changes").getByRole("table", { name: "Diff" });
+      await diff.locator(".diff-line.add").first().waitFor({ timeout: 30_000 });
+      expect(await diff.locator(".diff-line.add").allInnerTexts()).toEqual([expect.stringContaining("export const x = 2;"), expect.stringContaining("export const y = 3;")]);
+      expect(await diff.locator(".hljs-keyword").count()).toBeGreaterThan(0);
+      await page.getByLabel("Split").check();
+      await page.locator(".changes .diff-split").waitFor();
+      await browser.screenshot("diff");
+
+      // Discard asks first, then restores the file.
+      await page.getByRole("button", { name: "Discard changes of notes.txt" }).click();
+      await page.getByRole("dialog").getByRole("button", { name: "Discard" }).click();
+      await eventually(() => readFileSync(join(workspace(id), "notes.txt"), "utf8") === "keep\n", "notes.txt restored", 30_000);
+      await page.getByText("1 changed").waitFor();
+
+      await page.getByLabel("Commit message").fill("Panel commit");
+      await page.getByRole("button", { name: "Commit" }).click();
+      await page.getByLabel("Branch").fill("octo/panel");
+      await eventually(async () => (await user.get(`/api/sessions/${id}/changes?against=head`)).json.files.length === 0, "the commit", 30_000);
+      await page.getByRole("button", { name: "Push" }).click();
+      await eventually(() => gitLog(bare.path, "octo/panel")[0]?.subject === "Panel commit", "the push to land", 30_000);
+      // A second push has nothing new: git's message is shown.
+      await page.getByRole("button", { name: "Push" }).click();
+      await page.getByText(/Nothing to push/).waitFor({ timeout: 30_000 });
+      expect(browser.errors.filter((e) => !e.includes("409"))).toEqual([]);
+    } finally {
+      await browser.close();
+      await user.post(`/api/sessions/${id}/stop`);
+    }
   }, SLOW);
 });

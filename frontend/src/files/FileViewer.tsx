@@ -2,12 +2,12 @@
  * Shows one workspace file: images inline, text with highlight.js colouring and line numbers, binary or
  * very large files as a download link. Re-fetches when `version` changes (the tree was refreshed).
  */
-import hljs from "highlight.js/lib/common";
 import { useEffect, useMemo, useState } from "react";
 import { formatBytes } from "../lib/format.ts";
 import { Icon } from "../ui/Icon.tsx";
 import type { FilesApi } from "./filesApi.ts";
-import { isImage, languageFor, looksBinary } from "./fileKinds.ts";
+import { highlighted, highlightLanguage } from "../lib/highlight.ts";
+import { isImage, looksBinary } from "./fileKinds.ts";
 
 const MAX_TEXT_BYTES = 2 * 1024 * 1024;
 
@@ -17,16 +17,6 @@ type Loaded =
   | { kind: "binary"; size: number }
   | { kind: "large"; size: number }
   | { kind: "error"; message: string };
-
-function highlighted(text: string, name: string): string | null {
-  const language = languageFor(name);
-  if (!language || !hljs.getLanguage(language) || text.length > 300_000) return null;
-  try {
-    return hljs.highlight(text, { language, ignoreIllegals: true }).value;
-  } catch {
-    return null;
-  }
-}
 
 /** The open file at `path`; `version` changes force a re-read. */
 export function FileViewer({ api, path, version, onClose }: { api: FilesApi; path: string; version: number; onClose: () => void }) {
@@ -56,7 +46,7 @@ export function FileViewer({ api, path, version, onClose }: { api: FilesApi; pat
     return () => controller.abort();
   }, [api, path, version, image]);
 
-  const html = useMemo(() => (loaded.kind === "text" ? highlighted(loaded.text, name) : null), [loaded, name]);
+  const html = useMemo(() => (loaded.kind === "text" ? highlighted(loaded.text, highlightLanguage(name)) : null), [loaded, name]);
   const lines = loaded.kind === "text" ? loaded.text.split("\n").length - (loaded.text.endsWith("\n") ? 1 : 0) : 0;
 
   return (

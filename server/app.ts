@@ -48,7 +48,7 @@ export function createAdmission(auth: AuthService, config: OctoConfig): Admissio
 }
 
 export function createApp({ config, auth, users, invites, sessions, audit, engine, web, admission = createAdmission(auth, config), gitCredentials }: AppDeps) {
-  const changes = new ChangesService({ sessions, credentials: (userId, repository) => gitCredentials.forRepository(userId, repository) });
+  const changes = new ChangesService({ sessions, forges: config.forges, credentials: (userId, repository) => gitCredentials.forRepository(userId, repository) });
   const app = new Elysia()
     .onError(({ code, error, request }) => {
       const id = requestId(request);

@@ -1,5 +1,5 @@
 /**
- * `octoctl session diff|commit|push|discard`: a session's changes through the Changes API
+ * `octoctl session diff|commit|push|discard|pr`: a session's changes through the Changes API
  * (`/api/sessions/:id/changes`, `commit`, `push`, `discard`).
  */
 import type { Command } from "commander";
@@ -81,5 +81,21 @@ export function registerChanges(group: Command): void {
       const result = await ctx.client.call((api) => api.sessions({ id }).discard.post({ path }));
       if (ctx.json) return printJson(result);
       print(`Discarded the changes of ${result.path}`);
+    });
+
+  group
+    .command("pr")
+    .description("push the session's commits and open a pull request on the repository's forge")
+    .argument("<session>", "id, id prefix or name")
+    .option("-t, --title <title>", "title (default: the session's name)")
+    .option("--body <body>", "description")
+    .option("--base <branch>", "branch to merge into (default: the repository's default branch)")
+    .option("-b, --branch <branch>", "branch to push the changes to (default: octo/<session id>)")
+    .action(async (ref: string, options: { title?: string; body?: string; base?: string; branch?: string }, command: Command) => {
+      const ctx = context(command);
+      const { id } = await findSession(ctx, ref);
+      const result = await ctx.client.call((api) => api.sessions({ id })["pull-request"].post(options), { timeoutMs: 300_000 });
+      if (ctx.json) return printJson(result);
+      print(`Opened pull request #${result.number} (${result.branch} -> ${result.base}): ${result.url}`);
     });
 }

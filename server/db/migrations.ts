@@ -100,11 +100,12 @@ export const MIGRATIONS: readonly string[] = [
   `,
   // Sessions on a git repository (issue 14, server/git/): the repository cloned at the first start (JSON
   // { url, ref, depth }), the commit it checked out (null until the clone succeeded), and whether the agent's
-  // own git may use the owner's credentials.
+  // own git may use the owner's credentials, and the pull request last opened for it.
   `
   ALTER TABLE sessions ADD COLUMN repository TEXT CHECK (repository IS NULL OR json_valid(repository));
   ALTER TABLE sessions ADD COLUMN base_commit TEXT;
   ALTER TABLE sessions ADD COLUMN agent_may_push INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE sessions ADD COLUMN pull_request_url TEXT;
   `,
   // Git credentials per user and host (issue 14, server/modules/git-credentials/): the token sealed by
   // server/vault.ts with the context git-credential:<user_id>:<host>.

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { CHROMIUM_COMPONENT, ensureWebBuild, launchBrowser } from "../support/browser.ts";
+import { type FakeForge, startFakeGitHub } from "../support/fake-forges.ts";
 import { filesBelow } from "../support/files.ts";
 import { join } from "node:path";
 import { bashScenario, opencodeConfig, type ScriptedLlm, startScriptedLlm, writeFileScenario } from "../support/llm.ts";
@@ -26,6 +27,7 @@ let octo: OctoServerProcess;
 let daemon: GitServer;
 let http: GitServer;
 let httpAuth: GitServer;
+let github: FakeForge;
 const CREDENTIAL = { username: "alice-bot", token: "glpat-Zx9Qw8Er7Ty6Ui5Op4" };
 const secretRepo = makeRepository(base, "private", { "secret.txt": "classified\n" });
 let hanging: { url: string; stop(): void };
@@ -43,7 +45,11 @@ beforeAll(async () => {
   // A git:// server that accepts and never answers: a clone that would take for ever.
   const listener = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
   hanging = { url: `git://127.0.0.1:${listener.port}/big.git`, stop: () => listener.stop(true) };
+  github = startFakeGitHub({ repository: "git/private", token: CREDENTIAL.token });
+  const octoConfig = join(tempDir("octo-config-"), "config.toml");
+  writeFileSync(octoConfig, `[forges.test]\nkind = "github"\nhost = "${new URL(httpAuth.url).host}"\napi_url = "${github.apiUrl}"\n`);
   octo = await startOcto({
+    args: ["--config", octoConfig],
     env: {
       OCTO_OPENCODE__CONFIG_PATH: configFile,
       OCTO_OPENCODE__ENV: '{ OPENCODE_DISABLE_MODELS_FETCH = "1" }',
@@ -59,7 +65,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await octo?.stop();
-  await Promise.all([llm?.stop(), daemon?.stop(), http?.stop(), httpAuth?.stop()]);
+  await Promise.all([llm?.stop(), daemon?.stop(), http?.stop(), httpAuth?.stop(), github?.stop()]);
   hanging?.stop();
 });
 
@@ -314,5 +320,34 @@ describe.skipIf(!haveBwrap)("sessions on a repository", () => {
       await browser.close();
       await user.post(`/api/sessions/${id}/stop`);
     }
+  }, SLOW);
+
+  test("open pull request: pushes the branch and creates the PR on the forge with the user's token", async () => {
+    // The credential for the private host was stored by the test above.
+    const created = await user.post("/api/sessions", { name: "Make it public", repository: { url: `${httpAuth.url}/private.git` } });
+    expect(created.status).toBe(201);
+    const id = created.json.id;
+    writeFileSync(join(workspace(id), "public.txt"), "hello\n");
+    expect((await user.post(`/api/sessions/${id}/commit`, { message: "Add public.txt" })).status).toBe(200);
+    const pr = await user.post(`/api/sessions/${id}/pull-request`, { body: "Please review." });
+    expect(pr.status).toBe(200);
+    expect(pr.json).toEqual({ url: "https://github.example/git/private/pull/1", number: 1, base: "main", branch: `octo/${id}` });
+    expect(gitLog(secretRepo.path, `octo/${id}`)[0]!.subject).toBe("Add public.txt");
+    const post = github.requests.find((r) => r.method === "POST")!;
+    expect(post).toMatchObject({
+      path: "/repos/git/private/pulls",
+      headers: { authorization: `token ${CREDENTIAL.token}`, accept: "application/vnd.github.v3+json" },
+      body: { head: `octo/${id}`, base: "main", title: "Make it public", body: "Please review." },
+    });
+    expect((await user.get(`/api/sessions/${id}`)).json.pull_request_url).toBe("https://github.example/git/private/pull/1");
+    const again = await user.post(`/api/sessions/${id}/pull-request`, {});
+    expect([again.status, again.json.code]).toEqual([409, "PULL_REQUEST_REFUSED"]);
+    expect(again.json.error).toContain("A pull request already exists");
+    await user.post(`/api/sessions/${id}/stop`);
+
+    const other = await user.post("/api/sessions", { repository: { url: `${daemon.url}/app.git` } });
+    const none = await user.post(`/api/sessions/${other.json.id}/pull-request`, {});
+    expect([none.status, none.json.code]).toEqual([409, "NO_FORGE"]);
+    await user.post(`/api/sessions/${other.json.id}/stop`);
   }, SLOW);
 });

@@ -1,7 +1,8 @@
 /**
  * The Changes panel: the files the session changed against its base commit (counts per file, live while the
  * agent edits), each file's diff with syntax colouring (unified or split), discard with a confirmation,
- * and commit (message, optional branch) and push to the session's repository. Errors show git's message.
+ * commit (message), push to a branch of the session's repository, and open a pull request on its forge
+ * (linked once opened). Errors show git's or the forge's message.
  */
 import { useEffect, useState } from "react";
 import type { FileDiff } from "../../../server/modules/changes/model.ts";
@@ -29,6 +30,8 @@ export function ChangesPanel({ session, visible, subscribeChanges }: { session: 
   const [branch, setBranch] = useState(`octo/${session.name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "") || session.id}`);
   const commit = useAsyncAction();
   const push = useAsyncAction();
+  const pr = useAsyncAction();
+  const [prUrl, setPrUrl] = useState<string | null>(session.pull_request_url);
 
   useEffect(() => {
     if (!open) return setDiff(null);
@@ -119,7 +122,27 @@ export function ChangesPanel({ session, visible, subscribeChanges }: { session: 
           <button type="submit" className="btn btn-sm" disabled={push.busy}>
             Push
           </button>
+          <button
+            type="button"
+            className="btn btn-sm"
+            disabled={pr.busy}
+            onClick={() =>
+              void pr.run(async () => {
+                const result = await api.pullRequest(session.id, { branch: branch.trim() });
+                setPrUrl(result.url);
+                toast(`Opened pull request #${result.number}`);
+              })
+            }
+          >
+            Open pull request
+          </button>
           {push.error ? <pre className="error-text small push-error">{push.error}</pre> : null}
+          {pr.error ? <pre className="error-text small push-error">{pr.error}</pre> : null}
+          {prUrl ? (
+            <a className="small" href={prUrl} target="_blank" rel="noreferrer noopener">
+              Pull request: {prUrl}
+            </a>
+          ) : null}
         </form>
       ) : null}
       <ConfirmDialog

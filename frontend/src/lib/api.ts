@@ -83,6 +83,8 @@ export const api = {
     call(octo().sessions({ id: encodeURIComponent(id) }).changes.get({ query: { against, path } })),
   commit: (id: string, message: string, paths?: string[]) => call(octo().sessions({ id: encodeURIComponent(id) }).commit.post({ message, paths })),
   push: (id: string, branch: string) => call(octo().sessions({ id: encodeURIComponent(id) }).push.post({ branch })),
+  pullRequest: (id: string, body: { title?: string; body?: string; base?: string; branch?: string }) =>
+    call(octo().sessions({ id: encodeURIComponent(id) })["pull-request"].post(body)),
   discard: (id: string, path: string) => call(octo().sessions({ id: encodeURIComponent(id) }).discard.post({ path })),
 
   gitCredentials: () => call(octo().me["git-credentials"].get()),

@@ -23,6 +23,7 @@ export const AUDIT_ACTIONS = [
   "session.commit",
   "session.push",
   "session.discard",
+  "session.pull_request",
   "admin.session_stop",
   "admin.session_delete",
   "audit.prune",

@@ -12,7 +12,19 @@ import type { AuditAction } from "../audit/actions.ts";
 import { sessionTarget } from "../audit/model.ts";
 import type { AuditService } from "../audit/service.ts";
 import type { SessionService } from "../sessions/service.ts";
-import { ChangeList, ChangesQuery, CommitBody, CommitResult, DiscardBody, DiscardResult, FileDiff, PushBody, PushResult } from "./model.ts";
+import {
+  ChangeList,
+  ChangesQuery,
+  CommitBody,
+  CommitResult,
+  DiscardBody,
+  DiscardResult,
+  FileDiff,
+  PullRequestBody,
+  PullRequestResult,
+  PushBody,
+  PushResult,
+} from "./model.ts";
 import type { ChangesService } from "./service.ts";
 
 const COMMON = {
@@ -83,6 +95,32 @@ export function changesRoutes(admission: Admission, changes: ChangesService, ses
           "changes",
           "Push the session's commits",
           "Pushes HEAD to `branch` of the repository the session was cloned from, with your stored git credential for its host.",
+        ),
+      },
+    )
+    .post(
+      "/:id/pull-request",
+      async ({ user, params, body, request }) => {
+        const result = await changes.pullRequest(user, params.id, body);
+        record(user, request, params.id, "session.pull_request", { url: result.url, branch: result.branch });
+        return result;
+      },
+      {
+        auth: true,
+        body: PullRequestBody,
+        response: {
+          200: PullRequestResult,
+          ...errors({
+            ...COMMON,
+            400: `${INVALID_INPUT}; INVALID_BRANCH`,
+            409: `${COMMON[409]}; NO_REPOSITORY; NO_FORGE: no [forges] entry for the host; NO_GIT_CREDENTIAL; PUSH_REJECTED; PULL_REQUEST_REFUSED: the forge's message`,
+            502: `${COMMON[502]}; FORGE_UNAVAILABLE`,
+          }),
+        },
+        detail: route(
+          "changes",
+          "Open a pull request",
+          "Pushes HEAD to `branch`, then opens a pull (merge) request on the forge [forges] names for the repository's host, with your git credential for it.",
         ),
       },
     )

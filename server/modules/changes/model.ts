@@ -55,3 +55,18 @@ export const PushResult = z.object({ branch: z.string(), commit: z.string(), mes
 
 export const DiscardBody = z.strictObject({ path: z.string().min(1).max(4096).describe("The file whose uncommitted changes are thrown away") });
 export const DiscardResult = z.object({ path: z.string() });
+
+export const PullRequestBody = z
+  .strictObject({
+    title: z.string().trim().min(1).max(256).optional().describe("Default: the session's name"),
+    body: z.string().max(65_536).optional().describe("Default: a note naming the session and its commits"),
+    base: z.string().min(1).max(200).optional().describe("Branch to merge into (default: the repository's default branch)"),
+    branch: z.string().min(1).max(200).optional().describe('Branch pushed with the changes (default "octo/<session id>")'),
+  })
+  .default({});
+export const PullRequestResult = z.object({
+  url: z.string().describe("The pull (merge) request on the forge"),
+  number: z.number().int(),
+  base: z.string(),
+  branch: z.string(),
+});

@@ -6,6 +6,8 @@
  * one request only.
  */
 import { OctoError } from "../../errors.ts";
+import type { ForgeConfig } from "../../config/schema.ts";
+import { forgeFor, openPullRequest } from "../../forges/pull-requests.ts";
 import type { HttpsCredential } from "../../git/credentials.ts";
 import { parseRepositoryUrl, type RepositoryUrl } from "../../git/url.ts";
 import type { SessionService } from "../sessions/service.ts";
@@ -17,6 +19,8 @@ const TIMEOUT_MS = { read: 60_000, push: 300_000 };
 
 export interface ChangesDeps {
   sessions: SessionService;
+  /** `[forges]`: where pull requests are opened. */
+  forges: Record<string, ForgeConfig>;
   /** The user's stored credential for a repository's host (decrypted), or null. */
   credentials?: (userId: string, repository: RepositoryUrl) => HttpsCredential | null;
 }
@@ -87,5 +91,33 @@ export class ChangesService {
     if (!repository) throw new OctoError(409, "NO_REPOSITORY", "The session was not created from a repository: there is nowhere to push");
     const credential = this.deps.credentials?.(user.id, parseRepositoryUrl(repository.url)) ?? null;
     return this.call<{ branch: string; commit: string; message: string }>(user, id, "POST", "/git/push", { url: repository.url, branch, credential }, TIMEOUT_MS.push);
+  }
+
+  /**
+   * "Open pull request": pushes HEAD to `branch` (nothing new to push is fine), then opens a pull (merge)
+   * request on the forge of `[forges]` serving the repository's host, with the user's token for that host,
+   * and records its URL with the session.
+   * @throws OctoError 409 NO_REPOSITORY / NO_FORGE / NO_GIT_CREDENTIAL / PUSH_REJECTED /
+   *   PULL_REQUEST_REFUSED (the forge's message), 502 FORGE_UNAVAILABLE, as {@link push}.
+   */
+  async pullRequest(user: User, id: string, input: { title?: string; body?: string; base?: string; branch?: string }) {
+    const session = this.deps.sessions.get(user.id, id);
+    if (!session.repository) throw new OctoError(409, "NO_REPOSITORY", "The session was not created from a repository");
+    const repository = parseRepositoryUrl(session.repository.url);
+    const forge = forgeFor(this.deps.forges, repository);
+    if (!forge) throw new OctoError(409, "NO_FORGE", `No forge in [forges] serves ${repository.host}; ask the admin to add one`);
+    const credential = this.deps.credentials?.(user.id, repository) ?? null;
+    if (!credential) throw new OctoError(409, "NO_GIT_CREDENTIAL", `Store a git credential for ${repository.host} in your settings first`);
+    const branch = input.branch ?? `octo/${session.id}`;
+    let commit: string | null = null;
+    try {
+      commit = (await this.push(user, id, branch)).commit;
+    } catch (err) {
+      if (!(err instanceof OctoError) || err.code !== "NOTHING_TO_PUSH") throw err;
+    }
+    const body = input.body ?? `Opened from the octo session “${session.name}”${commit ? ` (head ${commit.slice(0, 12)})` : ""}.`;
+    const pr = await openPullRequest(forge, credential.password, repository, { head: branch, base: input.base ?? session.repository.ref ?? null, title: input.title ?? session.name, body });
+    this.deps.sessions.recordPullRequest(user.id, id, pr.url);
+    return { ...pr, branch };
   }
 }

@@ -33,6 +33,8 @@ export interface SessionRow {
   base_commit: string | null;
   /** 1 when the agent's own git processes may use the owner's git credentials. */
   agent_may_push: number;
+  /** The pull request last opened for the session (POST /api/sessions/:id/pull-request). */
+  pull_request_url: string | null;
 }
 
 /** A repository to clone: body field of `POST /api/sessions` (validated again by server/git/url.ts). */
@@ -63,6 +65,7 @@ export const Session = z
     detail: z.string().nullable().describe('What a starting session is doing, e.g. "cloning 43%"'),
     repository: SessionRepository.nullable(),
     agent_may_push: z.boolean().describe("Whether the agent's own git may use your git credentials"),
+    pull_request_url: z.string().nullable().describe("The pull request last opened for the session"),
     runtime: z.enum(["local", "container"]),
     owner: z.object({ id: z.string(), username: z.string() }),
     created_at: IsoTime,
@@ -96,6 +99,7 @@ export function toSession(row: SessionRow, ownerName: string, detail: string | n
     detail: row.status === "starting" ? detail : null,
     repository: repository && { ...repository, base_commit: row.base_commit },
     agent_may_push: row.agent_may_push === 1,
+    pull_request_url: row.pull_request_url,
     runtime: row.runtime,
     owner: { id: row.user_id, username: ownerName },
     created_at: iso(row.created_at)!,

@@ -149,6 +149,12 @@ export class SessionService {
     return { files: route.endpoints.files, authorization: route.authorization };
   }
 
+  /** Records the pull request opened for the owner's session. @throws OctoError 404. */
+  recordPullRequest(userId: string, id: string, url: string): void {
+    this.owned(userId, id);
+    this.db.query("UPDATE sessions SET pull_request_url = ?, updated_at = ? WHERE id = ?").run(url, Date.now(), id);
+  }
+
   /** The proxy's view of a session, from memory; undefined when it does not exist. */
   route(id: string): SessionRoute | undefined {
     return this.routes.get(id);

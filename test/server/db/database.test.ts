@@ -124,7 +124,7 @@ describe("migrate", () => {
   });
 
   /** What the repository migration (issue 14) adds to an existing session row. */
-  const REPOSITORY_COLUMNS = { repository: null, base_commit: null, agent_may_push: 0 };
+  const REPOSITORY_COLUMNS = { repository: null, base_commit: null, agent_may_push: 0, pull_request_url: null };
 
   test("upgrading a version-1 database keeps every row, adds sessions.run_uid (null) and an empty audit_events", () => {
     const file = join(tempDir("db-"), "octo.db");

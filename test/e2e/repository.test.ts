@@ -71,6 +71,21 @@ afterAll(async () => {
 
 const workspace = (id: string) => join(octo.dataDir, "sessions", id, "workspace");
 
+/** One turn of the real agent in session `id`, through octo's proxy: `prompt`, answered by `scenario`. */
+async function agentTurn(id: string, scenario: ReturnType<typeof writeFileScenario>, prompt: string): Promise<void> {
+  const code = `${octo.url}/session/${id}/code`;
+  const headers = { authorization: `Bearer ${token}` };
+  const events = await openEventStream(code, headers);
+  try {
+    const oc = await createOpencodeSession(code, headers);
+    llm.script(scenario, { sessionId: oc.id });
+    await sendPrompt(code, headers, oc.id, prompt);
+    await waitForIdle(events, oc.id, 90_000);
+  } finally {
+    events.close();
+  }
+}
+
 describe.skipIf(!haveBwrap)("sessions on a repository", () => {
   test("a session from a git:// URL clones inside its sandbox, as its own uid, and records the base commit", async () => {
     const res = await user.post("/api/sessions", { name: "app", repository: { url: `${daemon.url}/app.git` } });
@@ -141,17 +156,7 @@ describe.skipIf(!haveBwrap)("sessions on a repository", () => {
     const none = await user.get(`/api/sessions/${id}/changes`);
     expect(none.json).toEqual({ base: repo.head, head: repo.head, files: [], truncated: false });
 
-    const code = `${octo.url}/session/${id}/code`;
-    const headers = { authorization: `Bearer ${token}` };
-    const events = await openEventStream(code, headers);
-    try {
-      const oc = await createOpencodeSession(code, headers);
-      llm.script(writeFileScenario("src/main.ts", "export const answer = 42;\n", "Fixed the answer."), { sessionId: oc.id });
-      await sendPrompt(code, headers, oc.id, "Fix the answer in src/main.ts");
-      await waitForIdle(events, oc.id, 90_000);
-    } finally {
-      events.close();
-    }
+    await agentTurn(id, writeFileScenario("src/main.ts", "export const answer = 42;\n", "Fixed the answer."), "Fix the answer in src/main.ts");
 
     const changes = await user.get(`/api/sessions/${id}/changes`);
     expect(changes.status).toBe(200);
@@ -240,18 +245,8 @@ describe.skipIf(!haveBwrap)("sessions on a repository", () => {
       const created = await user.post("/api/sessions", { repository: { url }, agent_may_push: agentMayPush });
       expect(created.status).toBe(201);
       expect(created.json.agent_may_push).toBe(agentMayPush);
-      const code = `${octo.url}/session/${created.json.id}/code`;
-      const headers = { authorization: `Bearer ${token}` };
-      const events = await openEventStream(code, headers);
-      try {
-        const oc = await createOpencodeSession(code, headers);
-        const command = `git -c user.name=agent -c user.email=a@b commit -q --allow-empty -m agent-${branch} && git push ${url} HEAD:refs/heads/${branch}`;
-        llm.script(bashScenario(command, "Pushed."), { sessionId: oc.id });
-        await sendPrompt(code, headers, oc.id, "push");
-        await waitForIdle(events, oc.id, 90_000);
-      } finally {
-        events.close();
-      }
+      const command = `git -c user.name=agent -c user.email=a@b commit -q --allow-empty -m agent-${branch} && git push ${url} HEAD:refs/heads/${branch}`;
+      await agentTurn(created.json.id, bashScenario(command, "Pushed."), "push");
       await user.post(`/api/sessions/${created.json.id}/stop`);
       return gitLog(secretRepo.path, branch);
     };
@@ -273,17 +268,7 @@ describe.skipIf(!haveBwrap)("sessions on a repository", () => {
       await page.getByText("No changes against the base commit.").waitFor({ timeout: 60_000 });
 
       // The agent edits while the panel is open: the list follows without a manual refresh.
-      const code = `${octo.url}/session/${id}/code`;
-      const headers = { authorization: `Bearer ${token}` };
-      const events = await openEventStream(code, headers);
-      try {
-        const oc = await createOpencodeSession(code, headers);
-        llm.script(writeFileScenario("src/app.ts", "export const x = 2;\nexport const y = 3;\n", "Edited."), { sessionId: oc.id });
-        await sendPrompt(code, headers, oc.id, "edit src/app.ts");
-        await waitForIdle(events, oc.id, 90_000);
-      } finally {
-        events.close();
-      }
+      await agentTurn(id, writeFileScenario("src/app.ts", "export const x = 2;\nexport const y = 3;\n", "Edited."), "edit src/app.ts");
       writeFileSync(join(workspace(id), "notes.txt"), "scratch\n");
       const list = page.getByRole("list", { name: "Changed files" });
       await list.getByText("src/app.ts").waitFor({ timeout: 30_000 });

@@ -12,7 +12,7 @@
  */
 import { OctoError } from "../../server/errors.ts";
 import { commitChanges, discardChanges, fileDiff, listChanges, pushBranch } from "../../server/git/changes.ts";
-import type { HttpsCredential } from "../../server/git/credentials.ts";
+import type { GitCredential } from "../../server/git/credentials.ts";
 import { json } from "../http.ts";
 import { type Handler, queryParam } from "./context.ts";
 
@@ -61,8 +61,10 @@ export const postDiscard: Handler = async (request, _url, ctx) => {
 export const postPush: Handler = async (request, _url, ctx) => {
   const b = await body(request);
   const c = b.credential as Record<string, unknown> | undefined | null;
-  const credential: HttpsCredential | null = c
-    ? { host: text(c.host, "credential.host"), username: text(c.username, "credential.username"), password: text(c.password, "credential.password") }
-    : null;
+  const credential: GitCredential | null = !c
+    ? null
+    : c.kind === "ssh_key"
+      ? { kind: "ssh_key", host: text(c.host, "credential.host"), privateKey: text(c.privateKey, "credential.privateKey") }
+      : { host: text(c.host, "credential.host"), username: text(c.username, "credential.username"), password: text(c.password, "credential.password") };
   return json(await pushBranch(ctx.workspace, text(b.url, "url"), text(b.branch, "branch"), credential));
 };

@@ -107,18 +107,19 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE sessions ADD COLUMN agent_may_push INTEGER NOT NULL DEFAULT 0;
   ALTER TABLE sessions ADD COLUMN pull_request_url TEXT;
   `,
-  // Git credentials per user and host (issue 14, server/modules/git-credentials/): the token sealed by
-  // server/vault.ts with the context git-credential:<user_id>:<host>.
+  // Git credentials per user, host and kind (issue 14, server/modules/git-credentials/): an HTTPS token or
+  // an SSH private key, sealed by server/vault.ts with the context git-credential:<user_id>:<host>:<kind>.
   `
   CREATE TABLE git_credentials (
     id         TEXT PRIMARY KEY,
     user_id    TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
     host       TEXT NOT NULL,
+    kind       TEXT NOT NULL CHECK (kind IN ('https_token', 'ssh_key')),
     username   TEXT NOT NULL,
     secret     TEXT NOT NULL,
     created_at INTEGER NOT NULL,
     updated_at INTEGER NOT NULL,
-    UNIQUE (user_id, host)
+    UNIQUE (user_id, host, kind)
   );
   `,
 ];

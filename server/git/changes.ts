@@ -13,7 +13,7 @@ import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { OctoError } from "../errors.ts";
-import { credentialHelper, type HttpsCredential } from "./credentials.ts";
+import { type GitCredential, gitAuth } from "./credentials.ts";
 import { gitMessage, runGit, type RunGitOptions } from "./run.ts";
 import { parseRepositoryUrl, REF_PATTERN } from "./url.ts";
 
@@ -244,7 +244,7 @@ export async function discardChanges(workspace: string, path: string): Promise<v
  *   protected branch, auth refused: git's message), 400 INVALID_BRANCH / INVALID_REPOSITORY_URL,
  *   409 REMOTE_REWRITTEN (the repository's config rewrites the URL).
  */
-export async function pushBranch(workspace: string, url: string, branch: string, credential: HttpsCredential | null): Promise<{ branch: string; commit: string; message: string }> {
+export async function pushBranch(workspace: string, url: string, branch: string, credential: GitCredential | null): Promise<{ branch: string; commit: string; message: string }> {
   if (!REF_PATTERN.test(branch)) throw new OctoError(400, "INVALID_BRANCH", `Not a branch name: ${JSON.stringify(branch.slice(0, 200))}`);
   const repository = parseRepositoryUrl(url);
   await requireRepository(workspace);
@@ -254,12 +254,13 @@ export async function pushBranch(workspace: string, url: string, branch: string,
   if (effective.stdout.trim() !== repository.url) {
     throw new OctoError(409, "REMOTE_REWRITTEN", "The repository's git config rewrites the remote URL (url.*.insteadOf); octo does not push there");
   }
-  const { config, fd3 } = credentialHelper(repository, credential);
+  const auth = gitAuth(repository, credential);
   const result = await git(workspace, ["push", "--porcelain", "--no-verify", "--", repository.url, `HEAD:refs/heads/${branch}`], {
-    config,
-    fd3,
+    config: auth.config,
+    fd3: auth.fd3,
+    env: auth.env,
     timeoutMs: 300_000,
-  });
+  }).finally(() => auth.cleanup());
   const report = `${result.stdout}\n${result.stderr}`;
   if (result.code !== 0) throw new OctoError(409, "PUSH_REJECTED", gitMessage(report, 8));
   if (/^=\t/m.test(result.stdout) || /Everything up-to-date/.test(report)) {

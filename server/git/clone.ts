@@ -5,7 +5,7 @@
  * in use.
  *
  * Input: `OCTO_REPO_URL`, `OCTO_REPO_REF` (branch, tag or commit id; optional), `OCTO_REPO_DEPTH` (optional)
- * in the environment; an optional credential as JSON `{ host, username, password }` on standard input.
+ * in the environment; an optional credential as JSON on standard input (./credentials.ts `GitCredential`).
  * Output, on standard error (the session log, which octo reads while the session starts):
  *   octo-clone: start
  *   octo-clone: progress cloning 43%          (each time the figure changes; see {@link progressDetail})
@@ -15,7 +15,7 @@
  */
 import { readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { credentialHelper, type HttpsCredential } from "./credentials.ts";
+import { type GitCredential, gitAuth } from "./credentials.ts";
 import { gitMessage, runGit } from "./run.ts";
 import { isCommitId, parseRepositoryUrl, REF_PATTERN } from "./url.ts";
 
@@ -44,7 +44,7 @@ export interface CloneOptions {
   url: string;
   ref?: string;
   depth?: number;
-  credential?: HttpsCredential | null;
+  credential?: GitCredential | null;
   /** Where the protocol lines go (default: process.stderr). */
   write?(line: string): void;
 }
@@ -67,7 +67,7 @@ export async function cloneRepository(options: CloneOptions): Promise<string | n
   if (options.ref && !REF_PATTERN.test(options.ref)) return fail(`invalid ref ${JSON.stringify(options.ref)}`);
   // What an earlier, interrupted attempt left (the session never ran: its base commit was not recorded).
   empty(options.workspace);
-  const { config, fd3 } = credentialHelper(repository, options.credential ?? null);
+  const auth = gitAuth(repository, options.credential ?? null);
   const args = ["clone", "--progress", "--no-recurse-submodules"];
   if (options.ref && !isCommitId(options.ref)) args.push("--branch", options.ref);
   if (options.depth) args.push("--depth", String(options.depth));
@@ -76,8 +76,9 @@ export async function cloneRepository(options: CloneOptions): Promise<string | n
   let pending = "";
   const result = await runGit(args, {
     cwd: options.workspace,
-    config,
-    fd3,
+    config: auth.config,
+    fd3: auth.fd3,
+    env: auth.env,
     timeoutMs: 24 * 3600 * 1000, // bounded by octo ([runtime] start_timeout_seconds), which stops the session
     maxBytes: 256 * 1024,
     onStderr(text) {
@@ -89,7 +90,7 @@ export async function cloneRepository(options: CloneOptions): Promise<string | n
         if (detail && detail !== last) write(`${CLONE_LINE}progress ${(last = detail)}`);
       }
     },
-  });
+  }).finally(() => auth.cleanup());
   if (result.code !== 0) return fail(gitMessage(result.stderr));
   if (options.ref && isCommitId(options.ref)) {
     const checkout = await runGit(["checkout", "--detach", options.ref, "--"], { cwd: options.workspace });
@@ -129,10 +130,10 @@ export function readCloneReport(log: string): CloneReport {
  */
 export async function runCloneCommand(workspace: string, env = process.env): Promise<number> {
   const input = await Bun.stdin.text().catch(() => "");
-  let credential: HttpsCredential | null = null;
+  let credential: GitCredential | null = null;
   if (input.trim()) {
     try {
-      credential = JSON.parse(input) as HttpsCredential;
+      credential = JSON.parse(input) as GitCredential;
     } catch {
       process.stderr.write("octo-entrypoint: git clone failed: the credential given on stdin is not JSON\n");
       return 1;

@@ -11,13 +11,14 @@
  * `--no-ext-diff --no-textconv` by their callers.
  */
 import { spawn } from "node:child_process";
+import { SSH_COMMAND } from "./credentials.ts";
 
 /** `-c` settings given to every git octo runs (see the module doc). */
 export const HARDENING: readonly string[] = [
   "core.hooksPath=/dev/null",
   "core.fsmonitor=false",
   "core.untrackedCache=false",
-  "core.sshCommand=ssh -o BatchMode=yes -o StrictHostKeyChecking=accept-new",
+  `core.sshCommand=${SSH_COMMAND}`,
   "core.askPass=",
   "core.pager=cat",
   "core.editor=false",
@@ -60,7 +61,7 @@ export function gitEnvironment(base: Record<string, string | undefined>): Record
     // First match wins for core.gitProxy, so the repository's would beat a `-c`: the (empty) variable is
     // read before any config and means "no proxy".
     GIT_PROXY_COMMAND: "",
-    GIT_SSH_COMMAND: "ssh -o BatchMode=yes -o StrictHostKeyChecking=accept-new",
+    GIT_SSH_COMMAND: SSH_COMMAND,
     GIT_OPTIONAL_LOCKS: "0",
     LC_ALL: "C",
     LANGUAGE: "",

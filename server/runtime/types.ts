@@ -8,6 +8,7 @@
  * (`readiness.ts`) against {@link Endpoints}, identically for every runtime.
  */
 
+import type { GitCredential } from "../git/credentials.ts";
 import type { Isolation } from "./isolation.ts";
 
 /** What a runtime needs to know about a session to start it. */
@@ -43,7 +44,7 @@ export interface SessionSpec {
    */
   repository?: { url: string; ref?: string | null; depth?: number | null } | null;
   /** The owner's credential for the repository's host, for the clone only (decrypted; a secret). */
-  gitCredential?: { host: string; username: string; password: string } | null;
+  gitCredential?: GitCredential | null;
 }
 
 /** Base URLs (no trailing slash) where the session's services answer, e.g. `http://127.0.0.1:41234`. */

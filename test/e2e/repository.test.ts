@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { bashScenario, opencodeConfig, type ScriptedLlm, startScriptedLlm, writeFileScenario } from "../support/llm.ts";
 import { createOpencodeSession, openEventStream, sendPrompt, waitForIdle } from "../support/opencode.ts";
 import { Api, eventually, type OctoServerProcess, processesIn, runOcto, startOcto } from "../support/octo.ts";
-import { type GitServer, gitLog, makeRepository, startGitDaemon, startHttpBackend } from "../support/git-servers.ts";
+import { type GitServer, gitLog, makeRepository, sshKeyPair, startGitDaemon, startHttpBackend, startSshGitServer } from "../support/git-servers.ts";
 import { command, requires } from "../support/requires.ts";
 import { tempDir } from "../support/tmp.ts";
 
@@ -28,6 +28,8 @@ let daemon: GitServer;
 let http: GitServer;
 let httpAuth: GitServer;
 let github: FakeForge;
+let ssh: GitServer;
+const SSH_KEY = sshKeyPair();
 const CREDENTIAL = { username: "alice-bot", token: "glpat-Zx9Qw8Er7Ty6Ui5Op4" };
 const secretRepo = makeRepository(base, "private", { "secret.txt": "classified\n" });
 let hanging: { url: string; stop(): void };
@@ -40,6 +42,7 @@ beforeAll(async () => {
   const configFile = join(tempDir("oc-config-"), "opencode.json");
   writeFileSync(configFile, JSON.stringify(opencodeConfig(llm)));
   daemon = await startGitDaemon(base);
+  ssh = await startSshGitServer(base, SSH_KEY.publicKey);
   http = await startHttpBackend(base);
   httpAuth = await startHttpBackend(base, { username: CREDENTIAL.username, password: CREDENTIAL.token });
   // A git:// server that accepts and never answers: a clone that would take for ever.
@@ -65,7 +68,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await octo?.stop();
-  await Promise.all([llm?.stop(), daemon?.stop(), http?.stop(), httpAuth?.stop(), github?.stop()]);
+  await Promise.all([llm?.stop(), daemon?.stop(), http?.stop(), httpAuth?.stop(), github?.stop(), ssh?.stop()]);
   hanging?.stop();
 });
 
@@ -334,5 +337,29 @@ describe.skipIf(!haveBwrap)("sessions on a repository", () => {
     const none = await user.post(`/api/sessions/${other.json.id}/pull-request`, {});
     expect([none.status, none.json.code]).toEqual([409, "NO_FORGE"]);
     await user.post(`/api/sessions/${other.json.id}/stop`);
+  }, SLOW);
+
+  test("an SSH key stored for the host clones and pushes over ssh://, inside the sandbox", async () => {
+    const url = `${ssh.url}/private.git`;
+    const host = new URL(ssh.url.replace("ssh://", "http://")).host;
+    const refused = await user.post("/api/sessions", { repository: { url } });
+    expect(refused.status).toBeGreaterThanOrEqual(500);
+    expect(refused.json.error).toMatch(/git clone failed: .*(Permission denied|Could not read from remote)/);
+    const stored = await user.post("/api/me/git-credentials", { host, ssh_private_key: SSH_KEY.privateKey });
+    expect(stored.status).toBe(201);
+    expect(stored.json).toMatchObject({ host, kind: "ssh_key", username: "" });
+    const created = await user.post("/api/sessions", { repository: { url } });
+    expect(created.status).toBe(201);
+    const id = created.json.id;
+    writeFileSync(join(workspace(id), "ssh.txt"), "over ssh\n");
+    expect((await user.post(`/api/sessions/${id}/commit`, { message: "Over ssh" })).status).toBe(200);
+    expect((await user.post(`/api/sessions/${id}/push`, { branch: "over-ssh" })).status).toBe(200);
+    expect(gitLog(secretRepo.path, "over-ssh")[0]!.subject).toBe("Over ssh");
+    const line = SSH_KEY.privateKey.split("\n")[1]!;
+    for (const file of filesBelow(join(octo.dataDir, "sessions", id))) {
+      expect(readFileSync(join(octo.dataDir, "sessions", id, file)).includes(line)).toBe(false);
+    }
+    expect((await user.get("/api/me/git-credentials")).text).not.toContain(line);
+    await user.post(`/api/sessions/${id}/stop`);
   }, SLOW);
 });

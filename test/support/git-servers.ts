@@ -5,7 +5,7 @@
  * files and commits, `gitLog` reads one back (what a push landed).
  */
 import { spawn, spawnSync } from "bun";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { freePorts } from "../../server/runtime/ports.ts";
 import { tempDir } from "./tmp.ts";
@@ -180,4 +180,71 @@ function indexOfBlankLine(bytes: Uint8Array): { at: number; length: number } {
     if (bytes[i] === 13 && bytes[i + 1] === 10 && bytes[i + 2] === 13 && bytes[i + 3] === 10) return { at: i, length: 4 };
   }
   return { at: bytes.length, length: 0 };
+}
+
+/** A key pair made by the real `ssh-keygen` (ed25519, no passphrase). */
+export function sshKeyPair(comment = "octo-test"): { privateKey: string; publicKey: string } {
+  const dir = tempDir("ssh-key-");
+  const file = join(dir, "id");
+  const result = spawnSync(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", file], { stdout: "pipe", stderr: "pipe" });
+  if (result.exitCode !== 0) throw new Error(`ssh-keygen failed: ${result.stderr.toString()}`);
+  return { privateKey: readFileSync(file, "utf8"), publicKey: readFileSync(`${file}.pub`, "utf8").trim() };
+}
+
+/**
+ * An SSH server for git (the `ssh2` package's server, real SSH protocol) over the bare repositories in
+ * `base`: public-key authentication against `authorizedKey` only, then `git-upload-pack` /
+ * `git-receive-pack` of the named repository, run for real. URLs: `ssh://git@127.0.0.1:PORT/<name>.git`.
+ */
+export async function startSshGitServer(base: string, authorizedKey: string, host = "127.0.0.1"): Promise<GitServer & { port: number }> {
+  const { Server, utils } = await import("ssh2");
+  const hostKey = sshKeyPair("host").privateKey;
+  const allowed = utils.parseKey(authorizedKey);
+  if (allowed instanceof Error) throw allowed;
+  const requests: GitServer["requests"] = [];
+  const server = new Server({ hostKeys: [hostKey] }, (client) => {
+    client.on("error", () => undefined);
+    client.on("authentication", (ctx) => {
+      const ok =
+        ctx.method === "publickey" &&
+        ctx.key.algo === allowed.type &&
+        Buffer.compare(ctx.key.data, allowed.getPublicSSH()) === 0 &&
+        (!ctx.signature || allowed.verify(ctx.blob!, ctx.signature, ctx.hashAlgo) === true);
+      requests.push({ method: "auth", path: ctx.method, authorized: ok, authorization: null });
+      if (ok) ctx.accept();
+      else ctx.reject(["publickey"]);
+    });
+    client.on("session", (accept) => {
+      const session = accept();
+      session.on("exec", (acceptExec, reject, info) => {
+        const match = /^(git-upload-pack|git-receive-pack) '?\/?([^']+?)'?$/.exec(info.command);
+        if (!match || match[2]!.includes("..")) return reject();
+        requests.push({ method: match[1]!, path: match[2]!, authorized: true, authorization: null });
+        const channel = acceptExec();
+        const proc = spawn([match[1]!, join(base, match[2]!)], { stdin: "pipe", stdout: "pipe", stderr: "pipe" });
+        channel.on("data", (chunk: Buffer) => proc.stdin.write(chunk));
+        channel.on("end", () => proc.stdin.end());
+        const out = (async () => {
+          for await (const chunk of proc.stdout) channel.write(chunk);
+        })();
+        const err = (async () => {
+          for await (const chunk of proc.stderr) channel.stderr.write(chunk);
+        })();
+        void Promise.all([out, err, proc.exited]).then(([, , code]) => {
+          channel.exit(code);
+          channel.end();
+        });
+      });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, host, () => resolve()));
+  const port = (server.address() as { port: number }).port;
+  return {
+    url: `ssh://git@${host}:${port}`,
+    port,
+    requests,
+    async stop() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
 }

@@ -88,7 +88,7 @@ export const api = {
   discard: (id: string, path: string) => call(octo().sessions({ id: encodeURIComponent(id) }).discard.post({ path })),
 
   gitCredentials: () => call(octo().me["git-credentials"].get()),
-  storeGitCredential: (body: { host: string; username: string; token: string }) => call(octo().me["git-credentials"].post(body)),
+  storeGitCredential: (body: { host: string; username: string; token: string } | { host: string; ssh_private_key: string }) => call(octo().me["git-credentials"].post(body)),
   deleteGitCredential: (id: string) => call(octo().me["git-credentials"]({ id: encodeURIComponent(id) }).delete()),
 
   admin: {

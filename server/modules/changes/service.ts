@@ -8,7 +8,7 @@
 import { OctoError } from "../../errors.ts";
 import type { ForgeConfig } from "../../config/schema.ts";
 import { forgeFor, openPullRequest } from "../../forges/pull-requests.ts";
-import type { HttpsCredential } from "../../git/credentials.ts";
+import type { GitCredential } from "../../git/credentials.ts";
 import { parseRepositoryUrl, type RepositoryUrl } from "../../git/url.ts";
 import type { SessionService } from "../sessions/service.ts";
 import type { ChangeList, FileDiff } from "./model.ts";
@@ -22,7 +22,7 @@ export interface ChangesDeps {
   /** `[forges]`: where pull requests are opened. */
   forges: Record<string, ForgeConfig>;
   /** The user's stored credential for a repository's host (decrypted), or null. */
-  credentials?: (userId: string, repository: RepositoryUrl) => HttpsCredential | null;
+  credentials?: (userId: string, repository: RepositoryUrl) => GitCredential | null;
 }
 
 export class ChangesService {
@@ -106,8 +106,11 @@ export class ChangesService {
     const repository = parseRepositoryUrl(session.repository.url);
     const forge = forgeFor(this.deps.forges, repository);
     if (!forge) throw new OctoError(409, "NO_FORGE", `No forge in [forges] serves ${repository.host}; ask the admin to add one`);
-    const credential = this.deps.credentials?.(user.id, repository) ?? null;
-    if (!credential) throw new OctoError(409, "NO_GIT_CREDENTIAL", `Store a git credential for ${repository.host} in your settings first`);
+    const https = parseRepositoryUrl(`https://${repository.host}/${repository.path}`);
+    const credential = this.deps.credentials?.(user.id, https) ?? null;
+    if (!credential || credential.kind === "ssh_key") {
+      throw new OctoError(409, "NO_GIT_CREDENTIAL", `Store an HTTPS token for ${repository.host} in your settings first: the forge's API needs one`);
+    }
     const branch = input.branch ?? `octo/${session.id}`;
     let commit: string | null = null;
     try {

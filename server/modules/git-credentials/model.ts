@@ -10,36 +10,55 @@ export interface GitCredentialRow {
   user_id: string;
   /** Host name, lowercase, with `:port` when not the default (as server/git/url.ts gives it). */
   host: string;
+  kind: CredentialKind;
+  /** HTTPS user name ("" for an SSH key). */
   username: string;
-  /** The token, sealed with the context {@link credentialContext}. */
+  /** The token or private key, sealed with the context {@link credentialContext}. */
   secret: string;
   created_at: number;
   updated_at: number;
 }
 
-/** The vault context of a credential: a sealed secret opens only for its own user and host. */
-export const credentialContext = (userId: string, host: string) => `git-credential:${userId}:${host}`;
+export type CredentialKind = "https_token" | "ssh_key";
+
+/** The vault context of a credential: a sealed secret opens only for its own user, host and kind. */
+export const credentialContext = (userId: string, host: string, kind: CredentialKind) => `git-credential:${userId}:${host}:${kind}`;
 
 /** No control characters (they would break git's credential protocol, one `key=value` per line). */
 const printable = /^[^\p{Cc}]+$/u;
 
-export const StoreGitCredential = z.strictObject({
-  host: z
+const Host = z
     .string()
     .min(1)
     .max(260)
     .regex(/^(?!-)[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9a-fA-F:.]+\](:\d{1,5})?$/, "a host name, with :port when not the default (e.g. github.com, git.example.com:8443)")
-    .describe("The host the credential is for, exactly as in the repository URLs (with :port when there is one)"),
-  username: z.string().min(1).max(200).regex(printable, "no control characters").describe("User name for HTTPS (e.g. x-access-token, oauth2, your login)"),
-  token: z.string().min(1).max(8192).regex(printable, "no control characters").describe("The token or password; stored encrypted, never shown again"),
-});
+    .describe("The host the credential is for, exactly as in the repository URLs (with :port when there is one)");
+
+/** An OpenSSH private key without a passphrase (what ssh-keygen writes). */
+const PRIVATE_KEY = /^-----BEGIN (OPENSSH|RSA|EC) PRIVATE KEY-----\n[A-Za-z0-9+/=\n]+-----END (OPENSSH|RSA|EC) PRIVATE KEY-----\n?$/;
+
+export const StoreGitCredential = z.union([
+  z.strictObject({
+    host: Host,
+    username: z.string().min(1).max(200).regex(printable, "no control characters").describe("User name for HTTPS (e.g. x-access-token, oauth2, your login)"),
+    token: z.string().min(1).max(8192).regex(printable, "no control characters").describe("The token or password; stored encrypted, never shown again"),
+  }),
+  z.strictObject({
+    host: Host,
+    ssh_private_key: z
+      .string()
+      .max(16_384)
+      .regex(PRIVATE_KEY, "an unencrypted private key in OpenSSH or PEM format")
+      .describe("Private key for ssh:// and user@host:path URLs; stored encrypted, never shown again"),
+  }),
+]);
 
 export const GitCredential = z
   .object({
     id: z.string(),
     host: z.string(),
-    username: z.string(),
-    kind: z.literal("https_token"),
+    username: z.string().describe('HTTPS user name ("" for an SSH key)'),
+    kind: z.enum(["https_token", "ssh_key"]),
     created_at: IsoTime,
     updated_at: IsoTime,
   })
@@ -51,7 +70,7 @@ export function toGitCredential(row: GitCredentialRow): GitCredential {
     id: row.id,
     host: row.host,
     username: row.username,
-    kind: "https_token",
+    kind: row.kind,
     created_at: new Date(row.created_at).toISOString(),
     updated_at: new Date(row.updated_at).toISOString(),
   };

@@ -27,7 +27,7 @@ import type { User } from "../users/model.ts";
 import { rowRepository, type Session, type SessionRow, type SessionStatus, toSession } from "./model.ts";
 import { ensureSessionUid } from "./uids.ts";
 import { readCloneReport } from "../../git/clone.ts";
-import { agentCredentialEnvironment, type HttpsCredential } from "../../git/credentials.ts";
+import { agentCredentialEnvironment, type GitCredential } from "../../git/credentials.ts";
 import { parseRepositoryUrl, type RepositoryUrl } from "../../git/url.ts";
 
 const log = createLogger("sessions");
@@ -47,7 +47,7 @@ export interface SessionServiceOptions {
   runtime: OctoConfig["runtime"];
   opencode: OctoConfig["opencode"];
   /** The owner's stored credential for a repository's host (decrypted), for the clone; absent = none. */
-  gitCredentials?: (userId: string, repository: RepositoryUrl) => HttpsCredential | null;
+  gitCredentials?: (userId: string, repository: RepositoryUrl) => GitCredential | null;
 }
 
 /** What {@link SessionService.create} takes besides the name. */
@@ -353,7 +353,7 @@ export class SessionService {
         spec.gitCredential = credential;
         this.details.set(id, "cloning");
       }
-      if (row.agent_may_push === 1 && url && credential) spec.opencodeEnv = { ...spec.opencodeEnv, ...agentCredentialEnvironment(url, credential) };
+      if (row.agent_may_push === 1 && url && credential && credential.kind !== "ssh_key") spec.opencodeEnv = { ...spec.opencodeEnv, ...agentCredentialEnvironment(url, credential) };
       const started = await this.startWithTimeout(spec, controller.signal);
       state = started.state;
       this.write(id, { runtime_state: JSON.stringify(state) });

@@ -4,10 +4,12 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cloneRepository, progressDetail, readCloneReport } from "../../../server/git/clone.ts";
+import type { GitCredential } from "../../../server/git/credentials.ts";
 import { filesBelow } from "../../support/files.ts";
-import { type GitServer, makeRepository, startGitDaemon, startHttpBackend, testGit } from "../../support/git-servers.ts";
+import { type GitServer, makeRepository, sshKeyPair, startGitDaemon, startHttpBackend, startSshGitServer, testGit } from "../../support/git-servers.ts";
 import { tempDir } from "../../support/tmp.ts";
 
 const base = tempDir("git-base-");
@@ -21,16 +23,19 @@ const CREDENTIAL = { username: "alice", password: "tok-3f9a8b7c6d5e" };
 let daemon: GitServer;
 let http: GitServer;
 let httpAuth: GitServer;
+let ssh: GitServer;
+const KEY = sshKeyPair();
 beforeAll(async () => {
+  ssh = await startSshGitServer(base, KEY.publicKey);
   daemon = await startGitDaemon(base);
   http = await startHttpBackend(base);
   httpAuth = await startHttpBackend(base, CREDENTIAL);
 });
 afterAll(async () => {
-  await Promise.all([daemon?.stop(), http?.stop(), httpAuth?.stop()]);
+  await Promise.all([daemon?.stop(), http?.stop(), httpAuth?.stop(), ssh?.stop()]);
 });
 
-async function clone(url: string, options: { ref?: string; depth?: number; credential?: { host: string; username: string; password: string } } = {}) {
+async function clone(url: string, options: { ref?: string; depth?: number; credential?: GitCredential } = {}) {
   const workspace = tempDir("ws-");
   const lines: string[] = [];
   const result = await cloneRepository({ workspace, url, ...options, write: (line) => lines.push(line) });
@@ -97,6 +102,27 @@ describe("cloneRepository", () => {
     }
     expect(cloned.lines.join("\n")).not.toContain(CREDENTIAL.password);
     expect(httpAuth.requests.some((r) => r.authorized && r.authorization !== null)).toBe(true);
+  }, 60_000);
+});
+
+describe("cloneRepository over SSH", () => {
+  test("with the stored key it clones; without, git's message; the key file is gone afterwards", async () => {
+    const url = `${ssh.url}/private.git`;
+    const host = new URL(ssh.url.replace("ssh://", "http://")).host;
+    const without = await clone(url);
+    expect(without.base).toBeNull();
+    expect(without.lines.at(-1)).toMatch(/git clone failed: .*(Permission denied|Could not read from remote)/);
+    const other = sshKeyPair("other");
+    const wrong = await clone(url, { credential: { kind: "ssh_key", host, privateKey: other.privateKey } });
+    expect(wrong.base).toBeNull();
+    const cloned = await clone(url, { credential: { kind: "ssh_key", host, privateKey: KEY.privateKey } });
+    expect(cloned.base).toBe(secret.head);
+    expect(readFileSync(join(cloned.workspace, "secret.txt"), "utf8")).toBe("s\n");
+    // The key was in a temporary file for the clone only: none is left in the temporary directory.
+    const leftovers = readdirSync(tmpdir()).filter((name) => name.startsWith("octo-ssh-"));
+    expect(leftovers).toEqual([]);
+    const key = KEY.privateKey.split("\n")[1]!;
+    for (const file of filesBelow(cloned.workspace)) expect(readFileSync(join(cloned.workspace, file), "utf8").includes(key)).toBe(false);
   }, 60_000);
 });
 

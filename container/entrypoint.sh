@@ -91,6 +91,21 @@ clone_repository() {
 clone_repository
 unset git_credential OCTO_REPO_URL OCTO_REPO_REF OCTO_REPO_DEPTH
 
+# The workspace is a git repository from the start (issue 16): OpenCode's undo (revert/unrevert) restores
+# files only from its git snapshots, which it takes only when the workspace is a repository when it starts.
+# Unless the workspace already is one (a clone), `git init` and an initial commit of what it holds, with
+# hooks off (nothing of the workspace runs here), no signing, and a committer identity of its own.
+init_workspace_repo() {
+  [ -e .git ] && return 0
+  command -v git >/dev/null || { echo "octo-entrypoint: git not found; undo will not restore files" >&2; return 0; }
+  (
+    export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
+    g=(git -c core.hooksPath=/dev/null -c commit.gpgSign=false -c init.defaultBranch=main -c user.name=octo -c user.email=octo@localhost)
+    "${g[@]}" init -q && "${g[@]}" add -A && "${g[@]}" commit -q --allow-empty --no-verify -m "Workspace at session start"
+  ) >/dev/null 2>&1 || echo "octo-entrypoint: could not make the workspace a git repository; undo will not restore files" >&2
+}
+init_workspace_repo
+
 declare -A names=()
 # OCTO_LIFELINE_FD (local mode): a pipe octo holds open and never writes. End of file on it means octo is
 # gone (even after kill -9), and the session ends with it like with any service.

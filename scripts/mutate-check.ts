@@ -373,6 +373,21 @@ export const MUTATIONS: Mutation[] = [
     ],
     tests: ["test/server/db/database.test.ts"],
   },
+  // ---- session lifecycle (issue 13) ------------------------------------------------------------------
+  {
+    name: "idle-stop-ignores-busy-agent",
+    breaks: "the idle watch no longer counts the agent's busy time as activity, so a working agent is stopped",
+    file: "server/modules/sessions/service.ts",
+    edits: [{ search: "    if (busy) this.activity.touch(id);", replace: "" }],
+    tests: ["test/e2e/lifecycle.test.ts"],
+  },
+  {
+    name: "events-to-everyone",
+    breaks: "GET /api/events sends every user's session changes to every subscriber",
+    file: "server/modules/events/bus.ts",
+    edits: [{ search: "  return s.all || e.userId === s.userId;", replace: "  return true;" }],
+    tests: ["test/server/modules/events/events.test.ts"],
+  },
 ];
 
 const REPO = resolve(import.meta.dir, "..");

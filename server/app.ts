@@ -7,16 +7,18 @@ import { apiDocs } from "./api/openapi.ts";
 import type { OctoConfig } from "./config/schema.ts";
 import { Admission } from "./http/admission.ts";
 import { errorResponse, normalizeError } from "./http/error-response.ts";
-import { requestId } from "./http/request-id.ts";
+import { requestId, requestInfo } from "./http/request-id.ts";
 import { adminRoutes } from "./modules/admin/index.ts";
 import { auditRoutes } from "./modules/audit/index.ts";
 import type { AuditService } from "./modules/audit/service.ts";
 import { authRoutes } from "./modules/auth/index.ts";
+import { eventRoutes } from "./modules/events/index.ts";
 import { imageRoutes } from "./modules/image/index.ts";
 import { changesRoutes } from "./modules/changes/index.ts";
 import { ChangesService } from "./modules/changes/service.ts";
 import { gitCredentialRoutes } from "./modules/git-credentials/index.ts";
 import type { GitCredentialService } from "./modules/git-credentials/service.ts";
+import { metricsRoutes } from "./modules/metrics/index.ts";
 import type { AuthService } from "./modules/auth/service.ts";
 import type { InviteService } from "./modules/invites/service.ts";
 import { sessionRoutes } from "./modules/sessions/index.ts";
@@ -50,6 +52,10 @@ export function createAdmission(auth: AuthService, config: OctoConfig): Admissio
 export function createApp({ config, auth, users, invites, sessions, audit, engine, web, admission = createAdmission(auth, config), gitCredentials }: AppDeps) {
   const changes = new ChangesService({ sessions, forges: config.forges, credentials: (userId, repository) => gitCredentials.forRepository(userId, repository) });
   const app = new Elysia()
+    // The route template that answers, for the access log and the request metrics (http/access-log.ts).
+    .onTransform({ as: "global" }, ({ request, route }) => {
+      requestInfo(request).route = route;
+    })
     .onError(({ code, error, request }) => {
       const id = requestId(request);
       return errorResponse(normalizeError(code, error, id), id);
@@ -59,9 +65,11 @@ export function createApp({ config, auth, users, invites, sessions, audit, engin
     .use(sessionRoutes(admission, sessions, audit))
     .use(changesRoutes(admission, changes, sessions, audit))
     .use(gitCredentialRoutes(admission, gitCredentials))
+    .use(eventRoutes(admission, sessions.events))
     .use(adminRoutes({ admission, invites, users, sessions, audit }))
     .use(auditRoutes({ admission, audit }))
     .use(imageRoutes({ config, admission }))
+    .use(metricsRoutes({ config, admission }))
     .use(apiDocs((): AnyElysia => app))
     .all("/api/*", () => errorResponse(normalizeError("NOT_FOUND", null)), { detail: { hide: true } });
   if (web) app.use(web);

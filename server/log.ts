@@ -3,16 +3,15 @@
  *
  * Each line is `<ISO time> <level> service=<name> <message> key=value ...` on stderr. Values are quoted
  * when they contain spaces and are clipped to 200 characters; callers must never pass secrets (tokens,
- * passwords, API keys) as values. The level threshold comes from `OCTO_LOG_LEVEL` or {@link setLogLevel}.
+ * passwords, API keys) as values. The level threshold is info until {@link setLogLevel} sets it from
+ * `[server] log_level` (config only: no environment variable of its own).
  */
 import { clip } from "./errors.ts";
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
-let threshold: LogLevel = (process.env.OCTO_LOG_LEVEL as LogLevel) in ORDER
-  ? (process.env.OCTO_LOG_LEVEL as LogLevel)
-  : "info";
+let threshold: LogLevel = "info";
 
 /** Sets the minimum level written (from `[server] log_level`). */
 export function setLogLevel(level: LogLevel): void {

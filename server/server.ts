@@ -7,37 +7,35 @@
  * `Admission` (http/admission.ts), whose open connections the access watch closes when their login is
  * revoked (access-watch.ts). A request target that is not a path (absolute-form `GET http://host/x`,
  * authority-form, `*`) answers 400: octo is not a forward proxy.
- * Startup order: data dir -> database (migrations) -> JWT secret -> runtime -> reconcile sessions -> listen.
+ * Startup order: data dir -> database (migrations) -> runtime -> services (services.ts; the JWT secret) ->
+ * reconcile sessions -> listen -> background work (polling, access watch, pruning) -> the first-admin invite.
  * Shutdown (SIGTERM/SIGINT, handled by the CLI): stop accepting, stop sessions whose runtime does not outlive
  * the server, close the database.
  */
 import { mkdirSync } from "node:fs";
-import { GitCredentialService } from "./modules/git-credentials/service.ts";
-import { Vault } from "./vault.ts";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import type { Elysia } from "elysia";
 import { startAccessWatch } from "./access-watch.ts";
-import { type App, createAdmission, createApp } from "./app.ts";
+import { type App, createApp } from "./app.ts";
 import type { LoadedConfig } from "./config/load.ts";
 import { type Database, openDatabase } from "./db/database.ts";
 import { OctoError } from "./errors.ts";
 import { setClientAddress } from "./http/client-address.ts";
 import { rejectUpgrade, replyError, sendError } from "./http/error-response.ts";
-import { requestId, setRequestId } from "./http/request-id.ts";
+import { watchRequest, watchStream, watchUpgrade } from "./http/access-log.ts";
+import { requestId, shareRequestInfo } from "./http/request-id.ts";
 import { createLogger, setLogLevel } from "./log.ts";
-import { inviteDetail, inviteTarget } from "./modules/audit/model.ts";
-import { AuditService } from "./modules/audit/service.ts";
-import { AuthService } from "./modules/auth/service.ts";
-import { TokenService } from "./modules/auth/tokens.ts";
-import { InviteService } from "./modules/invites/service.ts";
-import { SessionService } from "./modules/sessions/service.ts";
-import { UserService } from "./modules/users/service.ts";
+import { countSessionsWith } from "./metrics.ts";
+import type { InviteService } from "./modules/invites/service.ts";
+import type { SessionService } from "./modules/sessions/service.ts";
+import type { UserService } from "./modules/users/service.ts";
+import type { AuditService } from "./modules/audit/service.ts";
 import { isSessionUrl, SessionProxy } from "./proxy/session-proxy.ts";
 import { createRuntime } from "./runtime/index.ts";
-import { allowsSharing, type Isolation } from "./runtime/isolation.ts";
-import { loadOrCreateSecret } from "./secrets.ts";
+import type { Isolation } from "./runtime/isolation.ts";
+import { createServices } from "./services.ts";
 import { isVoiceUrl, VoiceProxy } from "./voice/voice-proxy.ts";
 
 const log = createLogger("server");
@@ -84,35 +82,15 @@ export async function startServer(loaded: LoadedConfig): Promise<OctoServer> {
   setLogLevel(config.server.log_level);
   const db = openDataDir(dataDir);
   try {
-    const secret = loadOrCreateSecret(join(dataDir, "jwt-secret"));
     const runtime = await createRuntime(config, { dataDir, configFile: loaded.file });
     const engine = await runtime.describe();
-    const isolation = runtime.isolation();
-    const singleUser = !allowsSharing(isolation, config);
-    log.info("runtime", { mode: runtime.kind, engine: engine.name, version: engine.version, isolation: isolation.kind, single_user: singleUser });
-    const users = new UserService(db);
-    const invites = new InviteService(db, { singleUser });
-    const audit = new AuditService(db, { retentionDays: config.audit.retention_days });
-    const tokens = new TokenService(secret, config.auth.token_ttl_seconds);
-    const auth = new AuthService(db, users, invites, tokens, {
-      loginMaxAttempts: config.auth.login_max_attempts,
-      loginWindowSeconds: config.auth.login_window_seconds,
-      registerMaxAttempts: config.auth.register_max_attempts,
-      registerWindowSeconds: config.auth.register_window_seconds,
-      passwordHashConcurrency: config.auth.max_concurrent_password_hashes,
-      passwordHashQueue: config.auth.max_queued_password_hashes,
-    });
-    const gitCredentials = new GitCredentialService(db, Vault.forDataDir(dataDir));
-    const sessions = new SessionService(db, runtime, {
-      dataDir,
-      runtime: config.runtime,
-      opencode: config.opencode,
-      gitCredentials: (userId, repository) => gitCredentials.forRepository(userId, repository),
-    });
+    const services = createServices(config, { db, runtime, dataDir });
+    const { isolation, sessions, admission, auth, audit, invites } = services;
+    log.info("runtime", { mode: runtime.kind, engine: engine.name, version: engine.version, isolation: isolation.kind, single_user: isolation.singleUser });
     await sessions.reconcile();
+    const stopCountingSessions = countSessionsWith(() => sessions.counts());
 
-    const admission = createAdmission(auth, config);
-    const app = createApp({ config, auth, users, invites, sessions, audit, engine, admission, gitCredentials, web: await loadWebApp() });
+    const app = createApp({ ...services, engine, web: await loadWebApp() });
     const proxy = new SessionProxy({ admission, sessions });
     const voice = new VoiceProxy({ admission, voice: config.voice });
     const server = createFront({ app, proxy, voice, trustProxy: config.server.trust_proxy });
@@ -122,20 +100,9 @@ export async function startServer(loaded: LoadedConfig): Promise<OctoServer> {
     const url = `http://${hostForUrl}:${port}`;
     sessions.startPolling();
     const stopAccessWatch = startAccessWatch({ db, live: admission.live, sessions });
-    const pruneTimer = setInterval(() => auth.pruneRevoked(), 3600_000);
+    auth.startPruning();
     audit.startPruning();
-
-    let firstAdminInvite: string | null = null;
-    if (users.count() === 0) {
-      for (const invite of invites.list({ activeOnly: true })) {
-        if (invite.note === FIRST_ADMIN_NOTE) {
-          audit.record({ action: "invite.revoke", actor: null, via: "server", target: inviteTarget(invites.revoke(invite.id)) });
-        }
-      }
-      const invite = invites.create({ role: "admin", max_uses: 1, expires_in_seconds: 7 * 86_400, note: FIRST_ADMIN_NOTE }, null);
-      audit.record({ action: "invite.create", actor: null, via: "server", target: inviteTarget(invite), detail: inviteDetail(invite) });
-      firstAdminInvite = invite.code;
-    }
+    const firstAdminInvite = invites.firstAdminInvite(audit);
     log.info("listening", { url, data: dataDir });
 
     let closing: Promise<void> | null = null;
@@ -145,13 +112,14 @@ export async function startServer(loaded: LoadedConfig): Promise<OctoServer> {
       db,
       sessions,
       invites,
-      users,
+      users: services.users,
       audit,
       firstAdminInvite,
-      isolation: { ...isolation, singleUser },
+      isolation,
       close() {
         closing ??= (async () => {
-          clearInterval(pruneTimer);
+          auth.stopPruning();
+          stopCountingSessions();
           audit.stopPruning();
           stopAccessWatch();
           const closed = new Promise<void>((done) => server.close(() => done()));
@@ -189,17 +157,29 @@ export interface FrontParts {
  */
 export function createFront({ app, proxy, voice, trustProxy }: FrontParts): Server {
   const server = createServer((req, res) => {
+    const client = clientAddressOf(req, trustProxy);
     if (!isPathTarget(req.url)) {
+      watchRequest(req, res, "api", client);
       sendError(res, badTarget(), requestId(req));
       req.resume();
-    } else if (isSessionUrl(req.url)) void proxy.web(req, res);
-    else if (isVoiceUrl(req.url)) void voice.web(req, res);
-    else void handleWithElysia(app, req, res, trustProxy);
+    } else if (isSessionUrl(req.url)) {
+      watchRequest(req, res, "session", client);
+      void proxy.web(req, res);
+    } else if (isVoiceUrl(req.url)) {
+      watchRequest(req, res, "voice", client);
+      void voice.web(req, res);
+    } else {
+      watchRequest(req, res, "api", client);
+      void handleWithElysia(app, req, res, trustProxy);
+    }
   });
   server.on("upgrade", (req, socket, head) => {
+    const client = clientAddressOf(req, trustProxy);
+    const entry = isSessionUrl(req.url) ? "session" : isVoiceUrl(req.url) ? "voice" : "api";
+    watchUpgrade(req, socket, entry, client);
     if (!isPathTarget(req.url)) rejectUpgrade(socket, badTarget(), requestId(req));
-    else if (isSessionUrl(req.url)) void proxy.upgrade(req, socket, head);
-    else if (isVoiceUrl(req.url)) void voice.upgrade(req, socket, head);
+    else if (entry === "session") void proxy.upgrade(req, socket, head);
+    else if (entry === "voice") void voice.upgrade(req, socket, head);
     else rejectUpgrade(socket, new OctoError(404, "NOT_FOUND", "No WebSocket endpoint here"), requestId(req));
   });
   server.on("clientError", (_err, socket) => {
@@ -219,9 +199,6 @@ export function isPathTarget(url: string | undefined): boolean {
 }
 
 const badTarget = () => new OctoError(400, "BAD_REQUEST_TARGET", "The request target must be a path starting with /");
-
-/** Note on the invite code printed when octo starts with no users. */
-export const FIRST_ADMIN_NOTE = "first admin (printed by octo serve)";
 
 function listen(server: Server, host: string, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -266,15 +243,16 @@ export async function handleWithElysia(app: Pick<App, "handle">, req: IncomingMe
       duplex: "half",
     });
     setClientAddress(request, clientAddressOf(req, trustProxy));
-    setRequestId(request, requestId(req));
+    shareRequestInfo(request, req);
     const response = await app.handle(request);
-    const outHeaders: Record<string, string | string[]> = {};
+    const outHeaders: Record<string, string | string[]> = { "x-request-id": requestId(req) };
     response.headers.forEach((value, name) => {
       if (name !== "set-cookie") outHeaders[name] = value;
     });
     const cookies = response.headers.getSetCookie();
     if (cookies.length) outHeaders["set-cookie"] = cookies;
     res.writeHead(response.status, outHeaders);
+    watchStream("api", response.headers.get("content-type"), res);
     if (!response.body || req.method === "HEAD") {
       res.end();
       return;

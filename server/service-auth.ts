@@ -1,6 +1,7 @@
 /**
- * The service-token check of a session's file server and terminal: the receiving end of DEVELOPERS.md,
- * "Service protocol between octo and a session's services". Both get the session secret as
+ * Both halves of DEVELOPERS.md's "Service protocol between octo and a session's services": the header octo
+ * sends ({@link serviceAuthorization}: the proxy and readiness) and the check the file server and terminal
+ * make ({@link requireServiceToken}). Both get the session secret as
  * `OCTO_SERVICE_TOKEN`; octo's proxy injects `Authorization: Basic base64("opencode:" + secret)` (the shape
  * OpenCode's `OPENCODE_SERVER_PASSWORD` takes; the user name is ignored), and `Authorization: Bearer
  * <secret>` is accepted too.
@@ -11,6 +12,14 @@
  * this module free of heavy imports for the same reason.
  */
 import { OctoError } from "./errors.ts";
+
+/**
+ * The `Authorization` header value octo sends to every service of a session with secret `secret`:
+ * `Basic base64("opencode:" + secret)` (OpenCode's user name; the other services ignore it).
+ */
+export function serviceAuthorization(secret: string): string {
+  return `Basic ${Buffer.from(`opencode:${secret}`).toString("base64")}`;
+}
 
 /**
  * The secret an `Authorization` header value presents: the password of `Basic base64(user:password)` (after

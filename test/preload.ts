@@ -5,6 +5,7 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { setLogLevel } from "../server/log.ts";
 
 const root = mkdtempSync(join(tmpdir(), "octo-test-"));
 process.env.OCTO_TEST_ROOT = root;
@@ -12,7 +13,8 @@ process.env.XDG_CONFIG_HOME = join(root, "config");
 process.env.XDG_DATA_HOME = join(root, "data");
 process.env.XDG_STATE_HOME = join(root, "state");
 process.env.XDG_CACHE_HOME = join(root, "cache");
-process.env.OCTO_LOG_LEVEL ??= "warn";
+// In-process servers log at warn unless a test's config says otherwise (startServer sets `[server] log_level`).
+setLogLevel("warn");
 for (const key of Object.keys(process.env)) {
   if (/^OCTO_[A-Z0-9_]+__/.test(key)) delete process.env[key];
 }

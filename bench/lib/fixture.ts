@@ -71,6 +71,8 @@ export interface StartBenchOctoOptions {
    * for the proxy benchmarks. Local mode only.
    */
   benchUpstream?: boolean;
+  /** The argv prefix that runs octo (default test/support/octo.ts `octoCommand`), e.g. with `--cpu-prof`. */
+  command?: string[];
 }
 
 /** The three services under the entrypoint `init`, or null when it has not started all three (yet). */
@@ -115,7 +117,7 @@ export async function startBenchOcto(options: StartBenchOctoOptions = {}): Promi
   };
   let octo: OctoServerProcess;
   try {
-    octo = await startOcto({ env, args: ["--mode", mode], timeoutMs: 60_000 });
+    octo = await startOcto({ env, args: ["--mode", mode], timeoutMs: 60_000, command: options.command });
   } catch (err) {
     await llm.stop();
     throw err;

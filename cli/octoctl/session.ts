@@ -4,10 +4,16 @@
  *
  * A session is named by its id, a unique prefix of its id, or its exact name when that is unique among the
  * sessions you can see. Admins list every user's sessions (`GET /api/admin/sessions`, with an OWNER
- * column) unless `--mine`; the API lets everyone start, stop and delete only their own sessions.
+ * column) unless `--mine`, and with `--all` each running session's memory and idle time; the API lets
+ * everyone start, stop and delete only their own sessions.
+ *
+ * `session create` and `session start` follow the start on `GET /api/events` and print each step
+ * (status and status detail) as it happens, unless `--no-wait`.
  */
 import type { Command } from "commander";
-import type { Session } from "../../server/modules/sessions/model.ts";
+import { SseParser } from "../../frontend/src/lib/sse.ts";
+import type { LiveEvent } from "../../server/modules/events/model.ts";
+import type { AdminSession, Session } from "../../server/modules/sessions/model.ts";
 import type { User } from "../../server/modules/users/model.ts";
 import { CliError, usageError } from "../shared/errors.ts";
 import { age, keyValues, print, printJson, say, table, when } from "../shared/format.ts";
@@ -18,10 +24,26 @@ import { type Context, context } from "./context.ts";
 /** How long octoctl waits for a session to start (the server bounds it by its start + ready timeouts). */
 const START_TIMEOUT_MS = 5 * 60_000;
 
-/** The table `session list` prints. */
-export function sessionTable(sessions: Session[], withOwner: boolean, now = Date.now()): string {
-  const headers = ["id", "name", "status", "age", ...(withOwner ? ["owner"] : [])];
-  const rows = sessions.map((s) => [s.id, s.name, s.status, age(s.created_at, now), ...(withOwner ? [s.owner.username] : [])]);
+/** Bytes as MiB, for the MEMORY column ("-" when unknown). */
+const mib = (bytes: number | null | undefined) => (bytes == null ? "-" : `${Math.round(bytes / 1024 / 1024)} MiB`);
+/** Seconds in the AGE column's units ("-" when unknown). */
+const duration = (seconds: number | null | undefined, now: number) => (seconds == null ? "-" : age(new Date(now - seconds * 1000).toISOString(), now));
+
+/** The table `session list` prints; with `usage` (admins' `--all`) also MEMORY and IDLE. */
+export function sessionTable(sessions: (Session | AdminSession)[], withOwner: boolean, now = Date.now(), usage = false): string {
+  const headers = ["id", "name", "status", "age", "last used", ...(withOwner ? ["owner"] : []), ...(usage ? ["memory", "idle"] : [])];
+  const rows = sessions.map((s) => {
+    const u = "usage" in s ? s.usage : null;
+    return [
+      s.id,
+      s.name,
+      s.status,
+      age(s.created_at, now),
+      s.last_activity_at ? `${age(s.last_activity_at, now)} ago` : "-",
+      ...(withOwner ? [s.owner.username] : []),
+      ...(usage ? [mib(u?.memory_bytes), duration(u?.idle_seconds, now)] : []),
+    ];
+  });
   return table(headers, rows);
 }
 
@@ -33,7 +55,6 @@ export function sessionDetails(s: Session, server: string): string {
     ["name", s.name],
     ["status", s.status],
     ...(s.error ? ([["error", s.error]] as [string, string][]) : []),
-    ...(s.detail ? ([["detail", s.detail]] as [string, string][]) : []),
     ...(s.repository
       ? ([
           ["repository", s.repository.ref ? `${s.repository.url} (${s.repository.ref})` : s.repository.url],
@@ -44,7 +65,9 @@ export function sessionDetails(s: Session, server: string): string {
     ["owner", s.owner.username],
     ["created", `${when(s.created_at)} (${age(s.created_at)} ago)`],
     ["started", started],
-    ["stopped", when(s.stopped_at)],
+    ["stopped", s.stop_reason ? `${when(s.stopped_at)} (${s.stop_reason === "idle" ? "idle" : "lifetime cap"})` : when(s.stopped_at)],
+    ["last used", s.last_activity_at ? `${when(s.last_activity_at)} (${age(s.last_activity_at)} ago)` : null],
+    ...(s.status_detail ? ([["doing", s.status_detail]] as [string, string][]) : []),
     ["code", server + s.urls.code],
     ["files", server + s.urls.files],
     ["terminal", server + s.urls.term],
@@ -55,11 +78,16 @@ async function me(ctx: Context): Promise<User> {
   return ctx.client.call((api) => api.me.get());
 }
 
-/** Sessions visible to the caller: own ones, or everyone's for an admin unless `mine`. */
-async function visibleSessions(ctx: Context, mine: boolean): Promise<{ sessions: Session[]; admin: boolean }> {
+/**
+ * Sessions visible to the caller: own ones, or everyone's for an admin unless `mine` (with `usage`:
+ * memory and idle time measured).
+ */
+async function visibleSessions(ctx: Context, mine: boolean, usage = false): Promise<{ sessions: (Session | AdminSession)[]; admin: boolean }> {
   const user = await me(ctx);
   const admin = user.role === "admin" && !mine;
-  const sessions: Session[] = await ctx.client.call((api) => (admin ? api.admin.sessions.get() : api.sessions.get()));
+  const sessions = admin
+    ? await ctx.client.call((api) => api.admin.sessions.get({ query: { usage: usage ? "true" : undefined } }))
+    : await ctx.client.call((api) => api.sessions.get());
   return { sessions, admin };
 }
 
@@ -104,6 +132,46 @@ function showStarted(ctx: Context, session: Session): void {
   if (session.status === "failed") throw new CliError(`session ${session.id} failed to start: ${session.error ?? "unknown error"}`);
 }
 
+/**
+ * Begins a start (`begin` answers at once, the session `starting`) and follows it on `GET /api/events`
+ * (subscribed first, so no change is missed), printing each new status or status detail on stderr, until
+ * the session is running or failed.
+ * @returns the session as its last event showed it. @throws CliError when the stream ends first.
+ */
+async function followStart(ctx: Context, begin: () => Promise<Session>): Promise<Session> {
+  const body = await ctx.client.stream((api) => api.events.get({ query: {} }), { timeoutMs: START_TIMEOUT_MS });
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  const seen: Session[] = [];
+  const parser = new SseParser((m) => {
+    const event = JSON.parse(m.data) as LiveEvent;
+    if (event.type === "session.updated") seen.push(event.session);
+  });
+  try {
+    let session = await begin();
+    let shown = "";
+    const report = (s: Session) => {
+      const line = s.status_detail ? `${s.status}: ${s.status_detail}` : s.status;
+      if (line !== shown && !ctx.json) say(`  ${line}`);
+      shown = line;
+    };
+    report(session);
+    for (;;) {
+      for (const s of seen.splice(0)) {
+        if (s.id !== session.id) continue;
+        session = s;
+        report(s);
+      }
+      if (session.status === "running" || session.status === "failed" || session.status === "stopped") return session;
+      const { done, value } = await reader.read();
+      if (done) throw new CliError(`the server ended the event stream while session ${session.id} was ${session.status}`, 1, "STREAM_ENDED");
+      parser.feed(decoder.decode(value, { stream: true }));
+    }
+  } finally {
+    void reader.cancel().catch(() => undefined);
+  }
+}
+
 /** Registers the `session` command group. */
 export function registerSession(program: Command): void {
   const group = program
@@ -128,13 +196,16 @@ Examples:
     .alias("ls")
     .description("list sessions, newest first (admins: every user's, with the owner)")
     .option("--mine", "admins: only your own sessions")
-    .action(async (options: { mine?: boolean }, command: Command) => {
+    .option("--all", "admins: every user's sessions with each running one's memory and idle time")
+    .action(async (options: { mine?: boolean; all?: boolean }, command: Command) => {
       const ctx = context(command);
-      const { sessions, admin } = await visibleSessions(ctx, Boolean(options.mine));
+      if (options.all && options.mine) throw usageError("--all and --mine exclude each other");
+      const { sessions, admin } = await visibleSessions(ctx, Boolean(options.mine), Boolean(options.all));
+      if (options.all && !admin) throw new CliError("--all is for admins (it shows every user's sessions)", 1, "ADMIN_ONLY");
       sessions.sort((a, b) => b.created_at.localeCompare(a.created_at));
       if (ctx.json) return printJson(sessions);
       if (sessions.length === 0) return say("No sessions. Create one with: octoctl session create --name NAME");
-      print(sessionTable(sessions, admin));
+      print(sessionTable(sessions, admin, Date.now(), Boolean(options.all)));
     });
 
   group
@@ -163,14 +234,14 @@ Examples:
       const depth = options.depth === undefined ? undefined : Number(options.depth);
       if (depth !== undefined && (!Number.isInteger(depth) || depth < 1)) throw usageError("--depth must be a positive integer");
       ctx.client.requireLogin();
-      if (!ctx.json && options.wait) say(options.repo ? "Creating the session, cloning and waiting for it to start…" : "Creating the session and waiting for it to start…");
       const body = {
         ...(options.name === undefined ? {} : { name: options.name }),
         ...(options.repo === undefined ? {} : { repository: { url: options.repo, ref: options.ref, depth } }),
         ...(options.agentMayPush ? { agent_may_push: true } : {}),
       };
-      const query = startQuery(options.wait);
-      showStarted(ctx, await ctx.client.call((api) => api.sessions.post(body, { query }), { timeoutMs: START_TIMEOUT_MS }));
+      if (!options.wait) return show(ctx, await ctx.client.call((api) => api.sessions.post(body, { query: startQuery(false) })));
+      if (!ctx.json) say(options.repo ? "Creating the session and cloning…" : "Creating the session…");
+      showStarted(ctx, await followStart(ctx, () => ctx.client.call((api) => api.sessions.post(body, { query: startQuery(false) }))));
     });
 
   group
@@ -192,8 +263,9 @@ Examples:
     .action(async (ref: string, options: { wait: boolean }, command: Command) => {
       const ctx = context(command);
       const target = await findSession(ctx, ref);
-      const query = startQuery(options.wait);
-      showStarted(ctx, await ctx.client.call((api) => api.sessions({ id: target.id }).start.post(undefined, { query }), { timeoutMs: START_TIMEOUT_MS }));
+      const begin = () => ctx.client.call((api) => api.sessions({ id: target.id }).start.post(undefined, { query: startQuery(false) }));
+      if (!options.wait) return show(ctx, await begin());
+      showStarted(ctx, await followStart(ctx, begin));
     });
 
   registerChanges(group);

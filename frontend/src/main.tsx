@@ -9,6 +9,7 @@ import "./styles/layout.css";
 import "./styles/auth.css";
 import "./styles/sessions.css";
 import "./styles/chat.css";
+import "./styles/composer.css";
 import "./styles/markdown.css";
 import "./styles/files.css";
 import "./styles/changes.css";

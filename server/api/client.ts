@@ -27,8 +27,8 @@ export interface ClientOptions {
   fetch?: Omit<RequestInit, "headers" | "method">;
 }
 
-/** The media type of streamed answers (the image build), handed over unread (see {@link streamOf}). */
-const NDJSON = "application/x-ndjson";
+/** The media types of streamed answers (the image build, `GET /api/events`), handed over unread (see {@link streamOf}). */
+const STREAMED = ["application/x-ndjson", "text/event-stream"];
 
 /** The request behind each answer, for messages that name it. */
 const requests = new WeakMap<Response, { method: string; path: string }>();
@@ -50,7 +50,7 @@ export function createApiClient(base: string, options: ClientOptions = {}): ApiC
     fetch: options.fetch,
     fetcher,
     // A stream is handed over as the Response itself instead of being read to its end first.
-    onResponse: (response) => (response.headers.get("content-type")?.startsWith(NDJSON) ? response : undefined),
+    onResponse: (response) => (STREAMED.some((type) => response.headers.get("content-type")?.startsWith(type)) ? response : undefined),
   }).api;
 }
 
@@ -113,14 +113,15 @@ export async function unwrap<R extends ApiResult>(pending: Promise<R>): Promise<
     throw new ApiFailure("foreign", response.status, `HTTP_${response.status}`, response.statusText || `HTTP ${response.status}`, request, type);
   }
   if (response.status === 204) return undefined;
-  if (type !== "application/json" && type !== NDJSON) {
+  if (type !== "application/json" && !STREAMED.includes(type ?? "")) {
     throw new ApiFailure("foreign", response.status, `HTTP_${response.status}`, `not octo's API (${type ?? "no content type"})`, request, type);
   }
   return result.data as Extract<R, { error: null }>["data"];
 }
 
 /**
- * The body of a streamed answer (`application/x-ndjson`), e.g. of `api.admin.image.build.post()`.
+ * The body of a streamed answer (`application/x-ndjson` or `text/event-stream`), e.g. of
+ * `api.admin.image.build.post()` or `api.events.get()`.
  * @throws ApiFailure as {@link unwrap} does, and `foreign` when the answer is not a stream.
  */
 export async function streamOf(pending: Promise<ApiResult>): Promise<ReadableStream<Uint8Array>> {

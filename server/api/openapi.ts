@@ -97,11 +97,17 @@ export function finish(document: OpenApiDocument): OpenApiDocument {
   return withoutSchemaKeys(document) as OpenApiDocument;
 }
 
-/** `value` without `$schema` keys (zod puts one in every converted schema; the document's dialect is 2020-12). */
+/**
+ * `value` without `$schema` keys (zod puts one in every converted schema; the document's dialect is
+ * 2020-12), and with `null` in the `enum` of a nullable enum (the generator folds `z.enum([...]).nullable()`
+ * into `type: [..., "null"]` but leaves null out of the enum, which then refuses it).
+ */
 function withoutSchemaKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(withoutSchemaKeys);
   if (!value || typeof value !== "object") return value;
-  return Object.fromEntries(Object.entries(value).filter(([k]) => k !== "$schema").map(([k, v]) => [k, withoutSchemaKeys(v)]));
+  const out = Object.fromEntries(Object.entries(value).filter(([k]) => k !== "$schema").map(([k, v]) => [k, withoutSchemaKeys(v)]));
+  if (Array.isArray(out.enum) && Array.isArray(out.type) && out.type.includes("null") && !out.enum.includes(null)) out.enum = [...out.enum, null];
+  return out;
 }
 
 /**

@@ -93,6 +93,29 @@ export const RuntimeConfig = z.strictObject({
   sandbox_read_only_paths: z.array(z.string()).default([]),
 });
 
+/**
+ * Session lifecycle on a shared server (server/modules/sessions/lifecycle.ts): idle stop, a lifetime cap,
+ * resuming on access, and server-wide limits. `idle_timeout_seconds` and `max_lifetime_seconds` can be
+ * overridden per user by an admin (`PATCH /api/admin/users/:id`).
+ */
+export const SessionsConfig = z.strictObject({
+  /**
+   * A running session with no activity for this long is stopped (workspace, home and conversations kept);
+   * never while its agent is busy or waits on a permission or question. Seconds; 0 = never.
+   */
+  idle_timeout_seconds: z.number().int().min(0).default(1800),
+  /** Hard cap on how long a session runs after it started, busy or not; seconds, 0 = no cap. */
+  max_lifetime_seconds: z.number().int().min(0).default(0),
+  /** A request through the session proxy for a stopped session starts it (answering 503 SESSION_STARTING meanwhile). */
+  resume_on_access: z.boolean().default(false),
+  /** Sessions (running or not) one user may have; over it creating one answers 429. 0 = unlimited. */
+  max_sessions_per_user_total: z.number().int().min(0).default(100),
+  /** Sessions running (or starting) on this server at once, everyone's together; 0 = unlimited. */
+  max_running_sessions: z.number().int().min(0).default(0),
+  /** Sessions starting at once on this server (JupyterHub's `concurrent_spawn_limit`, default 100); 0 = unlimited. */
+  concurrent_start_limit: z.number().int().min(0).default(100),
+});
+
 export const OpencodeConfig = z.strictObject({
   /** OpenCode executable; "" = the pinned `opencode-ai` dependency, then `opencode` on PATH. */
   binary: z.string().default(""),
@@ -164,16 +187,28 @@ export type ForgeConfig = z.infer<typeof ForgeConfig>;
 /** `[forges]`: forges by a name of your choice; none by default. */
 export const ForgesConfig = z.record(z.string().regex(/^[a-z0-9_-]+$/, "a forge name: lowercase letters, digits, - and _"), ForgeConfig);
 
+export const MetricsConfig = z.strictObject({
+  /** Serve `GET /metrics` (Prometheus text format). Off: 404. */
+  enabled: z.boolean().default(false),
+  /**
+   * A bearer token a scraper presents (`Authorization: Bearer <token>`); "" = only an admin's login may
+   * read the metrics.
+   */
+  token: z.string().default(""),
+});
+
 export const OctoConfig = z.strictObject({
   server: ServerConfig.prefault({}),
   auth: AuthConfig.prefault({}),
   audit: AuditConfig.prefault({}),
   runtime: RuntimeConfig.prefault({}),
+  sessions: SessionsConfig.prefault({}),
   opencode: OpencodeConfig.prefault({}),
   fileserver: FileserverConfig.prefault({}),
   terminal: TerminalConfig.prefault({}),
   container: ContainerConfig.prefault({}),
   voice: VoiceConfig.prefault({}),
+  metrics: MetricsConfig.prefault({}),
   forges: ForgesConfig.default({}),
 });
 
@@ -183,4 +218,4 @@ export type OctoConfig = z.infer<typeof OctoConfig>;
 export type SectionName = keyof OctoConfig;
 
 /** Keys whose values are secrets: redacted by `octo config show` and never logged. */
-export const SECRET_KEYS: ReadonlySet<string> = new Set(["opencode.env", "container.extra_env"]);
+export const SECRET_KEYS: ReadonlySet<string> = new Set(["opencode.env", "container.extra_env", "metrics.token"]);

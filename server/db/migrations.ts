@@ -98,6 +98,42 @@ export const MIGRATIONS: readonly string[] = [
     SELECT RAISE(ABORT, 'audit_events is append-only: rows are removed only by retention pruning');
   END;
   `,
+  // swarm mode (issue 18, server/runtime/swarm.ts): sessions.runtime may be 'swarm'. SQLite cannot change a
+  // CHECK in place, so the table is rebuilt with every column it has at this point (nothing references it).
+  // A migration that adds a sessions column must come after this one.
+  `
+  CREATE TABLE sessions_swarm (
+    id            TEXT PRIMARY KEY,
+    user_id       TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    name          TEXT NOT NULL,
+    status        TEXT NOT NULL CHECK (status IN ('pending', 'starting', 'running', 'stopping', 'stopped', 'failed')),
+    error         TEXT,
+    runtime       TEXT NOT NULL CHECK (runtime IN ('local', 'container', 'swarm')),
+    runtime_state TEXT NOT NULL DEFAULT '{}',
+    secret        TEXT NOT NULL,
+    created_at    INTEGER NOT NULL,
+    updated_at    INTEGER NOT NULL,
+    started_at    INTEGER,
+    stopped_at    INTEGER,
+    run_uid       INTEGER
+  );
+  INSERT INTO sessions_swarm (id, user_id, name, status, error, runtime, runtime_state, secret, created_at, updated_at, started_at, stopped_at, run_uid)
+    SELECT id, user_id, name, status, error, runtime, runtime_state, secret, created_at, updated_at, started_at, stopped_at, run_uid FROM sessions;
+  DROP TABLE sessions;
+  ALTER TABLE sessions_swarm RENAME TO sessions;
+  CREATE INDEX sessions_user ON sessions(user_id);
+  CREATE UNIQUE INDEX sessions_run_uid ON sessions(run_uid) WHERE run_uid IS NOT NULL;
+  `,
+  // session lifecycle (issue 13, server/modules/sessions/lifecycle.ts): when a person last used a session
+  // (written at most every 30 s per session), why it was last stopped by octo itself ("idle", "lifetime"),
+  // and an admin's per-user overrides of [sessions] idle_timeout_seconds and max_lifetime_seconds (NULL = the
+  // server's setting).
+  `
+  ALTER TABLE sessions ADD COLUMN last_activity_at INTEGER;
+  ALTER TABLE sessions ADD COLUMN stop_reason TEXT CHECK (stop_reason IN ('idle', 'lifetime'));
+  ALTER TABLE users ADD COLUMN idle_timeout_seconds INTEGER CHECK (idle_timeout_seconds >= 0);
+  ALTER TABLE users ADD COLUMN max_lifetime_seconds INTEGER CHECK (max_lifetime_seconds >= 0);
+  `,
   // Sessions on a git repository (issue 14, server/git/): the repository cloned at the first start (JSON
   // { url, ref, depth }), the commit it checked out (null until the clone succeeded), and whether the agent's
   // own git may use the owner's credentials, and the pull request last opened for it.

@@ -23,6 +23,7 @@ import { extractToken, stripCredentialHeaders, type TokenSource, withoutTokenPar
 import type { AuthService, Principal } from "../modules/auth/service.ts";
 import { type CloseReason, LiveConnections } from "./live-connections.ts";
 import { isSafeMethod, isSameSite, type SitePolicy } from "./origin.ts";
+import { requestInfo } from "./request-id.ts";
 
 /** An admitted caller: the principal and the credential it came with. */
 export type Admitted = Principal & { token: string; source: TokenSource };
@@ -73,6 +74,7 @@ export class Admission {
       this.assertSameSite(req);
     }
     const principal = await this.auth.authenticate(found?.token);
+    requestInfo(req).user = principal.user.username;
     return { ...principal, token: found!.token, source: found!.source };
   }
 

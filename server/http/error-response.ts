@@ -14,6 +14,7 @@ import { type ServerResponse, STATUS_CODES } from "node:http";
 import type { Duplex } from "node:stream";
 import { OctoError } from "../errors.ts";
 import { createLogger } from "../log.ts";
+import { setUpgradeStatus } from "./access-log.ts";
 import { type ElysiaValidation, validationFailure } from "./validate.ts";
 
 const log = createLogger("http");
@@ -92,6 +93,7 @@ export function sendError(res: ServerResponse, error: OctoError, requestId?: str
 /** Answers a refused upgrade with a plain HTTP response carrying `{ error, code }`, then closes the socket. */
 export function rejectUpgrade(socket: Duplex, error: OctoError, requestId?: string): void {
   if (socket.destroyed) return;
+  setUpgradeStatus(socket, error.status);
   const body = JSON.stringify(error.toJSON());
   const headers = Object.entries(headersOf(error, requestId, Buffer.byteLength(body)))
     .map(([name, value]) => `${name}: ${value}\r\n`)

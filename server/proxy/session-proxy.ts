@@ -6,7 +6,9 @@
  * Before anything reaches an upstream, the one admission path (http/admission.ts): the request is
  * authenticated (cookie, Bearer, or `?token=` on WebSocket upgrades), a cookie-authenticated state-changing
  * request or any WebSocket upgrade must come from octo's own site (403); then the session must be the
- * caller's (otherwise 404, exactly like a missing one) and running (503, with Retry-After while starting).
+ * caller's (otherwise 404, exactly like a missing one) and running (503, with Retry-After while starting;
+ * 503 `SESSION_STOPPED` when stopped, or with `[sessions] resume_on_access` it is started and answers
+ * `SESSION_STARTING`).
  * octo's cookie, `Authorization` header and `token` query parameter are removed and the session's own Basic
  * credentials are injected. A conversation title sent to OpenCode (`POST /session`, `PATCH /session/:id`)
  * must not hold control, bidi or zero-width characters (server/names.ts; 400 otherwise).
@@ -19,6 +21,9 @@
  * `X-Content-Type-Options: nosniff`, and loses any `Set-Cookie` and `Clear-Site-Data` (a session must not
  * set or clear octo's cookies).
  *
+ * Use of a session is recorded as activity (sessions/activity.ts): a proxied answer below 400, a server-sent
+ * event other than OpenCode's keep-alives, and data either way on a WebSocket. Only a Map is updated here.
+ *
  * Upstream connections are kept alive; bodies and SSE streams are piped, never buffered. Upstream failures
  * answer 502 `{ error, code }` (HTTP) or a 502 status line (upgrades); a connect attempt gives up after 5 s;
  * an upstream that dies mid-answer cuts the client's connection rather than leaving it waiting.
@@ -30,8 +35,10 @@ import { createProxyServer } from "http-proxy-3";
 import { badRequest, OctoError } from "../errors.ts";
 import { type Admission, stripCredentials } from "../http/admission.ts";
 import { isServerResponse, replyError } from "../http/error-response.ts";
-import { requestId } from "../http/request-id.ts";
+import { setUpgradeStatus, watchStream } from "../http/access-log.ts";
+import { requestId, requestInfo } from "../http/request-id.ts";
 import { createLogger } from "../log.ts";
+import { upstreamErrors } from "../metrics.ts";
 import { withoutTokenParam } from "../modules/auth/credentials.ts";
 import type { SessionService } from "../modules/sessions/service.ts";
 import { nameProblem } from "../names.ts";
@@ -73,6 +80,17 @@ const MAX_TITLED_BODY_BYTES = 64 * 1024;
 
 /** Headers every proxied answer gets, whatever the session's service sent. */
 const ANSWER_HEADERS = { "content-security-policy": "sandbox", "x-content-type-options": "nosniff" };
+/** OpenCode's keep-alive events, which are not activity (activity.ts). */
+const KEEP_ALIVE_EVENT = /"type"\s*:\s*"server\.(?:heartbeat|connected)"/;
+
+/** Whether a chunk of a server-sent event stream carries an event that is not a keep-alive. */
+export function carriesActivity(chunk: Buffer | string): boolean {
+  for (const line of chunk.toString("utf8").split("\n")) {
+    if (line.startsWith("data:") && !KEEP_ALIVE_EVENT.test(line)) return true;
+  }
+  return false;
+}
+
 /** Headers of a session's answer that never reach the browser. */
 const DROPPED_ANSWER_HEADERS = ["set-cookie", "clear-site-data"];
 
@@ -86,22 +104,48 @@ export class SessionProxy {
   private readonly proxy = createProxyServer({ xfwd: true, connectTimeout: 5000, agent: this.agent });
   /** The upstream socket of each proxied WebSocket, by its client socket (to close both on revocation). */
   private readonly upstreams = new WeakMap<Duplex, Duplex>();
+  /** Which service each admitted request is for, to name it in the upstream error metric. */
+  private readonly services = new WeakMap<IncomingMessage, keyof Endpoints>();
+  /** The session each proxied request or upgrade is for (to record its activity). */
+  private readonly sessionOf = new WeakMap<IncomingMessage, string>();
 
   constructor(private readonly deps: SessionProxyDeps) {
-    this.proxy.on("proxyRes", (proxyRes, _req, res) => {
+    this.proxy.on("proxyRes", (proxyRes, req, res) => {
+      const id = this.sessionOf.get(req);
+      if (id && String(proxyRes.headers["content-type"] ?? "").startsWith("text/event-stream")) {
+        proxyRes.on("data", (chunk: Buffer) => {
+          if (carriesActivity(chunk)) this.deps.sessions.touch(id);
+        });
+      }
       for (const name of DROPPED_ANSWER_HEADERS) delete proxyRes.headers[name];
       Object.assign(proxyRes.headers, ANSWER_HEADERS);
+      proxyRes.headers["x-request-id"] = requestId(req);
+      watchStream("session", proxyRes.headers["content-type"], res);
       // An upstream that dies mid-answer: end the client's response too (http-proxy-3 leaves it open forever).
       proxyRes.once("close", () => {
         if (!proxyRes.complete) res.destroy();
       });
     });
-    this.proxy.on("proxyReqWs", (proxyReq: ClientRequest, _req: IncomingMessage, socket: Duplex) => {
-      proxyReq.once("upgrade", (_res: IncomingMessage, upstream: Duplex) => this.upstreams.set(socket, upstream));
+    this.proxy.on("proxyReqWs", (proxyReq: ClientRequest, req: IncomingMessage, socket: Duplex) => {
+      proxyReq.once("upgrade", (upstreamRes: IncomingMessage, upstream: Duplex) => {
+        this.upstreams.set(socket, upstream);
+        upstreamRes.headers["x-request-id"] = requestId(req);
+        setUpgradeStatus(socket, 101, "session");
+        const id = this.sessionOf.get(req);
+        if (!id) return;
+        const touch = () => this.deps.sessions.touch(id);
+        // After http-proxy-3's own upgrade listener has piped the sockets: a 'data' listener added before
+        // that would switch the upstream to flowing mode and lose its first bytes.
+        process.nextTick(() => {
+          socket.on("data", touch);
+          upstream.on("data", touch);
+        });
+      });
     });
     this.proxy.on("error", (err, req, res) => {
       const code = (err as NodeJS.ErrnoException).code;
       log.warn("upstream error", { request: requestId(req as IncomingMessage), error: code ?? err.message });
+      upstreamErrors.inc({ entry: "session", service: this.services.get(req as IncomingMessage) ?? "unknown" });
       const failure = new OctoError(502, "UPSTREAM_UNAVAILABLE", "The session's service is not answering");
       if (isServerResponse(res) && res.headersSent) res.destroy();
       else replyError(res as ServerResponse | Duplex, failure, requestId(req as IncomingMessage));
@@ -110,26 +154,31 @@ export class SessionProxy {
 
   /**
    * Admits and authorises a session request, then removes octo's credentials from it.
-   * @throws OctoError 400/401/403/404/426/503 as described in the module docs.
+   * @throws OctoError 400/401/403/404/426/429/503 as described in the module docs.
    */
   private async resolve(req: IncomingMessage, upgrade: boolean) {
     const target = parseSessionUrl(req.url ?? "");
     if (!target) throw new OctoError(404, "NOT_FOUND", "Not found");
+    const info = requestInfo(req);
+    info.route = `/session/:id/${target.service}`;
     const admitted = await this.deps.admission.admit(req, { queryToken: upgrade, sameOrigin: upgrade ? "always" : "unsafe-cookie" });
     const route = this.deps.sessions.route(target.id);
     if (!route || route.userId !== admitted.user.id) throw new OctoError(404, "SESSION_NOT_FOUND", "Session not found");
     if (route.status !== "running" || !route.endpoints) {
-      if (route.status === "starting" || route.status === "pending") {
-        throw new OctoError(503, "SESSION_STARTING", "The session is starting", { "Retry-After": "2" });
-      }
+      const starting = route.status === "starting" || route.status === "pending" || this.deps.sessions.resumeOnAccess(target.id);
+      if (starting) throw new OctoError(503, "SESSION_STARTING", "The session is starting", { "Retry-After": "2" });
+      if (route.status === "stopped") throw new OctoError(503, "SESSION_STOPPED", "The session is stopped; start it again to use it");
       throw new OctoError(503, "SESSION_NOT_RUNNING", `The session is ${route.status}`);
     }
     if (target.service === "term" && !upgrade && target.path === "/") {
       throw new OctoError(426, "UPGRADE_REQUIRED", "The terminal is a WebSocket endpoint");
     }
     req.url = stripCredentials(req, target.path);
+    req.headers["x-request-id"] = info.id;
+    this.services.set(req, target.service);
+    this.sessionOf.set(req, target.id);
     const body = target.service === "code" && !upgrade ? await checkTitle(req) : undefined;
-    return { admitted, body, target: route.endpoints[target.service], authorization: route.authorization };
+    return { id: target.id, admitted, body, target: route.endpoints[target.service], authorization: route.authorization };
   }
 
   /** Proxies an HTTP request (including SSE) under `/session/`. Never throws. */
@@ -144,6 +193,9 @@ export class SessionProxy {
     }
     const release = this.deps.admission.hold(resolved.admitted, () => res.destroy());
     res.once("close", release);
+    res.once("finish", () => {
+      if (res.statusCode < 400) this.deps.sessions.touch(resolved.id);
+    });
     this.proxy.web(req, res, {
       target: resolved.target,
       headers: { authorization: resolved.authorization },

@@ -7,7 +7,8 @@
  *   name     `octo-<session id>`
  *   labels   `octo.session`, `octo.user`, `octo.version`, `octo.instance` (hash of octo's data dir, so two
  *            octo servers sharing an engine never remove each other's containers)
- *   ports    4096 (OpenCode), 4097 (file server), 4098 (terminal) published on 127.0.0.1, random host ports
+ *   ports    each service's container port (session-services.ts: 4096 OpenCode, 4097 file server, 4098
+ *            terminal) published on 127.0.0.1, random host ports
  *   mounts   `<session>/workspace` -> /home/dev/workspace, `<session>/home` -> /home/dev (agent history,
  *            OpenCode config and caches survive container removal), plus `[container] extra_mounts`
  *   limits   `[container] memory`, `cpus`, `pids_limit`; all capabilities dropped (the services run as the
@@ -31,6 +32,7 @@ import { createHash } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type Docker from "dockerode";
+import { z } from "zod";
 import type { OctoConfig } from "../config/schema.ts";
 import { OctoError } from "../errors.ts";
 import { createLogger } from "../log.ts";
@@ -41,14 +43,13 @@ import type { Isolation } from "./isolation.ts";
 import { defaultImageTag } from "./image.ts";
 import { chownTree } from "./ownership.ts";
 import { repositoryEnvironment } from "./repository.ts";
+import { argsVariables, endpointsAt, SERVICE, SERVICE_KEYS as SERVICES, ServicePorts, type ServiceKey } from "./session-services.ts";
+import { fileserverFlags, type SessionSettings, sessionSettings } from "./settings.ts";
 import type { Endpoints, PollResult, Runtime, RuntimeState, SessionSpec, StartResult, StopOptions } from "./types.ts";
 
 const log = createLogger("runtime.container");
 
-type Service = keyof Endpoints;
-/** Fixed ports inside the container (see container/entrypoint.sh). */
-export const CONTAINER_PORTS: Readonly<Record<Service, number>> = { code: 4096, files: 4097, term: 4098 };
-const SERVICES: readonly Service[] = ["code", "files", "term"];
+type Service = ServiceKey;
 const WORKSPACE = "/home/dev/workspace";
 const HOME = "/home/dev";
 /** Prefix of variables the entrypoint gives to OpenCode only. */
@@ -71,18 +72,18 @@ export function parseMemory(value: string): number {
 }
 
 /** Stored runtime state of a container session. */
-export interface ContainerState {
-  containerId: string;
-  name: string;
+export const ContainerState = z.object({
+  containerId: z.string(),
+  name: z.string(),
   /** Address the ports are published on. */
-  host: string;
-  ports: Record<Service, number>;
-}
+  host: z.string(),
+  ports: ServicePorts,
+});
+export type ContainerState = z.infer<typeof ContainerState>;
 
-function asContainerState(state: RuntimeState): ContainerState | null {
-  const s = state as Partial<ContainerState>;
-  if (typeof s.containerId !== "string" || typeof s.name !== "string" || !s.ports) return null;
-  return s as ContainerState;
+/** The state if it has this runtime's shape, else null (nothing of it is trusted further). */
+export function parseContainerState(state: RuntimeState): ContainerState | null {
+  return ContainerState.safeParse(state).data ?? null;
 }
 
 function statusOf(err: unknown): number | undefined {
@@ -132,6 +133,7 @@ export class ContainerRuntime implements Runtime {
   private readonly docker: Docker;
   private readonly image: string;
   private readonly instance: string;
+  private readonly settings: SessionSettings;
 
   constructor(
     private readonly config: OctoConfig,
@@ -140,6 +142,7 @@ export class ContainerRuntime implements Runtime {
     this.docker = options.engine.docker;
     this.image = config.container.image || defaultImageTag();
     this.instance = createHash("sha256").update(options.instance).digest("hex").slice(0, 12);
+    this.settings = sessionSettings(config);
   }
 
   /** The image sessions are created from. */
@@ -180,7 +183,8 @@ export class ContainerRuntime implements Runtime {
     const env: Record<string, string> = {
       ...this.config.container.extra_env,
       OCTO_SERVICE_TOKEN: spec.secret,
-      OCTO_FILESERVER_ARGS: `--max-upload-mb ${Math.max(1, Math.ceil(this.config.fileserver.max_upload_mb))}`,
+      // The host's `[terminal] shell` does not exist in the image: the terminal's default applies there.
+      ...argsVariables({ files: fileserverFlags(this.settings.maxUploadMb) }),
       ...repositoryEnvironment(spec).env,
       ...repositoryEnvironment(spec).secrets, // moved to the entrypoint's stdin by `octo seal`
     };
@@ -215,30 +219,19 @@ export class ContainerRuntime implements Runtime {
     }
   }
 
+  /**
+   * Creates and starts the session's container. Not bounded in time here: the session service bounds every
+   * runtime's start (`[runtime] start_timeout_seconds`) and stops a start that lands late.
+   * @throws OctoError 503 IMAGE_MISSING, 500 RUNTIME_START_FAILED; the container is removed first.
+   */
   async start(spec: SessionSpec): Promise<StartResult> {
     const name = containerName(spec.id);
-    const timeoutMs = this.config.runtime.start_timeout_seconds * 1000;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new OctoError(504, "RUNTIME_START_FAILED", `Container ${name} did not start within ${timeoutMs / 1000} s`)),
-        timeoutMs,
-      );
-    });
-    const attempt = this.create(spec, name);
     try {
-      return await Promise.race([attempt, timeout]);
+      return await this.create(spec, name);
     } catch (err) {
-      // After a timeout the attempt may still create the container: remove it whenever it settles.
-      attempt.then(
-        () => this.removeByName(name).catch(() => {}),
-        () => {},
-      );
       await this.removeByName(name).catch(() => {});
       if (err instanceof OctoError) throw err;
       throw new OctoError(500, "RUNTIME_START_FAILED", `Cannot start container ${name}: ${engineMessage(err)}`);
-    } finally {
-      clearTimeout(timer);
     }
   }
 
@@ -249,7 +242,7 @@ export class ContainerRuntime implements Runtime {
 
     const { engine } = this.options;
     const c = this.config.container;
-    const portKey = (service: Service) => `${CONTAINER_PORTS[service]}/tcp`;
+    const portKey = (service: Service) => `${SERVICE[service].containerPort}/tcp`;
     const hostConfig: Docker.HostConfig = {
       Binds: [`${home}:${HOME}`, `${spec.workspaceDir}:${WORKSPACE}`, ...c.extra_mounts],
       PortBindings: Object.fromEntries(SERVICES.map((s) => [portKey(s), [{ HostIp: "127.0.0.1", HostPort: "" }]])),
@@ -290,7 +283,7 @@ export class ContainerRuntime implements Runtime {
     try {
       await container.start();
     } catch (err) {
-      const output = await this.logs(spec, { containerId: container.id, name } as unknown as RuntimeState, 2048);
+      const output = await this.logs(spec, { containerId: container.id, name }, 2048);
       throw new OctoError(
         500,
         "RUNTIME_START_FAILED",
@@ -300,7 +293,7 @@ export class ContainerRuntime implements Runtime {
 
     const info = await container.inspect();
     if (!info.State.Running) {
-      const output = await this.logs(spec, { containerId: container.id, name } as unknown as RuntimeState, 2048);
+      const output = await this.logs(spec, { containerId: container.id, name }, 2048);
       throw new OctoError(
         500,
         "RUNTIME_START_FAILED",
@@ -318,12 +311,30 @@ export class ContainerRuntime implements Runtime {
     }
     const state: ContainerState = { containerId: container.id, name, host: "127.0.0.1", ports };
     log.info("started", { session: spec.id, container: container.id.slice(0, 12), code: ports.code, files: ports.files, term: ports.term });
-    return { endpoints: this.endpointsOf(state), state: state as unknown as RuntimeState };
+    return { endpoints: this.endpointsOf(state), state };
   }
 
   private containerFor(spec: SessionSpec, state: RuntimeState): Docker.Container {
-    const s = asContainerState(state);
+    const s = parseContainerState(state);
     return this.docker.getContainer(s?.containerId ?? containerName(spec.id));
+  }
+
+  /**
+   * The container's memory usage from the engine's stats (`GET /containers/:id/stats?stream=false`,
+   * `memory_stats.usage`, less the page cache when the engine reports it, as `docker stats` shows), bytes.
+   */
+  async memory(spec: SessionSpec, state: RuntimeState): Promise<number | null> {
+    try {
+      const stats = (await this.containerFor(spec, state).stats({ stream: false })) as {
+        memory_stats?: { usage?: number; stats?: { cache?: number; inactive_file?: number } };
+      };
+      const usage = stats.memory_stats?.usage;
+      if (typeof usage !== "number") return null;
+      const cache = stats.memory_stats?.stats?.inactive_file ?? stats.memory_stats?.stats?.cache ?? 0;
+      return Math.max(0, usage - cache);
+    } catch {
+      return null;
+    }
   }
 
   async stop(spec: SessionSpec, state: RuntimeState, options: StopOptions = {}): Promise<void> {
@@ -331,7 +342,7 @@ export class ContainerRuntime implements Runtime {
     try {
       // t=0 kills at once; unlike `kill`, `stop` accepts containers that are not running (Podman answers
       // 500 to a kill of a stopped container).
-      const t = options.now ? 0 : Math.ceil(this.config.runtime.stop_timeout_seconds);
+      const t = options.now ? 0 : this.settings.stopGraceSeconds;
       await container.stop({ t });
     } catch (err) {
       // 304: already stopped (Docker); 404: gone; 409: being removed.
@@ -376,14 +387,13 @@ export class ContainerRuntime implements Runtime {
   }
 
   endpoints(state: RuntimeState): Endpoints {
-    const s = asContainerState(state);
+    const s = parseContainerState(state);
     if (!s) throw new OctoError(500, "RUNTIME_STATE_INVALID", "Session has no container state");
     return this.endpointsOf(s);
   }
 
   private endpointsOf(s: ContainerState): Endpoints {
-    const url = (port: number) => `http://${s.host}:${port}`;
-    return { code: url(s.ports.code), files: url(s.ports.files), term: url(s.ports.term) };
+    return endpointsAt(s.host, s.ports);
   }
 
   async logs(spec: SessionSpec, state: RuntimeState, maxBytes = 4096): Promise<string> {

@@ -8,6 +8,7 @@ import { createLogger } from "../log.ts";
 import { resolveOpencodeBinary } from "./binaries.ts";
 import { LocalRuntime } from "./local.ts";
 import { createSandbox } from "./sandbox.ts";
+import { sessionSettings } from "./settings.ts";
 import type { Runtime } from "./types.ts";
 
 const log = createLogger("runtime");
@@ -42,11 +43,12 @@ export function createLocalRuntime(config: OctoConfig, paths: SecretPaths): Loca
         : "no sandbox: serving one user only (install bubblewrap, or use container mode, to share this octo)",
     );
   }
+  const { shell, maxUploadMb, stopTimeoutMs } = sessionSettings(config);
   return new LocalRuntime({
     opencodeBinary: resolveOpencodeBinary(config.opencode.binary),
-    shell: config.terminal.shell,
-    maxUploadMb: config.fileserver.max_upload_mb,
-    stopTimeoutMs: config.runtime.stop_timeout_seconds * 1000,
+    shell,
+    maxUploadMb,
+    stopTimeoutMs,
     sandbox,
     tmpSizeMb: config.runtime.sandbox_tmp_mb,
     instance: paths.dataDir,

@@ -31,6 +31,7 @@ import { createHash } from "node:crypto";
 import { accessSync, closeSync, constants, mkdirSync, openSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import entrypointPath from "../../container/entrypoint.sh" with { type: "file" };
+import { z } from "zod";
 import { OctoError } from "../errors.ts";
 import { createLogger } from "../log.ts";
 import { isCompiled, selfCommand } from "./binaries.ts";
@@ -41,12 +42,13 @@ import { freePorts } from "./ports.ts";
 import { repositoryEnvironment } from "./repository.ts";
 import { isWithin, type Sandbox, type SandboxMount } from "./sandbox.ts";
 import { userNamespaceFilter } from "./seccomp.ts";
+import { argsVariables, endpointsAt, portVariables, ServicePorts, SESSION_LOG } from "./session-services.ts";
+import { fileserverFlags, graceSeconds } from "./settings.ts";
+import { treeMemory } from "./proc.ts";
 import type { Endpoints, PollResult, Runtime, RuntimeState, SessionSpec, StartResult, StopOptions } from "./types.ts";
 
 const log = createLogger("runtime.local");
 
-/** The one log file of a session's services, in `<session>/logs`. */
-export const SESSION_LOG = "session.log";
 /** Log files larger than this are truncated when the session starts again. */
 const MAX_LOG_BYTES = 5 * 1024 * 1024;
 /** How long a SIGKILLed sandbox may take to disappear before stop() gives up waiting, ms. */
@@ -61,7 +63,7 @@ export interface LocalRuntimeOptions {
   opencodeBinary: string;
   /** Shell for terminal connections ("" = the terminal server's default). */
   shell: string;
-  /** File server upload limit, MiB. */
+  /** File server upload limit, whole MiB (settings.ts rounds the config's value). */
   maxUploadMb: number;
   /** Grace period before SIGKILL, ms. */
   stopTimeoutMs: number;
@@ -74,14 +76,15 @@ export interface LocalRuntimeOptions {
 }
 
 /** Stored runtime state of a local session. */
-export interface LocalState {
-  host: string;
-  ports: Record<keyof Endpoints, number>;
+export const LocalState = z.object({
+  host: z.string(),
+  ports: ServicePorts,
   /** The spawned process: bwrap, or the entrypoint itself without a sandbox. */
-  pid: number;
+  pid: z.number().int().min(2),
   /** Host pid of the entrypoint (PID 1 inside the sandbox); equals `pid` without a sandbox. */
-  init: number;
-}
+  init: z.number().int().min(2),
+});
+export type LocalState = z.infer<typeof LocalState>;
 
 interface Child {
   proc: ChildProcess;
@@ -91,11 +94,7 @@ interface Child {
 
 /** The state if it has this runtime's shape, else null (nothing of it is trusted further). */
 export function parseLocalState(state: RuntimeState): LocalState | null {
-  const s = state as Partial<LocalState>;
-  const port = (p: unknown) => Number.isInteger(p) && (p as number) > 0 && (p as number) < 65536;
-  if (typeof s.host !== "string" || !s.ports || !port(s.ports.code) || !port(s.ports.files) || !port(s.ports.term)) return null;
-  if (!Number.isInteger(s.pid) || !Number.isInteger(s.init) || (s.pid as number) <= 1 || (s.init as number) <= 1) return null;
-  return s as LocalState;
+  return LocalState.safeParse(state).data ?? null;
 }
 
 function cmdline(pid: number): string[] | null {
@@ -179,16 +178,13 @@ export class LocalRuntime implements Runtime {
       OPENCODE_DISABLE_AUTOUPDATE: "1",
       OCTO_SECRETS: "stdin",
       OCTO_LIFELINE_FD: "6",
-      OCTO_STOP_GRACE_SECONDS: String(Math.max(1, Math.ceil(this.options.stopTimeoutMs / 1000))),
+      OCTO_STOP_GRACE_SECONDS: String(graceSeconds(this.options.stopTimeoutMs)),
       OCTO_WORKSPACE: spec.workspaceDir,
       OCTO_HOST: host,
-      OCTO_PORT_CODE: String(code),
-      OCTO_PORT_FILES: String(files),
-      OCTO_PORT_TERM: String(term),
+      ...portVariables(ports),
       OCTO_OPENCODE: this.options.opencodeBinary,
       OCTO_SELF: self.join("\n"),
-      OCTO_FILESERVER_ARGS: `--max-upload-mb ${this.options.maxUploadMb}`,
-      ...(this.options.shell ? { OCTO_TERM_ARGS: `--shell ${this.options.shell}` } : {}),
+      ...argsVariables({ files: fileserverFlags(this.options.maxUploadMb), term: this.options.shell ? `--shell ${this.options.shell}` : "" }),
       ...repositoryEnvironment(spec).env,
     };
     if (sandbox && spec.runAs) {
@@ -227,7 +223,7 @@ export class LocalRuntime implements Runtime {
     const { pid, init } = await this.spawn(spec, argv, env, secrets, join(logs, SESSION_LOG), Boolean(sandbox));
     log.info("started", { session: spec.id, pid, init, code, files, term, sandbox: sandbox ? "bwrap" : "none" });
     const state: LocalState = { host, ports, pid, init };
-    return { endpoints: this.endpointsOf(state), state: state as unknown as RuntimeState };
+    return { endpoints: this.endpointsOf(state), state };
   }
 
   /** octo's programs, read-only at their real paths: OpenCode, and octo itself (binary or source entries). */
@@ -339,6 +335,13 @@ export class LocalRuntime implements Runtime {
     });
   }
 
+  /** RSS of everything the session runs (bwrap or the entrypoint and all its descendants), bytes. */
+  async memory(spec: SessionSpec, state: RuntimeState): Promise<number | null> {
+    const local = parseLocalState(state);
+    if (!local || (!this.children.has(local.pid) && !this.isOurs(local.pid, spec.id))) return null;
+    return Math.round(treeMemory(local.pid).rss_mib * 1024 * 1024);
+  }
+
   async stop(spec: SessionSpec, state: RuntimeState, options: StopOptions = {}): Promise<void> {
     const local = parseLocalState(state);
     if (!local) return;
@@ -418,8 +421,7 @@ export class LocalRuntime implements Runtime {
   }
 
   private endpointsOf(local: LocalState): Endpoints {
-    const url = (port: number) => `http://${local.host}:${port}`;
-    return { code: url(local.ports.code), files: url(local.ports.files), term: url(local.ports.term) };
+    return endpointsAt(local.host, local.ports);
   }
 
   private async tail(path: string, maxBytes: number): Promise<string> {

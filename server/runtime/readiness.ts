@@ -1,12 +1,15 @@
 /**
  * Readiness of a session's three services, the same for every runtime (pattern: JupyterHub `_wait_up`).
  *
- * Polls, in parallel, OpenCode's `GET /global/health` (with its Basic auth) and `GET /health` of the file
- * server and terminal until each answers 2xx. Each probe has its own short timeout because OpenCode accepts
+ * Polls, in parallel, each service's health path (session-services.ts: OpenCode's `GET /global/health`,
+ * which needs the Basic auth every probe sends, and `GET /health` of the file server and terminal) until
+ * each answers 2xx. Each probe has its own short timeout because OpenCode accepts
  * TCP connections well before it answers them; probes repeat every `intervalMs` (default 25 ms) so the
  * session is reported ready within a few tens of ms of its slowest service.
  */
 import { OctoError } from "../errors.ts";
+import { serviceAuthorization } from "../service-auth.ts";
+import { SERVICE, SERVICE_KEYS, type ServiceKey } from "./session-services.ts";
 import type { Endpoints } from "./types.ts";
 
 export interface ReadinessOptions {
@@ -20,18 +23,9 @@ export interface ReadinessOptions {
   signal?: AbortSignal;
 }
 
-/** `Authorization` header value every session service accepts (see DEVELOPERS.md). */
-export function serviceAuthorization(secret: string): string {
-  return `Basic ${Buffer.from(`opencode:${secret}`).toString("base64")}`;
-}
-
-/** The health URL of each service. */
-export function healthUrls(endpoints: Endpoints): Record<keyof Endpoints, string> {
-  return {
-    code: `${endpoints.code}/global/health`,
-    files: `${endpoints.files}/health`,
-    term: `${endpoints.term}/health`,
-  };
+/** The health URL of each service (session-services.ts `healthPath`). */
+export function healthUrls(endpoints: Endpoints): Record<ServiceKey, string> {
+  return Object.fromEntries(SERVICE_KEYS.map((key) => [key, `${endpoints[key]}${SERVICE[key].healthPath}`])) as Record<ServiceKey, string>;
 }
 
 async function probe(url: string, authorization: string, timeoutMs: number): Promise<boolean> {
@@ -54,10 +48,10 @@ export async function waitUntilReady(endpoints: Endpoints, secret: string, optio
   const probeTimeout = options.probeTimeoutMs ?? 1000;
   const interval = options.intervalMs ?? 25;
   const deadline = Date.now() + options.timeoutMs;
-  const pending = new Set<keyof Endpoints>(["code", "files", "term"]);
+  const pending = new Set<ServiceKey>(SERVICE_KEYS);
   const urls = healthUrls(endpoints);
 
-  const waitFor = async (name: keyof Endpoints) => {
+  const waitFor = async (name: ServiceKey) => {
     while (Date.now() < deadline) {
       options.signal?.throwIfAborted();
       const remaining = deadline - Date.now();
@@ -72,7 +66,7 @@ export async function waitUntilReady(endpoints: Endpoints, secret: string, optio
   await Promise.all([...pending].map(waitFor));
   options.signal?.throwIfAborted();
   if (pending.size > 0) {
-    const names = [...pending].map((n) => ({ code: "opencode", files: "file server", term: "terminal" })[n]);
+    const names = [...pending].map((key) => SERVICE[key].name);
     throw new OctoError(
       504,
       "SESSION_NOT_READY",

@@ -54,7 +54,11 @@ export interface Endpoints {
   term: string;
 }
 
-/** Opaque, JSON-serialisable runtime bookkeeping stored in `sessions.runtime_state`. */
+/**
+ * Runtime bookkeeping as stored in `sessions.runtime_state` (JSON), opaque to the session service. Each
+ * runtime parses it with its own zod schema (`LocalState` in local.ts, `ContainerState` in container.ts) and
+ * treats a state that does not parse as gone.
+ */
 export type RuntimeState = Record<string, unknown>;
 
 /** Result of a liveness poll. */
@@ -125,6 +129,13 @@ export interface Runtime {
    * @returns ids of the sessions whose leftovers were removed.
    */
   removeOrphans(liveSessionIds: ReadonlySet<string>): Promise<string[]>;
+
+  /**
+   * Memory the session uses now, bytes: the RSS of its process tree (local) or the container's memory
+   * usage as the engine reports it (container). null when it is not running or cannot be measured.
+   * Optional: a runtime without it shows no memory on the admin page.
+   */
+  memory?(spec: SessionSpec, state: RuntimeState): Promise<number | null>;
 
   /** How sessions are sealed off from each other and from octo (see `isolation.ts`). */
   isolation(): Isolation;

@@ -34,8 +34,10 @@ import type { OctoConfig } from "../config/schema.ts";
 import { OctoError } from "../errors.ts";
 import { type Admission, type Admitted, stripCredentials } from "../http/admission.ts";
 import { replyError, sendError } from "../http/error-response.ts";
-import { requestId } from "../http/request-id.ts";
+import { setUpgradeStatus } from "../http/access-log.ts";
+import { requestId, requestInfo } from "../http/request-id.ts";
 import { createLogger } from "../log.ts";
+import { upstreamErrors } from "../metrics.ts";
 
 const log = createLogger("voice");
 
@@ -128,10 +130,15 @@ export class VoiceProxy {
       const service = this.services.get(req as IncomingMessage) ?? "stt";
       const id = requestId(req as IncomingMessage);
       log.warn("voice server error", { request: id, service, error: (err as NodeJS.ErrnoException).code ?? err.message });
+      upstreamErrors.inc({ entry: "voice", service });
       replyError(res as ServerResponse | Duplex, new OctoError(503, "VOICE_UNAVAILABLE", `The ${NAMES[service]} server is not answering`), id);
     });
-    this.proxy.on("proxyReqWs", (proxyReq: ClientRequest, _req: IncomingMessage, socket: Duplex) => {
-      proxyReq.once("upgrade", (_res: IncomingMessage, upstream: Duplex) => this.upstreams.set(socket, upstream));
+    this.proxy.on("proxyReqWs", (proxyReq: ClientRequest, req: IncomingMessage, socket: Duplex) => {
+      proxyReq.once("upgrade", (upstreamRes: IncomingMessage, upstream: Duplex) => {
+        this.upstreams.set(socket, upstream);
+        upstreamRes.headers["x-request-id"] = requestId(req);
+        setUpgradeStatus(socket, 101, "voice");
+      });
     });
   }
 
@@ -143,6 +150,7 @@ export class VoiceProxy {
     if (!this.deps.voice.enabled) throw new OctoError(404, "VOICE_DISABLED", "Voice mode is not enabled on this server");
     const service = parseVoiceUrl(req.url);
     if (!service) throw new OctoError(404, "NOT_FOUND", "No voice endpoint here");
+    requestInfo(req).route = `/api/voice/${service}`;
     const admitted = await this.deps.admission.admit(req, { queryToken: true, sameOrigin: "always" });
     return { service, admitted };
   }
@@ -169,6 +177,7 @@ export class VoiceProxy {
     stripCredentials(req);
     delete req.headers.cookie;
     req.url = "/";
+    req.headers["x-request-id"] = requestId(req);
     log.debug("voice connection", { service });
     this.proxy.ws(req, socket, head, { target: this.targets[service] as never });
   }

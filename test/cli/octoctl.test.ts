@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ScriptedLlm } from "../support/llm.ts";
-import { Api, type OctoServerProcess } from "../support/octo.ts";
+import { Api, eventually, type OctoServerProcess } from "../support/octo.ts";
 import { BUILD_TIMEOUT_MS, closedPort, ensureBinaries, freshConfigHome, OCTOCTL, octoctl, runInTerminal, startCompiledOctoWithLlm, versionLine } from "./binaries.ts";
 
 const SLOW = 120_000;
@@ -271,21 +271,33 @@ describe("octoctl session", () => {
     const r = await as("alice", ["session", "list"]);
     expect(r.code).toBe(0);
     const lines = r.stdout.trimEnd().split("\n");
-    expect(lines[0]).toMatch(/^ID\s+NAME\s+STATUS\s+AGE\s+OWNER$/);
+    expect(lines[0]).toMatch(/^ID\s+NAME\s+STATUS\s+AGE\s+LAST USED\s+OWNER$/);
     expect(lines).toHaveLength(3);
-    for (const column of ["NAME", "STATUS", "AGE", "OWNER"]) {
+    for (const column of ["NAME", "STATUS", "AGE", "LAST USED", "OWNER"]) {
       const at = lines[0]!.indexOf(column);
       for (const line of lines.slice(1)) expect(line[at - 1]).toBe(" ");
       for (const line of lines.slice(1)) expect(line[at]).not.toBe(" ");
     }
     expect(lines[1]).toContain("bob's draft");
-    expect(lines[1]).toMatch(/stopped\s+\d+s\s+bob$/);
-    expect(lines[2]).toMatch(new RegExp(`^${sessionId}\\s+cli test\\s+running\\s+\\d+[sm]\\s+alice$`));
+    expect(lines[1]).toMatch(/stopped\s+\d+s\s+\d+s ago\s+bob$/);
+    expect(lines[2]).toMatch(new RegExp(`^${sessionId}\\s+cli test\\s+running\\s+\\d+[sm]\\s+\\d+[sm] ago\\s+alice$`));
+
+    // --all: every running session's memory (its process tree's RSS) and idle time.
+    const all = await as("alice", ["session", "list", "--all"]);
+    const allLines = all.stdout.trimEnd().split("\n");
+    expect(allLines[0]).toMatch(/^ID\s+NAME\s+STATUS\s+AGE\s+LAST USED\s+OWNER\s+MEMORY\s+IDLE$/);
+    expect(allLines[2]).toMatch(/running.*alice\s+\d+ MiB\s+\d+[sm]$/);
+    expect(Number(/(\d+) MiB/.exec(allLines[2]!)![1])).toBeGreaterThan(50); // OpenCode alone is hundreds
+    expect(allLines[1]).toMatch(/stopped.*bob\s+-\s+-$/);
+    const usage = (await as("alice", ["session", "list", "--all", "--json"])).json();
+    expect(usage.find((s: { id: string }) => s.id === sessionId).usage).toMatchObject({ memory_bytes: expect.any(Number), idle_seconds: expect.any(Number) });
+    const notAdmin = await as("bob", ["session", "list", "--all"]);
+    expect([notAdmin.code, notAdmin.stderr]).toEqual([1, "octoctl: --all is for admins (it shows every user's sessions)\n"]);
 
     const mine = await as("alice", ["session", "list", "--mine", "--json"]);
     expect(mine.json().map((s: { id: string }) => s.id)).toEqual([sessionId]);
     const bobList = await as("bob", ["session", "list"]);
-    expect(bobList.stdout.split("\n")[0]).toMatch(/^ID\s+NAME\s+STATUS\s+AGE$/);
+    expect(bobList.stdout.split("\n")[0]).toMatch(/^ID\s+NAME\s+STATUS\s+AGE\s+LAST USED$/);
     expect(bobList.stdout).not.toContain("cli test");
     expect((await as("bob", ["session", "delete", bobId, "--purge", "--yes"])).code).toBe(0);
     const empty = await as("bob", ["session", "list"]);
@@ -322,6 +334,15 @@ describe("octoctl session", () => {
     const started = await as("alice", ["session", "start", sessionId, "--no-wait", "--json"]);
     expect(started.code).toBe(0);
     expect(["starting", "running"]).toContain(started.json().status);
+    await eventually(async () => (await api.as(aliceToken).get(`/api/sessions/${sessionId}`)).json.status === "running", "running again", 60_000);
+    await as("alice", ["session", "stop", sessionId]);
+    // Waiting, start prints each step from GET /api/events as it happens, then the session.
+    const waited = await as("alice", ["session", "start", sessionId]);
+    expect(waited.code).toBe(0);
+    expect(waited.stderr).toContain("  starting: starting services\n");
+    expect(waited.stderr).toContain("  starting: waiting for OpenCode, the file server and the terminal to answer\n");
+    expect(waited.stderr).toContain("  running\n");
+    expect(waited.stdout).toMatch(/^status\s+running$/m);
   }, SLOW);
 
   test("delete asks for confirmation (refuses without a terminal), then --yes --purge deletes everything", async () => {

@@ -193,7 +193,7 @@ describe("octo serve, local mode, end to end", () => {
     expect(processesIn(sessionRoot(state.sessionId))).toEqual([]);
     const proxied = await admin.get(`/session/${state.sessionId}/files/tree`);
     expect(proxied.status).toBe(503);
-    expect(proxied.json.code).toBe("SESSION_NOT_RUNNING");
+    expect(proxied.json.code).toBe("SESSION_STOPPED");
 
     const started = await admin.post(`/api/sessions/${state.sessionId}/start`);
     expect([started.json.status, started.json.error ?? null]).toEqual(["running", null]);

@@ -93,7 +93,7 @@ describe.skipIf(!haveBwrap)("sessions on a repository", () => {
   test("a session from a git:// URL clones inside its sandbox, as its own uid, and records the base commit", async () => {
     const res = await user.post("/api/sessions", { name: "app", repository: { url: `${daemon.url}/app.git` } });
     expect(res.status).toBe(201);
-    expect(res.json).toMatchObject({ status: "running", detail: null, repository: { url: `${daemon.url}/app.git`, ref: null, base_commit: repo.head } });
+    expect(res.json).toMatchObject({ status: "running", repository: { url: `${daemon.url}/app.git`, ref: null, base_commit: repo.head } });
     const dir = workspace(res.json.id);
     expect(readFileSync(join(dir, "src/main.ts"), "utf8")).toBe("export const answer = 41;\n");
     if (process.getuid?.() === 0) {
@@ -138,7 +138,7 @@ describe.skipIf(!haveBwrap)("sessions on a repository", () => {
     const res = await user.post("/api/sessions?wait=false", { repository: { url: hanging.url } });
     expect(res.status).toBe(202);
     const id = res.json.id;
-    await eventually(async () => (await user.get(`/api/sessions/${id}`)).json.detail === "cloning", "the clone to start", 30_000);
+    await eventually(async () => (await user.get(`/api/sessions/${id}`)).json.status_detail === "cloning", "the clone to start", 30_000);
     const stopped = await user.post(`/api/sessions/${id}/stop`);
     expect(stopped.json.status).toBe("stopped");
     expect(processesIn(join(octo.dataDir, "sessions", id))).toEqual([]);

@@ -48,7 +48,7 @@ const CLI = join(resolve(import.meta.dir, "../.."), "cli/octo.ts");
  */
 export async function spawnFileServer(root: string, token: string) {
   const child = Bun.spawn([process.execPath, CLI, "fileserver", "--root", root, "--port", "0"], {
-    env: { ...process.env, OCTO_SERVICE_TOKEN: token, OCTO_LOG_LEVEL: "info" },
+    env: { ...process.env, OCTO_SERVICE_TOKEN: token },
     stdout: "ignore",
     stderr: "pipe",
   });

@@ -83,6 +83,19 @@ describe("auth routes", () => {
     expect([after.status, after.json.code]).toEqual([401, "INVALID_TOKEN"]);
   });
 
+  test("GET /api/auth/session: the user when signed in, user null (200, not 401) when not or no longer", async () => {
+    const h = harness();
+    const { user, token } = await quickUser(h, "alice");
+    const signedIn = await h.call("GET", "/api/auth/session", { cookie: `octo_token=${token}` });
+    expect([signedIn.status, signedIn.json.user?.id]).toEqual([200, user.id]);
+    expect(signedIn.headers.get("cache-control")).toBe("no-store");
+    expect((await h.call("GET", "/api/auth/session", { token })).json.user.username).toBe("alice");
+    expect(await h.call("GET", "/api/auth/session").then((r) => [r.status, r.json])).toEqual([200, { user: null }]);
+    expect((await h.call("GET", "/api/auth/session", { token: "not-a-jwt" })).json).toEqual({ user: null });
+    await h.call("POST", "/api/auth/logout", { token });
+    expect((await h.call("GET", "/api/auth/session", { cookie: `octo_token=${token}` })).json).toEqual({ user: null });
+  });
+
   test("login -> {token,user} and the cookie (Secure with secure_cookies); wrong password 401", async () => {
     const h = harness({ server: { secure_cookies: true } });
     const { user } = await quickUser(h, "alice");
@@ -406,11 +419,11 @@ describe("session routes", () => {
     expect(h.sessions.listAll()).toEqual([]);
   });
 
-  test("the session limit answers 409 SESSION_LIMIT", async () => {
+  test("the session limit answers 429 SESSION_LIMIT with Retry-After", async () => {
     const h = harness({ runtime: { max_sessions_per_user: 1 } });
     const { token } = await quickUser(h, "alice");
     expect((await h.call("POST", "/api/sessions", { token })).status).toBe(201);
     const over = await h.call("POST", "/api/sessions", { token });
-    expect([over.status, over.json.code]).toEqual([409, "SESSION_LIMIT"]);
+    expect([over.status, over.json.code, over.headers.get("retry-after")]).toEqual([429, "SESSION_LIMIT", "30"]);
   });
 });

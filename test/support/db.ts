@@ -1,17 +1,18 @@
 /**
- * A real octo database in a temporary directory, with the services built over it the way `server.ts`
- * wires them, and helpers to make users through the real registration path (invite code + argon2id).
+ * A real octo database in a temporary directory, with the services built over it by server/services.ts
+ * (as `octo serve` builds them), and helpers to make users through the real registration path (invite code + argon2id).
  */
 import { join } from "node:path";
 import { OctoConfig } from "../../server/config/schema.ts";
 import { type Database, openDatabase } from "../../server/db/database.ts";
-import { AuditService } from "../../server/modules/audit/service.ts";
-import { AuthService } from "../../server/modules/auth/service.ts";
-import { TokenService } from "../../server/modules/auth/tokens.ts";
-import { InviteService } from "../../server/modules/invites/service.ts";
+import type { AuditService } from "../../server/modules/audit/service.ts";
+import type { AuthService } from "../../server/modules/auth/service.ts";
+import type { TokenService } from "../../server/modules/auth/tokens.ts";
+import type { InviteService } from "../../server/modules/invites/service.ts";
 import type { Role, User } from "../../server/modules/users/model.ts";
-import { UserService } from "../../server/modules/users/service.ts";
+import type { UserService } from "../../server/modules/users/service.ts";
 import { randomSecret } from "../../server/ids.ts";
+import { createAuthServices } from "../../server/services.ts";
 import { tempDir } from "./tmp.ts";
 
 /** Password every helper-made user gets. */
@@ -57,22 +58,26 @@ export interface AuthStackOptions {
   secret?: string;
 }
 
-/** Users, invites, tokens, auth and the audit log (kept for ever) over a real temporary database. */
+/**
+ * Users, invites, tokens, auth and the audit log (kept for ever) over a real temporary database, wired by
+ * `createAuthServices` (server/services.ts) as the server wires them.
+ */
 export function authStack(options: AuthStackOptions = {}): AuthStack {
   const base = options.database ?? testDatabase();
   const secret = options.secret ?? randomSecret(64);
-  const users = new UserService(base.db);
-  const invites = new InviteService(base.db);
-  const tokens = new TokenService(secret, options.ttlSeconds ?? 3600);
-  const auth = new AuthService(base.db, users, invites, tokens, {
-    loginMaxAttempts: options.loginMaxAttempts ?? 10,
-    loginWindowSeconds: options.loginWindowSeconds ?? 300,
-    registerMaxAttempts: options.registerMaxAttempts,
-    registerWindowSeconds: options.registerWindowSeconds,
-    passwordHashConcurrency: options.passwordHashConcurrency,
-    passwordHashQueue: options.passwordHashQueue,
+  const config = testConfig({
+    auth: {
+      token_ttl_seconds: options.ttlSeconds ?? 3600,
+      login_max_attempts: options.loginMaxAttempts ?? 10,
+      login_window_seconds: options.loginWindowSeconds ?? 300,
+      ...(options.registerMaxAttempts === undefined ? {} : { register_max_attempts: options.registerMaxAttempts }),
+      ...(options.registerWindowSeconds === undefined ? {} : { register_window_seconds: options.registerWindowSeconds }),
+      ...(options.passwordHashConcurrency === undefined ? {} : { max_concurrent_password_hashes: options.passwordHashConcurrency }),
+      ...(options.passwordHashQueue === undefined ? {} : { max_queued_password_hashes: options.passwordHashQueue }),
+    },
+    audit: { retention_days: 0 },
   });
-  const audit = new AuditService(base.db);
+  const { users, invites, tokens, auth, audit } = createAuthServices(config, { db: base.db, secret });
   return { ...base, users, invites, tokens, auth, audit, secret };
 }
 

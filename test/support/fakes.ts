@@ -30,20 +30,22 @@ import type { Server } from "bun";
 import type { OctoConfig } from "../../server/config/schema.ts";
 import { OctoError } from "../../server/errors.ts";
 import { startAccessWatch } from "../../server/access-watch.ts";
-import { createAdmission, createApp } from "../../server/app.ts";
+import { createApp } from "../../server/app.ts";
 import type { Admission } from "../../server/http/admission.ts";
-import { SessionService } from "../../server/modules/sessions/service.ts";
+import type { SessionService } from "../../server/modules/sessions/service.ts";
+import { randomSecret } from "../../server/ids.ts";
+import { createServices } from "../../server/services.ts";
 import { SessionProxy } from "../../server/proxy/session-proxy.ts";
 import { createFront } from "../../server/server.ts";
 import { VoiceProxy } from "../../server/voice/voice-proxy.ts";
-import { serviceAuthorization } from "../../server/runtime/readiness.ts";
+import { serviceAuthorization } from "../../server/service-auth.ts";
+import { endpointsAt, SERVICE, SERVICE_KEYS, type ServiceKey } from "../../server/runtime/session-services.ts";
 import type { Endpoints, PollResult, Runtime, RuntimeState, SessionSpec, StartResult, StopOptions } from "../../server/runtime/types.ts";
-import { GitCredentialService } from "../../server/modules/git-credentials/service.ts";
-import { Vault } from "../../server/vault.ts";
-import { type AuthStack, authStack, type AuthStackOptions, testConfig } from "./db.ts";
+import type { GitCredentialService } from "../../server/modules/git-credentials/service.ts";
+import { type AuthStack, type AuthStackOptions, testConfig, testDatabase } from "./db.ts";
 
-type Service = keyof Endpoints;
-const SERVICES: readonly Service[] = ["code", "files", "term"];
+type Service = ServiceKey;
+const SERVICES = SERVICE_KEYS;
 const NAMES: Record<Service, string> = { code: "opencode", files: "file server", term: "terminal" };
 
 export interface FakeBehaviour {
@@ -160,7 +162,7 @@ export class FakeRuntime implements Runtime {
         },
         fetch: async (req, server) => {
           const url = new URL(req.url);
-          const healthPath = service === "code" ? "/global/health" : "/health";
+          const { healthPath, healthNeedsAuth } = SERVICE[service];
           const websocket = req.headers.get("upgrade")?.toLowerCase() === "websocket";
           if (url.pathname !== healthPath) {
             this.received.push({ session: spec.id, service, method: req.method, path: url.pathname + url.search, websocket });
@@ -170,7 +172,7 @@ export class FakeRuntime implements Runtime {
             if (server.upgrade(req, { data })) return undefined;
           }
           if (url.pathname === healthPath) {
-            if (service === "code" && req.headers.get("authorization") !== authorization) {
+            if (healthNeedsAuth && req.headers.get("authorization") !== authorization) {
               return new Response("unauthorized", { status: 401 });
             }
             if (Date.now() < readyAt || !gateOpen) return new Response("not yet", { status: 503 });
@@ -224,8 +226,7 @@ export class FakeRuntime implements Runtime {
   endpoints(state: RuntimeState): Endpoints {
     const s = state as Partial<FakeState>;
     if (!s.ports) throw new OctoError(500, "RUNTIME_STATE_INVALID", "Session has no runtime state");
-    const url = (port: number) => `http://127.0.0.1:${port}`;
-    return { code: url(s.ports.code), files: url(s.ports.files), term: url(s.ports.term) };
+    return endpointsAt("127.0.0.1", s.ports);
   }
 
   async logs(spec: SessionSpec): Promise<string> {
@@ -296,33 +297,20 @@ export interface SessionStack extends AuthStack {
 }
 
 /**
- * Auth services plus a SessionService driving a {@link FakeRuntime} over one temporary database, which is
- * also the data dir (sessions live in `<dir>/sessions/<id>`).
+ * Every service of a server (server/services.ts `createServices`, as `octo serve` wires them) with a
+ * {@link FakeRuntime}, over one temporary database whose directory is also the data dir (sessions live in
+ * `<dir>/sessions/<id>`).
  * @param config per-section overrides, e.g. `{ runtime: { max_sessions_per_user: 2 } }`.
  */
 export function sessionStack(
-  options: { config?: Record<string, Record<string, unknown>>; runtime?: FakeRuntime } & AuthStackOptions = {},
+  options: { config?: Record<string, Record<string, unknown>>; runtime?: FakeRuntime } & Pick<AuthStackOptions, "database" | "secret"> = {},
 ): SessionStack {
   const config = testConfig(options.config);
-  const stack = authStack({
-    ttlSeconds: config.auth.token_ttl_seconds,
-    loginMaxAttempts: config.auth.login_max_attempts,
-    loginWindowSeconds: config.auth.login_window_seconds,
-    registerMaxAttempts: config.auth.register_max_attempts,
-    registerWindowSeconds: config.auth.register_window_seconds,
-    passwordHashConcurrency: config.auth.max_concurrent_password_hashes,
-    passwordHashQueue: config.auth.max_queued_password_hashes,
-    ...options,
-  });
+  const base = options.database ?? testDatabase();
+  const secret = options.secret ?? randomSecret(64);
   const runtime = options.runtime ?? new FakeRuntime();
-  const gitCredentials = new GitCredentialService(stack.db, Vault.forDataDir(stack.dir));
-  const sessions = new SessionService(stack.db, runtime, {
-    dataDir: stack.dir,
-    runtime: config.runtime,
-    opencode: config.opencode,
-    gitCredentials: (userId, repository) => gitCredentials.forRepository(userId, repository),
-  });
-  return { ...stack, config, runtime, sessions, gitCredentials, admission: createAdmission(stack.auth, config) };
+  const services = createServices(config, { db: base.db, runtime, dataDir: base.dir, secret });
+  return { ...base, ...services, secret, runtime };
 }
 
 /** The page of a hostile session service (see the module doc). */

@@ -52,7 +52,7 @@ export interface StartOctoOptions {
 function baseEnv(extra: Record<string, string> = {}): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
-  return { ...env, OCTO_LOG_LEVEL: process.env.OCTO_TEST_LOG_LEVEL ?? "info", ...extra };
+  return { ...env, ...extra };
 }
 
 /**
@@ -63,7 +63,8 @@ export async function startOcto(options: StartOctoOptions = {}): Promise<OctoSer
   const dataDir = options.dataDir ?? tempDir("octo-data-");
   const proc = spawn({
     cmd: [...(options.wrap ?? []), ...(options.command ?? octoCommand()), "serve", "--port", String(options.port ?? 0), "--data-dir", dataDir, ...(options.args ?? [])],
-    env: baseEnv(options.env),
+    // `[server] log_level` (default info); OCTO_TEST_LOG_LEVEL=debug shows more of a failing test's server.
+    env: baseEnv({ ...(process.env.OCTO_TEST_LOG_LEVEL ? { OCTO_SERVER__LOG_LEVEL: process.env.OCTO_TEST_LOG_LEVEL } : {}), ...options.env }),
     stdin: "ignore",
     stdout: "pipe",
     stderr: "pipe",

@@ -13,7 +13,7 @@ const CLI = join(import.meta.dir, "../../cli/octo.ts");
 test("the token leaves the shell's environment, and SIGTERM closes sockets, kills shells and exits 0", async () => {
   const cwd = tempDir("main-cwd-");
   const child = Bun.spawn([process.execPath, CLI, "term", "--cwd", cwd, "--port", "0", "--shell", "/bin/bash"], {
-    env: { ...testEnv(), OCTO_SERVICE_TOKEN: "main-secret", OCTO_LOG_LEVEL: "info" },
+    env: { ...testEnv(), OCTO_SERVICE_TOKEN: "main-secret" },
     stdout: "ignore",
     stderr: "pipe",
   });

@@ -157,7 +157,8 @@ describe.skipIf(!haveRoot || !haveBwrap)("upgrading a data dir made by octo 0.1.
 
   test("every row 0.1.0 stored is still there; only the crashed session's status and state changed", () => {
     const db = new Database(join(dataDir, "octo.db"), { readonly: true });
-    expect(tableRows(db, "users")).toEqual(before.users);
+    // Columns added since 0.1.0 are null: the server's lifecycle settings apply to every user.
+    expect(tableRows(db, "users")).toEqual(before.users.map((u) => ({ ...u, idle_timeout_seconds: null, max_lifetime_seconds: null })));
     expect(tableRows(db, "invite_codes")).toEqual(before.invite_codes);
     expect(tableRows(db, "revoked_tokens")).toEqual(before.revoked_tokens);
     const after = new Map(tableRows(db, "sessions").map((row) => [row.id, row]));
@@ -167,7 +168,7 @@ describe.skipIf(!haveRoot || !haveBwrap)("upgrading a data dir made by octo 0.1.
       const same = ["user_id", "name", "runtime", "secret", "created_at", "started_at"] as const;
       expect(Object.fromEntries(same.map((k) => [k, row[k]]))).toEqual(Object.fromEntries(same.map((k) => [k, old[k]])));
       expect(row.run_uid).toBeNull();
-      if (old.id !== crashed.id) expect(row).toEqual({ ...old, run_uid: null });
+      if (old.id !== crashed.id) expect(row).toEqual({ ...old, run_uid: null, last_activity_at: null, stop_reason: null });
     }
     expect(after.get(crashed.id)).toMatchObject({ status: "stopped", error: null });
     db.close();

@@ -1,7 +1,7 @@
-/** Admin: every user's sessions with owner, status and age; stop or delete any of them. */
+/** Admin: every user's sessions with owner, status, memory, idle time and age; stop or delete any of them. */
 import { useState } from "react";
 import { api } from "../lib/api.ts";
-import { timeAgo } from "../lib/format.ts";
+import { formatBytes, formatDuration, timeAgo } from "../lib/format.ts";
 import type { Session } from "../lib/types.ts";
 import { ConfirmDialog } from "../ui/ConfirmDialog.tsx";
 import { StatusBadge } from "../ui/StatusBadge.tsx";
@@ -10,7 +10,7 @@ import { useAsyncList } from "./useAsyncList.ts";
 /** Statuses in which a session still holds processes or a container that an admin may stop. */
 const STOPPABLE = new Set<Session["status"]>(["pending", "starting", "running"]);
 
-/** The all-sessions tab: every user's sessions with owner, status, runtime and age, and stop/delete. */
+/** The all-sessions tab: every user's sessions with owner, status, runtime, memory, idle time and age, and stop/delete. */
 export function AllSessions() {
   const { items, error, reload, set } = useAsyncList(api.admin.sessions);
   const [deleting, setDeleting] = useState<Session | null>(null);
@@ -21,7 +21,7 @@ export function AllSessions() {
     setBusy(session.id);
     try {
       const updated = await api.admin.stopSession(session.id);
-      set((list) => list?.map((s) => (s.id === updated.id ? updated : s)));
+      set((list) => list?.map((s) => (s.id === updated.id ? { ...updated, usage: null } : s)));
     } finally {
       setBusy(null);
     }
@@ -44,6 +44,8 @@ export function AllSessions() {
               <th>Owner</th>
               <th>Status</th>
               <th>Runtime</th>
+              <th>Memory</th>
+              <th>Idle</th>
               <th>Created</th>
               <th />
             </tr>
@@ -60,6 +62,8 @@ export function AllSessions() {
                   <StatusBadge status={s.status} />
                 </td>
                 <td className="muted">{s.runtime}</td>
+                <td className="muted">{s.usage?.memory_bytes != null ? formatBytes(s.usage.memory_bytes) : "–"}</td>
+                <td className="muted">{s.usage?.idle_seconds != null ? formatDuration(s.usage.idle_seconds * 1000) : "–"}</td>
                 <td className="muted">{timeAgo(s.created_at)}</td>
                 <td>
                   {STOPPABLE.has(s.status) ? (

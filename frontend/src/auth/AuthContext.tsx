@@ -1,15 +1,16 @@
 /**
- * Who is signed in. On load it asks `GET /api/me` (the HttpOnly cookie authenticates it); login and
+ * Who is signed in. On load it asks `GET /api/auth/session` (the HttpOnly cookie authenticates it; it
+ * answers `user: null` rather than 401 when signed out, so no failing request reaches the console); login and
  * register set the cookie server-side and answer the user. Any later 401 from the API (expired or revoked
  * token, disabled user) signs the app out. The token itself is never read or stored by the app.
  */
 import { createContext, type ReactNode, useCallback, useContext, useEffect, useMemo, useState } from "react";
 import { api } from "../lib/api.ts";
-import { HttpError, onUnauthorized } from "../lib/http.ts";
+import { onUnauthorized } from "../lib/http.ts";
 import type { User } from "../lib/types.ts";
 
 export interface AuthValue {
-  /** undefined while the first `/api/me` is in flight; null when signed out. */
+  /** undefined while the first `/api/auth/session` is in flight; null when signed out. */
   user: User | null | undefined;
   login(username: string, password: string): Promise<void>;
   register(input: { username: string; password: string; invite_code: string; email?: string }): Promise<void>;
@@ -24,12 +25,12 @@ export function AuthProvider({ children }: { children: ReactNode }) {
 
   useEffect(() => {
     let cancelled = false;
-    api.me().then(
+    api.signedIn().then(
       (me) => !cancelled && setUser(me),
       (err) => {
         if (cancelled) return;
-        // 401 = not signed in. Anything else (server down): also show the login page, which reports it.
-        if (!(err instanceof HttpError) || err.status !== 401) console.warn("GET /api/me failed", err);
+        // Server down or similar: show the login page, which reports it.
+        console.warn("GET /api/auth/session failed", err);
         setUser(null);
       },
     );

@@ -2,6 +2,7 @@
  * An assistant message: its parts in order, its error if it failed, and a model + token footer once the
  * turn's last step is done (steps that ended in tool calls get none; the next step continues the answer).
  */
+import { MessageActions } from "./MessageActions.tsx";
 import { ReadAloudButton } from "../voice/VoiceControls.tsx";
 import { PartView } from "./parts/PartView.tsx";
 import type { AssistantMessage, Part } from "./types.ts";
@@ -23,7 +24,7 @@ export function AssistantMessageView({ message, parts, awaiting, stale }: {
   return (
     <div className="message assistant" data-message-id={message.id}>
       {parts.map((part) => (
-        <PartView key={part.id} part={part} root={message.path?.root} awaiting={awaiting} stale={Boolean(stale[part.id])} />
+        <PartView key={part.id} part={part} root={message.path?.cwd || message.path?.root} awaiting={awaiting} stale={Boolean(stale[part.id])} />
       ))}
       {message.error ? (
         <div className={aborted ? "message-note" : "message-error"} role={aborted ? undefined : "alert"}>
@@ -35,6 +36,7 @@ export function AssistantMessageView({ message, parts, awaiting, stale }: {
           {message.modelID}
           {message.tokens.output ? ` · ${message.tokens.input + message.tokens.output} tokens` : ""}
           <ReadAloudButton messageID={message.id} parts={parts} />
+          <MessageActions messageID={message.id} parts={parts} />
         </div>
       ) : null}
     </div>

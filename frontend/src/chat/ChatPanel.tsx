@@ -12,12 +12,15 @@ import { VoicePanel } from "../voice/VoiceControls.tsx";
 import { VoiceProvider } from "../voice/VoiceContext.tsx";
 import { BusyIndicator } from "./BusyIndicator.tsx";
 import { useChat, useChatStore } from "./ChatContext.tsx";
+import { useAgentChoice, useAgents } from "./AgentPicker.tsx";
 import { Composer } from "./Composer.tsx";
 import { ConnectionStatus } from "./ConnectionStatus.tsx";
 import { ConversationList } from "./ConversationList.tsx";
+import { MessageActionsProvider } from "./MessageActions.tsx";
 import { PermissionPrompt } from "./PermissionPrompt.tsx";
 import { QuestionPrompt } from "./QuestionPrompt.tsx";
 import { Thread } from "./Thread.tsx";
+import { useChatActions } from "./useChatActions.ts";
 import { useConversationParam } from "./useConversationParam.ts";
 import { useModelChoice } from "./useModelChoice.ts";
 import { useProviders } from "./useProviders.ts";
@@ -28,7 +31,6 @@ export function ChatPanel({ sessionId }: { sessionId: string }) {
   const { state, connection, syncError, ready } = useChat();
   const [activeID, setActiveID] = useConversationParam();
   const [listOpen, setListOpen] = useState(false);
-  const [creating, setCreating] = useState(false);
   const providers = useProviders();
   const sessions = useSessions();
 
@@ -60,40 +62,18 @@ export function ChatPanel({ sessionId }: { sessionId: string }) {
     return () => store.unwatch(activeID);
   }, [store, activeID]);
 
+  const agents = useAgents();
+  const [agent, setAgent] = useAgentChoice(sessionId, activeID && state.conversations[activeID] ? activeID : null);
+  const [prefill, setPrefill] = useState<{ text: string; seq: number }>();
+  const prefillText = useCallback((text: string) => setPrefill((p) => ({ text, seq: (p?.seq ?? 0) + 1 })), []);
+  const actions = useChatActions({ sessionId, state, activeID, setActiveID, model, fallbackModel: providers.fallback, agent, prefill: prefillText });
+  const { creating, send } = actions;
   const newConversation = useCallback(async () => {
-    setCreating(true);
-    try {
-      const created = await store.client.session.create({});
-      store.addConversation(created.data!);
-      const id = created.data!.id;
-      setActiveID(id);
-      setListOpen(false);
-      return id;
-    } catch (err) {
-      toastError("Could not create a conversation", err);
-      throw err;
-    } finally {
-      setCreating(false);
-    }
-  }, [store, setActiveID]);
-
-  const send = useCallback(
-    async (text: string) => {
-      const id = activeID && state.conversations[activeID] ? activeID : await newConversation();
-      await store.watch(id);
-      try {
-        await store.client.session.promptAsync({
-          sessionID: id,
-          parts: [{ type: "text", text }],
-          ...(model ? { model } : {}),
-        });
-      } catch (err) {
-        toastError("Could not send the message", err);
-        throw err;
-      }
-    },
-    [activeID, state.conversations, newConversation, store, model],
-  );
+    const id = await actions.newConversation();
+    setListOpen(false);
+    return id;
+  }, [actions.newConversation]);
+  const sendText = useCallback((text: string) => send({ text, attachments: [] }), [send]);
 
   const abort = useCallback(() => {
     if (!activeID) return;
@@ -119,6 +99,8 @@ export function ChatPanel({ sessionId }: { sessionId: string }) {
         activeID={activeID}
         creating={creating}
         onNew={() => void newConversation().catch(() => {})}
+        onRename={actions.rename}
+        onDelete={actions.remove}
         onSelect={(id) => {
           setActiveID(id);
           setListOpen(false);
@@ -145,7 +127,9 @@ export function ChatPanel({ sessionId }: { sessionId: string }) {
           </div>
         ) : null}
         {activeID ? (
-          <Thread state={state} conversationID={activeID} />
+          <MessageActionsProvider value={{ fork: (id) => void actions.fork(id) }}>
+            <Thread state={state} conversationID={activeID} onRedo={() => void actions.redo()} />
+          </MessageActionsProvider>
         ) : (
           <div className="thread">
             <div className="thread-empty empty">
@@ -178,13 +162,26 @@ export function ChatPanel({ sessionId }: { sessionId: string }) {
             <QuestionPrompt key={q.id} request={q} />
           ))}
           <VoicePanel />
-          <Composer busy={busy} disabled={!ready} providers={providers} model={model} onModel={setModel} onSend={send} onAbort={abort} />
+          <Composer
+            busy={busy}
+            disabled={!ready}
+            providers={providers}
+            model={model}
+            onModel={setModel}
+            agents={agents}
+            agent={agent}
+            onAgent={setAgent}
+            root={active?.directory}
+            onSend={send}
+            onAbort={abort}
+            prefill={prefill}
+          />
         </div>
       </div>
     </div>
   );
   return (
-    <VoiceProvider conversationID={activeID ?? null} onSend={send}>
+    <VoiceProvider conversationID={activeID ?? null} onSend={sendText}>
       {chat}
     </VoiceProvider>
   );

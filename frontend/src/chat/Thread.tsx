@@ -1,4 +1,8 @@
-/** The messages of one conversation, oldest first, following the stream unless the user scrolled up. */
+/**
+ * The messages of one conversation, oldest first, following the stream unless the user scrolled up. After
+ * an undo (OpenCode's `revert` on the conversation) the messages from the reverted one on are hidden, with
+ * a note offering redo; OpenCode drops them for good when the next prompt is sent.
+ */
 import { useMemo, useRef } from "react";
 import { Icon } from "../ui/Icon.tsx";
 import { AssistantMessageView } from "./AssistantMessageView.tsx";
@@ -7,11 +11,14 @@ import { UserMessageView } from "./UserMessageView.tsx";
 import { useStickToBottom } from "./useStickToBottom.ts";
 
 /** The thread of conversation `conversationID` from the chat state. */
-export function Thread({ state, conversationID }: { state: ChatState; conversationID: string }) {
+export function Thread({ state, conversationID, onRedo }: { state: ChatState; conversationID: string; onRedo?: () => void }) {
   const scroller = useRef<HTMLDivElement>(null);
   const content = useRef<HTMLDivElement>(null);
   const { pinned, scrollToBottom } = useStickToBottom(scroller, content);
-  const messages = state.messages[conversationID];
+  const all = state.messages[conversationID];
+  const revertedFrom = state.conversations[conversationID]?.revert?.messageID;
+  const messages = useMemo(() => (revertedFrom && all ? all.filter((m) => m.id < revertedFrom) : all), [all, revertedFrom]);
+  const undone = all && messages ? all.length - messages.length : 0;
   const awaiting = useMemo(
     () => new Set((state.permissions[conversationID] ?? []).flatMap((p) => (p.tool ? [p.tool.callID] : []))),
     [state.permissions, conversationID],
@@ -38,6 +45,16 @@ export function Thread({ state, conversationID }: { state: ChatState; conversati
             ),
           )
         )}
+        {undone > 0 ? (
+          <div className="undone-note muted small" role="status">
+            <Icon name="undo" size={13} /> {undone === 1 ? "1 message" : `${undone} messages`} undone, with their file changes.
+            {onRedo ? (
+              <button type="button" className="btn btn-ghost btn-sm" onClick={onRedo}>
+                <Icon name="redo" size={13} /> Redo
+              </button>
+            ) : null}
+          </div>
+        ) : null}
       </div>
       {!pinned ? (
         <button type="button" className="btn btn-sm jump-latest" onClick={scrollToBottom}>

@@ -1,4 +1,5 @@
 /** A user message: its text parts (plain text, newlines kept) and attachments, right-aligned. */
+import { MessageActions } from "./MessageActions.tsx";
 import type { Part, UserMessage } from "./types.ts";
 
 /** One user message bubble. */
@@ -12,8 +13,15 @@ export function UserMessageView({ message, parts }: { message: UserMessage; part
     <div className="message user" data-message-id={message.id}>
       <div className="user-bubble">
         {text}
-        {files.map((f) => (f.type === "file" ? <div key={f.id} className="muted small">📎 {f.filename ?? f.url}</div> : null))}
+        {files.map((f) =>
+          f.type === "file" ? (
+            <div key={f.id} className="message-file muted small">
+              {f.mime.startsWith("image/") && f.url.startsWith("data:") ? <img className="message-image" src={f.url} alt={f.filename ?? "image"} /> : null}📎 {f.filename ?? f.url}
+            </div>
+          ) : null,
+        )}
       </div>
+      <MessageActions messageID={message.id} parts={parts} />
     </div>
   );
 }

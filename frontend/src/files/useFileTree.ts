@@ -2,7 +2,8 @@
  * Lazily loaded directory tree: each expanded directory is listed with `GET /tree?depth=1` on demand, and
  * `refresh()` re-lists the root and every expanded directory (after the agent wrote files, an upload, a
  * rename…), keeping what is expanded. Directories that disappeared are collapsed. Listings still loading
- * when the panel unmounts are cancelled.
+ * when the panel unmounts are cancelled. Git's own `.git` directories are not shown (every workspace is a
+ * git repository; see container/entrypoint.sh).
  */
 import { useCallback, useEffect, useRef, useState } from "react";
 import type { FilesApi, TreeEntry } from "./filesApi.ts";
@@ -37,7 +38,7 @@ export function useFileTree(api: FilesApi): FileTree {
     async (dir: string): Promise<boolean> => {
       setLoading((s) => new Set(s).add(dir));
       try {
-        const entries = await api.tree(dir, 1, unmounted.current.signal);
+        const entries = (await api.tree(dir, 1, unmounted.current.signal)).filter((e) => e.name !== ".git");
         setListings((l) => ({ ...l, [dir]: entries }));
         setError(null);
         return true;

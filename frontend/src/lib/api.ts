@@ -63,6 +63,8 @@ function queryOf(query: Record<string, string | number | null | undefined>): Rec
 export const api = {
   features: () => call(octo().features.get()),
   me: () => call(octo().me.get(), true),
+  /** Who is signed in, `null` when nobody is (200 either way: the sign-in page makes no failing request). */
+  signedIn: async () => (await call(octo().auth.session.get(), true)).user,
   login: (username: string, password: string) => call(octo().auth.login.post({ username, password }), true),
   register: (body: { username: string; password: string; invite_code: string; email?: string }) => call(octo().auth.register.post(body), true),
   logout: () => call(octo().auth.logout.post(), true),
@@ -93,11 +95,12 @@ export const api = {
 
   admin: {
     users: () => call(octo().admin.users.get()),
-    updateUser: (id: string, patch: { role?: Role; disabled?: boolean }) => call(octo().admin.users({ id: encodeURIComponent(id) }).patch(patch)),
+    updateUser: (id: string, patch: { role?: Role; disabled?: boolean; idle_timeout_seconds?: number | null; max_lifetime_seconds?: number | null }) => call(octo().admin.users({ id: encodeURIComponent(id) }).patch(patch)),
     invites: () => call(octo().admin["invite-codes"].get()),
     createInvite: (body: NewInvite) => call(octo().admin["invite-codes"].post(body)),
     revokeInvite: (id: string) => call(octo().admin["invite-codes"]({ id: encodeURIComponent(id) }).delete()),
-    sessions: () => call(octo().admin.sessions.get()),
+    /** Every user's sessions, each running one with its memory and idle time. */
+    sessions: () => call(octo().admin.sessions.get({ query: { usage: "true" } })),
     stopSession: (id: string) => call(octo().admin.sessions({ id: encodeURIComponent(id) }).stop.post()),
     deleteSession: (id: string, purge: boolean) =>
       call(octo().admin.sessions({ id: encodeURIComponent(id) }).delete(undefined, { query: purge ? { purge: "true" } : {} })),

@@ -4,6 +4,9 @@
  * (through `/session/:id/code/event`), which sends `server.connected` first and `server.heartbeat`
  * every 10 s, so 35 s of silence means the connection is dead even if TCP has not noticed.
  *
+ * Events that carry an `id:` (octo's `GET /api/events`) are resumed: a reconnect sends the last id seen as
+ * `Last-Event-ID`, as `EventSource` does, so the server replays what was missed.
+ *
  * `fetch` rather than `EventSource` because it exposes the status code (a 401 must stop, a 503 from a
  * starting session must retry) and lets us time out a silent stream. Same-origin fetch sends the HttpOnly
  * cookie, so no token is ever handled here.
@@ -66,6 +69,8 @@ export function openEventStream<T>(options: EventStreamOptions<T>): EventStreamH
   let opened = false;
   let current: AbortController | null = null;
   let wake: (() => void) | null = null;
+  /** The last `id:` the stream carried, sent back as `Last-Event-ID` on reconnect. */
+  let lastEventId: string | undefined;
 
   const setState = (state: StreamState) => {
     if (!closed || state.kind === "closed") options.onState?.(state);
@@ -81,7 +86,7 @@ export function openEventStream<T>(options: EventStreamOptions<T>): EventStreamH
     try {
       armIdle();
       const response = await doFetch(options.url, {
-        headers: { accept: "text/event-stream" },
+        headers: { accept: "text/event-stream", ...(lastEventId !== undefined ? { "last-event-id": lastEventId } : {}) },
         cache: "no-store",
         signal: controller.signal,
       });
@@ -99,6 +104,7 @@ export function openEventStream<T>(options: EventStreamOptions<T>): EventStreamH
           healthy = true;
           backoff.reset();
         }
+        if (message.id !== undefined) lastEventId = message.id;
         const event = parse(message.data);
         if (event !== undefined && !closed) options.onEvent(event);
       });

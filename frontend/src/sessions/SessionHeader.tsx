@@ -1,5 +1,6 @@
 /** Title bar of an open session: back (phone), name, status, and start / stop / delete. */
-import { useState } from "react";
+import { useEffect, useState } from "react";
+import { timeAgo } from "../lib/format.ts";
 import { navigate } from "../lib/router.ts";
 import type { Session } from "../lib/types.ts";
 import { Icon } from "../ui/Icon.tsx";
@@ -7,13 +8,25 @@ import { StatusBadge } from "../ui/StatusBadge.tsx";
 import { toastError } from "../ui/toast.ts";
 import { DeleteSessionDialog } from "./DeleteSessionDialog.tsx";
 import { useSessions } from "./SessionsContext.tsx";
-import { statusLabel } from "./sessionStatus.ts";
+import { lifetimeWarning, statusLabel } from "./sessionStatus.ts";
+
+/** Re-renders every `ms` (for times shown relative to now). */
+function useNow(ms: number): number {
+  const [now, setNow] = useState(Date.now());
+  useEffect(() => {
+    const t = setInterval(() => setNow(Date.now()), ms);
+    return () => clearInterval(t);
+  }, [ms]);
+  return now;
+}
 
 /** The header of `session`; `children` go in the middle slot. */
 export function SessionHeader({ session, children }: { session: Session; children?: React.ReactNode }) {
   const { start, stop, remove } = useSessions();
   const [deleting, setDeleting] = useState(false);
   const [busy, setBusy] = useState(false);
+  const now = useNow(15_000);
+  const minutesLeft = session.status === "running" ? lifetimeWarning(session, now) : null;
 
   const run = async (what: string, action: () => Promise<void>) => {
     setBusy(true);
@@ -38,6 +51,16 @@ export function SessionHeader({ session, children }: { session: Session; childre
         {session.name}
       </h1>
       <StatusBadge status={session.status} label={statusLabel(session.status)} />
+      {session.last_activity_at ? (
+        <span className="muted small wide-only" title={new Date(session.last_activity_at).toLocaleString()}>
+          used {timeAgo(session.last_activity_at, now)}
+        </span>
+      ) : null}
+      {minutesLeft !== null ? (
+        <span className="banner error lifetime-warning" role="alert">
+          Stops at its time limit in {minutesLeft} min, busy or not
+        </span>
+      ) : null}
       <div className="session-header-slot">{children}</div>
       <div className="session-actions">
         {canStop ? (

@@ -1,4 +1,4 @@
-/** One row of the sessions sidebar: name, status badge, age; links to `/sessions/:id`. */
+/** One row of the sessions sidebar: name, status badge, last activity (or age); links to `/sessions/:id`. */
 import { timeAgo } from "../lib/format.ts";
 import { navigate } from "../lib/router.ts";
 import type { Session } from "../lib/types.ts";
@@ -24,7 +24,9 @@ export function SessionListItem({ session, active, onOpen }: { session: Session;
         <span className="session-item-name">{session.name}</span>
         <span className="session-item-meta">
           <StatusBadge status={session.status} label={statusLabel(session.status)} />
-          <span className="muted small">{timeAgo(session.created_at)}</span>
+          <span className="muted small" title={session.last_activity_at ? "Last used" : "Created"}>
+            {session.last_activity_at ? `used ${timeAgo(session.last_activity_at)}` : timeAgo(session.created_at)}
+          </span>
         </span>
       </a>
     </li>

@@ -1,7 +1,7 @@
 /**
  * Shown while a session is pending or starting: the steps, elapsed time and what octo is waiting for,
- * instead of a dead page. The sessions provider polls the session every second; when it turns `running`
- * the workspace replaces this view.
+ * instead of a dead page. The session's changes arrive from octo's event stream (its `status_detail` says
+ * what it is doing); when it turns `running` the workspace replaces this view.
  */
 import { useEffect, useState } from "react";
 import { formatDuration } from "../lib/format.ts";
@@ -26,8 +26,9 @@ function useElapsed(since: string): number {
 /** The progress card of a pending or starting session. */
 export function StartingView({ session }: { session: Session }) {
   const elapsed = useElapsed(session.started_at ?? session.updated_at);
-  // octo reports only pending/starting; after a few seconds most of the wait is the readiness probe.
-  const current = session.status === "pending" ? 0 : elapsed < 2500 ? 1 : 2;
+  // octo says whether the services are launched and it waits for them to answer (status_detail).
+  const waiting = session.status_detail?.startsWith("waiting") ?? elapsed >= 2500;
+  const current = session.status === "pending" ? 0 : waiting ? 2 : 1;
   return (
     <section className="state-view" aria-live="polite" aria-busy="true">
       <div className="state-card">
@@ -43,11 +44,7 @@ export function StartingView({ session }: { session: Session }) {
             </li>
           ))}
         </ol>
-        {session.detail ? (
-          <p className="small" data-testid="start-detail">
-            {session.detail}
-          </p>
-        ) : null}
+        {session.status_detail ? <p className="small">Now: {session.status_detail}</p> : null}
         <p className="muted small">
           {formatDuration(elapsed)} elapsed · OpenCode usually needs a few seconds to come up.
         </p>

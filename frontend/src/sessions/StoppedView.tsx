@@ -3,6 +3,7 @@ import type { Session } from "../lib/types.ts";
 import { Icon } from "../ui/Icon.tsx";
 import { useAsyncAction } from "../ui/useAsyncAction.ts";
 import { useSessions } from "./SessionsContext.tsx";
+import { stopReasonText } from "./sessionStatus.ts";
 
 /** The card of a stopped, stopping or failed session. */
 export function StoppedView({ session }: { session: Session }) {
@@ -29,7 +30,9 @@ export function StoppedView({ session }: { session: Session }) {
             {session.error ?? "No reason was recorded."}
           </pre>
         ) : (
-          <p className="muted">Its workspace and conversations are kept. Start it to continue.</p>
+          <p className="muted">
+            {stopReasonText(session) ? `${stopReasonText(session)} ` : ""}Its workspace and conversations are kept. Start it to continue.
+          </p>
         )}
         {error ? <p className="error-text">{error}</p> : null}
         <button

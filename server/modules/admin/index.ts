@@ -15,7 +15,7 @@ import { inviteDetail, inviteTarget, sessionTarget } from "../audit/model.ts";
 import type { AuditService } from "../audit/service.ts";
 import { CreateInvite, InviteCode, NewInviteCode } from "../invites/model.ts";
 import type { InviteService } from "../invites/service.ts";
-import { DeleteQuery, Session } from "../sessions/model.ts";
+import { AdminSession, AdminSessionsQuery, DeleteQuery, Session } from "../sessions/model.ts";
 import type { SessionService } from "../sessions/service.ts";
 import { User, UserPatch } from "../users/model.ts";
 import type { UserService } from "../users/service.ts";
@@ -90,10 +90,11 @@ export function adminRoutes({ admission, invites, users, sessions, audit }: Admi
         detail: route("admin", "Change a user's role or disable them", "Their open connections close when their role changes or they are disabled."),
       },
     )
-    .get("/sessions", () => sessions.listAll(), {
+    .get("/sessions", ({ query }) => sessions.listAllWithUsage(isYes(query.usage)), {
       admin: true,
-      response: { 200: Session.array(), ...errors({}) },
-      detail: route("admin", "Every user's sessions"),
+      query: AdminSessionsQuery,
+      response: { 200: AdminSession.array(), ...errors({ 400: INVALID_INPUT }) },
+      detail: route("admin", "Every user's sessions", "With ?usage=true, each running session's memory and idle time."),
     })
     .post(
       "/sessions/:id/stop",

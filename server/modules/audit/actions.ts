@@ -13,6 +13,7 @@ export const AUDIT_ACTIONS = [
   "user.role_change",
   "user.disable",
   "user.enable",
+  "user.lifecycle_change",
   "user.password_reset",
   "invite.create",
   "invite.revoke",

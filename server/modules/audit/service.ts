@@ -163,6 +163,9 @@ export class AuditService {
     const target = userTarget(after);
     if (before.role !== after.role) this.record({ ...by, action: "user.role_change", target, detail: { from: before.role, to: after.role } });
     if (before.disabled !== after.disabled) this.record({ ...by, action: after.disabled ? "user.disable" : "user.enable", target });
+    for (const key of ["idle_timeout_seconds", "max_lifetime_seconds"] as const) {
+      if (before[key] !== after[key]) this.record({ ...by, action: "user.lifecycle_change", target, detail: { setting: key, from: before[key], to: after[key] } });
+    }
   }
 
   /**

@@ -1,5 +1,7 @@
 /**
- * Auth routes: `POST /api/auth/login`, `POST /api/auth/register`, `POST /api/auth/logout`, `GET /api/me`.
+ * Auth routes: `POST /api/auth/login`, `POST /api/auth/register`, `POST /api/auth/logout`, `GET /api/me`,
+ * and `GET /api/auth/session` (the web app's probe on load: 200 with `user: null` when signed out, so the
+ * sign-in page makes no failing request).
  * Login and register set the `octo_token` cookie and also return the token for Bearer use.
  *
  * Login CSRF: the three POST routes refuse, before their body is even parsed, a request from another site
@@ -18,7 +20,7 @@ import { userTarget } from "../audit/model.ts";
 import type { AuditService } from "../audit/service.ts";
 import { clearedTokenCookie, tokenCookie } from "./credentials.ts";
 import { User } from "../users/model.ts";
-import { LoginBody, LoginResult, LogoutResult, RegisterBody } from "./model.ts";
+import { LoginBody, LoginResult, LogoutResult, RegisterBody, SessionInfo } from "./model.ts";
 
 /** Whether a `Content-Type` value is JSON (`application/json`, with or without parameters). */
 function isJson(contentType: string): boolean {
@@ -105,6 +107,22 @@ export function authRoutes(admission: Admission, options: { secureCookies: boole
         auth: true,
         response: { 200: LogoutResult, ...errors({ 415: REFUSED[415] }) },
         detail: route("auth", "Log out", "Revokes the token server-side (every connection it opened closes) and clears the cookie."),
+      },
+    )
+    .get(
+      "/auth/session",
+      async ({ request, set }) => {
+        set.headers["cache-control"] = "no-store";
+        try {
+          return { user: (await admission.admit(request)).user };
+        } catch (err) {
+          if (err instanceof OctoError && err.status === 401) return { user: null };
+          throw err;
+        }
+      },
+      {
+        response: { 200: SessionInfo, ...errors({}) },
+        detail: route("auth", "The current sign-in, if any", "Answers `user: null` instead of 401 when the request carries no valid credential."),
       },
     )
     .get("/me", ({ user }) => user, {

@@ -27,3 +27,8 @@ export type LoginResult = z.infer<typeof LoginResult>;
 
 /** Answer of logout. */
 export const LogoutResult = z.object({ ok: z.literal(true) });
+
+/** Answer of `GET /api/auth/session`: who the request's credential belongs to, or null when there is none
+ * that is valid (no token, expired, logged out, account disabled). */
+export const SessionInfo = z.object({ user: User.nullable() }).describe("The current sign-in, if any");
+export type SessionInfo = z.infer<typeof SessionInfo>;

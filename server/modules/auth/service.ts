@@ -14,6 +14,7 @@ import { AuthConfig } from "../../config/schema.ts";
 import type { Database } from "../../db/database.ts";
 import { OctoError, unauthorized } from "../../errors.ts";
 import { createLogger } from "../../log.ts";
+import { logins } from "../../metrics.ts";
 import type { InviteService } from "../invites/service.ts";
 import { toUser, type User } from "../users/model.ts";
 import type { UserService } from "../users/service.ts";
@@ -86,6 +87,17 @@ export class AuthService {
    *   429 SERVER_BUSY (too many password checks in flight).
    */
   async login(body: LoginBody, client: string): Promise<AuthResult> {
+    try {
+      const result = await this.checkLogin(body, client);
+      logins.inc({ outcome: "success" });
+      return result;
+    } catch (err) {
+      logins.inc({ outcome: "failure" });
+      throw err;
+    }
+  }
+
+  private async checkLogin(body: LoginBody, client: string): Promise<AuthResult> {
     const key = `${body.username.toLowerCase()}|${client}`;
     await count(this.failures, key, "Too many failed logins");
 
@@ -156,6 +168,26 @@ export class AuthService {
   /** Deletes revocation records of tokens that have expired anyway. @returns rows removed. */
   pruneRevoked(now = Date.now()): number {
     return this.db.query("DELETE FROM revoked_tokens WHERE expires_at <= ?").run(now).changes;
+  }
+
+  private pruneTimer: ReturnType<typeof setInterval> | null = null;
+
+  /** Runs {@link pruneRevoked} every `intervalMs` (default hourly) until {@link stopPruning} (the server's job). */
+  startPruning(intervalMs = 3_600_000): void {
+    this.stopPruning();
+    this.pruneTimer = setInterval(() => {
+      try {
+        this.pruneRevoked();
+      } catch (err) {
+        log.error("pruning revoked tokens failed", { error: (err as Error).message });
+      }
+    }, intervalMs);
+    this.pruneTimer.unref?.();
+  }
+
+  stopPruning(): void {
+    if (this.pruneTimer) clearInterval(this.pruneTimer);
+    this.pruneTimer = null;
   }
 }
 

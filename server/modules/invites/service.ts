@@ -10,6 +10,8 @@ import type { Database } from "../../db/database.ts";
 import { badRequest, notFound } from "../../errors.ts";
 import { randomId } from "../../ids.ts";
 import { singleUserRefusal } from "../../runtime/isolation.ts";
+import { inviteDetail, inviteTarget } from "../audit/model.ts";
+import type { AuditService } from "../audit/service.ts";
 import type { Role } from "../users/model.ts";
 import { type CreateInvite, type InviteCode, type InviteRow, toInvite } from "./model.ts";
 
@@ -37,11 +39,33 @@ export interface InviteOptions {
   singleUser?: boolean;
 }
 
+/** Note on the invite code printed when octo starts with no users. */
+export const FIRST_ADMIN_NOTE = "first admin (printed by octo serve)";
+
 export class InviteService {
   constructor(
     private readonly db: Database,
     private readonly options: InviteOptions = {},
   ) {}
+
+  /**
+   * The invite code `octo serve` prints when no account exists yet: a one-use admin code valid for 7 days.
+   * Earlier ones still active (from earlier starts) are revoked first, so only the last printed one works.
+   * Each revocation and the creation are recorded in `audit` (via "server").
+   * @returns the plain code, or null when an account exists.
+   */
+  firstAdminInvite(audit: AuditService): string | null {
+    const { n } = this.db.query("SELECT COUNT(*) AS n FROM users").get() as { n: number };
+    if (n > 0) return null;
+    for (const invite of this.list({ activeOnly: true })) {
+      if (invite.note === FIRST_ADMIN_NOTE) {
+        audit.record({ action: "invite.revoke", actor: null, via: "server", target: inviteTarget(this.revoke(invite.id)) });
+      }
+    }
+    const invite = this.create({ role: "admin", max_uses: 1, expires_in_seconds: 7 * 86_400, note: FIRST_ADMIN_NOTE }, null);
+    audit.record({ action: "invite.create", actor: null, via: "server", target: inviteTarget(invite), detail: inviteDetail(invite) });
+    return invite.code;
+  }
 
   /** @throws OctoError 403 SINGLE_USER_MODE when this octo may have one account only and has it. */
   private checkSharing(): void {

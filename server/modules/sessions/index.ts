@@ -16,7 +16,8 @@ import type { SessionService } from "./service.ts";
 /** What a start can fail with (create and start). */
 export const START_FAILED = {
   500: "SESSION_START_FAILED, RUNTIME_START_FAILED, ...: the session could not start (it is left failed, `error` says why)",
-  409: "SESSION_LIMIT: [runtime] max_sessions_per_user reached; SESSION_STOPPED: stopped while starting",
+  409: "SESSION_STOPPED: stopped while starting",
+  429: "SESSION_LIMIT, SESSION_TOTAL_LIMIT, SERVER_SESSION_LIMIT, START_LIMIT: over a limit (the message names it; Retry-After)",
   502: "SESSION_START_FAILED: a service of the session exited while starting",
   503: "ENGINE_UNAVAILABLE, ENGINE_ERROR: the container engine (container mode)",
   504: "SESSION_NOT_READY, SESSION_START_TIMEOUT: it did not start in time ([runtime] start_timeout_seconds, ready_timeout_seconds)",

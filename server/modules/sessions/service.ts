@@ -13,6 +13,11 @@
  * Running sessions are polled every `poll_interval_seconds`; a dead service marks the session failed (or
  * restarts it once, `on_failure = "restart"`). On boot, {@link reconcile} compares the database with what is
  * really running and repairs both (re-attach, mark stopped, remove orphans).
+ *
+ * Lifecycle on a shared server (lifecycle.ts): starts pass the per-user and server-wide limits (429); the
+ * same poll records the agent's busy time as activity (activity.ts) and stops sessions idle for the
+ * owner's idle timeout, or past their lifetime cap (`stop_reason`). Every change of a session is published
+ * on {@link SessionService.events} for `GET /api/events`.
  */
 import { rmSync } from "node:fs";
 import { join } from "node:path";
@@ -21,10 +26,15 @@ import type { Database } from "../../db/database.ts";
 import { conflict, notFound, OctoError } from "../../errors.ts";
 import { randomId, randomSecret } from "../../ids.ts";
 import { createLogger } from "../../log.ts";
-import { serviceAuthorization, waitUntilReady } from "../../runtime/readiness.ts";
+import { sessionStartDuration } from "../../metrics.ts";
+import { waitUntilReady } from "../../runtime/readiness.ts";
+import { serviceAuthorization } from "../../service-auth.ts";
 import type { Endpoints, Runtime, RuntimeState, SessionSpec } from "../../runtime/types.ts";
 import type { User } from "../users/model.ts";
-import { rowRepository, type Session, type SessionRow, type SessionStatus, toSession } from "./model.ts";
+import { type AdminSession, rowRepository, type Session, type SessionRow, type SessionStatus, type StopReason, toSession } from "./model.ts";
+import { EventBus } from "../events/bus.ts";
+import { ActivityTracker } from "./activity.ts";
+import { agentBusy, checkStartLimits, dueToStop, userLifecycle } from "./lifecycle.ts";
 import { ensureSessionUid } from "./uids.ts";
 import { readCloneReport } from "../../git/clone.ts";
 import { agentCredentialEnvironment, type GitCredential } from "../../git/credentials.ts";
@@ -46,6 +56,10 @@ export interface SessionServiceOptions {
   dataDir: string;
   runtime: OctoConfig["runtime"];
   opencode: OctoConfig["opencode"];
+  /** `[sessions]`: idle stop, lifetime cap, limits (default: the schema's defaults). */
+  sessions?: OctoConfig["sessions"];
+  /** Where session changes are published (default: a bus of its own, {@link SessionService.events}). */
+  events?: EventBus;
   /** The owner's stored credential for a repository's host (decrypted), for the clone; absent = none. */
   gitCredentials?: (userId: string, repository: RepositoryUrl) => GitCredential | null;
 }
@@ -55,6 +69,16 @@ export interface CreateOptions {
   repository?: { url: string; ref?: string; depth?: number };
   agentMayPush?: boolean;
 }
+
+/** `[sessions]` defaults, for callers that do not pass the section. */
+const SESSIONS_DEFAULTS: OctoConfig["sessions"] = {
+  idle_timeout_seconds: 1800,
+  max_lifetime_seconds: 0,
+  resume_on_access: false,
+  max_sessions_per_user_total: 100,
+  max_running_sessions: 0,
+  concurrent_start_limit: 100,
+};
 
 /** Abort reason used when a user stops or deletes a session that is starting. */
 const STOP_REQUESTED = new OctoError(409, "SESSION_STOPPED", "The session was stopped while starting");
@@ -67,24 +91,39 @@ const CLONE_LOG_BYTES = 64 * 1024;
 /** Longest failure message kept (reason plus log tail), characters. */
 const MAX_ERROR_CHARS = 4000;
 
-type RowPatch = Partial<Pick<SessionRow, "status" | "error" | "runtime_state" | "started_at" | "stopped_at">>;
+type RowPatch = Partial<Pick<SessionRow, "status" | "error" | "runtime_state" | "started_at" | "stopped_at" | "stop_reason">>;
 
 export class SessionService {
   private readonly routes = new Map<string, SessionRoute>();
   private readonly ops = new Map<string, Promise<unknown>>();
   private readonly starts = new Map<string, AbortController>();
   private readonly restarted = new Set<string>();
-  /** Status detail of starting sessions ("cloning 43%"), in memory only. */
-  private readonly details = new Map<string, string>();
   private pollTimer: ReturnType<typeof setInterval> | null = null;
   private polling = false;
+  private watching = false;
+  /** What each starting session is doing ("starting services", ...), shown as `status_detail`. */
+  private readonly details = new Map<string, string>();
+  /** Sessions' latest activity (written to the database at a bounded rate, activity.ts). */
+  readonly activity: ActivityTracker;
+  /** Every change of a session, for `GET /api/events`. */
+  readonly events: EventBus;
+  private readonly lifecycle: OctoConfig["sessions"];
 
   constructor(
     private readonly db: Database,
     readonly runtime: Runtime,
     private readonly options: SessionServiceOptions,
   ) {
-    for (const row of this.db.query("SELECT * FROM sessions").all() as SessionRow[]) this.cacheRoute(row);
+    this.lifecycle = options.sessions ?? SESSIONS_DEFAULTS;
+    this.events = options.events ?? new EventBus();
+    this.activity = new ActivityTracker(db, (id, at) => {
+      const route = this.routes.get(id);
+      if (route) this.events.publish(route.userId, { type: "session.activity", id, last_activity_at: new Date(at).toISOString() });
+    });
+    for (const row of this.db.query("SELECT * FROM sessions").all() as SessionRow[]) {
+      this.cacheRoute(row);
+      this.activity.load(row.id, row.last_activity_at);
+    }
   }
 
   // ---- queries -------------------------------------------------------------------------------------------
@@ -102,7 +141,17 @@ export class SessionService {
 
   private present(row: SessionRow): Session {
     const owner = this.db.query("SELECT username FROM users WHERE id = ?").get(row.user_id) as { username: string } | null;
-    return toSession(row, owner?.username ?? "", this.details.get(row.id) ?? null);
+    return this.presentAs(row, owner?.username ?? "");
+  }
+
+  private presentAs(row: SessionRow, owner: string): Session {
+    const rules = userLifecycle(this.db, this.lifecycle, row.user_id);
+    return toSession(row, {
+      owner,
+      lastActivityAt: this.activity.last(row.id) ?? row.last_activity_at,
+      statusDetail: this.details.get(row.id) ?? null,
+      ...rules,
+    });
   }
 
   private presentAll(where: string, ...params: string[]): Session[] {
@@ -111,7 +160,7 @@ export class SessionService {
         `SELECT s.*, u.username AS owner_name FROM sessions s JOIN users u ON u.id = s.user_id ${where} ORDER BY s.created_at DESC, s.id`,
       )
       .all(...params) as (SessionRow & { owner_name: string })[];
-    return rows.map((r) => toSession(r, r.owner_name, this.details.get(r.id) ?? null));
+    return rows.map((r) => this.presentAs(r, r.owner_name));
   }
 
   /** The user's sessions, newest first. */
@@ -122,6 +171,26 @@ export class SessionService {
   /** Every user's sessions, newest first (admin). */
   listAll(): Session[] {
     return this.presentAll("");
+  }
+
+  /**
+   * Every user's sessions (admin), with `usage` measured when asked: each running session's memory
+   * ({@link Runtime.memory}, in parallel) and seconds since its last activity or start.
+   */
+  async listAllWithUsage(measure: boolean): Promise<AdminSession[]> {
+    const sessions = this.listAll();
+    if (!measure) return sessions.map((s) => ({ ...s, usage: null }));
+    const now = Date.now();
+    return Promise.all(
+      sessions.map(async (s): Promise<AdminSession> => {
+        if (s.status !== "running") return { ...s, usage: { memory_bytes: null, idle_seconds: null } };
+        const row = this.row(s.id);
+        const state = row ? parseState(row.runtime_state) : {};
+        const memory = row && this.runtime.memory ? await this.runtime.memory(this.spec(row), state).catch(() => null) : null;
+        const since = Math.max(Date.parse(s.started_at ?? s.created_at), s.last_activity_at ? Date.parse(s.last_activity_at) : 0);
+        return { ...s, usage: { memory_bytes: memory, idle_seconds: Math.max(0, Math.round((now - since) / 1000)) } };
+      }),
+    );
   }
 
   /** @throws OctoError 404 SESSION_NOT_FOUND when missing or not the user's. */
@@ -175,8 +244,27 @@ export class SessionService {
     const sets = [...keys.map((k) => `${k} = ?`), "updated_at = ?"].join(", ");
     this.db.query(`UPDATE sessions SET ${sets} WHERE id = ?`).run(...keys.map((k) => patch[k] ?? null), Date.now(), id);
     const row = this.row(id);
-    if (row) this.cacheRoute(row);
+    if (row) {
+      this.cacheRoute(row);
+      this.events.publish(row.user_id, { type: "session.updated", session: this.present(row) });
+    }
     return row;
+  }
+
+  /**
+   * Sets what a starting session is doing (`status_detail`, e.g. "cloning"), or clears it with null, and
+   * announces it on {@link events}.
+   */
+  setDetail(id: string, detail: string | null): void {
+    if (detail === null) this.details.delete(id);
+    else this.details.set(id, detail);
+    const row = this.row(id);
+    if (row) this.events.publish(row.user_id, { type: "session.updated", session: this.present(row) });
+  }
+
+  /** Records that someone used session `id` now (the proxy calls it; see activity.ts for what counts). */
+  touch(id: string): void {
+    this.activity.touch(id);
   }
 
   private cacheRoute(row: SessionRow): void {
@@ -245,15 +333,15 @@ export class SessionService {
 
   // ---- commands ------------------------------------------------------------------------------------------
 
+  /** The start limits (lifecycle.ts); a refusal is also announced to the user as a `limit` event. @throws OctoError 429. */
   private checkLimit(userId: string, excluding?: string): void {
-    const max = this.options.runtime.max_sessions_per_user;
-    if (max === 0) return;
-    let active = 0;
-    for (const [id, route] of this.routes) {
-      if (id !== excluding && route.userId === userId && (route.status === "starting" || route.status === "running" || route.status === "pending")) active++;
-    }
-    if (active >= max) {
-      throw conflict(`You already have ${active} running sessions (the limit is ${max}); stop one first`, "SESSION_LIMIT");
+    try {
+      checkStartLimits(this.routes, userId, { runtime: this.options.runtime, sessions: this.lifecycle }, { creating: excluding === undefined, excluding });
+    } catch (err) {
+      if (err instanceof OctoError) {
+        this.events.publish(userId, { type: "limit", code: err.code, message: err.message, retry_after_seconds: Number(err.headers["Retry-After"] ?? 0) });
+      }
+      throw err;
     }
   }
 
@@ -265,7 +353,7 @@ export class SessionService {
    *   awaited, whatever the start's outcome (the routes record the audit event here).
    * @param options a repository to clone at the first start (validated here), and whether the agent's own
    *   git may use the owner's credentials.
-   * @throws OctoError 400 INVALID_REPOSITORY_URL; 409 SESSION_LIMIT; 5xx SESSION_START_FAILED /
+   * @throws OctoError 400 INVALID_REPOSITORY_URL; 429 over a limit (lifecycle.ts); 5xx SESSION_START_FAILED /
    *   SESSION_NOT_READY / SESSION_START_TIMEOUT (session left failed).
    */
   async create(
@@ -295,7 +383,7 @@ export class SessionService {
    * Starts a stopped or failed session (idempotent for running/starting ones).
    * @param onBegin called with the session (status `starting`) when a start really begins (not for a
    *   session already running or starting), before it is awaited, whatever its outcome.
-   * @throws OctoError 404, 409 SESSION_LIMIT, 5xx when the start fails.
+   * @throws OctoError 404, 429 over a limit (lifecycle.ts), 5xx when the start fails.
    */
   async start(user: User, id: string, wait = true, onBegin?: (session: Session) => void): Promise<Session> {
     const row = this.owned(user.id, id);
@@ -309,8 +397,24 @@ export class SessionService {
     return this.begin(id, wait, onBegin);
   }
 
+  /**
+   * `[sessions] resume_on_access`: starts a stopped session someone is trying to use through the proxy
+   * (without waiting). @returns false when it is not stopped or resuming is off. @throws OctoError 429.
+   */
+  resumeOnAccess(id: string): boolean {
+    const route = this.routes.get(id);
+    if (!this.lifecycle.resume_on_access || route?.status !== "stopped" || this.ops.has(id)) return false;
+    this.checkLimit(route.userId, id);
+    log.info("resuming on access", { session: id });
+    this.begin(id, false).catch(() => undefined);
+    return true;
+  }
+
   private async begin(id: string, wait: boolean, onBegin?: (session: Session) => void): Promise<Session> {
-    const row = this.write(id, { status: "starting", error: null, started_at: Date.now(), stopped_at: null });
+    const now = Date.now();
+    this.details.set(id, "starting services");
+    this.activity.touch(id, now);
+    const row = this.write(id, { status: "starting", error: null, started_at: now, stopped_at: null, stop_reason: null });
     if (row) onBegin?.(this.present(row));
     const controller = new AbortController();
     this.starts.set(id, controller);
@@ -351,11 +455,12 @@ export class SessionService {
       if (cloning) {
         spec.repository = cloning;
         spec.gitCredential = credential;
-        this.details.set(id, "cloning");
       }
       if (row.agent_may_push === 1 && url && credential && credential.kind !== "ssh_key") spec.opencodeEnv = { ...spec.opencodeEnv, ...agentCredentialEnvironment(url, credential) };
       const started = await this.startWithTimeout(spec, controller.signal);
       state = started.state;
+      const waiting = "waiting for OpenCode, the file server and the terminal to answer";
+      this.details.set(id, cloning ? "cloning" : waiting);
       this.write(id, { runtime_state: JSON.stringify(state) });
       watch.timer = setInterval(async () => {
         const result = await this.runtime.poll(spec, started.state).catch(() => null);
@@ -364,14 +469,20 @@ export class SessionService {
           controller.abort(new OctoError(502, "SESSION_START_FAILED", reason));
         }
       }, START_WATCH_MS);
-      if (cloning) await this.awaitClone(id, spec, started.state, controller.signal, launchedAt);
+      if (cloning) {
+        await this.awaitClone(id, spec, started.state, controller.signal, launchedAt);
+        this.setDetail(id, waiting);
+      }
       await waitUntilReady(started.endpoints, row.secret, {
         timeoutMs: this.options.runtime.ready_timeout_seconds * 1000,
         signal: controller.signal,
       });
       clearInterval(watch.timer);
+      this.details.delete(id);
       this.write(id, { status: "running", error: null });
-      log.info("running", { session: id, ms: Date.now() - (row.started_at ?? Date.now()) });
+      const ms = Date.now() - (row.started_at ?? Date.now());
+      sessionStartDuration.observe({ outcome: "running" }, ms / 1000);
+      log.info("running", { session: id, ms });
     } catch (err) {
       if (watch.timer) clearInterval(watch.timer);
       const cause = controller.signal.aborted ? controller.signal.reason : err;
@@ -384,11 +495,12 @@ export class SessionService {
       if (state) await this.runtime.stop(spec, state, { now: true }).catch(() => undefined);
       const message = logs ? `${failure.message}\n${logs}` : failure.message;
       this.write(id, { status: "failed", error: message.slice(-MAX_ERROR_CHARS), stopped_at: Date.now() });
+      sessionStartDuration.observe({ outcome: "failed" }, (Date.now() - (row.started_at ?? Date.now())) / 1000);
       log.warn("start failed", { session: id, reason: failure.message });
       throw new OctoError(failure.status >= 500 ? failure.status : 500, failure.code, failure.message);
     } finally {
-      if (this.starts.get(id) === controller) this.starts.delete(id);
       this.details.delete(id);
+      if (this.starts.get(id) === controller) this.starts.delete(id);
     }
   }
 
@@ -407,14 +519,10 @@ export class SessionService {
       const report = readCloneReport(await this.runtime.logs(spec, state, CLONE_LOG_BYTES).catch(() => ""));
       if (report.base) {
         this.db.query("UPDATE sessions SET base_commit = ? WHERE id = ?").run(report.base, id);
-        this.details.set(id, "starting services");
         log.info("cloned", { session: id, base: report.base });
         return;
       }
-      if (report.detail && report.detail !== this.details.get(id)) {
-        this.details.set(id, report.detail);
-        this.write(id, {});
-      }
+      if (report.detail && report.detail !== this.details.get(id)) this.setDetail(id, report.detail);
       if (Date.now() >= deadline) {
         throw new OctoError(504, "SESSION_START_TIMEOUT", `The repository was not cloned within ${seconds} s ([runtime] start_timeout_seconds)`);
       }
@@ -496,7 +604,7 @@ export class SessionService {
     return this.present(this.row(id)!);
   }
 
-  private async halt(id: string, options: { remove: boolean }): Promise<void> {
+  private async halt(id: string, options: { remove: boolean; reason?: StopReason }): Promise<void> {
     const row = this.row(id);
     if (!row) return;
     const state = parseState(row.runtime_state);
@@ -505,8 +613,8 @@ export class SessionService {
     if (Object.keys(state).length > 0 && row.runtime === this.runtime.kind) {
       await this.runtime.stop(this.spec(row), state, { remove: options.remove });
     }
-    if (!idle) this.write(id, { status: "stopped", error: null, stopped_at: Date.now() });
-    log.info("stopped", { session: id });
+    if (!idle) this.write(id, { status: "stopped", error: null, stopped_at: Date.now(), stop_reason: options.reason ?? null });
+    log.info("stopped", { session: id, ...(options.reason ? { reason: options.reason } : {}) });
   }
 
   /**
@@ -528,8 +636,11 @@ export class SessionService {
     this.starts.get(id)?.abort(STOP_REQUESTED);
     await this.serialize(id, async () => {
       await this.halt(id, { remove: true });
+      const owner = this.routes.get(id)?.userId ?? null;
       this.db.query("DELETE FROM sessions WHERE id = ?").run(id);
       this.routes.delete(id);
+      this.activity.forget(id);
+      this.events.publish(owner, { type: "session.deleted", id });
       if (purge) rmSync(join(this.options.dataDir, "sessions", id), { recursive: true, force: true });
       log.info("deleted", { session: id, purge });
     });
@@ -537,10 +648,13 @@ export class SessionService {
 
   // ---- liveness and reconciliation ---------------------------------------------------------------------
 
-  /** Starts polling running sessions every `[runtime] poll_interval_seconds`. */
+  /** Starts polling running sessions every `[runtime] poll_interval_seconds` (liveness, and {@link watchOnce}). */
   startPolling(): void {
     if (this.pollTimer) return;
-    this.pollTimer = setInterval(() => void this.pollOnce(), this.options.runtime.poll_interval_seconds * 1000);
+    this.pollTimer = setInterval(() => {
+      void this.pollOnce();
+      void this.watchOnce();
+    }, this.options.runtime.poll_interval_seconds * 1000);
   }
 
   /** Polls every running session once; dead ones are marked failed or restarted. */
@@ -553,6 +667,49 @@ export class SessionService {
     } finally {
       this.polling = false;
     }
+  }
+
+  /**
+   * The lifecycle watch, on the poll's timer but apart from the liveness poll (an agent slow to answer must
+   * not hold it up): asks every running session's agent whether it is busy (which is activity), stops the
+   * idle and the expired ones (see {@link watchActivity}), and writes pending activity that is due.
+   */
+  async watchOnce(): Promise<void> {
+    if (this.watching) return;
+    this.watching = true;
+    try {
+      const running = [...this.routes].filter(([, r]) => r.status === "running").map(([id]) => id);
+      await Promise.all(running.map((id) => this.watchActivity(id)));
+      this.activity.flushDue();
+    } finally {
+      this.watching = false;
+    }
+  }
+
+  /**
+   * Records the agent's busy time as activity, then stops the session when it is past its lifetime cap, or
+   * idle for its owner's idle timeout and its agent known not to be busy (an OpenCode that does not answer
+   * in time may be busy: it is asked again on the next watch). See lifecycle.ts.
+   */
+  private async watchActivity(id: string): Promise<void> {
+    const route = this.routes.get(id);
+    if (!route || route.status !== "running" || !route.endpoints || this.ops.has(id)) return;
+    const busy = await agentBusy(route.endpoints.code, route.authorization);
+    if (busy) this.activity.touch(id);
+    const due = (): StopReason | null => {
+      const row = this.row(id);
+      if (!row || row.status !== "running") return null;
+      const rules = userLifecycle(this.db, this.lifecycle, row.user_id);
+      const reason = dueToStop(Date.now(), { startedAt: row.started_at, lastActivityAt: this.activity.last(id) }, rules);
+      return reason === "idle" && busy !== false ? null : reason;
+    };
+    if (!due()) return;
+    await this.serialize(id, async () => {
+      const reason = due(); // again: someone may have used it meanwhile
+      if (!reason) return;
+      log.info(reason === "idle" ? "stopping idle session" : "stopping session at its lifetime cap", { session: id });
+      await this.halt(id, { remove: false, reason });
+    });
   }
 
   private async checkAlive(id: string): Promise<void> {
@@ -637,6 +794,7 @@ export class SessionService {
   async shutdown(): Promise<void> {
     if (this.pollTimer) clearInterval(this.pollTimer);
     this.pollTimer = null;
+    this.activity.flushAll();
     for (const controller of this.starts.values()) controller.abort(STOP_REQUESTED);
     await Promise.all([...this.ops.values()].map((op) => op.catch(() => undefined)));
     if (this.runtime.outlivesServer) return;

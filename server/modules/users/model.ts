@@ -33,6 +33,10 @@ export interface UserRow {
   invite_code_id: string | null;
   /** Tokens issued before this time (ms) are invalid (set by password resets). */
   tokens_not_before: number;
+  /** An admin's override of `[sessions] idle_timeout_seconds` for this user; null = the server's. */
+  idle_timeout_seconds: number | null;
+  /** An admin's override of `[sessions] max_lifetime_seconds` for this user; null = the server's. */
+  max_lifetime_seconds: number | null;
   created_at: number;
   updated_at: number;
 }
@@ -45,6 +49,8 @@ export const User = z
     email: z.string().nullable(),
     role: Role,
     disabled: z.boolean().describe("A disabled user cannot log in; their tokens stopped working"),
+    idle_timeout_seconds: z.number().int().nullable().describe("Their sessions stop after this long idle (0 = never); null = [sessions] idle_timeout_seconds"),
+    max_lifetime_seconds: z.number().int().nullable().describe("Their sessions stop this long after a start (0 = no cap); null = [sessions] max_lifetime_seconds"),
     created_at: IsoTime,
   })
   .describe("A user account");
@@ -57,6 +63,8 @@ export function toUser(row: UserRow): User {
     email: row.email,
     role: row.role,
     disabled: row.disabled === 1,
+    idle_timeout_seconds: row.idle_timeout_seconds ?? null,
+    max_lifetime_seconds: row.max_lifetime_seconds ?? null,
     created_at: new Date(row.created_at).toISOString(),
   };
 }
@@ -64,5 +72,7 @@ export function toUser(row: UserRow): User {
 export const UserPatch = z.strictObject({
   role: Role.optional(),
   disabled: z.boolean().optional(),
+  idle_timeout_seconds: z.number().int().min(0).nullable().optional().describe("Seconds, 0 = never; null = back to the server's setting"),
+  max_lifetime_seconds: z.number().int().min(0).nullable().optional().describe("Seconds, 0 = no cap; null = back to the server's setting"),
 });
 export type UserPatch = z.infer<typeof UserPatch>;

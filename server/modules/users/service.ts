@@ -59,7 +59,7 @@ export class UserService {
   }
 
   /**
-   * Changes role and/or disabled flag in one statement.
+   * Changes role, disabled flag and the session lifecycle overrides (idle timeout, lifetime cap) in one statement.
    * @throws OctoError 404 USER_NOT_FOUND; 400 LAST_ADMIN when it would leave no enabled admin.
    */
   update(id: string, patch: UserPatch): User {
@@ -72,9 +72,11 @@ export class UserService {
         const admins = (this.db.query("SELECT COUNT(*) AS n FROM users WHERE role = 'admin' AND disabled = 0").get() as { n: number }).n;
         if (admins <= 1) throw badRequest("This is the last enabled admin; promote another admin first", "LAST_ADMIN");
       }
+      const idle = patch.idle_timeout_seconds === undefined ? row.idle_timeout_seconds : patch.idle_timeout_seconds;
+      const lifetime = patch.max_lifetime_seconds === undefined ? row.max_lifetime_seconds : patch.max_lifetime_seconds;
       this.db
-        .query("UPDATE users SET role = ?, disabled = ?, updated_at = ? WHERE id = ?")
-        .run(role, disabled ? 1 : 0, Date.now(), id);
+        .query("UPDATE users SET role = ?, disabled = ?, idle_timeout_seconds = ?, max_lifetime_seconds = ?, updated_at = ? WHERE id = ?")
+        .run(role, disabled ? 1 : 0, idle, lifetime, Date.now(), id);
       return this.get(id);
     }).immediate();
   }

@@ -260,7 +260,7 @@ describe("SessionProxy", () => {
     }
   });
 
-  test("a session that is not running: 503 SESSION_NOT_RUNNING, with Retry-After while starting", async () => {
+  test("a session that is not running: 503 SESSION_STARTING with Retry-After while starting, SESSION_STOPPED once stopped", async () => {
     const fake = s.runtime;
     fake.behaviour.readyAfterMs = Infinity;
     const aliceUser = s.users.get(alice.id);
@@ -273,7 +273,7 @@ describe("SessionProxy", () => {
     }
     await s.sessions.stop(aliceUser, starting.id);
     const stopped = await get(`/session/${starting.id}/code/`, { authorization: `Bearer ${alice.token}` });
-    expect([stopped.status, await stopped.json()]).toEqual([503, { error: "The session is stopped", code: "SESSION_NOT_RUNNING" }]);
+    expect([stopped.status, await stopped.json()]).toEqual([503, { error: "The session is stopped; start it again to use it", code: "SESSION_STOPPED" }]);
     const upgrade = await rawUpgrade(port, `/session/${starting.id}/term?token=${alice.token}`, {});
     expect(upgrade.status).toBe(503);
   });

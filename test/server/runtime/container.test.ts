@@ -116,6 +116,10 @@ describe.skipIf(!haveEngine)("ContainerRuntime (real engine)", () => {
     await waitUntilReady(endpoints, spec.secret, { timeoutMs: 90_000 });
     expect(await runtime.poll(spec, state)).toEqual({ state: "running" });
     expect(runtime.endpoints(state)).toEqual(endpoints);
+    // The admin page's memory: the engine's stats of the container (OpenCode alone is hundreds of MiB).
+    const memory = (await runtime.memory(spec, state))!;
+    expect(memory).toBeGreaterThan(50 * 1024 * 1024);
+    expect(memory).toBeLessThanOrEqual(768 * 1024 * 1024);
 
     // Without the secret the services refuse; with it they answer.
     expect((await fetch(`${endpoints.code}/global/health`)).status).toBe(401);

@@ -10,7 +10,10 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileS
 import { join } from "node:path";
 import { OctoError } from "../../../server/errors.ts";
 import { randomSecret } from "../../../server/ids.ts";
-import { LocalRuntime, type LocalRuntimeOptions, type LocalState, SESSION_LOG } from "../../../server/runtime/local.ts";
+import { OctoConfig } from "../../../server/config/schema.ts";
+import { createLocalRuntime } from "../../../server/runtime/index.ts";
+import { LocalRuntime, type LocalRuntimeOptions, type LocalState } from "../../../server/runtime/local.ts";
+import { SESSION_LOG } from "../../../server/runtime/session-services.ts";
 import { waitUntilReady } from "../../../server/runtime/readiness.ts";
 import { createSandbox } from "../../../server/runtime/sandbox.ts";
 import { userNamespaceFilter } from "../../../server/runtime/seccomp.ts";
@@ -190,6 +193,37 @@ for (const mode of ["bwrap", "none"] as const) {
       await runtime.stop(spec, state); // idempotent
     });
 
+    test("the workspace becomes a git repository with a commit of what it held, before OpenCode starts; an existing one is left alone", async () => {
+      const git = (dir: string, ...args: string[]) => {
+        const r = Bun.spawnSync(["git", "-c", "safe.directory=*", "-C", dir, ...args], { stdout: "pipe", stderr: "pipe" });
+        return r.stdout.toString().trim();
+      };
+      const runtime = new LocalRuntime(options);
+      const fresh = makeSpec();
+      mkdirSync(join(fresh.workspaceDir, "src"), { recursive: true });
+      writeFileSync(join(fresh.workspaceDir, "src", "seed.txt"), "seed\n");
+      const first = await runtime.start(fresh);
+      started.push({ runtime, spec: fresh, state: first.state });
+      await waitUntilReady(first.endpoints, fresh.secret, { timeoutMs: 30_000 });
+      expect(git(fresh.workspaceDir, "log", "--format=%an <%ae>|%cn|%s")).toBe("octo <octo@localhost>|octo|Workspace at session start");
+      // What the workspace held is committed; what OpenCode wrote once started is not.
+      expect(git(fresh.workspaceDir, "ls-tree", "-r", "--name-only", "HEAD")).toBe("src/seed.txt");
+      expect(existsSync(join(fresh.workspaceDir, "fake-opencode.env.json"))).toBe(true);
+      await runtime.stop(fresh, first.state);
+
+      const cloned = makeSpec();
+      mkdirSync(cloned.workspaceDir, { recursive: true });
+      writeFileSync(join(cloned.workspaceDir, "README"), "mine\n");
+      git(cloned.workspaceDir, "init", "-q");
+      git(cloned.workspaceDir, "add", "README");
+      git(cloned.workspaceDir, "-c", "user.name=me", "-c", "user.email=me@x", "commit", "-qm", "my history");
+      const second = await runtime.start(cloned);
+      started.push({ runtime, spec: cloned, state: second.state });
+      await waitUntilReady(second.endpoints, cloned.secret, { timeoutMs: 30_000 });
+      expect(git(cloned.workspaceDir, "log", "--format=%an|%s")).toBe("me|my history");
+      await runtime.stop(cloned, second.state);
+    });
+
     test("secrets: OpenCode's extras reach OpenCode only; the entrypoint's environment and every command line hold none", async () => {
       const runtime = new LocalRuntime(options);
       const { spec, local, state } = await startSession(runtime, { PROVIDER_KEY: "pk-123-secret-provider-key" });
@@ -285,6 +319,20 @@ for (const mode of ["bwrap", "none"] as const) {
     });
   });
 }
+
+describe("LocalRuntime from the config", () => {
+  // BUG (issue 12): `[fileserver] max_upload_mb = 1.5` passes the schema, but the local runtime passed 1.5
+  // to the file server's integer-only `--max-upload-mb`, so no session could start.
+  test("a fractional [fileserver] max_upload_mb: the file server gets whole MiB and the session becomes ready", async () => {
+    const dataDir = tempDir("fractional-");
+    const config = OctoConfig.parse({ fileserver: { max_upload_mb: 1.5 }, opencode: { binary: FAKE_OPENCODE }, runtime: { sandbox: "none" } });
+    const runtime = createLocalRuntime(config, { dataDir, configFile: null });
+    const { spec, endpoints, local } = await startSession(runtime, {}, dataDir);
+    await waitUntilReady(endpoints, spec.secret, { timeoutMs: 30_000 });
+    const files = readFileSync(`/proc/${servicePids(local.init).files}/cmdline`, "utf8").split("\0");
+    expect(files).toEqual(expect.arrayContaining(["--max-upload-mb", "2"]));
+  });
+});
 
 describe("LocalRuntime: bookkeeping", () => {
   test("after an octo restart (a new LocalRuntime with the stored state) a live session is recognised and stopped", async () => {

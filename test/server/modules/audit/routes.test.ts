@@ -151,7 +151,7 @@ describe("what the routes record", () => {
     expect(h.audit.list({}).events).toEqual([]);
     // With one session running, a second is refused by the limit: only the first is recorded.
     await h.call("POST", "/api/sessions", bob);
-    expect((await h.call("POST", "/api/sessions", bob)).status).toBe(409);
+    expect((await h.call("POST", "/api/sessions", bob)).status).toBe(429);
     expect(h.audit.list({}).events.map((e) => e.action)).toEqual(["session.create"]);
   });
 

@@ -33,6 +33,8 @@ const query = (audit: AuditService, q: Record<string, string>) => audit.list(Aud
 const user = (u: { id: string; username: string }, role: User["role"], disabled: boolean): User => ({
   ...u,
   email: null,
+  idle_timeout_seconds: null,
+  max_lifetime_seconds: null,
   role,
   disabled,
   created_at: new Date(0).toISOString(),

@@ -1,5 +1,6 @@
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import type { TokenClaims } from "../../../../server/modules/auth/tokens.ts";
+import { randomId } from "../../../../server/ids.ts";
 import { authStack, quickUser, registerUser, TEST_PASSWORD } from "../../../support/db.ts";
 import { octoError } from "../../../support/fakes.ts";
 import { eventually } from "../../../support/eventually.ts";
@@ -213,5 +214,22 @@ describe("AuthService.authenticate / logout", () => {
     expect(s.db.query("SELECT jti FROM revoked_tokens").all()).toEqual([{ jti: "live" }]);
     expect(s.auth.pruneRevoked(now)).toBe(0);
     expect(s.auth.pruneRevoked(now + 7200_000)).toBe(1);
+  });
+
+  test("startPruning prunes on its interval until stopPruning", async () => {
+    const s = authStack();
+    const { user } = await quickUser(s, "alice");
+    const expired = () => s.auth.logout({ sub: user.id, jti: randomId(8), iat: 0, exp: Math.floor(Date.now() / 1000) - 10 } as TokenClaims);
+    const count = () => (s.db.query("SELECT COUNT(*) AS n FROM revoked_tokens").get() as { n: number }).n;
+    expired();
+    s.auth.startPruning(20);
+    try {
+      await eventually(() => count() === 0, "the expired record pruned");
+    } finally {
+      s.auth.stopPruning();
+    }
+    expired();
+    await Bun.sleep(100);
+    expect(count()).toBe(1);
   });
 });

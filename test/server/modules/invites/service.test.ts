@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { OctoError } from "../../../../server/errors.ts";
 import { CreateInvite, type InviteRow, inviteStatus, toInvite } from "../../../../server/modules/invites/model.ts";
-import { generateInviteCode, hashInviteCode, InviteService } from "../../../../server/modules/invites/service.ts";
+import { FIRST_ADMIN_NOTE, generateInviteCode, hashInviteCode, InviteService } from "../../../../server/modules/invites/service.ts";
 import { authStack, quickUser, testDatabase } from "../../../support/db.ts";
 import { octoError } from "../../../support/fakes.ts";
 
@@ -347,5 +347,30 @@ describe("one user only (local mode without a sandbox)", () => {
     // The same database shared knowingly: both work.
     const shared = new InviteService(t.db);
     expect(shared.consume(shared.create({ role: "user" }, null).code).role).toBe("user");
+  });
+});
+
+describe("InviteService.firstAdminInvite", () => {
+  test("with no account: a one-use admin code for 7 days, earlier ones revoked, each step audited; none once an account exists", async () => {
+    const s = authStack();
+    const first = s.invites.firstAdminInvite(s.audit)!;
+    expect(first).toMatch(CODE);
+    const second = s.invites.firstAdminInvite(s.audit)!;
+    expect(second).not.toBe(first);
+    const active = s.invites.list({ activeOnly: true });
+    expect(active).toHaveLength(1);
+    expect(active[0]).toMatchObject({ role: "admin", max_uses: 1, note: FIRST_ADMIN_NOTE });
+    const days = (Date.parse(active[0]!.expires_at!) - Date.now()) / 86_400_000;
+    expect(days).toBeGreaterThan(6.99);
+    expect(days).toBeLessThanOrEqual(7);
+    const actions = s.audit.list({ limit: 10 }).events.map((e) => [e.action, e.detail?.via]);
+    expect(actions).toEqual([
+      ["invite.create", "server"],
+      ["invite.revoke", "server"],
+      ["invite.create", "server"],
+    ]);
+    await s.auth.register({ username: "root", password: "correct horse battery", invite_code: second });
+    expect(s.invites.firstAdminInvite(s.audit)).toBeNull();
+    expect(s.invites.list({ activeOnly: true })).toEqual([]);
   });
 });

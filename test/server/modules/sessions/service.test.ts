@@ -289,13 +289,13 @@ describe("stopping and deleting", () => {
 });
 
 describe("limits", () => {
-  test("max_sessions_per_user: the next create or start is 409 SESSION_LIMIT; stopped sessions do not count", async () => {
+  test("max_sessions_per_user: the next create or start is 429 SESSION_LIMIT with Retry-After; stopped sessions do not count", async () => {
     const s = await setup({ max_sessions_per_user: 2 });
     const a = await s.sessions.create(s.alice, undefined);
     await s.sessions.create(s.alice, undefined);
     const over = await octoError(s.sessions.create(s.alice, undefined));
-    expect([over.status, over.code]).toEqual([409, "SESSION_LIMIT"]);
-    expect(over.message).toContain("the limit is 2");
+    expect([over.status, over.code, over.headers["Retry-After"]]).toEqual([429, "SESSION_LIMIT", "30"]);
+    expect(over.message).toContain("[runtime] max_sessions_per_user = 2");
     expect(s.sessions.list(s.alice.id)).toHaveLength(2); // nothing half-created
     expect((await s.sessions.create(s.bob, undefined)).status).toBe("running"); // per user
     await s.sessions.stop(s.alice, a.id);

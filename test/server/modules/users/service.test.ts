@@ -29,7 +29,7 @@ describe("UserService", () => {
     expect(bob).toMatchObject({ username: "bob", email: null, role: "user", disabled: false });
     expect(new Date(bob.created_at).toISOString()).toBe(bob.created_at);
     // The API shape never carries the hash.
-    expect(Object.keys(bob).sort()).toEqual(["created_at", "disabled", "email", "id", "role", "username"]);
+    expect(Object.keys(bob).sort()).toEqual(["created_at", "disabled", "email", "id", "idle_timeout_seconds", "max_lifetime_seconds", "role", "username"]);
   });
 
   test("get and getByName of unknown users are 404 USER_NOT_FOUND", async () => {
@@ -148,9 +148,11 @@ describe("user model", () => {
       disabled: 1,
       invite_code_id: null,
       tokens_not_before: 0,
+      idle_timeout_seconds: 600,
+      max_lifetime_seconds: null,
       created_at: Date.UTC(2026, 0, 2, 3, 4, 5),
       updated_at: 0,
     };
-    expect(toUser(row)).toEqual({ id: "u1", username: "alice", email: "a@example.com", role: "admin", disabled: true, created_at: "2026-01-02T03:04:05.000Z" });
+    expect(toUser(row)).toEqual({ id: "u1", username: "alice", email: "a@example.com", role: "admin", disabled: true, idle_timeout_seconds: 600, max_lifetime_seconds: null, created_at: "2026-01-02T03:04:05.000Z" });
   });
 });

@@ -1,0 +1,313 @@
+/**
+ * The chat's OpenCode features in a real browser (issue 16): Debian's Chromium against a real `octo serve`
+ * in local mode, whose session runs real OpenCode driven by the scripted LLM. Where the feature is about
+ * what reaches the model (an `@` mention, an attachment, the agent), the test asserts on the completion
+ * requests the scripted LLM received. Screenshots land in test-output/screenshots/ (`chat-NN-*.png`), and
+ * every test fails on any console error it does not expect.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { CHROMIUM_COMPONENT, ensureWebBuild, launchBrowser, type Page, type TestBrowser } from "../support/browser.ts";
+import { type ChatMessage, type LlmRequest, lastUserText, opencodeConfig, reply, type ScriptedLlm, type ScriptFn, startScriptedLlm, toolResults } from "../support/llm.ts";
+import { eventually, type OctoServerProcess, runOcto, startOcto } from "../support/octo.ts";
+import { requires } from "../support/requires.ts";
+import { tempDir } from "../support/tmp.ts";
+
+const SLOW = 240_000;
+const UI_TIMEOUT = 90_000;
+
+let llm: ScriptedLlm;
+let octo: OctoServerProcess;
+let browser: TestBrowser;
+let page: Page;
+/** The session's workspace on this machine (local mode), found from the first agent request. */
+let workspace = "";
+
+const haveChromium = await requires(CHROMIUM_COMPONENT, "the chat's OpenCode features in Chromium");
+
+/** The working directory OpenCode names in its system prompt ("Working directory: /…"). */
+function workingDirectory(request: LlmRequest): string {
+  const system = (request.body?.messages ?? []).filter((m) => m.role === "system").map((m) => JSON.stringify(m.content)).join("\n");
+  return /Working directory: ([^\s"\\]+)/.exec(system)?.[1] ?? "";
+}
+
+/** Every content part of every user message of a request (text and image_url parts as OpenAI carries them). */
+function userContent(request: LlmRequest): Array<{ type: string; text?: string; image_url?: { url: string } }> {
+  return (request.body?.messages ?? [])
+    .filter((m: ChatMessage) => m.role === "user")
+    .flatMap((m) => (typeof m.content === "string" ? [{ type: "text", text: m.content }] : ((m.content ?? []) as Array<{ type: string; text?: string; image_url?: { url: string } }>)));
+}
+
+/** The newest agent request whose last user text contains `marker`. */
+function requestFor(marker: string): LlmRequest | undefined {
+  return llm.requests.findLast((r) => r.kind === "agent" && lastUserText(r).includes(marker));
+}
+
+/**
+ * The model's behaviour, by what the user's last message says: "write the plan" writes notes/plan.md by
+ * its absolute path (as real models do); "change the plan" overwrites it (for undo); anything else gets a
+ * one-line answer naming the turn.
+ */
+const script: ScriptFn = (request) => {
+  const text = lastUserText(request);
+  workspace ||= workingDirectory(request);
+  if (toolResults(request).length > 0) return reply.text("Done.");
+  if (text.includes("write the plan")) return reply.tool("write", { filePath: `${workingDirectory(request)}/notes/plan.md`, content: "step one\n" });
+  if (text.includes("change the plan")) return reply.tool("write", { filePath: `${workingDirectory(request)}/notes/plan.md`, content: "step two\n" });
+  return reply.text(`Answer to: ${text.slice(0, 60)}`);
+};
+
+describe.skipIf(!haveChromium)("the chat's OpenCode features in Chromium", () => {
+  beforeAll(async () => {
+    ensureWebBuild();
+    llm = await startScriptedLlm({ script });
+    const configFile = join(tempDir("oc-config-"), "opencode.json");
+    writeFileSync(
+      configFile,
+      JSON.stringify(
+        opencodeConfig(llm, {
+          provider: {
+            mock: {
+              models: {
+                "mock-1": { name: "Mock", attachment: true, modalities: { input: ["text", "image"], output: ["text"] }, limit: { context: 100_000, output: 4096 }, cost: { input: 3, output: 15 } },
+              },
+            },
+          },
+          agent: { reviewer: { description: "Reviews changes without editing", mode: "primary", prompt: "You are the REVIEWER agent." } },
+          command: { greet: { description: "Greet someone by name", template: "Please greet $ARGUMENTS warmly" } },
+        }),
+      ),
+    );
+    octo = await startOcto({
+      env: {
+        OCTO_OPENCODE__CONFIG_PATH: configFile,
+        OCTO_OPENCODE__ENV: '{ OPENCODE_DISABLE_MODELS_FETCH = "1" }',
+        OCTO_RUNTIME__POLL_INTERVAL_SECONDS: "1",
+      },
+    });
+    browser = await launchBrowser({ baseURL: octo.url, screenshotPrefix: "chat-" });
+    page = browser.page;
+    page.setDefaultTimeout(UI_TIMEOUT);
+  }, SLOW);
+
+  afterAll(async () => {
+    await browser?.close();
+    await octo?.stop();
+    await llm?.stop();
+  }, SLOW);
+
+  // No console error on any page: each test may name the ones it provokes, anything else fails it.
+  let checked = 0;
+  let expected: RegExp[] = [];
+  const expectErrors = (...patterns: RegExp[]) => void (expected = patterns);
+  afterEach(() => {
+    const fresh = browser.errors.slice(checked);
+    checked = browser.errors.length;
+    const allowed = expected;
+    expected = [];
+    expect(fresh.filter((e) => !allowed.some((p) => p.test(e))), browser.failedRequests.join("\n")).toEqual([]);
+  });
+
+  const composer = () => page.getByRole("textbox", { name: "Message", exact: true });
+  /** Types `text` into the composer and sends it with Enter. */
+  async function send(text: string) {
+    await composer().fill(text);
+    await page.keyboard.press("Enter");
+  }
+
+  test("the sign-in page makes no failing request; register and open a session", async () => {
+    await page.goto("/");
+    await page.getByRole("button", { name: "Sign in" }).last().waitFor();
+    await page.waitForLoadState("networkidle");
+    expect(browser.failedRequests.filter((r) => !r.includes("(navigated"))).toEqual([]);
+    expect(browser.errors).toEqual([]);
+    await browser.screenshot("01-sign-in");
+
+    const cli = runOcto(["invite-codes", "generate", "--data-dir", octo.dataDir]);
+    await page.getByRole("tab", { name: "Register" }).click();
+    await page.getByLabel("Username").fill("carol");
+    await page.getByLabel("Password").fill("correct horse battery");
+    await page.getByLabel("Invite code").fill(cli.stdout.trim());
+    await page.getByRole("button", { name: "Create account" }).click();
+    await page.getByPlaceholder("New session name").fill("chat");
+    await page.getByRole("button", { name: "Create session" }).click();
+    await page.waitForURL(/\/sessions\/[a-z0-9]+$/);
+    await composer().waitFor();
+    await page.getByText("Live", { exact: true }).waitFor();
+  }, SLOW);
+
+  test("a Write card shows the workspace-relative path, never the server's data directory", async () => {
+    await send("Please write the plan");
+    const card = page.locator('.tool-card[data-tool="write"]').last();
+    await card.locator(".tool-state", { hasText: "Done" }).waitFor();
+    expect(workspace.startsWith(octo.dataDir)).toBe(true); // the model was given the absolute path
+    expect(await card.locator(".tool-subject").innerText()).toBe("notes/plan.md");
+    expect(await page.locator(".thread").innerText()).not.toContain(octo.dataDir);
+    await page.getByText("Idle", { exact: true }).waitFor();
+    await browser.screenshot("02-write-card");
+  }, SLOW);
+
+  test("slash commands: the list with descriptions, filtered as you type, keyboard-navigable; a server command reaches the model", async () => {
+    await composer().fill("/");
+    const list = page.getByRole("listbox", { name: "Commands" });
+    await list.getByRole("option", { name: /\/greet/ }).waitFor();
+    const names = await list.getByRole("option").locator(".suggestion-label").allInnerTexts();
+    expect(names).toEqual(expect.arrayContaining(["/new", "/undo", "/redo", "/compact", "/fork", "/export", "/init", "/review", "/greet"]));
+    expect(await list.getByRole("option", { name: /\/greet/ }).innerText()).toContain("Greet someone by name");
+    await browser.screenshot("03-slash-list");
+    await page.keyboard.type("re");
+    await list.getByRole("option", { name: /\/new/ }).waitFor({ state: "detached" });
+    const filtered = await list.getByRole("option").locator(".suggestion-label").allInnerTexts();
+    expect(filtered[0]).toBe("/redo"); // names starting with the query first
+    expect(filtered).toContain("/review");
+    expect(filtered).not.toContain("/new");
+    await composer().fill("/gr");
+    await list.getByRole("option", { name: /\/greet/ }).waitFor();
+    await page.keyboard.press("ArrowDown");
+    await page.keyboard.press("ArrowUp");
+    expect(await list.getByRole("option", { selected: true }).innerText()).toContain("/greet");
+    await page.keyboard.press("Enter"); // completes "/greet " for the arguments
+    expect(await composer().inputValue()).toBe("/greet ");
+    await page.keyboard.type("Bob");
+    await page.keyboard.press("Enter");
+    await eventually(() => requestFor("Please greet Bob warmly") !== undefined, "the command's prompt to reach the model", UI_TIMEOUT);
+    await page.locator(".message.assistant .text-part", { hasText: "Answer to: Please greet Bob warmly" }).waitFor();
+    await page.getByText("Idle", { exact: true }).waitFor();
+  }, SLOW);
+
+  test("@ mentions: search the workspace's files, attach one as a chip, and the model receives it as a file part", async () => {
+    await composer().fill("Summarize @pla");
+    const files = page.getByRole("listbox", { name: "Files" });
+    await files.getByRole("option", { name: "notes/plan.md" }).waitFor();
+    await page.keyboard.press("Enter");
+    expect(await composer().inputValue()).toBe("Summarize @notes/plan.md ");
+    await page.getByRole("list", { name: "Attachments" }).getByText("@notes/plan.md").waitFor();
+    await browser.screenshot("04-mention");
+    await page.keyboard.type("please");
+    await page.keyboard.press("Enter");
+    await page.locator(".message.user", { hasText: "Summarize @notes/plan.md please" }).waitFor();
+    await eventually(() => requestFor("please") !== undefined, "the prompt to reach the model", UI_TIMEOUT);
+    // OpenCode read the mentioned file and gave the model its content next to the prompt.
+    const content = userContent(requestFor("please")!).map((p) => p.text ?? "").join("\n");
+    expect(content).toContain("notes/plan.md");
+    expect(content).toContain("step one");
+    await page.getByText("Idle", { exact: true }).waitFor();
+  }, SLOW);
+
+  test("attachments: a pasted image is previewed and reaches the model; a file over the limit is refused with a clear message", async () => {
+    // A 1x1 PNG, pasted as a real clipboard event with a File.
+    const png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==";
+    await composer().fill("What is in this image?");
+    await page.evaluate((b64) => {
+      const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+      const data = new DataTransfer();
+      data.items.add(new File([bytes], "dot.png", { type: "image/png" }));
+      document.querySelector("textarea[aria-label=Message]")!.dispatchEvent(new ClipboardEvent("paste", { clipboardData: data, bubbles: true, cancelable: true }));
+    }, png);
+    await page.getByRole("img", { name: "Preview of dot.png" }).waitFor();
+    // Too big: dropped on the composer, refused by name and size, nothing attached.
+    await page.evaluate(() => {
+      const data = new DataTransfer();
+      data.items.add(new File([new Uint8Array(6 * 1024 * 1024)], "huge.bin", { type: "application/octet-stream" }));
+      const form = document.querySelector("form.composer")!;
+      for (const type of ["dragover", "drop"]) form.dispatchEvent(new DragEvent(type, { dataTransfer: data, bubbles: true, cancelable: true }));
+    });
+    await page.getByText(/huge\.bin is 6\.0 MB; attachments are limited to 5\.0 MB/).waitFor();
+    expect(await page.getByRole("list", { name: "Attachments" }).getByRole("listitem").count()).toBe(1);
+    await browser.screenshot("05-attachment");
+    await page.keyboard.press("Enter");
+    await page.locator(".message.user img.message-image").waitFor();
+    await eventually(() => requestFor("What is in this image?") !== undefined, "the prompt to reach the model", UI_TIMEOUT);
+    const image = userContent(requestFor("What is in this image?")!).find((p) => p.type === "image_url");
+    expect(image?.image_url?.url).toBe(`data:image/png;base64,${png}`);
+    await page.getByText("Idle", { exact: true }).waitFor();
+  }, SLOW);
+
+  test("agent picker: build, plan and the configured agent; the choice reaches the model and is remembered per conversation", async () => {
+    const picker = page.getByRole("combobox", { name: "Agent" });
+    expect(await picker.locator("option").allInnerTexts()).toEqual(expect.arrayContaining(["build", "plan", "reviewer"]));
+    await picker.selectOption("reviewer");
+    await send("Review as the reviewer");
+    await eventually(() => requestFor("Review as the reviewer") !== undefined, "the prompt to reach the model", UI_TIMEOUT);
+    const system = (requestFor("Review as the reviewer")!.body?.messages ?? []).filter((m) => m.role === "system").map((m) => JSON.stringify(m.content)).join("");
+    expect(system).toContain("You are the REVIEWER agent.");
+    await page.getByText("Idle", { exact: true }).waitFor();
+    await browser.screenshot("06-agent");
+    // Remembered for this conversation after a reload; a new conversation starts with the default.
+    await page.reload();
+    await composer().waitFor();
+    await page.getByText("Live", { exact: true }).waitFor();
+    await eventually(async () => (await page.getByRole("combobox", { name: "Agent" }).inputValue()) === "reviewer", "the remembered agent", UI_TIMEOUT);
+    await page.getByRole("combobox", { name: "Agent" }).selectOption("build");
+  }, SLOW);
+
+  test("!command runs in the workspace's shell and its output shows in the conversation", async () => {
+    await send("!echo shell-$((6*7))");
+    const card = page.locator('.tool-card[data-tool="bash"]').last();
+    await card.getByText("shell-42").first().waitFor();
+    expect(await card.locator(".tool-subject").innerText()).toBe("echo shell-$((6*7))");
+    await browser.screenshot("07-shell");
+  }, SLOW);
+
+  test("undo a turn restores the file it changed; redo brings the change back", async () => {
+    const plan = () => readFileSync(join(workspace, "notes", "plan.md"), "utf8");
+    expect(plan()).toBe("step one\n");
+    await send("Now change the plan");
+    await page.locator('.tool-card[data-tool="write"] .tool-state', { hasText: "Done" }).nth(1).waitFor();
+    await page.getByText("Idle", { exact: true }).waitFor();
+    expect(plan()).toBe("step two\n");
+
+    await composer().fill("/undo");
+    await page.getByRole("listbox", { name: "Commands" }).getByRole("option", { name: /\/undo/ }).click();
+    await page.getByRole("status").filter({ hasText: /undone, with their file changes/ }).waitFor();
+    await eventually(() => plan() === "step one\n", "the file to be restored", UI_TIMEOUT);
+    expect(await composer().inputValue()).toBe("Now change the plan"); // the undone prompt is back for editing
+    expect(await page.locator(".message.user", { hasText: "Now change the plan" }).count()).toBe(0);
+    await browser.screenshot("08-undo");
+
+    await page.getByRole("status").getByRole("button", { name: "Redo" }).click();
+    await page.locator(".message.user", { hasText: "Now change the plan" }).waitFor();
+    await eventually(() => plan() === "step two\n", "the change to come back", UI_TIMEOUT);
+    await composer().fill("");
+  }, SLOW);
+
+  test("copy a message; fork from a message into a new conversation", async () => {
+    const answer = page.locator(".message.assistant", { hasText: "Answer to: Review as the reviewer" });
+    await answer.hover();
+    await answer.getByRole("button", { name: "Copy text" }).click();
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe("Answer to: Review as the reviewer");
+    const before = await page.locator(".conversation").count();
+    const first = page.locator(".message.user", { hasText: "Please write the plan" });
+    await first.hover();
+    await first.getByRole("button", { name: "Fork from here" }).click();
+    await eventually(async () => (await page.locator(".conversation").count()) === before + 1, "the fork in the list", UI_TIMEOUT);
+    // The fork holds the conversation up to that message's turn, not what came later.
+    await page.locator(".message.user", { hasText: "Please write the plan" }).waitFor();
+    expect(await page.locator(".message.user", { hasText: "Summarize" }).count()).toBe(0);
+    await browser.screenshot("09-fork");
+  }, SLOW);
+
+  test("rename, search and delete conversations", async () => {
+    const list = page.getByRole("navigation", { name: "Conversations" });
+    const row = list.locator(".conversation-row").first();
+    await row.hover();
+    await row.getByRole("button", { name: /^Rename / }).click();
+    const dialog = page.getByRole("dialog", { name: "Rename conversation" });
+    await dialog.getByRole("textbox").fill("Planning notes");
+    await dialog.getByRole("button", { name: "Rename" }).click();
+    await list.getByText("Planning notes").waitFor();
+    await page.locator(".chat-title", { hasText: "Planning notes" }).waitFor();
+    await list.getByRole("searchbox", { name: "Search conversations" }).fill("planning");
+    await eventually(async () => (await list.locator(".conversation").count()) === 1, "the search to leave one conversation", UI_TIMEOUT);
+    await browser.screenshot("10-search");
+    await list.getByRole("searchbox", { name: "Search conversations" }).fill("");
+    const count = await list.locator(".conversation").count();
+    const target = list.locator(".conversation-row", { hasText: "Planning notes" });
+    await target.hover();
+    await target.getByRole("button", { name: "Delete Planning notes" }).click();
+    await page.getByRole("dialog", { name: "Delete “Planning notes”?" }).getByRole("button", { name: "Delete" }).click();
+    await eventually(async () => (await list.locator(".conversation").count()) === count - 1, "the conversation to go", UI_TIMEOUT);
+    expect(await list.getByText("Planning notes").count()).toBe(0);
+  }, SLOW);
+});

@@ -1,0 +1,86 @@
+/**
+ * `GET /metrics` on a real `octo serve`: off by default (404); when on, the `[metrics] token` as Bearer or an
+ * admin's login reads it, a user's login, another token or nothing does not; the answer is the Prometheus
+ * text format (parsed with a text-format parser) and counts the logins and requests the test made.
+ */
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { Api, type OctoServerProcess, startOcto } from "../../../support/octo.ts";
+import { parseScrape, value } from "../../../support/prometheus.ts";
+
+setDefaultTimeout(60_000);
+
+const TOKEN = "scrape-token-0123456789";
+
+describe("GET /metrics is off by default", () => {
+  let server: OctoServerProcess;
+  beforeAll(async () => {
+    server = await startOcto();
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  test("404 even with an admin's login", async () => {
+    const api = new Api(server.url);
+    const admin = await api.post("/api/auth/register", { username: "root", password: "root-password", invite_code: server.firstInvite });
+    expect(admin.status).toBe(201);
+    const res = await api.as(admin.json.token).get("/metrics");
+    expect([res.status, res.json?.code]).toEqual([404, "NOT_FOUND"]);
+  });
+});
+
+describe("GET /metrics when [metrics] enabled", () => {
+  let server: OctoServerProcess;
+  let api: Api;
+  let admin = "";
+  let user = "";
+  beforeAll(async () => {
+    server = await startOcto({ env: { OCTO_METRICS__ENABLED: "true", OCTO_METRICS__TOKEN: `"${TOKEN}"` } });
+    api = new Api(server.url);
+    admin = (await api.post("/api/auth/register", { username: "root", password: "root-password", invite_code: server.firstInvite })).json.token;
+    const invite = await api.as(admin).post("/api/admin/invite-codes", {});
+    user = (await api.post("/api/auth/register", { username: "bob", password: "bob-password", invite_code: invite.json.code })).json.token;
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  const scrape = async (authorization: string) => {
+    const res = await fetch(`${server.url}/metrics`, { headers: { authorization } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toStartWith("text/plain; version=0.0.4");
+    return parseScrape(await res.text());
+  };
+
+  test("nothing, a wrong token or a user's login is refused; the token or an admin's login reads it", async () => {
+    expect((await fetch(`${server.url}/metrics`)).status).toBe(401);
+    const wrong = await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}x` } });
+    expect([wrong.status, ((await wrong.json()) as { code: string }).code]).toEqual([401, "INVALID_TOKEN"]);
+    const asUser = await api.as(user).get("/metrics");
+    expect([asUser.status, asUser.json.code]).toEqual([403, "ADMIN_ONLY"]);
+    expect((await scrape(`Bearer ${TOKEN}`)).size).toBeGreaterThan(0);
+    expect((await scrape(`Bearer ${admin}`)).size).toBeGreaterThan(0);
+  });
+
+  test("counts logins and their failures, requests by route and status, and reports every family", async () => {
+    const before = await scrape(`Bearer ${TOKEN}`);
+    expect((await api.post("/api/auth/login", { username: "bob", password: "wrong-password" })).status).toBe(401);
+    expect((await api.post("/api/auth/login", { username: "bob", password: "bob-password" })).status).toBe(200);
+    expect((await api.as(user).get("/api/sessions/nope")).status).toBe(404);
+    const after = await scrape(`Bearer ${TOKEN}`);
+
+    const delta = (name: string, labels: Record<string, string>) => value(after, name, labels) - value(before, name, labels);
+    expect(delta("octo_logins_total", { outcome: "failure" })).toBe(1);
+    expect(delta("octo_logins_total", { outcome: "success" })).toBe(1);
+    expect(delta("octo_http_requests_total", { entry: "api", route: "/api/auth/login", method: "POST", status: "401" })).toBe(1);
+    expect(delta("octo_http_requests_total", { entry: "api", route: "/api/sessions/:id", method: "GET", status: "404" })).toBe(1);
+    expect(delta("octo_http_request_duration_seconds_count", { entry: "api", route: "/api/auth/login" })).toBe(2);
+    expect(after.get("octo_http_request_duration_seconds")?.type).toBe("HISTOGRAM");
+    // No route label holds an id.
+    for (const sample of after.get("octo_http_requests_total")!.metrics) expect(sample.labels?.route).not.toContain("nope");
+    for (const name of ["octo_proxy_upstream_errors_total", "octo_open_connections", "octo_sessions", "octo_session_start_duration_seconds"]) {
+      expect(after.has(name)).toBe(true);
+    }
+    expect(value(after, "octo_sessions", { state: "running" })).toBe(0);
+  });
+});

@@ -97,6 +97,10 @@ unset git_credential OCTO_REPO_URL OCTO_REPO_REF OCTO_REPO_DEPTH
 # hooks off (nothing of the workspace runs here), no signing, and a committer identity of its own.
 init_workspace_repo() {
   [ -e .git ] && return 0
+  # Only on a session's first start: OpenCode files conversations under the workspace's git root commit, so
+  # making an existing session's workspace a repository would hide the conversations it already has (a data
+  # dir from 0.1.0: test/upgrade/). Its data dir exists once OpenCode has run.
+  [ -d "${XDG_DATA_HOME:-$HOME/.local/share}/opencode" ] && return 0
   command -v git >/dev/null || { echo "octo-entrypoint: git not found; undo will not restore files" >&2; return 0; }
   (
     export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null

@@ -74,7 +74,7 @@ describe("GET /api/docs", () => {
 
   test("routes behind a login declare 401 and 403 and the bearer and cookie schemes; public ones do not", () => {
     const document = documentOf(harness().app);
-    const isPublic = (key: string) => ["GET /api/health", "GET /api/features", "POST /api/auth/login", "POST /api/auth/register"].includes(key);
+    const isPublic = (key: string) => ["GET /api/health", "GET /api/features", "GET /api/auth/session", "POST /api/auth/login", "POST /api/auth/register"].includes(key);
     for (const [key, op] of operations(document)) {
       const statuses = Object.keys(op.responses ?? {});
       if (isPublic(key)) expect([key, op.security, statuses.includes("401")]).toEqual([key, undefined, key === "POST /api/auth/login"]);

@@ -44,6 +44,7 @@ beforeAll(async () => {
   const sessions = {
     route: (id: string) =>
       id === "s1" ? { userId: "u1", status: "running", endpoints: { code: target, files: target, term: target }, authorization: "Basic eA==" } : undefined,
+    touch: () => {},
   } as unknown as SessionService;
   proxy = new SessionProxy({ admission: new Admission(auth, { allowedOrigins: [], trustProxy: false, secureCookies: false }), sessions });
   front = createServer((req, res) => void proxy.web(req, res));

@@ -19,6 +19,7 @@ import { tempDir } from "../support/tmp.ts";
 const SLOW = 180_000;
 const haveBwrap = await requires(command("bwrap", "bubblewrap"), "sessions on a repository end to end");
 const haveChromium = await requires(CHROMIUM_COMPONENT, "the Changes panel in Chromium");
+const haveSsh = await requires(command("ssh", "openssh-client"), "git over SSH end to end");
 
 const base = tempDir("e2e-git-");
 const repo = makeRepository(base, "app", { "README.md": "# app\n", "src/main.ts": "export const answer = 41;\n" });
@@ -29,7 +30,7 @@ let http: GitServer;
 let httpAuth: GitServer;
 let github: FakeForge;
 let ssh: GitServer;
-const SSH_KEY = sshKeyPair();
+const SSH_KEY = haveSsh ? sshKeyPair() : { privateKey: "", publicKey: "" };
 const CREDENTIAL = { username: "alice-bot", token: "glpat-Zx9Qw8Er7Ty6Ui5Op4" };
 const secretRepo = makeRepository(base, "private", { "secret.txt": "classified\n" });
 let hanging: { url: string; stop(): void };
@@ -42,7 +43,7 @@ beforeAll(async () => {
   const configFile = join(tempDir("oc-config-"), "opencode.json");
   writeFileSync(configFile, JSON.stringify(opencodeConfig(llm)));
   daemon = await startGitDaemon(base);
-  ssh = await startSshGitServer(base, SSH_KEY.publicKey);
+  if (haveSsh) ssh = await startSshGitServer(base, SSH_KEY.publicKey);
   http = await startHttpBackend(base);
   httpAuth = await startHttpBackend(base, { username: CREDENTIAL.username, password: CREDENTIAL.token });
   // A git:// server that accepts and never answers: a clone that would take for ever.
@@ -339,7 +340,7 @@ describe.skipIf(!haveBwrap)("sessions on a repository", () => {
     await user.post(`/api/sessions/${other.json.id}/stop`);
   }, SLOW);
 
-  test("an SSH key stored for the host clones and pushes over ssh://, inside the sandbox", async () => {
+  test.if(haveSsh)("an SSH key stored for the host clones and pushes over ssh://, inside the sandbox", async () => {
     const url = `${ssh.url}/private.git`;
     const host = new URL(ssh.url.replace("ssh://", "http://")).host;
     const refused = await user.post("/api/sessions", { repository: { url } });

@@ -295,6 +295,8 @@ describe.skipIf(!haveBwrap)("sessions on a repository", () => {
       await eventually(() => readFileSync(join(workspace(id), "notes.txt"), "utf8") === "keep\n", "notes.txt restored", 30_000);
       await page.getByText("1 changed").waitFor();
 
+      // Prefilled from the conversation: the prompt, then the agent's answer.
+      expect(await page.getByLabel("Commit message").inputValue()).toBe("edit src/app.ts\n\nEdited.");
       await page.getByLabel("Commit message").fill("Panel commit");
       await page.getByRole("button", { name: "Commit" }).click();
       await page.getByLabel("Branch").fill("octo/panel");

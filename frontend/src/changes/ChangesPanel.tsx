@@ -1,11 +1,13 @@
 /**
  * The Changes panel: the files the session changed against its base commit (counts per file, live while the
- * agent edits), each file's diff with syntax colouring (unified or split), discard with a confirmation,
+ * agent edits), each file's diff with syntax colouring (unified or split), discard with a confirmation, a
+ * commit message prefilled from the conversation (./commitMessage.ts),
  * commit (message), push to a branch of the session's repository, and open a pull request on its forge
  * (linked once opened). Errors show git's or the forge's message.
  */
 import { useEffect, useState } from "react";
 import type { FileDiff } from "../../../server/modules/changes/model.ts";
+import { useChat } from "../chat/ChatContext.tsx";
 import { DiffView } from "../chat/DiffView.tsx";
 import { rowsFromPatch } from "../chat/diffRows.ts";
 import { api } from "../lib/api.ts";
@@ -15,6 +17,7 @@ import { ConfirmDialog } from "../ui/ConfirmDialog.tsx";
 import { Icon } from "../ui/Icon.tsx";
 import { toast } from "../ui/toast.ts";
 import { useAsyncAction } from "../ui/useAsyncAction.ts";
+import { proposedCommitMessage } from "./commitMessage.ts";
 import { useChanges } from "./useChanges.ts";
 
 const STATUS_MARK: Record<string, string> = { added: "A", modified: "M", deleted: "D", renamed: "R", copied: "C", type_changed: "T" };
@@ -26,7 +29,14 @@ export function ChangesPanel({ session, visible, subscribeChanges }: { session: 
   const [diff, setDiff] = useState<FileDiff | null>(null);
   const [split, setSplit] = useState(false);
   const [discarding, setDiscarding] = useState<string | null>(null);
+  const chat = useChat();
   const [message, setMessage] = useState("");
+  const [edited, setEdited] = useState(false);
+  // Prefilled from the conversation until the user types (commitMessage.ts).
+  const proposal = proposedCommitMessage(chat.state);
+  useEffect(() => {
+    if (!edited) setMessage(proposal);
+  }, [proposal, edited]);
   const [branch, setBranch] = useState(`octo/${session.name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "") || session.id}`);
   const commit = useAsyncAction();
   const push = useAsyncAction();
@@ -97,11 +107,15 @@ export function ChangesPanel({ session, visible, subscribeChanges }: { session: 
             const result = await api.commit(session.id, message);
             toast(`Committed ${result.commit.slice(0, 10)}`);
             setMessage("");
+            setEdited(true);
             await refresh();
           });
         }}
       >
-        <textarea className="input" aria-label="Commit message" placeholder="Commit message" rows={3} value={message} required onChange={(e) => setMessage(e.target.value)} />
+        <textarea className="input" aria-label="Commit message" placeholder="Commit message" rows={3} value={message} required onChange={(e) => {
+            setEdited(true);
+            setMessage(e.target.value);
+          }} />
         <button type="submit" className="btn btn-primary btn-sm" disabled={commit.busy || !message.trim()}>
           Commit
         </button>

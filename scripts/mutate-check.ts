@@ -407,7 +407,7 @@ export const MUTATIONS: Mutation[] = [
     name: "git-credential-any-host",
     breaks: "the credential helper answers for any host, not only the repository's",
     file: "server/git/credentials.ts",
-    edits: [{ search: "if (!credential || credential.host !== repository.host) return none;", replace: "if (!credential) return none;" }],
+    edits: [{ search: "[ \"$p\" = '${repository.protocol}' ] && [ \"$h\" = '${repository.host}' ] && cat <&3;", replace: "cat <&3;" }],
     tests: ["test/server/git/clone.test.ts"],
   },
   {

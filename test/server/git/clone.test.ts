@@ -81,7 +81,7 @@ describe("cloneRepository", () => {
   }, 60_000);
 
   test("a malformed or hostile URL is refused before git runs", async () => {
-    for (const url of ["ext::sh -c touch% /tmp/pwned", "file:///etc", "-uhttp://x/y", "/srv/repo.git"]) {
+    for (const url of ["ext::sh -c touch% /tmp/pwned", "ext::git-upload-pack", "fd::3", "file:///etc", "-uhttp://x/y", "/srv/repo.git", "ssh://-oProxyCommand=x/y"]) {
       const { lines, base } = await clone(url);
       expect(base).toBeNull();
       expect(lines.at(-1)).toContain("is not accepted");
@@ -95,6 +95,17 @@ describe("cloneRepository", () => {
     expect(without.lines.at(-1)).toMatch(/git clone failed: .*(Authentication failed|could not read Username|terminal prompts disabled)/);
     const wrongHost = await clone(`${httpAuth.url}/private.git`, { credential: { host: "other.example:80", ...CREDENTIAL } });
     expect(wrongHost.base).toBeNull();
+    // A server of another host that redirects to the private one: git asks for that host's credential,
+    // and the helper, bound to the repository's host, gives nothing.
+    const redirector = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: (req) => Response.redirect(`${httpAuth.url}${new URL(req.url).pathname.slice(4)}${new URL(req.url).search}`, 302) });
+    try {
+      const before = httpAuth.requests.length;
+      const redirected = await clone(`http://127.0.0.1:${redirector.port}/git/private.git`, { credential: { host: `127.0.0.1:${redirector.port}`, ...CREDENTIAL } });
+      expect(redirected.base).toBeNull();
+      expect(httpAuth.requests.slice(before).every((r) => r.authorization === null)).toBe(true);
+    } finally {
+      await redirector.stop(true);
+    }
     const cloned = await clone(`${httpAuth.url}/private.git`, { credential: { host, ...CREDENTIAL } });
     expect(cloned.base).toBe(secret.head);
     // The token is nowhere in the workspace (.git/config included) nor in what was logged.

@@ -1,8 +1,7 @@
 /** `/admin` (role admin only): users, invite codes, all sessions and the audit log, as tabs. */
 import { useState } from "react";
 import { useUser } from "../auth/AuthContext.tsx";
-import { navigate } from "../lib/router.ts";
-import { Icon } from "../ui/Icon.tsx";
+import { PageHeader } from "../layout/PageHeader.tsx";
 import { AllSessions } from "./AllSessions.tsx";
 import { AuditLog } from "./AuditLog.tsx";
 import { InviteCodes } from "./InviteCodes.tsx";
@@ -25,13 +24,7 @@ export function AdminPage() {
   }
   return (
     <div className="admin">
-      <header className="admin-header">
-        <button type="button" className="btn btn-ghost btn-icon phone-only" aria-label="Back" onClick={() => navigate("/")}>
-          <Icon name="chevronLeft" />
-        </button>
-        <h1>
-          <Icon name="shield" size={18} /> Administration
-        </h1>
+      <PageHeader icon="shield" title="Administration">
         <div className="segmented" role="tablist">
           {(Object.keys(TABS) as Tab[]).map((t) => (
             <button key={t} type="button" role="tab" aria-selected={tab === t} onClick={() => setTab(t)}>
@@ -39,7 +32,7 @@ export function AdminPage() {
             </button>
           ))}
         </div>
-      </header>
+      </PageHeader>
       {tab === "users" ? <UsersTable /> : tab === "invites" ? <InviteCodes /> : tab === "sessions" ? <AllSessions /> : <AuditLog />}
     </div>
   );

@@ -6,7 +6,7 @@
 import { type FormEvent, useCallback, useState } from "react";
 import { useAsyncList } from "../admin/useAsyncList.ts";
 import { api } from "../lib/api.ts";
-import { navigate } from "../lib/router.ts";
+import { PageHeader } from "../layout/PageHeader.tsx";
 import { Icon } from "../ui/Icon.tsx";
 import { useAsyncAction } from "../ui/useAsyncAction.ts";
 
@@ -33,14 +33,7 @@ export function SettingsPage() {
 
   return (
     <div className="admin settings">
-      <header className="admin-header">
-        <button type="button" className="btn btn-ghost btn-icon phone-only" aria-label="Back" onClick={() => navigate("/")}>
-          <Icon name="chevronLeft" />
-        </button>
-        <h1>
-          <Icon name="lock" size={18} /> Settings
-        </h1>
-      </header>
+      <PageHeader icon="lock" title="Settings" />
       <section className="settings-section">
         <h2>Git credentials</h2>
         <p className="muted small">

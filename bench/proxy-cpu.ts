@@ -8,6 +8,9 @@
  *
  *   bun bench/proxy-cpu.ts base= quiet=OCTO_SERVER__LOG_LEVEL=warn
  *
+ * A variant's `CLI=/other/checkout/cli/octo.ts` runs that checkout's octo instead (a `git worktree` of the
+ * commit before a change, with `node_modules` linked): before and after a change of the code, side by side.
+ *
  * Prints per variant the median over rounds of µs of CPU per request and requests/s.
  */
 import { parseArgs } from "node:util";
@@ -39,7 +42,8 @@ const variants = (positionals.length ? positionals : ["base="]).map((arg) => {
 const running: { name: string; fx: BenchOcto; url: string }[] = [];
 try {
   for (const v of variants) {
-    const fx = await startBenchOcto({ benchUpstream: true, env: v.env });
+    const { CLI: cli, ...env } = v.env;
+    const fx = await startBenchOcto({ benchUpstream: true, env, command: cli ? [process.execPath, cli] : undefined });
     const { id } = await fx.createSession(`cpu-${v.name}`);
     running.push({ name: v.name, fx, url: `${fx.octo.url}/session/${id}/code/bytes` });
   }

@@ -8,7 +8,7 @@
  *   --sessions N       scale target (default 20; --quick: 2)
  *   --rounds N         rounds for the HTTP, SSE, start and container benchmarks (default 5 / 3 / 5 / 3;
  *                      --quick: 1). A full run takes about 11 minutes on 2 cores.
- *   --only LIST        comma-separated sections to run: http,sse,terminal,start,container,memory,scale,repos
+ *   --only LIST        comma-separated sections to run: http,sse,terminal,start,container,swarm,memory,scale,repos
  *   --skip LIST        sections not to run
  *   --out DIR          where to write the JSON (default bench/results)
  *   --build-image      container mode: build the session image when missing or stale (default in full runs)
@@ -19,7 +19,9 @@
  *      their OpenCode (see upstream.ts);
  *   2. memory, start and scale on an `octo serve` running real OpenCode (scripted LLM as its provider);
  *   3. sessions on a repository (clone of 1 000 files, Changes API with 500 changed files), bench/repos.ts;
- *   4. container-mode start on an `octo serve --mode container`, when an engine answers.
+ *   4. container-mode start on an `octo serve --mode container`, when an engine answers;
+ *   5. swarm-mode start on an `octo serve --mode swarm` driving the two-node test swarm (`.ci/swarm-setup`,
+ *      as root; started for this section only and taken down after it).
  * `OCTO_TEST_BINARY=dist/octo` benchmarks a compiled binary instead of the sources.
  */
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
@@ -27,7 +29,7 @@ import { loadavg } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 
-const SECTIONS = ["http", "sse", "terminal", "start", "container", "memory", "scale", "repos"] as const;
+const SECTIONS = ["http", "sse", "terminal", "start", "container", "swarm", "memory", "scale", "repos"] as const;
 type Section = (typeof SECTIONS)[number];
 
 const { values } = parseArgs({
@@ -263,6 +265,43 @@ if (wanted("container")) {
       });
     } finally {
       if (dataDir) await removeContainers(engine, `octo.instance=${createHash("sha256").update(resolve(dataDir)).digest("hex").slice(0, 12)}`);
+    }
+  });
+}
+
+// 4. Swarm mode: the same start benchmark on the two-node test swarm.
+if (wanted("swarm")) {
+  await section("swarm", async () => {
+    const { ensureSwarm, releaseSwarm, MANAGER_ADDRESS, SWARM } = await import("../test/support/swarm.ts");
+    if (process.getuid?.() !== 0) {
+      log("swarm: the test swarm needs root; skipped");
+      return;
+    }
+    if (quick) {
+      const { testEngine } = await import("../test/support/podman.ts");
+      const { defaultImageTag } = await import("../server/runtime/image.ts");
+      const podman = await testEngine();
+      if (!(await podman?.docker.getImage(defaultImageTag()).inspect().then(() => true, () => false))) {
+        log("swarm: the session image does not exist in Podman and --quick does not build it; skipped");
+        return;
+      }
+    }
+    try {
+      const swarm = await ensureSwarm();
+      if (!swarm) throw new Error(`the test swarm did not start: ${await SWARM.problem()}`);
+      await withOcto("swarm setup", () =>
+        startBenchOcto({
+          mode: "swarm",
+          llmHost: MANAGER_ADDRESS,
+          env: { OCTO_SWARM__SOCKET: swarm.manager.socket, OCTO_CONTAINER__IMAGE: swarm.image, OCTO_RUNTIME__STOP_TIMEOUT_SECONDS: "5" },
+        }),
+      async (fx) => {
+        await section("start (swarm)", async () => {
+          results.start.push(await benchStart(fx, "swarm", options.container.rounds, { alone: false, three: false }, log));
+        });
+      });
+    } finally {
+      releaseSwarm();
     }
   });
 }

@@ -20,7 +20,8 @@
  * own probe (every 5 ms), which splits octo's time into spawn, OpenCode's boot and octo's own detection
  * and answer.
  * Container mode (when an engine answers and the session image exists) is timed the same way with a second
- * `octo serve --mode container`.
+ * `octo serve --mode container`, and swarm mode (as root) with an `octo serve --mode swarm` on the two-node
+ * test swarm of `.ci/swarm-setup`, started for the section and taken down after it.
  */
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
@@ -44,7 +45,7 @@ export interface StartRound {
 }
 
 export interface StartResult {
-  mode: "local" | "container";
+  mode: "local" | "container" | "swarm";
   rounds: StartRound[];
   octo_p50_ms: number;
   octo_min_ms: number;
@@ -191,7 +192,7 @@ async function timedCreate(fx: BenchOcto, name: string, watch: boolean): Promise
  */
 export async function benchStart(
   fx: BenchOcto,
-  mode: "local" | "container",
+  mode: StartResult["mode"],
   rounds: number,
   compare: { alone: boolean; three: boolean },
   log: (line: string) => void,

@@ -373,6 +373,28 @@ export const MUTATIONS: Mutation[] = [
     ],
     tests: ["test/server/db/database.test.ts"],
   },
+  // ---- swarm mode (issue 18) -----------------------------------------------------------------------
+  {
+    name: "swarm-orphans-any-instance",
+    breaks: "swarm orphan removal lists every octo service in the swarm, not only this instance's",
+    file: "server/runtime/swarm.ts",
+    edits: [{ search: 'label: ["octo.session", `octo.instance=${this.instance}`]', replace: 'label: ["octo.session"]' }],
+    tests: ["test/server/runtime/swarm.test.ts"],
+  },
+  {
+    name: "swarm-no-node-pin",
+    breaks: "a restarted swarm session may land on another node than the one holding its volume (files lost)",
+    file: "server/runtime/swarm.ts",
+    edits: [{ search: "if (pinnedNode && s.pin_to_node) constraints.push", replace: "if (false) constraints.push" }],
+    tests: ["test/e2e/swarm.test.ts"],
+  },
+  {
+    name: "swarm-stop-returns-early",
+    breaks: "stopping a swarm session returns while its task still runs (a restart could meet the old services)",
+    file: "server/runtime/swarm.ts",
+    edits: [{ search: "        if (task === null) break;", replace: "        break;" }],
+    tests: ["test/server/runtime/swarm.test.ts"],
+  },
   // ---- session lifecycle (issue 13) ------------------------------------------------------------------
   {
     name: "idle-stop-ignores-busy-agent",

@@ -28,21 +28,55 @@ export interface Logger {
 }
 
 function format(value: string | number | boolean | null | undefined): string {
+  if (typeof value === "number" || typeof value === "boolean") return String(value);
   const text = clip(String(value), 200);
-  return /[\s"=]/.test(text) || text === "" ? JSON.stringify(text) : text;
+  return text === "" || /[\s"=]/.test(text) ? JSON.stringify(text) : text;
 }
+
+/** debug and info lines not written yet (see {@link emit}). */
+let pending = "";
+let flushScheduled = false;
+/** Pending lines are written at once beyond this many characters. */
+const MAX_PENDING = 64 * 1024;
+
+/** Writes the pending lines to stderr. */
+export function flushLogs(): void {
+  flushScheduled = false;
+  if (!pending) return;
+  const out = pending;
+  pending = "";
+  process.stderr.write(out);
+}
+process.once("exit", flushLogs);
+
+/**
+ * Writes a line: warn and error at once (with what is pending before them, in order), debug and info
+ * gathered and written once per event-loop turn (the access log writes one line per request; one write per
+ * turn instead of one per line spares a system call each, docs/benchmarks.md).
+ */
+function emit(level: LogLevel, line: string): void {
+  pending += line;
+  if (ORDER[level] >= ORDER.warn || pending.length > MAX_PENDING) flushLogs();
+  else if (!flushScheduled) {
+    flushScheduled = true;
+    setImmediate(flushLogs);
+  }
+}
+
+const LABELS: Record<LogLevel, string> = { debug: "DEBUG", info: "INFO ", warn: "WARN ", error: "ERROR" };
 
 /** Creates a logger whose lines carry `service=<service>`. */
 export function createLogger(service: string): Logger {
   const write = (level: LogLevel, message: string, fields?: LogFields) => {
     if (ORDER[level] < ORDER[threshold]) return;
-    let line = `${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} service=${service} ${message}`;
+    let line = `${new Date().toISOString()} ${LABELS[level]} service=${service} ${message}`;
     if (fields) {
-      for (const [key, value] of Object.entries(fields)) {
+      for (const key in fields) {
+        const value = fields[key];
         if (value !== undefined) line += ` ${key}=${format(value)}`;
       }
     }
-    process.stderr.write(`${line}\n`);
+    emit(level, `${line}\n`);
   };
   return {
     debug: (m, f) => write("debug", m, f),

@@ -279,8 +279,18 @@ export function clientAddressOf(req: IncomingMessage, trustProxy: boolean): stri
   if (trustProxy && typeof forwarded === "string" && forwarded.trim()) {
     return forwarded.split(",").pop()!.trim();
   }
-  return req.socket.remoteAddress;
+  // Read once per connection (a kept-alive one carries many requests; the getter asks the socket each time).
+  const socket = req.socket;
+  let address = peers.get(socket);
+  if (address === undefined) {
+    address = socket.remoteAddress;
+    if (address !== undefined) peers.set(socket, address);
+  }
+  return address;
 }
+
+/** Each connection's peer address (see {@link clientAddressOf}). */
+const peers = new WeakMap<object, string>();
 
 /** Passes the body through, failing the stream once it exceeds {@link MAX_API_BODY_BYTES}. */
 function limitBody(req: IncomingMessage): Readable {

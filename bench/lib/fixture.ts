@@ -60,8 +60,10 @@ export interface BenchOcto {
 }
 
 export interface StartBenchOctoOptions {
-  /** "local" (default) or "container". */
-  mode?: "local" | "container";
+  /** "local" (default), "container" or "swarm". */
+  mode?: "local" | "container" | "swarm";
+  /** Where sessions reach the LLM stand-in (container: host.containers.internal; swarm: the manager's address). */
+  llmHost?: string;
   /** Container engine socket (container mode). */
   socket?: string;
   /** Extra environment for octo serve. */
@@ -93,11 +95,10 @@ function upstreamWrapper(): string {
 /** Starts the LLM stand-in and `octo serve`, registers the first admin. */
 export async function startBenchOcto(options: StartBenchOctoOptions = {}): Promise<BenchOcto> {
   const mode = options.mode ?? "local";
-  const llm = await startScriptedLlm({ host: mode === "container" ? "0.0.0.0" : "127.0.0.1" });
+  const llm = await startScriptedLlm({ host: mode === "local" ? "127.0.0.1" : "0.0.0.0" });
+  const llmHost = options.llmHost ?? "host.containers.internal";
   const config =
-    mode === "container"
-      ? opencodeConfig(llm, { provider: { mock: { options: { baseURL: llm.urlFor("host.containers.internal") } } } })
-      : opencodeConfig(llm);
+    mode === "local" ? opencodeConfig(llm) : opencodeConfig(llm, { provider: { mock: { options: { baseURL: llm.urlFor(llmHost) } } } });
   const configFile = join(tempDir("bench-oc-config-"), "opencode.json");
   writeFileSync(configFile, JSON.stringify(config));
   const opencodeEnv = { OPENCODE_DISABLE_MODELS_FETCH: "1" };

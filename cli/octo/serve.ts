@@ -11,17 +11,17 @@ interface ServeOptions {
   dataDir?: string;
   host?: string;
   port?: number;
-  mode?: "local" | "container" | "auto";
+  mode?: "local" | "container" | "swarm" | "auto";
 }
 
 export function registerServe(program: Command): void {
   withDataDirOptions(program.command("serve").description("run the octo server"))
     .option("-H, --host <host>", "address to bind (default 127.0.0.1)")
     .option("-p, --port <port>", "port to listen on (default 8080; 0 picks a free one)", intOption("--port", 0, 65535))
-    .option("-m, --mode <mode>", "session runtime: local, container or auto")
+    .option("-m, --mode <mode>", "session runtime: local, container, swarm or auto")
     .action(async (options: ServeOptions) => {
-      if (options.mode && !["local", "container", "auto"].includes(options.mode)) {
-        process.stderr.write(`octo: --mode must be local, container or auto, got ${JSON.stringify(options.mode)}\n`);
+      if (options.mode && !["local", "container", "swarm", "auto"].includes(options.mode)) {
+        process.stderr.write(`octo: --mode must be local, container, swarm or auto, got ${JSON.stringify(options.mode)}\n`);
         process.exit(2);
       }
       const flags: ConfigOverrides = {};

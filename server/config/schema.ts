@@ -58,8 +58,11 @@ export const AuditConfig = z.strictObject({
 });
 
 export const RuntimeConfig = z.strictObject({
-  /** Where sessions run: "local" processes, "container"s, or "auto" (containers when an engine answers). */
-  mode: z.enum(["local", "container", "auto"]).default("local"),
+  /**
+   * Where sessions run: "local" processes, "container"s, "swarm" services on a Docker Swarm cluster (see
+   * `[swarm]`), or "auto" (containers when an engine answers).
+   */
+  mode: z.enum(["local", "container", "swarm", "auto"]).default("local"),
   /** Bound on starting a session's services (spawn/create+start), in seconds. */
   start_timeout_seconds: z.number().positive().default(60),
   /** Bound on all services passing readiness after they started, in seconds. */
@@ -154,6 +157,42 @@ export const ContainerConfig = z.strictObject({
   extra_mounts: z.array(z.string()).default([]),
 });
 
+const size = z.string().regex(/^\d+(\.\d+)?[bkmg]?$/i, 'a size such as "2g" or "512m"');
+
+/**
+ * Swarm mode (`[runtime] mode = "swarm"`): each session is a Docker Swarm service with one task, made from
+ * `[container] image` with `[container]`'s limits, env and labels (server/runtime/swarm.ts, docs/scale-out.md).
+ */
+export const SwarmConfig = z.strictObject({
+  /** A swarm manager's Docker API: a socket path, `unix://PATH`, or `tcp://HOST:PORT` (TLS with `tls_*`); "" = `[container] socket`'s discovery. */
+  socket: z.string().default(""),
+  /** TLS for a `tcp://` manager: CA certificate, client certificate and key files (PEM); all three or none. */
+  tls_ca: z.string().default(""),
+  tls_cert: z.string().default(""),
+  tls_key: z.string().default(""),
+  /**
+   * How octo reaches a session's services: "published" = the task's node address and ports published in
+   * host mode (octo outside the cluster); "network" = by service name on `network` (octo a service there).
+   */
+  reach: z.enum(["published", "network"]).default("published"),
+  /** An attachable overlay network every session service joins ("" = none; required by reach = "network"). */
+  network: z.string().default(""),
+  /** Driver of each session's volume (home and workspace), e.g. "local"; created on the node of first placement. */
+  volume_driver: z.string().default("local"),
+  /** Its driver options, e.g. { type = "nfs", o = "addr=10.0.0.5,rw", device = ":/export/octo" } for shared storage. */
+  volume_options: z.record(z.string(), z.string()).default({}),
+  /** Pin each session to the node where its volume was created (false only for storage every node shares). */
+  pin_to_node: z.boolean().default(true),
+  /** Memory the scheduler reserves per session, Docker syntax ("512m"); "" = none. */
+  memory_reservation: z.union([z.literal(""), size]).default(""),
+  /** CPUs the scheduler reserves per session (0 = none). */
+  cpus_reservation: z.number().min(0).default(0),
+  /** Extra placement constraints, Swarm syntax (e.g. "node.labels.octo == true"). */
+  constraints: z.array(z.string()).default([]),
+  /** Placement preferences, Swarm syntax "spread=<descriptor>" (e.g. "spread=node.labels.zone"). */
+  placement_preferences: z.array(z.string().regex(/^spread=\S+$/, 'a preference such as "spread=node.labels.zone"')).default([]),
+});
+
 export const VoiceConfig = z.strictObject({
   enabled: z.boolean().default(false),
   /** eaRS speech-to-text WebSocket server. */
@@ -207,6 +246,7 @@ export const OctoConfig = z.strictObject({
   fileserver: FileserverConfig.prefault({}),
   terminal: TerminalConfig.prefault({}),
   container: ContainerConfig.prefault({}),
+  swarm: SwarmConfig.prefault({}),
   voice: VoiceConfig.prefault({}),
   metrics: MetricsConfig.prefault({}),
   forges: ForgesConfig.default({}),

@@ -24,6 +24,10 @@
  * Use of a session is recorded as activity (sessions/activity.ts): a proxied answer below 400, a server-sent
  * event other than OpenCode's keep-alives, and data either way on a WebSocket. Only a Map is updated here.
  *
+ * The request's id (http/request-id.ts: a sane `X-Request-Id` kept, else a new one) goes upstream as
+ * `X-Request-Id` and comes back on the answer (and on a WebSocket's 101); the access log, the open-connection
+ * gauges and the upstream error counter are in http/access-log.ts and metrics.ts.
+ *
  * Upstream connections are kept alive; bodies and SSE streams are piped, never buffered. Upstream failures
  * answer 502 `{ error, code }` (HTTP) or a 502 status line (upgrades); a connect attempt gives up after 5 s;
  * an upstream that dies mid-answer cuts the client's connection rather than leaving it waiting.

@@ -1,7 +1,8 @@
 /**
  * Container runtime: each session's OpenCode, file server and terminal run in one container made from the
  * session image (`container/`), through the Docker API of Docker or Podman (dockerode; pattern: JupyterHub
- * DockerSpawner).
+ * DockerSpawner). What a session container is (environment, labels, image check, logs) is shared with the
+ * Swarm runtime in ./session-container.ts.
  *
  * Container (one per session):
  *   name     `octo-<session id>`
@@ -28,7 +29,6 @@
  *
  * State stored with the session: `{ containerId, name, host, ports: { code, files, term } }`.
  */
-import { createHash } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type Docker from "dockerode";
@@ -37,38 +37,35 @@ import type { OctoConfig } from "../config/schema.ts";
 import { OctoError } from "../errors.ts";
 import { createLogger } from "../log.ts";
 import { defaultDataDir } from "../paths.ts";
-import { VERSION } from "../version.ts";
 import { connectEngine, type Engine } from "./engine.ts";
 import type { Isolation } from "./isolation.ts";
-import { defaultImageTag } from "./image.ts";
 import { chownTree } from "./ownership.ts";
-import { repositoryEnvironment } from "./repository.ts";
-import { argsVariables, endpointsAt, SERVICE, SERVICE_KEYS as SERVICES, ServicePorts, type ServiceKey } from "./session-services.ts";
-import { fileserverFlags, type SessionSettings, sessionSettings } from "./settings.ts";
+import {
+  demuxLogs,
+  engineMessage,
+  HOME,
+  imageMissing,
+  inspectSessionImage,
+  logText,
+  parseMemory,
+  SessionContainerRuntime,
+  type SessionContainerRuntimeOptions,
+  sessionEnvironment,
+  sessionLabels,
+  statusOf,
+  WORKSPACE,
+} from "./session-container.ts";
+import { endpointsAt, lastWords, SERVICE, SERVICE_KEYS as SERVICES, ServicePorts, type ServiceKey } from "./session-services.ts";
 import type { Endpoints, PollResult, Runtime, RuntimeState, SessionSpec, StartResult, StopOptions } from "./types.ts";
 
 const log = createLogger("runtime.container");
 
 type Service = ServiceKey;
-const WORKSPACE = "/home/dev/workspace";
-const HOME = "/home/dev";
-/** Prefix of variables the entrypoint gives to OpenCode only. */
-const OPENCODE_ENV_PREFIX = "OCTO_OC_ENV_";
+export { demuxLogs, parseMemory };
 
 /** The container's name for a session id. */
 export function containerName(sessionId: string): string {
   return `octo-${sessionId}`;
-}
-
-/**
- * Bytes of a Docker-style size: "2g" = 2 GiB, "512m", "1.5g", "100k", "4096b" or a plain number of bytes.
- * @throws OctoError 500 CONFIG_INVALID for anything else.
- */
-export function parseMemory(value: string): number {
-  const match = /^(\d+(?:\.\d+)?)([bkmg]?)$/i.exec(value.trim());
-  if (!match) throw new OctoError(500, "CONFIG_INVALID", `[container] memory ${JSON.stringify(value)} is not a size such as "2g"`);
-  const unit = { "": 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[match[2]!.toLowerCase() as "" | "b" | "k" | "m" | "g"];
-  return Math.floor(Number(match[1]) * unit);
 }
 
 /** Stored runtime state of a container session. */
@@ -86,118 +83,18 @@ export function parseContainerState(state: RuntimeState): ContainerState | null 
   return ContainerState.safeParse(state).data ?? null;
 }
 
-function statusOf(err: unknown): number | undefined {
-  return (err as { statusCode?: number })?.statusCode;
-}
-
-function engineMessage(err: unknown): string {
-  const e = err as { json?: { message?: string; cause?: string }; message?: string };
-  return (e?.json?.message ?? e?.message ?? String(err)).trim().split("\n")[0]!;
-}
-
-/**
- * Splits a Docker log stream (8-byte frame headers: stream type, 3 zero bytes, big-endian length) into text.
- * Input that is not framed (a TTY container) is returned as is.
- */
-export function demuxLogs(buffer: Buffer): string {
-  const parts: Buffer[] = [];
-  let offset = 0;
-  while (offset + 8 <= buffer.length) {
-    const type = buffer[offset]!;
-    if (type > 2 || buffer[offset + 1] !== 0 || buffer[offset + 2] !== 0 || buffer[offset + 3] !== 0) {
-      return buffer.toString("utf8");
-    }
-    const size = buffer.readUInt32BE(offset + 4);
-    parts.push(buffer.subarray(offset + 8, offset + 8 + size));
-    offset += 8 + size;
-  }
-  if (offset !== buffer.length && parts.length === 0) return buffer.toString("utf8");
-  return Buffer.concat(parts).toString("utf8");
-}
-
-export interface ContainerRuntimeOptions {
-  /** A connected engine (see {@link connectEngine}). */
-  engine: Engine;
-  /**
-   * Identifies this octo server among others sharing the engine (octo's data directory); hashed into the
-   * `octo.instance` label. Orphan removal only touches containers with the same label.
-   */
-  instance: string;
-}
+export type ContainerRuntimeOptions = SessionContainerRuntimeOptions;
 
 /** The runtime behind `[runtime] mode = "container"`. Construct with {@link createContainerRuntime}. */
-export class ContainerRuntime implements Runtime {
+export class ContainerRuntime extends SessionContainerRuntime implements Runtime {
   readonly kind = "container" as const;
-  readonly outlivesServer = true;
-  readonly sessionUids = false;
-  private readonly docker: Docker;
-  private readonly image: string;
-  private readonly instance: string;
-  private readonly settings: SessionSettings;
-
-  constructor(
-    private readonly config: OctoConfig,
-    private readonly options: ContainerRuntimeOptions,
-  ) {
-    this.docker = options.engine.docker;
-    this.image = config.container.image || defaultImageTag();
-    this.instance = createHash("sha256").update(options.instance).digest("hex").slice(0, 12);
-    this.settings = sessionSettings(config);
-  }
-
-  /** The image sessions are created from. */
-  get imageName(): string {
-    return this.image;
-  }
-
   /**
    * Checks that the session image exists.
    * @returns the uid/gid of its `dev` user (labels `octo.uid`/`octo.gid`, default 1000).
    * @throws OctoError 503 IMAGE_MISSING saying how to build it.
    */
   async checkImage(): Promise<{ uid: number; gid: number }> {
-    let info: Docker.ImageInspectInfo;
-    try {
-      info = await this.docker.getImage(this.image).inspect();
-    } catch (err) {
-      if (statusOf(err) === 404) throw this.imageMissing();
-      throw new OctoError(503, "ENGINE_ERROR", `Cannot inspect image ${this.image}: ${engineMessage(err)}`);
-    }
-    const labels = info.Config?.Labels ?? {};
-    const uid = Number(labels["octo.uid"] ?? 1000);
-    const gid = Number(labels["octo.gid"] ?? 1000);
-    return { uid: Number.isInteger(uid) ? uid : 1000, gid: Number.isInteger(gid) ? gid : 1000 };
-  }
-
-  private imageMissing(): OctoError {
-    const { engine } = this.options;
-    return new OctoError(
-      503,
-      "IMAGE_MISSING",
-      `Session image ${this.image} is not present in ${engine.name} ${engine.version} (${engine.socket}). ` +
-        "Build it with `octoctl image build` (or `npm run image`), or set [container] image to an existing image.",
-    );
-  }
-
-  private environment(spec: SessionSpec): string[] {
-    const env: Record<string, string> = {
-      ...this.config.container.extra_env,
-      OCTO_SERVICE_TOKEN: spec.secret,
-      // The host's `[terminal] shell` does not exist in the image: the terminal's default applies there.
-      ...argsVariables({ files: fileserverFlags(this.settings.maxUploadMb) }),
-      ...repositoryEnvironment(spec).env,
-      ...repositoryEnvironment(spec).secrets, // moved to the entrypoint's stdin by `octo seal`
-    };
-    const opencodeEnv: Record<string, string> = { ...(spec.opencodeEnv ?? {}) };
-    if (spec.opencodeConfigJson) opencodeEnv.OPENCODE_CONFIG_CONTENT = spec.opencodeConfigJson;
-    for (const [key, value] of Object.entries(opencodeEnv)) {
-      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) {
-        log.warn("skipping [opencode] env entry with an invalid name", { session: spec.id, key });
-        continue;
-      }
-      env[`${OPENCODE_ENV_PREFIX}${key}`] = value;
-    }
-    return Object.entries(env).map(([key, value]) => `${key}=${value}`);
+    return inspectSessionImage(this.options.engine, this.image);
   }
 
   private async prepareDirectories(spec: SessionSpec, user: { uid: number; gid: number }): Promise<string> {
@@ -265,18 +162,13 @@ export class ContainerRuntime implements Runtime {
         name,
         Hostname: name,
         Image: this.image,
-        Env: this.environment(spec),
-        Labels: {
-          "octo.session": spec.id,
-          "octo.user": spec.userId,
-          "octo.version": VERSION,
-          "octo.instance": this.instance,
-        },
+        Env: sessionEnvironment(this.config, this.settings, spec),
+        Labels: sessionLabels(spec, this.instance),
         ExposedPorts: Object.fromEntries(SERVICES.map((s) => [portKey(s), {}])),
         HostConfig: hostConfig,
       });
     } catch (err) {
-      if (statusOf(err) === 404 && /image/i.test(engineMessage(err))) throw this.imageMissing();
+      if (statusOf(err) === 404 && /image/i.test(engineMessage(err))) throw imageMissing(this.options.engine, this.image);
       throw new OctoError(500, "RUNTIME_START_FAILED", `Cannot create container ${name}: ${engineMessage(err)}`);
     }
 
@@ -311,7 +203,7 @@ export class ContainerRuntime implements Runtime {
     }
     const state: ContainerState = { containerId: container.id, name, host: "127.0.0.1", ports };
     log.info("started", { session: spec.id, container: container.id.slice(0, 12), code: ports.code, files: ports.files, term: ports.term });
-    return { endpoints: this.endpointsOf(state), state };
+    return { endpoints: endpointsAt(state.host, state.ports), state };
   }
 
   private containerFor(spec: SessionSpec, state: RuntimeState): Docker.Container {
@@ -375,10 +267,7 @@ export class ContainerRuntime implements Runtime {
     if (info.State.Running || info.State.Restarting) return { state: "running" };
     // The entrypoint's last words name the service that died; the caller adds logs() for details.
     const output = await this.logs(spec, state, 4096);
-    const entry = output
-      .split("\n")
-      .findLast((line) => line.startsWith("octo-entrypoint: "))
-      ?.slice("octo-entrypoint: ".length);
+    const entry = lastWords(output);
     let reason: string;
     if (info.State.OOMKilled) reason = `container was killed: out of memory (limit ${this.config.container.memory})`;
     else if (entry) reason = entry;
@@ -389,10 +278,6 @@ export class ContainerRuntime implements Runtime {
   endpoints(state: RuntimeState): Endpoints {
     const s = parseContainerState(state);
     if (!s) throw new OctoError(500, "RUNTIME_STATE_INVALID", "Session has no container state");
-    return this.endpointsOf(s);
-  }
-
-  private endpointsOf(s: ContainerState): Endpoints {
     return endpointsAt(s.host, s.ports);
   }
 
@@ -403,10 +288,8 @@ export class ContainerRuntime implements Runtime {
         stderr: true,
         follow: false,
         tail: 200,
-      })) as unknown as Buffer;
-      const text = demuxLogs(Buffer.isBuffer(raw) ? raw : Buffer.from(String(raw))).trim();
-      const bytes = Buffer.from(text);
-      return bytes.length > maxBytes ? bytes.subarray(bytes.length - maxBytes).toString("utf8") : text;
+      })) as unknown;
+      return logText(raw, maxBytes);
     } catch {
       return "";
     }

@@ -8,6 +8,7 @@
  *      rootless `$XDG_RUNTIME_DIR/podman/podman.sock`, and `/run/octo-podman/podman.sock` (the socket
  *      `.ci/container-setup` starts on CI and development machines).
  */
+import { readFileSync } from "node:fs";
 import Docker from "dockerode";
 import { OctoError } from "../errors.ts";
 
@@ -52,14 +53,41 @@ export function candidateSockets(configured: string, env: NodeJS.ProcessEnv = pr
   return [...new Set(list.filter(Boolean))];
 }
 
-/** A dockerode client for one socket (`unix:///path` or `tcp://host:port`), ignoring `DOCKER_HOST`. */
-export function dockerClient(socket: string): Docker {
+/** Client TLS for a `tcp://` engine (Docker's `--tlsverify`): paths of PEM files. */
+export interface EngineTls {
+  ca: string;
+  cert: string;
+  key: string;
+}
+
+/**
+ * A dockerode client for one socket (`unix:///path` or `tcp://host:port`), ignoring `DOCKER_HOST`. With
+ * `tls`, a `tcp://` socket is spoken to over HTTPS (default port 2376) with that CA and client certificate.
+ * @throws OctoError 500 CONFIG_INVALID when a TLS file cannot be read.
+ */
+export function dockerClient(socket: string, tls?: EngineTls): Docker {
   if (socket.startsWith("unix://")) {
     // host: undefined overrides what docker-modem would take from DOCKER_HOST.
     return new Docker({ socketPath: socket.slice("unix://".length), host: undefined });
   }
   const url = new URL(socket.replace(/^tcp:/, "http:"));
-  return new Docker({ host: url.hostname, port: url.port || 2375, protocol: "http", socketPath: undefined });
+  if (!tls) return new Docker({ host: url.hostname, port: url.port || 2375, protocol: "http", socketPath: undefined });
+  const read = (what: keyof EngineTls) => {
+    try {
+      return readFileSync(tls[what]);
+    } catch (err) {
+      throw new OctoError(500, "CONFIG_INVALID", `Cannot read the engine's TLS ${what} ${tls[what]}: ${(err as Error).message}`);
+    }
+  };
+  return new Docker({
+    host: url.hostname,
+    port: url.port || 2376,
+    protocol: "https",
+    ca: read("ca"),
+    cert: read("cert"),
+    key: read("key"),
+    socketPath: undefined,
+  });
 }
 
 function describeError(err: unknown): string {
@@ -70,7 +98,8 @@ function describeError(err: unknown): string {
   return e?.code ?? e?.message?.split("\n")[0] ?? String(err);
 }
 
-async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+/** `promise`, or a rejection "<what> timed out after <ms> ms" when it takes longer. */
+export async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     return await Promise.race([
@@ -95,11 +124,27 @@ export async function identifyEngine(docker: Docker): Promise<Pick<Engine, "name
     : { name: "docker", version: version.Version ?? "unknown", rootless };
 }
 
+/**
+ * `GET /_ping`, tried again once when the connection broke under it (EPIPE, ECONNRESET): a kept-alive
+ * connection to a daemon that restarted since.
+ */
+async function pingOnce(docker: Docker): Promise<unknown> {
+  try {
+    return await docker.ping();
+  } catch (err) {
+    const code = (err as { code?: string })?.code;
+    if (code !== "EPIPE" && code !== "ECONNRESET") throw err;
+    return docker.ping();
+  }
+}
+
 export interface ConnectOptions {
   /** Environment for the default socket list (default `process.env`). */
   env?: NodeJS.ProcessEnv;
   /** Per-socket ping timeout in ms (default 3000). */
   timeoutMs?: number;
+  /** Client TLS for a `tcp://` socket. */
+  tls?: EngineTls;
 }
 
 /**
@@ -111,9 +156,9 @@ export async function connectEngine(configuredSocket: string, options: ConnectOp
   const timeoutMs = options.timeoutMs ?? 3000;
   const failures: string[] = [];
   for (const socket of sockets) {
-    const docker = dockerClient(socket);
+    const docker = dockerClient(socket, options.tls);
     try {
-      await withTimeout(docker.ping(), timeoutMs, "ping");
+      await withTimeout(pingOnce(docker), timeoutMs, "ping");
       const identity = await withTimeout(identifyEngine(docker), timeoutMs * 3, "version");
       return { docker, socket, ...identity };
     } catch (err) {

@@ -1,8 +1,10 @@
 /**
  * Chooses the session runtime from `[runtime] mode`: "local" processes, "container"s (Docker or Podman via
- * dockerode), or "auto" (containers when an engine answers and the session image exists, else local).
+ * dockerode), "swarm" services on a Docker Swarm cluster, or "auto" (containers when an engine answers and
+ * the session image exists, else local).
  */
 import { homedir } from "node:os";
+import { resolve } from "node:path";
 import type { OctoConfig } from "../config/schema.ts";
 import { createLogger } from "../log.ts";
 import { resolveOpencodeBinary } from "./binaries.ts";
@@ -61,6 +63,12 @@ async function loadContainerRuntime(config: OctoConfig, paths: SecretPaths): Pro
   return createContainerRuntime(config, { dataDir: paths.dataDir });
 }
 
+/** The Swarm runtime, loaded only when used. */
+async function loadSwarmRuntime(config: OctoConfig, paths: SecretPaths): Promise<Runtime> {
+  const { createSwarmRuntime } = await import("./swarm.ts");
+  return createSwarmRuntime(config, { dataDir: resolve(paths.dataDir) });
+}
+
 /**
  * Builds the runtime for `[runtime] mode`, logging which one was chosen.
  * @throws OctoError when the chosen runtime cannot work (engine missing, image missing, OpenCode missing).
@@ -69,6 +77,7 @@ export async function createRuntime(config: OctoConfig, paths: SecretPaths): Pro
   const mode = config.runtime.mode;
   if (mode === "local") return createLocalRuntime(config, paths);
   if (mode === "container") return loadContainerRuntime(config, paths);
+  if (mode === "swarm") return loadSwarmRuntime(config, paths);
   try {
     return await loadContainerRuntime(config, paths);
   } catch (err) {

@@ -2,7 +2,7 @@
  * Which isolation octo's sessions get, and what follows from it: without a sandbox, local mode serves one
  * user only (docs/security.md, "Fail closed").
  *
- *   container   each session in its own container (Docker or Podman)
+ *   container   each session in its own container (Docker or Podman, or a Docker Swarm service)
  *   bwrap       local mode, each session in its own bubblewrap sandbox (its own uid when octo is root)
  *   none        local mode without a sandbox: every session runs as octo's user and can read octo's data
  *               (database, JWT secret) and every other session
@@ -34,7 +34,7 @@ export function localIsolation(sandbox: { sessionUids: boolean } | null): Isolat
  * as local: the CLI cannot know whether the server found an engine, and refusing is the safe side.
  */
 export function configuredIsolation(config: OctoConfig): Isolation {
-  if (config.runtime.mode === "container") return { kind: "container", detail: "one container per session" };
+  if (config.runtime.mode === "container" || config.runtime.mode === "swarm") return { kind: "container", detail: "one container per session" };
   if (config.runtime.sandbox === "none" || !bwrapWorks()) return localIsolation(null);
   return localIsolation({ sessionUids: process.getuid?.() === 0 });
 }

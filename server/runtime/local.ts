@@ -42,7 +42,7 @@ import { freePorts } from "./ports.ts";
 import { repositoryEnvironment } from "./repository.ts";
 import { isWithin, type Sandbox, type SandboxMount } from "./sandbox.ts";
 import { userNamespaceFilter } from "./seccomp.ts";
-import { argsVariables, endpointsAt, portVariables, ServicePorts, SESSION_LOG } from "./session-services.ts";
+import { argsVariables, endpointsAt, lastWords, portVariables, ServicePorts, SESSION_LOG } from "./session-services.ts";
 import { fileserverFlags, graceSeconds } from "./settings.ts";
 import { treeMemory } from "./proc.ts";
 import type { Endpoints, PollResult, Runtime, RuntimeState, SessionSpec, StartResult, StopOptions } from "./types.ts";
@@ -223,7 +223,7 @@ export class LocalRuntime implements Runtime {
     const { pid, init } = await this.spawn(spec, argv, env, secrets, join(logs, SESSION_LOG), Boolean(sandbox));
     log.info("started", { session: spec.id, pid, init, code, files, term, sandbox: sandbox ? "bwrap" : "none" });
     const state: LocalState = { host, ports, pid, init };
-    return { endpoints: this.endpointsOf(state), state };
+    return { endpoints: endpointsAt(state.host, state.ports), state };
   }
 
   /** octo's programs, read-only at their real paths: OpenCode, and octo itself (binary or source entries). */
@@ -410,17 +410,12 @@ export class LocalRuntime implements Runtime {
   /** The entrypoint's last words (`octo-entrypoint: opencode exited with code 1`), if it said any. */
   private async exitReason(spec: SessionSpec): Promise<string | null> {
     const tail = await this.tail(join(spec.sessionDir, "logs", SESSION_LOG), 4096);
-    const line = tail.split("\n").findLast((l) => l.startsWith("octo-entrypoint: "));
-    return line ? line.slice("octo-entrypoint: ".length).trim() : null;
+    return lastWords(tail);
   }
 
   endpoints(state: RuntimeState): Endpoints {
     const local = parseLocalState(state);
     if (!local) throw new OctoError(500, "RUNTIME_STATE_INVALID", "Session has no runtime state");
-    return this.endpointsOf(local);
-  }
-
-  private endpointsOf(local: LocalState): Endpoints {
     return endpointsAt(local.host, local.ports);
   }
 

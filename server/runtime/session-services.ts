@@ -81,3 +81,15 @@ export function argsVariables(flags: Partial<Record<ServiceKey, string>>): Recor
   }
   return out;
 }
+
+/** How the entrypoint prefixes the line naming a service that ended on its own (container/entrypoint.sh). */
+const LAST_WORDS = "octo-entrypoint: ";
+
+/**
+ * The entrypoint's last words in a session's output: the text of its last `octo-entrypoint: ` line (e.g.
+ * "opencode exited with code 1", "file server was killed by SIGKILL"), or null when it said none.
+ */
+export function lastWords(output: string): string | null {
+  const line = output.split("\n").findLast((l) => l.startsWith(LAST_WORDS));
+  return line ? line.slice(LAST_WORDS.length).trim() : null;
+}

@@ -45,6 +45,12 @@ export interface SessionSpec {
   repository?: { url: string; ref?: string | null; depth?: number | null } | null;
   /** The owner's credential for the repository's host, for the clone only (decrypted; a secret). */
   gitCredential?: GitCredential | null;
+  /**
+   * The state the previous start of this session stored (`{}` or absent when none, or when another runtime
+   * kind started it). A runtime whose sessions keep data where they first ran reads it: the Swarm runtime
+   * pins a session to the node that holds its volume.
+   */
+  previousState?: RuntimeState;
 }
 
 /** Base URLs (no trailing slash) where the session's services answer, e.g. `http://127.0.0.1:41234`. */
@@ -83,7 +89,7 @@ export interface StopOptions {
 
 export interface Runtime {
   /** Stored in `sessions.runtime`; a session is always driven by the runtime kind that started it. */
-  readonly kind: "local" | "container";
+  readonly kind: "local" | "container" | "swarm";
 
   /**
    * True when sessions keep running while octo itself restarts (containers: re-attached on the next start).

@@ -17,6 +17,8 @@
  * | 426 | `UPGRADE_REQUIRED` | a plain HTTP request to an enabled voice endpoint whose server accepts connections |
  * | 503 | `VOICE_UNAVAILABLE` | the voice server refused or did not complete the handshake in time |
  *
+ * The request's id goes to the voice server as `X-Request-Id` and comes back on the 101 (http/request-id.ts).
+ *
  * A plain HTTP `GET` is how the web app learns why a WebSocket failed (browsers hide the status of a refused
  * upgrade): it answers the same refusals, and otherwise tries a TCP connection to the voice server, answering
  * 503 when that fails and 426 when it works.

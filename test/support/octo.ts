@@ -89,8 +89,12 @@ export async function startOcto(options: StartOctoOptions = {}): Promise<OctoSer
       throw new Error(`octo serve did not listen in time:\n${output}`);
     } else await Bun.sleep(20);
   }
-  await Bun.sleep(20); // let the invite banner arrive in the same output burst
-  const invite = /^\s+(OCTO-[A-Z0-9-]+)\s*$/m.exec(output);
+  // The invite banner follows the "isolation:" line, in another write that may arrive later on a loaded machine.
+  const inviteOf = () => /^\s+(OCTO-[A-Z0-9-]+)\s*$/m.exec(output);
+  for (const settle = Date.now() + 200; !inviteOf() && (!/^isolation: /m.test(output) || Date.now() < settle) && Date.now() < deadline; ) {
+    await Bun.sleep(20);
+  }
+  const invite = inviteOf();
   return {
     url,
     port: Number(new URL(url).port),

@@ -23,6 +23,7 @@ import { OctoError } from "../../server/errors.ts";
 import { demuxLogs } from "../../server/runtime/container.ts";
 import { connectEngine, type Engine } from "../../server/runtime/engine.ts";
 import { DEFAULT_BASE_IMAGE, defaultImageTag, ensureSessionImage } from "../../server/runtime/image.ts";
+import { DOCKER_ENGINE, dockerEngine, loadImageFromPodman } from "./docker.ts";
 import type { Component } from "./requires.ts";
 
 const REPO = resolve(import.meta.dir, "../..");
@@ -175,6 +176,51 @@ export function testImage(engine: Engine): Promise<string> {
     return tag;
   })();
   return imagePromise;
+}
+
+/** One engine the container tests run against: a test file runs its container groups once per engine. */
+export interface TestEngine {
+  /** "podman" or "docker", for group names. */
+  label: "podman" | "docker";
+  /** The connected engine, or null when it is missing (then `component` says why, for `requires()`). */
+  engine: Engine | null;
+  component: Component;
+  /** Makes sure the current session image is in this engine; returns its tag. */
+  image(): Promise<string>;
+}
+
+/**
+ * The engines the container tests run against: Podman (./podman.ts) and Docker Engine (./docker.ts). Each
+ * test file loops over them (`for (const t of await testEngines())`) with `requires(t.component, ...)`, so
+ * CI fails when either is missing. `OCTO_TEST_ENGINES` (e.g. `podman`) narrows the list for a quicker
+ * local run.
+ */
+export async function testEngines(): Promise<TestEngine[]> {
+  const wanted = (process.env.OCTO_TEST_ENGINES ?? "podman,docker").split(",").map((s) => s.trim());
+  const list: TestEngine[] = [];
+  if (wanted.includes("podman")) {
+    const engine = await testEngine();
+    list.push({ label: "podman", engine, component: CONTAINER_ENGINE, image: () => testImage(engine!) });
+  }
+  if (wanted.includes("docker")) {
+    const engine = await dockerEngine();
+    list.push({ label: "docker", engine, component: DOCKER_ENGINE, image: () => dockerTestImage() });
+  }
+  return list;
+}
+
+let dockerImagePromise: Promise<string> | undefined;
+
+/** The session image in the test Docker daemon: built by Podman, then copied (memoised). */
+export function dockerTestImage(): Promise<string> {
+  dockerImagePromise ??= (async () => {
+    const podman = await testEngine();
+    if (!podman) throw new Error(`the session image is built by Podman, which is missing: ${engineProblem}`);
+    const tag = await testImage(podman);
+    loadImageFromPodman(tag);
+    return tag;
+  })();
+  return dockerImagePromise;
 }
 
 /** Removes every container carrying `label` (e.g. `octo.instance=<hash>`), ignoring errors. */

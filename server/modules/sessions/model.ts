@@ -16,7 +16,7 @@ export interface SessionRow {
   name: string;
   status: SessionStatus;
   error: string | null;
-  runtime: "local" | "container";
+  runtime: "local" | "container" | "swarm";
   /** JSON of the runtime's state (pids and ports, or a container id). */
   runtime_state: string;
   /** Per-session service secret (see DEVELOPERS.md); never returned by the API. */
@@ -86,7 +86,7 @@ export const Session = z
     repository: SessionRepository.nullable(),
     agent_may_push: z.boolean().describe("Whether the agent's own git may use your git credentials"),
     pull_request_url: z.string().nullable().describe("The pull request last opened for the session"),
-    runtime: z.enum(["local", "container"]),
+    runtime: z.enum(["local", "container", "swarm"]),
     owner: z.object({ id: z.string(), username: z.string() }),
     created_at: IsoTime,
     updated_at: IsoTime,

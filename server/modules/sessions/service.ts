@@ -310,6 +310,7 @@ export class SessionService {
       opencodeConfigJson: null,
       opencodeEnv: this.options.opencode.env,
       runAs: row.run_uid == null ? null : { uid: row.run_uid, gid: row.run_uid },
+      previousState: row.runtime === this.runtime.kind ? parseState(row.runtime_state) : {},
     };
   }
 

@@ -11,7 +11,7 @@ export const Health = z.object({ status: z.literal("ok"), version: z.string() })
 export const Features = z.object({
   version: z.string(),
   opencode_version: z.string(),
-  runtime: z.object({ mode: z.enum(["local", "container"]) }),
+  runtime: z.object({ mode: z.enum(["local", "container", "swarm"]) }),
   voice: z
     .object({
       enabled: z.boolean(),
@@ -38,8 +38,8 @@ export const ServerStatus = z.object({
   version: z.string(),
   opencode_version: z.string(),
   runtime: z.object({
-    mode: z.enum(["local", "container"]),
-    engine: z.string().describe('The container engine ("podman", "docker"), or "local"'),
+    mode: z.enum(["local", "container", "swarm"]),
+    engine: z.string().describe('The container engine ("podman", "docker"), "swarm", or "local"'),
     engine_version: z.string().nullable(),
     isolation: Isolation,
   }),

@@ -155,6 +155,32 @@ describe("migrate", () => {
     db.close();
   });
 
+  test("swarm mode's migration: sessions.runtime may be 'swarm', rows with uids survive, unknown runtimes and duplicate uids are refused", () => {
+    const file = join(tempDir("db-"), "octo.db");
+    const index = MIGRATIONS.findIndex((m) => m.includes("sessions_swarm"));
+    expect(index).toBeGreaterThan(0);
+    const old = new Database(file, { create: true });
+    for (const m of MIGRATIONS.slice(0, index)) old.exec(m);
+    old.exec(`PRAGMA user_version = ${index}`);
+    old.exec(`
+      INSERT INTO users (id, username, password_hash, role, created_at, updated_at) VALUES ('u1', 'alice', 'h', 'admin', 1, 2);
+      INSERT INTO sessions (id, user_id, name, status, runtime, secret, created_at, updated_at, run_uid) VALUES ('s1', 'u1', 'a', 'running', 'local', 'x', 1, 1, 3000001);
+    `);
+    expect(() => old.exec("INSERT INTO sessions (id, user_id, name, status, runtime, secret, created_at, updated_at) VALUES ('s2', 'u1', 'b', 'stopped', 'swarm', 'y', 1, 1)")).toThrow("CHECK");
+    old.close();
+    const db = openDatabase(file);
+    db.exec("INSERT INTO sessions (id, user_id, name, status, runtime, secret, created_at, updated_at) VALUES ('s2', 'u1', 'b', 'stopped', 'swarm', 'y', 1, 1)");
+    expect(db.query("SELECT id, runtime, run_uid FROM sessions ORDER BY id").all()).toEqual([
+      { id: "s1", runtime: "local", run_uid: 3000001 },
+      { id: "s2", runtime: "swarm", run_uid: null },
+    ]);
+    expect(() => db.exec("INSERT INTO sessions (id, user_id, name, status, runtime, secret, created_at, updated_at) VALUES ('s3', 'u1', 'c', 'stopped', 'k8s', 'z', 1, 1)")).toThrow("CHECK");
+    expect(() => db.exec("INSERT INTO sessions (id, user_id, name, status, runtime, secret, created_at, updated_at, run_uid) VALUES ('s4', 'u1', 'd', 'stopped', 'local', 'w', 1, 1, 3000001)")).toThrow("UNIQUE");
+    db.exec("DELETE FROM users WHERE id = 'u1'");
+    expect(db.query("SELECT COUNT(*) AS n FROM sessions").get()).toEqual({ n: 0 }); // the cascade survived the rebuild
+    db.close();
+  });
+
   test("all pending migrations run in one transaction: a failing last one leaves a version-1 database untouched", () => {
     const file = join(tempDir("db-"), "octo.db");
     const v1 = new Database(file, { create: true });

@@ -5,7 +5,7 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { argsVariables, endpointsAt, portVariables, SERVICE, SERVICE_KEYS, SESSION_SERVICES } from "../../../server/runtime/session-services.ts";
+import { argsVariables, endpointsAt, lastWords, portVariables, SERVICE, SERVICE_KEYS, SESSION_SERVICES } from "../../../server/runtime/session-services.ts";
 
 const REPO = join(import.meta.dir, "..", "..", "..");
 const entrypoint = readFileSync(join(REPO, "container", "entrypoint.sh"), "utf8");
@@ -36,5 +36,10 @@ describe("session services", () => {
     expect(endpointsAt("127.0.0.1", { code: 1, files: 2, term: 3 })).toEqual({ code: "http://127.0.0.1:1", files: "http://127.0.0.1:2", term: "http://127.0.0.1:3" });
     expect(portVariables({ code: 1, files: 2, term: 3 })).toEqual({ OCTO_PORT_CODE: "1", OCTO_PORT_FILES: "2", OCTO_PORT_TERM: "3" });
     expect(argsVariables({ files: "--max-upload-mb 2", term: "" })).toEqual({ OCTO_FILESERVER_ARGS: "--max-upload-mb 2" });
+  });
+
+  test("lastWords: the entrypoint's last octo-entrypoint line, or null", () => {
+    expect(lastWords("booting\nocto-entrypoint: terminal exited with code 2\nocto-entrypoint: opencode was killed by SIGKILL \ntail")).toBe("opencode was killed by SIGKILL");
+    expect(lastWords("nothing said")).toBeNull();
   });
 });

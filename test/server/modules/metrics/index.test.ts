@@ -1,9 +1,14 @@
 /**
  * `GET /metrics` on a real `octo serve`: off by default (404); when on, the `[metrics] token` as Bearer or an
  * admin's login reads it, a user's login, another token or nothing does not; the answer is the Prometheus
- * text format (parsed with a text-format parser) and counts the logins and requests the test made.
+ * text format (parsed with a text-format parser) and counts the logins and requests the test made. Sessions
+ * by state and their start times: the app harness, whose fake runtime starts sessions in milliseconds.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { countSessionsWith, registry } from "../../../../server/metrics.ts";
+import { quickUser } from "../../../support/db.ts";
+import { eventually } from "../../../support/eventually.ts";
+import { closeHarnesses, harness } from "../../../support/app.ts";
 import { Api, type OctoServerProcess, startOcto } from "../../../support/octo.ts";
 import { parseScrape, value } from "../../../support/prometheus.ts";
 
@@ -82,5 +87,43 @@ describe("GET /metrics when [metrics] enabled", () => {
       expect(after.has(name)).toBe(true);
     }
     expect(value(after, "octo_sessions", { state: "running" })).toBe(0);
+  });
+
+  test("the real server writes an access line per request, with the request id it answers with", async () => {
+    const res = await fetch(`${server.url}/metrics?token=${TOKEN}`, { headers: { authorization: `Bearer ${TOKEN}`, "x-request-id": "scrape-42" } });
+    expect(res.headers.get("x-request-id")).toBe("scrape-42");
+    await res.text();
+    const line = await eventually(() => server.output().split("\n").find((l) => l.includes("service=access") && l.includes("request=scrape-42")), "the access line");
+    expect(line).toContain(" method=GET path=/metrics status=200 ");
+    expect(line).not.toContain(TOKEN);
+  });
+});
+
+describe("session metrics (app harness, fake runtime)", () => {
+  afterAll(closeHarnesses);
+
+  test("sessions by state come from the session service at scrape time; each start is timed", async () => {
+    const h = harness({ metrics: { enabled: true, token: TOKEN } });
+    const stop = countSessionsWith(() => h.sessions.counts());
+    try {
+      const alice = await quickUser(h, "alice");
+      const scrape = async () => {
+        // Not an /api route: the OpenAPI document (and so the harness's contract check) covers /api only.
+        const res = await h.call("GET", "/metrics", { token: TOKEN, contract: false });
+        expect(res.status).toBe(200);
+        return parseScrape(res.text);
+      };
+      const before = await scrape();
+      expect(value(before, "octo_sessions", { state: "running" })).toBe(0);
+      const created = await h.call("POST", "/api/sessions", { token: alice.token, body: { name: "one" } });
+      expect(created.status).toBe(201);
+      const after = await scrape();
+      expect(value(after, "octo_sessions", { state: "running" })).toBe(1);
+      const started = (s: typeof after) => value(s, "octo_session_start_duration_seconds_count", { outcome: "running" });
+      expect(started(after) - started(before)).toBe(1);
+      expect(await registry.metrics()).toContain("octo_session_start_duration_seconds_bucket");
+    } finally {
+      stop();
+    }
   });
 });

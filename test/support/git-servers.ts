@@ -89,8 +89,10 @@ export const testGit = git;
 /** Starts `git daemon` over `base` on a free port (upload-pack and receive-pack, every repository exported). */
 export async function startGitDaemon(base: string, host = "127.0.0.1"): Promise<GitServer> {
   const [port] = await freePorts(1, host);
+  // git-daemon itself, not `git daemon`: the `git` wrapper forks it, and killing the wrapper would leave it.
+  const execPath = spawnSync(["git", "--exec-path"], { stdout: "pipe" }).stdout.toString().trim();
   const proc = spawn(
-    ["git", "daemon", `--base-path=${base}`, "--export-all", "--enable=receive-pack", "--reuseaddr", `--listen=${host}`, `--port=${port}`, base],
+    [join(execPath, "git-daemon"), `--base-path=${base}`, "--export-all", "--enable=receive-pack", "--reuseaddr", `--listen=${host}`, `--port=${port}`, base],
     { stdout: "ignore", stderr: "pipe" },
   );
   // Ready once it accepts a connection.

@@ -8,7 +8,7 @@
  *   --sessions N       scale target (default 20; --quick: 2)
  *   --rounds N         rounds for the HTTP, SSE, start and container benchmarks (default 5 / 3 / 5 / 3;
  *                      --quick: 1). A full run takes about 11 minutes on 2 cores.
- *   --only LIST        comma-separated sections to run: http,sse,terminal,gateway,start,container,swarm,memory,scale
+ *   --only LIST        comma-separated sections to run: http,sse,terminal,gateway,start,container,swarm,memory,scale,repos
  *   --skip LIST        sections not to run
  *   --out DIR          where to write the JSON (default bench/results)
  *   --build-image      container mode: build the session image when missing or stale (default in full runs)
@@ -19,8 +19,9 @@
  *      their OpenCode (see upstream.ts);
  *   1b. the LLM gateway (bench/gateway.ts): streamed chat completions through `/llm/...` vs direct;
  *   2. memory, start and scale on an `octo serve` running real OpenCode (scripted LLM as its provider);
- *   3. container-mode start on an `octo serve --mode container`, when an engine answers;
- *   4. swarm-mode start on an `octo serve --mode swarm` driving the two-node test swarm (`.ci/swarm-setup`,
+ *   3. sessions on a repository (clone of 1 000 files, Changes API with 500 changed files), bench/repos.ts;
+ *   4. container-mode start on an `octo serve --mode container`, when an engine answers;
+ *   5. swarm-mode start on an `octo serve --mode swarm` driving the two-node test swarm (`.ci/swarm-setup`,
  *      as root; started for this section only and taken down after it).
  * `OCTO_TEST_BINARY=dist/octo` benchmarks a compiled binary instead of the sources.
  */
@@ -29,7 +30,7 @@ import { loadavg } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 
-const SECTIONS = ["http", "sse", "terminal", "gateway", "start", "container", "swarm", "memory", "scale"] as const;
+const SECTIONS = ["http", "sse", "terminal", "gateway", "start", "container", "swarm", "memory", "scale", "repos"] as const;
 type Section = (typeof SECTIONS)[number];
 
 const { values } = parseArgs({
@@ -94,6 +95,7 @@ const options = {
   start: { rounds: roundsOverride ?? (quick ? 1 : 5) },
   container: { rounds: roundsOverride ?? (quick ? 1 : 3), buildImage: values["build-image"] ?? !quick },
   memoryAt: 10,
+  repos: { rounds: roundsOverride ?? (quick ? 1 : 3), samples: quick ? 5 : 30 },
 };
 const outDir = resolve(values.out ?? join(import.meta.dir, "results"));
 
@@ -108,6 +110,7 @@ const { benchTerminal } = await import("./terminal.ts");
 const { benchGateway, gatewayEnv, renderGateway, startStreamingUpstream } = await import("./gateway.ts");
 const { benchStart } = await import("./start.ts");
 const { benchScale } = await import("./scale.ts");
+const { benchRepos } = await import("./repos.ts");
 const { octoMemory } = await import("./memory.ts");
 const { machineInfo } = await import("./lib/machine.ts");
 const { renderReport } = await import("./lib/report.ts");
@@ -131,6 +134,7 @@ const results: BenchResults = {
   start: [],
   memory: { octo_idle_rss_mib: null, octo_idle_pss_mib: null, octo_after_proxy_benchmarks_rss_mib: null },
   scale: null,
+  repos: null,
   errors: [],
 };
 
@@ -238,7 +242,14 @@ if (wanted("memory") || wanted("start") || wanted("scale")) {
   });
 }
 
-// 3. Container mode.
+// 3. Sessions on a repository: clone time and Changes API latency (real OpenCode, local mode).
+if (wanted("repos")) {
+  await withOcto("repos setup", () => startBenchOcto(), async (fx) => {
+    await section("repos", async () => void (results.repos = await benchRepos(fx, options.repos, log)));
+  });
+}
+
+// 4. Container mode.
 if (wanted("container")) {
   await section("container", async () => {
     const { testEngine, testImage, removeContainers } = await import("../test/support/podman.ts");

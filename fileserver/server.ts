@@ -8,6 +8,7 @@
  * - `GET|PUT|POST|DELETE /file?path=` -> read, atomic write, multipart upload, delete (./routes/)
  * - `PUT /mkdir?path=`, `POST /rename?old_path=&new_path=`, `GET /download?path=` (zip for directories)
  * - `GET /events` -> the workspace's changes as Server-Sent Events (./routes/events.ts, ./watch.ts)
+ * - `/git/changes|diff|commit|discard|push`: git for octo's Changes API (./routes/git.ts)
  * Every other route is 404 `NOT_FOUND`; a known route with another method is 405 `METHOD_NOT_ALLOWED`.
  * With a token set, everything but `/health` needs it (../server/service-auth.ts) and answers 401
  * `UNAUTHORIZED` without.
@@ -19,6 +20,8 @@ import { createLogger } from "../server/log.ts";
 import { requireServiceToken } from "../server/service-auth.ts";
 import { errorResponse, json, toHttpError } from "./http.ts";
 import type { Handler, RouteContext } from "./routes/context.ts";
+import { resolve } from "node:path";
+import { getChanges, getDiff, postCommit, postDiscard, postPush } from "./routes/git.ts";
 import { deleteFile, makeDirectory, renameEntry } from "./routes/manage.ts";
 import { getEvents } from "./routes/events.ts";
 import { getDownload, getFile, getTree } from "./routes/read.ts";
@@ -65,6 +68,11 @@ const ROUTES: Record<string, Partial<Record<string, Handler>>> = {
   "/rename": { POST: renameEntry },
   "/download": { GET: getDownload },
   "/events": { GET: getEvents },
+  "/git/changes": { GET: getChanges },
+  "/git/diff": { GET: getDiff },
+  "/git/commit": { POST: postCommit },
+  "/git/discard": { POST: postDiscard },
+  "/git/push": { POST: postPush },
 };
 
 /**
@@ -75,7 +83,7 @@ const ROUTES: Record<string, Partial<Record<string, Handler>>> = {
 export async function startFileServer(options: FileServerOptions): Promise<RunningFileServer> {
   const root = await SafeRoot.open(options.root);
   const watcher = new WorkspaceWatcher(root);
-  const ctx: RouteContext = { root, maxUploadBytes: options.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES, watcher };
+  const ctx: RouteContext = { root, maxUploadBytes: options.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES, watcher, workspace: resolve(options.root) };
   const token = options.token || undefined;
   const inFlight = new Set<Promise<Response>>();
 

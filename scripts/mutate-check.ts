@@ -495,6 +495,42 @@ export const MUTATIONS: Mutation[] = [
     edits: [{ search: 'return range === "unicast" ? null : range;', replace: "return null;" }],
     tests: ["test/server/modules/webhooks/targets.test.ts", "test/server/modules/webhooks/service.test.ts"],
   },
+  // ---- git on a session's behalf (issue 14) ---------------------------------------------------------
+  {
+    name: "git-hooks-run",
+    breaks: "octo's git runs the repository's hooks (core.hooksPath is not overridden)",
+    file: "server/git/run.ts",
+    edits: [{ search: '  "core.hooksPath=/dev/null",', replace: "" }],
+    tests: ["test/server/git/changes.test.ts"],
+  },
+  {
+    name: "git-driver-programs-run",
+    breaks: "filter/diff/merge driver programs named by an agent-written .git/config are not emptied",
+    file: "server/git/run.ts",
+    edits: [{ search: "for (const key of keys) settings.push(\"-c\", `${key}=`);", replace: "" }],
+    tests: ["test/server/git/changes.test.ts"],
+  },
+  {
+    name: "git-credential-any-host",
+    breaks: "the credential helper answers for any host, not only the repository's",
+    file: "server/git/credentials.ts",
+    edits: [{ search: "[ \"$p\" = '${repository.protocol}' ] && [ \"$h\" = '${repository.host}' ] && cat <&3;", replace: "cat <&3;" }],
+    tests: ["test/server/git/clone.test.ts"],
+  },
+  {
+    name: "git-url-ext-transport",
+    breaks: "repository URLs with a transport helper (ext::) are accepted",
+    file: "server/git/url.ts",
+    edits: [{ search: 'if (url.includes("::")) throw invalid(url, "transport helpers', replace: 'if (false) throw invalid(url, "transport helpers' }],
+    tests: ["test/server/git/clone.test.ts"],
+  },
+  {
+    name: "git-path-traversal",
+    breaks: "the Changes API's paths are not checked for .. or absolute paths",
+    file: "server/git/changes.ts",
+    edits: [{ search: 'if (!path || path.includes("\\0") || path.startsWith("/") || path.split("/").some((s) => s === ".." || s === "") || path.length > 4096) {', replace: "if (!path) {" }],
+    tests: ["test/server/git/changes.test.ts"],
+  },
 ];
 
 const REPO = resolve(import.meta.dir, "..");

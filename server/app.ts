@@ -14,6 +14,10 @@ import type { AuditService } from "./modules/audit/service.ts";
 import { authRoutes } from "./modules/auth/index.ts";
 import { eventRoutes } from "./modules/events/index.ts";
 import { imageRoutes } from "./modules/image/index.ts";
+import { changesRoutes } from "./modules/changes/index.ts";
+import { ChangesService } from "./modules/changes/service.ts";
+import { gitCredentialRoutes } from "./modules/git-credentials/index.ts";
+import type { GitCredentialService } from "./modules/git-credentials/service.ts";
 import { metricsRoutes } from "./modules/metrics/index.ts";
 import { llmRoutes } from "./modules/llm/index.ts";
 import type { GatewayParts } from "./gateway/index.ts";
@@ -48,6 +52,8 @@ export interface AppDeps {
   admission?: Admission;
   /** Tasks, webhooks and schedules (services.ts). */
   handoff: Handoff;
+  /** Users' git credentials (the `/api/me/git-credentials` routes, and octo's pushes). */
+  gitCredentials: GitCredentialService;
 }
 
 /** The admission path for `config`'s `[server]` settings. */
@@ -56,8 +62,9 @@ export function createAdmission(auth: AuthService, config: OctoConfig): Admissio
   return new Admission(auth, { allowedOrigins: allowed_origins, trustProxy: trust_proxy, secureCookies: secure_cookies });
 }
 
-export function createApp({ config, auth, users, invites, sessions, audit, llm, db, engine, web, admission = createAdmission(auth, config), handoff }: AppDeps) {
+export function createApp({ config, auth, users, invites, sessions, audit, llm, db, engine, web, admission = createAdmission(auth, config), handoff, gitCredentials }: AppDeps) {
   const { tasks: taskQueue, webhooks, schedules } = handoff;
+  const changes = new ChangesService({ sessions, forges: config.forges, credentials: (userId, repository) => gitCredentials.forRepository(userId, repository) });
   const app = new Elysia()
     // The route template that answers, for the access log and the request metrics (http/access-log.ts).
     .onTransform({ as: "global" }, ({ request, route }) => {
@@ -70,6 +77,8 @@ export function createApp({ config, auth, users, invites, sessions, audit, llm, 
     .use(systemRoutes({ config, admission, sessions, users, engine }))
     .use(authRoutes(admission, { secureCookies: config.server.secure_cookies, audit }))
     .use(sessionRoutes(admission, sessions, audit))
+    .use(changesRoutes(admission, changes, sessions, audit))
+    .use(gitCredentialRoutes(admission, gitCredentials))
     .use(eventRoutes(admission, sessions.events))
     .use(tokenRoutes(admission))
     .use(taskRoutes(admission, taskQueue))

@@ -23,6 +23,7 @@ import { AuthService } from "./modules/auth/service.ts";
 import { TokenService } from "./modules/auth/tokens.ts";
 import { InviteService } from "./modules/invites/service.ts";
 import { ScheduleService } from "./modules/schedules/service.ts";
+import { GitCredentialService } from "./modules/git-credentials/service.ts";
 import { SessionService } from "./modules/sessions/service.ts";
 import { TaskService } from "./modules/tasks/service.ts";
 import { WebhookService } from "./modules/webhooks/service.ts";
@@ -57,6 +58,8 @@ export interface Services extends AuthServices {
   runtime: Runtime;
   sessions: SessionService;
   handoff: Handoff;
+  /** Users' git credentials (vault-sealed), for clones, pushes and pull requests. */
+  gitCredentials: GitCredentialService;
   /** How sessions are isolated, and whether this octo serves one user only (no sandbox). */
   isolation: Isolation & { singleUser: boolean };
   /** The LLM gateway's parts (server/gateway): keys, credentials, providers, usage, budgets. */
@@ -117,15 +120,17 @@ export function createServices(config: OctoConfig, { db, runtime, dataDir, secre
       return route && (route.status === "running" || route.status === "starting") ? { userId: route.userId } : null;
     },
   });
+  const gitCredentials = new GitCredentialService(db, Vault.forDataDir(dataDir));
   sessions = new SessionService(db, runtime, {
     dataDir,
     runtime: config.runtime,
     opencode: config.opencode,
     sessions: config.sessions,
     opencodeConfigFor: (session, opencodeJson) => llm.sessionConfig(session, opencodeJson),
+    gitCredentials: (userId, repository) => gitCredentials.forRepository(userId, repository),
   });
   const handoff = createHandoff(db, dataDir, { config, sessions, users: base.users });
-  return { ...base, runtime, sessions, handoff, isolation: { ...isolation, singleUser }, llm, gatewayUrl };
+  return { ...base, runtime, sessions, handoff, gitCredentials, isolation: { ...isolation, singleUser }, llm, gatewayUrl };
 }
 
 /**

@@ -3,6 +3,7 @@
  * Times in ms, memory in MiB; "–" where a number is missing (section skipped or failed).
  */
 import type { HttpResult } from "../http.ts";
+import { type ReposResult, reposSection } from "../repos.ts";
 import type { MemorySnapshot } from "../memory.ts";
 import type { ScaleResult } from "../scale.ts";
 import type { SseResult } from "../sse.ts";
@@ -25,6 +26,7 @@ export interface BenchResults {
   start: StartResult[];
   memory: { octo_idle_rss_mib: number | null; octo_idle_pss_mib: number | null; octo_after_proxy_benchmarks_rss_mib: number | null };
   scale: ScaleResult | null;
+  repos: ReposResult | null;
   /** Sections that failed, with the reason. */
   errors: { section: string; error: string }[];
 }
@@ -250,6 +252,7 @@ export function renderReport(r: BenchResults): string {
   if (r.start.length) parts.push("", startSection(r.start));
   parts.push("", memorySection(r.memory, r.scale?.memory_at ?? null, r.scale?.memory_at_target ?? null));
   if (r.scale) parts.push("", scaleSection(r.scale));
+  if (r.repos) parts.push("", reposSection(r.repos));
   if (r.errors.length) parts.push("", "### Errors", "", ...r.errors.map((e) => `- ${e.section}: ${e.error}`));
   return parts.join("\n");
 }

@@ -1,5 +1,6 @@
 /**
- * `octoctl session list|get|create|stop|start|delete`: sessions through the API (docs/api.md).
+ * `octoctl session list|get|create|stop|start|delete` (and diff|commit|push|discard, ./changes.ts): sessions
+ * through the API (docs/api.md).
  *
  * A session is named by its id, a unique prefix of its id, or its exact name when that is unique among the
  * sessions you can see. Admins list every user's sessions (`GET /api/admin/sessions`, with an OWNER
@@ -17,6 +18,7 @@ import type { User } from "../../server/modules/users/model.ts";
 import { CliError, usageError } from "../shared/errors.ts";
 import { age, keyValues, print, printJson, say, table, when } from "../shared/format.ts";
 import { confirm } from "../shared/secret.ts";
+import { registerChanges } from "./changes.ts";
 import { type Context, context } from "./context.ts";
 
 /** How long octoctl waits for a session to start (the server bounds it by its start + ready timeouts). */
@@ -53,6 +55,12 @@ export function sessionDetails(s: Session, server: string): string {
     ["name", s.name],
     ["status", s.status],
     ...(s.error ? ([["error", s.error]] as [string, string][]) : []),
+    ...(s.repository
+      ? ([
+          ["repository", s.repository.ref ? `${s.repository.url} (${s.repository.ref})` : s.repository.url],
+          ["base commit", s.repository.base_commit],
+        ] as [string, string | null][])
+      : []),
     ["runtime", s.runtime],
     ["owner", s.owner.username],
     ["created", `${when(s.created_at)} (${age(s.created_at)} ago)`],
@@ -177,6 +185,7 @@ A session is named by its id, a unique prefix of its id, or its exact name when 
 
 Examples:
   octoctl session create --name api-refactor
+  octoctl session create --repo https://git.example.com/team/app.git --ref main
   octoctl session list
   octoctl session stop api-refactor
   octoctl session delete 3k9 --purge --yes`,
@@ -213,14 +222,25 @@ Examples:
     .command("create")
     .description("create a session and wait until it is running")
     .option("-n, --name <name>", "name (1-64 characters; default: \"Session N\")")
+    .option("--repo <url>", "clone this git repository into the workspace first (https, ssh, git://)")
+    .option("--ref <ref>", "with --repo: branch, tag or commit to check out")
+    .option("--depth <n>", "with --repo: shallow clone of n commits")
+    .option("--agent-may-push", "let the agent's own git use your git credentials")
     .option("--no-wait", "return at once, while the session is still starting")
-    .action(async (options: { name?: string; wait: boolean }, command: Command) => {
+    .action(async (options: { name?: string; repo?: string; ref?: string; depth?: string; agentMayPush?: boolean; wait: boolean }, command: Command) => {
       const ctx = context(command);
       if (options.name !== undefined && !options.name.trim()) throw usageError("--name must not be empty");
+      if ((options.ref !== undefined || options.depth !== undefined) && options.repo === undefined) throw usageError("--ref and --depth need --repo");
+      const depth = options.depth === undefined ? undefined : Number(options.depth);
+      if (depth !== undefined && (!Number.isInteger(depth) || depth < 1)) throw usageError("--depth must be a positive integer");
       ctx.client.requireLogin();
-      const body = options.name === undefined ? {} : { name: options.name };
+      const body = {
+        ...(options.name === undefined ? {} : { name: options.name }),
+        ...(options.repo === undefined ? {} : { repository: { url: options.repo, ref: options.ref, depth } }),
+        ...(options.agentMayPush ? { agent_may_push: true } : {}),
+      };
       if (!options.wait) return show(ctx, await ctx.client.call((api) => api.sessions.post(body, { query: startQuery(false) })));
-      if (!ctx.json) say("Creating the session…");
+      if (!ctx.json) say(options.repo ? "Creating the session and cloning…" : "Creating the session…");
       showStarted(ctx, await followStart(ctx, () => ctx.client.call((api) => api.sessions.post(body, { query: startQuery(false) }))));
     });
 
@@ -247,6 +267,8 @@ Examples:
       if (!options.wait) return show(ctx, await begin());
       showStarted(ctx, await followStart(ctx, begin));
     });
+
+  registerChanges(group);
 
   group
     .command("delete")

@@ -13,6 +13,8 @@ export interface RouteContext {
   maxUploadBytes: number;
   /** The workspace's live changes, for `GET /events` (../watch.ts). */
   watcher: WorkspaceWatcher;
+  /** The workspace's absolute path: only for git (./git.ts), which runs in it as the session's uid. */
+  workspace: string;
 }
 
 /** A route handler: the request, its parsed URL, the server context. */

@@ -1,5 +1,5 @@
 /**
- * Routes: `/login`, `/register` (signed out); `/` (sessions), `/sessions/:id` (a session), `/tasks`, `/settings`, `/admin`.
+ * Routes: `/login`, `/register` (signed out); `/` (sessions), `/sessions/:id` (a session), `/tasks`, `/settings` (your keys, tokens and git credentials), `/admin`.
  * Signed-out visitors of any other route see the login page and land on their route after signing in.
  */
 import { lazy, Suspense, useEffect } from "react";

@@ -12,6 +12,7 @@ import "./styles/chat.css";
 import "./styles/composer.css";
 import "./styles/markdown.css";
 import "./styles/files.css";
+import "./styles/changes.css";
 import "./styles/terminal.css";
 import "./styles/admin.css";
 

@@ -287,6 +287,23 @@ export const VoiceConfig = z.strictObject({
   interrupt_word_count: z.number().int().min(1).default(2),
 });
 
+/**
+ * One forge (`[forges.<name>]`): where pull requests for repositories on `host` are opened, through the
+ * forge's REST API (server/forges/). Self-hosted forges work: give their API base URL.
+ */
+export const ForgeConfig = z.strictObject({
+  /** GitHub (REST v3, Octokit), GitLab (REST v4, merge requests) or Gitea/Forgejo (REST v1). */
+  kind: z.enum(["github", "gitlab", "gitea"]),
+  /** Host of the repository URLs this forge serves, with :port when not the default (e.g. "github.com"). */
+  host: z.string().min(1).regex(/^[A-Za-z0-9.-]+(:\d{1,5})?$/, "a host name, with :port when not the default"),
+  /** API base URL, e.g. https://api.github.com, https://gitlab.example.com/api/v4, https://gitea.example.com/api/v1. */
+  api_url: url(["https:", "http:"]),
+});
+export type ForgeConfig = z.infer<typeof ForgeConfig>;
+
+/** `[forges]`: forges by a name of your choice; none by default. */
+export const ForgesConfig = z.record(z.string().regex(/^[a-z0-9_-]+$/, "a forge name: lowercase letters, digits, - and _"), ForgeConfig);
+
 export const MetricsConfig = z.strictObject({
   /** Serve `GET /metrics` (Prometheus text format). Off: 404. */
   enabled: z.boolean().default(false),
@@ -313,6 +330,7 @@ export const OctoConfig = z.strictObject({
   metrics: MetricsConfig.prefault({}),
   tasks: TasksConfig.prefault({}),
   webhooks: WebhooksConfig.prefault({}),
+  forges: ForgesConfig.default({}),
 });
 
 /** The validated configuration, every key present. */

@@ -282,4 +282,28 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX llm_usage_session ON llm_usage(session_id);
   CREATE INDEX llm_usage_time ON llm_usage(time);
   `,
+  // Sessions on a git repository (issue 14, server/git/): the repository cloned at the first start (JSON
+  // { url, ref, depth }), the commit it checked out (null until the clone succeeded), and whether the agent's
+  // own git may use the owner's credentials, and the pull request last opened for it.
+  `
+  ALTER TABLE sessions ADD COLUMN repository TEXT CHECK (repository IS NULL OR json_valid(repository));
+  ALTER TABLE sessions ADD COLUMN base_commit TEXT;
+  ALTER TABLE sessions ADD COLUMN agent_may_push INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE sessions ADD COLUMN pull_request_url TEXT;
+  `,
+  // Git credentials per user, host and kind (issue 14, server/modules/git-credentials/): an HTTPS token or
+  // an SSH private key, sealed by server/vault.ts with the context git-credential:<user_id>:<host>:<kind>.
+  `
+  CREATE TABLE git_credentials (
+    id         TEXT PRIMARY KEY,
+    user_id    TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    host       TEXT NOT NULL,
+    kind       TEXT NOT NULL CHECK (kind IN ('https_token', 'ssh_key')),
+    username   TEXT NOT NULL,
+    secret     TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    UNIQUE (user_id, host, kind)
+  );
+  `,
 ];

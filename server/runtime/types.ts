@@ -8,6 +8,7 @@
  * (`readiness.ts`) against {@link Endpoints}, identically for every runtime.
  */
 
+import type { GitCredential } from "../git/credentials.ts";
 import type { Isolation } from "./isolation.ts";
 
 /** What a runtime needs to know about a session to start it. */
@@ -37,6 +38,13 @@ export interface SessionSpec {
    * ({@link Runtime.sessionUids}: a root octo's local sandbox); null otherwise.
    */
   runAs: { uid: number; gid: number } | null;
+  /**
+   * A repository the entrypoint clones into the empty workspace before the services start
+   * (`./repository.ts`); absent or null when there is none or its clone already succeeded.
+   */
+  repository?: { url: string; ref?: string | null; depth?: number | null } | null;
+  /** The owner's credential for the repository's host, for the clone only (decrypted; a secret). */
+  gitCredential?: GitCredential | null;
   /**
    * The state the previous start of this session stored (`{}` or absent when none, or when another runtime
    * kind started it). A runtime whose sessions keep data where they first ran reads it: the Swarm runtime

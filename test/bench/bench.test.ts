@@ -56,4 +56,7 @@ test("the quick benchmark runs every section and writes its results", async () =
   expect(results.scale.reached).toBe(2);
   expect(results.scale.reachable).toBe(2);
   expect(finite(results.scale.memory_at.per_session.code_rss_mib)).toBe(true);
+  // Sessions on a repository (bench/repos.ts): the clone and the Changes API produced numbers.
+  expect(results.repos).toMatchObject({ files: 1000, changed_files: 500 });
+  for (const key of ["git_clone_ms", "start_with_clone_ms", "clone_recorded_ms", "changes_p50_ms", "diff_p50_ms"]) expect(finite(results.repos[key])).toBe(true);
 }, 300_000);

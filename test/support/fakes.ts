@@ -42,6 +42,7 @@ import { VoiceProxy } from "../../server/voice/voice-proxy.ts";
 import { serviceAuthorization } from "../../server/service-auth.ts";
 import { endpointsAt, SERVICE, SERVICE_KEYS, type ServiceKey } from "../../server/runtime/session-services.ts";
 import type { Endpoints, PollResult, Runtime, RuntimeState, SessionSpec, StartResult, StopOptions } from "../../server/runtime/types.ts";
+import type { GitCredentialService } from "../../server/modules/git-credentials/service.ts";
 import { type AuthStack, type AuthStackOptions, testConfig, testDatabase } from "./db.ts";
 
 type Service = ServiceKey;
@@ -291,6 +292,7 @@ export interface SessionStack extends AuthStack {
   config: OctoConfig;
   runtime: FakeRuntime;
   sessions: SessionService;
+  gitCredentials: GitCredentialService;
   /** The admission path over `auth` and `config` (what server.ts shares between the API and the proxies). */
   admission: Admission;
   /** The LLM gateway over the same database (server/gateway); sessions reach it at `gatewayUrl.value`. */

@@ -12,7 +12,8 @@ import { toast, toastError } from "../ui/toast.ts";
 import { formatBytes } from "../lib/format.ts";
 import { Icon } from "../ui/Icon.tsx";
 import type { FilesApi } from "./filesApi.ts";
-import { isImage, languageFor, looksBinary } from "./fileKinds.ts";
+import { highlighted, highlightLanguage } from "../lib/highlight.ts";
+import { isImage, looksBinary } from "./fileKinds.ts";
 
 const MAX_TEXT_BYTES = 2 * 1024 * 1024;
 
@@ -24,16 +25,6 @@ type Loaded =
   | { kind: "binary"; size: number }
   | { kind: "large"; size: number }
   | { kind: "error"; message: string };
-
-function highlighted(text: string, name: string): string | null {
-  const language = languageFor(name);
-  if (!language || !hljs.getLanguage(language) || text.length > 300_000) return null;
-  try {
-    return hljs.highlight(text, { language, ignoreIllegals: true }).value;
-  } catch {
-    return null;
-  }
-}
 
 /** The open file at `path`; `version` changes force a re-read. */
 export function FileViewer({ api, path, version, onClose }: { api: FilesApi; path: string; version: number; onClose: () => void }) {
@@ -96,7 +87,7 @@ export function FileViewer({ api, path, version, onClose }: { api: FilesApi; pat
     setReloads((n) => n + 1);
   };
 
-  const html = useMemo(() => (loaded.kind === "text" ? highlighted(loaded.text, name) : null), [loaded, name]);
+  const html = useMemo(() => (loaded.kind === "text" ? highlighted(loaded.text, highlightLanguage(name)) : null), [loaded, name]);
   const lines = loaded.kind === "text" ? loaded.text.split("\n").length - (loaded.text.endsWith("\n") ? 1 : 0) : 0;
 
   return (

@@ -79,7 +79,8 @@ export const api = {
   sessions: () => call(octo().sessions.get()),
   session: (id: string) => call(octo().sessions({ id: encodeURIComponent(id) }).get()),
   /** Answers at once with status `starting`; poll {@link api.session} for progress. */
-  createSession: (name?: string) => call(octo().sessions.post(name ? { name } : {}, { query: { wait: "false" } })),
+  createSession: (name?: string, repository?: { url: string; ref?: string }) =>
+    call(octo().sessions.post({ ...(name ? { name } : {}), ...(repository ? { repository } : {}) }, { query: { wait: "false" } })),
   startSession: (id: string) => call(octo().sessions({ id: encodeURIComponent(id) }).start.post(undefined, { query: { wait: "false" } })),
   stopSession: (id: string) => call(octo().sessions({ id: encodeURIComponent(id) }).stop.post()),
   deleteSession: (id: string, purge: boolean) =>
@@ -106,6 +107,19 @@ export const api = {
     list: (query: TaskListQuery) => call(octo().tasks.get({ query })),
     create: (body: CreateTaskBody) => call(octo().tasks.post(body)),
   },
+  /** The Changes API of a session (git runs in the session's file server). */
+  changes: (id: string, against?: "head") => call(octo().sessions({ id: encodeURIComponent(id) }).changes.get({ query: { against } })),
+  fileDiff: (id: string, path: string, against?: "head") =>
+    call(octo().sessions({ id: encodeURIComponent(id) }).changes.get({ query: { against, path } })),
+  commit: (id: string, message: string, paths?: string[]) => call(octo().sessions({ id: encodeURIComponent(id) }).commit.post({ message, paths })),
+  push: (id: string, branch: string) => call(octo().sessions({ id: encodeURIComponent(id) }).push.post({ branch })),
+  pullRequest: (id: string, body: { title?: string; body?: string; base?: string; branch?: string }) =>
+    call(octo().sessions({ id: encodeURIComponent(id) })["pull-request"].post(body)),
+  discard: (id: string, path: string) => call(octo().sessions({ id: encodeURIComponent(id) }).discard.post({ path })),
+
+  gitCredentials: () => call(octo().me["git-credentials"].get()),
+  storeGitCredential: (body: { host: string; username: string; token: string } | { host: string; ssh_private_key: string }) => call(octo().me["git-credentials"].post(body)),
+  deleteGitCredential: (id: string) => call(octo().me["git-credentials"]({ id: encodeURIComponent(id) }).delete()),
 
   admin: {
     providers: () => call(octo().admin.providers.get()),

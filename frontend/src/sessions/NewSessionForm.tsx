@@ -1,4 +1,7 @@
-/** Name + "New session" button; creates with `?wait=false` and opens the session (which shows progress). */
+/**
+ * Name + "New session" button, and optionally a git repository (URL and ref) to clone into the workspace;
+ * creates with `?wait=false` and opens the session (which shows progress, "cloning 43%").
+ */
 import { type FormEvent, useState } from "react";
 import { navigate } from "../lib/router.ts";
 import { Icon } from "../ui/Icon.tsx";
@@ -9,13 +12,19 @@ import { useSessions } from "./SessionsContext.tsx";
 export function NewSessionForm({ onCreated }: { onCreated?: () => void }) {
   const { create } = useSessions();
   const [name, setName] = useState("");
+  const [fromRepo, setFromRepo] = useState(false);
+  const [url, setUrl] = useState("");
+  const [ref, setRef] = useState("");
   const { busy, error, run } = useAsyncAction();
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
     void run(async () => {
-      const session = await create(name.trim() || undefined);
+      const repository = fromRepo && url.trim() ? { url: url.trim(), ...(ref.trim() ? { ref: ref.trim() } : {}) } : undefined;
+      const session = await create(name.trim() || undefined, repository);
       setName("");
+      setUrl("");
+      setRef("");
       onCreated?.();
       navigate(`/sessions/${session.id}`);
     });
@@ -29,6 +38,22 @@ export function NewSessionForm({ onCreated }: { onCreated?: () => void }) {
           {busy ? <span className="spinner" /> : <Icon name="plus" />}
         </button>
       </div>
+      <label className="new-session-toggle small">
+        <input type="checkbox" checked={fromRepo} onChange={(e) => setFromRepo(e.target.checked)} /> From a git repository
+      </label>
+      {fromRepo ? (
+        <div className="new-session-repo">
+          <input
+            className="input"
+            placeholder="https://… , git@host:team/app.git or git://…"
+            aria-label="Repository URL"
+            value={url}
+            required
+            onChange={(e) => setUrl(e.target.value)}
+          />
+          <input className="input" placeholder="Branch, tag or commit (optional)" aria-label="Repository ref" value={ref} onChange={(e) => setRef(e.target.value)} />
+        </div>
+      ) : null}
       {error ? <p className="error-text small">{error}</p> : null}
     </form>
   );

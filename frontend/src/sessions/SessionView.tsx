@@ -64,7 +64,7 @@ export function SessionView({ id }: { id: string }) {
             </div>
           }
         >
-          <Workspace key={session.id} sessionId={session.id} />
+          <Workspace key={session.id} session={session} />
         </Suspense>
       ) : session.status === "pending" || session.status === "starting" ? (
         <StartingView session={session} />

@@ -22,7 +22,8 @@ export interface SessionsValue {
   /** The event stream's state. */
   connection: StreamState;
   refresh(): Promise<void>;
-  create(name?: string): Promise<Session>;
+  /** Creates a session, optionally cloned from `repository`, with `?wait=false`. */
+  create(name?: string, repository?: { url: string; ref?: string }): Promise<Session>;
   start(id: string): Promise<void>;
   stop(id: string): Promise<void>;
   remove(id: string, purge: boolean): Promise<void>;
@@ -50,8 +51,8 @@ export function SessionsProvider({ children }: { children: ReactNode }) {
     () => ({
       ...snapshot,
       refresh: () => store.refresh(),
-      async create(name) {
-        const s = await api.createSession(name);
+      async create(name, repository) {
+        const s = await api.createSession(name, repository);
         store.upsert(s);
         return s;
       },

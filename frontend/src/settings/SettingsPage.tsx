@@ -1,7 +1,8 @@
-/** `/settings`: the signed-in user's own settings: LLM keys, budgets and usage, notifications, access tokens. */
+/** `/settings`: the signed-in user's own settings: LLM keys, budgets and usage, notifications, access tokens, git credentials. */
 import { PageHeader } from "../ui/PageHeader.tsx";
 import { LlmSettings } from "../llm/LlmSettings.tsx";
 import { AccessTokens } from "./AccessTokens.tsx";
+import { GitCredentials } from "./GitCredentials.tsx";
 import { Notifications } from "./Notifications.tsx";
 
 export function SettingsPage() {
@@ -11,6 +12,7 @@ export function SettingsPage() {
       <LlmSettings />
       <Notifications />
       <AccessTokens />
+      <GitCredentials />
     </div>
   );
 }

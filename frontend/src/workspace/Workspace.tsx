@@ -1,24 +1,31 @@
 /**
- * A running session's work area: chat in the middle, files and terminal in a side panel (tabs, resizable)
+ * A running session's work area: chat in the middle, files, changes and terminal in a side panel (tabs, resizable)
  * on wide screens; on a phone-sized screen the three become tabs along the bottom. Every panel stays
  * mounted when hidden, so the terminal's shell and the chat stream survive switching.
  */
 import { useCallback, useState } from "react";
 import { ChatPanel } from "../chat/ChatPanel.tsx";
 import { ChatProvider, useChatStore } from "../chat/ChatContext.tsx";
+import { ChangesPanel } from "../changes/ChangesPanel.tsx";
 import { FilesPanel } from "../files/FilesPanel.tsx";
+import type { Session } from "../lib/types.ts";
 import { TerminalPanel } from "../terminal/TerminalPanel.tsx";
 import { Icon } from "../ui/Icon.tsx";
 import { useSideWidth } from "./useSideWidth.ts";
 import { useMediaQuery } from "./useMediaQuery.ts";
 
-type Tab = "chat" | "files" | "terminal";
+type Tab = "chat" | "files" | "changes" | "terminal";
+type Side = Exclude<Tab, "chat">;
 
-function Panels({ sessionId }: { sessionId: string }) {
+const SIDE_LABEL: Record<Side, string> = { files: "Files", changes: "Changes", terminal: "Terminal" };
+const TAB_ICON = { chat: "chat", files: "folder", changes: "edit", terminal: "terminal" } as const;
+
+function Panels({ session }: { session: Session }) {
+  const sessionId = session.id;
   const store = useChatStore();
   const phone = useMediaQuery("(max-width: 760px)");
   const [tab, setTab] = useState<Tab>("chat");
-  const [side, setSide] = useState<"files" | "terminal">("files");
+  const [side, setSide] = useState<Side>("files");
   const { width, startDrag } = useSideWidth();
   const subscribeChanges = useCallback((listener: () => void) => store.onFilesChanged(listener), [store]);
 
@@ -37,16 +44,18 @@ function Panels({ sessionId }: { sessionId: string }) {
       <aside className="workspace-side" hidden={phone && tab === "chat"}>
         {!phone ? (
           <div className="side-tabs" role="tablist">
-            <button type="button" role="tab" aria-selected={side === "files"} onClick={() => setSide("files")}>
-              <Icon name="folder" size={14} /> Files
-            </button>
-            <button type="button" role="tab" aria-selected={side === "terminal"} onClick={() => setSide("terminal")}>
-              <Icon name="terminal" size={14} /> Terminal
-            </button>
+            {(Object.keys(SIDE_LABEL) as Side[]).map((t) => (
+              <button key={t} type="button" role="tab" aria-selected={side === t} onClick={() => setSide(t)}>
+                <Icon name={TAB_ICON[t]} size={14} /> {SIDE_LABEL[t]}
+              </button>
+            ))}
           </div>
         ) : null}
         <div className="side-panel" hidden={!visible("files")}>
           <FilesPanel sessionId={sessionId} subscribeChanges={subscribeChanges} />
+        </div>
+        <div className="side-panel" hidden={!visible("changes")}>
+          <ChangesPanel session={session} visible={visible("changes")} subscribeChanges={subscribeChanges} />
         </div>
         <div className="side-panel" hidden={!visible("terminal")}>
           <TerminalPanel sessionId={sessionId} visible={visible("terminal")} />
@@ -54,10 +63,10 @@ function Panels({ sessionId }: { sessionId: string }) {
       </aside>
       {phone ? (
         <nav className="mobile-tabs" role="tablist" aria-label="Panels">
-          {(["chat", "files", "terminal"] as const).map((t) => (
+          {(["chat", "files", "changes", "terminal"] as const).map((t) => (
             <button key={t} type="button" role="tab" aria-selected={tab === t} onClick={() => show(t)}>
-              <Icon name={t === "chat" ? "chat" : t === "files" ? "folder" : "terminal"} size={18} />
-              {t === "chat" ? "Chat" : t === "files" ? "Files" : "Terminal"}
+              <Icon name={TAB_ICON[t]} size={18} />
+              {t === "chat" ? "Chat" : SIDE_LABEL[t]}
             </button>
           ))}
         </nav>
@@ -66,11 +75,11 @@ function Panels({ sessionId }: { sessionId: string }) {
   );
 }
 
-/** The work area of running octo session `sessionId`, with its chat store. */
-export function Workspace({ sessionId }: { sessionId: string }) {
+/** The work area of running octo session `session`, with its chat store. */
+export function Workspace({ session }: { session: Session }) {
   return (
-    <ChatProvider sessionId={sessionId}>
-      <Panels sessionId={sessionId} />
+    <ChatProvider sessionId={session.id}>
+      <Panels session={session} />
     </ChatProvider>
   );
 }

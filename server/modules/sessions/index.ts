@@ -41,8 +41,12 @@ export function sessionRoutes(admission: Admission, sessions: SessionService, au
       "",
       async ({ user, body, query, request, set }) => {
         const wait = waits(query);
-        const session = await sessions.create(user, body.name, wait, (created) =>
-          audit.record({ ...requestOrigin(user, request), action: "session.create", target: sessionTarget(created) }),
+        const session = await sessions.create(
+          user,
+          body.name,
+          wait,
+          (created) => audit.record({ ...requestOrigin(user, request), action: "session.create", target: sessionTarget(created) }),
+          { repository: body.repository, agentMayPush: body.agent_may_push },
         );
         set.status = wait ? 201 : 202;
         return session;
@@ -54,9 +58,13 @@ export function sessionRoutes(admission: Admission, sessions: SessionService, au
         response: {
           201: Session.describe("The session, running"),
           202: Session.describe("The session, starting (?wait=false)"),
-          ...errors({ 400: INVALID_INPUT, ...START_FAILED }),
+          ...errors({ 400: `${INVALID_INPUT}; INVALID_REPOSITORY_URL: a URL that is not https, http, ssh or git, or could inject options`, ...START_FAILED }),
         },
-        detail: route("sessions", "Create a session", "Waits until it runs, unless ?wait=false."),
+        detail: route(
+          "sessions",
+          "Create a session",
+          "Waits until it runs, unless ?wait=false. With `repository`, the workspace is first cloned from it (progress in `detail`, the commit in `repository.base_commit`); a clone that fails fails the start with git's message.",
+        ),
       },
     )
     .get("/:id", ({ user, params }) => sessions.get(user.id, params.id), {

@@ -3,6 +3,7 @@
  */
 import { z } from "zod";
 import { IsoTime, queryFlag } from "../../api/contract.ts";
+import { MAX_URL_CHARS, REF_PATTERN } from "../../git/url.ts";
 import { displayName } from "../../names.ts";
 
 export const SESSION_STATUSES = ["pending", "starting", "running", "stopping", "stopped", "failed"] as const;
@@ -26,6 +27,14 @@ export interface SessionRow {
   stopped_at: number | null;
   /** The unprivileged uid a root octo's local sandbox runs the session as (server/modules/sessions/uids.ts). */
   run_uid: number | null;
+  /** JSON {@link SessionRepository} without `base_commit`, or null for an empty workspace. */
+  repository: string | null;
+  /** The commit the clone checked out; null until the clone succeeded. */
+  base_commit: string | null;
+  /** 1 when the agent's own git processes may use the owner's git credentials. */
+  agent_may_push: number;
+  /** The pull request last opened for the session (POST /api/sessions/:id/pull-request). */
+  pull_request_url: string | null;
   /** When a person last used it, ms (activity.ts; written at most every 30 s). */
   last_activity_at: number | null;
   /** Why octo itself last stopped it ("idle", "lifetime"); null after a start or a person's stop. */
@@ -49,6 +58,24 @@ export interface SessionExtras {
   maxLifetimeSeconds: number;
 }
 
+/** A repository to clone: body field of `POST /api/sessions` (validated again by server/git/url.ts). */
+export const RepositoryBody = z
+  .strictObject({
+    url: z.string().min(1).max(MAX_URL_CHARS).describe("https://, http://, ssh://, git:// or user@host:path"),
+    ref: z.string().regex(REF_PATTERN, "a branch, tag or commit id").optional().describe("Branch, tag or commit id (default: the remote's default branch)"),
+    depth: z.number().int().min(1).max(1_000_000).optional().describe("Shallow clone of this many commits"),
+  })
+  .describe("A git repository the session's workspace is cloned from when it first starts");
+
+/** The API's view of a session's repository. */
+export const SessionRepository = z.object({
+  url: z.string(),
+  ref: z.string().nullable(),
+  depth: z.number().int().nullable(),
+  base_commit: z.string().nullable().describe("The commit the clone checked out; null until it succeeded"),
+});
+export type SessionRepository = z.infer<typeof SessionRepository>;
+
 /** The API's `Session`. */
 export const Session = z
   .object({
@@ -56,6 +83,9 @@ export const Session = z
     name: z.string(),
     status: SessionStatus,
     error: z.string().nullable().describe("Why it failed"),
+    repository: SessionRepository.nullable(),
+    agent_may_push: z.boolean().describe("Whether the agent's own git may use your git credentials"),
+    pull_request_url: z.string().nullable().describe("The pull request last opened for the session"),
     runtime: z.enum(["local", "container", "swarm"]),
     owner: z.object({ id: z.string(), username: z.string() }),
     created_at: IsoTime,
@@ -65,7 +95,7 @@ export const Session = z
     last_activity_at: IsoTime.nullable().describe(
       "When someone last used it: a proxied request that succeeded, terminal or chat traffic, the agent busy or waiting on a permission or question (updated at most every 30 s)",
     ),
-    status_detail: z.string().nullable().describe('What a starting session is doing, e.g. "starting services"'),
+    status_detail: z.string().nullable().describe('What a starting session is doing, e.g. "cloning 43%", "starting services"'),
     stop_reason: StopReason.nullable().describe("Why octo stopped it: no activity for idle_timeout_seconds, or max_lifetime_seconds reached"),
     idle_timeout_seconds: z.number().int().describe("A running session idle this long is stopped (0 = never); the owner's setting"),
     lifetime_ends_at: IsoTime.nullable().describe("When the lifetime cap stops this running session, busy or not; null = no cap"),
@@ -94,8 +124,16 @@ export const AdminSessionsQuery = z.object({ usage: queryFlag("also measure each
 
 const iso = (ms: number | null) => (ms == null ? null : new Date(ms).toISOString());
 
+/** The stored repository of a row, or null. */
+export function rowRepository(row: SessionRow): { url: string; ref: string | null; depth: number | null } | null {
+  if (!row.repository) return null;
+  const value = JSON.parse(row.repository) as { url: string; ref?: string | null; depth?: number | null };
+  return { url: value.url, ref: value.ref ?? null, depth: value.depth ?? null };
+}
+
 export function toSession(row: SessionRow, extras: SessionExtras): Session {
   const base = `/session/${row.id}`;
+  const repository = rowRepository(row);
   const live = row.status === "starting" || row.status === "running" || row.status === "pending";
   const lifetimeEnds = live && extras.maxLifetimeSeconds > 0 && row.started_at != null ? row.started_at + extras.maxLifetimeSeconds * 1000 : null;
   return {
@@ -103,6 +141,9 @@ export function toSession(row: SessionRow, extras: SessionExtras): Session {
     name: row.name,
     status: row.status,
     error: row.error,
+    repository: repository && { ...repository, base_commit: row.base_commit },
+    agent_may_push: row.agent_may_push === 1,
+    pull_request_url: row.pull_request_url,
     runtime: row.runtime,
     owner: { id: row.user_id, username: extras.owner },
     created_at: iso(row.created_at)!,
@@ -123,7 +164,11 @@ export const SessionName = displayName("name", 64);
 
 /** Body of `POST /api/sessions` (none at all is `{}`). */
 export const CreateSessionBody = z
-  .strictObject({ name: SessionName.optional().describe('Default "Session N"') })
+  .strictObject({
+    name: SessionName.optional().describe('Default "Session N"'),
+    repository: RepositoryBody.optional(),
+    agent_may_push: z.boolean().optional().describe("Let the agent's own git use your git credentials (default false)"),
+  })
   .default({});
 
 /** Query of the routes that start a session: they wait until it runs unless `wait` is "false" or "0" ({@link waits}). */

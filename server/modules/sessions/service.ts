@@ -23,7 +23,7 @@ import { rmSync } from "node:fs";
 import { join } from "node:path";
 import type { OctoConfig } from "../../config/schema.ts";
 import type { Database } from "../../db/database.ts";
-import { notFound, OctoError } from "../../errors.ts";
+import { conflict, notFound, OctoError } from "../../errors.ts";
 import { randomId, randomSecret } from "../../ids.ts";
 import { createLogger } from "../../log.ts";
 import { sessionStartDuration } from "../../metrics.ts";
@@ -31,11 +31,14 @@ import { waitUntilReady } from "../../runtime/readiness.ts";
 import { serviceAuthorization } from "../../service-auth.ts";
 import type { Endpoints, Runtime, RuntimeState, SessionSpec } from "../../runtime/types.ts";
 import type { User } from "../users/model.ts";
-import { type AdminSession, type Session, type SessionRow, type SessionStatus, type StopReason, toSession } from "./model.ts";
+import { type AdminSession, rowRepository, type Session, type SessionRow, type SessionStatus, type StopReason, toSession } from "./model.ts";
 import { EventBus } from "../events/bus.ts";
 import { ActivityTracker } from "./activity.ts";
 import { agentBusy, checkStartLimits, dueToStop, lifecycleStops, limitRefusals, userLifecycle } from "./lifecycle.ts";
 import { ensureSessionUid } from "./uids.ts";
+import { readCloneReport } from "../../git/clone.ts";
+import { agentCredentialEnvironment, type GitCredential } from "../../git/credentials.ts";
+import { parseRepositoryUrl, type RepositoryUrl } from "../../git/url.ts";
 
 const log = createLogger("sessions");
 
@@ -62,6 +65,14 @@ export interface SessionServiceOptions {
    * gateway adds its providers and the session's virtual key, server/gateway). Absent: used as is.
    */
   opencodeConfigFor?: (session: { id: string; userId: string }, base: string | null) => string | null;
+  /** The owner's stored credential for a repository's host (decrypted), for the clone; absent = none. */
+  gitCredentials?: (userId: string, repository: RepositoryUrl) => GitCredential | null;
+}
+
+/** What {@link SessionService.create} takes besides the name. */
+export interface CreateOptions {
+  repository?: { url: string; ref?: string; depth?: number };
+  agentMayPush?: boolean;
 }
 
 /** `[sessions]` defaults, for callers that do not pass the section. */
@@ -78,6 +89,10 @@ const SESSIONS_DEFAULTS: OctoConfig["sessions"] = {
 const STOP_REQUESTED = new OctoError(409, "SESSION_STOPPED", "The session was stopped while starting");
 /** How often a starting session's processes are checked for an early death, ms. */
 const START_WATCH_MS = 100;
+/** How often a clone's progress is read from the session log, ms. */
+const CLONE_POLL_MS = 250;
+/** How much of the session log's tail is read for the clone's lines, bytes. */
+const CLONE_LOG_BYTES = 64 * 1024;
 /** Longest failure message kept (reason plus log tail), characters. */
 const MAX_ERROR_CHARS = 4000;
 
@@ -194,6 +209,25 @@ export class SessionService {
     const row = this.row(id);
     if (!row) throw notFound("Session not found", "SESSION_NOT_FOUND");
     return this.present(row);
+  }
+
+  /**
+   * Where the owner's session's file server answers, for octo's git (server/modules/changes/).
+   * @throws OctoError 404 SESSION_NOT_FOUND, 409 SESSION_NOT_RUNNING.
+   */
+  gitTarget(userId: string, id: string): { files: string; authorization: string } {
+    this.owned(userId, id);
+    const route = this.routes.get(id);
+    if (!route || route.status !== "running" || !route.endpoints) {
+      throw conflict("The session is not running; start it to see or change its files", "SESSION_NOT_RUNNING");
+    }
+    return { files: route.endpoints.files, authorization: route.authorization };
+  }
+
+  /** Records the pull request opened for the owner's session. @throws OctoError 404. */
+  recordPullRequest(userId: string, id: string, url: string): void {
+    this.owned(userId, id);
+    this.db.query("UPDATE sessions SET pull_request_url = ?, updated_at = ? WHERE id = ?").run(url, Date.now(), id);
   }
 
   /** The proxy's view of a session, from memory; undefined when it does not exist. */
@@ -340,18 +374,30 @@ export class SessionService {
    *   resolves at once with the session in `starting`.
    * @param onBegin called with the new session (status `starting`) once it exists, before its start is
    *   awaited, whatever the start's outcome (the routes record the audit event here).
-   * @throws OctoError 429 over a limit (lifecycle.ts); 5xx SESSION_START_FAILED / SESSION_NOT_READY (session left failed).
+   * @param options a repository to clone at the first start (validated here), and whether the agent's own
+   *   git may use the owner's credentials.
+   * @throws OctoError 400 INVALID_REPOSITORY_URL; 429 over a limit (lifecycle.ts); 5xx SESSION_START_FAILED /
+   *   SESSION_NOT_READY / SESSION_START_TIMEOUT (session left failed).
    */
-  async create(user: User, name: string | undefined, wait = true, onBegin?: (session: Session) => void): Promise<Session> {
+  async create(
+    user: User,
+    name: string | undefined,
+    wait = true,
+    onBegin?: (session: Session) => void,
+    options: CreateOptions = {},
+  ): Promise<Session> {
     this.checkLimit(user.id);
+    const repository = options.repository
+      ? JSON.stringify({ url: parseRepositoryUrl(options.repository.url).url, ref: options.repository.ref ?? null, depth: options.repository.depth ?? null })
+      : null;
     const id = randomId();
     const now = Date.now();
     const count = (this.db.query("SELECT COUNT(*) AS n FROM sessions WHERE user_id = ?").get(user.id) as { n: number }).n;
     this.db
       .query(
-        "INSERT INTO sessions (id, user_id, name, status, runtime, runtime_state, secret, created_at, updated_at) VALUES (?, ?, ?, 'pending', ?, '{}', ?, ?, ?)",
+        "INSERT INTO sessions (id, user_id, name, status, runtime, runtime_state, secret, created_at, updated_at, repository, agent_may_push) VALUES (?, ?, ?, 'pending', ?, '{}', ?, ?, ?, ?, ?)",
       )
-      .run(id, user.id, name ?? `Session ${count + 1}`, this.runtime.kind, randomSecret(32), now, now);
+      .run(id, user.id, name ?? `Session ${count + 1}`, this.runtime.kind, randomSecret(32), now, now, repository, options.agentMayPush ? 1 : 0);
     log.info("created", { session: id, user: user.username });
     return this.begin(id, wait, onBegin);
   }
@@ -419,15 +465,26 @@ export class SessionService {
       row = this.row(id)!;
     }
     const spec = this.spec(row);
+    const repository = rowRepository(row);
+    const cloning = row.base_commit == null ? repository : null;
     let state: RuntimeState | null = null;
     const watch = { timer: null as ReturnType<typeof setInterval> | null };
+    const launchedAt = Date.now();
     try {
       controller.signal.throwIfAborted();
       const base = await this.opencodeConfig();
       spec.opencodeConfigJson = this.options.opencodeConfigFor ? this.options.opencodeConfigFor({ id, userId: row.user_id }, base) : base;
+      const url = repository ? parseRepositoryUrl(repository.url) : null;
+      const credential = url ? (this.options.gitCredentials?.(row.user_id, url) ?? null) : null;
+      if (cloning) {
+        spec.repository = cloning;
+        spec.gitCredential = credential;
+      }
+      if (row.agent_may_push === 1 && url && credential && credential.kind !== "ssh_key") spec.opencodeEnv = { ...spec.opencodeEnv, ...agentCredentialEnvironment(url, credential) };
       const started = await this.startWithTimeout(spec, controller.signal);
       state = started.state;
-      this.details.set(id, "waiting for OpenCode, the file server and the terminal to answer");
+      const waiting = "waiting for OpenCode, the file server and the terminal to answer";
+      this.details.set(id, cloning ? "cloning" : waiting);
       this.write(id, { runtime_state: JSON.stringify(state) });
       watch.timer = setInterval(async () => {
         const result = await this.runtime.poll(spec, started.state).catch(() => null);
@@ -436,6 +493,10 @@ export class SessionService {
           controller.abort(new OctoError(502, "SESSION_START_FAILED", reason));
         }
       }, START_WATCH_MS);
+      if (cloning) {
+        await this.awaitClone(id, spec, started.state, controller.signal, launchedAt);
+        this.setDetail(id, waiting);
+      }
       await waitUntilReady(started.endpoints, row.secret, {
         timeoutMs: this.options.runtime.ready_timeout_seconds * 1000,
         signal: controller.signal,
@@ -464,6 +525,35 @@ export class SessionService {
     } finally {
       this.details.delete(id);
       if (this.starts.get(id) === controller) this.starts.delete(id);
+    }
+  }
+
+  /**
+   * Follows the entrypoint's clone (server/git/clone.ts) in the session's log: publishes its progress as the
+   * status detail and records the base commit once it is checked out. A clone that fails ends the
+   * entrypoint (the start watch aborts with git's message); one still running after
+   * `[runtime] start_timeout_seconds` from the launch fails the start, and the caller's clean-up stops it.
+   * @throws OctoError 504 SESSION_START_TIMEOUT, or the abort reason.
+   */
+  private async awaitClone(id: string, spec: SessionSpec, state: RuntimeState, signal: AbortSignal, launchedAt: number): Promise<void> {
+    const seconds = this.options.runtime.start_timeout_seconds;
+    const deadline = launchedAt + seconds * 1000;
+    for (;;) {
+      signal.throwIfAborted();
+      const report = readCloneReport(await this.runtime.logs(spec, state, CLONE_LOG_BYTES).catch(() => ""));
+      if (report.base) {
+        this.db.query("UPDATE sessions SET base_commit = ? WHERE id = ?").run(report.base, id);
+        log.info("cloned", { session: id, base: report.base });
+        return;
+      }
+      if (report.detail && report.detail !== this.details.get(id)) this.setDetail(id, report.detail);
+      if (Date.now() >= deadline) {
+        throw new OctoError(504, "SESSION_START_TIMEOUT", `The repository was not cloned within ${seconds} s ([runtime] start_timeout_seconds)`);
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, CLONE_POLL_MS);
+        signal.addEventListener("abort", () => (clearTimeout(timer), resolve()), { once: true });
+      });
     }
   }
 

@@ -123,6 +123,9 @@ describe("migrate", () => {
     db.close();
   });
 
+  /** What the repository migration (issue 14) adds to an existing session row. */
+  const REPOSITORY_COLUMNS = { repository: null, base_commit: null, agent_may_push: 0, pull_request_url: null };
+
   test("upgrading a version-1 database keeps every row, adds sessions.run_uid, last_activity_at, stop_reason and the users' lifecycle overrides (all null) and an empty audit_events", () => {
     const file = join(tempDir("db-"), "octo.db");
     const v1 = new Database(file, { create: true });
@@ -143,7 +146,7 @@ describe("migrate", () => {
     expect(pragma(db, "user_version")).toBe(MIGRATIONS.length);
     expect(dump(db)).toEqual({
       ...before,
-      sessions: before.sessions!.map((row) => ({ ...(row as object), run_uid: null, last_activity_at: null, stop_reason: null })),
+      sessions: before.sessions!.map((row) => ({ ...(row as object), run_uid: null, last_activity_at: null, stop_reason: null, ...REPOSITORY_COLUMNS })),
       users: before.users!.map((row) => ({ ...(row as object), idle_timeout_seconds: null, max_lifetime_seconds: null })),
     });
     expect(db.query("SELECT COUNT(*) AS n FROM audit_events").get()).toEqual({ n: 0 });

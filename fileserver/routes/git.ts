@@ -1,0 +1,70 @@
+/**
+ * The file server's git routes, used by octo's Changes API (server/modules/changes/) through the service
+ * auth: git runs here, as the session's uid inside its sandbox or container (server/git/changes.ts).
+ *
+ * - `GET /git/changes?base=&against=base|head` -> `{ base, head, files, truncated }`
+ * - `GET /git/diff?path=&base=&against=` -> `{ path, diff, binary, truncated }`
+ * - `POST /git/commit` `{ message, paths?, author: { name, email } }` -> `{ commit }`
+ * - `POST /git/discard` `{ path }` -> `{ path }`
+ * - `POST /git/push` `{ url, branch, credential? }` -> `{ branch, commit, message }`; the credential
+ *   (`{ host, username, password }`) is used for this push only, and never logged.
+ * Errors are `{ error, code }` with git's message (see server/git/changes.ts for the codes).
+ */
+import { OctoError } from "../../server/errors.ts";
+import { commitChanges, discardChanges, fileDiff, listChanges, pushBranch } from "../../server/git/changes.ts";
+import type { GitCredential } from "../../server/git/credentials.ts";
+import { json } from "../http.ts";
+import { type Handler, queryParam } from "./context.ts";
+
+/** Largest JSON body of a git route, bytes. */
+const MAX_BODY_BYTES = 1024 * 1024;
+
+async function body(request: Request): Promise<Record<string, unknown>> {
+  const text = await request.text();
+  if (text.length > MAX_BODY_BYTES) throw new OctoError(413, "TOO_LARGE", "Request body too large");
+  try {
+    const value = JSON.parse(text) as unknown;
+    if (value && typeof value === "object" && !Array.isArray(value)) return value as Record<string, unknown>;
+  } catch {
+    // below
+  }
+  throw new OctoError(400, "INVALID_JSON", "The body must be a JSON object");
+}
+
+function text(value: unknown, name: string, optional = false): string {
+  if (optional && value === undefined) return "";
+  if (typeof value !== "string") throw new OctoError(400, "BAD_REQUEST", `"${name}" must be a string`);
+  return value;
+}
+
+const against = (url: URL) => (queryParam(url, "against") === "head" ? "head" : "base");
+const base = (url: URL) => queryParam(url, "base") || null;
+
+export const getChanges: Handler = async (_request, url, ctx) => json(await listChanges(ctx.workspace, base(url), against(url)));
+
+export const getDiff: Handler = async (_request, url, ctx) =>
+  json(await fileDiff(ctx.workspace, base(url), queryParam(url, "path", true), against(url)));
+
+export const postCommit: Handler = async (request, _url, ctx) => {
+  const b = await body(request);
+  const author = (b.author ?? {}) as Record<string, unknown>;
+  const paths = b.paths === undefined ? undefined : Array.isArray(b.paths) ? b.paths.map((p) => text(p, "paths[]")) : [text(b.paths, "paths")];
+  return json(await commitChanges(ctx.workspace, text(b.message, "message"), { name: text(author.name, "author.name"), email: text(author.email, "author.email") }, paths));
+};
+
+export const postDiscard: Handler = async (request, _url, ctx) => {
+  const path = text((await body(request)).path, "path");
+  await discardChanges(ctx.workspace, path);
+  return json({ path });
+};
+
+export const postPush: Handler = async (request, _url, ctx) => {
+  const b = await body(request);
+  const c = b.credential as Record<string, unknown> | undefined | null;
+  const credential: GitCredential | null = !c
+    ? null
+    : c.kind === "ssh_key"
+      ? { kind: "ssh_key", host: text(c.host, "credential.host"), privateKey: text(c.privateKey, "credential.privateKey") }
+      : { host: text(c.host, "credential.host"), username: text(c.username, "credential.username"), password: text(c.password, "credential.password") };
+  return json(await pushBranch(ctx.workspace, text(b.url, "url"), text(b.branch, "branch"), credential));
+};

@@ -1,0 +1,145 @@
+/**
+ * `octo clone`: clones a session's repository into its empty workspace. The session entrypoint
+ * (container/entrypoint.sh, `clone_repository`) runs it before any service of the session starts, as the
+ * session's uid inside its sandbox or container, so nothing of the agent exists yet while a credential is
+ * in use.
+ *
+ * Input: `OCTO_REPO_URL`, `OCTO_REPO_REF` (branch, tag or commit id; optional), `OCTO_REPO_DEPTH` (optional)
+ * in the environment; an optional credential as JSON on standard input (./credentials.ts `GitCredential`).
+ * Output, on standard error (the session log, which octo reads while the session starts):
+ *   octo-clone: start
+ *   octo-clone: progress cloning 43%          (each time the figure changes; see {@link progressDetail})
+ *   octo-clone: base <commit id>              (on success, the commit checked out)
+ *   octo-entrypoint: git clone failed: <git's message>   (on failure; the workspace is emptied again)
+ * Exit code 0 on success, 1 on failure.
+ */
+import { readdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { type GitCredential, gitAuth } from "./credentials.ts";
+import { gitMessage, runGit } from "./run.ts";
+import { isCommitId, parseRepositoryUrl, REF_PATTERN } from "./url.ts";
+
+/** Prefix of every line octo reads back from the session log. */
+export const CLONE_LINE = "octo-clone: ";
+
+/**
+ * The status detail for one line of git's `--progress` output, e.g. "Receiving objects:  43% (430/1000)"
+ * -> "cloning 43%", "Updating files: 50%" -> "checking out 50%"; null for lines without a figure.
+ */
+export function progressDetail(line: string): string | null {
+  const match = /^(?:remote: )?([A-Za-z ]+):\s+(\d{1,3})%/.exec(line.trim());
+  if (!match) return null;
+  const phase = match[1]!.trim().toLowerCase();
+  const name = phase === "receiving objects" ? "cloning" : phase === "updating files" ? "checking out" : phase;
+  return `${name} ${match[2]}%`;
+}
+
+/** Removes every entry of `dir` (not following symlinks), leaving it empty. */
+function empty(dir: string): void {
+  for (const entry of readdirSync(dir)) rmSync(join(dir, entry), { recursive: true, force: true });
+}
+
+export interface CloneOptions {
+  workspace: string;
+  url: string;
+  ref?: string;
+  depth?: number;
+  credential?: GitCredential | null;
+  /** Where the protocol lines go (default: process.stderr). */
+  write?(line: string): void;
+}
+
+/** Clones; see the module doc. @returns the base commit id, or null after a failure (already reported). */
+export async function cloneRepository(options: CloneOptions): Promise<string | null> {
+  const write = options.write ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const fail = (message: string) => {
+    empty(options.workspace);
+    write(`octo-entrypoint: git clone failed: ${message.replace(/\s*\n\s*/g, "; ")}`);
+    return null;
+  };
+  write(`${CLONE_LINE}start`);
+  let repository;
+  try {
+    repository = parseRepositoryUrl(options.url);
+  } catch (err) {
+    return fail((err as Error).message);
+  }
+  if (options.ref && !REF_PATTERN.test(options.ref)) return fail(`invalid ref ${JSON.stringify(options.ref)}`);
+  // What an earlier, interrupted attempt left (the session never ran: its base commit was not recorded).
+  empty(options.workspace);
+  const auth = gitAuth(repository, options.credential ?? null);
+  const args = ["clone", "--progress", "--no-recurse-submodules"];
+  if (options.ref && !isCommitId(options.ref)) args.push("--branch", options.ref);
+  if (options.depth) args.push("--depth", String(options.depth));
+  args.push("--", repository.url, ".");
+  let last = "";
+  let pending = "";
+  const result = await runGit(args, {
+    cwd: options.workspace,
+    config: auth.config,
+    fd3: auth.fd3,
+    env: auth.env,
+    timeoutMs: 24 * 3600 * 1000, // bounded by octo ([runtime] start_timeout_seconds), which stops the session
+    maxBytes: 256 * 1024,
+    onStderr(text) {
+      pending += text;
+      const lines = pending.split(/[\r\n]/);
+      pending = lines.pop() ?? "";
+      for (const line of lines) {
+        const detail = progressDetail(line);
+        if (detail && detail !== last) write(`${CLONE_LINE}progress ${(last = detail)}`);
+      }
+    },
+  }).finally(() => auth.cleanup());
+  if (result.code !== 0) return fail(gitMessage(result.stderr));
+  if (options.ref && isCommitId(options.ref)) {
+    const checkout = await runGit(["checkout", "--detach", options.ref, "--"], { cwd: options.workspace });
+    if (checkout.code !== 0) return fail(gitMessage(checkout.stderr));
+  }
+  const head = await runGit(["rev-parse", "--verify", "HEAD^{commit}"], { cwd: options.workspace });
+  if (head.code !== 0) return fail(`the repository has no commit to check out (${gitMessage(head.stderr)})`);
+  const base = head.stdout.trim();
+  write(`${CLONE_LINE}base ${base}`);
+  return base;
+}
+
+/** What the session service reads from the log of the current start: the latest status detail and the base. */
+export interface CloneReport {
+  started: boolean;
+  detail: string | null;
+  base: string | null;
+}
+
+/** Reads the clone lines of `log` after its last `octo-clone: start` (lines of earlier starts are ignored). */
+export function readCloneReport(log: string): CloneReport {
+  const at = log.lastIndexOf(`${CLONE_LINE}start`);
+  if (at < 0) return { started: false, detail: null, base: null };
+  let detail: string | null = "cloning";
+  let base: string | null = null;
+  for (const line of log.slice(at).split("\n")) {
+    if (line.startsWith(`${CLONE_LINE}progress `)) detail = line.slice(`${CLONE_LINE}progress `.length).trim();
+    const match = new RegExp(`^${CLONE_LINE}base ([0-9a-f]{40,64})$`).exec(line.trim());
+    if (match) base = match[1]!;
+  }
+  return { started: true, detail, base };
+}
+
+/**
+ * The process entry of `octo clone --workspace DIR`: reads the environment and stdin (see the module doc).
+ * @returns the exit code.
+ */
+export async function runCloneCommand(workspace: string, env = process.env): Promise<number> {
+  const input = await Bun.stdin.text().catch(() => "");
+  let credential: GitCredential | null = null;
+  if (input.trim()) {
+    try {
+      credential = JSON.parse(input) as GitCredential;
+    } catch {
+      process.stderr.write("octo-entrypoint: git clone failed: the credential given on stdin is not JSON\n");
+      return 1;
+    }
+  }
+  const depth = env.OCTO_REPO_DEPTH ? Number(env.OCTO_REPO_DEPTH) : undefined;
+  const base = await cloneRepository({ workspace, url: env.OCTO_REPO_URL ?? "", ref: env.OCTO_REPO_REF || undefined, depth, credential });
+  return base ? 0 : 1;
+}

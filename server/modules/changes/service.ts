@@ -1,0 +1,126 @@
+/**
+ * The Changes service: lists, diffs, commits, discards and pushes a session's changes by calling its file
+ * server's git routes (fileserver/routes/git.ts) with the session's service secret. git therefore runs as
+ * the session's uid inside its sandbox or container, never as octo on the workspace. A push goes to the
+ * session's recorded repository URL with the owner's stored credential for its host, which is sent in that
+ * one request only.
+ */
+import { OctoError } from "../../errors.ts";
+import type { ForgeConfig } from "../../config/schema.ts";
+import { forgeFor, openPullRequest } from "../../forges/pull-requests.ts";
+import type { GitCredential } from "../../git/credentials.ts";
+import { parseRepositoryUrl, type RepositoryUrl } from "../../git/url.ts";
+import type { SessionService } from "../sessions/service.ts";
+import type { ChangeList, FileDiff } from "./model.ts";
+import type { User } from "../users/model.ts";
+
+/** How long octo waits for the file server's git, ms (a push may take long on a big repository). */
+const TIMEOUT_MS = { read: 60_000, push: 300_000 };
+
+export interface ChangesDeps {
+  sessions: SessionService;
+  /** `[forges]`: where pull requests are opened. */
+  forges: Record<string, ForgeConfig>;
+  /** The user's stored credential for a repository's host (decrypted), or null. */
+  credentials?: (userId: string, repository: RepositoryUrl) => GitCredential | null;
+}
+
+export class ChangesService {
+  constructor(private readonly deps: ChangesDeps) {}
+
+  private async call<T>(user: User, id: string, method: "GET" | "POST", path: string, body?: unknown, timeoutMs = TIMEOUT_MS.read): Promise<T> {
+    const target = this.deps.sessions.gitTarget(user.id, id);
+    let res: Response;
+    try {
+      res = await fetch(`${target.files}${path}`, {
+        method,
+        headers: { authorization: target.authorization, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (err) {
+      throw new OctoError(502, "SESSION_UNREACHABLE", `The session's file server did not answer: ${(err as Error).message}`);
+    }
+    const text = await res.text();
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new OctoError(502, "SESSION_UNREACHABLE", `The session's file server answered ${res.status} without JSON`);
+    }
+    if (!res.ok) {
+      const e = json as { error?: string; code?: string };
+      throw new OctoError(res.status >= 500 ? 502 : res.status, e.code ?? "GIT_FAILED", e.error ?? `git failed (${res.status})`);
+    }
+    return json as T;
+  }
+
+  private base(user: User, id: string): string {
+    const commit = this.deps.sessions.get(user.id, id).repository?.base_commit;
+    return commit ? `&base=${commit}` : "";
+  }
+
+  /** @throws OctoError 404 SESSION_NOT_FOUND, 409 SESSION_NOT_RUNNING / NOT_A_REPOSITORY, 502 SESSION_UNREACHABLE. */
+  list(user: User, id: string, against: "base" | "head" = "base") {
+    return this.call<ChangeList>(user, id, "GET", `/git/changes?against=${against}${this.base(user, id)}`);
+  }
+
+  /** One file's diff. @throws as {@link list}, 400 INVALID_PATH. */
+  diff(user: User, id: string, path: string, against: "base" | "head" = "base") {
+    const query = `against=${against}${this.base(user, id)}&path=${encodeURIComponent(path)}`;
+    return this.call<FileDiff>(user, id, "GET", `/git/diff?${query}`);
+  }
+
+  /** Commits as the user. @throws as {@link list}, 409 NOTHING_TO_COMMIT. */
+  commit(user: User, id: string, message: string, paths?: string[]) {
+    const author = { name: user.username, email: user.email ?? `${user.username}@users.octo.invalid` };
+    return this.call<{ commit: string }>(user, id, "POST", "/git/commit", { message, paths, author });
+  }
+
+  /** @throws as {@link list}, 400 INVALID_PATH. */
+  discard(user: User, id: string, path: string) {
+    return this.call<{ path: string }>(user, id, "POST", "/git/discard", { path });
+  }
+
+  /**
+   * Pushes HEAD to `branch` of the session's repository.
+   * @throws as {@link list}, 409 NO_REPOSITORY (an empty-workspace session), NOTHING_TO_PUSH, PUSH_REJECTED.
+   */
+  push(user: User, id: string, branch: string) {
+    const repository = this.deps.sessions.get(user.id, id).repository;
+    if (!repository) throw new OctoError(409, "NO_REPOSITORY", "The session was not created from a repository: there is nowhere to push");
+    const credential = this.deps.credentials?.(user.id, parseRepositoryUrl(repository.url)) ?? null;
+    return this.call<{ branch: string; commit: string; message: string }>(user, id, "POST", "/git/push", { url: repository.url, branch, credential }, TIMEOUT_MS.push);
+  }
+
+  /**
+   * "Open pull request": pushes HEAD to `branch` (nothing new to push is fine), then opens a pull (merge)
+   * request on the forge of `[forges]` serving the repository's host, with the user's token for that host,
+   * and records its URL with the session.
+   * @throws OctoError 409 NO_REPOSITORY / NO_FORGE / NO_GIT_CREDENTIAL / PUSH_REJECTED /
+   *   PULL_REQUEST_REFUSED (the forge's message), 502 FORGE_UNAVAILABLE, as {@link push}.
+   */
+  async pullRequest(user: User, id: string, input: { title?: string; body?: string; base?: string; branch?: string }) {
+    const session = this.deps.sessions.get(user.id, id);
+    if (!session.repository) throw new OctoError(409, "NO_REPOSITORY", "The session was not created from a repository");
+    const repository = parseRepositoryUrl(session.repository.url);
+    const forge = forgeFor(this.deps.forges, repository);
+    if (!forge) throw new OctoError(409, "NO_FORGE", `No forge in [forges] serves ${repository.host}; ask the admin to add one`);
+    const https = parseRepositoryUrl(`https://${repository.host}/${repository.path}`);
+    const credential = this.deps.credentials?.(user.id, https) ?? null;
+    if (!credential || credential.kind === "ssh_key") {
+      throw new OctoError(409, "NO_GIT_CREDENTIAL", `Store an HTTPS token for ${repository.host} in your settings first: the forge's API needs one`);
+    }
+    const branch = input.branch ?? `octo/${session.id}`;
+    let commit: string | null = null;
+    try {
+      commit = (await this.push(user, id, branch)).commit;
+    } catch (err) {
+      if (!(err instanceof OctoError) || err.code !== "NOTHING_TO_PUSH") throw err;
+    }
+    const body = input.body ?? `Opened from the octo session “${session.name}”${commit ? ` (head ${commit.slice(0, 12)})` : ""}.`;
+    const pr = await openPullRequest(forge, credential.password, repository, { head: branch, base: input.base ?? session.repository.ref ?? null, title: input.title ?? session.name, body });
+    this.deps.sessions.recordPullRequest(user.id, id, pr.url);
+    return { ...pr, branch };
+  }
+}

@@ -1,0 +1,252 @@
+/**
+ * Real git servers for tests, on this machine: `git daemon` (`git://`, receive-pack enabled for pushes) and
+ * `git http-backend` (smart HTTP) behind a small CGI server, optionally requiring HTTP Basic auth. Both
+ * serve the bare repositories under one base directory. `makeRepository` creates a bare repository with
+ * files and commits, `gitLog` reads one back (what a push landed).
+ */
+import { spawn, spawnSync } from "bun";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { freePorts } from "../../server/runtime/ports.ts";
+import { tempDir } from "./tmp.ts";
+
+export interface GitServer {
+  /** Base URL, e.g. `git://127.0.0.1:9418` or `http://127.0.0.1:8080/git`; append `/<name>.git`. */
+  url: string;
+  /** Every request the HTTP server saw (method, path, whether it carried valid auth); empty for git daemon. */
+  requests: { method: string; path: string; authorized: boolean; authorization: string | null }[];
+  stop(): Promise<void>;
+}
+
+function git(args: string[], cwd: string, env: Record<string, string> = {}): string {
+  const result = spawnSync(["git", ...args], {
+    cwd,
+    env: { ...process.env, GIT_CONFIG_NOSYSTEM: "1", GIT_CONFIG_GLOBAL: "/dev/null", ...env },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  if (result.exitCode !== 0) throw new Error(`git ${args.join(" ")} failed: ${result.stderr.toString()}`);
+  return result.stdout.toString();
+}
+
+const AUTHOR = { GIT_AUTHOR_NAME: "Test", GIT_AUTHOR_EMAIL: "test@example.com", GIT_COMMITTER_NAME: "Test", GIT_COMMITTER_EMAIL: "test@example.com" };
+
+/**
+ * Creates `<base>/<name>.git`, a bare repository whose branch `main` holds `files` (path -> content) in one
+ * commit, plus one more commit per entry of `history` (each a files map). Also creates the branches in
+ * `branches` (name -> files added on top of main). Pushes over HTTP are allowed (`http.receivepack`).
+ * @returns the path of the bare repository and the commit id of `main`.
+ */
+export function makeRepository(
+  base: string,
+  name: string,
+  files: Record<string, string | Uint8Array>,
+  options: { history?: Record<string, string>[]; branches?: Record<string, Record<string, string>> } = {},
+): { path: string; head: string } {
+  const work = tempDir("git-work-");
+  git(["init", "-q", "-b", "main", "."], work);
+  const write = (entries: Record<string, string | Uint8Array>) => {
+    for (const [path, content] of Object.entries(entries)) {
+      mkdirSync(dirname(join(work, path)), { recursive: true });
+      writeFileSync(join(work, path), content);
+    }
+    git(["add", "-A"], work);
+  };
+  write(files);
+  git(["commit", "-q", "-m", "initial"], work, AUTHOR);
+  for (const [i, entries] of (options.history ?? []).entries()) {
+    write(entries);
+    git(["commit", "-q", "-m", `change ${i + 1}`], work, AUTHOR);
+  }
+  for (const [branch, entries] of Object.entries(options.branches ?? {})) {
+    git(["checkout", "-q", "-b", branch, "main"], work);
+    write(entries);
+    git(["commit", "-q", "-m", `on ${branch}`], work, AUTHOR);
+    git(["checkout", "-q", "main"], work);
+  }
+  const path = join(base, `${name}.git`);
+  git(["clone", "-q", "--bare", work, path], base);
+  git(["config", "http.receivepack", "true"], path);
+  return { path, head: git(["rev-parse", "main"], path).trim() };
+}
+
+/** `git log --format=%H %s` of `ref` in a bare repository (newest first); [] when the ref does not exist. */
+export function gitLog(bare: string, ref = "main"): { id: string; subject: string }[] {
+  try {
+    return git(["log", "--format=%H %s", ref, "--"], bare)
+      .trim()
+      .split("\n")
+      .filter(Boolean)
+      .map((line) => ({ id: line.slice(0, 40), subject: line.slice(41) }));
+  } catch {
+    return [];
+  }
+}
+
+/** Runs git in `cwd` with a clean config (for tests' own repositories). */
+export const testGit = git;
+
+/** Starts `git daemon` over `base` on a free port (upload-pack and receive-pack, every repository exported). */
+export async function startGitDaemon(base: string, host = "127.0.0.1"): Promise<GitServer> {
+  const [port] = await freePorts(1, host);
+  // git-daemon itself, not `git daemon`: the `git` wrapper forks it, and killing the wrapper would leave it.
+  const execPath = spawnSync(["git", "--exec-path"], { stdout: "pipe" }).stdout.toString().trim();
+  const proc = spawn(
+    [join(execPath, "git-daemon"), `--base-path=${base}`, "--export-all", "--enable=receive-pack", "--reuseaddr", `--listen=${host}`, `--port=${port}`, base],
+    { stdout: "ignore", stderr: "pipe" },
+  );
+  // Ready once it accepts a connection.
+  for (let i = 0; i < 100; i++) {
+    const ok = await Bun.connect({ hostname: host, port: port!, socket: { data() {}, open(s) { s.end(); } } }).then(
+      () => true,
+      () => false,
+    );
+    if (ok) break;
+    await Bun.sleep(50);
+  }
+  return {
+    url: `git://${host}:${port}`,
+    requests: [],
+    async stop() {
+      proc.kill("SIGKILL");
+      await proc.exited;
+    },
+  };
+}
+
+/**
+ * Starts a CGI server for `git http-backend` over `base`, at `http://host:port/git/<name>.git`.
+ * @param auth when given, every request needs `Authorization: Basic user:password` (else 401 with
+ *   `WWW-Authenticate`, like a real server), and the user is passed to git as REMOTE_USER.
+ */
+export async function startHttpBackend(base: string, auth?: { username: string; password: string }, host = "127.0.0.1"): Promise<GitServer> {
+  const requests: GitServer["requests"] = [];
+  const expected = auth ? `Basic ${btoa(`${auth.username}:${auth.password}`)}` : null;
+  const server = Bun.serve({
+    hostname: host,
+    port: 0,
+    async fetch(request) {
+      const url = new URL(request.url);
+      const authorization = request.headers.get("authorization");
+      const authorized = expected === null || authorization === expected;
+      requests.push({ method: request.method, path: url.pathname + url.search, authorized, authorization });
+      if (!authorized) return new Response("auth required\n", { status: 401, headers: { "WWW-Authenticate": 'Basic realm="git"' } });
+      if (!url.pathname.startsWith("/git/")) return new Response("not found\n", { status: 404 });
+      const body = request.body ? new Uint8Array(await request.arrayBuffer()) : new Uint8Array();
+      const env: Record<string, string> = {
+        PATH: process.env.PATH ?? "/usr/bin:/bin",
+        GIT_PROJECT_ROOT: base,
+        GIT_HTTP_EXPORT_ALL: "1",
+        GIT_CONFIG_NOSYSTEM: "1",
+        GIT_CONFIG_GLOBAL: "/dev/null",
+        REQUEST_METHOD: request.method,
+        PATH_INFO: decodeURIComponent(url.pathname.slice("/git".length)),
+        QUERY_STRING: url.search.slice(1),
+        CONTENT_TYPE: request.headers.get("content-type") ?? "",
+        CONTENT_LENGTH: String(body.length),
+        REMOTE_ADDR: "127.0.0.1",
+        ...(auth ? { REMOTE_USER: auth.username } : {}),
+        ...(request.headers.get("content-encoding") ? { HTTP_CONTENT_ENCODING: request.headers.get("content-encoding")! } : {}),
+        ...(request.headers.get("git-protocol") ? { GIT_PROTOCOL: request.headers.get("git-protocol")! } : {}),
+      };
+      const proc = spawn(["git", "http-backend"], { env, stdin: body, stdout: "pipe", stderr: "pipe" });
+      const output = new Uint8Array(await new Response(proc.stdout).arrayBuffer());
+      await proc.exited;
+      const split = indexOfBlankLine(output);
+      const head = new TextDecoder().decode(output.subarray(0, split.at));
+      const headers = new Headers();
+      let status = 200;
+      for (const line of head.split(/\r?\n/)) {
+        const colon = line.indexOf(":");
+        if (colon < 0) continue;
+        const name = line.slice(0, colon).trim();
+        const value = line.slice(colon + 1).trim();
+        if (name.toLowerCase() === "status") status = Number(value.split(" ")[0]);
+        else headers.append(name, value);
+      }
+      return new Response(output.subarray(split.at + split.length), { status, headers });
+    },
+  });
+  return {
+    url: `http://${host}:${server.port}/git`,
+    requests,
+    async stop() {
+      await server.stop(true);
+    },
+  };
+}
+
+function indexOfBlankLine(bytes: Uint8Array): { at: number; length: number } {
+  for (let i = 0; i < bytes.length - 1; i++) {
+    if (bytes[i] === 10 && bytes[i + 1] === 10) return { at: i, length: 2 };
+    if (bytes[i] === 13 && bytes[i + 1] === 10 && bytes[i + 2] === 13 && bytes[i + 3] === 10) return { at: i, length: 4 };
+  }
+  return { at: bytes.length, length: 0 };
+}
+
+/** A key pair made by the real `ssh-keygen` (ed25519, no passphrase). */
+export function sshKeyPair(comment = "octo-test"): { privateKey: string; publicKey: string } {
+  const dir = tempDir("ssh-key-");
+  const file = join(dir, "id");
+  const result = spawnSync(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", file], { stdout: "pipe", stderr: "pipe" });
+  if (result.exitCode !== 0) throw new Error(`ssh-keygen failed: ${result.stderr.toString()}`);
+  return { privateKey: readFileSync(file, "utf8"), publicKey: readFileSync(`${file}.pub`, "utf8").trim() };
+}
+
+/**
+ * An SSH server for git (the `ssh2` package's server, real SSH protocol) over the bare repositories in
+ * `base`: public-key authentication against `authorizedKey` only, then `git-upload-pack` /
+ * `git-receive-pack` of the named repository, run for real. URLs: `ssh://git@127.0.0.1:PORT/<name>.git`.
+ */
+export async function startSshGitServer(base: string, authorizedKey: string, host = "127.0.0.1"): Promise<GitServer & { port: number }> {
+  const { Server, utils } = await import("ssh2");
+  const hostKey = sshKeyPair("host").privateKey;
+  const allowed = utils.parseKey(authorizedKey);
+  if (allowed instanceof Error) throw allowed;
+  const requests: GitServer["requests"] = [];
+  const server = new Server({ hostKeys: [hostKey] }, (client) => {
+    client.on("error", () => undefined);
+    client.on("authentication", (ctx) => {
+      const ok =
+        ctx.method === "publickey" &&
+        ctx.key.algo === allowed.type &&
+        Buffer.compare(ctx.key.data, allowed.getPublicSSH()) === 0 &&
+        (!ctx.signature || allowed.verify(ctx.blob!, ctx.signature, ctx.hashAlgo) === true);
+      requests.push({ method: "auth", path: ctx.method, authorized: ok, authorization: null });
+      if (ok) ctx.accept();
+      else ctx.reject(["publickey"]);
+    });
+    client.on("session", (accept) => {
+      const session = accept();
+      session.on("exec", (acceptExec, reject, info) => {
+        const match = /^(git-upload-pack|git-receive-pack) '?\/?([^']+?)'?$/.exec(info.command);
+        if (!match || match[2]!.includes("..")) return reject();
+        requests.push({ method: match[1]!, path: match[2]!, authorized: true, authorization: null });
+        const channel = acceptExec();
+        const proc = spawn([match[1]!, join(base, match[2]!)], { stdin: "pipe", stdout: "pipe", stderr: "pipe" });
+        channel.on("data", (chunk: Buffer) => proc.stdin.write(chunk));
+        channel.on("end", () => proc.stdin.end());
+        const out = (async () => {
+          for await (const chunk of proc.stdout) channel.write(chunk);
+        })();
+        const err = (async () => {
+          for await (const chunk of proc.stderr) channel.stderr.write(chunk);
+        })();
+        void Promise.all([out, err, proc.exited]).then(([, , code]) => {
+          channel.exit(code);
+          channel.end();
+        });
+      });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, host, () => resolve()));
+  const port = (server.address() as { port: number }).port;
+  return {
+    url: `ssh://git@${host}:${port}`,
+    port,
+    requests,
+    async stop() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

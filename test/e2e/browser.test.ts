@@ -146,14 +146,14 @@ describe.skipIf(!haveChromium)("the web app in Chromium against octo serve", () 
     await page.waitForURL(/\/sessions\/[a-z0-9]+$/);
     await page.getByRole("heading", { name: /Starting/ }).waitFor();
     await browser.screenshot("03-starting");
-    await page.getByLabel("Message").waitFor();
+    await page.getByLabel("Message", { exact: true }).waitFor();
     await page.getByText("Live", { exact: true }).waitFor();
     expect(await page.locator(".session-header .badge").innerText()).toBe("running");
     await browser.screenshot("04-workspace");
   }, SLOW);
 
   test("send a prompt: tool card, permission request, answer streamed token by token", async () => {
-    await page.getByLabel("Message").fill("Please write hello.txt");
+    await page.getByLabel("Message", { exact: true }).fill("Please write hello.txt");
     await page.keyboard.press("Enter");
     await page.locator(".message.user").getByText("Please write hello.txt").waitFor();
 
@@ -257,7 +257,7 @@ describe.skipIf(!haveChromium)("the web app in Chromium against octo serve", () 
     const seen = { failed: 0, opened: 0 };
     const onFailed = (r: Request) => void (isStream(r) && seen.failed++);
     const onRequest = (r: Request) => void (isStream(r) && seen.opened++);
-    await page.getByLabel("Message").fill("count for me");
+    await page.getByLabel("Message", { exact: true }).fill("count for me");
     await page.keyboard.press("Enter");
     const answer = page.locator(".message.assistant .text-part", { hasText: /^n0 n1/ });
     await answer.getByText(/n3 /).waitFor();
@@ -289,11 +289,11 @@ describe.skipIf(!haveChromium)("the web app in Chromium against octo serve", () 
   }, SLOW);
 
   test("abort a running turn with Escape", async () => {
-    await page.getByLabel("Message").fill("think forever");
+    await page.getByLabel("Message", { exact: true }).fill("think forever");
     await page.keyboard.press("Enter");
     await page.getByText(/^Working…/).waitFor();
     await page.locator(".message.assistant .text-part", { hasText: "Let me think" }).waitFor(); // the model is mid-answer
-    await page.getByLabel("Message").focus();
+    await page.getByLabel("Message", { exact: true }).focus();
     await page.keyboard.press("Escape");
     await page.locator(".message-note", { hasText: "Stopped." }).waitFor();
     await page.getByText("Idle", { exact: true }).waitFor();
@@ -303,7 +303,7 @@ describe.skipIf(!haveChromium)("the web app in Chromium against octo serve", () 
   test("a new conversation; the agent asks a question and gets the answer", async () => {
     await page.getByRole("button", { name: "New conversation" }).click();
     await page.locator(".chat-title", { hasText: "New session" }).waitFor();
-    await page.getByLabel("Message").fill("ask me which language");
+    await page.getByLabel("Message", { exact: true }).fill("ask me which language");
     await page.keyboard.press("Enter");
     const question = page.getByRole("alertdialog", { name: "Question from the agent" });
     await question.getByRole("radio", { name: /Go/ }).click();
@@ -384,11 +384,11 @@ describe.skipIf(!haveChromium)("the web app in Chromium against octo serve", () 
     await page.setViewportSize({ width: 390, height: 844 });
     const tabs = page.getByRole("tablist", { name: "Panels" });
     await tabs.getByRole("tab", { name: "Chat" }).click();
-    await page.getByLabel("Message").waitFor();
+    await page.getByLabel("Message", { exact: true }).waitFor();
     await browser.screenshot("14-phone-chat");
     await tabs.getByRole("tab", { name: "Files" }).click();
     await page.getByRole("tree", { name: "Workspace files" }).waitFor();
-    expect(await page.getByLabel("Message").isVisible()).toBe(false);
+    expect(await page.getByLabel("Message", { exact: true }).isVisible()).toBe(false);
     await browser.screenshot("15-phone-files");
     await page.setViewportSize({ width: 1400, height: 900 });
     await page.emulateMedia({ colorScheme: "light" });
@@ -402,7 +402,7 @@ describe.skipIf(!haveChromium)("the web app in Chromium against octo serve", () 
         const res = await fetch(`/api/admin/users/${me.id}`, { method: "PATCH", headers: { "content-type": "application/json" }, body: JSON.stringify({ idle_timeout_seconds: value }) });
         return res.status;
       }, [seconds] as const);
-    await page.getByLabel("Message").waitFor();
+    await page.getByLabel("Message", { exact: true }).waitFor();
     expect(await setIdle(3)).toBe(200);
     try {
       // The page's own open event streams (chat, sessions) and heartbeats are not activity.
@@ -413,7 +413,7 @@ describe.skipIf(!haveChromium)("the web app in Chromium against octo serve", () 
       expect(await setIdle(null)).toBe(200);
     }
     await page.locator(".state-card").getByRole("button", { name: "Start" }).click();
-    await page.getByLabel("Message").waitFor({ timeout: UI_TIMEOUT });
+    await page.getByLabel("Message", { exact: true }).waitFor({ timeout: UI_TIMEOUT });
     expectErrors(/net::ERR_/, /status of 503/);
   }, SLOW);
 
@@ -424,7 +424,7 @@ describe.skipIf(!haveChromium)("the web app in Chromium against octo serve", () 
     await browser.screenshot("16-stopped");
     await page.locator(".state-card").getByRole("button", { name: "Start" }).click();
     await page.getByRole("heading", { name: /Starting/ }).waitFor();
-    await page.getByLabel("Message").waitFor();
+    await page.getByLabel("Message", { exact: true }).waitFor();
     // The conversation survived the restart.
     await page.locator(".message.user", { hasText: "ask me which language" }).waitFor();
     await header.getByRole("button", { name: "Delete session" }).click();

@@ -29,12 +29,12 @@ async function newSession(name: string) {
   await page.getByPlaceholder("New session name").fill(name);
   await page.getByRole("button", { name: "Create session" }).click();
   await page.waitForURL(/\/sessions\/[a-z0-9]+$/);
-  await page.getByLabel("Message").waitFor();
+  await page.getByLabel("Message", { exact: true }).waitFor();
   await page.getByText("Live", { exact: true }).waitFor();
 }
 
 async function sendMessage(text: string) {
-  await page.getByLabel("Message").fill(text);
+  await page.getByLabel("Message", { exact: true }).fill(text);
   await page.keyboard.press("Enter");
   await page.locator(".message.user").getByText(text).waitFor();
 }

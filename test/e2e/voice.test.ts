@@ -63,7 +63,7 @@ async function signInWithSession(target: Page, server: OctoServerProcess, userna
   expect(created.status()).toBe(201);
   const { id } = (await created.json()) as { id: string };
   await target.goto(`/sessions/${id}`);
-  await target.getByLabel("Message").waitFor();
+  await target.getByLabel("Message", { exact: true }).waitFor();
   await target.getByText("Live", { exact: true }).waitFor();
   return id;
 }
@@ -184,9 +184,9 @@ describe.skipIf(!haveChromium)("voice mode in Chromium against octo serve and fa
     await page.waitForFunction(() => (document.querySelector("textarea[aria-label=Message]") as HTMLTextAreaElement | null)?.value.includes("readme file"), undefined, { timeout: UI_TIMEOUT });
     await shot("05-dictation");
     await page.getByRole("button", { name: "Stop dictation" }).click();
-    expect(await page.getByLabel("Message").inputValue()).toBe("add a readme file");
+    expect(await page.getByLabel("Message", { exact: true }).inputValue()).toBe("add a readme file");
     expect(llm.agentRequests().length).toBe(llmBefore);
-    await page.getByLabel("Message").fill("");
+    await page.getByLabel("Message", { exact: true }).fill("");
   }, SLOW);
 
   test("read aloud: the answer's sentences are synthesised and played; voice and speed are saved per user", async () => {

@@ -155,12 +155,13 @@ describe("the proxy refuses what it must", () => {
   });
 
   test("an upgrade to an upstream that is not a WebSocket endpoint gets that upstream's plain answer", async () => {
-    // The file server has no WebSocket: it answers the request as plain HTTP (the workspace's empty tree),
+    // The file server has no WebSocket: it answers the request as plain HTTP (the workspace's tree: only the
+    // .git of the repository every new workspace is made),
     // which reaches the client instead of a 101 or a connection left hanging (upgradeStatus gives up after
     // 10 s, which fails this test).
     const res = await upgradeStatus(`${octo.url}/session/${sessionId}/files/tree?token=${admin.auth.token}`, { origin: octo.url });
     expect(res.status).toBe(200);
-    expect(JSON.parse(res.body)).toEqual([]);
+    expect((JSON.parse(res.body) as { name: string }[]).map((e) => e.name)).toEqual([".git"]);
   });
 
   test("a session id that does not exist is 404 on the API and the proxy", async () => {

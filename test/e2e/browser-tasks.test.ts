@@ -103,7 +103,7 @@ describe.skipIf(!haveChromium)("tasks and notifications in Chromium", () => {
     expect(await page.locator("tr[data-task]").first().innerText()).toContain("1 files +1");
     await page.getByRole("link", { name: "Open" }).first().click();
     await page.waitForURL(/\/sessions\/[a-z0-9]+\?c=ses_/);
-    await page.getByText("Task done.").waitFor();
+    await page.getByText("Task done.", { exact: true }).waitFor();
     await eventually(async () => (await page.getByTestId("unread").count()) === 0, "the marker to clear", 10_000);
     expect(await page.title()).not.toMatch(/^\(/);
     await browser.screenshot("task-conversation");

@@ -20,6 +20,7 @@ import { age, keyValues, print, printJson, say, table, when } from "../shared/fo
 import { confirm } from "../shared/secret.ts";
 import { registerChanges } from "./changes.ts";
 import { type Context, context } from "./context.ts";
+import { type RepositoryFlags, repositoryBody, repositoryOptions } from "./repository.ts";
 
 /** How long octoctl waits for a session to start (the server bounds it by its start + ready timeouts). */
 const START_TIMEOUT_MS = 5 * 60_000;
@@ -218,25 +219,23 @@ Examples:
       show(ctx, await findSession(ctx, ref, true));
     });
 
-  group
-    .command("create")
-    .description("create a session and wait until it is running")
-    .option("-n, --name <name>", "name (1-64 characters; default: \"Session N\")")
-    .option("--repo <url>", "clone this git repository into the workspace first (https, ssh, git://)")
-    .option("--ref <ref>", "with --repo: branch, tag or commit to check out")
-    .option("--depth <n>", "with --repo: shallow clone of n commits")
+  repositoryOptions(
+    group
+      .command("create")
+      .description("create a session and wait until it is running")
+      .option("-n, --name <name>", "name (1-64 characters; default: \"Session N\")"),
+    "the workspace",
+  )
     .option("--agent-may-push", "let the agent's own git use your git credentials")
     .option("--no-wait", "return at once, while the session is still starting")
-    .action(async (options: { name?: string; repo?: string; ref?: string; depth?: string; agentMayPush?: boolean; wait: boolean }, command: Command) => {
+    .action(async (options: RepositoryFlags & { name?: string; agentMayPush?: boolean; wait: boolean }, command: Command) => {
       const ctx = context(command);
       if (options.name !== undefined && !options.name.trim()) throw usageError("--name must not be empty");
-      if ((options.ref !== undefined || options.depth !== undefined) && options.repo === undefined) throw usageError("--ref and --depth need --repo");
-      const depth = options.depth === undefined ? undefined : Number(options.depth);
-      if (depth !== undefined && (!Number.isInteger(depth) || depth < 1)) throw usageError("--depth must be a positive integer");
+      const repository = repositoryBody(options);
       ctx.client.requireLogin();
       const body = {
         ...(options.name === undefined ? {} : { name: options.name }),
-        ...(options.repo === undefined ? {} : { repository: { url: options.repo, ref: options.ref, depth } }),
+        ...(repository ? { repository } : {}),
         ...(options.agentMayPush ? { agent_may_push: true } : {}),
       };
       if (!options.wait) return show(ctx, await ctx.client.call((api) => api.sessions.post(body, { query: startQuery(false) })));

@@ -10,6 +10,7 @@ import type { Task } from "../../server/modules/tasks/model.ts";
 import { CliError, usageError } from "../shared/errors.ts";
 import { age, keyValues, print, printJson, say, table, when } from "../shared/format.ts";
 import { type Context, context } from "./context.ts";
+import { type RepositoryFlags, repositoryBody, repositoryOptions } from "./repository.ts";
 
 /** How often `--wait` looks at the task, ms. */
 const POLL_MS = 1000;
@@ -29,6 +30,7 @@ export function taskDetails(t: Task, server: string): string {
     ["title", t.title],
     ["prompt", t.prompt],
     ["model", t.model],
+    ["repository", t.repository ? `${t.repository.url}${t.repository.ref ? ` @ ${t.repository.ref}` : ""}` : null],
     ["session", t.url ? server + t.url : null],
     ["waiting for", t.pending ? `${t.pending.type} ${t.pending.permission ?? ""} ${t.pending.patterns.join(" ")} (reply with: octoctl task reply ${t.id} ${t.pending.id} once|always|reject)` : null],
     ["error", t.error],
@@ -72,6 +74,15 @@ function outcome(task: Task): void {
   if (task.status !== "succeeded") throw new CliError(`task ${task.id} ${task.status}${task.error ? `: ${task.error}` : ""}`, 1, `TASK_${task.status.toUpperCase()}`);
 }
 
+interface CreateOptions extends RepositoryFlags {
+  title?: string;
+  model?: string;
+  agent?: string;
+  session?: string;
+  webhook?: string;
+  wait?: boolean;
+}
+
 /** Registers the `task` command group. */
 export function registerTask(program: Command): void {
   const group = program
@@ -83,32 +94,37 @@ export function registerTask(program: Command): void {
       `
 Examples:
   octoctl task create "fix the failing test in src/parse.ts" --wait
+  octoctl task create "add a CHANGELOG entry" --repo https://git.example.com/app.git --ref main
   OCTO_TOKEN=octo_pat_... octoctl task create "update the changelog" --model mock/mock-1 --json
   octoctl task list --status waiting
   octoctl task reply TASK PERMISSION once`,
     );
 
-  group
-    .command("create")
-    .description("queue a task; with --wait, follow it and exit 0 only if it succeeded")
-    .argument("<prompt>", "what the agent should do")
-    .option("--title <title>", "a short title (names the task's session)")
-    .option("-m, --model <model>", 'model as "provider/model" (default: the session\'s)')
-    .option("--agent <agent>", "OpenCode agent (default: build)")
-    .option("--session <id>", "run in this session of yours instead of a new one")
-    .option("--repo <url>", "a git repository to clone into the new session")
+  repositoryOptions(
+    group
+      .command("create")
+      .description("queue a task; with --wait, follow it and exit 0 only if it succeeded")
+      .argument("<prompt>", "what the agent should do")
+      .option("--title <title>", "a short title (names the task's session)")
+      .option("-m, --model <model>", 'model as "provider/model" (default: the session\'s)')
+      .option("--agent <agent>", "OpenCode agent (default: build)")
+      .option("--session <id>", "run in this session of yours instead of a new one"),
+    "the task's new session",
+  )
     .option("--webhook <url>", "also deliver this task's events to this URL")
     .option("-w, --wait", "follow the task until it ends")
-    .action(async (prompt: string, options: { title?: string; model?: string; agent?: string; session?: string; repo?: string; webhook?: string; wait?: boolean }, command: Command) => {
+    .action(async (prompt: string, options: CreateOptions, command: Command) => {
       const ctx = context(command);
       if (!prompt.trim()) throw usageError("the prompt must not be empty");
+      const repository = repositoryBody(options);
+      if (repository && options.session) throw usageError("--repo clones into a new session; leave out --session");
       const body = {
         prompt,
         ...(options.title ? { title: options.title } : {}),
         ...(options.model ? { model: options.model } : {}),
         ...(options.agent ? { agent: options.agent } : {}),
         ...(options.session ? { session_id: options.session } : {}),
-        ...(options.repo ? { repository: options.repo } : {}),
+        ...(repository ? { repository } : {}),
         ...(options.webhook ? { webhook_url: options.webhook } : {}),
       };
       const task = await ctx.client.call((api) => api.tasks.post(body));

@@ -306,4 +306,9 @@ export const MIGRATIONS: readonly string[] = [
     UNIQUE (user_id, host, kind)
   );
   `,
+  // A task's repository (issue 15, server/modules/tasks): cloned into the task's new session at its first
+  // start, JSON { url, ref, depth } as sessions.repository.
+  `
+  ALTER TABLE tasks ADD COLUMN repository TEXT CHECK (repository IS NULL OR json_valid(repository));
+  `,
 ];

@@ -4,7 +4,8 @@
  * The queue is the `tasks` table: a task is `queued` until {@link TaskService.pump} finds a free slot under
  * `[tasks] max_running` (server-wide) and `max_running_per_user`, taking queued tasks in the order they
  * came (a user at their limit does not hold up others). A started task gets its session (a new one named
- * after it, or the one given, started if stopped), a new OpenCode conversation in it, and its prompt; then
+ * after it and cloned from the task's repository when it names one, or the one given, started if stopped),
+ * a new OpenCode conversation in it, and its prompt; then
  * the runner follows the conversation's events (opencode.ts) through `waiting` (a permission or question)
  * to the turn's end, and records the final text, changed files, tokens, cost and error.
  *
@@ -21,6 +22,7 @@ import type { Database } from "../../db/database.ts";
 import { badRequest, clip, conflict, notFound, OctoError } from "../../errors.ts";
 import { randomId } from "../../ids.ts";
 import { createLogger } from "../../log.ts";
+import { parseRepositoryUrl } from "../../git/url.ts";
 import { nameProblem } from "../../names.ts";
 import type { SessionService } from "../sessions/service.ts";
 import type { User } from "../users/model.ts";
@@ -35,6 +37,7 @@ import {
   type TaskListQuery,
   type TaskPage,
   type TaskResult,
+  type TaskRepository,
   type TaskRow,
   type TaskStatus,
   toTask,
@@ -70,6 +73,13 @@ export function taskSessionName(text: string): string {
   const line = text.split("\n").find((l) => l.trim())?.trim() ?? "";
   const name = `Task: ${line}`.slice(0, 64).trim();
   return nameProblem("name", name) || line === "" ? "Task" : name;
+}
+
+/** The task's repository as {@link SessionService.create} takes it, or undefined. */
+function repositoryOption(row: TaskRow): { url: string; ref?: string; depth?: number } | undefined {
+  if (!row.repository) return undefined;
+  const { url, ref, depth } = JSON.parse(row.repository) as TaskRepository;
+  return { url, ...(ref ? { ref } : {}), ...(depth ? { depth } : {}) };
 }
 
 export class TaskService {
@@ -141,13 +151,18 @@ export class TaskService {
 
   /**
    * Checks a task's input without queuing anything.
-   * @throws OctoError 400 PROMPT_TOO_LARGE, UNKNOWN_MODEL, REPOSITORY_UNSUPPORTED; 404 SESSION_NOT_FOUND.
+   * @returns the repository to clone, normalised (stored as the task's `repository`), or null.
+   * @throws OctoError 400 PROMPT_TOO_LARGE, UNKNOWN_MODEL, INVALID_REPOSITORY_URL, REPOSITORY_WITH_SESSION
+   *   (a repository is cloned only into a new session); 404 SESSION_NOT_FOUND.
    */
-  check(user: User, body: CreateTaskBody): void {
+  check(user: User, body: CreateTaskBody): TaskRepository | null {
     const max = this.options.tasks.max_prompt_bytes;
     if (Buffer.byteLength(body.prompt) > max) throw badRequest(`prompt is larger than ${max} bytes ([tasks] max_prompt_bytes)`, "PROMPT_TOO_LARGE");
+    let repository: TaskRepository | null = null;
     if (body.repository !== undefined) {
-      throw badRequest("This octo cannot clone a repository into a task's session yet; leave repository out", "REPOSITORY_UNSUPPORTED");
+      if (body.session_id !== undefined) throw badRequest("repository is cloned into a new session; leave it out with session_id", "REPOSITORY_WITH_SESSION");
+      const given = typeof body.repository === "string" ? { url: body.repository } : body.repository;
+      repository = { url: parseRepositoryUrl(given.url).url, ref: given.ref ?? null, depth: given.depth ?? null };
     }
     if (body.model !== undefined) {
       const models = configuredModels(this.options.opencodeConfigPath);
@@ -157,6 +172,7 @@ export class TaskService {
       }
     }
     if (body.session_id !== undefined) this.sessions.get(user.id, body.session_id);
+    return repository;
   }
 
   /**
@@ -175,16 +191,16 @@ export class TaskService {
    * @param scheduleId the schedule that made it, if any.
    */
   async create(user: User, body: CreateTaskBody, scheduleId: string | null = null): Promise<Task> {
-    this.check(user, body);
+    const repository = this.check(user, body);
     const webhookUrl = await this.checkWebhook(body);
     const id = randomId();
     const now = Date.now();
     this.db
       .query(
-        `INSERT INTO tasks (id, user_id, status, title, prompt, model, agent, session_id, webhook_url, schedule_id, created_at, updated_at)
-         VALUES (?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO tasks (id, user_id, status, title, prompt, model, agent, session_id, webhook_url, schedule_id, repository, created_at, updated_at)
+         VALUES (?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(id, user.id, body.title ?? null, body.prompt, body.model ?? null, body.agent ?? null, body.session_id ?? null, webhookUrl, scheduleId, now, now);
+      .run(id, user.id, body.title ?? null, body.prompt, body.model ?? null, body.agent ?? null, body.session_id ?? null, webhookUrl, scheduleId, repository && JSON.stringify(repository), now, now);
     log.info("queued", { task: id, user: user.username });
     this.pump();
     return toTask(this.row(id)!);
@@ -285,7 +301,7 @@ export class TaskService {
       if (mode === "start") {
         const session = row.session_id
           ? await this.sessions.start(user, row.session_id, true)
-          : await this.sessions.create(user, taskSessionName(row.title ?? row.prompt), true);
+          : await this.sessions.create(user, taskSessionName(row.title ?? row.prompt), true, undefined, { repository: repositoryOption(row) });
         if (session.status !== "running") throw new OctoError(500, "SESSION_START_FAILED", session.error ?? `the session is ${session.status}`);
         this.write(id, { session_id: session.id });
         row = this.row(id)!;

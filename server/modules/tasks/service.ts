@@ -14,6 +14,7 @@
  * once), and marks failed, with the reason, those whose session is gone or that were caught starting.
  * {@link TaskService.shutdown} stops following without touching any task's state.
  *
+ * Every change of a task is published on the event bus as `task.updated` (its owner's `GET /api/events`).
  * Every state change that matters outside is told to the listeners ({@link TaskService.onEvent}):
  * `task.waiting`, `task.succeeded`, `task.failed` (the webhooks module delivers them).
  */
@@ -24,6 +25,7 @@ import { randomId } from "../../ids.ts";
 import { createLogger } from "../../log.ts";
 import { parseRepositoryUrl } from "../../git/url.ts";
 import { nameProblem } from "../../names.ts";
+import type { EventBus } from "../events/bus.ts";
 import type { SessionService } from "../sessions/service.ts";
 import type { User } from "../users/model.ts";
 import type { UserService } from "../users/service.ts";
@@ -57,6 +59,8 @@ export interface TaskServiceOptions {
   opencodeConfigPath: string;
   /** Checks a task's `webhook_url` (webhooks/targets.ts); without it, a task may not name one. */
   checkWebhookTarget?: (url: string) => Promise<string>;
+  /** Where each change of a task is published as `task.updated` (owner only; `GET /api/events`). */
+  events?: EventBus;
 }
 
 const DEFAULT_LIMIT = 50;
@@ -202,6 +206,7 @@ export class TaskService {
       )
       .run(id, user.id, body.title ?? null, body.prompt, body.model ?? null, body.agent ?? null, body.session_id ?? null, webhookUrl, scheduleId, repository && JSON.stringify(repository), now, now);
     log.info("queued", { task: id, user: user.username });
+    this.publish(this.row(id)!);
     this.pump();
     return toTask(this.row(id)!);
   }
@@ -425,7 +430,14 @@ export class TaskService {
     const keys = Object.keys(patch) as (keyof Patch)[];
     const sets = [...keys.map((k) => `${k} = ?`), "updated_at = ?"].join(", ");
     this.db.query(`UPDATE tasks SET ${sets} WHERE id = ?`).run(...keys.map((k) => patch[k] ?? null), Date.now(), id);
-    return this.row(id);
+    const row = this.row(id);
+    if (row) this.publish(row);
+    return row;
+  }
+
+  /** Tells `GET /api/events` subscribers (the owner only) about the task as it is now. */
+  private publish(row: TaskRow): void {
+    this.options.events?.publish(row.user_id, { type: "task.updated", task: toTask(row) }, { ownerOnly: true });
   }
 
   // ---- boot and shutdown ---------------------------------------------------------------------------------

@@ -2,18 +2,20 @@
  * `octoctl task create|list|get|cancel|reply`: tasks through the API (`/api/tasks`), for scripts and CI
  * (with `OCTO_TOKEN=octo_pat_...`, scope `tasks`) as well as people.
  *
- * `task create "prompt" --wait` follows the task until it ends, printing each change of state (and what a
- * waiting task asks for) on stderr, then the outcome; it exits 0 when the task succeeded and 1 otherwise.
+ * `task create "prompt" --wait` follows the task on the server's event stream until it ends, printing each
+ * change of state (and what a waiting task asks for) on stderr, then the outcome; it exits 0 when the task
+ * succeeded and 1 otherwise.
  */
 import type { Command } from "commander";
 import type { Task } from "../../server/modules/tasks/model.ts";
 import { CliError, usageError } from "../shared/errors.ts";
 import { age, keyValues, print, printJson, say, table, when } from "../shared/format.ts";
 import { type Context, context } from "./context.ts";
+import { followLive } from "./live.ts";
 import { type RepositoryFlags, repositoryBody, repositoryOptions } from "./repository.ts";
 
-/** How often `--wait` looks at the task, ms. */
-const POLL_MS = 1000;
+/** How long `--wait` keeps one event stream open before it opens the next, ms. */
+const STREAM_MS = 3_600_000;
 
 /** The table `task list` prints. */
 export function taskTable(tasks: Task[], now = Date.now()): string {
@@ -47,21 +49,36 @@ export function taskDetails(t: Task, server: string): string {
 const FINAL = new Set(["succeeded", "failed", "cancelled"]);
 
 /**
- * Follows a task until it ends, telling each change on stderr. @returns the final task.
- * @throws CliError (exit 1) when it did not succeed.
+ * Follows a task until it ends, on the server's event stream (`task.updated`, `GET /api/events`), telling
+ * each change of state on stderr; a stream that ends (a restart, a proxy's time limit) is opened again and
+ * the task read anew. `begin` makes or reads the task once the stream is open, so no change is missed.
+ * @returns the final task.
  */
-async function follow(ctx: Context, id: string): Promise<Task> {
+async function follow(ctx: Context, begin: () => Promise<Task>): Promise<Task> {
   let last = "";
-  for (;;) {
-    const task = await ctx.client.call((api) => api.tasks({ id }).get());
+  const report = (task: Task) => {
     const state = `${task.status}${task.pending ? `:${task.pending.id}` : ""}`;
-    if (state !== last) {
-      last = state;
-      const waiting = task.pending ? ` (${task.pending.type} ${task.pending.permission ?? ""} ${task.pending.patterns.join(" ")}; octoctl task reply ${task.id} ${task.pending.id} once)` : "";
-      if (!ctx.json) say(`${new Date().toISOString()} ${task.status}${waiting}`);
-    }
-    if (FINAL.has(task.status)) return task;
-    await Bun.sleep(POLL_MS);
+    if (state === last || ctx.json) return;
+    last = state;
+    const waiting = task.pending ? ` (${task.pending.type} ${task.pending.permission ?? ""} ${task.pending.patterns.join(" ")}; octoctl task reply ${task.id} ${task.pending.id} once)` : "";
+    say(`${new Date().toISOString()} ${task.status}${waiting}`);
+  };
+  let start = begin;
+  for (;;) {
+    const { state, ended } = await followLive(ctx, {
+      begin: start,
+      step: async (task, event) => {
+        if (event.type === "task.updated" && event.task.id === task.id) return event.task;
+        // Events were missed (the server's ring moved on): read the task again.
+        if (event.type === "reset") return ctx.client.call((api) => api.tasks({ id: task.id }).get());
+        return task;
+      },
+      done: (task) => FINAL.has(task.status),
+      report,
+      timeoutMs: STREAM_MS,
+    });
+    if (!ended) return state;
+    start = () => ctx.client.call((api) => api.tasks({ id: state.id }).get());
   }
 }
 
@@ -127,10 +144,12 @@ Examples:
         ...(repository ? { repository } : {}),
         ...(options.webhook ? { webhook_url: options.webhook } : {}),
       };
-      const task = await ctx.client.call((api) => api.tasks.post(body));
-      if (!options.wait) return show(ctx, task);
-      if (!ctx.json) say(`Task ${task.id} queued; following it (Ctrl-C stops following, not the task).`);
-      const done = await follow(ctx, task.id);
+      if (!options.wait) return show(ctx, await ctx.client.call((api) => api.tasks.post(body)));
+      const done = await follow(ctx, async () => {
+        const task = await ctx.client.call((api) => api.tasks.post(body));
+        if (!ctx.json) say(`Task ${task.id} queued; following it (Ctrl-C stops following, not the task).`);
+        return task;
+      });
       show(ctx, done);
       outcome(done);
     });
@@ -158,7 +177,8 @@ Examples:
     .option("-w, --wait", "follow it until it ends (exit 0 only if it succeeded)")
     .action(async (id: string, options: { wait?: boolean }, command: Command) => {
       const ctx = context(command);
-      const task = options.wait ? await follow(ctx, id) : await ctx.client.call((api) => api.tasks({ id }).get());
+      const get = () => ctx.client.call((api) => api.tasks({ id }).get());
+      const task = options.wait ? await follow(ctx, get) : await get();
       show(ctx, task);
       if (options.wait) outcome(task);
     });

@@ -2,7 +2,8 @@
  * End to end, tasks on a git repository: a real `octo serve` (local mode), real OpenCode with the scripted
  * LLM, real git servers on this machine (`git daemon`, `git http-backend`). A task naming a repository gets a
  * new session cloned from it (as `POST /api/sessions` would), the agent edits the clone, and the task records
- * the change; `octoctl task create --repo URL --ref R --wait` does the same from the command line; a clone
+ * the change; `octoctl task create --repo URL --ref R --wait` does the same from the command line with a
+ * token that has only the `tasks` scope, following the task on the event stream; a clone
  * that fails fails the task with git's message; bad repositories are 400s with nothing queued.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
@@ -26,6 +27,8 @@ let daemon: GitServer;
 let http: GitServer;
 let alice: Api;
 let token = "";
+/** A token with only the tasks scope, as CI would have: octoctl follows the task on /api/events with it. */
+let tasksToken = "";
 
 beforeAll(async () => {
   if (!haveBwrap) return;
@@ -47,6 +50,7 @@ beforeAll(async () => {
   const reg = await api.post("/api/auth/register", { username: "alice", password: "correct horse", invite_code: octo.firstInvite });
   expect(reg.status).toBe(201);
   token = (await api.as(reg.json.token).post("/api/tokens", { name: "ci", scopes: ["tasks", "sessions:read"] })).json.token;
+  tasksToken = (await api.as(reg.json.token).post("/api/tokens", { name: "ci-tasks", scopes: ["tasks"] })).json.token;
   alice = api.as(token);
 }, SLOW);
 
@@ -64,10 +68,10 @@ async function until(id: string, statuses: string[]) {
   }, `task ${id} to be ${statuses.join(" or ")}`, 240_000);
 }
 
-/** Runs octoctl from source (`bun cli/octoctl.ts`) with the token. */
+/** Runs octoctl from source (`bun cli/octoctl.ts`) with the tasks-only token. */
 async function octoctl(args: string[]) {
   const proc = spawn([process.execPath, resolve(import.meta.dir, "../../cli/octoctl.ts"), ...args], {
-    env: { ...process.env, XDG_CONFIG_HOME: tempDir("octoctl-home-"), OCTO_SERVER_URL: octo.url, OCTO_TOKEN: token },
+    env: { ...process.env, XDG_CONFIG_HOME: tempDir("octoctl-home-"), OCTO_SERVER_URL: octo.url, OCTO_TOKEN: tasksToken },
     stdout: "pipe",
     stderr: "pipe",
     stdin: "ignore",
@@ -98,9 +102,15 @@ describe.skipIf(!haveBwrap)("tasks on a repository", () => {
 
   test("octoctl task create --repo URL --ref R --wait clones that branch over smart HTTP", async () => {
     const url = `${http.url}/app.git`;
-    const run = await octoctl(["task", "create", "Fix the answer on dev", "--repo", url, "--ref", "dev", "--wait", "--json"]);
-    expect([run.code, run.stderr]).toEqual([0, ""]);
-    const task = JSON.parse(run.stdout);
+    const run = await octoctl(["task", "create", "Fix the answer on dev", "--repo", url, "--ref", "dev", "--wait"]);
+    expect(run.code).toBe(0);
+    // Each state as the event stream told it, in order.
+    const states = [...run.stderr.matchAll(/Z (queued|starting|running|succeeded)\b/g)].map((m) => m[1]);
+    expect(["queued", "starting"]).toContain(states[0]!);
+    expect(states.at(-1)).toBe("succeeded");
+    expect(states).toContain("running");
+    const id = /Task (\w+) queued/.exec(run.stderr)![1]!;
+    const task = (await alice.get(`/api/tasks/${id}`)).json;
     expect(task).toMatchObject({ status: "succeeded", repository: { url, ref: "dev", depth: null } });
     expect(readFileSync(join(workspace(task.session_id), "dev.txt"), "utf8")).toBe("dev\n");
     expect(http.requests.some((r) => r.path.includes("/app.git/git-upload-pack"))).toBe(true);

@@ -4,7 +4,7 @@
  *
  * States: `queued` -> `starting` (the session starts) -> `running` (the turn runs) <-> `waiting` (the agent
  * asks for a permission or a question) -> `succeeded` | `failed` | `cancelled`. A follow-up message brings a
- * finished task back to `running`.
+ * finished task back to `running` (or to `queued` first, when the limits are reached).
  */
 import { z } from "zod";
 import { IsoTime } from "../../api/contract.ts";
@@ -37,6 +37,8 @@ export interface TaskRow {
   schedule_id: string | null;
   /** JSON of {@link TaskRepository}: cloned into the task's new session. */
   repository: string | null;
+  /** A follow-up message queued until the limits allow it (the task is `queued` meanwhile). */
+  follow_up: string | null;
   /** JSON of {@link PendingRequest} while waiting. */
   pending: string | null;
   /** JSON of {@link TaskResult} once a turn ended. */

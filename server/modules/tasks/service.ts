@@ -219,7 +219,7 @@ export class TaskService {
     const row = this.owned(userId, id);
     if (row.status === "cancelled") return toTask(row);
     if (FINAL_STATUSES.includes(row.status)) throw conflict(`The task already ${row.status}`, "TASK_FINISHED");
-    this.write(id, { status: "cancelled", pending: null, finished_at: Date.now() });
+    this.write(id, { status: "cancelled", pending: null, follow_up: null, finished_at: Date.now() });
     log.info("cancelled", { task: id });
     if ((row.status === "running" || row.status === "waiting") && row.session_id && row.opencode_session_id) {
       const oc = this.opencode(row.session_id);
@@ -230,9 +230,10 @@ export class TaskService {
   }
 
   /**
-   * A follow-up message to a finished task: a new turn in the same conversation (the task is `running`
-   * again; it does not wait for a slot). @throws OctoError 404, 409 TASK_BUSY (not finished yet),
-   * 409 TASK_HAS_NO_SESSION (it never started), 400 PROMPT_TOO_LARGE.
+   * A follow-up message to a finished task: a new turn in the same conversation. With a slot free under the
+   * limits the session is started (when stopped) and the task is `running` again; otherwise it is `queued`
+   * with the message and starts in its turn, like a new task. @throws OctoError 404, 409 TASK_BUSY (not
+   * finished yet), 409 TASK_HAS_NO_SESSION (it never started), 400 PROMPT_TOO_LARGE; the session's start errors.
    */
   async followUp(user: User, id: string, text: string): Promise<Task> {
     const row = this.owned(user.id, id);
@@ -240,8 +241,22 @@ export class TaskService {
     if (Buffer.byteLength(text) > max) throw badRequest(`text is larger than ${max} bytes ([tasks] max_prompt_bytes)`, "PROMPT_TOO_LARGE");
     if (!FINAL_STATUSES.includes(row.status) || this.runners.has(id)) throw conflict(`The task is ${row.status}; wait until it ends`, "TASK_BUSY");
     if (!row.session_id || !row.opencode_session_id) throw conflict("The task never reached its agent", "TASK_HAS_NO_SESSION");
-    await this.sessions.start(user, row.session_id, true);
-    this.write(id, { status: "running", error: null, pending: null, finished_at: null });
+    const reopened = { error: null, pending: null, finished_at: null };
+    if (!this.slotFree(user.id)) {
+      this.write(id, { ...reopened, status: "queued", follow_up: text });
+      log.info("follow-up queued", { task: id });
+      return toTask(this.row(id)!);
+    }
+    // The slot is taken at once (starting counts), so a task pumped meanwhile cannot take it too.
+    this.write(id, { ...reopened, status: "starting" });
+    try {
+      await this.sessions.start(user, row.session_id, true);
+    } catch (err) {
+      this.write(id, { status: row.status, error: row.error, finished_at: row.finished_at });
+      this.pump();
+      throw err;
+    }
+    this.write(id, { status: "running" });
     void this.run(id, "follow-up", text);
     return toTask(this.row(id)!);
   }
@@ -265,24 +280,44 @@ export class TaskService {
 
   // ---- the runner ----------------------------------------------------------------------------------------
 
-  /** Starts queued tasks while the limits allow, oldest first. */
-  pump(): void {
-    if (this.closed) return;
-    const { max_running, max_running_per_user } = this.options.tasks;
+  /** Tasks holding a slot: `[total, per user]`. */
+  private activeCounts(): [number, Map<string, number>] {
     const active = this.db
       .query(`SELECT user_id, COUNT(*) AS n FROM tasks WHERE status IN (${ACTIVE_STATUSES.map(() => "?").join(",")}) GROUP BY user_id`)
       .all(...ACTIVE_STATUSES) as { user_id: string; n: number }[];
-    const perUser = new Map(active.map((a) => [a.user_id, a.n]));
-    let total = active.reduce((n, a) => n + a.n, 0);
-    const queued = this.db.query("SELECT id, user_id FROM tasks WHERE status = 'queued' ORDER BY created_at, rowid").all() as { id: string; user_id: string }[];
+    return [active.reduce((n, a) => n + a.n, 0), new Map(active.map((a) => [a.user_id, a.n]))];
+  }
+
+  /** Whether one more task of `userId` may hold a slot now (and none queued before it waits for one). */
+  private slotFree(userId: string): boolean {
+    const { max_running, max_running_per_user } = this.options.tasks;
+    const [total, perUser] = this.activeCounts();
+    const waiting = this.db.query("SELECT COUNT(*) AS n FROM tasks WHERE status = 'queued' AND user_id = ?").get(userId) as { n: number };
+    return total < max_running && (perUser.get(userId) ?? 0) < max_running_per_user && waiting.n === 0;
+  }
+
+  /**
+   * Starts queued tasks while the limits allow, oldest first: a new task from its start, a queued
+   * follow-up as a new turn of its conversation.
+   */
+  pump(): void {
+    if (this.closed) return;
+    const { max_running, max_running_per_user } = this.options.tasks;
+    let [total, perUser] = this.activeCounts();
+    const queued = this.db.query("SELECT id, user_id, follow_up FROM tasks WHERE status = 'queued' ORDER BY updated_at, rowid").all() as { id: string; user_id: string; follow_up: string | null }[];
     for (const task of queued) {
       if (total >= max_running) break;
       const mine = perUser.get(task.user_id) ?? 0;
       if (mine >= max_running_per_user) continue;
-      this.write(task.id, { status: "starting", started_at: Date.now() });
       perUser.set(task.user_id, mine + 1);
       total++;
-      void this.run(task.id, "start");
+      if (task.follow_up !== null) {
+        this.write(task.id, { status: "starting", follow_up: null });
+        void this.run(task.id, "follow-up", task.follow_up);
+      } else {
+        this.write(task.id, { status: "starting", started_at: Date.now() });
+        void this.run(task.id, "start");
+      }
     }
   }
 
@@ -303,6 +338,11 @@ export class TaskService {
     try {
       let row = this.row(id)!;
       const user = this.users.get(row.user_id);
+      if (mode === "follow-up") {
+        // A follow-up that waited in the queue: its session may have stopped meanwhile.
+        const session = await this.sessions.start(user, row.session_id!, true);
+        if (session.status !== "running") throw new OctoError(500, "SESSION_START_FAILED", session.error ?? `the session is ${session.status}`);
+      }
       if (mode === "start") {
         const session = row.session_id
           ? await this.sessions.start(user, row.session_id, true)

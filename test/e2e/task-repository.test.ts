@@ -8,11 +8,10 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
-import { spawn } from "bun";
+import { join } from "node:path";
 import { type GitServer, makeRepository, startGitDaemon, startHttpBackend } from "../support/git-servers.ts";
 import { opencodeConfig, reply, type ScriptedLlm, startScriptedLlm, toolResults } from "../support/llm.ts";
-import { Api, eventually, type OctoServerProcess, startOcto } from "../support/octo.ts";
+import { Api, eventually, type OctoServerProcess, runOctoctl, startOcto } from "../support/octo.ts";
 import { command, requires } from "../support/requires.ts";
 import { tempDir } from "../support/tmp.ts";
 
@@ -68,17 +67,8 @@ async function until(id: string, statuses: string[]) {
   }, `task ${id} to be ${statuses.join(" or ")}`, 240_000);
 }
 
-/** Runs octoctl from source (`bun cli/octoctl.ts`) with the tasks-only token. */
-async function octoctl(args: string[]) {
-  const proc = spawn([process.execPath, resolve(import.meta.dir, "../../cli/octoctl.ts"), ...args], {
-    env: { ...process.env, XDG_CONFIG_HOME: tempDir("octoctl-home-"), OCTO_SERVER_URL: octo.url, OCTO_TOKEN: tasksToken },
-    stdout: "pipe",
-    stderr: "pipe",
-    stdin: "ignore",
-  });
-  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
-  return { code, stdout, stderr };
-}
+/** octoctl from source with the tasks-only token. */
+const octoctl = (args: string[]) => runOctoctl(octo.url, tasksToken, args);
 
 describe.skipIf(!haveBwrap)("tasks on a repository", () => {
   test("a task with a git:// repository runs in a session cloned from it and records the agent's change", async () => {

@@ -38,7 +38,7 @@ const load = named !== undefined && Object.hasOwn(COMMANDS, named) ? COMMANDS[na
 if (load) {
   (await load())(program);
 } else {
-  const { OPENCODE_VERSION, VERSION } = await import("../server/version.ts");
+  const { OPENCODE_VERSION, VERSION } = await import("../common/version.ts");
   program.version(`octo ${VERSION} (opencode ${OPENCODE_VERSION})`, "-v, --version");
   // fileserver, term, seal and clone share a registrar: the Set registers it once.
   for (const register of new Set(await Promise.all(Object.values(COMMANDS).map((get) => get())))) register(program);

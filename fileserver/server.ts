@@ -15,9 +15,9 @@
  * Confinement to the root: every path is resolved and opened by descriptor, never by name (./safe-fs.ts).
  */
 import type { Server } from "bun";
-import { OctoError } from "../server/errors.ts";
-import { createLogger } from "../server/log.ts";
-import { requireServiceToken } from "../server/service-auth.ts";
+import { OctoError } from "../common/errors.ts";
+import { createLogger } from "../common/log.ts";
+import { requireServiceToken } from "../common/service-auth.ts";
 import { errorResponse, json, toHttpError } from "./http.ts";
 import type { Handler, RouteContext } from "./routes/context.ts";
 import { resolve } from "node:path";

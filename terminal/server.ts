@@ -18,9 +18,9 @@
  */
 import { statSync } from "node:fs";
 import type { Server } from "bun";
-import { badRequest, notFound, OctoError } from "../server/errors.ts";
-import { createLogger } from "../server/log.ts";
-import { requireServiceToken } from "../server/service-auth.ts";
+import { badRequest, notFound, OctoError } from "../common/errors.ts";
+import { createLogger } from "../common/log.ts";
+import { requireServiceToken } from "../common/service-auth.ts";
 import { parseCells } from "./protocol.ts";
 import { MAX_UNSENT_BYTES, openSession, type SocketData, type TerminalSession } from "./session.ts";
 

@@ -9,7 +9,7 @@ import type { Database } from "../../server/db/database.ts";
 import type { AuditOrigin } from "../../server/modules/audit/service.ts";
 import { CliError } from "../shared/errors.ts";
 import { ConfigError, type ConfigOverrides, type LoadedConfig, loadConfig } from "../../server/config/load.ts";
-import { OctoError } from "../../server/errors.ts";
+import { OctoError } from "../../common/errors.ts";
 
 /** Who the audit log says made a change from the CLI: no user, `detail.via = "cli"` with the OS user. */
 export const CLI: AuditOrigin = { actor: null, client: null, via: "cli" };

@@ -66,7 +66,7 @@ export function registerServices(program: Command): void {
     .description("clone the session's repository into its empty workspace (run by the session entrypoint)")
     .requiredOption("--workspace <dir>", "the workspace")
     .action(async (options: { workspace: string }) => {
-      const { runCloneCommand } = await import("../../server/git/clone.ts");
+      const { runCloneCommand } = await import("../../common/git/clone.ts");
       process.exit(await runCloneCommand(options.workspace));
     });
 }

@@ -100,16 +100,17 @@ test("octo fileserver and octo term load commander and their own modules only, n
   const programs = await staticGraph(["cli/octo/services.ts", "fileserver/main.ts", "terminal/main.ts"]);
   expect([...programs.packages]).toEqual(["commander"]);
   const shared = [...programs.files].filter((file) => !/^(fileserver|terminal)\//.test(file)).sort();
-  // server/git/ is the file server's git for the Changes API: it imports no package and nothing else of the server.
+  // common/ is what every program shares (common/git/ is the file server's git for the Changes API); nothing of server/.
+  expect(shared.filter((file) => file.startsWith("server/"))).toEqual([]);
   expect(shared).toEqual([
     "cli/octo/services.ts",
-    "server/errors.ts",
-    "server/git/changes.ts",
-    "server/git/credentials.ts",
-    "server/git/run.ts",
-    "server/git/url.ts",
-    "server/ids.ts",
-    "server/log.ts",
-    "server/service-auth.ts",
+    "common/errors.ts",
+    "common/git/changes.ts",
+    "common/git/credentials.ts",
+    "common/git/run.ts",
+    "common/git/url.ts",
+    "common/ids.ts",
+    "common/log.ts",
+    "common/service-auth.ts",
   ]);
 });

@@ -10,7 +10,7 @@
  * - `GET /events` -> the workspace's changes as Server-Sent Events (./routes/events.ts, ./watch.ts)
  * - `/git/changes|diff|commit|discard|push`: git for octo's Changes API (./routes/git.ts)
  * Every other route is 404 `NOT_FOUND`; a known route with another method is 405 `METHOD_NOT_ALLOWED`.
- * With a token set, everything but `/health` needs it (../server/service-auth.ts) and answers 401
+ * With a token set, everything but `/health` needs it (../common/service-auth.ts) and answers 401
  * `UNAUTHORIZED` without.
  * Confinement to the root: every path is resolved and opened by descriptor, never by name (./safe-fs.ts).
  */

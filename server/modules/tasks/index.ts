@@ -63,10 +63,10 @@ export function taskRoutes(admission: Admission, tasks: TaskService, audit: Audi
         auth: true,
         body: FollowUpBody,
         response: {
-          202: Task.describe("The task, running again"),
+          202: Task.describe("The task, running again (or queued again until the [tasks] limits allow it)"),
           ...errors({ ...NOT_FOUND, 400: `${INVALID_INPUT}; PROMPT_TOO_LARGE`, 409: "TASK_BUSY (not finished yet), TASK_HAS_NO_SESSION", 500: START_FAILED[500], 504: START_FAILED[504] }),
         },
-        detail: route("tasks", "Send a follow-up message", "A new turn in the task's conversation (its session is started if it stopped)."),
+        detail: route("tasks", "Send a follow-up message", "A new turn in the task's conversation (its session is started if it stopped); past the [tasks] limits it waits in the queue."),
       },
     )
     .post(

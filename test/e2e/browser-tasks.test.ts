@@ -43,6 +43,10 @@ describe.skipIf(!haveChromium)("tasks and notifications in Chromium", () => {
     llm = await startScriptedLlm({
       script: (request) => {
         if (lastUserText(request).startsWith("hang")) return reply.hang("working on it");
+        if (lastUserText(request).startsWith("ask me")) {
+          if (toolResults(request).length) return reply.text(`Noted: ${toolResults(request)[0]!.content}`);
+          return reply.tool("question", { questions: [{ question: "Which language should I use?", header: "Language", options: [{ label: "TypeScript", description: "Typed" }, { label: "Go", description: "Simple" }] }] });
+        }
         return toolResults(request).length ? reply.text("Task done.", { delayMs: 100 }) : reply.tool("write", { filePath: "task.txt", content: "done\n" });
       },
     });
@@ -147,6 +151,19 @@ describe.skipIf(!haveChromium)("tasks and notifications in Chromium", () => {
     await eventually(async () => (await api.get(`/api/tasks/${id}`)).json.status === "succeeded" && (await again.innerText()).includes("succeeded"), "the follow-up to succeed", 150_000);
     expect(llm.requests.some((r) => lastUserText(r) === "write task.txt once more")).toBe(true);
     await browser.screenshot("tasks-actions");
+  }, SLOW);
+
+  test("tasks page: a task waiting for an answer to its question is answered there and resumes", async () => {
+    const api = new Api(octo.url).as(token);
+    const asking = (await api.post("/api/tasks", { prompt: "ask me something", title: "Asking" })).json;
+    const row = page.locator(`tr[data-task="${asking.id}"]`);
+    await row.getByText("waiting", { exact: true }).waitFor({ timeout: 150_000 });
+    expect(await row.innerText()).toContain("Which language should I use?");
+    await row.getByPlaceholder("Your answer…").fill("TypeScript");
+    await row.getByRole("button", { name: "Answer" }).click();
+    await row.getByText("succeeded", { exact: true }).waitFor({ timeout: 150_000 });
+    const done = (await api.get(`/api/tasks/${asking.id}`)).json;
+    expect(done.result.text).toContain("TypeScript");
   }, SLOW);
 
   test("tasks page: a schedule is added, paused and deleted; a bad cron is refused", async () => {

@@ -112,6 +112,9 @@ export const api = {
     followUp: (id: string, text: string) => call(octo().tasks({ id: encodeURIComponent(id) }).messages.post({ text })),
     replyPermission: (id: string, permission: string, reply: "once" | "always" | "reject") =>
       call(octo().tasks({ id: encodeURIComponent(id) }).permissions({ pid: encodeURIComponent(permission) }).post({ reply })),
+    /** One list of labels (or a free-text answer) per question. */
+    answerQuestion: (id: string, question: string, answers: string[][]) =>
+      call(octo().tasks({ id: encodeURIComponent(id) }).questions({ qid: encodeURIComponent(question) }).post({ answers })),
   },
 
   webhooks: {

@@ -1,7 +1,8 @@
 /**
  * `/tasks`: hand a task to an agent (a prompt, optionally a title), the list of your tasks with their state
  * kept current by octo's event stream (`task.updated`, no polling), and on each task what can be done now:
- * cancel it, answer the permission it waits for, send a follow-up once it ended, open its conversation.
+ * cancel it, answer the permission or question it waits for, send a follow-up once it ended, open its
+ * conversation.
  * Below, the scheduled tasks (Schedules.tsx).
  */
 import { type FormEvent, useEffect, useState } from "react";
@@ -61,6 +62,7 @@ function TaskActions({ task, onChanged }: { task: Task; onChanged: (task: Task) 
   const { busy, error, run } = useAsyncAction();
   const act = (call: () => Promise<Task>) => void run(async () => onChanged(await call()));
   const permission = task.pending?.type === "permission" ? task.pending : null;
+  const question = task.pending?.type === "question" ? task.pending : null;
   return (
     <div className="task-actions">
       {!FINAL.includes(task.status) ? (
@@ -75,6 +77,26 @@ function TaskActions({ task, onChanged }: { task: Task; onChanged: (task: Task) 
             </button>
           ))
         : null}
+      {question ? (
+        <form
+          className="task-follow-up"
+          aria-label="Answer"
+          onSubmit={(e) => {
+            e.preventDefault();
+            // One answer per question; a single text answers them all alike.
+            act(async () => {
+              const next = await api.tasks.answerQuestion(task.id, question.id, question.patterns.map(() => [text.trim()]));
+              setText("");
+              return next;
+            });
+          }}
+        >
+          <input className="input input-sm" placeholder="Your answer…" value={text} onChange={(e) => setText(e.target.value)} />
+          <button type="submit" className="btn btn-sm" disabled={busy || !text.trim()}>
+            Answer
+          </button>
+        </form>
+      ) : null}
       {FINAL.includes(task.status) && task.opencode_session_id ? (
         <form
           className="task-follow-up"

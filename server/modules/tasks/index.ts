@@ -1,8 +1,8 @@
 /**
  * Task routes (own tasks only; another user's task answers 404 exactly like a missing one):
  * `POST /api/tasks` (202: queued), `GET /api/tasks`, `GET /api/tasks/:id`, `POST /api/tasks/:id/messages`
- * (a follow-up), `POST /api/tasks/:id/cancel`, `POST /api/tasks/:id/permissions/:pid` (answer what a waiting
- * task asks). With an access token, these need the `tasks` scope (http/scopes.ts).
+ * (a follow-up), `POST /api/tasks/:id/cancel`, `POST /api/tasks/:id/permissions/:pid` and
+ * `/questions/:qid` (answer what a waiting task asks). With an access token, these need the `tasks` scope (http/scopes.ts).
  */
 import { Elysia } from "elysia";
 import { errors, INVALID_INPUT, route } from "../../api/contract.ts";
@@ -12,7 +12,7 @@ import { requestOrigin } from "../audit/index.ts";
 import { taskTarget } from "../audit/model.ts";
 import type { AuditService } from "../audit/service.ts";
 import { START_FAILED } from "../sessions/index.ts";
-import { CreateTaskBody, FollowUpBody, PermissionReplyBody, Task, TaskListQuery, TaskPage } from "./model.ts";
+import { CreateTaskBody, FollowUpBody, PermissionReplyBody, QuestionReplyBody, Task, TaskListQuery, TaskPage } from "./model.ts";
 import type { TaskService } from "./service.ts";
 
 const NOT_FOUND = { 404: "TASK_NOT_FOUND (also for another user's task)" } as const;
@@ -96,5 +96,19 @@ export function taskRoutes(admission: Admission, tasks: TaskService, audit: Audi
         }),
       },
       detail: route("tasks", "Answer a waiting task's permission request", "once, always or reject (with an optional message for the agent)."),
+    })
+    .post("/:id/questions/:qid", ({ user, params, body }) => tasks.replyQuestion(user.id, params.id, params.qid, body.answers), {
+      auth: true,
+      body: QuestionReplyBody,
+      response: {
+        200: Task,
+        ...errors({
+          400: INVALID_INPUT,
+          404: "TASK_NOT_FOUND, QUESTION_NOT_FOUND (not what the task waits for)",
+          409: "TASK_NOT_WAITING, SESSION_NOT_RUNNING",
+          502: "OPENCODE_ERROR: OpenCode refused the answer",
+        }),
+      },
+      detail: route("tasks", "Answer a waiting task's question", "One list of chosen labels (or a free-text answer) per question, in order."),
     });
 }

@@ -184,3 +184,13 @@ export const PermissionReplyBody = z.strictObject({
   message: z.string().max(2000).optional().describe("With reject: tells the agent why"),
 });
 export type PermissionReplyBody = z.infer<typeof PermissionReplyBody>;
+
+/** Body of `POST /api/tasks/:id/questions/:qid`. */
+export const QuestionReplyBody = z.strictObject({
+  answers: z
+    .array(z.array(z.string().min(1).max(2000)).min(1).max(20))
+    .min(1)
+    .max(20)
+    .describe("One list per question, in order: the chosen option labels, or a free-text answer"),
+});
+export type QuestionReplyBody = z.infer<typeof QuestionReplyBody>;

@@ -265,14 +265,29 @@ export class TaskService {
    * Answers the permission a waiting task asks for, in OpenCode; the task resumes (`running`).
    * @throws OctoError 404 TASK_NOT_FOUND, PERMISSION_NOT_FOUND (not the one it waits for); 409 TASK_NOT_WAITING.
    */
-  async replyPermission(userId: string, id: string, permissionId: string, body: PermissionReplyBody): Promise<Task> {
+  replyPermission(userId: string, id: string, permissionId: string, body: PermissionReplyBody): Promise<Task> {
+    return this.answer(userId, id, "permission", permissionId, (oc) => oc.replyPermission(permissionId, body.reply, body.message));
+  }
+
+  /**
+   * Answers the question a waiting task asks, in OpenCode; the task resumes (`running`).
+   * @throws OctoError 404 TASK_NOT_FOUND, QUESTION_NOT_FOUND (not the one it waits for); 409 TASK_NOT_WAITING.
+   */
+  replyQuestion(userId: string, id: string, questionId: string, answers: string[][]): Promise<Task> {
+    return this.answer(userId, id, "question", questionId, (oc) => oc.replyQuestion(questionId, answers));
+  }
+
+  /** Sends the answer to what a waiting task waits for (a `type` request with id `requestId`), then marks it running. */
+  private async answer(userId: string, id: string, type: PendingRequest["type"], requestId: string, send: (oc: OpencodeSession) => Promise<void>): Promise<Task> {
     const row = this.owned(userId, id);
     if (row.status !== "waiting" || !row.pending || !row.session_id) throw conflict(`The task is ${row.status}, not waiting for an answer`, "TASK_NOT_WAITING");
     const pending = JSON.parse(row.pending) as PendingRequest;
-    if (pending.type !== "permission" || pending.id !== permissionId) throw notFound("The task does not wait for that permission", "PERMISSION_NOT_FOUND");
+    if (pending.type !== type || pending.id !== requestId) {
+      throw notFound(`The task does not wait for that ${type}`, type === "permission" ? "PERMISSION_NOT_FOUND" : "QUESTION_NOT_FOUND");
+    }
     const oc = this.opencode(row.session_id);
     if (!oc) throw conflict("The task's session is not running", "SESSION_NOT_RUNNING");
-    await oc.replyPermission(permissionId, body.reply, body.message);
+    await send(oc);
     const current = this.row(id)!;
     if (current.status === "waiting") this.write(id, { status: "running", pending: null });
     return toTask(this.row(id)!);

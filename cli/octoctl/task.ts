@@ -23,6 +23,12 @@ export function taskTable(tasks: Task[], now = Date.now()): string {
   return table(["id", "status", "task", "session", "age"], rows);
 }
 
+/** How to answer what a waiting task waits for, as an octoctl command. */
+function replyHint(t: Task): string {
+  if (t.pending?.type === "question") return `answer with: octoctl task answer ${t.id} ${t.pending.id} "ANSWER"`;
+  return `reply with: octoctl task reply ${t.id} ${t.pending?.id ?? "PERMISSION"} once|always|reject`;
+}
+
 /** The block `task get` prints; the session URL is absolute on `server`. */
 export function taskDetails(t: Task, server: string): string {
   const stat = t.result ? `${t.result.diff_stat.files} files, +${t.result.diff_stat.additions} -${t.result.diff_stat.deletions}` : null;
@@ -34,7 +40,7 @@ export function taskDetails(t: Task, server: string): string {
     ["model", t.model],
     ["repository", t.repository ? `${t.repository.url}${t.repository.ref ? ` @ ${t.repository.ref}` : ""}` : null],
     ["session", t.url ? server + t.url : null],
-    ["waiting for", t.pending ? `${t.pending.type} ${t.pending.permission ?? ""} ${t.pending.patterns.join(" ")} (reply with: octoctl task reply ${t.id} ${t.pending.id} once|always|reject)` : null],
+    ["waiting for", t.pending ? `${t.pending.type} ${t.pending.permission ?? ""} ${t.pending.patterns.join(" ")} (${replyHint(t)})` : null],
     ["error", t.error],
     ["changed", stat],
     ...((t.result?.files ?? []).map((f) => [`  ${f.path}`, `${f.status} +${f.additions} -${f.deletions}`]) as [string, string][]),
@@ -60,7 +66,7 @@ async function follow(ctx: Context, begin: () => Promise<Task>): Promise<Task> {
     const state = `${task.status}${task.pending ? `:${task.pending.id}` : ""}`;
     if (state === last || ctx.json) return;
     last = state;
-    const waiting = task.pending ? ` (${task.pending.type} ${task.pending.permission ?? ""} ${task.pending.patterns.join(" ")}; octoctl task reply ${task.id} ${task.pending.id} once)` : "";
+    const waiting = task.pending ? ` (${task.pending.type} ${task.pending.permission ?? ""} ${task.pending.patterns.join(" ")}; ${replyHint(task)})` : "";
     say(`${new Date().toISOString()} ${task.status}${waiting}`);
   };
   let start = begin;
@@ -204,5 +210,17 @@ Examples:
       if (answer !== "once" && answer !== "always" && answer !== "reject") throw usageError(`reply must be once, always or reject, got ${JSON.stringify(answer)}`);
       const body = { reply: answer, ...(options.message ? { message: options.message } : {}) } as const;
       show(ctx, await ctx.client.call((api) => api.tasks({ id }).permissions({ pid: permission }).post(body)));
+    });
+
+  group
+    .command("answer")
+    .description("answer the question a waiting task asks")
+    .argument("<id>", "the task's id")
+    .argument("<question>", "the question request's id (que_...)")
+    .argument("<answer...>", "one answer per question, in order (an option's label or free text)")
+    .action(async (id: string, question: string, answers: string[], _options: unknown, command: Command) => {
+      const ctx = context(command);
+      if (answers.some((a) => !a.trim())) throw usageError("an answer must not be empty");
+      show(ctx, await ctx.client.call((api) => api.tasks({ id }).questions({ qid: question }).post({ answers: answers.map((a) => [a]) })));
     });
 }

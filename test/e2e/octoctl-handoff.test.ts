@@ -1,18 +1,33 @@
 /**
- * `octoctl schedule ...` and `octoctl webhook ...` (from source) against a real `octo serve`, with an
- * access token that has only the `tasks` scope: create, list, pause/resume, delete, `--json`; bad input is a
- * clear message with a non-zero exit and nothing stored.
+ * `octoctl schedule ...`, `octoctl webhook ...` and `octoctl task answer` (from source) against a real
+ * `octo serve` (real OpenCode, the scripted LLM), with an access token that has only the `tasks` scope:
+ * create, list, pause/resume, delete, `--json`; a task waiting on a question answered from the command
+ * line; bad input is a clear message with a non-zero exit and nothing stored.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { Api, type OctoServerProcess, runOctoctl, startOcto } from "../support/octo.ts";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { opencodeConfig, reply, type ScriptedLlm, startScriptedLlm, toolResults } from "../support/llm.ts";
+import { Api, eventually, type OctoServerProcess, runOctoctl, startOcto } from "../support/octo.ts";
+import { tempDir } from "../support/tmp.ts";
 
+let llm: ScriptedLlm;
 let octo: OctoServerProcess;
 let api: Api;
 let token = "";
 const octoctl = (args: string[]) => runOctoctl(octo.url, token, args);
 
 beforeAll(async () => {
-  octo = await startOcto();
+  // The agent asks which language to use, then says what it was told.
+  llm = await startScriptedLlm({
+    script: (request) =>
+      toolResults(request).length
+        ? reply.text(`Noted: ${toolResults(request)[0]!.content}`)
+        : reply.tool("question", { questions: [{ question: "Which language should I use?", header: "Language", options: [{ label: "TypeScript", description: "Typed" }, { label: "Go", description: "Simple" }] }] }),
+  });
+  const configFile = join(tempDir("oc-config-"), "opencode.json");
+  writeFileSync(configFile, JSON.stringify(opencodeConfig(llm)));
+  octo = await startOcto({ env: { OCTO_OPENCODE__CONFIG_PATH: configFile, OCTO_OPENCODE__ENV: '{ OPENCODE_DISABLE_MODELS_FETCH = "1" }' } });
   const reg = await new Api(octo.url).post("/api/auth/register", { username: "alice", password: "correct horse", invite_code: octo.firstInvite });
   api = new Api(octo.url).as(reg.json.token);
   token = (await api.post("/api/tokens", { name: "ci", scopes: ["tasks"] })).json.token;
@@ -20,6 +35,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await octo?.stop();
+  await llm?.stop();
 });
 
 describe("octoctl schedule and webhook", () => {
@@ -69,4 +85,25 @@ describe("octoctl schedule and webhook", () => {
     const gone = await octoctl(["webhook", "delete", endpoint.id]);
     expect(gone.code).toBe(1);
   });
+
+  test("task answer: a task waiting on a question is answered from the command line and resumes", async () => {
+    const created = JSON.parse((await octoctl(["task", "create", "pick a language", "--json"])).stdout);
+    const waiting = await eventually(async () => {
+      const t = (await api.get(`/api/tasks/${created.id}`)).json;
+      return t.status === "waiting" ? t : null;
+    }, "the task to wait", 240_000);
+    expect(waiting.pending).toMatchObject({ type: "question", patterns: ["Which language should I use?"] });
+    const shown = await octoctl(["task", "get", created.id]);
+    expect(shown.stdout).toContain(`octoctl task answer ${created.id} ${waiting.pending.id}`);
+    const usage = await octoctl(["task", "answer", created.id, waiting.pending.id, " "]);
+    expect(usage.code).toBe(2);
+    const answered = await octoctl(["task", "answer", created.id, waiting.pending.id, "TypeScript", "--json"]);
+    expect(answered.code).toBe(0);
+    const done = await eventually(async () => {
+      const t = (await api.get(`/api/tasks/${created.id}`)).json;
+      return t.status === "succeeded" || t.status === "failed" ? t : null;
+    }, "the task to end", 240_000);
+    expect(done.status).toBe("succeeded");
+    expect(done.result.text).toContain("TypeScript");
+  }, 300_000);
 });

@@ -1,10 +1,10 @@
 /** Tool-card logic: header summaries and the diff rows shown for edits and writes. */
 import { describe, expect, test } from "bun:test";
-import { diffStats, rowsFromPatch, rowsFromTexts } from "../../frontend/src/chat/diffRows.ts";
-import { fileChangeRows } from "../../frontend/src/chat/tools/FileChangeBody.tsx";
-import { relativePath, summarizeTool } from "../../frontend/src/chat/tools/toolInfo.ts";
-import { answerLabels } from "../../frontend/src/chat/QuestionPrompt.tsx";
-import type { ToolPart } from "../../frontend/src/chat/types.ts";
+import { diffStats, rowsFromPatch, rowsFromTexts } from "../../../../frontend/src/chat/diffRows.ts";
+import { fileChangeRows } from "../../../../frontend/src/chat/tools/FileChangeBody.tsx";
+import { relativePath, summarizeTool } from "../../../../frontend/src/chat/tools/toolInfo.ts";
+import { answerLabels } from "../../../../frontend/src/chat/QuestionPrompt.tsx";
+import type { ToolPart } from "../../../../frontend/src/chat/types.ts";
 
 function tool(name: string, input: Record<string, unknown>, metadata: Record<string, unknown> = {}): ToolPart {
   return {

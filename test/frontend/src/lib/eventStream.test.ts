@@ -3,8 +3,8 @@
  * ends streams, answers 503 while "starting", goes silent, and finally 401.
  */
 import { afterEach, describe, expect, test } from "bun:test";
-import { Backoff } from "../../frontend/src/lib/backoff.ts";
-import { openEventStream, type StreamState } from "../../frontend/src/lib/eventStream.ts";
+import { Backoff } from "../../../../frontend/src/lib/backoff.ts";
+import { openEventStream, type StreamState } from "../../../../frontend/src/lib/eventStream.ts";
 
 const servers: { stop(force?: boolean): void }[] = [];
 afterEach(() => {

@@ -1,10 +1,10 @@
 /** The composer's pure logic: slash and mention triggers, applying a suggestion, the slash list, export. */
 import { describe, expect, test } from "bun:test";
-import { mentionAttachment, toFilePart } from "../../frontend/src/chat/composer/attachments.ts";
-import { isClientCommand, slashCommands } from "../../frontend/src/chat/composer/commands.ts";
-import { applySuggestion, filterByName, parseSlash, triggerAt } from "../../frontend/src/chat/composer/triggers.ts";
-import { conversationMarkdown } from "../../frontend/src/chat/exportMarkdown.ts";
-import type { MessageWithParts } from "../../frontend/src/chat/reducer.ts";
+import { mentionAttachment, toFilePart } from "../../../../frontend/src/chat/composer/attachments.ts";
+import { isClientCommand, slashCommands } from "../../../../frontend/src/chat/composer/commands.ts";
+import { applySuggestion, filterByName, parseSlash, triggerAt } from "../../../../frontend/src/chat/composer/triggers.ts";
+import { conversationMarkdown } from "../../../../frontend/src/chat/exportMarkdown.ts";
+import type { MessageWithParts } from "../../../../frontend/src/chat/reducer.ts";
 
 describe("triggers", () => {
   test("a slash command only at the start of a one-line prompt, up to the caret", () => {

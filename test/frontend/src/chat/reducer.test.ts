@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { type ChatAction, type ChatState, chatReducer, initialChatState, upsertSorted } from "../../frontend/src/chat/reducer.ts";
+import { type ChatAction, type ChatState, chatReducer, initialChatState, upsertSorted } from "../../../../frontend/src/chat/reducer.ts";
 import {
   SID,
   assistantMessage,
@@ -11,7 +11,7 @@ import {
   textPart,
   toolPart,
   userMessage,
-} from "./fixtures.ts";
+} from "../../fixtures.ts";
 
 const run = (actions: ChatAction[], start: ChatState = loadedState()) => actions.reduce(chatReducer, start);
 function loadedState(): ChatState {

@@ -8,12 +8,12 @@ import { createServer } from "node:http";
 import { type AddressInfo, connect } from "node:net";
 import { join } from "node:path";
 import { Elysia } from "elysia";
-import { errorResponse, normalizeError } from "../../server/http/error-response.ts";
-import { handleWithElysia } from "../../server/server.ts";
-import { webApp } from "../../server/web/index.ts";
-import { CONTENT_SECURITY_POLICY, cacheControl, normalizeAssetPath, wantsSpaFallback } from "../../server/web/policy.ts";
-import { generatedManifest, stubManifest } from "../../scripts/build-web.ts";
-import { tempDir } from "../support/tmp.ts";
+import { errorResponse, normalizeError } from "../../../server/http/error-response.ts";
+import { handleWithElysia } from "../../../server/server.ts";
+import { webApp } from "../../../server/web/index.ts";
+import { CONTENT_SECURITY_POLICY, cacheControl, normalizeAssetPath, wantsSpaFallback } from "../../../server/web/policy.ts";
+import { generatedManifest, stubManifest } from "../../../scripts/build-web.ts";
+import { tempDir } from "../../support/tmp.ts";
 
 let dist: string;
 const bigJs = `console.log(${JSON.stringify("x".repeat(5000))});\n`;

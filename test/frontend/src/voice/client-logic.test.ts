@@ -3,13 +3,13 @@
  * error explanations, and picking the answer to read aloud out of the chat state.
  */
 import { describe, expect, test } from "bun:test";
-import { initialChatState, type ChatState } from "../../frontend/src/chat/reducer.ts";
-import type { Part, ReasoningPart } from "../../frontend/src/chat/types.ts";
-import { answerSince, messageText, newestMessageId } from "../../frontend/src/voice/answer.ts";
-import { MIC_MESSAGES, MicError, micProblem, toMicError } from "../../frontend/src/voice/micErrors.ts";
-import { base64Bytes, clampSpeed, parseSttMessage, parseTtsMessage, voiceSocketUrl } from "../../frontend/src/voice/protocol.ts";
-import { loadSettings, saveSettings, settingsKey } from "../../frontend/src/voice/settings.ts";
-import { assistantMessage, SID, textPart, toolPart, userMessage } from "../frontend/fixtures.ts";
+import { initialChatState, type ChatState } from "../../../../frontend/src/chat/reducer.ts";
+import type { Part, ReasoningPart } from "../../../../frontend/src/chat/types.ts";
+import { answerSince, messageText, newestMessageId } from "../../../../frontend/src/voice/answer.ts";
+import { MIC_MESSAGES, MicError, micProblem, toMicError } from "../../../../frontend/src/voice/micErrors.ts";
+import { base64Bytes, clampSpeed, parseSttMessage, parseTtsMessage, voiceSocketUrl } from "../../../../frontend/src/voice/protocol.ts";
+import { loadSettings, saveSettings, settingsKey } from "../../../../frontend/src/voice/settings.ts";
+import { assistantMessage, SID, textPart, toolPart, userMessage } from "../../fixtures.ts";
 
 describe("eaRS messages", () => {
   test("word, final, pause, error, languagechanged", () => {

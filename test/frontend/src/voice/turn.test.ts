@@ -1,6 +1,6 @@
 /** Conversation mode's turn-taking state machine (frontend/src/voice/turn.ts), driven with explicit times. */
 import { describe, expect, test } from "bun:test";
-import { initialTurnState, type TurnConfig, type TurnEffect, type TurnEvent, turnReducer, type TurnState } from "../../frontend/src/voice/turn.ts";
+import { initialTurnState, type TurnConfig, type TurnEffect, type TurnEvent, turnReducer, type TurnState } from "../../../../frontend/src/voice/turn.ts";
 
 const CONFIG: TurnConfig = { vadTimeoutMs: 1500, continuous: true, interruptWordCount: 2 };
 

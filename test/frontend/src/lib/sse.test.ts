@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { type SseMessage, SseParser } from "../../frontend/src/lib/sse.ts";
+import { type SseMessage, SseParser } from "../../../../frontend/src/lib/sse.ts";
 
 function parse(chunks: string[]): SseMessage[] {
   const out: SseMessage[] = [];

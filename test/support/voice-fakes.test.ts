@@ -19,9 +19,9 @@ import {
   startFakeKokoro,
   toneSamples,
   writeSpeechWav,
-} from "../support/voice-fakes.ts";
-import { command, requires } from "../support/requires.ts";
-import { tempDir } from "../support/tmp.ts";
+} from "./voice-fakes.ts";
+import { command, requires } from "./requires.ts";
+import { tempDir } from "./tmp.ts";
 
 const haveEspeak = await requires(command("espeak-ng", "espeak-ng"), "the fake kokorox speaking with espeak-ng");
 

@@ -6,9 +6,9 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync, readdirSync, readlinkSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { ERR_INVALID_CRC32 } from "@zip.js/zip.js";
-import { eventually } from "../support/eventually.ts";
-import { BUFFERED_FILE_BYTES } from "../../fileserver/routes/read.ts";
-import { readZip, startTestServer, type TestServer, q } from "./harness.ts";
+import { eventually } from "../../support/eventually.ts";
+import { BUFFERED_FILE_BYTES } from "../../../fileserver/routes/read.ts";
+import { readZip, startTestServer, type TestServer, q } from "../harness.ts";
 
 let t: TestServer;
 

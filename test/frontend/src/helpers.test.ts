@@ -1,11 +1,11 @@
 /** Small pure modules of the web app: shortcuts, formatting, routing, terminal close handling, files. */
 import { describe, expect, test } from "bun:test";
-import { isImage, languageFor, looksBinary } from "../../frontend/src/files/fileKinds.ts";
-import { joinPath, parentDir } from "../../frontend/src/files/filesApi.ts";
-import { formatBytes, formatDuration, timeAgo } from "../../frontend/src/lib/format.ts";
-import { matchPath } from "../../frontend/src/lib/router.ts";
-import { isAbortKey, isSendKey } from "../../frontend/src/lib/shortcuts.ts";
-import { stateAfterClose, terminalUrl } from "../../frontend/src/terminal/termConnection.ts";
+import { isImage, languageFor, looksBinary } from "../../../frontend/src/files/fileKinds.ts";
+import { joinPath, parentDir } from "../../../frontend/src/files/filesApi.ts";
+import { formatBytes, formatDuration, timeAgo } from "../../../frontend/src/lib/format.ts";
+import { matchPath } from "../../../frontend/src/lib/router.ts";
+import { isAbortKey, isSendKey } from "../../../frontend/src/lib/shortcuts.ts";
+import { stateAfterClose, terminalUrl } from "../../../frontend/src/terminal/termConnection.ts";
 
 describe("keyboard shortcuts", () => {
   test("Enter sends, Shift+Enter does not, Ctrl/Cmd+Enter sends, IME composition never sends", () => {

@@ -1,6 +1,6 @@
 /** Pure audio helpers of voice mode: resampling to 24 kHz, levels, WAV encoding and decoding. */
 import { describe, expect, test } from "bun:test";
-import { decodeWav, downmix, encodeWav, levelFromRms, resample, Resampler, rms, VOICE_SAMPLE_RATE } from "../../frontend/src/voice/audio.ts";
+import { decodeWav, downmix, encodeWav, levelFromRms, resample, Resampler, rms, VOICE_SAMPLE_RATE } from "../../../../frontend/src/voice/audio.ts";
 
 const sine = (frequency: number, rate: number, seconds: number, amplitude = 0.5) =>
   Float32Array.from({ length: Math.round(rate * seconds) }, (_, i) => amplitude * Math.sin((2 * Math.PI * frequency * i) / rate));

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { Backoff } from "../../frontend/src/lib/backoff.ts";
+import { Backoff } from "../../../../frontend/src/lib/backoff.ts";
 
 describe("Backoff", () => {
   test("ceiling doubles per attempt up to the cap", () => {

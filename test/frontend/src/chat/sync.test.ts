@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
-import { type ChatAction, type ChatState, chatReducer, initialChatState } from "../../frontend/src/chat/reducer.ts";
-import { ChatSync } from "../../frontend/src/chat/sync.ts";
-import { SID, assistantMessage, delta, ev, partUpdated, textPart, toolPart } from "./fixtures.ts";
+import { type ChatAction, type ChatState, chatReducer, initialChatState } from "../../../../frontend/src/chat/reducer.ts";
+import { ChatSync } from "../../../../frontend/src/chat/sync.ts";
+import { SID, assistantMessage, delta, ev, partUpdated, textPart, toolPart } from "../../fixtures.ts";
 
 function harness() {
   let state: ChatState = initialChatState();

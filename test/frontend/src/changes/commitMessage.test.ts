@@ -1,7 +1,7 @@
 /** The Changes panel's proposed commit message (frontend/src/changes/commitMessage.ts). */
 import { describe, expect, test } from "bun:test";
-import { proposedCommitMessage } from "../../frontend/src/changes/commitMessage.ts";
-import type { ChatState } from "../../frontend/src/chat/reducer.ts";
+import { proposedCommitMessage } from "../../../../frontend/src/changes/commitMessage.ts";
+import type { ChatState } from "../../../../frontend/src/chat/reducer.ts";
 
 function state(conversations: Record<string, { role: "user" | "assistant"; text: string; at: number }[]>): ChatState {
   const messages: Record<string, unknown[]> = {};

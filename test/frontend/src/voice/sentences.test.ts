@@ -1,6 +1,6 @@
 /** Streaming sentence splitting of the agent's Markdown, and what of it is read aloud. */
 import { describe, expect, test } from "bun:test";
-import { MAX_SENTENCE, SentenceStream, speakable, splitSpeakable } from "../../frontend/src/voice/sentences.ts";
+import { MAX_SENTENCE, SentenceStream, speakable, splitSpeakable } from "../../../../frontend/src/voice/sentences.ts";
 
 /** Feeds `text` to a stream `step` characters at a time (like token deltas); answers every emission. */
 function streamed(text: string, step: number): { sentences: string[]; at: number[] } {

@@ -7,14 +7,14 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createServer, type Server } from "node:http";
 import { connect, createServer as createTcpServer, type Server as TcpServer, type Socket } from "node:net";
 import type { Server as BunServer } from "bun";
-import { decodeWav } from "../../frontend/src/voice/audio.ts";
-import { isVoiceUrl, parseVoiceUrl, VoiceProxy, voiceTarget } from "../../server/voice/voice-proxy.ts";
-import { createAdmission } from "../../server/app.ts";
-import { OctoConfig } from "../../server/config/schema.ts";
-import type { AuthService } from "../../server/modules/auth/service.ts";
-import { startAccessWatch } from "../../server/access-watch.ts";
-import { type AuthStack, authStack, quickUser } from "../support/db.ts";
-import { sessionStack } from "../support/fakes.ts";
+import { decodeWav } from "../../../frontend/src/voice/audio.ts";
+import { isVoiceUrl, parseVoiceUrl, VoiceProxy, voiceTarget } from "../../../server/voice/voice-proxy.ts";
+import { createAdmission } from "../../../server/app.ts";
+import { OctoConfig } from "../../../server/config/schema.ts";
+import type { AuthService } from "../../../server/modules/auth/service.ts";
+import { startAccessWatch } from "../../../server/access-watch.ts";
+import { type AuthStack, authStack, quickUser } from "../../support/db.ts";
+import { sessionStack } from "../../support/fakes.ts";
 import {
   concat,
   type FakeEars,
@@ -27,7 +27,7 @@ import {
   startFakeEars,
   startFakeKokoro,
   toneSamples,
-} from "../support/voice-fakes.ts";
+} from "../../support/voice-fakes.ts";
 
 describe("voice URLs", () => {
   test("parseVoiceUrl / isVoiceUrl", () => {

@@ -4,10 +4,10 @@
  * silence timeout, the streamed answer is spoken sentence by sentence, speaking over it interrupts.
  */
 import { describe, expect, test } from "bun:test";
-import { initialChatState } from "../../frontend/src/chat/reducer.ts";
-import { Conversation, TICK_MS } from "../../frontend/src/voice/conversation.ts";
-import { assistantMessage, SID, textPart, userMessage } from "../frontend/fixtures.ts";
-import { chatWith, RecordingOutput, ScriptedInput } from "../frontend/voiceFixtures.ts";
+import { initialChatState } from "../../../../frontend/src/chat/reducer.ts";
+import { Conversation, TICK_MS } from "../../../../frontend/src/voice/conversation.ts";
+import { assistantMessage, SID, textPart, userMessage } from "../../fixtures.ts";
+import { chatWith, RecordingOutput, ScriptedInput } from "../../voiceFixtures.ts";
 
 function setup(config = { vadTimeoutMs: 300, continuous: true, interruptWordCount: 2 }) {
   let clock = 0;

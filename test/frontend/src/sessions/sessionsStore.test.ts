@@ -3,10 +3,10 @@
  * a real octo (serveStack with the fake runtime) following `GET /api/events` with no polling.
  */
 import { afterAll, describe, expect, test } from "bun:test";
-import { applyEvent, newer, SessionsStore } from "../../frontend/src/sessions/sessionsStore.ts";
-import type { Session } from "../../frontend/src/lib/types.ts";
-import { quickUser } from "../support/db.ts";
-import { eventually, serveStack, sessionStack, type StackServer } from "../support/fakes.ts";
+import { applyEvent, newer, SessionsStore } from "../../../../frontend/src/sessions/sessionsStore.ts";
+import type { Session } from "../../../../frontend/src/lib/types.ts";
+import { quickUser } from "../../../support/db.ts";
+import { eventually, serveStack, sessionStack, type StackServer } from "../../../support/fakes.ts";
 
 const servers: StackServer[] = [];
 afterAll(async () => {

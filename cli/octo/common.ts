@@ -6,10 +6,10 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
 import type { Database } from "../../server/db/database.ts";
+import type { AuthServices } from "../../server/services.ts";
 import type { AuditOrigin } from "../../server/modules/audit/service.ts";
-import { CliError } from "../shared/errors.ts";
-import { ConfigError, type ConfigOverrides, type LoadedConfig, loadConfig } from "../../server/config/load.ts";
-import { OctoError } from "../../server/errors.ts";
+import { CliError, exitWithError, usageError } from "../shared/errors.ts";
+import { type ConfigOverrides, type LoadedConfig, loadConfig } from "../../server/config/load.ts";
 
 /** Who the audit log says made a change from the CLI: no user, `detail.via = "cli"` with the OS user. */
 export const CLI: AuditOrigin = { actor: null, client: null, via: "cli" };
@@ -41,22 +41,19 @@ export function loadOrExit(options: DataDirOptions, flags: ConfigOverrides = {})
   }
 }
 
-/** Prints `octo: <message>` on stderr and exits (1, or the error's own exit code). */
-export function fail(err: unknown, exitCode = 1): never {
-  const message =
-    err instanceof ConfigError || err instanceof OctoError || err instanceof Error ? err.message : String(err);
-  process.stderr.write(`octo: ${message}\n`);
-  process.exit(exitCode);
+/**
+ * Prints `octo: <message>` (or `{ error, code }` with `--json`) on stderr and exits with the error's code
+ * (1, or 2 for a usage error): `octo`'s name for {@link exitWithError}, the path every `octo` error ends on.
+ */
+export function fail(err: unknown): never {
+  exitWithError("octo", err, process.argv.includes("--json"));
 }
 
-/** Parses an integer flag; exits with 2 (usage) naming the flag when it is not one. */
+/** Parses an integer flag; a usage error (exit 2) naming the flag when it is not one. */
 export function intOption(name: string, min: number, max: number) {
   return (value: string): number => {
     const n = Number(value);
-    if (!Number.isInteger(n) || n < min || n > max) {
-      process.stderr.write(`octo: ${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}\n`);
-      process.exit(2);
-    }
+    if (!Number.isInteger(n) || n < min || n > max) fail(usageError(`${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`));
     return n;
   };
 }
@@ -72,4 +69,17 @@ export async function openExistingDataDir(dataDir: string): Promise<Database> {
   }
   const { openDataDir } = await import("../../server/server.ts");
   return openDataDir(dataDir);
+}
+
+/**
+ * The auth part of the service graph (server/services.ts `createAuthServices`) over an open data dir's
+ * database, configured as `octo serve` would be: the same invite rules (one account only when sessions are
+ * not isolated from each other, server/runtime/isolation.ts) and the data dir's JWT secret.
+ */
+export async function authServices(loaded: LoadedConfig, db: Database): Promise<AuthServices> {
+  const { createAuthServices } = await import("../../server/services.ts");
+  const { allowsSharing, configuredIsolation } = await import("../../server/runtime/isolation.ts");
+  const { loadOrCreateSecret } = await import("../../server/secrets.ts");
+  const singleUser = !allowsSharing(configuredIsolation(loaded.config), loaded.config);
+  return createAuthServices(loaded.config, { db, secret: loadOrCreateSecret(join(loaded.dataDir, "jwt-secret")), singleUser });
 }

@@ -5,6 +5,7 @@
  * program's own modules are imported only when it runs, and the process runs with {@link JIT_POLICY}.
  */
 import { type Command, InvalidArgumentError } from "commander";
+import { exitWithError } from "../shared/errors.ts";
 
 /**
  * JavaScriptCore tier-up thresholds are multiplied by this in the per-session programs
@@ -87,6 +88,5 @@ function integer(min: number, max: number): (value: string) => number {
 
 /** Prints `octo: <message>` on stderr and exits with 1: the program could not start (bad root, port taken). */
 function cannotStart(err: unknown): never {
-  process.stderr.write(`octo: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
+  exitWithError("octo", err);
 }

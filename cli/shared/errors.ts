@@ -45,9 +45,23 @@ export async function runProgram(
     await program.parseAsync(argv);
   } catch (err) {
     if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : EXIT_USAGE);
-    reportError(program.name(), err, json());
-    process.exit(err instanceof CliError ? err.exitCode : EXIT_FAILURE);
+    exitWithError(program.name(), err, json());
   }
+}
+
+/**
+ * The one way both CLIs end on an error: prints it with {@link reportError} and exits with
+ * {@link exitCodeOf}. `runProgram`, {@link guard} and the few places that must stop at once (a config that
+ * does not load, a server that cannot start) all end here.
+ */
+export function exitWithError(name: string, err: unknown, json = false): never {
+  reportError(name, err, json);
+  process.exit(exitCodeOf(err));
+}
+
+/** The exit code for `err`: a {@link CliError}'s own, otherwise {@link EXIT_FAILURE}. */
+export function exitCodeOf(err: unknown): number {
+  return err instanceof CliError ? err.exitCode : EXIT_FAILURE;
 }
 
 /** Prints an error the way {@link runProgram} does. */
@@ -69,8 +83,7 @@ export function guard<A extends unknown[]>(name: string, action: (...args: A) =>
     } catch (err) {
       if (err instanceof CommanderError) throw err;
       const json = args.some((a) => a !== null && typeof a === "object" && (a as { json?: unknown }).json === true);
-      reportError(name, err, json);
-      process.exit(err instanceof CliError ? err.exitCode : EXIT_FAILURE);
+      exitWithError(name, err, json);
     }
   };
 }

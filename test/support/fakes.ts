@@ -65,6 +65,8 @@ export interface FakeBehaviour {
   poll?: PollResult | ((spec: SessionSpec, state: FakeState | null) => PollResult);
   /** ms `stop` takes (before the servers close). */
   stopDelayMs?: number;
+  /** What `memory` answers for a live start, bytes (default: null, not measurable). */
+  memoryBytes?: number | ((spec: SessionSpec) => number | null);
   /** What `logs` returns (default ""). */
   logs?: string;
   /** What `removeOrphans` returns (default []). */
@@ -232,6 +234,12 @@ export class FakeRuntime implements Runtime<FakeState> {
 
   endpoints(state: FakeState): Endpoints {
     return endpointsAt("127.0.0.1", state.ports);
+  }
+
+  async memory(spec: SessionSpec, state: FakeState | null): Promise<number | null> {
+    const measure = this.behaviour.memoryBytes;
+    if (measure === undefined || !this.live.has(state?.instance ?? -1)) return null;
+    return typeof measure === "function" ? measure(spec) : measure;
   }
 
   async logs(spec: SessionSpec): Promise<string> {

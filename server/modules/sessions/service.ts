@@ -190,8 +190,7 @@ export class SessionService {
     return Promise.all(
       sessions.map(async (s): Promise<AdminSession> => {
         if (s.status !== "running") return { ...s, usage: { memory_bytes: null, idle_seconds: null } };
-        const row = this.row(s.id);
-        const memory = row && this.runtime.memory ? await this.runtime.memory(this.spec(row), this.stateOf(row)).catch(() => null) : null;
+        const memory = await this.memoryOf(s.id);
         const since = Math.max(Date.parse(s.started_at ?? s.created_at), s.last_activity_at ? Date.parse(s.last_activity_at) : 0);
         return { ...s, usage: { memory_bytes: memory, idle_seconds: Math.max(0, Math.round((now - since) / 1000)) } };
       }),
@@ -280,6 +279,23 @@ export class SessionService {
     else this.details.set(id, detail);
     const row = this.row(id);
     if (row) this.events.publish(row.user_id, { type: "session.updated", session: this.present(row) });
+  }
+
+  /**
+   * Memory of every running session whose runtime can measure it ({@link Runtime.memory}, in parallel),
+   * bytes, for `octo_session_memory_bytes` (server/metrics.ts); sessions it cannot measure are left out.
+   */
+  async memoryUsage(): Promise<{ session: string; bytes: number }[]> {
+    const running = [...this.routes].filter(([, route]) => route.status === "running").map(([id]) => id);
+    const measured = await Promise.all(running.map(async (session) => ({ session, bytes: await this.memoryOf(session) })));
+    return measured.filter((m): m is { session: string; bytes: number } => m.bytes !== null);
+  }
+
+  /** Session `id`'s memory now, bytes; null when its runtime cannot measure it or the measure fails. */
+  private async memoryOf(id: string): Promise<number | null> {
+    const row = this.row(id);
+    if (!row || !this.runtime.memory) return null;
+    return this.runtime.memory(this.spec(row), this.stateOf(row)).catch(() => null);
   }
 
   /** Records that someone used session `id` now (the proxy calls it; see activity.ts for what counts). */

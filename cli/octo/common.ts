@@ -42,18 +42,23 @@ export function loadOrExit(options: DataDirOptions, flags: ConfigOverrides = {})
 }
 
 /**
- * Prints `octo: <message>` (or `{ error, code }` with `--json`) on stderr and exits with the error's code
- * (1, or 2 for a usage error): `octo`'s name for {@link exitWithError}, the path every `octo` error ends on.
+ * Prints `octo: <message>` (or `{ error, code }` with `--json`) on stderr and exits (1, or a {@link CliError}'s
+ * own exit code): the CLIs' one error path.
  */
 export function fail(err: unknown): never {
   exitWithError("octo", err, process.argv.includes("--json"));
 }
 
-/** Parses an integer flag; a usage error (exit 2) naming the flag when it is not one. */
+/**
+ * Parses an integer flag.
+ * @throws CliError usage (exit code 2) naming the flag when it is not one.
+ */
 export function intOption(name: string, min: number, max: number) {
   return (value: string): number => {
     const n = Number(value);
-    if (!Number.isInteger(n) || n < min || n > max) fail(usageError(`${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`));
+    if (!Number.isInteger(n) || n < min || n > max) {
+      throw usageError(`${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
+    }
     return n;
   };
 }

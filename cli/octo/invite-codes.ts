@@ -5,7 +5,7 @@
  * the audit log (actor null, detail `{ via: "cli", os_user }`; never the code).
  */
 import type { Command } from "commander";
-import { parseDuration } from "../../server/duration.ts";
+import { parseDuration } from "../../common/duration.ts";
 import type { InviteCode } from "../../server/modules/invites/model.ts";
 import { CliError, guard, usageError } from "../shared/errors.ts";
 import { print, printJson, table, when } from "../shared/format.ts";

@@ -22,7 +22,7 @@ export function registerServe(program: Command): void {
     .option("-m, --mode <mode>", "session runtime: local, container, swarm or auto")
     .action(async (options: ServeOptions) => {
       if (options.mode && !["local", "container", "swarm", "auto"].includes(options.mode)) {
-        fail(usageError(`--mode must be local, container, swarm or auto, got ${JSON.stringify(options.mode)}`));
+        throw usageError(`--mode must be local, container, swarm or auto, got ${JSON.stringify(options.mode)}`);
       }
       const flags: ConfigOverrides = {};
       if (options.host !== undefined || options.port !== undefined) {

@@ -50,18 +50,14 @@ export async function runProgram(
 }
 
 /**
- * The one way both CLIs end on an error: prints it with {@link reportError} and exits with
- * {@link exitCodeOf}. `runProgram`, {@link guard} and the few places that must stop at once (a config that
- * does not load, a server that cannot start) all end here.
+ * The one way a CLI program ends on an error: prints it as {@link reportError} does and exits with the
+ * error's code ({@link CliError} `exitCode`, otherwise {@link EXIT_FAILURE}). Used by {@link runProgram},
+ * {@link guard} and the places that must end the process outside of an action (a server failing to start or
+ * to stop).
  */
 export function exitWithError(name: string, err: unknown, json = false): never {
   reportError(name, err, json);
-  process.exit(exitCodeOf(err));
-}
-
-/** The exit code for `err`: a {@link CliError}'s own, otherwise {@link EXIT_FAILURE}. */
-export function exitCodeOf(err: unknown): number {
-  return err instanceof CliError ? err.exitCode : EXIT_FAILURE;
+  process.exit(err instanceof CliError ? err.exitCode : EXIT_FAILURE);
 }
 
 /** Prints an error the way {@link runProgram} does. */

@@ -151,3 +151,33 @@ describe("activity through the proxy", () => {
     ws.close();
   });
 });
+
+describe("task events", () => {
+  test("task.updated reaches its owner (with a tasks token too), never another user, an admin's ?all=true or a sessions-only token", async () => {
+    const s = await setup();
+    const tokenFor = async (scopes: string[]) => (await fetch(`${s.server.base}/api/tokens`, { method: "POST", headers: { authorization: `Bearer ${s.alice.token}`, "content-type": "application/json" }, body: JSON.stringify({ name: scopes.join("+"), scopes }) }).then((r) => r.json())).token as string;
+    const login = await follow(s.server.base, s.alice.token);
+    const tasksOnly = await follow(s.server.base, await tokenFor(["tasks"]));
+    const sessionsOnly = await follow(s.server.base, await tokenFor(["sessions:read"]));
+    const adminAll = await follow(s.server.base, s.root.token, {}, "?all=true");
+    const bobs = await follow(s.server.base, s.bob.token);
+    expect([login, tasksOnly, sessionsOnly, adminAll, bobs].map((f) => f.res.status)).toEqual([200, 200, 200, 200, 200]);
+
+    const task = await s.handoff.tasks.create(s.alice.user, { prompt: "private prompt", title: "T" });
+    await s.handoff.tasks.cancel(s.alice.user.id, task.id);
+    const taskStates = (f: { received: { data: any }[] }) => f.received.filter((e) => e.data.type === "task.updated" && e.data.task.id === task.id).map((e) => e.data.task.status);
+    await eventually(() => taskStates(tasksOnly).includes("cancelled"), "the tasks token sees the cancel");
+    expect(taskStates(tasksOnly)[0]).toBe("queued");
+    await eventually(() => taskStates(login).join() === taskStates(tasksOnly).join(), "the login to see the same");
+    // A session event still reaches the sessions-only token (its stream works), never a task event.
+    const session = await s.sessions.create(s.alice.user, "a");
+    await eventually(() => statuses(sessionsOnly.received, session.id).includes("running"), "the sessions token sees the session");
+    expect(statuses(tasksOnly.received, session.id)).toEqual([]);
+    for (const f of [sessionsOnly, adminAll, bobs]) {
+      expect(f.received.filter((e) => e.data.type === "task.updated")).toEqual([]);
+      expect(JSON.stringify(f.received)).not.toContain("private prompt");
+    }
+    expect(statuses(adminAll.received, session.id)).toContain("running"); // ?all=true still sees sessions
+    for (const f of [login, tasksOnly, sessionsOnly, adminAll, bobs]) await f.close();
+  });
+});

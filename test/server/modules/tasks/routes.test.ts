@@ -21,11 +21,15 @@ test("another user's task answers 404 TASK_NOT_FOUND everywhere, like a missing 
     await h.call("POST", `/api/tasks/${id}/cancel`, { token: bob.token }),
     await h.call("POST", `/api/tasks/${id}/messages`, { token: bob.token, body: { text: "hi" } }),
     await h.call("POST", `/api/tasks/${id}/permissions/per_x`, { token: bob.token, body: { reply: "once" } }),
+    await h.call("POST", `/api/tasks/${id}/questions/que_x`, { token: bob.token, body: { answers: [["yes"]] } }),
   ]) {
     expect([res.status, res.json]).toEqual([404, missing.json]);
   }
   expect((await h.call("GET", "/api/tasks", { token: bob.token })).json.tasks).toEqual([]);
   expect((await h.call("GET", "/api/tasks", { token: alice.token })).json.tasks.map((t: { id: string }) => t.id)).toEqual([id]);
+  // Alice's own task waits for nothing: an answer is a conflict; a malformed one is refused first.
+  expect((await h.call("POST", `/api/tasks/${id}/questions/que_x`, { token: alice.token, body: { answers: [["yes"]] } })).json.code).toBe("TASK_NOT_WAITING");
+  expect((await h.call("POST", `/api/tasks/${id}/questions/que_x`, { token: alice.token, body: { answers: [] } })).json.code).toBe("VALIDATION_FAILED");
   // Bob cannot run a task in alice's session either.
   const session = await h.sessions.create(alice.user, "hers");
   const intoHers = await h.call("POST", "/api/tasks", { token: bob.token, body: { prompt: "x", session_id: session.id } });

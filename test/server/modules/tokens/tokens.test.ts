@@ -178,7 +178,7 @@ describe("requiredScope", () => {
     ["GET", "/api/admin/users", false, "admin"],
     ["GET", "/api/me", false, "any"],
     ["GET", "/api/auth/session", false, "any"],
-    ["GET", "/api/events", false, "sessions:read"],
+    ["GET", "/api/events", false, "events"],
     ["GET", "/metrics", false, "admin"],
     ["POST", "/api/tokens", false, "login"],
     ["GET", "/api/tasksx", false, "login"],
@@ -191,5 +191,6 @@ describe("requiredScope", () => {
     expect(scopeAllows(["sessions:write"], "sessions:read")).toBe(true);
     expect(scopeAllows(["sessions:read"], "sessions:write")).toBe(false);
     expect(scopeAllows(["admin", "tasks", "sessions:write"], "login")).toBe(false);
+    expect([scopeAllows(["tasks"], "events"), scopeAllows(["sessions:read"], "events"), scopeAllows(["admin"], "events")]).toEqual([true, true, false]);
   });
 });

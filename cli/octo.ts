@@ -46,4 +46,4 @@ if (load) {
   for (const register of new Set(await Promise.all(Object.values(COMMANDS).map((get) => get())))) register(program);
 }
 
-await runProgram(program, process.argv);
+await runProgram(program, process.argv, () => process.argv.includes("--json"));

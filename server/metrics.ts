@@ -5,7 +5,8 @@
  *
  * Adding a metric from another feature (the LLM gateway, the lifecycle engine, ...): declare it next to the
  * code it measures, on this registry, named `octo_<feature>_<what>[_unit]` (`_total` for counters, base
- * units: seconds, bytes), with a few bounded labels (never ids, user names or paths):
+ * units: seconds, bytes), with a few bounded labels (never ids, user names or paths; the one exception is
+ * {@link sessionMemoryBytes}, one series per running session, which is what it measures):
  *
  * ```ts
  * import { Counter } from "prom-client";
@@ -18,7 +19,7 @@
  * ```
  *
  * A value that lives elsewhere (a count in the database, a size in memory) is read at scrape time with a
- * gauge's `collect()` rather than kept up to date by hand; see {@link sessionsByState}. The module is a
+ * gauge's `collect()` rather than kept up to date by hand; see {@link sessionsByState} and {@link watchSessions}. The module is a
  * process-wide singleton, like prom-client's own default registry: in-process tests that start several
  * servers share it, so they compare values before and after rather than absolute numbers.
  */
@@ -80,8 +81,16 @@ export const logins = new Counter({
   registers: [registry],
 });
 
-/** Reads the session counts per state at scrape time; null while no server has registered a source. */
-let sessionCounts: (() => Record<SessionStatus, number>) | null = null;
+/** What the session metrics are read from at scrape time: the running server's session service. */
+export interface SessionMetricsSource {
+  /** Sessions per state. */
+  counts(): Record<SessionStatus, number>;
+  /** Memory of each running session whose runtime can measure it, bytes (`Runtime.memory`). */
+  memoryUsage(): Promise<{ session: string; bytes: number }[]>;
+}
+
+/** The registered source; null while no server has registered one. */
+let sessionSource: SessionMetricsSource | null = null;
 
 export const sessionsByState = new Gauge({
   name: "octo_sessions",
@@ -90,19 +99,34 @@ export const sessionsByState = new Gauge({
   registers: [registry],
   collect() {
     this.reset();
-    if (!sessionCounts) return;
-    for (const [state, n] of Object.entries(sessionCounts())) this.set({ state }, n);
+    if (!sessionSource) return;
+    for (const [state, n] of Object.entries(sessionSource.counts())) this.set({ state }, n);
+  },
+});
+
+export const sessionMemoryBytes = new Gauge({
+  name: "octo_session_memory_bytes",
+  help: "Memory each running session uses now, bytes, as the admin page shows it: the RSS of its process tree (local) or the container's usage less page cache (container); no series when it cannot be measured",
+  labelNames: ["session"] as const,
+  registers: [registry],
+  async collect() {
+    const source = sessionSource;
+    const measured = source ? await source.memoryUsage() : [];
+    // Reset after measuring: sessions that stopped since the last scrape lose their series.
+    this.reset();
+    for (const { session, bytes } of measured) this.set({ session }, bytes);
   },
 });
 
 /**
- * Makes `counts` the source of {@link sessionsByState} (the running server's session service).
+ * Makes `source` what {@link sessionsByState} and {@link sessionMemoryBytes} read (the running server's
+ * session service).
  * @returns the function that removes it again (when that server closes).
  */
-export function countSessionsWith(counts: () => Record<SessionStatus, number>): () => void {
-  sessionCounts = counts;
+export function watchSessions(source: SessionMetricsSource): () => void {
+  sessionSource = source;
   return () => {
-    if (sessionCounts === counts) sessionCounts = null;
+    if (sessionSource === source) sessionSource = null;
   };
 }
 

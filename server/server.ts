@@ -29,7 +29,7 @@ import { watchRequest, watchStream, watchUpgrade } from "./http/access-log.ts";
 import { requestId, shareRequestInfo } from "./http/request-id.ts";
 import { isGatewayUrl, type LlmGateway } from "./gateway/gateway.ts";
 import { createLogger, setLogLevel } from "../common/log.ts";
-import { countSessionsWith } from "./metrics.ts";
+import { watchSessions } from "./metrics.ts";
 import type { InviteService } from "./modules/invites/service.ts";
 import type { SessionService } from "./modules/sessions/service.ts";
 import type { UserService } from "./modules/users/service.ts";
@@ -90,7 +90,7 @@ export async function startServer(loaded: LoadedConfig): Promise<OctoServer> {
     const { isolation, sessions, admission, auth, audit, invites, llm, gatewayUrl } = services;
     log.info("runtime", { mode: runtime.kind, engine: engine.name, version: engine.version, isolation: isolation.kind, single_user: isolation.singleUser });
     await sessions.reconcile();
-    const stopCountingSessions = countSessionsWith(() => sessions.counts());
+    const stopWatchingSessions = watchSessions(sessions);
 
     const { tasks, webhooks, schedules } = services.handoff;
     await tasks.recover();
@@ -136,7 +136,7 @@ export async function startServer(loaded: LoadedConfig): Promise<OctoServer> {
       close() {
         closing ??= (async () => {
           auth.stopPruning();
-          stopCountingSessions();
+          stopWatchingSessions();
           audit.stopPruning();
           stopAccessWatch();
           const closed = new Promise<void>((done) => server.close(() => done()));

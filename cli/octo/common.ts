@@ -6,6 +6,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
 import type { Database } from "../../server/db/database.ts";
+import type { AuthServices } from "../../server/services.ts";
 import type { AuditOrigin } from "../../server/modules/audit/service.ts";
 import { CliError, exitWithError, usageError } from "../shared/errors.ts";
 import { type ConfigOverrides, type LoadedConfig, loadConfig } from "../../server/config/load.ts";
@@ -40,9 +41,12 @@ export function loadOrExit(options: DataDirOptions, flags: ConfigOverrides = {})
   }
 }
 
-/** Prints `octo: <message>` on stderr and exits (1, or a {@link CliError}'s own exit code): the CLIs' one error path. */
+/**
+ * Prints `octo: <message>` (or `{ error, code }` with `--json`) on stderr and exits (1, or a {@link CliError}'s
+ * own exit code): the CLIs' one error path.
+ */
 export function fail(err: unknown): never {
-  exitWithError("octo", err);
+  exitWithError("octo", err, process.argv.includes("--json"));
 }
 
 /**
@@ -70,4 +74,17 @@ export async function openExistingDataDir(dataDir: string): Promise<Database> {
   }
   const { openDataDir } = await import("../../server/server.ts");
   return openDataDir(dataDir);
+}
+
+/**
+ * The auth part of the service graph (server/services.ts `createAuthServices`) over an open data dir's
+ * database, configured as `octo serve` would be: the same invite rules (one account only when sessions are
+ * not isolated from each other, server/runtime/isolation.ts) and the data dir's JWT secret.
+ */
+export async function authServices(loaded: LoadedConfig, db: Database): Promise<AuthServices> {
+  const { createAuthServices } = await import("../../server/services.ts");
+  const { allowsSharing, configuredIsolation } = await import("../../server/runtime/isolation.ts");
+  const { loadOrCreateSecret } = await import("../../server/secrets.ts");
+  const singleUser = !allowsSharing(configuredIsolation(loaded.config), loaded.config);
+  return createAuthServices(loaded.config, { db, secret: loadOrCreateSecret(join(loaded.dataDir, "jwt-secret")), singleUser });
 }

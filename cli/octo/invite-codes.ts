@@ -9,7 +9,7 @@ import { parseDuration } from "../../common/duration.ts";
 import type { InviteCode } from "../../server/modules/invites/model.ts";
 import { CliError, guard, usageError } from "../shared/errors.ts";
 import { print, printJson, table, when } from "../shared/format.ts";
-import { CLI, type DataDirOptions, fail, intOption, loadOrExit, openExistingDataDir, withDataDirOptions } from "./common.ts";
+import { authServices, CLI, type DataDirOptions, intOption, loadOrExit, openExistingDataDir, withDataDirOptions } from "./common.ts";
 
 /** The `octo invite-codes list` table. */
 export function invitesTable(invites: InviteCode[]): string {
@@ -51,42 +51,33 @@ Examples:
     .option("-n, --note <text>", "note shown in listings")
     .option("--count <n>", "how many codes", intOption("--count", 1, 1000), 1)
     .option("--json", "print the new codes with their records as JSON")
-    .action(async (options: GenerateOptions) => {
-      if (options.role !== "user" && options.role !== "admin") {
-        throw usageError(`--role must be user or admin, got ${JSON.stringify(options.role)}`);
-      }
-      let expires: number | undefined;
-      try {
-        expires = options.expires ? parseDuration(options.expires) : undefined;
-      } catch (err) {
-        throw usageError(`--expires: ${(err as Error).message}`);
-      }
-      const loaded = loadOrExit(options);
-      const { openDataDir } = await import("../../server/server.ts");
-      const { InviteService } = await import("../../server/modules/invites/service.ts");
-      const { AuditService } = await import("../../server/modules/audit/service.ts");
-      const { inviteDetail, inviteTarget } = await import("../../server/modules/audit/model.ts");
-      try {
-        const { allowsSharing, configuredIsolation } = await import("../../server/runtime/isolation.ts");
-        const db = openDataDir(loaded.dataDir);
-        const invites = new InviteService(db, { singleUser: !allowsSharing(configuredIsolation(loaded.config), loaded.config) });
-        const audit = new AuditService(db);
-        const created = [];
-        for (let i = 0; i < options.count; i++) {
-          const invite = invites.create(
-            { role: options.role, max_uses: options.uses, expires_in_seconds: expires, note: options.note },
-            null,
-          );
-          audit.record({ ...CLI, action: "invite.create", target: inviteTarget(invite), detail: inviteDetail(invite) });
-          if (options.json) created.push(invite);
-          else process.stdout.write(`${invite.code}\n`);
+    .action(
+      guard("octo", async (options: GenerateOptions) => {
+        if (options.role !== "user" && options.role !== "admin") throw usageError(`--role must be user or admin, got ${JSON.stringify(options.role)}`);
+        let expires: number | undefined;
+        try {
+          expires = options.expires ? parseDuration(options.expires) : undefined;
+        } catch (err) {
+          throw usageError(`--expires: ${(err as Error).message}`);
         }
-        db.close();
+        const loaded = loadOrExit(options);
+        const { openDataDir } = await import("../../server/server.ts");
+        const { inviteDetail, inviteTarget } = await import("../../server/modules/audit/model.ts");
+        const services = await authServices(loaded, openDataDir(loaded.dataDir));
+        const created = [];
+        try {
+          for (let i = 0; i < options.count; i++) {
+            const invite = services.invites.create({ role: options.role, max_uses: options.uses, expires_in_seconds: expires, note: options.note }, null);
+            services.audit.record({ ...CLI, action: "invite.create", target: inviteTarget(invite), detail: inviteDetail(invite) });
+            if (options.json) created.push(invite);
+            else process.stdout.write(`${invite.code}\n`);
+          }
+        } finally {
+          services.db.close();
+        }
         if (options.json) printJson(created);
-      } catch (err) {
-        fail(err);
-      }
-    });
+      }),
+    );
   registerInviteListing(group);
 }
 
@@ -98,11 +89,10 @@ export function registerInviteListing(group: Command): void {
     .action(
       guard("octo", async (options: DataDirOptions & { all?: boolean; json?: boolean }) => {
         const loaded = loadOrExit(options);
-        const db = await openExistingDataDir(loaded.dataDir);
-        const { InviteService } = await import("../../server/modules/invites/service.ts");
+        const { invites: service, db } = await authServices(loaded, await openExistingDataDir(loaded.dataDir));
         let invites: InviteCode[];
         try {
-          invites = new InviteService(db).list({ activeOnly: !options.all });
+          invites = service.list({ activeOnly: !options.all });
         } finally {
           db.close();
         }
@@ -118,15 +108,13 @@ export function registerInviteListing(group: Command): void {
     .action(
       guard("octo", async (id: string, options: DataDirOptions & { json?: boolean }) => {
         const loaded = loadOrExit(options);
-        const db = await openExistingDataDir(loaded.dataDir);
-        const { InviteService } = await import("../../server/modules/invites/service.ts");
-        const { AuditService } = await import("../../server/modules/audit/service.ts");
+        const { invites, audit, db } = await authServices(loaded, await openExistingDataDir(loaded.dataDir));
         const { inviteTarget } = await import("../../server/modules/audit/model.ts");
         let invite: InviteCode;
         try {
-          invite = new InviteService(db).revoke(id);
-          new AuditService(db).record({ ...CLI, action: "invite.revoke", target: inviteTarget(invite) });
-        } catch (err) {
+          invite = invites.revoke(id);
+          audit.record({ ...CLI, action: "invite.revoke", target: inviteTarget(invite) });
+        } catch {
           throw new CliError(`no invite code with id ${JSON.stringify(id)} (see octo invite-codes list --all)`);
         } finally {
           db.close();

@@ -17,7 +17,7 @@ import type { UserService } from "../../server/modules/users/service.ts";
 import { CliError, guard, usageError } from "../shared/errors.ts";
 import { print, printJson, table, when } from "../shared/format.ts";
 import { readPassword } from "../shared/secret.ts";
-import { CLI, type DataDirOptions, loadOrExit, openExistingDataDir, withDataDirOptions } from "./common.ts";
+import { authServices, CLI, type DataDirOptions, loadOrExit, openExistingDataDir, withDataDirOptions } from "./common.ts";
 
 /** The `octo users list` table. */
 export function usersTable(users: User[]): string {
@@ -29,11 +29,9 @@ export function usersTable(users: User[]): string {
 
 async function withUsers<T>(options: DataDirOptions, fn: (users: UserService, audit: AuditService) => Promise<T> | T): Promise<T> {
   const loaded = loadOrExit(options);
-  const db = await openExistingDataDir(loaded.dataDir);
-  const { UserService } = await import("../../server/modules/users/service.ts");
-  const { AuditService } = await import("../../server/modules/audit/service.ts");
+  const { users, audit, db } = await authServices(loaded, await openExistingDataDir(loaded.dataDir));
   try {
-    return await fn(new UserService(db), new AuditService(db));
+    return await fn(users, audit);
   } catch (err) {
     const e = err as { status?: number; message?: string };
     if (typeof e?.status === "number") throw new CliError(e.message ?? String(err));

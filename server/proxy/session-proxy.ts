@@ -29,6 +29,9 @@
  * `X-Request-Id` and comes back on the answer (and on a WebSocket's 101); the access log, the open-connection
  * gauges and the upstream error counter are in http/access-log.ts and metrics.ts.
  *
+ * A session learns nothing about who is asking beyond its own credentials: no `X-Forwarded-*` headers (the
+ * client's address, octo's host name) are added, which also spares that header work on every request.
+ *
  * Upstream connections are kept alive; bodies and SSE streams are piped, never buffered. Upstream failures
  * answer 502 `{ error, code }` (HTTP) or a 502 status line (upgrades); a connect attempt gives up after 5 s;
  * an upstream that dies mid-answer cuts the client's connection rather than leaving it waiting.
@@ -107,17 +110,18 @@ export interface SessionProxyDeps {
 
 export class SessionProxy {
   private readonly agent = new Agent({ keepAlive: true, maxSockets: 512, maxFreeSockets: 64, timeout: 60_000 });
-  private readonly proxy = createProxyServer({ xfwd: true, connectTimeout: 5000, agent: this.agent });
+  private readonly proxy = createProxyServer({ xfwd: false, connectTimeout: 5000, agent: this.agent });
   /** The upstream socket of each proxied WebSocket, by its client socket (to close both on revocation). */
   private readonly upstreams = new WeakMap<Duplex, Duplex>();
-  /** Which service each admitted request is for, to name it in the upstream error metric. */
-  private readonly services = new WeakMap<IncomingMessage, keyof Endpoints>();
-  /** The session each proxied request or upgrade is for (to record its activity). */
-  private readonly sessionOf = new WeakMap<IncomingMessage, string>();
+  /**
+   * The session and service each admitted request or upgrade is for: to record the session's activity and
+   * to name the service in the upstream error metric. One record per request.
+   */
+  private readonly admitted = new WeakMap<IncomingMessage, { id: string; service: keyof Endpoints }>();
 
   constructor(private readonly deps: SessionProxyDeps) {
     this.proxy.on("proxyRes", (proxyRes, req, res) => {
-      const id = this.sessionOf.get(req);
+      const id = this.admitted.get(req)?.id;
       if (id && String(proxyRes.headers["content-type"] ?? "").startsWith("text/event-stream")) {
         proxyRes.on("data", (chunk: Buffer) => {
           if (carriesActivity(chunk)) this.deps.sessions.touch(id);
@@ -137,7 +141,7 @@ export class SessionProxy {
         this.upstreams.set(socket, upstream);
         upstreamRes.headers["x-request-id"] = requestId(req);
         setUpgradeStatus(socket, 101, "session");
-        const id = this.sessionOf.get(req);
+        const id = this.admitted.get(req)?.id;
         if (!id) return;
         const touch = () => this.deps.sessions.touch(id);
         // After http-proxy-3's own upgrade listener has piped the sockets: a 'data' listener added before
@@ -151,7 +155,7 @@ export class SessionProxy {
     this.proxy.on("error", (err, req, res) => {
       const code = (err as NodeJS.ErrnoException).code;
       log.warn("upstream error", { request: requestId(req as IncomingMessage), error: code ?? err.message });
-      upstreamErrors.inc({ entry: "session", service: this.services.get(req as IncomingMessage) ?? "unknown" });
+      upstreamErrors.inc({ entry: "session", service: this.admitted.get(req as IncomingMessage)?.service ?? "unknown" });
       const failure = new OctoError(502, "UPSTREAM_UNAVAILABLE", "The session's service is not answering");
       if (isServerResponse(res) && res.headersSent) res.destroy();
       else replyError(res as ServerResponse | Duplex, failure, requestId(req as IncomingMessage));
@@ -186,8 +190,7 @@ export class SessionProxy {
     }
     req.url = stripCredentials(req, target.path);
     req.headers["x-request-id"] = info.id;
-    this.services.set(req, target.service);
-    this.sessionOf.set(req, target.id);
+    this.admitted.set(req, { id: target.id, service: target.service });
     const body = target.service === "code" && !upgrade ? await checkTitle(req) : undefined;
     return { id: target.id, admitted, body, target: route.endpoints[target.service], authorization: route.authorization };
   }
@@ -203,9 +206,10 @@ export class SessionProxy {
       return;
     }
     const release = this.deps.admission.hold(resolved.admitted, () => res.destroy());
-    res.once("close", release);
-    res.once("finish", () => {
-      if (res.statusCode < 400) this.deps.sessions.touch(resolved.id);
+    // One listener per request: `close` follows `finish` for an answer sent in full (writableFinished).
+    res.once("close", () => {
+      release();
+      if (res.writableFinished && res.statusCode < 400) this.deps.sessions.touch(resolved.id);
     });
     this.proxy.web(req, res, {
       target: resolved.target,

@@ -56,7 +56,7 @@ import {
   WORKSPACE,
 } from "./session-container.ts";
 import { endpointsAt, lastWords, SERVICE, SERVICE_KEYS as SERVICES, ServicePorts, type ServiceKey } from "./session-services.ts";
-import type { Endpoints, PollResult, Runtime, RuntimeState, SessionSpec, StartResult, StopOptions } from "./types.ts";
+import type { Endpoints, PollResult, Runtime, SessionSpec, StartResult, StopOptions } from "./types.ts";
 
 const log = createLogger("runtime.container");
 
@@ -79,15 +79,16 @@ export const ContainerState = z.object({
 export type ContainerState = z.infer<typeof ContainerState>;
 
 /** The state if it has this runtime's shape, else null (nothing of it is trusted further). */
-export function parseContainerState(state: RuntimeState): ContainerState | null {
-  return ContainerState.safeParse(state).data ?? null;
+export function parseContainerState(stored: unknown): ContainerState | null {
+  return ContainerState.safeParse(stored).data ?? null;
 }
 
 export type ContainerRuntimeOptions = SessionContainerRuntimeOptions;
 
 /** The runtime behind `[runtime] mode = "container"`. Construct with {@link createContainerRuntime}. */
-export class ContainerRuntime extends SessionContainerRuntime implements Runtime {
+export class ContainerRuntime extends SessionContainerRuntime implements Runtime<ContainerState> {
   readonly kind = "container" as const;
+  readonly parseState = parseContainerState;
   /**
    * Checks that the session image exists.
    * @returns the uid/gid of its `dev` user (labels `octo.uid`/`octo.gid`, default 1000).
@@ -140,7 +141,7 @@ export class ContainerRuntime extends SessionContainerRuntime implements Runtime
    * runtime's start (`[runtime] start_timeout_seconds`) and stops a start that lands late.
    * @throws OctoError 503 IMAGE_MISSING, 500 RUNTIME_START_FAILED; the container is removed first.
    */
-  async start(spec: SessionSpec): Promise<StartResult> {
+  async start(spec: SessionSpec): Promise<StartResult<ContainerState>> {
     const name = containerName(spec.id);
     try {
       return await this.create(spec, name);
@@ -151,7 +152,7 @@ export class ContainerRuntime extends SessionContainerRuntime implements Runtime
     }
   }
 
-  private async create(spec: SessionSpec, name: string): Promise<StartResult> {
+  private async create(spec: SessionSpec, name: string): Promise<StartResult<ContainerState>> {
     const user = await this.checkImage();
     const home = await this.prepareDirectories(spec, user);
     await this.removeByName(name);
@@ -194,7 +195,7 @@ export class ContainerRuntime extends SessionContainerRuntime implements Runtime
     try {
       await container.start();
     } catch (err) {
-      const output = await this.logs(spec, { containerId: container.id, name }, 2048);
+      const output = await this.logs(spec, null, 2048); // by name: this container
       throw new OctoError(
         500,
         "RUNTIME_START_FAILED",
@@ -204,7 +205,7 @@ export class ContainerRuntime extends SessionContainerRuntime implements Runtime
 
     const info = await container.inspect();
     if (!info.State.Running) {
-      const output = await this.logs(spec, { containerId: container.id, name }, 2048);
+      const output = await this.logs(spec, null, 2048); // by name: this container
       throw new OctoError(
         500,
         "RUNTIME_START_FAILED",
@@ -225,16 +226,16 @@ export class ContainerRuntime extends SessionContainerRuntime implements Runtime
     return { endpoints: endpointsAt(state.host, state.ports), state };
   }
 
-  private containerFor(spec: SessionSpec, state: RuntimeState): Docker.Container {
-    const s = parseContainerState(state);
-    return this.docker.getContainer(s?.containerId ?? containerName(spec.id));
+  /** The session's container: by the stored id, or by its name when nothing usable is stored. */
+  private containerFor(spec: SessionSpec, state: ContainerState | null): Docker.Container {
+    return this.docker.getContainer(state?.containerId ?? containerName(spec.id));
   }
 
   /**
    * The container's memory usage from the engine's stats (`GET /containers/:id/stats?stream=false`,
    * `memory_stats.usage`, less the page cache when the engine reports it, as `docker stats` shows), bytes.
    */
-  async memory(spec: SessionSpec, state: RuntimeState): Promise<number | null> {
+  async memory(spec: SessionSpec, state: ContainerState | null): Promise<number | null> {
     try {
       const stats = (await this.containerFor(spec, state).stats({ stream: false })) as {
         memory_stats?: { usage?: number; stats?: { cache?: number; inactive_file?: number } };
@@ -248,7 +249,7 @@ export class ContainerRuntime extends SessionContainerRuntime implements Runtime
     }
   }
 
-  async stop(spec: SessionSpec, state: RuntimeState, options: StopOptions = {}): Promise<void> {
+  async stop(spec: SessionSpec, state: ContainerState | null, options: StopOptions = {}): Promise<void> {
     const container = this.containerFor(spec, state);
     try {
       // t=0 kills at once; unlike `kill`, `stop` accepts containers that are not running (Podman answers
@@ -275,7 +276,7 @@ export class ContainerRuntime extends SessionContainerRuntime implements Runtime
     log.info(options.remove ? "removed" : "stopped", { session: spec.id, now: Boolean(options.now) });
   }
 
-  async poll(spec: SessionSpec, state: RuntimeState): Promise<PollResult> {
+  async poll(spec: SessionSpec, state: ContainerState | null): Promise<PollResult> {
     let info: Docker.ContainerInspectInfo;
     try {
       info = await this.containerFor(spec, state).inspect();
@@ -294,13 +295,11 @@ export class ContainerRuntime extends SessionContainerRuntime implements Runtime
     return { state: "exited", reason };
   }
 
-  endpoints(state: RuntimeState): Endpoints {
-    const s = parseContainerState(state);
-    if (!s) throw new OctoError(500, "RUNTIME_STATE_INVALID", "Session has no container state");
-    return endpointsAt(s.host, s.ports);
+  endpoints(state: ContainerState): Endpoints {
+    return endpointsAt(state.host, state.ports);
   }
 
-  async logs(spec: SessionSpec, state: RuntimeState, maxBytes = 4096): Promise<string> {
+  async logs(spec: SessionSpec, state: ContainerState | null, maxBytes = 4096): Promise<string> {
     try {
       const raw = (await this.containerFor(spec, state).logs({
         stdout: true,

@@ -45,7 +45,7 @@ import { userNamespaceFilter } from "./seccomp.ts";
 import { argsVariables, endpointsAt, lastWords, portVariables, ServicePorts, SESSION_LOG } from "./session-services.ts";
 import { fileserverFlags, graceSeconds } from "./settings.ts";
 import { treeMemory } from "./proc.ts";
-import type { Endpoints, PollResult, Runtime, RuntimeState, SessionSpec, StartResult, StopOptions } from "./types.ts";
+import type { Endpoints, PollResult, Runtime, SessionSpec, StartResult, StopOptions } from "./types.ts";
 
 const log = createLogger("runtime.local");
 
@@ -96,8 +96,8 @@ interface Child {
 }
 
 /** The state if it has this runtime's shape, else null (nothing of it is trusted further). */
-export function parseLocalState(state: RuntimeState): LocalState | null {
-  return LocalState.safeParse(state).data ?? null;
+export function parseLocalState(stored: unknown): LocalState | null {
+  return LocalState.safeParse(stored).data ?? null;
 }
 
 function cmdline(pid: number): string[] | null {
@@ -127,9 +127,10 @@ function signal(pid: number, sig: NodeJS.Signals): void {
   }
 }
 
-export class LocalRuntime implements Runtime {
+export class LocalRuntime implements Runtime<LocalState> {
   readonly kind = "local" as const;
   readonly outlivesServer = false;
+  readonly parseState = parseLocalState;
   private readonly children = new Map<number, Child>();
   private readonly instance: string;
   private script: Promise<string> | null = null;
@@ -156,7 +157,7 @@ export class LocalRuntime implements Runtime {
     return running(pid) && (cmdline(pid)?.includes(this.marker(id)) ?? false);
   }
 
-  async start(spec: SessionSpec): Promise<StartResult> {
+  async start(spec: SessionSpec): Promise<StartResult<LocalState>> {
     const sandbox = this.options.sandbox;
     if (sandbox?.sessionUids && !spec.runAs) {
       throw new OctoError(500, "RUNTIME_START_FAILED", "Cannot start the session: it has no uid of its own");
@@ -339,14 +340,12 @@ export class LocalRuntime implements Runtime {
   }
 
   /** RSS of everything the session runs (bwrap or the entrypoint and all its descendants), bytes. */
-  async memory(spec: SessionSpec, state: RuntimeState): Promise<number | null> {
-    const local = parseLocalState(state);
+  async memory(spec: SessionSpec, local: LocalState | null): Promise<number | null> {
     if (!local || (!this.children.has(local.pid) && !this.isOurs(local.pid, spec.id))) return null;
     return Math.round(treeMemory(local.pid).rss_mib * 1024 * 1024);
   }
 
-  async stop(spec: SessionSpec, state: RuntimeState, options: StopOptions = {}): Promise<void> {
-    const local = parseLocalState(state);
+  async stop(spec: SessionSpec, local: LocalState | null, options: StopOptions = {}): Promise<void> {
     if (!local) return;
     const known = this.children.get(local.pid);
     if (!known && !this.isOurs(local.pid, spec.id)) return;
@@ -400,8 +399,7 @@ export class LocalRuntime implements Runtime {
     while (running(pid) && Date.now() < deadline) await Bun.sleep(20);
   }
 
-  async poll(spec: SessionSpec, state: RuntimeState): Promise<PollResult> {
-    const local = parseLocalState(state);
+  async poll(spec: SessionSpec, local: LocalState | null): Promise<PollResult> {
     if (!local) return { state: "gone" };
     const child = this.children.get(local.pid);
     if (child ? !child.exit : this.isOurs(local.pid, spec.id)) return { state: "running" };
@@ -416,9 +414,7 @@ export class LocalRuntime implements Runtime {
     return lastWords(tail);
   }
 
-  endpoints(state: RuntimeState): Endpoints {
-    const local = parseLocalState(state);
-    if (!local) throw new OctoError(500, "RUNTIME_STATE_INVALID", "Session has no runtime state");
+  endpoints(local: LocalState): Endpoints {
     return endpointsAt(local.host, local.ports);
   }
 
@@ -428,7 +424,7 @@ export class LocalRuntime implements Runtime {
     return (await file.slice(Math.max(0, file.size - maxBytes)).text()).trim();
   }
 
-  async logs(spec: SessionSpec, _state: RuntimeState, maxBytes = 4096): Promise<string> {
+  async logs(spec: SessionSpec, _state: LocalState | null, maxBytes = 4096): Promise<string> {
     return this.tail(join(spec.sessionDir, "logs", SESSION_LOG), maxBytes);
   }
 

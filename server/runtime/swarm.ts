@@ -48,7 +48,7 @@ import {
   statusOf,
 } from "./session-container.ts";
 import { endpointsAt, lastWords, SERVICE, SERVICE_KEYS as SERVICES, ServicePorts, type ServiceKey as Service } from "./session-services.ts";
-import type { Endpoints, PollResult, Runtime, RuntimeState, SessionSpec, StartResult, StopOptions } from "./types.ts";
+import type { Endpoints, PollResult, Runtime, SessionSpec, StartResult, StopOptions } from "./types.ts";
 
 const log = createLogger("runtime.swarm");
 
@@ -87,8 +87,8 @@ export const SwarmState = z.object({
 export type SwarmState = z.infer<typeof SwarmState>;
 
 /** The state if it has this runtime's shape, else null (nothing of it is trusted further). */
-export function parseSwarmState(state: RuntimeState | undefined): SwarmState | null {
-  return SwarmState.safeParse(state ?? {}).data ?? null;
+export function parseSwarmState(stored: unknown): SwarmState | null {
+  return SwarmState.safeParse(stored).data ?? null;
 }
 
 /** The subset of a task that octo reads (dockerode's types leave it untyped). */
@@ -142,8 +142,9 @@ function taskEndReason(task: Task, output: string): string {
 }
 
 /** The runtime behind `[runtime] mode = "swarm"`. Construct with {@link createSwarmRuntime}. */
-export class SwarmRuntime extends SessionContainerRuntime implements Runtime {
+export class SwarmRuntime extends SessionContainerRuntime implements Runtime<SwarmState> {
   readonly kind = "swarm" as const;
+  readonly parseState = parseSwarmState;
 
   /**
    * Checks that the engine is an active swarm manager and that the session image is on it (each node needs
@@ -266,7 +267,7 @@ export class SwarmRuntime extends SessionContainerRuntime implements Runtime {
     return true;
   }
 
-  async start(spec: SessionSpec): Promise<StartResult> {
+  async start(spec: SessionSpec): Promise<StartResult<SwarmState>> {
     const name = serviceName(spec.id);
     const timeoutMs = this.config.runtime.start_timeout_seconds * 1000;
     const previous = parseSwarmState(spec.previousState);
@@ -279,7 +280,7 @@ export class SwarmRuntime extends SessionContainerRuntime implements Runtime {
     }
   }
 
-  private async create(spec: SessionSpec, name: string, pinnedNode: string | null, deadline: number): Promise<StartResult> {
+  private async create(spec: SessionSpec, name: string, pinnedNode: string | null, deadline: number): Promise<StartResult<SwarmState>> {
     await inspectSessionImage(this.options.engine, this.image);
     if (await this.removeService(name)) log.info("removed stale service", { service: name });
     let serviceId: string;
@@ -316,7 +317,7 @@ export class SwarmRuntime extends SessionContainerRuntime implements Runtime {
     }
   }
 
-  private async started(spec: SessionSpec, name: string, serviceId: string, task: Task): Promise<StartResult> {
+  private async started(spec: SessionSpec, name: string, serviceId: string, task: Task): Promise<StartResult<SwarmState>> {
     const nodeId = task.NodeID ?? "";
     const node = await this.node(nodeId);
     if (!node) throw new OctoError(500, "RUNTIME_START_FAILED", `Service ${name} runs on node ${nodeId}, which the manager does not know`);
@@ -345,11 +346,11 @@ export class SwarmRuntime extends SessionContainerRuntime implements Runtime {
       volume: volumeName(spec.id),
     };
     log.info("started", { session: spec.id, service: serviceId.slice(0, 12), node: state.nodeName, host, code: ports.code });
-    return { endpoints: endpointsAt(host, ports), state: state as unknown as RuntimeState };
+    return { endpoints: endpointsAt(host, ports), state };
   }
 
-  async stop(spec: SessionSpec, state: RuntimeState, options: StopOptions = {}): Promise<void> {
-    const name = parseSwarmState(state)?.name ?? serviceName(spec.id);
+  async stop(spec: SessionSpec, state: SwarmState | null, options: StopOptions = {}): Promise<void> {
+    const name = state?.name ?? serviceName(spec.id);
     let removed = false;
     try {
       removed = await this.removeService(name);
@@ -360,8 +361,7 @@ export class SwarmRuntime extends SessionContainerRuntime implements Runtime {
     if (removed) log.info(options.remove ? "removed" : "stopped", { session: spec.id, now: Boolean(options.now) });
   }
 
-  async poll(spec: SessionSpec, state: RuntimeState): Promise<PollResult> {
-    const s = parseSwarmState(state);
+  async poll(spec: SessionSpec, s: SwarmState | null): Promise<PollResult> {
     const name = s?.name ?? serviceName(spec.id);
     let tasks: Task[];
     try {
@@ -381,10 +381,8 @@ export class SwarmRuntime extends SessionContainerRuntime implements Runtime {
     return { state: "exited", reason: taskEndReason(task, await this.serviceLogs(name, 4096)) };
   }
 
-  endpoints(state: RuntimeState): Endpoints {
-    const s = parseSwarmState(state);
-    if (!s) throw new OctoError(500, "RUNTIME_STATE_INVALID", "Session has no swarm state");
-    return endpointsAt(s.host, s.ports);
+  endpoints(state: SwarmState): Endpoints {
+    return endpointsAt(state.host, state.ports);
   }
 
   /** The service's last log lines through the manager; "" when they cannot be had within 5 s (a lost node). */
@@ -397,8 +395,8 @@ export class SwarmRuntime extends SessionContainerRuntime implements Runtime {
     }
   }
 
-  async logs(spec: SessionSpec, state: RuntimeState, maxBytes = 4096): Promise<string> {
-    return this.serviceLogs(parseSwarmState(state)?.name ?? serviceName(spec.id), maxBytes);
+  async logs(spec: SessionSpec, state: SwarmState | null, maxBytes = 4096): Promise<string> {
+    return this.serviceLogs(state?.name ?? serviceName(spec.id), maxBytes);
   }
 
   async removeOrphans(liveSessionIds: ReadonlySet<string>): Promise<string[]> {

@@ -3,7 +3,8 @@
  *
  * A runtime starts a session's three services (OpenCode, file server, terminal), stops them, and tells
  * whether they are still alive. What it needs to find them again after an octo restart (pids, a container
- * id, ports) goes into a JSON {@link RuntimeState} that the session service stores with the session row.
+ * id, ports) is its state `S`: a JSON value the session service stores with the session row and gives back
+ * only after the runtime's own {@link Runtime.parseState} accepted it, so no runtime casts what it reads.
  * The session service never asks which runtime it drives; readiness checks are done by the caller
  * (`readiness.ts`) against {@link Endpoints}, identically for every runtime.
  */
@@ -46,11 +47,12 @@ export interface SessionSpec {
   /** The owner's credential for the repository's host, for the clone only (decrypted; a secret). */
   gitCredential?: GitCredential | null;
   /**
-   * The state the previous start of this session stored (`{}` or absent when none, or when another runtime
-   * kind started it). A runtime whose sessions keep data where they first ran reads it: the Swarm runtime
-   * pins a session to the node that holds its volume.
+   * The state the previous start of this session stored, as stored JSON (absent or null when none, or when
+   * another runtime kind started it; untrusted: pass it through {@link Runtime.parseState}). A runtime whose
+   * sessions keep data where they first ran reads it: the Swarm runtime pins a session to the node that
+   * holds its volume.
    */
-  previousState?: RuntimeState;
+  previousState?: unknown;
 }
 
 /** Base URLs (no trailing slash) where the session's services answer, e.g. `http://127.0.0.1:41234`. */
@@ -60,13 +62,6 @@ export interface Endpoints {
   term: string;
 }
 
-/**
- * Runtime bookkeeping as stored in `sessions.runtime_state` (JSON), opaque to the session service. Each
- * runtime parses it with its own zod schema (`LocalState` in local.ts, `ContainerState` in container.ts) and
- * treats a state that does not parse as gone.
- */
-export type RuntimeState = Record<string, unknown>;
-
 /** Result of a liveness poll. */
 export type PollResult =
   | { state: "running" }
@@ -75,9 +70,10 @@ export type PollResult =
   /** Nothing of the session exists any more (e.g. after a machine reboot or a removed container). */
   | { state: "gone" };
 
-export interface StartResult {
+/** What {@link Runtime.start} answers: where the services listen and the state to store (JSON-serialisable). */
+export interface StartResult<S = unknown> {
   endpoints: Endpoints;
-  state: RuntimeState;
+  state: S;
 }
 
 export interface StopOptions {
@@ -87,7 +83,14 @@ export interface StopOptions {
   remove?: boolean;
 }
 
-export interface Runtime {
+/**
+ * A session runtime whose bookkeeping is `S` (`LocalState` in local.ts, `ContainerState` in container.ts,
+ * `SwarmState` in swarm.ts), stored in `sessions.runtime_state` as JSON and opaque to the session service,
+ * which holds a `Runtime` (= `Runtime<unknown>`) and only passes back what {@link parseState} answered.
+ * `state: S | null` means nothing usable is stored (never started, or a state that did not parse): a
+ * runtime that can find its sessions by id (containers by name) still does; others treat it as gone.
+ */
+export interface Runtime<S = unknown> {
   /** Stored in `sessions.runtime`; a session is always driven by the runtime kind that started it. */
   readonly kind: "local" | "container" | "swarm";
 
@@ -104,29 +107,35 @@ export interface Runtime {
   readonly sessionUids: boolean;
 
   /**
+   * The runtime's state if `stored` (parsed JSON from `sessions.runtime_state`, untrusted) has its shape
+   * (its zod schema), else null: nothing of a state that does not parse is trusted further.
+   */
+  parseState(stored: unknown): S | null;
+
+  /**
    * Starts the three services and returns as soon as they are launched (not necessarily ready).
    * @throws OctoError (code `RUNTIME_START_FAILED` or more specific) when they cannot be launched;
    *   anything partially started is cleaned up before throwing.
    */
-  start(spec: SessionSpec): Promise<StartResult>;
+  start(spec: SessionSpec): Promise<StartResult<S>>;
 
   /**
    * Stops everything started for the session. Idempotent: stopping a stopped or gone session succeeds.
    * Graceful (SIGTERM / container stop) with `[runtime] stop_timeout_seconds`, then forced.
    */
-  stop(spec: SessionSpec, state: RuntimeState, options?: StopOptions): Promise<void>;
+  stop(spec: SessionSpec, state: S | null, options?: StopOptions): Promise<void>;
 
   /** Whether the session's services are still alive (does not check readiness). */
-  poll(spec: SessionSpec, state: RuntimeState): Promise<PollResult>;
+  poll(spec: SessionSpec, state: S | null): Promise<PollResult>;
 
   /** Endpoints of a started session, from its stored state. */
-  endpoints(state: RuntimeState): Endpoints;
+  endpoints(state: S): Endpoints;
 
   /**
    * Output captured from a session's services (last `maxBytes`, default 4096), for failure messages.
    * Returns "" when nothing was captured.
    */
-  logs(spec: SessionSpec, state: RuntimeState, maxBytes?: number): Promise<string>;
+  logs(spec: SessionSpec, state: S | null, maxBytes?: number): Promise<string>;
 
   /**
    * Removes what this runtime started for sessions that are not live (e.g. containers labelled
@@ -141,7 +150,7 @@ export interface Runtime {
    * usage as the engine reports it (container). null when it is not running or cannot be measured.
    * Optional: a runtime without it shows no memory on the admin page.
    */
-  memory?(spec: SessionSpec, state: RuntimeState): Promise<number | null>;
+  memory?(spec: SessionSpec, state: S | null): Promise<number | null>;
 
   /** How sessions are sealed off from each other and from octo (see `isolation.ts`). */
   isolation(): Isolation;

@@ -297,6 +297,20 @@ describe("octo users", () => {
     expect(r.stderr).toContain(`octo: no octo database in ${empty}`);
     expect(existsSync(join(empty, "octo.db"))).toBe(false);
   });
+
+  test("with --json, failures and usage errors are one { error, code } object on stderr, as octoctl's", async () => {
+    const empty = tempDir("no-db-json-");
+    const missing = await octo(["users", "list", "--data-dir", empty, "--json"]);
+    expect(missing.code).toBe(1);
+    expect(JSON.parse(missing.stderr)).toEqual({ error: expect.stringContaining(`no octo database in ${empty}`), code: "FAILED" });
+    const role = await octo(["invite-codes", "generate", "--role", "boss", "--data-dir", empty, "--json"]);
+    expect(role.code).toBe(2);
+    expect(JSON.parse(role.stderr)).toEqual({ error: '--role must be user or admin, got "boss"', code: "USAGE" });
+    const count = await octo(["invite-codes", "generate", "--count", "0", "--data-dir", empty, "--json"]);
+    expect(count.code).toBe(2);
+    expect(JSON.parse(count.stderr)).toEqual({ error: '--count must be an integer from 1 to 1000, got "0"', code: "USAGE" });
+    expect(existsSync(join(empty, "octo.db"))).toBe(false);
+  });
 });
 
 describe("the compiled octo binary", () => {

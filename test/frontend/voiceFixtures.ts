@@ -1,5 +1,5 @@
 /**
- * Fixtures for tests of conversation mode (frontend/src/voice/conversation.ts): a speech input that
+ * Fixtures for tests of conversation mode and the voice store (frontend/src/voice): a speech input that
  * hears what the test scripts, a speech output that records what it is asked to speak, and chat states with
  * a (streaming) answer shaped like OpenCode's.
  */

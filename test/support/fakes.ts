@@ -29,6 +29,7 @@ import { join } from "node:path";
 import type { Isolation } from "../../server/runtime/isolation.ts";
 import type { Server } from "bun";
 import type { OctoConfig } from "../../server/config/schema.ts";
+import { z } from "zod";
 import { OctoError } from "../../common/errors.ts";
 import { startAccessWatch } from "../../server/access-watch.ts";
 import { createApp } from "../../server/app.ts";
@@ -40,8 +41,8 @@ import { SessionProxy } from "../../server/proxy/session-proxy.ts";
 import { createFront } from "../../server/server.ts";
 import { VoiceProxy } from "../../server/voice/voice-proxy.ts";
 import { serviceAuthorization } from "../../common/service-auth.ts";
-import { endpointsAt, SERVICE, SERVICE_KEYS, type ServiceKey } from "../../server/runtime/session-services.ts";
-import type { Endpoints, PollResult, Runtime, RuntimeState, SessionSpec, StartResult, StopOptions } from "../../server/runtime/types.ts";
+import { endpointsAt, SERVICE, SERVICE_KEYS, ServicePorts, type ServiceKey } from "../../server/runtime/session-services.ts";
+import type { Endpoints, PollResult, Runtime, SessionSpec, StartResult, StopOptions } from "../../server/runtime/types.ts";
 import type { GitCredentialService } from "../../server/modules/git-credentials/service.ts";
 import { type AuthStack, type AuthStackOptions, testConfig, testDatabase } from "./db.ts";
 
@@ -61,9 +62,11 @@ export interface FakeBehaviour {
   /** The health URLs also answer 503 until this resolves. */
   readyGate?: Promise<unknown>;
   /** What `poll` answers instead of looking at the servers. */
-  poll?: PollResult | ((spec: SessionSpec, state: RuntimeState) => PollResult);
+  poll?: PollResult | ((spec: SessionSpec, state: FakeState | null) => PollResult);
   /** ms `stop` takes (before the servers close). */
   stopDelayMs?: number;
+  /** What `memory` answers for a live start, bytes (default: null, not measurable). */
+  memoryBytes?: number | ((spec: SessionSpec) => number | null);
   /** What `logs` returns (default ""). */
   logs?: string;
   /** What `removeOrphans` returns (default []). */
@@ -74,19 +77,20 @@ export interface FakeHooks {
   /** Runs when `start` is entered, before any delay. */
   onStart?: (spec: SessionSpec) => void;
   /** Runs just before `start` resolves. */
-  onStarted?: (spec: SessionSpec, result: StartResult) => void;
+  onStarted?: (spec: SessionSpec, result: StartResult<FakeState>) => void;
   /** Runs when `stop` is entered. */
-  onStop?: (spec: SessionSpec, state: RuntimeState, options: StopOptions) => void;
+  onStop?: (spec: SessionSpec, state: FakeState | null, options: StopOptions) => void;
 }
 
 /** The state a fake start returns (stored by the session service in `runtime_state`). */
-export interface FakeState {
-  fake: true;
-  session: string;
+export const FakeState = z.object({
+  fake: z.literal(true),
+  session: z.string(),
   /** Increases with every start, so a stop of an old start never closes a newer one. */
-  instance: number;
-  ports: Record<Service, number>;
-}
+  instance: z.number().int(),
+  ports: ServicePorts,
+});
+export type FakeState = z.infer<typeof FakeState>;
 
 interface Live {
   spec: SessionSpec;
@@ -108,7 +112,7 @@ export interface UpstreamRequest {
 
 export interface FakeCalls {
   start: SessionSpec[];
-  stop: { spec: SessionSpec; state: RuntimeState; options: StopOptions }[];
+  stop: { spec: SessionSpec; state: FakeState | null; options: StopOptions }[];
   poll: string[];
   logs: string[];
   removeOrphans: ReadonlySet<string>[];
@@ -116,7 +120,7 @@ export interface FakeCalls {
 
 let instances = 0;
 
-export class FakeRuntime implements Runtime {
+export class FakeRuntime implements Runtime<FakeState> {
   readonly kind: "local" | "container";
   readonly outlivesServer: boolean;
   readonly sessionUids = false;
@@ -134,7 +138,11 @@ export class FakeRuntime implements Runtime {
     this.behaviour = options.behaviour ?? {};
   }
 
-  async start(spec: SessionSpec): Promise<StartResult> {
+  parseState(stored: unknown): FakeState | null {
+    return FakeState.safeParse(stored).data ?? null;
+  }
+
+  async start(spec: SessionSpec): Promise<StartResult<FakeState>> {
     this.calls.start.push(spec);
     this.hooks.onStart?.(spec);
     const b = this.behaviour;
@@ -199,35 +207,39 @@ export class FakeRuntime implements Runtime {
       ports: { code: servers.code.port!, files: servers.files.port!, term: servers.term.port! },
     };
     this.live.set(state.instance, { spec, state, servers, dead: {} });
-    const result = { endpoints: this.endpoints(state as unknown as RuntimeState), state: state as unknown as RuntimeState };
+    const result = { endpoints: this.endpoints(state), state };
     this.hooks.onStarted?.(spec, result);
     return result;
   }
 
-  async stop(spec: SessionSpec, state: RuntimeState, options: StopOptions = {}): Promise<void> {
+  async stop(spec: SessionSpec, state: FakeState | null, options: StopOptions = {}): Promise<void> {
     this.calls.stop.push({ spec, state, options });
     this.hooks.onStop?.(spec, state, options);
     if (this.behaviour.stopDelayMs) await Bun.sleep(this.behaviour.stopDelayMs);
-    const live = this.live.get((state as Partial<FakeState>).instance ?? -1);
+    const live = this.live.get(state?.instance ?? -1);
     if (!live) return;
     this.live.delete(live.state.instance);
     await Promise.all(SERVICES.map((s) => live.servers[s].stop(true)));
   }
 
-  async poll(spec: SessionSpec, state: RuntimeState): Promise<PollResult> {
+  async poll(spec: SessionSpec, state: FakeState | null): Promise<PollResult> {
     this.calls.poll.push(spec.id);
     const override = this.behaviour.poll;
     if (override) return typeof override === "function" ? override(spec, state) : override;
-    const live = this.live.get((state as Partial<FakeState>).instance ?? -1);
+    const live = this.live.get(state?.instance ?? -1);
     if (!live) return { state: "gone" };
     const reasons = Object.values(live.dead);
     return reasons.length ? { state: "exited", reason: reasons.join("; ") } : { state: "running" };
   }
 
-  endpoints(state: RuntimeState): Endpoints {
-    const s = state as Partial<FakeState>;
-    if (!s.ports) throw new OctoError(500, "RUNTIME_STATE_INVALID", "Session has no runtime state");
-    return endpointsAt("127.0.0.1", s.ports);
+  endpoints(state: FakeState): Endpoints {
+    return endpointsAt("127.0.0.1", state.ports);
+  }
+
+  async memory(spec: SessionSpec, state: FakeState | null): Promise<number | null> {
+    const measure = this.behaviour.memoryBytes;
+    if (measure === undefined || !this.live.has(state?.instance ?? -1)) return null;
+    return typeof measure === "function" ? measure(spec) : measure;
   }
 
   async logs(spec: SessionSpec): Promise<string> {

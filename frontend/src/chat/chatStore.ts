@@ -5,12 +5,17 @@
  * pending permissions and questions, and the messages of every conversation on screen, so nothing shown is
  * stale.
  *
+ * A refetch that fails (OpenCode answering 5xx while it installs its plugins, a request lost under load) is
+ * retried with {@link Backoff} for as long as the stream stays open: `ready` (which enables the composer)
+ * must not wait for a reconnect that may never come.
+ *
  * Notifications are coalesced to one per animation frame: a fast token stream renders at display rate.
  * `stop()` also cancels every OpenCode request still in flight (the user left the session, or it is being
  * stopped or deleted); that cancellation is deferred by one tick so React StrictMode's immediate
  * stop/start in development does not kill the store.
  */
 import type { OpencodeClient } from "@opencode-ai/sdk/v2/client";
+import { Backoff } from "../lib/backoff.ts";
 import { openEventStream, type EventStreamHandle, type StreamState } from "../lib/eventStream.ts";
 import { notifyUnauthorized } from "../lib/http.ts";
 import { opencodeBaseUrl, opencodeClient } from "./opencodeClient.ts";
@@ -49,9 +54,13 @@ export class ChatStore {
   private readonly outdated = new Set<string>();
   private stream: EventStreamHandle | null = null;
   private notifyScheduled = false;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly retries: Backoff;
 
-  constructor(private readonly sessionId: string) {
+  /** @param options.retry backoff between failed refetches (default: 500 ms doubling to 15 s). */
+  constructor(private readonly sessionId: string, options: { retry?: Backoff } = {}) {
     this.client = opencodeClient(sessionId, this.requests.signal);
+    this.retries = options.retry ?? new Backoff();
   }
 
   /** Opens the event stream (idempotent). */
@@ -74,6 +83,7 @@ export class ChatStore {
   stop(): void {
     this.stream?.close();
     this.stream = null;
+    clearTimeout(this.retryTimer);
     clearTimeout(this.cancelTimer);
     this.cancelTimer = setTimeout(() => this.requests.abort(), 0);
   }
@@ -128,8 +138,9 @@ export class ChatStore {
     this.apply([{ type: "local.error.clear", conversationID }]);
   }
 
-  /** Fetches everything again; called whenever the stream (re)opens. */
+  /** Fetches everything again; called whenever the stream (re)opens, and again after a failure (see above). */
   async refreshAll(): Promise<void> {
+    clearTimeout(this.retryTimer);
     for (const id of Object.keys(this.snapshot.state.loaded)) if (!this.watched.has(id)) this.outdated.add(id);
     const ok = await this.guard(
       this.sync.refresh(async () => {
@@ -149,7 +160,15 @@ export class ChatStore {
         ] satisfies ChatAction[];
       }),
     );
-    if (ok && !this.snapshot.ready) this.update({ ready: true });
+    if (ok) {
+      this.retries.reset();
+      if (!this.snapshot.ready) this.update({ ready: true });
+    } else if (this.stream && this.snapshot.connection.kind === "open") {
+      // A reopened stream refetches by itself; an open one would never try again.
+      this.retryTimer = setTimeout(() => {
+        if (this.snapshot.connection.kind === "open") void this.refreshAll();
+      }, this.retries.next());
+    }
   }
 
   /** A conversation's messages and todo list, as snapshot actions. */

@@ -4,7 +4,7 @@
  * effect sends the prompt and starts following the answer in the chat state ({@link answerSince}), whose
  * sentences ({@link SentenceStream}) are spoken as they complete; the output's busy state tells the machine
  * when speech has finished. An external store (`subscribe`/`getSnapshot`) with no React in it: the voice
- * context reads it through its subscription.
+ * store (voiceStore.ts) owns one.
  */
 import type { ChatState } from "../chat/reducer.ts";
 import { answerSince, newestMessageId } from "./answer.ts";
@@ -49,7 +49,7 @@ export class Conversation {
 
   /**
    * The machine's state as an external-store snapshot: the same object until it changes, then a new one
-   * ({@link turnReducer} never mutates), for `useSyncExternalStore`.
+   * ({@link turnReducer} never mutates), for `useSyncExternalStore` or the voice store.
    */
   getSnapshot = (): TurnState => this.turnState;
 

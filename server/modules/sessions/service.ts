@@ -29,7 +29,7 @@ import { createLogger } from "../../../common/log.ts";
 import { sessionStartDuration } from "../../metrics.ts";
 import { waitUntilReady } from "../../runtime/readiness.ts";
 import { serviceAuthorization } from "../../../common/service-auth.ts";
-import type { Endpoints, Runtime, RuntimeState, SessionSpec } from "../../runtime/types.ts";
+import type { Endpoints, Runtime, SessionSpec } from "../../runtime/types.ts";
 import type { User } from "../users/model.ts";
 import { type AdminSession, rowRepository, type Session, type SessionRow, type SessionStatus, type StopReason, toSession } from "./model.ts";
 import { EventBus } from "../events/bus.ts";
@@ -190,9 +190,7 @@ export class SessionService {
     return Promise.all(
       sessions.map(async (s): Promise<AdminSession> => {
         if (s.status !== "running") return { ...s, usage: { memory_bytes: null, idle_seconds: null } };
-        const row = this.row(s.id);
-        const state = row ? parseState(row.runtime_state) : {};
-        const memory = row && this.runtime.memory ? await this.runtime.memory(this.spec(row), state).catch(() => null) : null;
+        const memory = await this.memoryOf(s.id);
         const since = Math.max(Date.parse(s.started_at ?? s.created_at), s.last_activity_at ? Date.parse(s.last_activity_at) : 0);
         return { ...s, usage: { memory_bytes: memory, idle_seconds: Math.max(0, Math.round((now - since) / 1000)) } };
       }),
@@ -283,6 +281,23 @@ export class SessionService {
     if (row) this.events.publish(row.user_id, { type: "session.updated", session: this.present(row) });
   }
 
+  /**
+   * Memory of every running session whose runtime can measure it ({@link Runtime.memory}, in parallel),
+   * bytes, for `octo_session_memory_bytes` (server/metrics.ts); sessions it cannot measure are left out.
+   */
+  async memoryUsage(): Promise<{ session: string; bytes: number }[]> {
+    const running = [...this.routes].filter(([, route]) => route.status === "running").map(([id]) => id);
+    const measured = await Promise.all(running.map(async (session) => ({ session, bytes: await this.memoryOf(session) })));
+    return measured.filter((m): m is { session: string; bytes: number } => m.bytes !== null);
+  }
+
+  /** Session `id`'s memory now, bytes; null when its runtime cannot measure it or the measure fails. */
+  private async memoryOf(id: string): Promise<number | null> {
+    const row = this.row(id);
+    if (!row || !this.runtime.memory) return null;
+    return this.runtime.memory(this.spec(row), this.stateOf(row)).catch(() => null);
+  }
+
   /** Records that someone used session `id` now (the proxy calls it; see activity.ts for what counts). */
   touch(id: string): void {
     this.activity.touch(id);
@@ -291,14 +306,8 @@ export class SessionService {
   private cacheRoute(row: SessionRow): void {
     let endpoints: Endpoints | null = null;
     if (row.status === "starting" || row.status === "running" || row.status === "stopping") {
-      const state = parseState(row.runtime_state);
-      if (Object.keys(state).length > 0 && row.runtime === this.runtime.kind) {
-        try {
-          endpoints = this.runtime.endpoints(state);
-        } catch {
-          endpoints = null;
-        }
-      }
+      const state = this.stateOf(row);
+      if (state !== null) endpoints = this.runtime.endpoints(state);
     }
     this.routes.set(row.id, {
       userId: row.user_id,
@@ -331,8 +340,16 @@ export class SessionService {
       opencodeConfigJson: null,
       opencodeEnv: this.options.opencode.env,
       runAs: row.run_uid == null ? null : { uid: row.run_uid, gid: row.run_uid },
-      previousState: row.runtime === this.runtime.kind ? parseState(row.runtime_state) : {},
+      previousState: row.runtime === this.runtime.kind ? storedJson(row.runtime_state) : null,
     };
+  }
+
+  /**
+   * The runtime's state stored with `row`, as the runtime parsed it; null when another runtime kind started
+   * the session or nothing usable is stored (never started, or a state that does not parse).
+   */
+  private stateOf(row: SessionRow): unknown {
+    return row.runtime === this.runtime.kind ? this.runtime.parseState(storedJson(row.runtime_state)) : null;
   }
 
   /** Reads `[opencode] config_path` now, so edits apply to the next start. @throws OctoError 500. */
@@ -467,7 +484,7 @@ export class SessionService {
     const spec = this.spec(row);
     const repository = rowRepository(row);
     const cloning = row.base_commit == null ? repository : null;
-    let state: RuntimeState | null = null;
+    let state: unknown = null;
     const watch = { timer: null as ReturnType<typeof setInterval> | null };
     const launchedAt = Date.now();
     try {
@@ -511,12 +528,12 @@ export class SessionService {
       if (watch.timer) clearInterval(watch.timer);
       const cause = controller.signal.aborted ? controller.signal.reason : err;
       if (cause === STOP_REQUESTED) {
-        if (state) await this.runtime.stop(spec, state, { now: true });
+        if (state !== null) await this.runtime.stop(spec, state, { now: true });
         return;
       }
       const failure = cause instanceof OctoError ? cause : new OctoError(500, "SESSION_START_FAILED", String((cause as Error)?.message ?? cause));
-      const logs = state ? await this.runtime.logs(spec, state).catch(() => "") : "";
-      if (state) await this.runtime.stop(spec, state, { now: true }).catch(() => undefined);
+      const logs = state !== null ? await this.runtime.logs(spec, state).catch(() => "") : "";
+      if (state !== null) await this.runtime.stop(spec, state, { now: true }).catch(() => undefined);
       const message = logs ? `${failure.message}\n${logs}` : failure.message;
       this.write(id, { status: "failed", error: message.slice(-MAX_ERROR_CHARS), stopped_at: Date.now() });
       sessionStartDuration.observe({ outcome: "failed" }, (Date.now() - (row.started_at ?? Date.now())) / 1000);
@@ -535,7 +552,7 @@ export class SessionService {
    * `[runtime] start_timeout_seconds` from the launch fails the start, and the caller's clean-up stops it.
    * @throws OctoError 504 SESSION_START_TIMEOUT, or the abort reason.
    */
-  private async awaitClone(id: string, spec: SessionSpec, state: RuntimeState, signal: AbortSignal, launchedAt: number): Promise<void> {
+  private async awaitClone(id: string, spec: SessionSpec, state: unknown, signal: AbortSignal, launchedAt: number): Promise<void> {
     const seconds = this.options.runtime.start_timeout_seconds;
     const deadline = launchedAt + seconds * 1000;
     for (;;) {
@@ -631,10 +648,10 @@ export class SessionService {
   private async halt(id: string, options: { remove: boolean; reason?: StopReason }): Promise<void> {
     const row = this.row(id);
     if (!row) return;
-    const state = parseState(row.runtime_state);
+    const state = this.stateOf(row);
     const idle = row.status === "stopped" || row.status === "failed";
     if (!idle) this.write(id, { status: "stopping" });
-    if (Object.keys(state).length > 0 && row.runtime === this.runtime.kind) {
+    if (state !== null) {
       await this.runtime.stop(this.spec(row), state, { remove: options.remove });
     }
     if (!idle) this.write(id, { status: "stopped", error: null, stopped_at: Date.now(), stop_reason: options.reason ?? null });
@@ -741,7 +758,7 @@ export class SessionService {
     const row = this.row(id);
     if (!row || row.status !== "running" || this.ops.has(id)) return;
     const spec = this.spec(row);
-    const state = parseState(row.runtime_state);
+    const state = this.stateOf(row);
     const result = await this.runtime.poll(spec, state).catch(() => null);
     if (!result || result.state === "running") return;
     const reason = result.state === "exited" ? result.reason : "the session's services disappeared";
@@ -776,8 +793,8 @@ export class SessionService {
     await Promise.all(
       rows.map(async (row) => {
         const spec = this.spec(row);
-        const state = parseState(row.runtime_state);
-        const ours = row.runtime === this.runtime.kind && Object.keys(state).length > 0;
+        const state = this.stateOf(row);
+        const ours = state !== null;
         if (row.status === "running" && ours) {
           const result = await this.runtime.poll(spec, state).catch(() => null);
           if (result?.state === "running") {
@@ -828,11 +845,11 @@ export class SessionService {
   }
 }
 
-function parseState(json: string): RuntimeState {
+/** `sessions.runtime_state` parsed as JSON (untrusted, for `Runtime.parseState`); null when it is not JSON. */
+function storedJson(json: string): unknown {
   try {
-    const value = JSON.parse(json);
-    return value && typeof value === "object" ? (value as RuntimeState) : {};
+    return JSON.parse(json);
   } catch {
-    return {};
+    return null;
   }
 }

@@ -137,6 +137,17 @@ describe("SessionProxy", () => {
     expect(JSON.stringify(upstream)).not.toContain(alice.token);
   });
 
+  test("a session is not told who is asking: no X-Forwarded-* headers go upstream (WebSockets: the terminal test below)", async () => {
+    const res = await get(`/session/${running}/code/config`, { authorization: `Bearer ${alice.token}`, "x-forwarded-for": "203.0.113.9" });
+    const seen = (await res.json()) as { headers: Record<string, string> };
+    const forwarded = Object.keys(seen.headers).filter((name) => name.startsWith("x-forwarded-"));
+    // The client's own X-Forwarded-For passes as the client sent it (the session learns nothing new).
+    expect(forwarded).toEqual(["x-forwarded-for"]);
+    expect(seen.headers["x-forwarded-for"]).toBe("203.0.113.9");
+    const plain = (await (await get(`/session/${running}/files/tree`, { authorization: `Bearer ${alice.token}` })).json()) as { headers: Record<string, string> };
+    expect(Object.keys(plain.headers).filter((name) => name.startsWith("x-forwarded-"))).toEqual([]);
+  });
+
   test("request bodies are passed through", async () => {
     const res = await get(`/session/${running}/files/file?path=a.txt`, { authorization: `Bearer ${alice.token}` }, { method: "PUT", body: "hello body" });
     const seen = (await res.json()) as { method: string; body: string };
@@ -225,6 +236,7 @@ describe("SessionProxy", () => {
     expect(hello.path).toBe("/?cols=80");
     expect(hello.headers.authorization).toBe(s.sessions.route(running)!.authorization);
     expect(hello.headers.cookie).toBe("theme=dark");
+    expect(Object.keys(hello.headers).filter((name) => name.startsWith("x-forwarded-"))).toEqual([]);
     expect(JSON.stringify(hello)).not.toContain(alice.token);
     const echoed = new Promise<string>((resolve) => (ws.onmessage = (e) => resolve(String(e.data))));
     ws.send("ping through the proxy");

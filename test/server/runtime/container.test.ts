@@ -12,13 +12,14 @@ import { OctoError } from "../../../common/errors.ts";
 import {
   ContainerRuntime,
   containerName,
+  type ContainerState,
   createContainerRuntime,
   demuxLogs,
   parseMemory,
 } from "../../../server/runtime/container.ts";
 import { candidateSockets, connectEngine, OCTO_PODMAN_SOCKET } from "../../../server/runtime/engine.ts";
 import { waitUntilReady } from "../../../server/runtime/readiness.ts";
-import type { RuntimeState, SessionSpec } from "../../../server/runtime/types.ts";
+import type { SessionSpec } from "../../../server/runtime/types.ts";
 import { execIn, expectOctoError, removeContainers, testEngines } from "../../support/podman.ts";
 import { requires } from "../../support/requires.ts";
 import { tempDir } from "../../support/tmp.ts";
@@ -273,7 +274,7 @@ for (const { label, engine, component, image } of engines) {
 
     test("poll and logs of a session whose container never existed", async () => {
       const spec = makeSpec();
-      const state: RuntimeState = { containerId: "0".repeat(64), name: containerName(spec.id), host: "127.0.0.1", ports: { code: 1, files: 2, term: 3 } };
+      const state: ContainerState = { containerId: "0".repeat(64), name: containerName(spec.id), host: "127.0.0.1", ports: { code: 1, files: 2, term: 3 } };
       expect(await runtime.poll(spec, state)).toEqual({ state: "gone" });
       expect(await runtime.logs(spec, state)).toBe("");
       await runtime.stop(spec, state, { now: true, remove: true });

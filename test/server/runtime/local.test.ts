@@ -17,7 +17,7 @@ import { SESSION_LOG } from "../../../server/runtime/session-services.ts";
 import { waitUntilReady } from "../../../server/runtime/readiness.ts";
 import { createSandbox } from "../../../server/runtime/sandbox.ts";
 import { userNamespaceFilter } from "../../../server/runtime/seccomp.ts";
-import type { RuntimeState, SessionSpec } from "../../../server/runtime/types.ts";
+import type { SessionSpec } from "../../../server/runtime/types.ts";
 import { eventually, octoError } from "../../support/fakes.ts";
 import { tempDir } from "../../support/tmp.ts";
 
@@ -57,7 +57,7 @@ chmodSync(FAKE_OPENCODE, 0o755);
 
 const sandbox = createSandbox("bwrap", { secretPaths: [] });
 const BASE: LocalRuntimeOptions = { opencodeBinary: FAKE_OPENCODE, shell: "/bin/sh", maxUploadMb: 7, stopTimeoutMs: 2000, sandbox: null };
-const started: { runtime: LocalRuntime; spec: SessionSpec; state: RuntimeState }[] = [];
+const started: { runtime: LocalRuntime; spec: SessionSpec; state: LocalState }[] = [];
 afterAll(async () => {
   for (const { runtime, spec, state } of started) {
     await runtime.stop(spec, state, { now: true }).catch(() => undefined);
@@ -94,7 +94,7 @@ async function startSession(runtime: LocalRuntime, env: Record<string, string> =
   const spec = makeSpec(env, dataDir);
   const result = await runtime.start(spec);
   started.push({ runtime, spec, state: result.state });
-  return { runtime, spec, ...result, local: result.state as unknown as LocalState };
+  return { runtime, spec, ...result, local: result.state };
 }
 
 function alive(pid: number): boolean {
@@ -340,9 +340,10 @@ describe("LocalRuntime: bookkeeping", () => {
     const first = await startSession(new LocalRuntime({ ...BASE, instance: dataDir }), {}, dataDir);
     await waitUntilReady(first.endpoints, first.spec.secret, { timeoutMs: 30_000 });
     const restarted = new LocalRuntime({ ...BASE, instance: dataDir });
-    const stored = JSON.parse(JSON.stringify(first.state)) as RuntimeState;
+    const stored = restarted.parseState(JSON.parse(JSON.stringify(first.state)));
+    expect(stored).toEqual(first.state);
     expect(await restarted.poll(first.spec, stored)).toEqual({ state: "running" });
-    expect(restarted.endpoints(stored)).toEqual(first.endpoints);
+    expect(restarted.endpoints(stored!)).toEqual(first.endpoints);
     await restarted.stop(first.spec, stored);
     expect(alive(first.local.init)).toBe(false);
     expect(await restarted.poll(first.spec, stored)).toEqual({ state: "gone" });
@@ -353,11 +354,11 @@ describe("LocalRuntime: bookkeeping", () => {
     try {
       const runtime = new LocalRuntime(BASE);
       const spec = makeSpec();
-      const state: RuntimeState = { host: "127.0.0.1", ports: { code: 41001, files: 41002, term: 41003 }, pid: impostor.pid, init: impostor.pid };
+      const state: LocalState = { host: "127.0.0.1", ports: { code: 41001, files: 41002, term: 41003 }, pid: impostor.pid, init: impostor.pid };
       expect(await runtime.poll(spec, state)).toEqual({ state: "gone" });
       await runtime.stop(spec, state, { now: true });
       expect(alive(impostor.pid)).toBe(true);
-      await runtime.stop(spec, { ...state, pid: process.pid, init: process.pid } as RuntimeState);
+      await runtime.stop(spec, { ...state, pid: process.pid, init: process.pid });
       expect(alive(impostor.pid)).toBe(true);
     } finally {
       impostor.kill("SIGKILL");
@@ -421,15 +422,17 @@ setInterval(() => {}, 1000);
   });
   }
 
-  test("state it does not understand: endpoints throws, poll says gone, stop does nothing", async () => {
+  test("state it does not understand does not parse; without a state poll says gone and stop does nothing", async () => {
     const runtime = new LocalRuntime(BASE);
     const spec = makeSpec();
-    expect(() => runtime.endpoints({})).toThrow(OctoError);
-    expect(await runtime.poll(spec, {})).toEqual({ state: "gone" });
-    expect(await runtime.poll(spec, { host: "127.0.0.1" })).toEqual({ state: "gone" });
+    expect(runtime.parseState({})).toBeNull();
+    expect(runtime.parseState(null)).toBeNull();
+    expect(runtime.parseState({ host: "127.0.0.1" })).toBeNull();
     // The previous release's shape ({ pids }) is not this one's.
-    expect(await runtime.poll(spec, { host: "127.0.0.1", ports: { code: 1, files: 2, term: 3 }, pids: { code: 5, files: 6, term: 7 } })).toEqual({ state: "gone" });
-    await runtime.stop(spec, {});
+    expect(runtime.parseState({ host: "127.0.0.1", ports: { code: 1, files: 2, term: 3 }, pids: { code: 5, files: 6, term: 7 } })).toBeNull();
+    expect(runtime.parseState({ host: "127.0.0.1", ports: { code: 1, files: 2, term: 3 }, pid: 5, init: 5 })).toEqual({ host: "127.0.0.1", ports: { code: 1, files: 2, term: 3 }, pid: 5, init: 5 });
+    expect(await runtime.poll(spec, null)).toEqual({ state: "gone" });
+    await runtime.stop(spec, null);
     expect(await runtime.describe()).toEqual({ name: "local" });
     expect([runtime.kind, runtime.outlivesServer]).toEqual(["local", false]);
   });

@@ -12,7 +12,7 @@ import { OctoConfig } from "../../../server/config/schema.ts";
 import { dockerClient } from "../../../server/runtime/engine.ts";
 import { waitUntilReady } from "../../../server/runtime/readiness.ts";
 import { createSwarmRuntime, nodeAddress, nodeProblem, serviceName, type SwarmRuntime, volumeName } from "../../../server/runtime/swarm.ts";
-import type { RuntimeState, SessionSpec } from "../../../server/runtime/types.ts";
+import type { SessionSpec } from "../../../server/runtime/types.ts";
 import { expectOctoError } from "../../support/podman.ts";
 import { requires } from "../../support/requires.ts";
 import { SWARM, testSwarm } from "../../support/swarm.ts";
@@ -88,7 +88,7 @@ describe.skipIf(!haveSwarm)("SwarmRuntime (real two-node swarm)", () => {
 
   test("a session pinned to a node that no longer exists fails to start with the reason and leaves no service", async () => {
     const gone = { serviceId: "x", name: "x", taskId: "t", node: "nosuchnode0000000000000000", nodeName: "lost", host: "198.18.231.9", ports: { code: 1, files: 2, term: 3 }, volume: "v" };
-    const spec = makeSpec({ previousState: gone as RuntimeState });
+    const spec = makeSpec({ previousState: gone });
     const err = await expectOctoError(runtime.start(spec));
     expect(err.code).toBe("RUNTIME_START_FAILED");
     expect(err.message).toContain("cannot be placed (it is pinned to node nosuchnode0000000000000000, which holds its volume)");

@@ -2,10 +2,11 @@
  * `GET /metrics` on a real `octo serve`: off by default (404); when on, the `[metrics] token` as Bearer or an
  * admin's login reads it, a user's login, another token or nothing does not; the answer is the Prometheus
  * text format (parsed with a text-format parser) and counts the logins and requests the test made. Sessions
- * by state and their start times: the app harness, whose fake runtime starts sessions in milliseconds.
+ * by state, their start times and their memory: the app harness, whose fake runtime starts sessions in
+ * milliseconds and answers `memory()` with what the test sets.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { countSessionsWith, registry } from "../../../../server/metrics.ts";
+import { registry, watchSessions } from "../../../../server/metrics.ts";
 import { quickUser } from "../../../support/db.ts";
 import { eventually } from "../../../support/eventually.ts";
 import { closeHarnesses, harness } from "../../../support/app.ts";
@@ -104,7 +105,7 @@ describe("session metrics (app harness, fake runtime)", () => {
 
   test("sessions by state come from the session service at scrape time; each start is timed", async () => {
     const h = harness({ metrics: { enabled: true, token: TOKEN } });
-    const stop = countSessionsWith(() => h.sessions.counts());
+    const stop = watchSessions(h.sessions);
     try {
       const alice = await quickUser(h, "alice");
       const scrape = async () => {
@@ -122,6 +123,48 @@ describe("session metrics (app harness, fake runtime)", () => {
       const started = (s: typeof after) => value(s, "octo_session_start_duration_seconds_count", { outcome: "running" });
       expect(started(after) - started(before)).toBe(1);
       expect(await registry.metrics()).toContain("octo_session_start_duration_seconds_bucket");
+    } finally {
+      stop();
+    }
+  });
+
+  test("per-session memory: one series per running session, what the runtime measures (as the admin page shows), gone once stopped", async () => {
+    const h = harness({ metrics: { enabled: true, token: TOKEN } });
+    const stop = watchSessions(h.sessions);
+    try {
+      const alice = await quickUser(h, "alice");
+      const admin = await quickUser(h, "root", "admin");
+      const scrape = async () => {
+        const res = await h.call("GET", "/metrics", { token: TOKEN, contract: false });
+        expect(res.status).toBe(200);
+        return parseScrape(res.text);
+      };
+      const sizes = new Map<string, number>();
+      h.runtime.behaviour.memoryBytes = (spec) => sizes.get(spec.id) ?? null;
+      const one = (await h.call("POST", "/api/sessions", { token: alice.token, body: { name: "one" } })).json as { id: string };
+      const two = (await h.call("POST", "/api/sessions", { token: alice.token, body: { name: "two" } })).json as { id: string };
+      const three = (await h.call("POST", "/api/sessions", { token: alice.token, body: { name: "three" } })).json as { id: string };
+      sizes.set(one.id, 300 * 1024 * 1024);
+      sizes.set(two.id, 41_943_040);
+      // three: its runtime cannot measure it, so it has no series.
+
+      const during = await scrape();
+      const family = during.get("octo_session_memory_bytes")!;
+      expect(family.type).toBe("GAUGE");
+      const series = Object.fromEntries(family.metrics.map((m) => [m.labels?.session, Number(m.value)]));
+      expect(series).toEqual({ [one.id]: 300 * 1024 * 1024, [two.id]: 41_943_040 });
+      expect(three.id in series).toBe(false);
+
+      // The same numbers as the admin page's usage column.
+      const page = await h.call("GET", "/api/admin/sessions?usage=true", { token: admin.token });
+      expect(page.status).toBe(200);
+      const usage = Object.fromEntries((page.json as { id: string; usage: { memory_bytes: number | null } }[]).map((s) => [s.id, s.usage.memory_bytes]));
+      expect([usage[one.id], usage[two.id], usage[three.id]]).toEqual([series[one.id], series[two.id], null]);
+
+      expect((await h.call("POST", `/api/sessions/${one.id}/stop`, { token: alice.token })).status).toBe(200);
+      const after = await scrape();
+      const left = after.get("octo_session_memory_bytes")!.metrics.map((m) => m.labels?.session);
+      expect(left).toEqual([two.id]);
     } finally {
       stop();
     }

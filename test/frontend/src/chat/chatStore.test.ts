@@ -1,0 +1,114 @@
+/**
+ * The chat store against a real local HTTP server (Bun.serve) standing in for OpenCode behind octo's proxy
+ * (`/session/:id/code/...`): the event stream stays open while the first refetch fails, as OpenCode does
+ * when it answers 500 during its start-up under load. The store must become `ready` (which enables the
+ * composer) without waiting for a reconnect that never comes.
+ */
+import { afterEach, describe, expect, test } from "bun:test";
+import { ChatStore } from "../../../../frontend/src/chat/chatStore.ts";
+import { Backoff } from "../../../../frontend/src/lib/backoff.ts";
+
+const cleanups: (() => void)[] = [];
+afterEach(() => {
+  for (const c of cleanups.splice(0)) c();
+});
+
+function until(check: () => boolean, ms = 5000): Promise<void> {
+  const start = Date.now();
+  return new Promise((resolve, reject) => {
+    const tick = () => {
+      if (check()) return resolve();
+      if (Date.now() - start > ms) return reject(new Error("timed out"));
+      setTimeout(tick, 5);
+    };
+    tick();
+  });
+}
+
+/** OpenCode's `GET /event` shape: `server.connected`, then silence (the connection stays open). */
+function openStream(): Response {
+  const body = new ReadableStream({
+    start(controller) {
+      controller.enqueue(new TextEncoder().encode('data: {"type":"server.connected","properties":{}}\n\n'));
+    },
+  });
+  return new Response(body, { headers: { "content-type": "text/event-stream" } });
+}
+
+const CONVERSATION = { id: "ses_1", slug: "one", projectID: "p", directory: "/w", title: "First", version: "1", time: { created: 1, updated: 2 } };
+
+describe("ChatStore", () => {
+  test("a failed first refetch is retried while the stream stays open, then the store is ready", async () => {
+    const seen: string[] = [];
+    let listCalls = 0;
+    let streams = 0;
+    const server = Bun.serve({
+      port: 0,
+      fetch(req) {
+        const path = new URL(req.url).pathname.replace("/session/abc/code", "");
+        seen.push(path);
+        if (path === "/event") {
+          streams++;
+          return openStream();
+        }
+        if (path === "/session") {
+          listCalls++;
+          if (listCalls <= 2) return Response.json({ name: "UnknownError", data: { message: "starting" } }, { status: 500 });
+          return Response.json([CONVERSATION]);
+        }
+        if (path === "/session/status") return Response.json({});
+        return Response.json([]);
+      },
+    });
+    const previousLocation = (globalThis as { location?: unknown }).location;
+    (globalThis as { location?: unknown }).location = { origin: `http://127.0.0.1:${server.port}` };
+    const store = new ChatStore("abc", { retry: new Backoff({ baseMs: 10, maxMs: 20, minMs: 5 }) });
+    cleanups.push(() => {
+      store.stop();
+      server.stop(true);
+      (globalThis as { location?: unknown }).location = previousLocation;
+    });
+
+    store.start();
+    await until(() => store.getSnapshot().syncError !== null);
+    expect(store.getSnapshot().ready).toBe(false);
+    await until(() => store.getSnapshot().ready, 10_000);
+    const snapshot = store.getSnapshot();
+    expect(snapshot.syncError).toBeNull();
+    expect(Object.keys(snapshot.state.conversations)).toEqual(["ses_1"]);
+    expect(listCalls).toBe(3);
+    // Retried over the same stream: it was never reopened.
+    expect(streams).toBe(1);
+    expect(snapshot.connection.kind).toBe("open");
+  });
+
+  test("no retry after stop", async () => {
+    let listCalls = 0;
+    const server = Bun.serve({
+      port: 0,
+      fetch(req) {
+        const path = new URL(req.url).pathname.replace("/session/abc/code", "");
+        if (path === "/event") return openStream();
+        if (path === "/session") {
+          listCalls++;
+          return Response.json({ name: "UnknownError", data: { message: "down" } }, { status: 500 });
+        }
+        return Response.json(path === "/session/status" ? {} : []);
+      },
+    });
+    const previousLocation = (globalThis as { location?: unknown }).location;
+    (globalThis as { location?: unknown }).location = { origin: `http://127.0.0.1:${server.port}` };
+    const store = new ChatStore("abc", { retry: new Backoff({ baseMs: 30, maxMs: 30, minMs: 30 }) });
+    cleanups.push(() => {
+      server.stop(true);
+      (globalThis as { location?: unknown }).location = previousLocation;
+    });
+    store.start();
+    await until(() => listCalls >= 1 && store.getSnapshot().syncError !== null);
+    store.stop();
+    const calls = listCalls;
+    await Bun.sleep(150);
+    expect(listCalls).toBe(calls);
+    expect(store.getSnapshot().ready).toBe(false);
+  });
+});

@@ -5,8 +5,10 @@
  * exists in there, so none can read the credential from git's fd 3, from `git-remote-http`'s memory or
  * environment, or from an SSH key file (docs/security.md, "Git: clones, pushes and credentials").
  *
- * Protocol: standard input carries one line of JSON, {@link PushJob} (the credential included; the command
- * reads up to the first newline, not to end of file, so a container engine's attach need not half-close);
+ * Protocol: standard input carries one line of JSON, {@link PushJob} (the credential included). The command
+ * reads lines up to the first that is a push job, not to end of file: a container engine's attach need not
+ * half-close, and lines before it are skipped (Podman passes the body of dockerode's attach request, the
+ * attach options as JSON without a newline, to the container's standard input first);
  * standard output carries one line of JSON, {@link PushJobAnswer}. The exit code is 0 whenever an answer
  * was written, a failed push included (its error is in the answer).
  */
@@ -38,16 +40,26 @@ export const PushJobAnswer = z.union([
 ]);
 export type PushJobAnswer = z.infer<typeof PushJobAnswer>;
 
-/** The first line of standard input (at most `maxBytes`). */
-async function firstLine(maxBytes = 1024 * 1024): Promise<string> {
+/** The first line of standard input that is a {@link PushJob} (reading at most `maxBytes`), or null. */
+async function readJob(maxBytes = 1024 * 1024): Promise<z.infer<typeof PushJob> | null> {
   let text = "";
+  const parse = (line: string) => {
+    try {
+      return PushJob.safeParse(JSON.parse(line)).data ?? null;
+    } catch {
+      return null;
+    }
+  };
   for await (const chunk of Bun.stdin.stream()) {
     text += new TextDecoder().decode(chunk);
-    const end = text.indexOf("\n");
-    if (end >= 0) return text.slice(0, end);
-    if (text.length > maxBytes) break;
+    for (let end = text.indexOf("\n"); end >= 0; end = text.indexOf("\n")) {
+      const job = parse(text.slice(0, end));
+      if (job) return job;
+      text = text.slice(end + 1);
+    }
+    if (text.length > maxBytes) return null;
   }
-  return text;
+  return parse(text);
 }
 
 /**
@@ -55,12 +67,11 @@ async function firstLine(maxBytes = 1024 * 1024): Promise<string> {
  * @returns the exit code: 0 with an answer written, 2 when standard input is not a {@link PushJob}.
  */
 export async function runPushCommand(workspace: string): Promise<number> {
-  const parsed = PushJob.safeParse(await firstLine().then((line) => JSON.parse(line) as unknown).catch(() => null));
-  if (!parsed.success) {
-    process.stderr.write("octo git-push: standard input is not a push job (one line of JSON)\n");
+  const job = await readJob().catch(() => null);
+  if (!job) {
+    process.stderr.write("octo git-push: standard input holds no push job (one line of JSON)\n");
     return 2;
   }
-  const job = parsed.data;
   let answer: PushJobAnswer;
   try {
     answer = { ok: true, ...(await pushBranch(workspace, job.url, job.branch, job.credential as GitCredential | null, job.knownHosts)) };

@@ -12,7 +12,7 @@
  * work it wants (session polling, the access watch, `AuthService.startPruning`, `AuditService.startPruning`,
  * `tasks.recover()`, `webhooks.start()`, `schedules.start()`).
  */
-import { KnownHosts } from "./git/known-hosts.ts";
+import { KnownHosts } from "../common/git/known-hosts.ts";
 import { join } from "node:path";
 import { createAdmission } from "./app.ts";
 import type { OctoConfig } from "./config/schema.ts";

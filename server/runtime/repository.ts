@@ -1,12 +1,12 @@
 /**
  * What a runtime gives the session entrypoint so that it clones the session's repository first
- * (container/entrypoint.sh `clone_repository`, server/git/clone.ts): the same for local and container mode.
+ * (container/entrypoint.sh `clone_repository`, common/git/clone.ts): the same for local and container mode.
  */
 import type { SessionSpec } from "./types.ts";
 
 /**
  * Name of the secret record holding the clone's credential and known hosts (JSON `{ credential,
- * knownHosts }`, server/git/clone.ts); a secret like `OCTO_SERVICE_TOKEN`.
+ * knownHosts }`, common/git/clone.ts); a secret like `OCTO_SERVICE_TOKEN`.
  */
 export const GIT_CREDENTIAL_VARIABLE = "OCTO_GIT_CREDENTIAL";
 

@@ -8,7 +8,7 @@
  * (`readiness.ts`) against {@link Endpoints}, identically for every runtime.
  */
 
-import type { GitCredential } from "../git/credentials.ts";
+import type { GitCredential } from "../../common/git/credentials.ts";
 import type { Isolation } from "./isolation.ts";
 
 /** What a runtime needs to know about a session to start it. */
@@ -45,7 +45,7 @@ export interface SessionSpec {
   repository?: { url: string; ref?: string | null; depth?: number | null } | null;
   /** The owner's credential for the repository's host, for the clone only (decrypted; a secret). */
   gitCredential?: GitCredential | null;
-  /** known_hosts lines for the clone of an ssh URL (server/git/known-hosts.ts); "" or absent otherwise. */
+  /** known_hosts lines for the clone of an ssh URL (common/git/known-hosts.ts); "" or absent otherwise. */
   knownHosts?: string;
   /**
    * The state the previous start of this session stored (`{}` or absent when none, or when another runtime
@@ -170,7 +170,7 @@ export interface Runtime {
    * hardened like the session (same uid, no capabilities, seccomp, no_new_privs) but with no process of the
    * session inside and nothing of the session able to see into it (its own PID namespace and `/tmp`): the
    * local runtime's bubblewrap sandbox, the container runtime's one-shot container of the session image.
-   * octo runs its credentialed git there (server/git/push-job.ts). The session need not be running.
+   * octo runs its credentialed git there (common/git/push-job.ts). The session need not be running.
    * Optional: a runtime without it (Swarm) pushes through the session's file server.
    * @throws OctoError 500 RUNTIME_START_FAILED when the sandbox cannot be made; a command that fails is
    *   not an error (read `code`). Nothing of the sandbox is left behind, on any outcome.

@@ -9,7 +9,7 @@
  *     token (nor its Basic-auth form) appears in nothing it read;
  *   - "steal": kills the session's file server and listens on its port, to receive what octo would send
  *     there; the push still lands in the repository and the token never reaches the thief.
- * Pushes run in a sandbox of their own (`Runtime.runIsolated`, server/git/push-job.ts), so both must find
+ * Pushes run in a sandbox of their own (`Runtime.runIsolated`, common/git/push-job.ts), so both must find
  * nothing while the push succeeds.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";

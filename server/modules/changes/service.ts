@@ -5,16 +5,16 @@
  *
  * A push (and the push before a pull request) goes to the session's recorded repository URL with the
  * owner's stored credential for its host. It never goes through the file server, which shares its uid and
- * PID namespace with the agent: the runtime runs `octo git-push` (server/git/push-job.ts) in a sandbox of
+ * PID namespace with the agent: the runtime runs `octo git-push` (common/git/push-job.ts) in a sandbox of
  * its own (`Runtime.runIsolated`), the credential on its standard input. Only a runtime without such
  * sandboxes (Swarm) sends the credential to the file server, in that one request (docs/security.md).
  */
-import { OctoError } from "../../errors.ts";
+import { OctoError } from "../../../common/errors.ts";
 import type { ForgeConfig } from "../../config/schema.ts";
 import { forgeFor, openPullRequest } from "../../forges/pull-requests.ts";
-import { pushJobResult } from "../../git/push-job.ts";
-import type { GitCredential } from "../../git/credentials.ts";
-import { parseRepositoryUrl, type RepositoryUrl } from "../../git/url.ts";
+import { pushJobResult } from "../../../common/git/push-job.ts";
+import type { GitCredential } from "../../../common/git/credentials.ts";
+import { parseRepositoryUrl, type RepositoryUrl } from "../../../common/git/url.ts";
 import type { SessionService } from "../sessions/service.ts";
 import type { ChangeList, FileDiff } from "./model.ts";
 import type { User } from "../users/model.ts";

@@ -1,15 +1,15 @@
 /**
- * `octo clone` (server/git/clone.ts) against real git servers on this machine: `git daemon` (git://) and
+ * `octo clone` (common/git/clone.ts) against real git servers on this machine: `git daemon` (git://) and
  * `git http-backend` (smart HTTP, with and without Basic auth).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { cloneRepository, progressDetail, readCloneReport } from "../../../server/git/clone.ts";
-import type { GitCredential } from "../../../server/git/credentials.ts";
-import { KnownHosts } from "../../../server/git/known-hosts.ts";
-import { parseRepositoryUrl } from "../../../server/git/url.ts";
+import { cloneRepository, progressDetail, readCloneReport } from "../../../common/git/clone.ts";
+import type { GitCredential } from "../../../common/git/credentials.ts";
+import { KnownHosts } from "../../../common/git/known-hosts.ts";
+import { parseRepositoryUrl } from "../../../common/git/url.ts";
 import { filesBelow } from "../../support/files.ts";
 import { type GitServer, makeRepository, sshKeyPair, startGitDaemon, startHttpBackend, startSshGitServer, knownHostsLine, testGit } from "../../support/git-servers.ts";
 import { command, requires } from "../../support/requires.ts";

@@ -152,6 +152,9 @@ for (const mode of MODES) {
       expect(stolen.length).toBeGreaterThan(0);
       expect(stolen.includes(CREDENTIAL.token)).toBe(false);
       expect(stolen.includes(BASIC)).toBe(false);
+      // Stopped: it reads every fd, the terminal's too, which would swallow the next test's terminal output.
+      writeFileSync(join(workspace(), ".scan", "stop"), "");
+      await Bun.sleep(1000);
     }, SLOW);
 
     test("a process that kills the file server and listens on its port receives nothing of octo's push", async () => {

@@ -28,6 +28,7 @@ const COMMANDS: Record<string, () => Promise<Registrar>> = {
   term: async () => (await import("./octo/services.ts")).registerServices,
   seal: async () => (await import("./octo/services.ts")).registerServices,
   clone: async () => (await import("./octo/services.ts")).registerServices,
+  "git-push": async () => (await import("./octo/services.ts")).registerServices,
 };
 
 const program = new Command("octo")
@@ -42,7 +43,7 @@ if (load) {
 } else {
   const { OPENCODE_VERSION, VERSION } = await import("../common/version.ts");
   program.version(`octo ${VERSION} (opencode ${OPENCODE_VERSION})`, "-v, --version");
-  // fileserver, term, seal and clone share a registrar: the Set registers it once.
+  // fileserver, term, seal, clone and git-push share a registrar: the Set registers it once.
   for (const register of new Set(await Promise.all(Object.values(COMMANDS).map((get) => get())))) register(program);
 }
 

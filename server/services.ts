@@ -12,6 +12,7 @@
  * work it wants (session polling, the access watch, `AuthService.startPruning`, `AuditService.startPruning`,
  * `tasks.recover()`, `webhooks.start()`, `schedules.start()`).
  */
+import { KnownHosts } from "../common/git/known-hosts.ts";
 import { join } from "node:path";
 import { createAdmission } from "./app.ts";
 import type { OctoConfig } from "./config/schema.ts";
@@ -128,6 +129,7 @@ export function createServices(config: OctoConfig, { db, runtime, dataDir, secre
     sessions: config.sessions,
     opencodeConfigFor: (session, opencodeJson) => llm.sessionConfig(session, opencodeJson),
     gitCredentials: (userId, repository) => gitCredentials.forRepository(userId, repository),
+    knownHosts: new KnownHosts(dataDir, config.git.known_hosts),
   });
   const handoff = createHandoff(db, dataDir, { config, sessions, users: base.users });
   return { ...base, runtime, sessions, handoff, gitCredentials, isolation: { ...isolation, singleUser }, llm, gatewayUrl };

@@ -1,5 +1,5 @@
 /**
- * `octo fileserver`, `octo term`, `octo seal` and `octo clone`: the per-session programs, started by the local runtime and
+ * `octo fileserver`, `octo term`, `octo seal`, `octo clone` and `octo git-push`: the per-session programs, started by the local runtime and
  * inside session containers (`seal` only there, as the image's entrypoint). Each runs once per session, so memory counts: this module imports nothing but
  * commander's error class and ../shared/errors.ts (the CLIs' one error path, commander only; not ./common.ts, whose config loading pulls in the whole config schema), each
  * program's own modules are imported only when it runs, and the process runs with {@link JIT_POLICY}.
@@ -17,7 +17,7 @@ import { exitWithError } from "../shared/errors.ts";
  */
 export const JIT_POLICY = 1000;
 
-/** Registers `fileserver`, `term`, `seal` and `clone` on the `octo` program (their flags; exit codes as in cli/octo.ts). */
+/** Registers `fileserver`, `term`, `seal`, `clone` and `git-push` on the `octo` program (their flags; exit codes as in cli/octo.ts). */
 export function registerServices(program: Command): void {
   program
     .command("fileserver")
@@ -69,6 +69,15 @@ export function registerServices(program: Command): void {
     .action(async (options: { workspace: string }) => {
       const { runCloneCommand } = await import("../../common/git/clone.ts");
       process.exit(await runCloneCommand(options.workspace));
+    });
+
+  program
+    .command("git-push")
+    .description("push a session's workspace with the credential given on stdin (run by octo in a sandbox of its own)")
+    .requiredOption("--workspace <dir>", "the workspace")
+    .action(async (options: { workspace: string }) => {
+      const { runPushCommand } = await import("../../common/git/push-job.ts");
+      process.exit(await runPushCommand(options.workspace));
     });
 }
 

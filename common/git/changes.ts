@@ -239,12 +239,14 @@ export async function discardChanges(workspace: string, path: string): Promise<v
 /**
  * Pushes HEAD to `branch` of the repository at `url` (the session's recorded URL, never the workspace's
  * `origin`, which the agent can change), with the owner's credential for its host when there is one.
+ * Runs in a sandbox of its own (./push-job.ts), where no process of the agent can read the credential.
+ * @param knownHosts known_hosts lines for an ssh URL (./known-hosts.ts).
  * @returns git's report.
  * @throws OctoError 409 NOTHING_TO_PUSH (already up to date), 409 PUSH_REJECTED (non-fast-forward,
  *   protected branch, auth refused: git's message), 400 INVALID_BRANCH / INVALID_REPOSITORY_URL,
  *   409 REMOTE_REWRITTEN (the repository's config rewrites the URL).
  */
-export async function pushBranch(workspace: string, url: string, branch: string, credential: GitCredential | null): Promise<{ branch: string; commit: string; message: string }> {
+export async function pushBranch(workspace: string, url: string, branch: string, credential: GitCredential | null, knownHosts = ""): Promise<{ branch: string; commit: string; message: string }> {
   if (!REF_PATTERN.test(branch)) throw new OctoError(400, "INVALID_BRANCH", `Not a branch name: ${JSON.stringify(branch.slice(0, 200))}`);
   const repository = parseRepositoryUrl(url);
   await requireRepository(workspace);
@@ -254,7 +256,7 @@ export async function pushBranch(workspace: string, url: string, branch: string,
   if (effective.stdout.trim() !== repository.url) {
     throw new OctoError(409, "REMOTE_REWRITTEN", "The repository's git config rewrites the remote URL (url.*.insteadOf); octo does not push there");
   }
-  const auth = gitAuth(repository, credential);
+  const auth = gitAuth(repository, credential, knownHosts);
   const result = await git(workspace, ["push", "--porcelain", "--no-verify", "--", repository.url, `HEAD:refs/heads/${branch}`], {
     config: auth.config,
     fd3: auth.fd3,

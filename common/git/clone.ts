@@ -5,7 +5,8 @@
  * in use.
  *
  * Input: `OCTO_REPO_URL`, `OCTO_REPO_REF` (branch, tag or commit id; optional), `OCTO_REPO_DEPTH` (optional)
- * in the environment; an optional credential as JSON on standard input (./credentials.ts `GitCredential`).
+ * in the environment; on standard input, JSON `{ credential, knownHosts }` (./credentials.ts
+ * `GitCredential` or null; known_hosts lines for an ssh URL, ./known-hosts.ts), or nothing.
  * Output, on standard error (the session log, which octo reads while the session starts):
  *   octo-clone: start
  *   octo-clone: progress cloning 43%          (each time the figure changes; see {@link progressDetail})
@@ -45,6 +46,8 @@ export interface CloneOptions {
   ref?: string;
   depth?: number;
   credential?: GitCredential | null;
+  /** known_hosts lines for an ssh URL (./known-hosts.ts). */
+  knownHosts?: string;
   /** Where the protocol lines go (default: process.stderr). */
   write?(line: string): void;
 }
@@ -67,7 +70,7 @@ export async function cloneRepository(options: CloneOptions): Promise<string | n
   if (options.ref && !REF_PATTERN.test(options.ref)) return fail(`invalid ref ${JSON.stringify(options.ref)}`);
   // What an earlier, interrupted attempt left (the session never ran: its base commit was not recorded).
   empty(options.workspace);
-  const auth = gitAuth(repository, options.credential ?? null);
+  const auth = gitAuth(repository, options.credential ?? null, options.knownHosts ?? "");
   const args = ["clone", "--progress", "--no-recurse-submodules"];
   if (options.ref && !isCommitId(options.ref)) args.push("--branch", options.ref);
   if (options.depth) args.push("--depth", String(options.depth));
@@ -131,15 +134,18 @@ export function readCloneReport(log: string): CloneReport {
 export async function runCloneCommand(workspace: string, env = process.env): Promise<number> {
   const input = await Bun.stdin.text().catch(() => "");
   let credential: GitCredential | null = null;
+  let knownHosts = "";
   if (input.trim()) {
     try {
-      credential = JSON.parse(input) as GitCredential;
+      const given = JSON.parse(input) as { credential?: GitCredential | null; knownHosts?: string };
+      credential = given.credential ?? null;
+      knownHosts = typeof given.knownHosts === "string" ? given.knownHosts : "";
     } catch {
       process.stderr.write("octo-entrypoint: git clone failed: the credential given on stdin is not JSON\n");
       return 1;
     }
   }
   const depth = env.OCTO_REPO_DEPTH ? Number(env.OCTO_REPO_DEPTH) : undefined;
-  const base = await cloneRepository({ workspace, url: env.OCTO_REPO_URL ?? "", ref: env.OCTO_REPO_REF || undefined, depth, credential });
+  const base = await cloneRepository({ workspace, url: env.OCTO_REPO_URL ?? "", ref: env.OCTO_REPO_REF || undefined, depth, credential, knownHosts });
   return base ? 0 : 1;
 }

@@ -9,9 +9,11 @@
  * URL (`url.<x>.insteadOf` in an agent-written `.git/config`) or a redirect to another host gets nothing;
  * it can answer once (the socket is then empty). `store` and `erase` do nothing.
  *
- * SSH keys: ssh reads a key only from a file, so the key is written for the one git run into a new
- * directory of the sandbox's own temporary directory (mode 0700, the file 0600, never in the workspace or
- * home) and removed when git ends; `GIT_SSH_COMMAND` names it with `IdentitiesOnly`.
+ * SSH: ssh reads a key and known hosts only from files, so both are written for the one git run into a new
+ * directory of the sandbox's own temporary directory (mode 0700, the files 0600, never in the workspace or
+ * home) and removed when git ends; `GIT_SSH_COMMAND` names them, with `IdentitiesOnly` and
+ * `StrictHostKeyChecking=yes`: the known hosts are the ones octo recorded or the operator pinned
+ * (./known-hosts.ts), so a server whose host key changed is refused with ssh's message.
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -37,11 +39,11 @@ export interface SshCredential {
 export type GitCredential = HttpsCredential | SshCredential;
 
 /**
- * ssh as octo's git runs it: no prompt, and no known_hosts file read or written (the session's home is the
- * agent's to write, and octo writes nothing outside the sandbox's temporary files): host keys are accepted
- * without a check (docs/security.md says so).
+ * ssh as octo's git runs it: no prompt, no known_hosts file of the session's home (the agent's to write) nor
+ * of the system, and host keys checked strictly: with no known hosts given ({@link gitAuth}), every host is
+ * refused.
  */
-export const SSH_COMMAND = "ssh -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o GlobalKnownHostsFile=/dev/null -o LogLevel=ERROR";
+export const SSH_COMMAND = "ssh -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile=/dev/null -o GlobalKnownHostsFile=/dev/null -o LogLevel=ERROR";
 
 /** What {@link runGit} needs to authenticate one run; call `cleanup()` when git has ended. */
 export interface GitAuth {
@@ -52,24 +54,30 @@ export interface GitAuth {
 }
 
 /**
- * The settings, fd-3 content or key file that give git `credential` for `repository`; nothing when the
- * credential is for another host or another kind of URL.
+ * The settings, fd-3 content or key and known-hosts files that give git `credential` for `repository`;
+ * no credential when it is for another host or another kind of URL.
+ * @param knownHosts known_hosts lines for an ssh URL (./known-hosts.ts); without any, ssh refuses every host.
  */
-export function gitAuth(repository: RepositoryUrl, credential: GitCredential | null): GitAuth {
+export function gitAuth(repository: RepositoryUrl, credential: GitCredential | null, knownHosts = ""): GitAuth {
   const none: GitAuth = { config: [], cleanup() {} };
-  if (!credential || credential.host !== repository.host) return none;
-  if (credential.kind === "ssh_key") {
-    if (repository.protocol !== "ssh") return none;
-    const dir = mkdtempSync(join(tmpdir(), "octo-ssh-"));
+  if (repository.protocol === "ssh") return sshAuth(credential?.kind === "ssh_key" && credential.host === repository.host ? credential : null, knownHosts);
+  if (!credential || credential.host !== repository.host || credential.kind === "ssh_key") return none;
+  return { ...credentialHelper(repository, credential), cleanup() {} };
+}
+
+/** `GIT_SSH_COMMAND` with the key (when there is one) and the known hosts, in files of a new temporary directory. */
+function sshAuth(credential: SshCredential | null, knownHosts: string): GitAuth {
+  const dir = mkdtempSync(join(tmpdir(), "octo-ssh-"));
+  const hosts = join(dir, "known_hosts");
+  writeFileSync(hosts, knownHosts, { mode: 0o600 });
+  // The paths are ours (mkdtemp under TMPDIR): no quoting needed beyond what ssh's -o parsing does.
+  let command = SSH_COMMAND.replace("UserKnownHostsFile=/dev/null", `UserKnownHostsFile=${hosts}`);
+  if (credential) {
     const key = join(dir, "key");
     writeFileSync(key, credential.privateKey.endsWith("\n") ? credential.privateKey : `${credential.privateKey}\n`, { mode: 0o600 });
-    return {
-      config: [],
-      env: { GIT_SSH_COMMAND: `${SSH_COMMAND} -o IdentitiesOnly=yes -o IdentityAgent=none -i ${key}` },
-      cleanup: () => rmSync(dir, { recursive: true, force: true }),
-    };
+    command += ` -o IdentitiesOnly=yes -o IdentityAgent=none -i ${key}`;
   }
-  return { ...credentialHelper(repository, credential), cleanup() {} };
+  return { config: [], env: { GIT_SSH_COMMAND: command }, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 /** Extra git settings and fd-3 content that give git `credential` for `repository`, or nothing when none applies. */

@@ -180,6 +180,6 @@ export function gitMessage(stderr: string, maxLines = 4): string {
     .split(/[\r\n]+/)
     .map((l) => l.trim())
     .filter(Boolean);
-  const important = lines.filter((l) => /^(fatal|error|remote|hint|! \[|To )/.test(l) || /rejected|denied/i.test(l));
+  const important = lines.filter((l) => /^(fatal|error|remote|hint|! \[|To )/.test(l) || /rejected|denied|Host key verification failed|HOST IDENTIFICATION HAS CHANGED/i.test(l));
   return (important.length ? important : lines).slice(-maxLines).join("\n") || "git failed";
 }

@@ -6,8 +6,9 @@
  * - `GET /git/diff?path=&base=&against=` -> `{ path, diff, binary, truncated }`
  * - `POST /git/commit` `{ message, paths?, author: { name, email } }` -> `{ commit }`
  * - `POST /git/discard` `{ path }` -> `{ path }`
- * - `POST /git/push` `{ url, branch, credential? }` -> `{ branch, commit, message }`; the credential
- *   (`{ host, username, password }`) is used for this push only, and never logged.
+ * - `POST /git/push` `{ url, branch, credential?, knownHosts? }` -> `{ branch, commit, message }`; the
+ *   credential (`{ host, username, password }`) is used for this push only, and never logged. Only the Swarm
+ *   runtime pushes here; the others run the push in a sandbox of its own (common/git/push-job.ts).
  * Errors are `{ error, code }` with git's message (see common/git/changes.ts for the codes).
  */
 import { OctoError } from "../../common/errors.ts";
@@ -66,5 +67,5 @@ export const postPush: Handler = async (request, _url, ctx) => {
     : c.kind === "ssh_key"
       ? { kind: "ssh_key", host: text(c.host, "credential.host"), privateKey: text(c.privateKey, "credential.privateKey") }
       : { host: text(c.host, "credential.host"), username: text(c.username, "credential.username"), password: text(c.password, "credential.password") };
-  return json(await pushBranch(ctx.workspace, text(b.url, "url"), text(b.branch, "branch"), credential));
+  return json(await pushBranch(ctx.workspace, text(b.url, "url"), text(b.branch, "branch"), credential, text(b.knownHosts, "knownHosts", true)));
 };

@@ -304,6 +304,16 @@ export type ForgeConfig = z.infer<typeof ForgeConfig>;
 /** `[forges]`: forges by a name of your choice; none by default. */
 export const ForgesConfig = z.record(z.string().regex(/^[a-z0-9_-]+$/, "a forge name: lowercase letters, digits, - and _"), ForgeConfig);
 
+/** `[git]`: how octo's own git (clones, pushes) reaches repositories. */
+export const GitConfig = z.strictObject({
+  /**
+   * A known_hosts file (OpenSSH format) pinning the SSH host keys of the forges your team uses. Hosts in it
+   * are checked against it only; hosts not in it are trusted on first use and recorded in the data dir
+   * (`<data_dir>/known_hosts`). "" = trust on first use for every host.
+   */
+  known_hosts: z.string().default(""),
+});
+
 export const MetricsConfig = z.strictObject({
   /** Serve `GET /metrics` (Prometheus text format). Off: 404. */
   enabled: z.boolean().default(false),
@@ -331,6 +341,7 @@ export const OctoConfig = z.strictObject({
   tasks: TasksConfig.prefault({}),
   webhooks: WebhooksConfig.prefault({}),
   forges: ForgesConfig.default({}),
+  git: GitConfig.prefault({}),
 });
 
 /** The validated configuration, every key present. */

@@ -29,7 +29,9 @@
  *
  * State stored with the session: `{ containerId, name, host, ports: { code, files, term } }`.
  */
+import { randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
+import { Writable } from "node:stream";
 import { join, resolve } from "node:path";
 import type Docker from "dockerode";
 import { z } from "zod";
@@ -56,7 +58,8 @@ import {
   WORKSPACE,
 } from "./session-container.ts";
 import { endpointsAt, lastWords, SERVICE, SERVICE_KEYS as SERVICES, ServicePorts, type ServiceKey } from "./session-services.ts";
-import type { Endpoints, PollResult, Runtime, SessionSpec, StartResult, StopOptions } from "./types.ts";
+import { BoundedText } from "./output.ts";
+import { type Endpoints, type IsolatedCommand, type IsolatedResult, ISOLATED_OUTPUT_BYTES, type PollResult, type Runtime, type SessionSpec, type StartResult, type StopOptions } from "./types.ts";
 
 const log = createLogger("runtime.container");
 
@@ -157,24 +160,11 @@ export class ContainerRuntime extends SessionContainerRuntime implements Runtime
     const home = await this.prepareDirectories(spec, user);
     await this.removeByName(name);
 
-    const { engine } = this.options;
-    const c = this.config.container;
     const portKey = (service: Service) => `${SERVICE[service].containerPort}/tcp`;
     const hostConfig: Docker.HostConfig = {
-      Binds: [`${home}:${HOME}`, `${spec.workspaceDir}:${WORKSPACE}`, ...c.extra_mounts],
+      ...this.hardenedHostConfig(user, [`${home}:${HOME}`, `${spec.workspaceDir}:${WORKSPACE}`, ...this.config.container.extra_mounts]),
       PortBindings: Object.fromEntries(SERVICES.map((s) => [portKey(s), [{ HostIp: "127.0.0.1", HostPort: "" }]])),
-      Memory: parseMemory(c.memory),
-      NanoCpus: Math.round(c.cpus * 1e9),
-      PidsLimit: c.pids_limit,
-      CapDrop: ["ALL"],
-      SecurityOpt: ["no-new-privileges"],
-      Privileged: false,
-      RestartPolicy: { Name: "no" },
     };
-    if (c.network) hostConfig.NetworkMode = c.network;
-    if (engine.rootless && engine.name === "podman") hostConfig.UsernsMode = `keep-id:uid=${user.uid},gid=${user.gid}`;
-    // Podman adds host.containers.internal by itself; Docker needs the host-gateway alias.
-    if (engine.name === "docker") hostConfig.ExtraHosts = ["host.containers.internal:host-gateway", "host.docker.internal:host-gateway"];
 
     let container: Docker.Container;
     try {
@@ -224,6 +214,96 @@ export class ContainerRuntime extends SessionContainerRuntime implements Runtime
     const state: ContainerState = { containerId: container.id, name, host: "127.0.0.1", ports };
     log.info("started", { session: spec.id, container: container.id.slice(0, 12), code: ports.code, files: ports.files, term: ports.term });
     return { endpoints: endpointsAt(state.host, state.ports), state };
+  }
+
+  /**
+   * What every container octo makes for a session shares (the session's and a one-shot's): `binds`, the
+   * `[container]` limits, no capabilities, no-new-privileges, the session network, and the user mapping.
+   */
+  private hardenedHostConfig(user: { uid: number; gid: number }, binds: string[]): Docker.HostConfig {
+    const { engine } = this.options;
+    const c = this.config.container;
+    const hostConfig: Docker.HostConfig = {
+      Binds: binds,
+      Memory: parseMemory(c.memory),
+      NanoCpus: Math.round(c.cpus * 1e9),
+      PidsLimit: c.pids_limit,
+      CapDrop: ["ALL"],
+      SecurityOpt: ["no-new-privileges"],
+      Privileged: false,
+      RestartPolicy: { Name: "no" },
+    };
+    if (c.network) hostConfig.NetworkMode = c.network;
+    if (engine.rootless && engine.name === "podman") hostConfig.UsernsMode = `keep-id:uid=${user.uid},gid=${user.gid}`;
+    // Podman adds host.containers.internal by itself; Docker needs the host-gateway alias.
+    if (engine.name === "docker") hostConfig.ExtraHosts = ["host.containers.internal:host-gateway", "host.docker.internal:host-gateway"];
+    return hostConfig;
+  }
+
+  /**
+   * Runs `octo <args> --workspace /home/dev/workspace` once in a new container of the session image (see
+   * {@link Runtime.runIsolated}): the session's workspace bound read-only, nothing else of the session (not
+   * its home, not its container: another PID namespace, another /tmp), the same user, limits and hardening
+   * as the session container, and `octo seal` in front (the seccomp filter). `input` reaches the command
+   * through the engine's attach to its standard input, never through the container's configuration,
+   * environment or command line. The container is labelled `octo.job` and removed afterwards, on every
+   * outcome ({@link removeOrphans} removes one that a crash of octo left behind).
+   * @throws OctoError 503 IMAGE_MISSING, 500 RUNTIME_START_FAILED.
+   */
+  async runIsolated(spec: SessionSpec, command: IsolatedCommand): Promise<IsolatedResult> {
+    const user = await this.checkImage();
+    const name = `${containerName(spec.id)}-job-${randomBytes(4).toString("hex")}`;
+    let container: Docker.Container | null = null;
+    try {
+      try {
+        container = await this.docker.createContainer({
+          name,
+          Hostname: name,
+          Image: this.image,
+          Entrypoint: ["/usr/local/bin/octo", "seal", "--", "/usr/local/bin/octo", ...command.args, "--workspace", WORKSPACE],
+          Cmd: [],
+          WorkingDir: "/",
+          Env: ["HOME=/tmp", "TMPDIR=/tmp"],
+          Labels: { ...sessionLabels(spec, this.instance), "octo.job": command.args[0] ?? "" },
+          AttachStdin: true,
+          AttachStdout: true,
+          AttachStderr: true,
+          OpenStdin: true,
+          StdinOnce: true,
+          Tty: false,
+          HostConfig: this.hardenedHostConfig(user, [`${spec.workspaceDir}:${WORKSPACE}:ro`]),
+        });
+      } catch (err) {
+        if (statusOf(err) === 404 && /image/i.test(engineMessage(err))) throw imageMissing(this.options.engine, this.image);
+        throw new OctoError(500, "RUNTIME_START_FAILED", `Cannot create container ${name}: ${engineMessage(err)}`);
+      }
+      const stream = (await container.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true })) as NodeJS.ReadWriteStream;
+      const stdout = new BoundedText(ISOLATED_OUTPUT_BYTES);
+      const stderr = new BoundedText(ISOLATED_OUTPUT_BYTES);
+      const sink = (text: BoundedText) => new Writable({ write: (chunk, _enc, done) => (text.add(chunk as Buffer), done()) });
+      this.docker.modem.demuxStream(stream, sink(stdout), sink(stderr));
+      const ended = new Promise<void>((resolve) => {
+        stream.on("end", resolve);
+        stream.on("close", resolve);
+        stream.on("error", () => resolve());
+      });
+      await container.start();
+      // A newline first: Podman hands the attach request's body (dockerode's options, JSON) to stdin before it.
+      stream.write(`\n${command.input}`);
+      const timeout = new Promise<"timeout">((resolve) => setTimeout(() => resolve("timeout"), command.timeoutMs).unref?.());
+      const waited = await Promise.race([container.wait() as Promise<{ StatusCode: number }>, timeout]);
+      if (waited === "timeout") return { code: -1, stdout: stdout.text(), stderr: `${stderr.text()}\nkilled after ${command.timeoutMs} ms` };
+      // The last output may still be on its way after the exit.
+      await Promise.race([ended, Bun.sleep(2000)]);
+      return { code: waited.StatusCode, stdout: stdout.text(), stderr: stderr.text() };
+    } catch (err) {
+      if (err instanceof OctoError) throw err;
+      throw new OctoError(500, "RUNTIME_START_FAILED", `Cannot run ${command.args[0]} in container ${name}: ${engineMessage(err)}`);
+    } finally {
+      await container?.remove({ force: true }).catch((err) => {
+        if (statusOf(err) !== 404) log.warn("cannot remove one-shot container", { session: spec.id, name, reason: engineMessage(err) });
+      });
+    }
   }
 
   /** The session's container: by the stored id, or by its name when nothing usable is stored. */
@@ -321,10 +401,12 @@ export class ContainerRuntime extends SessionContainerRuntime implements Runtime
     const removed: string[] = [];
     for (const item of list) {
       const session = item.Labels?.["octo.session"];
-      if (!session || liveSessionIds.has(session)) continue;
+      // A one-shot container (runIsolated) never outlives the octo that made it.
+      const job = item.Labels?.["octo.job"] !== undefined;
+      if (!session || (liveSessionIds.has(session) && !job)) continue;
       try {
         await this.docker.getContainer(item.Id).remove({ force: true });
-        removed.push(session);
+        if (!job) removed.push(session);
         log.info("removed orphan container", { session, container: item.Id.slice(0, 12) });
       } catch (err) {
         if (statusOf(err) !== 404) log.warn("cannot remove orphan container", { session, reason: engineMessage(err) });

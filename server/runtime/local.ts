@@ -45,7 +45,8 @@ import { userNamespaceFilter } from "./seccomp.ts";
 import { argsVariables, endpointsAt, lastWords, portVariables, ServicePorts, SESSION_LOG } from "./session-services.ts";
 import { fileserverFlags, graceSeconds } from "./settings.ts";
 import { treeMemory } from "./proc.ts";
-import type { Endpoints, PollResult, Runtime, SessionSpec, StartResult, StopOptions } from "./types.ts";
+import { BoundedText } from "./output.ts";
+import { type Endpoints, type IsolatedCommand, type IsolatedResult, ISOLATED_OUTPUT_BYTES, type PollResult, type Runtime, type SessionSpec, type StartResult, type StopOptions } from "./types.ts";
 
 const log = createLogger("runtime.local");
 
@@ -228,6 +229,77 @@ export class LocalRuntime implements Runtime<LocalState> {
     log.info("started", { session: spec.id, pid, init, code, files, term, sandbox: sandbox ? "bwrap" : "none" });
     const state: LocalState = { host, ports, pid, init };
     return { endpoints: endpointsAt(state.host, state.ports), state };
+  }
+
+  /**
+   * Runs `octo <args> --workspace <workspace>` in a new bubblewrap sandbox of its own (see
+   * {@link Runtime.runIsolated}): the same hardening as the session's (`sandbox.ts`: no capabilities,
+   * no_new_privs, the seccomp filter, the session's uid when octo is root) but its own PID namespace and
+   * private `/tmp` (also its HOME), the workspace bound read-only, octo's programs and nothing else of the
+   * session: not its home, no process of it. `input` arrives on standard input, a pipe from octo. Without a
+   * sandbox (`[runtime] sandbox = "none"`, where the agent runs as octo's user anyway) the command runs as
+   * a plain child process. Killed (the whole sandbox) after `timeoutMs`.
+   */
+  async runIsolated(spec: SessionSpec, command: IsolatedCommand): Promise<IsolatedResult> {
+    const sandbox = this.options.sandbox;
+    if (sandbox?.sessionUids && !spec.runAs) throw new OctoError(500, "RUNTIME_START_FAILED", "The session has no uid of its own");
+    const self = selfCommand();
+    const tmp = sandbox ? "/tmp" : undefined;
+    const env: Record<string, string> = { ...baseEnvironment(), ...(tmp ? { ...homeEnvironment(tmp), TMPDIR: tmp } : {}) };
+    let argv = [...self, ...command.args, "--workspace", spec.workspaceDir];
+    if (sandbox) {
+      const mounts: SandboxMount[] = [...this.programMounts(self), { path: spec.workspaceDir, writable: false }];
+      if (spec.runAs) {
+        env.USER = env.LOGNAME = "octo-session";
+        this.writeAccounts(spec, join(spec.sessionDir, "home"));
+        for (const name of ["passwd", "group"]) mounts.push({ path: join(spec.sessionDir, "sandbox", name), at: `/etc/${name}`, writable: false });
+      }
+      argv = sandbox.wrap(argv, {
+        mounts,
+        tmpSizeMb: this.options.tmpSizeMb ?? 1024,
+        cwd: "/",
+        hostname: `octo-${spec.id}-git`,
+        runAs: spec.runAs,
+        seccompFd: SECCOMP ? 3 : undefined,
+      });
+    }
+    let proc: ChildProcess;
+    try {
+      proc = spawn(argv[0]!, argv.slice(1), { cwd: "/", env, detached: true, stdio: ["pipe", "pipe", "pipe", sandbox && SECCOMP ? "pipe" : "ignore"] });
+    } catch (err) {
+      throw startError(argv[0]!, err);
+    }
+    const stdout = new BoundedText(ISOLATED_OUTPUT_BYTES);
+    const stderr = new BoundedText(ISOLATED_OUTPUT_BYTES);
+    proc.stdout!.on("data", (chunk: Buffer) => stdout.add(chunk));
+    proc.stderr!.on("data", (chunk: Buffer) => stderr.add(chunk));
+    for (const stream of [proc.stdin, proc.stdio[3]]) (stream as NodeJS.WritableStream | null)?.on?.("error", () => undefined);
+    if (sandbox && SECCOMP) (proc.stdio[3] as NodeJS.WritableStream).end(SECCOMP);
+    proc.stdin!.end(command.input);
+    // bwrap and its PID 1 (the command) die together: --die-with-parent, and setpriv's parent-death signal.
+    let closed = false;
+    const killAll = () => {
+      if (closed) return;
+      try {
+        process.kill(-proc.pid!, "SIGKILL");
+      } catch {
+        signal(proc.pid!, "SIGKILL");
+      }
+    };
+    const timer = setTimeout(killAll, command.timeoutMs);
+    try {
+      const code = await new Promise<number>((resolve, reject) => {
+        proc.once("error", (err) => reject(startError(argv[0]!, err)));
+        proc.once("close", (exit) => {
+          closed = true;
+          resolve(exit ?? -1);
+        });
+      });
+      return { code, stdout: stdout.text(), stderr: stderr.text() };
+    } finally {
+      clearTimeout(timer);
+      killAll();
+    }
   }
 
   /** octo's programs, read-only at their real paths: OpenCode, and octo itself (binary or source entries). */

@@ -4,7 +4,10 @@
  */
 import type { SessionSpec } from "./types.ts";
 
-/** Name of the secret record holding the clone's credential (JSON); a secret like `OCTO_SERVICE_TOKEN`. */
+/**
+ * Name of the secret record holding the clone's credential and known hosts (JSON `{ credential,
+ * knownHosts }`, common/git/clone.ts); a secret like `OCTO_SERVICE_TOKEN`.
+ */
 export const GIT_CREDENTIAL_VARIABLE = "OCTO_GIT_CREDENTIAL";
 
 /**
@@ -17,6 +20,7 @@ export function repositoryEnvironment(spec: SessionSpec): { env: Record<string, 
   const env: Record<string, string> = { OCTO_REPO_URL: repository.url };
   if (repository.ref) env.OCTO_REPO_REF = repository.ref;
   if (repository.depth) env.OCTO_REPO_DEPTH = String(repository.depth);
-  const secrets: Record<string, string> = spec.gitCredential ? { [GIT_CREDENTIAL_VARIABLE]: JSON.stringify(spec.gitCredential) } : {};
+  const given = spec.gitCredential || spec.knownHosts;
+  const secrets: Record<string, string> = given ? { [GIT_CREDENTIAL_VARIABLE]: JSON.stringify({ credential: spec.gitCredential ?? null, knownHosts: spec.knownHosts ?? "" }) } : {};
   return { env, secrets };
 }

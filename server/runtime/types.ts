@@ -46,6 +46,8 @@ export interface SessionSpec {
   repository?: { url: string; ref?: string | null; depth?: number | null } | null;
   /** The owner's credential for the repository's host, for the clone only (decrypted; a secret). */
   gitCredential?: GitCredential | null;
+  /** known_hosts lines for the clone of an ssh URL (common/git/known-hosts.ts); "" or absent otherwise. */
+  knownHosts?: string;
   /**
    * The state the previous start of this session stored, as stored JSON (absent or null when none, or when
    * another runtime kind started it; untrusted: pass it through {@link Runtime.parseState}). A runtime whose
@@ -82,6 +84,26 @@ export interface StopOptions {
   /** Also remove what the runtime created besides the workspace (e.g. the container). */
   remove?: boolean;
 }
+
+/** A command {@link Runtime.runIsolated} runs once. */
+export interface IsolatedCommand {
+  /** `octo` subcommand and its arguments, e.g. `["git-push"]`; the runtime appends `--workspace <dir>` (the workspace as the command sees it). */
+  args: string[];
+  /** Written to the command's standard input (how a credential reaches it), then closed. */
+  input: string;
+  /** Killed after this many ms. */
+  timeoutMs: number;
+}
+
+/** What it gave back; stdout and stderr are cut at 1 MiB each. `code` is -1 when killed. */
+export interface IsolatedResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Most bytes kept of an isolated command's stdout, and of its stderr. */
+export const ISOLATED_OUTPUT_BYTES = 1024 * 1024;
 
 /**
  * A session runtime whose bookkeeping is `S` (`LocalState` in local.ts, `ContainerState` in container.ts,
@@ -151,6 +173,18 @@ export interface Runtime<S = unknown> {
    * Optional: a runtime without it shows no memory on the admin page.
    */
   memory?(spec: SessionSpec, state: S | null): Promise<number | null>;
+
+  /**
+   * Runs `octo <args> --workspace <dir>` once on the session's workspace in a short-lived sandbox of its own,
+   * hardened like the session (same uid, no capabilities, seccomp, no_new_privs) but with no process of the
+   * session inside and nothing of the session able to see into it (its own PID namespace and `/tmp`): the
+   * local runtime's bubblewrap sandbox, the container runtime's one-shot container of the session image.
+   * octo runs its credentialed git there (common/git/push-job.ts). The session need not be running.
+   * Optional: a runtime without it (Swarm) pushes through the session's file server.
+   * @throws OctoError 500 RUNTIME_START_FAILED when the sandbox cannot be made; a command that fails is
+   *   not an error (read `code`). Nothing of the sandbox is left behind, on any outcome.
+   */
+  runIsolated?(spec: SessionSpec, command: IsolatedCommand): Promise<IsolatedResult>;
 
   /** How sessions are sealed off from each other and from octo (see `isolation.ts`). */
   isolation(): Isolation;

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { bashScenario, opencodeConfig, type ScriptedLlm, startScriptedLlm, writeFileScenario } from "../support/llm.ts";
 import { createOpencodeSession, openEventStream, sendPrompt, waitForIdle } from "../support/opencode.ts";
 import { Api, eventually, type OctoServerProcess, processesIn, runOcto, startOcto } from "../support/octo.ts";
-import { type GitServer, gitLog, makeRepository, sshKeyPair, startGitDaemon, startHttpBackend, startSshGitServer } from "../support/git-servers.ts";
+import { type GitServer, gitLog, makeRepository, sshKeyPair, startGitDaemon, startHttpBackend, startSshGitServer, knownHostsLine } from "../support/git-servers.ts";
 import { command, requires } from "../support/requires.ts";
 import { tempDir } from "../support/tmp.ts";
 
@@ -30,7 +30,7 @@ let daemon: GitServer;
 let http: GitServer;
 let httpAuth: GitServer;
 let github: FakeForge;
-let ssh: GitServer;
+let ssh: Awaited<ReturnType<typeof startSshGitServer>>;
 const SSH_KEY = haveSsh ? sshKeyPair() : { privateKey: "", publicKey: "" };
 const CREDENTIAL = { username: "alice-bot", token: "glpat-Zx9Qw8Er7Ty6Ui5Op4" };
 const secretRepo = makeRepository(base, "private", { "secret.txt": "classified\n" });
@@ -52,7 +52,9 @@ beforeAll(async () => {
   hanging = { url: `git://127.0.0.1:${listener.port}/big.git`, stop: () => listener.stop(true) };
   github = startFakeGitHub({ repository: "git/private", token: CREDENTIAL.token });
   const octoConfig = join(tempDir("octo-config-"), "config.toml");
-  writeFileSync(octoConfig, `[forges.test]\nkind = "github"\nhost = "${new URL(httpAuth.url).host}"\napi_url = "${github.apiUrl}"\n`);
+  const pinned = join(tempDir("known-hosts-"), "known_hosts");
+  writeFileSync(pinned, haveSsh ? knownHostsLine(ssh) : "");
+  writeFileSync(octoConfig, `[git]\nknown_hosts = "${pinned}"\n[forges.test]\nkind = "github"\nhost = "${new URL(httpAuth.url).host}"\napi_url = "${github.apiUrl}"\n`);
   octo = await startOcto({
     args: ["--config", octoConfig],
     env: {

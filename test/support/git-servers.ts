@@ -197,10 +197,16 @@ export function sshKeyPair(comment = "octo-test"): { privateKey: string; publicK
  * An SSH server for git (the `ssh2` package's server, real SSH protocol) over the bare repositories in
  * `base`: public-key authentication against `authorizedKey` only, then `git-upload-pack` /
  * `git-receive-pack` of the named repository, run for real. URLs: `ssh://git@127.0.0.1:PORT/<name>.git`.
+ * `options.port` and `options.hostKey` (a private key) make a server that impersonates an earlier one.
  */
-export async function startSshGitServer(base: string, authorizedKey: string, host = "127.0.0.1"): Promise<GitServer & { port: number }> {
+export async function startSshGitServer(
+  base: string,
+  authorizedKey: string,
+  host = "127.0.0.1",
+  options: { port?: number; hostKey?: string } = {},
+): Promise<GitServer & { port: number; hostKey: string }> {
   const { Server, utils } = await import("ssh2");
-  const hostKey = sshKeyPair("host").privateKey;
+  const hostKey = options.hostKey ?? sshKeyPair("host").privateKey;
   const allowed = utils.parseKey(authorizedKey);
   if (allowed instanceof Error) throw allowed;
   const requests: GitServer["requests"] = [];
@@ -239,14 +245,24 @@ export async function startSshGitServer(base: string, authorizedKey: string, hos
       });
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, host, () => resolve()));
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, host, () => resolve()));
   const port = (server.address() as { port: number }).port;
   return {
     url: `ssh://git@${host}:${port}`,
     port,
+    hostKey,
     requests,
     async stop() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** The known_hosts line for an SSH server of {@link startSshGitServer} (its host key's public half, by `ssh-keygen -y`). */
+export function knownHostsLine(server: { port: number; hostKey: string }, host = "127.0.0.1"): string {
+  const file = join(tempDir("host-key-"), "key");
+  writeFileSync(file, server.hostKey, { mode: 0o600 });
+  const result = spawnSync(["ssh-keygen", "-y", "-f", file], { stdout: "pipe", stderr: "pipe" });
+  if (result.exitCode !== 0) throw new Error(`ssh-keygen -y failed: ${result.stderr.toString()}`);
+  return `[${host}]:${server.port} ${result.stdout.toString().trim()}\n`;
 }

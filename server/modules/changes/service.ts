@@ -1,13 +1,18 @@
 /**
- * The Changes service: lists, diffs, commits, discards and pushes a session's changes by calling its file
- * server's git routes (fileserver/routes/git.ts) with the session's service secret. git therefore runs as
- * the session's uid inside its sandbox or container, never as octo on the workspace. A push goes to the
- * session's recorded repository URL with the owner's stored credential for its host, which is sent in that
- * one request only.
+ * The Changes service: lists, diffs, commits and discards a session's changes by calling its file server's
+ * git routes (fileserver/routes/git.ts) with the session's service secret. git therefore runs as the
+ * session's uid inside its sandbox or container, never as octo on the workspace.
+ *
+ * A push (and the push before a pull request) goes to the session's recorded repository URL with the
+ * owner's stored credential for its host. It never goes through the file server, which shares its uid and
+ * PID namespace with the agent: the runtime runs `octo git-push` (common/git/push-job.ts) in a sandbox of
+ * its own (`Runtime.runIsolated`), the credential on its standard input. Only a runtime without such
+ * sandboxes (Swarm) sends the credential to the file server, in that one request (docs/security.md).
  */
 import { OctoError } from "../../../common/errors.ts";
 import type { ForgeConfig } from "../../config/schema.ts";
 import { forgeFor, openPullRequest } from "../../forges/pull-requests.ts";
+import { pushJobResult } from "../../../common/git/push-job.ts";
 import type { GitCredential } from "../../../common/git/credentials.ts";
 import { parseRepositoryUrl, type RepositoryUrl } from "../../../common/git/url.ts";
 import type { SessionService } from "../sessions/service.ts";
@@ -86,11 +91,16 @@ export class ChangesService {
    * Pushes HEAD to `branch` of the session's repository.
    * @throws as {@link list}, 409 NO_REPOSITORY (an empty-workspace session), NOTHING_TO_PUSH, PUSH_REJECTED.
    */
-  push(user: User, id: string, branch: string) {
-    const repository = this.deps.sessions.get(user.id, id).repository;
+  async push(user: User, id: string, branch: string): Promise<{ branch: string; commit: string; message: string }> {
+    const sessions = this.deps.sessions;
+    const repository = sessions.get(user.id, id).repository;
     if (!repository) throw new OctoError(409, "NO_REPOSITORY", "The session was not created from a repository: there is nowhere to push");
-    const credential = this.deps.credentials?.(user.id, parseRepositoryUrl(repository.url)) ?? null;
-    return this.call<{ branch: string; commit: string; message: string }>(user, id, "POST", "/git/push", { url: repository.url, branch, credential }, TIMEOUT_MS.push);
+    const url = parseRepositoryUrl(repository.url);
+    const credential = this.deps.credentials?.(user.id, url) ?? null;
+    const job = { url: repository.url, branch, credential, knownHosts: sessions.knownHostsFor(url) };
+    if (!sessions.isolatesGit) return this.call(user, id, "POST", "/git/push", job, TIMEOUT_MS.push);
+    const output = await sessions.runIsolated(user.id, id, { args: ["git-push"], input: `${JSON.stringify(job)}\n`, timeoutMs: TIMEOUT_MS.push });
+    return pushJobResult(output);
   }
 
   /**

@@ -29,7 +29,7 @@ import { createLogger } from "../../../common/log.ts";
 import { sessionStartDuration } from "../../metrics.ts";
 import { waitUntilReady } from "../../runtime/readiness.ts";
 import { serviceAuthorization } from "../../../common/service-auth.ts";
-import type { Endpoints, Runtime, SessionSpec } from "../../runtime/types.ts";
+import type { Endpoints, IsolatedCommand, IsolatedResult, Runtime, SessionSpec } from "../../runtime/types.ts";
 import type { User } from "../users/model.ts";
 import { type AdminSession, rowRepository, type Session, type SessionRow, type SessionStatus, type StopReason, toSession } from "./model.ts";
 import { EventBus } from "../events/bus.ts";
@@ -38,6 +38,7 @@ import { agentBusy, checkStartLimits, dueToStop, lifecycleStops, limitRefusals, 
 import { ensureSessionUid } from "./uids.ts";
 import { readCloneReport } from "../../../common/git/clone.ts";
 import { agentCredentialEnvironment, type GitCredential } from "../../../common/git/credentials.ts";
+import type { KnownHosts } from "../../../common/git/known-hosts.ts";
 import { parseRepositoryUrl, type RepositoryUrl } from "../../../common/git/url.ts";
 
 const log = createLogger("sessions");
@@ -67,6 +68,8 @@ export interface SessionServiceOptions {
   opencodeConfigFor?: (session: { id: string; userId: string }, base: string | null) => string | null;
   /** The owner's stored credential for a repository's host (decrypted), for the clone; absent = none. */
   gitCredentials?: (userId: string, repository: RepositoryUrl) => GitCredential | null;
+  /** SSH host keys for octo's clones and pushes (common/git/known-hosts.ts); absent: none known, ssh refuses every host. */
+  knownHosts?: KnownHosts;
 }
 
 /** What {@link SessionService.create} takes besides the name. */
@@ -220,6 +223,31 @@ export class SessionService {
       throw conflict("The session is not running; start it to see or change its files", "SESSION_NOT_RUNNING");
     }
     return { files: route.endpoints.files, authorization: route.authorization };
+  }
+
+  /** Whether the runtime runs octo's credentialed git in sandboxes of their own ({@link runIsolated}). */
+  get isolatesGit(): boolean {
+    return typeof this.runtime.runIsolated === "function";
+  }
+
+  /** known_hosts lines for octo's git on `repository` (common/git/known-hosts.ts), "" when not ssh. */
+  knownHostsFor(repository: RepositoryUrl): string {
+    return this.options.knownHosts?.forRepository(repository) ?? "";
+  }
+
+  /**
+   * Runs `octo <args>` on the owner's session's workspace in a sandbox of its own ({@link Runtime.runIsolated}),
+   * where no process of the agent runs: how a push uses the owner's credential. The session need not be
+   * running, but must not be starting or stopping (a start may still be cloning into the workspace).
+   * @throws OctoError 404 SESSION_NOT_FOUND, 409 SESSION_BUSY, 501 ISOLATION_UNSUPPORTED (see {@link isolatesGit}).
+   */
+  async runIsolated(userId: string, id: string, command: IsolatedCommand): Promise<IsolatedResult> {
+    const row = this.owned(userId, id);
+    if (!this.runtime.runIsolated) throw new OctoError(501, "ISOLATION_UNSUPPORTED", `The ${this.runtime.kind} runtime cannot run git in a sandbox of its own`);
+    if (row.status === "starting" || row.status === "stopping" || row.status === "pending") {
+      throw conflict(`The session is ${row.status}; try again once it is running`, "SESSION_BUSY");
+    }
+    return this.runtime.runIsolated(this.spec(row), command);
   }
 
   /** Records the pull request opened for the owner's session. @throws OctoError 404. */
@@ -496,6 +524,7 @@ export class SessionService {
       if (cloning) {
         spec.repository = cloning;
         spec.gitCredential = credential;
+        spec.knownHosts = url ? this.knownHostsFor(url) : "";
       }
       if (row.agent_may_push === 1 && url && credential && credential.kind !== "ssh_key") spec.opencodeEnv = { ...spec.opencodeEnv, ...agentCredentialEnvironment(url, credential) };
       const started = await this.startWithTimeout(spec, controller.signal);

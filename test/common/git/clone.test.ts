@@ -3,13 +3,15 @@
  * `git http-backend` (smart HTTP, with and without Basic auth).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cloneRepository, progressDetail, readCloneReport } from "../../../common/git/clone.ts";
 import type { GitCredential } from "../../../common/git/credentials.ts";
+import { KnownHosts } from "../../../common/git/known-hosts.ts";
+import { parseRepositoryUrl } from "../../../common/git/url.ts";
 import { filesBelow } from "../../support/files.ts";
-import { type GitServer, makeRepository, sshKeyPair, startGitDaemon, startHttpBackend, startSshGitServer, testGit } from "../../support/git-servers.ts";
+import { type GitServer, makeRepository, sshKeyPair, startGitDaemon, startHttpBackend, startSshGitServer, knownHostsLine, testGit } from "../../support/git-servers.ts";
 import { command, requires } from "../../support/requires.ts";
 import { tempDir } from "../../support/tmp.ts";
 
@@ -24,7 +26,7 @@ const CREDENTIAL = { username: "alice", password: "tok-3f9a8b7c6d5e" };
 let daemon: GitServer;
 let http: GitServer;
 let httpAuth: GitServer;
-let ssh: GitServer;
+let ssh: Awaited<ReturnType<typeof startSshGitServer>>;
 const KEY = Bun.which("ssh-keygen") ? sshKeyPair() : { privateKey: "", publicKey: "" };
 beforeAll(async () => {
   if (KEY.publicKey) ssh = await startSshGitServer(base, KEY.publicKey);
@@ -36,7 +38,7 @@ afterAll(async () => {
   await Promise.all([daemon?.stop(), http?.stop(), httpAuth?.stop(), ssh?.stop()]);
 });
 
-async function clone(url: string, options: { ref?: string; depth?: number; credential?: GitCredential } = {}) {
+async function clone(url: string, options: { ref?: string; depth?: number; credential?: GitCredential; knownHosts?: string } = {}) {
   const workspace = tempDir("ws-");
   const lines: string[] = [];
   const result = await cloneRepository({ workspace, url, ...options, write: (line) => lines.push(line) });
@@ -123,13 +125,14 @@ describe.skipIf(!haveSsh)("cloneRepository over SSH", () => {
   test("with the stored key it clones; without, git's message; the key file is gone afterwards", async () => {
     const url = `${ssh.url}/private.git`;
     const host = new URL(ssh.url.replace("ssh://", "http://")).host;
-    const without = await clone(url);
+    const knownHosts = knownHostsLine(ssh);
+    const without = await clone(url, { knownHosts });
     expect(without.base).toBeNull();
     expect(without.lines.at(-1)).toMatch(/git clone failed: .*(Permission denied|Could not read from remote)/);
     const other = sshKeyPair("other");
-    const wrong = await clone(url, { credential: { kind: "ssh_key", host, privateKey: other.privateKey } });
+    const wrong = await clone(url, { knownHosts, credential: { kind: "ssh_key", host, privateKey: other.privateKey } });
     expect(wrong.base).toBeNull();
-    const cloned = await clone(url, { credential: { kind: "ssh_key", host, privateKey: KEY.privateKey } });
+    const cloned = await clone(url, { knownHosts, credential: { kind: "ssh_key", host, privateKey: KEY.privateKey } });
     expect(cloned.base).toBe(secret.head);
     expect(readFileSync(join(cloned.workspace, "secret.txt"), "utf8")).toBe("s\n");
     // The key was in a temporary file for the clone only: none is left in the temporary directory.
@@ -137,6 +140,40 @@ describe.skipIf(!haveSsh)("cloneRepository over SSH", () => {
     expect(leftovers).toEqual([]);
     const key = KEY.privateKey.split("\n")[1]!;
     for (const file of filesBelow(cloned.workspace)) expect(readFileSync(join(cloned.workspace, file), "utf8").includes(key)).toBe(false);
+  }, 60_000);
+
+  test("host keys: none known refuses the host; first use records it; a changed key fails; [git] known_hosts pins", async () => {
+    const url = `${ssh.url}/private.git`;
+    const repository = parseRepositoryUrl(url);
+    const credential = { kind: "ssh_key" as const, host: repository.host, privateKey: KEY.privateKey };
+    const unknown = await clone(url, { credential });
+    expect(unknown.lines.at(-1)).toMatch(/git clone failed: .*Host key verification failed/);
+
+    // (First use is recorded by `ssh-keyscan`, which gets no answer from this test server: pinned here.)
+    const recorded = knownHostsLine(ssh);
+    expect((await clone(url, { credential, knownHosts: recorded })).base).toBe(secret.head);
+
+    // Another server on the same address and port, with another host key: the recorded key no longer matches.
+    const impostor = await startSshGitServer(base, KEY.publicKey, "127.0.0.1", { port: 0 });
+    const impostorUrl = `${impostor.url}/private.git`;
+    const impostorRepo = parseRepositoryUrl(impostorUrl);
+    const wrongKey = recorded.replaceAll(`[127.0.0.1]:${ssh.port}`, `[127.0.0.1]:${impostor.port}`);
+    const writeHosts = (text: string) => {
+      const file = join(tempDir("pinned-"), "known_hosts");
+      writeFileSync(file, text);
+      return file;
+    };
+    try {
+      const changed = await clone(impostorUrl, { credential: { ...credential, host: impostorRepo.host }, knownHosts: new KnownHosts(tempDir("known-"), writeHosts(wrongKey)).forRepository(impostorRepo) });
+      expect(changed.base).toBeNull();
+      expect(changed.lines.at(-1)).toMatch(/git clone failed: .*(REMOTE HOST IDENTIFICATION HAS CHANGED|Host key verification failed)/);
+      // The record is not consulted for a pinned host, and nothing is recorded for it.
+      const pinnedStore = new KnownHosts(tempDir("known-"), writeHosts(wrongKey));
+      pinnedStore.forRepository(impostorRepo);
+      expect(existsSync(pinnedStore.recordFile)).toBe(false);
+    } finally {
+      await impostor.stop();
+    }
   }, 60_000);
 });
 

@@ -1,0 +1,179 @@
+/**
+ * A hostile session against octo's push (issue 14, docs/security.md "Git: clones, pushes and credentials"):
+ * a real `octo serve` in local mode (bubblewrap) and in container mode (Podman), a private repository on
+ * `git http-backend` with Basic auth, and a thief (test/fixtures/git-credential-thief.pl) started in the
+ * background from the session's web terminal, as the agent could:
+ *   - "scan": while octo pushes, reads every process it can see: /proc/PID/environ, cmdline, fds 0-9, and the
+ *     writable memory (/proc/PID/mem) of every git, ssh and curl process. A git process of its own with a
+ *     canary in its environment shows that the scan works; octo's push must not be seen at all, and the
+ *     token (nor its Basic-auth form) appears in nothing it read;
+ *   - "steal": kills the session's file server and listens on its port, to receive what octo would send
+ *     there; the push still lands in the repository and the token never reaches the thief.
+ * Pushes run in a sandbox of their own (`Runtime.runIsolated`, common/git/push-job.ts), so both must find
+ * nothing while the push succeeds.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { Database } from "bun:sqlite";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { type GitServer, gitLog, makeRepository, startHttpBackend } from "../support/git-servers.ts";
+import { Api, eventually, type OctoServerProcess, startOcto } from "../support/octo.ts";
+import { CONTAINER_ENGINE, testEngine, testImage } from "../support/podman.ts";
+import { command, requires } from "../support/requires.ts";
+import { terminalEcho } from "../support/terminal.ts";
+import { tempDir } from "../support/tmp.ts";
+
+const SLOW = 300_000;
+const THIEF = readFileSync(join(import.meta.dir, "..", "fixtures", "git-credential-thief.pl"), "utf8");
+const CREDENTIAL = { username: "alice-bot", token: `glpat-${crypto.randomUUID().replaceAll("-", "")}` };
+const BASIC = btoa(`${CREDENTIAL.username}:${CREDENTIAL.token}`);
+
+interface Mode {
+  label: string;
+  /** Whether the mode's system parts are here (requires()). */
+  available: () => Promise<boolean>;
+  /** octo's extra arguments and environment. */
+  octo: () => Promise<{ args: string[]; env: Record<string, string> }>;
+  /** Address the git server binds, and the host name sessions reach it by. */
+  bind: string;
+  reachAs: string;
+  /** The file server's port as the session sees it. */
+  filesPort(dataDir: string, id: string): number;
+}
+
+const runtimeState = (dataDir: string, id: string) => {
+  const db = new Database(join(dataDir, "octo.db"), { readonly: true });
+  try {
+    return JSON.parse((db.query("SELECT runtime_state FROM sessions WHERE id = ?").get(id) as { runtime_state: string }).runtime_state);
+  } finally {
+    db.close();
+  }
+};
+
+const engine = await testEngine();
+const MODES: Mode[] = [
+  {
+    label: "local mode, bubblewrap",
+    available: () => requires(command("bwrap", "bubblewrap"), "git credential attacks in local mode"),
+    octo: async () => ({ args: [], env: {} }),
+    bind: "127.0.0.1",
+    reachAs: "127.0.0.1",
+    filesPort: (dataDir, id) => runtimeState(dataDir, id).ports.files,
+  },
+  {
+    label: "container mode, Podman",
+    available: () => requires(CONTAINER_ENGINE, "git credential attacks in container mode"),
+    octo: async () => {
+      await testImage(engine!);
+      return {
+        args: ["--mode", "container"],
+        env: { OCTO_CONTAINER__SOCKET: engine!.socket, OCTO_CONTAINER__MEMORY: "1g", OCTO_RUNTIME__READY_TIMEOUT_SECONDS: "120" },
+      };
+    },
+    // Containers reach the host's servers through the engine's bridge (host.containers.internal).
+    bind: "0.0.0.0",
+    reachAs: "host.containers.internal",
+    filesPort: () => 4097,
+  },
+];
+
+for (const mode of MODES) {
+  const available = await mode.available();
+  describe.skipIf(!available)(`git credential attacks (${mode.label})`, () => {
+    const base = tempDir("git-attack-repos-");
+    const bare = makeRepository(base, "private", { "secret.txt": "classified\n" });
+    let server: GitServer;
+    let octo: OctoServerProcess;
+    let user: Api;
+    let token = "";
+    let id = "";
+    let url = "";
+    const workspace = () => join(octo.dataDir, "sessions", id, "workspace");
+    const loot = (dir: string, name: string) => (existsSync(join(workspace(), dir, name)) ? readFileSync(join(workspace(), dir, name), "latin1") : "");
+
+    beforeAll(async () => {
+      server = await startHttpBackend(base, { username: CREDENTIAL.username, password: CREDENTIAL.token }, mode.bind);
+      const port = new URL(server.url).port;
+      url = `http://${mode.reachAs}:${port}/git/private.git`;
+      const { args, env } = await mode.octo();
+      octo = await startOcto({ args, env: { OCTO_OPENCODE__ENV: '{ OPENCODE_DISABLE_MODELS_FETCH = "1" }', OCTO_RUNTIME__START_TIMEOUT_SECONDS: "180", ...env } });
+      const api = new Api(octo.url);
+      const reg = await api.post("/api/auth/register", { username: "alice", password: "correct horse", invite_code: octo.firstInvite });
+      token = reg.json.token;
+      user = api.as(token);
+      expect((await user.post("/api/me/git-credentials", { host: `${mode.reachAs}:${port}`, username: CREDENTIAL.username, token: CREDENTIAL.token })).status).toBe(201);
+      const created = await user.post("/api/sessions", { name: "hostile", repository: { url } });
+      expect([created.status, created.json.error]).toEqual([201, null]);
+      id = created.json.id;
+      writeFileSync(join(workspace(), ".thief.pl"), THIEF);
+    }, SLOW);
+
+    afterAll(async () => {
+      if (id) await user?.post(`/api/sessions/${id}/stop`);
+      await octo?.stop();
+      await server?.stop();
+    });
+
+    /** Commits one new file through the API (only that path: the thief's files stay out of the commit). */
+    async function commitFile(name: string): Promise<string> {
+      writeFileSync(join(workspace(), name), `${name}\n`);
+      const commit = await user.post(`/api/sessions/${id}/commit`, { message: `Add ${name}`, paths: [name] });
+      expect(commit.status).toBe(200);
+      return commit.json.commit;
+    }
+
+    test("a process scanning /proc (environ, cmdline, fds, memory) during octo's push finds no git of octo's and no token", async () => {
+      const commit = await commitFile("scanned.txt");
+      // The positive control: a git process of the session's own, with a canary in its environment, for the
+      // thief to find (started from a file, so nothing secret is typed into the terminal).
+      const canary = `canary-${crypto.randomUUID()}`;
+      writeFileSync(join(workspace(), ".canary.sh"), `sleep 1; GIT_CANARY=${canary} git -c 'alias.wait=!sleep 8' wait\n`);
+      // `sleep 1`: setsid(1) forks first; the terminal's end kills its session's processes (terminal/reap.ts).
+      await terminalEcho(
+        `${octo.url}/session/${id}/term`,
+        token,
+        "setsid perl .thief.pl scan .scan 40 </dev/null >.scan.log 2>&1 & setsid bash .canary.sh </dev/null >/dev/null 2>&1 & sleep 1",
+        20_000,
+      );
+      await eventually(() => loot(".scan", "seen").includes("alias.wait") && loot(".scan", "loot").includes(canary), "the thief to see the session's own git and its environment", 30_000).catch((err) => {
+        throw new Error(`${err.message}; thief: ${loot("", ".scan.log")} seen: ${loot(".scan", "seen")} started: ${loot(".scan", "started")}`);
+      });
+
+      const push = await user.post(`/api/sessions/${id}/push`, { branch: "scanned" });
+      expect([push.status, push.json.error]).toEqual([200, undefined]);
+      expect(push.json).toMatchObject({ branch: "scanned", commit });
+      expect(gitLog(bare.path, "scanned")[0]!.id).toBe(commit);
+      await Bun.sleep(500);
+
+      const seen = loot(".scan", "seen");
+      expect(seen).not.toMatch(/push|remote-http|receive-pack|credential/);
+      expect(seen).toContain("wait");
+      const stolen = loot(".scan", "loot");
+      expect(stolen.length).toBeGreaterThan(0);
+      expect(stolen.includes(CREDENTIAL.token)).toBe(false);
+      expect(stolen.includes(BASIC)).toBe(false);
+      // Stopped: it reads every fd, the terminal's too, which would swallow the next test's terminal output.
+      writeFileSync(join(workspace(), ".scan", "stop"), "");
+      await Bun.sleep(1000);
+    }, SLOW);
+
+    test("a process that kills the file server and listens on its port receives nothing of octo's push", async () => {
+      const commit = await commitFile("stolen.txt");
+      const port = mode.filesPort(octo.dataDir, id);
+      await terminalEcho(`${octo.url}/session/${id}/term`, token, `setsid perl .thief.pl steal .steal 30 ${port} </dev/null >.steal.log 2>&1 & sleep 0.5`, 20_000);
+      await eventually(() => loot(".steal", "listening") !== "", "the thief to listen on the file server's port", 30_000);
+
+      const push = await user.post(`/api/sessions/${id}/push`, { branch: "stolen" });
+      expect([push.status, push.json.error]).toEqual([200, undefined]);
+      expect(push.json).toMatchObject({ branch: "stolen", commit });
+      expect(gitLog(bare.path, "stolen")[0]!.id).toBe(commit);
+      await Bun.sleep(1000);
+      const received = loot(".steal", "received");
+      expect(received.includes(CREDENTIAL.token)).toBe(false);
+      expect(received.includes(BASIC)).toBe(false);
+      expect(received).not.toContain("/git/push");
+      // The only requests with the credential were octo's push's, and the forge saw them.
+      expect(server.requests.some((r) => r.authorization === `Basic ${BASIC}` && r.path.includes("git-receive-pack"))).toBe(true);
+    }, SLOW);
+  });
+}

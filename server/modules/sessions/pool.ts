@@ -28,7 +28,7 @@
  *     other orphans.
  */
 import { readFileSync } from "node:fs";
-import { createLogger } from "../../log.ts";
+import { createLogger } from "../../../common/log.ts";
 import type { SessionStatus } from "./model.ts";
 
 const log = createLogger("sessions.pool");

@@ -306,6 +306,13 @@ export const MIGRATIONS: readonly string[] = [
     UNIQUE (user_id, host, kind)
   );
   `,
+  // Tasks (issue 15, server/modules/tasks): the repository cloned into the task's new session at its first
+  // start (JSON { url, ref, depth } as sessions.repository), and a follow-up message waiting for a slot of
+  // the [tasks] limits (the task is queued again until then).
+  `
+  ALTER TABLE tasks ADD COLUMN repository TEXT CHECK (repository IS NULL OR json_valid(repository));
+  ALTER TABLE tasks ADD COLUMN follow_up TEXT;
+  `,
   // Warm pool (issue 13, server/modules/sessions/pool.ts): a session started ahead of demand is owned by
   // nobody (user_id NULL, pool_state 'warm') until a create claims it (user_id set, pool_state 'claimed', for
   // good: a claimed session never returns to the pool). pool_inputs fingerprints what the session was

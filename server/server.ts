@@ -114,6 +114,8 @@ export async function startServer(loaded: LoadedConfig): Promise<OctoServer> {
       log.info("llm gateway for sessions", { listen: `${sessionHost.bind}:${gatewayPort}`, url: gatewayUrl.value });
     }
     sessions.startPolling();
+    // The gateway's URL is known now: the warm pool (if any) may start its sessions.
+    void sessions.pool.tick();
     webhooks.start();
     schedules.start();
     const stopAccessWatch = startAccessWatch({ db, live: admission.live, sessions });

@@ -118,7 +118,8 @@ export function createServices(config: OctoConfig, { db, runtime, dataDir, secre
     // A virtual key is valid only while its session starts or runs.
     liveSession: (id) => {
       const route = sessions?.route(id);
-      return route && (route.status === "running" || route.status === "starting") ? { userId: route.userId } : null;
+      // A warm-pool session's key opens nothing until a claim gives it an owner to charge.
+      return route?.userId && (route.status === "running" || route.status === "starting") ? { userId: route.userId } : null;
     },
   });
   const gitCredentials = new GitCredentialService(db, Vault.forDataDir(dataDir));
@@ -128,6 +129,7 @@ export function createServices(config: OctoConfig, { db, runtime, dataDir, secre
     opencode: config.opencode,
     sessions: config.sessions,
     opencodeConfigFor: (session, opencodeJson) => llm.sessionConfig(session, opencodeJson),
+    ownerStartInputs: (userId) => llm.ownerStartInputs(userId),
     gitCredentials: (userId, repository) => gitCredentials.forRepository(userId, repository),
     knownHosts: new KnownHosts(dataDir, config.git.known_hosts),
   });

@@ -40,7 +40,7 @@ export function sessionTable(sessions: (Session | AdminSession)[], withOwner: bo
       s.status,
       age(s.created_at, now),
       s.last_activity_at ? `${age(s.last_activity_at, now)} ago` : "-",
-      ...(withOwner ? [s.owner.username] : []),
+      ...(withOwner ? [s.pool ? "(warm pool)" : s.owner.username] : []),
       ...(usage ? [mib(u?.memory_bytes), duration(u?.idle_seconds, now)] : []),
     ];
   });

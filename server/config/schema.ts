@@ -117,6 +117,27 @@ export const SessionsConfig = z.strictObject({
   max_running_sessions: z.number().int().min(0).default(0),
   /** Sessions starting at once on this server (JupyterHub's `concurrent_spawn_limit`, default 100); 0 = unlimited. */
   concurrent_start_limit: z.number().int().min(0).default(100),
+  /**
+   * Warm pool (server/modules/sessions/pool.ts): this many sessions are kept started and ready, owned by
+   * nobody; creating a session without a repository claims one (ready at once) and the pool refills in the
+   * background. Pool sessions never count against a user's limits and are the first stopped when the server
+   * reaches `max_running_sessions`. 0 = no pool. At most `max_running_sessions` when that is set.
+   */
+  warm_pool: z.number().int().min(0).max(100).default(0),
+  /**
+   * While the machine's available memory (`MemAvailable`) is below this, the pool gives up its sessions one
+   * by one and does not refill. MiB; 0 = not checked.
+   */
+  warm_pool_min_free_memory_mb: z.number().int().min(0).default(1024),
+}).superRefine((s, ctx) => {
+  if (s.max_running_sessions > 0 && s.warm_pool > s.max_running_sessions) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["warm_pool"],
+      input: s.warm_pool,
+      message: `at most [sessions] max_running_sessions (${s.max_running_sessions}): a pool larger than the server may run could never fill`,
+    });
+  }
 });
 
 export const OpencodeConfig = z.strictObject({

@@ -313,4 +313,49 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE tasks ADD COLUMN repository TEXT CHECK (repository IS NULL OR json_valid(repository));
   ALTER TABLE tasks ADD COLUMN follow_up TEXT;
   `,
+  // Warm pool (issue 13, server/modules/sessions/pool.ts): a session started ahead of demand is owned by
+  // nobody (user_id NULL, pool_state 'warm') until a create claims it (user_id set, pool_state 'claimed', for
+  // good: a claimed session never returns to the pool). pool_inputs fingerprints what the session was
+  // started with that could depend on an owner (the OpenCode config), so only a user whose own start would
+  // be identical claims it. SQLite cannot drop NOT NULL in place: the table is rebuilt with every column it
+  // has now. llm_session_keys references sessions(id) ON DELETE CASCADE and DROP TABLE deletes every row
+  // first (foreign keys stay on inside the migration's transaction), so its rows are set aside and put back.
+  // A migration that adds a sessions column must come after this one.
+  `
+  CREATE TEMP TABLE pool_keep_keys AS SELECT * FROM llm_session_keys;
+  CREATE TABLE sessions_pool (
+    id               TEXT PRIMARY KEY,
+    user_id          TEXT REFERENCES users(id) ON DELETE CASCADE,
+    name             TEXT NOT NULL,
+    status           TEXT NOT NULL CHECK (status IN ('pending', 'starting', 'running', 'stopping', 'stopped', 'failed')),
+    error            TEXT,
+    runtime          TEXT NOT NULL CHECK (runtime IN ('local', 'container', 'swarm')),
+    runtime_state    TEXT NOT NULL DEFAULT '{}',
+    secret           TEXT NOT NULL,
+    created_at       INTEGER NOT NULL,
+    updated_at       INTEGER NOT NULL,
+    started_at       INTEGER,
+    stopped_at       INTEGER,
+    run_uid          INTEGER,
+    last_activity_at INTEGER,
+    stop_reason      TEXT CHECK (stop_reason IN ('idle', 'lifetime')),
+    repository       TEXT CHECK (repository IS NULL OR json_valid(repository)),
+    base_commit      TEXT,
+    agent_may_push   INTEGER NOT NULL DEFAULT 0,
+    pull_request_url TEXT,
+    pool_state       TEXT CHECK (pool_state IN ('warm', 'claimed')),
+    pool_inputs      TEXT,
+    CHECK ((user_id IS NULL) = (pool_state IS NOT NULL AND pool_state = 'warm'))
+  );
+  INSERT INTO sessions_pool (id, user_id, name, status, error, runtime, runtime_state, secret, created_at, updated_at, started_at,
+      stopped_at, run_uid, last_activity_at, stop_reason, repository, base_commit, agent_may_push, pull_request_url)
+    SELECT id, user_id, name, status, error, runtime, runtime_state, secret, created_at, updated_at, started_at,
+      stopped_at, run_uid, last_activity_at, stop_reason, repository, base_commit, agent_may_push, pull_request_url FROM sessions;
+  DROP TABLE sessions;
+  ALTER TABLE sessions_pool RENAME TO sessions;
+  CREATE INDEX sessions_user ON sessions(user_id);
+  CREATE UNIQUE INDEX sessions_run_uid ON sessions(run_uid) WHERE run_uid IS NOT NULL;
+  INSERT INTO llm_session_keys SELECT * FROM pool_keep_keys;
+  DROP TABLE pool_keep_keys;
+  `,
 ];

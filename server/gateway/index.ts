@@ -28,7 +28,13 @@ export interface GatewayParts {
    * The opencode.json for a session about to start: issues its virtual key (replacing the previous one) and
    * adds the providers its owner may use. `base` is the operator's config text (or null).
    */
-  sessionConfig(session: { id: string; userId: string }, base: string | null): string | null;
+  sessionConfig(session: { id: string; userId: string | null }, base: string | null): string | null;
+  /**
+   * What of that config depends on the owner (null: nobody, a warm-pool session), as a string equal for
+   * equal configs: the providers and models offered. A warm-pool session gets what a user with no access
+   * restrictions gets; only such a user claims it (server/modules/sessions/pool.ts).
+   */
+  ownerStartInputs(userId: string | null): string;
 }
 
 export interface GatewayOptions {
@@ -59,6 +65,8 @@ export function createGateway({ db, dataDir, config, sessionUrl, liveSession }: 
     maxBodyBytes: config.max_body_mb * 1024 * 1024,
     liveSession,
   });
+  /** A user's access; nobody's (a warm-pool session) is the unrestricted default a user without a row has. */
+  const accessOf = (userId: string | null) => (userId ? credentials.access(userId) : { providers: null, models: null });
   return {
     gateway,
     keys,
@@ -68,12 +76,16 @@ export function createGateway({ db, dataDir, config, sessionUrl, liveSession }: 
     registry,
     providers,
     sessionConfig(session, base) {
-      const offers = offered(providers(), credentials.access(session.userId), credentials);
+      const offers = offered(providers(), accessOf(session.userId), credentials);
       if (offers.length === 0) {
         keys.revoke(session.id);
         return base;
       }
       return sessionOpencodeConfig(base, sessionUrl(), keys.issue(session.id), offers);
+    },
+    ownerStartInputs(userId) {
+      const offers = offered(providers(), accessOf(userId), credentials);
+      return JSON.stringify(offers.map(({ provider, models }) => [provider.id, provider.type, models]));
     },
   };
 }

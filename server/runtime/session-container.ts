@@ -89,9 +89,15 @@ export function instanceHash(instance: string): string {
   return createHash("sha256").update(instance).digest("hex").slice(0, 12);
 }
 
-/** Labels of everything octo creates for a session (container, service, volume). */
+/**
+ * Labels of everything octo creates for a session (container, service, volume). `octo.user` is the owner
+ * when it was created: "" for a warm-pool session (labelled `octo.pool=warm`), whose owner after a claim is
+ * only in the database. Labels are never trusted for access: the database decides who owns a session.
+ */
 export function sessionLabels(spec: SessionSpec, instanceLabel: string): Record<string, string> {
-  return { "octo.session": spec.id, "octo.user": spec.userId, "octo.version": VERSION, "octo.instance": instanceLabel };
+  const labels: Record<string, string> = { "octo.session": spec.id, "octo.user": spec.userId ?? "", "octo.version": VERSION, "octo.instance": instanceLabel };
+  if (spec.userId === null) labels["octo.pool"] = "warm";
+  return labels;
 }
 
 /** The session container's environment, `NAME=value` (see the module doc). */

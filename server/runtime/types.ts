@@ -16,8 +16,11 @@ import type { Isolation } from "./isolation.ts";
 export interface SessionSpec {
   /** Session id (lowercase alphanumeric), also used in container and process names. */
   id: string;
-  /** Owner's user id (for container labels). */
-  userId: string;
+  /**
+   * Owner's user id when the session started (for container labels); null for a warm-pool session, whose
+   * owner comes later (server/modules/sessions/pool.ts). Nothing the session runs depends on it.
+   */
+  userId: string | null;
   /**
    * Per-session secret: OpenCode's `OPENCODE_SERVER_PASSWORD`, and the file server's and terminal's
    * `OCTO_SERVICE_TOKEN`. The proxy authenticates upstream with `Authorization: Basic opencode:<secret>`.

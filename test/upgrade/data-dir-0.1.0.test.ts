@@ -168,7 +168,7 @@ describe.skipIf(!haveRoot || !haveBwrap)("upgrading a data dir made by octo 0.1.
       const same = ["user_id", "name", "runtime", "secret", "created_at", "started_at"] as const;
       expect(Object.fromEntries(same.map((k) => [k, row[k]]))).toEqual(Object.fromEntries(same.map((k) => [k, old[k]])));
       expect(row.run_uid).toBeNull();
-      if (old.id !== crashed.id) expect(row).toEqual({ ...old, run_uid: null, last_activity_at: null, stop_reason: null, repository: null, base_commit: null, agent_may_push: 0, pull_request_url: null });
+      if (old.id !== crashed.id) expect(row).toEqual({ ...old, run_uid: null, last_activity_at: null, stop_reason: null, repository: null, base_commit: null, agent_may_push: 0, pull_request_url: null, pool_state: null, pool_inputs: null });
     }
     expect(after.get(crashed.id)).toMatchObject({ status: "stopped", error: null });
     db.close();

@@ -57,7 +57,7 @@ export function AllSessions() {
                   <strong>{s.name}</strong>
                   {s.error ? <div className="error-inline small">{s.error}</div> : null}
                 </td>
-                <td>{s.owner.username}</td>
+                <td>{s.pool ? <span className="muted">warm pool</span> : s.owner.username}</td>
                 <td>
                   <StatusBadge status={s.status} />
                 </td>

@@ -45,10 +45,16 @@ export function sessionRoutes(admission: Admission, sessions: SessionService, au
           user,
           body.name,
           wait,
-          (created) => audit.record({ ...requestOrigin(user, request), action: "session.create", target: sessionTarget(created) }),
+          (created, how) =>
+            audit.record({
+              ...requestOrigin(user, request),
+              action: "session.create",
+              target: sessionTarget(created),
+              ...(how.fromPool ? { detail: { warm_pool: true } } : {}),
+            }),
           { repository: body.repository, agentMayPush: body.agent_may_push },
         );
-        set.status = wait ? 201 : 202;
+        set.status = wait || session.status === "running" ? 201 : 202;
         return session;
       },
       {
@@ -63,7 +69,7 @@ export function sessionRoutes(admission: Admission, sessions: SessionService, au
         detail: route(
           "sessions",
           "Create a session",
-          "Waits until it runs, unless ?wait=false. With `repository`, the workspace is first cloned from it (progress in `detail`, the commit in `repository.base_commit`); a clone that fails fails the start with git's message.",
+          "Waits until it runs, unless ?wait=false. With `repository`, the workspace is first cloned from it (progress in `detail`, the commit in `repository.base_commit`); a clone that fails fails the start with git's message. Without one, and with `[sessions] warm_pool`, a ready pool session is claimed: 201 at once, whatever `wait`.",
         ),
       },
     )

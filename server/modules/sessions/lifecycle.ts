@@ -104,8 +104,11 @@ export function limitError(code: string, message: string, retryAfterSeconds: num
 /** Retry-After of each limit, s: starts finish within seconds; running sessions end when someone stops one. */
 const RETRY_AFTER = { starts: 5, running: 30, total: 60 } as const;
 
-/** What the start limits look at: every session's owner and status (the session service's route table). */
-export type StatusTable = Iterable<[string, { userId: string; status: SessionStatus }]>;
+/**
+ * What the start limits look at: every session's owner and status (the session service's route table).
+ * A session without an owner (the warm pool, pool.ts) counts against no limit.
+ */
+export type StatusTable = Iterable<[string, { userId: string | null; status: SessionStatus }]>;
 
 const active = (status: SessionStatus) => status === "pending" || status === "starting" || status === "running";
 const starting = (status: SessionStatus) => status === "pending" || status === "starting";
@@ -126,7 +129,7 @@ export function checkStartLimits(
   let everyoneActive = 0;
   let everyoneStarting = 0;
   for (const [id, route] of table) {
-    if (id === options.excluding) continue;
+    if (id === options.excluding || route.userId === null) continue;
     if (route.userId === userId) {
       mine++;
       if (active(route.status)) mineActive++;

@@ -12,7 +12,8 @@ export type SessionStatus = z.infer<typeof SessionStatus>;
 
 export interface SessionRow {
   id: string;
-  user_id: string;
+  /** The owner; null while the session waits, unclaimed, in the warm pool (pool.ts). */
+  user_id: string | null;
   name: string;
   status: SessionStatus;
   error: string | null;
@@ -39,6 +40,10 @@ export interface SessionRow {
   last_activity_at: number | null;
   /** Why octo itself last stopped it ("idle", "lifetime"); null after a start or a person's stop. */
   stop_reason: StopReason | null;
+  /** "warm": started for the warm pool, owned by nobody; "claimed": taken from it by its owner; null: cold. */
+  pool_state: "warm" | "claimed" | null;
+  /** Fingerprint of the owner-dependent start inputs a warm session was started with (pool.ts). */
+  pool_inputs: string | null;
 }
 
 export const StopReason = z.enum(["idle", "lifetime"]);
@@ -87,7 +92,8 @@ export const Session = z
     agent_may_push: z.boolean().describe("Whether the agent's own git may use your git credentials"),
     pull_request_url: z.string().nullable().describe("The pull request last opened for the session"),
     runtime: z.enum(["local", "container", "swarm"]),
-    owner: z.object({ id: z.string(), username: z.string() }),
+    owner: z.object({ id: z.string(), username: z.string() }).describe('Its owner ("" and "" for a warm-pool session)'),
+    pool: z.boolean().describe("A warm-pool session: started ahead of demand, owned by nobody until a create claims it (only admins list these)"),
     created_at: IsoTime,
     updated_at: IsoTime,
     started_at: IsoTime.nullable(),
@@ -145,7 +151,8 @@ export function toSession(row: SessionRow, extras: SessionExtras): Session {
     agent_may_push: row.agent_may_push === 1,
     pull_request_url: row.pull_request_url,
     runtime: row.runtime,
-    owner: { id: row.user_id, username: extras.owner },
+    owner: { id: row.user_id ?? "", username: extras.owner },
+    pool: row.pool_state === "warm",
     created_at: iso(row.created_at)!,
     updated_at: iso(row.updated_at)!,
     started_at: iso(row.started_at),

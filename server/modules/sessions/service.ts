@@ -21,7 +21,8 @@
  */
 import { rmSync } from "node:fs";
 import { join } from "node:path";
-import type { OctoConfig } from "../../config/schema.ts";
+import { createHash } from "node:crypto";
+import { type OctoConfig, SessionsConfig } from "../../config/schema.ts";
 import type { Database } from "../../db/database.ts";
 import { conflict, notFound, OctoError } from "../../../common/errors.ts";
 import { randomId, randomSecret } from "../../../common/ids.ts";
@@ -36,6 +37,7 @@ import { EventBus } from "../events/bus.ts";
 import { ActivityTracker } from "./activity.ts";
 import { agentBusy, checkStartLimits, dueToStop, lifecycleStops, limitRefusals, userLifecycle } from "./lifecycle.ts";
 import { ensureSessionUid } from "./uids.ts";
+import { type WarmSession, WarmPool } from "./pool.ts";
 import { readCloneReport } from "../../../common/git/clone.ts";
 import { agentCredentialEnvironment, type GitCredential } from "../../../common/git/credentials.ts";
 import type { KnownHosts } from "../../../common/git/known-hosts.ts";
@@ -45,7 +47,8 @@ const log = createLogger("sessions");
 
 /** What the proxy needs to forward a request, kept in memory. */
 export interface SessionRoute {
-  userId: string;
+  /** The owner; null for an unclaimed warm-pool session (pool.ts), which nobody may reach. */
+  userId: string | null;
   status: SessionStatus;
   /** Upstream base URLs; null until the runtime has started the services. */
   endpoints: Endpoints | null;
@@ -65,7 +68,13 @@ export interface SessionServiceOptions {
    * Turns the operator's opencode.json (or null) into the one a session receives, at each start (the LLM
    * gateway adds its providers and the session's virtual key, server/gateway). Absent: used as is.
    */
-  opencodeConfigFor?: (session: { id: string; userId: string }, base: string | null) => string | null;
+  opencodeConfigFor?: (session: { id: string; userId: string | null }, base: string | null) => string | null;
+  /**
+   * What of a session's OpenCode configuration depends on its owner (null: a warm-pool session, owned by
+   * nobody), as a string equal for equal inputs (the gateway: the providers and models the owner may use).
+   * A user claims a pool session only when theirs equals the pool session's (pool.ts). Absent: nothing does.
+   */
+  ownerStartInputs?: (userId: string | null) => string;
   /** The owner's stored credential for a repository's host (decrypted), for the clone; absent = none. */
   gitCredentials?: (userId: string, repository: RepositoryUrl) => GitCredential | null;
   /** SSH host keys for octo's clones and pushes (common/git/known-hosts.ts); absent: none known, ssh refuses every host. */
@@ -79,14 +88,9 @@ export interface CreateOptions {
 }
 
 /** `[sessions]` defaults, for callers that do not pass the section. */
-const SESSIONS_DEFAULTS: OctoConfig["sessions"] = {
-  idle_timeout_seconds: 1800,
-  max_lifetime_seconds: 0,
-  resume_on_access: false,
-  max_sessions_per_user_total: 100,
-  max_running_sessions: 0,
-  concurrent_start_limit: 100,
-};
+const SESSIONS_DEFAULTS: OctoConfig["sessions"] = SessionsConfig.parse({});
+/** Name of a session while it waits in the warm pool (never shown to users). */
+const WARM_NAME = "warm pool";
 
 /** Abort reason used when a user stops or deletes a session that is starting. */
 const STOP_REQUESTED = new OctoError(409, "SESSION_STOPPED", "The session was stopped while starting");
@@ -100,6 +104,11 @@ const CLONE_LOG_BYTES = 64 * 1024;
 const MAX_ERROR_CHARS = 4000;
 
 type RowPatch = Partial<Pick<SessionRow, "status" | "error" | "runtime_state" | "started_at" | "stopped_at" | "stop_reason">>;
+
+/** How a session came to be, for the routes' audit record: claimed from the warm pool or started cold. */
+export interface CreatedHow {
+  fromPool: boolean;
+}
 
 export class SessionService {
   private readonly routes = new Map<string, SessionRoute>();
@@ -117,6 +126,8 @@ export class SessionService {
   /** Every change of a session, for `GET /api/events`. */
   readonly events: EventBus;
   private readonly lifecycle: OctoConfig["sessions"];
+  /** `[sessions] warm_pool` (pool.ts); disabled when 0. */
+  readonly pool: WarmPool;
 
   constructor(
     private readonly db: Database,
@@ -127,12 +138,27 @@ export class SessionService {
     this.events = options.events ?? new EventBus();
     this.activity = new ActivityTracker(db, (id, at) => {
       const route = this.routes.get(id);
-      if (route) this.events.publish(route.userId, { type: "session.activity", id, last_activity_at: new Date(at).toISOString() });
+      if (route?.userId) this.events.publish(route.userId, { type: "session.activity", id, last_activity_at: new Date(at).toISOString() });
     });
     for (const row of this.db.query("SELECT * FROM sessions").all() as SessionRow[]) {
       this.cacheRoute(row);
       this.activity.load(row.id, row.last_activity_at);
     }
+    this.pool = new WarmPool(
+      {
+        warm: () => this.warmSessions(),
+        ownedActive: () => [...this.routes.values()].filter((r) => r.userId !== null && isActive(r.status)).length,
+        starting: () => [...this.routes.values()].filter((r) => r.status === "pending" || r.status === "starting").length,
+        startWarm: () => this.startWarm(),
+        discard: (id) => this.discardWarm(id),
+      },
+      {
+        size: this.lifecycle.warm_pool,
+        maxRunning: this.lifecycle.max_running_sessions,
+        startLimit: this.lifecycle.concurrent_start_limit,
+        minFreeMemoryMb: this.lifecycle.warm_pool_min_free_memory_mb,
+      },
+    );
   }
 
   // ---- queries -------------------------------------------------------------------------------------------
@@ -154,7 +180,7 @@ export class SessionService {
   }
 
   private presentAs(row: SessionRow, owner: string): Session {
-    const rules = userLifecycle(this.db, this.lifecycle, row.user_id);
+    const rules = row.user_id ? userLifecycle(this.db, this.lifecycle, row.user_id) : { idleTimeoutSeconds: 0, maxLifetimeSeconds: 0 };
     return toSession(row, {
       owner,
       lastActivityAt: this.activity.last(row.id) ?? row.last_activity_at,
@@ -166,18 +192,18 @@ export class SessionService {
   private presentAll(where: string, ...params: string[]): Session[] {
     const rows = this.db
       .query(
-        `SELECT s.*, u.username AS owner_name FROM sessions s JOIN users u ON u.id = s.user_id ${where} ORDER BY s.created_at DESC, s.id`,
+        `SELECT s.*, u.username AS owner_name FROM sessions s LEFT JOIN users u ON u.id = s.user_id ${where} ORDER BY s.created_at DESC, s.id`,
       )
-      .all(...params) as (SessionRow & { owner_name: string })[];
-    return rows.map((r) => this.presentAs(r, r.owner_name));
+      .all(...params) as (SessionRow & { owner_name: string | null })[];
+    return rows.map((r) => this.presentAs(r, r.owner_name ?? ""));
   }
 
-  /** The user's sessions, newest first. */
+  /** The user's sessions, newest first (never a warm-pool session: those have no owner). */
   list(userId: string): Session[] {
     return this.presentAll("WHERE s.user_id = ?", userId);
   }
 
-  /** Every user's sessions, newest first (admin). */
+  /** Every session, newest first (admin), the warm pool's too (`pool: true`, owner id and name ""). */
   listAll(): Session[] {
     return this.presentAll("");
   }
@@ -284,9 +310,10 @@ export class SessionService {
     const row = this.row(id);
     if (row) {
       this.cacheRoute(row);
-      this.events.publish(row.user_id, { type: "session.updated", session: this.present(row) });
+      if (row.user_id) this.events.publish(row.user_id, { type: "session.updated", session: this.present(row) });
     }
-    if (row && patch.status && row.status !== previous) {
+    // A warm-pool session is nobody's: no event, no webhook, until a claim gives it an owner.
+    if (row?.user_id && patch.status && row.status !== previous) {
       for (const listener of this.statusListeners) {
         try {
           listener(this.present(row), previous);
@@ -306,7 +333,7 @@ export class SessionService {
     if (detail === null) this.details.delete(id);
     else this.details.set(id, detail);
     const row = this.row(id);
-    if (row) this.events.publish(row.user_id, { type: "session.updated", session: this.present(row) });
+    if (row?.user_id) this.events.publish(row.user_id, { type: "session.updated", session: this.present(row) });
   }
 
   /**
@@ -417,8 +444,12 @@ export class SessionService {
    * Creates a session and starts it.
    * @param wait when true (default) resolves once running (or rejects after marking it failed); when false
    *   resolves at once with the session in `starting`.
-   * @param onBegin called with the new session (status `starting`) once it exists, before its start is
-   *   awaited, whatever the start's outcome (the routes record the audit event here).
+   * With a warm pool (pool.ts), a create without a repository whose OpenCode configuration would equal a
+   * ready pool session's claims that session instead: it is the user's at once, running, and the pool
+   * refills in the background.
+   * @param onBegin called with the new session (status `starting`, or `running` when claimed from the pool)
+   *   once it exists, before its start is awaited, whatever the start's outcome (the routes record the audit
+   *   event here).
    * @param options a repository to clone at the first start (validated here), and whether the agent's own
    *   git may use the owner's credentials.
    * @throws OctoError 400 INVALID_REPOSITORY_URL; 429 over a limit (lifecycle.ts); 5xx SESSION_START_FAILED /
@@ -428,23 +459,108 @@ export class SessionService {
     user: User,
     name: string | undefined,
     wait = true,
-    onBegin?: (session: Session) => void,
+    onBegin?: (session: Session, how: CreatedHow) => void,
     options: CreateOptions = {},
   ): Promise<Session> {
     this.checkLimit(user.id);
     const repository = options.repository
       ? JSON.stringify({ url: parseRepositoryUrl(options.repository.url).url, ref: options.repository.ref ?? null, depth: options.repository.depth ?? null })
       : null;
+    const count = (this.db.query("SELECT COUNT(*) AS n FROM sessions WHERE user_id = ?").get(user.id) as { n: number }).n;
+    const sessionName = name ?? `Session ${count + 1}`;
+    if (this.pool.enabled && !repository && !options.agentMayPush) {
+      const claimed = await this.claim(user, sessionName);
+      if (claimed) {
+        onBegin?.(claimed, { fromPool: true });
+        return claimed;
+      }
+    }
+    await this.pool.makeRoom();
     const id = randomId();
     const now = Date.now();
-    const count = (this.db.query("SELECT COUNT(*) AS n FROM sessions WHERE user_id = ?").get(user.id) as { n: number }).n;
     this.db
       .query(
         "INSERT INTO sessions (id, user_id, name, status, runtime, runtime_state, secret, created_at, updated_at, repository, agent_may_push) VALUES (?, ?, ?, 'pending', ?, '{}', ?, ?, ?, ?, ?)",
       )
-      .run(id, user.id, name ?? `Session ${count + 1}`, this.runtime.kind, randomSecret(32), now, now, repository, options.agentMayPush ? 1 : 0);
+      .run(id, user.id, sessionName, this.runtime.kind, randomSecret(32), now, now, repository, options.agentMayPush ? 1 : 0);
     log.info("created", { session: id, user: user.username });
-    return this.begin(id, wait, onBegin);
+    return this.begin(id, wait, onBegin && ((session) => onBegin(session, { fromPool: false })));
+  }
+
+  // ---- the warm pool (policy in pool.ts) -------------------------------------------------------------
+
+  /** Every unclaimed pool session, for the pool's policy. */
+  private warmSessions(): WarmSession[] {
+    const rows = this.db.query("SELECT id, status, created_at FROM sessions WHERE pool_state = 'warm'").all() as Pick<SessionRow, "id" | "status" | "created_at">[];
+    return rows.map((r) => ({ id: r.id, status: r.status, createdAt: r.created_at, busy: this.ops.has(r.id) }));
+  }
+
+  /**
+   * Fingerprint of what a session's OpenCode would start with for `userId` (null: the pool's nobody): the
+   * operator's opencode.json, `[opencode] env` and the owner-dependent part ({@link SessionServiceOptions.ownerStartInputs}).
+   * @throws OctoError 500 OPENCODE_CONFIG_UNREADABLE / OPENCODE_CONFIG_INVALID.
+   */
+  private async startInputs(userId: string | null): Promise<string> {
+    const parts = [(await this.opencodeConfig()) ?? "", JSON.stringify(this.options.opencode.env), this.options.ownerStartInputs?.(userId) ?? ""];
+    return createHash("sha256").update(JSON.stringify(parts)).digest("hex");
+  }
+
+  /** Creates one pool session (no owner) and starts it without waiting. */
+  private async startWarm(): Promise<void> {
+    const inputs = await this.startInputs(null);
+    const id = randomId();
+    const now = Date.now();
+    this.db
+      .query(
+        "INSERT INTO sessions (id, user_id, name, status, runtime, runtime_state, secret, created_at, updated_at, pool_state, pool_inputs) VALUES (?, NULL, ?, 'pending', ?, '{}', ?, ?, ?, 'warm', ?)",
+      )
+      .run(id, WARM_NAME, this.runtime.kind, randomSecret(32), now, now, inputs);
+    log.info("created for the warm pool", { session: id });
+    await this.begin(id, false);
+    this.serialize(id, async () => undefined).then(() => this.pool.tick()).catch(() => undefined);
+  }
+
+  /** Kills an unclaimed pool session at once and deletes it with its directory (nothing of anyone's is in it). */
+  private async discardWarm(id: string): Promise<void> {
+    this.starts.get(id)?.abort(STOP_REQUESTED);
+    await this.serialize(id, async () => {
+      const row = this.row(id);
+      if (!row || row.pool_state !== "warm") return;
+      await this.halt(id, { remove: true, now: true });
+      this.deleteRow(id, true);
+    });
+  }
+
+  /**
+   * Gives `user` a ready pool session started with the same inputs theirs would get: sets the owner in one
+   * conditional UPDATE (one session to one user, once), resets its times as a new session's, and refills
+   * the pool in the background. @returns null when none fits (the caller starts one cold).
+   */
+  private async claim(user: User, name: string): Promise<Session | null> {
+    const inputs = await this.startInputs(user.id);
+    const candidates = this.db
+      .query("SELECT id FROM sessions WHERE pool_state = 'warm' AND status = 'running' AND pool_inputs = ? ORDER BY created_at")
+      .all(inputs) as { id: string }[];
+    for (const { id } of candidates) {
+      if (this.ops.has(id) || this.routes.get(id)?.status !== "running") continue;
+      const now = Date.now();
+      const taken = this.db
+        .query(
+          "UPDATE sessions SET user_id = ?, name = ?, pool_state = 'claimed', pool_inputs = NULL, created_at = ?, started_at = ?, updated_at = ?, last_activity_at = ? WHERE id = ? AND pool_state = 'warm' AND user_id IS NULL AND status = 'running'",
+        )
+        .run(user.id, name, now, now, now, now, id);
+      if (taken.changes !== 1) continue;
+      this.activity.load(id, now);
+      const row = this.row(id)!;
+      this.cacheRoute(row);
+      const session = this.present(row);
+      this.events.publish(user.id, { type: "session.updated", session });
+      log.info("claimed from the warm pool", { session: id, user: user.username });
+      void this.pool.tick();
+      return session;
+    }
+    if (this.pool.enabled) void this.pool.tick();
+    return null;
   }
 
   /**
@@ -461,6 +577,7 @@ export class SessionService {
       return this.get(user.id, id);
     }
     this.checkLimit(user.id, id);
+    await this.pool.makeRoom();
     if (row.status === "stopping") await this.ops.get(id)?.catch(() => undefined);
     return this.begin(id, wait, onBegin);
   }
@@ -469,12 +586,19 @@ export class SessionService {
    * `[sessions] resume_on_access`: starts a stopped session someone is trying to use through the proxy
    * (without waiting). @returns false when it is not stopped or resuming is off. @throws OctoError 429.
    */
-  resumeOnAccess(id: string): boolean {
+  resumeOnAccess(id: string, onBegin?: (session: Session) => void): boolean {
     const route = this.routes.get(id);
-    if (!this.lifecycle.resume_on_access || route?.status !== "stopped" || this.ops.has(id)) return false;
+    if (!this.lifecycle.resume_on_access || route?.status !== "stopped" || !route.userId || this.ops.has(id)) return false;
     this.checkLimit(route.userId, id);
     log.info("resuming on access", { session: id });
-    this.begin(id, false).catch(() => undefined);
+    if (!this.pool.needsRoom()) {
+      this.begin(id, false, onBegin).catch(() => undefined);
+      return true;
+    }
+    // The session's queue holds the room-making, so a second request cannot resume it twice meanwhile.
+    this.serialize(id, () => this.pool.makeRoom())
+      .then(() => this.begin(id, false, onBegin))
+      .catch(() => undefined);
     return true;
   }
 
@@ -519,8 +643,9 @@ export class SessionService {
       controller.signal.throwIfAborted();
       const base = await this.opencodeConfig();
       spec.opencodeConfigJson = this.options.opencodeConfigFor ? this.options.opencodeConfigFor({ id, userId: row.user_id }, base) : base;
+      const owner = row.user_id;
       const url = repository ? parseRepositoryUrl(repository.url) : null;
-      const credential = url ? (this.options.gitCredentials?.(row.user_id, url) ?? null) : null;
+      const credential = url && owner ? (this.options.gitCredentials?.(owner, url) ?? null) : null;
       if (cloning) {
         spec.repository = cloning;
         spec.gitCredential = credential;
@@ -674,14 +799,14 @@ export class SessionService {
     return this.present(this.row(id)!);
   }
 
-  private async halt(id: string, options: { remove: boolean; reason?: StopReason }): Promise<void> {
+  private async halt(id: string, options: { remove: boolean; reason?: StopReason; now?: boolean }): Promise<void> {
     const row = this.row(id);
     if (!row) return;
     const state = this.stateOf(row);
     const idle = row.status === "stopped" || row.status === "failed";
     if (!idle) this.write(id, { status: "stopping" });
     if (state !== null) {
-      await this.runtime.stop(this.spec(row), state, { remove: options.remove });
+      await this.runtime.stop(this.spec(row), state, { remove: options.remove, now: options.now });
     }
     if (!idle) this.write(id, { status: "stopped", error: null, stopped_at: Date.now(), stop_reason: options.reason ?? null });
     log.info("stopped", { session: id, ...(options.reason ? { reason: options.reason } : {}) });
@@ -706,14 +831,19 @@ export class SessionService {
     this.starts.get(id)?.abort(STOP_REQUESTED);
     await this.serialize(id, async () => {
       await this.halt(id, { remove: true });
-      const owner = this.routes.get(id)?.userId ?? null;
-      this.db.query("DELETE FROM sessions WHERE id = ?").run(id);
-      this.routes.delete(id);
-      this.activity.forget(id);
-      this.events.publish(owner, { type: "session.deleted", id });
-      if (purge) rmSync(join(this.options.dataDir, "sessions", id), { recursive: true, force: true });
-      log.info("deleted", { session: id, purge });
+      this.deleteRow(id, purge);
     });
+  }
+
+  /** Deletes a stopped session's row (its virtual key with it), and with `purge` its directory. */
+  private deleteRow(id: string, purge: boolean): void {
+    const owner = this.routes.get(id)?.userId ?? null;
+    this.db.query("DELETE FROM sessions WHERE id = ?").run(id);
+    this.routes.delete(id);
+    this.activity.forget(id);
+    if (owner) this.events.publish(owner, { type: "session.deleted", id });
+    if (purge) rmSync(join(this.options.dataDir, "sessions", id), { recursive: true, force: true });
+    log.info("deleted", { session: id, purge });
   }
 
   // ---- liveness and reconciliation ---------------------------------------------------------------------
@@ -724,6 +854,7 @@ export class SessionService {
     this.pollTimer = setInterval(() => {
       void this.pollOnce();
       void this.watchOnce();
+      void this.pool.tick();
     }, this.options.runtime.poll_interval_seconds * 1000);
   }
 
@@ -763,12 +894,13 @@ export class SessionService {
    */
   private async watchActivity(id: string): Promise<void> {
     const route = this.routes.get(id);
-    if (!route || route.status !== "running" || !route.endpoints || this.ops.has(id)) return;
+    // A warm-pool session waits by design: it is never stopped for idleness or its age.
+    if (!route || route.status !== "running" || !route.endpoints || !route.userId || this.ops.has(id)) return;
     const busy = await agentBusy(route.endpoints.code, route.authorization);
     if (busy) this.activity.touch(id);
     const due = (): StopReason | null => {
       const row = this.row(id);
-      if (!row || row.status !== "running") return null;
+      if (!row || row.status !== "running" || !row.user_id) return null;
       const rules = userLifecycle(this.db, this.lifecycle, row.user_id);
       const reason = dueToStop(Date.now(), { startedAt: row.started_at, lastActivityAt: this.activity.last(id) }, rules);
       return reason === "idle" && busy !== false ? null : reason;
@@ -854,7 +986,11 @@ export class SessionService {
       log.warn("orphan clean-up failed", { error: (err as Error).message });
       return [] as string[];
     });
-    log.info("reconciled", { reattached: reattached.length, stopped: stopped.length, orphans: orphans.length });
+    // Pool sessions that did not survive are deleted (nothing of anyone's is in them); re-attached ones
+    // stay warm and are claimed like any other.
+    const discarded = this.warmSessions().filter((s) => s.status !== "running");
+    await Promise.all(discarded.map((s) => this.discardWarm(s.id)));
+    log.info("reconciled", { reattached: reattached.length, stopped: stopped.length, orphans: orphans.length, warm_discarded: discarded.length });
     return { reattached, stopped, orphans };
   }
 
@@ -865,14 +1001,19 @@ export class SessionService {
   async shutdown(): Promise<void> {
     if (this.pollTimer) clearInterval(this.pollTimer);
     this.pollTimer = null;
+    await this.pool.close();
     this.activity.flushAll();
     for (const controller of this.starts.values()) controller.abort(STOP_REQUESTED);
     await Promise.all([...this.ops.values()].map((op) => op.catch(() => undefined)));
     if (this.runtime.outlivesServer) return;
+    // Local pool sessions die with octo: delete them now rather than leave stopped rows for the next boot.
+    await Promise.all(this.warmSessions().map((s) => this.discardWarm(s.id).catch(() => undefined)));
     const active = [...this.routes].filter(([, r]) => r.status !== "stopped" && r.status !== "failed").map(([id]) => id);
     await Promise.all(active.map((id) => this.serialize(id, () => this.halt(id, { remove: false })).catch(() => undefined)));
   }
 }
+
+const isActive = (status: SessionStatus) => status === "pending" || status === "starting" || status === "running";
 
 /** `sessions.runtime_state` parsed as JSON (untrusted, for `Runtime.parseState`); null when it is not JSON. */
 function storedJson(json: string): unknown {

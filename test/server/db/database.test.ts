@@ -146,13 +146,37 @@ describe("migrate", () => {
     expect(pragma(db, "user_version")).toBe(MIGRATIONS.length);
     expect(dump(db)).toEqual({
       ...before,
-      sessions: before.sessions!.map((row) => ({ ...(row as object), run_uid: null, last_activity_at: null, stop_reason: null, ...REPOSITORY_COLUMNS })),
+      sessions: before.sessions!.map((row) => ({ ...(row as object), run_uid: null, last_activity_at: null, stop_reason: null, ...REPOSITORY_COLUMNS, pool_state: null, pool_inputs: null })),
       users: before.users!.map((row) => ({ ...(row as object), idle_timeout_seconds: null, max_lifetime_seconds: null })),
     });
     expect(db.query("SELECT COUNT(*) AS n FROM audit_events").get()).toEqual({ n: 0 });
     db.exec("INSERT INTO audit_events (time, action) VALUES (1, 'auth.login')");
     expect(() => db.exec("UPDATE audit_events SET action = 'x'")).toThrow("append-only");
     db.close();
+  });
+
+  test("the warm pool's migration: sessions may have no owner only while warm; running sessions keep their virtual keys", () => {
+    const index = MIGRATIONS.findIndex((m) => m.includes("sessions_pool"));
+    const old = new Database(":memory:");
+    old.exec("PRAGMA foreign_keys = ON");
+    migrate(old, MIGRATIONS.slice(0, index));
+    old.exec(`
+      INSERT INTO users (id, username, password_hash, role, created_at, updated_at) VALUES ('u1', 'a', 'x', 'user', 1, 1);
+      INSERT INTO sessions (id, user_id, name, status, runtime, secret, created_at, updated_at) VALUES ('s1', 'u1', 'a', 'running', 'container', 'x', 1, 1);
+      INSERT INTO llm_session_keys (session_id, key_hash, created_at) VALUES ('s1', 'h1', 1);
+    `);
+    migrate(old);
+    expect(old.query("SELECT session_id, key_hash FROM llm_session_keys").all()).toEqual([{ session_id: "s1", key_hash: "h1" }]);
+    expect(old.query("SELECT user_id, pool_state FROM sessions").all()).toEqual([{ user_id: "u1", pool_state: null }]);
+    const insert = (user: string | null, pool: string | null) =>
+      old.query("INSERT INTO sessions (id, user_id, name, status, runtime, secret, created_at, updated_at, pool_state) VALUES (?, ?, 'n', 'running', 'local', 'y', 1, 1, ?)").run(`s${Math.random()}`, user, pool);
+    expect(() => insert(null, null)).toThrow("CHECK");
+    expect(() => insert(null, "claimed")).toThrow("CHECK");
+    expect(() => insert("u1", "warm")).toThrow("CHECK");
+    insert(null, "warm");
+    insert("u1", "claimed");
+    old.exec("DELETE FROM sessions WHERE id = 's1'");
+    expect(old.query("SELECT COUNT(*) AS n FROM llm_session_keys").get()).toEqual({ n: 0 }); // the cascade survived the rebuild
   });
 
   test("swarm mode's migration: sessions.runtime may be 'swarm', rows with uids survive, unknown runtimes and duplicate uids are refused", () => {

@@ -20,6 +20,7 @@ const session = (id: string, patch: Partial<Session> = {}): Session => ({
   error: null,
   runtime: "local",
   owner: { id: "u", username: "u" },
+  pool: false,
   created_at: "2026-12-01T10:00:00.000Z",
   updated_at: "2026-12-01T10:00:00.000Z",
   started_at: null,

@@ -39,6 +39,7 @@ import { createLogger } from "../log.ts";
 import { defaultDataDir } from "../paths.ts";
 import { connectEngine, type Engine } from "./engine.ts";
 import type { Isolation } from "./isolation.ts";
+import { type EgressSink, followSidecar, removeOrphanNetworks, removeSidecar, type Sidecar, sidecarRunning, startSidecar, stopSidecar } from "./egress-proxy.ts";
 import { chownTree } from "./ownership.ts";
 import {
   demuxLogs,
@@ -75,6 +76,8 @@ export const ContainerState = z.object({
   /** Address the ports are published on. */
   host: z.string(),
   ports: ServicePorts,
+  /** Set when the session runs behind its egress proxy (policy "allowlist" or "none"): the proxy's network. */
+  egress: z.object({ network: z.string(), mode: z.string() }).optional(),
 });
 export type ContainerState = z.infer<typeof ContainerState>;
 
@@ -88,6 +91,12 @@ export type ContainerRuntimeOptions = SessionContainerRuntimeOptions;
 /** The runtime behind `[runtime] mode = "container"`. Construct with {@link createContainerRuntime}. */
 export class ContainerRuntime extends SessionContainerRuntime implements Runtime {
   readonly kind = "container" as const;
+  private egressSink: EgressSink | null = null;
+
+  setEgressSink(sink: EgressSink): void {
+    this.egressSink = sink;
+  }
+
   /**
    * Checks that the session image exists.
    * @returns the uid/gid of its `dev` user (labels `octo.uid`/`octo.gid`, default 1000).
@@ -146,6 +155,7 @@ export class ContainerRuntime extends SessionContainerRuntime implements Runtime
       return await this.create(spec, name);
     } catch (err) {
       await this.removeByName(name).catch(() => {});
+      await removeSidecar(this.docker, spec.id).catch(() => {});
       if (err instanceof OctoError) throw err;
       throw new OctoError(500, "RUNTIME_START_FAILED", `Cannot start container ${name}: ${engineMessage(err)}`);
     }
@@ -155,6 +165,26 @@ export class ContainerRuntime extends SessionContainerRuntime implements Runtime
     const user = await this.checkImage();
     const home = await this.prepareDirectories(spec, user);
     await this.removeByName(name);
+    const policy = spec.egress ?? { mode: "open", allow: [] };
+    let sidecar: Sidecar | null = null;
+    if (policy.mode !== "open") {
+      const host = await this.hostForSessions();
+      sidecar = await startSidecar(
+        {
+          docker: this.docker,
+          engineName: this.options.engine.name,
+          image: this.image,
+          egressNetwork: this.config.container.network,
+          hostAddress: host.bind,
+          subnetPool: this.config.network.subnet_pool,
+          proxyHosts: this.config.network.proxy_hosts,
+          labels: sessionLabels(spec, this.instance),
+        },
+        spec.id,
+        policy,
+        spec.gatewayAddress ?? null,
+      );
+    }
 
     const { engine } = this.options;
     const c = this.config.container;
@@ -170,7 +200,11 @@ export class ContainerRuntime extends SessionContainerRuntime implements Runtime
       Privileged: false,
       RestartPolicy: { Name: "no" },
     };
-    if (c.network) hostConfig.NetworkMode = c.network;
+    if (sidecar) {
+      // Only the session's internal network; octo reaches the services through the sidecar's forwarders.
+      hostConfig.NetworkMode = sidecar.network;
+      delete hostConfig.PortBindings;
+    } else if (c.network) hostConfig.NetworkMode = c.network;
     if (engine.rootless && engine.name === "podman") hostConfig.UsernsMode = `keep-id:uid=${user.uid},gid=${user.gid}`;
     // Podman adds host.containers.internal by itself; Docker needs the host-gateway alias.
     if (engine.name === "docker") hostConfig.ExtraHosts = ["host.containers.internal:host-gateway", "host.docker.internal:host-gateway"];
@@ -181,10 +215,13 @@ export class ContainerRuntime extends SessionContainerRuntime implements Runtime
         name,
         Hostname: name,
         Image: this.image,
-        Env: sessionEnvironment(this.config, this.settings, spec),
+        Env: [...sessionEnvironment(this.config, this.settings, spec), ...(sidecar?.sessionEnv ?? [])],
         Labels: sessionLabels(spec, this.instance),
         ExposedPorts: Object.fromEntries(SERVICES.map((s) => [portKey(s), {}])),
         HostConfig: hostConfig,
+        ...(sidecar
+          ? { NetworkingConfig: { EndpointsConfig: { [sidecar.network]: { IPAMConfig: { IPv4Address: sidecar.subnet.session } } } } }
+          : {}),
       });
     } catch (err) {
       if (statusOf(err) === 404 && /image/i.test(engineMessage(err))) throw imageMissing(this.options.engine, this.image);
@@ -210,6 +247,12 @@ export class ContainerRuntime extends SessionContainerRuntime implements Runtime
         "RUNTIME_START_FAILED",
         `Container ${name} exited at once with code ${info.State.ExitCode}${output ? `\n${output}` : ""}`,
       );
+    }
+    if (sidecar) {
+      const state: ContainerState = { containerId: container.id, name, host: "127.0.0.1", ports: sidecar.ports, egress: { network: sidecar.network, mode: policy.mode } };
+      if (this.egressSink) void followSidecar(this.docker, spec.id, this.egressSink);
+      log.info("started", { session: spec.id, container: container.id.slice(0, 12), egress: policy.mode, code: sidecar.ports.code });
+      return { endpoints: endpointsAt(state.host, state.ports), state };
     }
     const ports = {} as Record<Service, number>;
     for (const service of SERVICES) {
@@ -262,6 +305,11 @@ export class ContainerRuntime extends SessionContainerRuntime implements Runtime
         throw new OctoError(500, "RUNTIME_STOP_FAILED", `Cannot stop container ${containerName(spec.id)}: ${engineMessage(err)}`);
       }
     }
+    if (parseContainerState(state)?.egress) {
+      await stopSidecar(this.docker, spec.id, options.now ? 0 : this.settings.stopGraceSeconds).catch((err) => {
+        throw new OctoError(500, "RUNTIME_STOP_FAILED", `Cannot stop the egress proxy of ${containerName(spec.id)}: ${engineMessage(err)}`);
+      });
+    }
     if (options.remove) {
       try {
         await container.remove({ force: true });
@@ -271,6 +319,11 @@ export class ContainerRuntime extends SessionContainerRuntime implements Runtime
           throw new OctoError(500, "RUNTIME_STOP_FAILED", `Cannot remove container ${containerName(spec.id)}: ${engineMessage(err)}`);
         }
       }
+    }
+    if (options.remove) {
+      await removeSidecar(this.docker, spec.id).catch((err) => {
+        throw new OctoError(500, "RUNTIME_STOP_FAILED", `Cannot remove the egress proxy of ${containerName(spec.id)}: ${engineMessage(err)}`);
+      });
     }
     log.info(options.remove ? "removed" : "stopped", { session: spec.id, now: Boolean(options.now) });
   }
@@ -282,6 +335,12 @@ export class ContainerRuntime extends SessionContainerRuntime implements Runtime
     } catch (err) {
       if (statusOf(err) === 404) return { state: "gone" };
       throw new OctoError(503, "ENGINE_ERROR", `Cannot inspect container ${containerName(spec.id)}: ${engineMessage(err)}`);
+    }
+    const egress = parseContainerState(state)?.egress;
+    if ((info.State.Running || info.State.Restarting) && egress) {
+      const proxy = await sidecarRunning(this.docker, spec.id).catch(() => true);
+      if (!proxy) return { state: "exited", reason: "the session's egress proxy is not running" };
+      if (this.egressSink) void followSidecar(this.docker, spec.id, this.egressSink);
     }
     if (info.State.Running || info.State.Restarting) return { state: "running" };
     // The entrypoint's last words name the service that died; the caller adds logs() for details.
@@ -325,12 +384,15 @@ export class ContainerRuntime extends SessionContainerRuntime implements Runtime
       if (!session || liveSessionIds.has(session)) continue;
       try {
         await this.docker.getContainer(item.Id).remove({ force: true });
-        removed.push(session);
+        if (!removed.includes(session)) removed.push(session);
         log.info("removed orphan container", { session, container: item.Id.slice(0, 12) });
       } catch (err) {
         if (statusOf(err) !== 404) log.warn("cannot remove orphan container", { session, reason: engineMessage(err) });
       }
     }
+    await removeOrphanNetworks(this.docker, this.instance, liveSessionIds).catch((err) =>
+      log.warn("cannot list networks for orphans", { reason: engineMessage(err) }),
+    );
     return removed;
   }
 

@@ -29,6 +29,7 @@ import { createLogger } from "../../log.ts";
 import { sessionStartDuration } from "../../metrics.ts";
 import { waitUntilReady } from "../../runtime/readiness.ts";
 import { serviceAuthorization } from "../../service-auth.ts";
+import type { EgressPolicy } from "../../runtime/egress.ts";
 import type { Endpoints, Runtime, RuntimeState, SessionSpec } from "../../runtime/types.ts";
 import type { User } from "../users/model.ts";
 import { type AdminSession, rowRepository, type Session, type SessionRow, type SessionStatus, type StopReason, toSession } from "./model.ts";
@@ -67,6 +68,11 @@ export interface SessionServiceOptions {
   opencodeConfigFor?: (session: { id: string; userId: string }, base: string | null) => string | null;
   /** The owner's stored credential for a repository's host (decrypted), for the clone; absent = none. */
   gitCredentials?: (userId: string, repository: RepositoryUrl) => GitCredential | null;
+  /**
+   * The session's egress policy and where it reaches the LLM gateway, read at each start (server/modules/
+   * egress); absent = "open".
+   */
+  egressFor?: (sessionId: string) => { policy: EgressPolicy; gateway: { host: string; port: number } | null };
 }
 
 /** What {@link SessionService.create} takes besides the name. */
@@ -474,6 +480,11 @@ export class SessionService {
       controller.signal.throwIfAborted();
       const base = await this.opencodeConfig();
       spec.opencodeConfigJson = this.options.opencodeConfigFor ? this.options.opencodeConfigFor({ id, userId: row.user_id }, base) : base;
+      const egress = this.options.egressFor?.(id);
+      if (egress) {
+        spec.egress = { mode: egress.policy.mode, allow: egress.policy.allow };
+        spec.gatewayAddress = egress.gateway;
+      }
       const url = repository ? parseRepositoryUrl(repository.url) : null;
       const credential = url ? (this.options.gitCredentials?.(row.user_id, url) ?? null) : null;
       if (cloning) {

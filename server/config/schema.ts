@@ -248,6 +248,11 @@ export const NetworkConfig = z.strictObject({
    * Names the proxy resolves to fixed addresses, `{ "git.internal" = "192.0.2.10" }` (its /etc/hosts), for
    * hosts the proxy's DNS does not know. The names must still be allowed.
    */
+  /**
+   * The egress sidecar's image; "" = octo-egress:<version>, which octo builds itself when missing (tinyproxy
+   * and socat on localhost/octo-base:bookworm, container/egress.Dockerfile).
+   */
+  proxy_image: z.string().default(""),
   proxy_hosts: z.record(z.string().regex(/^[a-z0-9.-]+$/i, "a host name"), z.string().regex(/^(\d{1,3}\.){3}\d{1,3}$/, "an IPv4 address")).default({}),
 });
 export type NetworkConfig = z.infer<typeof NetworkConfig>;

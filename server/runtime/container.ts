@@ -40,6 +40,7 @@ import { defaultDataDir } from "../paths.ts";
 import { connectEngine, type Engine } from "./engine.ts";
 import type { Isolation } from "./isolation.ts";
 import { type EgressSink, followSidecar, removeOrphanNetworks, removeSidecar, type Sidecar, sidecarRunning, startSidecar, stopSidecar } from "./egress-proxy.ts";
+import { defaultEgressImageTag, ensureEgressImage, hasImage } from "./egress-image.ts";
 import { chownTree } from "./ownership.ts";
 import {
   demuxLogs,
@@ -92,6 +93,22 @@ export type ContainerRuntimeOptions = SessionContainerRuntimeOptions;
 export class ContainerRuntime extends SessionContainerRuntime implements Runtime {
   readonly kind = "container" as const;
   private egressSink: EgressSink | null = null;
+  private egressImage: Promise<string> | null = null;
+
+  /** The sidecar image, built once when missing or stale (./egress-image.ts); a failed build is retried next time. */
+  private sidecarImage(): Promise<string> {
+    this.egressImage ??= (async () => {
+      const tag = this.config.network.proxy_image || defaultEgressImageTag();
+      if (this.config.network.proxy_image) {
+        if (!(await hasImage(this.docker, tag))) throw new OctoError(503, "IMAGE_MISSING", `[network] proxy_image ${tag} is not present in ${this.options.engine.name}`);
+      } else await ensureEgressImage(this.docker, { tag });
+      return tag;
+    })().catch((err) => {
+      this.egressImage = null;
+      throw err;
+    });
+    return this.egressImage;
+  }
 
   setEgressSink(sink: EgressSink): void {
     this.egressSink = sink;
@@ -173,7 +190,7 @@ export class ContainerRuntime extends SessionContainerRuntime implements Runtime
         {
           docker: this.docker,
           engineName: this.options.engine.name,
-          image: this.image,
+          image: await this.sidecarImage(),
           egressNetwork: this.config.container.network,
           hostAddress: host.bind,
           subnetPool: this.config.network.subnet_pool,

@@ -7,7 +7,7 @@
  *             `[network] subnet_pool`: .1 gateway (configured nowhere), .2 the sidecar, .3 the session. The
  *             session container is on this network only: it has no route to the host, the internet, or any
  *             other session, which each have their own network.
- *   sidecar   `octo-<id>-egress`, from the session image, on the engine's network (`[container] network`)
+ *   sidecar   `octo-<id>-egress`, from the egress image (./egress-image.ts), on the engine's network (`[container] network`)
  *             and on the session's network: tinyproxy on .2:3128 serving only the session's /29 with the
  *             session's filter, and three socat forwarders that carry octo's connections (published on
  *             127.0.0.1, random host ports) to the session's services at .3:4096-4098, accepted only from
@@ -152,7 +152,7 @@ export async function startSidecar(o: SidecarOptions, sessionId: string, policy:
       name,
       Hostname: name,
       Image: o.image,
-      User: "dev",
+      User: "proxy",
       Entrypoint: ["/bin/sh", "-c", SIDECAR_SCRIPT],
       Cmd: [],
       Env: [

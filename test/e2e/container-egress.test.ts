@@ -20,7 +20,9 @@ import { join, resolve } from "node:path";
 import { type ScriptedLlm, startScriptedLlm } from "../support/llm.ts";
 import { createOpencodeSession, openEventStream, sendPrompt, waitForIdle } from "../support/opencode.ts";
 import { Api, eventually, type OctoServerProcess, startOcto } from "../support/octo.ts";
-import { execIn, removeContainers, type TestEngine, testEngines } from "../support/podman.ts";
+import { defaultEgressImageTag, ensureEgressImage } from "../../server/runtime/egress-image.ts";
+import { loadImageFromPodman } from "../support/docker.ts";
+import { execIn, removeContainers, type TestEngine, testEngine, testEngines } from "../support/podman.ts";
 import { requires } from "../support/requires.ts";
 import { tempDir } from "../support/tmp.ts";
 
@@ -78,6 +80,9 @@ async function egressScenario({ label, engine, component, image }: TestEngine): 
   describe.skipIf(!haveEngine)(group, () => {
     beforeAll(async () => {
       await image();
+      // The sidecar image: octo builds it itself from the base image, which only Podman has here.
+      await ensureEgressImage((await testEngine())!.docker, { onProgress: (line) => process.stderr.write(`[egress image] ${line}\n`) });
+      if (label === "docker") loadImageFromPodman(defaultEgressImageTag());
       const network = await engine!.docker.getNetwork(label === "podman" ? "podman" : "bridge").inspect();
       bridge = (network.IPAM?.Config ?? []).map((c: { Gateway?: string }) => c.Gateway).find((g: string | undefined) => g && /^\d+\.\d+\.\d+\.\d+$/.test(g)) ?? "";
       expect(bridge).toMatch(/^\d+\.\d+\.\d+\.\d+$/);

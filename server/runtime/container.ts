@@ -266,7 +266,7 @@ export class ContainerRuntime extends SessionContainerRuntime implements Runtime
       );
     }
     if (sidecar) {
-      const state: ContainerState = { containerId: container.id, name, host: "127.0.0.1", ports: sidecar.ports, egress: { network: sidecar.network, mode: policy.mode } };
+      const state: ContainerState = { containerId: container.id, name, host: sidecar.host, ports: sidecar.ports, egress: { network: sidecar.network, mode: policy.mode } };
       if (this.egressSink) void followSidecar(this.docker, spec.id, this.egressSink);
       log.info("started", { session: spec.id, container: container.id.slice(0, 12), egress: policy.mode, code: sidecar.ports.code });
       return { endpoints: endpointsAt(state.host, state.ports), state };

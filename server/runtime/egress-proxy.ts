@@ -9,8 +9,8 @@
  *             other session, which each have their own network.
  *   sidecar   `octo-<id>-egress`, from the egress image (./egress-image.ts), on the engine's network (`[container] network`)
  *             and on the session's network: tinyproxy on .2:3128 serving only the session's /29 with the
- *             session's filter, and three socat forwarders that carry octo's connections (published on
- *             127.0.0.1, random host ports) to the session's services at .3:4096-4098, accepted only from
+ *             session's filter, and three socat forwarders that carry octo's connections (to the sidecar's
+ *             address on the engine's bridge, ports 4096-4098, not published) to the session's services at .3:4096-4098, accepted only from
  *             the engine network's gateway (octo on the host). No capabilities, `no-new-privileges`,
  *             small memory and process limits. Its configuration is in its environment, which the session
  *             cannot read or change: the sidecar is another container.
@@ -76,7 +76,8 @@ export interface Sidecar {
   network: string;
   subnet: SessionSubnet;
   containerId: string;
-  /** Host ports on 127.0.0.1 that reach the session's services. */
+  /** The sidecar's address on the engine's bridge, where its forwarders reach the session's services. */
+  host: string;
   ports: Record<ServiceKey, number>;
   /** Environment for the session container's processes: the proxy variables. */
   sessionEnv: string[];
@@ -167,7 +168,6 @@ export async function startSidecar(o: SidecarOptions, sessionId: string, policy:
       ExposedPorts: Object.fromEntries(SERVICE_KEYS.map((s) => [portKey(s), {}])),
       HostConfig: {
         NetworkMode: o.egressNetwork || (o.engineName === "podman" ? "podman" : "bridge"),
-        PortBindings: Object.fromEntries(SERVICE_KEYS.map((s) => [portKey(s), [{ HostIp: "127.0.0.1", HostPort: "" }]])),
         ExtraHosts: hosts,
         Memory: 128 * 1024 * 1024,
         PidsLimit: 256,
@@ -180,17 +180,17 @@ export async function startSidecar(o: SidecarOptions, sessionId: string, policy:
     await container.start();
     const info = await container.inspect();
     if (!info.State.Running) throw new OctoError(500, "RUNTIME_START_FAILED", `Egress proxy ${name} exited at once with code ${info.State.ExitCode}`);
-    const ports = {} as Record<ServiceKey, number>;
-    for (const s of SERVICE_KEYS) {
-      const port = Number(info.NetworkSettings.Ports?.[portKey(s)]?.[0]?.HostPort);
-      if (!Number.isInteger(port) || port <= 0) throw new OctoError(500, "RUNTIME_START_FAILED", `Egress proxy ${name} has no published port for ${portKey(s)}`);
-      ports[s] = port;
-    }
+    // Published ports would be forwarded to either of the sidecar's two addresses (Podman's CNI picks one),
+    // and the host has no route to the internal one: octo connects to its address on the engine's bridge.
+    const egressName = o.egressNetwork || (o.engineName === "podman" ? "podman" : "bridge");
+    const host = info.NetworkSettings.Networks?.[egressName]?.IPAddress ?? "";
+    if (!/^\d+\.\d+\.\d+\.\d+$/.test(host)) throw new OctoError(500, "RUNTIME_START_FAILED", `Egress proxy ${name} has no address on network ${egressName}`);
+    const ports = Object.fromEntries(SERVICE_KEYS.map((s) => [s, SERVICE[s].containerPort])) as Record<ServiceKey, number>;
     const proxy = `http://${subnet.proxy}:${PROXY_PORT}`;
     const noProxy = "localhost,127.0.0.1,::1";
     const sessionEnv = [`HTTP_PROXY=${proxy}`, `HTTPS_PROXY=${proxy}`, `http_proxy=${proxy}`, `https_proxy=${proxy}`, `NO_PROXY=${noProxy}`, `no_proxy=${noProxy}`];
     log.info("egress proxy started", { session: sessionId, mode: policy.mode, subnet: subnet.subnet, rules: rules.length });
-    return { network, subnet, containerId: container.id, ports, sessionEnv };
+    return { network, subnet, containerId: container.id, host, ports, sessionEnv };
   } catch (err) {
     await removeSidecar(o.docker, sessionId).catch(() => {});
     if (err instanceof OctoError) throw err;

@@ -6,9 +6,9 @@
  */
 import type Docker from "dockerode";
 import dockerfilePath from "../../container/egress.Dockerfile" with { type: "file" };
-import { OctoError } from "../errors.ts";
-import { createLogger } from "../log.ts";
-import { VERSION } from "../version.ts";
+import { OctoError } from "../../common/errors.ts";
+import { createLogger } from "../../common/log.ts";
+import { VERSION } from "../../common/version.ts";
 import { DEFAULT_BASE_IMAGE, runBuild } from "./image.ts";
 
 const log = createLogger("image");

@@ -21,8 +21,8 @@
  */
 import { PassThrough } from "node:stream";
 import type Docker from "dockerode";
-import { OctoError } from "../errors.ts";
-import { createLogger } from "../log.ts";
+import { OctoError } from "../../common/errors.ts";
+import { createLogger } from "../../common/log.ts";
 import { type EgressConnection, EgressLogParser, type EgressPolicy, filterRules, freeSubnets, PROXY_PORT, proxyConfig, type SessionSubnet } from "./egress.ts";
 import { engineMessage, statusOf } from "./session-container.ts";
 import { SERVICE, SERVICE_KEYS, type ServiceKey } from "./session-services.ts";

@@ -11,7 +11,7 @@
  */
 import type { z } from "zod";
 import type { EgressMode } from "../config/schema.ts";
-import { OctoError } from "../errors.ts";
+import { OctoError } from "../../common/errors.ts";
 
 /** A session's effective policy: the mode and, for "allowlist", the allowed entries (`[network] allow`). */
 export interface EgressPolicy {

@@ -6,8 +6,8 @@
 import { homedir } from "node:os";
 import { resolve } from "node:path";
 import type { OctoConfig } from "../config/schema.ts";
-import { OctoError } from "../errors.ts";
-import { createLogger } from "../log.ts";
+import { OctoError } from "../../common/errors.ts";
+import { createLogger } from "../../common/log.ts";
 import { resolveOpencodeBinary } from "./binaries.ts";
 import { egressUnsupported } from "./egress.ts";
 import { LocalRuntime } from "./local.ts";

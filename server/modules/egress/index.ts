@@ -8,7 +8,7 @@
  */
 import { Elysia } from "elysia";
 import { errors, INVALID_INPUT, route } from "../../api/contract.ts";
-import { parseTime } from "../../duration.ts";
+import { parseTime } from "../../../common/duration.ts";
 import type { Admission } from "../../http/admission.ts";
 import { authPlugin } from "../../http/auth-plugin.ts";
 import { requestOrigin } from "../audit/index.ts";

@@ -8,8 +8,8 @@
  */
 import type { NetworkConfig } from "../../config/schema.ts";
 import type { Database } from "../../db/database.ts";
-import { OctoError } from "../../errors.ts";
-import { createLogger } from "../../log.ts";
+import { OctoError } from "../../../common/errors.ts";
+import { createLogger } from "../../../common/log.ts";
 import type { EgressSink } from "../../runtime/egress-proxy.ts";
 import type { EgressConnection, EgressPolicy } from "../../runtime/egress.ts";
 

@@ -27,6 +27,8 @@ import type { InviteService } from "./modules/invites/service.ts";
 import { sessionRoutes } from "./modules/sessions/index.ts";
 import type { Handoff } from "./services.ts";
 import type { SessionService } from "./modules/sessions/service.ts";
+import { egressRoutes } from "./modules/egress/index.ts";
+import type { EgressService } from "./modules/egress/service.ts";
 import { systemRoutes } from "./modules/system/index.ts";
 import { tokenRoutes } from "./modules/tokens/index.ts";
 import { taskRoutes } from "./modules/tasks/index.ts";
@@ -54,6 +56,8 @@ export interface AppDeps {
   handoff: Handoff;
   /** Users' git credentials (the `/api/me/git-credentials` routes, and octo's pushes). */
   gitCredentials: GitCredentialService;
+  /** Egress policies and the egress proxies' connection log (`/api/admin/.../egress`). */
+  egress: EgressService;
 }
 
 /** The admission path for `config`'s `[server]` settings. */
@@ -62,7 +66,7 @@ export function createAdmission(auth: AuthService, config: OctoConfig): Admissio
   return new Admission(auth, { allowedOrigins: allowed_origins, trustProxy: trust_proxy, secureCookies: secure_cookies });
 }
 
-export function createApp({ config, auth, users, invites, sessions, audit, llm, db, engine, web, admission = createAdmission(auth, config), handoff, gitCredentials }: AppDeps) {
+export function createApp({ config, auth, users, invites, sessions, audit, llm, db, engine, web, admission = createAdmission(auth, config), handoff, gitCredentials, egress }: AppDeps) {
   const { tasks: taskQueue, webhooks, schedules } = handoff;
   const changes = new ChangesService({ sessions, forges: config.forges, credentials: (userId, repository) => gitCredentials.forRepository(userId, repository) });
   const app = new Elysia()
@@ -85,6 +89,7 @@ export function createApp({ config, auth, users, invites, sessions, audit, llm, 
     .use(webhookRoutes(admission, webhooks))
     .use(scheduleRoutes(admission, schedules))
     .use(adminRoutes({ admission, invites, users, sessions, audit }))
+    .use(egressRoutes({ admission, egress, sessions, audit }))
     .use(auditRoutes({ admission, audit }))
     .use(imageRoutes({ config, admission }))
     .use(metricsRoutes({ config, admission }))

@@ -20,6 +20,7 @@ import type { Database } from "./db/database.ts";
 import type { Admission } from "./http/admission.ts";
 import { createGateway, type GatewayParts } from "./gateway/index.ts";
 import { AuditService } from "./modules/audit/service.ts";
+import { EgressService } from "./modules/egress/service.ts";
 import { AuthService } from "./modules/auth/service.ts";
 import { TokenService } from "./modules/auth/tokens.ts";
 import { InviteService } from "./modules/invites/service.ts";
@@ -67,6 +68,8 @@ export interface Services extends AuthServices {
   llm: GatewayParts;
   /** The gateway's base URL as sessions reach it; set by whoever listens (server.ts, test helpers). */
   gatewayUrl: { value: string };
+  /** Egress policies (`[network]`, admins' overrides) and the egress proxies' connection log. */
+  egress: EgressService;
 }
 
 export interface AuthServiceDeps {
@@ -123,6 +126,8 @@ export function createServices(config: OctoConfig, { db, runtime, dataDir, secre
     },
   });
   const gitCredentials = new GitCredentialService(db, Vault.forDataDir(dataDir));
+  const egress = new EgressService(db, config.network, runtime.kind);
+  runtime.setEgressSink?.(egress);
   sessions = new SessionService(db, runtime, {
     dataDir,
     runtime: config.runtime,
@@ -132,9 +137,17 @@ export function createServices(config: OctoConfig, { db, runtime, dataDir, secre
     ownerStartInputs: (userId) => llm.ownerStartInputs(userId),
     gitCredentials: (userId, repository) => gitCredentials.forRepository(userId, repository),
     knownHosts: new KnownHosts(dataDir, config.git.known_hosts),
+    egressFor: (id) => ({ policy: egress.policyFor(id), gateway: gatewayAddress(gatewayUrl.value) }),
   });
   const handoff = createHandoff(db, dataDir, { config, sessions, users: base.users });
-  return { ...base, runtime, sessions, handoff, gitCredentials, isolation: { ...isolation, singleUser }, llm, gatewayUrl };
+  return { ...base, runtime, sessions, handoff, gitCredentials, isolation: { ...isolation, singleUser }, llm, gatewayUrl, egress };
+}
+
+/** Host and port of the gateway's URL as sessions reach it (what their egress proxy must let through); null before octo listens. */
+function gatewayAddress(url: string): { host: string; port: number } | null {
+  if (!url) return null;
+  const parsed = new URL(url);
+  return { host: parsed.hostname, port: Number(parsed.port || (parsed.protocol === "https:" ? 443 : 80)) };
 }
 
 /**

@@ -232,6 +232,52 @@ export const ContainerConfig = z.strictObject({
   extra_mounts: z.array(z.string()).default([]),
 });
 
+/**
+ * One `[network] allow` entry: a host name ("registry.npmjs.org"), a wildcard for its subdomains
+ * ("*.example.com": any name below example.com, not example.com itself), either with ":port" (one port)
+ * or without (ports 80 and 443).
+ */
+export const EgressAllowEntry = z
+  .string()
+  .regex(
+    /^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(:[1-9][0-9]{0,4})?$/i,
+    'a host name ("registry.npmjs.org"), "*.example.com", optionally with ":port"',
+  )
+  .refine((entry) => !/:(\d+)$/.test(entry) || Number(/:(\d+)$/.exec(entry)![1]) <= 65535, "a port from 1 to 65535");
+
+/** A session's egress policy: "open" (the engine's network as is), "allowlist" (the proxy), "none". */
+export const EgressMode = z.enum(["open", "allowlist", "none"]);
+
+export const NetworkConfig = z.strictObject({
+  /**
+   * Container mode: what a session's container may reach. "open" = the engine's network, unfiltered (as
+   * before); "allowlist" = only the hosts in `allow`, through octo's per-session CONNECT proxy (and the LLM
+   * gateway); "none" = nothing but the LLM gateway.
+   */
+  egress: EgressMode.default("open"),
+  /** Hosts an "allowlist" session may reach (see {@link EgressAllowEntry}). */
+  allow: z.array(EgressAllowEntry).default([]),
+  /**
+   * IPv4 range the per-session internal networks are carved from, one /29 each (8192 sessions in a /16).
+   * Must not overlap a network the host uses.
+   */
+  subnet_pool: z
+    .string()
+    .regex(/^(\d{1,3}\.){3}\d{1,3}\/(1[6-9]|2[0-9])$/, 'an IPv4 range such as "10.213.0.0/16" (prefix 16 to 29)')
+    .default("10.213.0.0/16"),
+  /**
+   * Names the proxy resolves to fixed addresses, `{ "git.internal" = "192.0.2.10" }` (its /etc/hosts), for
+   * hosts the proxy's DNS does not know. The names must still be allowed.
+   */
+  /**
+   * The egress sidecar's image; "" = octo-egress:<version>, which octo builds itself when missing (tinyproxy
+   * and socat on localhost/octo-base:bookworm, container/egress.Dockerfile).
+   */
+  proxy_image: z.string().default(""),
+  proxy_hosts: z.record(z.string().regex(/^[a-z0-9.-]+$/i, "a host name"), z.string().regex(/^(\d{1,3}\.){3}\d{1,3}$/, "an IPv4 address")).default({}),
+});
+export type NetworkConfig = z.infer<typeof NetworkConfig>;
+
 const size = z.string().regex(/^\d+(\.\d+)?[bkmg]?$/i, 'a size such as "2g" or "512m"');
 
 /**
@@ -355,6 +401,7 @@ export const OctoConfig = z.strictObject({
   fileserver: FileserverConfig.prefault({}),
   terminal: TerminalConfig.prefault({}),
   container: ContainerConfig.prefault({}),
+  network: NetworkConfig.prefault({}),
   swarm: SwarmConfig.prefault({}),
   voice: VoiceConfig.prefault({}),
   gateway: GatewayConfig.prefault({}),

@@ -358,4 +358,26 @@ export const MIGRATIONS: readonly string[] = [
   INSERT INTO llm_session_keys SELECT * FROM pool_keep_keys;
   DROP TABLE pool_keep_keys;
   `,
+  // Egress policy of container sessions (issue 17, server/modules/egress/): an admin's override of
+  // `[network] egress` / `allow` for one session, and every connection its egress proxy saw.
+  `
+  CREATE TABLE session_egress (
+    session_id TEXT PRIMARY KEY REFERENCES sessions(id) ON DELETE CASCADE,
+    mode       TEXT NOT NULL CHECK (mode IN ('open', 'allowlist', 'none')),
+    allow      TEXT NOT NULL CHECK (json_valid(allow)),
+    updated_at INTEGER NOT NULL,
+    updated_by TEXT
+  );
+  CREATE TABLE egress_connections (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    time       INTEGER NOT NULL,
+    session_id TEXT NOT NULL,
+    method     TEXT NOT NULL,
+    host       TEXT NOT NULL,
+    port       INTEGER NOT NULL,
+    allowed    INTEGER NOT NULL
+  );
+  CREATE INDEX egress_connections_session_time ON egress_connections(session_id, time);
+  CREATE INDEX egress_connections_time ON egress_connections(time);
+  `,
 ];

@@ -10,3 +10,8 @@ declare module "*/container/entrypoint.sh" {
   const path: string;
   export default path;
 }
+
+declare module "*/container/egress.Dockerfile" {
+  const path: string;
+  export default path;
+}

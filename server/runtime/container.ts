@@ -41,6 +41,8 @@ import { createLogger } from "../../common/log.ts";
 import { defaultDataDir } from "../../common/paths.ts";
 import { connectEngine, type Engine } from "./engine.ts";
 import type { Isolation } from "./isolation.ts";
+import { type EgressSink, followSidecar, removeOrphanNetworks, removeSidecar, type Sidecar, sidecarRunning, startSidecar, stopSidecar } from "./egress-proxy.ts";
+import { defaultEgressImageTag, ensureEgressImage, hasImage } from "./egress-image.ts";
 import { chownTree } from "./ownership.ts";
 import {
   demuxLogs,
@@ -78,6 +80,8 @@ export const ContainerState = z.object({
   /** Address the ports are published on. */
   host: z.string(),
   ports: ServicePorts,
+  /** Set when the session runs behind its egress proxy (policy "allowlist" or "none"): the proxy's network. */
+  egress: z.object({ network: z.string(), mode: z.string() }).optional(),
 });
 export type ContainerState = z.infer<typeof ContainerState>;
 
@@ -92,6 +96,28 @@ export type ContainerRuntimeOptions = SessionContainerRuntimeOptions;
 export class ContainerRuntime extends SessionContainerRuntime implements Runtime<ContainerState> {
   readonly kind = "container" as const;
   readonly parseState = parseContainerState;
+  private egressSink: EgressSink | null = null;
+  private egressImage: Promise<string> | null = null;
+
+  /** The sidecar image, built once when missing or stale (./egress-image.ts); a failed build is retried next time. */
+  private sidecarImage(): Promise<string> {
+    this.egressImage ??= (async () => {
+      const tag = this.config.network.proxy_image || defaultEgressImageTag();
+      if (this.config.network.proxy_image) {
+        if (!(await hasImage(this.docker, tag))) throw new OctoError(503, "IMAGE_MISSING", `[network] proxy_image ${tag} is not present in ${this.options.engine.name}`);
+      } else await ensureEgressImage(this.docker, { tag });
+      return tag;
+    })().catch((err) => {
+      this.egressImage = null;
+      throw err;
+    });
+    return this.egressImage;
+  }
+
+  setEgressSink(sink: EgressSink): void {
+    this.egressSink = sink;
+  }
+
   /**
    * Checks that the session image exists.
    * @returns the uid/gid of its `dev` user (labels `octo.uid`/`octo.gid`, default 1000).
@@ -150,6 +176,7 @@ export class ContainerRuntime extends SessionContainerRuntime implements Runtime
       return await this.create(spec, name);
     } catch (err) {
       await this.removeByName(name).catch(() => {});
+      await removeSidecar(this.docker, spec.id).catch(() => {});
       if (err instanceof OctoError) throw err;
       throw new OctoError(500, "RUNTIME_START_FAILED", `Cannot start container ${name}: ${engineMessage(err)}`);
     }
@@ -159,12 +186,37 @@ export class ContainerRuntime extends SessionContainerRuntime implements Runtime
     const user = await this.checkImage();
     const home = await this.prepareDirectories(spec, user);
     await this.removeByName(name);
+    const policy = spec.egress ?? { mode: "open", allow: [] };
+    let sidecar: Sidecar | null = null;
+    if (policy.mode !== "open") {
+      const host = await this.hostForSessions();
+      sidecar = await startSidecar(
+        {
+          docker: this.docker,
+          engineName: this.options.engine.name,
+          image: await this.sidecarImage(),
+          egressNetwork: this.config.container.network,
+          hostAddress: host.bind,
+          subnetPool: this.config.network.subnet_pool,
+          proxyHosts: this.config.network.proxy_hosts,
+          labels: sessionLabels(spec, this.instance),
+        },
+        spec.id,
+        policy,
+        spec.gatewayAddress ?? null,
+      );
+    }
 
     const portKey = (service: Service) => `${SERVICE[service].containerPort}/tcp`;
     const hostConfig: Docker.HostConfig = {
       ...this.hardenedHostConfig(user, [`${home}:${HOME}`, `${spec.workspaceDir}:${WORKSPACE}`, ...this.config.container.extra_mounts]),
       PortBindings: Object.fromEntries(SERVICES.map((s) => [portKey(s), [{ HostIp: "127.0.0.1", HostPort: "" }]])),
     };
+    if (sidecar) {
+      // Only the session's internal network; octo reaches the services through the sidecar's forwarders.
+      hostConfig.NetworkMode = sidecar.network;
+      delete hostConfig.PortBindings;
+    }
 
     let container: Docker.Container;
     try {
@@ -172,10 +224,13 @@ export class ContainerRuntime extends SessionContainerRuntime implements Runtime
         name,
         Hostname: name,
         Image: this.image,
-        Env: sessionEnvironment(this.config, this.settings, spec),
+        Env: [...sessionEnvironment(this.config, this.settings, spec), ...(sidecar?.sessionEnv ?? [])],
         Labels: sessionLabels(spec, this.instance),
         ExposedPorts: Object.fromEntries(SERVICES.map((s) => [portKey(s), {}])),
         HostConfig: hostConfig,
+        ...(sidecar
+          ? { NetworkingConfig: { EndpointsConfig: { [sidecar.network]: { IPAMConfig: { IPv4Address: sidecar.subnet.session } } } } }
+          : {}),
       });
     } catch (err) {
       if (statusOf(err) === 404 && /image/i.test(engineMessage(err))) throw imageMissing(this.options.engine, this.image);
@@ -201,6 +256,12 @@ export class ContainerRuntime extends SessionContainerRuntime implements Runtime
         "RUNTIME_START_FAILED",
         `Container ${name} exited at once with code ${info.State.ExitCode}${output ? `\n${output}` : ""}`,
       );
+    }
+    if (sidecar) {
+      const state: ContainerState = { containerId: container.id, name, host: sidecar.host, ports: sidecar.ports, egress: { network: sidecar.network, mode: policy.mode } };
+      if (this.egressSink) void followSidecar(this.docker, spec.id, this.egressSink);
+      log.info("started", { session: spec.id, container: container.id.slice(0, 12), egress: policy.mode, code: sidecar.ports.code });
+      return { endpoints: endpointsAt(state.host, state.ports), state };
     }
     const ports = {} as Record<Service, number>;
     for (const service of SERVICES) {
@@ -343,6 +404,11 @@ export class ContainerRuntime extends SessionContainerRuntime implements Runtime
         throw new OctoError(500, "RUNTIME_STOP_FAILED", `Cannot stop container ${containerName(spec.id)}: ${engineMessage(err)}`);
       }
     }
+    if (parseContainerState(state)?.egress) {
+      await stopSidecar(this.docker, spec.id, options.now ? 0 : this.settings.stopGraceSeconds).catch((err) => {
+        throw new OctoError(500, "RUNTIME_STOP_FAILED", `Cannot stop the egress proxy of ${containerName(spec.id)}: ${engineMessage(err)}`);
+      });
+    }
     if (options.remove) {
       try {
         await container.remove({ force: true });
@@ -352,6 +418,11 @@ export class ContainerRuntime extends SessionContainerRuntime implements Runtime
           throw new OctoError(500, "RUNTIME_STOP_FAILED", `Cannot remove container ${containerName(spec.id)}: ${engineMessage(err)}`);
         }
       }
+    }
+    if (options.remove) {
+      await removeSidecar(this.docker, spec.id).catch((err) => {
+        throw new OctoError(500, "RUNTIME_STOP_FAILED", `Cannot remove the egress proxy of ${containerName(spec.id)}: ${engineMessage(err)}`);
+      });
     }
     log.info(options.remove ? "removed" : "stopped", { session: spec.id, now: Boolean(options.now) });
   }
@@ -363,6 +434,12 @@ export class ContainerRuntime extends SessionContainerRuntime implements Runtime
     } catch (err) {
       if (statusOf(err) === 404) return { state: "gone" };
       throw new OctoError(503, "ENGINE_ERROR", `Cannot inspect container ${containerName(spec.id)}: ${engineMessage(err)}`);
+    }
+    const egress = parseContainerState(state)?.egress;
+    if ((info.State.Running || info.State.Restarting) && egress) {
+      const proxy = await sidecarRunning(this.docker, spec.id).catch(() => true);
+      if (!proxy) return { state: "exited", reason: "the session's egress proxy is not running" };
+      if (this.egressSink) void followSidecar(this.docker, spec.id, this.egressSink);
     }
     if (info.State.Running || info.State.Restarting) return { state: "running" };
     // The entrypoint's last words name the service that died; the caller adds logs() for details.
@@ -406,12 +483,15 @@ export class ContainerRuntime extends SessionContainerRuntime implements Runtime
       if (!session || (liveSessionIds.has(session) && !job)) continue;
       try {
         await this.docker.getContainer(item.Id).remove({ force: true });
-        if (!job) removed.push(session);
+        if (!job && !removed.includes(session)) removed.push(session);
         log.info("removed orphan container", { session, container: item.Id.slice(0, 12) });
       } catch (err) {
         if (statusOf(err) !== 404) log.warn("cannot remove orphan container", { session, reason: engineMessage(err) });
       }
     }
+    await removeOrphanNetworks(this.docker, this.instance, liveSessionIds).catch((err) =>
+      log.warn("cannot list networks for orphans", { reason: engineMessage(err) }),
+    );
     return removed;
   }
 

@@ -218,6 +218,37 @@ export async function buildSessionImage(options: BuildOptions): Promise<BuildRes
   const inputs = await sessionImageInputs(docker, options);
   log.info("building session image", { tag, base: inputs.buildArgs.BASE_IMAGE, noCache: Boolean(options.noCache) });
 
+  await runBuild(docker, inputs.files, {
+    tag,
+    buildArgs: inputs.buildArgs,
+    labels: { "octo.inputs": inputs.hash, "octo.version": VERSION, "octo.opencode": OPENCODE_VERSION },
+    noCache: options.noCache,
+    onProgress: options.onProgress,
+    signal: options.signal,
+  });
+
+  let image: Docker.ImageInspectInfo;
+  try {
+    image = await docker.getImage(tag).inspect();
+  } catch {
+    throw new OctoError(500, "IMAGE_BUILD_FAILED", `Building ${tag} reported success but the image is missing`);
+  }
+  await removeUntaggedSessionImages(docker);
+  const seconds = Math.round((performance.now() - started) / 100) / 10;
+  log.info("session image built", { tag, id: image.Id.slice(0, 19), seconds });
+  return { tag, id: image.Id, inputsHash: inputs.hash, seconds };
+}
+
+/**
+ * Sends `files` as the build context to the engine's `/build` and follows its output until the build ends.
+ * @throws OctoError 500 IMAGE_BUILD_FAILED with the engine's error and the last 20 lines of output.
+ */
+export async function runBuild(
+  docker: Docker,
+  files: ContextFile[],
+  options: { tag: string; buildArgs: Record<string, string>; labels: Record<string, string>; noCache?: boolean; onProgress?: (line: string) => void; signal?: AbortSignal },
+): Promise<void> {
+  const { tag } = options;
   const tail: string[] = [];
   const emit = (text: string) => {
     for (const line of text.split("\n")) {
@@ -227,27 +258,22 @@ export async function buildSessionImage(options: BuildOptions): Promise<BuildRes
       options.onProgress?.(line);
     }
   };
-
-  const stream = await docker.buildImage(tarStream(inputs.files), {
+  const stream = await docker.buildImage(tarStream(files), {
     t: tag,
-    buildargs: inputs.buildArgs,
-    labels: { "octo.inputs": inputs.hash, "octo.version": VERSION, "octo.opencode": OPENCODE_VERSION },
+    buildargs: options.buildArgs,
+    labels: options.labels,
     nocache: Boolean(options.noCache),
     rm: true,
     forcerm: true,
     abortSignal: options.signal,
   } as Docker.ImageBuildOptions);
-
   await new Promise<void>((resolvePromise, reject) => {
     docker.modem.followProgress(
       stream,
       (err: Error | null, output: { error?: string }[]) => {
         const failed = err?.message ?? output?.find((o) => o.error)?.error;
-        if (failed) {
-          reject(
-            new OctoError(500, "IMAGE_BUILD_FAILED", `Building ${tag} failed: ${failed.trim()}\n${tail.join("\n")}`),
-          );
-        } else resolvePromise();
+        if (failed) reject(new OctoError(500, "IMAGE_BUILD_FAILED", `Building ${tag} failed: ${failed.trim()}\n${tail.join("\n")}`));
+        else resolvePromise();
       },
       (event: { stream?: string; status?: string; error?: string }) => {
         if (event.stream) emit(event.stream);
@@ -256,17 +282,6 @@ export async function buildSessionImage(options: BuildOptions): Promise<BuildRes
       },
     );
   });
-
-  let image: Docker.ImageInspectInfo;
-  try {
-    image = await docker.getImage(tag).inspect();
-  } catch {
-    throw new OctoError(500, "IMAGE_BUILD_FAILED", `Building ${tag} reported success but the image is missing\n${tail.join("\n")}`);
-  }
-  await removeUntaggedSessionImages(docker);
-  const seconds = Math.round((performance.now() - started) / 100) / 10;
-  log.info("session image built", { tag, id: image.Id.slice(0, 19), seconds });
-  return { tag, id: image.Id, inputsHash: inputs.hash, seconds };
 }
 
 /**

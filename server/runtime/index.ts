@@ -6,8 +6,10 @@
 import { homedir } from "node:os";
 import { resolve } from "node:path";
 import type { OctoConfig } from "../config/schema.ts";
+import { OctoError } from "../../common/errors.ts";
 import { createLogger } from "../../common/log.ts";
 import { resolveOpencodeBinary } from "./binaries.ts";
+import { egressUnsupported } from "./egress.ts";
 import { LocalRuntime } from "./local.ts";
 import { createSandbox } from "./sandbox.ts";
 import { sessionSettings } from "./settings.ts";
@@ -74,6 +76,14 @@ async function loadSwarmRuntime(config: OctoConfig, paths: SecretPaths): Promise
  * @throws OctoError when the chosen runtime cannot work (engine missing, image missing, OpenCode missing).
  */
 export async function createRuntime(config: OctoConfig, paths: SecretPaths): Promise<Runtime> {
+  const runtime = await chooseRuntime(config, paths);
+  if (runtime.kind !== "container" && config.network.egress !== "open") {
+    throw new OctoError(500, "CONFIG_INVALID", egressUnsupported(config.network.egress, runtime.kind));
+  }
+  return runtime;
+}
+
+async function chooseRuntime(config: OctoConfig, paths: SecretPaths): Promise<Runtime> {
   const mode = config.runtime.mode;
   if (mode === "local") return createLocalRuntime(config, paths);
   if (mode === "container") return loadContainerRuntime(config, paths);

@@ -26,6 +26,7 @@
  * State stored with the session: `{ host, ports: {code,files,term}, pid, init }`, `pid` being the spawned
  * process (bwrap, or the entrypoint without a sandbox) and `init` the host pid of the entrypoint.
  */
+import { requireOpenEgress } from "./egress.ts";
 import { type ChildProcess, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { accessSync, closeSync, constants, mkdirSync, openSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from "node:fs";
@@ -159,6 +160,7 @@ export class LocalRuntime implements Runtime<LocalState> {
   }
 
   async start(spec: SessionSpec): Promise<StartResult<LocalState>> {
+    requireOpenEgress(spec.egress, "local");
     const sandbox = this.options.sandbox;
     if (sandbox?.sessionUids && !spec.runAs) {
       throw new OctoError(500, "RUNTIME_START_FAILED", "Cannot start the session: it has no uid of its own");

@@ -29,6 +29,7 @@
  *
  * State stored with the session: `{ serviceId, name, taskId, node, nodeName, host, ports, volume }`.
  */
+import { requireOpenEgress } from "./egress.ts";
 import type Docker from "dockerode";
 import { z } from "zod";
 import type { OctoConfig } from "../config/schema.ts";
@@ -268,6 +269,7 @@ export class SwarmRuntime extends SessionContainerRuntime implements Runtime<Swa
   }
 
   async start(spec: SessionSpec): Promise<StartResult<SwarmState>> {
+    requireOpenEgress(spec.egress, "swarm");
     const name = serviceName(spec.id);
     const timeoutMs = this.config.runtime.start_timeout_seconds * 1000;
     const previous = parseSwarmState(spec.previousState);

@@ -10,6 +10,8 @@
  */
 
 import type { GitCredential } from "../../common/git/credentials.ts";
+import type { EgressSink } from "./egress-proxy.ts";
+import type { EgressPolicy } from "./egress.ts";
 import type { Isolation } from "./isolation.ts";
 
 /** What a runtime needs to know about a session to start it. */
@@ -58,6 +60,14 @@ export interface SessionSpec {
    * holds its volume.
    */
   previousState?: unknown;
+  /**
+   * The session's egress policy (`[network]` and an admin's override for it); absent = "open". The
+   * container runtime enforces it (./egress-proxy.ts); other runtimes refuse to start a session whose
+   * policy is not "open".
+   */
+  egress?: EgressPolicy;
+  /** Where the session reaches octo's LLM gateway (host and port as in its URL), allowed by every policy. */
+  gatewayAddress?: { host: string; port: number } | null;
 }
 
 /** Base URLs (no trailing slash) where the session's services answer, e.g. `http://127.0.0.1:41234`. */
@@ -198,6 +208,9 @@ export interface Runtime<S = unknown> {
    * "host.containers.internal"). Absent or null: sessions share the host's network (local mode).
    */
   hostForSessions?(): Promise<{ bind: string; name: string } | null>;
+
+  /** Where the egress proxies' connections go (container mode); a runtime without proxies ignores it. */
+  setEgressSink?(sink: EgressSink): void;
 
   /** Engine description for status output, e.g. `{ name: "local" }` or `{ name: "podman", version: "4.3.1" }`. */
   describe(): Promise<{ name: string; version?: string }>;

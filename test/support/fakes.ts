@@ -37,6 +37,7 @@ import type { Admission } from "../../server/http/admission.ts";
 import type { SessionService } from "../../server/modules/sessions/service.ts";
 import { randomSecret } from "../../common/ids.ts";
 import { createServices, type Handoff } from "../../server/services.ts";
+import type { EgressService } from "../../server/modules/egress/service.ts";
 import { SessionProxy } from "../../server/proxy/session-proxy.ts";
 import { createFront } from "../../server/server.ts";
 import { VoiceProxy } from "../../server/voice/voice-proxy.ts";
@@ -310,6 +311,8 @@ export interface SessionStack extends AuthStack {
   /** The LLM gateway over the same database (server/gateway); sessions reach it at `gatewayUrl.value`. */
   llm: GatewayParts;
   gatewayUrl: { value: string };
+  /** Egress policies and the connection log (server/modules/egress). */
+  egress: EgressService;
   /** Tasks, webhooks and schedules (not started: nothing recovers tasks or runs the webhook worker). */
   handoff: Handoff;
 }

@@ -173,6 +173,7 @@ export class Api {
   get = (path: string) => this.request("GET", path);
   post = (path: string, body?: unknown, extra?: Record<string, string>) => this.request("POST", path, body ?? {}, extra);
   patch = (path: string, body: unknown) => this.request("PATCH", path, body);
+  put = (path: string, body: unknown) => this.request("PUT", path, body);
   delete = (path: string) => this.request("DELETE", path);
 
   /** A client authenticated with `token`. */

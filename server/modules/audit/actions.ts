@@ -27,6 +27,7 @@ export const AUDIT_ACTIONS = [
   "session.pull_request",
   "admin.session_stop",
   "admin.session_delete",
+  "admin.session_egress",
   "audit.prune",
   "token.create",
   "token.revoke",

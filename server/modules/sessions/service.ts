@@ -30,6 +30,7 @@ import { createLogger } from "../../../common/log.ts";
 import { sessionStartDuration } from "../../metrics.ts";
 import { waitUntilReady } from "../../runtime/readiness.ts";
 import { serviceAuthorization } from "../../../common/service-auth.ts";
+import type { EgressPolicy } from "../../runtime/egress.ts";
 import type { Endpoints, IsolatedCommand, IsolatedResult, Runtime, SessionSpec } from "../../runtime/types.ts";
 import type { User } from "../users/model.ts";
 import { type AdminSession, rowRepository, type Session, type SessionRow, type SessionStatus, type StopReason, toSession } from "./model.ts";
@@ -79,6 +80,11 @@ export interface SessionServiceOptions {
   gitCredentials?: (userId: string, repository: RepositoryUrl) => GitCredential | null;
   /** SSH host keys for octo's clones and pushes (common/git/known-hosts.ts); absent: none known, ssh refuses every host. */
   knownHosts?: KnownHosts;
+  /**
+   * The session's egress policy and where it reaches the LLM gateway, read at each start (server/modules/
+   * egress); absent = "open".
+   */
+  egressFor?: (sessionId: string) => { policy: EgressPolicy; gateway: { host: string; port: number } | null };
 }
 
 /** What {@link SessionService.create} takes besides the name. */
@@ -643,6 +649,11 @@ export class SessionService {
       controller.signal.throwIfAborted();
       const base = await this.opencodeConfig();
       spec.opencodeConfigJson = this.options.opencodeConfigFor ? this.options.opencodeConfigFor({ id, userId: row.user_id }, base) : base;
+      const egress = this.options.egressFor?.(id);
+      if (egress) {
+        spec.egress = { mode: egress.policy.mode, allow: egress.policy.allow };
+        spec.gatewayAddress = egress.gateway;
+      }
       const owner = row.user_id;
       const url = repository ? parseRepositoryUrl(repository.url) : null;
       const credential = url && owner ? (this.options.gitCredentials?.(owner, url) ?? null) : null;

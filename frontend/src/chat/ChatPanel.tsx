@@ -147,7 +147,7 @@ export function ChatPanel({ sessionId }: { sessionId: string }) {
         ) : null}
         {activeID ? (
           <MessageActionsProvider value={{ fork: (id) => void actions.fork(id) }}>
-            <Thread state={state} conversationID={activeID} onRedo={() => void actions.redo()} />
+            <Thread key={activeID} state={state} conversationID={activeID} onRedo={() => void actions.redo()} />
           </MessageActionsProvider>
         ) : (
           <div className="thread">

@@ -3,13 +3,15 @@
  * `octo`: the server-side CLI (serve, init, config, users, invite codes, and the per-session programs). Works
  * on the data dir directly. Exit codes: 0 ok, 1 failure, 2 usage error.
  *
- * Only commander is imported up front. When the first argument names a command, only the module defining
- * that command is loaded (and the version is not); anything else (`--help`, `--version`, `help`, a typo)
+ * Only commander and the CLIs' one error path (shared/errors.ts, `runProgram`, which octoctl ends through
+ * too) are imported up front. When the first argument names a command, only the module defining that
+ * command is loaded (and the version is not); anything else (`--help`, `--version`, `help`, a typo)
  * loads them all. This keeps the per-session `octo fileserver` and `octo term`, started once per session,
  * free of the server's config schema, database and web code: about 9 MB less RSS each (docs/benchmarks.md).
  * A new command is one more entry in {@link COMMANDS}.
  */
-import { Command, CommanderError } from "commander";
+import { Command } from "commander";
+import { runProgram } from "./shared/errors.ts";
 
 /** Adds one command (or group of commands) to the program. */
 type Registrar = (program: Command) => void;
@@ -38,17 +40,10 @@ const load = named !== undefined && Object.hasOwn(COMMANDS, named) ? COMMANDS[na
 if (load) {
   (await load())(program);
 } else {
-  const { OPENCODE_VERSION, VERSION } = await import("../server/version.ts");
+  const { OPENCODE_VERSION, VERSION } = await import("../common/version.ts");
   program.version(`octo ${VERSION} (opencode ${OPENCODE_VERSION})`, "-v, --version");
   // fileserver, term, seal and clone share a registrar: the Set registers it once.
   for (const register of new Set(await Promise.all(Object.values(COMMANDS).map((get) => get())))) register(program);
 }
 
-try {
-  await program.parseAsync(process.argv);
-} catch (err) {
-  if (err instanceof CommanderError) {
-    process.exit(err.exitCode === 0 ? 0 : 2);
-  }
-  throw err;
-}
+await runProgram(program, process.argv);

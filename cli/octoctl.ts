@@ -6,7 +6,7 @@
  * Exit codes: 0 ok, 1 failure (the server refused, is unreachable, the login expired), 2 usage error.
  */
 import { Command } from "commander";
-import { OPENCODE_VERSION, VERSION } from "../server/version.ts";
+import { OPENCODE_VERSION, VERSION } from "../common/version.ts";
 import { registerAdmin } from "./octoctl/admin.ts";
 import { registerAuth } from "./octoctl/auth.ts";
 import { credentialsPath } from "./octoctl/credentials.ts";

@@ -8,8 +8,8 @@
  */
 import * as fs from "node:fs";
 import { promisify } from "node:util";
-import { OctoError } from "../server/errors.ts";
-import { randomId } from "../server/ids.ts";
+import { OctoError } from "../common/errors.ts";
+import { randomId } from "../common/ids.ts";
 import { closeDescriptor, type Dir } from "./safe-fs.ts";
 
 /** Temporary files are named `.octo-upload-<random>.tmp` next to their target. */

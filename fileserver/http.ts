@@ -2,7 +2,7 @@
  * Small HTTP helpers for the file server: JSON responses, the one error renderer, filesystem error codes
  * mapped to statuses, and `Content-Disposition` values.
  */
-import { OctoError, toOctoError } from "../server/errors.ts";
+import { OctoError, toOctoError } from "../common/errors.ts";
 
 /** A JSON response (`application/json`), status 200 unless given. */
 export function json(body: unknown, status = 200, headers: Record<string, string> = {}): Response {

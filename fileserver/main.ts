@@ -3,7 +3,7 @@
  * {@link runFileServer}). The session secret arrives in `OCTO_SERVICE_TOKEN` (DEVELOPERS.md, "Service
  * protocol"); it is read once here and never logged.
  */
-import { createLogger } from "../server/log.ts";
+import { createLogger } from "../common/log.ts";
 import { type RunningFileServer, startFileServer } from "./server.ts";
 
 const log = createLogger("fileserver");

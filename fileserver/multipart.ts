@@ -11,7 +11,7 @@
  * an aborted request, a refused filename, ENOSPC) comes out unchanged.
  */
 import type { Readable } from "node:stream";
-import { OctoError } from "../server/errors.ts";
+import { OctoError } from "../common/errors.ts";
 
 /** A file part, as its headers describe it. */
 export interface FilePart {

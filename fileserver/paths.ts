@@ -8,7 +8,7 @@
  * Symlinks, and everything else that depends on what is on disk, are handled by the descriptor walk of
  * ./safe-fs.ts.
  */
-import { OctoError } from "../server/errors.ts";
+import { OctoError } from "../common/errors.ts";
 
 const traversal = (message = "Path is outside the workspace") => new OctoError(403, "PATH_TRAVERSAL", message);
 

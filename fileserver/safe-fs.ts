@@ -59,7 +59,7 @@
  * Linux with `/proc` mounted; {@link SafeRoot.open} fails otherwise.
  */
 import * as fs from "node:fs";
-import { OctoError } from "../server/errors.ts";
+import { OctoError } from "../common/errors.ts";
 import { normalizeRelative } from "./paths.ts";
 
 const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_DIRECTORY, O_NONBLOCK } = fs.constants;

@@ -10,14 +10,14 @@
  * - `GET /events` -> the workspace's changes as Server-Sent Events (./routes/events.ts, ./watch.ts)
  * - `/git/changes|diff|commit|discard|push`: git for octo's Changes API (./routes/git.ts)
  * Every other route is 404 `NOT_FOUND`; a known route with another method is 405 `METHOD_NOT_ALLOWED`.
- * With a token set, everything but `/health` needs it (../server/service-auth.ts) and answers 401
+ * With a token set, everything but `/health` needs it (../common/service-auth.ts) and answers 401
  * `UNAUTHORIZED` without.
  * Confinement to the root: every path is resolved and opened by descriptor, never by name (./safe-fs.ts).
  */
 import type { Server } from "bun";
-import { OctoError } from "../server/errors.ts";
-import { createLogger } from "../server/log.ts";
-import { requireServiceToken } from "../server/service-auth.ts";
+import { OctoError } from "../common/errors.ts";
+import { createLogger } from "../common/log.ts";
+import { requireServiceToken } from "../common/service-auth.ts";
 import { errorResponse, json, toHttpError } from "./http.ts";
 import type { Handler, RouteContext } from "./routes/context.ts";
 import { resolve } from "node:path";

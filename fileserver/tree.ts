@@ -5,7 +5,7 @@
  * cannot leave the root or loop.
  */
 import type { Stats } from "node:fs";
-import { OctoError } from "../server/errors.ts";
+import { OctoError } from "../common/errors.ts";
 import { joinRelative } from "./paths.ts";
 import type { Dir, Location } from "./safe-fs.ts";
 

@@ -19,7 +19,7 @@
  * watcher runs only while someone listens.
  */
 import type { FSWatcher } from "node:fs";
-import { createLogger } from "../server/log.ts";
+import { createLogger } from "../common/log.ts";
 import { joinRelative } from "./paths.ts";
 import type { Dir, SafeRoot } from "./safe-fs.ts";
 

@@ -13,7 +13,7 @@
 import type { Archiver } from "archiver";
 import type { Stats } from "node:fs";
 import { Readable } from "node:stream";
-import { createLogger } from "../server/log.ts";
+import { createLogger } from "../common/log.ts";
 import { type Dir, FileReader } from "./safe-fs.ts";
 
 const log = createLogger("fileserver");

@@ -31,8 +31,8 @@ const dist = join(repo, "dist");
 
 /** What each binary is built from, for `--if-stale` (directories are walked, node_modules and dist skipped). */
 const INPUTS: Record<Target, string[]> = {
-  octo: ["cli", "server", "fileserver", "terminal", "container", "frontend", "package.json", "package-lock.json", "scripts/build.ts", "scripts/build-web.ts"],
-  octoctl: ["cli", "server", "package.json", "package-lock.json", "scripts/build.ts"],
+  octo: ["cli", "common", "server", "fileserver", "terminal", "container", "frontend", "package.json", "package-lock.json", "scripts/build.ts", "scripts/build-web.ts"],
+  octoctl: ["cli", "common", "server", "package.json", "package-lock.json", "scripts/build.ts"],
 };
 
 type Target = "octo" | "octoctl";

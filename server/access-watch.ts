@@ -9,7 +9,7 @@
 import { changeDetector } from "./db/changes.ts";
 import type { Database } from "./db/database.ts";
 import type { LiveConnections } from "./http/live-connections.ts";
-import { createLogger } from "./log.ts";
+import { createLogger } from "../common/log.ts";
 import type { SessionService } from "./modules/sessions/service.ts";
 
 const log = createLogger("access");

@@ -4,7 +4,7 @@
  */
 import { closeSync, linkSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
-import { randomSecret } from "./ids.ts";
+import { randomSecret } from "../common/ids.ts";
 
 /**
  * Reads the secret in `file`, creating it (atomically, mode 0600) when missing. Two processes starting at

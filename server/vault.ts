@@ -12,7 +12,7 @@
  */
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from "node:crypto";
 import { join } from "node:path";
-import { OctoError } from "./errors.ts";
+import { OctoError } from "../common/errors.ts";
 import { loadOrCreateSecret } from "./secrets.ts";
 
 const VERSION = "v1";

@@ -1,7 +1,7 @@
 /**
  * Entry point behind `octo term --port P --cwd DIR [--host H] [--shell S]` (the CLI parses the flags).
  */
-import { createLogger } from "../server/log.ts";
+import { createLogger } from "../common/log.ts";
 import { type RunningTerminalServer, startTerminalServer, type TerminalServerOptions } from "./server.ts";
 
 const log = createLogger("terminal");

@@ -5,7 +5,7 @@
  * - `GET /health` -> 200 `{ status: "ok", sessions: N }` (N = live shells), no auth.
  * - WebSocket upgrade on `/` (any path but `/health` is accepted): needs `Authorization: Basic
  *   base64("<any user>:" + token)` or `Bearer <token>` when a token is configured
- *   (../server/service-auth.ts), else 401 JSON before the upgrade. Optional query `?cols=&rows=`
+ *   (../common/service-auth.ts), else 401 JSON before the upgrade. Optional query `?cols=&rows=`
  *   (integers 1..1000, default 80x24; otherwise 400).
  * - Any other request: 426 `UPGRADE_REQUIRED` on `/`, 404 `NOT_FOUND` elsewhere; bodies are `{ error, code }`.
  *
@@ -18,9 +18,9 @@
  */
 import { statSync } from "node:fs";
 import type { Server } from "bun";
-import { badRequest, notFound, OctoError } from "../server/errors.ts";
-import { createLogger } from "../server/log.ts";
-import { requireServiceToken } from "../server/service-auth.ts";
+import { badRequest, notFound, OctoError } from "../common/errors.ts";
+import { createLogger } from "../common/log.ts";
+import { requireServiceToken } from "../common/service-auth.ts";
 import { parseCells } from "./protocol.ts";
 import { MAX_UNSENT_BYTES, openSession, type SocketData, type TerminalSession } from "./session.ts";
 

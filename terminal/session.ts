@@ -9,8 +9,8 @@
  * with 1011, since a PTY cannot be paused.
  */
 import type { ServerWebSocket } from "bun";
-import { clip } from "../server/errors.ts";
-import type { Logger } from "../server/log.ts";
+import { clip } from "../common/errors.ts";
+import type { Logger } from "../common/log.ts";
 import { CONTROL_PREFIX, isControlFrame, parseControl, type TermSize } from "./protocol.ts";
 import { killSession } from "./reap.ts";
 

@@ -5,7 +5,7 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { setLogLevel } from "../server/log.ts";
+import { setLogLevel } from "../common/log.ts";
 
 const root = mkdtempSync(join(tmpdir(), "octo-test-"));
 process.env.OCTO_TEST_ROOT = root;

@@ -3,7 +3,7 @@
  */
 import { readFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
-import { OPENCODE_VERSION, VERSION } from "../../server/version.ts";
+import { OPENCODE_VERSION, VERSION } from "../../common/version.ts";
 
 export interface MachineInfo {
   cpu: string;

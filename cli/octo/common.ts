@@ -7,9 +7,8 @@ import { join } from "node:path";
 import type { Command } from "commander";
 import type { Database } from "../../server/db/database.ts";
 import type { AuditOrigin } from "../../server/modules/audit/service.ts";
-import { CliError } from "../shared/errors.ts";
-import { ConfigError, type ConfigOverrides, type LoadedConfig, loadConfig } from "../../server/config/load.ts";
-import { OctoError } from "../../server/errors.ts";
+import { CliError, exitWithError, usageError } from "../shared/errors.ts";
+import { type ConfigOverrides, type LoadedConfig, loadConfig } from "../../server/config/load.ts";
 
 /** Who the audit log says made a change from the CLI: no user, `detail.via = "cli"` with the OS user. */
 export const CLI: AuditOrigin = { actor: null, client: null, via: "cli" };
@@ -41,21 +40,20 @@ export function loadOrExit(options: DataDirOptions, flags: ConfigOverrides = {})
   }
 }
 
-/** Prints `octo: <message>` on stderr and exits (1, or the error's own exit code). */
-export function fail(err: unknown, exitCode = 1): never {
-  const message =
-    err instanceof ConfigError || err instanceof OctoError || err instanceof Error ? err.message : String(err);
-  process.stderr.write(`octo: ${message}\n`);
-  process.exit(exitCode);
+/** Prints `octo: <message>` on stderr and exits (1, or a {@link CliError}'s own exit code): the CLIs' one error path. */
+export function fail(err: unknown): never {
+  exitWithError("octo", err);
 }
 
-/** Parses an integer flag; exits with 2 (usage) naming the flag when it is not one. */
+/**
+ * Parses an integer flag.
+ * @throws CliError usage (exit code 2) naming the flag when it is not one.
+ */
 export function intOption(name: string, min: number, max: number) {
   return (value: string): number => {
     const n = Number(value);
     if (!Number.isInteger(n) || n < min || n > max) {
-      process.stderr.write(`octo: ${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}\n`);
-      process.exit(2);
+      throw usageError(`${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
     }
     return n;
   };

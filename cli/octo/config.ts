@@ -13,7 +13,7 @@ import { resolve } from "node:path";
 import type { Command } from "commander";
 import { ConfigError, type ConfigSource, type LoadedConfig, loadConfig } from "../../server/config/load.ts";
 import { SECRET_KEYS } from "../../server/config/schema.ts";
-import { defaultConfigFile } from "../../server/paths.ts";
+import { defaultConfigFile } from "../../common/paths.ts";
 import { CliError, guard } from "../shared/errors.ts";
 import { print, printJson } from "../shared/format.ts";
 import { type DataDirOptions, withDataDirOptions } from "./common.ts";

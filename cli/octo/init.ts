@@ -8,7 +8,7 @@ import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import exampleConfig from "../../config.example.toml" with { type: "text" };
-import { defaultConfigFile } from "../../server/paths.ts";
+import { defaultConfigFile } from "../../common/paths.ts";
 import { CliError, guard } from "../shared/errors.ts";
 import { writeFileAtomic } from "../shared/files.ts";
 import { print } from "../shared/format.ts";

@@ -5,9 +5,9 @@
  * the audit log (actor null, detail `{ via: "cli", os_user }`; never the code).
  */
 import type { Command } from "commander";
-import { parseDuration } from "../../server/duration.ts";
+import { parseDuration } from "../../common/duration.ts";
 import type { InviteCode } from "../../server/modules/invites/model.ts";
-import { CliError, guard } from "../shared/errors.ts";
+import { CliError, guard, usageError } from "../shared/errors.ts";
 import { print, printJson, table, when } from "../shared/format.ts";
 import { CLI, type DataDirOptions, fail, intOption, loadOrExit, openExistingDataDir, withDataDirOptions } from "./common.ts";
 
@@ -53,15 +53,13 @@ Examples:
     .option("--json", "print the new codes with their records as JSON")
     .action(async (options: GenerateOptions) => {
       if (options.role !== "user" && options.role !== "admin") {
-        process.stderr.write(`octo: --role must be user or admin, got ${JSON.stringify(options.role)}\n`);
-        process.exit(2);
+        throw usageError(`--role must be user or admin, got ${JSON.stringify(options.role)}`);
       }
       let expires: number | undefined;
       try {
         expires = options.expires ? parseDuration(options.expires) : undefined;
       } catch (err) {
-        process.stderr.write(`octo: --expires: ${(err as Error).message}\n`);
-        process.exit(2);
+        throw usageError(`--expires: ${(err as Error).message}`);
       }
       const loaded = loadOrExit(options);
       const { openDataDir } = await import("../../server/server.ts");

@@ -4,6 +4,7 @@
  */
 import type { Command } from "commander";
 import type { ConfigOverrides } from "../../server/config/load.ts";
+import { usageError } from "../shared/errors.ts";
 import { fail, intOption, loadOrExit, withDataDirOptions } from "./common.ts";
 
 interface ServeOptions {
@@ -21,8 +22,7 @@ export function registerServe(program: Command): void {
     .option("-m, --mode <mode>", "session runtime: local, container, swarm or auto")
     .action(async (options: ServeOptions) => {
       if (options.mode && !["local", "container", "swarm", "auto"].includes(options.mode)) {
-        process.stderr.write(`octo: --mode must be local, container, swarm or auto, got ${JSON.stringify(options.mode)}\n`);
-        process.exit(2);
+        throw usageError(`--mode must be local, container, swarm or auto, got ${JSON.stringify(options.mode)}`);
       }
       const flags: ConfigOverrides = {};
       if (options.host !== undefined || options.port !== undefined) {

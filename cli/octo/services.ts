@@ -1,10 +1,11 @@
 /**
  * `octo fileserver`, `octo term`, `octo seal` and `octo clone`: the per-session programs, started by the local runtime and
  * inside session containers (`seal` only there, as the image's entrypoint). Each runs once per session, so memory counts: this module imports nothing but
- * commander's error class (not ./common.ts, whose config loading pulls in the whole config schema), each
+ * commander's error class and ../shared/errors.ts (the CLIs' one error path, commander only; not ./common.ts, whose config loading pulls in the whole config schema), each
  * program's own modules are imported only when it runs, and the process runs with {@link JIT_POLICY}.
  */
 import { type Command, InvalidArgumentError } from "commander";
+import { exitWithError } from "../shared/errors.ts";
 
 /**
  * JavaScriptCore tier-up thresholds are multiplied by this in the per-session programs
@@ -66,7 +67,7 @@ export function registerServices(program: Command): void {
     .description("clone the session's repository into its empty workspace (run by the session entrypoint)")
     .requiredOption("--workspace <dir>", "the workspace")
     .action(async (options: { workspace: string }) => {
-      const { runCloneCommand } = await import("../../server/git/clone.ts");
+      const { runCloneCommand } = await import("../../common/git/clone.ts");
       process.exit(await runCloneCommand(options.workspace));
     });
 }
@@ -87,6 +88,5 @@ function integer(min: number, max: number): (value: string) => number {
 
 /** Prints `octo: <message>` on stderr and exits with 1: the program could not start (bad root, port taken). */
 function cannotStart(err: unknown): never {
-  process.stderr.write(`octo: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
+  exitWithError("octo", err);
 }

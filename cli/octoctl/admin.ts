@@ -6,7 +6,7 @@
  * are usage errors (exit 2) before any request.
  */
 import type { Command } from "commander";
-import { parseTime } from "../../server/duration.ts";
+import { parseTime } from "../../common/duration.ts";
 import { actorLabel, detailLabel, targetLabel } from "../../server/modules/audit/labels.ts";
 import { ActionFilter, type AuditEvent, type AuditPage, DEFAULT_AUDIT_LIMIT, MAX_AUDIT_LIMIT } from "../../server/modules/audit/model.ts";
 import { usageError } from "../shared/errors.ts";

@@ -13,7 +13,7 @@
  */
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { xdgConfigHome } from "../../server/paths.ts";
+import { xdgConfigHome } from "../../common/paths.ts";
 import { CliError } from "../shared/errors.ts";
 import { writeFileAtomic } from "../shared/files.ts";
 import { say } from "../shared/format.ts";

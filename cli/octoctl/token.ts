@@ -6,7 +6,7 @@
  */
 import type { Command } from "commander";
 import { type AccessToken, TOKEN_SCOPES } from "../../server/modules/tokens/model.ts";
-import { parseDuration } from "../../server/duration.ts";
+import { parseDuration } from "../../common/duration.ts";
 import { usageError } from "../shared/errors.ts";
 import { age, print, printJson, say, table, when } from "../shared/format.ts";
 import { context } from "./context.ts";

@@ -4,7 +4,7 @@
  * `--all` for everyone's.
  */
 import type { Command } from "commander";
-import { parseTime } from "../../server/duration.ts";
+import { parseTime } from "../../common/duration.ts";
 import type { UsageReport } from "../../server/modules/llm/model.ts";
 import type { z } from "zod";
 import { usageError } from "../shared/errors.ts";

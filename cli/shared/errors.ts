@@ -45,9 +45,19 @@ export async function runProgram(
     await program.parseAsync(argv);
   } catch (err) {
     if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : EXIT_USAGE);
-    reportError(program.name(), err, json());
-    process.exit(err instanceof CliError ? err.exitCode : EXIT_FAILURE);
+    exitWithError(program.name(), err, json());
   }
+}
+
+/**
+ * The one way a CLI program ends on an error: prints it as {@link reportError} does and exits with the
+ * error's code ({@link CliError} `exitCode`, otherwise {@link EXIT_FAILURE}). Used by {@link runProgram},
+ * {@link guard} and the places that must end the process outside of an action (a server failing to start or
+ * to stop).
+ */
+export function exitWithError(name: string, err: unknown, json = false): never {
+  reportError(name, err, json);
+  process.exit(err instanceof CliError ? err.exitCode : EXIT_FAILURE);
 }
 
 /** Prints an error the way {@link runProgram} does. */
@@ -69,8 +79,7 @@ export function guard<A extends unknown[]>(name: string, action: (...args: A) =>
     } catch (err) {
       if (err instanceof CommanderError) throw err;
       const json = args.some((a) => a !== null && typeof a === "object" && (a as { json?: unknown }).json === true);
-      reportError(name, err, json);
-      process.exit(err instanceof CliError ? err.exitCode : EXIT_FAILURE);
+      exitWithError(name, err, json);
     }
   };
 }

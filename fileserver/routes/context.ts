@@ -1,7 +1,7 @@
 /**
  * What every route handler receives, and the query-string helpers they share.
  */
-import { OctoError } from "../../server/errors.ts";
+import { OctoError } from "../../common/errors.ts";
 import type { SafeRoot } from "../safe-fs.ts";
 import type { WorkspaceWatcher } from "../watch.ts";
 

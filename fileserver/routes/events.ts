@@ -5,7 +5,7 @@
  * {@link HEARTBEAT_MS} so proxies and idle timeouts keep it open. At most {@link MAX_LISTENERS} streams
  * at once (429 `TOO_MANY_STREAMS` beyond).
  */
-import { OctoError } from "../../server/errors.ts";
+import { OctoError } from "../../common/errors.ts";
 import type { ChangeBatch } from "../watch.ts";
 import type { Handler } from "./context.ts";
 

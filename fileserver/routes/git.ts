@@ -1,6 +1,6 @@
 /**
  * The file server's git routes, used by octo's Changes API (server/modules/changes/) through the service
- * auth: git runs here, as the session's uid inside its sandbox or container (server/git/changes.ts).
+ * auth: git runs here, as the session's uid inside its sandbox or container (common/git/changes.ts).
  *
  * - `GET /git/changes?base=&against=base|head` -> `{ base, head, files, truncated }`
  * - `GET /git/diff?path=&base=&against=` -> `{ path, diff, binary, truncated }`
@@ -8,11 +8,11 @@
  * - `POST /git/discard` `{ path }` -> `{ path }`
  * - `POST /git/push` `{ url, branch, credential? }` -> `{ branch, commit, message }`; the credential
  *   (`{ host, username, password }`) is used for this push only, and never logged.
- * Errors are `{ error, code }` with git's message (see server/git/changes.ts for the codes).
+ * Errors are `{ error, code }` with git's message (see common/git/changes.ts for the codes).
  */
-import { OctoError } from "../../server/errors.ts";
-import { commitChanges, discardChanges, fileDiff, listChanges, pushBranch } from "../../server/git/changes.ts";
-import type { GitCredential } from "../../server/git/credentials.ts";
+import { OctoError } from "../../common/errors.ts";
+import { commitChanges, discardChanges, fileDiff, listChanges, pushBranch } from "../../common/git/changes.ts";
+import type { GitCredential } from "../../common/git/credentials.ts";
 import { json } from "../http.ts";
 import { type Handler, queryParam } from "./context.ts";
 

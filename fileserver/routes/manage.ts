@@ -4,7 +4,7 @@
  * parents are still confined to the root, so nothing outside the workspace can be reached). Every step is
  * made relative to verified directory descriptors (../safe-fs.ts).
  */
-import { OctoError } from "../../server/errors.ts";
+import { OctoError } from "../../common/errors.ts";
 import { json } from "../http.ts";
 import { normalizeRelative } from "../paths.ts";
 import { type Location, locate } from "../safe-fs.ts";

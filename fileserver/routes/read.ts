@@ -3,7 +3,7 @@
  * (../safe-fs.ts), and serves what that descriptor holds.
  */
 import { basename } from "node:path";
-import { OctoError } from "../../server/errors.ts";
+import { OctoError } from "../../common/errors.ts";
 import { contentDisposition, entityTag, json } from "../http.ts";
 import { contentTypeFor } from "../mime.ts";
 import { closeDescriptor, Dir, FileReader, type Opened, openFollowing } from "../safe-fs.ts";

@@ -3,7 +3,7 @@
  * Both are atomic per file (see ../atomic.ts) and bounded by `maxUploadBytes`, checked against
  * `Content-Length` before reading and against the bytes actually received while streaming.
  */
-import { OctoError } from "../../server/errors.ts";
+import { OctoError } from "../../common/errors.ts";
 import { ByteLimit, TempFile, tooLarge } from "../atomic.ts";
 import { entityTag, json } from "../http.ts";
 import { multipartType, readMultipart } from "../multipart.ts";

@@ -21,7 +21,7 @@
  */
 import { z } from "zod";
 
-/** Every error answer of the API, the proxies and refused upgrades (server/errors.ts `OctoError.toJSON`). */
+/** Every error answer of the API, the proxies and refused upgrades (common/errors.ts `OctoError.toJSON`). */
 export const ErrorBody = z.object({
   error: z.string().describe("What went wrong, a sentence safe to show to the user"),
   code: z.string().describe("A stable UPPER_SNAKE_CASE code to branch on, e.g. SESSION_NOT_FOUND"),

@@ -16,7 +16,7 @@
 import { toOpenAPISchema, unwrapSchema } from "@elysiajs/openapi/openapi";
 import { type AnyElysia, Elysia } from "elysia";
 import type { z } from "zod";
-import { VERSION } from "../version.ts";
+import { VERSION } from "../../common/version.ts";
 
 /** The document (OpenAPI 3.1 as plain JSON). */
 export type OpenApiDocument = Record<string, unknown> & { paths: Record<string, Record<string, Operation>> };

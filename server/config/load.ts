@@ -12,7 +12,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import { parse as parseToml, TomlError } from "smol-toml";
 import { z } from "zod";
-import { defaultConfigFile, defaultDataDir } from "../paths.ts";
+import { defaultConfigFile, defaultDataDir } from "../../common/paths.ts";
 import { OctoConfig, SECRET_KEYS, type SectionName } from "./schema.ts";
 
 /** Where a value came from. */

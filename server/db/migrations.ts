@@ -282,7 +282,7 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX llm_usage_session ON llm_usage(session_id);
   CREATE INDEX llm_usage_time ON llm_usage(time);
   `,
-  // Sessions on a git repository (issue 14, server/git/): the repository cloned at the first start (JSON
+  // Sessions on a git repository (issue 14, common/git/): the repository cloned at the first start (JSON
   // { url, ref, depth }), the commit it checked out (null until the clone succeeded), and whether the agent's
   // own git may use the owner's credentials, and the pull request last opened for it.
   `

@@ -8,9 +8,9 @@
 import { Gitlab } from "@gitbeaker/rest";
 import { Octokit } from "@octokit/rest";
 import type { ForgeConfig } from "../config/schema.ts";
-import { OctoError } from "../errors.ts";
-import type { RepositoryUrl } from "../git/url.ts";
-import { createLogger } from "../log.ts";
+import { OctoError } from "../../common/errors.ts";
+import type { RepositoryUrl } from "../../common/git/url.ts";
+import { createLogger } from "../../common/log.ts";
 
 const log = createLogger("forges");
 /** Octokit's request log, into octo's (its lines name method, path and status, never the token). */

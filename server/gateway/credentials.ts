@@ -4,7 +4,7 @@
  * providers and models each user may use (`llm_user_access`; null = all).
  */
 import type { Database } from "../db/database.ts";
-import { notFound } from "../errors.ts";
+import { notFound } from "../../common/errors.ts";
 import type { Vault } from "../vault.ts";
 import type { Provider } from "./providers.ts";
 

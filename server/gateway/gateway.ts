@@ -12,8 +12,8 @@
  * completions get `stream_options.include_usage = true`, so their usage is always reported.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { clip } from "../errors.ts";
-import { createLogger } from "../log.ts";
+import { clip } from "../../common/errors.ts";
+import { createLogger } from "../../common/log.ts";
 import type { Budgets } from "./budgets.ts";
 import type { Credentials } from "./credentials.ts";
 import { llmCost, llmDuration, llmRequests, llmTokens } from "./metrics.ts";

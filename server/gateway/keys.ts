@@ -7,7 +7,7 @@
  */
 import { createHash } from "node:crypto";
 import type { Database } from "../db/database.ts";
-import { randomSecret } from "../ids.ts";
+import { randomSecret } from "../../common/ids.ts";
 
 const PREFIX = "ovk_";
 

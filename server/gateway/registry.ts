@@ -8,7 +8,7 @@
 import type { z } from "zod";
 import type { GatewayProvider } from "../config/schema.ts";
 import type { Database } from "../db/database.ts";
-import { badRequest, conflict, notFound } from "../errors.ts";
+import { badRequest, conflict, notFound } from "../../common/errors.ts";
 import type { Vault } from "../vault.ts";
 import { type Provider, providersFromConfig } from "./providers.ts";
 

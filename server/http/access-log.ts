@@ -19,7 +19,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
-import { createLogger } from "../log.ts";
+import { createLogger } from "../../common/log.ts";
 import { type Entry, httpRequestDuration, httpRequests, trackOpen } from "../metrics.ts";
 import { requestInfo } from "./request-id.ts";
 

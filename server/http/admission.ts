@@ -22,7 +22,7 @@
  * to a session's or voice server.
  */
 import type { IncomingMessage } from "node:http";
-import { forbidden, OctoError, unauthorized } from "../errors.ts";
+import { forbidden, OctoError, unauthorized } from "../../common/errors.ts";
 import { extractToken, stripCredentialHeaders, type TokenSource, withoutTokenParam } from "../modules/auth/credentials.ts";
 import type { AuthService, Principal } from "../modules/auth/service.ts";
 import { isAccessToken } from "../modules/tokens/service.ts";

@@ -13,7 +13,7 @@
  */
 import { Elysia } from "elysia";
 import { errors } from "../api/contract.ts";
-import { forbidden } from "../errors.ts";
+import { forbidden } from "../../common/errors.ts";
 import type { Principal } from "../modules/auth/service.ts";
 import type { Admission } from "./admission.ts";
 

@@ -12,8 +12,8 @@
  */
 import { type ServerResponse, STATUS_CODES } from "node:http";
 import type { Duplex } from "node:stream";
-import { OctoError } from "../errors.ts";
-import { createLogger } from "../log.ts";
+import { OctoError } from "../../common/errors.ts";
+import { createLogger } from "../../common/log.ts";
 import { setUpgradeStatus } from "./access-log.ts";
 import { type ElysiaValidation, validationFailure } from "./validate.ts";
 

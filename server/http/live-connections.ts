@@ -8,7 +8,7 @@
  * {@link LiveConnections.closeExpired} closes the ones whose token expired, without touching the database.
  * `server/access-watch.ts` decides when to call them.
  */
-import { createLogger } from "../log.ts";
+import { createLogger } from "../../common/log.ts";
 import type { AuthService, Principal } from "../modules/auth/service.ts";
 
 const log = createLogger("connections");

@@ -11,7 +11,7 @@
  * user, the route) reaches the node front's log line.
  */
 import type { IncomingMessage } from "node:http";
-import { randomId } from "../ids.ts";
+import { randomId } from "../../common/ids.ts";
 
 /** One request's record (mutable: admission and routing fill it in). */
 export interface RequestInfo {

@@ -5,7 +5,7 @@
  * reaches {@link validationFailure} through the app's error handler (http/error-response.ts).
  */
 import type { z } from "zod";
-import { badRequest, type OctoError } from "../errors.ts";
+import { badRequest, type OctoError } from "../../common/errors.ts";
 
 /** The 400 naming the first issue of a failed parse. */
 function failureOf(error: z.ZodError): OctoError {

@@ -37,12 +37,12 @@ import { Agent, type ClientRequest, type IncomingMessage, type ServerResponse } 
 import type { Duplex } from "node:stream";
 import { Readable } from "node:stream";
 import { createProxyServer } from "http-proxy-3";
-import { badRequest, OctoError } from "../errors.ts";
+import { badRequest, OctoError } from "../../common/errors.ts";
 import { type Admission, stripCredentials } from "../http/admission.ts";
 import { isServerResponse, replyError } from "../http/error-response.ts";
 import { setUpgradeStatus, watchStream } from "../http/access-log.ts";
 import { requestId, requestInfo } from "../http/request-id.ts";
-import { createLogger } from "../log.ts";
+import { createLogger } from "../../common/log.ts";
 import { upstreamErrors } from "../metrics.ts";
 import { withoutTokenParam } from "../modules/auth/credentials.ts";
 import type { SessionService } from "../modules/sessions/service.ts";

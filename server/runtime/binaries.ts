@@ -4,7 +4,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
-import { OctoError } from "../errors.ts";
+import { OctoError } from "../../common/errors.ts";
 
 const require = createRequire(import.meta.url);
 

@@ -10,7 +10,7 @@
  */
 import { readFileSync } from "node:fs";
 import Docker from "dockerode";
-import { OctoError } from "../errors.ts";
+import { OctoError } from "../../common/errors.ts";
 
 /** The socket `.ci/container-setup` serves Podman's API on. */
 export const OCTO_PODMAN_SOCKET = "/run/octo-podman/podman.sock";

@@ -18,9 +18,9 @@ import { Readable } from "node:stream";
 import type Docker from "dockerode";
 import dockerfilePath from "../../container/Dockerfile" with { type: "file" };
 import entrypointPath from "../../container/entrypoint.sh" with { type: "file" };
-import { OctoError } from "../errors.ts";
-import { createLogger } from "../log.ts";
-import { OPENCODE_VERSION, VERSION } from "../version.ts";
+import { OctoError } from "../../common/errors.ts";
+import { createLogger } from "../../common/log.ts";
+import { OPENCODE_VERSION, VERSION } from "../../common/version.ts";
 import { isCompiled, resolveOpencodeBinary } from "./binaries.ts";
 
 const log = createLogger("image");

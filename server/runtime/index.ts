@@ -6,7 +6,7 @@
 import { homedir } from "node:os";
 import { resolve } from "node:path";
 import type { OctoConfig } from "../config/schema.ts";
-import { createLogger } from "../log.ts";
+import { createLogger } from "../../common/log.ts";
 import { resolveOpencodeBinary } from "./binaries.ts";
 import { LocalRuntime } from "./local.ts";
 import { createSandbox } from "./sandbox.ts";

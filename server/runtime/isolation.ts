@@ -8,7 +8,7 @@
  *               (database, JWT secret) and every other session
  */
 import type { OctoConfig } from "../config/schema.ts";
-import { OctoError } from "../errors.ts";
+import { OctoError } from "../../common/errors.ts";
 import { bwrapWorks } from "./sandbox.ts";
 
 export interface Isolation {

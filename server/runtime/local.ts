@@ -32,8 +32,8 @@ import { accessSync, closeSync, constants, mkdirSync, openSync, readdirSync, rea
 import { dirname, join, resolve } from "node:path";
 import entrypointPath from "../../container/entrypoint.sh" with { type: "file" };
 import { z } from "zod";
-import { OctoError } from "../errors.ts";
-import { createLogger } from "../log.ts";
+import { OctoError } from "../../common/errors.ts";
+import { createLogger } from "../../common/log.ts";
 import { isCompiled, selfCommand } from "./binaries.ts";
 import { baseEnvironment, homeEnvironment } from "./environment.ts";
 import { type Isolation, localIsolation } from "./isolation.ts";
@@ -53,10 +53,13 @@ const log = createLogger("runtime.local");
 const MAX_LOG_BYTES = 5 * 1024 * 1024;
 /** How long a SIGKILLed sandbox may take to disappear before stop() gives up waiting, ms. */
 const KILL_WAIT_MS = 5000;
-/** Entries of a source checkout that octo's own commands need inside a sandbox (never the whole checkout). */
 /** The sandbox's seccomp filter (no user namespaces), null on an architecture it does not know. */
 const SECCOMP = userNamespaceFilter();
-const SOURCE_ENTRIES = ["cli", "server", "fileserver", "terminal", "node_modules", "package.json", "tsconfig.json"];
+/**
+ * Entries of a source checkout that octo's own commands need inside a sandbox (never the whole checkout):
+ * every top-level folder `cli/octo.ts` imports from (test/server/runtime/local-sources.test.ts checks it).
+ */
+export const SOURCE_ENTRIES = ["cli", "common", "server", "fileserver", "terminal", "node_modules", "package.json", "tsconfig.json"];
 
 export interface LocalRuntimeOptions {
   /** Absolute path of the OpenCode executable (see `resolveOpencodeBinary`). */

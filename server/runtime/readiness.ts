@@ -7,8 +7,8 @@
  * TCP connections well before it answers them; probes repeat every `intervalMs` (default 25 ms) so the
  * session is reported ready within a few tens of ms of its slowest service.
  */
-import { OctoError } from "../errors.ts";
-import { serviceAuthorization } from "../service-auth.ts";
+import { OctoError } from "../../common/errors.ts";
+import { serviceAuthorization } from "../../common/service-auth.ts";
 import { SERVICE, SERVICE_KEYS, type ServiceKey } from "./session-services.ts";
 import type { Endpoints } from "./types.ts";
 

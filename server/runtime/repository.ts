@@ -1,6 +1,6 @@
 /**
  * What a runtime gives the session entrypoint so that it clones the session's repository first
- * (container/entrypoint.sh `clone_repository`, server/git/clone.ts): the same for local and container mode.
+ * (container/entrypoint.sh `clone_repository`, common/git/clone.ts): the same for local and container mode.
  */
 import type { SessionSpec } from "./types.ts";
 

@@ -32,7 +32,7 @@
  */
 import { existsSync, lstatSync, readlinkSync, statSync } from "node:fs";
 import { dirname, resolve, sep } from "node:path";
-import { OctoError } from "../errors.ts";
+import { OctoError } from "../../common/errors.ts";
 
 /** A host path made visible inside the sandbox, at the same path unless `at` says otherwise. */
 export interface SandboxMount {

@@ -22,7 +22,7 @@
  * sealing failed. On an architecture the filter does not know, step 1 is skipped with a warning.
  */
 import { closeSync, writeSync } from "node:fs";
-import { OctoError } from "../errors.ts";
+import { OctoError } from "../../common/errors.ts";
 import { GIT_CREDENTIAL_VARIABLE } from "./repository.ts";
 import { userNamespaceFilter } from "./seccomp.ts";
 

@@ -16,9 +16,9 @@
 import { createHash } from "node:crypto";
 import type Docker from "dockerode";
 import type { OctoConfig } from "../config/schema.ts";
-import { OctoError } from "../errors.ts";
-import { createLogger } from "../log.ts";
-import { VERSION } from "../version.ts";
+import { OctoError } from "../../common/errors.ts";
+import { createLogger } from "../../common/log.ts";
+import { VERSION } from "../../common/version.ts";
 import type { Engine } from "./engine.ts";
 import { defaultImageTag } from "./image.ts";
 import { argsVariables } from "./session-services.ts";

@@ -10,7 +10,7 @@
  * | `term` | terminal | `octo term --port P --cwd W --host H [OCTO_TERM_ARGS]` | `GET /health` | 4098 | `OCTO_PORT_TERM` |
  *
  * All three write to one log, {@link SESSION_LOG} in `<session>/logs` (local mode; a container's is the
- * engine's log). How octo authenticates to them: server/service-auth.ts.
+ * engine's log). How octo authenticates to them: common/service-auth.ts.
  */
 import { z } from "zod";
 import type { Endpoints } from "./types.ts";

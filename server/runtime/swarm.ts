@@ -32,8 +32,8 @@
 import type Docker from "dockerode";
 import { z } from "zod";
 import type { OctoConfig } from "../config/schema.ts";
-import { OctoError } from "../errors.ts";
-import { createLogger } from "../log.ts";
+import { OctoError } from "../../common/errors.ts";
+import { createLogger } from "../../common/log.ts";
 import { connectEngine, withTimeout } from "./engine.ts";
 import type { Isolation } from "./isolation.ts";
 import {

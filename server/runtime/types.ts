@@ -8,7 +8,7 @@
  * (`readiness.ts`) against {@link Endpoints}, identically for every runtime.
  */
 
-import type { GitCredential } from "../git/credentials.ts";
+import type { GitCredential } from "../../common/git/credentials.ts";
 import type { Isolation } from "./isolation.ts";
 
 /** What a runtime needs to know about a session to start it. */

@@ -33,12 +33,12 @@ import { connect } from "node:net";
 import type { Duplex } from "node:stream";
 import { createProxyServer } from "http-proxy-3";
 import type { OctoConfig } from "../config/schema.ts";
-import { OctoError } from "../errors.ts";
+import { OctoError } from "../../common/errors.ts";
 import { type Admission, type Admitted, stripCredentials } from "../http/admission.ts";
 import { replyError, sendError } from "../http/error-response.ts";
 import { setUpgradeStatus } from "../http/access-log.ts";
 import { requestId, requestInfo } from "../http/request-id.ts";
-import { createLogger } from "../log.ts";
+import { createLogger } from "../../common/log.ts";
 import { upstreamErrors } from "../metrics.ts";
 
 const log = createLogger("voice");

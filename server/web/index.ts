@@ -16,8 +16,8 @@
  */
 import { fileURLToPath } from "node:url";
 import { Elysia } from "elysia";
-import { notFound } from "../errors.ts";
-import { createLogger } from "../log.ts";
+import { notFound } from "../../common/errors.ts";
+import { createLogger } from "../../common/log.ts";
 import { type Asset, type AssetSource, diskSource, embeddedSource, hasBuild } from "./assets.ts";
 import { embeddedFiles } from "./embedded.generated.ts";
 import { cacheControl, isCompressible, isServerPath, normalizeAssetPath, SECURITY_HEADERS, wantsSpaFallback } from "./policy.ts";

@@ -410,8 +410,8 @@ describe.skipIf(!haveChromium)("the chat's OpenCode features in Chromium", () =>
     expect(plan()).toBe("theirs\n"); // nothing overwritten
     await browser.screenshot("14-conflict");
     await warning.getByRole("button", { name: "Overwrite" }).click();
-    await page.getByText("Saved plan.md").first().waitFor();
-    expect(plan()).toBe("step two\nstep three\nmine\n");
+    // The first save's "Saved plan.md" may still be on screen, so wait for the file itself.
+    await eventually(() => plan() === "step two\nstep three\nmine\n", "the overwrite to reach the disk", UI_TIMEOUT);
     expectErrors(/status of 412/); // the refused save
   }, SLOW);
 

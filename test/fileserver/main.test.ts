@@ -96,20 +96,22 @@ async function staticGraph(entries: string[]): Promise<{ files: Set<string>; pac
 
 test("octo fileserver and octo term load commander and their own modules only, nothing of the octo server", async () => {
   const cli = await staticGraph(["cli/octo.ts"]);
-  expect([[...cli.files], [...cli.packages]]).toEqual([["cli/octo.ts"], ["commander"]]);
+  expect([[...cli.files].sort(), [...cli.packages]]).toEqual([["cli/octo.ts", "cli/shared/errors.ts"], ["commander"]]);
   const programs = await staticGraph(["cli/octo/services.ts", "fileserver/main.ts", "terminal/main.ts"]);
   expect([...programs.packages]).toEqual(["commander"]);
   const shared = [...programs.files].filter((file) => !/^(fileserver|terminal)\//.test(file)).sort();
-  // server/git/ is the file server's git for the Changes API: it imports no package and nothing else of the server.
+  // common/ is what every program shares (common/git/ is the file server's git for the Changes API); nothing of server/.
+  expect(shared.filter((file) => file.startsWith("server/"))).toEqual([]);
   expect(shared).toEqual([
     "cli/octo/services.ts",
-    "server/errors.ts",
-    "server/git/changes.ts",
-    "server/git/credentials.ts",
-    "server/git/run.ts",
-    "server/git/url.ts",
-    "server/ids.ts",
-    "server/log.ts",
-    "server/service-auth.ts",
+    "cli/shared/errors.ts",
+    "common/errors.ts",
+    "common/git/changes.ts",
+    "common/git/credentials.ts",
+    "common/git/run.ts",
+    "common/git/url.ts",
+    "common/ids.ts",
+    "common/log.ts",
+    "common/service-auth.ts",
   ]);
 });

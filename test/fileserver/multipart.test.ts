@@ -4,7 +4,7 @@
  * body or a sink come out unchanged, and a slow sink holds back the reading of the body.
  */
 import { describe, expect, test } from "bun:test";
-import { OctoError } from "../../server/errors.ts";
+import { OctoError } from "../../common/errors.ts";
 import { type FilePart, multipartType, readMultipart } from "../../fileserver/multipart.ts";
 
 const BOUNDARY = "XyZ-boundary";

@@ -3,7 +3,7 @@
  * safe-fs.test.ts).
  */
 import { describe, expect, test } from "bun:test";
-import type { OctoError } from "../../server/errors.ts";
+import type { OctoError } from "../../common/errors.ts";
 import { joinRelative, normalizeRelative } from "../../fileserver/paths.ts";
 
 describe("normalizeRelative", () => {

@@ -17,7 +17,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
-import { OctoError } from "../../server/errors.ts";
+import { OctoError } from "../../common/errors.ts";
 import { closeDescriptor, FileReader, type LocateOptions, type Location, locate, SafeRoot } from "../../fileserver/safe-fs.ts";
 import { tempDir } from "../support/tmp.ts";
 

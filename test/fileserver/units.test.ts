@@ -5,7 +5,7 @@
 import { describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { OctoError } from "../../server/errors.ts";
+import { OctoError } from "../../common/errors.ts";
 import { ByteLimit, TempFile } from "../../fileserver/atomic.ts";
 import { contentDisposition, toHttpError } from "../../fileserver/http.ts";
 import { contentTypeFor } from "../../fileserver/mime.ts";

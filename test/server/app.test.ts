@@ -4,7 +4,7 @@
  * non-proxied request; test/support/app.ts). The audit log's routes: test/server/modules/audit/routes.test.ts.
  */
 import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { VERSION } from "../../server/version.ts";
+import { VERSION } from "../../common/version.ts";
 import { closeHarnesses, harness, ORIGIN, withAdmin } from "../support/app.ts";
 import { quickUser, TEST_PASSWORD } from "../support/db.ts";
 import { FakeRuntime } from "../support/fakes.ts";

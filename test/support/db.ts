@@ -11,7 +11,7 @@ import type { TokenService } from "../../server/modules/auth/tokens.ts";
 import type { InviteService } from "../../server/modules/invites/service.ts";
 import type { Role, User } from "../../server/modules/users/model.ts";
 import type { UserService } from "../../server/modules/users/service.ts";
-import { randomSecret } from "../../server/ids.ts";
+import { randomSecret } from "../../common/ids.ts";
 import { createAuthServices } from "../../server/services.ts";
 import { tempDir } from "./tmp.ts";
 

@@ -19,7 +19,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { OctoError } from "../../server/errors.ts";
+import { OctoError } from "../../common/errors.ts";
 import { demuxLogs } from "../../server/runtime/container.ts";
 import { connectEngine, type Engine } from "../../server/runtime/engine.ts";
 import { DEFAULT_BASE_IMAGE, defaultImageTag, ensureSessionImage } from "../../server/runtime/image.ts";

@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import { IsoTime } from "../../api/contract.ts";
-import { parseTime } from "../../duration.ts";
+import { parseTime } from "../../../common/duration.ts";
 import type { InviteCode } from "../invites/model.ts";
 import type { Session } from "../sessions/model.ts";
 import type { User } from "../users/model.ts";
@@ -124,7 +124,7 @@ export const ActionFilter = z
     actionFilterMessage,
   );
 
-/** `since=` / `until=`: an ISO 8601 date or date-time with a zone, or a duration ago ("7d") (server/duration.ts). */
+/** `since=` / `until=`: an ISO 8601 date or date-time with a zone, or a duration ago ("7d") (common/duration.ts). */
 export const TimeParam = z.string().superRefine((value, ctx) => {
   try {
     parseTime(value);

@@ -14,8 +14,8 @@
 import { readFileSync } from "node:fs";
 import { userInfo } from "node:os";
 import type { Database } from "../../db/database.ts";
-import { clip, OctoError } from "../../errors.ts";
-import { createLogger } from "../../log.ts";
+import { clip, OctoError } from "../../../common/errors.ts";
+import { createLogger } from "../../../common/log.ts";
 import type { User } from "../users/model.ts";
 import { UserService } from "../users/service.ts";
 import {

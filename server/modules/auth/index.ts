@@ -12,7 +12,7 @@
  */
 import { type Context, Elysia } from "elysia";
 import { errors, INVALID_INPUT, route } from "../../api/contract.ts";
-import { OctoError } from "../../errors.ts";
+import { OctoError } from "../../../common/errors.ts";
 import type { Admission } from "../../http/admission.ts";
 import { authPlugin } from "../../http/auth-plugin.ts";
 import { clientAddress } from "../../http/client-address.ts";

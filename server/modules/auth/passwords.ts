@@ -5,7 +5,7 @@
  * their turn (first come, first served), and any beyond that are refused at once with 429 `SERVER_BUSY` and
  * `Retry-After: 1`.
  */
-import { OctoError } from "../../errors.ts";
+import { OctoError } from "../../../common/errors.ts";
 
 export interface PasswordWorkLimits {
   /** Hashes or verifications running at once (`[auth] max_concurrent_password_hashes`). */

@@ -12,8 +12,8 @@
 import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
 import { AuthConfig } from "../../config/schema.ts";
 import type { Database } from "../../db/database.ts";
-import { OctoError, unauthorized } from "../../errors.ts";
-import { createLogger } from "../../log.ts";
+import { OctoError, unauthorized } from "../../../common/errors.ts";
+import { createLogger } from "../../../common/log.ts";
 import { logins } from "../../metrics.ts";
 import type { InviteService } from "../invites/service.ts";
 import type { Scope } from "../tokens/model.ts";

@@ -4,7 +4,7 @@
  * (seconds since epoch; lifetime `[auth] token_ttl_seconds`, default 24 h).
  */
 import { jwt } from "@elysiajs/jwt";
-import { randomId } from "../../ids.ts";
+import { randomId } from "../../../common/ids.ts";
 
 export interface TokenClaims {
   sub: string;

@@ -5,11 +5,11 @@
  * session's recorded repository URL with the owner's stored credential for its host, which is sent in that
  * one request only.
  */
-import { OctoError } from "../../errors.ts";
+import { OctoError } from "../../../common/errors.ts";
 import type { ForgeConfig } from "../../config/schema.ts";
 import { forgeFor, openPullRequest } from "../../forges/pull-requests.ts";
-import type { GitCredential } from "../../git/credentials.ts";
-import { parseRepositoryUrl, type RepositoryUrl } from "../../git/url.ts";
+import type { GitCredential } from "../../../common/git/credentials.ts";
+import { parseRepositoryUrl, type RepositoryUrl } from "../../../common/git/url.ts";
 import type { SessionService } from "../sessions/service.ts";
 import type { ChangeList, FileDiff } from "./model.ts";
 import type { User } from "../users/model.ts";

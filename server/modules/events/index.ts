@@ -15,7 +15,7 @@
  */
 import { Elysia } from "elysia";
 import { errors, isYes, route } from "../../api/contract.ts";
-import { forbidden } from "../../errors.ts";
+import { forbidden } from "../../../common/errors.ts";
 import type { Admission } from "../../http/admission.ts";
 import { authPlugin } from "../../http/auth-plugin.ts";
 import type { EventBus, Published } from "./bus.ts";

@@ -8,7 +8,7 @@ import { IsoTime } from "../../api/contract.ts";
 export interface GitCredentialRow {
   id: string;
   user_id: string;
-  /** Host name, lowercase, with `:port` when not the default (as server/git/url.ts gives it). */
+  /** Host name, lowercase, with `:port` when not the default (as common/git/url.ts gives it). */
   host: string;
   kind: CredentialKind;
   /** HTTPS user name ("" for an SSH key). */

@@ -1,13 +1,13 @@
 /**
  * Git credentials per user: stored sealed with the data dir's vault (server/vault.ts), one HTTPS token and
  * one SSH key per user and host, never returned by the API; opened only to hand them to the git octo runs for that user's session
- * (the clone in the session entrypoint, a push through the file server; server/git/credentials.ts).
+ * (the clone in the session entrypoint, a push through the file server; common/git/credentials.ts).
  */
 import type { Database } from "../../db/database.ts";
-import { notFound } from "../../errors.ts";
-import type { GitCredential as GitCredentialSecret } from "../../git/credentials.ts";
-import type { RepositoryUrl } from "../../git/url.ts";
-import { randomId } from "../../ids.ts";
+import { notFound } from "../../../common/errors.ts";
+import type { GitCredential as GitCredentialSecret } from "../../../common/git/credentials.ts";
+import type { RepositoryUrl } from "../../../common/git/url.ts";
+import { randomId } from "../../../common/ids.ts";
 import type { Vault } from "../../vault.ts";
 import { type CredentialKind, credentialContext, type GitCredential, type GitCredentialRow, toGitCredential } from "./model.ts";
 

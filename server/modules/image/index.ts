@@ -20,9 +20,9 @@
 import { Elysia } from "elysia";
 import { errors, isYes, route } from "../../api/contract.ts";
 import type { OctoConfig } from "../../config/schema.ts";
-import { conflict, OctoError } from "../../errors.ts";
+import { conflict, OctoError } from "../../../common/errors.ts";
 import { authPlugin } from "../../http/auth-plugin.ts";
-import { createLogger } from "../../log.ts";
+import { createLogger } from "../../../common/log.ts";
 import { connectEngine } from "../../runtime/engine.ts";
 import { buildSessionImage, defaultImageTag } from "../../runtime/image.ts";
 import type { Admission } from "../../http/admission.ts";

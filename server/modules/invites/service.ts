@@ -7,8 +7,8 @@
  * SQLite file (the `octo` CLI).
  */
 import type { Database } from "../../db/database.ts";
-import { badRequest, notFound } from "../../errors.ts";
-import { randomId } from "../../ids.ts";
+import { badRequest, notFound } from "../../../common/errors.ts";
+import { randomId } from "../../../common/ids.ts";
 import { singleUserRefusal } from "../../runtime/isolation.ts";
 import { inviteDetail, inviteTarget } from "../audit/model.ts";
 import type { AuditService } from "../audit/service.ts";

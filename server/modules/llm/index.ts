@@ -5,8 +5,8 @@
  */
 import { Elysia } from "elysia";
 import { errors, INVALID_INPUT, isYes, NoContent, route } from "../../api/contract.ts";
-import { parseTime } from "../../duration.ts";
-import { notFound } from "../../errors.ts";
+import { parseTime } from "../../../common/duration.ts";
+import { notFound } from "../../../common/errors.ts";
 import type { GatewayParts } from "../../gateway/index.ts";
 import { offered } from "../../gateway/opencode-config.ts";
 import type { Admission } from "../../http/admission.ts";

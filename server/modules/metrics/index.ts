@@ -9,10 +9,10 @@
 import { Elysia } from "elysia";
 import { errors, route } from "../../api/contract.ts";
 import type { OctoConfig } from "../../config/schema.ts";
-import { forbidden, OctoError } from "../../errors.ts";
+import { forbidden, OctoError } from "../../../common/errors.ts";
 import type { Admission } from "../../http/admission.ts";
 import { registry } from "../../metrics.ts";
-import { presentedToken, tokensEqual } from "../../service-auth.ts";
+import { presentedToken, tokensEqual } from "../../../common/service-auth.ts";
 import { MetricsText } from "./model.ts";
 
 export interface MetricsDeps {

@@ -8,9 +8,9 @@
  */
 import { Cron } from "croner";
 import type { Database } from "../../db/database.ts";
-import { badRequest, clip, notFound } from "../../errors.ts";
-import { randomId } from "../../ids.ts";
-import { createLogger } from "../../log.ts";
+import { badRequest, clip, notFound } from "../../../common/errors.ts";
+import { randomId } from "../../../common/ids.ts";
+import { createLogger } from "../../../common/log.ts";
 import type { TaskService } from "../tasks/service.ts";
 import type { User } from "../users/model.ts";
 import type { UserService } from "../users/service.ts";

@@ -19,7 +19,7 @@
 import { Counter } from "prom-client";
 import type { OctoConfig } from "../../config/schema.ts";
 import type { Database } from "../../db/database.ts";
-import { OctoError } from "../../errors.ts";
+import { OctoError } from "../../../common/errors.ts";
 import { registry } from "../../metrics.ts";
 import type { SessionStatus, StopReason } from "./model.ts";
 

@@ -3,7 +3,7 @@
  */
 import { z } from "zod";
 import { IsoTime, queryFlag } from "../../api/contract.ts";
-import { MAX_URL_CHARS, REF_PATTERN } from "../../git/url.ts";
+import { MAX_URL_CHARS, REF_PATTERN } from "../../../common/git/url.ts";
 import { displayName } from "../../names.ts";
 
 export const SESSION_STATUSES = ["pending", "starting", "running", "stopping", "stopped", "failed"] as const;
@@ -58,7 +58,7 @@ export interface SessionExtras {
   maxLifetimeSeconds: number;
 }
 
-/** A repository to clone: body field of `POST /api/sessions` (validated again by server/git/url.ts). */
+/** A repository to clone: body field of `POST /api/sessions` (validated again by common/git/url.ts). */
 export const RepositoryBody = z
   .strictObject({
     url: z.string().min(1).max(MAX_URL_CHARS).describe("https://, http://, ssh://, git:// or user@host:path"),

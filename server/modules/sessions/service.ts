@@ -23,12 +23,12 @@ import { rmSync } from "node:fs";
 import { join } from "node:path";
 import type { OctoConfig } from "../../config/schema.ts";
 import type { Database } from "../../db/database.ts";
-import { conflict, notFound, OctoError } from "../../errors.ts";
-import { randomId, randomSecret } from "../../ids.ts";
-import { createLogger } from "../../log.ts";
+import { conflict, notFound, OctoError } from "../../../common/errors.ts";
+import { randomId, randomSecret } from "../../../common/ids.ts";
+import { createLogger } from "../../../common/log.ts";
 import { sessionStartDuration } from "../../metrics.ts";
 import { waitUntilReady } from "../../runtime/readiness.ts";
-import { serviceAuthorization } from "../../service-auth.ts";
+import { serviceAuthorization } from "../../../common/service-auth.ts";
 import type { Endpoints, Runtime, RuntimeState, SessionSpec } from "../../runtime/types.ts";
 import type { User } from "../users/model.ts";
 import { type AdminSession, rowRepository, type Session, type SessionRow, type SessionStatus, type StopReason, toSession } from "./model.ts";
@@ -36,9 +36,9 @@ import { EventBus } from "../events/bus.ts";
 import { ActivityTracker } from "./activity.ts";
 import { agentBusy, checkStartLimits, dueToStop, lifecycleStops, limitRefusals, userLifecycle } from "./lifecycle.ts";
 import { ensureSessionUid } from "./uids.ts";
-import { readCloneReport } from "../../git/clone.ts";
-import { agentCredentialEnvironment, type GitCredential } from "../../git/credentials.ts";
-import { parseRepositoryUrl, type RepositoryUrl } from "../../git/url.ts";
+import { readCloneReport } from "../../../common/git/clone.ts";
+import { agentCredentialEnvironment, type GitCredential } from "../../../common/git/credentials.ts";
+import { parseRepositoryUrl, type RepositoryUrl } from "../../../common/git/url.ts";
 
 const log = createLogger("sessions");
 
@@ -529,7 +529,7 @@ export class SessionService {
   }
 
   /**
-   * Follows the entrypoint's clone (server/git/clone.ts) in the session's log: publishes its progress as the
+   * Follows the entrypoint's clone (common/git/clone.ts) in the session's log: publishes its progress as the
    * status detail and records the base commit once it is checked out. A clone that fails ends the
    * entrypoint (the start watch aborts with git's message); one still running after
    * `[runtime] start_timeout_seconds` from the launch fails the start, and the caller's clean-up stops it.

@@ -7,7 +7,7 @@
  */
 import { readFileSync } from "node:fs";
 import type { Database } from "../../db/database.ts";
-import { OctoError } from "../../errors.ts";
+import { OctoError } from "../../../common/errors.ts";
 
 export interface UidRange {
   base: number;

@@ -9,7 +9,7 @@ import { errors, route } from "../../api/contract.ts";
 import type { OctoConfig } from "../../config/schema.ts";
 import { authPlugin } from "../../http/auth-plugin.ts";
 import { allowsSharing } from "../../runtime/isolation.ts";
-import { OPENCODE_VERSION, VERSION } from "../../version.ts";
+import { OPENCODE_VERSION, VERSION } from "../../../common/version.ts";
 import type { Admission } from "../../http/admission.ts";
 import type { SessionService } from "../sessions/service.ts";
 import type { UserService } from "../users/service.ts";

@@ -10,7 +10,7 @@
  */
 import { createOpencodeClient, type Event, type OpencodeClient, type Part } from "@opencode-ai/sdk/v2/client";
 import { SseParser } from "../../../frontend/src/lib/sse.ts";
-import { OctoError } from "../../errors.ts";
+import { OctoError } from "../../../common/errors.ts";
 import type { FileChange, PendingRequest, TaskResult } from "./model.ts";
 
 /** A session's OpenCode: base URL and the `Authorization` header of its service secret. */

@@ -18,9 +18,9 @@
  */
 import type { OctoConfig } from "../../config/schema.ts";
 import type { Database } from "../../db/database.ts";
-import { badRequest, clip, conflict, notFound, OctoError } from "../../errors.ts";
-import { randomId } from "../../ids.ts";
-import { createLogger } from "../../log.ts";
+import { badRequest, clip, conflict, notFound, OctoError } from "../../../common/errors.ts";
+import { randomId } from "../../../common/ids.ts";
+import { createLogger } from "../../../common/log.ts";
 import { nameProblem } from "../../names.ts";
 import type { SessionService } from "../sessions/service.ts";
 import type { User } from "../users/model.ts";

@@ -10,9 +10,9 @@
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { Database } from "../../db/database.ts";
-import { forbidden, notFound, unauthorized } from "../../errors.ts";
-import { randomId } from "../../ids.ts";
-import { createLogger } from "../../log.ts";
+import { forbidden, notFound, unauthorized } from "../../../common/errors.ts";
+import { randomId } from "../../../common/ids.ts";
+import { createLogger } from "../../../common/log.ts";
 import type { User } from "../users/model.ts";
 import {
   type AccessToken,

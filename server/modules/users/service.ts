@@ -3,8 +3,8 @@
  * registration with an invite code (`auth/service.ts`), inside the same transaction that consumes the code.
  */
 import type { Database } from "../../db/database.ts";
-import { badRequest, notFound } from "../../errors.ts";
-import { randomId } from "../../ids.ts";
+import { badRequest, notFound } from "../../../common/errors.ts";
+import { randomId } from "../../../common/ids.ts";
 import { Password, type Role, toUser, type User, type UserPatch, type UserRow } from "./model.ts";
 
 export class UserService {

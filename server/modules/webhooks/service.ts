@@ -16,11 +16,11 @@ import { randomBytes } from "node:crypto";
 import { Webhook } from "standardwebhooks";
 import type { OctoConfig } from "../../config/schema.ts";
 import type { Database } from "../../db/database.ts";
-import { clip, notFound } from "../../errors.ts";
-import { randomId } from "../../ids.ts";
-import { createLogger } from "../../log.ts";
+import { clip, notFound } from "../../../common/errors.ts";
+import { randomId } from "../../../common/ids.ts";
+import { createLogger } from "../../../common/log.ts";
 import type { Vault } from "../../vault.ts";
-import { VERSION } from "../../version.ts";
+import { VERSION } from "../../../common/version.ts";
 import {
   type CreatedEndpoint,
   type CreateEndpointBody,

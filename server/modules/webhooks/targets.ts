@@ -13,7 +13,7 @@ import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
 import ipaddr from "ipaddr.js";
 import { networkInterfaces } from "node:os";
-import { badRequest, clip, OctoError } from "../../errors.ts";
+import { badRequest, clip, OctoError } from "../../../common/errors.ts";
 
 /**
  * Why an address is not a public unicast one (its ipaddr.js range: "loopback", "private", "linkLocal",

@@ -12,7 +12,7 @@ import { z } from "zod";
 import { ErrorBody, errors } from "../../../server/api/contract.ts";
 import type { OpenApiDocument } from "../../../server/api/openapi.ts";
 import { LoginResult } from "../../../server/modules/auth/model.ts";
-import { VERSION } from "../../../server/version.ts";
+import { VERSION } from "../../../common/version.ts";
 import { closeHarnesses, harness, withAdmin } from "../../support/app.ts";
 import { type Answer, checkAnswer, ContractViolation, documentOf } from "../../support/contract.ts";
 

@@ -4,7 +4,7 @@
  */
 import { afterAll, describe, expect, test } from "bun:test";
 import { forgeFor, openPullRequest, repositoryPath } from "../../../server/forges/pull-requests.ts";
-import { parseRepositoryUrl } from "../../../server/git/url.ts";
+import { parseRepositoryUrl } from "../../../common/git/url.ts";
 import { octoError } from "../../support/fakes.ts";
 import { type FakeForge, startFakeGitea, startFakeGitHub, startFakeGitLab } from "../../support/fake-forges.ts";
 

@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { createServer } from "node:http";
-import { setLogLevel } from "../../../server/log.ts";
+import { setLogLevel } from "../../../common/log.ts";
 import { registry } from "../../../server/metrics.ts";
 import { quickUser } from "../../support/db.ts";
 import { eventually, type SessionStack, serveStack, sessionStack, type StackServer } from "../../support/fakes.ts";

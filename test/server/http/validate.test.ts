@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { z } from "zod";
-import { OctoError } from "../../../server/errors.ts";
+import { OctoError } from "../../../common/errors.ts";
 import { parseInput } from "../../../server/http/validate.ts";
 import { LoginBody, RegisterBody } from "../../../server/modules/auth/model.ts";
 import { CreateInvite } from "../../../server/modules/invites/model.ts";

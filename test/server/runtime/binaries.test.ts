@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { chmodSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
-import { OctoError } from "../../../server/errors.ts";
+import { OctoError } from "../../../common/errors.ts";
 import { isCompiled, resolveOpencodeBinary, selfCommand } from "../../../server/runtime/binaries.ts";
 import { tempDir } from "../../support/tmp.ts";
 

@@ -15,7 +15,7 @@ import {
   sessionImageInputs,
   tarStream,
 } from "../../../server/runtime/image.ts";
-import { VERSION } from "../../../server/version.ts";
+import { VERSION } from "../../../common/version.ts";
 import { CONTAINER_ENGINE, expectOctoError, testEngine, testImage, testOctoBinary } from "../../support/podman.ts";
 import { requires } from "../../support/requires.ts";
 import { tempDir } from "../../support/tmp.ts";

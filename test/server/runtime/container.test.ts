@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node
 import { join } from "node:path";
 import type Docker from "dockerode";
 import { OctoConfig } from "../../../server/config/schema.ts";
-import { OctoError } from "../../../server/errors.ts";
+import { OctoError } from "../../../common/errors.ts";
 import {
   ContainerRuntime,
   containerName,

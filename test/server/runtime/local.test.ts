@@ -8,8 +8,8 @@
 import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { OctoError } from "../../../server/errors.ts";
-import { randomSecret } from "../../../server/ids.ts";
+import { OctoError } from "../../../common/errors.ts";
+import { randomSecret } from "../../../common/ids.ts";
 import { OctoConfig } from "../../../server/config/schema.ts";
 import { createLocalRuntime } from "../../../server/runtime/index.ts";
 import { LocalRuntime, type LocalRuntimeOptions, type LocalState } from "../../../server/runtime/local.ts";

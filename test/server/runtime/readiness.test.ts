@@ -1,9 +1,9 @@
 import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { createServer, type Server as NetServer, type Socket } from "node:net";
-import { OctoError } from "../../../server/errors.ts";
+import { OctoError } from "../../../common/errors.ts";
 import { freePort } from "../../../server/runtime/ports.ts";
 import { healthUrls, waitUntilReady } from "../../../server/runtime/readiness.ts";
-import { serviceAuthorization } from "../../../server/service-auth.ts";
+import { serviceAuthorization } from "../../../common/service-auth.ts";
 import type { Endpoints } from "../../../server/runtime/types.ts";
 
 // Argon2id, processes and sockets are slow on a loaded 2-core machine; `npx bun test` keeps Bun's 5 s default.

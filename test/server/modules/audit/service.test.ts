@@ -6,7 +6,7 @@
 import { describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
 import { openDatabase } from "../../../../server/db/database.ts";
-import { OctoError } from "../../../../server/errors.ts";
+import { OctoError } from "../../../../common/errors.ts";
 import { type AuditDetail, AuditQuery, type AuditEvent, sessionTarget, userTarget } from "../../../../server/modules/audit/model.ts";
 import { AuditService } from "../../../../server/modules/audit/service.ts";
 import type { User } from "../../../../server/modules/users/model.ts";

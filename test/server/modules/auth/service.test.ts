@@ -1,6 +1,6 @@
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import type { TokenClaims } from "../../../../server/modules/auth/tokens.ts";
-import { randomId } from "../../../../server/ids.ts";
+import { randomId } from "../../../../common/ids.ts";
 import { authStack, quickUser, registerUser, TEST_PASSWORD } from "../../../support/db.ts";
 import { octoError } from "../../../support/fakes.ts";
 import { eventually } from "../../../support/eventually.ts";

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { jwt } from "@elysiajs/jwt";
 import { TokenService } from "../../../../server/modules/auth/tokens.ts";
-import { randomSecret } from "../../../../server/ids.ts";
+import { randomSecret } from "../../../../common/ids.ts";
 
 const SECRET = randomSecret(64);
 /** A signer with the same key, to craft tokens the service did not issue. */

@@ -11,7 +11,7 @@
  * codes[i % codes.length]).
  */
 import { openDatabase } from "../../../../server/db/database.ts";
-import { OctoError } from "../../../../server/errors.ts";
+import { OctoError } from "../../../../common/errors.ts";
 import { authStack } from "../../../support/db.ts";
 
 interface Job {

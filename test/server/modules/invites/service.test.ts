@@ -1,7 +1,7 @@
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { OctoError } from "../../../../server/errors.ts";
+import { OctoError } from "../../../../common/errors.ts";
 import { CreateInvite, type InviteRow, inviteStatus, toInvite } from "../../../../server/modules/invites/model.ts";
 import { FIRST_ADMIN_NOTE, generateInviteCode, hashInviteCode, InviteService } from "../../../../server/modules/invites/service.ts";
 import { authStack, quickUser, testDatabase } from "../../../support/db.ts";

@@ -5,7 +5,7 @@
 import { afterAll, describe, expect, jest, setDefaultTimeout, test } from "bun:test";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { OctoError } from "../../../../server/errors.ts";
+import { OctoError } from "../../../../common/errors.ts";
 import type { SessionRow } from "../../../../server/modules/sessions/model.ts";
 import { SessionService, type SessionRoute } from "../../../../server/modules/sessions/service.ts";
 import { quickUser } from "../../../support/db.ts";

@@ -1,11 +1,11 @@
 /**
- * The Changes operations (server/git/changes.ts) on a real clone, pushing to a real `git daemon`, and the
- * hardening of every git octo runs (server/git/run.ts) against a hostile `.git/config` and hooks.
+ * The Changes operations (common/git/changes.ts) on a real clone, pushing to a real `git daemon`, and the
+ * hardening of every git octo runs (common/git/run.ts) against a hostile `.git/config` and hooks.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { commitChanges, discardChanges, fileDiff, listChanges, pushBranch } from "../../../server/git/changes.ts";
+import { commitChanges, discardChanges, fileDiff, listChanges, pushBranch } from "../../../common/git/changes.ts";
 import { octoError } from "../../support/fakes.ts";
 import { type GitServer, gitLog, makeRepository, startGitDaemon, testGit } from "../../support/git-servers.ts";
 import { tempDir } from "../../support/tmp.ts";

@@ -1,13 +1,13 @@
 /**
- * `octo clone` (server/git/clone.ts) against real git servers on this machine: `git daemon` (git://) and
+ * `octo clone` (common/git/clone.ts) against real git servers on this machine: `git daemon` (git://) and
  * `git http-backend` (smart HTTP, with and without Basic auth).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { cloneRepository, progressDetail, readCloneReport } from "../../../server/git/clone.ts";
-import type { GitCredential } from "../../../server/git/credentials.ts";
+import { cloneRepository, progressDetail, readCloneReport } from "../../../common/git/clone.ts";
+import type { GitCredential } from "../../../common/git/credentials.ts";
 import { filesBelow } from "../../support/files.ts";
 import { type GitServer, makeRepository, sshKeyPair, startGitDaemon, startHttpBackend, startSshGitServer, testGit } from "../../support/git-servers.ts";
 import { command, requires } from "../../support/requires.ts";

@@ -1,11 +1,11 @@
 /**
- * The service-token check shared by the file server and the terminal (server/service-auth.ts): which
+ * The service-token check shared by the file server and the terminal (common/service-auth.ts): which
  * `Authorization` headers present which secret, the digest comparison, and the 401 error. The servers'
  * own tests check it over HTTP and WebSocket (test/fileserver/security.test.ts, test/terminal/http.test.ts).
  */
 import { expect, test } from "bun:test";
-import { OctoError } from "../../server/errors.ts";
-import { presentedToken, requireServiceToken, serviceAuthorized, tokensEqual } from "../../server/service-auth.ts";
+import { OctoError } from "../../common/errors.ts";
+import { presentedToken, requireServiceToken, serviceAuthorized, tokensEqual } from "../../common/service-auth.ts";
 
 const b64 = (s: string) => Buffer.from(s).toString("base64");
 

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { parseDuration, parseTime } from "../../server/duration.ts";
+import { parseDuration, parseTime } from "../../common/duration.ts";
 
 describe("parseDuration", () => {
   test.each([

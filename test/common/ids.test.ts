@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { randomId, randomSecret } from "../../server/ids.ts";
+import { randomId, randomSecret } from "../../common/ids.ts";
 
 describe("randomId", () => {
   test("is lowercase alphanumeric of the requested length (default 12)", () => {

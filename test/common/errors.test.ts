@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { badRequest, clip, conflict, forbidden, notFound, OctoError, toOctoError, unauthorized } from "../../server/errors.ts";
+import { badRequest, clip, conflict, forbidden, notFound, OctoError, toOctoError, unauthorized } from "../../common/errors.ts";
 import { errorResponse, normalizeError, rejectUpgrade } from "../../server/http/error-response.ts";
 
 describe("OctoError", () => {

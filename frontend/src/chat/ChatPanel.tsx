@@ -161,7 +161,7 @@ export function ChatPanel({ sessionId }: { sessionId: string }) {
                 </>
               ) : (
                 <p>
-                  <span className="spinner" /> Connecting to the agent…
+                  <span className="spinner" /> {syncError ? "The agent did not answer yet; retrying…" : "Connecting to the agent…"}
                 </p>
               )}
             </div>

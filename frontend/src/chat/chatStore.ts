@@ -11,6 +11,7 @@
  * stop/start in development does not kill the store.
  */
 import type { OpencodeClient } from "@opencode-ai/sdk/v2/client";
+import { Backoff } from "../lib/backoff.ts";
 import { openEventStream, type EventStreamHandle, type StreamState } from "../lib/eventStream.ts";
 import { notifyUnauthorized } from "../lib/http.ts";
 import { opencodeBaseUrl, opencodeClient } from "./opencodeClient.ts";
@@ -48,6 +49,9 @@ export class ChatStore {
   /** Loaded conversations that were off screen during a refetch: their messages may be behind. */
   private readonly outdated = new Set<string>();
   private stream: EventStreamHandle | null = null;
+  /** Retries of a failed first refresh (OpenCode not up yet, a transient 502): `ready` must not stay false. */
+  private readonly retry = new Backoff();
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private notifyScheduled = false;
 
   constructor(private readonly sessionId: string) {
@@ -74,6 +78,7 @@ export class ChatStore {
   stop(): void {
     this.stream?.close();
     this.stream = null;
+    clearTimeout(this.retryTimer);
     clearTimeout(this.cancelTimer);
     this.cancelTimer = setTimeout(() => this.requests.abort(), 0);
   }
@@ -149,7 +154,14 @@ export class ChatStore {
         ] satisfies ChatAction[];
       }),
     );
-    if (ok && !this.snapshot.ready) this.update({ ready: true });
+    clearTimeout(this.retryTimer);
+    if (ok) {
+      this.retry.reset();
+      if (!this.snapshot.ready) this.update({ ready: true });
+    } else if (this.stream) {
+      // Until a refresh works the chat has nothing to show: try again (the banner shows the error).
+      this.retryTimer = setTimeout(() => void this.refreshAll(), this.retry.next());
+    }
   }
 
   /** A conversation's messages and todo list, as snapshot actions. */

@@ -287,6 +287,8 @@ describe.skipIf(!haveChromium)("the chat's OpenCode features in Chromium", () =>
     await answer.getByRole("button", { name: "Copy text" }).click();
     expect(await page.evaluate(() => navigator.clipboard.readText())).toBe("Answer to: Review as the reviewer");
     const before = await page.locator(".conversation").count();
+    // The thread is virtualized: the first message is in the DOM once the user scrolls up to it.
+    await page.locator(".thread").evaluate((el) => el.scrollTo({ top: 0 }));
     const first = page.locator(".message.user", { hasText: "Please write the plan" });
     await first.hover();
     await first.getByRole("button", { name: "Fork from here" }).click();

@@ -17,6 +17,8 @@ import { registerStatus } from "./octoctl/status.ts";
 import { registerUsage } from "./octoctl/usage.ts";
 import { registerTask } from "./octoctl/task.ts";
 import { registerToken } from "./octoctl/token.ts";
+import { registerSchedule } from "./octoctl/schedule.ts";
+import { registerWebhook } from "./octoctl/webhook.ts";
 import { runProgram } from "./shared/errors.ts";
 
 const program = new Command("octoctl")
@@ -45,6 +47,8 @@ registerStatus(program);
 registerSession(program);
 registerTask(program);
 registerToken(program);
+registerSchedule(program);
+registerWebhook(program);
 registerImage(program);
 registerAdmin(program);
 registerUsage(program);

@@ -145,6 +145,7 @@ export function createHandoff(db: Database, dataDir: string, deps: { config: Oct
     tasks: config.tasks,
     opencodeConfigPath: config.opencode.config_path,
     checkWebhookTarget: (url) => webhooks.checkTarget(url),
+    events: sessions.events,
   });
   tasks.onEvent((type, task, userId) => webhooks.publish(userId, type, { task }, { taskId: task.id, extraUrl: task.webhook_url }));
   sessions.onStatusChange((session, previous) => {

@@ -11,8 +11,6 @@
  * (status and status detail) as it happens, unless `--no-wait`.
  */
 import type { Command } from "commander";
-import { SseParser } from "../../frontend/src/lib/sse.ts";
-import type { LiveEvent } from "../../server/modules/events/model.ts";
 import type { AdminSession, Session } from "../../server/modules/sessions/model.ts";
 import type { User } from "../../server/modules/users/model.ts";
 import { CliError, usageError } from "../shared/errors.ts";
@@ -20,6 +18,8 @@ import { age, keyValues, print, printJson, say, table, when } from "../shared/fo
 import { confirm } from "../shared/secret.ts";
 import { registerChanges } from "./changes.ts";
 import { type Context, context } from "./context.ts";
+import { followLive } from "./live.ts";
+import { type RepositoryFlags, repositoryBody, repositoryOptions } from "./repository.ts";
 
 /** How long octoctl waits for a session to start (the server bounds it by its start + ready timeouts). */
 const START_TIMEOUT_MS = 5 * 60_000;
@@ -139,37 +139,20 @@ function showStarted(ctx: Context, session: Session): void {
  * @returns the session as its last event showed it. @throws CliError when the stream ends first.
  */
 async function followStart(ctx: Context, begin: () => Promise<Session>): Promise<Session> {
-  const body = await ctx.client.stream((api) => api.events.get({ query: {} }), { timeoutMs: START_TIMEOUT_MS });
-  const reader = body.getReader();
-  const decoder = new TextDecoder();
-  const seen: Session[] = [];
-  const parser = new SseParser((m) => {
-    const event = JSON.parse(m.data) as LiveEvent;
-    if (event.type === "session.updated") seen.push(event.session);
-  });
-  try {
-    let session = await begin();
-    let shown = "";
-    const report = (s: Session) => {
+  let shown = "";
+  const { state, ended } = await followLive(ctx, {
+    begin,
+    step: (session, event) => (event.type === "session.updated" && event.session.id === session.id ? event.session : session),
+    done: (s) => s.status === "running" || s.status === "failed" || s.status === "stopped",
+    report: (s) => {
       const line = s.status_detail ? `${s.status}: ${s.status_detail}` : s.status;
       if (line !== shown && !ctx.json) say(`  ${line}`);
       shown = line;
-    };
-    report(session);
-    for (;;) {
-      for (const s of seen.splice(0)) {
-        if (s.id !== session.id) continue;
-        session = s;
-        report(s);
-      }
-      if (session.status === "running" || session.status === "failed" || session.status === "stopped") return session;
-      const { done, value } = await reader.read();
-      if (done) throw new CliError(`the server ended the event stream while session ${session.id} was ${session.status}`, 1, "STREAM_ENDED");
-      parser.feed(decoder.decode(value, { stream: true }));
-    }
-  } finally {
-    void reader.cancel().catch(() => undefined);
-  }
+    },
+    timeoutMs: START_TIMEOUT_MS,
+  });
+  if (ended) throw new CliError(`the server ended the event stream while session ${state.id} was ${state.status}`, 1, "STREAM_ENDED");
+  return state;
 }
 
 /** Registers the `session` command group. */
@@ -218,25 +201,23 @@ Examples:
       show(ctx, await findSession(ctx, ref, true));
     });
 
-  group
-    .command("create")
-    .description("create a session and wait until it is running")
-    .option("-n, --name <name>", "name (1-64 characters; default: \"Session N\")")
-    .option("--repo <url>", "clone this git repository into the workspace first (https, ssh, git://)")
-    .option("--ref <ref>", "with --repo: branch, tag or commit to check out")
-    .option("--depth <n>", "with --repo: shallow clone of n commits")
+  repositoryOptions(
+    group
+      .command("create")
+      .description("create a session and wait until it is running")
+      .option("-n, --name <name>", "name (1-64 characters; default: \"Session N\")"),
+    "the workspace",
+  )
     .option("--agent-may-push", "let the agent's own git use your git credentials")
     .option("--no-wait", "return at once, while the session is still starting")
-    .action(async (options: { name?: string; repo?: string; ref?: string; depth?: string; agentMayPush?: boolean; wait: boolean }, command: Command) => {
+    .action(async (options: RepositoryFlags & { name?: string; agentMayPush?: boolean; wait: boolean }, command: Command) => {
       const ctx = context(command);
       if (options.name !== undefined && !options.name.trim()) throw usageError("--name must not be empty");
-      if ((options.ref !== undefined || options.depth !== undefined) && options.repo === undefined) throw usageError("--ref and --depth need --repo");
-      const depth = options.depth === undefined ? undefined : Number(options.depth);
-      if (depth !== undefined && (!Number.isInteger(depth) || depth < 1)) throw usageError("--depth must be a positive integer");
+      const repository = repositoryBody(options);
       ctx.client.requireLogin();
       const body = {
         ...(options.name === undefined ? {} : { name: options.name }),
-        ...(options.repo === undefined ? {} : { repository: { url: options.repo, ref: options.ref, depth } }),
+        ...(repository ? { repository } : {}),
         ...(options.agentMayPush ? { agent_may_push: true } : {}),
       };
       if (!options.wait) return show(ctx, await ctx.client.call((api) => api.sessions.post(body, { query: startQuery(false) })));

@@ -306,4 +306,11 @@ export const MIGRATIONS: readonly string[] = [
     UNIQUE (user_id, host, kind)
   );
   `,
+  // Tasks (issue 15, server/modules/tasks): the repository cloned into the task's new session at its first
+  // start (JSON { url, ref, depth } as sessions.repository), and a follow-up message waiting for a slot of
+  // the [tasks] limits (the task is queued again until then).
+  `
+  ALTER TABLE tasks ADD COLUMN repository TEXT CHECK (repository IS NULL OR json_valid(repository));
+  ALTER TABLE tasks ADD COLUMN follow_up TEXT;
+  `,
 ];

@@ -93,7 +93,7 @@ export class Admission {
     if (principal.scopes) {
       const needed = requiredScope(req.method, req.url ?? "/", options.upgrade ?? options.queryToken ?? false);
       if (!scopeAllows(principal.scopes, needed)) {
-        const what = needed === "login" || needed === "any" ? "a login (access tokens may not do this)" : `the ${needed} scope`;
+        const what = needed === "login" || needed === "any" ? "a login (access tokens may not do this)" : needed === "events" ? "the sessions:read or tasks scope" : `the ${needed} scope`;
         throw forbidden(`This access token may not do that: it needs ${what}`, "INSUFFICIENT_SCOPE");
       }
     }

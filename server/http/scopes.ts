@@ -5,7 +5,8 @@
  *
  * | request | scope |
  * | --- | --- |
- * | `GET`/`HEAD` `/session/:id/...` (not a WebSocket), `GET /api/sessions...`, `GET /api/events` | `sessions:read` |
+ * | `GET`/`HEAD` `/session/:id/...` (not a WebSocket), `GET /api/sessions...` | `sessions:read` |
+ * | `GET /api/events` | `sessions:read` or `tasks` ("events"): each sees only its own kind of event ({@link eventKindAllowed}) |
  * | any other `/session/:id/...` (prompts, writes, the terminal), other `/api/sessions...`, `/api/voice/...` | `sessions:write` |
  * | `/api/tasks...`, `/api/schedules...`, `/api/webhooks...` | `tasks` |
  * | `/api/admin/...`, `/metrics` | `admin` |
@@ -16,8 +17,8 @@
  */
 import type { Scope } from "../modules/tokens/model.ts";
 
-/** What a request needs: a scope, any scope, or a login (no token may). */
-export type ScopeRequirement = Scope | "any" | "login";
+/** What a request needs: a scope, any scope, `sessions:read` or `tasks` ("events"), or a login (no token may). */
+export type ScopeRequirement = Scope | "any" | "events" | "login";
 
 /** Whether the path is `base` or below it (`/api/tasks`, `/api/tasks/x`, `/api/tasks?y`). */
 function under(path: string, base: string): boolean {
@@ -35,7 +36,7 @@ export function requiredScope(method: string | undefined, path: string, upgrade 
   const reading = !upgrade && (method === "GET" || method === "HEAD");
   if (path.startsWith("/session/")) return reading ? "sessions:read" : "sessions:write";
   if (under(path, "/api/sessions")) return reading ? "sessions:read" : "sessions:write";
-  if (under(path, "/api/events")) return reading ? "sessions:read" : "login";
+  if (under(path, "/api/events")) return reading ? "events" : "login";
   if (under(path, "/api/voice")) return "sessions:write";
   if (under(path, "/api/tasks") || under(path, "/api/schedules") || under(path, "/api/webhooks")) return "tasks";
   if (under(path, "/api/admin") || path === "/metrics") return "admin";
@@ -47,7 +48,18 @@ export function requiredScope(method: string | undefined, path: string, upgrade 
 export function scopeAllows(scopes: readonly Scope[], needed: ScopeRequirement): boolean {
   if (needed === "login") return false;
   if (needed === "any") return scopes.length > 0;
+  if (needed === "events") return scopeAllows(scopes, "sessions:read") || scopes.includes("tasks");
   // Writing sessions includes reading them.
   if (needed === "sessions:read" && scopes.includes("sessions:write")) return true;
   return scopes.includes(needed);
+}
+
+/**
+ * Whether a `GET /api/events` subscriber may see an event of `kind`: a login sees both; a token sees
+ * session events with `sessions:read` (or `sessions:write`) and task events with `tasks`.
+ * @param scopes the token's scopes, or undefined for a login.
+ */
+export function eventKindAllowed(scopes: readonly Scope[] | undefined, kind: "sessions" | "tasks"): boolean {
+  if (!scopes) return true;
+  return kind === "tasks" ? scopes.includes("tasks") : scopeAllows(scopes, "sessions:read");
 }

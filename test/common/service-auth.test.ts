@@ -1,7 +1,7 @@
 /**
  * The service-token check shared by the file server and the terminal (common/service-auth.ts): which
  * `Authorization` headers present which secret, the digest comparison, and the 401 error. The servers'
- * own tests check it over HTTP and WebSocket (test/fileserver/security.test.ts, test/terminal/http.test.ts).
+ * own tests check it over HTTP and WebSocket (test/fileserver/security.test.ts, test/terminal/server.test.ts).
  */
 import { expect, test } from "bun:test";
 import { OctoError } from "../../common/errors.ts";

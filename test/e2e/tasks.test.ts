@@ -169,7 +169,7 @@ describe("tasks through the API with an access token", () => {
     const cases: [unknown, string][] = [
       [{ prompt: "x".repeat(1001) }, "PROMPT_TOO_LARGE"],
       [{ prompt: "hi", model: "nope/nothing" }, "UNKNOWN_MODEL"],
-      [{ prompt: "hi", repository: "https://example.com/x.git" }, "REPOSITORY_UNSUPPORTED"],
+      [{ prompt: "hi", repository: "file:///etc/passwd" }, "INVALID_REPOSITORY_URL"],
       [{ prompt: "" }, "VALIDATION_FAILED"],
       [{ prompt: "hi", surprise: 1 }, "VALIDATION_FAILED"],
     ];

@@ -1,7 +1,7 @@
 /**
  * The HTTP API through the real Elysia app (`createApp`) with real services over a temporary database and
  * a fake session runtime, driven with `app.handle(new Request(...))` (what server.ts does for every
- * non-proxied request; test/support/app.ts). The audit log's routes: test/server/modules/audit/routes.test.ts.
+ * non-proxied request; test/support/app.ts). The audit log's routes: test/server/modules/audit/index.test.ts.
  */
 import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { VERSION } from "../../common/version.ts";

@@ -1,7 +1,7 @@
 /**
  * The real Elysia app (`createApp`) over real services, a temporary database and a fake session runtime,
  * driven with `app.handle(new Request(...))` as server.ts does for every non-proxied request. For HTTP
- * tests of the API (test/server/app.test.ts, test/server/modules/audit/routes.test.ts).
+ * tests of the API (test/server/app.test.ts, test/server/modules/audit/index.test.ts).
  *
  * Every answer is also checked against the app's own OpenAPI document (test/support/contract.ts): a call
  * whose status the route does not declare, or whose body does not match the route's response schema,

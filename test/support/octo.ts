@@ -122,6 +122,21 @@ export function runOcto(args: string[], env: Record<string, string> = {}, stdin?
   return { code: result.exitCode, stdout: result.stdout.toString(), stderr: result.stderr.toString() };
 }
 
+/**
+ * Runs `octoctl` from source (`bun cli/octoctl.ts`) against `server` with `OCTO_TOKEN=token` and a fresh
+ * config home (no stored login); resolves with exit code and output. The compiled binary is test/cli's.
+ */
+export async function runOctoctl(server: string, token: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const proc = Bun.spawn([process.execPath, join(REPO, "cli", "octoctl.ts"), ...args], {
+    env: { ...process.env, XDG_CONFIG_HOME: tempDir("octoctl-home-"), OCTO_SERVER_URL: server, OCTO_TOKEN: token },
+    stdout: "pipe",
+    stderr: "pipe",
+    stdin: "ignore",
+  });
+  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  return { code, stdout, stderr };
+}
+
 /** A minimal JSON client for octo's API with an optional Bearer token or cookie. */
 export class Api {
   constructor(

@@ -15,6 +15,8 @@ import type { AddProvider } from "../../../server/modules/llm/model.ts";
 import type { z } from "zod";
 import type { CreateTokenBody } from "../../../server/modules/tokens/model.ts";
 import type { CreateTaskBody, TaskListQuery } from "../../../server/modules/tasks/model.ts";
+import type { CreateEndpointBody } from "../../../server/modules/webhooks/model.ts";
+import type { CreateScheduleBody } from "../../../server/modules/schedules/model.ts";
 import { HttpError, notifyUnauthorized } from "./http.ts";
 import type { Role } from "./types.ts";
 
@@ -106,6 +108,29 @@ export const api = {
   tasks: {
     list: (query: TaskListQuery) => call(octo().tasks.get({ query })),
     create: (body: CreateTaskBody) => call(octo().tasks.post(body)),
+    cancel: (id: string) => call(octo().tasks({ id: encodeURIComponent(id) }).cancel.post()),
+    followUp: (id: string, text: string) => call(octo().tasks({ id: encodeURIComponent(id) }).messages.post({ text })),
+    replyPermission: (id: string, permission: string, reply: "once" | "always" | "reject") =>
+      call(octo().tasks({ id: encodeURIComponent(id) }).permissions({ pid: encodeURIComponent(permission) }).post({ reply })),
+    /** One list of labels (or a free-text answer) per question. */
+    answerQuestion: (id: string, question: string, answers: string[][]) =>
+      call(octo().tasks({ id: encodeURIComponent(id) }).questions({ qid: encodeURIComponent(question) }).post({ answers })),
+  },
+
+  webhooks: {
+    list: () => call(octo().webhooks.get()),
+    /** The answer carries the signing secret, this once. */
+    create: (body: CreateEndpointBody) => call(octo().webhooks.post(body)),
+    remove: (id: string) => call(octo().webhooks({ id: encodeURIComponent(id) }).delete()),
+    deliveries: () => call(octo().webhooks.deliveries.get({ query: {} })),
+  },
+
+  schedules: {
+    list: () => call(octo().schedules.get()),
+    create: (body: CreateScheduleBody) => call(octo().schedules.post(body)),
+    setPaused: (id: string, paused: boolean) =>
+      call(paused ? octo().schedules({ id: encodeURIComponent(id) }).pause.post() : octo().schedules({ id: encodeURIComponent(id) }).resume.post()),
+    remove: (id: string) => call(octo().schedules({ id: encodeURIComponent(id) }).delete()),
   },
   /** The Changes API of a session (git runs in the session's file server). */
   changes: (id: string, against?: "head") => call(octo().sessions({ id: encodeURIComponent(id) }).changes.get({ query: { against } })),

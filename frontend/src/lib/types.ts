@@ -9,6 +9,8 @@ export type { InviteCode } from "../../../server/modules/invites/model.ts";
 export type { Session, SessionStatus } from "../../../server/modules/sessions/model.ts";
 export type { AccessToken, Scope } from "../../../server/modules/tokens/model.ts";
 export type { Task } from "../../../server/modules/tasks/model.ts";
+export type { WebhookDelivery, WebhookEndpoint } from "../../../server/modules/webhooks/model.ts";
+export type { Schedule } from "../../../server/modules/schedules/model.ts";
 export type { Features } from "../../../server/modules/system/model.ts";
 export type { User };
 

@@ -1,6 +1,7 @@
 /**
  * The signed-in user's octo sessions, shared by the sidebar, the header and the session view: a
- * {@link SessionsStore} kept current by octo's event stream (`GET /api/events`), with no polling.
+ * {@link SessionsStore} kept current by octo's event stream (`GET /api/events`), with no polling. The same
+ * stream's task events are handed to whoever follows tasks ({@link SessionsValue.onTask}).
  * Lifecycle calls answer at once (`?wait=false`); progress (status, status detail) arrives as events.
  *
  * Stop and delete are shown at once as "stopping" (the workspace closes its connections before the
@@ -11,7 +12,7 @@ import { createContext, type ReactNode, useContext, useEffect, useMemo, useState
 import { api } from "../lib/api.ts";
 import type { StreamState } from "../lib/eventStream.ts";
 import type { Session } from "../lib/types.ts";
-import { type LimitNotice, SessionsStore } from "./sessionsStore.ts";
+import { type LimitNotice, SessionsStore, type TaskListener } from "./sessionsStore.ts";
 
 export interface SessionsValue {
   /** undefined until the first list arrives. */
@@ -28,6 +29,8 @@ export interface SessionsValue {
   stop(id: string): Promise<void>;
   remove(id: string, purge: boolean): Promise<void>;
   dismissLimit(): void;
+  /** Follows the task events of the same stream (`task.updated`). @returns the unsubscribe. */
+  onTask(listener: TaskListener): () => void;
 }
 
 const SessionsContext = createContext<SessionsValue | null>(null);
@@ -79,6 +82,7 @@ export function SessionsProvider({ children }: { children: ReactNode }) {
         }
       },
       dismissLimit: () => store.dismissLimit(),
+      onTask: store.onTask,
     }),
     [snapshot, store],
   );

@@ -11,7 +11,13 @@
  */
 import { openEventStream, type EventStreamHandle, type StreamState } from "../lib/eventStream.ts";
 import type { LiveEvent } from "../../../server/modules/events/model.ts";
-import type { Session } from "../lib/types.ts";
+import type { Session, Task } from "../lib/types.ts";
+
+/** A listener of the stream's task events: each changed task, and `missed` when events were lost (refetch). */
+export interface TaskListener {
+  task(task: Task): void;
+  missed?(): void;
+}
 
 /** A limit that refused a create or start (from the `limit` event), shown until dismissed. */
 export interface LimitNotice {
@@ -64,6 +70,8 @@ export class SessionsStore {
   private readonly held = new Map<string, Session>();
   private stream: EventStreamHandle | null = null;
   private fetching: Promise<void> | null = null;
+  /** Who hears the `task.updated` events of the same stream (tasks/useTaskWatch.ts, the tasks page). */
+  private readonly taskListeners = new Set<TaskListener>();
 
   constructor(
     private readonly fetchList: () => Promise<Session[]>,
@@ -143,8 +151,19 @@ export class SessionsStore {
     this.set({ limit: null });
   }
 
+  /** Tells `listener` each task the stream reports changed (and when events were missed). @returns the unsubscribe. */
+  onTask = (listener: TaskListener): (() => void) => {
+    this.taskListeners.add(listener);
+    return () => this.taskListeners.delete(listener);
+  };
+
   private apply(event: LiveEvent): void {
+    if (event.type === "task.updated") {
+      for (const listener of this.taskListeners) listener.task(event.task);
+      return;
+    }
     if (event.type === "reset") {
+      for (const listener of this.taskListeners) listener.missed?.();
       void this.refresh();
       return;
     }

@@ -9,6 +9,7 @@ import { useAsyncList } from "../admin/useAsyncList.ts";
 import { api } from "../lib/api.ts";
 import { timeAgo } from "../lib/format.ts";
 import type { AccessToken, Scope } from "../lib/types.ts";
+import { ListSection } from "../ui/ListSection.tsx";
 import { RevokeDialog } from "../ui/RevokeDialog.tsx";
 import { Icon } from "../ui/Icon.tsx";
 import { ShownOnce } from "../ui/ShownOnce.tsx";
@@ -97,52 +98,39 @@ export function AccessTokens() {
   const { items, error, set } = useAsyncList(api.tokens.list);
   const [revoking, setRevoking] = useState<AccessToken | null>(null);
   return (
-    <section className="admin-section" aria-labelledby="settings-tokens">
-      <h2 id="settings-tokens">Access tokens</h2>
-      <NewTokenForm onCreated={(token) => set((list) => [token, ...(list ?? [])])} />
-      {error ? <p className="error-text">{error}</p> : null}
-      <div className="table-wrap">
-        <table className="table">
-          <thead>
-            <tr>
-              <th>Name</th>
-              <th>Token</th>
-              <th>Scopes</th>
-              <th>Status</th>
-              <th>Expires</th>
-              <th>Last used</th>
-              <th />
-            </tr>
-          </thead>
-          <tbody>
-            {(items ?? []).map((t) => (
-              <tr key={t.id}>
-                <td>{t.name}</td>
-                <td>
-                  <code>{t.prefix}…</code>
-                </td>
-                <td>{t.scopes.join(", ")}</td>
-                <td>
-                  <StatusBadge status={t.status} label={t.status} />
-                </td>
-                <td className="muted">{t.expires_at ? new Date(t.expires_at).toLocaleString() : "never"}</td>
-                <td className="muted">{t.last_used_at ? timeAgo(t.last_used_at) : "never"}</td>
-                <td>
-                  {t.status === "active" ? (
-                    <button type="button" className="btn btn-sm btn-danger" onClick={() => setRevoking(t)}>
-                      Revoke
-                    </button>
-                  ) : null}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-        {items?.length === 0 ? <p className="muted small">No access tokens yet.</p> : null}
-      </div>
+    <ListSection
+      id="settings-tokens"
+      title="Access tokens"
+      form={<NewTokenForm onCreated={(token) => set((list) => [token, ...(list ?? [])])} />}
+      error={error}
+      columns={["Name", "Token", "Scopes", "Status", "Expires", "Last used", ""]}
+      items={items}
+      empty="No access tokens yet."
+      row={(t) => (
+        <tr key={t.id}>
+          <td>{t.name}</td>
+          <td>
+            <code>{t.prefix}…</code>
+          </td>
+          <td>{t.scopes.join(", ")}</td>
+          <td>
+            <StatusBadge status={t.status} label={t.status} />
+          </td>
+          <td className="muted">{t.expires_at ? new Date(t.expires_at).toLocaleString() : "never"}</td>
+          <td className="muted">{t.last_used_at ? timeAgo(t.last_used_at) : "never"}</td>
+          <td>
+            {t.status === "active" ? (
+              <button type="button" className="btn btn-sm btn-danger" onClick={() => setRevoking(t)}>
+                Revoke
+              </button>
+            ) : null}
+          </td>
+        </tr>
+      )}
+    >
       <RevokeDialog item={revoking} title="Revoke this token?" revoke={api.tokens.revoke} set={set} onClose={() => setRevoking(null)}>
         Requests with it are refused from now on, and what it has open is closed.
       </RevokeDialog>
-    </section>
+    </ListSection>
   );
 }

@@ -1,9 +1,10 @@
-/** `/settings`: the signed-in user's own settings: LLM keys, budgets and usage, notifications, access tokens, git credentials. */
+/** `/settings`: the signed-in user's own settings: LLM keys, budgets and usage, notifications, access tokens, webhooks, git credentials. */
 import { PageHeader } from "../ui/PageHeader.tsx";
 import { LlmSettings } from "../llm/LlmSettings.tsx";
 import { AccessTokens } from "./AccessTokens.tsx";
 import { GitCredentials } from "./GitCredentials.tsx";
 import { Notifications } from "./Notifications.tsx";
+import { Webhooks } from "./Webhooks.tsx";
 
 export function SettingsPage() {
   return (
@@ -12,6 +13,7 @@ export function SettingsPage() {
       <LlmSettings />
       <Notifications />
       <AccessTokens />
+      <Webhooks />
       <GitCredentials />
     </div>
   );

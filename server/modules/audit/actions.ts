@@ -28,6 +28,10 @@ export const AUDIT_ACTIONS = [
   "admin.session_stop",
   "admin.session_delete",
   "audit.prune",
+  "token.create",
+  "token.revoke",
+  "task.create",
+  "task.cancel",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -13,12 +13,14 @@ export function actorLabel(event: AuditEvent): string {
   return "-";
 }
 
-/** What was acted on: "user bob", "session demo (id)", "invite id (note)", or "-". */
+/** What was acted on: "user bob", "session demo (id)", "invite id (note)", "token ci (id)", "task id (title)", or "-". */
 export function targetLabel(event: AuditEvent): string {
   const t = event.target;
   if (!t) return "-";
   if (t.type === "user") return `user ${t.name ?? t.id ?? "(not an account)"}`;
   if (t.type === "session") return `session ${t.name ?? "-"}${t.id ? ` (${t.id})` : ""}`;
+  if (t.type === "access_token") return `token ${t.name ?? "-"}${t.id ? ` (${t.id})` : ""}`;
+  if (t.type === "task") return `task ${t.id ?? "-"}${t.name ? ` (${t.name})` : ""}`;
   return `invite ${t.id ?? "-"}${t.name ? ` (${t.name})` : ""}`;
 }
 

@@ -12,7 +12,7 @@ import { AUDIT_ACTION_GROUPS, AUDIT_ACTIONS, type AuditAction } from "./actions.
 
 export { AUDIT_ACTION_GROUPS, AUDIT_ACTIONS, type AuditAction };
 
-export const AuditTargetType = z.enum(["user", "session", "invite_code"]);
+export const AuditTargetType = z.enum(["user", "session", "invite_code", "access_token", "task"]);
 export type AuditTargetType = z.infer<typeof AuditTargetType>;
 
 /** What an event acted on, with its display name at the time (a username, a session name, an invite's note). */
@@ -102,6 +102,10 @@ export const userTarget = (user: Pick<User, "id" | "username">): AuditTarget => 
 export const sessionTarget = (session: Pick<Session, "id" | "name">): AuditTarget => ({ type: "session", id: session.id, name: session.name });
 /** The target of an event about an invite code: its id and note, never the code. */
 export const inviteTarget = (invite: Pick<InviteCode, "id" | "note">): AuditTarget => ({ type: "invite_code", id: invite.id, name: invite.note });
+/** The target of an event about a personal access token: its id and name, never the token. */
+export const accessTokenTarget = (token: { id: string; name: string }): AuditTarget => ({ type: "access_token", id: token.id, name: token.name });
+/** The target of an event about a task: its id and title (never the prompt, which may hold anything). */
+export const taskTarget = (task: { id: string; title: string | null }): AuditTarget => ({ type: "task", id: task.id, name: task.title });
 /** What an `invite.create` event keeps of the new invite: what it grants, never the code. */
 export const inviteDetail = (invite: Pick<InviteCode, "role" | "max_uses" | "expires_at">): AuditDetail => ({
   role: invite.role,

@@ -18,12 +18,16 @@ export interface Published {
   id: number;
   userId: string | null;
   event: LiveEvent;
+  /** Only its owner sees it, even a subscriber with `all` (task events: prompts are private). */
+  ownerOnly?: boolean;
 }
 
 /** A subscriber: who it is, whether it sees everyone's events, and where they go. */
 export interface Subscriber {
   userId: string;
   all: boolean;
+  /** Which events it may see besides whose they are (an access token's scopes); absent: all. */
+  accepts?(event: LiveEvent): boolean;
   send(event: Published): void;
 }
 
@@ -49,9 +53,9 @@ export class EventBus {
     return this.subscribers.size;
   }
 
-  /** Publishes `event` about `userId`'s sessions to everyone allowed to see it. */
-  publish(userId: string | null, event: LiveEvent): Published {
-    const published = { id: this.nextId++, userId, event };
+  /** Publishes `event` about `userId`'s sessions (or, `ownerOnly`, tasks) to everyone allowed to see it. */
+  publish(userId: string | null, event: LiveEvent, options: { ownerOnly?: boolean } = {}): Published {
+    const published: Published = { id: this.nextId++, userId, event, ...(options.ownerOnly ? { ownerOnly: true } : {}) };
     this.ring.push(published);
     if (this.ring.length > this.size) this.ring.shift();
     for (const s of this.subscribers) if (visible(s, published)) s.send(published);
@@ -76,5 +80,6 @@ export class EventBus {
 }
 
 function visible(s: Subscriber, e: Published): boolean {
-  return s.all || e.userId === s.userId;
+  if (s.accepts && !s.accepts(e.event)) return false;
+  return e.userId === s.userId || (s.all && !e.ownerOnly);
 }

@@ -1,5 +1,5 @@
 /**
- * `GET /api/events`: the signed-in user's session changes as server-sent events (model.ts), live, so clients
+ * `GET /api/events`: the signed-in user's session and task changes as server-sent events (model.ts), live, so clients
  * stop polling (pattern: JupyterHub's spawn progress stream). `?all=true` (admins only, 403 otherwise) sees
  * every user's sessions.
  *
@@ -19,7 +19,8 @@ import { forbidden } from "../../../common/errors.ts";
 import type { Admission } from "../../http/admission.ts";
 import { authPlugin } from "../../http/auth-plugin.ts";
 import type { EventBus, Published } from "./bus.ts";
-import { EventsQuery, EventStreamBody } from "./model.ts";
+import { eventKindAllowed } from "../../http/scopes.ts";
+import { EventsQuery, EventStreamBody, type LiveEvent } from "./model.ts";
 
 /** Interval of the keep-alive comment, ms (the web app counts 35 s of silence as a dead stream). */
 export const KEEP_ALIVE_MS = 15_000;
@@ -38,7 +39,7 @@ function lastEventId(request: Request): number | undefined {
 export function eventRoutes(admission: Admission, bus: EventBus) {
   return new Elysia({ prefix: "/api/events" }).use(authPlugin(admission)).get(
     "",
-    async ({ user, query, request }) => {
+    async ({ user, scopes, query, request }) => {
       const all = isYes(query.all);
       if (all && user.role !== "admin") throw forbidden("Only admins may follow every user's sessions", "ADMIN_ONLY");
       const admitted = await admission.admit(request);
@@ -59,7 +60,9 @@ export function eventRoutes(admission: Admission, bus: EventBus) {
           write(": octo events\n\n");
           // Replays what was missed, then goes on live (all synchronous: nothing is published in between).
           // An incomplete replay sends nothing, so the reset comes before any live event.
-          const live = bus.subscribe({ userId: user.id, all, send: (e) => write(frame(e)) }, after);
+          // An access token sees session events with sessions:read and task events with tasks (http/scopes.ts).
+          const accepts = (event: LiveEvent) => eventKindAllowed(scopes, event.type.startsWith("task.") ? "tasks" : "sessions");
+          const live = bus.subscribe({ userId: user.id, all, accepts, send: (e) => write(frame(e)) }, after);
           if (!live.complete) write(`event: reset\ndata: ${JSON.stringify({ type: "reset" })}\n\n`);
           const keepAlive = setInterval(() => write(": keep-alive\n\n"), KEEP_ALIVE_MS);
           const release = admission.hold(admitted, () => {

@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { IsoTime, queryFlag } from "../../api/contract.ts";
 import { Session } from "../sessions/model.ts";
+import { Task } from "../tasks/model.ts";
 
 export const SessionUpdated = z
   .object({ type: z.literal("session.updated"), session: Session })
@@ -25,7 +26,11 @@ export const Reset = z
   .object({ type: z.literal("reset") })
   .describe("Events since Last-Event-ID are no longer kept (or it is from before a restart): refetch the sessions");
 
-export const LiveEvent = z.discriminatedUnion("type", [SessionUpdated, SessionDeleted, SessionActivity, LimitHit, Reset]);
+export const TaskUpdated = z
+  .object({ type: z.literal("task.updated"), task: Task })
+  .describe("One of your tasks was queued or changed: state, what it waits for, result (only to its owner; tokens need the tasks scope)");
+
+export const LiveEvent = z.discriminatedUnion("type", [SessionUpdated, SessionDeleted, SessionActivity, LimitHit, Reset, TaskUpdated]);
 export type LiveEvent = z.infer<typeof LiveEvent>;
 
 /** `GET /api/events` as documented: a text/event-stream of {@link LiveEvent}s. */

@@ -4,10 +4,11 @@
  *
  * States: `queued` -> `starting` (the session starts) -> `running` (the turn runs) <-> `waiting` (the agent
  * asks for a permission or a question) -> `succeeded` | `failed` | `cancelled`. A follow-up message brings a
- * finished task back to `running`.
+ * finished task back to `running` (or to `queued` first, when the limits are reached).
  */
 import { z } from "zod";
 import { IsoTime } from "../../api/contract.ts";
+import { RepositoryBody } from "../sessions/model.ts";
 
 export const TASK_STATUSES = ["queued", "starting", "running", "waiting", "succeeded", "failed", "cancelled"] as const;
 export const TaskStatus = z.enum(TASK_STATUSES);
@@ -34,6 +35,10 @@ export interface TaskRow {
   opencode_session_id: string | null;
   webhook_url: string | null;
   schedule_id: string | null;
+  /** JSON of {@link TaskRepository}: cloned into the task's new session. */
+  repository: string | null;
+  /** A follow-up message queued until the limits allow it (the task is `queued` meanwhile). */
+  follow_up: string | null;
   /** JSON of {@link PendingRequest} while waiting. */
   pending: string | null;
   /** JSON of {@link TaskResult} once a turn ended. */
@@ -82,6 +87,10 @@ export const TaskResult = z
   .describe("What the task produced");
 export type TaskResult = z.infer<typeof TaskResult>;
 
+/** The repository a task's session is cloned from (the session's `repository` has the commit it checked out). */
+export const TaskRepository = z.object({ url: z.string(), ref: z.string().nullable(), depth: z.number().int().nullable() });
+export type TaskRepository = z.infer<typeof TaskRepository>;
+
 /** The API's `Task`. */
 export const Task = z
   .object({
@@ -96,6 +105,7 @@ export const Task = z
     url: z.string().nullable().describe("The web app's page of the task's conversation"),
     webhook_url: z.string().nullable(),
     schedule_id: z.string().nullable(),
+    repository: TaskRepository.nullable(),
     pending: PendingRequest.nullable(),
     result: TaskResult.nullable(),
     error: z.string().nullable().describe("Why it failed"),
@@ -123,6 +133,7 @@ export function toTask(row: TaskRow): Task {
     url: row.session_id ? `/sessions/${row.session_id}${conversation}` : null,
     webhook_url: row.webhook_url,
     schedule_id: row.schedule_id,
+    repository: row.repository ? (JSON.parse(row.repository) as TaskRepository) : null,
     pending: row.pending ? (JSON.parse(row.pending) as PendingRequest) : null,
     result: row.result ? (JSON.parse(row.result) as TaskResult) : null,
     error: row.error,
@@ -137,7 +148,10 @@ export function toTask(row: TaskRow): Task {
 export const CreateTaskBody = z.strictObject({
   prompt: z.string().min(1, "prompt must not be empty").max(PROMPT_SCHEMA_MAX, `prompt must be at most ${PROMPT_SCHEMA_MAX} bytes`),
   title: z.string().trim().min(1).max(200).optional(),
-  repository: z.string().min(1).max(2000).optional().describe("A git repository to clone into the new session (not supported yet: 400 REPOSITORY_UNSUPPORTED)"),
+  repository: z
+    .union([z.string().min(1).max(2000), RepositoryBody])
+    .optional()
+    .describe("A git repository to clone into the task's new session: its URL, or { url, ref?, depth? } (not with session_id)"),
   model: z.string().min(3).max(200).optional().describe('"provider/model", one of the models OpenCode is configured with'),
   agent: z.string().min(1).max(100).optional().describe("OpenCode agent, e.g. build or plan"),
   session_id: z.string().min(1).max(64).optional().describe("Run in this session of yours instead of a new one"),
@@ -170,3 +184,13 @@ export const PermissionReplyBody = z.strictObject({
   message: z.string().max(2000).optional().describe("With reject: tells the agent why"),
 });
 export type PermissionReplyBody = z.infer<typeof PermissionReplyBody>;
+
+/** Body of `POST /api/tasks/:id/questions/:qid`. */
+export const QuestionReplyBody = z.strictObject({
+  answers: z
+    .array(z.array(z.string().min(1).max(2000)).min(1).max(20))
+    .min(1)
+    .max(20)
+    .describe("One list per question, in order: the chosen option labels, or a free-text answer"),
+});
+export type QuestionReplyBody = z.infer<typeof QuestionReplyBody>;

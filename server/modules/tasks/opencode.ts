@@ -100,6 +100,16 @@ export class OpencodeSession {
   }
 
   /**
+   * Answers a question request (`POST /question/{id}/reply`): one list of chosen labels (or free text) per
+   * question, in order. @throws OctoError 404 QUESTION_NOT_FOUND, 502 when OpenCode refuses it.
+   */
+  async replyQuestion(requestId: string, answers: string[][]): Promise<void> {
+    const result = await this.client.question.reply({ requestID: requestId, answers });
+    if (result.response?.status === 404) throw new OctoError(404, "QUESTION_NOT_FOUND", "OpenCode has no such question");
+    data("the question reply", result);
+  }
+
+  /**
    * Whether the conversation's last turn has ended: the last user message has a completed assistant answer
    * (`GET /session/{id}/message`). A turn OpenCode accepted but has not begun yet counts as not ended.
    */

@@ -4,7 +4,8 @@
  * The queue is the `tasks` table: a task is `queued` until {@link TaskService.pump} finds a free slot under
  * `[tasks] max_running` (server-wide) and `max_running_per_user`, taking queued tasks in the order they
  * came (a user at their limit does not hold up others). A started task gets its session (a new one named
- * after it, or the one given, started if stopped), a new OpenCode conversation in it, and its prompt; then
+ * after it and cloned from the task's repository when it names one, or the one given, started if stopped),
+ * a new OpenCode conversation in it, and its prompt; then
  * the runner follows the conversation's events (opencode.ts) through `waiting` (a permission or question)
  * to the turn's end, and records the final text, changed files, tokens, cost and error.
  *
@@ -13,15 +14,18 @@
  * once), and marks failed, with the reason, those whose session is gone or that were caught starting.
  * {@link TaskService.shutdown} stops following without touching any task's state.
  *
+ * Every change of a task is published on the event bus as `task.updated` (its owner's `GET /api/events`).
  * Every state change that matters outside is told to the listeners ({@link TaskService.onEvent}):
  * `task.waiting`, `task.succeeded`, `task.failed` (the webhooks module delivers them).
  */
 import type { OctoConfig } from "../../config/schema.ts";
 import type { Database } from "../../db/database.ts";
 import { badRequest, clip, conflict, notFound, OctoError } from "../../../common/errors.ts";
+import { parseRepositoryUrl } from "../../../common/git/url.ts";
 import { randomId } from "../../../common/ids.ts";
 import { createLogger } from "../../../common/log.ts";
 import { nameProblem } from "../../names.ts";
+import type { EventBus } from "../events/bus.ts";
 import type { SessionService } from "../sessions/service.ts";
 import type { User } from "../users/model.ts";
 import type { UserService } from "../users/service.ts";
@@ -35,6 +39,7 @@ import {
   type TaskListQuery,
   type TaskPage,
   type TaskResult,
+  type TaskRepository,
   type TaskRow,
   type TaskStatus,
   toTask,
@@ -54,6 +59,8 @@ export interface TaskServiceOptions {
   opencodeConfigPath: string;
   /** Checks a task's `webhook_url` (webhooks/targets.ts); without it, a task may not name one. */
   checkWebhookTarget?: (url: string) => Promise<string>;
+  /** Where each change of a task is published as `task.updated` (owner only; `GET /api/events`). */
+  events?: EventBus;
 }
 
 const DEFAULT_LIMIT = 50;
@@ -70,6 +77,13 @@ export function taskSessionName(text: string): string {
   const line = text.split("\n").find((l) => l.trim())?.trim() ?? "";
   const name = `Task: ${line}`.slice(0, 64).trim();
   return nameProblem("name", name) || line === "" ? "Task" : name;
+}
+
+/** The task's repository as {@link SessionService.create} takes it, or undefined. */
+function repositoryOption(row: TaskRow): { url: string; ref?: string; depth?: number } | undefined {
+  if (!row.repository) return undefined;
+  const { url, ref, depth } = JSON.parse(row.repository) as TaskRepository;
+  return { url, ...(ref ? { ref } : {}), ...(depth ? { depth } : {}) };
 }
 
 export class TaskService {
@@ -141,13 +155,18 @@ export class TaskService {
 
   /**
    * Checks a task's input without queuing anything.
-   * @throws OctoError 400 PROMPT_TOO_LARGE, UNKNOWN_MODEL, REPOSITORY_UNSUPPORTED; 404 SESSION_NOT_FOUND.
+   * @returns the repository to clone, normalised (stored as the task's `repository`), or null.
+   * @throws OctoError 400 PROMPT_TOO_LARGE, UNKNOWN_MODEL, INVALID_REPOSITORY_URL, REPOSITORY_WITH_SESSION
+   *   (a repository is cloned only into a new session); 404 SESSION_NOT_FOUND.
    */
-  check(user: User, body: CreateTaskBody): void {
+  check(user: User, body: CreateTaskBody): TaskRepository | null {
     const max = this.options.tasks.max_prompt_bytes;
     if (Buffer.byteLength(body.prompt) > max) throw badRequest(`prompt is larger than ${max} bytes ([tasks] max_prompt_bytes)`, "PROMPT_TOO_LARGE");
+    let repository: TaskRepository | null = null;
     if (body.repository !== undefined) {
-      throw badRequest("This octo cannot clone a repository into a task's session yet; leave repository out", "REPOSITORY_UNSUPPORTED");
+      if (body.session_id !== undefined) throw badRequest("repository is cloned into a new session; leave it out with session_id", "REPOSITORY_WITH_SESSION");
+      const given = typeof body.repository === "string" ? { url: body.repository } : body.repository;
+      repository = { url: parseRepositoryUrl(given.url).url, ref: given.ref ?? null, depth: given.depth ?? null };
     }
     if (body.model !== undefined) {
       const models = configuredModels(this.options.opencodeConfigPath);
@@ -157,6 +176,7 @@ export class TaskService {
       }
     }
     if (body.session_id !== undefined) this.sessions.get(user.id, body.session_id);
+    return repository;
   }
 
   /**
@@ -175,17 +195,18 @@ export class TaskService {
    * @param scheduleId the schedule that made it, if any.
    */
   async create(user: User, body: CreateTaskBody, scheduleId: string | null = null): Promise<Task> {
-    this.check(user, body);
+    const repository = this.check(user, body);
     const webhookUrl = await this.checkWebhook(body);
     const id = randomId();
     const now = Date.now();
     this.db
       .query(
-        `INSERT INTO tasks (id, user_id, status, title, prompt, model, agent, session_id, webhook_url, schedule_id, created_at, updated_at)
-         VALUES (?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO tasks (id, user_id, status, title, prompt, model, agent, session_id, webhook_url, schedule_id, repository, created_at, updated_at)
+         VALUES (?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(id, user.id, body.title ?? null, body.prompt, body.model ?? null, body.agent ?? null, body.session_id ?? null, webhookUrl, scheduleId, now, now);
+      .run(id, user.id, body.title ?? null, body.prompt, body.model ?? null, body.agent ?? null, body.session_id ?? null, webhookUrl, scheduleId, repository && JSON.stringify(repository), now, now);
     log.info("queued", { task: id, user: user.username });
+    this.publish(this.row(id)!);
     this.pump();
     return toTask(this.row(id)!);
   }
@@ -198,7 +219,7 @@ export class TaskService {
     const row = this.owned(userId, id);
     if (row.status === "cancelled") return toTask(row);
     if (FINAL_STATUSES.includes(row.status)) throw conflict(`The task already ${row.status}`, "TASK_FINISHED");
-    this.write(id, { status: "cancelled", pending: null, finished_at: Date.now() });
+    this.write(id, { status: "cancelled", pending: null, follow_up: null, finished_at: Date.now() });
     log.info("cancelled", { task: id });
     if ((row.status === "running" || row.status === "waiting") && row.session_id && row.opencode_session_id) {
       const oc = this.opencode(row.session_id);
@@ -209,9 +230,10 @@ export class TaskService {
   }
 
   /**
-   * A follow-up message to a finished task: a new turn in the same conversation (the task is `running`
-   * again; it does not wait for a slot). @throws OctoError 404, 409 TASK_BUSY (not finished yet),
-   * 409 TASK_HAS_NO_SESSION (it never started), 400 PROMPT_TOO_LARGE.
+   * A follow-up message to a finished task: a new turn in the same conversation. With a slot free under the
+   * limits the session is started (when stopped) and the task is `running` again; otherwise it is `queued`
+   * with the message and starts in its turn, like a new task. @throws OctoError 404, 409 TASK_BUSY (not
+   * finished yet), 409 TASK_HAS_NO_SESSION (it never started), 400 PROMPT_TOO_LARGE; the session's start errors.
    */
   async followUp(user: User, id: string, text: string): Promise<Task> {
     const row = this.owned(user.id, id);
@@ -219,8 +241,22 @@ export class TaskService {
     if (Buffer.byteLength(text) > max) throw badRequest(`text is larger than ${max} bytes ([tasks] max_prompt_bytes)`, "PROMPT_TOO_LARGE");
     if (!FINAL_STATUSES.includes(row.status) || this.runners.has(id)) throw conflict(`The task is ${row.status}; wait until it ends`, "TASK_BUSY");
     if (!row.session_id || !row.opencode_session_id) throw conflict("The task never reached its agent", "TASK_HAS_NO_SESSION");
-    await this.sessions.start(user, row.session_id, true);
-    this.write(id, { status: "running", error: null, pending: null, finished_at: null });
+    const reopened = { error: null, pending: null, finished_at: null };
+    if (!this.slotFree(user.id)) {
+      this.write(id, { ...reopened, status: "queued", follow_up: text });
+      log.info("follow-up queued", { task: id });
+      return toTask(this.row(id)!);
+    }
+    // The slot is taken at once (starting counts), so a task pumped meanwhile cannot take it too.
+    this.write(id, { ...reopened, status: "starting" });
+    try {
+      await this.sessions.start(user, row.session_id, true);
+    } catch (err) {
+      this.write(id, { status: row.status, error: row.error, finished_at: row.finished_at });
+      this.pump();
+      throw err;
+    }
+    this.write(id, { status: "running" });
     void this.run(id, "follow-up", text);
     return toTask(this.row(id)!);
   }
@@ -229,14 +265,29 @@ export class TaskService {
    * Answers the permission a waiting task asks for, in OpenCode; the task resumes (`running`).
    * @throws OctoError 404 TASK_NOT_FOUND, PERMISSION_NOT_FOUND (not the one it waits for); 409 TASK_NOT_WAITING.
    */
-  async replyPermission(userId: string, id: string, permissionId: string, body: PermissionReplyBody): Promise<Task> {
+  replyPermission(userId: string, id: string, permissionId: string, body: PermissionReplyBody): Promise<Task> {
+    return this.answer(userId, id, "permission", permissionId, (oc) => oc.replyPermission(permissionId, body.reply, body.message));
+  }
+
+  /**
+   * Answers the question a waiting task asks, in OpenCode; the task resumes (`running`).
+   * @throws OctoError 404 TASK_NOT_FOUND, QUESTION_NOT_FOUND (not the one it waits for); 409 TASK_NOT_WAITING.
+   */
+  replyQuestion(userId: string, id: string, questionId: string, answers: string[][]): Promise<Task> {
+    return this.answer(userId, id, "question", questionId, (oc) => oc.replyQuestion(questionId, answers));
+  }
+
+  /** Sends the answer to what a waiting task waits for (a `type` request with id `requestId`), then marks it running. */
+  private async answer(userId: string, id: string, type: PendingRequest["type"], requestId: string, send: (oc: OpencodeSession) => Promise<void>): Promise<Task> {
     const row = this.owned(userId, id);
     if (row.status !== "waiting" || !row.pending || !row.session_id) throw conflict(`The task is ${row.status}, not waiting for an answer`, "TASK_NOT_WAITING");
     const pending = JSON.parse(row.pending) as PendingRequest;
-    if (pending.type !== "permission" || pending.id !== permissionId) throw notFound("The task does not wait for that permission", "PERMISSION_NOT_FOUND");
+    if (pending.type !== type || pending.id !== requestId) {
+      throw notFound(`The task does not wait for that ${type}`, type === "permission" ? "PERMISSION_NOT_FOUND" : "QUESTION_NOT_FOUND");
+    }
     const oc = this.opencode(row.session_id);
     if (!oc) throw conflict("The task's session is not running", "SESSION_NOT_RUNNING");
-    await oc.replyPermission(permissionId, body.reply, body.message);
+    await send(oc);
     const current = this.row(id)!;
     if (current.status === "waiting") this.write(id, { status: "running", pending: null });
     return toTask(this.row(id)!);
@@ -244,24 +295,44 @@ export class TaskService {
 
   // ---- the runner ----------------------------------------------------------------------------------------
 
-  /** Starts queued tasks while the limits allow, oldest first. */
-  pump(): void {
-    if (this.closed) return;
-    const { max_running, max_running_per_user } = this.options.tasks;
+  /** Tasks holding a slot: `[total, per user]`. */
+  private activeCounts(): [number, Map<string, number>] {
     const active = this.db
       .query(`SELECT user_id, COUNT(*) AS n FROM tasks WHERE status IN (${ACTIVE_STATUSES.map(() => "?").join(",")}) GROUP BY user_id`)
       .all(...ACTIVE_STATUSES) as { user_id: string; n: number }[];
-    const perUser = new Map(active.map((a) => [a.user_id, a.n]));
-    let total = active.reduce((n, a) => n + a.n, 0);
-    const queued = this.db.query("SELECT id, user_id FROM tasks WHERE status = 'queued' ORDER BY created_at, rowid").all() as { id: string; user_id: string }[];
+    return [active.reduce((n, a) => n + a.n, 0), new Map(active.map((a) => [a.user_id, a.n]))];
+  }
+
+  /** Whether one more task of `userId` may hold a slot now (and none queued before it waits for one). */
+  private slotFree(userId: string): boolean {
+    const { max_running, max_running_per_user } = this.options.tasks;
+    const [total, perUser] = this.activeCounts();
+    const waiting = this.db.query("SELECT COUNT(*) AS n FROM tasks WHERE status = 'queued' AND user_id = ?").get(userId) as { n: number };
+    return total < max_running && (perUser.get(userId) ?? 0) < max_running_per_user && waiting.n === 0;
+  }
+
+  /**
+   * Starts queued tasks while the limits allow, oldest first: a new task from its start, a queued
+   * follow-up as a new turn of its conversation.
+   */
+  pump(): void {
+    if (this.closed) return;
+    const { max_running, max_running_per_user } = this.options.tasks;
+    let [total, perUser] = this.activeCounts();
+    const queued = this.db.query("SELECT id, user_id, follow_up FROM tasks WHERE status = 'queued' ORDER BY updated_at, rowid").all() as { id: string; user_id: string; follow_up: string | null }[];
     for (const task of queued) {
       if (total >= max_running) break;
       const mine = perUser.get(task.user_id) ?? 0;
       if (mine >= max_running_per_user) continue;
-      this.write(task.id, { status: "starting", started_at: Date.now() });
       perUser.set(task.user_id, mine + 1);
       total++;
-      void this.run(task.id, "start");
+      if (task.follow_up !== null) {
+        this.write(task.id, { status: "starting", follow_up: null });
+        void this.run(task.id, "follow-up", task.follow_up);
+      } else {
+        this.write(task.id, { status: "starting", started_at: Date.now() });
+        void this.run(task.id, "start");
+      }
     }
   }
 
@@ -282,10 +353,15 @@ export class TaskService {
     try {
       let row = this.row(id)!;
       const user = this.users.get(row.user_id);
+      if (mode === "follow-up") {
+        // A follow-up that waited in the queue: its session may have stopped meanwhile.
+        const session = await this.sessions.start(user, row.session_id!, true);
+        if (session.status !== "running") throw new OctoError(500, "SESSION_START_FAILED", session.error ?? `the session is ${session.status}`);
+      }
       if (mode === "start") {
         const session = row.session_id
           ? await this.sessions.start(user, row.session_id, true)
-          : await this.sessions.create(user, taskSessionName(row.title ?? row.prompt), true);
+          : await this.sessions.create(user, taskSessionName(row.title ?? row.prompt), true, undefined, { repository: repositoryOption(row) });
         if (session.status !== "running") throw new OctoError(500, "SESSION_START_FAILED", session.error ?? `the session is ${session.status}`);
         this.write(id, { session_id: session.id });
         row = this.row(id)!;
@@ -409,7 +485,14 @@ export class TaskService {
     const keys = Object.keys(patch) as (keyof Patch)[];
     const sets = [...keys.map((k) => `${k} = ?`), "updated_at = ?"].join(", ");
     this.db.query(`UPDATE tasks SET ${sets} WHERE id = ?`).run(...keys.map((k) => patch[k] ?? null), Date.now(), id);
-    return this.row(id);
+    const row = this.row(id);
+    if (row) this.publish(row);
+    return row;
+  }
+
+  /** Tells `GET /api/events` subscribers (the owner only) about the task as it is now. */
+  private publish(row: TaskRow): void {
+    this.options.events?.publish(row.user_id, { type: "task.updated", task: toTask(row) }, { ownerOnly: true });
   }
 
   // ---- boot and shutdown ---------------------------------------------------------------------------------

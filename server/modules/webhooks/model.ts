@@ -5,8 +5,9 @@
  */
 import { z } from "zod";
 import { IsoTime } from "../../api/contract.ts";
+import { WEBHOOK_EVENTS } from "./events.ts";
 
-export const WEBHOOK_EVENTS = ["task.succeeded", "task.failed", "task.waiting", "session.stopped"] as const;
+export { WEBHOOK_EVENTS };
 export const WebhookEvent = z.enum(WEBHOOK_EVENTS);
 export type WebhookEvent = z.infer<typeof WebhookEvent>;
 

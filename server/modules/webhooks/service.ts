@@ -9,8 +9,8 @@
  * after `retry_delays_seconds[n]` (about a day in all by default), after which it is `failed`. Pending
  * deliveries survive a restart. Each attempt's answer status and error are recorded and visible to the owner.
  *
- * Targets are checked (targets.ts) when an endpoint or task names them and again before every attempt;
- * redirects are not followed. Signing secrets are sealed by the vault (`webhook-secret:<user>:<endpoint>`).
+ * Targets are checked (targets.ts) when an endpoint or task names them and again before every attempt, and
+ * an attempt connects to exactly the address it checked (send.ts: no DNS rebinding); redirects are not followed. Signing secrets are sealed by the vault (`webhook-secret:<user>:<endpoint>`).
  */
 import { randomBytes } from "node:crypto";
 import { Webhook } from "standardwebhooks";
@@ -33,7 +33,8 @@ import {
   WEBHOOK_EVENTS,
   type WebhookEvent,
 } from "./model.ts";
-import { checkTarget } from "./targets.ts";
+import { postPinned } from "./send.ts";
+import { checkTarget, type HostLookup, resolveTarget, systemLookup } from "./targets.ts";
 
 const log = createLogger("webhooks");
 
@@ -55,6 +56,8 @@ export class WebhookService {
     private readonly db: Database,
     private readonly vault: Vault,
     private readonly options: OctoConfig["webhooks"],
+    /** Resolves target host names (the system's resolver; tests pass one they control). */
+    private readonly lookup: HostLookup = systemLookup,
   ) {}
 
   private policy() {
@@ -63,7 +66,7 @@ export class WebhookService {
 
   /** Checks a delivery URL (targets.ts). @throws OctoError 400 WEBHOOK_TARGET_INVALID / WEBHOOK_TARGET_FORBIDDEN. */
   checkTarget(url: string): Promise<string> {
-    return checkTarget(url, this.policy());
+    return checkTarget(url, this.policy(), this.lookup);
   }
 
   // ---- endpoints -----------------------------------------------------------------------------------------
@@ -168,30 +171,26 @@ export class WebhookService {
     return this.vault.open(endpoint.secret_sealed, `webhook-secret:${endpoint.user_id}:${endpoint.id}`);
   }
 
-  /** One attempt: check the target again, send it signed, record the answer, schedule a retry if needed. */
+  /**
+   * One attempt: resolve and check the target again, send it signed to exactly the checked address
+   * (send.ts), record the answer, schedule a retry if needed.
+   */
   private async attempt(row: DeliveryRow): Promise<void> {
     const attempts = row.attempts + 1;
     let status: number | null = null;
     let error: string | null = null;
     try {
-      await this.checkTarget(row.url);
+      const target = await resolveTarget(row.url, this.policy(), this.lookup);
       const timestamp = new Date();
       const signature = new Webhook(this.secretOf(row)).sign(row.id, timestamp, row.payload);
-      const res = await fetch(row.url, {
-        method: "POST",
-        headers: {
-          "content-type": "application/json",
-          "user-agent": `octo/${VERSION}`,
-          "webhook-id": row.id,
-          "webhook-timestamp": String(Math.floor(timestamp.getTime() / 1000)),
-          "webhook-signature": signature,
-        },
-        body: row.payload,
-        redirect: "manual",
-        signal: AbortSignal.timeout(this.options.timeout_seconds * 1000),
-      });
-      status = res.status;
-      await res.body?.cancel().catch(() => undefined);
+      const headers = {
+        "content-type": "application/json",
+        "user-agent": `octo/${VERSION}`,
+        "webhook-id": row.id,
+        "webhook-timestamp": String(Math.floor(timestamp.getTime() / 1000)),
+        "webhook-signature": signature,
+      };
+      status = await postPinned(target, headers, row.payload, this.options.timeout_seconds * 1000);
       if (status < 200 || status >= 300) error = `answered HTTP ${status}`;
     } catch (err) {
       error = clip((err as Error).message ?? String(err), 300);

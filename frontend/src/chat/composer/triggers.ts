@@ -1,7 +1,7 @@
 /**
  * What the composer's text asks for at the caret: a slash command (`/name` at the very start of a
  * one-line prompt, as in OpenCode's own clients) or an `@` file mention (`@query` starting a word), and
- * how a chosen suggestion rewrites the text. Pure functions, unit-tested in test/frontend/composer.test.ts.
+ * how a chosen suggestion rewrites the text. Pure functions, unit-tested in test/frontend/src/chat/composer.test.ts.
  */
 
 /** A pending slash command or mention; `start`/`end` delimit the typed token in the text (UTF-16 units). */

@@ -30,8 +30,8 @@ let user: User;
 let sessionId = "";
 const services: TaskService[] = [];
 
-function tasks(): TaskService {
-  const service = new TaskService(stack.db, sessions, stack.users, { tasks: config.tasks, opencodeConfigPath: config.opencode.config_path });
+function tasks(limits: Partial<OctoConfig["tasks"]> = {}): TaskService {
+  const service = new TaskService(stack.db, sessions, stack.users, { tasks: { ...config.tasks, ...limits }, opencodeConfigPath: config.opencode.config_path });
   services.push(service);
   return service;
 }
@@ -149,4 +149,26 @@ describe("helpers", () => {
       { path: "b.txt", status: "modified", additions: 4, deletions: 2 },
     ]);
   });
+});
+
+describe("follow-ups", () => {
+  test("a follow-up respects the limits: queued while another task holds the user's slot, then run in its turn", async () => {
+    const service = tasks({ max_running_per_user: 1 });
+    const first = await service.create(user, { prompt: "quick one", session_id: sessionId });
+    await eventually(() => statusOf(first.id).status === "succeeded", "the first task", 120_000);
+    const other = await service.create(user, { prompt: "medium please", session_id: sessionId });
+    await eventually(() => statusOf(other.id).status === "running", "the other task to run", 120_000);
+    const followed = await service.followUp(user, first.id, "quick again");
+    expect(followed.status).toBe("queued");
+    await eventually(() => statusOf(other.id).status === "succeeded", "the other task", 120_000);
+    await eventually(() => statusOf(first.id).status === "succeeded", "the follow-up", 120_000);
+    const [a, b] = [service.get(user.id, first.id), service.get(user.id, other.id)];
+    // The follow-up's turn ran after the other task ended: its result is the new turn's, finished later.
+    expect(Date.parse(a.finished_at!)).toBeGreaterThanOrEqual(Date.parse(b.finished_at!));
+    expect(a.result?.text).toBe("Quick.");
+    expect(stack.db.query("SELECT follow_up FROM tasks WHERE id = ?").get(first.id)).toEqual({ follow_up: null });
+    // With the slot free, a follow-up runs at once.
+    expect((await service.followUp(user, other.id, "quick")).status).toBe("running");
+    await eventually(() => statusOf(other.id).status === "succeeded", "the second follow-up", 120_000);
+  }, SLOW);
 });

@@ -52,6 +52,12 @@ try {
       throw err;
     });
   const firstRenderMs = await page.evaluate(() => performance.now());
+  // Where the time went: the app's code loaded, the transcript's answer received (ms since navigation).
+  const timeline = await page.evaluate(() => {
+    const nav = performance.getEntriesByType("navigation")[0] as PerformanceNavigationTiming | undefined;
+    const transcript = (performance.getEntriesByType("resource") as PerformanceResourceTiming[]).find((e) => /\/session\/[^/]+\/message(\?|$)/.test(new URL(e.name).pathname.replace(/^.*\/code/, "")));
+    return { dom_content_loaded_ms: nav?.domContentLoadedEventEnd ?? 0, transcript_received_ms: transcript?.responseEnd ?? 0, transcript_bytes: transcript?.encodedBodySize ?? 0 };
+  });
   const rendered = await page.locator(".thread .message").count();
 
   /** Records rAF deltas in the page while `action` runs there (a function body as text), for `ms`. */
@@ -86,12 +92,16 @@ try {
     messages,
     rendered_messages: rendered,
     first_render_ms: round(firstRenderMs, 0),
+    app_loaded_ms: round(timeline.dom_content_loaded_ms, 0),
+    transcript_received_ms: round(timeline.transcript_received_ms, 0),
+    transcript_bytes: timeline.transcript_bytes,
     scroll: frameStats(scroll),
     streaming: frameStats(streaming),
   };
   console.log(`## chat with ${messages} messages\n`);
   console.log("| measure | value |\n| --- | --- |");
   console.log(`| time to first render | ${results.first_render_ms} ms (${rendered} messages in the DOM) |`);
+  console.log(`| of which: app loaded, transcript received | ${results.app_loaded_ms} ms, ${results.transcript_received_ms} ms (${(results.transcript_bytes / 1e6).toFixed(1)} MB) |`);
   for (const [name, s] of [["scrolling", results.scroll], ["streaming", results.streaming]] as const) {
     console.log(`| frames while ${name} | p50 ${s.p50_ms} ms · p95 ${s.p95_ms} ms · max ${s.max_ms} ms · ${s.over_50ms} of ${s.frames} over 50 ms |`);
   }

@@ -8,7 +8,7 @@
  *   --sessions N       scale target (default 20; --quick: 2)
  *   --rounds N         rounds for the HTTP, SSE, start and container benchmarks (default 5 / 3 / 5 / 3;
  *                      --quick: 1). A full run takes about 11 minutes on 2 cores.
- *   --only LIST        comma-separated sections to run: http,sse,terminal,gateway,start,container,swarm,memory,scale,repos
+ *   --only LIST        comma-separated sections to run: http,sse,terminal,gateway,start,container,swarm,memory,scale,repos,chat
  *   --skip LIST        sections not to run
  *   --out DIR          where to write the JSON (default bench/results)
  *   --build-image      container mode: build the session image when missing or stale (default in full runs)
@@ -22,7 +22,8 @@
  *   3. sessions on a repository (clone of 1 000 files, Changes API with 500 changed files), bench/repos.ts;
  *   4. container-mode start on an `octo serve --mode container`, when an engine answers;
  *   5. swarm-mode start on an `octo serve --mode swarm` driving the two-node test swarm (`.ci/swarm-setup`,
- *      as root; started for this section only and taken down after it).
+ *      as root; started for this section only and taken down after it);
+ *   6. the chat with a 2 000-message conversation in Chromium (bench/chat.ts, its own process; --quick: 200).
  * `OCTO_TEST_BINARY=dist/octo` benchmarks a compiled binary instead of the sources.
  */
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
@@ -30,7 +31,7 @@ import { loadavg } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 
-const SECTIONS = ["http", "sse", "terminal", "gateway", "start", "container", "swarm", "memory", "scale", "repos"] as const;
+const SECTIONS = ["http", "sse", "terminal", "gateway", "start", "container", "swarm", "memory", "scale", "repos", "chat"] as const;
 type Section = (typeof SECTIONS)[number];
 
 const { values } = parseArgs({
@@ -322,12 +323,23 @@ if (wanted("swarm")) {
   });
 }
 
+// 6. The chat in Chromium: a long conversation's first render and frame times (bench/chat.ts).
+let chatReport = "";
+if (wanted("chat")) {
+  await section("chat", async () => {
+    const run = Bun.spawnSync([process.execPath, join(import.meta.dir, "chat.ts"), "--messages", quick ? "200" : "2000", "--out", outDir], { stdout: "pipe", stderr: "pipe" });
+    if (run.exitCode !== 0) throw new Error(`bench/chat.ts exited ${run.exitCode}: ${run.stderr.toString().slice(-2000)}`);
+    chatReport = run.stdout.toString().trim();
+    log("chat: done");
+  });
+}
+
 results.finished_at = new Date().toISOString();
 results.duration_s = (Date.now() - began) / 1000;
 results.load_at_end = Math.round(loadavg()[0]! * 100) / 100;
 mkdirSync(outDir, { recursive: true });
 const file = join(outDir, `${results.started_at.replace(/[:.]/g, "-")}.json`);
 writeFileSync(file, `${JSON.stringify({ ...results, gateway: gatewayResult }, (_k, v) => (typeof v === "number" && !Number.isFinite(v) ? null : v), 2)}\n`);
-process.stdout.write(`${renderReport(results)}${gatewayResult ? `\n\n${renderGateway(gatewayResult)}` : ""}\n\nResults: ${file}\n`);
+process.stdout.write(`${renderReport(results)}${gatewayResult ? `\n\n${renderGateway(gatewayResult)}` : ""}${chatReport ? `\n\n${chatReport}` : ""}\n\nResults: ${file}\n`);
 iso.cleanup();
 process.exit(results.errors.length ? 1 : 0);

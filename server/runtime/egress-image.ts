@@ -21,7 +21,8 @@ export function defaultEgressImageTag(): string {
 /**
  * Builds `tag` from `baseImage` unless an image with the current inputs exists.
  * @returns whether it built.
- * @throws OctoError 503 IMAGE_MISSING when the base image is missing; 500 IMAGE_BUILD_FAILED.
+ * When the base is missing, an existing `tag` is used as it is (loaded into the engine from elsewhere).
+ * @throws OctoError 503 IMAGE_MISSING when both are missing; 500 IMAGE_BUILD_FAILED.
  */
 export async function ensureEgressImage(docker: Docker, options: { tag?: string; baseImage?: string; onProgress?: (line: string) => void } = {}): Promise<boolean> {
   const tag = options.tag ?? defaultEgressImageTag();
@@ -31,6 +32,9 @@ export async function ensureEgressImage(docker: Docker, options: { tag?: string;
     baseId = (await docker.getImage(baseImage).inspect()).Id;
   } catch (err) {
     if ((err as { statusCode?: number }).statusCode !== 404) throw err;
+    // Without the base nothing can be built or checked for staleness: an image loaded into the engine
+    // (e.g. `docker load` of one built elsewhere) is used as it is.
+    if (await hasImage(docker, tag)) return false;
     throw new OctoError(503, "IMAGE_MISSING", `The egress proxy image ${tag} is missing and its base ${baseImage} too; build the base (.ci/container-setup) or load ${tag} into the engine`);
   }
   const hasher = new Bun.CryptoHasher("sha256");

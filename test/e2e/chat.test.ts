@@ -287,6 +287,8 @@ describe.skipIf(!haveChromium)("the chat's OpenCode features in Chromium", () =>
     await answer.getByRole("button", { name: "Copy text" }).click();
     expect(await page.evaluate(() => navigator.clipboard.readText())).toBe("Answer to: Review as the reviewer");
     const before = await page.locator(".conversation").count();
+    // The thread is virtualized: the first message is in the DOM once the user scrolls up to it.
+    await page.locator(".thread").evaluate((el) => el.scrollTo({ top: 0 }));
     const first = page.locator(".message.user", { hasText: "Please write the plan" });
     await first.hover();
     await first.getByRole("button", { name: "Fork from here" }).click();
@@ -317,7 +319,7 @@ describe.skipIf(!haveChromium)("the chat's OpenCode features in Chromium", () =>
     await target.getByRole("button", { name: "Delete Planning notes" }).click();
     await page.getByRole("dialog", { name: "Delete “Planning notes”?" }).getByRole("button", { name: "Delete" }).click();
     await eventually(async () => (await list.locator(".conversation").count()) === count - 1, "the conversation to go", UI_TIMEOUT);
-    expect(await list.getByText("Planning notes").count()).toBe(0);
+    await eventually(async () => (await list.getByText("Planning notes").count()) === 0, "the deleted title to leave the list", UI_TIMEOUT);
   }, SLOW);
 
   test("context usage: tokens against the model's context window, and cost", async () => {

@@ -6,6 +6,7 @@
 import { type ChatState, initialChatState } from "../../frontend/src/chat/reducer.ts";
 import type { SpeechInput, SpeechInputHandlers, SpeechOutput } from "../../frontend/src/voice/engines.ts";
 import { assistantMessage, SID, textPart, userMessage } from "./fixtures.ts";
+import { withParts } from "../../frontend/src/chat/partIndex.ts";
 
 /** A speech input whose words the test says with {@link say}; `failWith` makes `start` reject. */
 export class ScriptedInput implements SpeechInput {
@@ -87,7 +88,7 @@ export class RecordingOutput implements SpeechOutput {
 export function chatWith(text: string, done: boolean): ChatState {
   const s = initialChatState();
   s.messages[SID] = [userMessage("msg_01"), assistantMessage("msg_02", "msg_01", 3), userMessage("msg_10"), assistantMessage("msg_11", "msg_10", done ? 9 : undefined)];
-  s.parts.msg_11 = [textPart("prt_1", "msg_11", text, done)];
+  s.parts = withParts(s.parts, [["msg_11", [textPart("prt_1", "msg_11", text, done)]]]);
   if (!done) s.status[SID] = { type: "busy" };
   return s;
 }

@@ -4,6 +4,7 @@
  * last answer in it as the body. Pure, over the chat store's state.
  */
 import type { ChatState } from "../chat/reducer.ts";
+import { partsOf } from "../chat/partIndex.ts";
 
 /** Longest subject line, characters (git's convention). */
 const SUBJECT_CHARS = 72;
@@ -11,7 +12,7 @@ const SUBJECT_CHARS = 72;
 const BODY_CHARS = 2000;
 
 function textOf(state: ChatState, messageID: string): string {
-  return (state.parts[messageID] ?? [])
+  return (partsOf(state.parts, messageID) ?? [])
     .filter((p) => p.type === "text" && !(p as { synthetic?: boolean }).synthetic)
     .map((p) => (p as { text: string }).text)
     .join("\n")

@@ -92,7 +92,9 @@ export function ChatPanel({ sessionId }: { sessionId: string }) {
   const mine = (p: { sessionID: string }) => p.sessionID === activeID || state.conversations[p.sessionID]?.parentID === activeID;
   const permissions = Object.values(state.permissions).flat().filter(mine);
   const questions = Object.values(state.questions).flat().filter(mine);
-  const usage = useMemo(() => (activeID ? contextUsage(state, activeID, providers) : null), [state, activeID, providers]);
+  // Over the conversation's message list only: a streamed delta (parts) does not recount it.
+  const activeMessages = activeID ? state.messages[activeID] : undefined;
+  const usage = useMemo(() => (activeID ? contextUsage(state, activeID, providers) : null), [activeMessages, activeID, providers]); // eslint-disable-line react-hooks/exhaustive-deps
   const lastUser = activeID ? state.messages[activeID]?.findLast((m) => m.role === "user") : undefined;
   // A provider error shows once: in the failed answer when there is one, otherwise in the banner.
   const lastAssistant = activeID ? state.messages[activeID]?.findLast((m) => m.role === "assistant") : undefined;
@@ -147,7 +149,7 @@ export function ChatPanel({ sessionId }: { sessionId: string }) {
         ) : null}
         {activeID ? (
           <MessageActionsProvider value={{ fork: (id) => void actions.fork(id) }}>
-            <Thread state={state} conversationID={activeID} onRedo={() => void actions.redo()} />
+            <Thread key={activeID} state={state} conversationID={activeID} onRedo={() => void actions.redo()} />
           </MessageActionsProvider>
         ) : (
           <div className="thread">
@@ -159,7 +161,7 @@ export function ChatPanel({ sessionId }: { sessionId: string }) {
                 </>
               ) : (
                 <p>
-                  <span className="spinner" /> Connecting to the agent…
+                  <span className="spinner" /> {syncError ? "The agent did not answer yet; retrying…" : "Connecting to the agent…"}
                 </p>
               )}
             </div>

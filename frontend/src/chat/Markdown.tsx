@@ -1,12 +1,10 @@
 /**
  * Markdown as OpenCode writes it: GitHub-flavoured (tables, task lists, strikethrough, autolinks) with
- * highlight.js colouring for fenced code (`rehype-highlight`, common languages, no auto-detection so
- * prose in unlabelled blocks is left alone). Raw HTML in the text is not rendered (react-markdown's
- * default), and links open in a new tab.
+ * highlight.js colouring for fenced code ({@link CodeBlock}). Raw HTML in the text is not rendered
+ * (react-markdown's default), and links open in a new tab.
  */
 import { memo } from "react";
 import ReactMarkdown, { type Components } from "react-markdown";
-import rehypeHighlight from "rehype-highlight";
 import remarkGfm from "remark-gfm";
 import { CodeBlock } from "./CodeBlock.tsx";
 
@@ -20,13 +18,12 @@ const components: Components = {
 };
 
 const remarkPlugins = [remarkGfm];
-const rehypePlugins: Parameters<typeof ReactMarkdown>[0]["rehypePlugins"] = [[rehypeHighlight, { detect: false }]];
 
 /** Renders `text`; memoized so unchanged parts are not re-parsed while another part streams. */
 export const Markdown = memo(function Markdown({ text }: { text: string }) {
   return (
     <div className="markdown">
-      <ReactMarkdown remarkPlugins={remarkPlugins} rehypePlugins={rehypePlugins} components={components}>
+      <ReactMarkdown remarkPlugins={remarkPlugins} components={components}>
         {text}
       </ReactMarkdown>
     </div>

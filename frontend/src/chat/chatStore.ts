@@ -55,6 +55,7 @@ export class ChatStore {
   private stream: EventStreamHandle | null = null;
   private notifyScheduled = false;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Retries of a failed refresh (OpenCode not up yet, a transient 502): `ready` must not stay false. */
   private readonly retries: Backoff;
 
   /** @param options.retry backoff between failed refetches (default: 500 ms doubling to 15 s). */
@@ -160,6 +161,7 @@ export class ChatStore {
         ] satisfies ChatAction[];
       }),
     );
+    clearTimeout(this.retryTimer);
     if (ok) {
       this.retries.reset();
       if (!this.snapshot.ready) this.update({ ready: true });

@@ -29,6 +29,7 @@ import type {
   SessionStatus,
   Todo,
 } from "./types.ts";
+import { emptyPartIndex, type PartIndex, partsOf, withParts, withoutParts } from "./partIndex.ts";
 
 /** A message with its parts, as `GET /session/:id/message` answers. */
 export interface MessageWithParts {
@@ -42,8 +43,8 @@ export interface ChatState {
   conversations: Record<string, Conversation>;
   /** Messages per conversation id, sorted by id. Only conversations in `loaded` are tracked. */
   messages: Record<string, Message[]>;
-  /** Parts per message id, sorted by id. */
-  parts: Record<string, Part[]>;
+  /** Parts per message id, sorted by id: read with `partsOf(state.parts, messageID)`. */
+  parts: PartIndex;
   /** Conversations whose messages were fetched; events for others are ignored until they are. */
   loaded: Record<string, true>;
   /** Busy/idle/retry per conversation id (absent means idle). */
@@ -76,7 +77,7 @@ export function initialChatState(): ChatState {
   return {
     conversations: {},
     messages: {},
-    parts: {},
+    parts: emptyPartIndex(),
     loaded: {},
     status: {},
     permissions: {},
@@ -141,14 +142,13 @@ function keepStreamedText(part: Part, previous: Part | undefined): Part {
 }
 
 function applySnapshotMessages(state: ChatState, conversationID: string, list: MessageWithParts[]): ChatState {
-  const parts = { ...state.parts };
+  const set: [string, Part[]][] = [];
   let stale = state.stale;
-  for (const old of state.messages[conversationID] ?? []) delete parts[old.id];
   const infos: Message[] = [];
   for (const { info, parts: messageParts } of list) {
     infos.push(info);
-    const previous = state.parts[info.id];
-    parts[info.id] = messageParts
+    const previous = partsOf(state.parts, info.id);
+    const next = messageParts
       .map((part) => {
         if (isCompleted(info) || !isStreamingPart(part)) return part;
         if (stale === state.stale) stale = { ...stale };
@@ -156,19 +156,19 @@ function applySnapshotMessages(state: ChatState, conversationID: string, list: M
         return keepStreamedText(part, previous?.find((p) => p.id === part.id));
       })
       .sort(byId);
+    set.push([info.id, next]);
   }
   return {
     ...state,
     messages: { ...state.messages, [conversationID]: infos.sort(byId) },
-    parts,
+    parts: withParts(state.parts, set, (state.messages[conversationID] ?? []).map((m) => m.id)),
     stale,
     loaded: state.loaded[conversationID] ? state.loaded : { ...state.loaded, [conversationID]: true },
   };
 }
 
 function removeConversation(state: ChatState, id: string): ChatState {
-  const parts = { ...state.parts };
-  for (const message of state.messages[id] ?? []) delete parts[message.id];
+  const parts = withoutParts(state.parts, (state.messages[id] ?? []).map((m) => m.id));
   return {
     ...state,
     conversations: without(state.conversations, id),
@@ -252,7 +252,7 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
       return {
         ...state,
         messages: { ...state.messages, [sessionID]: list.filter((m) => m.id !== messageID) },
-        parts: without(state.parts, messageID),
+        parts: withoutParts(state.parts, [messageID]),
       };
     }
     case "message.part.updated": {
@@ -260,21 +260,21 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
       if (!state.loaded[part.sessionID]) return state;
       return {
         ...state,
-        parts: { ...state.parts, [part.messageID]: upsertSorted(state.parts[part.messageID], part) },
+        parts: withParts(state.parts, [[part.messageID, upsertSorted(partsOf(state.parts, part.messageID), part)]]),
         stale: without(state.stale, part.id),
       };
     }
     case "message.part.removed": {
       const { sessionID, messageID, partID } = action.properties;
       if (!state.loaded[sessionID]) return state;
-      const list = state.parts[messageID];
+      const list = partsOf(state.parts, messageID);
       if (!list) return state;
-      return { ...state, parts: { ...state.parts, [messageID]: list.filter((p) => p.id !== partID) } };
+      return { ...state, parts: withParts(state.parts, [[messageID, list.filter((p) => p.id !== partID)]]) };
     }
     case "message.part.delta": {
       const { sessionID, messageID, partID, field, delta } = action.properties;
       if (!state.loaded[sessionID] || state.stale[partID]) return state;
-      const list = state.parts[messageID];
+      const list = partsOf(state.parts, messageID);
       const index = list?.findIndex((p) => p.id === partID) ?? -1;
       if (!list || index < 0) return state; // OpenCode sends the whole part before its deltas
       const part = list[index]! as Part & Record<string, unknown>;
@@ -282,7 +282,7 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
       if (typeof current !== "string") return state; // only string fields that the whole part already has
       const next = [...list];
       next[index] = { ...part, [field]: current + delta } as Part;
-      return { ...state, parts: { ...state.parts, [messageID]: next } };
+      return { ...state, parts: withParts(state.parts, [[messageID, next]]) };
     }
 
     case "session.status":

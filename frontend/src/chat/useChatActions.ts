@@ -20,6 +20,7 @@ import type { Draft } from "./Composer.tsx";
 import { conversationMarkdown, downloadText } from "./exportMarkdown.ts";
 import type { ChatState } from "./reducer.ts";
 import type { ModelRef } from "./useProviders.ts";
+import { partsOf } from "./partIndex.ts";
 
 export interface ChatActionsInput {
   sessionId: string;
@@ -36,7 +37,7 @@ export interface ChatActionsInput {
 
 /** The prompt text of a user message (its non-synthetic text parts). */
 function promptText(state: ChatState, messageID: string): string {
-  return (state.parts[messageID] ?? [])
+  return (partsOf(state.parts, messageID) ?? [])
     .flatMap((p) => (p.type === "text" && !p.synthetic ? [p.text] : []))
     .join("\n");
 }

@@ -12,14 +12,17 @@ import { useSessions } from "./SessionsContext.tsx";
 import { StartingView } from "./StartingView.tsx";
 import { StoppedView } from "./StoppedView.tsx";
 
-// The workspace (chat, markdown, highlighting, xterm) is the bulk of the app: loaded on first use.
-const Workspace = lazy(() => import("../workspace/Workspace.tsx").then((m) => ({ default: m.Workspace })));
+// The workspace (chat, markdown, highlighting, xterm) is the bulk of the app: loaded on first use, and
+// requested as soon as a session page renders (before its session is known), not after.
+const loadWorkspace = () => import("../workspace/Workspace.tsx").then((m) => ({ default: m.Workspace }));
+const Workspace = lazy(loadWorkspace);
 
 /** The page of session `id`. */
 export function SessionView({ id }: { id: string }) {
   const { sessions, refresh } = useSessions();
   const listed = sessions?.find((s) => s.id === id);
   const [fetched, setFetched] = useState<Session | null | undefined>(undefined);
+  useEffect(() => void loadWorkspace(), []);
 
   useEffect(() => {
     if (listed || sessions === undefined) return;

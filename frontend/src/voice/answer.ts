@@ -10,6 +10,7 @@
  */
 import type { ChatState } from "../chat/reducer.ts";
 import type { Message, Part } from "../chat/types.ts";
+import { partsOf } from "../chat/partIndex.ts";
 
 /** The text of an answer so far, and whether it is complete. */
 export interface AnswerProgress {
@@ -44,7 +45,7 @@ export function messageText(parts: readonly Part[]): string {
 /** The answer in `conversationID` to a prompt sent when its newest message id was `after` (see module doc). */
 export function answerSince(state: ChatState, conversationID: string, after: string): AnswerProgress {
   const messages: Message[] = (state.messages[conversationID] ?? []).filter((m) => m.role === "assistant" && m.id > after);
-  const texts = messages.map((m) => messageText(state.parts[m.id] ?? [])).filter((t) => t.trim());
+  const texts = messages.map((m) => messageText(partsOf(state.parts, m.id) ?? [])).filter((t) => t.trim());
   const last = messages.at(-1);
   const status = state.status[conversationID]?.type;
   const busy = status === "busy" || status === "retry";

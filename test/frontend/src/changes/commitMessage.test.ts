@@ -1,16 +1,18 @@
 /** The Changes panel's proposed commit message (frontend/src/changes/commitMessage.ts). */
 import { describe, expect, test } from "bun:test";
 import { proposedCommitMessage } from "../../../../frontend/src/changes/commitMessage.ts";
+import { emptyPartIndex, withParts } from "../../../../frontend/src/chat/partIndex.ts";
 import type { ChatState } from "../../../../frontend/src/chat/reducer.ts";
+import type { Part } from "../../../../frontend/src/chat/types.ts";
 
 function state(conversations: Record<string, { role: "user" | "assistant"; text: string; at: number }[]>): ChatState {
   const messages: Record<string, unknown[]> = {};
-  const parts: Record<string, unknown[]> = {};
+  const parts: [string, Part[]][] = [];
   for (const [id, list] of Object.entries(conversations)) {
     messages[id] = list.map((m, i) => ({ id: `${id}-m${i}`, sessionID: id, role: m.role, time: { created: m.at } }));
-    list.forEach((m, i) => (parts[`${id}-m${i}`] = [{ id: `${id}-p${i}`, type: "text", text: m.text }]));
+    list.forEach((m, i) => parts.push([`${id}-m${i}`, [{ id: `${id}-p${i}`, type: "text", text: m.text } as Part]]));
   }
-  return { conversations: {}, messages, parts, loaded: {}, status: {}, permissions: {}, questions: {}, stale: {}, errors: {} } as unknown as ChatState;
+  return { conversations: {}, messages, parts: withParts(emptyPartIndex(), parts), loaded: {}, status: {}, permissions: {}, questions: {}, stale: {}, errors: {} } as unknown as ChatState;
 }
 
 describe("proposedCommitMessage", () => {

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { type ChatAction, type ChatState, chatReducer, initialChatState, upsertSorted } from "../../../../frontend/src/chat/reducer.ts";
+import { partsOf } from "../../../../frontend/src/chat/partIndex.ts";
 import {
   SID,
   assistantMessage,
@@ -17,7 +18,7 @@ const run = (actions: ChatAction[], start: ChatState = loadedState()) => actions
 function loadedState(): ChatState {
   return chatReducer(initialChatState(), { type: "snapshot.messages", conversationID: SID, messages: [] });
 }
-const texts = (s: ChatState, messageID: string) => (s.parts[messageID] ?? []).map((p) => (p.type === "text" ? p.text : p.type));
+const texts = (s: ChatState, messageID: string) => (partsOf(s.parts, messageID) ?? []).map((p) => (p.type === "text" ? p.text : p.type));
 
 describe("chatReducer: streaming a turn", () => {
   test("user message, assistant message, text streamed by deltas, tool part progresses", () => {
@@ -37,7 +38,7 @@ describe("chatReducer: streaming a turn", () => {
     expect(s.messages[SID]!.map((m) => m.id)).toEqual(["msg_1", "msg_2"]);
     expect(texts(s, "msg_1")).toEqual(["write hello.txt"]);
     expect(texts(s, "msg_2")).toEqual(["Sure, writing it.", "tool"]);
-    const tool = s.parts.msg_2![1]!;
+    const tool = partsOf(s.parts, "msg_2")![1]!;
     expect(tool.type === "tool" && tool.state.status).toBe("completed");
     expect(s.status[SID]).toEqual({ type: "busy" });
     expect(chatReducer(s, ev("session.idle", { sessionID: SID })).status[SID]).toEqual({ type: "idle" });
@@ -83,7 +84,7 @@ describe("chatReducer: streaming a turn", () => {
     expect(texts(s, "msg_1")).toEqual(["b"]);
     const gone = chatReducer(s, ev("message.removed", { sessionID: SID, messageID: "msg_1" }));
     expect(gone.messages[SID]).toEqual([]);
-    expect(gone.parts.msg_1).toBeUndefined();
+    expect(partsOf(gone.parts, "msg_1")).toBeUndefined();
   });
 
   test("events for conversations whose messages were never loaded are ignored", () => {
@@ -105,7 +106,7 @@ describe("chatReducer: snapshots and reconnects", () => {
       messages: [{ info: userMessage("msg_1"), parts: [textPart("prt_1", "msg_1", "hi", undefined)] }],
     });
     expect(s.messages[SID]!.map((m) => m.id)).toEqual(["msg_1"]);
-    expect(s.parts.msg_old).toBeUndefined();
+    expect(partsOf(s.parts, "msg_old")).toBeUndefined();
     expect(texts(s, "msg_1")).toEqual(["hi"]);
   });
 

@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { type ChatAction, type ChatState, chatReducer, initialChatState } from "../../../../frontend/src/chat/reducer.ts";
 import { ChatSync } from "../../../../frontend/src/chat/sync.ts";
 import { SID, assistantMessage, delta, ev, partUpdated, textPart, toolPart } from "../../fixtures.ts";
+import { partsOf } from "../../../../frontend/src/chat/partIndex.ts";
 
 function harness() {
   let state: ChatState = initialChatState();
@@ -18,7 +19,7 @@ function deferred<T>() {
   return { promise, resolve, reject };
 }
 
-const text = (s: ChatState) => s.parts.msg_2?.map((p) => (p.type === "text" ? p.text : p.type === "tool" ? p.state.status : ""));
+const text = (s: ChatState) => partsOf(s.parts, "msg_2")?.map((p) => (p.type === "text" ? p.text : p.type === "tool" ? p.state.status : ""));
 
 describe("ChatSync: refetch after reconnect", () => {
   test("events that arrive while the snapshot is loading are replayed after it, in order, without duplicates", async () => {
@@ -34,7 +35,7 @@ describe("ChatSync: refetch after reconnect", () => {
     h.sync.event(delta("msg_2", "prt_2", "lo"));
     h.sync.event(partUpdated(toolPart("prt_3", "msg_2", "running")));
     h.sync.event(partUpdated(toolPart("prt_3", "msg_2", "completed")));
-    expect(h.state.parts.msg_2).toBeUndefined(); // held
+    expect(partsOf(h.state.parts, "msg_2")).toBeUndefined(); // held
     snapshot.resolve([
       {
         type: "snapshot.messages",

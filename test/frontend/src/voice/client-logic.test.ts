@@ -10,6 +10,7 @@ import { MIC_MESSAGES, MicError, micProblem, toMicError } from "../../../../fron
 import { base64Bytes, clampSpeed, parseSttMessage, parseTtsMessage, voiceSocketUrl } from "../../../../frontend/src/voice/protocol.ts";
 import { loadSettings, saveSettings, settingsKey } from "../../../../frontend/src/voice/settings.ts";
 import { assistantMessage, SID, textPart, toolPart, userMessage } from "../../fixtures.ts";
+import { withParts } from "../../../../frontend/src/chat/partIndex.ts";
 
 describe("eaRS messages", () => {
   test("word, final, pause, error, languagechanged", () => {
@@ -125,9 +126,9 @@ describe("the answer to read aloud", () => {
   test("text parts of the assistant messages after the prompt, joined; tools and reasoning left out", () => {
     const s = state((s) => {
       s.messages[SID] = [userMessage("msg_01"), assistantMessage("msg_02", "msg_01", 5), userMessage("msg_03"), assistantMessage("msg_04", "msg_03", 9), assistantMessage("msg_05", "msg_03")];
-      s.parts.msg_02 = [textPart("prt_1", "msg_02", "Old answer.", true)];
-      s.parts.msg_04 = [reasoning("prt_2", "msg_04"), textPart("prt_3", "msg_04", "Sure, writing it.", true), toolPart("prt_4", "msg_04", "completed")];
-      s.parts.msg_05 = [textPart("prt_5", "msg_05", "Done. It is", false)];
+      s.parts = withParts(s.parts, [["msg_02", [textPart("prt_1", "msg_02", "Old answer.", true)]]]);
+      s.parts = withParts(s.parts, [["msg_04", [reasoning("prt_2", "msg_04"), textPart("prt_3", "msg_04", "Sure, writing it.", true), toolPart("prt_4", "msg_04", "completed")]]]);
+      s.parts = withParts(s.parts, [["msg_05", [textPart("prt_5", "msg_05", "Done. It is", false)]]]);
       s.status[SID] = { type: "busy" };
     });
     expect(newestMessageId(s)).toBe("msg_05");
@@ -141,7 +142,7 @@ describe("the answer to read aloud", () => {
     const base = (completed?: number) =>
       state((s) => {
         s.messages[SID] = [userMessage("msg_01"), assistantMessage("msg_02", "msg_01", completed)];
-        s.parts.msg_02 = [textPart("prt_1", "msg_02", "Hi.", true)];
+        s.parts = withParts(s.parts, [["msg_02", [textPart("prt_1", "msg_02", "Hi.", true)]]]);
       });
     expect(answerSince(base(7), SID, "msg_01").done).toBe(true);
     expect(answerSince(base(), SID, "msg_01").done).toBe(false);

@@ -8,6 +8,7 @@ import { initialChatState } from "../../../../frontend/src/chat/reducer.ts";
 import { Conversation, TICK_MS } from "../../../../frontend/src/voice/conversation.ts";
 import { assistantMessage, SID, textPart, userMessage } from "../../fixtures.ts";
 import { chatWith, RecordingOutput, ScriptedInput } from "../../voiceFixtures.ts";
+import { withParts } from "../../../../frontend/src/chat/partIndex.ts";
 
 function setup(config = { vadTimeoutMs: 300, continuous: true, interruptWordCount: 2 }) {
   let clock = 0;
@@ -66,7 +67,7 @@ describe("Conversation", () => {
     input.say("hi");
     await advance(400);
     const s = chatWith("Fresh answer.", true);
-    s.parts.msg_02 = [textPart("prt_0", "msg_02", "Old answer that must not be read.", true)];
+    s.parts = withParts(s.parts, [["msg_02", [textPart("prt_0", "msg_02", "Old answer that must not be read.", true)]]]);
     conversation.chatChanged(s, SID);
     expect(output.spoken).toEqual(["Fresh answer."]);
     conversation.stop();

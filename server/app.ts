@@ -15,7 +15,7 @@ import { authRoutes } from "./modules/auth/index.ts";
 import { eventRoutes } from "./modules/events/index.ts";
 import { imageRoutes } from "./modules/image/index.ts";
 import { changesRoutes } from "./modules/changes/index.ts";
-import { ChangesService } from "./modules/changes/service.ts";
+import type { ChangesService } from "./modules/changes/service.ts";
 import { gitCredentialRoutes } from "./modules/git-credentials/index.ts";
 import type { GitCredentialService } from "./modules/git-credentials/service.ts";
 import { metricsRoutes } from "./modules/metrics/index.ts";
@@ -56,6 +56,8 @@ export interface AppDeps {
   handoff: Handoff;
   /** Users' git credentials (the `/api/me/git-credentials` routes, and octo's pushes). */
   gitCredentials: GitCredentialService;
+  /** A session's changes, commits, pushes and pull requests (`/api/sessions/:id/changes`, ...). */
+  changes: ChangesService;
   /** Egress policies and the egress proxies' connection log (`/api/admin/.../egress`). */
   egress: EgressService;
 }
@@ -66,9 +68,8 @@ export function createAdmission(auth: AuthService, config: OctoConfig): Admissio
   return new Admission(auth, { allowedOrigins: allowed_origins, trustProxy: trust_proxy, secureCookies: secure_cookies });
 }
 
-export function createApp({ config, auth, users, invites, sessions, audit, llm, db, engine, web, admission = createAdmission(auth, config), handoff, gitCredentials, egress }: AppDeps) {
+export function createApp({ config, auth, users, invites, sessions, audit, llm, db, engine, web, admission = createAdmission(auth, config), handoff, gitCredentials, changes, egress }: AppDeps) {
   const { tasks: taskQueue, webhooks, schedules } = handoff;
-  const changes = new ChangesService({ sessions, forges: config.forges, credentials: (userId, repository) => gitCredentials.forRepository(userId, repository) });
   const app = new Elysia()
     // The route template that answers, for the access log and the request metrics (http/access-log.ts).
     .onTransform({ as: "global" }, ({ request, route }) => {

@@ -34,6 +34,7 @@ import { allowsSharing, type Isolation } from "./runtime/isolation.ts";
 import type { Runtime } from "./runtime/types.ts";
 import { loadOrCreateSecret } from "./secrets.ts";
 import { Vault } from "./vault.ts";
+import { ChangesService } from "./modules/changes/service.ts";
 
 /** Users, invite codes, tokens, authentication, the audit log and the admission path over one database. */
 export interface AuthServices {
@@ -62,6 +63,8 @@ export interface Services extends AuthServices {
   handoff: Handoff;
   /** Users' git credentials (vault-sealed), for clones, pushes and pull requests. */
   gitCredentials: GitCredentialService;
+  /** A session's changes against its base commit, commits, pushes and pull requests. */
+  changes: ChangesService;
   /** How sessions are isolated, and whether this octo serves one user only (no sandbox). */
   isolation: Isolation & { singleUser: boolean };
   /** The LLM gateway's parts (server/gateway): keys, credentials, providers, usage, budgets. */
@@ -139,8 +142,9 @@ export function createServices(config: OctoConfig, { db, runtime, dataDir, secre
     knownHosts: new KnownHosts(dataDir, config.git.known_hosts),
     egressFor: (id) => ({ policy: egress.policyFor(id), gateway: gatewayAddress(gatewayUrl.value) }),
   });
-  const handoff = createHandoff(db, dataDir, { config, sessions, users: base.users });
-  return { ...base, runtime, sessions, handoff, gitCredentials, isolation: { ...isolation, singleUser }, llm, gatewayUrl, egress };
+  const changes = new ChangesService({ sessions, forges: config.forges, credentials: (userId, repository) => gitCredentials.forRepository(userId, repository) });
+  const handoff = createHandoff(db, dataDir, { config, sessions, users: base.users, changes });
+  return { ...base, runtime, sessions, handoff, gitCredentials, changes, isolation: { ...isolation, singleUser }, llm, gatewayUrl, egress };
 }
 
 /** Host and port of the gateway's URL as sessions reach it (what their egress proxy must let through); null before octo listens. */
@@ -155,14 +159,23 @@ function gatewayAddress(url: string): { host: string; port: number } | null {
  * sessions that stop are published as webhook events. None is started (`tasks.recover()`,
  * `webhooks.start()`, `schedules.start()`).
  */
-export function createHandoff(db: Database, dataDir: string, deps: { config: OctoConfig; sessions: SessionService; users: UserService }): Handoff {
-  const { config, sessions, users } = deps;
+export function createHandoff(db: Database, dataDir: string, deps: { config: OctoConfig; sessions: SessionService; users: UserService; changes?: ChangesService }): Handoff {
+  const { config, sessions, users, changes } = deps;
   const webhooks = new WebhookService(db, Vault.forDataDir(dataDir), config.webhooks);
   const tasks = new TaskService(db, sessions, users, {
     tasks: config.tasks,
     opencodeConfigPath: config.opencode.config_path,
     checkWebhookTarget: (url) => webhooks.checkTarget(url),
     events: sessions.events,
+    changes:
+      changes &&
+      (async (userId, sessionId) =>
+        (await changes.list({ id: userId }, sessionId)).files.map((f) => ({
+          path: f.path,
+          status: f.status === "added" || f.status === "deleted" ? f.status : "modified",
+          additions: f.additions,
+          deletions: f.deletions,
+        }))),
   });
   tasks.onEvent((type, task, userId) => webhooks.publish(userId, type, { task }, { taskId: task.id, extraUrl: task.webhook_url }));
   sessions.onStatusChange((session, previous) => {

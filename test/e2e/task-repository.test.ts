@@ -79,7 +79,9 @@ describe.skipIf(!haveBwrap)("tasks on a repository", () => {
     const done = await until(created.json.id, ["succeeded", "failed"]);
     expect([done.status, done.error]).toEqual(["succeeded", null]);
     expect(done.result.text).toBe("Fixed it.");
-    expect(done.result.files).toMatchObject([{ path: "src/main.ts", status: "modified", additions: 1 }]);
+    // From git against the cloned commit: the rewrite of one line counts its deletion too.
+    expect(done.result.files).toEqual([{ path: "src/main.ts", status: "modified", additions: 1, deletions: 1 }]);
+    expect(done.result.diff_stat).toEqual({ files: 1, additions: 1, deletions: 1 });
     const session = (await alice.get(`/api/sessions/${done.session_id}`)).json;
     expect(session.repository).toMatchObject({ url, base_commit: repo.head });
     // git's own view of the clone, against the commit it checked out.

@@ -46,6 +46,7 @@ import { endpointsAt, SERVICE, SERVICE_KEYS, ServicePorts, type ServiceKey } fro
 import type { Endpoints, PollResult, Runtime, SessionSpec, StartResult, StopOptions } from "../../server/runtime/types.ts";
 import type { GitCredentialService } from "../../server/modules/git-credentials/service.ts";
 import { type AuthStack, type AuthStackOptions, testConfig, testDatabase } from "./db.ts";
+import type { ChangesService } from "../../server/modules/changes/service.ts";
 
 type Service = ServiceKey;
 const SERVICES = SERVICE_KEYS;
@@ -306,6 +307,7 @@ export interface SessionStack extends AuthStack {
   runtime: FakeRuntime;
   sessions: SessionService;
   gitCredentials: GitCredentialService;
+  changes: ChangesService;
   /** The admission path over `auth` and `config` (what server.ts shares between the API and the proxies). */
   admission: Admission;
   /** The LLM gateway over the same database (server/gateway); sessions reach it at `gatewayUrl.value`. */

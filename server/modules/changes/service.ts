@@ -33,7 +33,7 @@ export interface ChangesDeps {
 export class ChangesService {
   constructor(private readonly deps: ChangesDeps) {}
 
-  private async call<T>(user: User, id: string, method: "GET" | "POST", path: string, body?: unknown, timeoutMs = TIMEOUT_MS.read): Promise<T> {
+  private async call<T>(user: Pick<User, "id">, id: string, method: "GET" | "POST", path: string, body?: unknown, timeoutMs = TIMEOUT_MS.read): Promise<T> {
     const target = this.deps.sessions.gitTarget(user.id, id);
     let res: Response;
     try {
@@ -60,13 +60,13 @@ export class ChangesService {
     return json as T;
   }
 
-  private base(user: User, id: string): string {
+  private base(user: Pick<User, "id">, id: string): string {
     const commit = this.deps.sessions.get(user.id, id).repository?.base_commit;
     return commit ? `&base=${commit}` : "";
   }
 
   /** @throws OctoError 404 SESSION_NOT_FOUND, 409 SESSION_NOT_RUNNING / NOT_A_REPOSITORY, 502 SESSION_UNREACHABLE. */
-  list(user: User, id: string, against: "base" | "head" = "base") {
+  list(user: Pick<User, "id">, id: string, against: "base" | "head" = "base") {
     return this.call<ChangeList>(user, id, "GET", `/git/changes?against=${against}${this.base(user, id)}`);
   }
 

@@ -33,6 +33,7 @@ import {
   ACTIVE_STATUSES,
   type CreateTaskBody,
   FINAL_STATUSES,
+  type FileChange,
   type PendingRequest,
   type PermissionReplyBody,
   type Task,
@@ -61,6 +62,12 @@ export interface TaskServiceOptions {
   checkWebhookTarget?: (url: string) => Promise<string>;
   /** Where each change of a task is published as `task.updated` (owner only; `GET /api/events`). */
   events?: EventBus;
+  /**
+   * The files a session changed against its base commit, from git (the Changes API, server/modules/changes);
+   * preferred over OpenCode's own diff, which misses what it did not snapshot (a rewrite counts no deletions).
+   * @throws when the session's git cannot answer (the task then keeps OpenCode's view).
+   */
+  changes?: (userId: string, sessionId: string) => Promise<FileChange[]>;
 }
 
 const DEFAULT_LIMIT = 50;
@@ -450,7 +457,7 @@ export class TaskService {
     let failure = error;
     try {
       const outcome = await oc.outcome(conversation);
-      result = outcome.result;
+      result = await this.withGitChanges(id, outcome.result);
       failure ??= outcome.error;
     } catch (err) {
       failure ??= `could not read the turn's outcome: ${(err as Error).message}`;
@@ -471,6 +478,21 @@ export class TaskService {
     })!;
     log.info(status, { task: id, files: result?.diff_stat.files ?? 0 });
     this.emit(status === "failed" ? "task.failed" : "task.succeeded", done);
+  }
+
+  /** `result` with its files and diff stat from the session's git ({@link TaskServiceOptions.changes}) when it answers. */
+  private async withGitChanges(id: string, result: TaskResult): Promise<TaskResult> {
+    const row = this.row(id);
+    if (!this.options.changes || !row?.session_id) return result;
+    let files: FileChange[];
+    try {
+      files = await this.options.changes(row.user_id, row.session_id);
+    } catch (err) {
+      log.debug("no git changes for the task, OpenCode's view kept", { task: id, reason: (err as Error).message });
+      return result;
+    }
+    const sum = (key: "additions" | "deletions") => files.reduce((n, f) => n + f[key], 0);
+    return { ...result, files, diff_stat: { files: files.length, additions: sum("additions"), deletions: sum("deletions") } };
   }
 
   private fail(id: string, reason: string): void {

@@ -33,6 +33,10 @@ export const AUDIT_ACTIONS = [
   "token.revoke",
   "task.create",
   "task.cancel",
+  "webhook.create",
+  "webhook.delete",
+  "schedule.create",
+  "schedule.delete",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

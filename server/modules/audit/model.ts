@@ -12,7 +12,7 @@ import { AUDIT_ACTION_GROUPS, AUDIT_ACTIONS, type AuditAction } from "./actions.
 
 export { AUDIT_ACTION_GROUPS, AUDIT_ACTIONS, type AuditAction };
 
-export const AuditTargetType = z.enum(["user", "session", "invite_code", "access_token", "task"]);
+export const AuditTargetType = z.enum(["user", "session", "invite_code", "access_token", "task", "webhook", "schedule"]);
 export type AuditTargetType = z.infer<typeof AuditTargetType>;
 
 /** What an event acted on, with its display name at the time (a username, a session name, an invite's note). */
@@ -104,6 +104,10 @@ export const sessionTarget = (session: Pick<Session, "id" | "name">): AuditTarge
 export const inviteTarget = (invite: Pick<InviteCode, "id" | "note">): AuditTarget => ({ type: "invite_code", id: invite.id, name: invite.note });
 /** The target of an event about a personal access token: its id and name, never the token. */
 export const accessTokenTarget = (token: { id: string; name: string }): AuditTarget => ({ type: "access_token", id: token.id, name: token.name });
+/** The target of an event about a webhook endpoint: its id and its URL's origin (a path or query may hold a secret). */
+export const webhookTarget = (endpoint: { id: string; url: string }): AuditTarget => ({ type: "webhook", id: endpoint.id, name: URL.canParse(endpoint.url) ? new URL(endpoint.url).origin : null });
+/** The target of an event about a schedule: its id and its task's title, else its cron expression. */
+export const scheduleTarget = (schedule: { id: string; cron: string; task: { title?: string | null } }): AuditTarget => ({ type: "schedule", id: schedule.id, name: schedule.task.title ?? schedule.cron });
 /** The target of an event about a task: its id and title (never the prompt, which may hold anything). */
 export const taskTarget = (task: { id: string; title: string | null }): AuditTarget => ({ type: "task", id: task.id, name: task.title });
 /** What an `invite.create` event keeps of the new invite: what it grants, never the code. */

@@ -10,16 +10,21 @@ import { authPlugin } from "../../http/auth-plugin.ts";
 import { TASK_REFUSED } from "../tasks/index.ts";
 import { CreateScheduleBody, Schedule } from "./model.ts";
 import type { ScheduleService } from "./service.ts";
+import { requestOrigin } from "../audit/index.ts";
+import { scheduleTarget } from "../audit/model.ts";
+import type { AuditService } from "../audit/service.ts";
 
 const NOT_FOUND = { 404: "SCHEDULE_NOT_FOUND (also another user's)" } as const;
 
-export function scheduleRoutes(admission: Admission, schedules: ScheduleService) {
+/** The routes; `schedule.create` and `schedule.delete` go to the audit log. */
+export function scheduleRoutes(admission: Admission, schedules: ScheduleService, audit: AuditService) {
   return new Elysia({ prefix: "/api/schedules" })
     .use(authPlugin(admission))
     .post(
       "",
-      async ({ user, body, set }) => {
+      async ({ user, body, set, request }) => {
         const schedule = await schedules.create(user, body);
+        audit.record({ ...requestOrigin(user, request), action: "schedule.create", target: scheduleTarget(schedule), detail: { cron: schedule.cron, timezone: schedule.timezone } });
         set.status = 201;
         return schedule;
       },
@@ -47,8 +52,10 @@ export function scheduleRoutes(admission: Admission, schedules: ScheduleService)
     })
     .delete(
       "/:id",
-      ({ user, params, set }) => {
+      ({ user, params, set, request }) => {
+        const schedule = schedules.list(user.id).find((s) => s.id === params.id);
         schedules.remove(user.id, params.id);
+        if (schedule) audit.record({ ...requestOrigin(user, request), action: "schedule.delete", target: scheduleTarget(schedule) });
         set.status = 204;
       },
       {

@@ -11,16 +11,21 @@ import type { Admission } from "../../http/admission.ts";
 import { authPlugin } from "../../http/auth-plugin.ts";
 import { CreatedEndpoint, CreateEndpointBody, TaskSecret, WebhookDelivery, WebhookEndpoint } from "./model.ts";
 import type { WebhookService } from "./service.ts";
+import { requestOrigin } from "../audit/index.ts";
+import { webhookTarget } from "../audit/model.ts";
+import type { AuditService } from "../audit/service.ts";
 
 const TARGET = "WEBHOOK_TARGET_INVALID (not http(s), unresolvable), WEBHOOK_TARGET_FORBIDDEN (loopback, private, link-local or this server's address; see [webhooks] allow_private_targets)";
 
-export function webhookRoutes(admission: Admission, webhooks: WebhookService) {
+/** The routes; `webhook.create` and `webhook.delete` go to the audit log (the URL's origin only, never the secret). */
+export function webhookRoutes(admission: Admission, webhooks: WebhookService, audit: AuditService) {
   return new Elysia({ prefix: "/api/webhooks" })
     .use(authPlugin(admission))
     .post(
       "",
-      async ({ user, body, set }) => {
+      async ({ user, body, set, request }) => {
         const created = await webhooks.create(user.id, body);
+        audit.record({ ...requestOrigin(user, request), action: "webhook.create", target: webhookTarget(created), detail: { events: created.events.join(",") } });
         set.status = 201;
         set.headers["cache-control"] = "no-store";
         return created;
@@ -57,8 +62,10 @@ export function webhookRoutes(admission: Admission, webhooks: WebhookService) {
     )
     .delete(
       "/:id",
-      ({ user, params, set }) => {
+      ({ user, params, set, request }) => {
+        const endpoint = webhooks.list(user.id).find((e) => e.id === params.id);
         webhooks.remove(user.id, params.id);
+        if (endpoint) audit.record({ ...requestOrigin(user, request), action: "webhook.delete", target: webhookTarget(endpoint) });
         set.status = 204;
       },
       {

@@ -43,3 +43,29 @@ test("tokens and tasks: create, revoke and cancel are recorded once each, never 
   const raw = JSON.stringify(h.db.query("SELECT * FROM audit_events").all());
   expect(raw).not.toContain(made.json.token.slice(-20));
 });
+
+test("webhooks and schedules: create and delete are recorded, with the URL's origin only (never its path, query or the secret)", async () => {
+  const h = await withAdmin({ webhooks: { allow_private_targets: true } });
+  const bob = { token: h.user.token, client: "198.51.100.9" };
+  const hook = await h.call("POST", "/api/webhooks", { ...bob, body: { url: "http://127.0.0.1:9/hook/s3cr3t-path?key=s3cr3t-query" } });
+  expect(hook.status).toBe(201);
+  const schedule = await h.call("POST", "/api/schedules", { ...bob, body: { cron: "0 9 * * 1", timezone: "UTC", task: { prompt: "weekly report", title: "Weekly" } } });
+  expect(schedule.status).toBe(201);
+  expect((await h.call("DELETE", `/api/schedules/${schedule.json.id}`, bob)).status).toBe(204);
+  expect((await h.call("DELETE", `/api/webhooks/${hook.json.id}`, bob)).status).toBe(204);
+  expect((await h.call("DELETE", `/api/webhooks/${hook.json.id}`, bob)).status).toBe(404); // gone: nothing recorded
+
+  const events = (await h.call("GET", "/api/admin/audit?limit=500", { token: h.admin.token })).json.events as any[];
+  const mine = events.filter((e) => e.action.startsWith("webhook.") || e.action.startsWith("schedule."));
+  const webhook = { type: "webhook", id: hook.json.id, name: "http://127.0.0.1:9" };
+  const weekly = { type: "schedule", id: schedule.json.id, name: "Weekly" };
+  expect(mine.map((e) => [e.action, e.actor.username, e.target, e.client_address])).toEqual([
+    ["webhook.delete", "bob", webhook, "198.51.100.9"],
+    ["schedule.delete", "bob", weekly, "198.51.100.9"],
+    ["schedule.create", "bob", weekly, "198.51.100.9"],
+    ["webhook.create", "bob", webhook, "198.51.100.9"],
+  ]);
+  expect(mine[2].detail).toEqual({ cron: "0 9 * * 1", timezone: "UTC" });
+  const raw = JSON.stringify(h.db.query("SELECT * FROM audit_events").all());
+  for (const secret of ["s3cr3t-path", "s3cr3t-query", hook.json.secret]) expect(raw).not.toContain(secret);
+});

@@ -29,7 +29,7 @@ import type { ChangesService } from "./service.ts";
 
 const COMMON = {
   404: "SESSION_NOT_FOUND (also for another user's session); BASE_NOT_FOUND: the base commit is gone",
-  409: "SESSION_NOT_RUNNING; NOT_A_REPOSITORY: the workspace is not a git repository; NO_COMMITS",
+  409: "SESSION_STOPPED (start it first); SESSION_NOT_RUNNING (starting, stopping, failed); NOT_A_REPOSITORY: the workspace is not a git repository; NO_COMMITS",
   502: "SESSION_UNREACHABLE: the session's file server did not answer; GIT_FAILED",
 } as const;
 

@@ -65,7 +65,7 @@ export class ChangesService {
     return commit ? `&base=${commit}` : "";
   }
 
-  /** @throws OctoError 404 SESSION_NOT_FOUND, 409 SESSION_NOT_RUNNING / NOT_A_REPOSITORY, 502 SESSION_UNREACHABLE. */
+  /** @throws OctoError 404 SESSION_NOT_FOUND, 409 SESSION_STOPPED / SESSION_NOT_RUNNING / NOT_A_REPOSITORY, 502 SESSION_UNREACHABLE. */
   list(user: Pick<User, "id">, id: string, against: "base" | "head" = "base") {
     return this.call<ChangeList>(user, id, "GET", `/git/changes?against=${against}${this.base(user, id)}`);
   }

@@ -246,11 +246,13 @@ export class SessionService {
 
   /**
    * Where the owner's session's file server answers, for octo's git (server/modules/changes/).
-   * @throws OctoError 404 SESSION_NOT_FOUND, 409 SESSION_NOT_RUNNING.
+   * @throws OctoError 404 SESSION_NOT_FOUND, 409 SESSION_STOPPED (stopped: the web app offers to start it),
+   *   409 SESSION_NOT_RUNNING (starting, stopping or failed).
    */
   gitTarget(userId: string, id: string): { files: string; authorization: string } {
     this.owned(userId, id);
     const route = this.routes.get(id);
+    if (route?.status === "stopped") throw conflict("The session is stopped; start it to see or change its files", "SESSION_STOPPED");
     if (!route || route.status !== "running" || !route.endpoints) {
       throw conflict("The session is not running; start it to see or change its files", "SESSION_NOT_RUNNING");
     }

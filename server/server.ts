@@ -95,7 +95,7 @@ export async function startServer(loaded: LoadedConfig): Promise<OctoServer> {
     const { tasks, webhooks, schedules } = services.handoff;
     await tasks.recover();
     const app = createApp({ ...services, engine, web: await loadWebApp() });
-    const proxy = new SessionProxy({ admission, sessions });
+    const proxy = new SessionProxy({ admission, sessions, audit });
     const voice = new VoiceProxy({ admission, voice: config.voice });
     const server = createFront({ app, proxy, voice, gateway: llm.gateway, trustProxy: config.server.trust_proxy });
 
@@ -190,6 +190,7 @@ export function createFront({ app, proxy, voice, gateway, trustProxy }: FrontPar
       req.resume();
     } else if (isSessionUrl(req.url)) {
       watchRequest(req, res, "session", client);
+      setClientAddress(req, client);
       void proxy.web(req, res);
     } else if (isVoiceUrl(req.url)) {
       watchRequest(req, res, "voice", client);
@@ -207,7 +208,10 @@ export function createFront({ app, proxy, voice, gateway, trustProxy }: FrontPar
     const entry = isSessionUrl(req.url) ? "session" : isVoiceUrl(req.url) ? "voice" : "api";
     watchUpgrade(req, socket, entry, client);
     if (!isPathTarget(req.url)) rejectUpgrade(socket, badTarget(), requestId(req));
-    else if (entry === "session") void proxy.upgrade(req, socket, head);
+    else if (entry === "session") {
+      setClientAddress(req, client);
+      void proxy.upgrade(req, socket, head);
+    }
     else if (entry === "voice") void voice.upgrade(req, socket, head);
     else rejectUpgrade(socket, new OctoError(404, "NOT_FOUND", "No WebSocket endpoint here"), requestId(req));
   });

@@ -49,6 +49,10 @@ import { createLogger } from "../../common/log.ts";
 import { upstreamErrors } from "../metrics.ts";
 import { withoutTokenParam } from "../modules/auth/credentials.ts";
 import type { SessionService } from "../modules/sessions/service.ts";
+import type { Session } from "../modules/sessions/model.ts";
+import { sessionTarget } from "../modules/audit/model.ts";
+import type { AuditService } from "../modules/audit/service.ts";
+import { clientAddress } from "../http/client-address.ts";
 import { nameProblem } from "../names.ts";
 import type { Endpoints } from "../runtime/types.ts";
 
@@ -106,6 +110,8 @@ export interface SessionProxyDeps {
   admission: Admission;
   /** What the proxy needs of the session service: the route table, activity, resume on access. */
   sessions: Pick<SessionService, "route" | "touch" | "resumeOnAccess">;
+  /** Where a start by `[sessions] resume_on_access` is recorded (`session.start`, `detail.via = "resume_on_access"`). */
+  audit?: Pick<AuditService, "record">;
 }
 
 export class SessionProxy {
@@ -180,7 +186,15 @@ export class SessionProxy {
     const route = this.deps.sessions.route(target.id);
     if (!route || route.userId !== admitted.user.id) throw new OctoError(404, "SESSION_NOT_FOUND", "Session not found");
     if (route.status !== "running" || !route.endpoints) {
-      const starting = route.status === "starting" || route.status === "pending" || this.deps.sessions.resumeOnAccess(target.id);
+      const resumed = (session: Session) =>
+        this.deps.audit?.record({
+          actor: { id: admitted.user.id, username: admitted.user.username },
+          client: clientAddress(req),
+          action: "session.start",
+          target: sessionTarget(session),
+          detail: { via: "resume_on_access" },
+        });
+      const starting = route.status === "starting" || route.status === "pending" || this.deps.sessions.resumeOnAccess(target.id, resumed);
       if (starting) throw new OctoError(503, "SESSION_STARTING", "The session is starting", { "Retry-After": "2" });
       if (route.status === "stopped") throw new OctoError(503, "SESSION_STOPPED", "The session is stopped; start it again to use it");
       throw new OctoError(503, "SESSION_NOT_RUNNING", `The session is ${route.status}`);

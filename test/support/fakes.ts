@@ -383,7 +383,7 @@ export interface StackServer {
  * proxies, the access watch), on a free loopback port. `close()` also shuts the sessions down.
  */
 export async function serveStack(s: SessionStack): Promise<StackServer> {
-  const proxy = new SessionProxy({ admission: s.admission, sessions: s.sessions });
+  const proxy = new SessionProxy({ admission: s.admission, sessions: s.sessions, audit: s.audit });
   const app = createApp({ ...s, engine: { name: "fake" } });
   const voice = new VoiceProxy({ admission: s.admission, voice: s.config.voice });
   const server = createFront({ app, proxy, voice, gateway: s.llm.gateway, trustProxy: false });

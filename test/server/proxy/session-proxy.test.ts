@@ -486,3 +486,25 @@ function rawUpgrade(port: number, path: string, headers: Record<string, string>)
     socket.on("timeout", () => reject(new Error("timeout")));
   });
 }
+
+describe("resume on access", () => {
+  test("a request for a stopped session starts it (503 SESSION_STARTING) and the start is audited with the caller and its address", async () => {
+    const s = sessionStack({ config: { sessions: { resume_on_access: true } } });
+    const served = await serveStack(s);
+    try {
+      const alice = await quickUser(s, "alice");
+      const session = await s.sessions.create(alice.user, "resumable");
+      await s.sessions.stop(alice.user, session.id);
+      const res = await fetch(`${served.base}/session/${session.id}/code/`, { headers: { authorization: `Bearer ${alice.token}` } });
+      expect([res.status, ((await res.json()) as { code: string }).code]).toEqual([503, "SESSION_STARTING"]);
+      await eventually(() => s.sessions.route(session.id)?.status === "running", "the resumed session runs");
+      const starts = s.audit.list({ action: "session.start", limit: 10 }).events;
+      expect(starts.map((e) => [e.actor?.username, e.target, e.client_address, e.detail])).toEqual([
+        ["alice", { type: "session", id: session.id, name: "resumable" }, "127.0.0.1", { via: "resume_on_access" }],
+      ]);
+    } finally {
+      await served.close();
+      await s.runtime.dispose();
+    }
+  });
+});

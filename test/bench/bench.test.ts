@@ -29,8 +29,15 @@ test("the quick benchmark runs every section and writes its results", async () =
   expect(code).toBe(0);
   expect(stdout).toContain("## octo benchmarks");
 
-  const files = readdirSync(out).filter((f) => f.endsWith(".json"));
-  expect(files).toHaveLength(1);
+  // The run's results, and the chat section's own file (bench/chat.ts runs in its own process).
+  const json = readdirSync(out).filter((f) => f.endsWith(".json"));
+  const files = json.filter((f) => !f.startsWith("chat-"));
+  const chatFiles = json.filter((f) => f.startsWith("chat-"));
+  expect([files.length, chatFiles.length]).toEqual([1, 1]);
+  const chat = JSON.parse(readFileSync(join(out, chatFiles[0]!), "utf8"));
+  expect(chat.messages).toBe(200);
+  expect(chat.rendered_messages).toBeGreaterThan(0);
+  for (const value of [chat.first_render_ms, chat.scroll.frames, chat.streaming.frames, chat.streaming.p50_ms]) expect(finite(value)).toBe(true);
   const results = JSON.parse(readFileSync(join(out, files[0]!), "utf8"));
   expect(results.errors).toEqual([]);
   expect(results.quick).toBe(true);

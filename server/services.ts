@@ -167,15 +167,7 @@ export function createHandoff(db: Database, dataDir: string, deps: { config: Oct
     opencodeConfigPath: config.opencode.config_path,
     checkWebhookTarget: (url) => webhooks.checkTarget(url),
     events: sessions.events,
-    changes:
-      changes &&
-      (async (userId, sessionId) =>
-        (await changes.list({ id: userId }, sessionId)).files.map((f) => ({
-          path: f.path,
-          status: f.status === "added" || f.status === "deleted" ? f.status : "modified",
-          additions: f.additions,
-          deletions: f.deletions,
-        }))),
+    changes: changes && (async (userId, sessionId) => (await changes.list({ id: userId }, sessionId)).files),
   });
   tasks.onEvent((type, task, userId) => webhooks.publish(userId, type, { task }, { taskId: task.id, extraUrl: task.webhook_url }));
   sessions.onStatusChange((session, previous) => {

@@ -80,7 +80,7 @@ describe.skipIf(!haveBwrap)("tasks on a repository", () => {
     expect([done.status, done.error]).toEqual(["succeeded", null]);
     expect(done.result.text).toBe("Fixed it.");
     // From git against the cloned commit: the rewrite of one line counts its deletion too.
-    expect(done.result.files).toEqual([{ path: "src/main.ts", status: "modified", additions: 1, deletions: 1 }]);
+    expect(done.result.files).toEqual([{ path: "src/main.ts", status: "modified", additions: 1, deletions: 1, binary: false }]);
     expect(done.result.diff_stat).toEqual({ files: 1, additions: 1, deletions: 1 });
     const session = (await alice.get(`/api/sessions/${done.session_id}`)).json;
     expect(session.repository).toMatchObject({ url, base_commit: repo.head });

@@ -87,7 +87,7 @@ describe("tasks through the API with an access token", () => {
     const done = await until(alice, created.json.id, ["succeeded", "failed"]);
     expect([done.status, done.error]).toEqual(["succeeded", null]);
     expect(done.result.text).toBe("Wrote report.md.");
-    expect(done.result.files).toEqual([{ path: "report.md", status: "added", additions: 3, deletions: 0 }]);
+    expect(done.result.files).toEqual([{ path: "report.md", status: "added", additions: 3, deletions: 0, binary: false }]);
     expect(done.result.diff_stat).toEqual({ files: 1, additions: 3, deletions: 0 });
     expect(done.result.tokens.input).toBeGreaterThan(0);
     expect(typeof done.result.cost).toBe("number");

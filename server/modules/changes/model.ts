@@ -1,11 +1,17 @@
 /**
  * The Changes API's shapes: what a session changed against its base commit, one file's diff, and the
- * bodies of commit, push and discard.
+ * bodies of commit, push and discard. {@link FileChange} is also what a task's result lists
+ * (tasks/model.ts `TaskResult.files`).
  */
 import { z } from "zod";
 
 export const ChangeStatus = z.enum(["added", "modified", "deleted", "renamed", "copied", "type_changed"]);
 
+/**
+ * One changed file, the one shape of it in the API: the Changes API's list (from git, `binary` always
+ * given) and a task's result (from the session's git too; when git cannot answer, from OpenCode's snapshots
+ * or its write and edit tool calls: then `binary` is absent and the status `added`, `modified` or `deleted`).
+ */
 export const FileChange = z
   .object({
     path: z.string(),
@@ -13,15 +19,16 @@ export const FileChange = z
     status: ChangeStatus,
     additions: z.number().int().describe("Lines added (0 for binary files)"),
     deletions: z.number().int().describe("Lines removed (0 for binary files)"),
-    binary: z.boolean(),
+    binary: z.boolean().optional().describe("A binary file (always given by the Changes API; absent in a task's files taken from OpenCode, not git)"),
   })
   .describe("One changed file");
+export type FileChange = z.infer<typeof FileChange>;
 
 export const ChangeList = z
   .object({
     base: z.string().describe("The commit compared against (the session's base commit, or HEAD with ?against=head)"),
     head: z.string().nullable().describe("HEAD now"),
-    files: FileChange.array(),
+    files: FileChange.required({ binary: true }).array(),
     truncated: z.boolean().describe("More files changed than are listed"),
   })
   .describe("Files changed against the base commit, committed or not, untracked included");

@@ -8,6 +8,7 @@
  */
 import { z } from "zod";
 import { IsoTime } from "../../api/contract.ts";
+import { FileChange } from "../changes/model.ts";
 import { RepositoryBody } from "../sessions/model.ts";
 
 export const TASK_STATUSES = ["queued", "starting", "running", "waiting", "succeeded", "failed", "cancelled"] as const;
@@ -60,14 +61,6 @@ export const PendingRequest = z
   })
   .describe("What the agent waits for");
 export type PendingRequest = z.infer<typeof PendingRequest>;
-
-export const FileChange = z.object({
-  path: z.string(),
-  status: z.enum(["added", "modified", "deleted"]),
-  additions: z.number().int(),
-  deletions: z.number().int(),
-});
-export type FileChange = z.infer<typeof FileChange>;
 
 /** What a task's turns produced, as OpenCode reports it. */
 export const TaskResult = z

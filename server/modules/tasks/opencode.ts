@@ -11,7 +11,8 @@
 import { createOpencodeClient, type Event, type OpencodeClient, type Part } from "@opencode-ai/sdk/v2/client";
 import { SseParser } from "../../../frontend/src/lib/sse.ts";
 import { OctoError } from "../../../common/errors.ts";
-import type { FileChange, PendingRequest, TaskResult } from "./model.ts";
+import type { FileChange } from "../changes/model.ts";
+import type { PendingRequest, TaskResult } from "./model.ts";
 
 /** A session's OpenCode: base URL and the `Authorization` header of its service secret. */
 export interface OpencodeTarget {

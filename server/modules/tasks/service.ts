@@ -25,6 +25,7 @@ import { parseRepositoryUrl } from "../../../common/git/url.ts";
 import { randomId } from "../../../common/ids.ts";
 import { createLogger } from "../../../common/log.ts";
 import { nameProblem } from "../../names.ts";
+import type { FileChange } from "../changes/model.ts";
 import type { EventBus } from "../events/bus.ts";
 import type { SessionService } from "../sessions/service.ts";
 import type { User } from "../users/model.ts";
@@ -33,7 +34,6 @@ import {
   ACTIVE_STATUSES,
   type CreateTaskBody,
   FINAL_STATUSES,
-  type FileChange,
   type PendingRequest,
   type PermissionReplyBody,
   type Task,

@@ -53,9 +53,8 @@ export function scheduleRoutes(admission: Admission, schedules: ScheduleService,
     .delete(
       "/:id",
       ({ user, params, set, request }) => {
-        const schedule = schedules.list(user.id).find((s) => s.id === params.id);
-        schedules.remove(user.id, params.id);
-        if (schedule) audit.record({ ...requestOrigin(user, request), action: "schedule.delete", target: scheduleTarget(schedule) });
+        const schedule = schedules.remove(user.id, params.id);
+        audit.record({ ...requestOrigin(user, request), action: "schedule.delete", target: scheduleTarget(schedule) });
         set.status = 204;
       },
       {

@@ -94,10 +94,11 @@ export class ScheduleService {
     return toSchedule(this.row(id)!);
   }
 
-  /** @throws OctoError 404 SCHEDULE_NOT_FOUND. */
-  remove(userId: string, id: string): void {
-    this.owned(userId, id);
+  /** Removes a schedule. @returns the schedule as it was (for the audit row). @throws OctoError 404 SCHEDULE_NOT_FOUND. */
+  remove(userId: string, id: string): Schedule {
+    const row = this.owned(userId, id);
     this.db.query("DELETE FROM schedules WHERE id = ?").run(id);
+    return toSchedule(row);
   }
 
   /** Creates the task of every due schedule (one each, however many runs were missed). @returns their ids. */

@@ -63,9 +63,8 @@ export function webhookRoutes(admission: Admission, webhooks: WebhookService, au
     .delete(
       "/:id",
       ({ user, params, set, request }) => {
-        const endpoint = webhooks.list(user.id).find((e) => e.id === params.id);
-        webhooks.remove(user.id, params.id);
-        if (endpoint) audit.record({ ...requestOrigin(user, request), action: "webhook.delete", target: webhookTarget(endpoint) });
+        const endpoint = webhooks.remove(user.id, params.id);
+        audit.record({ ...requestOrigin(user, request), action: "webhook.delete", target: webhookTarget(endpoint) });
         set.status = 204;
       },
       {

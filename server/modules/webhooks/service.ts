@@ -92,11 +92,15 @@ export class WebhookService {
     return (this.db.query("SELECT * FROM webhook_endpoints WHERE user_id = ? ORDER BY created_at DESC").all(userId) as EndpointRow[]).map(toEndpoint);
   }
 
-  /** Removes an endpoint and its deliveries. @throws OctoError 404 WEBHOOK_NOT_FOUND (also another user's). */
-  remove(userId: string, id: string): void {
+  /**
+   * Removes an endpoint and its deliveries. @returns the endpoint as it was (for the audit row).
+   * @throws OctoError 404 WEBHOOK_NOT_FOUND (also another user's).
+   */
+  remove(userId: string, id: string): WebhookEndpoint {
     const row = this.endpoint(id);
     if (!row || row.user_id !== userId) throw notFound("Webhook not found", "WEBHOOK_NOT_FOUND");
     this.db.query("DELETE FROM webhook_endpoints WHERE id = ?").run(id);
+    return toEndpoint(row);
   }
 
   /** The secret that signs deliveries to the user's tasks' own `webhook_url` (made on first use). */

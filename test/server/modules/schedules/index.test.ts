@@ -78,6 +78,10 @@ describe("ScheduleService.tick", () => {
     expect((await schedules.tick(later)).length).toBe(1);
     expect(schedules.list(user.id)[0]).toMatchObject({ last_run_at: new Date(later).toISOString(), next_run_at: "2026-03-02T11:02:00.000Z", last_error: null });
     expect((await schedules.tick(later + 1000)).length).toBe(0);
+    // remove answers the schedule as it was (the audit row's target comes from it).
+    const again = await schedules.create(user, { cron: "0 * * * *", timezone: "UTC", task: { prompt: "hourly" } }, later);
+    expect(schedules.remove(user.id, again.id)).toEqual(again);
+    expect(schedules.list(user.id).map((x) => x.id)).not.toContain(again.id);
     schedules.setPaused(user.id, s.id, true, later);
     expect((await schedules.tick(Date.parse("2026-03-02T12:00:00Z"))).length).toBe(0);
     const made = h.db.query("SELECT COUNT(*) AS n FROM tasks WHERE schedule_id = ?").get(s.id) as { n: number };

@@ -145,24 +145,46 @@ export interface ConnectOptions {
   timeoutMs?: number;
   /** Client TLS for a `tcp://` socket. */
   tls?: EngineTls;
+  /**
+   * How long (ms) a socket that broke the connection (EPIPE, ECONNRESET: a daemon that is just starting)
+   * is tried again, once a second, before it counts as failed (default 15000; 0: once). A socket that is
+   * missing, refuses or times out fails at once, so a machine without an engine is told so without waiting.
+   */
+  readyTimeoutMs?: number;
 }
 
+/** Connection errors of a daemon that is up but not ready yet (a just-started dockerd's first connections). */
+const NOT_READY_CODES = new Set(["EPIPE", "ECONNRESET"]);
+/** Pause between tries of a not-ready engine, ms. */
+const READY_RETRY_MS = 1000;
+
 /**
- * Connects to the first socket of {@link candidateSockets} that answers.
+ * Connects to the first socket of {@link candidateSockets} that answers, waiting up to
+ * `readyTimeoutMs` for one that is up but not ready yet (see {@link ConnectOptions}).
  * @throws OctoError 503 ENGINE_UNAVAILABLE naming every socket tried, why it failed, and how to fix it.
  */
 export async function connectEngine(configuredSocket: string, options: ConnectOptions = {}): Promise<Engine> {
   const sockets = candidateSockets(configuredSocket, options.env);
   const timeoutMs = options.timeoutMs ?? 3000;
   const failures: string[] = [];
+  const readyTimeoutMs = options.readyTimeoutMs ?? 15_000;
   for (const socket of sockets) {
     const docker = dockerClient(socket, options.tls);
-    try {
-      await withTimeout(pingOnce(docker), timeoutMs, "ping");
-      const identity = await withTimeout(identifyEngine(docker), timeoutMs * 3, "version");
-      return { docker, socket, ...identity };
-    } catch (err) {
-      failures.push(`${socket} (${describeError(err)})`);
+    const giveUpAt = Date.now() + readyTimeoutMs;
+    for (;;) {
+      try {
+        await withTimeout(pingOnce(docker), timeoutMs, "ping");
+        const identity = await withTimeout(identifyEngine(docker), timeoutMs * 3, "version");
+        return { docker, socket, ...identity };
+      } catch (err) {
+        const notReady = NOT_READY_CODES.has((err as { code?: string })?.code ?? "");
+        if (notReady && Date.now() + READY_RETRY_MS < giveUpAt) {
+          await Bun.sleep(READY_RETRY_MS);
+          continue;
+        }
+        failures.push(`${socket} (${describeError(err)})`);
+        break;
+      }
     }
   }
   const how = configuredSocket

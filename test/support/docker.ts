@@ -80,20 +80,17 @@ export function dockerEngine(): Promise<Engine | null> {
       }
     }
     // A daemon just (re)started after the previous file's stop may refuse its first connections (EPIPE):
-    // try for up to about 15 s before calling it missing.
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const engine = await connectEngine(socket, { timeoutMs: 3000 });
-        if (engine.name !== "docker") {
-          problem = `${socket} is ${engine.name}, not Docker`;
-          return null;
-        }
-        return engine;
-      } catch (err) {
-        problem = (err as Error).message;
-        if (attempt >= 5) return null;
-        await Bun.sleep(1000);
+    // connectEngine tries it again for up to 15 s (readyTimeoutMs) before calling it missing.
+    try {
+      const engine = await connectEngine(socket, { timeoutMs: 3000 });
+      if (engine.name !== "docker") {
+        problem = `${socket} is ${engine.name}, not Docker`;
+        return null;
       }
+      return engine;
+    } catch (err) {
+      problem = (err as Error).message;
+      return null;
     }
   })();
   return enginePromise;

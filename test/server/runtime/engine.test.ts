@@ -93,3 +93,53 @@ describe.skipIf(!haveTls)("the engine over TCP with TLS", () => {
     expect(err.message).toContain(`${socket} is not a Docker Swarm manager (swarm state inactive)`);
   });
 });
+
+/**
+ * A stand-in for a daemon that is just starting: a Unix socket that resets its first `resets` connections,
+ * then answers `/_ping`, `/version` and `/info` as Docker Engine does (only what connectEngine reads).
+ */
+async function unreadyEngine(resets: number): Promise<{ socket: string; connections: () => number; close: () => void }> {
+  const { createServer } = await import("node:net");
+  const path = join(tempDir("unready-engine"), "docker.sock");
+  let connections = 0;
+  const server = createServer((conn) => {
+    connections++;
+    if (connections <= resets) return void conn.resetAndDestroy();
+    conn.once("data", (data) => {
+      const target = data.toString().split(" ")[1] ?? "";
+      const body = target.startsWith("/_ping") ? "OK" : target.startsWith("/version") ? JSON.stringify({ Version: "20.10.24" }) : JSON.stringify({ SecurityOptions: [] });
+      const type = target.startsWith("/_ping") ? "text/plain" : "application/json";
+      conn.end(`HTTP/1.1 200 OK\r\nContent-Type: ${type}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(path, resolve));
+  return { socket: `unix://${path}`, connections: () => connections, close: () => server.close() };
+}
+
+describe("connectEngine and an engine that is not ready yet", () => {
+  test("connections reset by a starting daemon are tried again until it answers", async () => {
+    const engine = await unreadyEngine(2);
+    try {
+      const connected = await connectEngine(engine.socket, { timeoutMs: 2000, readyTimeoutMs: 10_000 });
+      expect([connected.name, connected.version]).toEqual(["docker", "20.10.24"]);
+      expect(engine.connections()).toBeGreaterThan(2);
+    } finally {
+      engine.close();
+    }
+  });
+
+  test("past readyTimeoutMs it is ENGINE_UNAVAILABLE; a missing socket fails at once", async () => {
+    const engine = await unreadyEngine(1000);
+    try {
+      const err = await expectOctoError(connectEngine(engine.socket, { timeoutMs: 2000, readyTimeoutMs: 2500 }));
+      expect([err.status, err.code]).toEqual([503, "ENGINE_UNAVAILABLE"]);
+      expect(engine.connections()).toBeGreaterThan(1);
+    } finally {
+      engine.close();
+    }
+    const started = Date.now();
+    const missing = await expectOctoError(connectEngine(`unix://${join(tempDir("no-engine"), "docker.sock")}`, { readyTimeoutMs: 10_000 }));
+    expect([missing.status, missing.code]).toEqual([503, "ENGINE_UNAVAILABLE"]);
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+});

@@ -163,6 +163,7 @@ export class SessionService {
         maxRunning: this.lifecycle.max_running_sessions,
         startLimit: this.lifecycle.concurrent_start_limit,
         minFreeMemoryMb: this.lifecycle.warm_pool_min_free_memory_mb,
+        maxAgeSeconds: this.lifecycle.warm_pool_max_age_seconds,
       },
     );
   }

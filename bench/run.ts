@@ -3,7 +3,7 @@
  * configurable-http-proxy. Writes `bench/results/<timestamp>.json` and prints the tables (markdown).
  *
  * Options:
- *   --quick            smoke run (under 2 minutes): one short round of everything, 2 sessions for scale,
+ *   --quick            smoke run (2-5 minutes, with load): one short round of everything, 2 sessions for scale,
  *                      container mode only if its image already exists. Numbers are not for conclusions.
  *   --sessions N       scale target (default 20; --quick: 2)
  *   --rounds N         rounds for the HTTP, SSE, start and container benchmarks (default 5 / 3 / 5 / 3;

@@ -51,6 +51,8 @@ describe("/api/llm", () => {
     expect(listed.json.providers).toEqual([expect.objectContaining({ id: "mock", models: ["m2"] })]);
     expect((await h.call("PUT", path, { token: h.admin.token, body: { providers: null, models: ["m2"] } })).status).toBe(400);
     expect((await h.call("GET", "/api/admin/users/nobody/llm-access", { token: h.admin.token })).status).toBe(404);
+    const audit = await h.call("GET", "/api/admin/audit?action=user.llm_access", { token: h.admin.token });
+    expect(audit.json.events.map((e: { target: { name: string }; detail: Record<string, unknown> }) => [e.target.name, e.detail])).toEqual([["bob", { providers: 1, models: 1 }]]);
   });
 
   test("budgets show what is left; usage is one's own unless an admin asks for everyone's", async () => {

@@ -315,24 +315,38 @@ describe.skipIf(!haveBwrap)("sessions on a repository", () => {
     }
   }, SLOW);
 
-  test("open pull request: pushes the branch and creates the PR on the forge with the user's token", async () => {
+  test("open pull request: pushes the branch and creates the PR on the forge with the user's token, titled from the conversation", async () => {
     // The credential for the private host was stored by the test above.
     const created = await user.post("/api/sessions", { name: "Make it public", repository: { url: `${httpAuth.url}/private.git` } });
     expect(created.status).toBe(201);
     const id = created.json.id;
-    writeFileSync(join(workspace(id), "public.txt"), "hello\n");
-    expect((await user.post(`/api/sessions/${id}/commit`, { message: "Add public.txt" })).status).toBe(200);
-    const pr = await user.post(`/api/sessions/${id}/pull-request`, { body: "Please review." });
+    // The real agent writes the file; its answer and the prompt become the PR's body and title.
+    await agentTurn(id, writeFileScenario("public.txt", "hello\n", "Added public.txt with a greeting."), "Add a public greeting file\nKeep it short.");
+    const commit = await user.post(`/api/sessions/${id}/commit`, { message: "Add public.txt" });
+    expect(commit.status).toBe(200);
+    const pr = await user.post(`/api/sessions/${id}/pull-request`, {});
     expect(pr.status).toBe(200);
     expect(pr.json).toEqual({ url: "https://github.example/git/private/pull/1", number: 1, base: "main", branch: `octo/${id}` });
     expect(gitLog(secretRepo.path, `octo/${id}`)[0]!.subject).toBe("Add public.txt");
-    const post = github.requests.find((r) => r.method === "POST")!;
-    expect(post).toMatchObject({
-      path: "/repos/git/private/pulls",
+    const posts = () => github.requests.filter((r) => r.method === "POST" && r.path === "/repos/git/private/pulls");
+    expect(posts()).toHaveLength(1);
+    expect(posts()[0]).toMatchObject({
       headers: { authorization: `token ${CREDENTIAL.token}`, accept: "application/vnd.github.v3+json" },
-      body: { head: `octo/${id}`, base: "main", title: "Make it public", body: "Please review." },
+      body: {
+        head: `octo/${id}`,
+        base: "main",
+        title: "Add a public greeting file",
+        body: `Added public.txt with a greeting.\n\nOpened from the octo session “Make it public” (head ${commit.json.commit.slice(0, 12)}).`,
+      },
     });
-    expect((await user.get(`/api/sessions/${id}`)).json.pull_request_url).toBe("https://github.example/git/private/pull/1");
+    // Given ones win over the conversation's (another branch: a second PR of the same head is refused).
+    const explicit = await user.post(`/api/sessions/${id}/pull-request`, { title: "My title", body: "Please review.", branch: "octo/explicit" });
+    expect(explicit.status).toBe(200);
+    expect(posts()[1]!.body).toEqual({ head: "octo/explicit", base: "main", title: "My title", body: "Please review." });
+    const onlyBody = await user.post(`/api/sessions/${id}/pull-request`, { body: "Just the body.", branch: "octo/only-body" });
+    expect(onlyBody.status).toBe(200);
+    expect(posts()[2]!.body).toMatchObject({ title: "Add a public greeting file", body: "Just the body." });
+    expect((await user.get(`/api/sessions/${id}`)).json.pull_request_url).toBe(onlyBody.json.url);
     const again = await user.post(`/api/sessions/${id}/pull-request`, {});
     expect([again.status, again.json.code]).toEqual([409, "PULL_REQUEST_REFUSED"]);
     expect(again.json.error).toContain("A pull request already exists");

@@ -294,7 +294,15 @@ describe.skipIf(!haveBwrap)("sessions on a repository", () => {
       // Discard asks first, then restores the file.
       await page.getByRole("button", { name: "Discard changes of notes.txt" }).click();
       await page.getByRole("dialog").getByRole("button", { name: "Discard" }).click();
-      await eventually(() => readFileSync(join(workspace(id), "notes.txt"), "utf8") === "keep\n", "notes.txt restored", 30_000);
+      // (git may replace the file: for an instant it can be missing)
+      const notes = () => {
+        try {
+          return readFileSync(join(workspace(id), "notes.txt"), "utf8");
+        } catch {
+          return null;
+        }
+      };
+      await eventually(() => notes() === "keep\n", "notes.txt restored", 30_000);
       await page.getByText("1 changed").waitFor();
 
       // Prefilled from the conversation: the prompt, then the agent's answer.

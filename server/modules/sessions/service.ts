@@ -249,18 +249,19 @@ export class SessionService {
   }
 
   /**
-   * Where the owner's session's file server answers, for octo's git (server/modules/changes/).
+   * Where the owner's session's file server (and its OpenCode, `code`) answers, for octo's git and pull
+   * requests (server/modules/changes/).
    * @throws OctoError 404 SESSION_NOT_FOUND, 409 SESSION_STOPPED (stopped: the web app offers to start it),
    *   409 SESSION_NOT_RUNNING (starting, stopping or failed).
    */
-  gitTarget(userId: string, id: string): { files: string; authorization: string } {
+  gitTarget(userId: string, id: string): { files: string; code: string; authorization: string } {
     this.owned(userId, id);
     const route = this.routes.get(id);
     if (route?.status === "stopped") throw conflict("The session is stopped; start it to see or change its files", "SESSION_STOPPED");
     if (!route || route.status !== "running" || !route.endpoints) {
       throw conflict("The session is not running; start it to see or change its files", "SESSION_NOT_RUNNING");
     }
-    return { files: route.endpoints.files, authorization: route.authorization };
+    return { files: route.endpoints.files, code: route.endpoints.code, authorization: route.authorization };
   }
 
   /** Whether the runtime runs octo's credentialed git in sandboxes of their own ({@link runIsolated}). */

@@ -8,7 +8,8 @@ import type { Command } from "commander";
 import type { Database } from "../../server/db/database.ts";
 import type { AuthServices } from "../../server/services.ts";
 import type { AuditOrigin } from "../../server/modules/audit/service.ts";
-import { CliError, exitWithError, usageError } from "../shared/errors.ts";
+import { CliError, exitWithError, guard, usageError } from "../shared/errors.ts";
+import { print, printJson } from "../shared/format.ts";
 import { type ConfigOverrides, type LoadedConfig, loadConfig } from "../../server/config/load.ts";
 
 /** Who the audit log says made a change from the CLI: no user, `detail.via = "cli"` with the OS user. */
@@ -25,6 +26,23 @@ export function withDataDirOptions(command: Command): Command {
   return command
     .option("-c, --config <file>", "config file (default: $XDG_CONFIG_HOME/octo/config.toml)")
     .option("-d, --data-dir <dir>", "data directory (default: $XDG_DATA_HOME/octo)");
+}
+
+/**
+ * Adds `list` with the data-dir options and `--json` to `group`: prints `load()`'s rows as JSON, as
+ * `table(rows)`, or `empty` when there are none.
+ */
+export function addListCommand<T>(group: Command, what: { description: string; json: string; empty: string; load: (options: DataDirOptions) => Promise<T[]>; table: (rows: T[]) => string }): void {
+  withDataDirOptions(group.command("list").description(what.description))
+    .option("--json", what.json)
+    .action(
+      guard("octo", async (options: DataDirOptions & { json?: boolean }) => {
+        const rows = await what.load(options);
+        if (options.json) printJson(rows);
+        else if (rows.length === 0) print(what.empty);
+        else print(what.table(rows));
+      }),
+    );
 }
 
 /**

@@ -14,7 +14,7 @@ import type { ProviderRegistry, ProviderSummary } from "../../server/gateway/reg
 import { CliError, guard, usageError } from "../shared/errors.ts";
 import { print, printJson, table } from "../shared/format.ts";
 import { readPassword } from "../shared/secret.ts";
-import { type DataDirOptions, loadOrExit, openExistingDataDir, withDataDirOptions } from "./common.ts";
+import { addListCommand, type DataDirOptions, loadOrExit, openExistingDataDir, withDataDirOptions } from "./common.ts";
 
 /** The `octo providers list` table. */
 export function providersTable(providers: ProviderSummary[]): string {
@@ -47,16 +47,13 @@ export function registerProviders(program: Command): void {
     .description("list, add or remove the LLM providers sessions use through octo's gateway")
     .addHelpText("after", "\nWorks on the data dir directly, also while octo serve runs; sessions started afterwards get the change.");
 
-  withDataDirOptions(group.command("list").description("list every provider (keys are never shown)"))
-    .option("--json", "print the providers as JSON")
-    .action(
-      guard("octo", async (options: DataDirOptions & { json?: boolean }) => {
-        const providers = await withRegistry(options, (r) => r.summaries());
-        if (options.json) printJson(providers);
-        else if (providers.length === 0) print("No provider yet: add one with octo providers add, or in the web app (Admin -> Providers).");
-        else print(providersTable(providers));
-      }),
-    );
+  addListCommand(group, {
+    description: "list every provider (keys are never shown)",
+    json: "print the providers as JSON",
+    empty: "No provider yet: add one with octo providers add, or in the web app (Admin -> Providers).",
+    load: (options) => withRegistry(options, (r) => r.summaries()),
+    table: providersTable,
+  });
 
   withDataDirOptions(group.command("add").description("add a provider; its API key is read from a prompt or standard input"))
     .argument("<id>", "provider id (lowercase letters, digits, -), e.g. openai")

@@ -17,7 +17,7 @@ import type { UserService } from "../../server/modules/users/service.ts";
 import { CliError, guard, usageError } from "../shared/errors.ts";
 import { print, printJson, table, when } from "../shared/format.ts";
 import { readPassword } from "../shared/secret.ts";
-import { authServices, CLI, type DataDirOptions, loadOrExit, openExistingDataDir, withDataDirOptions } from "./common.ts";
+import { addListCommand, authServices, CLI, type DataDirOptions, loadOrExit, openExistingDataDir, withDataDirOptions } from "./common.ts";
 
 /** The `octo users list` table. */
 export function usersTable(users: User[]): string {
@@ -58,16 +58,13 @@ These commands work on the data dir's database directly, also while octo serve r
 with an invite code (octo invite-codes generate). A disabled user's logins stop working at once.`,
     );
 
-  withDataDirOptions(group.command("list").description("list every user"))
-    .option("--json", "print the users as JSON")
-    .action(
-      guard("octo", async (options: DataDirOptions & { json?: boolean }) => {
-        const users = await withUsers(options, (s) => s.list());
-        if (options.json) printJson(users);
-        else if (users.length === 0) print("No users yet. Register the first admin with the invite code octo serve printed.");
-        else print(usersTable(users));
-      }),
-    );
+  addListCommand(group, {
+    description: "list every user",
+    json: "print the users as JSON",
+    empty: "No users yet. Register the first admin with the invite code octo serve printed.",
+    load: (options) => withUsers(options, (s) => s.list()),
+    table: usersTable,
+  });
 
   withDataDirOptions(group.command("set-role").description("make a user an admin or a regular user"))
     .argument("<username>", "the user")

@@ -17,6 +17,7 @@
 import { readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { type GitCredential, gitAuth } from "./credentials.ts";
+import { hostKeyFailure } from "./known-hosts.ts";
 import { gitMessage, runGit } from "./run.ts";
 import { isCommitId, parseRepositoryUrl, REF_PATTERN } from "./url.ts";
 
@@ -94,7 +95,7 @@ export async function cloneRepository(options: CloneOptions): Promise<string | n
       }
     },
   }).finally(() => auth.cleanup());
-  if (result.code !== 0) return fail(gitMessage(result.stderr));
+  if (result.code !== 0) return fail(hostKeyFailure(result.stderr, repository) ?? gitMessage(result.stderr));
   if (options.ref && isCommitId(options.ref)) {
     const checkout = await runGit(["checkout", "--detach", options.ref, "--"], { cwd: options.workspace });
     if (checkout.code !== 0) return fail(gitMessage(checkout.stderr));

@@ -58,6 +58,12 @@ try {
     const transcript = (performance.getEntriesByType("resource") as PerformanceResourceTiming[]).find((e) => /\/session\/[^/]+\/message(\?|$)/.test(new URL(e.name).pathname.replace(/^.*\/code/, "")));
     return { dom_content_loaded_ms: nav?.domContentLoadedEventEnd ?? 0, transcript_received_ms: transcript?.responseEnd ?? 0, transcript_bytes: transcript?.encodedBodySize ?? 0 };
   });
+  // Every request the page made before the first render: where the serial chain of requests went.
+  const requests = await page.evaluate((until) =>
+    (performance.getEntriesByType("resource") as PerformanceResourceTiming[])
+      .filter((e) => e.startTime <= until)
+      .map((e) => ({ url: new URL(e.name).pathname + new URL(e.name).search, start_ms: Math.round(e.startTime), end_ms: Math.round(e.responseEnd), bytes: e.encodedBodySize })),
+  firstRenderMs);
   const rendered = await page.locator(".thread .message").count();
 
   /** Records rAF deltas in the page while `action` runs there (a function body as text), for `ms`. */
@@ -95,6 +101,7 @@ try {
     app_loaded_ms: round(timeline.dom_content_loaded_ms, 0),
     transcript_received_ms: round(timeline.transcript_received_ms, 0),
     transcript_bytes: timeline.transcript_bytes,
+    requests,
     scroll: frameStats(scroll),
     streaming: frameStats(streaming),
   };
@@ -105,6 +112,7 @@ try {
   for (const [name, s] of [["scrolling", results.scroll], ["streaming", results.streaming]] as const) {
     console.log(`| frames while ${name} | p50 ${s.p50_ms} ms · p95 ${s.p95_ms} ms · max ${s.max_ms} ms · ${s.over_50ms} of ${s.frames} over 50 ms |`);
   }
+  if (process.env.BENCH_VERBOSE) for (const r of requests) console.log(`${String(r.start_ms).padStart(6)} ${String(r.end_ms).padStart(6)} ${String(r.bytes).padStart(8)} ${r.url}`);
   const out = resolve(values.out ?? join(import.meta.dir, "results"));
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, `chat-${results.at.replace(/[:.]/g, "-")}.json`), `${JSON.stringify(results, null, 2)}\n`);

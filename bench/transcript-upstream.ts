@@ -2,7 +2,7 @@
  * A stand-in for a session's OpenCode that holds one long conversation, for the chat rendering benchmark
  * (bench/chat.ts): the part of OpenCode's API the web app reads when it opens a session, answering a
  * generated transcript of {@link MESSAGES} messages (user prompts; answers with Markdown, code blocks and
- * bash tool calls), and `POST /bench/stream`, which streams one more answer over `/event` as
+ * bash tool calls, paged like OpenCode's), and `POST /bench/stream`, which streams one more answer over `/event` as
  * `message.part.delta` events ({@link DELTAS} of them, one every {@link DELTA_MS} ms), like a model typing.
  *
  * Run by octo like OpenCode (`[opencode] binary` wrapper, `serve --hostname H --port P`, HTTP Basic with
@@ -89,6 +89,22 @@ function events(signal: AbortSignal): Response {
   return new Response(body, { headers: { "content-type": "text/event-stream" } });
 }
 
+/**
+ * `GET /session/:id/message` as OpenCode 1.18.33 pages it: `limit` newest messages before the `before`
+ * cursor (oldest first), and an `X-Next-Cursor` header (base64 JSON of the oldest message's id and time) while
+ * older ones may exist.
+ */
+function page(query: URLSearchParams): Response {
+  const before = query.get("before");
+  const end = before ? transcript.findIndex((m) => m.info.id === (JSON.parse(atob(before)) as { id: string }).id) : transcript.length;
+  const limit = Number(query.get("limit") ?? transcript.length);
+  const start = Math.max(0, end - limit);
+  const slice = transcript.slice(start, end);
+  const headers: Record<string, string> = {};
+  if (query.has("limit") && slice.length > 0) headers["x-next-cursor"] = btoa(JSON.stringify({ id: slice[0]!.info.id, time: slice[0]!.info.time.created }));
+  return Response.json(slice, { headers });
+}
+
 const providers = { providers: [{ id: "mock", name: "Mock", source: "config", env: [], options: {}, models: { "mock-1": { id: "mock-1", name: "Mock", limit: { context: 100_000, output: 4096 } } } }], default: { mock: "mock-1" } };
 
 if (import.meta.main) {
@@ -110,7 +126,7 @@ if (import.meta.main) {
       if (pathname === "/bench/stream" && req.method === "POST") return void streamAnswer(), new Response(null, { status: 204 });
       if (pathname === "/session") return Response.json([conversation]);
       if (pathname === "/session/status") return Response.json({});
-      if (pathname === `/session/${SESSION}/message`) return Response.json(transcript);
+      if (pathname === `/session/${SESSION}/message`) return page(new URL(req.url).searchParams);
       if (pathname === `/session/${SESSION}/todo`) return Response.json([]);
       if (pathname === "/config/providers") return Response.json(providers);
       if (pathname === "/config") return Response.json({ model: "mock/mock-1" });

@@ -189,8 +189,13 @@ describe.skipIf(!haveChromium)("the web app in Chromium against octo serve", () 
   }, SLOW);
 
   test("the terminal runs echo hi", async () => {
-    await page.getByRole("tab", { name: "Terminal" }).click();
     const panel = page.getByRole("region", { name: "Terminal" });
+    // Nothing of xterm exists (and no shell runs) before its tab is first shown.
+    expect(await panel.locator(".xterm").count()).toBe(0);
+    const sockets: string[] = [];
+    page.on("websocket", (ws) => sockets.push(new URL(ws.url()).pathname));
+    await page.getByRole("tab", { name: "Terminal" }).click();
+    await eventually(() => sockets.some((p) => p.endsWith("/term")), "the terminal's WebSocket opened when its tab was shown");
     await panel.getByText("Connected").waitFor();
     await panel.locator(".xterm-rows").getByText(/[#$]\s*$/).first().waitFor(); // the prompt
     await panel.locator(".terminal-host").click();
@@ -207,6 +212,20 @@ describe.skipIf(!haveChromium)("the web app in Chromium against octo serve", () 
     expect(cols).toBeLessThan(80); // the side panel is narrower than 80 columns
     expect(rows).toBeGreaterThan(24);
     await browser.screenshot("08-terminal");
+    // Resized while hidden, it is fitted again when shown: the shell sees fewer rows.
+    await page.getByRole("tab", { name: "Files" }).click();
+    const viewport = page.viewportSize()!;
+    await page.setViewportSize({ width: viewport.width, height: viewport.height - 200 });
+    await page.getByRole("tab", { name: "Terminal" }).click();
+    await panel.locator(".terminal-host").click();
+    await page.keyboard.type("clear; stty size");
+    await page.keyboard.press("Enter");
+    await eventually(async () => {
+      const text = await panel.locator(".xterm-rows > div", { hasText: /^\d+ \d+\s*$/ }).last().innerText().catch(() => "");
+      const [after] = text.trim().split(" ").map(Number);
+      return after !== undefined && after > 0 && after < rows!;
+    }, "the terminal refitted to the smaller window when shown again");
+    await page.setViewportSize(viewport);
   }, SLOW);
 
   test("file operations: upload (button and drop), new folder, rename, delete with confirmation", async () => {

@@ -80,6 +80,8 @@ export function ChatPanel({ sessionId }: { sessionId: string }) {
   }, [actions.newConversation]);
   const sendText = useCallback((text: string) => send({ text, attachments: [] }), [send]);
 
+  const loadOlder = useCallback(() => activeID && void store.loadOlder(activeID), [store, activeID]);
+
   const abort = useCallback(() => {
     if (!activeID) return;
     store.client.session.abort({ sessionID: activeID }).catch((err) => toastError("Could not stop the agent", err));
@@ -149,7 +151,7 @@ export function ChatPanel({ sessionId }: { sessionId: string }) {
         ) : null}
         {activeID ? (
           <MessageActionsProvider value={{ fork: (id) => void actions.fork(id) }}>
-            <Thread key={activeID} state={state} conversationID={activeID} onRedo={() => void actions.redo()} />
+            <Thread key={activeID} state={state} conversationID={activeID} onRedo={() => void actions.redo()} onOlder={loadOlder} />
           </MessageActionsProvider>
         ) : (
           <div className="thread">

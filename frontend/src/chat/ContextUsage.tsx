@@ -24,7 +24,9 @@ export function contextUsage(state: ChatState, id: string, providers: ProvidersI
   const tokens = t.input + t.output + t.reasoning + t.cache.read + t.cache.write;
   const model = providers.providers.find((p) => p.id === last.providerID)?.models[last.modelID];
   const limit = model?.limit?.context || null;
-  return { tokens, limit, cost: answers.reduce((sum, m) => sum + (m.cost ?? 0), 0) };
+  // Older messages not loaded yet (paging): OpenCode's own total for the conversation, when it keeps one.
+  const total = state.older[id] ? state.conversations[id]?.cost : undefined;
+  return { tokens, limit, cost: total ?? answers.reduce((sum, m) => sum + (m.cost ?? 0), 0) };
 }
 
 const compact = (n: number) => (n >= 1000 ? `${(n / 1000).toFixed(n >= 10_000 ? 0 : 1)}K` : String(n));

@@ -9,10 +9,12 @@
  * and every message stays reachable by scrolling. The view opens at the newest message, stays there while
  * an answer streams or a new one arrives, and stays put when the user scrolled up to read.
  * Message views are memoized, so a streamed delta renders only the message it belongs to
- * (bench/chat.ts measures a 2 000-message conversation).
+ * (bench/chat.ts measures a 2 000-message conversation). Only the newest messages are loaded when a
+ * conversation opens (`chatStore.ts`); scrolling within {@link LOAD_OLDER_PX} of the top asks for the page
+ * before them (`onOlder`), which the end-anchored virtualizer inserts above without moving the view.
  */
 import { useVirtualizer } from "@tanstack/react-virtual";
-import { forwardRef, useCallback, useImperativeHandle, useLayoutEffect, useMemo, useRef } from "react";
+import { forwardRef, useCallback, useEffect, useImperativeHandle, useLayoutEffect, useMemo, useRef } from "react";
 import type { Message, Part } from "./types.ts";
 import { Icon } from "../ui/Icon.tsx";
 import { AssistantMessageView } from "./AssistantMessageView.tsx";
@@ -29,6 +31,8 @@ const GAP_PX = 18;
 const PADDING_START_PX = 20;
 const PADDING_END_PX = 28;
 const NO_PARTS: Part[] = [];
+/** Distance from the top (px) within which the page of older messages is asked for. */
+export const LOAD_OLDER_PX = 2500;
 
 /** What a parent can ask of the thread. */
 export interface ThreadHandle {
@@ -57,8 +61,8 @@ export function estimateMessageHeight(message: Message, parts: Part[]): number {
 const estimates = new WeakMap<Part[], number>();
 
 /** The thread of conversation `conversationID` from the chat state. Remount it (key) per conversation. */
-export const Thread = forwardRef<ThreadHandle, { state: ChatState; conversationID: string; onRedo?: () => void }>(function Thread(
-  { state, conversationID, onRedo },
+export const Thread = forwardRef<ThreadHandle, { state: ChatState; conversationID: string; onRedo?: () => void; onOlder?: () => void }>(function Thread(
+  { state, conversationID, onRedo, onOlder },
   ref,
 ) {
   const all = state.messages[conversationID];
@@ -86,7 +90,7 @@ export const Thread = forwardRef<ThreadHandle, { state: ChatState; conversationI
       </div>
     </div>
   ) : (
-    <MessageList ref={listRef} state={state} conversationID={conversationID} messages={messages} undone={undone} onRedo={onRedo} />
+    <MessageList ref={listRef} state={state} conversationID={conversationID} messages={messages} undone={undone} onRedo={onRedo} onOlder={state.older[conversationID] ? onOlder : undefined} />
   );
 });
 
@@ -110,10 +114,12 @@ interface MessageListProps {
   messages: Message[];
   undone: number;
   onRedo?: () => void;
+  /** Asks for the page of older messages; absent when all are loaded. */
+  onOlder?: () => void;
 }
 
 /** The virtualized list of a non-empty thread; the undo note, when there is one, is its last row. */
-const MessageList = forwardRef<ThreadHandle, MessageListProps>(function MessageList({ state, conversationID, messages, undone, onRedo }, ref) {
+const MessageList = forwardRef<ThreadHandle, MessageListProps>(function MessageList({ state, conversationID, messages, undone, onRedo, onOlder }, ref) {
   const scroller = useRef<HTMLDivElement>(null);
   const count = messages.length + (undone > 0 ? 1 : 0);
   const awaiting = useMemo(
@@ -143,6 +149,15 @@ const MessageList = forwardRef<ThreadHandle, MessageListProps>(function MessageL
   });
   // Open at the newest message.
   useLayoutEffect(() => virtualizer.scrollToEnd(), [virtualizer]);
+  // Near the top with older messages not loaded: ask for them (on scroll, and when a page arrives).
+  const nearTop = useCallback(() => {
+    const el = scroller.current;
+    if (onOlder && el && el.scrollTop < LOAD_OLDER_PX) onOlder();
+  }, [onOlder]);
+  useEffect(() => {
+    const frame = requestAnimationFrame(nearTop);
+    return () => cancelAnimationFrame(frame);
+  }, [nearTop, count]);
   useImperativeHandle(
     ref,
     () => ({
@@ -159,7 +174,7 @@ const MessageList = forwardRef<ThreadHandle, MessageListProps>(function MessageL
   const items = virtualizer.getVirtualItems();
 
   return (
-    <div className="thread" ref={scroller}>
+    <div className="thread" ref={scroller} onScroll={onOlder ? nearTop : undefined}>
       <div className="thread-inner" aria-live="polite">
         <div className="thread-list" style={{ height: virtualizer.getTotalSize() }}>
           {items.map((item) => {

@@ -9,6 +9,11 @@
  * retried with {@link Backoff} for as long as the stream stays open: `ready` (which enables the composer)
  * must not wait for a reconnect that may never come.
  *
+ * A conversation opens with its newest {@link FIRST_PAGE} messages (OpenCode's `limit`); older ones come a
+ * page of {@link OLDER_PAGE} at a time ({@link ChatStore.loadOlder}, as the thread is scrolled up, with
+ * OpenCode's `X-Next-Cursor` as `before`), or all at once ({@link ChatStore.loadAll}, for search). A
+ * refetch after a reconnect asks for as many as are loaded, so nothing shown disappears.
+ *
  * Notifications are coalesced to one per animation frame: a fast token stream renders at display rate.
  * `stop()` also cancels every OpenCode request still in flight (the user left the session, or it is being
  * stopped or deleted); that cancellation is deferred by one tick so React StrictMode's immediate
@@ -34,6 +39,11 @@ export interface ChatSnapshot {
   ready: boolean;
 }
 
+/** Messages fetched when a conversation opens: more than a tall screen shows, a small answer to parse. */
+export const FIRST_PAGE = 60;
+/** Messages fetched per page when scrolling up to older ones. */
+export const OLDER_PAGE = 200;
+
 /** Event types after which the workspace's files may have changed. */
 const FILE_EVENTS = new Set(["file.edited", "session.diff", "file.watcher.updated"]);
 
@@ -50,6 +60,8 @@ export class ChatStore {
   private readonly fileListeners = new Set<() => void>();
   private readonly sync = new ChatSync((actions) => this.apply(actions));
   private readonly watched = new Set<string>();
+  /** Conversations with a page of older messages on its way. */
+  private readonly paging = new Set<string>();
   /** Loaded conversations that were off screen during a refetch: their messages may be behind. */
   private readonly outdated = new Set<string>();
   private stream: EventStreamHandle | null = null;
@@ -121,6 +133,32 @@ export class ChatStore {
     await this.guard(this.sync.refresh(() => this.loadMessages(conversationID)));
   }
 
+  /**
+   * Fetches the page of messages before the oldest loaded one of `conversationID`, if there is one (a no-op
+   * when all are loaded or a page is already on its way).
+   */
+  async loadOlder(conversationID: string): Promise<void> {
+    const before = this.snapshot.state.older[conversationID];
+    if (!before || this.paging.has(conversationID)) return;
+    this.paging.add(conversationID);
+    try {
+      await this.guard(
+        this.sync.refresh(async () => {
+          const page = await this.client.session.messages({ sessionID: conversationID, limit: OLDER_PAGE, before });
+          return [{ type: "snapshot.older", conversationID, messages: (page.data ?? []) as MessageWithParts[], older: page.response.headers.get("x-next-cursor") }];
+        }),
+      );
+    } finally {
+      this.paging.delete(conversationID);
+    }
+  }
+
+  /** Fetches every message of `conversationID` that is not loaded yet (resolves at once when all are). */
+  async loadAll(conversationID: string): Promise<void> {
+    if (!this.snapshot.state.older[conversationID]) return;
+    await this.guard(this.sync.refresh(() => this.loadMessages(conversationID, { all: true })));
+  }
+
   /** Stops refetching a conversation that is no longer on screen. */
   unwatch(conversationID: string): void {
     this.watched.delete(conversationID);
@@ -173,14 +211,20 @@ export class ChatStore {
     }
   }
 
-  /** A conversation's messages and todo list, as snapshot actions. */
-  private async loadMessages(conversationID: string): Promise<ChatAction[]> {
+  /**
+   * A conversation's newest messages and its todo list, as snapshot actions: {@link FIRST_PAGE} of them,
+   * or as many as are loaded already, or every one when all are loaded or `all` is set.
+   */
+  private async loadMessages(conversationID: string, { all = false } = {}): Promise<ChatAction[]> {
+    const { loaded, older, messages } = this.snapshot.state;
+    const limit = all || (loaded[conversationID] && !older[conversationID]) ? undefined : Math.max(FIRST_PAGE, messages[conversationID]?.length ?? 0);
     const [result, todos] = await Promise.all([
-      this.client.session.messages({ sessionID: conversationID }),
+      this.client.session.messages({ sessionID: conversationID, ...(limit ? { limit } : {}) }),
       this.client.session.todo({ sessionID: conversationID }).catch(() => null),
     ]);
+    const cursor = limit ? result.response.headers.get("x-next-cursor") : null;
     return [
-      { type: "snapshot.messages", conversationID, messages: (result.data ?? []) as MessageWithParts[] },
+      { type: "snapshot.messages", conversationID, messages: (result.data ?? []) as MessageWithParts[], older: cursor },
       ...(todos ? [{ type: "snapshot.todos" as const, conversationID, todos: todos.data ?? [] }] : []),
     ];
   }

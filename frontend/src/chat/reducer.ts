@@ -59,13 +59,19 @@ export interface ChatState {
   errors: Record<string, string>;
   /** The agent's todo list per conversation id (`todo.updated`, `GET /session/:id/todo`). */
   todos: Record<string, Todo[]>;
+  /**
+   * Per conversation whose oldest messages are not loaded yet: OpenCode's cursor for the page before the
+   * oldest loaded one (`X-Next-Cursor` of `GET /session/:id/message?limit=N`, passed back as `before`).
+   */
+  older: Record<string, string>;
 }
 
 /** Everything the reducer understands: OpenCode events plus snapshot actions from REST fetches. */
 export type ChatAction =
   | OpencodeEvent
   | { type: "snapshot.conversations"; conversations: Conversation[] }
-  | { type: "snapshot.messages"; conversationID: string; messages: MessageWithParts[] }
+  | { type: "snapshot.messages"; conversationID: string; messages: MessageWithParts[]; older?: string | null }
+  | { type: "snapshot.older"; conversationID: string; messages: MessageWithParts[]; older: string | null }
   | { type: "snapshot.status"; status: Record<string, SessionStatus> }
   | { type: "snapshot.permissions"; permissions: PermissionRequest[] }
   | { type: "snapshot.questions"; questions: QuestionRequest[] }
@@ -85,6 +91,7 @@ export function initialChatState(): ChatState {
     stale: {},
     errors: {},
     todos: {},
+    older: {},
   };
 }
 
@@ -141,7 +148,27 @@ function keepStreamedText(part: Part, previous: Part | undefined): Part {
   return before.length > part.text.length && before.startsWith(part.text) ? { ...part, text: before } : part;
 }
 
-function applySnapshotMessages(state: ChatState, conversationID: string, list: MessageWithParts[]): ChatState {
+/** `older` with conversation `id`'s cursor set to `cursor` (removed when null or absent). */
+function withCursor(older: Record<string, string>, id: string, cursor: string | null | undefined): Record<string, string> {
+  if (!cursor) return without(older, id);
+  return older[id] === cursor ? older : { ...older, [id]: cursor };
+}
+
+/** Adds a page of older messages (`GET .../message?before=`) in front of the loaded ones; known ids are kept. */
+function applyOlderMessages(state: ChatState, conversationID: string, list: MessageWithParts[], cursor: string | null): ChatState {
+  if (!state.loaded[conversationID]) return state;
+  const loaded = state.messages[conversationID] ?? [];
+  const known = new Set(loaded.map((m) => m.id));
+  const added = list.filter(({ info }) => !known.has(info.id));
+  return {
+    ...state,
+    messages: added.length ? { ...state.messages, [conversationID]: [...added.map((m) => m.info), ...loaded].sort(byId) } : state.messages,
+    parts: withParts(state.parts, added.map(({ info, parts }): [string, Part[]] => [info.id, [...parts].sort(byId)])),
+    older: withCursor(state.older, conversationID, cursor),
+  };
+}
+
+function applySnapshotMessages(state: ChatState, conversationID: string, list: MessageWithParts[], cursor: string | null | undefined): ChatState {
   const set: [string, Part[]][] = [];
   let stale = state.stale;
   const infos: Message[] = [];
@@ -164,6 +191,7 @@ function applySnapshotMessages(state: ChatState, conversationID: string, list: M
     parts: withParts(state.parts, set, (state.messages[conversationID] ?? []).map((m) => m.id)),
     stale,
     loaded: state.loaded[conversationID] ? state.loaded : { ...state.loaded, [conversationID]: true },
+    older: withCursor(state.older, conversationID, cursor),
   };
 }
 
@@ -180,6 +208,7 @@ function removeConversation(state: ChatState, id: string): ChatState {
     questions: without(state.questions, id),
     errors: without(state.errors, id),
     todos: without(state.todos, id),
+    older: without(state.older, id),
   };
 }
 
@@ -215,7 +244,9 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
       return { ...state, conversations };
     }
     case "snapshot.messages":
-      return applySnapshotMessages(state, action.conversationID, action.messages);
+      return applySnapshotMessages(state, action.conversationID, action.messages, action.older);
+    case "snapshot.older":
+      return applyOlderMessages(state, action.conversationID, action.messages, action.older);
     case "snapshot.status":
       return { ...state, status: { ...action.status } };
     case "snapshot.permissions":

@@ -1,7 +1,10 @@
 /**
  * The session's terminal: a {@link TerminalSession} in a panel that fits it on every size change
  * (ResizeObserver), follows the theme, and shows the connection state with a reconnect / new shell button.
- * It stays mounted while hidden (other tab) so the shell survives tab switches.
+ * It stays mounted while hidden (other tab) so the shell survives tab switches, but nothing is set up before
+ * its tab is first shown: xterm measures its cell size and fits the element when it opens, which is wrong
+ * (and wasted work on the session's first render) in a hidden panel, and the shell starts only when
+ * someone looks at it.
  */
 import "@xterm/xterm/css/xterm.css";
 import { useEffect, useRef, useState } from "react";
@@ -23,15 +26,20 @@ function StateLabel({ state, onReconnect }: { state: TermState; onReconnect: () 
   }
 }
 
-/** The terminal of octo session `sessionId`; `visible` refits and focuses it when its tab is shown. */
+/**
+ * The terminal of octo session `sessionId`: created and connected when `visible` first turns true, refitted
+ * and focused each time its tab is shown again.
+ */
 export function TerminalPanel({ sessionId, visible }: { sessionId: string; visible: boolean }) {
   const host = useRef<HTMLDivElement>(null);
   const session = useRef<TerminalSession | null>(null);
   const [state, setState] = useState<TermState>({ kind: "connecting" });
+  const [shown, setShown] = useState(visible);
+  if (visible && !shown) setShown(true);
 
   useEffect(() => {
     const element = host.current;
-    if (!element) return;
+    if (!element || !shown) return;
     const term = new TerminalSession(sessionId, setState);
     session.current = term;
     term.mount(element);
@@ -49,7 +57,7 @@ export function TerminalPanel({ sessionId, visible }: { sessionId: string; visib
       term.dispose();
       session.current = null;
     };
-  }, [sessionId]);
+  }, [sessionId, shown]);
 
   useEffect(() => {
     if (!visible) return;

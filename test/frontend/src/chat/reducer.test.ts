@@ -110,6 +110,32 @@ describe("chatReducer: snapshots and reconnects", () => {
     expect(texts(s, "msg_1")).toEqual(["hi"]);
   });
 
+  test("paging: the newest page records OpenCode's cursor; an older page goes in front and keeps what is loaded", () => {
+    let s = chatReducer(initialChatState(), {
+      type: "snapshot.messages",
+      conversationID: SID,
+      messages: [{ info: userMessage("msg_3"), parts: [textPart("prt_3", "msg_3", "three", undefined)] }],
+      older: "cursor-1",
+    });
+    expect(s.older[SID]).toBe("cursor-1");
+    s = run([ev("message.updated", { sessionID: SID, info: userMessage("msg_4") })], s);
+    s = chatReducer(s, {
+      type: "snapshot.older",
+      conversationID: SID,
+      messages: [
+        { info: userMessage("msg_1"), parts: [textPart("prt_1", "msg_1", "one", undefined)] },
+        { info: userMessage("msg_3"), parts: [textPart("prt_3", "msg_3", "stale copy", undefined)] },
+      ],
+      older: null,
+    });
+    expect(s.messages[SID]!.map((m) => m.id)).toEqual(["msg_1", "msg_3", "msg_4"]);
+    expect(texts(s, "msg_1")).toEqual(["one"]);
+    expect(texts(s, "msg_3")).toEqual(["three"]);
+    expect(s.older[SID]).toBeUndefined();
+    // A conversation that was never loaded takes no older page.
+    expect(chatReducer(s, { type: "snapshot.older", conversationID: "ses_other", messages: [], older: "c" })).toBe(s);
+  });
+
   test("a part caught mid-stream by a snapshot ignores deltas until its next whole update: no duplicated text", () => {
     // The snapshot already holds "Hello" (or any prefix); replayed/late deltas must not be appended to it.
     let s = chatReducer(loadedState(), {

@@ -134,8 +134,11 @@ export function readCloneReport(log: string): CloneReport {
   return { started: true, detail, base };
 }
 
-/** What `octo clone` reads on standard input (see the module doc). */
-export const CloneJob = z.object({
+/**
+ * What `octo clone` reads on standard input (see the module doc). Strict: every field may be left out, so
+ * an unknown key is what tells another line (Podman's attach options, ./job-input.ts) from a job.
+ */
+export const CloneJob = z.strictObject({
   url: z.string().min(1).optional(),
   ref: z.string().min(1).nullish(),
   depth: z.number().int().positive().nullish(),

@@ -3,12 +3,12 @@
  * configurable-http-proxy. Writes `bench/results/<timestamp>.json` and prints the tables (markdown).
  *
  * Options:
- *   --quick            smoke run (under 2 minutes): one short round of everything, 2 sessions for scale,
+ *   --quick            smoke run (2-5 minutes, with load): one short round of everything, 2 sessions for scale,
  *                      container mode only if its image already exists. Numbers are not for conclusions.
  *   --sessions N       scale target (default 20; --quick: 2)
  *   --rounds N         rounds for the HTTP, SSE, start and container benchmarks (default 5 / 3 / 5 / 3;
  *                      --quick: 1). A full run takes about 11 minutes on 2 cores.
- *   --only LIST        comma-separated sections to run: http,sse,terminal,gateway,start,container,swarm,memory,scale,repos,chat
+ *   --only LIST        comma-separated sections to run: http,sse,terminal,events,gateway,start,pool,container,swarm,memory,scale,idle,repos,chat
  *   --skip LIST        sections not to run
  *   --out DIR          where to write the JSON (default bench/results)
  *   --build-image      container mode: build the session image when missing or stale (default in full runs)
@@ -16,9 +16,14 @@
  * Sections run in this order, each in try/catch (a failure is recorded and the run goes on; the exit code
  * is 1 when any section failed, never because of a time):
  *   1. proxy benchmarks (http, sse, terminal) on an `octo serve` whose sessions run bench/upstream.ts as
- *      their OpenCode (see upstream.ts);
+ *      their OpenCode (see upstream.ts), then octo's own event stream `GET /api/events` to 100 subscribers
+ *      (events, bench/events.ts: that server allows one running session per user, so every further create
+ *      is refused and publishes a `limit` event);
  *   1b. the LLM gateway (bench/gateway.ts): streamed chat completions through `/llm/...` vs direct;
  *   2. memory, start and scale on an `octo serve` running real OpenCode (scripted LLM as its provider);
+ *      the warm pool (pool, bench/pool.ts) on a second `octo serve` with `[sessions] warm_pool`, its claims
+ *      interleaved with cold creates on the first; then memory before and after idle stop of the scale
+ *      sessions (idle, bench/idle.ts);
  *   3. sessions on a repository (clone of 1 000 files, Changes API with 500 changed files), bench/repos.ts;
  *   4. container-mode start on an `octo serve --mode container`, when an engine answers;
  *   5. swarm-mode start on an `octo serve --mode swarm` driving the two-node test swarm (`.ci/swarm-setup`,
@@ -31,7 +36,7 @@ import { loadavg } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 
-const SECTIONS = ["http", "sse", "terminal", "gateway", "start", "container", "swarm", "memory", "scale", "repos", "chat"] as const;
+const SECTIONS = ["http", "sse", "terminal", "events", "gateway", "start", "pool", "container", "swarm", "memory", "scale", "idle", "repos", "chat"] as const;
 type Section = (typeof SECTIONS)[number];
 
 const { values } = parseArgs({
@@ -94,6 +99,9 @@ const options = {
   terminal: { samples: quick ? 200 : 2000 },
   gateway: { rounds: roundsOverride ?? (quick ? 3 : 30), chunks: 50, intervalMs: 5 },
   start: { rounds: roundsOverride ?? (quick ? 1 : 5) },
+  pool: { size: quick ? 1 : 2, rounds: roundsOverride ?? (quick ? 1 : 5), waitRefill: !quick },
+  idle: { timeoutSeconds: quick ? 2 : 5 },
+  events: { rounds: roundsOverride ?? (quick ? 1 : 3), subscribers: 100, intervalMs: 5, seconds: quick ? 1 : 5, concurrency: 8 },
   container: { rounds: roundsOverride ?? (quick ? 1 : 3), buildImage: values["build-image"] ?? !quick },
   memoryAt: 10,
   repos: { rounds: roundsOverride ?? (quick ? 1 : 3), samples: quick ? 5 : 30 },
@@ -113,6 +121,9 @@ const { benchStart } = await import("./start.ts");
 const { benchScale } = await import("./scale.ts");
 const { benchRepos } = await import("./repos.ts");
 const { octoMemory } = await import("./memory.ts");
+const { benchPool } = await import("./pool.ts");
+const { benchIdle } = await import("./idle.ts");
+const { benchEvents } = await import("./events.ts");
 const { machineInfo } = await import("./lib/machine.ts");
 const { renderReport } = await import("./lib/report.ts");
 const { stopReferenceProxies } = await import("./lib/reference-proxies.ts");
@@ -136,6 +147,9 @@ const results: BenchResults = {
   memory: { octo_idle_rss_mib: null, octo_idle_pss_mib: null, octo_after_proxy_benchmarks_rss_mib: null },
   scale: null,
   repos: null,
+  pool: null,
+  idle: null,
+  events: null,
   errors: [],
 };
 
@@ -186,8 +200,9 @@ async function withOcto(name: string, start: () => Promise<BenchOcto>, fn: (fx: 
 }
 
 // 1. Proxy benchmarks.
-if (wanted("http") || wanted("sse") || wanted("terminal")) {
-  await withOcto("proxy setup", () => startBenchOcto({ benchUpstream: true }), async (fx) => {
+if (wanted("http") || wanted("sse") || wanted("terminal") || wanted("events")) {
+  // One running session per user: the event benchmark's creates are all refused (one `limit` event each).
+  await withOcto("proxy setup", () => startBenchOcto({ benchUpstream: true, env: { OCTO_RUNTIME__MAX_SESSIONS_PER_USER: "1" } }), async (fx) => {
     let sessionId = "";
     await section("proxy session", async () => {
       sessionId = (await fx.createSession("proxy")).id;
@@ -203,6 +218,7 @@ if (wanted("http") || wanted("sse") || wanted("terminal")) {
     }
     if (wanted("sse")) await section("sse", async () => void (results.sse = await benchSse(fx, sessionId, options.sse, log)));
     if (wanted("terminal")) await section("terminal", async () => void (results.terminal = await benchTerminal(fx, sessionId, options.terminal, log)));
+    if (wanted("events")) await section("events", async () => void (results.events = await benchEvents(fx, options.events, log)));
     results.memory.octo_after_proxy_benchmarks_rss_mib = octoMemory(fx).rss_mib;
   });
 }
@@ -221,8 +237,9 @@ if (wanted("gateway")) {
 }
 
 // 2. Memory, start, scale with real OpenCode.
-if (wanted("memory") || wanted("start") || wanted("scale")) {
-  await withOcto("opencode setup", () => startBenchOcto(), async (fx) => {
+if (wanted("memory") || wanted("start") || wanted("scale") || wanted("pool") || wanted("idle")) {
+  // Polling every 2 s (default 5): the idle section waits for the lifecycle watch to stop its sessions.
+  await withOcto("opencode setup", () => startBenchOcto({ env: { OCTO_RUNTIME__POLL_INTERVAL_SECONDS: "2" } }), async (fx) => {
     log(`opencode benchmarks: octo ${fx.octo.url}`);
     await Bun.sleep(1000);
     const idle = octoMemory(fx);
@@ -234,10 +251,22 @@ if (wanted("memory") || wanted("start") || wanted("scale")) {
         results.start.push(await benchStart(fx, "local", options.start.rounds, { alone: true, three: !quick }, log));
       });
     }
-    if (wanted("scale") || wanted("memory")) {
-      const target = wanted("scale") ? options.sessions : Math.min(options.sessions, options.memoryAt);
+    // The warm pool's own octo. --quick starts it here, so its pool fills (one OpenCode boot) while scale
+    // and idle run, instead of being waited for; a full run starts it after them, on a quieter machine.
+    const startPooled = () => startBenchOcto({ env: { OCTO_SESSIONS__WARM_POOL: String(options.pool.size) } });
+    const pooledEarly = wanted("pool") && quick ? startPooled() : null;
+    pooledEarly?.then((early) => live.add(early), () => undefined);
+    if (wanted("scale") || wanted("memory") || wanted("idle")) {
+      const target = wanted("scale") || wanted("idle") ? options.sessions : Math.min(options.sessions, options.memoryAt);
       await section("scale", async () => {
         results.scale = await benchScale(fx, [], { target, memoryAt: Math.min(options.memoryAt, target) }, log);
+      });
+    }
+    const idleIds = results.scale?.ids ?? [];
+    if (wanted("idle") && idleIds.length) await section("idle", async () => void (results.idle = await benchIdle(fx, idleIds, options.idle, log)));
+    if (wanted("pool")) {
+      await withOcto("pool setup", () => pooledEarly ?? startPooled(), async (pooled) => {
+        await section("pool", async () => void (results.pool = await benchPool(pooled, quick ? null : fx, options.pool, log)));
       });
     }
   });

@@ -20,6 +20,8 @@ export interface ScaleResult {
   target: number;
   /** Sessions running at once at the end. */
   reached: number;
+  /** Their ids, in creation order. */
+  ids: string[];
   /** Time of each `POST /api/sessions`, in creation order, ms. */
   create_ms: number[];
   create_p50_ms: number;
@@ -89,6 +91,7 @@ export async function benchScale(fx: BenchOcto, existing: string[], options: Sca
   return {
     target: options.target,
     reached: ids.length,
+    ids,
     create_ms: createMs,
     create_p50_ms: median(createMs),
     first_ms: createMs[0] ?? Number.NaN,

@@ -94,7 +94,7 @@ export function createApp({ config, auth, users, invites, sessions, audit, llm, 
     .use(auditRoutes({ admission, audit }))
     .use(imageRoutes({ config, admission }))
     .use(metricsRoutes({ config, admission }))
-    .use(llmRoutes({ admission, llm, users, sessions, db }))
+    .use(llmRoutes({ admission, llm, users, sessions, db, audit }))
     .use(apiDocs((): AnyElysia => app))
     .all("/api/*", () => errorResponse(normalizeError("NOT_FOUND", null)), { detail: { hide: true } });
   if (web) app.use(web);

@@ -38,6 +38,8 @@ export interface BenchOcto {
   api: Api;
   /** The admin's login token (JWT), sent as the `octo_token` cookie or as a Bearer token. */
   token: string;
+  /** The admin's user id (for `PATCH /api/admin/users/:id`). */
+  userId: string;
   /** `Cookie` header value a logged-in browser sends. */
   cookie: string;
   /** The opencode.json every session receives (same content is used to boot OpenCode alone). */
@@ -52,6 +54,8 @@ export interface BenchOcto {
   facts(id: string): SessionFacts;
   /** The most recently created session that is starting, or null. */
   newestStarting(): SessionFacts | null;
+  /** Warm-pool sessions (`[sessions] warm_pool`) that are running and unclaimed. */
+  warmReady(): number;
   /** Authorization header value for a session's services. */
   serviceAuth(id: string): string;
   /** Workspace directory of a session (local mode). */
@@ -144,6 +148,7 @@ export async function startBenchOcto(options: StartBenchOctoOptions = {}): Promi
   const newest = db.query(
     "SELECT id, status, runtime, runtime_state, secret FROM sessions WHERE status = 'starting' ORDER BY created_at DESC LIMIT 1",
   );
+  const warmRunning = db.query("SELECT COUNT(*) AS n FROM sessions WHERE pool_state = 'warm' AND status = 'running'");
   const facts = (id: string): SessionFacts => {
     const row = byId.get(id) as Row | null;
     if (!row) throw new Error(`session ${id} not found in octo's database`);
@@ -176,6 +181,7 @@ export async function startBenchOcto(options: StartBenchOctoOptions = {}): Promi
     llm,
     api: authed,
     token,
+    userId: registered.json.user.id as string,
     cookie: `octo_token=${token}`,
     opencodeConfig: config,
     opencodeEnv,
@@ -195,6 +201,7 @@ export async function startBenchOcto(options: StartBenchOctoOptions = {}): Promi
       const row = newest.get() as Row | null;
       return row ? toFacts(row) : null;
     },
+    warmReady: () => (warmRunning.get() as { n: number }).n,
     serviceAuth: (id: string) => `Basic ${Buffer.from(`opencode:${facts(id).secret}`).toString("base64")}`,
     workspace: (id: string) => join(octo.dataDir, "sessions", id, "workspace"),
     async stop() {

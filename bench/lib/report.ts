@@ -4,6 +4,9 @@
  */
 import type { HttpResult } from "../http.ts";
 import { type ReposResult, reposSection } from "../repos.ts";
+import { type EventsResult, eventsSection } from "../events.ts";
+import { type IdleResult, idleSection } from "../idle.ts";
+import { type PoolResult, poolSection } from "../pool.ts";
 import type { MemorySnapshot } from "../memory.ts";
 import type { ScaleResult } from "../scale.ts";
 import type { SseResult } from "../sse.ts";
@@ -27,6 +30,12 @@ export interface BenchResults {
   memory: { octo_idle_rss_mib: number | null; octo_idle_pss_mib: number | null; octo_after_proxy_benchmarks_rss_mib: number | null };
   scale: ScaleResult | null;
   repos: ReposResult | null;
+  /** Session start with and without the warm pool (bench/pool.ts). */
+  pool: PoolResult | null;
+  /** Memory before and after idle stop (bench/idle.ts). */
+  idle: IdleResult | null;
+  /** `GET /api/events` to 100 subscribers (bench/events.ts). */
+  events: EventsResult | null;
   /** Sections that failed, with the reason. */
   errors: { section: string; error: string }[];
 }
@@ -249,9 +258,12 @@ export function renderReport(r: BenchResults): string {
   for (const h of r.http) parts.push("", httpSection(h));
   if (r.sse) parts.push("", sseSection(r.sse));
   if (r.terminal) parts.push("", terminalSection(r.terminal));
+  if (r.events) parts.push("", eventsSection(r.events));
   if (r.start.length) parts.push("", startSection(r.start));
+  if (r.pool) parts.push("", poolSection(r.pool, r.start.find((s) => s.mode === "local")?.octo_p50_ms ?? null));
   parts.push("", memorySection(r.memory, r.scale?.memory_at ?? null, r.scale?.memory_at_target ?? null));
   if (r.scale) parts.push("", scaleSection(r.scale));
+  if (r.idle) parts.push("", idleSection(r.idle));
   if (r.repos) parts.push("", reposSection(r.repos));
   if (r.errors.length) parts.push("", "### Errors", "", ...r.errors.map((e) => `- ${e.section}: ${e.error}`));
   return parts.join("\n");

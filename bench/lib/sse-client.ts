@@ -8,14 +8,25 @@
 import { nowMicros } from "../upstream.ts";
 
 export interface SseSubscriber {
-  /** Resolves once the response headers and the first event (server.connected) arrived. */
+  /** Resolves once the response headers and the first event (`readyWhen`, default server.connected) arrived. */
   ready: Promise<void>;
   /** Closes the connection and returns, per event with a `t` stamp, the delay in ms (arrival - t). */
   close(): number[];
+  /** Closes the connection and returns every SSE block (without its blank line) with its arrival time, µs. */
+  closeBlocks(): SseBlock[];
 }
 
-/** Opens `GET url` with `headers` as an event stream. */
-export async function subscribe(url: string, headers: Record<string, string>): Promise<SseSubscriber> {
+/** One decoded SSE block and when the TCP read that completed it arrived (`nowMicros()`). */
+export interface SseBlock {
+  at: number;
+  block: string;
+}
+
+/**
+ * Opens `GET url` with `headers` as an event stream; `readyWhen`: the text whose arrival makes it ready
+ * (default `server.connected`, OpenCode's and bench/upstream.ts's first event).
+ */
+export async function subscribe(url: string, headers: Record<string, string>, readyWhen = "server.connected"): Promise<SseSubscriber> {
   const target = new URL(url);
   const lines = [`GET ${target.pathname}${target.search} HTTP/1.1`, `Host: ${target.host}`, "Accept: text/event-stream"];
   for (const [k, v] of Object.entries(headers)) lines.push(`${k}: ${v}`);
@@ -39,7 +50,7 @@ export async function subscribe(url: string, headers: Record<string, string>): P
         if (!isReady) {
           seen += Buffer.from(chunk).toString("latin1");
           if (!/^HTTP\/1\.1 200/.test(seen) && seen.includes("\r\n")) rejectReady(new Error(`${url}: ${seen.slice(0, 300)}`));
-          else if (seen.includes("server.connected")) {
+          else if (seen.includes(readyWhen)) {
             isReady = true;
             resolveReady();
           }
@@ -61,12 +72,26 @@ export async function subscribe(url: string, headers: Record<string, string>): P
       socket.end();
       return delays(chunks, times);
     },
+    closeBlocks() {
+      socket.end();
+      return blocks(chunks, times);
+    },
   };
 }
 
-/** Decodes the recorded response and computes each stamped event's delay in ms. */
+/** Each stamped event's delay in ms (arrival - its `"t"` stamp). */
 function delays(chunks: Uint8Array[], times: number[]): number[] {
   const out: number[] = [];
+  for (const { at, block } of blocks(chunks, times)) {
+    const stamp = /"t":(\d+)/.exec(block);
+    if (stamp) out.push((at - Number(stamp[1]!)) / 1000);
+  }
+  return out;
+}
+
+/** Decodes the recorded response (headers, chunked coding) into SSE blocks with their arrival times. */
+function blocks(chunks: Uint8Array[], times: number[]): SseBlock[] {
+  const out: SseBlock[] = [];
   // Phase 1: headers.
   let headerText = "";
   let index = 0;
@@ -122,10 +147,8 @@ function delays(chunks: Uint8Array[], times: number[]): number[] {
     sse += body;
     let end: number;
     while ((end = sse.indexOf("\n\n")) >= 0) {
-      const block = sse.slice(0, end);
+      out.push({ at, block: sse.slice(0, end) });
       sse = sse.slice(end + 2);
-      const stamp = /"t":(\d+)/.exec(block);
-      if (stamp) out.push((at - Number(stamp[1]!)) / 1000);
     }
   }
   return out;

@@ -11,6 +11,7 @@ import { actorLabel, detailLabel, targetLabel } from "../../server/modules/audit
 import { ActionFilter, type AuditEvent, type AuditPage, DEFAULT_AUDIT_LIMIT, MAX_AUDIT_LIMIT } from "../../server/modules/audit/model.ts";
 import { usageError } from "../shared/errors.ts";
 import { print, printJson, say, table, when } from "../shared/format.ts";
+import { registerAdminBudget } from "./admin-budget.ts";
 import { context } from "./context.ts";
 
 /** Most events one `admin audit` shows (`--limit`). */
@@ -49,7 +50,7 @@ function limitOption(value: string): number {
 
 /** Registers the `admin` command group. */
 export function registerAdmin(program: Command): void {
-  const group = program.command("admin").description("administration (admins only): the audit log");
+  const group = program.command("admin").description("administration (admins only): the audit log, sessions' LLM budgets");
   group
     .command("audit")
     .description("show the audit log, newest first: logins, registrations, invite codes, user changes, session actions")
@@ -98,4 +99,5 @@ Events made with the octo CLI on the server show the actor as "cli (<os user>)".
       print(auditTable(events));
       if (cursor) say(`Showing the newest ${events.length}; older events exist (raise --limit or narrow with --since).`);
     });
+  registerAdminBudget(group);
 }

@@ -87,8 +87,8 @@ export function registerChanges(group: Command): void {
     .command("pr")
     .description("push the session's commits and open a pull request on the repository's forge")
     .argument("<session>", "id, id prefix or name")
-    .option("-t, --title <title>", "title (default: the session's name)")
-    .option("--body <body>", "description")
+    .option("-t, --title <title>", "title (default: the conversation's first prompt, else the session's name)")
+    .option("--body <body>", "description (default: the agent's last answer and a note naming the session)")
     .option("--base <branch>", "branch to merge into (default: the repository's default branch)")
     .option("-b, --branch <branch>", "branch to push the changes to (default: octo/<session id>)")
     .action(async (ref: string, options: { title?: string; body?: string; base?: string; branch?: string }, command: Command) => {

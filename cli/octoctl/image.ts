@@ -1,6 +1,6 @@
 /**
- * `octoctl image build [--no-cache]`: asks the server to build the session image (container mode) and
- * streams the build output as it arrives (`POST /api/admin/image/build`, an NDJSON stream; see
+ * `octoctl image build [--no-cache]`: asks the server to build the session image (container mode) and the
+ * egress proxy image (when missing or stale), and streams the build output as it arrives (`POST /api/admin/image/build`, an NDJSON stream; see
  * server/modules/image/index.ts). Admins only. With `--json` the stream's JSON lines are passed through.
  */
 import type { Command } from "commander";
@@ -17,14 +17,16 @@ export function registerImage(program: Command): void {
   const group = program.command("image").description("manage the session image used in container mode (admins)");
   group
     .command("build")
-    .description("build the session image on the server's container engine, showing the build as it runs")
+    .description("build the session image and the egress proxy image on the server's container engine, showing the builds as they run")
     .option("--no-cache", "build without the engine's layer cache")
     .addHelpText(
       "after",
       `
 The server builds container/Dockerfile with its own octo binary and the pinned OpenCode, on the engine it is
-configured for ([container] socket), and tags it [container] image (default octo-session:<version>). The
-base image (localhost/octo-base:bookworm) must exist on that engine. Press Ctrl-C to abort the build.`,
+configured for ([container] socket), and tags it [container] image (default octo-session:<version>). Then it
+builds the egress proxy image (container/egress.Dockerfile, octo-egress:<version>) that sessions with
+[network] egress = "allowlist" or "none" use, unless it is up to date or [network] proxy_image names your
+own. The base image (localhost/octo-base:bookworm) must exist on that engine. Press Ctrl-C to abort.`,
     )
     .action(async (options: { cache: boolean }, command: Command) => {
       const ctx = context(command);
@@ -71,6 +73,8 @@ base image (localhost/octo-base:bookworm) must exist on that engine. Press Ctrl-
       const end = last as BuildEvent | null;
       if (end?.type === "error") throw new CliError(end.error, 1, end.code);
       if (end?.type !== "done") throw new CliError(`the build stream from ${ctx.server} ended without a result; see the server's log`);
-      if (!ctx.json) say(`Built ${end.tag} (${end.id.replace(/^sha256:/, "").slice(0, 12)}) in ${end.seconds} s.`);
+      if (ctx.json) return;
+      say(`Built ${end.tag} (${end.id.replace(/^sha256:/, "").slice(0, 12)}) in ${end.seconds} s.`);
+      if (end.egress) say(`Egress proxy image ${end.egress.tag}: ${end.egress.built ? "built" : "up to date"}.`);
     });
 }

@@ -14,6 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { OctoError } from "../errors.ts";
 import { type GitCredential, gitAuth } from "./credentials.ts";
+import { hostKeyFailure } from "./known-hosts.ts";
 import { gitMessage, runGit, type RunGitOptions } from "./run.ts";
 import { parseRepositoryUrl, REF_PATTERN } from "./url.ts";
 
@@ -243,7 +244,7 @@ export async function discardChanges(workspace: string, path: string): Promise<v
  * @param knownHosts known_hosts lines for an ssh URL (./known-hosts.ts).
  * @returns git's report.
  * @throws OctoError 409 NOTHING_TO_PUSH (already up to date), 409 PUSH_REJECTED (non-fast-forward,
- *   protected branch, auth refused: git's message), 400 INVALID_BRANCH / INVALID_REPOSITORY_URL,
+ *   protected branch, auth refused: git's message; a refused SSH host key: ./known-hosts.ts `hostKeyFailure`), 400 INVALID_BRANCH / INVALID_REPOSITORY_URL,
  *   409 REMOTE_REWRITTEN (the repository's config rewrites the URL).
  */
 export async function pushBranch(workspace: string, url: string, branch: string, credential: GitCredential | null, knownHosts = ""): Promise<{ branch: string; commit: string; message: string }> {
@@ -264,7 +265,7 @@ export async function pushBranch(workspace: string, url: string, branch: string,
     timeoutMs: 300_000,
   }).finally(() => auth.cleanup());
   const report = `${result.stdout}\n${result.stderr}`;
-  if (result.code !== 0) throw new OctoError(409, "PUSH_REJECTED", gitMessage(report, 8));
+  if (result.code !== 0) throw new OctoError(409, "PUSH_REJECTED", hostKeyFailure(report, repository) ?? gitMessage(report, 8));
   if (/^=\t/m.test(result.stdout) || /Everything up-to-date/.test(report)) {
     throw new OctoError(409, "NOTHING_TO_PUSH", `Nothing to push: ${branch} is already at ${head.slice(0, 12)} (Everything up-to-date)`);
   }

@@ -24,6 +24,7 @@ import { join } from "node:path";
 import { z } from "zod";
 import { type GitCredential, gitAuth } from "./credentials.ts";
 import { CredentialJson, readJobLine } from "./job-input.ts";
+import { hostKeyFailure } from "./known-hosts.ts";
 import { gitMessage, runGit } from "./run.ts";
 import { isCommitId, parseRepositoryUrl, REF_PATTERN } from "./url.ts";
 
@@ -101,7 +102,7 @@ export async function cloneRepository(options: CloneOptions): Promise<string | n
       }
     },
   }).finally(() => auth.cleanup());
-  if (result.code !== 0) return fail(gitMessage(result.stderr));
+  if (result.code !== 0) return fail(hostKeyFailure(result.stderr, repository) ?? gitMessage(result.stderr));
   if (options.ref && isCommitId(options.ref)) {
     const checkout = await runGit(["checkout", "--detach", options.ref, "--"], { cwd: options.workspace });
     if (checkout.code !== 0) return fail(gitMessage(checkout.stderr));

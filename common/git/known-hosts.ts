@@ -8,8 +8,8 @@
  * reads hashed entries); when neither does, octo fetches the server's keys itself with `ssh-keyscan` and
  * appends them to its record. Both files' lines then go to the git run (./credentials.ts `gitAuth`), whose
  * ssh checks with `StrictHostKeyChecking=yes`: a host key that changed since it was recorded or pinned fails
- * the clone or push with ssh's "REMOTE HOST IDENTIFICATION HAS CHANGED" / "Host key verification failed".
- * To accept a new key, the admin removes the host's lines from `<data_dir>/known_hosts`
+ * the clone or push; {@link hostKeyFailure} turns ssh's "REMOTE HOST IDENTIFICATION HAS CHANGED" / "Host key
+ * verification failed" into a message naming the host, the key it sent and what to do. To accept a new key, the admin removes the host's lines from `<data_dir>/known_hosts`
  * (`ssh-keygen -R '[host]:port' -f <data_dir>/known_hosts`).
  */
 import { spawnSync } from "node:child_process";
@@ -90,4 +90,27 @@ export class KnownHosts {
     appendFileSync(this.recordFile, `${lines.join("\n")}\n`, { mode: 0o600 });
     log.info("recorded host key on first use", { host: name, keys: lines.length });
   }
+}
+
+/**
+ * When git's standard error shows that ssh refused the server's host key, the error octo reports instead of
+ * ssh's (whose advice names the job's temporary known_hosts file, not octo's): the host, the fingerprint it
+ * sent, where octo's keys come from and how an admin accepts a new key. null for any other failure.
+ * ssh checks the host key before it authenticates, so nothing (no key, no token) reached that server.
+ * @param stderr git's standard error of the clone, fetch or push.
+ */
+export function hostKeyFailure(stderr: string, repository: RepositoryUrl): string | null {
+  if (repository.protocol !== "ssh" || !/Host key verification failed/.test(stderr)) return null;
+  const name = knownHostsName(sshEndpoint(repository));
+  const where = "pinned in [git] known_hosts or recorded on first use in <data_dir>/known_hosts";
+  if (/REMOTE HOST IDENTIFICATION HAS CHANGED|Host key for .* has changed/.test(stderr)) {
+    // "The fingerprint for the ED25519 key sent by the remote host is\nSHA256:…." (OpenSSH's sshconnect.c)
+    const sent = /The fingerprint for the (\S+) key sent by the remote host is\s+(\S+?)\.?\s*$/m.exec(stderr);
+    const key = sent ? ` sent the ${sent[1]} key ${sent[2]},` : "'s host key is";
+    return (
+      `SSH host key mismatch: ${name}${key} not the key octo has for it (${where}); ssh stopped before logging in. ` +
+      `If the server's key was changed on purpose, an admin removes the old one: ssh-keygen -R '${name}' -f <data_dir>/known_hosts`
+    );
+  }
+  return `SSH host key of ${name} unknown: octo has no key for it (${where}) and ssh-keyscan got none from it; ssh refused the server`;
 }

@@ -129,6 +129,14 @@ export const SessionsConfig = z.strictObject({
    * by one and does not refill. MiB; 0 = not checked.
    */
   warm_pool_min_free_memory_mb: z.number().int().min(0).default(1024),
+  /**
+   * A pool session older than this (seconds since it was created for the pool) is replaced by a fresh one,
+   * one at a time and only while no other pool session is starting, so the pool stays at most one short. It
+   * picks up what changed since it started without an octo restart (the OpenCode binary, the session image,
+   * the sandbox settings) and does not keep one OpenCode process idle for days. Default 12 h (OpenHands caps
+   * its warm sandboxes the same way); 0 = never.
+   */
+  warm_pool_max_age_seconds: z.number().int().min(0).default(43_200),
 }).superRefine((s, ctx) => {
   if (s.max_running_sessions > 0 && s.warm_pool > s.max_running_sessions) {
     ctx.addIssue({

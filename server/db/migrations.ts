@@ -380,4 +380,17 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX egress_connections_session_time ON egress_connections(session_id, time);
   CREATE INDEX egress_connections_time ON egress_connections(time);
   `,
+  // Admins' per-session budget overrides (issue 17, server/gateway/session-budgets.ts): a token budget, a
+  // cost budget and a requests-per-minute limit replacing `[gateway] session_budget` / `requests_per_minute`
+  // for one session; NULL = the server's setting, 0 = none.
+  `
+  CREATE TABLE session_budgets (
+    session_id          TEXT PRIMARY KEY REFERENCES sessions(id) ON DELETE CASCADE,
+    tokens              INTEGER CHECK (tokens IS NULL OR tokens >= 0),
+    cost_usd            REAL CHECK (cost_usd IS NULL OR cost_usd >= 0),
+    requests_per_minute INTEGER CHECK (requests_per_minute IS NULL OR requests_per_minute >= 0),
+    updated_at          INTEGER NOT NULL,
+    updated_by          TEXT
+  );
+  `,
 ];

@@ -13,6 +13,7 @@ import { VirtualKeys } from "./keys.ts";
 import { offered, sessionOpencodeConfig } from "./opencode-config.ts";
 import type { Provider } from "./providers.ts";
 import { ProviderRegistry } from "./registry.ts";
+import { SessionBudgets } from "./session-budgets.ts";
 import { UsageLedger } from "./usage.ts";
 
 export interface GatewayParts {
@@ -21,6 +22,8 @@ export interface GatewayParts {
   credentials: Credentials;
   ledger: UsageLedger;
   budgets: Budgets;
+  /** Admins' per-session budget overrides (read by `budgets` at each request). */
+  sessionBudgets: SessionBudgets;
   registry: ProviderRegistry;
   /** Every provider now (configured and admin-added). */
   providers(): Provider[];
@@ -52,7 +55,8 @@ export function createGateway({ db, dataDir, config, sessionUrl, liveSession }: 
   const vault = Vault.forDataDir(dataDir);
   const credentials = new Credentials(db, vault);
   const ledger = new UsageLedger(db);
-  const budgets = new Budgets(config, ledger);
+  const sessionBudgets = new SessionBudgets(db);
+  const budgets = new Budgets(config, ledger, sessionBudgets);
   const registry = new ProviderRegistry(db, vault, config.providers);
   const providers = () => registry.list();
   const gateway = new LlmGateway({
@@ -73,6 +77,7 @@ export function createGateway({ db, dataDir, config, sessionUrl, liveSession }: 
     credentials,
     ledger,
     budgets,
+    sessionBudgets,
     registry,
     providers,
     sessionConfig(session, base) {

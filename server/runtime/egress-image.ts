@@ -24,7 +24,7 @@ export function defaultEgressImageTag(): string {
  * When the base is missing, an existing `tag` is used as it is (loaded into the engine from elsewhere).
  * @throws OctoError 503 IMAGE_MISSING when both are missing; 500 IMAGE_BUILD_FAILED.
  */
-export async function ensureEgressImage(docker: Docker, options: { tag?: string; baseImage?: string; onProgress?: (line: string) => void } = {}): Promise<boolean> {
+export async function ensureEgressImage(docker: Docker, options: { tag?: string; baseImage?: string; onProgress?: (line: string) => void; signal?: AbortSignal } = {}): Promise<boolean> {
   const tag = options.tag ?? defaultEgressImageTag();
   const baseImage = options.baseImage ?? DEFAULT_BASE_IMAGE;
   let baseId: string;
@@ -52,6 +52,7 @@ export async function ensureEgressImage(docker: Docker, options: { tag?: string;
     buildArgs: { BASE_IMAGE: baseImage },
     labels: { "octo.egress-inputs": hash, "octo.version": VERSION },
     onProgress: options.onProgress,
+    signal: options.signal,
   });
   return true;
 }

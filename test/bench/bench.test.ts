@@ -63,7 +63,16 @@ test("the quick benchmark runs every section and writes its results", async () =
   expect(results.scale.reached).toBe(2);
   expect(results.scale.reachable).toBe(2);
   expect(finite(results.scale.memory_at.per_session.code_rss_mib)).toBe(true);
+  // Issue 13: octo's own event stream to 100 subscribers, the warm pool, memory before and after idle stop.
+  expect(results.events.options.subscribers).toBe(100);
+  expect(results.events.missing).toBe(0);
+  for (const key of ["deliveries_per_s", "events_per_s", "paced_p50_ms", "paced_p99_ms"]) expect(finite(results.events[key])).toBe(true);
+  expect(results.pool.rounds.map((r: { kind: string }) => r.kind)).toEqual(["pool"]);
+  for (const key of ["pool_create_p50_ms", "pool_ready_p50_ms"]) expect(finite(results.pool[key])).toBe(true);
+  expect(results.idle).toMatchObject({ sessions: 2, stopped: 2, after: { processes: 0 } });
+  for (const value of [results.idle.before.octo_rss_mib, results.idle.before.sessions_rss_mib, results.idle.after.octo_rss_mib]) expect(finite(value)).toBe(true);
+  expect(results.idle.before.sessions_rss_mib).toBeGreaterThan(0);
   // Sessions on a repository (bench/repos.ts): the clone and the Changes API produced numbers.
   expect(results.repos).toMatchObject({ files: 1000, changed_files: 500 });
   for (const key of ["git_clone_ms", "start_with_clone_ms", "clone_recorded_ms", "changes_p50_ms", "diff_p50_ms"]) expect(finite(results.repos[key])).toBe(true);
-}, 300_000);
+}, 360_000);

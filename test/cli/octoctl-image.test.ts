@@ -2,7 +2,8 @@
  * `octoctl image build` (compiled dist/octoctl) against octo's image route (`server/modules/image`), served
  * in this process together with the real auth routes over a real database, and a real container engine
  * (Podman, see test/support/podman.ts). The build runs for real: streamed output, `--no-cache`, `--json`,
- * one build at a time, admins only, and an unreachable engine.
+ * one build at a time, admins only, and an unreachable engine. The egress proxy image is checked (and
+ * built when missing or stale) after the session image.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Elysia } from "elysia";
@@ -16,6 +17,7 @@ import { imageRoutes } from "../../server/modules/image/index.ts";
 import { openDataDir } from "../../server/server.ts";
 import { createAuthServices } from "../../server/services.ts";
 import type { Engine } from "../../server/runtime/engine.ts";
+import { defaultEgressImageTag } from "../../server/runtime/egress-image.ts";
 import { CONTAINER_ENGINE, testEngine, testImage } from "../support/podman.ts";
 import { requires } from "../support/requires.ts";
 import { tempDir } from "../support/tmp.ts";
@@ -119,6 +121,10 @@ describe("octoctl image build", () => {
     expect(r.stderr).toMatch(new RegExp(`^Built ${tag.replace(/[.]/g, "\\.")} \\([0-9a-f]{12}\\) in [\\d.]+ s\\.$`, "m"));
     const info = await engine!.docker.getImage(tag).inspect();
     expect(info.Config.Labels?.["octo.inputs"]).toMatch(/^[0-9a-f]{64}$/);
+    expect(r.stdout).toContain(`Egress proxy image ${defaultEgressImageTag()}: checking its inputs`);
+    expect(r.stderr).toMatch(new RegExp(`^Egress proxy image ${defaultEgressImageTag().replace(/[.]/g, "\\.")}: (built|up to date)\\.$`, "m"));
+    const egress = await engine!.docker.getImage(defaultEgressImageTag()).inspect();
+    expect(egress.Config.Labels?.["octo.egress-inputs"]).toMatch(/^[0-9a-f]{64}$/);
   }, BUILD);
 
   test.if(haveEngine)("--json passes the build events through, one JSON object per line", async () => {
@@ -128,7 +134,7 @@ describe("octoctl image build", () => {
     expect(events[0]).toMatchObject({ type: "start", tag, engine: "podman", no_cache: false });
     expect(events.slice(1, -1).every((e) => e.type === "progress" && typeof e.line === "string")).toBe(true);
     const done = events.at(-1);
-    expect(done).toMatchObject({ type: "done", tag });
+    expect(done).toMatchObject({ type: "done", tag, egress: { tag: defaultEgressImageTag(), built: false } });
     expect(done.id).toBe((await engine!.docker.getImage(tag).inspect()).Id);
   }, BUILD);
 });

@@ -4,7 +4,7 @@
  * machine (`git daemon`, `git http-backend`). The clone runs inside the session's sandbox as its uid.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { CHROMIUM_COMPONENT, ensureWebBuild, launchBrowser } from "../support/browser.ts";
 import { type FakeForge, startFakeGitHub } from "../support/fake-forges.ts";
 import { filesBelow } from "../support/files.ts";
@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { bashScenario, opencodeConfig, type ScriptedLlm, startScriptedLlm, writeFileScenario } from "../support/llm.ts";
 import { createOpencodeSession, openEventStream, sendPrompt, waitForIdle } from "../support/opencode.ts";
 import { Api, eventually, type OctoServerProcess, processesIn, runOcto, startOcto } from "../support/octo.ts";
-import { type GitServer, gitLog, makeRepository, sshKeyPair, startGitDaemon, startHttpBackend, startSshGitServer, knownHostsLine } from "../support/git-servers.ts";
+import { type GitServer, gitLog, knownHostsLine, makeRepository, type SshGitServer, sshKeyPair, startGitDaemon, startHttpBackend, startSshd } from "../support/git-servers.ts";
 import { command, requires } from "../support/requires.ts";
 import { tempDir } from "../support/tmp.ts";
 
@@ -20,7 +20,7 @@ import { tempDir } from "../support/tmp.ts";
 const SLOW = 300_000;
 const haveBwrap = await requires(command("bwrap", "bubblewrap"), "sessions on a repository end to end");
 const haveChromium = await requires(CHROMIUM_COMPONENT, "the Changes panel in Chromium");
-const haveSsh = await requires(command("ssh", "openssh-client"), "git over SSH end to end");
+const haveSsh = (await requires(command("ssh", "openssh-client"), "git over SSH end to end")) && (await requires(command("sshd", "openssh-server"), "git over SSH end to end"));
 
 const base = tempDir("e2e-git-");
 const repo = makeRepository(base, "app", { "README.md": "# app\n", "src/main.ts": "export const answer = 41;\n" });
@@ -30,7 +30,7 @@ let daemon: GitServer;
 let http: GitServer;
 let httpAuth: GitServer;
 let github: FakeForge;
-let ssh: Awaited<ReturnType<typeof startSshGitServer>>;
+let ssh: SshGitServer;
 const SSH_KEY = haveSsh ? sshKeyPair() : { privateKey: "", publicKey: "" };
 const CREDENTIAL = { username: "alice-bot", token: "glpat-Zx9Qw8Er7Ty6Ui5Op4" };
 const secretRepo = makeRepository(base, "private", { "secret.txt": "classified\n" });
@@ -44,7 +44,7 @@ beforeAll(async () => {
   const configFile = join(tempDir("oc-config-"), "opencode.json");
   writeFileSync(configFile, JSON.stringify(opencodeConfig(llm)));
   daemon = await startGitDaemon(base);
-  if (haveSsh) ssh = await startSshGitServer(base, SSH_KEY.publicKey);
+  if (haveSsh) ssh = await startSshd(base, SSH_KEY.publicKey);
   http = await startHttpBackend(base);
   httpAuth = await startHttpBackend(base, { username: CREDENTIAL.username, password: CREDENTIAL.token });
   // A git:// server that accepts and never answers: a clone that would take for ever.
@@ -52,9 +52,8 @@ beforeAll(async () => {
   hanging = { url: `git://127.0.0.1:${listener.port}/big.git`, stop: () => listener.stop(true) };
   github = startFakeGitHub({ repository: "git/private", token: CREDENTIAL.token });
   const octoConfig = join(tempDir("octo-config-"), "config.toml");
-  const pinned = join(tempDir("known-hosts-"), "known_hosts");
-  writeFileSync(pinned, haveSsh ? knownHostsLine(ssh) : "");
-  writeFileSync(octoConfig, `[git]\nknown_hosts = "${pinned}"\n[forges.test]\nkind = "github"\nhost = "${new URL(httpAuth.url).host}"\napi_url = "${github.apiUrl}"\n`);
+  // No [git] known_hosts: the SSH server's key is recorded on first use (<data_dir>/known_hosts).
+  writeFileSync(octoConfig, `[forges.test]\nkind = "github"\nhost = "${new URL(httpAuth.url).host}"\napi_url = "${github.apiUrl}"\n`);
   octo = await startOcto({
     args: ["--config", octoConfig],
     env: {
@@ -295,7 +294,15 @@ describe.skipIf(!haveBwrap)("sessions on a repository", () => {
       // Discard asks first, then restores the file.
       await page.getByRole("button", { name: "Discard changes of notes.txt" }).click();
       await page.getByRole("dialog").getByRole("button", { name: "Discard" }).click();
-      await eventually(() => readFileSync(join(workspace(id), "notes.txt"), "utf8") === "keep\n", "notes.txt restored", 30_000);
+      // (git may replace the file: for an instant it can be missing)
+      const notes = () => {
+        try {
+          return readFileSync(join(workspace(id), "notes.txt"), "utf8");
+        } catch {
+          return null;
+        }
+      };
+      await eventually(() => notes() === "keep\n", "notes.txt restored", 30_000);
       await page.getByText("1 changed").waitFor();
 
       // Prefilled from the conversation: the prompt, then the agent's answer.
@@ -316,24 +323,38 @@ describe.skipIf(!haveBwrap)("sessions on a repository", () => {
     }
   }, SLOW);
 
-  test("open pull request: pushes the branch and creates the PR on the forge with the user's token", async () => {
+  test("open pull request: pushes the branch and creates the PR on the forge with the user's token, titled from the conversation", async () => {
     // The credential for the private host was stored by the test above.
     const created = await user.post("/api/sessions", { name: "Make it public", repository: { url: `${httpAuth.url}/private.git` } });
     expect(created.status).toBe(201);
     const id = created.json.id;
-    writeFileSync(join(workspace(id), "public.txt"), "hello\n");
-    expect((await user.post(`/api/sessions/${id}/commit`, { message: "Add public.txt" })).status).toBe(200);
-    const pr = await user.post(`/api/sessions/${id}/pull-request`, { body: "Please review." });
+    // The real agent writes the file; its answer and the prompt become the PR's body and title.
+    await agentTurn(id, writeFileScenario("public.txt", "hello\n", "Added public.txt with a greeting."), "Add a public greeting file\nKeep it short.");
+    const commit = await user.post(`/api/sessions/${id}/commit`, { message: "Add public.txt" });
+    expect(commit.status).toBe(200);
+    const pr = await user.post(`/api/sessions/${id}/pull-request`, {});
     expect(pr.status).toBe(200);
     expect(pr.json).toEqual({ url: "https://github.example/git/private/pull/1", number: 1, base: "main", branch: `octo/${id}` });
     expect(gitLog(secretRepo.path, `octo/${id}`)[0]!.subject).toBe("Add public.txt");
-    const post = github.requests.find((r) => r.method === "POST")!;
-    expect(post).toMatchObject({
-      path: "/repos/git/private/pulls",
+    const posts = () => github.requests.filter((r) => r.method === "POST" && r.path === "/repos/git/private/pulls");
+    expect(posts()).toHaveLength(1);
+    expect(posts()[0]).toMatchObject({
       headers: { authorization: `token ${CREDENTIAL.token}`, accept: "application/vnd.github.v3+json" },
-      body: { head: `octo/${id}`, base: "main", title: "Make it public", body: "Please review." },
+      body: {
+        head: `octo/${id}`,
+        base: "main",
+        title: "Add a public greeting file",
+        body: `Added public.txt with a greeting.\n\nOpened from the octo session “Make it public” (head ${commit.json.commit.slice(0, 12)}).`,
+      },
     });
-    expect((await user.get(`/api/sessions/${id}`)).json.pull_request_url).toBe("https://github.example/git/private/pull/1");
+    // Given ones win over the conversation's (another branch: a second PR of the same head is refused).
+    const explicit = await user.post(`/api/sessions/${id}/pull-request`, { title: "My title", body: "Please review.", branch: "octo/explicit" });
+    expect(explicit.status).toBe(200);
+    expect(posts()[1]!.body).toEqual({ head: "octo/explicit", base: "main", title: "My title", body: "Please review." });
+    const onlyBody = await user.post(`/api/sessions/${id}/pull-request`, { body: "Just the body.", branch: "octo/only-body" });
+    expect(onlyBody.status).toBe(200);
+    expect(posts()[2]!.body).toMatchObject({ title: "Add a public greeting file", body: "Just the body." });
+    expect((await user.get(`/api/sessions/${id}`)).json.pull_request_url).toBe(onlyBody.json.url);
     const again = await user.post(`/api/sessions/${id}/pull-request`, {});
     expect([again.status, again.json.code]).toEqual([409, "PULL_REQUEST_REFUSED"]);
     expect(again.json.error).toContain("A pull request already exists");
@@ -345,27 +366,54 @@ describe.skipIf(!haveBwrap)("sessions on a repository", () => {
     await user.post(`/api/sessions/${other.json.id}/stop`);
   }, SLOW);
 
-  test.if(haveSsh)("an SSH key stored for the host clones and pushes over ssh://, inside the sandbox", async () => {
+  test.if(haveSsh)("an SSH key stored for the host clones and pushes over ssh://, inside the sandbox; the host key is recorded on first use and checked after", async () => {
     const url = `${ssh.url}/private.git`;
     const host = new URL(ssh.url.replace("ssh://", "http://")).host;
+    const record = join(octo.dataDir, "known_hosts");
+    expect(existsSync(record)).toBe(false);
     const refused = await user.post("/api/sessions", { repository: { url } });
     expect(refused.status).toBeGreaterThanOrEqual(500);
     expect(refused.json.error).toMatch(/git clone failed: .*(Permission denied|Could not read from remote)/);
+    // That first contact recorded sshd's host key (ssh-keyscan, run by octo, not by the session).
+    expect(readFileSync(record, "utf8")).toBe(knownHostsLine(ssh));
     const stored = await user.post("/api/me/git-credentials", { host, ssh_private_key: SSH_KEY.privateKey });
     expect(stored.status).toBe(201);
     expect(stored.json).toMatchObject({ host, kind: "ssh_key", username: "" });
     const created = await user.post("/api/sessions", { repository: { url } });
     expect(created.status).toBe(201);
+    expect(created.json.repository.base_commit).toBe(secretRepo.head);
     const id = created.json.id;
     writeFileSync(join(workspace(id), "ssh.txt"), "over ssh\n");
     expect((await user.post(`/api/sessions/${id}/commit`, { message: "Over ssh" })).status).toBe(200);
     expect((await user.post(`/api/sessions/${id}/push`, { branch: "over-ssh" })).status).toBe(200);
     expect(gitLog(secretRepo.path, "over-ssh")[0]!.subject).toBe("Over ssh");
+    expect(ssh.log()).toMatch(/Accepted publickey for \S+ from 127\.0\.0\.1/);
     const line = SSH_KEY.privateKey.split("\n")[1]!;
     for (const file of filesBelow(join(octo.dataDir, "sessions", id))) {
       expect(readFileSync(join(octo.dataDir, "sessions", id, file)).includes(line)).toBe(false);
     }
     expect((await user.get("/api/me/git-credentials")).text).not.toContain(line);
+
+    // The server comes back on the same port with another host key: the push and a new clone are refused
+    // before ssh logs in, with a message naming the mismatch; nothing lands, no session is left running.
+    writeFileSync(join(workspace(id), "ssh.txt"), "again\n");
+    expect((await user.post(`/api/sessions/${id}/commit`, { message: "After the key changed" })).status).toBe(200);
+    await ssh.stop();
+    ssh = await startSshd(base, SSH_KEY.publicKey, { port: ssh.port });
+    const mismatch = `SSH host key mismatch: [127.0.0.1]:${ssh.port} sent the ED25519 key SHA256:`;
+    const push = await user.post(`/api/sessions/${id}/push`, { branch: "over-ssh" });
+    expect([push.status, push.json.code]).toEqual([409, "PUSH_REJECTED"]);
+    expect(push.json.error).toStartWith(mismatch);
+    expect(gitLog(secretRepo.path, "over-ssh").map((c) => c.subject)).toEqual(["Over ssh", "initial"]);
+    const again = await user.post("/api/sessions", { repository: { url } });
+    expect(again.status).toBeGreaterThanOrEqual(500);
+    expect(again.json.error).toContain(mismatch);
+    const failed = ((await user.get("/api/sessions")).json as { id: string; status: string; error: string }[]).find((s) => s.status === "failed" && s.error.includes(mismatch))!;
+    expect(readdirSync(workspace(failed.id))).toEqual([]);
+    expect(processesIn(join(octo.dataDir, "sessions", failed.id))).toEqual([]);
+    expect(ssh.log()).not.toContain("Accepted publickey");
+    // The record still holds the first key: a changed key is never recorded over it.
+    expect(readFileSync(record, "utf8")).not.toBe(knownHostsLine(ssh));
     await user.post(`/api/sessions/${id}/stop`);
   }, SLOW);
 });

@@ -32,6 +32,7 @@ import type { OctoConfig } from "../../server/config/schema.ts";
 import { z } from "zod";
 import { OctoError } from "../../common/errors.ts";
 import { startAccessWatch } from "../../server/access-watch.ts";
+import type { Elysia } from "elysia";
 import { createApp } from "../../server/app.ts";
 import type { Admission } from "../../server/http/admission.ts";
 import type { SessionService } from "../../server/modules/sessions/service.ts";
@@ -380,11 +381,12 @@ export interface StackServer {
 
 /**
  * Serves `s` the way `octo serve` does (server.ts `createFront`, one `Admission` for the API and both
- * proxies, the access watch), on a free loopback port. `close()` also shuts the sessions down.
+ * proxies, the access watch), on a free loopback port; `web` is mounted where octo serve mounts the web app
+ * (`webApp()` of server/web/). `close()` also shuts the sessions down.
  */
-export async function serveStack(s: SessionStack): Promise<StackServer> {
+export async function serveStack(s: SessionStack, options: { web?: Elysia } = {}): Promise<StackServer> {
   const proxy = new SessionProxy({ admission: s.admission, sessions: s.sessions, audit: s.audit });
-  const app = createApp({ ...s, engine: { name: "fake" } });
+  const app = createApp({ ...s, engine: { name: "fake" }, web: options.web });
   const voice = new VoiceProxy({ admission: s.admission, voice: s.config.voice });
   const server = createFront({ app, proxy, voice, gateway: s.llm.gateway, trustProxy: false });
   await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));

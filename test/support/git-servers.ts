@@ -1,11 +1,12 @@
 /**
- * Real git servers for tests, on this machine: `git daemon` (`git://`, receive-pack enabled for pushes) and
- * `git http-backend` (smart HTTP) behind a small CGI server, optionally requiring HTTP Basic auth. Both
- * serve the bare repositories under one base directory. `makeRepository` creates a bare repository with
+ * Real git servers for tests, on this machine: `git daemon` (`git://`, receive-pack enabled for pushes),
+ * `git http-backend` (smart HTTP) behind a small CGI server, optionally requiring HTTP Basic auth, and
+ * OpenSSH's `sshd` (ssh://, key authentication, git-shell). All serve the bare repositories under one base
+ * directory. `makeRepository` creates a bare repository with
  * files and commits, `gitLog` reads one back (what a push landed).
  */
 import { spawn, spawnSync } from "bun";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { freePorts } from "../../server/runtime/ports.ts";
 import { tempDir } from "./tmp.ts";
@@ -193,76 +194,108 @@ export function sshKeyPair(comment = "octo-test"): { privateKey: string; publicK
   return { privateKey: readFileSync(file, "utf8"), publicKey: readFileSync(`${file}.pub`, "utf8").trim() };
 }
 
+export interface SshGitServer extends GitServer {
+  port: number;
+  /** The host key (an OpenSSH private key); pass it to {@link startSshd} again to bring back the same server. */
+  hostKey: string;
+  /** The user the URL logs in as: the user running the tests (sshd can only log in its own user unless root). */
+  user: string;
+  /** What sshd logged (`LogLevel VERBOSE`: connections, accepted and refused keys, commands). */
+  log(): string;
+}
+
 /**
- * An SSH server for git (the `ssh2` package's server, real SSH protocol) over the bare repositories in
- * `base`: public-key authentication against `authorizedKey` only, then `git-upload-pack` /
- * `git-receive-pack` of the named repository, run for real. URLs: `ssh://git@127.0.0.1:PORT/<name>.git`.
- * `options.port` and `options.hostKey` (a private key) make a server that impersonates an earlier one.
+ * OpenSSH's real `sshd` (Debian `openssh-server`) for git over the bare repositories in `base`, started by the
+ * test as its own user with a config of its own (`sshd -D -f`): listening on `host` and a free port (or
+ * `options.port`), an ed25519 host key (new, or `options.hostKey`: a server that impersonates an earlier
+ * one, or the same server back), public-key authentication against `authorizedKey` only, no password, no
+ * TTY, no forwarding, and every login forced through `git-shell -c "$SSH_ORIGINAL_COMMAND"` (git's
+ * upload-pack and receive-pack only). It answers `ssh-keyscan` as any OpenSSH server does.
+ * URLs: `${url}/<name>.git` = `ssh://<user>@host:port<base>/<name>.git` (git-shell takes the path as given,
+ * so the URL carries `base`'s absolute path). As root, sshd needs its privilege-separation directory
+ * `/run/sshd` (made here, as Debian's service script does) and logs in root with the key only
+ * (`PermitRootLogin prohibit-password`).
+ * @throws Error with sshd's log when it does not come up.
  */
-export async function startSshGitServer(
+export async function startSshd(
   base: string,
   authorizedKey: string,
-  host = "127.0.0.1",
-  options: { port?: number; hostKey?: string } = {},
-): Promise<GitServer & { port: number; hostKey: string }> {
-  const { Server, utils } = await import("ssh2");
+  options: { host?: string; port?: number; hostKey?: string } = {},
+): Promise<SshGitServer> {
+  const host = options.host ?? "127.0.0.1";
+  const sshd = Bun.which("sshd") ?? "/usr/sbin/sshd"; // sshd re-executes itself: it needs an absolute path
+  const dir = tempDir("sshd-");
   const hostKey = options.hostKey ?? sshKeyPair("host").privateKey;
-  const allowed = utils.parseKey(authorizedKey);
-  if (allowed instanceof Error) throw allowed;
-  const requests: GitServer["requests"] = [];
-  const server = new Server({ hostKeys: [hostKey] }, (client) => {
-    client.on("error", () => undefined);
-    client.on("authentication", (ctx) => {
-      const ok =
-        ctx.method === "publickey" &&
-        ctx.key.algo === allowed.type &&
-        Buffer.compare(ctx.key.data, allowed.getPublicSSH()) === 0 &&
-        (!ctx.signature || allowed.verify(ctx.blob!, ctx.signature, ctx.hashAlgo) === true);
-      requests.push({ method: "auth", path: ctx.method, authorized: ok, authorization: null });
-      if (ok) ctx.accept();
-      else ctx.reject(["publickey"]);
-    });
-    client.on("session", (accept) => {
-      const session = accept();
-      session.on("exec", (acceptExec, reject, info) => {
-        const match = /^(git-upload-pack|git-receive-pack) '?\/?([^']+?)'?$/.exec(info.command);
-        if (!match || match[2]!.includes("..")) return reject();
-        requests.push({ method: match[1]!, path: match[2]!, authorized: true, authorization: null });
-        const channel = acceptExec();
-        const proc = spawn([match[1]!, join(base, match[2]!)], { stdin: "pipe", stdout: "pipe", stderr: "pipe" });
-        channel.on("data", (chunk: Buffer) => proc.stdin.write(chunk));
-        channel.on("end", () => proc.stdin.end());
-        const out = (async () => {
-          for await (const chunk of proc.stdout) channel.write(chunk);
-        })();
-        const err = (async () => {
-          for await (const chunk of proc.stderr) channel.stderr.write(chunk);
-        })();
-        void Promise.all([out, err, proc.exited]).then(([, , code]) => {
-          channel.exit(code);
-          channel.end();
-        });
-      });
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, host, () => resolve()));
-  const port = (server.address() as { port: number }).port;
+  writeFileSync(join(dir, "host_key"), hostKey, { mode: 0o600 });
+  writeFileSync(join(dir, "authorized_keys"), `${authorizedKey.trim()}\n`, { mode: 0o600 });
+  // Not os.userInfo(): Bun answers "unknown" there when USER is unset.
+  const user = spawnSync(["id", "-un"], { stdout: "pipe" }).stdout.toString().trim();
+  if (process.getuid?.() === 0) mkdirSync("/run/sshd", { recursive: true, mode: 0o755 });
+  const port = options.port ?? (await freePorts(1, host))[0]!;
+  const config = [
+    `ListenAddress ${host}:${port}`,
+    `HostKey ${join(dir, "host_key")}`,
+    `PidFile ${join(dir, "sshd.pid")}`,
+    `AuthorizedKeysFile ${join(dir, "authorized_keys")}`,
+    "AuthorizedPrincipalsFile none",
+    `AllowUsers ${user}`,
+    "AuthenticationMethods publickey",
+    "PasswordAuthentication no",
+    "KbdInteractiveAuthentication no",
+    "PermitRootLogin prohibit-password",
+    "UsePAM no",
+    // The test's temporary directories sit below the world-writable /tmp, which StrictModes refuses.
+    "StrictModes no",
+    "PermitTTY no",
+    "AllowTcpForwarding no",
+    "AllowStreamLocalForwarding no",
+    "AllowAgentForwarding no",
+    "X11Forwarding no",
+    "PermitUserEnvironment no",
+    "PermitUserRC no",
+    'ForceCommand git-shell -c "$SSH_ORIGINAL_COMMAND"',
+    "LogLevel VERBOSE",
+    "",
+  ].join("\n");
+  writeFileSync(join(dir, "sshd_config"), config);
+  const logFile = join(dir, "sshd.log");
+  const proc = spawn([sshd, "-D", "-f", join(dir, "sshd_config"), "-E", logFile], { stdout: "ignore", stderr: "ignore" });
+  const log = () => (existsSync(logFile) ? readFileSync(logFile, "utf8") : "");
+  // Ready once it accepts a connection (and has not exited over its config).
+  for (let i = 0; ; i++) {
+    if (proc.exitCode !== null || i === 200) {
+      proc.kill("SIGKILL");
+      throw new Error(`sshd did not start (exit ${proc.exitCode}): ${log()}`);
+    }
+    const ok = await Bun.connect({ hostname: host, port, socket: { data() {}, open(s) { s.end(); } } }).then(
+      () => true,
+      () => false,
+    );
+    if (ok) break;
+    await Bun.sleep(50);
+  }
   return {
-    url: `ssh://git@${host}:${port}`,
+    url: `ssh://${user}@${host}:${port}${base}`,
     port,
     hostKey,
-    requests,
+    user,
+    requests: [],
+    log,
     async stop() {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      // sshd -D forks a process per connection; they end with their connection (git's, already done).
+      proc.kill("SIGTERM");
+      await proc.exited;
     },
   };
 }
 
-/** The known_hosts line for an SSH server of {@link startSshGitServer} (its host key's public half, by `ssh-keygen -y`). */
+/** The known_hosts line for an SSH server of {@link startSshd} (its host key's public half, by `ssh-keygen -y`). */
 export function knownHostsLine(server: { port: number; hostKey: string }, host = "127.0.0.1"): string {
   const file = join(tempDir("host-key-"), "key");
   writeFileSync(file, server.hostKey, { mode: 0o600 });
   const result = spawnSync(["ssh-keygen", "-y", "-f", file], { stdout: "pipe", stderr: "pipe" });
   if (result.exitCode !== 0) throw new Error(`ssh-keygen -y failed: ${result.stderr.toString()}`);
-  return `[${host}]:${server.port} ${result.stdout.toString().trim()}\n`;
+  // "<type> <base64> <comment>": the comment is not part of what a server sends (nor what ssh-keyscan prints).
+  const [type, key] = result.stdout.toString().trim().split(/\s+/);
+  return `[${host}]:${server.port} ${type} ${key}\n`;
 }

@@ -1,16 +1,17 @@
-/** `/admin` (role admin only): users, invite codes, all sessions and the audit log, as tabs. */
+/** `/admin` (role admin only): users, invite codes, all sessions, providers, usage, egress connections and the audit log, as tabs. */
 import { useState } from "react";
 import { useUser } from "../auth/AuthContext.tsx";
 import { Icon } from "../ui/Icon.tsx";
 import { PageHeader } from "../ui/PageHeader.tsx";
 import { AllSessions } from "./AllSessions.tsx";
 import { AuditLog } from "./AuditLog.tsx";
+import { EgressConnections } from "./EgressLog.tsx";
 import { InviteCodes } from "./InviteCodes.tsx";
 import { Providers } from "./Providers.tsx";
 import { UsageTable } from "../llm/UsageTable.tsx";
 import { UsersTable } from "./UsersTable.tsx";
 
-const TABS = { users: "Users", invites: "Invite codes", sessions: "All sessions", providers: "Providers", usage: "Usage", audit: "Audit log" } as const;
+const TABS = { users: "Users", invites: "Invite codes", sessions: "All sessions", providers: "Providers", usage: "Usage", egress: "Egress", audit: "Audit log" } as const;
 type Tab = keyof typeof TABS;
 
 /** The admin page with its tabs; a polite refusal for non-admins. */
@@ -51,6 +52,8 @@ export function AdminPage() {
         <Providers />
       ) : tab === "usage" ? (
         <UsageTable everyone />
+      ) : tab === "egress" ? (
+        <EgressConnections />
       ) : (
         <AuditLog />
       )}

@@ -1,10 +1,11 @@
-/** Admin: every user's sessions with owner, status, memory, idle time and age; stop or delete any of them. */
+/** Admin: every user's sessions with owner, status, memory, idle time and age; stop or delete any of them, or set their limits. */
 import { useState } from "react";
 import { api } from "../lib/api.ts";
 import { formatBytes, formatDuration, timeAgo } from "../lib/format.ts";
 import type { Session } from "../lib/types.ts";
 import { ConfirmDialog } from "../ui/ConfirmDialog.tsx";
 import { StatusBadge } from "../ui/StatusBadge.tsx";
+import { SessionLimits } from "./SessionLimits.tsx";
 import { useAsyncList } from "./useAsyncList.ts";
 
 /** Statuses in which a session still holds processes or a container that an admin may stop. */
@@ -16,6 +17,7 @@ export function AllSessions() {
   const [deleting, setDeleting] = useState<Session | null>(null);
   const [purge, setPurge] = useState(false);
   const [busy, setBusy] = useState<string | null>(null);
+  const [limits, setLimits] = useState<Session | null>(null);
 
   const stop = async (session: Session) => {
     setBusy(session.id);
@@ -66,6 +68,9 @@ export function AllSessions() {
                 <td className="muted">{s.usage?.idle_seconds != null ? formatDuration(s.usage.idle_seconds * 1000) : "–"}</td>
                 <td className="muted">{timeAgo(s.created_at)}</td>
                 <td>
+                  <button type="button" className="btn btn-sm" aria-label={`Limits of ${s.name}`} onClick={() => setLimits(s)}>
+                    Limits
+                  </button>{" "}
                   {STOPPABLE.has(s.status) ? (
                     <button type="button" className="btn btn-sm" disabled={busy === s.id} onClick={() => void stop(s)}>
                       Stop
@@ -88,6 +93,7 @@ export function AllSessions() {
         </table>
         {items?.length === 0 ? <p className="muted small">No sessions.</p> : null}
       </div>
+      <SessionLimits session={limits} onClose={() => setLimits(null)} />
       <ConfirmDialog
         open={deleting !== null}
         title={deleting ? `Delete ${deleting.owner.username}'s session "${deleting.name}"?` : ""}

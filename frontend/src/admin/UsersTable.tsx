@@ -1,16 +1,19 @@
-/** Admin: every user with role and disabled switches (`PATCH /api/admin/users/:id`). */
+/** Admin: every user with role and disabled switches (`PATCH /api/admin/users/:id`) and the models they may use. */
+import { useState } from "react";
 import { useUser } from "../auth/AuthContext.tsx";
 import { api } from "../lib/api.ts";
 import { timeAgo } from "../lib/format.ts";
 import type { Role, User } from "../lib/types.ts";
 import { StatusBadge } from "../ui/StatusBadge.tsx";
 import { toastError } from "../ui/toast.ts";
+import { LlmAccessDialog } from "./LlmAccess.tsx";
 import { useAsyncList } from "./useAsyncList.ts";
 
 /** The users tab: role select and disabled checkbox per user (not for yourself). */
 export function UsersTable() {
   const me = useUser();
   const { items, error, set } = useAsyncList(api.admin.users);
+  const [access, setAccess] = useState<User | null>(null);
 
   const patch = async (user: User, change: { role?: Role; disabled?: boolean }) => {
     try {
@@ -33,6 +36,7 @@ export function UsersTable() {
               <th>Role</th>
               <th>Status</th>
               <th>Joined</th>
+              <th />
             </tr>
           </thead>
           <tbody>
@@ -55,11 +59,17 @@ export function UsersTable() {
                   </label>
                 </td>
                 <td className="muted">{timeAgo(u.created_at)}</td>
+                <td>
+                  <button type="button" className="btn btn-sm" aria-label={`Models of ${u.username}`} onClick={() => setAccess(u)}>
+                    Models
+                  </button>
+                </td>
               </tr>
             ))}
           </tbody>
         </table>
       </div>
+      <LlmAccessDialog user={access} onClose={() => setAccess(null)} />
     </section>
   );
 }

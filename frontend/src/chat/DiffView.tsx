@@ -54,7 +54,7 @@ export function DiffView({ rows, maxLines = 400, language, split = false }: { ro
       ) : (
         <>
           <span className="diff-num" />
-          <span className="diff-cell empty" />
+          <span className="diff-cell blank" />
         </>
       );
     return (

@@ -11,7 +11,8 @@
  */
 import { type ApiClient, ApiFailure, type ApiResult, createApiClient, unwrap } from "../../../server/api/client.ts";
 import type { CreateInvite } from "../../../server/modules/invites/model.ts";
-import type { AddProvider } from "../../../server/modules/llm/model.ts";
+import type { EgressPolicyBody } from "../../../server/modules/egress/model.ts";
+import type { AddProvider, LlmAccess, SessionBudgetBody } from "../../../server/modules/llm/model.ts";
 import type { z } from "zod";
 import type { CreateTokenBody } from "../../../server/modules/tokens/model.ts";
 import type { CreateTaskBody, TaskListQuery } from "../../../server/modules/tasks/model.ts";
@@ -46,6 +47,25 @@ async function call<R extends ApiResult>(pending: Promise<R>, quiet401 = false) 
 
 /** Body of `POST /api/admin/providers`. */
 export type NewProvider = z.infer<typeof AddProvider>;
+
+/** Body of `PUT /api/admin/sessions/:id/budget`: each limit a number (0 = none) or null (the server's). */
+export type SessionBudgetOverride = z.infer<typeof SessionBudgetBody>;
+
+/** Body of `PUT /api/admin/sessions/:id/egress`. */
+export type EgressPolicy = z.infer<typeof EgressPolicyBody>;
+
+/** Body of `PUT /api/admin/users/:id/llm-access`: null = all. */
+export type LlmAccessRules = z.infer<typeof LlmAccess>;
+
+/** Query of `GET /api/admin/egress`; empty values are left out. */
+export interface EgressFilter {
+  session?: string;
+  /** "true": allowed only; "false": refused only. */
+  allowed?: "true" | "false";
+  /** An ISO time or a duration ago ("24h"). */
+  since?: string;
+  limit?: number;
+}
 
 /** Body of `POST /api/admin/invite-codes`. */
 export type NewInvite = CreateInvite;
@@ -161,5 +181,17 @@ export const api = {
     deleteSession: (id: string, purge: boolean) =>
       call(octo().admin.sessions({ id: encodeURIComponent(id) }).delete(undefined, { query: purge ? { purge: "true" } : {} })),
     audit: (filter: AuditFilter) => call(octo().admin.audit.get({ query: queryOf({ ...filter }) })),
+    /** A session's LLM budget: its override, the limits in force, what it spent. */
+    sessionBudget: (id: string) => call(octo().admin.sessions({ id: encodeURIComponent(id) }).budget.get()),
+    setSessionBudget: (id: string, body: SessionBudgetOverride) => call(octo().admin.sessions({ id: encodeURIComponent(id) }).budget.put(body)),
+    clearSessionBudget: (id: string) => call(octo().admin.sessions({ id: encodeURIComponent(id) }).budget.delete()),
+    /** A session's egress policy (its override or `[network]`); a change applies at its next start. */
+    sessionEgress: (id: string) => call(octo().admin.sessions({ id: encodeURIComponent(id) }).egress.get()),
+    setSessionEgress: (id: string, body: EgressPolicy) => call(octo().admin.sessions({ id: encodeURIComponent(id) }).egress.put(body)),
+    clearSessionEgress: (id: string) => call(octo().admin.sessions({ id: encodeURIComponent(id) }).egress.delete()),
+    /** Connections the egress proxies logged, newest first. */
+    egressConnections: (filter: EgressFilter) => call(octo().admin.egress.get({ query: queryOf({ ...filter }) })),
+    llmAccess: (userId: string) => call(octo().admin.users({ id: encodeURIComponent(userId) })["llm-access"].get()),
+    setLlmAccess: (userId: string, body: LlmAccessRules) => call(octo().admin.users({ id: encodeURIComponent(userId) })["llm-access"].put(body)),
   },
 };

@@ -58,8 +58,8 @@ export const DiscardResult = z.object({ path: z.string() });
 
 export const PullRequestBody = z
   .strictObject({
-    title: z.string().trim().min(1).max(256).optional().describe("Default: the session's name"),
-    body: z.string().max(65_536).optional().describe("Default: a note naming the session and its commits"),
+    title: z.string().trim().min(1).max(256).optional().describe("Default: the first line of the conversation's first prompt (as the web app's commit message), else the session's name"),
+    body: z.string().max(65_536).optional().describe("Default: the agent's last answer in the conversation, then a note naming the session and its head commit"),
     base: z.string().min(1).max(200).optional().describe("Branch to merge into (default: the repository's default branch)"),
     branch: z.string().min(1).max(200).optional().describe('Branch pushed with the changes (default "octo/<session id>")'),
   })

@@ -9,7 +9,10 @@
  * its own (`Runtime.runIsolated`), the credential on its standard input. Only a runtime without such
  * sandboxes (Swarm) sends the credential to the file server, in that one request (docs/security.md).
  */
+import { type ChangeDescription, proposeChangeDescription } from "../../../common/change-description.ts";
 import { OctoError } from "../../../common/errors.ts";
+import { createLogger } from "../../../common/log.ts";
+import { OpencodeSession } from "../tasks/opencode.ts";
 import type { ForgeConfig } from "../../config/schema.ts";
 import { forgeFor, openPullRequest } from "../../forges/pull-requests.ts";
 import { pushJobResult } from "../../../common/git/push-job.ts";
@@ -18,6 +21,8 @@ import { parseRepositoryUrl, type RepositoryUrl } from "../../../common/git/url.
 import type { SessionService } from "../sessions/service.ts";
 import type { ChangeList, FileDiff } from "./model.ts";
 import type { User } from "../users/model.ts";
+
+const log = createLogger("changes");
 
 /** How long octo waits for the file server's git, ms (a push may take long on a big repository). */
 const TIMEOUT_MS = { read: 60_000, push: 300_000 };
@@ -104,9 +109,25 @@ export class ChangesService {
   }
 
   /**
+   * Title and body proposed from the session's conversation (common/change-description.ts, the rule of the
+   * web app's commit message), read from its OpenCode; null when there is no prompt yet or OpenCode does
+   * not answer (the pull request then falls back to the session's name, never fails for it).
+   */
+  private async proposal(user: Pick<User, "id">, id: string): Promise<ChangeDescription | null> {
+    const target = this.deps.sessions.gitTarget(user.id, id);
+    try {
+      return proposeChangeDescription(await new OpencodeSession({ url: target.code, authorization: target.authorization }).recentConversations());
+    } catch (err) {
+      log.warn("could not read the conversation for the pull request", { session: id, error: (err as Error).message });
+      return null;
+    }
+  }
+
+  /**
    * "Open pull request": pushes HEAD to `branch` (nothing new to push is fine), then opens a pull (merge)
    * request on the forge of `[forges]` serving the repository's host, with the user's token for that host,
-   * and records its URL with the session.
+   * and records its URL with the session. Without `title` / `body`: the conversation's proposal
+   * ({@link proposal}; the body then ends with a note naming the session and head), else the session's name.
    * @throws OctoError 409 NO_REPOSITORY / NO_FORGE / NO_GIT_CREDENTIAL / PUSH_REJECTED /
    *   PULL_REQUEST_REFUSED (the forge's message), 502 FORGE_UNAVAILABLE, as {@link push}.
    */
@@ -128,8 +149,11 @@ export class ChangesService {
     } catch (err) {
       if (!(err instanceof OctoError) || err.code !== "NOTHING_TO_PUSH") throw err;
     }
-    const body = input.body ?? `Opened from the octo session “${session.name}”${commit ? ` (head ${commit.slice(0, 12)})` : ""}.`;
-    const pr = await openPullRequest(forge, credential.password, repository, { head: branch, base: input.base ?? session.repository.ref ?? null, title: input.title ?? session.name, body });
+    const note = `Opened from the octo session “${session.name}”${commit ? ` (head ${commit.slice(0, 12)})` : ""}.`;
+    const proposal = input.title === undefined || input.body === undefined ? await this.proposal(user, id) : null;
+    const title = input.title ?? (proposal?.subject || session.name);
+    const body = input.body ?? (proposal?.body ? `${proposal.body}\n\n${note}` : note);
+    const pr = await openPullRequest(forge, credential.password, repository, { head: branch, base: input.base ?? session.repository.ref ?? null, title, body });
     this.deps.sessions.recordPullRequest(user.id, id, pr.url);
     return { ...pr, branch };
   }

@@ -30,6 +30,18 @@ export function frame(e: Published): string {
   return `id: ${e.id}\nevent: ${e.event.type}\ndata: ${JSON.stringify(e.event)}\n\n`;
 }
 
+const framed = new WeakMap<Published, string>();
+
+/** {@link frame}, made once per event however many subscribers receive it (the bus hands each the same object). */
+function frameOnce(e: Published): string {
+  let text = framed.get(e);
+  if (text === undefined) {
+    text = frame(e);
+    framed.set(e, text);
+  }
+  return text;
+}
+
 /** The `Last-Event-ID` header as an id, or undefined when absent or not a number. */
 function lastEventId(request: Request): number | undefined {
   const raw = request.headers.get("last-event-id");
@@ -62,7 +74,7 @@ export function eventRoutes(admission: Admission, bus: EventBus) {
           // An incomplete replay sends nothing, so the reset comes before any live event.
           // An access token sees session events with sessions:read and task events with tasks (http/scopes.ts).
           const accepts = (event: LiveEvent) => eventKindAllowed(scopes, event.type.startsWith("task.") ? "tasks" : "sessions");
-          const live = bus.subscribe({ userId: user.id, all, accepts, send: (e) => write(frame(e)) }, after);
+          const live = bus.subscribe({ userId: user.id, all, accepts, send: (e) => write(frameOnce(e)) }, after);
           if (!live.complete) write(`event: reset\ndata: ${JSON.stringify({ type: "reset" })}\n\n`);
           const keepAlive = setInterval(() => write(": keep-alive\n\n"), KEEP_ALIVE_MS);
           const release = admission.hold(admitted, () => {

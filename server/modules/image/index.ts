@@ -1,7 +1,9 @@
 /**
  * `POST /api/admin/image/build` (admin): builds the session image (`container/Dockerfile`, see
- * `server/runtime/image.ts`) through the container engine octo is configured for, and streams the build as
- * it happens. This is what `octoctl image build` calls.
+ * `server/runtime/image.ts`) through the container engine octo is configured for, then the egress proxy
+ * image (`container/egress.Dockerfile`, `server/runtime/egress-image.ts`; built only when missing or its
+ * inputs changed, and skipped when `[network] proxy_image` names the operator's own), and streams both
+ * builds as they happen. This is what `octoctl image build` calls.
  *
  * Query: `no_cache=true` builds without the engine's layer cache.
  *
@@ -11,7 +13,8 @@
  *
  *   { "type": "start", "tag": "octo-session:0.1.0", "engine": "podman", "engine_version": "4.3.1", "no_cache": false }
  *   { "type": "progress", "line": "STEP 1/9: FROM localhost/octo-base:bookworm" }      (each line of output)
- *   { "type": "done", "tag": "...", "id": "sha256:...", "seconds": 41.2 }               (last line on success)
+ *   { "type": "done", "tag": "...", "id": "sha256:...", "seconds": 41.2,
+ *     "egress": { "tag": "octo-egress:0.1.0", "built": false } }                        (last line on success)
  *   { "type": "error", "error": "Building ... failed: ...", "code": "IMAGE_BUILD_FAILED" } (last line on failure)
  *
  * The image is tagged `[container] image` (default `octo-session:<version>`). When the client goes away, the
@@ -24,6 +27,7 @@ import { conflict, OctoError } from "../../../common/errors.ts";
 import { authPlugin } from "../../http/auth-plugin.ts";
 import { createLogger } from "../../../common/log.ts";
 import { connectEngine } from "../../runtime/engine.ts";
+import { defaultEgressImageTag, ensureEgressImage } from "../../runtime/egress-image.ts";
 import { buildSessionImage, defaultImageTag } from "../../runtime/image.ts";
 import type { Admission } from "../../http/admission.ts";
 import { BuildEvent, BuildQuery } from "./model.ts";
@@ -67,6 +71,7 @@ export function imageRoutes({ config, admission }: ImageDeps) {
             }
           };
           send({ type: "start", tag, engine: engine.name, engine_version: engine.version, no_cache: noCache });
+          const started = performance.now();
           try {
             const result = await buildSessionImage({
               docker: engine.docker,
@@ -75,7 +80,15 @@ export function imageRoutes({ config, admission }: ImageDeps) {
               signal: controller.signal,
               onProgress: (line) => send({ type: "progress", line }),
             });
-            send({ type: "done", tag: result.tag, id: result.id, seconds: result.seconds });
+            let egress: { tag: string; built: boolean } | null = null;
+            if (config.network.proxy_image) send({ type: "progress", line: `Egress proxy image: [network] proxy_image ${config.network.proxy_image} is the operator's own; not built` });
+            else {
+              const egressTag = defaultEgressImageTag();
+              send({ type: "progress", line: `Egress proxy image ${egressTag}: checking its inputs` });
+              const built = await ensureEgressImage(engine.docker, { tag: egressTag, signal: controller.signal, onProgress: (line) => send({ type: "progress", line }) });
+              egress = { tag: egressTag, built };
+            }
+            send({ type: "done", tag: result.tag, id: result.id, seconds: Math.round((performance.now() - started) / 100) / 10, egress });
           } catch (err) {
             const error =
               err instanceof OctoError

@@ -1,7 +1,8 @@
 /**
  * LLM gateway routes (server/gateway): the providers a user's sessions get, a user's own provider keys
- * (stored with the vault, never returned), budgets with what is left, usage (`GET /api/usage`), and the
- * admins' per-user access rules.
+ * (stored with the vault, never returned), budgets with what is left, usage (`GET /api/usage`), the
+ * admins' per-user access rules (audited as `user.llm_access`) and per-session budget overrides
+ * (`/api/admin/sessions/:id/budget`, audited as `admin.session_budget`; applied at the next request).
  */
 import { Elysia } from "elysia";
 import { errors, INVALID_INPUT, isYes, NoContent, route } from "../../api/contract.ts";
@@ -12,9 +13,12 @@ import { offered } from "../../gateway/opencode-config.ts";
 import type { Admission } from "../../http/admission.ts";
 import { authPlugin } from "../../http/auth-plugin.ts";
 import type { Database } from "../../db/database.ts";
+import { requestOrigin } from "../audit/index.ts";
+import { sessionTarget, userTarget } from "../audit/model.ts";
+import type { AuditService } from "../audit/service.ts";
 import type { SessionService } from "../sessions/service.ts";
 import type { UserService } from "../users/service.ts";
-import { AddProvider, BudgetQuery, Budgets, LlmAccess, LlmProviders, ProviderId, ProviderList, ProviderSummary, SetUserKey, UsageQuery, UsageReport } from "./model.ts";
+import { AddProvider, BudgetQuery, Budgets, LlmAccess, LlmProviders, ProviderId, ProviderList, ProviderSummary, SessionBudget, SessionBudgetBody, SetUserKey, UsageQuery, UsageReport } from "./model.ts";
 import type { ProviderSummary as Summary } from "../../gateway/registry.ts";
 import { z } from "zod";
 
@@ -27,9 +31,10 @@ export interface LlmRouteDeps {
   users: UserService;
   sessions: SessionService;
   db: Database;
+  audit: AuditService;
 }
 
-export function llmRoutes({ admission, llm, users, sessions, db }: LlmRouteDeps) {
+export function llmRoutes({ admission, llm, users, sessions, db, audit }: LlmRouteDeps) {
   const provider = (id: string) => {
     const found = llm.providers().find((p) => p.id === id);
     if (!found) throw notFound(`No provider "${id}" is configured`, "LLM_PROVIDER_NOT_FOUND");
@@ -40,6 +45,21 @@ export function llmRoutes({ admission, llm, users, sessions, db }: LlmRouteDeps)
     if (!table || keys.length === 0) return new Map();
     const rows = db.query(`${table} WHERE id IN (${keys.map(() => "?").join(",")})`).all(...keys) as { id: string; label: string }[];
     return new Map(rows.map((r) => [r.id, r.label]));
+  };
+  const budgetView = (id: string) => {
+    const override = llm.sessionBudgets.get(id);
+    const { overridden: _, ...effective } = llm.budgets.sessionLimits(id);
+    const spent = llm.ledger.totals({ sessionId: id });
+    const { session_budget, requests_per_minute } = llm.budgets.serverLimits();
+    return {
+      session_id: id,
+      override: override && { tokens: override.tokens, cost_usd: override.cost_usd, requests_per_minute: override.requests_per_minute },
+      effective,
+      server: { ...session_budget, requests_per_minute },
+      used: { tokens: spent.total_tokens, cost_usd: spent.cost_usd },
+      updated_at: override ? new Date(override.updated_at).toISOString() : null,
+      applies: "now" as const,
+    };
   };
 
   return new Elysia({ prefix: "/api" })
@@ -164,9 +184,15 @@ export function llmRoutes({ admission, llm, users, sessions, db }: LlmRouteDeps)
     )
     .put(
       "/admin/users/:id/llm-access",
-      ({ params, body }) => {
-        users.get(params.id);
+      ({ params, body, user, request }) => {
+        const target = users.get(params.id);
         llm.credentials.setAccess(params.id, body);
+        audit.record({
+          ...requestOrigin(user, request),
+          action: "user.llm_access",
+          target: userTarget(target),
+          detail: { providers: body.providers === null ? "all" : body.providers.length, models: body.models === null ? "all" : body.models.length },
+        });
         return llm.credentials.access(params.id);
       },
       {
@@ -175,7 +201,45 @@ export function llmRoutes({ admission, llm, users, sessions, db }: LlmRouteDeps)
         response: { 200: LlmAccess, ...errors({ 400: INVALID_INPUT, 404: "USER_NOT_FOUND" }) },
         detail: route("admin", "Set which providers and models a user may use", "Applies to sessions started afterwards and to every request."),
       },
+    )
+    .get(
+      "/admin/sessions/:id/budget",
+      ({ params }) => {
+        sessions.getAny(params.id);
+        return budgetView(params.id);
+      },
+      { admin: true, response: { 200: SessionBudget, ...errors({ 404: "SESSION_NOT_FOUND" }) }, detail: route("admin", "A session's LLM budget", "Its override (if any), the limits in force and what it spent.") },
+    )
+    .put(
+      "/admin/sessions/:id/budget",
+      ({ params, body, user, request }) => {
+        const session = sessions.getAny(params.id);
+        llm.sessionBudgets.set(params.id, body, user.id);
+        audit.record({ ...requestOrigin(user, request), action: "admin.session_budget", target: sessionTarget(session), detail: { owner: session.owner.username, budget: budgetSummary(body) } });
+        return budgetView(params.id);
+      },
+      {
+        admin: true,
+        body: SessionBudgetBody,
+        response: { 200: SessionBudget, ...errors({ 400: INVALID_INPUT, 404: "SESSION_NOT_FOUND" }) },
+        detail: route("admin", "Set a session's LLM budget", "Replaces [gateway] session_budget and requests_per_minute for this session, field by field; applies to its next request."),
+      },
+    )
+    .delete(
+      "/admin/sessions/:id/budget",
+      ({ params, user, request }) => {
+        const session = sessions.getAny(params.id);
+        llm.sessionBudgets.clear(params.id);
+        audit.record({ ...requestOrigin(user, request), action: "admin.session_budget", target: sessionTarget(session), detail: { owner: session.owner.username, budget: "default" } });
+        return budgetView(params.id);
+      },
+      { admin: true, response: { 200: SessionBudget, ...errors({ 404: "SESSION_NOT_FOUND" }) }, detail: route("admin", "Return a session to the server's budget") },
     );
+}
+
+/** An override in one line for the audit log ("tokens=5000 cost_usd=server requests_per_minute=0"): detail keys may not name tokens. */
+function budgetSummary(body: Record<"tokens" | "cost_usd" | "requests_per_minute", number | null>): string {
+  return Object.entries(body).map(([k, v]) => `${k}=${v ?? "server"}`).join(" ");
 }
 
 function presentProvider(p: Summary) {

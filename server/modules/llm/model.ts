@@ -37,6 +37,7 @@ export const Budget = z.object({
   limit: z.number(),
   used: z.number(),
   remaining: z.number(),
+  overridden: z.literal(true).optional().describe("Present when an admin set this session's limit (else it is the server's)"),
 });
 export const Budgets = z.object({ budgets: z.array(Budget) }).describe("Configured budgets with what is left; empty when none is set");
 export const BudgetQuery = z.object({ session: z.string().optional().describe("Include this session's own budget") });
@@ -79,3 +80,28 @@ export const ProviderSummary = z
   })
   .describe("A provider of the LLM gateway, as admins see it");
 export const ProviderList = z.object({ providers: z.array(ProviderSummary) });
+
+/** `PUT /api/admin/sessions/:id/budget`: each limit a number (0 = none) or null (the server's setting). */
+const BudgetFields = z.strictObject({
+    tokens: z.number().int().min(0).max(1e12).nullable().default(null).describe("Tokens over the session's life; 0 = none; null = [gateway] session_budget.tokens"),
+    cost_usd: z.number().min(0).max(1e9).nullable().default(null).describe("US dollars over the session's life; 0 = none; null = [gateway] session_budget.cost_usd"),
+    requests_per_minute: z.number().int().min(0).max(1e6).nullable().default(null).describe("0 = unlimited; null = [gateway] requests_per_minute"),
+});
+export const SessionBudgetBody = BudgetFields
+  .refine((b) => b.tokens !== null || b.cost_usd !== null || b.requests_per_minute !== null, {
+    message: "set at least one of tokens, cost_usd, requests_per_minute (DELETE returns the session to the server's settings)",
+  })
+  .describe("An admin's budget for one session");
+
+const Limits = z.object({ tokens: z.number(), cost_usd: z.number(), requests_per_minute: z.number() });
+export const SessionBudget = z
+  .object({
+    session_id: z.string(),
+    override: BudgetFields.nullable().describe("What an admin set (null fields: the server's setting); null when none"),
+    effective: Limits.describe("The limits that apply now (0 = none)"),
+    server: Limits.describe("The server's settings ([gateway] session_budget, requests_per_minute)"),
+    used: z.object({ tokens: z.number().int(), cost_usd: z.number() }).describe("What the session spent so far"),
+    updated_at: IsoTime.nullable(),
+    applies: z.literal("now").describe("A change applies to the session's next gateway request"),
+  })
+  .describe("A session's LLM budget and requests-per-minute limit");

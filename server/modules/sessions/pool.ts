@@ -23,6 +23,9 @@
  *     below `[sessions] warm_pool_min_free_memory_mb`;
  *   - pool sessions are never stopped for idleness (they wait by design); one that dies, fails or is stopped
  *     is deleted with its directory and replaced;
+ *   - one older than `[sessions] warm_pool_max_age_seconds` (since it was created for the pool) is deleted
+ *     and replaced, one at a time and only while every other pool session is running, so the pool is at
+ *     most one short while it renews itself;
  *   - octo restart: local pool sessions die with octo and are deleted at the next boot; container pool
  *     sessions are re-attached by the boot reconciliation (still warm, so re-adopted) or removed with the
  *     other orphans.
@@ -65,8 +68,12 @@ export interface PoolSettings {
   startLimit: number;
   /** `[sessions] warm_pool_min_free_memory_mb` (0 = not checked). */
   minFreeMemoryMb: number;
+  /** `[sessions] warm_pool_max_age_seconds` (0 = never replaced for its age). */
+  maxAgeSeconds?: number;
   /** Reads the machine's available memory, MiB; default: `MemAvailable` of /proc/meminfo. */
   availableMemoryMb?: () => number | null;
+  /** The clock pool sessions' ages are measured with, ms since the epoch; default `Date.now`. */
+  now?: () => number;
 }
 
 const live = (s: WarmSession) => s.status === "pending" || s.status === "starting" || s.status === "running";
@@ -97,7 +104,7 @@ export class WarmPool {
 
   /**
    * Repairs and refills the pool once: deletes pool sessions that are not alive, gives one up when memory is
-   * short, then starts as many as are missing within the server's limits. Calls made while one runs are
+   * short, replaces one past its maximum age, then starts as many as are missing within the server's limits. Calls made while one runs are
    * folded into one more run after it. Never throws (failures are logged; the next tick retries).
    */
   tick(): Promise<void> {
@@ -119,7 +126,13 @@ export class WarmPool {
     const warm = this.host.warm();
     const dead = warm.filter((s) => !live(s) && !s.busy);
     await Promise.all(dead.map((s) => this.host.discard(s.id)));
-    const alive = warm.filter(live);
+    let alive = warm.filter(live);
+    const expired = this.expired(alive);
+    if (expired) {
+      log.info("replacing a pool session past warm_pool_max_age_seconds", { session: expired.id, age_s: Math.round(((this.settings.now ?? Date.now)() - expired.createdAt) / 1000) });
+      await this.host.discard(expired.id);
+      alive = alive.filter((s) => s.id !== expired.id);
+    }
     const free = this.settings.minFreeMemoryMb > 0 ? (this.settings.availableMemoryMb ?? availableMemoryMb)() : null;
     if (free !== null && free < this.settings.minFreeMemoryMb) {
       const victim = pickVictim(alive);
@@ -135,6 +148,17 @@ export class WarmPool {
     if (this.closed || missing <= 0) return;
     log.info("filling the warm pool", { starting: missing, warm: alive.length, size: this.settings.size });
     for (let i = 0; i < missing; i++) await this.host.startWarm();
+  }
+
+  /**
+   * The oldest pool session past `maxAgeSeconds`, when every pool session runs (none starting: one is
+   * replaced at a time, so the pool is never more than one short for it) and no operation holds it.
+   */
+  private expired(alive: WarmSession[]): WarmSession | undefined {
+    const maxAge = this.settings.maxAgeSeconds ?? 0;
+    if (maxAge <= 0 || alive.some((s) => s.status !== "running")) return undefined;
+    const cutoff = (this.settings.now ?? Date.now)() - maxAge * 1000;
+    return [...alive].filter((s) => !s.busy && s.createdAt <= cutoff).sort((a, b) => a.createdAt - b.createdAt)[0];
   }
 
   /**

@@ -96,6 +96,9 @@ export interface CreateOptions {
 
 /** `[sessions]` defaults, for callers that do not pass the section. */
 const SESSIONS_DEFAULTS: OctoConfig["sessions"] = SessionsConfig.parse({});
+/** Delay between a claim and the pool's refill, ms: long enough for the claim's answer to leave first. */
+const REFILL_AFTER_CLAIM_MS = 100;
+
 /** Name of a session while it waits in the warm pool (never shown to users). */
 const WARM_NAME = "warm pool";
 
@@ -164,6 +167,7 @@ export class SessionService {
         maxRunning: this.lifecycle.max_running_sessions,
         startLimit: this.lifecycle.concurrent_start_limit,
         minFreeMemoryMb: this.lifecycle.warm_pool_min_free_memory_mb,
+        maxAgeSeconds: this.lifecycle.warm_pool_max_age_seconds,
       },
     );
   }
@@ -246,18 +250,19 @@ export class SessionService {
   }
 
   /**
-   * Where the owner's session's file server answers, for octo's git (server/modules/changes/).
+   * Where the owner's session's file server (and its OpenCode, `code`) answers, for octo's git and pull
+   * requests (server/modules/changes/).
    * @throws OctoError 404 SESSION_NOT_FOUND, 409 SESSION_STOPPED (stopped: the web app offers to start it),
    *   409 SESSION_NOT_RUNNING (starting, stopping or failed).
    */
-  gitTarget(userId: string, id: string): { files: string; authorization: string } {
+  gitTarget(userId: string, id: string): { files: string; code: string; authorization: string } {
     this.owned(userId, id);
     const route = this.routes.get(id);
     if (route?.status === "stopped") throw conflict("The session is stopped; start it to see or change its files", "SESSION_STOPPED");
     if (!route || route.status !== "running" || !route.endpoints) {
       throw conflict("The session is not running; start it to see or change its files", "SESSION_NOT_RUNNING");
     }
-    return { files: route.endpoints.files, authorization: route.authorization };
+    return { files: route.endpoints.files, code: route.endpoints.code, authorization: route.authorization };
   }
 
   /** Whether the runtime runs octo's credentialed git in sandboxes of their own ({@link runIsolated}). */
@@ -565,10 +570,13 @@ export class SessionService {
       const session = this.present(row);
       this.events.publish(user.id, { type: "session.updated", session });
       log.info("claimed from the warm pool", { session: id, user: user.username });
-      void this.pool.tick();
+      // The refill starts a session, whose synchronous part (directories, spawning the sandbox) held the
+      // event loop for 50-200 ms before this claim's 201 was written (bench/pool.ts): start it afterwards.
+      setTimeout(() => void this.pool.tick(), REFILL_AFTER_CLAIM_MS).unref();
       return session;
     }
-    if (this.pool.enabled) void this.pool.tick();
+    // Also after this create's own cold start has its row, which the refill must count against the limits.
+    if (this.pool.enabled) setTimeout(() => void this.pool.tick(), REFILL_AFTER_CLAIM_MS).unref();
     return null;
   }
 

@@ -10,6 +10,7 @@
  */
 import { createOpencodeClient, type Event, type OpencodeClient, type Part } from "@opencode-ai/sdk/v2/client";
 import { SseParser } from "../../../frontend/src/lib/sse.ts";
+import { type ConversationMessage, messageText } from "../../../common/change-description.ts";
 import { OctoError } from "../../../common/errors.ts";
 import type { FileChange, PendingRequest, TaskResult } from "./model.ts";
 
@@ -162,6 +163,25 @@ export class OpencodeSession {
       },
       error,
     };
+  }
+
+  /**
+   * The `limit` most recently updated top-level conversations (`GET /session`, sub-agent conversations with a
+   * `parentID` left out) with their user and assistant messages (`GET /session/{id}/message`), as
+   * common/change-description.ts reads them.
+   */
+  async recentConversations(limit = 3): Promise<ConversationMessage[][]> {
+    const sessions = data("GET /session", await this.client.session.list());
+    const recent = sessions
+      .filter((s) => !s.parentID)
+      .sort((a, b) => b.time.updated - a.time.updated)
+      .slice(0, limit);
+    return Promise.all(
+      recent.map(async (s) => {
+        const messages = data("GET /session/{id}/message", await this.client.session.messages({ sessionID: s.id }));
+        return messages.map((m) => ({ role: m.info.role, created: m.info.time.created, text: messageText(m.parts as { type: string; text?: string; synthetic?: boolean }[]) }));
+      }),
+    );
   }
 
   /**

@@ -217,6 +217,56 @@ describe("refusals never reach the provider", () => {
     expect((await chat(fresh.baseURL, fresh.key)).status).toBe(200);
   });
 
+  test("an admin's budget override of N tokens refuses that session after N; other sessions keep the server's", async () => {
+    const { stack, server, alice } = await setup({ session_budget: { tokens: 100_000 } });
+    const root = await quickUser(stack, "root", "admin");
+    const capped = await startSession(stack, alice);
+    const other = await startSession(stack, alice);
+    const put = (id: string, body: unknown, token = root.token) =>
+      fetch(`${server.base}/api/admin/sessions/${id}/budget`, { method: "PUT", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify(body) });
+    expect((await put(capped.session.id, { tokens: 5 }, alice.token)).status).toBe(403);
+    const set = await put(capped.session.id, { tokens: 5 });
+    expect(set.status).toBe(200);
+    expect((await set.json()).effective).toEqual({ tokens: 5, cost_usd: 0, requests_per_minute: 0 });
+
+    llm.push("one two three");
+    expect((await chat(capped.baseURL, capped.key)).status).toBe(200);
+    const used = stack.llm.ledger.totals({ sessionId: capped.session.id }).total_tokens;
+    expect(used).toBeGreaterThanOrEqual(5);
+    const before = llm.requests.length;
+    const refused = await chat(capped.baseURL, capped.key);
+    expect(refused.status).toBe(402);
+    const message = (await refused.json()).error.message as string;
+    expect(message).toContain("this session's budget of 5 tokens is used up");
+    expect(message).toContain("set for this session by an admin");
+    expect(llm.requests.length).toBe(before);
+    // The same owner's other session still has the server's budget.
+    llm.push("still fine");
+    expect((await chat(other.baseURL, other.key)).status).toBe(200);
+
+    // Raised: the capped session answers again at its next request, without a restart.
+    expect((await put(capped.session.id, { tokens: used + 1000 })).status).toBe(200);
+    expect((await chat(capped.baseURL, capped.key)).status).toBe(200);
+  });
+
+  test("an admin's requests-per-minute override limits that session only", async () => {
+    const { stack, server, alice } = await setup();
+    const root = await quickUser(stack, "root", "admin");
+    const limited = await startSession(stack, alice);
+    const free = await startSession(stack, alice);
+    const res = await fetch(`${server.base}/api/admin/sessions/${limited.session.id}/budget`, {
+      method: "PUT",
+      headers: { authorization: `Bearer ${root.token}`, "content-type": "application/json" },
+      body: JSON.stringify({ requests_per_minute: 1 }),
+    });
+    expect(res.status).toBe(200);
+    expect((await chat(limited.baseURL, limited.key)).status).toBe(200);
+    const refused = await chat(limited.baseURL, limited.key);
+    expect(refused.status).toBe(429);
+    expect((await refused.json()).error.message).toContain("limit of 1 requests per minute is reached (set for this session by an admin)");
+    for (let i = 0; i < 3; i++) expect((await chat(free.baseURL, free.key)).status).toBe(200);
+  });
+
   test("requests per minute: the next one gets 429 with Retry-After", async () => {
     const { stack, alice } = await setup({ requests_per_minute: 1 });
     const { key, baseURL } = await startSession(stack, alice);

@@ -407,6 +407,8 @@ setInterval(() => {}, 1000);
     expect(alive(state.init)).toBe(true);
     // The entrypoint sees its lifeline close, stops the services, and kills the one ignoring SIGTERM after
     // the grace period (1 s here).
+    // A service forked but not yet exec'd still shows the entrypoint's command line: wait for all three.
+    await eventually(() => Object.keys(servicePids(state.init)).length === 3, "the three services to run");
     const services = Object.values(servicePids(state.init));
     expect(services).toHaveLength(3);
     starter.kill("SIGKILL");

@@ -51,6 +51,8 @@ describe("/api/llm", () => {
     expect(listed.json.providers).toEqual([expect.objectContaining({ id: "mock", models: ["m2"] })]);
     expect((await h.call("PUT", path, { token: h.admin.token, body: { providers: null, models: ["m2"] } })).status).toBe(400);
     expect((await h.call("GET", "/api/admin/users/nobody/llm-access", { token: h.admin.token })).status).toBe(404);
+    const audit = await h.call("GET", "/api/admin/audit?action=user.llm_access", { token: h.admin.token });
+    expect(audit.json.events.map((e: { target: { name: string }; detail: Record<string, unknown> }) => [e.target.name, e.detail])).toEqual([["bob", { providers: 1, models: 1 }]]);
   });
 
   test("budgets show what is left; usage is one's own unless an admin asks for everyone's", async () => {
@@ -95,5 +97,57 @@ describe("/api/llm", () => {
     expect((await h.call("DELETE", "/api/admin/providers/mock", { token: h.admin.token })).json.code).toBe("LLM_PROVIDER_IN_CONFIG");
     expect((await h.call("DELETE", "/api/admin/providers/local", { token: h.admin.token })).status).toBe(204);
     expect((await h.call("DELETE", "/api/admin/providers/local", { token: h.admin.token })).status).toBe(404);
+  });
+
+  test("admins set, read and remove a session's budget override; it shows in the owner's budgets; audited", async () => {
+    const h = await withAdmin({ gateway: { ...PROVIDERS.gateway, session_budget: { tokens: 5000 }, requests_per_minute: 30 } });
+    const session = await h.sessions.create(h.user.user, "capped");
+    spend(h, h.user.user.id, session.id, "m1", 200, 50);
+    const path = `/api/admin/sessions/${session.id}/budget`;
+    const initial = await h.call("GET", path, { token: h.admin.token });
+    expect(initial.json).toEqual({
+      session_id: session.id,
+      override: null,
+      effective: { tokens: 5000, cost_usd: 0, requests_per_minute: 30 },
+      server: { tokens: 5000, cost_usd: 0, requests_per_minute: 30 },
+      used: { tokens: 250, cost_usd: 0.2 },
+      updated_at: null,
+      applies: "now",
+    });
+    expect((await h.call("GET", path, { token: h.user.token })).status).toBe(403);
+    expect((await h.call("PUT", path, { token: h.user.token, body: { tokens: 1 } })).status).toBe(403);
+    expect((await h.call("PUT", path, { token: h.admin.token, body: {} })).status).toBe(400);
+    expect((await h.call("PUT", path, { token: h.admin.token, body: { tokens: -1 } })).status).toBe(400);
+    expect((await h.call("PUT", path, { token: h.admin.token, body: { tokens: 1.5 } })).status).toBe(400);
+    expect((await h.call("PUT", path, { token: h.admin.token, body: { tokens: 10, extra: 1 } })).status).toBe(400);
+    expect((await h.call("PUT", "/api/admin/sessions/nope/budget", { token: h.admin.token, body: { tokens: 10 } })).status).toBe(404);
+
+    const set = await h.call("PUT", path, { token: h.admin.token, body: { tokens: 1000, cost_usd: 2.5 } });
+    expect(set.json).toMatchObject({
+      override: { tokens: 1000, cost_usd: 2.5, requests_per_minute: null },
+      effective: { tokens: 1000, cost_usd: 2.5, requests_per_minute: 30 },
+      updated_at: expect.any(String),
+    });
+    const own = await h.call("GET", `/api/llm/budget?session=${session.id}`, { token: h.user.token });
+    expect(own.json.budgets.filter((b: { scope: string }) => b.scope === "session")).toEqual([
+      { scope: "session", unit: "tokens", limit: 1000, used: 250, remaining: 750, overridden: true },
+      { scope: "session", unit: "cost_usd", limit: 2.5, used: 0.2, remaining: 2.3, overridden: true },
+    ]);
+    // 0 means none, as in the config.
+    expect((await h.call("PUT", path, { token: h.admin.token, body: { tokens: 0, requests_per_minute: 0 } })).json.effective).toEqual({ tokens: 0, cost_usd: 0, requests_per_minute: 0 });
+    expect((await h.call("GET", `/api/llm/budget?session=${session.id}`, { token: h.user.token })).json.budgets.some((b: { scope: string }) => b.scope === "session")).toBe(false);
+
+    const cleared = await h.call("DELETE", path, { token: h.admin.token });
+    expect(cleared.json).toMatchObject({ override: null, effective: { tokens: 5000, cost_usd: 0, requests_per_minute: 30 } });
+    const audit = await h.call("GET", "/api/admin/audit?action=admin.session_budget", { token: h.admin.token });
+    expect(audit.json.events.map((e: { detail: Record<string, unknown> }) => e.detail.budget)).toEqual([
+      "default",
+      "tokens=0 cost_usd=server requests_per_minute=0",
+      "tokens=1000 cost_usd=2.5 requests_per_minute=server",
+    ]);
+    // The override goes with its session.
+    await h.call("PUT", path, { token: h.admin.token, body: { tokens: 10 } });
+    await h.sessions.removeAny(session.id, false);
+    expect(h.db.query("SELECT COUNT(*) AS n FROM session_budgets").get()).toEqual({ n: 0 });
   });
 });

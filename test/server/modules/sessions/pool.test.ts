@@ -207,6 +207,54 @@ describe("limits", () => {
   });
 });
 
+describe("[sessions] warm_pool_max_age_seconds", () => {
+  /** A second pool over the service's own host (as the memory test above), with its own age limit and clock. */
+  async function agedPool(s: SessionStack, maxAgeSeconds: number, now: () => number) {
+    const { WarmPool } = await import("../../../../server/modules/sessions/pool.ts");
+    const host = (s.sessions.pool as unknown as { host: ConstructorParameters<typeof WarmPool>[0] }).host;
+    return new WarmPool(host, { size: 2, maxRunning: 0, startLimit: 0, minFreeMemoryMb: 0, maxAgeSeconds, now });
+  }
+
+  test("a pool session past its age is deleted with its directory and replaced, the oldest first, one at a time; 0 never replaces", async () => {
+    const runtime = new FakeRuntime();
+    const s = setup({ warm_pool: 2 }, { runtime });
+    const [oldest, younger] = await poolOf(s, 2);
+    const day = 24 * 3600 * 1000;
+
+    const never = await agedPool(s, 0, () => Date.now() + 365 * day);
+    await never.tick();
+    expect(warm(s).map((r) => r.id).sort()).toEqual([oldest!.id, younger!.id].sort());
+
+    let clock = Date.now() + 30_000;
+    const aged = await agedPool(s, 60, () => clock);
+    await aged.tick();
+    expect(warm(s).map((r) => r.id).sort()).toEqual([oldest!.id, younger!.id].sort()); // 30 s old: kept
+
+    // From here replacements stay "starting" (readiness never passes), so one-at-a-time is observable.
+    runtime.behaviour.readyGate = new Promise(() => undefined);
+    clock = Date.now() + 61_000;
+    await aged.tick();
+    const afterOne = warm(s);
+    expect(afterOne.map((r) => r.id)).not.toContain(oldest!.id);
+    expect(afterOne.map((r) => r.id)).toContain(younger!.id);
+    expect(afterOne).toHaveLength(2); // its replacement, starting
+    expect(existsSync(join(s.dir, "sessions", oldest!.id))).toBe(false);
+    // While the replacement starts, the other old one stays: the pool is never more than one short.
+    await aged.tick();
+    expect(warm(s).map((r) => r.id)).toContain(younger!.id);
+    expect(warmRunning(s).map((r) => r.id)).toEqual([younger!.id]);
+  });
+
+  test("defaults to 12 h; a negative or fractional value stops octo naming the key", () => {
+    const dir = tempDir("pool-config-");
+    writeFileSync(join(dir, "config.toml"), "");
+    const load = (env: Record<string, string>) => () => loadConfig({ env: { XDG_CONFIG_HOME: dir, HOME: dir, ...env }, flags: {} });
+    expect(load({})().config.sessions.warm_pool_max_age_seconds).toBe(43_200);
+    expect(load({ OCTO_SESSIONS__WARM_POOL_MAX_AGE_SECONDS: "0" })().config.sessions.warm_pool_max_age_seconds).toBe(0);
+    for (const bad of ["-1", "1.5"]) expect(load({ OCTO_SESSIONS__WARM_POOL_MAX_AGE_SECONDS: bad })).toThrow(`sessions.warm_pool_max_age_seconds = ${bad}`);
+  });
+});
+
 describe("restarts", () => {
   test("local: pool sessions are deleted at shutdown, and rows left by a crash are deleted at the next reconcile", async () => {
     const s = setup({ warm_pool: 2 });

@@ -80,8 +80,10 @@ fi
 mkdir -p "$workspace" 2>/dev/null
 cd "$workspace" || { echo "octo-entrypoint: cannot enter $workspace" >&2; exit 1; }
 
-# A session on a repository (issue 14): `octo clone` (common/git/clone.ts) clones OCTO_REPO_URL into the empty
-# workspace before any service starts, so nothing of the agent runs while the credential is in use. The
+# A session on a repository (issue 14), Swarm mode only (local and container mode clone in a sandbox of their
+# own before the session exists: server/modules/sessions/clone.ts): `octo clone` (common/git/clone.ts) clones
+# OCTO_REPO_URL into the empty workspace before any service starts, so nothing of the agent runs while the
+# credential is in use. The
 # credential reaches it through a pipe from a builtin (never a command line or an environment). On failure it
 # has said why (`octo-entrypoint: git clone failed: ...`) and emptied the workspace; the session ends.
 clone_repository() {

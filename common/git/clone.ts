@@ -1,13 +1,18 @@
 /**
- * `octo clone`: clones a session's repository into its empty workspace. The session entrypoint
- * (container/entrypoint.sh, `clone_repository`) runs it before any service of the session starts, as the
- * session's uid inside its sandbox or container, so nothing of the agent exists yet while a credential is
- * in use.
+ * `octo clone`: clones a session's repository into its empty workspace, before any service of the session
+ * starts, as the session's uid. Local and container mode run it in a sandbox of its own
+ * (`Runtime.runIsolated`: a bubblewrap sandbox, a one-shot container) before the session's own sandbox or
+ * container exists, so no process of the session ever exists beside the credential. Swarm mode, which has
+ * no such sandbox, still runs it from the session entrypoint (container/entrypoint.sh `clone_repository`)
+ * before the services start (docs/security.md says what that does and does not guarantee).
  *
- * Input: `OCTO_REPO_URL`, `OCTO_REPO_REF` (branch, tag or commit id; optional), `OCTO_REPO_DEPTH` (optional)
- * in the environment; on standard input, JSON `{ credential, knownHosts }` (./credentials.ts
- * `GitCredential` or null; known_hosts lines for an ssh URL, ./known-hosts.ts), or nothing.
- * Output, on standard error (the session log, which octo reads while the session starts):
+ * Input: one line of JSON on standard input, {@link CloneJob} (read by ./job-input.ts `readJobLine`):
+ * `{ url, ref?, depth?, credential, knownHosts }` (./credentials.ts `GitCredential` or null; known_hosts
+ * lines for an ssh URL, ./known-hosts.ts). From the entrypoint, `url`, `ref` and `depth` come from
+ * `OCTO_REPO_URL`, `OCTO_REPO_REF` (branch, tag or commit id), `OCTO_REPO_DEPTH` in the environment
+ * instead, and standard input holds `{ credential, knownHosts }` or nothing.
+ * Output, on standard error (the isolated run's stderr, or the session log), which octo reads while the
+ * session starts:
  *   octo-clone: start
  *   octo-clone: progress cloning 43%          (each time the figure changes; see {@link progressDetail})
  *   octo-clone: base <commit id>              (on success, the commit checked out)
@@ -16,7 +21,9 @@
  */
 import { readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { z } from "zod";
 import { type GitCredential, gitAuth } from "./credentials.ts";
+import { CredentialJson, readJobLine } from "./job-input.ts";
 import { hostKeyFailure } from "./known-hosts.ts";
 import { gitMessage, runGit } from "./run.ts";
 import { isCommitId, parseRepositoryUrl, REF_PATTERN } from "./url.ts";
@@ -129,24 +136,34 @@ export function readCloneReport(log: string): CloneReport {
 }
 
 /**
- * The process entry of `octo clone --workspace DIR`: reads the environment and stdin (see the module doc).
- * @returns the exit code.
+ * What `octo clone` reads on standard input (see the module doc). Strict: every field may be left out, so
+ * an unknown key is what tells another line (Podman's attach options, ./job-input.ts) from a job.
+ */
+export const CloneJob = z.strictObject({
+  url: z.string().min(1).optional(),
+  ref: z.string().min(1).nullish(),
+  depth: z.number().int().positive().nullish(),
+  credential: CredentialJson.nullable().default(null),
+  /** known_hosts lines ssh checks the server's host key against (./known-hosts.ts); empty: none. */
+  knownHosts: z.string().default(""),
+});
+export type CloneJob = z.input<typeof CloneJob>;
+
+/**
+ * The process entry of `octo clone --workspace DIR`: reads standard input and the environment (see the
+ * module doc). @returns the exit code.
  */
 export async function runCloneCommand(workspace: string, env = process.env): Promise<number> {
-  const input = await Bun.stdin.text().catch(() => "");
-  let credential: GitCredential | null = null;
-  let knownHosts = "";
-  if (input.trim()) {
-    try {
-      const given = JSON.parse(input) as { credential?: GitCredential | null; knownHosts?: string };
-      credential = given.credential ?? null;
-      knownHosts = typeof given.knownHosts === "string" ? given.knownHosts : "";
-    } catch {
-      process.stderr.write("octo-entrypoint: git clone failed: the credential given on stdin is not JSON\n");
-      return 1;
-    }
+  const job = await readJobLine(CloneJob).catch(() => null);
+  const url = job?.url ?? env.OCTO_REPO_URL ?? "";
+  if (!url) {
+    process.stderr.write(`${CLONE_LINE}start\nocto-entrypoint: git clone failed: standard input holds no clone job (one line of JSON)\n`);
+    return 1;
   }
-  const depth = env.OCTO_REPO_DEPTH ? Number(env.OCTO_REPO_DEPTH) : undefined;
-  const base = await cloneRepository({ workspace, url: env.OCTO_REPO_URL ?? "", ref: env.OCTO_REPO_REF || undefined, depth, credential, knownHosts });
+  const ref = (job?.url ? job.ref : env.OCTO_REPO_REF) || undefined;
+  const depthText = job?.url ? job.depth : env.OCTO_REPO_DEPTH;
+  const depth = depthText ? Number(depthText) : undefined;
+  const credential = (job?.credential as GitCredential | null | undefined) ?? null;
+  const base = await cloneRepository({ workspace, url, ref, depth, credential, knownHosts: job?.knownHosts ?? "" });
   return base ? 0 : 1;
 }

@@ -5,23 +5,15 @@
  * exists in there, so none can read the credential from git's fd 3, from `git-remote-http`'s memory or
  * environment, or from an SSH key file (docs/security.md, "Git: clones, pushes and credentials").
  *
- * Protocol: standard input carries one line of JSON, {@link PushJob} (the credential included). The command
- * reads lines up to the first that is a push job, not to end of file: a container engine's attach need not
- * half-close, and lines before it are skipped (Podman passes the body of dockerode's attach request, the
- * attach options as JSON without a newline, to the container's standard input first);
- * standard output carries one line of JSON, {@link PushJobAnswer}. The exit code is 0 whenever an answer
+ * Protocol: standard input carries one line of JSON, {@link PushJob} (the credential included), read by
+ * ./job-input.ts `readJobLine`; standard output carries one line of JSON, {@link PushJobAnswer}. The exit code is 0 whenever an answer
  * was written, a failed push included (its error is in the answer).
  */
 import { z } from "zod";
 import { OctoError } from "../errors.ts";
 import { pushBranch } from "./changes.ts";
 import type { GitCredential } from "./credentials.ts";
-
-/** The credential as it travels to the job (./credentials.ts `GitCredential`). */
-const Credential = z.union([
-  z.object({ kind: z.literal("ssh_key"), host: z.string().min(1), privateKey: z.string().min(1) }),
-  z.object({ kind: z.literal("https_token").optional(), host: z.string().min(1), username: z.string(), password: z.string() }),
-]);
+import { CredentialJson as Credential, readJobLine } from "./job-input.ts";
 
 /** What `octo git-push` reads on standard input. */
 export const PushJob = z.object({
@@ -40,34 +32,12 @@ export const PushJobAnswer = z.union([
 ]);
 export type PushJobAnswer = z.infer<typeof PushJobAnswer>;
 
-/** The first line of standard input that is a {@link PushJob} (reading at most `maxBytes`), or null. */
-async function readJob(maxBytes = 1024 * 1024): Promise<z.infer<typeof PushJob> | null> {
-  let text = "";
-  const parse = (line: string) => {
-    try {
-      return PushJob.safeParse(JSON.parse(line)).data ?? null;
-    } catch {
-      return null;
-    }
-  };
-  for await (const chunk of Bun.stdin.stream()) {
-    text += new TextDecoder().decode(chunk);
-    for (let end = text.indexOf("\n"); end >= 0; end = text.indexOf("\n")) {
-      const job = parse(text.slice(0, end));
-      if (job) return job;
-      text = text.slice(end + 1);
-    }
-    if (text.length > maxBytes) return null;
-  }
-  return parse(text);
-}
-
 /**
  * The process entry of `octo git-push --workspace DIR` (see the module doc).
  * @returns the exit code: 0 with an answer written, 2 when standard input is not a {@link PushJob}.
  */
 export async function runPushCommand(workspace: string): Promise<number> {
-  const job = await readJob().catch(() => null);
+  const job = await readJobLine(PushJob).catch(() => null);
   if (!job) {
     process.stderr.write("octo git-push: standard input holds no push job (one line of JSON)\n");
     return 2;

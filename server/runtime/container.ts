@@ -303,7 +303,8 @@ export class ContainerRuntime extends SessionContainerRuntime implements Runtime
 
   /**
    * Runs `octo <args> --workspace /home/dev/workspace` once in a new container of the session image (see
-   * {@link Runtime.runIsolated}): the session's workspace bound read-only, nothing else of the session (not
+   * {@link Runtime.runIsolated}): the session's workspace bound read-only (`writable`: read-write, its
+   * directories made and owned as for the session's container), nothing else of the session (not
    * its home, not its container: another PID namespace, another /tmp), the same user, limits and hardening
    * as the session container, and `octo seal` in front (the seccomp filter). `input` reaches the command
    * through the engine's attach to its standard input, never through the container's configuration,
@@ -313,6 +314,7 @@ export class ContainerRuntime extends SessionContainerRuntime implements Runtime
    */
   async runIsolated(spec: SessionSpec, command: IsolatedCommand): Promise<IsolatedResult> {
     const user = await this.checkImage();
+    if (command.writable) await this.prepareDirectories(spec, user);
     const name = `${containerName(spec.id)}-job-${randomBytes(4).toString("hex")}`;
     let container: Docker.Container | null = null;
     try {
@@ -332,7 +334,7 @@ export class ContainerRuntime extends SessionContainerRuntime implements Runtime
           OpenStdin: true,
           StdinOnce: true,
           Tty: false,
-          HostConfig: this.hardenedHostConfig(user, [`${spec.workspaceDir}:${WORKSPACE}:ro`]),
+          HostConfig: this.hardenedHostConfig(user, [`${spec.workspaceDir}:${WORKSPACE}${command.writable ? "" : ":ro"}`]),
         });
       } catch (err) {
         if (statusOf(err) === 404 && /image/i.test(engineMessage(err))) throw imageMissing(this.options.engine, this.image);
@@ -341,8 +343,9 @@ export class ContainerRuntime extends SessionContainerRuntime implements Runtime
       const stream = (await container.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true })) as NodeJS.ReadWriteStream;
       const stdout = new BoundedText(ISOLATED_OUTPUT_BYTES);
       const stderr = new BoundedText(ISOLATED_OUTPUT_BYTES);
-      const sink = (text: BoundedText) => new Writable({ write: (chunk, _enc, done) => (text.add(chunk as Buffer), done()) });
-      this.docker.modem.demuxStream(stream, sink(stdout), sink(stderr));
+      const sink = (text: BoundedText, onText?: (text: string) => void) =>
+        new Writable({ write: (chunk, _enc, done) => (text.add(chunk as Buffer), onText?.((chunk as Buffer).toString("utf8")), done()) });
+      this.docker.modem.demuxStream(stream, sink(stdout), sink(stderr, command.onStderr));
       const ended = new Promise<void>((resolve) => {
         stream.on("end", resolve);
         stream.on("close", resolve);
@@ -351,9 +354,15 @@ export class ContainerRuntime extends SessionContainerRuntime implements Runtime
       await container.start();
       // A newline first: Podman hands the attach request's body (dockerode's options, JSON) to stdin before it.
       stream.write(`\n${command.input}`);
-      const timeout = new Promise<"timeout">((resolve) => setTimeout(() => resolve("timeout"), command.timeoutMs).unref?.());
-      const waited = await Promise.race([container.wait() as Promise<{ StatusCode: number }>, timeout]);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const timeout = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), command.timeoutMs)));
+      const aborted = new Promise<"aborted">((resolve) => {
+        if (command.signal?.aborted) resolve("aborted");
+        command.signal?.addEventListener("abort", () => resolve("aborted"), { once: true });
+      });
+      const waited = await Promise.race([container.wait() as Promise<{ StatusCode: number }>, timeout, aborted]).finally(() => clearTimeout(timer));
       if (waited === "timeout") return { code: -1, stdout: stdout.text(), stderr: `${stderr.text()}\nkilled after ${command.timeoutMs} ms` };
+      if (waited === "aborted") return { code: -1, stdout: stdout.text(), stderr: `${stderr.text()}\nkilled: cancelled` };
       // The last output may still be on its way after the exit.
       await Promise.race([ended, Bun.sleep(2000)]);
       return { code: waited.StatusCode, stdout: stdout.text(), stderr: stderr.text() };

@@ -238,9 +238,10 @@ export class LocalRuntime implements Runtime<LocalState> {
    * {@link Runtime.runIsolated}): the same hardening as the session's (`sandbox.ts`: no capabilities,
    * no_new_privs, the seccomp filter, the session's uid when octo is root) but its own PID namespace and
    * private `/tmp` (also its HOME), the workspace bound read-only, octo's programs and nothing else of the
-   * session: not its home, no process of it. `input` arrives on standard input, a pipe from octo. Without a
+   * session: not its home, no process of it (`writable`: the workspace bound writable, created first and
+   * owned by the session's uid). `input` arrives on standard input, a pipe from octo. Without a
    * sandbox (`[runtime] sandbox = "none"`, where the agent runs as octo's user anyway) the command runs as
-   * a plain child process. Killed (the whole sandbox) after `timeoutMs`.
+   * a plain child process. Killed (the whole sandbox) after `timeoutMs` or when `signal` aborts.
    */
   async runIsolated(spec: SessionSpec, command: IsolatedCommand): Promise<IsolatedResult> {
     const sandbox = this.options.sandbox;
@@ -249,8 +250,14 @@ export class LocalRuntime implements Runtime<LocalState> {
     const tmp = sandbox ? "/tmp" : undefined;
     const env: Record<string, string> = { ...baseEnvironment(), ...(tmp ? { ...homeEnvironment(tmp), TMPDIR: tmp } : {}) };
     let argv = [...self, ...command.args, "--workspace", spec.workspaceDir];
+    if (command.writable) {
+      // The clone, before the session's first start: nothing of the session runs, the walk cannot be raced.
+      mkdirSync(spec.sessionDir, { recursive: true, mode: 0o700 });
+      mkdirSync(spec.workspaceDir, { recursive: true, mode: 0o700 });
+      if (sandbox && spec.runAs) chownTree(spec.workspaceDir, spec.runAs.uid, spec.runAs.gid);
+    }
     if (sandbox) {
-      const mounts: SandboxMount[] = [...this.programMounts(self), { path: spec.workspaceDir, writable: false }];
+      const mounts: SandboxMount[] = [...this.programMounts(self), { path: spec.workspaceDir, writable: Boolean(command.writable) }];
       if (spec.runAs) {
         env.USER = env.LOGNAME = "octo-session";
         this.writeAccounts(spec, join(spec.sessionDir, "home"));
@@ -263,24 +270,37 @@ export class LocalRuntime implements Runtime<LocalState> {
         hostname: `octo-${spec.id}-git`,
         runAs: spec.runAs,
         seccompFd: SECCOMP ? 3 : undefined,
+        infoFd: 4,
       });
     }
     let proc: ChildProcess;
     try {
-      proc = spawn(argv[0]!, argv.slice(1), { cwd: "/", env, detached: true, stdio: ["pipe", "pipe", "pipe", sandbox && SECCOMP ? "pipe" : "ignore"] });
+      proc = spawn(argv[0]!, argv.slice(1), { cwd: "/", env, detached: true, stdio: ["pipe", "pipe", "pipe", sandbox && SECCOMP ? "pipe" : "ignore", sandbox ? "pipe" : "ignore"] });
     } catch (err) {
       throw startError(argv[0]!, err);
     }
     const stdout = new BoundedText(ISOLATED_OUTPUT_BYTES);
     const stderr = new BoundedText(ISOLATED_OUTPUT_BYTES);
     proc.stdout!.on("data", (chunk: Buffer) => stdout.add(chunk));
-    proc.stderr!.on("data", (chunk: Buffer) => stderr.add(chunk));
+    proc.stderr!.on("data", (chunk: Buffer) => {
+      stderr.add(chunk);
+      command.onStderr?.(chunk.toString("utf8"));
+    });
     for (const stream of [proc.stdin, proc.stdio[3]]) (stream as NodeJS.WritableStream | null)?.on?.("error", () => undefined);
     if (sandbox && SECCOMP) (proc.stdio[3] as NodeJS.WritableStream).end(SECCOMP);
     proc.stdin!.end(command.input);
-    // bwrap and its PID 1 (the command) die together: --die-with-parent, and setpriv's parent-death signal.
+    // The sandbox's PID 1 (the command, in a session of its own: --new-session) can outlive a killed bwrap
+    // (measured: the parent-death signal does not reach it), so it is killed by its host pid from bwrap's
+    // --info-fd; the kernel then kills everything else in its PID namespace.
+    let init = 0;
+    let info = "";
+    (proc.stdio[4] as NodeJS.ReadableStream | null)?.on("data", (chunk) => {
+      info += chunk;
+      init ||= Number(/"child-pid"\s*:\s*(\d+)/.exec(info)?.[1] ?? 0);
+    });
     let closed = false;
     const killAll = () => {
+      if (init > 1 && !closed) signal(init, "SIGKILL");
       if (closed) return;
       try {
         process.kill(-proc.pid!, "SIGKILL");
@@ -289,6 +309,8 @@ export class LocalRuntime implements Runtime<LocalState> {
       }
     };
     const timer = setTimeout(killAll, command.timeoutMs);
+    command.signal?.addEventListener("abort", killAll, { once: true });
+    if (command.signal?.aborted) killAll();
     try {
       const code = await new Promise<number>((resolve, reject) => {
         proc.once("error", (err) => reject(startError(argv[0]!, err)));
@@ -300,6 +322,7 @@ export class LocalRuntime implements Runtime<LocalState> {
       return { code, stdout: stdout.text(), stderr: stderr.text() };
     } finally {
       clearTimeout(timer);
+      command.signal?.removeEventListener("abort", killAll);
       killAll();
     }
   }

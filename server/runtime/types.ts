@@ -49,7 +49,11 @@ export interface SessionSpec {
    * (`./repository.ts`); absent or null when there is none or its clone already succeeded.
    */
   repository?: { url: string; ref?: string | null; depth?: number | null } | null;
-  /** The owner's credential for the repository's host, for the clone only (decrypted; a secret). */
+  /**
+   * The owner's credential for the repository's host, for the entrypoint's clone only (decrypted; a secret):
+   * set only for a runtime without {@link Runtime.runIsolated} (Swarm); the others clone in a sandbox of
+   * their own before the start, and their sessions never see it.
+   */
   gitCredential?: GitCredential | null;
   /** known_hosts lines for the clone of an ssh URL (common/git/known-hosts.ts); "" or absent otherwise. */
   knownHosts?: string;
@@ -106,6 +110,12 @@ export interface IsolatedCommand {
   input: string;
   /** Killed after this many ms. */
   timeoutMs: number;
+  /** The workspace bound writable (the clone, into the still empty workspace); default read-only. */
+  writable?: boolean;
+  /** Called with each chunk of standard error as it arrives (the clone's progress lines). */
+  onStderr?(text: string): void;
+  /** Aborting it kills the sandbox at once (a session stopped while it clones). */
+  signal?: AbortSignal;
 }
 
 /** What it gave back; stdout and stderr are cut at 1 MiB each. `code` is -1 when killed. */
@@ -192,8 +202,9 @@ export interface Runtime<S = unknown> {
    * hardened like the session (same uid, no capabilities, seccomp, no_new_privs) but with no process of the
    * session inside and nothing of the session able to see into it (its own PID namespace and `/tmp`): the
    * local runtime's bubblewrap sandbox, the container runtime's one-shot container of the session image.
-   * octo runs its credentialed git there (common/git/push-job.ts). The session need not be running.
-   * Optional: a runtime without it (Swarm) pushes through the session's file server.
+   * octo runs its credentialed git there: the clone before the session starts (common/git/clone.ts, with
+   * `writable`), pushes (common/git/push-job.ts). The session need not be running. Optional: a runtime
+   * without it (Swarm) clones in the session's entrypoint and pushes through the session's file server.
    * @throws OctoError 500 RUNTIME_START_FAILED when the sandbox cannot be made; a command that fails is
    *   not an error (read `code`). Nothing of the sandbox is left behind, on any outcome.
    */

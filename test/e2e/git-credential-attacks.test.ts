@@ -9,15 +9,21 @@
  *     token (nor its Basic-auth form) appears in nothing it read;
  *   - "steal": kills the session's file server and listens on its port, to receive what octo would send
  *     there; the push still lands in the repository and the token never reaches the thief.
- * Pushes run in a sandbox of their own (`Runtime.runIsolated`, common/git/push-job.ts), so both must find
- * nothing while the push succeeds.
+ *   - "sweep": after the clone (which used the same token), reads every process of the session once, its
+ *     first process (the entrypoint) included: environ, cmdline, fds 0-9 and all of its writable memory,
+ *     with canaries of its own (one in a process's environment, one in a shell variable only) to show that
+ *     the sweep works. Besides, the engine's configuration of every container of the session (`podman
+ *     inspect`) in container mode, and the environment of every process of the session read from the host
+ *     in local mode, and what the terminal itself shows of /proc/1/environ and .git/config.
+ * Clones and pushes run in a sandbox of their own (`Runtime.runIsolated`, server/modules/sessions/clone.ts,
+ * common/git/push-job.ts), so all must find nothing while the clone and the push succeed.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type GitServer, gitLog, makeRepository, startHttpBackend } from "../support/git-servers.ts";
-import { Api, eventually, type OctoServerProcess, startOcto } from "../support/octo.ts";
+import { Api, eventually, type OctoServerProcess, processesIn, startOcto } from "../support/octo.ts";
 import { CONTAINER_ENGINE, testEngine, testImage } from "../support/podman.ts";
 import { command, requires } from "../support/requires.ts";
 import { terminalEcho } from "../support/terminal.ts";
@@ -39,6 +45,26 @@ interface Mode {
   reachAs: string;
   /** The file server's port as the session sees it. */
   filesPort(dataDir: string, id: string): number;
+  /**
+   * What the system outside the session holds about it, as text, for the token to be looked for in: the
+   * engine's configuration of each of its containers, or the environment and command line of each of its
+   * processes (read from the host). Never empty for a running session.
+   */
+  outside(dataDir: string, id: string): Promise<string[]>;
+}
+
+/** The environ and cmdline of every process of the session (found by its directory), read from the host. */
+function hostView(dataDir: string, id: string): string[] {
+  return processesIn(join(dataDir, "sessions", id)).map((pid) => {
+    const read = (name: string) => {
+      try {
+        return readFileSync(`/proc/${pid}/${name}`, "latin1");
+      } catch {
+        return "";
+      }
+    };
+    return `${pid} ${read("cmdline")} ${read("environ")}`;
+  });
 }
 
 const runtimeState = (dataDir: string, id: string) => {
@@ -59,6 +85,7 @@ const MODES: Mode[] = [
     bind: "127.0.0.1",
     reachAs: "127.0.0.1",
     filesPort: (dataDir, id) => runtimeState(dataDir, id).ports.files,
+    outside: async (dataDir, id) => hostView(dataDir, id),
   },
   {
     label: "container mode, Podman",
@@ -74,6 +101,10 @@ const MODES: Mode[] = [
     bind: "0.0.0.0",
     reachAs: "host.containers.internal",
     filesPort: () => 4097,
+    outside: async (_dataDir, id) => {
+      const containers = await engine!.docker.listContainers({ all: true, filters: JSON.stringify({ label: [`octo.session=${id}`] }) });
+      return Promise.all(containers.map(async (c) => JSON.stringify(await engine!.docker.getContainer(c.Id).inspect())));
+    },
   },
 ];
 
@@ -113,6 +144,48 @@ for (const mode of MODES) {
       await octo?.stop();
       await server?.stop();
     });
+
+    test("the clone's token is in no configuration, environment or memory of the session, nor in what its terminal can read", async () => {
+      expect(readFileSync(join(workspace(), "secret.txt"), "utf8")).toBe("classified\n");
+      const outside = await mode.outside(octo.dataDir, id);
+      expect(outside.length).toBeGreaterThan(0);
+      for (const text of outside) {
+        expect(text.includes(CREDENTIAL.token)).toBe(false);
+        expect(text.includes(BASIC)).toBe(false);
+        expect(text).not.toContain("OCTO_GIT_CREDENTIAL");
+      }
+      // Canaries of the session's own, for the sweep to find: one in a process's environment, one only in a
+      // shell variable (memory). Both come from files, so nothing of them is typed into the terminal.
+      const envCanary = `glpat-envcanary${crypto.randomUUID().replaceAll("-", "")}`;
+      const memCanary = `glpat-memcanary${crypto.randomUUID().replaceAll("-", "")}`;
+      writeFileSync(join(workspace(), ".memcanary"), memCanary);
+      writeFileSync(join(workspace(), ".envcanary"), envCanary);
+      writeFileSync(join(workspace(), ".canaries.sh"), `x=$(cat .memcanary); y=$(cat .envcanary); GLPAT_CANARY=$y exec sleep 120 &\nwait\n`);
+      const shown = await terminalEcho(
+        `${octo.url}/session/${id}/term`,
+        token,
+        "setsid bash .canaries.sh </dev/null >/dev/null 2>&1 & sleep 1; setsid perl .thief.pl sweep .sweep 150 </dev/null >.sweep.log 2>&1 & tr '\\0' '\\n' </proc/1/environ; cat .git/config; env",
+        20_000,
+      );
+      expect(shown).toContain("[remote \"origin\"]");
+      expect(shown.includes(CREDENTIAL.token)).toBe(false);
+      expect(shown.includes(BASIC)).toBe(false);
+      await eventually(() => loot(".sweep", "done") !== "", "the sweep to read every process of the session", 170_000).catch((err) => {
+        throw new Error(`${err.message}; thief: ${loot("", ".sweep.log")} swept: ${loot(".sweep", "swept")}`);
+      });
+      const swept = loot(".sweep", "swept").trim().split("\n").map((line) => line.split(" "));
+      // The session's first process and its services were all read, memory included.
+      expect(swept.some(([pid, , bytes]) => pid === "1" && Number(bytes) > 0)).toBe(true);
+      expect(swept.some(([, comm, bytes]) => comm!.startsWith("opencode") && Number(bytes) > 1024 * 1024)).toBe(true);
+      const stolen = loot(".sweep", "loot");
+      expect(stolen).toContain(envCanary);
+      expect(stolen).toContain(memCanary);
+      expect(stolen.includes(CREDENTIAL.token)).toBe(false);
+      expect(stolen.includes(BASIC)).toBe(false);
+      // The entrypoint's own text names the variable (its Swarm-mode clone); no value of it is anywhere.
+      expect(stolen).not.toMatch(/OCTO_GIT_CREDENTIAL=\{/);
+      expect(stolen).not.toContain(`"username":"${CREDENTIAL.username}"`);
+    }, SLOW);
 
     /** Commits one new file through the API (only that path: the thief's files stay out of the commit). */
     async function commitFile(name: string): Promise<string> {

@@ -40,6 +40,7 @@ import { agentBusy, checkStartLimits, dueToStop, lifecycleStops, limitRefusals, 
 import { ensureSessionUid } from "./uids.ts";
 import { type WarmSession, WarmPool } from "./pool.ts";
 import { readCloneReport } from "../../../common/git/clone.ts";
+import { cloneIsolated } from "./clone.ts";
 import { agentCredentialEnvironment, type GitCredential } from "../../../common/git/credentials.ts";
 import type { KnownHosts } from "../../../common/git/known-hosts.ts";
 import { parseRepositoryUrl, type RepositoryUrl } from "../../../common/git/url.ts";
@@ -667,16 +668,31 @@ export class SessionService {
       const owner = row.user_id;
       const url = repository ? parseRepositoryUrl(repository.url) : null;
       const credential = url && owner ? (this.options.gitCredentials?.(owner, url) ?? null) : null;
-      if (cloning) {
+      if (cloning && this.runtime.runIsolated) {
+        // In a sandbox of its own, before anything of the session exists (./clone.ts).
+        this.setDetail(id, "cloning");
+        const job = { url: cloning.url, ref: cloning.ref ?? null, depth: cloning.depth ?? null, credential, knownHosts: url ? this.knownHostsFor(url) : "" };
+        const seconds = this.options.runtime.start_timeout_seconds;
+        const baseCommit = await cloneIsolated(this.runtime, spec, job, {
+          signal: controller.signal,
+          deadline: launchedAt + seconds * 1000,
+          timeoutSeconds: seconds,
+          onDetail: (detail) => this.setDetail(id, detail),
+        });
+        this.db.query("UPDATE sessions SET base_commit = ? WHERE id = ?").run(baseCommit, id);
+        log.info("cloned", { session: id, base: baseCommit });
+        this.setDetail(id, "starting services");
+      } else if (cloning) {
         spec.repository = cloning;
         spec.gitCredential = credential;
         spec.knownHosts = url ? this.knownHostsFor(url) : "";
       }
+      const entrypointClone = spec.repository ? cloning : null;
       if (row.agent_may_push === 1 && url && credential && credential.kind !== "ssh_key") spec.opencodeEnv = { ...spec.opencodeEnv, ...agentCredentialEnvironment(url, credential) };
       const started = await this.startWithTimeout(spec, controller.signal);
       state = started.state;
       const waiting = "waiting for OpenCode, the file server and the terminal to answer";
-      this.details.set(id, cloning ? "cloning" : waiting);
+      this.details.set(id, entrypointClone ? "cloning" : waiting);
       this.write(id, { runtime_state: JSON.stringify(state) });
       watch.timer = setInterval(async () => {
         const result = await this.runtime.poll(spec, started.state).catch(() => null);
@@ -685,7 +701,7 @@ export class SessionService {
           controller.abort(new OctoError(502, "SESSION_START_FAILED", reason));
         }
       }, START_WATCH_MS);
-      if (cloning) {
+      if (entrypointClone) {
         await this.awaitClone(id, spec, started.state, controller.signal, launchedAt);
         this.setDetail(id, waiting);
       }
@@ -721,7 +737,7 @@ export class SessionService {
   }
 
   /**
-   * Follows the entrypoint's clone (common/git/clone.ts) in the session's log: publishes its progress as the
+   * Follows the entrypoint's clone (common/git/clone.ts; Swarm mode only, see ./clone.ts) in the session's log: publishes its progress as the
    * status detail and records the base commit once it is checked out. A clone that fails ends the
    * entrypoint (the start watch aborts with git's message); one still running after
    * `[runtime] start_timeout_seconds` from the launch fails the start, and the caller's clean-up stops it.

@@ -143,7 +143,7 @@ export function createServices(config: OctoConfig, { db, runtime, dataDir, secre
     egressFor: (id) => ({ policy: egress.policyFor(id), gateway: gatewayAddress(gatewayUrl.value) }),
   });
   const changes = new ChangesService({ sessions, forges: config.forges, credentials: (userId, repository) => gitCredentials.forRepository(userId, repository) });
-  const handoff = createHandoff(db, dataDir, { config, sessions, users: base.users, changes });
+  const handoff = createHandoff(db, dataDir, { config, sessions, users: base.users, changes, gatewayModels: (userId) => llm.offeredModels(userId) });
   return { ...base, runtime, sessions, handoff, gitCredentials, changes, isolation: { ...isolation, singleUser }, llm, gatewayUrl, egress };
 }
 
@@ -159,12 +159,17 @@ function gatewayAddress(url: string): { host: string; port: number } | null {
  * sessions that stop are published as webhook events. None is started (`tasks.recover()`,
  * `webhooks.start()`, `schedules.start()`).
  */
-export function createHandoff(db: Database, dataDir: string, deps: { config: OctoConfig; sessions: SessionService; users: UserService; changes?: ChangesService }): Handoff {
-  const { config, sessions, users, changes } = deps;
+export function createHandoff(
+  db: Database,
+  dataDir: string,
+  deps: { config: OctoConfig; sessions: SessionService; users: UserService; changes?: ChangesService; gatewayModels?: (userId: string) => string[] },
+): Handoff {
+  const { config, sessions, users, changes, gatewayModels } = deps;
   const webhooks = new WebhookService(db, Vault.forDataDir(dataDir), config.webhooks);
   const tasks = new TaskService(db, sessions, users, {
     tasks: config.tasks,
     opencodeConfigPath: config.opencode.config_path,
+    gatewayModels,
     checkWebhookTarget: (url) => webhooks.checkTarget(url),
     events: sessions.events,
     changes: changes && (async (userId, sessionId) => (await changes.list({ id: userId }, sessionId)).files),

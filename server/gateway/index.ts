@@ -38,6 +38,8 @@ export interface GatewayParts {
    * restrictions gets; only such a user claims it (server/modules/sessions/pool.ts).
    */
   ownerStartInputs(userId: string | null): string;
+  /** The "provider/model" names the gateway offers this user's sessions (what tasks may name, too). */
+  offeredModels(userId: string): string[];
 }
 
 export interface GatewayOptions {
@@ -87,6 +89,9 @@ export function createGateway({ db, dataDir, config, sessionUrl, liveSession }: 
         return base;
       }
       return sessionOpencodeConfig(base, sessionUrl(), keys.issue(session.id), offers);
+    },
+    offeredModels(userId) {
+      return offered(providers(), accessOf(userId), credentials).flatMap(({ provider, models }) => models.map((m) => `${provider.id}/${m}`));
     },
     ownerStartInputs(userId) {
       const offers = offered(providers(), accessOf(userId), credentials);

@@ -19,7 +19,7 @@ const NOT_FOUND = { 404: "TASK_NOT_FOUND (also for another user's task)" } as co
 
 /** What `POST /api/tasks` refuses with, nothing queued. */
 export const TASK_REFUSED = {
-  400: `${INVALID_INPUT}; PROMPT_TOO_LARGE ([tasks] max_prompt_bytes), UNKNOWN_MODEL (not in OpenCode's config), INVALID_REPOSITORY_URL, REPOSITORY_WITH_SESSION, WEBHOOK_TARGET_FORBIDDEN (a loopback, private or octo-internal address)`,
+  400: `${INVALID_INPUT}; PROMPT_TOO_LARGE ([tasks] max_prompt_bytes), UNKNOWN_MODEL (neither in OpenCode's config nor offered to the user by the LLM gateway), INVALID_REPOSITORY_URL, REPOSITORY_WITH_SESSION, WEBHOOK_TARGET_FORBIDDEN (a loopback, private or octo-internal address)`,
   404: "SESSION_NOT_FOUND: session_id is not one of your sessions",
 } as const;
 

@@ -5,7 +5,8 @@
  * The file may be edited while octo runs (sessions read it anew at each start), so it is read again only
  * when its modification time or size changed: a task create costs one `stat`, not a read and a parse.
  * (Providers admins add through the LLM gateway are merged into a session's config at its start,
- * gateway/opencode-config.ts; they are not in this file and so not in this set.)
+ * gateway/opencode-config.ts; they are not in this file and so not in this set: TaskService adds them from
+ * the gateway's offer to the task's owner.)
  */
 import { readFileSync, statSync } from "node:fs";
 

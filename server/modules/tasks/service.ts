@@ -58,6 +58,11 @@ export interface TaskServiceOptions {
   tasks: OctoConfig["tasks"];
   /** `[opencode] config_path`: the models tasks may name. */
   opencodeConfigPath: string;
+  /**
+   * The "provider/model" names the LLM gateway offers this user's sessions (providers from `[gateway]` and
+   * those admins added, filtered by the user's access; gateway/opencode-config.ts): tasks may name them too.
+   */
+  gatewayModels?: (userId: string) => string[];
   /** Checks a task's `webhook_url` (webhooks/targets.ts); without it, a task may not name one. */
   checkWebhookTarget?: (url: string) => Promise<string>;
   /** Where each change of a task is published as `task.updated` (owner only; `GET /api/events`). */
@@ -176,9 +181,9 @@ export class TaskService {
       repository = { url: parseRepositoryUrl(given.url).url, ref: given.ref ?? null, depth: given.depth ?? null };
     }
     if (body.model !== undefined) {
-      const models = configuredModels(this.options.opencodeConfigPath);
+      const models = new Set([...configuredModels(this.options.opencodeConfigPath), ...(this.options.gatewayModels?.(user.id) ?? [])]);
       if (!models.has(body.model)) {
-        const known = models.size ? `: one of ${[...models].sort().join(", ")}` : " (none is configured in [opencode] config_path)";
+        const known = models.size ? `: one of ${[...models].sort().join(", ")}` : " (none is configured in [opencode] config_path or offered by the LLM gateway)";
         throw badRequest(`Unknown model ${JSON.stringify(clip(body.model))}; use "provider/model"${known}`, "UNKNOWN_MODEL");
       }
     }

@@ -3,7 +3,7 @@
  * one on every route; a token without the `tasks` scope is refused before anything is queued.
  */
 import { afterAll, expect, test } from "bun:test";
-import { closeHarnesses, harness } from "../../../support/app.ts";
+import { closeHarnesses, harness, withAdmin } from "../../../support/app.ts";
 import { quickUser } from "../../../support/db.ts";
 
 afterAll(() => closeHarnesses());
@@ -45,4 +45,18 @@ test("a token without the tasks scope cannot queue or read tasks", async () => {
   expect([res.status, res.json.code]).toEqual([403, "INSUFFICIENT_SCOPE"]);
   expect((await h.call("GET", "/api/tasks", { token })).json.code).toBe("INSUFFICIENT_SCOPE");
   expect((await h.call("GET", "/api/tasks", { token: alice.token })).json.tasks).toEqual([]);
+});
+
+test("a task may name a model the LLM gateway offers its owner (a provider an admin added), and not one withheld from them", async () => {
+  const h = await withAdmin();
+  const body = { id: "local", type: "openai-compatible", base_url: "http://127.0.0.1:8000/v1", api_key: "sk-local-secret", models: ["qwen", "big"] };
+  expect((await h.call("POST", "/api/admin/providers", { token: h.admin.token, body })).status).toBe(201);
+  const ok = await h.call("POST", "/api/tasks", { token: h.user.token, body: { prompt: "x", model: "local/qwen" } });
+  expect([ok.status, ok.json.model]).toEqual([202, "local/qwen"]);
+  // Restricted to qwen, bob may no longer name "big"; the refusal lists what he may name.
+  const access = await h.call("PUT", `/api/admin/users/${h.user.user.id}/llm-access`, { token: h.admin.token, body: { providers: null, models: ["local/qwen"] } });
+  expect(access.status).toBe(200);
+  const refused = await h.call("POST", "/api/tasks", { token: h.user.token, body: { prompt: "x", model: "local/big" } });
+  expect([refused.status, refused.json.code]).toEqual([400, "UNKNOWN_MODEL"]);
+  expect(refused.json.error).toContain("local/qwen");
 });

@@ -4,7 +4,7 @@
  * stops with `abort`, and creates a conversation on the first prompt if there is none. Voice mode
  * (docs/voice.md) wraps it: the voice panel sits above the composer and talks through the same send.
  */
-import { useCallback, useEffect, useMemo, useState } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { useSessions } from "../sessions/SessionsContext.tsx";
 import { Icon } from "../ui/Icon.tsx";
 import { toastError } from "../ui/toast.ts";
@@ -20,7 +20,9 @@ import { ConversationList } from "./ConversationList.tsx";
 import { MessageActionsProvider } from "./MessageActions.tsx";
 import { PermissionPrompt } from "./PermissionPrompt.tsx";
 import { QuestionPrompt } from "./QuestionPrompt.tsx";
-import { Thread } from "./Thread.tsx";
+import { ThreadSearch } from "./search/ThreadSearch.tsx";
+import { useFindShortcut } from "./search/useFindShortcut.ts";
+import { Thread, type ThreadHandle } from "./Thread.tsx";
 import { TodoList } from "./TodoList.tsx";
 import { useChatActions } from "./useChatActions.ts";
 import { useConversationParam } from "./useConversationParam.ts";
@@ -80,6 +82,14 @@ export function ChatPanel({ sessionId }: { sessionId: string }) {
   }, [actions.newConversation]);
   const sendText = useCallback((text: string) => send({ text, attachments: [] }), [send]);
 
+  // Find in the conversation (Ctrl/Cmd+F in the panel, or the header's button): see search/ThreadSearch.tsx.
+  const chatRoot = useRef<HTMLDivElement>(null);
+  const threadRef = useRef<ThreadHandle>(null);
+  const [find, setFind] = useState<{ open: boolean; seq: number }>({ open: false, seq: 0 });
+  const openFind = useCallback(() => setFind((f) => ({ open: true, seq: f.seq + 1 })), []);
+  const closeFind = useCallback(() => setFind((f) => ({ ...f, open: false })), []);
+  useFindShortcut(chatRoot, openFind);
+
   const loadOlder = useCallback(() => activeID && void store.loadOlder(activeID), [store, activeID]);
 
   const abort = useCallback(() => {
@@ -108,7 +118,7 @@ export function ChatPanel({ sessionId }: { sessionId: string }) {
   const noProvider = llm.providers !== null && llm.providers.length === 0 && providers.error === null && !providers.providers.some((p) => p.id !== "opencode");
 
   const chat = (
-    <div className={listOpen ? "chat list-open" : "chat"}>
+    <div className={listOpen ? "chat list-open" : "chat"} ref={chatRoot}>
       <ConversationList
         conversations={conversations}
         loaded={ready}
@@ -139,6 +149,9 @@ export function ChatPanel({ sessionId }: { sessionId: string }) {
               {budget.text}
             </span>
           ) : null}
+          <button type="button" className="btn btn-ghost btn-sm btn-icon" aria-label="Find in conversation" title="Find in conversation (Ctrl+F)" aria-pressed={find.open} disabled={!activeID} onClick={find.open ? closeFind : openFind}>
+            <Icon name="search" size={15} />
+          </button>
           <button type="button" className="btn btn-ghost btn-sm btn-icon toolbar-new-conversation" aria-label="New conversation" title="New conversation" disabled={creating} onClick={() => void newConversation().catch(() => {})}>
             <Icon name="plus" size={15} />
           </button>
@@ -149,9 +162,10 @@ export function ChatPanel({ sessionId }: { sessionId: string }) {
             Could not refresh the conversation: {syncError}
           </div>
         ) : null}
+        {activeID && find.open ? <ThreadSearch key={activeID} state={state} conversationID={activeID} thread={threadRef} root={chatRoot} focusSeq={find.seq} onClose={closeFind} /> : null}
         {activeID ? (
           <MessageActionsProvider value={{ fork: (id) => void actions.fork(id) }}>
-            <Thread key={activeID} state={state} conversationID={activeID} onRedo={() => void actions.redo()} onOlder={loadOlder} />
+            <Thread key={activeID} ref={threadRef} state={state} conversationID={activeID} onRedo={() => void actions.redo()} onOlder={loadOlder} />
           </MessageActionsProvider>
         ) : (
           <div className="thread">

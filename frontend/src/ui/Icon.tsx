@@ -15,6 +15,7 @@ const PATHS = {
   refresh: "M20 11a8 8 0 1 0-2 5.3M20 5v6h-6",
   chevronRight: "M9 6l6 6-6 6",
   chevronDown: "M6 9l6 6 6-6",
+  chevronUp: "M6 15l6-6 6 6",
   chevronLeft: "M15 6l-6 6 6 6",
   terminal: "M4 5h16v14H4zM8 10l3 2-3 2M13 15h3",
   chat: "M5 5h14v10H9l-4 4z",

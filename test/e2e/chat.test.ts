@@ -47,7 +47,7 @@ function requestFor(marker: string): LlmRequest | undefined {
 /**
  * The model's behaviour, by what the user's last message says: "write the plan" writes notes/plan.md by
  * its absolute path (as real models do); "change the plan" overwrites it (for undo); anything else gets a
- * one-line answer naming the turn.
+ * one-line answer naming the turn; "filler turn" gets a tall answer of 30 paragraphs (for a long thread).
  */
 const script: ScriptFn = (request) => {
   const text = lastUserText(request);
@@ -63,6 +63,7 @@ const script: ScriptFn = (request) => {
       ],
     });
   }
+  if (text.includes("filler turn")) return reply.text(Array.from({ length: 30 }, (_, i) => `Line ${i + 1} of the ${text.slice(0, 20)}.`).join("\n\n"));
   if (text.includes("change the plan")) return reply.tool("write", { filePath: `${workingDirectory(request)}/notes/plan.md`, content: "step two\n" });
   return reply.text(`Answer to: ${text.slice(0, 60)}`);
 };
@@ -356,6 +357,71 @@ describe.skipIf(!haveChromium)("the chat's OpenCode features in Chromium", () =>
     await page.keyboard.press("Enter");
     await eventually(async () => (await page.locator(".conversation").count()) === count + 1, "a new conversation", UI_TIMEOUT);
     await page.getByRole("heading", { name: "What should we build?" }).waitFor();
+  }, SLOW);
+
+  test("find in the conversation: every message searched, the virtualized thread scrolled to each match and marked", async () => {
+    // A thread long enough that its first messages are not rendered: 10 turns, 8 of them tall answers.
+    const turn = async (text: string, answer: string) => {
+      await send(text);
+      await page.locator(".message.assistant .text-part", { hasText: answer }).first().waitFor();
+      await page.getByText("Idle", { exact: true }).waitFor();
+    };
+    await turn("Where is the haystack needle?", "Answer to: Where is the haystack needle?");
+    for (let i = 1; i <= 8; i++) await turn(`filler turn ${i}`, `Line 30 of the filler turn ${i}.`);
+    await turn("one last needle", "Answer to: one last needle");
+    const first = page.locator(".message.user", { hasText: "Where is the haystack needle?" });
+    expect(await first.count()).toBe(0); // scrolled away: not in the DOM, so the browser's find would miss it
+
+    /** The current mark (CSS highlight): its text, the message it is in, and whether it is inside the thread's viewport. */
+    const current = () =>
+      page.evaluate(() => {
+        const range = [...(CSS.highlights.get("chat-search-current") ?? [])][0] as Range | undefined;
+        if (!range) return null;
+        const r = range.getBoundingClientRect();
+        const view = document.querySelector(".thread")!.getBoundingClientRect();
+        const message = range.startContainer.parentElement?.closest(".message");
+        return { text: range.toString(), message: message?.className.includes("user") ? `you: ${message.querySelector(".user-bubble")?.textContent}` : `agent: ${message?.querySelector(".text-part")?.textContent}`, inView: r.height > 0 && r.top >= view.top && r.bottom <= view.bottom };
+      });
+    const count = page.getByRole("search", { name: "Find in conversation" }).getByRole("status");
+    const expectAt = async (position: string, message: string) => {
+      await eventually(async () => (await count.innerText()) === position, `the count ${position}`, UI_TIMEOUT);
+      await eventually(async () => (await current())?.inView === true, `match ${position} in view`, UI_TIMEOUT);
+      expect(await current()).toEqual({ text: "needle", message, inView: true });
+    };
+
+    await composer().click();
+    await page.keyboard.press("ControlOrMeta+f");
+    const box = page.getByRole("searchbox", { name: "Find in conversation" });
+    await box.waitFor();
+    expect(await box.evaluate((el) => el === document.activeElement)).toBe(true);
+    await page.keyboard.type("NEEDLE");
+    await expectAt("1 / 4", "you: Where is the haystack needle?");
+    await browser.screenshot("15-find");
+    await page.keyboard.press("Enter");
+    await expectAt("2 / 4", "agent: Answer to: Where is the haystack needle?");
+    await page.keyboard.press("Shift+Enter");
+    await expectAt("1 / 4", "you: Where is the haystack needle?");
+    await page.keyboard.press("Shift+Enter"); // wraps to the last
+    await expectAt("4 / 4", "agent: Answer to: one last needle");
+    await page.getByRole("button", { name: "Next match" }).click(); // and round to the first
+    await expectAt("1 / 4", "you: Where is the haystack needle?");
+    await page.getByRole("button", { name: "Previous match" }).click();
+    await page.getByRole("button", { name: "Previous match" }).click();
+    await expectAt("3 / 4", "you: one last needle");
+
+    await box.fill("no such thing anywhere");
+    await count.getByText("No matches").waitFor();
+    expect(await page.getByRole("button", { name: "Next match" }).isDisabled()).toBe(true);
+    await box.press("Escape");
+    await box.waitFor({ state: "detached" });
+    expect(await page.evaluate(() => CSS.highlights.size)).toBe(0);
+
+    // The header's button (for touch screens) opens it too; Escape closes it.
+    await page.getByRole("button", { name: "Find in conversation" }).click();
+    await box.fill("filler turn 3");
+    await eventually(async () => (await count.innerText()) === "1 / 31", "the user text and the answer's 30 lines", UI_TIMEOUT);
+    await page.keyboard.press("Escape");
+    await box.waitFor({ state: "detached" });
   }, SLOW);
 
   test("the Files panel updates live when the terminal runs touch (the file server's event stream)", async () => {

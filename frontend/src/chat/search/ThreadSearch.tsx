@@ -123,7 +123,7 @@ function useReveal(match: SearchMatch | undefined, needle: string, thread: RefOb
       if (!scroller || !element) {
         if (frame === 0) thread.current?.scrollToMessage(match.messageID);
       } else {
-        const range = highlightMatches(element, needle, match.nth);
+        const range = highlightMatches(scroller, element, needle, match.nth);
         const target = range?.getBoundingClientRect() ?? element.getBoundingClientRect();
         const view = scroller.getBoundingClientRect();
         if (target.top >= view.top && target.bottom <= view.bottom) stable++;

@@ -27,15 +27,16 @@ export function rangesOf(element: Element, needle: string): Range[] {
 }
 
 /**
- * Marks every occurrence of `needle` in `element` and its `nth` one (clamped to those rendered: a collapsed
- * tool output is searched but not in the DOM) as the current one. Returns the current range, or null when
- * the element shows none.
+ * Marks every occurrence of `needle` rendered in `thread` (the virtualized thread: a few dozen messages at
+ * most), and the `nth` one in message `element` (clamped to those rendered: a collapsed tool output is
+ * searched but not in the DOM) as the current one. Returns the current range, or null when the element
+ * shows none.
  */
-export function highlightMatches(element: Element, needle: string, nth: number): Range | null {
+export function highlightMatches(thread: Element, element: Element, needle: string, nth: number): Range | null {
   const ranges = rangesOf(element, needle);
   const current = ranges[Math.min(nth, ranges.length - 1)] ?? null;
   if (typeof CSS !== "undefined" && CSS.highlights) {
-    CSS.highlights.set(ALL, new Highlight(...ranges));
+    CSS.highlights.set(ALL, new Highlight(...rangesOf(thread, needle)));
     if (current) CSS.highlights.set(CURRENT, new Highlight(current));
     else CSS.highlights.delete(CURRENT);
   }

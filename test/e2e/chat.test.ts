@@ -369,8 +369,25 @@ describe.skipIf(!haveChromium)("the chat's OpenCode features in Chromium", () =>
     await turn("Where is the haystack needle?", "Answer to: Where is the haystack needle?");
     for (let i = 1; i <= 8; i++) await turn(`filler turn ${i}`, `Line 30 of the filler turn ${i}.`);
     await turn("one last needle", "Answer to: one last needle");
+    // Then more notes than the first page holds (FIRST_PAGE, 60), added without a turn (OpenCode's noReply),
+    // so that after a reload no needle is even loaded: the search must load every message first.
+    await page.evaluate(async () => {
+      const [, , octoSession] = location.pathname.split("/");
+      const conversation = new URLSearchParams(location.search).get("c");
+      for (let i = 1; i <= 64; i++) {
+        const res = await fetch(`/session/${octoSession}/code/session/${conversation}/message`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ noReply: true, parts: [{ type: "text", text: `note ${i}` }] }),
+        });
+        if (!res.ok) throw new Error(`note ${i}: ${res.status}`);
+      }
+    });
+    await page.reload();
+    await page.locator(".message.user", { hasText: "note 64" }).waitFor();
+    await page.getByText("Live", { exact: true }).waitFor();
     const first = page.locator(".message.user", { hasText: "Where is the haystack needle?" });
-    expect(await first.count()).toBe(0); // scrolled away: not in the DOM, so the browser's find would miss it
+    expect(await first.count()).toBe(0); // not loaded, not rendered: the browser's find would miss it
 
     /** The current mark (CSS highlight): its text, the message it is in, and whether it is inside the thread's viewport. */
     const current = () =>
@@ -389,6 +406,10 @@ describe.skipIf(!haveChromium)("the chat's OpenCode features in Chromium", () =>
       expect(await current()).toEqual({ text: "needle", message, inView: true });
     };
 
+    // Until the search opens, only the newest page was asked for (a `limit`); then every message is.
+    const pages: string[] = [];
+    const onRequest = (r: { url(): string; method(): string }) => void (/\/code\/session\/[^/]+\/message(\?|$)/.test(r.url()) && r.method() === "GET" && pages.push(r.url()));
+    page.on("request", onRequest);
     await composer().click();
     await page.keyboard.press("ControlOrMeta+f");
     const box = page.getByRole("searchbox", { name: "Find in conversation" });
@@ -396,6 +417,8 @@ describe.skipIf(!haveChromium)("the chat's OpenCode features in Chromium", () =>
     expect(await box.evaluate((el) => el === document.activeElement)).toBe(true);
     await page.keyboard.type("NEEDLE");
     await expectAt("1 / 4", "you: Where is the haystack needle?");
+    page.off("request", onRequest);
+    expect(pages.some((url) => !new URL(url).searchParams.has("limit"))).toBe(true);
     await browser.screenshot("15-find");
     await page.keyboard.press("Enter");
     await expectAt("2 / 4", "agent: Answer to: Where is the haystack needle?");

@@ -5,7 +5,8 @@
  * Debian's Chromium through octo's proxy like a user would. Measured in the page:
  * - time to first render: navigation start until the newest message is in the DOM (ms);
  * - frame times (requestAnimationFrame deltas, ms) while scrolling the thread from the bottom to the top,
- *   and while an answer streams in (200 `message.part.delta` events, one every 25 ms).
+ *   and while an answer streams in (200 `message.part.delta` events, one every 25 ms);
+ * - find in the conversation: from typing a query matching only the first message to its mark in view (ms).
  * Target (issue 16): first render under 1 s, no frame over 50 ms while streaming. Prints a table and writes
  * `chat-<timestamp>.json` to `--out` (default bench/results). Never fails on a time.
  */
@@ -93,6 +94,27 @@ try {
   });
   await page.evaluate((sid) => fetch(`/session/${sid}/code/bench/stream`, { method: "POST" }), id);
   const streaming = await record(5200, "");
+  // Find in the conversation: from typing a query that matches only the first message to its mark in view.
+  await page.getByRole("textbox", { name: "Message", exact: true }).click();
+  await page.keyboard.press("ControlOrMeta+f");
+  await page.getByRole("searchbox", { name: "Find in conversation" }).waitFor();
+  const findMs = await page.evaluate(
+    () =>
+      new Promise<number>((done) => {
+        const box = document.querySelector<HTMLInputElement>("input[aria-label='Find in conversation']")!;
+        const start = performance.now();
+        Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, "value")!.set!.call(box, "Step 0:");
+        box.dispatchEvent(new Event("input", { bubbles: true }));
+        const tick = () => {
+          const range = [...(CSS.highlights.get("chat-search-current") ?? [])][0] as Range | undefined;
+          const view = document.querySelector(".thread")!.getBoundingClientRect();
+          const r = range?.getBoundingClientRect();
+          if (r && r.height > 0 && r.top >= view.top && r.bottom <= view.bottom) done(performance.now() - start);
+          else requestAnimationFrame(tick);
+        };
+        tick();
+      }),
+  );
   const results = {
     at: new Date().toISOString(),
     messages,
@@ -104,6 +126,7 @@ try {
     requests,
     scroll: frameStats(scroll),
     streaming: frameStats(streaming),
+    find_first_message_ms: round(findMs, 0),
   };
   console.log(`## chat with ${messages} messages\n`);
   console.log("| measure | value |\n| --- | --- |");
@@ -112,6 +135,7 @@ try {
   for (const [name, s] of [["scrolling", results.scroll], ["streaming", results.streaming]] as const) {
     console.log(`| frames while ${name} | p50 ${s.p50_ms} ms · p95 ${s.p95_ms} ms · max ${s.max_ms} ms · ${s.over_50ms} of ${s.frames} over 50 ms |`);
   }
+  console.log(`| find: query typed to the first message's match in view | ${results.find_first_message_ms} ms |`);
   if (process.env.BENCH_VERBOSE) for (const r of requests) console.log(`${String(r.start_ms).padStart(6)} ${String(r.end_ms).padStart(6)} ${String(r.bytes).padStart(8)} ${r.url}`);
   const out = resolve(values.out ?? join(import.meta.dir, "results"));
   mkdirSync(out, { recursive: true });

@@ -1,7 +1,7 @@
 /** Find in a conversation: what is searched and how occurrences are counted (frontend/src/chat/search/matches.ts). */
 import { describe, expect, test } from "bun:test";
 import { emptyPartIndex, withParts } from "../../../../../frontend/src/chat/partIndex.ts";
-import { countOccurrences, findMatches, messageSearchText } from "../../../../../frontend/src/chat/search/matches.ts";
+import { findMatches, messageSearchText } from "../../../../../frontend/src/chat/search/matches.ts";
 import type { Part } from "../../../../../frontend/src/chat/types.ts";
 import { assistantMessage, textPart, toolPart, userMessage } from "../../../fixtures.ts";
 
@@ -16,10 +16,12 @@ const index = withParts(emptyPartIndex(), [
 ]);
 
 describe("find in a conversation", () => {
-  test("counts case-insensitively, without overlaps", () => {
-    expect(countOccurrences("Needle NEEDLE needle", "needle")).toBe(3);
-    expect(countOccurrences("aaaa", "aa")).toBe(2);
-    expect(countOccurrences("nothing", "needle")).toBe(0);
+  test("counts case-insensitively, without overlaps, never across two pieces of text", () => {
+    const m = userMessage("msg_5");
+    const parts = withParts(emptyPartIndex(), [["msg_5", [textPart("prt_a", "msg_5", "aaaa Ab", true), textPart("prt_b", "msg_5", "b", true)]]]);
+    expect(findMatches([m], parts, "AA")).toHaveLength(2);
+    expect(findMatches([m], parts, "bb")).toEqual([]);
+    expect(findMatches([m], parts, "ab")).toEqual([{ messageID: "msg_5", nth: 0 }]);
   });
 
   test("every occurrence in reading order, numbered within its message", () => {

@@ -65,8 +65,6 @@ export class ChatStore {
   /** Loaded conversations that were off screen during a refetch: their messages may be behind. */
   private readonly outdated = new Set<string>();
   private stream: EventStreamHandle | null = null;
-  /** Refetches started so far ({@link refreshAll}). */
-  private refreshes = 0;
   private notifyScheduled = false;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   /** Retries of a failed refresh (OpenCode not up yet, a transient 502): `ready` must not stay false. */
@@ -92,9 +90,6 @@ export class ChatStore {
         this.update({ connection });
       },
     });
-    // The first paint need not wait for the stream: fetch now too (quietly: OpenCode may still be starting).
-    // What changes before the stream opens is caught by the refetch of its `onOpen`.
-    void this.refreshAll({ quiet: true });
   }
 
   /** Closes the stream and cancels pending requests; the store can be discarded afterwards. */
@@ -182,43 +177,28 @@ export class ChatStore {
     this.apply([{ type: "local.error.clear", conversationID }]);
   }
 
-  /**
-   * Fetches everything again; called whenever the stream (re)opens, and again after a failure (see above).
-   * Before anything is loaded or on screen, the newest conversation's first page comes in the same refetch,
-   * right after the list: the page opens that one, and would otherwise ask only once the list is rendered.
-   * @param options.quiet a failure is neither shown nor retried (the prefetch of {@link start}).
-   */
-  async refreshAll({ quiet = false } = {}): Promise<void> {
-    if (!quiet) clearTimeout(this.retryTimer);
+  /** Fetches everything again; called whenever the stream (re)opens, and again after a failure (see above). */
+  async refreshAll(): Promise<void> {
+    clearTimeout(this.retryTimer);
     for (const id of Object.keys(this.snapshot.state.loaded)) if (!this.watched.has(id)) this.outdated.add(id);
-    const first = this.watched.size === 0 && Object.keys(this.snapshot.state.loaded).length === 0;
-    const generation = ++this.refreshes;
-    const load = this.sync.refresh(async () => {
-      const listed = this.client.session.list();
-      const [conversations, status, permissions, questions, newest, ...messages] = await Promise.all([
-        listed,
-        this.client.session.status(),
-        this.client.permission.list(),
-        this.client.question.list(),
-        first ? listed.then((list) => this.loadNewest(list.data ?? [])) : [],
-        ...[...this.watched].map((id) => this.loadMessages(id)),
-      ]);
-      // A prefetch overtaken by a later refetch is older than what that one applies: it must not win.
-      if (quiet && generation !== this.refreshes) return [];
-      return [
-        { type: "snapshot.conversations", conversations: conversations.data ?? [] },
-        { type: "snapshot.status", status: status.data ?? {} },
-        { type: "snapshot.permissions", permissions: permissions.data ?? [] },
-        { type: "snapshot.questions", questions: questions.data ?? [] },
-        ...newest,
-        ...messages.flat(),
-      ] satisfies ChatAction[];
-    });
-    const ok = quiet ? await load.then(() => true, () => false) : await this.guard(load);
-    if (quiet) {
-      if (ok && !this.snapshot.ready) this.update({ ready: true });
-      return;
-    }
+    const ok = await this.guard(
+      this.sync.refresh(async () => {
+        const [conversations, status, permissions, questions, ...messages] = await Promise.all([
+          this.client.session.list(),
+          this.client.session.status(),
+          this.client.permission.list(),
+          this.client.question.list(),
+          ...[...this.watched].map((id) => this.loadMessages(id)),
+        ]);
+        return [
+          { type: "snapshot.conversations", conversations: conversations.data ?? [] },
+          { type: "snapshot.status", status: status.data ?? {} },
+          { type: "snapshot.permissions", permissions: permissions.data ?? [] },
+          { type: "snapshot.questions", questions: questions.data ?? [] },
+          ...messages.flat(),
+        ] satisfies ChatAction[];
+      }),
+    );
     clearTimeout(this.retryTimer);
     if (ok) {
       this.retries.reset();
@@ -229,12 +209,6 @@ export class ChatStore {
         if (this.snapshot.connection.kind === "open") void this.refreshAll();
       }, this.retries.next());
     }
-  }
-
-  /** The first page of the most recently updated top-level conversation (the one ChatPanel opens), if any. */
-  private async loadNewest(conversations: Conversation[]): Promise<ChatAction[]> {
-    const newest = conversations.filter((c) => !c.parentID).sort((a, b) => b.time.updated - a.time.updated)[0];
-    return newest ? this.loadMessages(newest.id).catch(() => []) : [];
   }
 
   /**

@@ -140,7 +140,8 @@ for (const mode of MODES) {
     }, SLOW);
 
     afterAll(async () => {
-      if (id) await user?.post(`/api/sessions/${id}/stop`);
+      // Deleted, not only stopped: a stopped container-mode session keeps its container.
+      if (id) await user?.delete(`/api/sessions/${id}?purge=true`);
       await octo?.stop();
       await server?.stop();
     });

@@ -77,3 +77,13 @@ export const isYes = (value: string | undefined) => value === "true" || value ==
 
 /** A time in answers: ISO 8601 in UTC, e.g. "2026-12-01T10:00:00.000Z" (`Date.prototype.toISOString`). */
 export const IsoTime = z.iso.datetime().describe("ISO 8601 time, UTC");
+
+/**
+ * A time as the database keeps it (ms since the epoch) in the form answers give it ({@link IsoTime});
+ * null (never happened, no limit) stays null.
+ */
+export function isoTime(ms: number): string;
+export function isoTime(ms: number | null): string | null;
+export function isoTime(ms: number | null): string | null {
+  return ms == null ? null : new Date(ms).toISOString();
+}

@@ -24,7 +24,7 @@
 import { closeSync, writeSync } from "node:fs";
 import { OctoError } from "../../common/errors.ts";
 import { GIT_CREDENTIAL_VARIABLE } from "./repository.ts";
-import { userNamespaceFilter } from "./seccomp.ts";
+import { PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP, SECCOMP_MODE_FILTER, userNamespaceFilter } from "./seccomp.ts";
 
 /** Names of the environment variables that are secrets (see container/entrypoint.sh). */
 export function isSecretVariable(name: string): boolean {
@@ -50,9 +50,6 @@ export function splitSecrets(env: Record<string, string | undefined>): { env: Re
   return { env: kept, records: Buffer.concat(records) };
 }
 
-const PR_SET_NO_NEW_PRIVS = 38;
-const PR_SET_SECCOMP = 22;
-const SECCOMP_MODE_FILTER = 2;
 /** glibc's sigset_t is 1024 bits. */
 const SIGSET_BYTES = 128;
 const SIG_SETMASK = 2;

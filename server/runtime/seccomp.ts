@@ -14,6 +14,11 @@
  * the sandbox relies on `--disable-userns` (octo not root) alone.
  */
 
+/** prctl(2) options and the seccomp mode that install a filter such as this one on the calling thread. */
+export const PR_SET_NO_NEW_PRIVS = 38;
+export const PR_SET_SECCOMP = 22;
+export const SECCOMP_MODE_FILTER = 2;
+
 const LD_W_ABS = 0x20; // BPF_LD | BPF_W | BPF_ABS
 const JEQ_K = 0x15; // BPF_JMP | BPF_JEQ | BPF_K
 const JGE_K = 0x35; // BPF_JMP | BPF_JGE | BPF_K

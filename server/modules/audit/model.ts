@@ -3,7 +3,7 @@
  * small JSON `detail` an event may carry, and the query of `GET /api/admin/audit` (docs/api.md).
  */
 import { z } from "zod";
-import { IsoTime } from "../../api/contract.ts";
+import { IsoTime, isoTime } from "../../api/contract.ts";
 import { parseTime } from "../../../common/duration.ts";
 import type { InviteCode } from "../invites/model.ts";
 import type { Session } from "../sessions/model.ts";
@@ -87,7 +87,7 @@ export type AuditPage = z.infer<typeof AuditPage>;
 export function toAuditEvent(row: AuditEventRow): AuditEvent {
   return {
     id: row.id,
-    time: new Date(row.time).toISOString(),
+    time: isoTime(row.time),
     actor: row.actor_id === null && row.actor_name === null ? null : { id: row.actor_id, username: row.actor_name },
     action: row.action,
     target: row.target_type === null ? null : { type: row.target_type, id: row.target_id, name: row.target_name },

@@ -7,7 +7,7 @@
  * Changes are audited as `admin.session_egress` (detail: owner, egress, allow count or "default").
  */
 import { Elysia } from "elysia";
-import { errors, INVALID_INPUT, route } from "../../api/contract.ts";
+import { errors, INVALID_INPUT, isoTime, route } from "../../api/contract.ts";
 import { parseTime } from "../../../common/duration.ts";
 import type { Admission } from "../../http/admission.ts";
 import { authPlugin } from "../../http/auth-plugin.ts";
@@ -35,7 +35,7 @@ export function egressRoutes({ admission, egress, sessions, audit }: EgressDeps)
       egress: p.mode,
       allow: p.allow,
       overridden: p.overridden,
-      updated_at: p.updatedAt === null ? null : new Date(p.updatedAt).toISOString(),
+      updated_at: isoTime(p.updatedAt),
       applies: "next_start" as const,
     };
   };

@@ -3,7 +3,7 @@
  * (which never includes the secret) and the body that stores one.
  */
 import { z } from "zod";
-import { IsoTime } from "../../api/contract.ts";
+import { IsoTime, isoTime } from "../../api/contract.ts";
 
 export interface GitCredentialRow {
   id: string;
@@ -71,7 +71,7 @@ export function toGitCredential(row: GitCredentialRow): GitCredential {
     host: row.host,
     username: row.username,
     kind: row.kind,
-    created_at: new Date(row.created_at).toISOString(),
-    updated_at: new Date(row.updated_at).toISOString(),
+    created_at: isoTime(row.created_at),
+    updated_at: isoTime(row.updated_at),
   };
 }

@@ -2,7 +2,7 @@
  * Invite codes: the stored row (only a SHA-256 of the code is kept) and the API's `InviteCode` shape.
  */
 import { z } from "zod";
-import { IsoTime } from "../../api/contract.ts";
+import { IsoTime, isoTime } from "../../api/contract.ts";
 import { Role } from "../users/model.ts";
 
 export interface InviteRow {
@@ -44,8 +44,6 @@ export const NewInviteCode = InviteCode.extend({ code: z.string().describe("The 
 );
 export type NewInviteCode = z.infer<typeof NewInviteCode>;
 
-const iso = (ms: number | null) => (ms == null ? null : new Date(ms).toISOString());
-
 export function inviteStatus(row: InviteRow, now = Date.now()): InviteStatus {
   if (row.revoked_at != null) return "revoked";
   if (row.expires_at != null && row.expires_at <= now) return "expired";
@@ -59,11 +57,11 @@ export function toInvite(row: InviteRow, now = Date.now()): InviteCode {
     role: row.role,
     max_uses: row.max_uses,
     uses: row.uses,
-    expires_at: iso(row.expires_at),
+    expires_at: isoTime(row.expires_at),
     note: row.note,
     created_by: row.created_by,
-    created_at: iso(row.created_at)!,
-    revoked_at: iso(row.revoked_at),
+    created_at: isoTime(row.created_at),
+    revoked_at: isoTime(row.revoked_at),
     status: inviteStatus(row, now),
   };
 }

@@ -5,7 +5,7 @@
  * (`/api/admin/sessions/:id/budget`, audited as `admin.session_budget`; applied at the next request).
  */
 import { Elysia } from "elysia";
-import { errors, INVALID_INPUT, isYes, NoContent, route } from "../../api/contract.ts";
+import { errors, INVALID_INPUT, isoTime, isYes, NoContent, route } from "../../api/contract.ts";
 import { parseTime } from "../../../common/duration.ts";
 import { notFound } from "../../../common/errors.ts";
 import type { GatewayParts } from "../../gateway/index.ts";
@@ -243,5 +243,5 @@ function budgetSummary(body: Record<"tokens" | "cost_usd" | "requests_per_minute
 }
 
 function presentProvider(p: Summary) {
-  return { ...p, created_at: p.created_at === null ? null : new Date(p.created_at).toISOString() };
+  return { ...p, created_at: isoTime(p.created_at) };
 }

@@ -3,7 +3,7 @@
  * by croner) in an IANA time zone, and the task (`POST /api/tasks`' body) it creates at each due time.
  */
 import { z } from "zod";
-import { IsoTime } from "../../api/contract.ts";
+import { IsoTime, isoTime } from "../../api/contract.ts";
 import { CreateTaskBody } from "../tasks/model.ts";
 
 export interface ScheduleRow {
@@ -44,8 +44,6 @@ export const Schedule = z
   .describe("A scheduled task");
 export type Schedule = z.infer<typeof Schedule>;
 
-const iso = (ms: number | null) => (ms == null ? null : new Date(ms).toISOString());
-
 export function toSchedule(row: ScheduleRow): Schedule {
   return {
     id: row.id,
@@ -53,10 +51,10 @@ export function toSchedule(row: ScheduleRow): Schedule {
     timezone: row.timezone,
     task: JSON.parse(row.task) as CreateTaskBody,
     paused: row.paused === 1,
-    next_run_at: row.paused ? null : iso(row.next_run_at),
-    last_run_at: iso(row.last_run_at),
+    next_run_at: row.paused ? null : isoTime(row.next_run_at),
+    last_run_at: isoTime(row.last_run_at),
     last_task_id: row.last_task_id,
     last_error: row.last_error,
-    created_at: iso(row.created_at)!,
+    created_at: isoTime(row.created_at),
   };
 }

@@ -2,7 +2,7 @@
  * Sessions: the stored row, the API's `Session` shape and request bodies and queries.
  */
 import { z } from "zod";
-import { IsoTime, queryFlag } from "../../api/contract.ts";
+import { IsoTime, isoTime, queryFlag } from "../../api/contract.ts";
 import { MAX_URL_CHARS, REF_PATTERN } from "../../../common/git/url.ts";
 import { displayName } from "../../names.ts";
 
@@ -128,8 +128,6 @@ export type AdminSession = z.infer<typeof AdminSession>;
 /** Query of `GET /api/admin/sessions`. */
 export const AdminSessionsQuery = z.object({ usage: queryFlag("also measure each running session's memory and idle time (slower)") });
 
-const iso = (ms: number | null) => (ms == null ? null : new Date(ms).toISOString());
-
 /** The stored repository of a row, or null. */
 export function rowRepository(row: SessionRow): { url: string; ref: string | null; depth: number | null } | null {
   if (!row.repository) return null;
@@ -153,15 +151,15 @@ export function toSession(row: SessionRow, extras: SessionExtras): Session {
     runtime: row.runtime,
     owner: { id: row.user_id ?? "", username: extras.owner },
     pool: row.pool_state === "warm",
-    created_at: iso(row.created_at)!,
-    updated_at: iso(row.updated_at)!,
-    started_at: iso(row.started_at),
-    stopped_at: iso(row.stopped_at),
-    last_activity_at: iso(extras.lastActivityAt),
+    created_at: isoTime(row.created_at),
+    updated_at: isoTime(row.updated_at),
+    started_at: isoTime(row.started_at),
+    stopped_at: isoTime(row.stopped_at),
+    last_activity_at: isoTime(extras.lastActivityAt),
     status_detail: extras.statusDetail,
     stop_reason: row.stop_reason,
     idle_timeout_seconds: extras.idleTimeoutSeconds,
-    lifetime_ends_at: iso(lifetimeEnds),
+    lifetime_ends_at: isoTime(lifetimeEnds),
     urls: { code: `${base}/code`, files: `${base}/files`, term: `${base}/term` },
   };
 }

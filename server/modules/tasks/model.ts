@@ -7,7 +7,7 @@
  * finished task back to `running` (or to `queued` first, when the limits are reached).
  */
 import { z } from "zod";
-import { IsoTime } from "../../api/contract.ts";
+import { IsoTime, isoTime } from "../../api/contract.ts";
 import { FileChange } from "../changes/model.ts";
 import { RepositoryBody } from "../sessions/model.ts";
 
@@ -110,8 +110,6 @@ export const Task = z
   .describe("A task: a prompt an agent runs on its own");
 export type Task = z.infer<typeof Task>;
 
-const iso = (ms: number | null) => (ms == null ? null : new Date(ms).toISOString());
-
 export function toTask(row: TaskRow): Task {
   const conversation = row.opencode_session_id ? `?c=${encodeURIComponent(row.opencode_session_id)}` : "";
   return {
@@ -130,10 +128,10 @@ export function toTask(row: TaskRow): Task {
     pending: row.pending ? (JSON.parse(row.pending) as PendingRequest) : null,
     result: row.result ? (JSON.parse(row.result) as TaskResult) : null,
     error: row.error,
-    created_at: iso(row.created_at)!,
-    updated_at: iso(row.updated_at)!,
-    started_at: iso(row.started_at),
-    finished_at: iso(row.finished_at),
+    created_at: isoTime(row.created_at),
+    updated_at: isoTime(row.updated_at),
+    started_at: isoTime(row.started_at),
+    finished_at: isoTime(row.finished_at),
   };
 }
 

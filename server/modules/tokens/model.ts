@@ -6,7 +6,7 @@
  * answer that creates it.
  */
 import { z } from "zod";
-import { IsoTime } from "../../api/contract.ts";
+import { IsoTime, isoTime } from "../../api/contract.ts";
 import { displayName } from "../../names.ts";
 
 /** What a token may do (http/scopes.ts maps every request to the one it needs). */
@@ -76,8 +76,6 @@ export const CreatedToken = AccessToken.extend({
 }).describe("A new personal access token, with its secret");
 export type CreatedToken = z.infer<typeof CreatedToken>;
 
-const iso = (ms: number | null) => (ms == null ? null : new Date(ms).toISOString());
-
 export function toAccessToken(row: AccessTokenRow, now = Date.now()): AccessToken {
   const status = row.revoked_at != null ? "revoked" : row.expires_at != null && row.expires_at <= now ? "expired" : "active";
   return {
@@ -86,9 +84,9 @@ export function toAccessToken(row: AccessTokenRow, now = Date.now()): AccessToke
     prefix: `${TOKEN_PREFIX}${row.id}`,
     scopes: JSON.parse(row.scopes) as Scope[],
     status,
-    created_at: iso(row.created_at)!,
-    expires_at: iso(row.expires_at),
-    last_used_at: iso(row.last_used_at),
-    revoked_at: iso(row.revoked_at),
+    created_at: isoTime(row.created_at),
+    expires_at: isoTime(row.expires_at),
+    last_used_at: isoTime(row.last_used_at),
+    revoked_at: isoTime(row.revoked_at),
   };
 }

@@ -2,7 +2,7 @@
  * Users: the row stored in `users` and the JSON shape the API returns (`User`, in the contract at `/api/docs`).
  */
 import { z } from "zod";
-import { IsoTime } from "../../api/contract.ts";
+import { IsoTime, isoTime } from "../../api/contract.ts";
 
 export const Role = z.enum(["admin", "user"]);
 export type Role = z.infer<typeof Role>;
@@ -65,7 +65,7 @@ export function toUser(row: UserRow): User {
     disabled: row.disabled === 1,
     idle_timeout_seconds: row.idle_timeout_seconds ?? null,
     max_lifetime_seconds: row.max_lifetime_seconds ?? null,
-    created_at: new Date(row.created_at).toISOString(),
+    created_at: isoTime(row.created_at),
   };
 }
 

@@ -4,7 +4,7 @@
  * `webhook-signature` = `v1,` base64 HMAC-SHA256 over `id.timestamp.body`, secret `whsec_` + base64).
  */
 import { z } from "zod";
-import { IsoTime } from "../../api/contract.ts";
+import { IsoTime, isoTime } from "../../api/contract.ts";
 import { WEBHOOK_EVENTS } from "./events.ts";
 
 export { WEBHOOK_EVENTS };
@@ -79,10 +79,8 @@ export const WebhookDelivery = z
   .describe("One event sent to one URL");
 export type WebhookDelivery = z.infer<typeof WebhookDelivery>;
 
-const iso = (ms: number | null) => (ms == null ? null : new Date(ms).toISOString());
-
 export function toEndpoint(row: EndpointRow): WebhookEndpoint {
-  return { id: row.id, url: row.url, events: JSON.parse(row.events) as WebhookEvent[], created_at: iso(row.created_at)! };
+  return { id: row.id, url: row.url, events: JSON.parse(row.events) as WebhookEvent[], created_at: isoTime(row.created_at) };
 }
 
 export function toDelivery(row: DeliveryRow): WebhookDelivery {
@@ -96,8 +94,8 @@ export function toDelivery(row: DeliveryRow): WebhookDelivery {
     attempts: row.attempts,
     response_status: row.response_status,
     last_error: row.last_error,
-    next_attempt_at: iso(row.next_attempt_at),
-    created_at: iso(row.created_at)!,
-    delivered_at: iso(row.delivered_at),
+    next_attempt_at: isoTime(row.next_attempt_at),
+    created_at: isoTime(row.created_at),
+    delivered_at: isoTime(row.delivered_at),
   };
 }

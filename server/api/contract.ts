@@ -87,3 +87,13 @@ export function isoTime(ms: number | null): string | null;
 export function isoTime(ms: number | null): string | null {
   return ms == null ? null : new Date(ms).toISOString();
 }
+
+/**
+ * The columns of a stored row that an answer shows as they are, by name: a whitelist, so a column added to
+ * the table later (a secret, a hash) stays out of answers until a model names it.
+ */
+export function pick<T extends object, K extends keyof T>(row: T, keys: readonly K[]): Pick<T, K> {
+  const shown = {} as Pick<T, K>;
+  for (const key of keys) shown[key] = row[key];
+  return shown;
+}

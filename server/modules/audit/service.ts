@@ -18,19 +18,7 @@ import { clip, OctoError } from "../../../common/errors.ts";
 import { createLogger } from "../../../common/log.ts";
 import type { User } from "../users/model.ts";
 import { UserService } from "../users/service.ts";
-import {
-  type AuditAction,
-  type AuditActor,
-  AuditDetail,
-  type AuditEventRow,
-  type AuditPage,
-  type AuditQuery,
-  type AuditTarget,
-  DEFAULT_AUDIT_LIMIT,
-  MAX_DETAIL_STRING,
-  toAuditEvent,
-  userTarget,
-} from "./model.ts";
+import { type AuditAction, type AuditActor, AuditDetail, type AuditEventRow, type AuditPage, type AuditQuery, type AuditTarget, DEFAULT_AUDIT_LIMIT, MAX_DETAIL_STRING, toAuditEvent, userTarget } from "./model.ts";
 
 const log = createLogger("audit");
 

@@ -4,14 +4,16 @@
  * file server (./service.ts). Commits, pushes and discards are recorded in the audit log.
  */
 import { Elysia } from "elysia";
+import type { z } from "zod";
 import { errors, INVALID_INPUT, route } from "../../api/contract.ts";
 import type { Admission } from "../../http/admission.ts";
 import { authPlugin } from "../../http/auth-plugin.ts";
 import { requestOrigin } from "../audit/index.ts";
 import type { AuditAction } from "../audit/actions.ts";
-import { sessionTarget } from "../audit/model.ts";
+import { type AuditDetail, sessionTarget } from "../audit/model.ts";
 import type { AuditService } from "../audit/service.ts";
 import type { SessionService } from "../sessions/service.ts";
+import type { User } from "../users/model.ts";
 import {
   ChangeList,
   ChangesQuery,
@@ -34,8 +36,17 @@ const COMMON = {
 } as const;
 
 export function changesRoutes(admission: Admission, changes: ChangesService, sessions: SessionService, audit: AuditService) {
-  const record = (user: Parameters<typeof requestOrigin>[0], request: Request, id: string, action: AuditAction, detail: Record<string, string | number | boolean | null>) =>
-    audit.record({ ...requestOrigin(user, request), action, target: sessionTarget(sessions.get(user.id, id)), detail });
+  /**
+   * The handler of a change the audit log records: runs `act` on the session of the path, then (after
+   * success only) records `action` on that session with what `detail` picks from the result and the body.
+   */
+  const recorded =
+    <B, R>(action: AuditAction, act: (user: User, id: string, body: B) => Promise<R>, detail: (result: R, body: B) => AuditDetail) =>
+    async ({ user, params, body, request }: { user: User; params: { id: string }; body: B; request: Request }) => {
+      const result = await act(user, params.id, body);
+      audit.record({ ...requestOrigin(user, request), action, target: sessionTarget(sessions.get(user.id, params.id)), detail: detail(result, body) });
+      return result;
+    };
   return new Elysia({ prefix: "/api/sessions" })
     .use(authPlugin(admission))
     .get(
@@ -58,11 +69,11 @@ export function changesRoutes(admission: Admission, changes: ChangesService, ses
     )
     .post(
       "/:id/commit",
-      async ({ user, params, body, request }) => {
-        const result = await changes.commit(user, params.id, body.message, body.paths);
-        record(user, request, params.id, "session.commit", { commit: result.commit });
-        return result;
-      },
+      recorded(
+        "session.commit",
+        (user, id, b: z.infer<typeof CommitBody>) => changes.commit(user, id, b.message, b.paths),
+        (r) => ({ commit: r.commit }),
+      ),
       {
         auth: true,
         body: CommitBody,
@@ -75,11 +86,11 @@ export function changesRoutes(admission: Admission, changes: ChangesService, ses
     )
     .post(
       "/:id/push",
-      async ({ user, params, body, request }) => {
-        const result = await changes.push(user, params.id, body.branch);
-        record(user, request, params.id, "session.push", { branch: result.branch, commit: result.commit });
-        return result;
-      },
+      recorded(
+        "session.push",
+        (user, id, b: z.infer<typeof PushBody>) => changes.push(user, id, b.branch),
+        (r) => ({ branch: r.branch, commit: r.commit }),
+      ),
       {
         auth: true,
         body: PushBody,
@@ -100,11 +111,11 @@ export function changesRoutes(admission: Admission, changes: ChangesService, ses
     )
     .post(
       "/:id/pull-request",
-      async ({ user, params, body, request }) => {
-        const result = await changes.pullRequest(user, params.id, body);
-        record(user, request, params.id, "session.pull_request", { url: result.url, branch: result.branch });
-        return result;
-      },
+      recorded(
+        "session.pull_request",
+        (user, id, b: z.infer<typeof PullRequestBody>) => changes.pullRequest(user, id, b),
+        (r) => ({ url: r.url, branch: r.branch }),
+      ),
       {
         auth: true,
         body: PullRequestBody,
@@ -126,11 +137,11 @@ export function changesRoutes(admission: Admission, changes: ChangesService, ses
     )
     .post(
       "/:id/discard",
-      async ({ user, params, body, request }) => {
-        const result = await changes.discard(user, params.id, body.path);
-        record(user, request, params.id, "session.discard", { path: body.path.slice(0, 200) });
-        return result;
-      },
+      recorded(
+        "session.discard",
+        (user, id, b: z.infer<typeof DiscardBody>) => changes.discard(user, id, b.path),
+        (_, b) => ({ path: b.path.slice(0, 200) }),
+      ),
       {
         auth: true,
         body: DiscardBody,

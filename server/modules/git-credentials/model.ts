@@ -3,7 +3,7 @@
  * (which never includes the secret) and the body that stores one.
  */
 import { z } from "zod";
-import { IsoTime, isoTime } from "../../api/contract.ts";
+import { IsoTime, isoTime, pick } from "../../api/contract.ts";
 
 export interface GitCredentialRow {
   id: string;
@@ -67,10 +67,7 @@ export type GitCredential = z.infer<typeof GitCredential>;
 
 export function toGitCredential(row: GitCredentialRow): GitCredential {
   return {
-    id: row.id,
-    host: row.host,
-    username: row.username,
-    kind: row.kind,
+    ...pick(row, ["id", "host", "username", "kind"]),
     created_at: isoTime(row.created_at),
     updated_at: isoTime(row.updated_at),
   };

@@ -3,7 +3,7 @@
  * by croner) in an IANA time zone, and the task (`POST /api/tasks`' body) it creates at each due time.
  */
 import { z } from "zod";
-import { IsoTime, isoTime } from "../../api/contract.ts";
+import { IsoTime, isoTime, pick } from "../../api/contract.ts";
 import { CreateTaskBody } from "../tasks/model.ts";
 
 export interface ScheduleRow {
@@ -46,9 +46,7 @@ export type Schedule = z.infer<typeof Schedule>;
 
 export function toSchedule(row: ScheduleRow): Schedule {
   return {
-    id: row.id,
-    cron: row.cron,
-    timezone: row.timezone,
+    ...pick(row, ["id", "cron", "timezone"]),
     task: JSON.parse(row.task) as CreateTaskBody,
     paused: row.paused === 1,
     next_run_at: row.paused ? null : isoTime(row.next_run_at),

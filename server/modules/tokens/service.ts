@@ -14,17 +14,7 @@ import { forbidden, notFound, unauthorized } from "../../../common/errors.ts";
 import { randomId } from "../../../common/ids.ts";
 import { createLogger } from "../../../common/log.ts";
 import type { User } from "../users/model.ts";
-import {
-  type AccessToken,
-  type AccessTokenRow,
-  type CreatedToken,
-  type CreateTokenBody,
-  type Scope,
-  TOKEN_ID_LENGTH,
-  TOKEN_PREFIX,
-  TOKEN_SECRET_LENGTH,
-  toAccessToken,
-} from "./model.ts";
+import { type AccessToken, type AccessTokenRow, type CreatedToken, type CreateTokenBody, type Scope, TOKEN_ID_LENGTH, TOKEN_PREFIX, TOKEN_SECRET_LENGTH, toAccessToken } from "./model.ts";
 
 const log = createLogger("tokens");
 

@@ -2,7 +2,7 @@
  * Users: the row stored in `users` and the JSON shape the API returns (`User`, in the contract at `/api/docs`).
  */
 import { z } from "zod";
-import { IsoTime, isoTime } from "../../api/contract.ts";
+import { IsoTime, isoTime, pick } from "../../api/contract.ts";
 
 export const Role = z.enum(["admin", "user"]);
 export type Role = z.infer<typeof Role>;
@@ -58,10 +58,7 @@ export type User = z.infer<typeof User>;
 
 export function toUser(row: UserRow): User {
   return {
-    id: row.id,
-    username: row.username,
-    email: row.email,
-    role: row.role,
+    ...pick(row, ["id", "username", "email", "role"]),
     disabled: row.disabled === 1,
     idle_timeout_seconds: row.idle_timeout_seconds ?? null,
     max_lifetime_seconds: row.max_lifetime_seconds ?? null,

@@ -8,15 +8,8 @@ import { actorLabel, detailLabel, targetLabel } from "../../../server/modules/au
 import { api, type AuditFilter } from "../lib/api.ts";
 import { timeAgo } from "../lib/format.ts";
 import type { AuditEvent } from "../lib/types.ts";
+import { SinceSelect } from "../ui/SinceSelect.tsx";
 
-/** The time filter's choices, as how far back (ms; 0 = any time). */
-const SINCE = [
-  { label: "Last hour", ms: 3_600_000 },
-  { label: "Last 24 hours", ms: 86_400_000 },
-  { label: "Last 7 days", ms: 7 * 86_400_000 },
-  { label: "Last 30 days", ms: 30 * 86_400_000 },
-  { label: "Any time", ms: 0 },
-];
 const PAGE_SIZE = 50;
 
 interface Filters {
@@ -106,16 +99,7 @@ export function AuditLog() {
               </optgroup>
             </select>
           </label>
-          <label className="field">
-            <span>Since</span>
-            <select className="select" aria-label="Since" value={filters.sinceMs} onChange={(e) => apply({ ...filters, user: userDraft, sinceMs: Number(e.target.value) })}>
-              {SINCE.map((s) => (
-                <option key={s.ms} value={s.ms}>
-                  {s.label}
-                </option>
-              ))}
-            </select>
-          </label>
+          <SinceSelect value={filters.sinceMs} onChange={(sinceMs) => apply({ ...filters, user: userDraft, sinceMs })} />
           <button type="submit" className="btn" disabled={loading}>
             Filter
           </button>

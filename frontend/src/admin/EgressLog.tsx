@@ -6,34 +6,28 @@
 import { type FormEvent, useCallback, useEffect, useState } from "react";
 import { api, type EgressFilter } from "../lib/api.ts";
 import { timeAgo } from "../lib/format.ts";
+import { SinceSelect, sinceDuration } from "../ui/SinceSelect.tsx";
 
 type Connection = Awaited<ReturnType<typeof api.admin.egressConnections>>[number];
-
-const SINCE = [
-  { label: "Last hour", value: "1h" },
-  { label: "Last 24 hours", value: "24h" },
-  { label: "Last 7 days", value: "7d" },
-  { label: "Any time", value: "" },
-];
 
 /** The connection log with its filters; `sessionId` fixes the session (no session filter shown). */
 export function EgressLog({ sessionId }: { sessionId?: string }) {
   const [decision, setDecision] = useState<"" | "true" | "false">("");
-  const [since, setSince] = useState("24h");
+  const [sinceMs, setSinceMs] = useState(86_400_000);
   const [sessionDraft, setSessionDraft] = useState("");
   const [session, setSession] = useState("");
   const [rows, setRows] = useState<Connection[] | undefined>(undefined);
   const [error, setError] = useState<string | null>(null);
 
   const load = useCallback(async () => {
-    const filter: EgressFilter = { session: sessionId ?? (session || undefined), allowed: decision || undefined, since: since || undefined, limit: 200 };
+    const filter: EgressFilter = { session: sessionId ?? (session || undefined), allowed: decision || undefined, since: sinceDuration(sinceMs), limit: 200 };
     try {
       setRows(await api.admin.egressConnections(filter));
       setError(null);
     } catch (err) {
       setError(err instanceof Error ? err.message : String(err));
     }
-  }, [sessionId, session, decision, since]);
+  }, [sessionId, session, decision, sinceMs]);
   useEffect(() => {
     void load();
   }, [load]);
@@ -60,16 +54,7 @@ export function EgressLog({ sessionId }: { sessionId?: string }) {
             <option value="false">refused</option>
           </select>
         </label>
-        <label className="field">
-          <span>Since</span>
-          <select className="select" value={since} onChange={(e) => setSince(e.target.value)}>
-            {SINCE.map((s) => (
-              <option key={s.label} value={s.value}>
-                {s.label}
-              </option>
-            ))}
-          </select>
-        </label>
+        <SinceSelect value={sinceMs} onChange={setSinceMs} />
         {sessionId ? null : (
           <button type="submit" className="btn">
             Filter

@@ -34,6 +34,15 @@ async function api(method: string, path: string, body?: unknown) {
   return { status: res.status, json: await res.json() };
 }
 
+/** Opens the limits dialog of bob's session "bobs-work" from the Sessions tab, once its content is shown. */
+async function openLimitsOfWork() {
+  await page.goto("/admin?tab=sessions");
+  await page.getByRole("button", { name: "Limits of bobs-work" }).click();
+  const dialog = page.getByRole("dialog", { name: /Limits of bob's session "bobs-work"/ });
+  await dialog.getByText("(server's settings)").waitFor();
+  return dialog;
+}
+
 describe.skipIf(!haveChromium)("admin page: session limits, egress, model access", () => {
   beforeAll(async () => {
     ensureWebBuild();
@@ -59,6 +68,8 @@ describe.skipIf(!haveChromium)("admin page: session limits, egress, model access
     stack.egress.record(work, { time: now - 60_000, method: "CONNECT", host: "registry.npmjs.org", port: 443, allowed: true });
     stack.egress.record(work, { time: now - 30_000, method: "CONNECT", host: "evil.example.net", port: 443, allowed: false });
     stack.egress.record(other, { time: now - 10_000, method: "GET", host: "deb.debian.org", port: 80, allowed: true });
+    // Older than the log's default "Last 24 hours": listed only for a wider "Since".
+    stack.egress.record(other, { time: now - 2 * 86_400_000, method: "GET", host: "old.example.org", port: 80, allowed: true });
     browser = await launchBrowser({ baseURL: server.base, screenshotPrefix: "admin-limits-" });
     page = browser.page;
     page.setDefaultTimeout(30_000);
@@ -73,10 +84,7 @@ describe.skipIf(!haveChromium)("admin page: session limits, egress, model access
   test(
     "a session's budget override set in its limits dialog is what the API answers; clearing it returns the server's",
     async () => {
-      await page.goto("/admin?tab=sessions");
-      await page.getByRole("button", { name: "Limits of bobs-work" }).click();
-      const dialog = page.getByRole("dialog", { name: /Limits of bob's session "bobs-work"/ });
-      await dialog.getByText("(server's settings)").waitFor();
+      const dialog = await openLimitsOfWork();
       expect(await dialog.getByLabel("Token budget").getAttribute("placeholder")).toBe("server: 5000");
       await dialog.getByLabel("Token budget").fill("1234");
       await dialog.getByLabel("Requests per minute").fill("7");
@@ -101,9 +109,7 @@ describe.skipIf(!haveChromium)("admin page: session limits, egress, model access
   test(
     "a session's egress policy edited in the dialog is the API's; a bad host is refused with the server's words; its connections filter",
     async () => {
-      await page.goto("/admin?tab=sessions");
-      await page.getByRole("button", { name: "Limits of bobs-work" }).click();
-      const dialog = page.getByRole("dialog", { name: /bobs-work/ });
+      const dialog = await openLimitsOfWork();
       await dialog.getByText("The server's policy ([network]).").waitFor();
       await dialog.getByLabel("Egress policy").selectOption("allowlist");
       await dialog.getByLabel("Allowed hosts").fill("registry.npmjs.org\n*.example.com");
@@ -144,6 +150,12 @@ describe.skipIf(!haveChromium)("admin page: session limits, egress, model access
       await log.getByText("deb.debian.org:80").waitFor();
       expect(await log.locator("tbody tr").count()).toBe(3);
       await log.getByRole("cell", { name: other }).waitFor();
+      await page.getByLabel("Since").selectOption("Last 7 days");
+      await log.getByText("old.example.org:80").waitFor();
+      expect(await log.locator("tbody tr").count()).toBe(4);
+      await page.getByLabel("Since").selectOption("Last 24 hours");
+      await log.getByText("old.example.org:80").waitFor({ state: "detached" });
+      expect(await log.locator("tbody tr").count()).toBe(3);
       await page.getByLabel("Session id").fill(work);
       await page.getByRole("button", { name: "Filter" }).click();
       await log.getByText("deb.debian.org:80").waitFor({ state: "detached" });

@@ -95,6 +95,23 @@ export async function openExistingDataDir(dataDir: string): Promise<Database> {
 }
 
 /**
+ * Runs `fn` on an open data dir's database and closes it after, whatever happens. A service's refusal (an
+ * error carrying an HTTP `status`, i.e. OctoError: unknown user, duplicate provider, ...) becomes a CliError
+ * with its message, which the command prints without a stack and exits 1; anything else is rethrown.
+ */
+export async function closingDatabase<T>(db: Database, fn: () => Promise<T> | T): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    const e = err as { status?: number; message?: string };
+    if (typeof e?.status === "number") throw new CliError(e.message ?? String(err));
+    throw err;
+  } finally {
+    db.close();
+  }
+}
+
+/**
  * The auth part of the service graph (server/services.ts `createAuthServices`) over an open data dir's
  * database, configured as `octo serve` would be: the same invite rules (one account only when sessions are
  * not isolated from each other, server/runtime/isolation.ts) and the data dir's JWT secret.

@@ -11,10 +11,10 @@
 import type { Command } from "commander";
 import { AddProvider } from "../../server/modules/llm/model.ts";
 import type { ProviderRegistry, ProviderSummary } from "../../server/gateway/registry.ts";
-import { CliError, guard, usageError } from "../shared/errors.ts";
+import { guard, usageError } from "../shared/errors.ts";
 import { print, printJson, table } from "../shared/format.ts";
 import { readPassword } from "../shared/secret.ts";
-import { addListCommand, type DataDirOptions, loadOrExit, openExistingDataDir, withDataDirOptions } from "./common.ts";
+import { addListCommand, closingDatabase, type DataDirOptions, loadOrExit, openExistingDataDir, withDataDirOptions } from "./common.ts";
 
 /** The `octo providers list` table. */
 export function providersTable(providers: ProviderSummary[]): string {
@@ -29,15 +29,7 @@ async function withRegistry<T>(options: DataDirOptions, fn: (registry: ProviderR
   const db = await openExistingDataDir(loaded.dataDir);
   const { ProviderRegistry } = await import("../../server/gateway/registry.ts");
   const { Vault } = await import("../../server/vault.ts");
-  try {
-    return await fn(new ProviderRegistry(db, Vault.forDataDir(loaded.dataDir), loaded.config.gateway.providers));
-  } catch (err) {
-    const e = err as { status?: number; message?: string };
-    if (typeof e?.status === "number") throw new CliError(e.message ?? String(err));
-    throw err;
-  } finally {
-    db.close();
-  }
+  return closingDatabase(db, () => fn(new ProviderRegistry(db, Vault.forDataDir(loaded.dataDir), loaded.config.gateway.providers)));
 }
 
 /** Registers the `providers` command group. */

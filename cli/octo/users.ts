@@ -14,10 +14,10 @@ import { userTarget } from "../../server/modules/audit/model.ts";
 import type { AuditService } from "../../server/modules/audit/service.ts";
 import type { User } from "../../server/modules/users/model.ts";
 import type { UserService } from "../../server/modules/users/service.ts";
-import { CliError, guard, usageError } from "../shared/errors.ts";
+import { guard, usageError } from "../shared/errors.ts";
 import { print, printJson, table, when } from "../shared/format.ts";
 import { readPassword } from "../shared/secret.ts";
-import { addListCommand, authServices, CLI, type DataDirOptions, loadOrExit, openExistingDataDir, withDataDirOptions } from "./common.ts";
+import { addListCommand, authServices, CLI, closingDatabase, type DataDirOptions, loadOrExit, openExistingDataDir, withDataDirOptions } from "./common.ts";
 
 /** The `octo users list` table. */
 export function usersTable(users: User[]): string {
@@ -30,15 +30,7 @@ export function usersTable(users: User[]): string {
 async function withUsers<T>(options: DataDirOptions, fn: (users: UserService, audit: AuditService) => Promise<T> | T): Promise<T> {
   const loaded = loadOrExit(options);
   const { users, audit, db } = await authServices(loaded, await openExistingDataDir(loaded.dataDir));
-  try {
-    return await fn(users, audit);
-  } catch (err) {
-    const e = err as { status?: number; message?: string };
-    if (typeof e?.status === "number") throw new CliError(e.message ?? String(err));
-    throw err;
-  } finally {
-    db.close();
-  }
+  return closingDatabase(db, () => fn(users, audit));
 }
 
 function changed(user: User, json: boolean | undefined, message: string): void {

@@ -58,3 +58,24 @@ export function migrate(db: Database, migrations: readonly string[] = MIGRATIONS
     db.exec(`PRAGMA user_version = ${migrations.length}`);
   }).immediate();
 }
+
+/**
+ * The WHERE clause of a query built from optional filters: each {@link Where.and} adds one condition with the
+ * values of its `?` placeholders, in order; `${where}` in the SQL is `WHERE a AND b`, or nothing when no
+ * condition was added; `.all(...where.params)` binds them.
+ */
+export class Where {
+  readonly params: Array<string | number> = [];
+  private readonly conditions: string[] = [];
+
+  /** Adds `condition` (e.g. `"time >= ?"`), whose placeholders take `values`. */
+  and(condition: string, ...values: Array<string | number>): this {
+    this.conditions.push(condition);
+    this.params.push(...values);
+    return this;
+  }
+
+  toString(): string {
+    return this.conditions.length ? `WHERE ${this.conditions.join(" AND ")}` : "";
+  }
+}

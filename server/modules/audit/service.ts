@@ -13,7 +13,7 @@
  */
 import { readFileSync } from "node:fs";
 import { userInfo } from "node:os";
-import type { Database } from "../../db/database.ts";
+import { type Database, Where } from "../../db/database.ts";
 import { clip, OctoError } from "../../../common/errors.ts";
 import { createLogger } from "../../../common/log.ts";
 import type { User } from "../users/model.ts";
@@ -161,40 +161,21 @@ export class AuditService {
    * @returns the page and the cursor of the next (older) one, or null when there is none.
    */
   list(query: AuditQuery): AuditPage {
-    const where: string[] = [];
-    const params: (string | number)[] = [];
+    const where = new Where();
     if (query.user !== undefined) {
-      where.push(
-        "(actor_id = ? OR actor_name = ? COLLATE NOCASE OR (target_type = 'user' AND (target_id = ? OR target_name = ? COLLATE NOCASE)))",
-      );
-      params.push(query.user, query.user, query.user, query.user);
+      const u = query.user;
+      where.and("(actor_id = ? OR actor_name = ? COLLATE NOCASE OR (target_type = 'user' AND (target_id = ? OR target_name = ? COLLATE NOCASE)))", u, u, u, u);
     }
     if (query.action !== undefined) {
-      if (query.action.endsWith(".*")) {
-        // Groups are lowercase letters only (AUDIT_ACTION_GROUPS), so the pattern has no other wildcard.
-        where.push("action GLOB ?");
-        params.push(`${query.action.slice(0, -2)}.*`);
-      } else {
-        where.push("action = ?");
-        params.push(query.action);
-      }
+      // Groups are lowercase letters only (AUDIT_ACTION_GROUPS), so the pattern has no other wildcard.
+      if (query.action.endsWith(".*")) where.and("action GLOB ?", `${query.action.slice(0, -2)}.*`);
+      else where.and("action = ?", query.action);
     }
-    if (query.since !== undefined) {
-      where.push("time >= ?");
-      params.push(query.since);
-    }
-    if (query.until !== undefined) {
-      where.push("time < ?");
-      params.push(query.until);
-    }
-    if (query.cursor !== undefined) {
-      where.push("id < ?");
-      params.push(query.cursor);
-    }
+    if (query.since !== undefined) where.and("time >= ?", query.since);
+    if (query.until !== undefined) where.and("time < ?", query.until);
+    if (query.cursor !== undefined) where.and("id < ?", query.cursor);
     const limit = query.limit ?? DEFAULT_AUDIT_LIMIT;
-    const rows = this.db
-      .query(`SELECT * FROM audit_events ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY id DESC LIMIT ?`)
-      .all(...params, limit + 1) as AuditEventRow[];
+    const rows = this.db.query(`SELECT * FROM audit_events ${where} ORDER BY id DESC LIMIT ?`).all(...where.params, limit + 1) as AuditEventRow[];
     const page = rows.slice(0, limit);
     return { events: page.map(toAuditEvent), next_cursor: rows.length > limit ? String(page.at(-1)!.id) : null };
   }

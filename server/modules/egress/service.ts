@@ -7,7 +7,8 @@
  * octo's log (`service=egress`).
  */
 import type { NetworkConfig } from "../../config/schema.ts";
-import type { Database } from "../../db/database.ts";
+import { type Database, Where } from "../../db/database.ts";
+import { isoTime } from "../../api/contract.ts";
 import { OctoError } from "../../../common/errors.ts";
 import { createLogger } from "../../../common/log.ts";
 import type { EgressSink } from "../../runtime/egress-proxy.ts";
@@ -79,23 +80,13 @@ export class EgressService implements EgressSink {
 
   /** Connections, newest first. */
   connections(filter: { sessionId?: string; sinceMs?: number; allowed?: boolean; limit: number }): Array<Omit<ConnectionRow, "allowed" | "time"> & { time: string; allowed: boolean }> {
-    const where: string[] = [];
-    const params: Array<string | number> = [];
-    if (filter.sessionId) {
-      where.push("session_id = ?");
-      params.push(filter.sessionId);
-    }
-    if (filter.sinceMs !== undefined) {
-      where.push("time >= ?");
-      params.push(filter.sinceMs);
-    }
-    if (filter.allowed !== undefined) {
-      where.push("allowed = ?");
-      params.push(filter.allowed ? 1 : 0);
-    }
+    const where = new Where();
+    if (filter.sessionId) where.and("session_id = ?", filter.sessionId);
+    if (filter.sinceMs !== undefined) where.and("time >= ?", filter.sinceMs);
+    if (filter.allowed !== undefined) where.and("allowed = ?", filter.allowed ? 1 : 0);
     const rows = this.db
-      .query(`SELECT time, session_id, method, host, port, allowed FROM egress_connections ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY time DESC, id DESC LIMIT ?`)
-      .all(...params, filter.limit) as ConnectionRow[];
-    return rows.map((r) => ({ ...r, time: new Date(r.time).toISOString(), allowed: r.allowed === 1 }));
+      .query(`SELECT time, session_id, method, host, port, allowed FROM egress_connections ${where} ORDER BY time DESC, id DESC LIMIT ?`)
+      .all(...where.params, filter.limit) as ConnectionRow[];
+    return rows.map((r) => ({ ...r, time: isoTime(r.time), allowed: r.allowed === 1 }));
   }
 }

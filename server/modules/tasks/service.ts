@@ -19,7 +19,7 @@
  * `task.waiting`, `task.succeeded`, `task.failed` (the webhooks module delivers them).
  */
 import type { OctoConfig } from "../../config/schema.ts";
-import type { Database } from "../../db/database.ts";
+import { type Database, Where } from "../../db/database.ts";
 import { badRequest, clip, conflict, notFound, OctoError } from "../../../common/errors.ts";
 import { parseRepositoryUrl } from "../../../common/git/url.ts";
 import { randomId } from "../../../common/ids.ts";
@@ -146,19 +146,14 @@ export class TaskService {
   list(userId: string, query: TaskListQuery): TaskPage {
     const limit = query.limit === undefined ? DEFAULT_LIMIT : Number(query.limit);
     if (limit < 1 || limit > MAX_LIMIT) throw badRequest(`limit must be between 1 and ${MAX_LIMIT}`, "VALIDATION_FAILED");
-    const where = ["user_id = ?"];
-    const params: (string | number)[] = [userId];
-    if (query.status) {
-      where.push("status = ?");
-      params.push(query.status);
-    }
+    const where = new Where().and("user_id = ?", userId);
+    if (query.status) where.and("status = ?", query.status);
     if (query.cursor) {
       const after = this.db.query("SELECT created_at, rowid AS r FROM tasks WHERE id = ? AND user_id = ?").get(query.cursor, userId) as { created_at: number; r: number } | null;
       if (!after) throw badRequest("cursor is not a task of yours", "INVALID_CURSOR");
-      where.push("(created_at < ? OR (created_at = ? AND rowid < ?))");
-      params.push(after.created_at, after.created_at, after.r);
+      where.and("(created_at < ? OR (created_at = ? AND rowid < ?))", after.created_at, after.created_at, after.r);
     }
-    const rows = this.db.query(`SELECT * FROM tasks WHERE ${where.join(" AND ")} ORDER BY created_at DESC, rowid DESC LIMIT ?`).all(...params, limit + 1) as TaskRow[];
+    const rows = this.db.query(`SELECT * FROM tasks ${where} ORDER BY created_at DESC, rowid DESC LIMIT ?`).all(...where.params, limit + 1) as TaskRow[];
     const page = rows.slice(0, limit);
     return { tasks: page.map(toTask), next_cursor: rows.length > limit ? page.at(-1)!.id : null };
   }

@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
 import { chmodSync, existsSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { migrate, openDatabase } from "../../../server/db/database.ts";
+import { migrate, openDatabase, Where } from "../../../server/db/database.ts";
 import { MIGRATIONS } from "../../../server/db/migrations.ts";
 import { tempDir } from "../../support/tmp.ts";
 
@@ -249,5 +249,20 @@ describe("migrate", () => {
     migrate(db);
     expect(tables(db)).toEqual([]);
     db.close();
+  });
+});
+
+describe("Where", () => {
+  test("binds each condition's values in order; no condition is no WHERE, so every row matches", () => {
+    const db = new Database(":memory:");
+    db.run("CREATE TABLE t (a INTEGER, b TEXT)");
+    for (const [a, b] of [[1, "x"], [2, "y"], [3, "x"]] as const) db.query("INSERT INTO t VALUES (?, ?)").run(a, b);
+    const select = (where: Where) => db.query(`SELECT a FROM t ${where} ORDER BY a`).all(...where.params).map((r) => (r as { a: number }).a);
+    expect(`${new Where()}`).toBe("");
+    expect(select(new Where())).toEqual([1, 2, 3]);
+    const where = new Where().and("b = ?", "x").and("(a > ? OR a = ?)", 1, 0);
+    expect(`${where}`).toBe("WHERE b = ? AND (a > ? OR a = ?)");
+    expect(where.params).toEqual(["x", 1, 0]);
+    expect(select(where)).toEqual([3]);
   });
 });

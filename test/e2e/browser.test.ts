@@ -8,14 +8,13 @@
  *
  * The built app is used (frontend/dist); it is rebuilt first when missing or older than its sources.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { readdirSync, rmSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { CHROMIUM_COMPONENT, ensureWebBuild, launchBrowser, type Page, type Request, SCREENSHOT_DIR, type TestBrowser } from "../support/browser.ts";
+import { CHROMIUM_COMPONENT, ensureWebBuild, failOnUnexpectedErrors, launchBrowser, type Page, type Request, SCREENSHOT_DIR, type TestBrowser } from "../support/browser.ts";
 import { lastUserText, opencodeConfig, reply, type ScriptedLlm, type ScriptFn, startScriptedLlm, toolResults } from "../support/llm.ts";
-import { eventually, type OctoServerProcess, runOcto, startOcto } from "../support/octo.ts";
+import { eventually, type OctoServerProcess, runOcto, scriptedLlmEnv, startOcto } from "../support/octo.ts";
 import { command, requires } from "../support/requires.ts";
-import { tempDir } from "../support/tmp.ts";
 
 const SLOW = 180_000;
 const UI_TIMEOUT = 60_000;
@@ -80,15 +79,7 @@ describe.skipIf(!haveChromium)("the web app in Chromium against octo serve", () 
       if (name.startsWith("browser-")) rmSync(join(SCREENSHOT_DIR, name));
     }
     llm = await startScriptedLlm({ script });
-    const configFile = join(tempDir("oc-config-"), "opencode.json");
-    writeFileSync(configFile, JSON.stringify(opencodeConfig(llm, { permission: { edit: "ask" } })));
-    octo = await startOcto({
-      env: {
-        OCTO_OPENCODE__CONFIG_PATH: configFile,
-        OCTO_OPENCODE__ENV: '{ OPENCODE_DISABLE_MODELS_FETCH = "1" }',
-        OCTO_RUNTIME__POLL_INTERVAL_SECONDS: "1",
-      },
-    });
+    octo = await startOcto({ env: scriptedLlmEnv(opencodeConfig(llm, { permission: { edit: "ask" } })) });
     browser = await launchBrowser({ baseURL: octo.url, screenshotPrefix: "browser-" });
     page = browser.page;
     page.setDefaultTimeout(UI_TIMEOUT);
@@ -100,18 +91,8 @@ describe.skipIf(!haveChromium)("the web app in Chromium against octo serve", () 
     await llm?.stop();
   });
 
-  // Every console error is checked: each test may expect some (`expectErrors`), anything else fails it.
-  let checked = 0;
-  let expected: RegExp[] = [];
-  /** Console errors this test expects (each must match one of `patterns`); reset after every test. */
-  const expectErrors = (...patterns: RegExp[]) => void (expected = patterns);
-  afterEach(() => {
-    const fresh = browser.errors.slice(checked);
-    checked = browser.errors.length;
-    const allowed = expected;
-    expected = [];
-    expect(fresh.filter((e) => !allowed.some((p) => p.test(e))), browser.failedRequests.join("\n")).toEqual([]);
-  });
+  // Every console error is checked: each test names those it provokes (`expectErrors`), anything else fails it.
+  const expectErrors = failOnUnexpectedErrors(() => browser);
 
   test("register with an invite code", async () => {
     const cli = runOcto(["invite-codes", "generate", "--role", "admin", "--data-dir", octo.dataDir]);

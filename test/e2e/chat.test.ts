@@ -5,14 +5,13 @@
  * requests the scripted LLM received. Screenshots land in test-output/screenshots/ (`chat-NN-*.png`), and
  * every test fails on any console error it does not expect.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { CHROMIUM_COMPONENT, ensureWebBuild, launchBrowser, type Page, type TestBrowser } from "../support/browser.ts";
+import { CHROMIUM_COMPONENT, ensureWebBuild, failOnUnexpectedErrors, launchBrowser, type Page, type TestBrowser } from "../support/browser.ts";
 import { type ChatMessage, type LlmRequest, lastUserText, opencodeConfig, reply, type ScriptedLlm, type ScriptFn, startScriptedLlm, toolResults } from "../support/llm.ts";
-import { eventually, type OctoServerProcess, runOcto, startOcto } from "../support/octo.ts";
+import { eventually, type OctoServerProcess, runOcto, scriptedLlmEnv, startOcto } from "../support/octo.ts";
 import { requires } from "../support/requires.ts";
-import { tempDir } from "../support/tmp.ts";
 
 const SLOW = 240_000;
 const UI_TIMEOUT = 90_000;
@@ -72,30 +71,18 @@ describe.skipIf(!haveChromium)("the chat's OpenCode features in Chromium", () =>
   beforeAll(async () => {
     ensureWebBuild();
     llm = await startScriptedLlm({ script });
-    const configFile = join(tempDir("oc-config-"), "opencode.json");
-    writeFileSync(
-      configFile,
-      JSON.stringify(
-        opencodeConfig(llm, {
-          provider: {
-            mock: {
-              models: {
-                "mock-1": { name: "Mock", attachment: true, modalities: { input: ["text", "image"], output: ["text"] }, limit: { context: 100_000, output: 4096 }, cost: { input: 3, output: 15 } },
-              },
-            },
+    const config = opencodeConfig(llm, {
+      provider: {
+        mock: {
+          models: {
+            "mock-1": { name: "Mock", attachment: true, modalities: { input: ["text", "image"], output: ["text"] }, limit: { context: 100_000, output: 4096 }, cost: { input: 3, output: 15 } },
           },
-          agent: { reviewer: { description: "Reviews changes without editing", mode: "primary", prompt: "You are the REVIEWER agent." } },
-          command: { greet: { description: "Greet someone by name", template: "Please greet $ARGUMENTS warmly" } },
-        }),
-      ),
-    );
-    octo = await startOcto({
-      env: {
-        OCTO_OPENCODE__CONFIG_PATH: configFile,
-        OCTO_OPENCODE__ENV: '{ OPENCODE_DISABLE_MODELS_FETCH = "1" }',
-        OCTO_RUNTIME__POLL_INTERVAL_SECONDS: "1",
+        },
       },
+      agent: { reviewer: { description: "Reviews changes without editing", mode: "primary", prompt: "You are the REVIEWER agent." } },
+      command: { greet: { description: "Greet someone by name", template: "Please greet $ARGUMENTS warmly" } },
     });
+    octo = await startOcto({ env: scriptedLlmEnv(config) });
     browser = await launchBrowser({ baseURL: octo.url, screenshotPrefix: "chat-" });
     page = browser.page;
     page.setDefaultTimeout(UI_TIMEOUT);
@@ -107,17 +94,8 @@ describe.skipIf(!haveChromium)("the chat's OpenCode features in Chromium", () =>
     await llm?.stop();
   }, SLOW);
 
-  // No console error on any page: each test may name the ones it provokes, anything else fails it.
-  let checked = 0;
-  let expected: RegExp[] = [];
-  const expectErrors = (...patterns: RegExp[]) => void (expected = patterns);
-  afterEach(() => {
-    const fresh = browser.errors.slice(checked);
-    checked = browser.errors.length;
-    const allowed = expected;
-    expected = [];
-    expect(fresh.filter((e) => !allowed.some((p) => p.test(e))), browser.failedRequests.join("\n")).toEqual([]);
-  });
+  // Every console error is checked: each test names those it provokes (`expectErrors`), anything else fails it.
+  const expectErrors = failOnUnexpectedErrors(() => browser);
 
   const composer = () => page.getByRole("textbox", { name: "Message", exact: true });
   /** Types `text` into the composer and sends it with Enter. */

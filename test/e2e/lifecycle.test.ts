@@ -10,13 +10,12 @@
  * server's `[sessions] idle_timeout_seconds` when the step wants idleness to count.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { opencodeConfig, reply, type ScriptedLlm, startScriptedLlm, writeFileScenario } from "../support/llm.ts";
 import { abortSession, createOpencodeSession, getMessages, openEventStream, replyPermission, sendPrompt, waitForIdle } from "../support/opencode.ts";
-import { Api, eventually, type OctoServerProcess, startOcto } from "../support/octo.ts";
+import { Api, eventually, type OctoServerProcess, registerFirstAdmin, scriptedLlmEnv, startOcto } from "../support/octo.ts";
 import { type EventFollower, followEvents, statusesOf } from "../support/events.ts";
-import { tempDir } from "../support/tmp.ts";
 
 const SLOW = 180_000;
 /** `[sessions] idle_timeout_seconds` of this server. */
@@ -55,20 +54,14 @@ async function serve() {
 
 beforeAll(async () => {
   llm = await startScriptedLlm();
-  const configFile = join(tempDir("oc-config-"), "opencode.json");
-  writeFileSync(configFile, JSON.stringify(opencodeConfig(llm)));
-  env = {
-    OCTO_OPENCODE__CONFIG_PATH: configFile,
-    OCTO_OPENCODE__ENV: '{ OPENCODE_DISABLE_MODELS_FETCH = "1" }',
-    OCTO_RUNTIME__POLL_INTERVAL_SECONDS: "1",
+  env = scriptedLlmEnv(opencodeConfig(llm), {
     OCTO_RUNTIME__MAX_SESSIONS_PER_USER: "1",
     OCTO_SESSIONS__IDLE_TIMEOUT_SECONDS: String(IDLE_S),
-  };
+  });
   await serve();
-  const res = await new Api(octo.url).post("/api/auth/register", { username: "alice", password: "correct horse", invite_code: octo.firstInvite });
-  expect(res.status).toBe(201);
-  state.token = res.json.token;
-  state.userId = res.json.user.id;
+  const alice = await registerFirstAdmin(octo);
+  state.token = alice.token;
+  state.userId = alice.user.id;
   admin = new Api(octo.url, { token: state.token });
 }, SLOW);
 

@@ -4,13 +4,12 @@
  * LLM stand-in (test/support/llm.ts), plus octo's own file server and terminal.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { opencodeConfig, type ScriptedLlm, startScriptedLlm, writeFileScenario } from "../support/llm.ts";
 import { createOpencodeSession, openEventStream, sendPrompt, waitForIdle } from "../support/opencode.ts";
-import { Api, commandLine, eventually, type OctoServerProcess, processesIn, runOcto, startOcto } from "../support/octo.ts";
+import { Api, commandLine, eventually, type OctoServerProcess, processesIn, runOcto, scriptedLlmEnv, startOcto } from "../support/octo.ts";
 import { command, requires } from "../support/requires.ts";
-import { tempDir } from "../support/tmp.ts";
 import { type LongLived, openStream, openWebSocket } from "../support/long-lived.ts";
 import { terminalEcho, upgradeStatus } from "../support/terminal.ts";
 
@@ -40,13 +39,7 @@ function sessionRoot(id: string) {
 
 beforeAll(async () => {
   llm = await startScriptedLlm();
-  const configFile = join(tempDir("oc-config-"), "opencode.json");
-  writeFileSync(configFile, JSON.stringify(opencodeConfig(llm)));
-  env = {
-    OCTO_OPENCODE__CONFIG_PATH: configFile,
-    OCTO_OPENCODE__ENV: '{ OPENCODE_DISABLE_MODELS_FETCH = "1" }',
-    OCTO_RUNTIME__POLL_INTERVAL_SECONDS: "1",
-  };
+  env = scriptedLlmEnv(opencodeConfig(llm));
   octo = await startOcto({ env });
   api = new Api(octo.url);
 }, SLOW);

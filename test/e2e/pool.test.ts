@@ -7,12 +7,11 @@
  * orphan once it is back.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { opencodeConfig, type ScriptedLlm, startScriptedLlm, writeFileScenario } from "../support/llm.ts";
 import { createOpencodeSession, getMessages, openEventStream, sendPrompt, waitForIdle } from "../support/opencode.ts";
-import { Api, eventually, type OctoServerProcess, startOcto } from "../support/octo.ts";
-import { tempDir } from "../support/tmp.ts";
+import { Api, eventually, type OctoServerProcess, registerFirstAdmin, scriptedLlmEnv, startOcto } from "../support/octo.ts";
 
 const SLOW = 240_000;
 const START_MS = 180_000;
@@ -60,22 +59,15 @@ const workspace = (id: string) => join(octo.dataDir, "sessions", id, "workspace"
 
 beforeAll(async () => {
   llm = await startScriptedLlm();
-  const configFile = join(tempDir("oc-config-"), "opencode.json");
-  writeFileSync(configFile, JSON.stringify(opencodeConfig(llm)));
-  env = {
-    OCTO_OPENCODE__CONFIG_PATH: configFile,
-    OCTO_OPENCODE__ENV: '{ OPENCODE_DISABLE_MODELS_FETCH = "1" }',
-    OCTO_RUNTIME__POLL_INTERVAL_SECONDS: "1",
+  env = scriptedLlmEnv(opencodeConfig(llm), {
     OCTO_RUNTIME__READY_TIMEOUT_SECONDS: "150",
     OCTO_RUNTIME__START_TIMEOUT_SECONDS: "150",
     OCTO_SESSIONS__WARM_POOL: "1",
     OCTO_SESSIONS__WARM_POOL_MIN_FREE_MEMORY_MB: "0",
-  };
+  });
   octo = await startOcto({ env });
   const api = new Api(octo.url);
-  const alice = await api.post("/api/auth/register", { username: "alice", password: "correct horse", invite_code: octo.firstInvite });
-  expect(alice.status).toBe(201);
-  tokens.alice = alice.json.token;
+  tokens.alice = (await registerFirstAdmin(octo)).token;
   const invite = await as("alice").post("/api/admin/invite-codes", { max_uses: 1 });
   const bob = await api.post("/api/auth/register", { username: "bob", password: "bob-password", invite_code: invite.json.code });
   expect(bob.status).toBe(201);

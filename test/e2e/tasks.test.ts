@@ -6,11 +6,10 @@
  * nothing queued; an octo killed mid-task fails the task on restart, naming why (local sessions die with it).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { lastUserText, opencodeConfig, reply, type ScriptedLlm, startScriptedLlm, toolResults } from "../support/llm.ts";
-import { Api, eventually, type OctoServerProcess, startOcto } from "../support/octo.ts";
-import { tempDir } from "../support/tmp.ts";
+import { Api, eventually, type OctoServerProcess, registerFirstAdmin, scriptedLlmEnv, startOcto } from "../support/octo.ts";
 import { Webhook } from "standardwebhooks";
 
 const SLOW = 300_000;
@@ -50,23 +49,17 @@ async function until(api: Api, id: string, statuses: string[], ms = 240_000) {
 beforeAll(async () => {
   llm = await startScriptedLlm();
   agent();
-  const configFile = join(tempDir("oc-config-"), "opencode.json");
   // Bash asks first (for the waiting test); edits are allowed.
-  writeFileSync(configFile, JSON.stringify(opencodeConfig(llm, { permission: { bash: "ask" } })));
-  env = {
-    OCTO_OPENCODE__CONFIG_PATH: configFile,
-    OCTO_OPENCODE__ENV: '{ OPENCODE_DISABLE_MODELS_FETCH = "1" }',
+  env = scriptedLlmEnv(opencodeConfig(llm, { permission: { bash: "ask" } }), {
     OCTO_TASKS__MAX_RUNNING: "3",
     OCTO_TASKS__MAX_RUNNING_PER_USER: "1",
     OCTO_TASKS__MAX_PROMPT_BYTES: "1000",
     // The test's webhook receiver listens on loopback.
     OCTO_WEBHOOKS__ALLOW_PRIVATE_TARGETS: "true",
-  };
+  });
   octo = await startOcto({ env });
   const api = new Api(octo.url);
-  const reg = await api.post("/api/auth/register", { username: "alice", password: "correct horse", invite_code: octo.firstInvite });
-  expect(reg.status).toBe(201);
-  aliceLogin = reg.json.token;
+  aliceLogin = (await registerFirstAdmin(octo)).token;
   const token = await api.as(aliceLogin).post("/api/tokens", { name: "ci", scopes: ["tasks"] });
   alice = api.as(token.json.token);
 }, SLOW);

@@ -5,6 +5,7 @@
  * Every page of a launched browser reports Content-Security-Policy violations ({@link watchCsp}), so each
  * browser test can check that the app runs under its policy without breaking it.
  */
+import { afterEach, expect } from "bun:test";
 import { mkdirSync, readdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { type Browser, type BrowserContext, chromium, type Page, type Request } from "playwright-core";
@@ -107,6 +108,26 @@ export async function launchBrowser(options: LaunchOptions): Promise<TestBrowser
 }
 
 export type { Browser, BrowserContext, Page, Request };
+
+/**
+ * Fails every test of the calling describe block on a console error of the page it did not announce, with
+ * the failed requests as the message. A test names the errors it provokes with the returned
+ * `expectErrors(...patterns)` (each error must match one of them; reset after every test). `browser` is a
+ * getter, since the browser is launched in `beforeAll`.
+ */
+export function failOnUnexpectedErrors(browser: () => TestBrowser): (...patterns: RegExp[]) => void {
+  let checked = 0;
+  let expected: RegExp[] = [];
+  afterEach(() => {
+    const { errors, failedRequests } = browser();
+    const fresh = errors.slice(checked);
+    checked = errors.length;
+    const allowed = expected;
+    expected = [];
+    expect(fresh.filter((e) => !allowed.some((p) => p.test(e))), failedRequests.join("\n")).toEqual([]);
+  });
+  return (...patterns) => void (expected = patterns);
+}
 
 const REPO = resolve(import.meta.dir, "..", "..");
 

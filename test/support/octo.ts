@@ -5,7 +5,7 @@
  * Which program runs: `OCTO_TEST_BINARY` (e.g. `dist/octo`, the compiled binary) when set, otherwise the
  * sources through Bun (`bun cli/octo.ts`).
  */
-import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { type Subprocess, spawn, spawnSync } from "bun";
 import { join, resolve } from "node:path";
 import { tempDir } from "./tmp.ts";
@@ -108,6 +108,33 @@ export async function startOcto(options: StartOctoOptions = {}): Promise<OctoSer
       return proc.exitCode;
     },
   };
+}
+
+/**
+ * The environment of an `octo serve` whose sessions' OpenCode talks to the scripted LLM (test/support/llm.ts):
+ * `opencodeConfig` (e.g. `opencodeConfig(llm)`) written to a fresh opencode.json for `[opencode] config_path`,
+ * OpenCode's fetch of the public model list off, sessions polled every second; `extra` adds or overrides.
+ */
+export function scriptedLlmEnv(opencodeConfig: object, extra: Record<string, string> = {}): Record<string, string> {
+  const configFile = join(tempDir("oc-config-"), "opencode.json");
+  writeFileSync(configFile, JSON.stringify(opencodeConfig));
+  return {
+    OCTO_OPENCODE__CONFIG_PATH: configFile,
+    OCTO_OPENCODE__ENV: '{ OPENCODE_DISABLE_MODELS_FETCH = "1" }',
+    OCTO_RUNTIME__POLL_INTERVAL_SECONDS: "1",
+    ...extra,
+  };
+}
+
+/**
+ * Registers the first user, an admin, with the invite `octo serve` printed at its first start.
+ * @returns the login token and the user, as `POST /api/auth/register` answers them.
+ * @throws Error with the answer when registration is refused.
+ */
+export async function registerFirstAdmin(octo: OctoServerProcess, username = "alice", password = "correct horse"): Promise<{ token: string; user: { id: string; username: string } }> {
+  const res = await new Api(octo.url).post("/api/auth/register", { username, password, invite_code: octo.firstInvite });
+  if (res.status !== 201) throw new Error(`registering ${username} answered ${res.status}: ${JSON.stringify(res.json)}`);
+  return res.json;
 }
 
 /** Runs a one-shot `octo` command; returns exit code and output. */

@@ -9,6 +9,10 @@
  * - find in the conversation: from typing a query matching only the first message to its mark in view (ms).
  * Target (issue 16): first render under 1 s, no frame over 50 ms while streaming. Prints a table and writes
  * `chat-<timestamp>.json` to `--out` (default bench/results). Never fails on a time.
+ * `BENCH_VERBOSE=1` prints every request before the first render; `BENCH_PROFILE=1` samples the page's CPU
+ * (Chromium's `Profiler` over CDP, 1 ms) from navigation to the first render and while an answer streams,
+ * and prints the functions with the most self time (build the web app with `npx vite build --minify false`
+ * in frontend/ first for readable names).
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -42,7 +46,46 @@ try {
   await browser.context.addCookies([{ name: "octo_token", value: bench.token, url: bench.octo.url }]);
   const { page } = browser;
   page.setDefaultTimeout(300_000);
+  const profiling = Boolean(process.env.BENCH_PROFILE);
+  const cdp = profiling ? await browser.context.newCDPSession(page) : null;
+  /** Starts sampling; the returned function stops and prints the top self times under `title`. */
+  const profile = async (title: string) => {
+    if (!cdp) return async () => {};
+    await cdp.send("Profiler.enable");
+    await cdp.send("Profiler.setSamplingInterval", { interval: 1000 });
+    await cdp.send("Profiler.start");
+    return async () => {
+      const { profile: p } = await cdp.send("Profiler.stop");
+      const byId = new Map(p.nodes.map((n) => [n.id, n]));
+      const self = new Map<string, number>();
+      const deltas = p.timeDeltas ?? [];
+      (p.samples ?? []).forEach((id, i) => {
+        const f = byId.get(id)!.callFrame;
+        const name = `${f.functionName || "(anonymous)"} ${f.url.split("/").pop()}:${f.lineNumber + 1}`;
+        self.set(name, (self.get(name) ?? 0) + (deltas[i + 1] ?? 0) / 1000);
+      });
+      // Busy (not idle) ms per 100 ms since sampling started, and the busiest function of each slice.
+      const slices: { busy: number; fns: Map<string, number> }[] = [];
+      let t = 0;
+      (p.samples ?? []).forEach((id, i) => {
+        t += (deltas[i] ?? 0) / 1000;
+        const f = byId.get(id)!.callFrame;
+        if (f.functionName === "(idle)") return;
+        const slot = (slices[Math.floor(t / 100)] ??= { busy: 0, fns: new Map() });
+        const ms = (deltas[i + 1] ?? 0) / 1000;
+        slot.busy += ms;
+        const name = `${f.functionName || "(anonymous)"} ${f.url.split("/").pop()}:${f.lineNumber + 1}`;
+        slot.fns.set(name, (slot.fns.get(name) ?? 0) + ms);
+      });
+      if (process.env.BENCH_PROFILE === "slices")
+        slices.forEach((sl, i) => sl && console.error(`${String(i * 100).padStart(6)} ms: busy ${sl.busy.toFixed(0).padStart(3)} ms; ${[...sl.fns].sort((x, y) => y[1] - x[1]).slice(0, 3).map(([n, ms]) => `${n} ${ms.toFixed(0)}`).join(", ")}`));
+      const top = [...self].filter(([n]) => !n.startsWith("(idle)")).sort((a, b) => b[1] - a[1]).slice(0, 25);
+      console.error(`\n# CPU self time, ${title} (ms)`);
+      for (const [name, ms] of top) console.error(`${ms.toFixed(1).padStart(8)}  ${name}`);
+    };
+  };
   const last = `msg_${String(messages - 1).padStart(6, "0")}_0`;
+  const stopLoadProfile = await profile("navigation to first render");
   await page.goto(`/sessions/${id}`);
   await page
     .locator(`[data-message-id="${last}"]`)
@@ -53,6 +96,7 @@ try {
       throw err;
     });
   const firstRenderMs = await page.evaluate(() => performance.now());
+  await stopLoadProfile();
   // Where the time went: the app's code loaded, the transcript's answer received (ms since navigation).
   const timeline = await page.evaluate(() => {
     const nav = performance.getEntriesByType("navigation")[0] as PerformanceNavigationTiming | undefined;
@@ -93,7 +137,9 @@ try {
     if (s) s.scrollTop = s.scrollHeight;
   });
   await page.evaluate((sid) => fetch(`/session/${sid}/code/bench/stream`, { method: "POST" }), id);
+  const stopStreamProfile = await profile("while an answer streams");
   const streaming = await record(5200, "");
+  await stopStreamProfile();
   // Find in the conversation: from typing a query that matches only the first message to its mark in view.
   await page.getByRole("textbox", { name: "Message", exact: true }).click();
   await page.keyboard.press("ControlOrMeta+f");

@@ -41,6 +41,8 @@ export interface ChatSnapshot {
   syncError: string | null;
   /** True once the conversation list has been fetched at least once. */
   ready: boolean;
+  /** Conversations with a page of older messages on its way ({@link ChatStore.loadOlder}): the thread says so. */
+  loadingOlder: Record<string, true>;
 }
 
 /** Messages fetched when a conversation opens: more than a tall screen shows, a small answer to parse. */
@@ -84,7 +86,7 @@ export class ChatStore {
   readonly client: OpencodeClient;
   private readonly requests = new AbortController();
   private cancelTimer: ReturnType<typeof setTimeout> | undefined;
-  private snapshot: ChatSnapshot = { state: initialChatState(), connection: { kind: "connecting", attempt: 0 }, syncError: null, ready: false };
+  private snapshot: ChatSnapshot = { state: initialChatState(), connection: { kind: "connecting", attempt: 0 }, syncError: null, ready: false, loadingOlder: {} };
   private readonly listeners = new Set<() => void>();
   private readonly fileListeners = new Set<() => void>();
   private readonly sync = new ChatSync((actions) => this.apply(actions));
@@ -177,6 +179,7 @@ export class ChatStore {
     const before = this.snapshot.state.older[conversationID];
     if (!before || this.paging.has(conversationID)) return;
     this.paging.add(conversationID);
+    this.update({ loadingOlder: { ...this.snapshot.loadingOlder, [conversationID]: true } });
     try {
       await this.guard(
         this.sync.refresh(async () => {
@@ -186,6 +189,8 @@ export class ChatStore {
       );
     } finally {
       this.paging.delete(conversationID);
+      const { [conversationID]: _, ...rest } = this.snapshot.loadingOlder;
+      this.update({ loadingOlder: rest });
     }
   }
 

@@ -14,9 +14,12 @@
  * OpenCode's `X-Next-Cursor` as `before`), or all at once ({@link ChatStore.loadAll}, for search). A
  * refetch after a reconnect asks for as many as are loaded, so nothing shown disappears.
  *
- * The newest conversation's first page is prefetched as the store starts, in parallel with the event stream
- * connecting ({@link Prefetch}): the refetch of the stream's `onOpen` (which alone makes the store `ready`,
- * as before) and {@link ChatStore.watch} take it instead of asking again, when nothing says it went stale.
+ * The first refetch also asks for the newest conversation's first page as soon as the list is in (in a
+ * refresh of its own, so events are held from then on): ChatPanel opens that conversation once `ready`, and
+ * {@link ChatStore.watch} then takes that page instead of asking again. `ready` still flips when the list,
+ * statuses, permissions and questions are in, not later. Nothing is asked before the stream opens: the
+ * browser has six connections to octo, three held by event streams, and a request more while a starting
+ * OpenCode answers slowly delayed voice mode's microphone worklet by seconds (test/e2e/voice.test.ts).
  *
  * Notifications are coalesced to one per animation frame: a fast token stream renders at display rate.
  * `stop()` also cancels every OpenCode request still in flight (the user left the session, or it is being
@@ -53,31 +56,6 @@ export const OLDER_PAGE = 200;
 /** Event types after which the workspace's files may have changed. */
 const FILE_EVENTS = new Set(["file.edited", "session.diff", "file.watcher.updated"]);
 
-/**
- * The first page of the newest top-level conversation, fetched before the stream opened. Its messages are
- * only used if nothing can have changed them since: the conversation was idle then, is idle and has the same
- * `time.updated` in the list fetched after the stream opened (OpenCode touches a session for every prompt),
- * and no event about it arrived since the store started (`stale`).
- */
-interface Prefetch {
-  conversationID: string;
-  /** The conversation's `time.updated` when its page was fetched (ms). */
-  updated: number;
-  /** Set once the page is in (or failed: then `actions` stays null). */
-  settled: boolean;
-  actions: ChatAction[] | null;
-  stale: boolean;
-  done: Promise<void>;
-}
-
-const BUSY = new Set(["busy", "retry"]);
-
-/** The conversation id an OpenCode event is about, if any (`sessionID` on the event, its info or its part). */
-function eventConversation(event: OpencodeEvent): string | undefined {
-  const p = event.properties as { sessionID?: string; info?: { sessionID?: string; id?: string }; part?: { sessionID?: string } } | undefined;
-  return p?.sessionID ?? p?.info?.sessionID ?? p?.part?.sessionID ?? (event.type.startsWith("session.") ? p?.info?.id : undefined);
-}
-
 const schedule: (fn: () => void) => void =
   typeof requestAnimationFrame === "function" ? (fn) => requestAnimationFrame(() => fn()) : (fn) => setTimeout(fn, 16);
 
@@ -96,9 +74,8 @@ export class ChatStore {
   /** Loaded conversations that were off screen during a refetch: their messages may be behind. */
   private readonly outdated = new Set<string>();
   private stream: EventStreamHandle | null = null;
-  /** See {@link Prefetch}; null once used, dropped, or before `start()`. */
-  private prefetch: Prefetch | null = null;
-  private prefetchStarted = false;
+  /** The newest conversation's first page, asked for by the first refetch (see the module doc). */
+  private prefetch: { conversationID: string; done: Promise<void> } | null = null;
   private notifyScheduled = false;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   /** Retries of a failed refresh (OpenCode not up yet, a transient 502): `ready` must not stay false. */
@@ -114,10 +91,6 @@ export class ChatStore {
   start(): void {
     clearTimeout(this.cancelTimer);
     if (this.stream) return;
-    if (!this.prefetchStarted) {
-      this.prefetchStarted = true;
-      this.startPrefetch();
-    }
     this.stream = openEventStream<OpencodeEvent>({
       url: `${opencodeBaseUrl(this.sessionId)}/event`,
       onEvent: (event) => this.onEvent(event),
@@ -167,8 +140,13 @@ export class ChatStore {
     this.watched.add(conversationID);
     // Kept current by events while loaded, unless a reconnect happened while it was off screen.
     if (this.snapshot.state.loaded[conversationID] && !this.outdated.has(conversationID)) return;
+    // Its first page already on its way (the first refetch's prefetch): wait for that one.
+    if (this.prefetch?.conversationID === conversationID && !this.outdated.has(conversationID)) {
+      await this.prefetch.done;
+      if (this.snapshot.state.loaded[conversationID]) return;
+    }
     this.outdated.delete(conversationID);
-    await this.guard(this.sync.refresh(async () => (await this.takePrefetch(conversationID, { wait: true })) ?? this.loadMessages(conversationID)));
+    await this.guard(this.sync.refresh(() => this.loadMessages(conversationID)));
   }
 
   /**
@@ -222,25 +200,24 @@ export class ChatStore {
   async refreshAll(): Promise<void> {
     clearTimeout(this.retryTimer);
     for (const id of Object.keys(this.snapshot.state.loaded)) if (!this.watched.has(id)) this.outdated.add(id);
+    const first = this.watched.size === 0 && Object.keys(this.snapshot.state.loaded).length === 0;
     const ok = await this.guard(
       this.sync.refresh(async () => {
+        const listed = this.client.session.list();
+        if (first) void listed.then((list) => this.prefetchNewest(list.data ?? []), () => undefined);
         const [conversations, status, permissions, questions, ...messages] = await Promise.all([
-          this.client.session.list(),
+          listed,
           this.client.session.status(),
           this.client.permission.list(),
           this.client.question.list(),
           ...[...this.watched].map((id) => this.loadMessages(id)),
         ]);
-        // The newest conversation's prefetched page, if it is in and still good: ChatPanel opens that
-        // conversation once `ready`, and need not ask for its messages then.
-        const prefetched = this.prefetch && !this.watched.has(this.prefetch.conversationID) ? this.checkPrefetch(this.prefetch.conversationID, conversations.data ?? [], status.data ?? {}) : null;
         return [
           { type: "snapshot.conversations", conversations: conversations.data ?? [] },
           { type: "snapshot.status", status: status.data ?? {} },
           { type: "snapshot.permissions", permissions: permissions.data ?? [] },
           { type: "snapshot.questions", questions: questions.data ?? [] },
           ...messages.flat(),
-          ...(prefetched ?? []),
         ] satisfies ChatAction[];
       }),
     );
@@ -257,48 +234,17 @@ export class ChatStore {
   }
 
   /**
-   * Starts {@link Prefetch}: the conversation list and statuses, then the newest idle top-level
-   * conversation's first page. Failures are silent (the refetch of `onOpen` asks again and reports).
+   * Asks for the first page of the most recently updated top-level conversation (the one ChatPanel opens),
+   * unless it is loaded or being loaded; a failure is left to {@link watch}, which asks again.
    */
-  private startPrefetch(): void {
-    void Promise.all([this.client.session.list(), this.client.session.status()])
-      .then(([list, status]) => {
-        const newest = (list.data ?? []).filter((c) => !c.parentID).sort((a, b) => b.time.updated - a.time.updated)[0];
-        if (!newest || BUSY.has(status.data?.[newest.id]?.type ?? "idle") || this.snapshot.state.loaded[newest.id]) return;
-        const prefetch: Prefetch = { conversationID: newest.id, updated: newest.time.updated, settled: false, actions: null, stale: false, done: Promise.resolve() };
-        prefetch.done = this.loadMessages(newest.id).then(
-          (actions) => {
-            prefetch.actions = actions;
-          },
-          () => undefined,
-        ).finally(() => {
-          prefetch.settled = true;
-        });
-        this.prefetch = prefetch;
-      })
-      .catch(() => undefined);
-  }
-
-  /**
-   * The prefetched page of `conversationID` if it is in and still good against `conversations` and
-   * `status` (a list fetched after the stream opened, or the state kept current by events); consumes it.
-   */
-  private checkPrefetch(conversationID: string, conversations: Conversation[], status: Record<string, { type: string }>): ChatAction[] | null {
-    const prefetch = this.prefetch;
-    if (!prefetch || prefetch.conversationID !== conversationID || !prefetch.settled) return null;
-    this.prefetch = null;
-    const now = conversations.find((c) => c.id === conversationID);
-    const good = prefetch.actions && !prefetch.stale && now?.time.updated === prefetch.updated && !BUSY.has(status[conversationID]?.type ?? "idle");
-    return good ? prefetch.actions : null;
-  }
-
-  /** {@link checkPrefetch} against the current state, after waiting for the page if `wait` and it is on its way. */
-  private async takePrefetch(conversationID: string, { wait = false } = {}): Promise<ChatAction[] | null> {
-    const prefetch = this.prefetch;
-    if (!prefetch || prefetch.conversationID !== conversationID) return null;
-    if (wait) await prefetch.done;
-    const { conversations, status } = this.snapshot.state;
-    return this.checkPrefetch(conversationID, Object.values(conversations), status);
+  private prefetchNewest(conversations: Conversation[]): void {
+    const newest = conversations.filter((c) => !c.parentID).sort((a, b) => b.time.updated - a.time.updated)[0];
+    if (!newest || this.snapshot.state.loaded[newest.id] || this.watched.has(newest.id) || this.prefetch?.conversationID === newest.id) return;
+    const done = this.sync.refresh(() => this.loadMessages(newest.id).catch(() => []));
+    this.prefetch = { conversationID: newest.id, done };
+    void done.finally(() => {
+      if (this.prefetch?.done === done) this.prefetch = null;
+    });
   }
 
   /**
@@ -332,7 +278,6 @@ export class ChatStore {
   }
 
   private onEvent(event: OpencodeEvent): void {
-    if (this.prefetch && eventConversation(event) === this.prefetch.conversationID) this.prefetch.stale = true;
     if (FILE_EVENTS.has(event.type)) for (const l of this.fileListeners) l();
     if (event.type === "session.idle" || event.type === "permission.asked" || event.type === "question.asked") {
       const conversation = this.snapshot.state.conversations[(event.properties as { sessionID: string }).sessionID];

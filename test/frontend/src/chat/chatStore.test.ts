@@ -2,8 +2,8 @@
  * The chat store against a real local HTTP server (Bun.serve) standing in for OpenCode behind octo's proxy
  * (`/session/:id/code/...`): the event stream stays open while the first refetch fails, as OpenCode does
  * when it answers 500 during its start-up under load. The store must become `ready` (which enables the
- * composer) without waiting for a reconnect that never comes. The newest conversation's first page is
- * prefetched before the stream opens, used when still good and asked for again when not.
+ * composer) without waiting for a reconnect that never comes. The first refetch also asks for the newest
+ * conversation's first page, after the stream opened and without making `ready` wait for it.
  */
 import { afterEach, describe, expect, test } from "bun:test";
 import { ChatStore } from "../../../../frontend/src/chat/chatStore.ts";
@@ -54,8 +54,7 @@ describe("ChatStore", () => {
         }
         if (path === "/session") {
           listCalls++;
-          // The store's prefetch asks too (once, as it starts): three failures leave the refetch two.
-          if (listCalls <= 3) return Response.json({ name: "UnknownError", data: { message: "starting" } }, { status: 500 });
+          if (listCalls <= 2) return Response.json({ name: "UnknownError", data: { message: "starting" } }, { status: 500 });
           return Response.json([CONVERSATION]);
         }
         if (path === "/session/status") return Response.json({});
@@ -78,7 +77,7 @@ describe("ChatStore", () => {
     const snapshot = store.getSnapshot();
     expect(snapshot.syncError).toBeNull();
     expect(Object.keys(snapshot.state.conversations)).toEqual(["ses_1"]);
-    expect(listCalls).toBe(4);
+    expect(listCalls).toBe(3);
     // Retried over the same stream: it was never reopened.
     expect(streams).toBe(1);
     expect(snapshot.connection.kind).toBe("open");
@@ -115,16 +114,17 @@ describe("ChatStore", () => {
   });
 
   /**
-   * A stand-in whose `/event` answers after `streamDelayMs` (so the prefetch is in first), with one
-   * conversation of two messages; `updatedAfterOpen` is its `time.updated` in lists asked once the stream is open.
+   * A stand-in with one conversation of two messages whose `GET /message` answers after `pageDelayMs`;
+   * `requests` lists every path asked for, with "(stream open)" where the event stream opened.
    */
-  function prefetchServer(options: { streamDelayMs: number; updatedAfterOpen: number; eventAfterOpen?: boolean }) {
+  function pageServer(options: { pageDelayMs: number; onPage?: () => void }) {
     const requests: string[] = [];
-    let open = false;
     const messages = [
       { info: { id: "msg_1", sessionID: "ses_1", role: "user", time: { created: 1 } }, parts: [] },
       { info: { id: "msg_2", sessionID: "ses_1", role: "assistant", time: { created: 2 } }, parts: [] },
     ];
+    let stream: ReadableStreamDefaultController<Uint8Array> | undefined;
+    const send = (event: unknown) => stream?.enqueue(new TextEncoder().encode(`data: ${JSON.stringify(event)}\n\n`));
     const server = Bun.serve({
       port: 0,
       async fetch(req) {
@@ -132,23 +132,22 @@ describe("ChatStore", () => {
         const path = url.pathname.replace("/session/abc/code", "");
         requests.push(`${path}${url.search}`);
         if (path === "/event") {
-          await Bun.sleep(options.streamDelayMs);
-          open = true;
           requests.push("(stream open)");
-          const body = new ReadableStream({
+          const body = new ReadableStream<Uint8Array>({
             start(controller) {
-              controller.enqueue(new TextEncoder().encode('data: {"type":"server.connected","properties":{}}\n\n'));
-              if (options.eventAfterOpen) {
-                const info = { ...CONVERSATION, title: "Renamed" };
-                controller.enqueue(new TextEncoder().encode(`data: ${JSON.stringify({ type: "session.updated", properties: { sessionID: "ses_1", info } })}\n\n`));
-              }
+              stream = controller;
+              send({ type: "server.connected", properties: {} });
             },
           });
           return new Response(body, { headers: { "content-type": "text/event-stream" } });
         }
-        if (path === "/session") return Response.json([{ ...CONVERSATION, time: { created: 1, updated: open ? options.updatedAfterOpen : 2 } }]);
+        if (path === "/session") return Response.json([CONVERSATION]);
         if (path === "/session/status") return Response.json({});
-        if (path === "/session/ses_1/message") return Response.json(messages);
+        if (path === "/session/ses_1/message") {
+          options.onPage?.();
+          await Bun.sleep(options.pageDelayMs);
+          return Response.json(messages);
+        }
         return Response.json([]);
       },
     });
@@ -160,41 +159,36 @@ describe("ChatStore", () => {
       server.stop(true);
       (globalThis as { location?: unknown }).location = previousLocation;
     });
-    const messageRequests = () => requests.filter((r) => r.startsWith("/session/ses_1/message"));
-    return { store, requests, messageRequests };
+    const pages = () => requests.filter((r) => r.startsWith("/session/ses_1/message"));
+    return { store, requests, pages, send };
   }
 
-  test("the newest conversation's first page, prefetched before the stream opened, comes with the first refetch", async () => {
-    const { store, requests, messageRequests } = prefetchServer({ streamDelayMs: 300, updatedAfterOpen: 2 });
+  test("the first refetch asks for the newest conversation's first page; ready does not wait for it, and opening it asks nothing more", async () => {
+    const { store, requests, pages } = pageServer({ pageDelayMs: 400 });
     store.start();
     await until(() => store.getSnapshot().ready);
-    const { state } = store.getSnapshot();
-    // Loaded as the store became ready, from the one request made before the stream opened.
-    expect(state.loaded.ses_1).toBe(true);
-    expect(state.messages.ses_1?.map((m) => m.id)).toEqual(["msg_1", "msg_2"]);
-    expect(messageRequests()).toEqual(["/session/ses_1/message?limit=60"]);
-    expect(requests.indexOf("/session/ses_1/message?limit=60")).toBeLessThan(requests.indexOf("(stream open)"));
-    // Opening it (what ChatPanel does once ready) asks nothing more.
-    await store.watch("ses_1");
-    expect(messageRequests()).toHaveLength(1);
-  });
-
-  test("a prefetched page is dropped when the conversation changed before the stream opened", async () => {
-    const { store, messageRequests } = prefetchServer({ streamDelayMs: 300, updatedAfterOpen: 3 });
-    store.start();
-    await until(() => store.getSnapshot().ready);
+    // Ready with the list, while the page is still on its way; asked for once the stream was open.
     expect(store.getSnapshot().state.loaded.ses_1).toBeUndefined();
+    expect(pages()).toEqual(["/session/ses_1/message?limit=60"]);
+    expect(requests.indexOf("(stream open)")).toBeLessThan(requests.indexOf("/session/ses_1/message?limit=60"));
+    // What ChatPanel does once ready: it waits for that page instead of asking again.
     await store.watch("ses_1");
-    expect(store.getSnapshot().state.messages.ses_1).toHaveLength(2);
-    expect(messageRequests()).toHaveLength(2);
+    expect(store.getSnapshot().state.messages.ses_1?.map((m) => m.id)).toEqual(["msg_1", "msg_2"]);
+    expect(pages()).toHaveLength(1);
   });
 
-  test("a prefetched page is dropped when an event about the conversation arrived", async () => {
-    const { store, messageRequests } = prefetchServer({ streamDelayMs: 300, updatedAfterOpen: 2, eventAfterOpen: true });
+  test("an event that arrives while the newest conversation's first page loads is applied on top of it", async () => {
+    let harness: ReturnType<typeof pageServer> | undefined;
+    harness = pageServer({
+      pageDelayMs: 300,
+      // The page is being answered when a third message arrives: it is not in the page, but must not be lost.
+      onPage: () => setTimeout(() => harness?.send({ type: "message.updated", properties: { sessionID: "ses_1", info: { id: "msg_3", sessionID: "ses_1", role: "user", time: { created: 3 } } } }), 50),
+    });
+    const { store, pages } = harness;
     store.start();
     await until(() => store.getSnapshot().ready);
     await store.watch("ses_1");
-    expect(store.getSnapshot().state.conversations.ses_1?.title).toBe("Renamed");
-    expect(messageRequests()).toHaveLength(2);
+    expect(pages()).toHaveLength(1);
+    expect(store.getSnapshot().state.messages.ses_1?.map((m) => m.id)).toEqual(["msg_1", "msg_2", "msg_3"]);
   });
 });

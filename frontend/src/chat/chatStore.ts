@@ -14,12 +14,11 @@
  * OpenCode's `X-Next-Cursor` as `before`), or all at once ({@link ChatStore.loadAll}, for search). A
  * refetch after a reconnect asks for as many as are loaded, so nothing shown disappears.
  *
- * The first refetch also asks for the newest conversation's first page as soon as the list is in (in a
- * refresh of its own, so events are held from then on): ChatPanel opens that conversation once `ready`, and
- * {@link ChatStore.watch} then takes that page instead of asking again. `ready` still flips when the list,
- * statuses, permissions and questions are in, not later. Nothing is asked before the stream opens: the
- * browser has six connections to octo, three held by event streams, and a request more while a starting
- * OpenCode answers slowly delayed voice mode's microphone worklet by seconds (test/e2e/voice.test.ts).
+ * Nothing is prefetched: the browser has six connections to octo, three held by event streams, and a
+ * starting OpenCode answers its first requests after seconds. Asking before the stream opened, or for the
+ * newest conversation's page as soon as the first refetch's list was in, made voice mode's microphone
+ * worklet wait for a connection and lose what was said (test/e2e/voice.test.ts; docs/benchmarks.md, the
+ * chat's third round).
  *
  * Notifications are coalesced to one per animation frame: a fast token stream renders at display rate.
  * `stop()` also cancels every OpenCode request still in flight (the user left the session, or it is being
@@ -74,8 +73,6 @@ export class ChatStore {
   /** Loaded conversations that were off screen during a refetch: their messages may be behind. */
   private readonly outdated = new Set<string>();
   private stream: EventStreamHandle | null = null;
-  /** The newest conversation's first page, asked for by the first refetch (see the module doc). */
-  private prefetch: { conversationID: string; done: Promise<void> } | null = null;
   private notifyScheduled = false;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   /** Retries of a failed refresh (OpenCode not up yet, a transient 502): `ready` must not stay false. */
@@ -140,11 +137,6 @@ export class ChatStore {
     this.watched.add(conversationID);
     // Kept current by events while loaded, unless a reconnect happened while it was off screen.
     if (this.snapshot.state.loaded[conversationID] && !this.outdated.has(conversationID)) return;
-    // Its first page already on its way (the first refetch's prefetch): wait for that one.
-    if (this.prefetch?.conversationID === conversationID && !this.outdated.has(conversationID)) {
-      await this.prefetch.done;
-      if (this.snapshot.state.loaded[conversationID]) return;
-    }
     this.outdated.delete(conversationID);
     await this.guard(this.sync.refresh(() => this.loadMessages(conversationID)));
   }
@@ -200,13 +192,10 @@ export class ChatStore {
   async refreshAll(): Promise<void> {
     clearTimeout(this.retryTimer);
     for (const id of Object.keys(this.snapshot.state.loaded)) if (!this.watched.has(id)) this.outdated.add(id);
-    const first = this.watched.size === 0 && Object.keys(this.snapshot.state.loaded).length === 0;
     const ok = await this.guard(
       this.sync.refresh(async () => {
-        const listed = this.client.session.list();
-        if (first) void listed.then((list) => this.prefetchNewest(list.data ?? []), () => undefined);
         const [conversations, status, permissions, questions, ...messages] = await Promise.all([
-          listed,
+          this.client.session.list(),
           this.client.session.status(),
           this.client.permission.list(),
           this.client.question.list(),
@@ -231,20 +220,6 @@ export class ChatStore {
         if (this.snapshot.connection.kind === "open") void this.refreshAll();
       }, this.retries.next());
     }
-  }
-
-  /**
-   * Asks for the first page of the most recently updated top-level conversation (the one ChatPanel opens),
-   * unless it is loaded or being loaded; a failure is left to {@link watch}, which asks again.
-   */
-  private prefetchNewest(conversations: Conversation[]): void {
-    const newest = conversations.filter((c) => !c.parentID).sort((a, b) => b.time.updated - a.time.updated)[0];
-    if (!newest || this.snapshot.state.loaded[newest.id] || this.watched.has(newest.id) || this.prefetch?.conversationID === newest.id) return;
-    const done = this.sync.refresh(() => this.loadMessages(newest.id).catch(() => []));
-    this.prefetch = { conversationID: newest.id, done };
-    void done.finally(() => {
-      if (this.prefetch?.done === done) this.prefetch = null;
-    });
   }
 
   /**

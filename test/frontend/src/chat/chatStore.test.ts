@@ -2,8 +2,7 @@
  * The chat store against a real local HTTP server (Bun.serve) standing in for OpenCode behind octo's proxy
  * (`/session/:id/code/...`): the event stream stays open while the first refetch fails, as OpenCode does
  * when it answers 500 during its start-up under load. The store must become `ready` (which enables the
- * composer) without waiting for a reconnect that never comes. The first refetch also asks for the newest
- * conversation's first page, after the stream opened and without making `ready` wait for it.
+ * composer) without waiting for a reconnect that never comes.
  */
 import { afterEach, describe, expect, test } from "bun:test";
 import { ChatStore } from "../../../../frontend/src/chat/chatStore.ts";
@@ -111,84 +110,5 @@ describe("ChatStore", () => {
     await Bun.sleep(150);
     expect(listCalls).toBe(calls);
     expect(store.getSnapshot().ready).toBe(false);
-  });
-
-  /**
-   * A stand-in with one conversation of two messages whose `GET /message` answers after `pageDelayMs`;
-   * `requests` lists every path asked for, with "(stream open)" where the event stream opened.
-   */
-  function pageServer(options: { pageDelayMs: number; onPage?: () => void }) {
-    const requests: string[] = [];
-    const messages = [
-      { info: { id: "msg_1", sessionID: "ses_1", role: "user", time: { created: 1 } }, parts: [] },
-      { info: { id: "msg_2", sessionID: "ses_1", role: "assistant", time: { created: 2 } }, parts: [] },
-    ];
-    let stream: ReadableStreamDefaultController<Uint8Array> | undefined;
-    const send = (event: unknown) => stream?.enqueue(new TextEncoder().encode(`data: ${JSON.stringify(event)}\n\n`));
-    const server = Bun.serve({
-      port: 0,
-      async fetch(req) {
-        const url = new URL(req.url);
-        const path = url.pathname.replace("/session/abc/code", "");
-        requests.push(`${path}${url.search}`);
-        if (path === "/event") {
-          requests.push("(stream open)");
-          const body = new ReadableStream<Uint8Array>({
-            start(controller) {
-              stream = controller;
-              send({ type: "server.connected", properties: {} });
-            },
-          });
-          return new Response(body, { headers: { "content-type": "text/event-stream" } });
-        }
-        if (path === "/session") return Response.json([CONVERSATION]);
-        if (path === "/session/status") return Response.json({});
-        if (path === "/session/ses_1/message") {
-          options.onPage?.();
-          await Bun.sleep(options.pageDelayMs);
-          return Response.json(messages);
-        }
-        return Response.json([]);
-      },
-    });
-    const previousLocation = (globalThis as { location?: unknown }).location;
-    (globalThis as { location?: unknown }).location = { origin: `http://127.0.0.1:${server.port}` };
-    const store = new ChatStore("abc");
-    cleanups.push(() => {
-      store.stop();
-      server.stop(true);
-      (globalThis as { location?: unknown }).location = previousLocation;
-    });
-    const pages = () => requests.filter((r) => r.startsWith("/session/ses_1/message"));
-    return { store, requests, pages, send };
-  }
-
-  test("the first refetch asks for the newest conversation's first page; ready does not wait for it, and opening it asks nothing more", async () => {
-    const { store, requests, pages } = pageServer({ pageDelayMs: 400 });
-    store.start();
-    await until(() => store.getSnapshot().ready);
-    // Ready with the list, while the page is still on its way; asked for once the stream was open.
-    expect(store.getSnapshot().state.loaded.ses_1).toBeUndefined();
-    expect(pages()).toEqual(["/session/ses_1/message?limit=60"]);
-    expect(requests.indexOf("(stream open)")).toBeLessThan(requests.indexOf("/session/ses_1/message?limit=60"));
-    // What ChatPanel does once ready: it waits for that page instead of asking again.
-    await store.watch("ses_1");
-    expect(store.getSnapshot().state.messages.ses_1?.map((m) => m.id)).toEqual(["msg_1", "msg_2"]);
-    expect(pages()).toHaveLength(1);
-  });
-
-  test("an event that arrives while the newest conversation's first page loads is applied on top of it", async () => {
-    let harness: ReturnType<typeof pageServer> | undefined;
-    harness = pageServer({
-      pageDelayMs: 300,
-      // The page is being answered when a third message arrives: it is not in the page, but must not be lost.
-      onPage: () => setTimeout(() => harness?.send({ type: "message.updated", properties: { sessionID: "ses_1", info: { id: "msg_3", sessionID: "ses_1", role: "user", time: { created: 3 } } } }), 50),
-    });
-    const { store, pages } = harness;
-    store.start();
-    await until(() => store.getSnapshot().ready);
-    await store.watch("ses_1");
-    expect(pages()).toHaveLength(1);
-    expect(store.getSnapshot().state.messages.ses_1?.map((m) => m.id)).toEqual(["msg_1", "msg_2", "msg_3"]);
   });
 });

@@ -5,7 +5,8 @@
  * bridge or veth), so one click could be lost though the server was reachable all along. A push may be
  * sent twice: pushing the same HEAD to the same branch again changes nothing. When the first request did
  * reach octo and landed, the second answers 409 NOTHING_TO_PUSH: the branch is at HEAD, which is what the
- * click asked for, so that counts as done. Any other error, and a second request lost too, is thrown.
+ * click asked for, so that counts as done. Any other error, and a second request lost too, is thrown
+ * (should the first still be running at octo, git refuses one of the two: PUSH_REJECTED, shown as such).
  */
 import { HttpError } from "../lib/http.ts";
 

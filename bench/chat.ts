@@ -3,12 +3,17 @@
  * A real `octo serve` whose session runs bench/transcript-upstream.ts as its OpenCode (a conversation of
  * N messages, default 2 000, half of the answers with a bash tool card and a code block), opened in
  * Debian's Chromium through octo's proxy like a user would. Measured in the page:
- * - time to first render: navigation start until the newest message is in the DOM (ms);
+ * - time to first render: navigation start until the newest message is in the DOM (ms; seen by a
+ *   MutationObserver in the page, and as Playwright's wait saw it, which polls and came 50-300 ms later);
  * - frame times (requestAnimationFrame deltas, ms) while scrolling the thread from the bottom to the top,
  *   and while an answer streams in (200 `message.part.delta` events, one every 25 ms);
  * - find in the conversation: from typing a query matching only the first message to its mark in view (ms).
  * Target (issue 16): first render under 1 s, no frame over 50 ms while streaming. Prints a table and writes
  * `chat-<timestamp>.json` to `--out` (default bench/results). Never fails on a time.
+ * `BENCH_VERBOSE=1` prints every request before the first render; `BENCH_PROFILE=1` samples the page's CPU
+ * (Chromium's `Profiler` over CDP, 1 ms) from navigation to the first render and while an answer streams,
+ * and prints the functions with the most self time (build the web app with `npx vite build --minify false`
+ * in frontend/ first for readable names).
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -42,7 +47,54 @@ try {
   await browser.context.addCookies([{ name: "octo_token", value: bench.token, url: bench.octo.url }]);
   const { page } = browser;
   page.setDefaultTimeout(300_000);
+  const profiling = Boolean(process.env.BENCH_PROFILE);
+  const cdp = profiling ? await browser.context.newCDPSession(page) : null;
+  /** Starts sampling; the returned function stops and prints the top self times under `title`. */
+  const profile = async (title: string) => {
+    if (!cdp) return async () => {};
+    await cdp.send("Profiler.enable");
+    await cdp.send("Profiler.setSamplingInterval", { interval: 1000 });
+    await cdp.send("Profiler.start");
+    return async () => {
+      const { profile: p } = await cdp.send("Profiler.stop");
+      const byId = new Map(p.nodes.map((n) => [n.id, n]));
+      const self = new Map<string, number>();
+      const deltas = p.timeDeltas ?? [];
+      (p.samples ?? []).forEach((id, i) => {
+        const f = byId.get(id)!.callFrame;
+        const name = `${f.functionName || "(anonymous)"} ${f.url.split("/").pop()}:${f.lineNumber + 1}`;
+        self.set(name, (self.get(name) ?? 0) + (deltas[i + 1] ?? 0) / 1000);
+      });
+      // Busy (not idle) ms per 100 ms since sampling started, and the busiest function of each slice.
+      const slices: { busy: number; fns: Map<string, number> }[] = [];
+      let t = 0;
+      (p.samples ?? []).forEach((id, i) => {
+        t += (deltas[i] ?? 0) / 1000;
+        const f = byId.get(id)!.callFrame;
+        if (f.functionName === "(idle)") return;
+        const slot = (slices[Math.floor(t / 100)] ??= { busy: 0, fns: new Map() });
+        const ms = (deltas[i + 1] ?? 0) / 1000;
+        slot.busy += ms;
+        const name = `${f.functionName || "(anonymous)"} ${f.url.split("/").pop()}:${f.lineNumber + 1}`;
+        slot.fns.set(name, (slot.fns.get(name) ?? 0) + ms);
+      });
+      if (process.env.BENCH_PROFILE === "slices")
+        slices.forEach((sl, i) => sl && console.error(`${String(i * 100).padStart(6)} ms: busy ${sl.busy.toFixed(0).padStart(3)} ms; ${[...sl.fns].sort((x, y) => y[1] - x[1]).slice(0, 3).map(([n, ms]) => `${n} ${ms.toFixed(0)}`).join(", ")}`));
+      const top = [...self].filter(([n]) => !n.startsWith("(idle)")).sort((a, b) => b[1] - a[1]).slice(0, 25);
+      console.error(`\n# CPU self time, ${title} (ms)`);
+      for (const [name, ms] of top) console.error(`${ms.toFixed(1).padStart(8)}  ${name}`);
+    };
+  };
   const last = `msg_${String(messages - 1).padStart(6, "0")}_0`;
+  // The first render as the page sees it: Playwright's wait polls, so it sees the message some time later.
+  await page.addInitScript((selector) => {
+    new MutationObserver((_, observer) => {
+      if (!document.querySelector(selector)) return;
+      (window as { benchFirstRender?: number }).benchFirstRender = performance.now();
+      observer.disconnect();
+    }).observe(document, { subtree: true, childList: true });
+  }, `[data-message-id="${last}"]`);
+  const stopLoadProfile = await profile("navigation to first render");
   await page.goto(`/sessions/${id}`);
   await page
     .locator(`[data-message-id="${last}"]`)
@@ -52,7 +104,9 @@ try {
       console.error(browser.failedRequests.slice(-10).join("\n"), browser.errors.slice(-5).join("\n"));
       throw err;
     });
-  const firstRenderMs = await page.evaluate(() => performance.now());
+  const seenMs = await page.evaluate(() => performance.now());
+  const firstRenderMs = await page.evaluate(() => (window as { benchFirstRender?: number }).benchFirstRender ?? Number.NaN);
+  await stopLoadProfile();
   // Where the time went: the app's code loaded, the transcript's answer received (ms since navigation).
   const timeline = await page.evaluate(() => {
     const nav = performance.getEntriesByType("navigation")[0] as PerformanceNavigationTiming | undefined;
@@ -93,7 +147,9 @@ try {
     if (s) s.scrollTop = s.scrollHeight;
   });
   await page.evaluate((sid) => fetch(`/session/${sid}/code/bench/stream`, { method: "POST" }), id);
+  const stopStreamProfile = await profile("while an answer streams");
   const streaming = await record(5200, "");
+  await stopStreamProfile();
   // Find in the conversation: from typing a query that matches only the first message to its mark in view.
   await page.getByRole("textbox", { name: "Message", exact: true }).click();
   await page.keyboard.press("ControlOrMeta+f");
@@ -120,6 +176,7 @@ try {
     messages,
     rendered_messages: rendered,
     first_render_ms: round(firstRenderMs, 0),
+    first_render_seen_by_playwright_ms: round(seenMs, 0),
     app_loaded_ms: round(timeline.dom_content_loaded_ms, 0),
     transcript_received_ms: round(timeline.transcript_received_ms, 0),
     transcript_bytes: timeline.transcript_bytes,
@@ -130,7 +187,7 @@ try {
   };
   console.log(`## chat with ${messages} messages\n`);
   console.log("| measure | value |\n| --- | --- |");
-  console.log(`| time to first render | ${results.first_render_ms} ms (${rendered} messages in the DOM) |`);
+  console.log(`| time to first render | ${results.first_render_ms} ms (${rendered} messages in the DOM; Playwright saw it at ${results.first_render_seen_by_playwright_ms} ms) |`);
   console.log(`| of which: app loaded, transcript received | ${results.app_loaded_ms} ms, ${results.transcript_received_ms} ms (${(results.transcript_bytes / 1e6).toFixed(1)} MB) |`);
   for (const [name, s] of [["scrolling", results.scroll], ["streaming", results.streaming]] as const) {
     console.log(`| frames while ${name} | p50 ${s.p50_ms} ms · p95 ${s.p95_ms} ms · max ${s.max_ms} ms · ${s.over_50ms} of ${s.frames} over 50 ms |`);

@@ -14,7 +14,6 @@
 #   OCTO_SERVICE_TOKEN     the session secret; OpenCode receives it as OPENCODE_SERVER_PASSWORD.
 #   OCTO_OC_ENV_<NAME>     given to OpenCode only, as <NAME> (provider API keys, OPENCODE_CONFIG_CONTENT);
 #                          never in the environment of the file server or the terminal.
-#   OCTO_GIT_CREDENTIAL    JSON credential for the clone (see clone_repository); given to nothing else.
 # Settings (environment, none secret; defaults are the container's):
 #   OCTO_WORKSPACE         working directory of the agent and the terminal (default /home/dev/workspace).
 #   OCTO_HOST              address the services listen on (default 0.0.0.0).
@@ -24,7 +23,6 @@
 #   OCTO_FILESERVER_ARGS, OCTO_TERM_ARGS   extra flags, split on spaces (e.g. "--max-upload-mb 512").
 #   OCTO_LIFELINE_FD       a file descriptor that reaches end of file when octo is gone (see below).
 #   OCTO_STOP_GRACE_SECONDS  after SIGTERM, services still running are killed (default 10).
-#   OCTO_REPO_URL, OCTO_REPO_REF, OCTO_REPO_DEPTH   a repository to clone first (see clone_repository).
 #
 # Signals: SIGTERM/SIGINT are forwarded to all three (SIGKILL after the grace period); the entrypoint exits 0
 # once they are gone.
@@ -35,12 +33,10 @@
 set -u
 
 token=
-git_credential=
 opencode_env=()
 take_secret() { # NAME=VALUE
   case $1 in
     OCTO_SERVICE_TOKEN=*) token=${1#OCTO_SERVICE_TOKEN=} ;;
-    OCTO_GIT_CREDENTIAL=*) git_credential=${1#OCTO_GIT_CREDENTIAL=} ;;
     OCTO_OC_ENV_*=*) opencode_env+=("${1#OCTO_OC_ENV_}") ;;
   esac
 }
@@ -50,14 +46,13 @@ if [ "${OCTO_SECRETS:-}" = stdin ]; then
   unset record
 else
   token=${OCTO_SERVICE_TOKEN:-}
-  git_credential=${OCTO_GIT_CREDENTIAL:-}
   while IFS= read -r name; do
     case $name in
       OCTO_OC_ENV_*) take_secret "$name=${!name}"; unset "$name" ;;
     esac
   done < <(compgen -e)
 fi
-unset OCTO_SECRETS OCTO_SERVICE_TOKEN OCTO_GIT_CREDENTIAL
+unset OCTO_SECRETS OCTO_SERVICE_TOKEN
 
 workspace=${OCTO_WORKSPACE:-/home/dev/workspace}
 host=${OCTO_HOST:-0.0.0.0}
@@ -79,19 +74,6 @@ if [ -d /etc/skel ] && [ -w "$HOME" ] && [ ! -e "$HOME/.bashrc" ]; then
 fi
 mkdir -p "$workspace" 2>/dev/null
 cd "$workspace" || { echo "octo-entrypoint: cannot enter $workspace" >&2; exit 1; }
-
-# A session on a repository (issue 14), Swarm mode only (local and container mode clone in a sandbox of their
-# own before the session exists: server/modules/sessions/clone.ts): `octo clone` (common/git/clone.ts) clones
-# OCTO_REPO_URL into the empty workspace before any service starts, so nothing of the agent runs while the
-# credential is in use. The
-# credential reaches it through a pipe from a builtin (never a command line or an environment). On failure it
-# has said why (`octo-entrypoint: git clone failed: ...`) and emptied the workspace; the session ends.
-clone_repository() {
-  [ -n "${OCTO_REPO_URL:-}" ] || return 0
-  printf '%s' "$git_credential" | (cd / && exec "${self[@]}" clone --workspace "$workspace") || exit 1
-}
-clone_repository
-unset git_credential OCTO_REPO_URL OCTO_REPO_REF OCTO_REPO_DEPTH
 
 # The workspace is a git repository from the start (issue 16): OpenCode's undo (revert/unrevert) restores
 # files only from its git snapshots, which it takes only when the workspace is a repository when it starts.

@@ -21,7 +21,7 @@ import { requireServiceToken } from "../common/service-auth.ts";
 import { errorResponse, json, toHttpError } from "./http.ts";
 import type { Handler, RouteContext } from "./routes/context.ts";
 import { resolve } from "node:path";
-import { getChanges, getDiff, postCommit, postDiscard, postPush } from "./routes/git.ts";
+import { getChanges, getDiff, postCommit, postDiscard } from "./routes/git.ts";
 import { deleteFile, makeDirectory, renameEntry } from "./routes/manage.ts";
 import { getEvents } from "./routes/events.ts";
 import { getDownload, getFile, getTree } from "./routes/read.ts";
@@ -72,7 +72,6 @@ const ROUTES: Record<string, Partial<Record<string, Handler>>> = {
   "/git/diff": { GET: getDiff },
   "/git/commit": { POST: postCommit },
   "/git/discard": { POST: postDiscard },
-  "/git/push": { POST: postPush },
 };
 
 /**

@@ -64,7 +64,7 @@ export function registerServices(program: Command): void {
 
   program
     .command("clone")
-    .description("clone the session's repository into its empty workspace (run by the session entrypoint)")
+    .description("clone the session's repository into its empty workspace, the job on stdin or in $OCTO_JOB_FILE (run by octo in a sandbox of its own)")
     .requiredOption("--workspace <dir>", "the workspace")
     .action(async (options: { workspace: string }) => {
       const { runCloneCommand } = await import("../../common/git/clone.ts");
@@ -73,7 +73,7 @@ export function registerServices(program: Command): void {
 
   program
     .command("git-push")
-    .description("push a session's workspace with the credential given on stdin (run by octo in a sandbox of its own)")
+    .description("push a session's workspace, the job (credential included) on stdin or in $OCTO_JOB_FILE (run by octo in a sandbox of its own)")
     .requiredOption("--workspace <dir>", "the workspace")
     .action(async (options: { workspace: string }) => {
       const { runPushCommand } = await import("../../common/git/push-job.ts");

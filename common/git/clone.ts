@@ -1,25 +1,20 @@
 /**
  * `octo clone`: clones a session's repository into its empty workspace, before any service of the session
- * starts, as the session's uid. Local and container mode run it in a sandbox of its own
- * (`Runtime.runIsolated`: a bubblewrap sandbox, a one-shot container) before the session's own sandbox or
- * container exists, so no process of the session ever exists beside the credential. Swarm mode, which has
- * no such sandbox, still runs it from the session entrypoint (container/entrypoint.sh `clone_repository`)
- * before the services start (docs/security.md says what that does and does not guarantee).
+ * starts, as the session's uid, in a sandbox of its own (`Runtime.runIsolated`: a bubblewrap sandbox, a
+ * one-shot container, a one-shot Swarm service) before the session's own sandbox, container or service
+ * exists, so no process of the session ever exists beside the credential.
  *
- * Input: one line of JSON on standard input, {@link CloneJob} (read by ./job-input.ts `readJobLine`):
- * `{ url, ref?, depth?, credential, knownHosts }` (./credentials.ts `GitCredential` or null; known_hosts
- * lines for an ssh URL, ./known-hosts.ts). From the entrypoint, `url`, `ref` and `depth` come from
- * `OCTO_REPO_URL`, `OCTO_REPO_REF` (branch, tag or commit id), `OCTO_REPO_DEPTH` in the environment
- * instead, and standard input holds `{ credential, knownHosts }` or nothing.
- * Output, on standard error (the isolated run's stderr, or the session log), which octo reads while the
- * session starts:
+ * Input: one line of JSON, {@link CloneJob} (read by ./job-input.ts `readJobLine`, from standard input or
+ * the file `OCTO_JOB_FILE` names): `{ url, ref?, depth?, credential, knownHosts }` (./credentials.ts
+ * `GitCredential` or null; known_hosts lines for an ssh URL, ./known-hosts.ts).
+ * Output, on standard error (the isolated run's stderr), which octo reads while the session starts:
  *   octo-clone: start
  *   octo-clone: progress cloning 43%          (each time the figure changes; see {@link progressDetail})
  *   octo-clone: base <commit id>              (on success, the commit checked out)
  *   octo-entrypoint: git clone failed: <git's message>   (on failure; the workspace is emptied again)
  * Exit code 0 on success, 1 on failure.
  */
-import { readdirSync, rmSync } from "node:fs";
+import { mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import { type GitCredential, gitAuth } from "./credentials.ts";
@@ -150,20 +145,17 @@ export const CloneJob = z.strictObject({
 export type CloneJob = z.input<typeof CloneJob>;
 
 /**
- * The process entry of `octo clone --workspace DIR`: reads standard input and the environment (see the
- * module doc). @returns the exit code.
+ * The process entry of `octo clone --workspace DIR`: reads the job (see the module doc) and makes DIR if it
+ * is not there yet (a new Swarm volume holds only the image's home). @returns the exit code.
  */
-export async function runCloneCommand(workspace: string, env = process.env): Promise<number> {
+export async function runCloneCommand(workspace: string): Promise<number> {
   const job = await readJobLine(CloneJob).catch(() => null);
-  const url = job?.url ?? env.OCTO_REPO_URL ?? "";
-  if (!url) {
-    process.stderr.write(`${CLONE_LINE}start\nocto-entrypoint: git clone failed: standard input holds no clone job (one line of JSON)\n`);
+  if (!job?.url) {
+    process.stderr.write(`${CLONE_LINE}start\nocto-entrypoint: git clone failed: no clone job (one line of JSON on standard input or in $OCTO_JOB_FILE)\n`);
     return 1;
   }
-  const ref = (job?.url ? job.ref : env.OCTO_REPO_REF) || undefined;
-  const depthText = job?.url ? job.depth : env.OCTO_REPO_DEPTH;
-  const depth = depthText ? Number(depthText) : undefined;
-  const credential = (job?.credential as GitCredential | null | undefined) ?? null;
-  const base = await cloneRepository({ workspace, url, ref, depth, credential, knownHosts: job?.knownHosts ?? "" });
+  mkdirSync(workspace, { recursive: true });
+  const credential = (job.credential as GitCredential | null | undefined) ?? null;
+  const base = await cloneRepository({ workspace, url: job.url, ref: job.ref || undefined, depth: job.depth || undefined, credential, knownHosts: job.knownHosts });
   return base ? 0 : 1;
 }

@@ -1,12 +1,13 @@
 /**
  * `octo git-push --workspace DIR`: one push of a session's workspace with the owner's credential, run by a
  * runtime in a short-lived sandbox of its own (`Runtime.runIsolated`): a bubblewrap sandbox with its own PID
- * namespace and `/tmp` in local mode, a one-shot container in container mode. No process of the agent
+ * namespace and `/tmp` in local mode, a one-shot container in container mode, a one-shot service in Swarm
+ * mode (the job then in a Docker secret, ./job-input.ts). No process of the agent
  * exists in there, so none can read the credential from git's fd 3, from `git-remote-http`'s memory or
  * environment, or from an SSH key file (docs/security.md, "Git: clones, pushes and credentials").
  *
- * Protocol: standard input carries one line of JSON, {@link PushJob} (the credential included), read by
- * ./job-input.ts `readJobLine`; standard output carries one line of JSON, {@link PushJobAnswer}. The exit code is 0 whenever an answer
+ * Protocol: standard input (or the file `OCTO_JOB_FILE` names) carries one line of JSON, {@link PushJob}
+ * (the credential included), read by ./job-input.ts `readJobLine`; standard output carries one line of JSON, {@link PushJobAnswer}. The exit code is 0 whenever an answer
  * was written, a failed push included (its error is in the answer).
  */
 import { z } from "zod";

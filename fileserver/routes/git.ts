@@ -6,14 +6,12 @@
  * - `GET /git/diff?path=&base=&against=` -> `{ path, diff, binary, truncated }`
  * - `POST /git/commit` `{ message, paths?, author: { name, email } }` -> `{ commit }`
  * - `POST /git/discard` `{ path }` -> `{ path }`
- * - `POST /git/push` `{ url, branch, credential?, knownHosts? }` -> `{ branch, commit, message }`; the
- *   credential (`{ host, username, password }`) is used for this push only, and never logged. Only the Swarm
- *   runtime pushes here; the others run the push in a sandbox of its own (common/git/push-job.ts).
+ * No push: it needs the owner's credential, and the file server shares its uid and PID namespace with the
+ * agent; octo pushes in a sandbox of its own (common/git/push-job.ts).
  * Errors are `{ error, code }` with git's message (see common/git/changes.ts for the codes).
  */
 import { OctoError } from "../../common/errors.ts";
-import { commitChanges, discardChanges, fileDiff, listChanges, pushBranch } from "../../common/git/changes.ts";
-import type { GitCredential } from "../../common/git/credentials.ts";
+import { commitChanges, discardChanges, fileDiff, listChanges } from "../../common/git/changes.ts";
 import { json } from "../http.ts";
 import { type Handler, queryParam } from "./context.ts";
 
@@ -57,15 +55,4 @@ export const postDiscard: Handler = async (request, _url, ctx) => {
   const path = text((await body(request)).path, "path");
   await discardChanges(ctx.workspace, path);
   return json({ path });
-};
-
-export const postPush: Handler = async (request, _url, ctx) => {
-  const b = await body(request);
-  const c = b.credential as Record<string, unknown> | undefined | null;
-  const credential: GitCredential | null = !c
-    ? null
-    : c.kind === "ssh_key"
-      ? { kind: "ssh_key", host: text(c.host, "credential.host"), privateKey: text(c.privateKey, "credential.privateKey") }
-      : { host: text(c.host, "credential.host"), username: text(c.username, "credential.username"), password: text(c.password, "credential.password") };
-  return json(await pushBranch(ctx.workspace, text(b.url, "url"), text(b.branch, "branch"), credential, text(b.knownHosts, "knownHosts", true)));
 };

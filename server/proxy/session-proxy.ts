@@ -95,6 +95,9 @@ const ANSWER_HEADERS = { "content-security-policy": "sandbox", "x-content-type-o
 /** OpenCode's keep-alive events, which are not activity (activity.ts). */
 const KEEP_ALIVE_EVENT = /"type"\s*:\s*"server\.(?:heartbeat|connected)"/;
 
+/** After an event stream's chunk counted as activity, how long its further chunks are not inspected, ms. */
+const ACTIVITY_RECHECK_MS = 1000;
+
 /** Whether a chunk of a server-sent event stream carries an event that is not a keep-alive. */
 export function carriesActivity(chunk: Buffer | string): boolean {
   for (const line of chunk.toString("utf8").split("\n")) {
@@ -129,8 +132,15 @@ export class SessionProxy {
     this.proxy.on("proxyRes", (proxyRes, req, res) => {
       const id = this.admitted.get(req)?.id;
       if (id && String(proxyRes.headers["content-type"] ?? "").startsWith("text/event-stream")) {
+        // Activity has a resolution of seconds (activity.ts), so once a chunk counted, the next
+        // ACTIVITY_RECHECK_MS of this stream are not decoded: with 100 subscribers, every event was
+        // decoded and searched 100 times on octo's one thread.
+        let quietUntil = 0;
         proxyRes.on("data", (chunk: Buffer) => {
-          if (carriesActivity(chunk)) this.deps.sessions.touch(id);
+          const now = performance.now();
+          if (now < quietUntil || !carriesActivity(chunk)) return;
+          quietUntil = now + ACTIVITY_RECHECK_MS;
+          this.deps.sessions.touch(id);
         });
       }
       for (const name of DROPPED_ANSWER_HEADERS) delete proxyRes.headers[name];

@@ -40,7 +40,6 @@ import { baseEnvironment, homeEnvironment } from "./environment.ts";
 import { type Isolation, localIsolation } from "./isolation.ts";
 import { chownTree } from "./ownership.ts";
 import { freePorts } from "./ports.ts";
-import { repositoryEnvironment } from "./repository.ts";
 import { isWithin, type Sandbox, type SandboxMount } from "./sandbox.ts";
 import { userNamespaceFilter } from "./seccomp.ts";
 import { argsVariables, endpointsAt, lastWords, portVariables, ServicePorts, SESSION_LOG } from "./session-services.ts";
@@ -192,7 +191,6 @@ export class LocalRuntime implements Runtime<LocalState> {
       OCTO_OPENCODE: this.options.opencodeBinary,
       OCTO_SELF: self.join("\n"),
       ...argsVariables({ files: fileserverFlags(this.options.maxUploadMb), term: this.options.shell ? `--shell ${this.options.shell}` : "" }),
-      ...repositoryEnvironment(spec).env,
     };
     if (sandbox && spec.runAs) {
       env.USER = env.LOGNAME = "octo-session";
@@ -204,7 +202,6 @@ export class LocalRuntime implements Runtime<LocalState> {
       else log.warn("skipping [opencode] env entry with an invalid name", { session: spec.id, key });
     }
     if (spec.opencodeConfigJson) secrets.push(`OCTO_OC_ENV_OPENCODE_CONFIG_CONTENT=${spec.opencodeConfigJson}`);
-    for (const [key, value] of Object.entries(repositoryEnvironment(spec).secrets)) secrets.push(`${key}=${value}`);
 
     // The script arrives on fd 3 (a socket, which /dev/fd/3 cannot open: read it, then run it).
     let argv = ["/bin/bash", "-c", 'script=$(cat <&3) && exec 3<&- 4<&- 5<&- && eval "$script"', this.marker(spec.id)];

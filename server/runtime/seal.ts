@@ -23,12 +23,11 @@
  */
 import { closeSync, writeSync } from "node:fs";
 import { OctoError } from "../../common/errors.ts";
-import { GIT_CREDENTIAL_VARIABLE } from "./repository.ts";
 import { PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP, SECCOMP_MODE_FILTER, userNamespaceFilter } from "./seccomp.ts";
 
 /** Names of the environment variables that are secrets (see container/entrypoint.sh). */
 export function isSecretVariable(name: string): boolean {
-  return name === "OCTO_SERVICE_TOKEN" || name === GIT_CREDENTIAL_VARIABLE || name.startsWith("OCTO_OC_ENV_");
+  return name === "OCTO_SERVICE_TOKEN" || name.startsWith("OCTO_OC_ENV_");
 }
 
 /**

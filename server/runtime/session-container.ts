@@ -24,7 +24,6 @@ import { defaultImageTag } from "./image.ts";
 import { argsVariables } from "./session-services.ts";
 import { fileserverFlags, type SessionSettings, sessionSettings } from "./settings.ts";
 import type { SessionSpec } from "./types.ts";
-import { repositoryEnvironment } from "./repository.ts";
 
 const log = createLogger("runtime.container");
 
@@ -107,8 +106,6 @@ export function sessionEnvironment(config: OctoConfig, settings: SessionSettings
     OCTO_SERVICE_TOKEN: spec.secret,
     // The host's `[terminal] shell` does not exist in the image: the terminal's default applies there.
     ...argsVariables({ files: fileserverFlags(settings.maxUploadMb) }),
-    ...repositoryEnvironment(spec).env,
-    ...repositoryEnvironment(spec).secrets, // moved to the entrypoint's stdin by `octo seal`
   };
   const opencodeEnv: Record<string, string> = { ...(spec.opencodeEnv ?? {}) };
   if (spec.opencodeConfigJson) opencodeEnv.OPENCODE_CONFIG_CONTENT = spec.opencodeConfigJson;

@@ -21,6 +21,14 @@
  *              ran, so the session is constrained to that node afterwards (`node.id == ...`, from the state
  *              of its previous start, `SessionSpec.previousState`); stop and start keep its files.
  *
+ * One-shot jobs (`runIsolated`: octo's clone and pushes with the owner's credential) are services of their
+ * own, `octo-<session id>-job-<hex>` labelled `octo.job`, with one task (restart condition "none") on the
+ * node holding the session's volume, the volume mounted (read-only unless `writable`), running the session
+ * image's `octo seal -- octo <args>`. A Swarm task has no standard input: the job (credential included)
+ * is a Docker secret of the same name, mounted at /run/secrets/job (mode 0400, the image's user) and named
+ * by `OCTO_JOB_FILE` (common/git/job-input.ts); it is in no service spec, environment or command line, and
+ * is removed with the service once the job has ended, on every outcome.
+ *
  * Stop removes the service (its task stops with `[runtime] stop_timeout_seconds` grace) and waits until its
  * task is gone; the volume stays. Poll reads the task and its node: a task that ended, or a node that is
  * down or drained, is an exited session with the reason. Orphans are services labelled for this octo whose
@@ -29,6 +37,8 @@
  *
  * State stored with the session: `{ serviceId, name, taskId, node, nodeName, host, ports, volume }`.
  */
+import { randomBytes } from "node:crypto";
+import { JOB_FILE_VARIABLE } from "../../common/git/job-input.ts";
 import { requireOpenEgress } from "./egress.ts";
 import type Docker from "dockerode";
 import { z } from "zod";
@@ -38,6 +48,7 @@ import { createLogger } from "../../common/log.ts";
 import { connectEngine, withTimeout } from "./engine.ts";
 import type { Isolation } from "./isolation.ts";
 import {
+  demuxLogs,
   engineMessage,
   HOME,
   inspectSessionImage,
@@ -47,9 +58,10 @@ import {
   SessionContainerRuntime,
   sessionLabels,
   statusOf,
+  WORKSPACE,
 } from "./session-container.ts";
 import { endpointsAt, lastWords, SERVICE, SERVICE_KEYS as SERVICES, ServicePorts, type ServiceKey as Service } from "./session-services.ts";
-import type { Endpoints, PollResult, Runtime, SessionSpec, StartResult, StopOptions } from "./types.ts";
+import { type Endpoints, type IsolatedCommand, type IsolatedResult, ISOLATED_OUTPUT_BYTES, type PollResult, type Runtime, type SessionSpec, type StartResult, type StopOptions } from "./types.ts";
 
 const log = createLogger("runtime.swarm");
 
@@ -59,6 +71,8 @@ const TASK_POLL_MS = 100;
 const UNPLACEABLE_MS = 5000;
 /** How long fetching a service's logs may take, ms (the manager asks the task's node, which may be gone). */
 const LOGS_TIMEOUT_MS = 5000;
+/** Where a one-shot job's secret is mounted in its task (Docker mounts secrets under /run/secrets). */
+const JOB_SECRET_PATH = "/run/secrets/job";
 /** Task states after which it never runs again (docs.docker.com/engine/swarm/how-swarm-mode-works/swarm-task-states). */
 const ENDED = new Set(["complete", "shutdown", "failed", "rejected", "orphaned", "remove"]);
 
@@ -146,6 +160,16 @@ function taskEndReason(task: Task, output: string): string {
 export class SwarmRuntime extends SessionContainerRuntime implements Runtime<SwarmState> {
   readonly kind = "swarm" as const;
   readonly parseState = parseSwarmState;
+  /**
+   * The node a one-shot job made a session's volume on, by session id, until the session's own start pins
+   * it there (the clone runs before the session's first start, which has no stored state yet).
+   */
+  private readonly volumeNodes = new Map<string, string>();
+
+  /** The node holding the session's volume: from its stored state, or where a job made it; null: none yet. */
+  private volumeNode(spec: SessionSpec): string | null {
+    return parseSwarmState(spec.previousState)?.node || this.volumeNodes.get(spec.id) || null;
+  }
 
   /**
    * Checks that the engine is an active swarm manager and that the session image is on it (each node needs
@@ -191,17 +215,7 @@ export class SwarmRuntime extends SessionContainerRuntime implements Runtime<Swa
           Init: true,
           CapabilityDrop: ["ALL"],
           StopGracePeriod: this.settings.stopGraceSeconds * 1e9,
-          Mounts: [
-            {
-              Type: "volume",
-              Source: volumeName(spec.id),
-              Target: HOME,
-              VolumeOptions: {
-                Labels: labels,
-                DriverConfig: { Name: s.volume_driver, Options: s.volume_options },
-              },
-            },
-          ],
+          Mounts: [this.volumeMount(spec, false)],
         },
         Resources: {
           Limits: { MemoryBytes: parseMemory(c.memory), NanoCPUs: Math.round(c.cpus * 1e9), Pids: c.pids_limit },
@@ -272,9 +286,10 @@ export class SwarmRuntime extends SessionContainerRuntime implements Runtime<Swa
     requireOpenEgress(spec.egress, "swarm");
     const name = serviceName(spec.id);
     const timeoutMs = this.config.runtime.start_timeout_seconds * 1000;
-    const previous = parseSwarmState(spec.previousState);
     try {
-      return await this.create(spec, name, previous?.node || null, Date.now() + timeoutMs);
+      const started = await this.create(spec, name, this.volumeNode(spec), Date.now() + timeoutMs);
+      this.volumeNodes.delete(spec.id);
+      return started;
     } catch (err) {
       await this.removeService(name).catch(() => false);
       if (err instanceof OctoError) throw err;
@@ -387,6 +402,142 @@ export class SwarmRuntime extends SessionContainerRuntime implements Runtime<Swa
     return endpointsAt(state.host, state.ports);
   }
 
+  /** The session volume's mount for the session's service and its jobs (created on first use, labelled). */
+  private volumeMount(spec: SessionSpec, readOnly: boolean): Record<string, unknown> {
+    const s = this.config.swarm;
+    return {
+      Type: "volume",
+      Source: volumeName(spec.id),
+      Target: HOME,
+      ReadOnly: readOnly,
+      VolumeOptions: { Labels: sessionLabels(spec, this.instance), DriverConfig: { Name: s.volume_driver, Options: s.volume_options } },
+    };
+  }
+
+  /**
+   * Runs `octo <args> --workspace /home/dev/workspace` once as a one-shot service (see the module doc and
+   * {@link Runtime.runIsolated}): on the node holding the session's volume (any node the scheduler picks
+   * when there is none yet: the volume is made there and the session's start is pinned to it), with the
+   * session's limits, every capability dropped, the image's user and `octo seal` in front; no process of
+   * the session in it. `input` becomes a Docker secret read through `OCTO_JOB_FILE`. The exit code is the
+   * task's container's; stdout and stderr come from the service's logs (stderr is handed to `onStderr` as
+   * it arrives, read about once a second). Past `timeoutMs` or on `signal`, the service is removed (its task
+   * killed) and the code is -1. Service and secret are removed on every outcome.
+   * @throws OctoError 503 IMAGE_MISSING, 503 RUNTIME_START_FAILED (the task cannot be placed), 500
+   *   RUNTIME_START_FAILED (the engine refused, or the task was rejected).
+   */
+  async runIsolated(spec: SessionSpec, command: IsolatedCommand): Promise<IsolatedResult> {
+    const user = await inspectSessionImage(this.options.engine, this.image);
+    const c = this.config.container;
+    const s = this.config.swarm;
+    const name = `${serviceName(spec.id)}-job-${randomBytes(4).toString("hex")}`;
+    const labels = { ...sessionLabels(spec, this.instance), "octo.job": command.args[0] ?? "" };
+    const pinned = s.pin_to_node ? this.volumeNode(spec) : null;
+    const deadline = Date.now() + command.timeoutMs;
+    let secretId: string | null = null;
+    let serviceId: string | null = null;
+    try {
+      try {
+        secretId = ((await this.docker.createSecret({ Name: name, Labels: labels, Data: Buffer.from(command.input).toString("base64") })) as { id: string }).id;
+        const created = (await this.docker.createService({
+          Name: name,
+          Labels: labels,
+          TaskTemplate: {
+            ContainerSpec: {
+              Image: this.image,
+              Hostname: name,
+              Command: ["/usr/local/bin/octo", "seal", "--", "/usr/local/bin/octo", ...command.args, "--workspace", WORKSPACE],
+              Args: [],
+              Dir: "/",
+              Env: ["HOME=/tmp", "TMPDIR=/tmp", `${JOB_FILE_VARIABLE}=${JOB_SECRET_PATH}`],
+              Labels: labels,
+              Init: true,
+              CapabilityDrop: ["ALL"],
+              StopGracePeriod: 1e9,
+              Mounts: [this.volumeMount(spec, !command.writable)],
+              Secrets: [{ SecretID: secretId, SecretName: name, File: { Name: JOB_SECRET_PATH.split("/").at(-1), UID: String(user.uid), GID: String(user.gid), Mode: 0o400 } }],
+            },
+            Resources: { Limits: { MemoryBytes: parseMemory(c.memory), NanoCPUs: Math.round(c.cpus * 1e9), Pids: c.pids_limit } },
+            RestartPolicy: { Condition: "none" },
+            Placement: { Constraints: [...s.constraints, ...(pinned ? [`node.id == ${pinned}`] : [])] },
+            Networks: s.network ? [{ Target: s.network }] : [],
+          },
+          Mode: { Replicated: { Replicas: 1 } },
+        } as unknown as Docker.CreateServiceOptions)) as { id?: string; ID?: string };
+        serviceId = created.id ?? created.ID ?? name;
+      } catch (err) {
+        throw new OctoError(500, "RUNTIME_START_FAILED", `Cannot create the one-shot service ${name}: ${engineMessage(err)}`);
+      }
+      let stderrSeen = 0;
+      let lastRead = 0;
+      const passStderr = async () => {
+        if (!command.onStderr) return;
+        const text = await this.jobLogs(serviceId!, "stderr");
+        if (text.length > stderrSeen) command.onStderr(text.slice(stderrSeen));
+        stderrSeen = Math.max(stderrSeen, text.length);
+      };
+      let unplaceableSince = 0;
+      let ended: Task | null = null;
+      let killed = "";
+      while (!ended) {
+        if (command.signal?.aborted) killed = "killed: cancelled";
+        else if (Date.now() >= deadline) killed = `killed after ${command.timeoutMs} ms`;
+        if (killed) break;
+        const [task] = await this.tasksOf(serviceId);
+        const state = task?.Status?.State;
+        if (task && state && ENDED.has(state)) ended = task;
+        else if (task && state === "pending" && task.Status?.Err) {
+          unplaceableSince ||= Date.now();
+          if (Date.now() - unplaceableSince > UNPLACEABLE_MS) {
+            const where = pinned ? ` (pinned to node ${pinned}, which holds the session's volume)` : "";
+            throw new OctoError(503, "RUNTIME_START_FAILED", `The one-shot service ${name} cannot be placed${where}: ${task.Status.Err}`);
+          }
+        } else unplaceableSince = 0;
+        if (!ended && state === "running" && Date.now() - lastRead >= 1000) {
+          lastRead = Date.now();
+          await passStderr();
+        }
+        if (!ended) await Bun.sleep(TASK_POLL_MS);
+      }
+      const [stdout, stderr] = await Promise.all([this.jobLogs(serviceId, "stdout"), this.jobLogs(serviceId, "stderr")]);
+      if (stderr.length > stderrSeen) command.onStderr?.(stderr.slice(stderrSeen));
+      if (killed) return { code: -1, stdout, stderr: `${stderr}\n${killed}` };
+      const code = ended!.Status?.ContainerStatus?.ExitCode;
+      if (ended!.NodeID && command.writable && !pinned && s.pin_to_node) this.volumeNodes.set(spec.id, ended!.NodeID);
+      if (typeof code !== "number") {
+        throw new OctoError(500, "RUNTIME_START_FAILED", `The one-shot service ${name} did not run: ${taskEndReason(ended!, stderr)}`);
+      }
+      return { code, stdout, stderr };
+    } catch (err) {
+      if (err instanceof OctoError) throw err;
+      throw new OctoError(500, "RUNTIME_START_FAILED", `Cannot run ${command.args[0]} as service ${name}: ${engineMessage(err)}`);
+    } finally {
+      if (serviceId) {
+        await this.removeService(serviceId).catch((err) => log.warn("cannot remove one-shot service", { session: spec.id, service: name, reason: engineMessage(err) }));
+      }
+      if (secretId) {
+        await this.docker
+          .getSecret(secretId)
+          .remove()
+          .catch((err) => {
+            if (statusOf(err) !== 404) log.warn("cannot remove one-shot secret", { session: spec.id, secret: name, reason: engineMessage(err) });
+          });
+      }
+    }
+  }
+
+  /** One stream of a one-shot service's whole output (at most {@link ISOLATED_OUTPUT_BYTES}); "" when it cannot be had. */
+  private async jobLogs(service: string, stream: "stdout" | "stderr"): Promise<string> {
+    try {
+      const logs = this.docker.getService(service).logs({ stdout: stream === "stdout", stderr: stream === "stderr", follow: false });
+      const raw = await withTimeout(logs, LOGS_TIMEOUT_MS, "service logs");
+      const text = demuxLogs(Buffer.isBuffer(raw) ? raw : Buffer.from(String(raw)));
+      return text.length > ISOLATED_OUTPUT_BYTES ? text.slice(0, ISOLATED_OUTPUT_BYTES) : text;
+    } catch {
+      return "";
+    }
+  }
+
   /** The service's last log lines through the manager; "" when they cannot be had within 5 s (a lost node). */
   private async serviceLogs(service: string, maxBytes: number): Promise<string> {
     try {
@@ -408,13 +559,25 @@ export class SwarmRuntime extends SessionContainerRuntime implements Runtime<Swa
     const removed: string[] = [];
     for (const item of list) {
       const session = item.Spec?.Labels?.["octo.session"];
-      if (!session || liveSessionIds.has(session) || !item.ID) continue;
+      // A one-shot job (runIsolated) never outlives the octo that made it.
+      const job = item.Spec?.Labels?.["octo.job"] !== undefined;
+      if (!session || (liveSessionIds.has(session) && !job) || !item.ID) continue;
       try {
-        await this.docker.getService(item.ID).remove();
-        removed.push(session);
+        await (job ? this.removeService(item.ID) : this.docker.getService(item.ID).remove());
+        if (!job && !removed.includes(session)) removed.push(session);
         log.info("removed orphan service", { session, service: item.ID.slice(0, 12) });
       } catch (err) {
         if (statusOf(err) !== 404) log.warn("cannot remove orphan service", { session, reason: engineMessage(err) });
+      }
+    }
+    // A job's secret (its credential), left by a crash of octo before its removal.
+    const secrets = await this.docker.listSecrets({ filters: JSON.stringify({ label: ["octo.job", `octo.instance=${this.instance}`] }) });
+    for (const secret of secrets as { ID: string; Spec?: { Labels?: Record<string, string> } }[]) {
+      try {
+        await this.docker.getSecret(secret.ID).remove();
+        log.info("removed orphan secret", { session: secret.Spec?.Labels?.["octo.session"] ?? "", secret: secret.ID.slice(0, 12) });
+      } catch (err) {
+        if (statusOf(err) !== 404) log.warn("cannot remove orphan secret", { secret: secret.ID.slice(0, 12), reason: engineMessage(err) });
       }
     }
     return removed;

@@ -9,7 +9,6 @@
  * (`readiness.ts`) against {@link Endpoints}, identically for every runtime.
  */
 
-import type { GitCredential } from "../../common/git/credentials.ts";
 import type { EgressSink } from "./egress-proxy.ts";
 import type { EgressPolicy } from "./egress.ts";
 import type { Isolation } from "./isolation.ts";
@@ -44,19 +43,6 @@ export interface SessionSpec {
    * ({@link Runtime.sessionUids}: a root octo's local sandbox); null otherwise.
    */
   runAs: { uid: number; gid: number } | null;
-  /**
-   * A repository the entrypoint clones into the empty workspace before the services start
-   * (`./repository.ts`); absent or null when there is none or its clone already succeeded.
-   */
-  repository?: { url: string; ref?: string | null; depth?: number | null } | null;
-  /**
-   * The owner's credential for the repository's host, for the entrypoint's clone only (decrypted; a secret):
-   * set only for a runtime without {@link Runtime.runIsolated} (Swarm); the others clone in a sandbox of
-   * their own before the start, and their sessions never see it.
-   */
-  gitCredential?: GitCredential | null;
-  /** known_hosts lines for the clone of an ssh URL (common/git/known-hosts.ts); "" or absent otherwise. */
-  knownHosts?: string;
   /**
    * The state the previous start of this session stored, as stored JSON (absent or null when none, or when
    * another runtime kind started it; untrusted: pass it through {@link Runtime.parseState}). A runtime whose
@@ -106,7 +92,10 @@ export interface StopOptions {
 export interface IsolatedCommand {
   /** `octo` subcommand and its arguments, e.g. `["git-push"]`; the runtime appends `--workspace <dir>` (the workspace as the command sees it). */
   args: string[];
-  /** Written to the command's standard input (how a credential reaches it), then closed. */
+  /**
+   * The job (one line of JSON, a credential in it): written to the command's standard input, then closed;
+   * the Swarm runtime, whose services have no standard input, hands it over as a Docker secret instead.
+   */
   input: string;
   /** Killed after this many ms. */
   timeoutMs: number;

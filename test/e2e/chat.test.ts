@@ -425,6 +425,36 @@ describe.skipIf(!haveChromium)("the chat's OpenCode features in Chromium", () =>
     await box.waitFor({ state: "detached" });
   }, SLOW);
 
+  test("scrolling up to older messages: a 'Loading earlier messages' row while their page is on its way", async () => {
+    // The previous test's conversation has more messages than the first page. Reload it, holding the older page.
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const older: string[] = [];
+    const pattern = /\/code\/session\/[^/]+\/message\?.*before=/;
+    await page.route(pattern, async (route) => {
+      older.push(route.request().url());
+      await held;
+      await route.continue();
+    });
+    await page.reload();
+    await page.locator(".message.user", { hasText: "note 64" }).waitFor();
+    await page.getByText("Live", { exact: true }).waitFor();
+    const toTop = () => page.locator(".thread").evaluate((el) => void (el.scrollTop = 0));
+    await toTop();
+    const row = page.getByRole("status").filter({ hasText: "Loading earlier messages" });
+    await row.waitFor();
+    expect(older).toHaveLength(1);
+    expect(new URL(older[0]!).searchParams.get("limit")).toBe("200");
+    await browser.screenshot("16-loading-older");
+    release();
+    await row.waitFor({ state: "detached" });
+    await page.unroute(pattern);
+    // The page arrived: the conversation's first message is reachable at the top.
+    const first = page.locator(".message.user", { hasText: "Where is the haystack needle?" });
+    await eventually(async () => (await toTop(), (await first.count()) > 0), "the first message at the top", UI_TIMEOUT);
+    expect(await row.count()).toBe(0);
+  }, SLOW);
+
   test("the Files panel updates live when the terminal runs touch (the file server's event stream)", async () => {
     const files = page.getByRole("tree", { name: "Workspace files" });
     await files.getByText("notes", { exact: true }).waitFor();

@@ -1,6 +1,7 @@
 /**
  * A hostile session against octo's push (issue 14, docs/security.md "Git: clones, pushes and credentials"):
- * a real `octo serve` in local mode (bubblewrap) and in container mode (Podman), a private repository on
+ * a real `octo serve` in local mode (bubblewrap), in container mode (Podman) and in swarm mode (the two-node
+ * test swarm, test/support/swarm.ts; sessions held on the manager so the test reads their volume), a private repository on
  * `git http-backend` with Basic auth, and a thief (test/fixtures/git-credential-thief.pl) started in the
  * background from the session's web terminal, as the agent could:
  *   - "scan": while octo pushes, reads every process it can see: /proc/PID/environ, cmdline, fds 0-9, and the
@@ -14,18 +15,23 @@
  *     with canaries of its own (one in a process's environment, one in a shell variable only) to show that
  *     the sweep works. Besides, the engine's configuration of every container of the session (`podman
  *     inspect`) in container mode, and the environment of every process of the session read from the host
- *     in local mode, and what the terminal itself shows of /proc/1/environ and .git/config.
+ *     in local mode; in swarm mode every service spec, task container's configuration, secret and process
+ *     (environ, cmdline, read from the host) of this octo, sampled all through the clone and the pushes
+ *     (the one-shot job services and their secrets included), and no secret left afterwards; and what the
+ *     terminal itself shows of /proc/1/environ and .git/config.
  * Clones and pushes run in a sandbox of their own (`Runtime.runIsolated`, server/modules/sessions/clone.ts,
  * common/git/push-job.ts), so all must find nothing while the clone and the push succeed.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { createHash } from "node:crypto";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { type GitServer, gitLog, makeRepository, startHttpBackend } from "../support/git-servers.ts";
 import { Api, eventually, type OctoServerProcess, processesIn, startOcto } from "../support/octo.ts";
 import { CONTAINER_ENGINE, testEngine, testImage } from "../support/podman.ts";
 import { command, requires } from "../support/requires.ts";
+import { MANAGER_ADDRESS, SWARM, testSwarm } from "../support/swarm.ts";
 import { terminalEcho } from "../support/terminal.ts";
 import { tempDir } from "../support/tmp.ts";
 
@@ -51,6 +57,28 @@ interface Mode {
    * processes (read from the host). Never empty for a running session.
    */
   outside(dataDir: string, id: string): Promise<string[]>;
+  /** The session's workspace as the host sees it; default `<data>/sessions/<id>/workspace`. */
+  workspace?(dataDir: string, id: string): Promise<string>;
+  /**
+   * What the engine holds about everything of this octo at one instant (services, containers, secrets,
+   * their processes), sampled while octo clones and pushes; and the secrets left once it is done.
+   */
+  sample?(dataDir: string): Promise<string[]>;
+  secretsLeft?(dataDir: string): Promise<unknown[]>;
+}
+
+/** The environ and cmdline of every host process in the container `containerId` (by its cgroup), each text starting "process ". */
+function containerProcesses(containerId: string): string[] {
+  const texts: string[] = [];
+  for (const pid of readdirSync("/proc").filter((e) => /^\d+$/.test(e))) {
+    try {
+      if (!readFileSync(`/proc/${pid}/cgroup`, "utf8").includes(containerId)) continue;
+      texts.push(`process ${pid} ${readFileSync(`/proc/${pid}/cmdline`, "latin1")} ${readFileSync(`/proc/${pid}/environ`, "latin1")}`);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return texts;
 }
 
 /** The environ and cmdline of every process of the session (found by its directory), read from the host. */
@@ -108,6 +136,70 @@ const MODES: Mode[] = [
   },
 ];
 
+const swarm = await testSwarm();
+const instance = (dataDir: string) => `octo.instance=${createHash("sha256").update(resolve(dataDir)).digest("hex").slice(0, 12)}`;
+/** Services, containers (on both nodes), secrets and container processes of this octo, as text. */
+async function swarmView(dataDir: string): Promise<string[]> {
+  const docker = swarm!.manager.docker;
+  const filters = JSON.stringify({ label: [instance(dataDir)] });
+  const texts: string[] = [];
+  for (const service of await docker.listServices({ filters }).catch(() => [])) texts.push(JSON.stringify(service));
+  for (const secret of await docker.listSecrets({ filters }).catch(() => [])) texts.push(JSON.stringify(secret));
+  for (const node of [swarm!.manager, swarm!.worker]) {
+    for (const c of await node.docker.listContainers({ all: true, filters }).catch(() => [])) {
+      texts.push(JSON.stringify(await node.docker.getContainer(c.Id).inspect().catch(() => ({}))));
+      if (node === swarm!.manager) texts.push(...containerProcesses(c.Id));
+    }
+  }
+  return texts;
+}
+MODES.push({
+  label: "swarm mode, two-node Docker Swarm",
+  available: async () => (swarm ? requires(SWARM, "git credential attacks in swarm mode") : false),
+  octo: async () => ({
+    args: ["--mode", "swarm"],
+    env: {
+      OCTO_SWARM__SOCKET: swarm!.manager.socket,
+      // On the manager, whose volumes the test reads from the host (the worker's are in another daemon's root).
+      OCTO_SWARM__CONSTRAINTS: '["node.role == manager"]',
+      OCTO_CONTAINER__IMAGE: swarm!.image,
+      OCTO_CONTAINER__MEMORY: "1g",
+      OCTO_RUNTIME__READY_TIMEOUT_SECONDS: "120",
+    },
+  }),
+  bind: "0.0.0.0",
+  reachAs: MANAGER_ADDRESS,
+  filesPort: () => 4097,
+  workspace: async (_dataDir, id) => {
+    const root = ((await swarm!.manager.docker.info()) as { DockerRootDir: string }).DockerRootDir;
+    return join(root, "volumes", `octo-${id}-home`, "_data", "workspace");
+  },
+  outside: async (dataDir, id) => (await swarmView(dataDir)).filter((text) => text.includes(id)),
+  sample: swarmView,
+  secretsLeft: (dataDir) => swarm!.manager.docker.listSecrets({ filters: JSON.stringify({ label: [instance(dataDir)] }) }),
+});
+
+/** Samples `mode.sample` until `done` settles; resolves to everything sampled. */
+async function sampling(mode: Mode, dataDir: string, done: Promise<unknown>): Promise<string[]> {
+  const texts: string[] = [];
+  if (!mode.sample) return texts;
+  let finished = false;
+  void done.finally(() => (finished = true));
+  while (!finished) {
+    texts.push(...(await mode.sample(dataDir)));
+    await Bun.sleep(50);
+  }
+  return texts;
+}
+
+/** The token (or its Basic-auth form) in none of `texts`. */
+function expectNoToken(texts: string[]): void {
+  for (const text of texts) {
+    expect(text.includes(CREDENTIAL.token)).toBe(false);
+    expect(text.includes(BASIC)).toBe(false);
+  }
+}
+
 for (const mode of MODES) {
   const available = await mode.available();
   describe.skipIf(!available)(`git credential attacks (${mode.label})`, () => {
@@ -119,7 +211,9 @@ for (const mode of MODES) {
     let token = "";
     let id = "";
     let url = "";
-    const workspace = () => join(octo.dataDir, "sessions", id, "workspace");
+    let workspaceDir = "";
+    const sampled: string[] = [];
+    const workspace = () => workspaceDir;
     const loot = (dir: string, name: string) => (existsSync(join(workspace(), dir, name)) ? readFileSync(join(workspace(), dir, name), "latin1") : "");
 
     beforeAll(async () => {
@@ -133,9 +227,12 @@ for (const mode of MODES) {
       token = reg.json.token;
       user = api.as(token);
       expect((await user.post("/api/me/git-credentials", { host: `${mode.reachAs}:${port}`, username: CREDENTIAL.username, token: CREDENTIAL.token })).status).toBe(201);
-      const created = await user.post("/api/sessions", { name: "hostile", repository: { url } });
+      const creating = user.post("/api/sessions", { name: "hostile", repository: { url } });
+      const [created, seen] = await Promise.all([creating, sampling(mode, octo.dataDir, creating)]);
+      sampled.push(...seen);
       expect([created.status, created.json.error]).toEqual([201, null]);
       id = created.json.id;
+      workspaceDir = mode.workspace ? await mode.workspace(octo.dataDir, id) : join(octo.dataDir, "sessions", id, "workspace");
       writeFileSync(join(workspace(), ".thief.pl"), THIEF);
     }, SLOW);
 
@@ -148,8 +245,16 @@ for (const mode of MODES) {
 
     test("the clone's token is in no configuration, environment or memory of the session, nor in what its terminal can read", async () => {
       expect(readFileSync(join(workspace(), "secret.txt"), "utf8")).toBe("classified\n");
+      if (mode.sample) {
+        // The clone's job was seen (its service, with the secret's file named), its token nowhere; no secret is left.
+        expect(sampled.some((text) => text.includes('"octo.job":"clone"') && text.includes("OCTO_JOB_FILE=/run/secrets/job"))).toBe(true);
+        expectNoToken(sampled);
+        expect(await mode.secretsLeft!(octo.dataDir)).toEqual([]);
+      }
       const outside = await mode.outside(octo.dataDir, id);
       expect(outside.length).toBeGreaterThan(0);
+      // Swarm: the session's processes were read from the host too (their environ holds HOSTNAME=octo-<id>).
+      if (mode.sample) expect(outside.filter((text) => text.startsWith("process ")).length).toBeGreaterThan(2);
       for (const text of outside) {
         expect(text.includes(CREDENTIAL.token)).toBe(false);
         expect(text.includes(BASIC)).toBe(false);
@@ -183,7 +288,6 @@ for (const mode of MODES) {
       expect(stolen).toContain(memCanary);
       expect(stolen.includes(CREDENTIAL.token)).toBe(false);
       expect(stolen.includes(BASIC)).toBe(false);
-      // The entrypoint's own text names the variable (its Swarm-mode clone); no value of it is anywhere.
       expect(stolen).not.toMatch(/OCTO_GIT_CREDENTIAL=\{/);
       expect(stolen).not.toContain(`"username":"${CREDENTIAL.username}"`);
     }, SLOW);
@@ -213,8 +317,14 @@ for (const mode of MODES) {
         throw new Error(`${err.message}; thief: ${loot("", ".scan.log")} seen: ${loot(".scan", "seen")} started: ${loot(".scan", "started")}`);
       });
 
-      const push = await user.post(`/api/sessions/${id}/push`, { branch: "scanned" });
+      const pushing = user.post(`/api/sessions/${id}/push`, { branch: "scanned" });
+      const [push, seenDuring] = await Promise.all([pushing, sampling(mode, octo.dataDir, pushing)]);
       expect([push.status, push.json.error]).toEqual([200, undefined]);
+      expectNoToken(seenDuring);
+      if (mode.sample) {
+        expect(seenDuring.some((text) => text.includes('"octo.job":"git-push"'))).toBe(true);
+        expect(await mode.secretsLeft!(octo.dataDir)).toEqual([]);
+      }
       expect(push.json).toMatchObject({ branch: "scanned", commit });
       expect(gitLog(bare.path, "scanned")[0]!.id).toBe(commit);
       await Bun.sleep(500);
@@ -237,8 +347,11 @@ for (const mode of MODES) {
       await terminalEcho(`${octo.url}/session/${id}/term`, token, `setsid perl .thief.pl steal .steal 30 ${port} </dev/null >.steal.log 2>&1 & sleep 0.5`, 20_000);
       await eventually(() => loot(".steal", "listening") !== "", "the thief to listen on the file server's port", 30_000);
 
-      const push = await user.post(`/api/sessions/${id}/push`, { branch: "stolen" });
+      const pushing = user.post(`/api/sessions/${id}/push`, { branch: "stolen" });
+      const [push, seenDuring] = await Promise.all([pushing, sampling(mode, octo.dataDir, pushing)]);
       expect([push.status, push.json.error]).toEqual([200, undefined]);
+      expectNoToken(seenDuring);
+      if (mode.secretsLeft) expect(await mode.secretsLeft(octo.dataDir)).toEqual([]);
       expect(push.json).toMatchObject({ branch: "stolen", commit });
       expect(gitLog(bare.path, "stolen")[0]!.id).toBe(commit);
       await Bun.sleep(1000);

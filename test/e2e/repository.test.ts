@@ -312,7 +312,11 @@ describe.skipIf(!haveBwrap)("sessions on a repository", () => {
       await page.getByLabel("Branch").fill("octo/panel");
       await eventually(async () => (await user.get(`/api/sessions/${id}/changes?against=head`)).json.files.length === 0, "the commit", 30_000);
       await page.getByRole("button", { name: "Push" }).click();
-      await eventually(() => gitLog(bare.path, "octo/panel")[0]?.subject === "Panel commit", "the push to land", 30_000);
+      await eventually(() => gitLog(bare.path, "octo/panel")[0]?.subject === "Panel commit", "the push to land", 30_000).catch(async (err) => {
+        // Say why: the panel's error (git's, or a request that got no answer) and the failed requests.
+        const shown = await page.locator(".push-error").allInnerTexts();
+        throw new Error(`${(err as Error).message}; the panel shows ${JSON.stringify(shown)}; failed requests:\n${browser.failedRequests.join("\n")}`);
+      });
       // A second push has nothing new: git's message is shown.
       await page.getByRole("button", { name: "Push" }).click();
       await page.getByText(/Nothing to push/).waitFor({ timeout: 30_000 });

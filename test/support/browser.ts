@@ -37,11 +37,20 @@ export const CHROMIUM_ARGS = [
   "--disable-dev-shm-usage",
 ];
 
+/**
+ * Chromium's console line for a request it failed because an interface or address of the machine changed
+ * (net::ERR_NETWORK_CHANGED: it fails requests still waiting for a connection; chromium issue 41465264).
+ * Other tests on the machine cause it (a container engine adding a bridge or veth, the test swarm), not
+ * the app: such lines stay out of {@link TestBrowser.errors}; the request is still in `failedRequests`,
+ * and what the app did about the failure still shows (an error it shows, a step that does not happen).
+ */
+export const NETWORK_CHANGED = /^Failed to load resource: net::ERR_NETWORK_CHANGED$/;
+
 /** A running browser with one context; `close()` ends both. */
 export interface TestBrowser {
   context: BrowserContext;
   page: Page;
-  /** Console errors and uncaught page errors seen so far (for assertions and debugging). */
+  /** Console errors (but {@link NETWORK_CHANGED}) and uncaught page errors seen so far (for assertions and debugging). */
   errors: string[];
   /** Content-Security-Policy violations seen so far, on any page of the context ({@link watchCsp}). */
   cspViolations: string[];
@@ -81,7 +90,7 @@ export async function launchBrowser(options: LaunchOptions): Promise<TestBrowser
   const started = Date.now();
   const at = () => `+${((Date.now() - started) / 1000).toFixed(1)}s`;
   const watch = (p: Page) => {
-    p.on("console", (m) => m.type() === "error" && errors.push(m.text()));
+    p.on("console", (m) => m.type() === "error" && !NETWORK_CHANGED.test(m.text()) && errors.push(m.text()));
     p.on("pageerror", (e) => errors.push(String(e)));
     p.on("response", (r) => r.status() >= 400 && failedRequests.push(`${at()} ${r.status()} ${r.request().method()} ${r.url()}`));
     p.on("requestfailed", (r) => failedRequests.push(`${at()} ${r.failure()?.errorText ?? "failed"} ${r.method()} ${r.url()}`));

@@ -2,7 +2,8 @@
  * The Changes panel: the files the session changed against its base commit (counts per file, live while the
  * agent edits), each file's diff with syntax colouring (unified or split), discard with a confirmation, a
  * commit message prefilled from the conversation (./commitMessage.ts),
- * commit (message), push to a branch of the session's repository, and open a pull request on its forge
+ * commit (message), push to a branch of the session's repository (sent again once if its request got no
+ * answer: ./push.ts), and open a pull request on its forge
  * (linked once opened). Errors show git's or the forge's message.
  */
 import { useEffect, useState } from "react";
@@ -18,6 +19,7 @@ import { Icon } from "../ui/Icon.tsx";
 import { toast } from "../ui/toast.ts";
 import { useAsyncAction } from "../ui/useAsyncAction.ts";
 import { proposedCommitMessage } from "./commitMessage.ts";
+import { pushOnce } from "./push.ts";
 import { useChanges } from "./useChanges.ts";
 
 const STATUS_MARK: Record<string, string> = { added: "A", modified: "M", deleted: "D", renamed: "R", copied: "C", type_changed: "T" };
@@ -126,9 +128,10 @@ export function ChangesPanel({ session, visible, subscribeChanges }: { session: 
           className="changes-push"
           onSubmit={(e) => {
             e.preventDefault();
+            const target = branch.trim();
             void push.run(async () => {
-              const result = await api.push(session.id, branch.trim());
-              toast(`Pushed ${result.commit.slice(0, 10)} to ${result.branch}`);
+              const result = await pushOnce(target, () => api.push(session.id, target));
+              toast(result.kind === "pushed" ? `Pushed ${result.commit.slice(0, 10)} to ${result.branch}` : `${result.branch} is at HEAD`);
             });
           }}
         >

@@ -35,7 +35,7 @@ import { tightestBudget, useLlmStatus } from "../llm/useLlmStatus.ts";
 /** The chat of octo session `sessionId` (its store comes from the surrounding ChatProvider). */
 export function ChatPanel({ sessionId }: { sessionId: string }) {
   const store = useChatStore();
-  const { state, connection, syncError, ready } = useChat();
+  const { state, connection, syncError, ready, loadingOlder } = useChat();
   const [activeID, setActiveID] = useConversationParam();
   const [listOpen, setListOpen] = useState(false);
   const providers = useProviders();
@@ -165,7 +165,7 @@ export function ChatPanel({ sessionId }: { sessionId: string }) {
         {activeID && find.open ? <ThreadSearch key={activeID} state={state} conversationID={activeID} thread={threadRef} root={chatRoot} focusSeq={find.seq} onClose={closeFind} /> : null}
         {activeID ? (
           <MessageActionsProvider value={{ fork: (id) => void actions.fork(id) }}>
-            <Thread key={activeID} ref={threadRef} state={state} conversationID={activeID} onRedo={() => void actions.redo()} onOlder={loadOlder} />
+            <Thread key={activeID} ref={threadRef} state={state} conversationID={activeID} onRedo={() => void actions.redo()} onOlder={loadOlder} loadingOlder={loadingOlder[activeID] === true} />
           </MessageActionsProvider>
         ) : (
           <div className="thread">

@@ -4,6 +4,7 @@
  * read and write: what the next turn sends again) against the model's `limit.context` from
  * `GET /config/providers`, and the sum of every assistant message's `cost` (USD).
  */
+import { memo } from "react";
 import type { ChatState } from "./reducer.ts";
 import type { AssistantMessage } from "./types.ts";
 import type { ProvidersInfo } from "./useProviders.ts";
@@ -31,8 +32,8 @@ export function contextUsage(state: ChatState, id: string, providers: ProvidersI
 
 const compact = (n: number) => (n >= 1000 ? `${(n / 1000).toFixed(n >= 10_000 ? 0 : 1)}K` : String(n));
 
-/** "1.2K / 100K (1%) · $0.0042" in the chat toolbar. */
-export function ContextUsage({ usage }: { usage: Usage | null }) {
+/** "1.2K / 100K (1%) · $0.0042" in the chat toolbar; memoized (`toLocaleString` is not free on every streamed delta). */
+export const ContextUsage = memo(function ContextUsage({ usage }: { usage: Usage | null }) {
   if (!usage) return null;
   const percent = usage.limit ? Math.round((usage.tokens / usage.limit) * 100) : null;
   const title = `Context: ${usage.tokens.toLocaleString()} tokens${usage.limit ? ` of ${usage.limit.toLocaleString()}` : ""}; cost $${usage.cost.toFixed(4)}`;
@@ -42,4 +43,4 @@ export function ContextUsage({ usage }: { usage: Usage | null }) {
       {usage.limit ? ` / ${compact(usage.limit)} (${percent}%)` : " tokens"} · ${usage.cost.toFixed(usage.cost >= 1 ? 2 : 4)}
     </span>
   );
-}
+});

@@ -11,7 +11,9 @@
  * Message views are memoized, so a streamed delta renders only the message it belongs to
  * (bench/chat.ts measures a 2 000-message conversation). Only the newest messages are loaded when a
  * conversation opens (`chatStore.ts`); scrolling within {@link LOAD_OLDER_PX} of the top asks for the page
- * before them (`onOlder`), which the end-anchored virtualizer inserts above without moving the view.
+ * before them (`onOlder`), which the end-anchored virtualizer inserts above without moving the view; while
+ * it is on its way a "Loading earlier messages" row sits at the top of the view (outside the virtual list,
+ * taking no space, so nothing moves when it goes).
  */
 import { useVirtualizer } from "@tanstack/react-virtual";
 import { forwardRef, useCallback, useEffect, useImperativeHandle, useLayoutEffect, useMemo, useRef } from "react";
@@ -61,8 +63,8 @@ export function estimateMessageHeight(message: Message, parts: Part[]): number {
 const estimates = new WeakMap<Part[], number>();
 
 /** The thread of conversation `conversationID` from the chat state. Remount it (key) per conversation. */
-export const Thread = forwardRef<ThreadHandle, { state: ChatState; conversationID: string; onRedo?: () => void; onOlder?: () => void }>(function Thread(
-  { state, conversationID, onRedo, onOlder },
+export const Thread = forwardRef<ThreadHandle, { state: ChatState; conversationID: string; onRedo?: () => void; onOlder?: () => void; loadingOlder?: boolean }>(function Thread(
+  { state, conversationID, onRedo, onOlder, loadingOlder = false },
   ref,
 ) {
   const all = state.messages[conversationID];
@@ -90,7 +92,7 @@ export const Thread = forwardRef<ThreadHandle, { state: ChatState; conversationI
       </div>
     </div>
   ) : (
-    <MessageList ref={listRef} state={state} conversationID={conversationID} messages={messages} undone={undone} onRedo={onRedo} onOlder={state.older[conversationID] ? onOlder : undefined} />
+    <MessageList ref={listRef} state={state} conversationID={conversationID} messages={messages} undone={undone} onRedo={onRedo} onOlder={state.older[conversationID] ? onOlder : undefined} loadingOlder={loadingOlder} />
   );
 });
 
@@ -116,10 +118,12 @@ interface MessageListProps {
   onRedo?: () => void;
   /** Asks for the page of older messages; absent when all are loaded. */
   onOlder?: () => void;
+  /** A page of older messages is on its way. */
+  loadingOlder: boolean;
 }
 
 /** The virtualized list of a non-empty thread; the undo note, when there is one, is its last row. */
-const MessageList = forwardRef<ThreadHandle, MessageListProps>(function MessageList({ state, conversationID, messages, undone, onRedo, onOlder }, ref) {
+const MessageList = forwardRef<ThreadHandle, MessageListProps>(function MessageList({ state, conversationID, messages, undone, onRedo, onOlder, loadingOlder }, ref) {
   const scroller = useRef<HTMLDivElement>(null);
   const count = messages.length + (undone > 0 ? 1 : 0);
   const awaiting = useMemo(
@@ -175,6 +179,11 @@ const MessageList = forwardRef<ThreadHandle, MessageListProps>(function MessageL
 
   return (
     <div className="thread" ref={scroller} onScroll={onOlder ? nearTop : undefined}>
+      {loadingOlder ? (
+        <div className="older-loading muted small" role="status">
+          <span className="spinner" /> Loading earlier messages…
+        </div>
+      ) : null}
       <div className="thread-inner" aria-live="polite">
         <div className="thread-list" style={{ height: virtualizer.getTotalSize() }}>
           {items.map((item) => {

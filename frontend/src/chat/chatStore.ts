@@ -14,6 +14,12 @@
  * OpenCode's `X-Next-Cursor` as `before`), or all at once ({@link ChatStore.loadAll}, for search). A
  * refetch after a reconnect asks for as many as are loaded, so nothing shown disappears.
  *
+ * Nothing is prefetched: the browser has six connections to octo, three held by event streams, and a
+ * starting OpenCode answers its first requests after seconds. Asking before the stream opened, or for the
+ * newest conversation's page as soon as the first refetch's list was in, made voice mode's microphone
+ * worklet wait for a connection and lose what was said (test/e2e/voice.test.ts; docs/benchmarks.md, the
+ * chat's third round).
+ *
  * Notifications are coalesced to one per animation frame: a fast token stream renders at display rate.
  * `stop()` also cancels every OpenCode request still in flight (the user left the session, or it is being
  * stopped or deleted); that cancellation is deferred by one tick so React StrictMode's immediate
@@ -37,6 +43,8 @@ export interface ChatSnapshot {
   syncError: string | null;
   /** True once the conversation list has been fetched at least once. */
   ready: boolean;
+  /** Conversations with a page of older messages on its way ({@link ChatStore.loadOlder}): the thread says so. */
+  loadingOlder: Record<string, true>;
 }
 
 /** Messages fetched when a conversation opens: more than a tall screen shows, a small answer to parse. */
@@ -55,7 +63,7 @@ export class ChatStore {
   readonly client: OpencodeClient;
   private readonly requests = new AbortController();
   private cancelTimer: ReturnType<typeof setTimeout> | undefined;
-  private snapshot: ChatSnapshot = { state: initialChatState(), connection: { kind: "connecting", attempt: 0 }, syncError: null, ready: false };
+  private snapshot: ChatSnapshot = { state: initialChatState(), connection: { kind: "connecting", attempt: 0 }, syncError: null, ready: false, loadingOlder: {} };
   private readonly listeners = new Set<() => void>();
   private readonly fileListeners = new Set<() => void>();
   private readonly sync = new ChatSync((actions) => this.apply(actions));
@@ -141,6 +149,7 @@ export class ChatStore {
     const before = this.snapshot.state.older[conversationID];
     if (!before || this.paging.has(conversationID)) return;
     this.paging.add(conversationID);
+    this.update({ loadingOlder: { ...this.snapshot.loadingOlder, [conversationID]: true } });
     try {
       await this.guard(
         this.sync.refresh(async () => {
@@ -150,6 +159,8 @@ export class ChatStore {
       );
     } finally {
       this.paging.delete(conversationID);
+      const { [conversationID]: _, ...rest } = this.snapshot.loadingOlder;
+      this.update({ loadingOlder: rest });
     }
   }
 

@@ -6,8 +6,8 @@
  * A push (and the push before a pull request) goes to the session's recorded repository URL with the
  * owner's stored credential for its host. It never goes through the file server, which shares its uid and
  * PID namespace with the agent: the runtime runs `octo git-push` (common/git/push-job.ts) in a sandbox of
- * its own (`Runtime.runIsolated`), the credential on its standard input. Only a runtime without such
- * sandboxes (Swarm) sends the credential to the file server, in that one request (docs/security.md).
+ * its own (`Runtime.runIsolated`), the credential in its job (standard input, or a Docker secret in Swarm
+ * mode; docs/security.md).
  */
 import { type ChangeDescription, proposeChangeDescription } from "../../../common/change-description.ts";
 import { OctoError } from "../../../common/errors.ts";
@@ -94,7 +94,8 @@ export class ChangesService {
 
   /**
    * Pushes HEAD to `branch` of the session's repository.
-   * @throws as {@link list}, 409 NO_REPOSITORY (an empty-workspace session), NOTHING_TO_PUSH, PUSH_REJECTED.
+   * @throws as {@link list}, 409 NO_REPOSITORY (an empty-workspace session), NOTHING_TO_PUSH, PUSH_REJECTED,
+   *   501 ISOLATION_UNSUPPORTED (a runtime without `runIsolated`).
    */
   async push(user: User, id: string, branch: string): Promise<{ branch: string; commit: string; message: string }> {
     const sessions = this.deps.sessions;
@@ -103,7 +104,6 @@ export class ChangesService {
     const url = parseRepositoryUrl(repository.url);
     const credential = this.deps.credentials?.(user.id, url) ?? null;
     const job = { url: repository.url, branch, credential, knownHosts: sessions.knownHostsFor(url) };
-    if (!sessions.isolatesGit) return this.call(user, id, "POST", "/git/push", job, TIMEOUT_MS.push);
     const output = await sessions.runIsolated(user.id, id, { args: ["git-push"], input: `${JSON.stringify(job)}\n`, timeoutMs: TIMEOUT_MS.push });
     return pushJobResult(output);
   }

@@ -4,8 +4,8 @@
  * its job (URL, ref, depth, the owner's credential, known hosts) on standard input. No process of the
  * session exists yet, and its sandbox or container is made only afterwards, without the credential: the
  * session never holds it in its configuration, environment or memory (docs/security.md, "Git: clones,
- * pushes and credentials"). A runtime without `runIsolated` (Swarm) clones in the session entrypoint
- * instead (`SessionSpec.repository`).
+ * pushes and credentials"). Every runtime has such a sandbox (in Swarm mode a one-shot service, the job in
+ * a Docker secret); a runtime without one cannot start a session on a repository (501).
  */
 import { OctoError } from "../../../common/errors.ts";
 import { CLONE_LINE, type CloneJob, readCloneReport } from "../../../common/git/clone.ts";

@@ -39,7 +39,6 @@ import { ActivityTracker } from "./activity.ts";
 import { agentBusy, checkStartLimits, dueToStop, lifecycleStops, limitRefusals, userLifecycle } from "./lifecycle.ts";
 import { ensureSessionUid } from "./uids.ts";
 import { type WarmSession, WarmPool } from "./pool.ts";
-import { readCloneReport } from "../../../common/git/clone.ts";
 import { cloneIsolated } from "./clone.ts";
 import { agentCredentialEnvironment, type GitCredential } from "../../../common/git/credentials.ts";
 import type { KnownHosts } from "../../../common/git/known-hosts.ts";
@@ -106,10 +105,6 @@ const WARM_NAME = "warm pool";
 const STOP_REQUESTED = new OctoError(409, "SESSION_STOPPED", "The session was stopped while starting");
 /** How often a starting session's processes are checked for an early death, ms. */
 const START_WATCH_MS = 100;
-/** How often a clone's progress is read from the session log, ms. */
-const CLONE_POLL_MS = 250;
-/** How much of the session log's tail is read for the clone's lines, bytes. */
-const CLONE_LOG_BYTES = 64 * 1024;
 /** Longest failure message kept (reason plus log tail), characters. */
 const MAX_ERROR_CHARS = 4000;
 
@@ -668,7 +663,7 @@ export class SessionService {
       const owner = row.user_id;
       const url = repository ? parseRepositoryUrl(repository.url) : null;
       const credential = url && owner ? (this.options.gitCredentials?.(owner, url) ?? null) : null;
-      if (cloning && this.runtime.runIsolated) {
+      if (cloning) {
         // In a sandbox of its own, before anything of the session exists (./clone.ts).
         this.setDetail(id, "cloning");
         const job = { url: cloning.url, ref: cloning.ref ?? null, depth: cloning.depth ?? null, credential, knownHosts: url ? this.knownHostsFor(url) : "" };
@@ -682,17 +677,12 @@ export class SessionService {
         this.db.query("UPDATE sessions SET base_commit = ? WHERE id = ?").run(baseCommit, id);
         log.info("cloned", { session: id, base: baseCommit });
         this.setDetail(id, "starting services");
-      } else if (cloning) {
-        spec.repository = cloning;
-        spec.gitCredential = credential;
-        spec.knownHosts = url ? this.knownHostsFor(url) : "";
       }
-      const entrypointClone = spec.repository ? cloning : null;
       if (row.agent_may_push === 1 && url && credential && credential.kind !== "ssh_key") spec.opencodeEnv = { ...spec.opencodeEnv, ...agentCredentialEnvironment(url, credential) };
       const started = await this.startWithTimeout(spec, controller.signal);
       state = started.state;
       const waiting = "waiting for OpenCode, the file server and the terminal to answer";
-      this.details.set(id, entrypointClone ? "cloning" : waiting);
+      this.details.set(id, waiting);
       this.write(id, { runtime_state: JSON.stringify(state) });
       watch.timer = setInterval(async () => {
         const result = await this.runtime.poll(spec, started.state).catch(() => null);
@@ -701,10 +691,6 @@ export class SessionService {
           controller.abort(new OctoError(502, "SESSION_START_FAILED", reason));
         }
       }, START_WATCH_MS);
-      if (entrypointClone) {
-        await this.awaitClone(id, spec, started.state, controller.signal, launchedAt);
-        this.setDetail(id, waiting);
-      }
       await waitUntilReady(started.endpoints, row.secret, {
         timeoutMs: this.options.runtime.ready_timeout_seconds * 1000,
         signal: controller.signal,
@@ -733,35 +719,6 @@ export class SessionService {
     } finally {
       this.details.delete(id);
       if (this.starts.get(id) === controller) this.starts.delete(id);
-    }
-  }
-
-  /**
-   * Follows the entrypoint's clone (common/git/clone.ts; Swarm mode only, see ./clone.ts) in the session's log: publishes its progress as the
-   * status detail and records the base commit once it is checked out. A clone that fails ends the
-   * entrypoint (the start watch aborts with git's message); one still running after
-   * `[runtime] start_timeout_seconds` from the launch fails the start, and the caller's clean-up stops it.
-   * @throws OctoError 504 SESSION_START_TIMEOUT, or the abort reason.
-   */
-  private async awaitClone(id: string, spec: SessionSpec, state: unknown, signal: AbortSignal, launchedAt: number): Promise<void> {
-    const seconds = this.options.runtime.start_timeout_seconds;
-    const deadline = launchedAt + seconds * 1000;
-    for (;;) {
-      signal.throwIfAborted();
-      const report = readCloneReport(await this.runtime.logs(spec, state, CLONE_LOG_BYTES).catch(() => ""));
-      if (report.base) {
-        this.db.query("UPDATE sessions SET base_commit = ? WHERE id = ?").run(report.base, id);
-        log.info("cloned", { session: id, base: report.base });
-        return;
-      }
-      if (report.detail && report.detail !== this.details.get(id)) this.setDetail(id, report.detail);
-      if (Date.now() >= deadline) {
-        throw new OctoError(504, "SESSION_START_TIMEOUT", `The repository was not cloned within ${seconds} s ([runtime] start_timeout_seconds)`);
-      }
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, CLONE_POLL_MS);
-        signal.addEventListener("abort", () => (clearTimeout(timer), resolve()), { once: true });
-      });
     }
   }
 

@@ -1,6 +1,9 @@
 import { describe, expect, test } from "bun:test";
 import { CloneJob } from "../../../common/git/clone.ts";
-import { readJobLine } from "../../../common/git/job-input.ts";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { JOB_FILE_VARIABLE, jobSource, readJobLine } from "../../../common/git/job-input.ts";
+import { tempDir } from "../../support/tmp.ts";
 
 async function* chunks(...parts: string[]): AsyncIterable<Uint8Array> {
   for (const part of parts) yield new TextEncoder().encode(part);
@@ -29,5 +32,13 @@ describe("readJobLine", () => {
     expect(await readJobLine(CloneJob, 1024, chunks(""))).toBeNull();
     expect(await readJobLine(CloneJob, 1024, chunks("not json\n{\"depth\":-1}\n"))).toBeNull();
     expect(await readJobLine(CloneJob, 16, chunks("x".repeat(64)))).toBeNull();
+  });
+
+  test("the job comes from the file OCTO_JOB_FILE names when set (a Swarm secret), else from standard input", async () => {
+    const file = join(tempDir("job-file-"), "job");
+    writeFileSync(file, `${JSON.stringify({ url: "https://example.com/a.git", depth: 1 })}\n`);
+    expect(JOB_FILE_VARIABLE).toBe("OCTO_JOB_FILE");
+    expect(await readJobLine(CloneJob, 1024, jobSource({ [JOB_FILE_VARIABLE]: file }))).toEqual({ url: "https://example.com/a.git", depth: 1, credential: null, knownHosts: "" });
+    await expect(readJobLine(CloneJob, 1024, jobSource({ [JOB_FILE_VARIABLE]: `${file}.missing` }))).rejects.toThrow();
   });
 });

@@ -4,7 +4,11 @@
  * reason and leaves no service; a service that exits at once gives the entrypoint's reason; a drained node
  * fails its sessions with that reason; orphan removal
  * spares another octo's services; the volume driver and its options reach the node; the configuration is
- * refused when it cannot work. Plus the node helpers, without a swarm.
+ * refused when it cannot work; `runIsolated` (one-shot services, the job as a Docker secret): a clone into
+ * the session's volume and a push from it against a real git server with Basic auth, the credential in no
+ * service, container or secret left behind, the session pinned to the volume's node afterwards; a timeout
+ * and a cancel kill the job and leave nothing; orphan jobs and secrets are removed. Plus the node helpers,
+ * without a swarm.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import type Docker from "dockerode";
@@ -13,9 +17,12 @@ import { dockerClient } from "../../../server/runtime/engine.ts";
 import { waitUntilReady } from "../../../server/runtime/readiness.ts";
 import { createSwarmRuntime, nodeAddress, nodeProblem, serviceName, type SwarmRuntime, volumeName } from "../../../server/runtime/swarm.ts";
 import type { SessionSpec } from "../../../server/runtime/types.ts";
+import { pushJobResult } from "../../../common/git/push-job.ts";
+import { instanceHash } from "../../../server/runtime/session-container.ts";
+import { gitLog, makeRepository, startHttpBackend } from "../../support/git-servers.ts";
 import { expectOctoError } from "../../support/podman.ts";
 import { requires } from "../../support/requires.ts";
-import { SWARM, testSwarm } from "../../support/swarm.ts";
+import { MANAGER_ADDRESS, SWARM, testSwarm } from "../../support/swarm.ts";
 import { tempDir } from "../../support/tmp.ts";
 
 setDefaultTimeout(180_000);
@@ -179,5 +186,143 @@ describe.skipIf(!haveSwarm)("SwarmRuntime (real two-node swarm)", () => {
     await Promise.all([mine.stop(known, rk.state, { remove: true }), other.stop(foreign, rf.state, { remove: true })]);
     expect(await mine.poll(known, rk.state)).toEqual({ state: "gone" });
     await mine.stop(known, rk.state, { remove: true }); // idempotent
+  });
+
+  /** Everything the swarm and both nodes hold about a session's jobs, as text, sampled until `done`. */
+  async function sampleWhile(id: string, done: Promise<unknown>): Promise<{ texts: string[]; nodes: Set<string> }> {
+    const texts: string[] = [];
+    const nodes = new Set<string>();
+    let finished = false;
+    void done.finally(() => (finished = true));
+    const filters = JSON.stringify({ label: [`octo.session=${id}`] });
+    while (!finished) {
+      const services = await manager().listServices({ filters }).catch(() => []);
+      for (const service of services) {
+        texts.push(JSON.stringify(service));
+        const tasks = (await manager().listTasks({ filters: JSON.stringify({ service: [service.ID!] }) }).catch(() => [])) as { NodeID?: string }[];
+        for (const task of tasks) if (task.NodeID) nodes.add(task.NodeID);
+      }
+      for (const secret of await manager().listSecrets({ filters }).catch(() => [])) texts.push(JSON.stringify(secret));
+      for (const daemon of [swarm!.manager, swarm!.worker]) {
+        for (const c of await daemon.docker.listContainers({ all: true, filters }).catch(() => [])) {
+          texts.push(JSON.stringify(await daemon.docker.getContainer(c.Id).inspect().catch(() => ({}))));
+        }
+      }
+      await Bun.sleep(50);
+    }
+    return { texts, nodes };
+  }
+
+  /** What of a session's jobs is left in the swarm: services and secrets labelled for it. */
+  const leftovers = async (id: string) => {
+    const filters = JSON.stringify({ label: [`octo.session=${id}`, "octo.job"] });
+    return [...(await manager().listServices({ filters })), ...(await manager().listSecrets({ filters }))];
+  };
+
+  test("runIsolated: a clone into the volume and a push from it reach a real git server; the token is in nothing the swarm holds", async () => {
+    const credential = { host: "", username: "swarm-bot", password: `glpat-${crypto.randomUUID().replaceAll("-", "")}` };
+    const base = tempDir("swarm-git-");
+    const bare = makeRepository(base, "private", { "secret.txt": "classified\n" });
+    const server = await startHttpBackend(base, { username: credential.username, password: credential.password }, "0.0.0.0");
+    try {
+      const port = new URL(server.url).port;
+      credential.host = `${MANAGER_ADDRESS}:${port}`;
+      const url = `http://${MANAGER_ADDRESS}:${port}/git/private.git`;
+      const spec = makeSpec();
+      const progress: string[] = [];
+      const input = `${JSON.stringify({ url, credential, knownHosts: "" })}\n`;
+      const cloning = runtime.runIsolated(spec, {
+        args: ["clone"],
+        input,
+        timeoutMs: 120_000,
+        writable: true,
+        onStderr: (text) => progress.push(text),
+      });
+      const [clone, seen] = await Promise.all([cloning, sampleWhile(spec.id, cloning)]);
+      expect(clone.code).toBe(0);
+      expect(clone.stderr).toContain(`octo-clone: base ${bare.head}`);
+      expect(progress.join("")).toContain("octo-clone: start");
+      // The sampler saw the job's service, its secret and its container, and the token in none of them.
+      expect(seen.texts.some((t) => t.includes('"octo.job":"clone"') && t.includes("OCTO_JOB_FILE=/run/secrets/job"))).toBe(true);
+      expect(seen.texts.some((t) => t.includes("/run/secrets/job") || t.includes('"Name":"job"'))).toBe(true);
+      for (const text of seen.texts) {
+        expect(text.includes(credential.password)).toBe(false);
+        expect(text.includes(btoa(`${credential.username}:${credential.password}`))).toBe(false);
+        expect(text.includes(Buffer.from(input).toString("base64"))).toBe(false);
+      }
+      expect(seen.nodes.size).toBe(1);
+      expect(await leftovers(spec.id)).toEqual([]);
+
+      // The push: read-only volume, on the node that holds it (the job remembered it), HEAD to a new branch.
+      const pushing = runtime.runIsolated(spec, {
+        args: ["git-push"],
+        input: `${JSON.stringify({ url, branch: "from-swarm", credential, knownHosts: "" })}\n`,
+        timeoutMs: 120_000,
+      });
+      const [push, pushSeen] = await Promise.all([pushing, sampleWhile(spec.id, pushing)]);
+      expect(pushJobResult(push)).toMatchObject({ branch: "from-swarm", commit: bare.head });
+      expect(gitLog(bare.path, "from-swarm")[0]!.id).toBe(bare.head);
+      expect([...pushSeen.nodes]).toEqual([...seen.nodes]);
+      for (const text of pushSeen.texts) expect(text.includes(credential.password)).toBe(false);
+      expect(pushSeen.texts.some((t) => t.includes('"ReadOnly":true'))).toBe(true);
+      expect(server.requests.some((r) => r.authorized && r.path.includes("git-receive-pack"))).toBe(true);
+      expect(await leftovers(spec.id)).toEqual([]);
+
+      // The session's first start is pinned to the node that holds its volume.
+      const { state } = await runtime.start(spec);
+      try {
+        expect((state as { node: string }).node).toBe([...seen.nodes][0]!);
+        const started = (await manager().getService(serviceName(spec.id)).inspect()).Spec as { TaskTemplate: { Placement: { Constraints: string[] }; ContainerSpec: { Env: string[] } } };
+        expect(started.TaskTemplate.Placement.Constraints).toContain(`node.id == ${[...seen.nodes][0]}`);
+        expect(JSON.stringify(started).includes(credential.password)).toBe(false);
+      } finally {
+        await runtime.stop(spec, state, { now: true });
+      }
+    } finally {
+      await server.stop();
+    }
+  });
+
+  test("runIsolated: a job past its timeout or cancelled is killed (code -1), and neither service nor secret is left", async () => {
+    // A git server that accepts and never answers: the clone hangs.
+    const silent = Bun.listen({ hostname: "0.0.0.0", port: 0, socket: { data() {} } });
+    try {
+      const job = `${JSON.stringify({ url: `git://${MANAGER_ADDRESS}:${silent.port}/hang.git` })}\n`;
+      const spec = makeSpec();
+      const started = Date.now();
+      const late = await runtime.runIsolated(spec, { args: ["clone"], input: job, timeoutMs: 8000, writable: true });
+      expect(late.code).toBe(-1);
+      expect(late.stderr).toContain("killed after 8000 ms");
+      expect(Date.now() - started).toBeLessThan(40_000);
+      expect(await leftovers(spec.id)).toEqual([]);
+
+      const controller = new AbortController();
+      const cancelled = runtime.runIsolated(spec, { args: ["clone"], input: job, timeoutMs: 120_000, writable: true, signal: controller.signal });
+      setTimeout(() => controller.abort(), 4000);
+      const result = await cancelled;
+      expect(result.code).toBe(-1);
+      expect(result.stderr).toContain("killed: cancelled");
+      expect(await leftovers(spec.id)).toEqual([]);
+    } finally {
+      silent.stop(true);
+    }
+  });
+
+  test("removeOrphans removes a job's service and secret that a crash of octo left, even of a live session", async () => {
+    const orphanData = tempDir("swarm-job-orphans-");
+    const mine = await createSwarmRuntime(configWith(), { dataDir: orphanData });
+    const live = makeSpec();
+    const labels = { "octo.session": live.id, "octo.user": userId, "octo.instance": instanceHash(orphanData), "octo.job": "git-push" };
+    const name = `${serviceName(live.id)}-job-crashed`;
+    const secret = (await manager().createSecret({ Name: name, Labels: labels, Data: btoa("{}") })) as { id: string };
+    await manager().createService({
+      Name: name,
+      Labels: labels,
+      TaskTemplate: { ContainerSpec: { Image: swarm!.image, Command: ["sleep", "600"], Init: true }, RestartPolicy: { Condition: "none" } },
+      Mode: { Replicated: { Replicas: 0 } },
+    } as Docker.CreateServiceOptions);
+    expect(await mine.removeOrphans(new Set([live.id]))).toEqual([]);
+    expect(await leftovers(live.id)).toEqual([]);
+    expect(await manager().getSecret(secret.id).inspect().catch((err) => err.statusCode)).toBe(404);
   });
 });

@@ -1,8 +1,9 @@
-import { describe, expect, setDefaultTimeout, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, setSystemTime, test } from "bun:test";
 import type { TokenClaims } from "../../../../server/modules/auth/tokens.ts";
 import { randomId } from "../../../../common/ids.ts";
 import { authStack, quickUser, registerUser, TEST_PASSWORD } from "../../../support/db.ts";
 import { octoError } from "../../../support/fakes.ts";
+import { openDatabase } from "../../../../server/db/database.ts";
 import { eventually } from "../../../support/eventually.ts";
 
 // Argon2id, processes and sockets are slow on a loaded 2-core machine; `npx bun test` keeps Bun's 5 s default.
@@ -190,6 +191,38 @@ describe("AuthService.authenticate / logout", () => {
     s.auth.logout(principal.claims); // twice is fine
     const rows = s.db.query("SELECT jti, user_id, expires_at FROM revoked_tokens").all();
     expect(rows).toEqual([{ jti: principal.claims.jti, user_id: principal.user.id, expires_at: principal.claims.exp * 1000 }]);
+  });
+
+  test("a remembered check is not used once the database changed, from this connection or another process's", async () => {
+    const s = authStack();
+    const { user, token } = await quickUser(s, "alice");
+    expect((await s.auth.authenticate(token)).user.role).toBe("user");
+    expect((await s.auth.authenticate(token)).user.role).toBe("user"); // remembered
+    // Another connection to the same file, as the `octo users` CLI writes it while the server runs.
+    const cli = openDatabase(s.file);
+    cli.query("UPDATE users SET role = 'admin' WHERE id = ?").run(user.id);
+    expect((await s.auth.authenticate(token)).user.role).toBe("admin");
+    cli.query("UPDATE users SET disabled = 1 WHERE id = ?").run(user.id);
+    expect((await octoError(() => s.auth.authenticate(token))).code).toBe("ACCOUNT_DISABLED");
+    cli.query("UPDATE users SET disabled = 0 WHERE id = ?").run(user.id);
+    const principal = await s.auth.authenticate(token);
+    expect(principal.user.disabled).toBe(false);
+    cli.close();
+    // This connection's own write (a logout) takes effect on the very next check.
+    s.auth.logout(principal.claims);
+    expect((await octoError(() => s.auth.authenticate(token))).message).toBe("This token was logged out");
+  });
+
+  test("a remembered check ends with its token's expiry", async () => {
+    const s = authStack({ ttlSeconds: 60 });
+    const { token } = await quickUser(s, "alice");
+    expect((await s.auth.authenticate(token)).user.username).toBe("alice");
+    setSystemTime(new Date(Date.now() + 61_000)); // past `exp`, nothing written to the database
+    try {
+      expect((await octoError(() => s.auth.authenticate(token))).status).toBe(401);
+    } finally {
+      setSystemTime();
+    }
   });
 
   test("a revocation survives a restart (new services over the same database)", async () => {

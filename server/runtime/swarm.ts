@@ -101,6 +101,14 @@ export const SwarmState = z.object({
 });
 export type SwarmState = z.infer<typeof SwarmState>;
 
+/**
+ * Where a session's volume is, stored before its first start when a one-shot job (the clone) made the volume
+ * on a node the scheduler chose: `IsolatedResult.placement`, kept in `sessions.runtime_state` so that a
+ * restarted octo still pins the start there. A full {@link SwarmState} has the same fields.
+ */
+export const SwarmPlacement = z.object({ node: z.string().min(1), nodeName: z.string() });
+export type SwarmPlacement = z.infer<typeof SwarmPlacement>;
+
 /** The state if it has this runtime's shape, else null (nothing of it is trusted further). */
 export function parseSwarmState(stored: unknown): SwarmState | null {
   return SwarmState.safeParse(stored).data ?? null;
@@ -160,15 +168,13 @@ function taskEndReason(task: Task, output: string): string {
 export class SwarmRuntime extends SessionContainerRuntime implements Runtime<SwarmState> {
   readonly kind = "swarm" as const;
   readonly parseState = parseSwarmState;
-  /**
-   * The node a one-shot job made a session's volume on, by session id, until the session's own start pins
-   * it there (the clone runs before the session's first start, which has no stored state yet).
-   */
-  private readonly volumeNodes = new Map<string, string>();
 
-  /** The node holding the session's volume: from its stored state, or where a job made it; null: none yet. */
+  /**
+   * The node holding the session's volume: from its stored state (a previous start's, or the placement the
+   * clone job answered, {@link SwarmPlacement}); null: none yet.
+   */
   private volumeNode(spec: SessionSpec): string | null {
-    return parseSwarmState(spec.previousState)?.node || this.volumeNodes.get(spec.id) || null;
+    return SwarmPlacement.safeParse(spec.previousState).data?.node ?? null;
   }
 
   /**
@@ -287,9 +293,7 @@ export class SwarmRuntime extends SessionContainerRuntime implements Runtime<Swa
     const name = serviceName(spec.id);
     const timeoutMs = this.config.runtime.start_timeout_seconds * 1000;
     try {
-      const started = await this.create(spec, name, this.volumeNode(spec), Date.now() + timeoutMs);
-      this.volumeNodes.delete(spec.id);
-      return started;
+      return await this.create(spec, name, this.volumeNode(spec), Date.now() + timeoutMs);
     } catch (err) {
       await this.removeService(name).catch(() => false);
       if (err instanceof OctoError) throw err;
@@ -503,9 +507,14 @@ export class SwarmRuntime extends SessionContainerRuntime implements Runtime<Swa
       if (stderr.length > stderrSeen) command.onStderr?.(stderr.slice(stderrSeen));
       if (killed) return { code: -1, stdout, stderr: `${stderr}\n${killed}` };
       const code = ended!.Status?.ContainerStatus?.ExitCode;
-      if (ended!.NodeID && command.writable && !pinned && s.pin_to_node) this.volumeNodes.set(spec.id, ended!.NodeID);
       if (typeof code !== "number") {
         throw new OctoError(500, "RUNTIME_START_FAILED", `The one-shot service ${name} did not run: ${taskEndReason(ended!, stderr)}`);
+      }
+      // A writable job not yet pinned made the volume where the scheduler put it: the session's start goes there.
+      if (ended!.NodeID && command.writable && !pinned && s.pin_to_node) {
+        const node = await this.node(ended!.NodeID);
+        const placement: SwarmPlacement = { node: ended!.NodeID, nodeName: node?.Description?.Hostname ?? ended!.NodeID };
+        return { code, stdout, stderr, placement };
       }
       return { code, stdout, stderr };
     } catch (err) {

@@ -112,6 +112,12 @@ export interface IsolatedResult {
   code: number;
   stdout: string;
   stderr: string;
+  /**
+   * Runtime state to store for the session before its next start (`sessions.runtime_state`, handed back as
+   * `SessionSpec.previousState`), when the job placed something that start must find: the Swarm runtime's
+   * `{ node, nodeName }` (`SwarmPlacement`), the node a clone made the session's volume on. Absent: nothing.
+   */
+  placement?: Record<string, unknown>;
 }
 
 /** Most bytes kept of an isolated command's stdout, and of its stderr. */
@@ -192,8 +198,8 @@ export interface Runtime<S = unknown> {
    * session inside and nothing of the session able to see into it (its own PID namespace and `/tmp`): the
    * local runtime's bubblewrap sandbox, the container runtime's one-shot container of the session image.
    * octo runs its credentialed git there: the clone before the session starts (common/git/clone.ts, with
-   * `writable`), pushes (common/git/push-job.ts). The session need not be running. Optional: a runtime
-   * without it (Swarm) clones in the session's entrypoint and pushes through the session's file server.
+   * `writable`), pushes (common/git/push-job.ts). The session need not be running. Swarm runs it as a
+   * one-shot service with the job as a Docker secret. Optional: a runtime without it cannot clone or push.
    * @throws OctoError 500 RUNTIME_START_FAILED when the sandbox cannot be made; a command that fails is
    *   not an error (read `code`). Nothing of the sandbox is left behind, on any outcome.
    */

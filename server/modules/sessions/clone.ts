@@ -25,12 +25,18 @@ export interface IsolatedCloneOptions {
 
 /**
  * Clones `job` into the session's empty workspace in a sandbox of its own.
- * @returns the base commit id (checked out).
+ * @returns the base commit id (checked out), and the runtime's `placement` of the job
+ *   (`IsolatedResult.placement`: state the session's start must be given, e.g. Swarm's volume node), if any.
  * @throws OctoError 502 SESSION_START_FAILED with git's message (`git clone failed: ...`; the workspace is
  *   emptied again), 504 SESSION_START_TIMEOUT past the deadline, the abort reason when stopped, or what
  *   `runIsolated` throws (500 RUNTIME_START_FAILED, 503 IMAGE_MISSING).
  */
-export async function cloneIsolated(runtime: Runtime, spec: SessionSpec, job: CloneJob, options: IsolatedCloneOptions): Promise<string> {
+export async function cloneIsolated(
+  runtime: Runtime,
+  spec: SessionSpec,
+  job: CloneJob,
+  options: IsolatedCloneOptions,
+): Promise<{ base: string; placement: Record<string, unknown> | null }> {
   if (!runtime.runIsolated) throw new OctoError(501, "ISOLATION_UNSUPPORTED", `The ${runtime.kind} runtime cannot clone in a sandbox of its own`);
   options.signal.throwIfAborted();
   let seen = "";
@@ -51,7 +57,7 @@ export async function cloneIsolated(runtime: Runtime, spec: SessionSpec, job: Cl
   });
   options.signal.throwIfAborted();
   const report = readCloneReport(result.stderr);
-  if (result.code === 0 && report.base) return report.base;
+  if (result.code === 0 && report.base) return { base: report.base, placement: result.placement ?? null };
   if (result.code === -1 && Date.now() >= options.deadline - 50) {
     throw new OctoError(504, "SESSION_START_TIMEOUT", `The repository was not cloned within ${options.timeoutSeconds} s ([runtime] start_timeout_seconds)`);
   }

@@ -668,13 +668,17 @@ export class SessionService {
         this.setDetail(id, "cloning");
         const job = { url: cloning.url, ref: cloning.ref ?? null, depth: cloning.depth ?? null, credential, knownHosts: url ? this.knownHostsFor(url) : "" };
         const seconds = this.options.runtime.start_timeout_seconds;
-        const baseCommit = await cloneIsolated(this.runtime, spec, job, {
+        const { base: baseCommit, placement } = await cloneIsolated(this.runtime, spec, job, {
           signal: controller.signal,
           deadline: launchedAt + seconds * 1000,
           timeoutSeconds: seconds,
           onDetail: (detail) => this.setDetail(id, detail),
         });
-        this.db.query("UPDATE sessions SET base_commit = ? WHERE id = ?").run(baseCommit, id);
+        // Stored with the base commit: a start after a restart of octo must find what the clone placed.
+        if (placement) {
+          this.db.query("UPDATE sessions SET base_commit = ?, runtime_state = ? WHERE id = ?").run(baseCommit, JSON.stringify(placement), id);
+          spec.previousState = placement;
+        } else this.db.query("UPDATE sessions SET base_commit = ? WHERE id = ?").run(baseCommit, id);
         log.info("cloned", { session: id, base: baseCommit });
         this.setDetail(id, "starting services");
       }

@@ -252,8 +252,11 @@ describe.skipIf(!haveSwarm)("SwarmRuntime (real two-node swarm)", () => {
       }
       expect(seen.nodes.size).toBe(1);
       expect(await leftovers(spec.id)).toEqual([]);
+      // The clone answers where it made the volume; the session service stores that as the session's state.
+      expect(clone.placement).toEqual({ node: [...seen.nodes][0]!, nodeName: expect.any(String) });
+      spec.previousState = JSON.parse(JSON.stringify(clone.placement));
 
-      // The push: read-only volume, on the node that holds it (the job remembered it), HEAD to a new branch.
+      // The push: read-only volume, on the node that holds it (the stored placement), HEAD to a new branch.
       const pushing = runtime.runIsolated(spec, {
         args: ["git-push"],
         input: `${JSON.stringify({ url, branch: "from-swarm", credential, knownHosts: "" })}\n`,
@@ -268,15 +271,17 @@ describe.skipIf(!haveSwarm)("SwarmRuntime (real two-node swarm)", () => {
       expect(server.requests.some((r) => r.authorized && r.path.includes("git-receive-pack"))).toBe(true);
       expect(await leftovers(spec.id)).toEqual([]);
 
-      // The session's first start is pinned to the node that holds its volume.
-      const { state } = await runtime.start(spec);
+      // The session's first start, by a new runtime as after a restart of octo (nothing of the clone in its
+      // memory), is pinned to the node that holds its volume: the stored placement says which.
+      const restarted = await createSwarmRuntime(configWith(), { dataDir });
+      const { state } = await restarted.start(spec);
       try {
         expect((state as { node: string }).node).toBe([...seen.nodes][0]!);
         const started = (await manager().getService(serviceName(spec.id)).inspect()).Spec as { TaskTemplate: { Placement: { Constraints: string[] }; ContainerSpec: { Env: string[] } } };
         expect(started.TaskTemplate.Placement.Constraints).toContain(`node.id == ${[...seen.nodes][0]}`);
         expect(JSON.stringify(started).includes(credential.password)).toBe(false);
       } finally {
-        await runtime.stop(spec, state, { now: true });
+        await restarted.stop(spec, state, { now: true });
       }
     } finally {
       await server.stop();

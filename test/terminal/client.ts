@@ -95,9 +95,3 @@ export function isAlive(pid: number): boolean {
     return false;
   }
 }
-
-/** The parent pid of `pid` (field 4 of /proc/PID/stat). */
-export function parentPid(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
-  return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-}

@@ -185,7 +185,9 @@ function attacks(as: "root" | "unprivileged", enabled: boolean) {
           `ls ${d.octo.dataDir}/sessions/${d.theirs} 2>&1`,
           // The other session's secret, searched in every environment and command line visible here.
           `echo '${theirs}' > /tmp/pattern; grep -lsFf /tmp/pattern /proc/[0-9]*/environ /proc/[0-9]*/cmdline 2>/dev/null | wc -l | sed 's/^/environ-hits=/'`,
-          `ps -eo args | grep -c 'cli/octo.ts serve' | sed 's/^/octo-visible=/'`,
+          // `[c]` keeps grep from matching its own command line (whether ps saw grep yet is a race).
+          `ps -eo args | grep -c '[c]li/octo.ts serve' | sed 's/^/octo-visible=/'`,
+          `ps -eo args | grep -c '^[b]ash' | sed 's/^/shells-visible=/'`,
         ].join("; "),
       );
       expect(out).not.toContain(jwtSecret);
@@ -196,8 +198,9 @@ function attacks(as: "root" | "unprivileged", enabled: boolean) {
       expect(out.replaceAll(`${d.octo.dataDir}/sessions/${d.theirs}`, "")).not.toContain(d.theirs); // not in any listing
       expect(out).toContain(`ls: cannot access '${d.octo.dataDir}/sessions/${d.theirs}'`);
       expect(out).toContain("environ-hits=0");
-      // `grep -c` counts its own command line: octo itself is not visible.
-      expect(out).toContain("octo-visible=1");
+      // ps sees the session's own shells, and not octo.
+      expect(Number(/shells-visible=(\d+)/.exec(out)?.[1])).toBeGreaterThan(0);
+      expect(out).toContain("octo-visible=0");
       // (`[opencode] env` of the config reaches this session's own OpenCode, by design: issue 17's gateway
       // is what keeps provider keys out of sessions.)
     }, SLOW);

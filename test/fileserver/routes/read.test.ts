@@ -4,11 +4,12 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync, readdirSync, readlinkSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
+import { connect as tcp } from "node:net";
 import { basename, join } from "node:path";
 import { ERR_INVALID_CRC32 } from "@zip.js/zip.js";
 import { eventually } from "../../support/eventually.ts";
 import { BUFFERED_FILE_BYTES } from "../../../fileserver/routes/read.ts";
-import { readZip, startTestServer, type TestServer, q } from "../harness.ts";
+import { readZip, startTestServer, type TestServer, TOKEN, q } from "../harness.ts";
 
 let t: TestServer;
 
@@ -154,11 +155,15 @@ describe("GET /file", () => {
     const big = Buffer.alloc(BUFFERED_FILE_BYTES + 300_000);
     for (let i = 0; i < big.length; i += 65_536) big.set(crypto.getRandomValues(new Uint8Array(Math.min(65_536, big.length - i))), i);
     writeFileSync(path, big);
-    // This process is the server: its descriptors that point at big.bin are the ones the response holds.
-    const holding = () =>
+    // Larger than loopback's socket buffers: a client that stops reading keeps the server mid-file (a file
+    // that fits in them was read to the end, its descriptor closed, before a slow client's first read).
+    const hugePath = join(t.root, "huge.bin");
+    writeFileSync(hugePath, Buffer.alloc(48 * 1024 * 1024, 7));
+    // This process is the server: its descriptors that point at the file are the ones the response holds.
+    const holding = (file: string) =>
       readdirSync("/proc/self/fd").filter((fd) => {
         try {
-          return readlinkSync(`/proc/self/fd/${fd}`) === path;
+          return readlinkSync(`/proc/self/fd/${fd}`) === file;
         } catch {
           return false; // closed meanwhile
         }
@@ -168,15 +173,22 @@ describe("GET /file", () => {
       expect(Buffer.from(await whole.arrayBuffer()).equals(big)).toBe(true);
       const head = await t.call("/file?path=big.bin", { method: "HEAD" });
       expect(head.headers.get("content-length")).toBe(String(big.length));
-      await eventually(() => holding() === 0, "the finished responses' descriptors closed");
-      const res = await t.call("/file?path=big.bin");
-      const reader = (res.body as ReadableStream<Uint8Array>).getReader();
-      expect((await reader.read()).done).toBe(false);
-      expect(holding()).toBe(1);
-      await reader.cancel();
-      await eventually(() => holding() === 0, "the cancelled response's descriptor closed");
+      await eventually(() => holding(path) === 0, "the finished responses' descriptors closed");
+      // A raw client that reads the head, then stops reading, then goes away.
+      const socket = tcp(Number(new URL(t.server.url).port), "127.0.0.1");
+      const received: Buffer[] = [];
+      socket.on("data", (d: Buffer) => {
+        received.push(d);
+        socket.pause();
+      });
+      socket.write(`GET /file?path=huge.bin HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKEN}\r\n\r\n`);
+      await eventually(() => Buffer.concat(received).toString("latin1").startsWith("HTTP/1.1 200"), "the response head");
+      await eventually(() => holding(hugePath) === 1, "the streaming response's descriptor");
+      socket.destroy();
+      await eventually(() => holding(hugePath) === 0, "the cancelled response's descriptor closed");
     } finally {
       rmSync(path); // the root listing and zip below count the fixture's entries
+      rmSync(hugePath);
     }
   });
 

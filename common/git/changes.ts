@@ -15,6 +15,7 @@ import { join } from "node:path";
 import { OctoError } from "../errors.ts";
 import { type GitCredential, gitAuth } from "./credentials.ts";
 import { hostKeyFailure } from "./known-hosts.ts";
+import { type JobProxy, throughProxy } from "./proxy.ts";
 import { gitMessage, runGit, type RunGitOptions } from "./run.ts";
 import { parseRepositoryUrl, REF_PATTERN } from "./url.ts";
 
@@ -301,19 +302,27 @@ async function scratchRepository(workspace: string): Promise<string> {
  * (`url.*.insteadOf`, `pushInsteadOf`, `remote.*.pushurl`), even one changed while the push runs, has no
  * effect: the push goes to `url` or nowhere.
  * @param knownHosts known_hosts lines for an ssh URL (./known-hosts.ts).
+ * @param proxy the job's egress fence, when its runtime set one (./proxy.ts).
  * @returns git's report.
  * @throws OctoError 409 NOTHING_TO_PUSH (already up to date), 409 PUSH_REJECTED (non-fast-forward,
  *   protected branch, auth refused: git's message; a refused SSH host key: ./known-hosts.ts `hostKeyFailure`), 400 INVALID_BRANCH / INVALID_REPOSITORY_URL,
  *   409 NOT_A_REPOSITORY / NO_COMMITS.
  */
-export async function pushBranch(workspace: string, url: string, branch: string, credential: GitCredential | null, knownHosts = ""): Promise<{ branch: string; commit: string; message: string }> {
+export async function pushBranch(
+  workspace: string,
+  url: string,
+  branch: string,
+  credential: GitCredential | null,
+  knownHosts = "",
+  proxy?: JobProxy,
+): Promise<{ branch: string; commit: string; message: string }> {
   if (!REF_PATTERN.test(branch)) throw new OctoError(400, "INVALID_BRANCH", `Not a branch name: ${JSON.stringify(branch.slice(0, 200))}`);
   const repository = parseRepositoryUrl(url);
   await requireRepository(workspace);
   const head = await resolveCommit(workspace, "HEAD");
   if (!head) throw new OctoError(409, "NO_COMMITS", "The repository has no commit to push");
   const scratch = await scratchRepository(workspace);
-  const auth = gitAuth(repository, credential, knownHosts);
+  const auth = throughProxy(gitAuth(repository, credential, knownHosts), repository, proxy?.url, proxy?.self ?? []);
   const result = await runGit(["push", "--porcelain", "--no-verify", "--", repository.url, `${head}:refs/heads/${branch}`], {
     cwd: scratch,
     config: auth.config,

@@ -41,7 +41,7 @@ import { createLogger } from "../../common/log.ts";
 import { defaultDataDir } from "../../common/paths.ts";
 import { connectEngine, type Engine } from "./engine.ts";
 import type { Isolation } from "./isolation.ts";
-import { type EgressSink, followSidecar, listening, removeOrphanNetworks, removeSidecar, type Sidecar, sidecarRunning, startSidecar, stopSidecar } from "./egress-proxy.ts";
+import { type EgressSink, followSidecar, listening, removeOrphanNetworks, removeSidecar, type Sidecar, type SidecarOptions, sidecarRunning, startSidecar, stopSidecar } from "./egress-proxy.ts";
 import { defaultEgressImageTag, ensureEgressImage, hasImage } from "./egress-image.ts";
 import { PROXY_PORT } from "./egress.ts";
 import { GIT_PROXY_VARIABLE } from "../../common/git/proxy.ts";
@@ -194,22 +194,7 @@ export class ContainerRuntime extends SessionContainerRuntime implements Runtime
     const policy = spec.egress ?? { mode: "open", allow: [] };
     let sidecar: Sidecar | null = null;
     if (policy.mode !== "open") {
-      const host = await this.hostForSessions();
-      sidecar = await startSidecar(
-        {
-          docker: this.docker,
-          engineName: this.options.engine.name,
-          image: await this.sidecarImage(),
-          egressNetwork: this.config.container.network,
-          hostAddress: host.bind,
-          subnetPool: this.config.network.subnet_pool,
-          proxyHosts: this.config.network.proxy_hosts,
-          labels: sessionLabels(spec, this.instance),
-        },
-        spec.id,
-        policy,
-        spec.gatewayAddress ?? null,
-      );
+      sidecar = await startSidecar(await this.sidecarOptions(sessionLabels(spec, this.instance)), spec.id, policy, spec.gatewayAddress ?? null);
     }
 
     const portKey = (service: Service) => `${SERVICE[service].containerPort}/tcp`;
@@ -400,6 +385,21 @@ export class ContainerRuntime extends SessionContainerRuntime implements Runtime
     }
   }
 
+  /** What every egress sidecar of this runtime is made with (a session's, a job's), labelled `labels`. */
+  private async sidecarOptions(labels: Record<string, string>): Promise<SidecarOptions> {
+    const host = await this.hostForSessions();
+    return {
+      docker: this.docker,
+      engineName: this.options.engine.name,
+      image: await this.sidecarImage(),
+      egressNetwork: this.config.container.network,
+      hostAddress: host.bind,
+      subnetPool: this.config.network.subnet_pool,
+      proxyHosts: this.config.network.proxy_hosts,
+      labels,
+    };
+  }
+
   /**
    * The egress fence of one job of a session whose policy is not "open": a network and proxy of its own
    * (./egress-proxy.ts `startSidecar`, named after `job`, labelled `octo.job`), the proxy allowing `reaches`
@@ -408,22 +408,7 @@ export class ContainerRuntime extends SessionContainerRuntime implements Runtime
    * @throws OctoError 503 EGRESS_NETWORK_FAILED, 500 RUNTIME_START_FAILED (nothing is left behind).
    */
   private async jobFence(job: string, labels: Record<string, string>, reaches: string | undefined): Promise<Sidecar> {
-    const host = await this.hostForSessions();
-    const fence = await startSidecar(
-      {
-        docker: this.docker,
-        engineName: this.options.engine.name,
-        image: await this.sidecarImage(),
-        egressNetwork: this.config.container.network,
-        hostAddress: host.bind,
-        subnetPool: this.config.network.subnet_pool,
-        proxyHosts: this.config.network.proxy_hosts,
-        labels,
-      },
-      job,
-      { mode: "allowlist", allow: reaches ? [reaches] : [] },
-      null,
-    );
+    const fence = await startSidecar(await this.sidecarOptions(labels), job, { mode: "allowlist", allow: reaches ? [reaches] : [] }, null);
     const deadline = Date.now() + FENCE_READY_MS;
     while (!(await listening(fence.host, PROXY_PORT))) {
       if (Date.now() > deadline) {

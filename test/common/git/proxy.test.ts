@@ -139,21 +139,17 @@ describe("a fenced job's git goes through the proxy", () => {
 
 const haveSshd = await requires(command("sshd", "openssh-server"), "a fenced clone over SSH");
 describe.skipIf(!haveSshd)("a fenced job over ssh", () => {
-  const KEY = sshKeyPair();
-  let ssh: SshGitServer;
-  beforeAll(async () => {
-    ssh = await startSshd(base, KEY.publicKey);
-  });
-  afterAll(async () => {
-    await ssh?.stop();
-  });
-
   test("ssh reaches the server only through a CONNECT tunnel, the host key still checked", async () => {
-    const url = `${ssh.url}/fenced.git`;
-    const host = parseRepositoryUrl(url).host;
-    proxy.requests.length = 0;
-    const { head, last } = await clone(url, knownHostsLine(ssh), { kind: "ssh_key", host, privateKey: KEY.privateKey });
-    expect([head, last]).toEqual([repo.head, `octo-clone: base ${repo.head}`]);
-    expect(proxy.requests).toEqual([`CONNECT 127.0.0.1:${ssh.port}`]);
+    const key = sshKeyPair();
+    const ssh: SshGitServer = await startSshd(base, key.publicKey);
+    try {
+      const url = `${ssh.url}/fenced.git`;
+      proxy.requests.length = 0;
+      const { head, last } = await clone(url, knownHostsLine(ssh), { kind: "ssh_key", host: parseRepositoryUrl(url).host, privateKey: key.privateKey });
+      expect([head, last]).toEqual([repo.head, `octo-clone: base ${repo.head}`]);
+      expect(proxy.requests).toEqual([`CONNECT 127.0.0.1:${ssh.port}`]);
+    } finally {
+      await ssh.stop();
+    }
   });
 });

@@ -321,8 +321,11 @@ export async function pushBranch(
   await requireRepository(workspace);
   const head = await resolveCommit(workspace, "HEAD");
   if (!head) throw new OctoError(409, "NO_COMMITS", "The repository has no commit to push");
-  const scratch = await scratchRepository(workspace);
   const auth = throughProxy(gitAuth(repository, credential, knownHosts), repository, proxy?.url, proxy?.self ?? []);
+  const scratch = await scratchRepository(workspace).catch((err) => {
+    auth.cleanup();
+    throw err;
+  });
   const result = await runGit(["push", "--porcelain", "--no-verify", "--", repository.url, `${head}:refs/heads/${branch}`], {
     cwd: scratch,
     config: auth.config,

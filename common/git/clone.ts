@@ -76,7 +76,12 @@ export async function cloneRepository(options: CloneOptions): Promise<string | n
   if (options.ref && !REF_PATTERN.test(options.ref)) return fail(`invalid ref ${JSON.stringify(options.ref)}`);
   // What an earlier, interrupted attempt left (the session never ran: its base commit was not recorded).
   empty(options.workspace);
-  const auth = throughProxy(gitAuth(repository, options.credential ?? null, options.knownHosts ?? ""), repository, options.proxy?.url, options.proxy?.self ?? []);
+  let auth;
+  try {
+    auth = throughProxy(gitAuth(repository, options.credential ?? null, options.knownHosts ?? ""), repository, options.proxy?.url, options.proxy?.self ?? []);
+  } catch (err) {
+    return fail((err as Error).message);
+  }
   const args = ["clone", "--progress", "--no-recurse-submodules"];
   if (options.ref && !isCommitId(options.ref)) args.push("--branch", options.ref);
   if (options.depth) args.push("--depth", String(options.depth));

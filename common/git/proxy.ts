@@ -33,11 +33,15 @@ const quote = (value: string) => `'${value.replaceAll("'", `'\\''`)}'`;
  * `auth` (./credentials.ts `gitAuth`) with git's connections sent through `proxy` (see the module doc);
  * `auth` unchanged when `proxy` is empty.
  * @param self the argv prefix that runs octo's CLI (server/runtime/binaries.ts `selfCommand`).
- * @throws Error when `proxy` is not `http://<IPv4>:<port>` (a runtime's bug: the job must not go unfenced).
+ * @throws Error when `proxy` is not `http://<IPv4>:<port>` (a runtime's bug: the job must not go unfenced);
+ *   `auth` is cleaned up first.
  */
 export function throughProxy(auth: GitAuth, repository: RepositoryUrl, proxy: string | undefined, self: string[]): GitAuth {
   if (!proxy) return auth;
-  if (!PROXY_URL.test(proxy)) throw new Error(`${GIT_PROXY_VARIABLE} is not http://<IPv4>:<port>: ${JSON.stringify(proxy.slice(0, 100))}`);
+  if (!PROXY_URL.test(proxy)) {
+    auth.cleanup();
+    throw new Error(`${GIT_PROXY_VARIABLE} is not http://<IPv4>:<port>: ${JSON.stringify(proxy.slice(0, 100))}`);
+  }
   const connector = [...self, "proxy-connect", proxy].map(quote).join(" ");
   if (repository.protocol === "https" || repository.protocol === "http") {
     return { ...auth, config: [...auth.config, `http.proxy=${proxy}`] };

@@ -56,18 +56,23 @@ export function ChatPanel({ sessionId }: { sessionId: string }) {
   );
 
   // Open the most recent conversation when none is chosen (or the chosen one was deleted).
+  const fallbackID = ready && !(activeID && state.conversations[activeID]) ? (conversations[0]?.id ?? null) : null;
   useEffect(() => {
-    if (!ready) return;
-    if (activeID && state.conversations[activeID]) return;
-    const first = conversations[0];
-    if (first) setActiveID(first.id, true);
-  }, [ready, activeID, state.conversations, conversations, setActiveID]);
+    if (!fallbackID) return;
+    // In a task of its own: the navigation re-renders the whole app synchronously (a microtask), which would
+    // otherwise run before the messages' request below is sent.
+    const timer = setTimeout(() => setActiveID(fallbackID, true), 0);
+    return () => clearTimeout(timer);
+  }, [fallbackID, setActiveID]);
 
+  // Watched from the render that knows which conversation opens, not the one after the URL names it: the
+  // messages are asked for one React render and commit sooner (bench/chat.ts, the first render).
+  const watchedID = fallbackID ?? activeID;
   useEffect(() => {
-    if (!activeID) return;
-    void store.watch(activeID);
-    return () => store.unwatch(activeID);
-  }, [store, activeID]);
+    if (!watchedID) return;
+    void store.watch(watchedID);
+    return () => store.unwatch(watchedID);
+  }, [store, watchedID]);
 
   const agents = useAgents();
   const [agent, setAgent] = useAgentChoice(sessionId, activeID && state.conversations[activeID] ? activeID : null);

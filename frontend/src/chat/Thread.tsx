@@ -190,7 +190,11 @@ const MessageList = forwardRef<ThreadHandle, MessageListProps>(function MessageL
     }),
     [virtualizer],
   );
-  const pinned = virtualizer.isAtEnd(AT_END_PX);
+  // From the virtualizer's own sizes and last scroll offset, not `isAtEnd()`: that reads the scroller's
+  // `scrollHeight`, which in a render after a delta forces a layout of the thread before React has even
+  // committed (the streaming profile's `_elementMaxScrollOffset`). The same distance while the list's
+  // height is the virtualizer's total size (tanstack's own `getVirtualDistanceFromEnd`, private in 3.14).
+  const pinned = (virtualizer as unknown as { getVirtualDistanceFromEnd(): number }).getVirtualDistanceFromEnd() <= AT_END_PX;
   const items = virtualizer.getVirtualItems();
 
   return (

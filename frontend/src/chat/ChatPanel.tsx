@@ -61,9 +61,10 @@ export function ChatPanel({ sessionId }: { sessionId: string }) {
     if (!fallbackID) return;
     // In a task of its own: the navigation re-renders the whole app synchronously (a microtask), which would
     // otherwise run before the messages' request below is sent.
-    const timer = setTimeout(() => setActiveID(fallbackID, true), 0);
+    // Only if the URL still names what this render saw: a conversation opened meanwhile stays open.
+    const timer = setTimeout(() => new URLSearchParams(window.location.search).get("c") === activeID && setActiveID(fallbackID, true), 0);
     return () => clearTimeout(timer);
-  }, [fallbackID, setActiveID]);
+  }, [fallbackID, activeID, setActiveID]);
 
   // Watched from the render that knows which conversation opens, not the one after the URL names it: the
   // messages are asked for one React render and commit sooner (bench/chat.ts, the first render).

@@ -73,8 +73,10 @@ export async function fetchRetryingLost(input: RequestInfo | URL, init?: Request
   try {
     return await fetch(input, init);
   } catch (err) {
-    const method = (init?.method ?? (input instanceof Request ? input.method : "GET")).toUpperCase();
-    if (!IDEMPOTENT.has(method) || init?.signal?.aborted || (err as Error)?.name === "AbortError") throw err;
+    const request = input instanceof Request ? input : null;
+    const method = (init?.method ?? request?.method ?? "GET").toUpperCase();
+    const aborted = init?.signal?.aborted || request?.signal.aborted || (err as Error)?.name === "AbortError";
+    if (!IDEMPOTENT.has(method) || aborted) throw err;
   }
   await new Promise((resolve) => setTimeout(resolve, LOST_RETRY_DELAY_MS));
   return await fetch(input, init);

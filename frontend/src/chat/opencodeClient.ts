@@ -3,6 +3,7 @@
  * Requests are same-origin, so the HttpOnly cookie authenticates them; octo swaps it for the session's
  * service credentials before anything reaches OpenCode.
  */
+import { fetchRetryingLost } from "../../../server/api/client.ts";
 import { createOpencodeClient, type OpencodeClient } from "@opencode-ai/sdk/v2/client";
 
 /** Base URL of the proxied OpenCode server for octo session `sessionId`. */
@@ -11,9 +12,10 @@ export function opencodeBaseUrl(sessionId: string): string {
 }
 
 /**
- * A client whose calls throw on non-2xx answers (so `data` is always present). Aborting `signal` cancels
+ * A client whose calls throw on non-2xx answers (so `data` is always present); an idempotent call that got
+ * no answer is sent once more (`fetchRetryingLost`, as for octo's own API). Aborting `signal` cancels
  * every request made with it, in flight or later (used when leaving the session).
  */
 export function opencodeClient(sessionId: string, signal?: AbortSignal): OpencodeClient {
-  return createOpencodeClient({ baseUrl: opencodeBaseUrl(sessionId), throwOnError: true, signal });
+  return createOpencodeClient({ baseUrl: opencodeBaseUrl(sessionId), throwOnError: true, signal, fetch: fetchRetryingLost as typeof fetch });
 }

@@ -4,7 +4,7 @@
  * (frontend/src/lib/api.ts) and octoctl (cli/octoctl/client.ts) build their errors from.
  */
 import { afterAll, describe, expect, test } from "bun:test";
-import { ApiFailure, createApiClient, streamOf, unwrap } from "../../../server/api/client.ts";
+import { ApiFailure, createApiClient, fetchRetryingLost, streamOf, unwrap } from "../../../server/api/client.ts";
 import { closeHarnesses, withAdmin } from "../../support/app.ts";
 import { TEST_PASSWORD } from "../../support/db.ts";
 
@@ -112,6 +112,15 @@ describe("a request that gets no answer", () => {
     const server = flaky(1);
     expect(await unwrap(createApiClient(server.base).health.get())).toEqual({ status: "ok" } as never);
     expect(server.connections()).toBe(2);
+  });
+
+  test("as the OpenCode SDK calls it, with a Request: a GET once more, a POST not", async () => {
+    const get = flaky(1);
+    expect((await fetchRetryingLost(new Request(`${get.base}/session`))).status).toBe(200);
+    expect(get.connections()).toBe(2);
+    const post = flaky(1);
+    expect(await fetchRetryingLost(new Request(`${post.base}/session`, { method: "POST", body: "{}" })).then(() => "answered", () => "failed")).toBe("failed");
+    expect(post.connections()).toBe(1);
   });
 
   test("a POST is not repeated, and a request lost twice fails as unreachable", async () => {

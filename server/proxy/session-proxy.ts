@@ -38,7 +38,7 @@
  */
 import { Agent, type ClientRequest, type IncomingMessage, type ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
-import { Readable } from "node:stream";
+import type { Stream } from "node:stream";
 import { createProxyServer } from "http-proxy-3";
 import { badRequest, OctoError } from "../../common/errors.ts";
 import { type Admission, stripCredentials } from "../http/admission.ts";
@@ -99,8 +99,9 @@ const KEEP_ALIVE_EVENT = /"type"\s*:\s*"server\.(?:heartbeat|connected)"/;
 const ACTIVITY_RECHECK_MS = 1000;
 
 /** Whether a chunk of a server-sent event stream carries an event that is not a keep-alive. */
-export function carriesActivity(chunk: Buffer | string): boolean {
-  for (const line of chunk.toString("utf8").split("\n")) {
+export function carriesActivity(chunk: Uint8Array | string): boolean {
+  const text = typeof chunk === "string" ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString("utf8");
+  for (const line of text.split("\n")) {
     if (line.startsWith("data:") && !KEEP_ALIVE_EVENT.test(line)) return true;
   }
   return false;
@@ -117,39 +118,68 @@ export interface SessionProxyDeps {
   audit?: Pick<AuditService, "record">;
 }
 
+/**
+ * Bun `fetch()` options for every proxied HTTP request (http-proxy-3's fetch path): the body as the session
+ * sent it (`decompress: false`, so `Content-Encoding` stays true), a redirect passed back to the browser
+ * rather than followed, and no idle deadline (an event stream may be quiet for minutes; OpenCode's heartbeat
+ * is every 10 s, the file server's `/events` has none).
+ */
+const FETCH_INIT = { decompress: false, redirect: "manual", timeout: false } as RequestInit;
+
+/** What the proxy keeps per admitted request or upgrade. */
+interface AdmittedRecord {
+  id: string;
+  service: keyof Endpoints;
+  /** Aborts the upstream fetch when the client goes away before the answer is complete (HTTP only). */
+  abort?: AbortController;
+}
+
 export class SessionProxy {
+  /** WebSocket upgrades only: HTTP requests go through `fetch()` and Bun's own connection pool. */
   private readonly agent = new Agent({ keepAlive: true, maxSockets: 512, maxFreeSockets: 64, timeout: 60_000 });
-  private readonly proxy = createProxyServer({ xfwd: false, connectTimeout: 5000, agent: this.agent });
+  /**
+   * http-proxy-3 with its fetch path for HTTP (`fetchOptions`): per proxied 1 KiB GET it costs octo's event
+   * loop less than `node:http`'s client, which Bun builds on the same fetch machinery (docs/benchmarks.md,
+   * issue 12). WebSockets still use `node:http` with {@link agent} and the 5 s connect timeout.
+   */
+  private readonly proxy = createProxyServer({
+    xfwd: false,
+    connectTimeout: 5000,
+    agent: this.agent,
+    fetchOptions: {
+      requestOptions: FETCH_INIT,
+      onBeforeRequest: (init: RequestInit, req: IncomingMessage) => {
+        const abort = this.admitted.get(req)?.abort;
+        if (abort) init.signal = abort.signal;
+      },
+    },
+  });
   /** The upstream socket of each proxied WebSocket, by its client socket (to close both on revocation). */
   private readonly upstreams = new WeakMap<Duplex, Duplex>();
   /**
    * The session and service each admitted request or upgrade is for: to record the session's activity and
    * to name the service in the upstream error metric. One record per request.
    */
-  private readonly admitted = new WeakMap<IncomingMessage, { id: string; service: keyof Endpoints }>();
+  private readonly admitted = new WeakMap<IncomingMessage, AdmittedRecord>();
 
   constructor(private readonly deps: SessionProxyDeps) {
-    this.proxy.on("proxyRes", (proxyRes, req, res) => {
+    // On the fetch path `proxyRes` is a plain object (status and headers); the body is piped to `res` by
+    // http-proxy-3 after this hook, so activity is read from what is written to `res`.
+    this.proxy.on("proxyRes", (proxyRes: Pick<IncomingMessage, "headers">, req: IncomingMessage, res: ServerResponse) => {
       const id = this.admitted.get(req)?.id;
       if (id && String(proxyRes.headers["content-type"] ?? "").startsWith("text/event-stream")) {
-        // Activity has a resolution of seconds (activity.ts), so once a chunk counted, the next
-        // ACTIVITY_RECHECK_MS of this stream are not decoded: with 100 subscribers, every event was
-        // decoded and searched 100 times on octo's one thread.
-        let quietUntil = 0;
-        proxyRes.on("data", (chunk: Buffer) => {
-          const now = performance.now();
-          if (now < quietUntil || !carriesActivity(chunk)) return;
-          quietUntil = now + ACTIVITY_RECHECK_MS;
-          this.deps.sessions.touch(id);
-        });
+        this.watchActivity(id, res);
       }
       for (const name of DROPPED_ANSWER_HEADERS) delete proxyRes.headers[name];
       Object.assign(proxyRes.headers, ANSWER_HEADERS);
       proxyRes.headers["x-request-id"] = requestId(req);
-      watchStream("session", proxyRes.headers["content-type"], res);
-      // An upstream that dies mid-answer: end the client's response too (http-proxy-3 leaves it open forever).
-      proxyRes.once("close", () => {
-        if (!proxyRes.complete) res.destroy();
+      watchStream("session", proxyRes.headers["content-type"] as string | undefined, res);
+    });
+    // http-proxy-3's fetch path never ends a response without a body (204, 304, HEAD): its `end` event
+    // comes either just before its pipe ends `res` (then `res` is ended by the next tick) or alone.
+    this.proxy.on("end", (_req: IncomingMessage, res: ServerResponse) => {
+      process.nextTick(() => {
+        if (!res.writableEnded && !res.destroyed) res.end();
       });
     });
     this.proxy.on("proxyReqWs", (proxyReq: ClientRequest, req: IncomingMessage, socket: Duplex) => {
@@ -169,13 +199,37 @@ export class SessionProxy {
       });
     });
     this.proxy.on("error", (err, req, res) => {
+      const record = this.admitted.get(req as IncomingMessage);
+      // The client went away and its upstream fetch was aborted for it: not the session's failure.
+      if (record?.abort?.signal.aborted) return;
       const code = (err as NodeJS.ErrnoException).code;
       log.warn("upstream error", { request: requestId(req as IncomingMessage), error: code ?? err.message });
-      upstreamErrors.inc({ entry: "session", service: this.admitted.get(req as IncomingMessage)?.service ?? "unknown" });
+      upstreamErrors.inc({ entry: "session", service: record?.service ?? "unknown" });
       const failure = new OctoError(502, "UPSTREAM_UNAVAILABLE", "The session's service is not answering");
+      // Also an upstream that dies mid-answer (the body stream errors): cut the client's connection.
       if (isServerResponse(res) && res.headersSent) res.destroy();
       else replyError(res as ServerResponse | Duplex, failure, requestId(req as IncomingMessage));
     });
+  }
+
+  /**
+   * Records activity from an event stream's answer as http-proxy-3 writes it to `res`: a chunk with an event
+   * other than OpenCode's keep-alives touches the session. Activity has a resolution of seconds
+   * (activity.ts), so once a chunk counted, the next {@link ACTIVITY_RECHECK_MS} of this stream are not
+   * decoded (with 100 subscribers every event was decoded and searched 100 times on octo's one thread).
+   */
+  private watchActivity(id: string, res: ServerResponse): void {
+    const write = res.write;
+    let quietUntil = 0;
+    const touch = () => this.deps.sessions.touch(id);
+    res.write = function (this: ServerResponse, chunk: unknown, ...rest: unknown[]) {
+      const now = performance.now();
+      if (now >= quietUntil && (typeof chunk === "string" || chunk instanceof Uint8Array) && carriesActivity(chunk)) {
+        quietUntil = now + ACTIVITY_RECHECK_MS;
+        touch();
+      }
+      return (write as (...args: unknown[]) => boolean).call(this, chunk, ...rest);
+    } as ServerResponse["write"];
   }
 
   /**
@@ -214,7 +268,7 @@ export class SessionProxy {
     }
     req.url = stripCredentials(req, target.path);
     req.headers["x-request-id"] = info.id;
-    this.admitted.set(req, { id: target.id, service: target.service });
+    this.admitted.set(req, { id: target.id, service: target.service, abort: upgrade ? undefined : new AbortController() });
     const body = target.service === "code" && !upgrade ? await checkTitle(req) : undefined;
     return { id: target.id, admitted, body, target: route.endpoints[target.service], authorization: route.authorization };
   }
@@ -231,14 +285,17 @@ export class SessionProxy {
     }
     const release = this.deps.admission.hold(resolved.admitted, () => res.destroy());
     // One listener per request: `close` follows `finish` for an answer sent in full (writableFinished).
+    // A client that leaves before the answer is complete aborts the upstream fetch (an event stream's too).
     res.once("close", () => {
       release();
-      if (res.writableFinished && res.statusCode < 400) this.deps.sessions.touch(resolved.id);
+      if (!res.writableFinished) this.admitted.get(req)?.abort?.abort();
+      else if (res.statusCode < 400) this.deps.sessions.touch(resolved.id);
     });
     this.proxy.web(req, res, {
       target: resolved.target,
       headers: { authorization: resolved.authorization },
-      ...(resolved.body ? { buffer: Readable.from([resolved.body]) } : {}),
+      // The fetch path hands `buffer` to fetch() as the body: the bytes themselves, not a stream.
+      ...(resolved.body ? { buffer: resolved.body as unknown as Stream } : {}),
     });
   }
 

@@ -54,6 +54,7 @@ import { sessionTarget } from "../modules/audit/model.ts";
 import type { AuditService } from "../modules/audit/service.ts";
 import { clientAddress } from "../http/client-address.ts";
 import { nameProblem } from "../names.ts";
+import { EventFanout, HubSink, isSharedEventStream } from "./event-fanout.ts";
 import type { Endpoints } from "../runtime/types.ts";
 
 const log = createLogger("proxy");
@@ -161,6 +162,8 @@ export class SessionProxy {
    * to name the service in the upstream error metric. One record per request.
    */
   private readonly admitted = new WeakMap<IncomingMessage, AdmittedRecord>();
+  /** OpenCode's event stream: one upstream subscription per session, shared by its subscribers. */
+  private readonly events = new EventFanout();
 
   constructor(private readonly deps: SessionProxyDeps) {
     // On the fetch path `proxyRes` is a plain object (status and headers); the body is piped to `res` by
@@ -173,7 +176,8 @@ export class SessionProxy {
       for (const name of DROPPED_ANSWER_HEADERS) delete proxyRes.headers[name];
       Object.assign(proxyRes.headers, ANSWER_HEADERS);
       proxyRes.headers["x-request-id"] = requestId(req);
-      watchStream("session", proxyRes.headers["content-type"] as string | undefined, res);
+      // A shared event stream's subscribers are counted one by one (event-fanout.ts), not its hub.
+      if (!(res instanceof HubSink)) watchStream("session", proxyRes.headers["content-type"] as string | undefined, res);
     });
     // http-proxy-3's fetch path never ends a response without a body (204, 304, HEAD): its `end` event
     // comes either just before its pipe ends `res` (then `res` is ended by the next tick) or alone.
@@ -206,6 +210,7 @@ export class SessionProxy {
       log.warn("upstream error", { request: requestId(req as IncomingMessage), error: code ?? err.message });
       upstreamErrors.inc({ entry: "session", service: record?.service ?? "unknown" });
       const failure = new OctoError(502, "UPSTREAM_UNAVAILABLE", "The session's service is not answering");
+      if (res instanceof HubSink) return res.fail((subscriber) => replyError(subscriber, failure, requestId(req as IncomingMessage)));
       // Also an upstream that dies mid-answer (the body stream errors): cut the client's connection.
       if (isServerResponse(res) && res.headersSent) res.destroy();
       else replyError(res as ServerResponse | Duplex, failure, requestId(req as IncomingMessage));
@@ -270,7 +275,7 @@ export class SessionProxy {
     req.headers["x-request-id"] = info.id;
     this.admitted.set(req, { id: target.id, service: target.service, abort: upgrade ? undefined : new AbortController() });
     const body = target.service === "code" && !upgrade ? await checkTitle(req) : undefined;
-    return { id: target.id, admitted, body, target: route.endpoints[target.service], authorization: route.authorization };
+    return { id: target.id, service: target.service, admitted, body, target: route.endpoints[target.service], authorization: route.authorization };
   }
 
   /** Proxies an HTTP request (including SSE) under `/session/`. Never throws. */
@@ -291,12 +296,39 @@ export class SessionProxy {
       if (!res.writableFinished) this.admitted.get(req)?.abort?.abort();
       else if (res.statusCode < 400) this.deps.sessions.touch(resolved.id);
     });
+    if (isSharedEventStream(req.method, resolved.service, req.url ?? "")) {
+      this.events.join(resolved.id, req, res, requestId(req), (sink) => this.openHub(req, sink, resolved));
+      return;
+    }
     this.proxy.web(req, res, {
       target: resolved.target,
       headers: { authorization: resolved.authorization },
       // The fetch path hands `buffer` to fetch() as the body: the bytes themselves, not a stream.
       ...(resolved.body ? { buffer: resolved.body as unknown as Stream } : {}),
     });
+  }
+
+  /**
+   * Starts a shared event stream's upstream request through http-proxy-3, with the hub's sink as the
+   * response and the first subscriber's (credential-stripped) request line and headers. @returns its abort.
+   */
+  private openHub(first: IncomingMessage, sink: HubSink, to: { id: string; target: string; authorization: string }): () => void {
+    const upstreamReq = {
+      method: "GET",
+      url: first.url,
+      headers: { ...first.headers },
+      httpVersion: "1.1",
+      httpVersionMajor: 1,
+      httpVersionMinor: 1,
+      socket: { destroyed: false },
+      on() {
+        return this;
+      },
+    } as unknown as IncomingMessage;
+    const abort = new AbortController();
+    this.admitted.set(upstreamReq, { id: to.id, service: "code", abort });
+    this.proxy.web(upstreamReq, sink as unknown as ServerResponse, { target: to.target, headers: { authorization: to.authorization } });
+    return () => abort.abort();
   }
 
   /** Proxies a WebSocket upgrade under `/session/`. Never throws; refused upgrades get a status line. */

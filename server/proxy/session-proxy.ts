@@ -32,8 +32,12 @@
  * A session learns nothing about who is asking beyond its own credentials: no `X-Forwarded-*` headers (the
  * client's address, octo's host name) are added, which also spares that header work on every request.
  *
- * Upstream connections are kept alive; bodies and SSE streams are piped, never buffered. Upstream failures
- * answer 502 `{ error, code }` (HTTP) or a 502 status line (upgrades); a connect attempt gives up after 5 s;
+ * HTTP requests go upstream through http-proxy-3's fetch path (Bun's `fetch()`, its connection pool kept
+ * alive; the body passed as sent, redirects passed back, no idle deadline), WebSockets through `node:http`
+ * with a kept-alive `Agent` and a 5 s connect timeout. Bodies and SSE streams are piped, never buffered; a
+ * client that leaves before its answer is complete aborts the upstream request. OpenCode's event stream
+ * (`GET /session/:id/code/event`) is one upstream subscription per session shared by its subscribers
+ * (event-fanout.ts). Upstream failures answer 502 `{ error, code }` (HTTP) or a 502 status line (upgrades);
  * an upstream that dies mid-answer cuts the client's connection rather than leaving it waiting.
  */
 import { Agent, type ClientRequest, type IncomingMessage, type ServerResponse } from "node:http";

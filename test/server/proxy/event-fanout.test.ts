@@ -43,8 +43,9 @@ beforeAll(async () => {
     },
   } as unknown as AuthService;
   const route = { userId: "u1", status: "running", endpoints: { code: target, files: target, term: target }, authorization: "Basic eA==" };
+  const dead = { ...route, endpoints: { code: "http://127.0.0.1:9", files: target, term: target } };
   const sessions = {
-    route: (id: string) => (id === "s1" || id === "s2" ? route : undefined),
+    route: (id: string) => (id === "s1" || id === "s2" ? route : id === "dead" ? dead : undefined),
     touch: (id: string) => void touched.push(id),
     resumeOnAccess: () => false,
   } satisfies SessionProxyDeps["sessions"];
@@ -161,4 +162,14 @@ test("the upstream ending ends every subscriber's stream", async () => {
   open[0]!.end();
   await Promise.all([a.done, b.done]);
   expect([a.ended(), b.ended()]).toEqual([true, true]);
+});
+
+test("an upstream that cannot be reached answers every waiting subscriber 502", async () => {
+  const [a, b] = await Promise.all([
+    fetch(`${base}/session/dead/code/event`, { headers: { authorization: "Bearer t" } }),
+    fetch(`${base}/session/dead/code/event`, { headers: { authorization: "Bearer t" } }),
+  ]);
+  for (const res of [a, b]) {
+    expect([res.status, await res.json()]).toEqual([502, { error: "The session's service is not answering", code: "UPSTREAM_UNAVAILABLE" }]);
+  }
 });

@@ -20,7 +20,8 @@
  *   each waiting subscriber 502 (the proxy's error handler, through {@link HubSink.fail}).
  * What the upstream subscription is keyed on: the session, the path with its query, and OpenCode's
  * `x-opencode-directory` header (which selects the project); other request headers are the first
- * subscriber's. An answer that is not an event stream (an error, say) goes to the subscribers waiting for it
+ * subscriber's, less `Accept-Encoding` (the shared bytes must be plain text to start a subscriber at an
+ * event boundary) and `Last-Event-ID`. An answer that is not an event stream (an error, say) goes to the subscribers waiting for it
  * and is not shared with later ones. Activity is read once per hub (session-proxy.ts `watchActivity`).
  */
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:http";
@@ -156,7 +157,8 @@ export class EventHub {
   /** @internal A chunk of the upstream answer (HubSink). */
   data(chunk: Buffer): void {
     if (this.answer?.stream && this.greeting === null) this.collectGreeting(chunk);
-    const boundary = chunk.lastIndexOf(BOUNDARY);
+    // Where the first event that starts in this chunk begins, for subscribers that joined mid-event.
+    const boundary = chunk.indexOf(BOUNDARY);
     for (const sub of this.subscribers) {
       if (!sub.waiting) this.send(sub, chunk);
       else if (boundary >= 0) {

@@ -314,13 +314,17 @@ export class SessionProxy {
 
   /**
    * Starts a shared event stream's upstream request through http-proxy-3, with the hub's sink as the
-   * response and the first subscriber's (credential-stripped) request line and headers. @returns its abort.
+   * response and the first subscriber's (credential-stripped) request line and headers, less
+   * `Accept-Encoding` and `Last-Event-ID`. @returns its abort.
    */
   private openHub(first: IncomingMessage, sink: HubSink, to: { id: string; target: string; authorization: string }): () => void {
+    // Shared bytes must be plain and the same for every subscriber: no compressed stream (a late joiner could
+    // not start mid-way through it), no resumption point of the first subscriber's.
+    const { "accept-encoding": _encoding, "last-event-id": _resume, ...headers } = first.headers;
     const upstreamReq = {
       method: "GET",
       url: first.url,
-      headers: { ...first.headers },
+      headers,
       httpVersion: "1.1",
       httpVersionMajor: 1,
       httpVersionMinor: 1,

@@ -17,6 +17,8 @@ let base = "";
 /** The upstream's open `/event` answers, in the order they were opened. */
 const open: ServerResponse[] = [];
 let subscriptions = 0;
+/** Request headers of the upstream's last `/event` request. */
+let lastHeaders: Record<string, string | string[] | undefined> = {};
 const touched: string[] = [];
 
 const listen = (server: Server) =>
@@ -26,6 +28,7 @@ beforeAll(async () => {
   upstream = createServer((req, res) => {
     if (req.url?.startsWith("/event")) {
       subscriptions++;
+      lastHeaders = req.headers;
       res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
       res.write(`data: {"type":"server.connected"}\n\n`);
       open.push(res);
@@ -42,7 +45,7 @@ beforeAll(async () => {
       return { user, claims: {} };
     },
   } as unknown as AuthService;
-  const route = { userId: "u1", status: "running", endpoints: { code: target, files: target, term: target }, authorization: "Basic eA==" };
+  const route = { userId: "u1", status: "running" as const, endpoints: { code: target, files: target, term: target }, authorization: "Basic eA==" };
   const dead = { ...route, endpoints: { code: "http://127.0.0.1:9", files: target, term: target } };
   const sessions = {
     route: (id: string) => (id === "s1" || id === "s2" ? route : id === "dead" ? dead : undefined),
@@ -112,6 +115,9 @@ test("two subscribers, one joining late: one upstream subscription, each gets th
   expect(a.events).toEqual([`{"type":"server.connected"}`, `{"n":1}`, `{"n":2}`]);
   expect(b.events).toEqual([`{"type":"server.connected"}`, `{"n":2}`]);
   expect(subscriptions - before).toBe(1);
+  // Plain bytes for everyone: the shared request asks for no compression (the client's fetch did).
+  expect(lastHeaders["accept-encoding"]).toBeUndefined();
+  expect(lastHeaders.authorization).toBe("Basic eA==");
   expect(a.res.headers.get("x-request-id")).not.toBe(b.res.headers.get("x-request-id"));
   a.close();
   b.close();
@@ -172,4 +178,20 @@ test("an upstream that cannot be reached answers every waiting subscriber 502", 
   for (const res of [a, b]) {
     expect([res.status, await res.json()]).toEqual([502, { error: "The session's service is not answering", code: "UPSTREAM_UNAVAILABLE" }]);
   }
+});
+
+test("a subscriber joining while an event is half written starts at the next event", async () => {
+  const a = await subscribe();
+  await until(() => a.events.length === 1, "a's greeting");
+  open[0]!.write(`data: {"half`);
+  await Bun.sleep(50); // the half event has passed octo
+  const b = await subscribe();
+  await until(() => b.events.length === 1, "b's greeting");
+  open[0]!.write(`":"written"}\n\ndata: {"n":3}\n\n`);
+  await until(() => a.events.length === 3 && b.events.length === 2, "the events at both");
+  expect(a.events.slice(1)).toEqual([`{"half":"written"}`, `{"n":3}`]);
+  expect(b.events).toEqual([`{"type":"server.connected"}`, `{"n":3}`]);
+  a.close();
+  b.close();
+  await until(() => open.length === 0, "the upstream subscription to close");
 });

@@ -4,28 +4,19 @@
  * and the session service reduced to what the proxy reads from them (as in upstream-death.test.ts).
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { createServer, type Server, type ServerResponse } from "node:http";
-import { unauthorized } from "../../../common/errors.ts";
-import type { AuthService } from "../../../server/modules/auth/service.ts";
-import { Admission } from "../../../server/http/admission.ts";
-import { SessionProxy, type SessionProxyDeps } from "../../../server/proxy/session-proxy.ts";
+import type { ServerResponse } from "node:http";
+import { type ProxyStack, startProxyStack } from "../../support/proxy.ts";
 
-let upstream: Server;
-let front: Server;
-let proxy: SessionProxy;
+let stack: ProxyStack;
 let base = "";
 /** The upstream's open `/event` answers, in the order they were opened. */
 const open: ServerResponse[] = [];
 let subscriptions = 0;
 /** Request headers of the upstream's last `/event` request. */
 let lastHeaders: Record<string, string | string[] | undefined> = {};
-const touched: string[] = [];
-
-const listen = (server: Server) =>
-  new Promise<number>((done) => server.listen(0, "127.0.0.1", () => done((server.address() as { port: number }).port)));
 
 beforeAll(async () => {
-  upstream = createServer((req, res) => {
+  stack = await startProxyStack((req, res) => {
     if (req.url?.startsWith("/event")) {
       subscriptions++;
       lastHeaders = req.headers;
@@ -36,34 +27,11 @@ beforeAll(async () => {
       return;
     }
     res.end("ok");
-  });
-  const target = `http://127.0.0.1:${await listen(upstream)}`;
-  const user = { id: "u1", username: "alice", email: null, role: "user" as const, disabled: false, created_at: "" };
-  const auth = {
-    authenticate: async (token: string) => {
-      if (token !== "t") throw unauthorized();
-      return { user, claims: {} };
-    },
-  } as unknown as AuthService;
-  const route = { userId: "u1", status: "running" as const, endpoints: { code: target, files: target, term: target }, authorization: "Basic eA==" };
-  const dead = { ...route, endpoints: { code: "http://127.0.0.1:9", files: target, term: target } };
-  const sessions = {
-    route: (id: string) => (id === "s1" || id === "s2" ? route : id === "dead" ? dead : undefined),
-    touch: (id: string) => void touched.push(id),
-    resumeOnAccess: () => false,
-  } satisfies SessionProxyDeps["sessions"];
-  proxy = new SessionProxy({ admission: new Admission(auth, { allowedOrigins: [], trustProxy: false, secureCookies: false }), sessions });
-  front = createServer((req, res) => void proxy.web(req, res));
-  base = `http://127.0.0.1:${await listen(front)}`;
+  }, { sessions: { s2: undefined, dead: "http://127.0.0.1:9" } });
+  base = stack.base;
 });
 
-afterAll(() => {
-  proxy.close();
-  front.closeAllConnections();
-  upstream.closeAllConnections();
-  front.close();
-  upstream.close();
-});
+afterAll(() => stack.close());
 
 /** A subscriber: its answer, and its events as they arrive (text of each `data:` line). */
 async function subscribe(session = "s1", token = "t") {
@@ -151,6 +119,7 @@ test("each subscriber is authenticated on its own; sessions do not share a subsc
   const other = await subscribe("s2");
   await until(() => a.events.length === 1 && other.events.length === 1, "greetings");
   expect(open.length).toBe(2);
+  const touched = stack.touched;
   touched.length = 0;
   const extra = await subscribe("s1");
   await until(() => extra.events.length === 1, "the extra subscriber's greeting");

@@ -7,26 +7,18 @@
  * the proxy reads from them (as in upstream-death.test.ts).
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { createServer, request, type Server, type ServerResponse } from "node:http";
+import { request, type ServerResponse } from "node:http";
 import { gzipSync } from "node:zlib";
-import type { AuthService } from "../../../server/modules/auth/service.ts";
-import { Admission } from "../../../server/http/admission.ts";
-import { SessionProxy, type SessionProxyDeps } from "../../../server/proxy/session-proxy.ts";
+import { type ProxyStack, startProxyStack } from "../../support/proxy.ts";
 
-let upstream: Server;
-let front: Server;
-let proxy: SessionProxy;
+let stack: ProxyStack;
 let port = 0;
 const gzipped = gzipSync(Buffer.from("hello, compressed world\n".repeat(50)));
 /** Event streams the upstream has open, by the test's `?name=`; resolved when the upstream sees them close. */
 const streams = new Map<string, { res: ServerResponse; closed: Promise<void> }>();
-const touched: string[] = [];
-
-const listen = (server: Server) =>
-  new Promise<number>((done) => server.listen(0, "127.0.0.1", () => done((server.address() as { port: number }).port)));
 
 beforeAll(async () => {
-  upstream = createServer((req, res) => {
+  stack = await startProxyStack((req, res) => {
     const url = new URL(req.url!, "http://x");
     if (url.pathname === "/gzip") {
       res.writeHead(200, { "content-type": "text/plain", "content-encoding": "gzip", "content-length": gzipped.length, vary: "accept-encoding" });
@@ -44,27 +36,10 @@ beforeAll(async () => {
       streams.set(url.searchParams.get("name")!, { res, closed });
     } else res.end(`${req.method} ok`);
   });
-  const target = `http://127.0.0.1:${await listen(upstream)}`;
-  const user = { id: "u1", username: "alice", email: null, role: "user" as const, disabled: false, created_at: "" };
-  const auth = { authenticate: async () => ({ user, claims: {} }) } as unknown as AuthService;
-  const sessions = {
-    route: (id: string) =>
-      id === "s1" ? { userId: "u1", status: "running", endpoints: { code: target, files: target, term: target }, authorization: "Basic eA==" } : undefined,
-    touch: (id: string) => void touched.push(id),
-    resumeOnAccess: () => false,
-  } satisfies SessionProxyDeps["sessions"];
-  proxy = new SessionProxy({ admission: new Admission(auth, { allowedOrigins: [], trustProxy: false, secureCookies: false }), sessions });
-  front = createServer((req, res) => void proxy.web(req, res));
-  port = await listen(front);
+  port = stack.port;
 });
 
-afterAll(() => {
-  proxy.close();
-  front.closeAllConnections();
-  upstream.closeAllConnections();
-  front.close();
-  upstream.close();
-});
+afterAll(() => stack.close());
 
 /** One request through the proxy with node's client (no decompression, no redirects): status, headers, raw body. */
 function get(path: string, method = "GET") {
@@ -101,6 +76,7 @@ test("answers without a body end: 204, and HEAD", async () => {
 });
 
 test("a client leaving an event stream ends the upstream's request; events count as activity, keep-alives do not", async () => {
+  const touched = stack.touched;
   touched.length = 0;
   const controller = new AbortController();
   const res = await fetch(`http://127.0.0.1:${port}/session/s1/code/event?name=a`, { headers: { authorization: "Bearer t" }, signal: controller.signal });

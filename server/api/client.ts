@@ -39,7 +39,7 @@ const requests = new WeakMap<Response, { method: string; path: string }>();
  */
 export function createApiClient(base: string, options: ClientOptions = {}): ApiClient {
   const fetcher = (async (input: RequestInfo | URL, init?: RequestInit) => {
-    const response = await fetch(input, init);
+    const response = await fetchRetryingLost(input, init);
     requests.set(response, { method: init?.method ?? "GET", path: new URL(response.url || String(input)).pathname });
     return response;
   }) as typeof fetch;
@@ -52,6 +52,32 @@ export function createApiClient(base: string, options: ClientOptions = {}): ApiC
     // A stream is handed over as the Response itself instead of being read to its end first.
     onResponse: (response) => (STREAMED.some((type) => response.headers.get("content-type")?.startsWith(type)) ? response : undefined),
   }).api;
+}
+
+/** Methods a client may send again by itself when the first attempt got no answer (RFC 9110 §9.2.2: idempotent). */
+const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "PUT", "DELETE"]);
+
+/** Pause before the one repeat of a lost idempotent request, ms: long enough for a network change to settle. */
+export const LOST_RETRY_DELAY_MS = 300;
+
+/**
+ * `fetch`, once more after {@link LOST_RETRY_DELAY_MS} when an idempotent request got no answer at all (fetch
+ * rejected, and not because its signal aborted it). Chromium fails requests still waiting for a connection with
+ * net::ERR_NETWORK_CHANGED whenever an address of the machine changes (a VPN, Wi-Fi, a container engine
+ * adding a veth with its IPv6 link-local address), though the server was reachable all along; RFC 9110
+ * §9.2.2 lets a client repeat idempotent requests, and only those, by itself. Other methods fail at once
+ * (the Changes panel's push has its own rule: frontend/src/changes/push.ts).
+ * @throws what the second attempt throws (or the first's, for other methods and aborts).
+ */
+export async function fetchRetryingLost(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
+  try {
+    return await fetch(input, init);
+  } catch (err) {
+    const method = (init?.method ?? (input instanceof Request ? input.method : "GET")).toUpperCase();
+    if (!IDEMPOTENT.has(method) || init?.signal?.aborted || (err as Error)?.name === "AbortError") throw err;
+  }
+  await new Promise((resolve) => setTimeout(resolve, LOST_RETRY_DELAY_MS));
+  return await fetch(input, init);
 }
 
 /** Why a call failed (see the module doc). */

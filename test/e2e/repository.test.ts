@@ -306,7 +306,8 @@ describe.skipIf(!haveBwrap)("sessions on a repository", () => {
       await page.getByText("1 changed").waitFor();
 
       // Prefilled from the conversation: the prompt, then the agent's answer.
-      expect(await page.getByLabel("Commit message").inputValue()).toBe("edit src/app.ts\n\nEdited.");
+      // (the chat store may still be catching up with the agent's turn after a reconnect: polled)
+      await eventually(async () => (await page.getByLabel("Commit message").inputValue()) === "edit src/app.ts\n\nEdited.", "the prefilled commit message", 30_000);
       await page.getByLabel("Commit message").fill("Panel commit");
       await page.getByRole("button", { name: "Commit" }).click();
       await page.getByLabel("Branch").fill("octo/panel");

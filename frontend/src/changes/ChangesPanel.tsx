@@ -29,6 +29,7 @@ export function ChangesPanel({ session, visible, subscribeChanges }: { session: 
   const { list, error, refresh } = useChanges(session.id, visible, subscribeChanges);
   const [open, setOpen] = useState<string | null>(null);
   const [diff, setDiff] = useState<FileDiff | null>(null);
+  const [diffError, setDiffError] = useState<string | null>(null);
   const [split, setSplit] = useState(false);
   const [discarding, setDiscarding] = useState<string | null>(null);
   const chat = useChat();
@@ -46,11 +47,22 @@ export function ChangesPanel({ session, visible, subscribeChanges }: { session: 
   const [prUrl, setPrUrl] = useState<string | null>(session.pull_request_url);
 
   useEffect(() => {
-    if (!open) return setDiff(null);
+    if (!open) {
+      setDiffError(null);
+      return setDiff(null);
+    }
     let live = true;
     api.fileDiff(session.id, open).then(
-      (d) => live && setDiff(d as FileDiff),
-      () => live && setDiff(null),
+      (d) => {
+        if (!live) return;
+        setDiff(d as FileDiff);
+        setDiffError(null);
+      },
+      (err: unknown) => {
+        if (!live) return;
+        setDiff(null);
+        setDiffError(`The diff could not be loaded: ${err instanceof Error ? err.message : String(err)}`);
+      },
     );
     return () => {
       live = false;
@@ -94,6 +106,7 @@ export function ChangesPanel({ session, visible, subscribeChanges }: { session: 
             <button type="button" className="btn btn-ghost btn-sm" aria-label={`Discard changes of ${f.path}`} onClick={() => setDiscarding(f.path)}>
               <Icon name="trash" size={13} />
             </button>
+            {open === f.path && diffError ? <p className="error-text small tool-pad">{diffError}</p> : null}
             {open === f.path && diff?.path === f.path ? (
               diff.binary ? <p className="muted small tool-pad">Binary file changed.</p> : <DiffView rows={rowsFromPatch(diff.diff)} maxLines={2000} language={highlightLanguage(f.path)} split={split} />
             ) : null}

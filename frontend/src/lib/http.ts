@@ -7,6 +7,7 @@
  * itself; the app never sees or stores the token. Errors become {@link HttpError} carrying an
  * `{ error, code }` body when there is one.
  */
+import { fetchRetryingLost } from "../../../server/api/client.ts";
 
 /** A non-2xx answer (or a network failure, status 0). `message` is safe to show to the user. */
 export class HttpError extends Error {
@@ -70,7 +71,7 @@ function isBodyInit(body: unknown): body is BodyInit {
   );
 }
 
-/** Sends a request and answers the raw Response (2xx only); throws {@link HttpError} otherwise. */
+/** Sends a request (an idempotent one once more when it got no answer: `fetchRetryingLost`) and answers the raw Response (2xx only); throws {@link HttpError} otherwise. */
 export async function request(url: string, options: RequestOptions = {}): Promise<Response> {
   const headers: Record<string, string> = { accept: "application/json", ...options.headers };
   let body: BodyInit | undefined;
@@ -83,7 +84,7 @@ export async function request(url: string, options: RequestOptions = {}): Promis
   }
   let response: Response;
   try {
-    response = await fetch(url, { method: options.method ?? "GET", headers, body, signal: options.signal, credentials: "same-origin" });
+    response = await fetchRetryingLost(url, { method: options.method ?? "GET", headers, body, signal: options.signal, credentials: "same-origin" });
   } catch (err) {
     if (err instanceof DOMException && err.name === "AbortError") throw err;
     throw new HttpError(0, "NETWORK", "Cannot reach the server. Check your connection.");

@@ -87,6 +87,44 @@ describe("answers that are not octo's", () => {
   });
 });
 
+describe("a request that gets no answer", () => {
+  /** A raw HTTP server whose first `drop` connections are closed unanswered, as a network change does; counts connections. */
+  function flaky(drop: number) {
+    let connections = 0;
+    const listener = Bun.listen({
+      hostname: "127.0.0.1",
+      port: 0,
+      socket: {
+        open(socket) {
+          if (++connections <= drop) socket.end();
+        },
+        data(socket) {
+          const body = JSON.stringify({ status: "ok" });
+          socket.end(`HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`);
+        },
+      },
+    });
+    servers.push({ stop: () => listener.stop(true) });
+    return { base: `http://127.0.0.1:${listener.port}`, connections: () => connections };
+  }
+
+  test("an idempotent request is sent once more and its answer is the call's", async () => {
+    const server = flaky(1);
+    expect(await unwrap(createApiClient(server.base).health.get())).toEqual({ status: "ok" } as never);
+    expect(server.connections()).toBe(2);
+  });
+
+  test("a POST is not repeated, and a request lost twice fails as unreachable", async () => {
+    const once = flaky(1);
+    const post = await failure(unwrap(createApiClient(once.base).auth.logout.post()));
+    expect(post.kind).toBe("unreachable");
+    expect(once.connections()).toBe(1);
+    const twice = flaky(2);
+    expect((await failure(unwrap(createApiClient(twice.base).health.get()))).kind).toBe("unreachable");
+    expect(twice.connections()).toBe(2);
+  });
+});
+
 describe("streamOf", () => {
   test("hands over an NDJSON answer as it arrives, not once it ended", async () => {
     let release!: () => void;

@@ -84,6 +84,12 @@ export class HubSink extends Writable {
     done();
   }
 
+  /** Destroyed: by the hub when its last subscriber left, or by the proxy when the upstream died mid-answer. */
+  override _destroy(err: Error | null, done: (err?: Error | null) => void): void {
+    this.hub.cut();
+    done(err);
+  }
+
   /** The upstream failed: before its head, `answer` replies to each waiting subscriber; after it, they are cut. */
   fail(answer: (res: ServerResponse) => void): void {
     this.hub.fail(answer);
@@ -189,6 +195,12 @@ export class EventHub {
   /** @internal The upstream answer ended (HubSink). */
   end(): void {
     for (const sub of this.subscribers) sub.res.end();
+    this.close(false);
+  }
+
+  /** @internal The sink was destroyed: every subscriber still there is cut off. */
+  cut(): void {
+    for (const sub of this.subscribers) sub.res.destroy();
     this.close(false);
   }
 

@@ -32,17 +32,16 @@
  * A session learns nothing about who is asking beyond its own credentials: no `X-Forwarded-*` headers (the
  * client's address, octo's host name) are added, which also spares that header work on every request.
  *
- * HTTP requests go upstream through http-proxy-3's fetch path (Bun's `fetch()`, its connection pool kept
- * alive; the body passed as sent, redirects passed back, no idle deadline), WebSockets through `node:http`
- * with a kept-alive `Agent` and a 5 s connect timeout. Bodies and SSE streams are piped, never buffered; a
- * client that leaves before its answer is complete aborts the upstream request. OpenCode's event stream
+ * Upstream connections (`node:http`'s client, HTTP and WebSockets) are kept alive and given up after 5 s of
+ * connecting. Bodies and SSE streams are piped, never buffered; a client that leaves before its answer is
+ * complete aborts the upstream request. OpenCode's event stream
  * (`GET /session/:id/code/event`) is one upstream subscription per session shared by its subscribers
  * (event-fanout.ts). Upstream failures answer 502 `{ error, code }` (HTTP) or a 502 status line (upgrades);
  * an upstream that dies mid-answer cuts the client's connection rather than leaving it waiting.
  */
 import { Agent, type ClientRequest, type IncomingMessage, type ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
-import type { Stream } from "node:stream";
+import { Readable } from "node:stream";
 import { createProxyServer } from "http-proxy-3";
 import { badRequest, OctoError } from "../../common/errors.ts";
 import { type Admission, stripCredentials } from "../http/admission.ts";
@@ -123,42 +122,19 @@ export interface SessionProxyDeps {
   audit?: Pick<AuditService, "record">;
 }
 
-/**
- * Bun `fetch()` options for every proxied HTTP request (http-proxy-3's fetch path): the body as the session
- * sent it (`decompress: false`, so `Content-Encoding` stays true), a redirect passed back to the browser
- * rather than followed, and no idle deadline (an event stream may be quiet for minutes; OpenCode's heartbeat
- * is every 10 s, the file server's `/events` has none).
- */
-const FETCH_INIT = { decompress: false, redirect: "manual", timeout: false } as RequestInit;
-
 /** What the proxy keeps per admitted request or upgrade. */
 interface AdmittedRecord {
   id: string;
   service: keyof Endpoints;
-  /** Aborts the upstream fetch when the client goes away before the answer is complete (HTTP only). */
-  abort?: AbortController;
 }
 
 export class SessionProxy {
-  /** WebSocket upgrades only: HTTP requests go through `fetch()` and Bun's own connection pool. */
   private readonly agent = new Agent({ keepAlive: true, maxSockets: 512, maxFreeSockets: 64, timeout: 60_000 });
   /**
-   * http-proxy-3 with its fetch path for HTTP (`fetchOptions`): per proxied 1 KiB GET it costs octo's event
-   * loop less than `node:http`'s client, which Bun builds on the same fetch machinery (docs/benchmarks.md,
-   * issue 12). WebSockets still use `node:http` with {@link agent} and the 5 s connect timeout.
+   * http-proxy-3 with `node:http`'s client. Its fetch path (`fetchOptions`) was tried and measured no cheaper
+   * per request here (docs/benchmarks.md, issue 12, fourth pass) while losing the connect timeout for HTTP.
    */
-  private readonly proxy = createProxyServer({
-    xfwd: false,
-    connectTimeout: 5000,
-    agent: this.agent,
-    fetchOptions: {
-      requestOptions: FETCH_INIT,
-      onBeforeRequest: (init: RequestInit, req: IncomingMessage) => {
-        const abort = this.admitted.get(req)?.abort;
-        if (abort) init.signal = abort.signal;
-      },
-    },
-  });
+  private readonly proxy = createProxyServer({ xfwd: false, connectTimeout: 5000, agent: this.agent });
   /** The upstream socket of each proxied WebSocket, by its client socket (to close both on revocation). */
   private readonly upstreams = new WeakMap<Duplex, Duplex>();
   /**
@@ -170,9 +146,7 @@ export class SessionProxy {
   private readonly events = new EventFanout();
 
   constructor(private readonly deps: SessionProxyDeps) {
-    // On the fetch path `proxyRes` is a plain object (status and headers); the body is piped to `res` by
-    // http-proxy-3 after this hook, so activity is read from what is written to `res`.
-    this.proxy.on("proxyRes", (proxyRes: Pick<IncomingMessage, "headers">, req: IncomingMessage, res: ServerResponse) => {
+    this.proxy.on("proxyRes", (proxyRes: IncomingMessage, req: IncomingMessage, res: ServerResponse) => {
       const id = this.admitted.get(req)?.id;
       if (id && String(proxyRes.headers["content-type"] ?? "").startsWith("text/event-stream")) {
         this.watchActivity(id, res);
@@ -181,13 +155,10 @@ export class SessionProxy {
       Object.assign(proxyRes.headers, ANSWER_HEADERS);
       proxyRes.headers["x-request-id"] = requestId(req);
       // A shared event stream's subscribers are counted one by one (event-fanout.ts), not its hub.
-      if (!(res instanceof HubSink)) watchStream("session", proxyRes.headers["content-type"] as string | undefined, res);
-    });
-    // http-proxy-3's fetch path never ends a response without a body (204, 304, HEAD): its `end` event
-    // comes either just before its pipe ends `res` (then `res` is ended by the next tick) or alone.
-    this.proxy.on("end", (_req: IncomingMessage, res: ServerResponse) => {
-      process.nextTick(() => {
-        if (!res.writableEnded && !res.destroyed) res.end();
+      if (!(res instanceof HubSink)) watchStream("session", proxyRes.headers["content-type"], res);
+      // An upstream that dies mid-answer: end the client's response too (http-proxy-3 leaves it open forever).
+      proxyRes.once("close", () => {
+        if (!proxyRes.complete) res.destroy();
       });
     });
     this.proxy.on("proxyReqWs", (proxyReq: ClientRequest, req: IncomingMessage, socket: Duplex) => {
@@ -208,14 +179,13 @@ export class SessionProxy {
     });
     this.proxy.on("error", (err, req, res) => {
       const record = this.admitted.get(req as IncomingMessage);
-      // The client went away and its upstream fetch was aborted for it: not the session's failure.
-      if (record?.abort?.signal.aborted) return;
+      // A shared event stream whose last subscriber left: its upstream request was cut on purpose.
+      if (res instanceof HubSink && res.destroyed) return;
       const code = (err as NodeJS.ErrnoException).code;
       log.warn("upstream error", { request: requestId(req as IncomingMessage), error: code ?? err.message });
       upstreamErrors.inc({ entry: "session", service: record?.service ?? "unknown" });
       const failure = new OctoError(502, "UPSTREAM_UNAVAILABLE", "The session's service is not answering");
       if (res instanceof HubSink) return res.fail((subscriber) => replyError(subscriber, failure, requestId(req as IncomingMessage)));
-      // Also an upstream that dies mid-answer (the body stream errors): cut the client's connection.
       if (isServerResponse(res) && res.headersSent) res.destroy();
       else replyError(res as ServerResponse | Duplex, failure, requestId(req as IncomingMessage));
     });
@@ -277,7 +247,7 @@ export class SessionProxy {
     }
     req.url = stripCredentials(req, target.path);
     req.headers["x-request-id"] = info.id;
-    this.admitted.set(req, { id: target.id, service: target.service, abort: upgrade ? undefined : new AbortController() });
+    this.admitted.set(req, { id: target.id, service: target.service });
     const body = target.service === "code" && !upgrade ? await checkTitle(req) : undefined;
     return { id: target.id, service: target.service, admitted, body, target: route.endpoints[target.service], authorization: route.authorization };
   }
@@ -294,11 +264,9 @@ export class SessionProxy {
     }
     const release = this.deps.admission.hold(resolved.admitted, () => res.destroy());
     // One listener per request: `close` follows `finish` for an answer sent in full (writableFinished).
-    // A client that leaves before the answer is complete aborts the upstream fetch (an event stream's too).
     res.once("close", () => {
       release();
-      if (!res.writableFinished) this.admitted.get(req)?.abort?.abort();
-      else if (res.statusCode < 400) this.deps.sessions.touch(resolved.id);
+      if (res.writableFinished && res.statusCode < 400) this.deps.sessions.touch(resolved.id);
     });
     if (isSharedEventStream(req.method, resolved.service, req.url ?? "")) {
       this.events.join(resolved.id, req, res, requestId(req), (sink) => this.openHub(req, sink, resolved));
@@ -307,8 +275,7 @@ export class SessionProxy {
     this.proxy.web(req, res, {
       target: resolved.target,
       headers: { authorization: resolved.authorization },
-      // The fetch path hands `buffer` to fetch() as the body: the bytes themselves, not a stream.
-      ...(resolved.body ? { buffer: resolved.body as unknown as Stream } : {}),
+      ...(resolved.body ? { buffer: Readable.from([resolved.body]) } : {}),
     });
   }
 
@@ -321,6 +288,7 @@ export class SessionProxy {
     // Shared bytes must be plain and the same for every subscriber: no compressed stream (a late joiner could
     // not start mid-way through it), no resumption point of the first subscriber's.
     const { "accept-encoding": _encoding, "last-event-id": _resume, ...headers } = first.headers;
+    const socket = { destroyed: false };
     const upstreamReq = {
       method: "GET",
       url: first.url,
@@ -328,15 +296,20 @@ export class SessionProxy {
       httpVersion: "1.1",
       httpVersionMajor: 1,
       httpVersionMinor: 1,
-      socket: { destroyed: false },
+      socket,
       on() {
         return this;
       },
     } as unknown as IncomingMessage;
-    const abort = new AbortController();
-    this.admitted.set(upstreamReq, { id: to.id, service: "code", abort });
-    this.proxy.web(upstreamReq, sink as unknown as ServerResponse, { target: to.target, headers: { authorization: to.authorization } });
-    return () => abort.abort();
+    this.admitted.set(upstreamReq, { id: to.id, service: "code" });
+    // No body: http-proxy-3 pipes `buffer` (else the request itself) into the upstream request.
+    this.proxy.web(upstreamReq, sink as unknown as ServerResponse, { target: to.target, headers: { authorization: to.authorization }, buffer: Readable.from([]) });
+    // Destroying the sink makes http-proxy-3 destroy its upstream request (its response `close` listener);
+    // a destroyed socket marks the reset that follows as the client's doing, not an upstream error.
+    return () => {
+      socket.destroyed = true;
+      sink.destroy();
+    };
   }
 
   /** Proxies a WebSocket upgrade under `/session/`. Never throws; refused upgrades get a status line. */

@@ -1,10 +1,10 @@
 /**
- * What the session proxy must keep now that http-proxy-3 makes its upstream HTTP requests with `fetch()`
- * (session-proxy.ts): the session's bytes as sent (a compressed body stays compressed, with its
- * `Content-Encoding`), a redirect passed back rather than followed, answers without a body ended, a client that
- * leaves an event stream ending the upstream request, and activity recorded from an event stream's events
- * (not from OpenCode's keep-alives). Real sockets on both sides; auth and the session service reduced to what
- * the proxy reads from them (as in upstream-death.test.ts).
+ * What the session proxy passes through as the session sent it, and what it ends: a compressed body stays
+ * compressed with its `Content-Encoding`, a redirect is passed back rather than followed, answers without a
+ * body end, a client that leaves an event stream ends the upstream request, and an event stream's events
+ * (not OpenCode's keep-alives) are activity. (Each also held when http-proxy-3's fetch path was tried, which
+ * needed them done by hand: docs/benchmarks.md, issue 12, fourth pass.) Real sockets on both sides
+ * (test/support/proxy.ts).
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { request, type ServerResponse } from "node:http";

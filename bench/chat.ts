@@ -94,6 +94,10 @@ try {
       observer.disconnect();
     }).observe(document, { subtree: true, childList: true });
   }, `[data-message-id="${last}"]`);
+  // Every request as Playwright saw it, long-lived streams included (resource timing lists a request only
+  // once it has ended), for BENCH_VERBOSE's timeline.
+  const seen: import("playwright-core").Request[] = [];
+  page.on("request", (r) => void seen.push(r));
   const stopLoadProfile = await profile("navigation to first render");
   await page.goto(`/sessions/${id}`);
   await page
@@ -120,6 +124,12 @@ try {
       .map((e) => ({ url: new URL(e.name).pathname + new URL(e.name).search, start_ms: Math.round(e.startTime), end_ms: Math.round(e.responseEnd), bytes: e.encodedBodySize })),
   firstRenderMs);
   const rendered = await page.locator(".thread .message").count();
+  // Streams (and anything else still open at the first render): start and response headers, ms since navigation.
+  const origin = await page.evaluate(() => performance.timeOrigin);
+  const open = seen
+    .map((r) => ({ url: new URL(r.url()).pathname, t: r.timing() }))
+    .filter(({ url, t }) => t.startTime > 0 && !requests.some((q) => q.url.split("?")[0] === url))
+    .map(({ url, t }) => ({ url, start_ms: Math.round(t.startTime - origin), headers_ms: t.responseStart >= 0 ? Math.round(t.startTime - origin + t.responseStart) : null }));
 
   /** Records rAF deltas in the page while `action` runs there (a function body as text), for `ms`. */
   const record = (ms: number, action: string) =>
@@ -193,7 +203,10 @@ try {
     console.log(`| frames while ${name} | p50 ${s.p50_ms} ms · p95 ${s.p95_ms} ms · max ${s.max_ms} ms · ${s.over_50ms} of ${s.frames} over 50 ms |`);
   }
   console.log(`| find: query typed to the first message's match in view | ${results.find_first_message_ms} ms |`);
-  if (process.env.BENCH_VERBOSE) for (const r of requests) console.log(`${String(r.start_ms).padStart(6)} ${String(r.end_ms).padStart(6)} ${String(r.bytes).padStart(8)} ${r.url}`);
+  if (process.env.BENCH_VERBOSE) {
+    for (const r of requests) console.log(`${String(r.start_ms).padStart(6)} ${String(r.end_ms).padStart(6)} ${String(r.bytes).padStart(8)} ${r.url}`);
+    for (const r of open) console.log(`${String(r.start_ms).padStart(6)} ${String(r.headers_ms ?? "-").padStart(6)}   (open) ${r.url}`);
+  }
   const out = resolve(values.out ?? join(import.meta.dir, "results"));
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, `chat-${results.at.replace(/[:.]/g, "-")}.json`), `${JSON.stringify(results, null, 2)}\n`);

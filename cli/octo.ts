@@ -29,6 +29,7 @@ const COMMANDS: Record<string, () => Promise<Registrar>> = {
   seal: async () => (await import("./octo/services.ts")).registerServices,
   clone: async () => (await import("./octo/services.ts")).registerServices,
   "git-push": async () => (await import("./octo/services.ts")).registerServices,
+  "proxy-connect": async () => (await import("./octo/services.ts")).registerServices,
 };
 
 const program = new Command("octo")
@@ -43,7 +44,7 @@ if (load) {
 } else {
   const { OPENCODE_VERSION, VERSION } = await import("../common/version.ts");
   program.version(`octo ${VERSION} (opencode ${OPENCODE_VERSION})`, "-v, --version");
-  // fileserver, term, seal, clone and git-push share a registrar: the Set registers it once.
+  // fileserver, term, seal, clone, git-push and proxy-connect share a registrar: the Set registers it once.
   for (const register of new Set(await Promise.all(Object.values(COMMANDS).map((get) => get())))) register(program);
 }
 

@@ -1,5 +1,5 @@
 /**
- * `octo fileserver`, `octo term`, `octo seal`, `octo clone` and `octo git-push`: the per-session programs, started by the local runtime and
+ * `octo fileserver`, `octo term`, `octo seal`, `octo clone`, `octo git-push` and `octo proxy-connect`: the per-session programs, started by the local runtime and
  * inside session containers (`seal` only there, as the image's entrypoint). Each runs once per session, so memory counts: this module imports nothing but
  * commander's error class and ../shared/errors.ts (the CLIs' one error path, commander only; not ./common.ts, whose config loading pulls in the whole config schema), each
  * program's own modules are imported only when it runs, and the process runs with {@link JIT_POLICY}.
@@ -68,7 +68,7 @@ export function registerServices(program: Command): void {
     .requiredOption("--workspace <dir>", "the workspace")
     .action(async (options: { workspace: string }) => {
       const { runCloneCommand } = await import("../../common/git/clone.ts");
-      process.exit(await runCloneCommand(options.workspace));
+      process.exit(await runCloneCommand(options.workspace, await jobProxy()));
     });
 
   program
@@ -77,8 +77,25 @@ export function registerServices(program: Command): void {
     .requiredOption("--workspace <dir>", "the workspace")
     .action(async (options: { workspace: string }) => {
       const { runPushCommand } = await import("../../common/git/push-job.ts");
-      process.exit(await runPushCommand(options.workspace));
+      process.exit(await runPushCommand(options.workspace, await jobProxy()));
     });
+
+  program
+    .command("proxy-connect")
+    .description("join stdin and stdout to a CONNECT tunnel through an HTTP proxy (ssh's ProxyCommand in a fenced clone or push job)")
+    .argument("<proxy>", "the proxy, http://<IPv4>:<port>")
+    .argument("<host>", "the host to reach")
+    .argument("<port>", "its port")
+    .action(async (proxy: string, host: string, port: string) => {
+      const { proxyConnect } = await import("../../common/git/proxy.ts");
+      process.exit(await proxyConnect(proxy, host, port));
+    });
+}
+
+/** The egress fence a runtime set on a clone or push job (common/git/proxy.ts), from `OCTO_GIT_PROXY`. */
+async function jobProxy(): Promise<{ url: string | undefined; self: string[] }> {
+  const [{ GIT_PROXY_VARIABLE }, { selfCommand }] = await Promise.all([import("../../common/git/proxy.ts"), import("../../server/runtime/binaries.ts")]);
+  return { url: process.env[GIT_PROXY_VARIABLE] || undefined, self: selfCommand() };
 }
 
 /**

@@ -9,12 +9,13 @@
  * of the real one, in the sandbox's own temporary directory, removed after), so renames are detected and
  * the real index is never touched.
  */
-import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { OctoError } from "../errors.ts";
 import { type GitCredential, gitAuth } from "./credentials.ts";
 import { hostKeyFailure } from "./known-hosts.ts";
+import { type JobProxy, throughProxy } from "./proxy.ts";
 import { gitMessage, runGit, type RunGitOptions } from "./run.ts";
 import { parseRepositoryUrl, REF_PATTERN } from "./url.ts";
 
@@ -238,32 +239,103 @@ export async function discardChanges(workspace: string, path: string): Promise<v
 }
 
 /**
+ * Makes a scratch repository for one push: a new bare `GIT_DIR` in the sandbox's own temporary directory,
+ * whose config octo writes (the workspace's object format, hooks and fsmonitor off) and whose objects are the
+ * workspace's, borrowed through `objects/info/alternates` (the absolute path of the workspace's object store
+ * as this process sees it, so valid inside the job's sandbox or container). Nothing else of the workspace's
+ * `.git` is read by the push: not its config (`url.*.insteadOf`, `remote.*.pushurl`, `include.path`,
+ * `core.sshCommand`, `credential.helper`, `http.*`...), hooks, `info/grafts` or `refs/replace`. A shallow
+ * workspace's `shallow` file is copied (commit ids only), else its pack could not be built.
+ * @returns the scratch directory (remove it when done).
+ * @throws OctoError 409 NOT_A_REPOSITORY when the workspace's object store has a path an alternates line
+ *   cannot hold, 500 GIT_FAILED when git cannot tell it.
+ */
+async function scratchRepository(workspace: string): Promise<string> {
+  const paths = await git(workspace, ["rev-parse", "--path-format=absolute", "--git-path", "objects", "--git-path", "shallow", "--show-object-format"]);
+  if (paths.code !== 0) throw new OctoError(500, "GIT_FAILED", gitMessage(paths.stderr));
+  const lines = paths.stdout.split("\n");
+  const [objects, shallow, format] = lines;
+  // One path per line (a `.git` file can name any directory, a newline included): anything but three
+  // absolute paths and a format is refused rather than guessed at.
+  if (lines.length !== 4 || lines[3] !== "" || !objects?.startsWith("/") || !shallow?.startsWith("/") || !format) {
+    throw new OctoError(409, "NOT_A_REPOSITORY", "The workspace's object store has a path git cannot borrow from");
+  }
+  if (!/^(sha1|sha256)$/.test(format)) throw new OctoError(409, "NOT_A_REPOSITORY", `The workspace uses an object format octo does not know (${format.slice(0, 40)})`);
+  const dir = mkdtempSync(join(tmpdir(), "octo-push-"));
+  try {
+    for (const sub of ["objects/info", "objects/pack", "refs/heads", "refs/tags"]) mkdirSync(join(dir, sub), { recursive: true, mode: 0o700 });
+    writeFileSync(join(dir, "HEAD"), "ref: refs/heads/octo-push\n");
+    writeFileSync(
+      join(dir, "config"),
+      [
+        "[core]",
+        `\trepositoryformatversion = ${format === "sha1" ? 0 : 1}`,
+        "\tbare = true",
+        "\thooksPath = /dev/null",
+        "\tfsmonitor = false",
+        ...(format === "sha1" ? [] : ["[extensions]", `\tobjectFormat = ${format}`]),
+        "",
+      ].join("\n"),
+    );
+    writeFileSync(join(dir, "objects", "info", "alternates"), `${objects}\n`);
+    let shallowIds = "";
+    try {
+      shallowIds = readFileSync(shallow, "utf8");
+    } catch {
+      // not a shallow repository
+    }
+    const ids = shallowIds.split("\n").filter((line) => /^[0-9a-f]{40,64}$/.test(line));
+    if (ids.length) writeFileSync(join(dir, "shallow"), `${ids.join("\n")}\n`);
+    return dir;
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+/**
  * Pushes HEAD to `branch` of the repository at `url` (the session's recorded URL, never the workspace's
  * `origin`, which the agent can change), with the owner's credential for its host when there is one.
  * Runs in a sandbox of its own (./push-job.ts), where no process of the agent can read the credential.
+ * git pushes from a scratch repository octo writes itself ({@link scratchRepository}): HEAD's commit, read
+ * from the workspace, is the one thing the workspace decides, so a `.git/config` that rewrites the URL
+ * (`url.*.insteadOf`, `pushInsteadOf`, `remote.*.pushurl`), even one changed while the push runs, has no
+ * effect: the push goes to `url` or nowhere.
  * @param knownHosts known_hosts lines for an ssh URL (./known-hosts.ts).
+ * @param proxy the job's egress fence, when its runtime set one (./proxy.ts).
  * @returns git's report.
  * @throws OctoError 409 NOTHING_TO_PUSH (already up to date), 409 PUSH_REJECTED (non-fast-forward,
  *   protected branch, auth refused: git's message; a refused SSH host key: ./known-hosts.ts `hostKeyFailure`), 400 INVALID_BRANCH / INVALID_REPOSITORY_URL,
- *   409 REMOTE_REWRITTEN (the repository's config rewrites the URL).
+ *   409 NOT_A_REPOSITORY / NO_COMMITS.
  */
-export async function pushBranch(workspace: string, url: string, branch: string, credential: GitCredential | null, knownHosts = ""): Promise<{ branch: string; commit: string; message: string }> {
+export async function pushBranch(
+  workspace: string,
+  url: string,
+  branch: string,
+  credential: GitCredential | null,
+  knownHosts = "",
+  proxy?: JobProxy,
+): Promise<{ branch: string; commit: string; message: string }> {
   if (!REF_PATTERN.test(branch)) throw new OctoError(400, "INVALID_BRANCH", `Not a branch name: ${JSON.stringify(branch.slice(0, 200))}`);
   const repository = parseRepositoryUrl(url);
   await requireRepository(workspace);
   const head = await resolveCommit(workspace, "HEAD");
   if (!head) throw new OctoError(409, "NO_COMMITS", "The repository has no commit to push");
-  const effective = await git(workspace, ["ls-remote", "--get-url", "--", repository.url]);
-  if (effective.stdout.trim() !== repository.url) {
-    throw new OctoError(409, "REMOTE_REWRITTEN", "The repository's git config rewrites the remote URL (url.*.insteadOf); octo does not push there");
-  }
-  const auth = gitAuth(repository, credential, knownHosts);
-  const result = await git(workspace, ["push", "--porcelain", "--no-verify", "--", repository.url, `HEAD:refs/heads/${branch}`], {
+  const auth = throughProxy(gitAuth(repository, credential, knownHosts), repository, proxy?.url, proxy?.self ?? []);
+  const scratch = await scratchRepository(workspace).catch((err) => {
+    auth.cleanup();
+    throw err;
+  });
+  const result = await runGit(["push", "--porcelain", "--no-verify", "--", repository.url, `${head}:refs/heads/${branch}`], {
+    cwd: scratch,
     config: auth.config,
     fd3: auth.fd3,
-    env: auth.env,
+    env: { ...auth.env, GIT_DIR: scratch },
     timeoutMs: 300_000,
-  }).finally(() => auth.cleanup());
+  }).finally(() => {
+    auth.cleanup();
+    rmSync(scratch, { recursive: true, force: true });
+  });
   const report = `${result.stdout}\n${result.stderr}`;
   if (result.code !== 0) throw new OctoError(409, "PUSH_REJECTED", hostKeyFailure(report, repository) ?? gitMessage(report, 8));
   if (/^=\t/m.test(result.stdout) || /Everything up-to-date/.test(report)) {

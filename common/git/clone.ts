@@ -20,6 +20,7 @@ import { z } from "zod";
 import { type GitCredential, gitAuth } from "./credentials.ts";
 import { CredentialJson, readJobLine } from "./job-input.ts";
 import { hostKeyFailure } from "./known-hosts.ts";
+import { type JobProxy, throughProxy } from "./proxy.ts";
 import { gitMessage, runGit } from "./run.ts";
 import { isCommitId, parseRepositoryUrl, REF_PATTERN } from "./url.ts";
 
@@ -51,6 +52,8 @@ export interface CloneOptions {
   credential?: GitCredential | null;
   /** known_hosts lines for an ssh URL (./known-hosts.ts). */
   knownHosts?: string;
+  /** The job's egress fence, when its runtime set one (./proxy.ts). */
+  proxy?: JobProxy;
   /** Where the protocol lines go (default: process.stderr). */
   write?(line: string): void;
 }
@@ -73,7 +76,12 @@ export async function cloneRepository(options: CloneOptions): Promise<string | n
   if (options.ref && !REF_PATTERN.test(options.ref)) return fail(`invalid ref ${JSON.stringify(options.ref)}`);
   // What an earlier, interrupted attempt left (the session never ran: its base commit was not recorded).
   empty(options.workspace);
-  const auth = gitAuth(repository, options.credential ?? null, options.knownHosts ?? "");
+  let auth;
+  try {
+    auth = throughProxy(gitAuth(repository, options.credential ?? null, options.knownHosts ?? ""), repository, options.proxy?.url, options.proxy?.self ?? []);
+  } catch (err) {
+    return fail((err as Error).message);
+  }
   const args = ["clone", "--progress", "--no-recurse-submodules"];
   if (options.ref && !isCommitId(options.ref)) args.push("--branch", options.ref);
   if (options.depth) args.push("--depth", String(options.depth));
@@ -146,9 +154,10 @@ export type CloneJob = z.input<typeof CloneJob>;
 
 /**
  * The process entry of `octo clone --workspace DIR`: reads the job (see the module doc) and makes DIR if it
- * is not there yet (a new Swarm volume holds only the image's home). @returns the exit code.
+ * is not there yet (a new Swarm volume holds only the image's home). `proxy`: the egress fence its runtime
+ * set (`OCTO_GIT_PROXY`, ./proxy.ts), if any. @returns the exit code.
  */
-export async function runCloneCommand(workspace: string): Promise<number> {
+export async function runCloneCommand(workspace: string, proxy?: JobProxy): Promise<number> {
   const job = await readJobLine(CloneJob).catch(() => null);
   if (!job?.url) {
     process.stderr.write(`${CLONE_LINE}start\nocto-entrypoint: git clone failed: no clone job (one line of JSON on standard input or in $OCTO_JOB_FILE)\n`);
@@ -156,6 +165,6 @@ export async function runCloneCommand(workspace: string): Promise<number> {
   }
   mkdirSync(workspace, { recursive: true });
   const credential = (job.credential as GitCredential | null | undefined) ?? null;
-  const base = await cloneRepository({ workspace, url: job.url, ref: job.ref || undefined, depth: job.depth || undefined, credential, knownHosts: job.knownHosts });
+  const base = await cloneRepository({ workspace, url: job.url, ref: job.ref || undefined, depth: job.depth || undefined, credential, knownHosts: job.knownHosts, proxy });
   return base ? 0 : 1;
 }

@@ -15,6 +15,7 @@ import { OctoError } from "../errors.ts";
 import { pushBranch } from "./changes.ts";
 import type { GitCredential } from "./credentials.ts";
 import { CredentialJson as Credential, readJobLine } from "./job-input.ts";
+import type { JobProxy } from "./proxy.ts";
 
 /** What `octo git-push` reads on standard input. */
 export const PushJob = z.object({
@@ -35,9 +36,10 @@ export type PushJobAnswer = z.infer<typeof PushJobAnswer>;
 
 /**
  * The process entry of `octo git-push --workspace DIR` (see the module doc).
+ * @param proxy the egress fence its runtime set (`OCTO_GIT_PROXY`, ./proxy.ts), if any.
  * @returns the exit code: 0 with an answer written, 2 when standard input is not a {@link PushJob}.
  */
-export async function runPushCommand(workspace: string): Promise<number> {
+export async function runPushCommand(workspace: string, proxy?: JobProxy): Promise<number> {
   const job = await readJobLine(PushJob).catch(() => null);
   if (!job) {
     process.stderr.write("octo git-push: standard input holds no push job (one line of JSON)\n");
@@ -45,7 +47,7 @@ export async function runPushCommand(workspace: string): Promise<number> {
   }
   let answer: PushJobAnswer;
   try {
-    answer = { ok: true, ...(await pushBranch(workspace, job.url, job.branch, job.credential as GitCredential | null, job.knownHosts)) };
+    answer = { ok: true, ...(await pushBranch(workspace, job.url, job.branch, job.credential as GitCredential | null, job.knownHosts, proxy)) };
   } catch (err) {
     const e = err instanceof OctoError ? err : new OctoError(500, "GIT_FAILED", String((err as Error)?.message ?? err));
     answer = { ok: false, status: e.status, code: e.code, error: e.message };

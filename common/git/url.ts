@@ -83,3 +83,15 @@ export const REF_PATTERN = /^(?!-)(?!.*\.\.)(?!.*@\{)(?!.*\/\/)(?!.*\/$)(?!.*\.l
 
 /** Whether a ref is a commit id (abbreviated or full, lowercase hex) rather than a branch or tag name. */
 export const isCommitId = (ref: string) => /^[0-9a-f]{7,64}$/.test(ref);
+
+/** The port git connects to for each transport when the URL names none. */
+const DEFAULT_PORT: Record<RepositoryProtocol, number> = { https: 443, http: 80, ssh: 22, git: 9418 };
+
+/**
+ * The one address a clone or push of `repository` connects to, as an egress allowlist entry `host:port`
+ * (server/runtime/egress.ts `filterRules`): the URL's port, else the transport's default (443, 80, 22, 9418).
+ */
+export function repositoryAddress(repository: RepositoryUrl): string {
+  const explicit = /:(\d{1,5})$/.exec(repository.host);
+  return explicit ? repository.host : `${repository.host}:${DEFAULT_PORT[repository.protocol]}`;
+}

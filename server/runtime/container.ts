@@ -41,8 +41,10 @@ import { createLogger } from "../../common/log.ts";
 import { defaultDataDir } from "../../common/paths.ts";
 import { connectEngine, type Engine } from "./engine.ts";
 import type { Isolation } from "./isolation.ts";
-import { type EgressSink, followSidecar, removeOrphanNetworks, removeSidecar, type Sidecar, sidecarRunning, startSidecar, stopSidecar } from "./egress-proxy.ts";
+import { type EgressSink, followSidecar, listening, removeOrphanNetworks, removeSidecar, type Sidecar, type SidecarOptions, sidecarRunning, startSidecar, stopSidecar } from "./egress-proxy.ts";
 import { defaultEgressImageTag, ensureEgressImage, hasImage } from "./egress-image.ts";
+import { PROXY_PORT } from "./egress.ts";
+import { GIT_PROXY_VARIABLE } from "../../common/git/proxy.ts";
 import { chownTree } from "./ownership.ts";
 import {
   demuxLogs,
@@ -64,6 +66,9 @@ import { BoundedText } from "./output.ts";
 import { type Endpoints, type IsolatedCommand, type IsolatedResult, ISOLATED_OUTPUT_BYTES, type PollResult, type Runtime, type SessionSpec, type StartResult, type StopOptions } from "./types.ts";
 
 const log = createLogger("runtime.container");
+
+/** Longest wait for a one-shot's egress proxy to accept connections, ms (tinyproxy starts in well under 1 s). */
+const FENCE_READY_MS = 15_000;
 
 type Service = ServiceKey;
 export { demuxLogs, parseMemory };
@@ -189,22 +194,7 @@ export class ContainerRuntime extends SessionContainerRuntime implements Runtime
     const policy = spec.egress ?? { mode: "open", allow: [] };
     let sidecar: Sidecar | null = null;
     if (policy.mode !== "open") {
-      const host = await this.hostForSessions();
-      sidecar = await startSidecar(
-        {
-          docker: this.docker,
-          engineName: this.options.engine.name,
-          image: await this.sidecarImage(),
-          egressNetwork: this.config.container.network,
-          hostAddress: host.bind,
-          subnetPool: this.config.network.subnet_pool,
-          proxyHosts: this.config.network.proxy_hosts,
-          labels: sessionLabels(spec, this.instance),
-        },
-        spec.id,
-        policy,
-        spec.gatewayAddress ?? null,
-      );
+      sidecar = await startSidecar(await this.sidecarOptions(sessionLabels(spec, this.instance)), spec.id, policy, spec.gatewayAddress ?? null);
     }
 
     const portKey = (service: Service) => `${SERVICE[service].containerPort}/tcp`;
@@ -310,14 +300,29 @@ export class ContainerRuntime extends SessionContainerRuntime implements Runtime
    * through the engine's attach to its standard input, never through the container's configuration,
    * environment or command line. The container is labelled `octo.job` and removed afterwards, on every
    * outcome ({@link removeOrphans} removes one that a crash of octo left behind).
-   * @throws OctoError 503 IMAGE_MISSING, 500 RUNTIME_START_FAILED.
+   * When the session's egress policy is not "open", the container is on a network of its own whose only
+   * way out is a proxy allowing `command.reaches` alone ({@link jobFence}), named to the job in
+   * `OCTO_GIT_PROXY` (common/git/proxy.ts); fence and network are removed with the container.
+   * @throws OctoError 503 IMAGE_MISSING, 503 EGRESS_NETWORK_FAILED, 500 RUNTIME_START_FAILED.
    */
   async runIsolated(spec: SessionSpec, command: IsolatedCommand): Promise<IsolatedResult> {
     const user = await this.checkImage();
     if (command.writable) await this.prepareDirectories(spec, user);
-    const name = `${containerName(spec.id)}-job-${randomBytes(4).toString("hex")}`;
+    const job = `${spec.id}-job-${randomBytes(4).toString("hex")}`;
+    const name = containerName(job);
+    const labels = { ...sessionLabels(spec, this.instance), "octo.job": command.args[0] ?? "" };
     let container: Docker.Container | null = null;
+    let fence: Sidecar | null = null;
     try {
+      const hostConfig = this.hardenedHostConfig(user, [`${spec.workspaceDir}:${WORKSPACE}${command.writable ? "" : ":ro"}`]);
+      const env = ["HOME=/tmp", "TMPDIR=/tmp"];
+      let networking: Docker.ContainerCreateOptions["NetworkingConfig"];
+      if ((spec.egress?.mode ?? "open") !== "open") {
+        fence = await this.jobFence(job, labels, command.reaches);
+        hostConfig.NetworkMode = fence.network;
+        networking = { EndpointsConfig: { [fence.network]: { IPAMConfig: { IPv4Address: fence.subnet.session } } } };
+        env.push(`${GIT_PROXY_VARIABLE}=http://${fence.subnet.proxy}:${PROXY_PORT}`);
+      }
       try {
         container = await this.docker.createContainer({
           name,
@@ -326,15 +331,16 @@ export class ContainerRuntime extends SessionContainerRuntime implements Runtime
           Entrypoint: ["/usr/local/bin/octo", "seal", "--", "/usr/local/bin/octo", ...command.args, "--workspace", WORKSPACE],
           Cmd: [],
           WorkingDir: "/",
-          Env: ["HOME=/tmp", "TMPDIR=/tmp"],
-          Labels: { ...sessionLabels(spec, this.instance), "octo.job": command.args[0] ?? "" },
+          Env: env,
+          Labels: labels,
           AttachStdin: true,
           AttachStdout: true,
           AttachStderr: true,
           OpenStdin: true,
           StdinOnce: true,
           Tty: false,
-          HostConfig: this.hardenedHostConfig(user, [`${spec.workspaceDir}:${WORKSPACE}${command.writable ? "" : ":ro"}`]),
+          HostConfig: hostConfig,
+          ...(networking ? { NetworkingConfig: networking } : {}),
         });
       } catch (err) {
         if (statusOf(err) === 404 && /image/i.test(engineMessage(err))) throw imageMissing(this.options.engine, this.image);
@@ -373,7 +379,45 @@ export class ContainerRuntime extends SessionContainerRuntime implements Runtime
       await container?.remove({ force: true }).catch((err) => {
         if (statusOf(err) !== 404) log.warn("cannot remove one-shot container", { session: spec.id, name, reason: engineMessage(err) });
       });
+      if (fence) {
+        await removeSidecar(this.docker, job).catch((err) => log.warn("cannot remove a one-shot's egress proxy", { session: spec.id, name, reason: engineMessage(err) }));
+      }
     }
+  }
+
+  /** What every egress sidecar of this runtime is made with (a session's, a job's), labelled `labels`. */
+  private async sidecarOptions(labels: Record<string, string>): Promise<SidecarOptions> {
+    const host = await this.hostForSessions();
+    return {
+      docker: this.docker,
+      engineName: this.options.engine.name,
+      image: await this.sidecarImage(),
+      egressNetwork: this.config.container.network,
+      hostAddress: host.bind,
+      subnetPool: this.config.network.subnet_pool,
+      proxyHosts: this.config.network.proxy_hosts,
+      labels,
+    };
+  }
+
+  /**
+   * The egress fence of one job of a session whose policy is not "open": a network and proxy of its own
+   * (./egress-proxy.ts `startSidecar`, named after `job`, labelled `octo.job`), the proxy allowing `reaches`
+   * (the repository's `host:port`) and nothing else, not even the LLM gateway. Returns once the proxy
+   * accepts connections (probed from the host on its bridge address, at most {@link FENCE_READY_MS}).
+   * @throws OctoError 503 EGRESS_NETWORK_FAILED, 500 RUNTIME_START_FAILED (nothing is left behind).
+   */
+  private async jobFence(job: string, labels: Record<string, string>, reaches: string | undefined): Promise<Sidecar> {
+    const fence = await startSidecar(await this.sidecarOptions(labels), job, { mode: "allowlist", allow: reaches ? [reaches] : [] }, null);
+    const deadline = Date.now() + FENCE_READY_MS;
+    while (!(await listening(fence.host, PROXY_PORT))) {
+      if (Date.now() > deadline) {
+        await removeSidecar(this.docker, job).catch(() => {});
+        throw new OctoError(500, "RUNTIME_START_FAILED", `The egress proxy of ${containerName(job)} did not listen within ${FENCE_READY_MS} ms`);
+      }
+      await Bun.sleep(50);
+    }
+    return fence;
   }
 
   /** The session's container: by the stored id, or by its name when nothing usable is stored. */

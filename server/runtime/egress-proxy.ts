@@ -19,6 +19,7 @@
  * log (engine log stream with timestamps), parses each connection (host, port, allowed or refused) and
  * hands it to the {@link EgressSink} (octo's log and the `egress_connections` table).
  */
+import { connect } from "node:net";
 import { PassThrough } from "node:stream";
 import type Docker from "dockerode";
 import { OctoError } from "../../common/errors.ts";
@@ -198,6 +199,23 @@ export async function startSidecar(o: SidecarOptions, sessionId: string, policy:
   }
 }
 
+/**
+ * Whether something accepts TCP connections at `host:port` now (a sidecar's proxy, probed from the host on
+ * its bridge address; tinyproxy accepts, then refuses a client outside its subnet). Gives up after 1 s.
+ */
+export function listening(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(1000, () => done(false));
+    socket.once("connect", () => done(true));
+    socket.once("error", () => done(false));
+  });
+}
+
 /** Removes a session's sidecar and then its network (the session container must be gone first). */
 export async function removeSidecar(docker: Docker, sessionId: string): Promise<void> {
   stopFollowing(sessionId);
@@ -227,12 +245,17 @@ export async function sidecarRunning(docker: Docker, sessionId: string): Promise
   }
 }
 
-/** Removes networks labelled for this octo (`labels`) whose session is not in `live`. */
+/**
+ * Removes networks labelled for this octo (`labels`) whose session is not in `live`, and every one-shot's
+ * (labelled `octo.job`: a job never outlives the octo that made it). Their containers must be gone first.
+ */
 export async function removeOrphanNetworks(docker: Docker, instanceLabel: string, live: ReadonlySet<string>): Promise<void> {
   const networks = (await docker.listNetworks({ filters: JSON.stringify({ label: [`octo.instance=${instanceLabel}`] }) })) as Array<{ Name: string; Labels?: Record<string, string> }>;
   for (const n of networks) {
     const session = n.Labels?.["octo.session"];
-    if (!session || live.has(session) || n.Name !== egressNetworkName(session)) continue;
+    if (!session || !n.Name.startsWith(egressNetworkName(session))) continue;
+    const job = n.Labels?.["octo.job"] !== undefined;
+    if (!job && (live.has(session) || n.Name !== egressNetworkName(session))) continue;
     await removeNetwork(docker, n.Name).catch((err) => log.warn("cannot remove orphan network", { network: n.Name, reason: engineMessage(err) }));
   }
 }

@@ -99,6 +99,13 @@ export interface IsolatedCommand {
   input: string;
   /** Killed after this many ms. */
   timeoutMs: number;
+  /**
+   * The one address the command connects to, `host:port` (its repository: common/git/url.ts
+   * `repositoryAddress`). A runtime that fences a session's egress (container mode with `[network] egress`
+   * "allowlist" or "none") runs the command behind a proxy of its own that allows this address and nothing
+   * else; absent: nothing.
+   */
+  reaches?: string;
   /** The workspace bound writable (the clone, into the still empty workspace); default read-only. */
   writable?: boolean;
   /** Called with each chunk of standard error as it arrives (the clone's progress lines). */

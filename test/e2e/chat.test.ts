@@ -366,6 +366,13 @@ describe.skipIf(!haveChromium)("the chat's OpenCode features in Chromium", () =>
     await page.getByText("Live", { exact: true }).waitFor();
     const first = page.locator(".message.user", { hasText: "Where is the haystack needle?" });
     expect(await first.count()).toBe(0); // not loaded, not rendered: the browser's find would miss it
+    // Opened at the newest message: no "Latest" button until the thread is scrolled up, none once back.
+    const latest = page.getByRole("button", { name: "Latest" });
+    expect(await latest.count()).toBe(0);
+    await page.locator(".thread").evaluate((el) => void (el.scrollTop = el.scrollTop - 1500));
+    await latest.waitFor();
+    await latest.click();
+    await latest.waitFor({ state: "detached" });
 
     /** The current mark (CSS highlight): its text, the message it is in, and whether it is inside the thread's viewport. */
     const current = () =>

@@ -11,7 +11,10 @@
  *   - the connection log (`GET /api/admin/egress`, octo's log) names the session, host, port and decision;
  *   - OpenCode's prompt still reaches the provider through the gateway;
  *   - an admin's override to "none" (after a restart of the session) refuses the allowed host too, while
- *     the gateway still works.
+ *     the gateway still works;
+ *   - a session made from a repository the allowlist does not name (a `git http-backend`): the clone and the
+ *     push succeed, each job on an internal network of its own behind a proxy of its own, while the session
+ *     itself gets 403 for the repository; nothing of the jobs is left.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
@@ -24,6 +27,7 @@ import { defaultEgressImageTag, ensureEgressImage } from "../../server/runtime/e
 import { loadImageFromPodman } from "../support/docker.ts";
 import { execIn, removeContainers, type TestEngine, testEngine, testEngines } from "../support/podman.ts";
 import { requires } from "../support/requires.ts";
+import { gitLog, makeRepository, startHttpBackend } from "../support/git-servers.ts";
 import { tempDir } from "../support/tmp.ts";
 
 const REAL_KEY = "sk-real-provider-key-egress-5c2e";
@@ -98,7 +102,7 @@ async function egressScenario({ label, engine, component, image }: TestEngine): 
           OCTO_CONTAINER__SOCKET: engine!.socket,
           OCTO_NETWORK__EGRESS: "allowlist",
           OCTO_NETWORK__ALLOW: `["allowed.octo.test:${allowed.port}", "*.example.invalid"]`,
-          OCTO_NETWORK__PROXY_HOSTS: `{ "allowed.octo.test" = "${bridge}", "refused.octo.test" = "${bridge}" }`,
+          OCTO_NETWORK__PROXY_HOSTS: `{ "allowed.octo.test" = "${bridge}", "refused.octo.test" = "${bridge}", "git.octo.test" = "${bridge}" }`,
           OCTO_GATEWAY__PROVIDERS: `{ mock = { type = "openai-compatible", base_url = "${llm.url}", api_key = "${REAL_KEY}", models = ["mock-1"] } }`,
           OCTO_OPENCODE__CONFIG_PATH: configFile,
           OCTO_OPENCODE__ENV: '{ OPENCODE_DISABLE_MODELS_FETCH = "1", OPENCODE_DISABLE_AUTOUPDATE = "1" }',
@@ -197,6 +201,74 @@ async function egressScenario({ label, engine, component, image }: TestEngine): 
       expect(out).toMatch(/SERVICES:[1-9]/);
       expect(out).toMatch(/PROXY:[1-9]/);
       expect(out).toMatch(/VIAPROXY:(403|000)/);
+    }, 10 * 60_000);
+
+    test("a session's clone and push run behind a fence of their own that lets through its repository only", async () => {
+      const base = tempDir("egress-git-");
+      const bare = makeRepository(base, "fenced", { "a.txt": "fenced\n" });
+      const git = await startHttpBackend(base, undefined, bridge);
+      try {
+        // Not in the session's allowlist: only the jobs' own fences allow it.
+        const url = `http://git.octo.test:${new URL(git.url).port}/git/fenced.git`;
+        const jobs = new Map<string, { networks: string[]; proxy: string }>();
+        let cloning = true;
+        const sample = async (done: Promise<unknown>) => {
+          void done.finally(() => (cloning = false));
+          while (cloning) {
+            const list = await engine!.docker.listContainers({ all: true, filters: JSON.stringify({ label: [instanceLabel, "octo.job"] }) }).catch(() => []);
+            for (const c of list) {
+              if (c.Labels["octo.role"] === "egress-proxy") continue;
+              const info = await engine!.docker.getContainer(c.Id).inspect().catch(() => null);
+              if (info) jobs.set(info.Name, { networks: Object.keys(info.NetworkSettings.Networks), proxy: info.Config.Env.find((e: string) => e.startsWith("OCTO_GIT_PROXY=")) ?? "" });
+            }
+            await Bun.sleep(50);
+          }
+        };
+        const creating = api.as(state.admin).post("/api/sessions", { name: "from a repository", repository: { url } });
+        const [res] = await Promise.all([creating, sample(creating)]);
+        expect([res.status, res.json.error ?? null]).toEqual([201, null]);
+        const id = res.json.id as string;
+        const out = await inSession(
+          id,
+          [
+            "echo \"CLONED:$(cat /home/dev/workspace/a.txt)\"",
+            `echo "SESSION:$(curl -s -o /dev/null -w '%{http_code}' -m 15 ${url}/info/refs?service=git-upload-pack 2>&1)"`,
+            "echo END",
+          ].join("; "),
+        );
+        expect(out).toContain("CLONED:fenced");
+        expect(out).toContain("SESSION:403");
+
+        writeFileSync(join(dataDir, "sessions", id, "workspace", "pushed.txt"), "pushed\n");
+        const commit = await api.as(state.admin).post(`/api/sessions/${id}/commit`, { message: "Through the fence", paths: ["pushed.txt"] });
+        expect(commit.status).toBe(200);
+        cloning = true;
+        const pushing = api.as(state.admin).post(`/api/sessions/${id}/push`, { branch: "fenced" });
+        const [push] = await Promise.all([pushing, sample(pushing)]);
+        expect([push.status, push.json.error]).toEqual([200, undefined]);
+        expect(gitLog(bare.path, "fenced")[0]!.id).toBe(commit.json.commit);
+
+        // Both jobs were seen, each on its own internal network only, with its proxy named.
+        expect([...jobs.keys()].some((name) => name.includes("-job-"))).toBe(true);
+        expect(jobs.size).toBeGreaterThanOrEqual(2);
+        for (const [name, job] of jobs) {
+          const network = `octo-egress-${name.replace(/^\/?octo-/, "")}`;
+          expect(job.networks).toEqual([network]);
+          expect(job.proxy).toMatch(/^OCTO_GIT_PROXY=http:\/\/\d+\.\d+\.\d+\.\d+:3128$/);
+        }
+        // What the repository's server saw: the clone's and the push's requests, none of the session's.
+        expect(git.requests.some((r) => r.path.includes("git-upload-pack"))).toBe(true);
+        expect(git.requests.some((r) => r.path.includes("git-receive-pack"))).toBe(true);
+        expect(git.requests.filter((r) => r.path.includes("info/refs?service=git-upload-pack"))).toHaveLength(1);
+        // Nothing of the jobs is left.
+        const left = await engine!.docker.listNetworks({ filters: JSON.stringify({ label: [instanceLabel] }) });
+        expect(left.map((n) => n.Name).filter((n) => n.includes("-job-"))).toEqual([]);
+        const containers = await engine!.docker.listContainers({ all: true, filters: JSON.stringify({ label: [instanceLabel, "octo.job"] }) });
+        expect(containers).toEqual([]);
+        expect((await api.as(state.admin).delete(`/api/sessions/${id}?purge=true`)).status).toBe(204);
+      } finally {
+        await git.stop();
+      }
     }, 10 * 60_000);
 
     test("OpenCode's prompt reaches the provider through the gateway with the allowlist on", async () => {

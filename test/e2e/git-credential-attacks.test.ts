@@ -10,6 +10,10 @@
  *     token (nor its Basic-auth form) appears in nothing it read;
  *   - "steal": kills the session's file server and listens on its port, to receive what octo would send
  *     there; the push still lands in the repository and the token never reaches the thief.
+ *   - "race": rewrites the remote in `.git/config` (`url.<decoy>.insteadOf` set and unset in a loop,
+ *     `pushInsteadOf`) towards a second real git server while octo pushes; every push lands in the
+ *     recorded repository and the decoy receives no request (octo pushes from a scratch repository of its
+ *     own, common/git/changes.ts).
  *   - "sweep": after the clone (which used the same token), reads every process of the session once, its
  *     first process (the entrypoint) included: environ, cmdline, fds 0-9 and all of its writable memory,
  *     with canaries of its own (one in a process's environment, one in a shell variable only) to show that
@@ -339,6 +343,50 @@ for (const mode of MODES) {
       // Stopped: it reads every fd, the terminal's too, which would swallow the next test's terminal output.
       writeFileSync(join(workspace(), ".scan", "stop"), "");
       await Bun.sleep(1000);
+    }, SLOW);
+
+    test("an agent racing its .git/config to rewrite the remote (insteadOf, pushInsteadOf) sends octo's push nowhere but the recorded URL", async () => {
+      // A second real git server, the rewrite's target, that would accept any push (no auth).
+      const decoyBase = tempDir("git-attack-decoy-");
+      const decoyBare = makeRepository(decoyBase, "decoy", { "decoy.txt": "decoy\n" });
+      const decoy = await startHttpBackend(decoyBase, undefined, mode.bind);
+      try {
+        const decoyUrl = `http://${mode.reachAs}:${new URL(decoy.url).port}/git/decoy.git`;
+        // pushInsteadOf stays; insteadOf is set and unset as fast as git can, until .race-stop exists.
+        writeFileSync(
+          join(workspace(), ".race.sh"),
+          [
+            `git config url.${decoyUrl}.pushInsteadOf ${url}`,
+            "n=0",
+            "while [ ! -e .race-stop ]; do",
+            `  git config url.${decoyUrl}.insteadOf ${url}; git config --unset-all url.${decoyUrl}.insteadOf`,
+            "  n=$((n+1)); echo $n > .race-count",
+            "done",
+            `git config --unset-all url.${decoyUrl}.pushInsteadOf`,
+            "",
+          ].join("\n"),
+        );
+        await terminalEcho(`${octo.url}/session/${id}/term`, token, "setsid bash .race.sh </dev/null >.race.log 2>&1 & sleep 0.5", 20_000);
+        await eventually(() => Number(loot("", ".race-count")) > 5, "the race to rewrite .git/config", 30_000).catch((err) => {
+          throw new Error(`${err.message}; race: ${loot("", ".race.log")}`);
+        });
+        for (const name of ["raced-1.txt", "raced-2.txt", "raced-3.txt"]) {
+          const before = Number(loot("", ".race-count"));
+          const commit = await commitFile(name);
+          const branch = name.replace(".txt", "");
+          const push = await user.post(`/api/sessions/${id}/push`, { branch });
+          expect([push.status, push.json.error]).toEqual([200, undefined]);
+          expect(push.json).toMatchObject({ branch, commit });
+          expect(gitLog(bare.path, branch)[0]!.id).toBe(commit);
+          // The config kept changing while octo committed and pushed.
+          expect(Number(loot("", ".race-count"))).toBeGreaterThan(before);
+        }
+        expect(decoy.requests).toEqual([]);
+        expect(gitLog(decoyBare.path, "main")).toHaveLength(1);
+      } finally {
+        writeFileSync(join(workspace(), ".race-stop"), "");
+        await decoy.stop();
+      }
     }, SLOW);
 
     test("a process that kills the file server and listens on its port receives nothing of octo's push", async () => {

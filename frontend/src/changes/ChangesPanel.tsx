@@ -6,9 +6,9 @@
  * answer: ./push.ts), and open a pull request on its forge
  * (linked once opened). Errors show git's or the forge's message.
  */
-import { useEffect, useState } from "react";
+import { useEffect, useRef, useState, useSyncExternalStore } from "react";
 import type { FileDiff } from "../../../server/modules/changes/model.ts";
-import { useChat } from "../chat/ChatContext.tsx";
+import { useChatStore } from "../chat/ChatContext.tsx";
 import { DiffView } from "../chat/DiffView.tsx";
 import { rowsFromPatch } from "../chat/diffRows.ts";
 import { api } from "../lib/api.ts";
@@ -24,6 +24,21 @@ import { useChanges } from "./useChanges.ts";
 
 const STATUS_MARK: Record<string, string> = { added: "A", modified: "M", deleted: "D", renamed: "R", copied: "C", type_changed: "T" };
 
+/**
+ * The commit message the chat proposes (commitMessage.ts), re-read from the chat store while the panel is
+ * `visible` only: hidden, the panel keeps the last one and is not rendered again for every streamed delta
+ * (the agent's answer being the message's body, each delta changes it). Read afresh when it shows.
+ */
+function useProposedMessage(visible: boolean): string {
+  const store = useChatStore();
+  const last = useRef<string | null>(null);
+  const read = () => {
+    if (visible || last.current === null) last.current = proposedCommitMessage(store.getSnapshot().state);
+    return last.current;
+  };
+  return useSyncExternalStore(store.subscribe, read);
+}
+
 /** A session's Changes panel; `subscribeChanges` signals OpenCode's file events. */
 export function ChangesPanel({ session, visible, subscribeChanges }: { session: Session; visible: boolean; subscribeChanges: (listener: () => void) => () => void }) {
   const { list, error, refresh } = useChanges(session.id, visible, subscribeChanges);
@@ -32,11 +47,10 @@ export function ChangesPanel({ session, visible, subscribeChanges }: { session: 
   const [diffError, setDiffError] = useState<string | null>(null);
   const [split, setSplit] = useState(false);
   const [discarding, setDiscarding] = useState<string | null>(null);
-  const chat = useChat();
   const [message, setMessage] = useState("");
   const [edited, setEdited] = useState(false);
   // Prefilled from the conversation until the user types (commitMessage.ts).
-  const proposal = proposedCommitMessage(chat.state);
+  const proposal = useProposedMessage(visible);
   useEffect(() => {
     if (!edited) setMessage(proposal);
   }, [proposal, edited]);

@@ -4,6 +4,7 @@
  */
 import { createContext, type ReactNode, useContext, useEffect, useState, useSyncExternalStore } from "react";
 import { ChatStore, type ChatSnapshot } from "./chatStore.ts";
+import { warmUpChat } from "./warmUp.ts";
 
 const ChatContext = createContext<ChatStore | null>(null);
 
@@ -12,6 +13,7 @@ export function ChatProvider({ sessionId, children }: { sessionId: string; child
   const [store] = useState(() => new ChatStore(sessionId));
   useEffect(() => {
     store.start();
+    warmUpChat();
     // A laptop waking up or a phone returning to the tab: do not wait for the idle timeout.
     const onVisible = () => document.visibilityState === "visible" && store.connection().kind !== "open" && store.reconnect();
     const onOnline = () => store.reconnect();

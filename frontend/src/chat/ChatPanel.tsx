@@ -13,7 +13,7 @@ import { VoiceProvider } from "../voice/VoiceContext.tsx";
 import { BusyIndicator } from "./BusyIndicator.tsx";
 import { useChat, useChatStore } from "./ChatContext.tsx";
 import { useAgentChoice, useAgents } from "./AgentPicker.tsx";
-import { Composer } from "./Composer.tsx";
+import { Composer, type Draft } from "./Composer.tsx";
 import { ContextUsage, contextUsage } from "./ContextUsage.tsx";
 import { ConnectionStatus } from "./ConnectionStatus.tsx";
 import { ConversationList } from "./ConversationList.tsx";
@@ -56,31 +56,50 @@ export function ChatPanel({ sessionId }: { sessionId: string }) {
   );
 
   // Open the most recent conversation when none is chosen (or the chosen one was deleted).
+  const fallbackID = ready && !(activeID && state.conversations[activeID]) ? (conversations[0]?.id ?? null) : null;
   useEffect(() => {
-    if (!ready) return;
-    if (activeID && state.conversations[activeID]) return;
-    const first = conversations[0];
-    if (first) setActiveID(first.id, true);
-  }, [ready, activeID, state.conversations, conversations, setActiveID]);
+    if (!fallbackID) return;
+    // In a task of its own: the navigation re-renders the whole app synchronously (a microtask), which would
+    // otherwise run before the messages' request below is sent.
+    // Only if the URL still names what this render saw: a conversation opened meanwhile stays open.
+    const timer = setTimeout(() => new URLSearchParams(window.location.search).get("c") === activeID && setActiveID(fallbackID, true), 0);
+    return () => clearTimeout(timer);
+  }, [fallbackID, activeID, setActiveID]);
 
+  // Watched from the render that knows which conversation opens, not the one after the URL names it: the
+  // messages are asked for one React render and commit sooner (bench/chat.ts, the first render).
+  const watchedID = fallbackID ?? activeID;
   useEffect(() => {
-    if (!activeID) return;
-    void store.watch(activeID);
-    return () => store.unwatch(activeID);
-  }, [store, activeID]);
+    if (!watchedID) return;
+    void store.watch(watchedID);
+    return () => store.unwatch(watchedID);
+  }, [store, watchedID]);
 
   const agents = useAgents();
   const [agent, setAgent] = useAgentChoice(sessionId, activeID && state.conversations[activeID] ? activeID : null);
   const [prefill, setPrefill] = useState<{ text: string; seq: number }>();
   const prefillText = useCallback((text: string) => setPrefill((p) => ({ text, seq: (p?.seq ?? 0) + 1 })), []);
   const actions = useChatActions({ sessionId, state, activeID, setActiveID, model, fallbackModel: providers.fallback, agent, prefill: prefillText });
-  const { creating, send } = actions;
+  const { creating } = actions;
+  // `actions.send` changes with the chat state, so with every streamed delta; the composer and the voice
+  // panel get one stable function that calls the current one, and are not rendered again for a delta.
+  const latestSend = useRef(actions.send);
+  latestSend.current = actions.send;
+  const send = useCallback((draft: Draft) => latestSend.current(draft), []);
   const newConversation = useCallback(async () => {
     const id = await actions.newConversation();
     setListOpen(false);
     return id;
   }, [actions.newConversation]);
   const sendText = useCallback((text: string) => send({ text, attachments: [] }), [send]);
+  const onNewConversation = useCallback(() => void newConversation().catch(() => {}), [newConversation]);
+  const selectConversation = useCallback(
+    (id: string) => {
+      setActiveID(id);
+      setListOpen(false);
+    },
+    [setActiveID],
+  );
 
   // Find in the conversation (Ctrl/Cmd+F in the panel, or the header's button): see search/ThreadSearch.tsx.
   const chatRoot = useRef<HTMLDivElement>(null);
@@ -125,13 +144,10 @@ export function ChatPanel({ sessionId }: { sessionId: string }) {
         status={state.status}
         activeID={activeID}
         creating={creating}
-        onNew={() => void newConversation().catch(() => {})}
+        onNew={onNewConversation}
         onRename={actions.rename}
         onDelete={actions.remove}
-        onSelect={(id) => {
-          setActiveID(id);
-          setListOpen(false);
-        }}
+        onSelect={selectConversation}
       />
       {listOpen ? <div className="drawer-backdrop" aria-hidden onClick={() => setListOpen(false)} /> : null}
       <div className="chat-main">

@@ -8,7 +8,7 @@
  * Pasted or dropped files are attached (images previewed; composer/attachments.ts has the size limit).
  * The text and attachments are cleared when sending and put back if the send fails.
  */
-import { type ClipboardEvent, type DragEvent, type KeyboardEvent, useEffect, useRef, useState } from "react";
+import { type ClipboardEvent, type DragEvent, type KeyboardEvent, memo, useEffect, useRef, useState } from "react";
 import { isAbortKey, isSendKey } from "../lib/shortcuts.ts";
 import { Icon } from "../ui/Icon.tsx";
 import { toastError } from "../ui/toast.ts";
@@ -49,8 +49,8 @@ export interface ComposerProps {
 const MAX_HEIGHT_PX = 240;
 const LIST_ID = "composer-suggestions";
 
-/** See {@link ComposerProps}. */
-export function Composer({ busy, disabled, providers, model, onModel, agents, agent, onAgent, root, onSend, onAbort, prefill }: ComposerProps) {
+/** See {@link ComposerProps}. Memoized: a streamed delta re-renders the chat panel, not the composer. */
+export const Composer = memo(function Composer({ busy, disabled, providers, model, onModel, agents, agent, onAgent, root, onSend, onAbort, prefill }: ComposerProps) {
   const [text, setText] = useState("");
   const [attachments, setAttachments] = useState<Attachment[]>([]);
   const [caret, setCaret] = useState(0);
@@ -263,4 +263,4 @@ export function Composer({ busy, disabled, providers, model, onModel, agents, ag
       </div>
     </form>
   );
-}
+});

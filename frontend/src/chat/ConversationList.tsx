@@ -2,15 +2,18 @@
  * The session's conversations (OpenCode sessions, newest first) with "New conversation", a search box
  * (titles, case-insensitive) and per-row rename and delete (with confirmation).
  */
-import { useMemo, useState } from "react";
+import { memo, useMemo, useState } from "react";
 import { timeAgo } from "../lib/format.ts";
 import { ConfirmDialog } from "../ui/ConfirmDialog.tsx";
 import { Icon } from "../ui/Icon.tsx";
 import { PromptDialog } from "../ui/PromptDialog.tsx";
 import type { Conversation, SessionStatus } from "./types.ts";
 
-/** The list with a busy dot per working conversation; `onSelect` / `onNew` / `onRename` / `onDelete` act on it. */
-export function ConversationList({ conversations, loaded, status, activeID, onSelect, onNew, onRename, onDelete, creating }: {
+/**
+ * The list with a busy dot per working conversation; `onSelect` / `onNew` / `onRename` / `onDelete` act on it.
+ * Memoized: a streamed delta re-renders the chat panel, not the list.
+ */
+export const ConversationList = memo(function ConversationList({ conversations, loaded, status, activeID, onSelect, onNew, onRename, onDelete, creating }: {
   conversations: Conversation[];
   /** False until the list was fetched once (shows "Loading…" instead of "No conversations yet."). */
   loaded: boolean;
@@ -86,4 +89,4 @@ export function ConversationList({ conversations, loaded, status, activeID, onSe
       ) : null}
     </nav>
   );
-}
+});

@@ -16,7 +16,7 @@
  * taking no space, so nothing moves when it goes).
  */
 import { useVirtualizer } from "@tanstack/react-virtual";
-import { forwardRef, useCallback, useEffect, useImperativeHandle, useLayoutEffect, useMemo, useRef } from "react";
+import { forwardRef, useCallback, useEffect, useImperativeHandle, useLayoutEffect, useMemo, useRef, useState } from "react";
 import type { Message, Part } from "./types.ts";
 import { Icon } from "../ui/Icon.tsx";
 import { AssistantMessageView } from "./AssistantMessageView.tsx";
@@ -26,6 +26,12 @@ import { UserMessageView } from "./UserMessageView.tsx";
 
 /** Messages rendered beyond each edge of the viewport (keeps keyboard focus and short scrolls smooth). */
 export const OVERSCAN = 6;
+/**
+ * The overscan of a thread's first render: the messages on screen come first, the ones beyond the edges
+ * right after that frame is painted (a dozen rendered messages of Markdown, code and tool cards were about
+ * half of the first render's 300 ms; bench/chat.ts).
+ */
+const FIRST_OVERSCAN = 1;
 /** Distance from the end (px) within which the thread counts as "at the latest message". */
 const AT_END_PX = 48;
 /** Space between messages and around the list, px (the thread's CSS used to hold these). */
@@ -138,12 +144,22 @@ const MessageList = forwardRef<ThreadHandle, MessageListProps>(function MessageL
     return m ? estimateMessageHeight(m, partsOf(latest.current.parts, m.id) ?? NO_PARTS) : 40;
   }, []);
   const getItemKey = useCallback((i: number) => latest.current.messages[i]?.id ?? "undone-note", []);
+  const [overscan, setOverscan] = useState(FIRST_OVERSCAN);
+  useEffect(() => {
+    // After the next paint: a timer set from an animation frame runs once that frame is on screen.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const frame = requestAnimationFrame(() => (timer = setTimeout(() => setOverscan(OVERSCAN), 0)));
+    return () => {
+      cancelAnimationFrame(frame);
+      clearTimeout(timer);
+    };
+  }, []);
   const virtualizer = useVirtualizer({
     count,
     getScrollElement: () => scroller.current,
     estimateSize,
     getItemKey,
-    overscan: OVERSCAN,
+    overscan,
     gap: GAP_PX,
     paddingStart: PADDING_START_PX,
     paddingEnd: PADDING_END_PX,
@@ -174,7 +190,11 @@ const MessageList = forwardRef<ThreadHandle, MessageListProps>(function MessageL
     }),
     [virtualizer],
   );
-  const pinned = virtualizer.isAtEnd(AT_END_PX);
+  // From the virtualizer's own sizes and last scroll offset, not `isAtEnd()`: that reads the scroller's
+  // `scrollHeight`, which in a render after a delta forces a layout of the thread before React has even
+  // committed (the streaming profile's `_elementMaxScrollOffset`). The same distance while the list's
+  // height is the virtualizer's total size (tanstack's own `getVirtualDistanceFromEnd`, private in 3.14).
+  const pinned = (virtualizer as unknown as { getVirtualDistanceFromEnd(): number }).getVirtualDistanceFromEnd() <= AT_END_PX;
   const items = virtualizer.getVirtualItems();
 
   return (

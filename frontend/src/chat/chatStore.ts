@@ -73,6 +73,10 @@ export class ChatStore {
   /** Loaded conversations that were off screen during a refetch: their messages may be behind. */
   private readonly outdated = new Set<string>();
   private stream: EventStreamHandle | null = null;
+  /** True once the stream has opened (the first refetch is on its way or done). */
+  private opened = false;
+  /** Conversations whose messages are being fetched ({@link loadMessages}), settled either way. */
+  private readonly loading = new Map<string, Promise<unknown>>();
   private notifyScheduled = false;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   /** Retries of a failed refresh (OpenCode not up yet, a transient 502): `ready` must not stay false. */
@@ -91,7 +95,10 @@ export class ChatStore {
     this.stream = openEventStream<OpencodeEvent>({
       url: `${opencodeBaseUrl(this.sessionId)}/event`,
       onEvent: (event) => this.onEvent(event),
-      onOpen: () => void this.refreshAll(),
+      onOpen: () => {
+        this.opened = true;
+        void this.refreshAll();
+      },
       onState: (connection) => {
         // The cookie expired or was revoked: the whole app signs out, not just this stream.
         if (connection.kind === "failed" && connection.status === 401) notifyUnauthorized();
@@ -132,9 +139,20 @@ export class ChatStore {
     return () => this.fileListeners.delete(listener);
   }
 
-  /** Starts tracking a conversation's messages (fetches them now and after every reconnect). */
+  /**
+   * Starts tracking a conversation's messages (fetches them now and after every reconnect). One fetch per
+   * conversation at a time: a second `watch` while its messages are on their way (the thread's effect and
+   * the composer's send both watch a conversation just created, a refetch may be loading it already) waits
+   * for that fetch instead of asking again. Before the stream has opened nothing is fetched: the first
+   * refetch ({@link refreshAll}, from the stream's `onOpen`) loads every watched conversation, and an answer
+   * fetched before the stream was open could miss the events in between (sync.ts). Resolves when the
+   * messages are in (or at once when they are loaded, or the stream is not open yet).
+   */
   async watch(conversationID: string): Promise<void> {
     this.watched.add(conversationID);
+    const loading = this.loading.get(conversationID);
+    if (loading) return void (await loading);
+    if (!this.opened) return;
     // Kept current by events while loaded, unless a reconnect happened while it was off screen.
     if (this.snapshot.state.loaded[conversationID] && !this.outdated.has(conversationID)) return;
     this.outdated.delete(conversationID);
@@ -226,7 +244,18 @@ export class ChatStore {
    * A conversation's newest messages and its todo list, as snapshot actions: {@link FIRST_PAGE} of them,
    * or as many as are loaded already, or every one when all are loaded or `all` is set.
    */
-  private async loadMessages(conversationID: string, { all = false } = {}): Promise<ChatAction[]> {
+  private loadMessages(conversationID: string, options: { all?: boolean } = {}): Promise<ChatAction[]> {
+    const load = this.fetchMessages(conversationID, options);
+    const settled = load.catch(() => {});
+    this.loading.set(conversationID, settled);
+    void settled.then(() => {
+      if (this.loading.get(conversationID) === settled) this.loading.delete(conversationID);
+    });
+    return load;
+  }
+
+  /** The requests of {@link loadMessages}. */
+  private async fetchMessages(conversationID: string, { all = false }: { all?: boolean }): Promise<ChatAction[]> {
     const { loaded, older, messages } = this.snapshot.state;
     const limit = all || (loaded[conversationID] && !older[conversationID]) ? undefined : Math.max(FIRST_PAGE, messages[conversationID]?.length ?? 0);
     const [result, todos] = await Promise.all([

@@ -37,53 +37,64 @@ export class Microphone {
   private constructor(
     private readonly stream: MediaStream,
     private readonly context: AudioContext,
+    /** Tells the audio graph's callbacks to deliver no more. */
+    private readonly silence: () => void,
   ) {}
 
   /**
-   * Asks for the microphone and starts delivering audio.
+   * Asks for the microphone and starts delivering audio: the AudioContext and its worklet first, then the
+   * device, whose source is connected at once.
    * @throws MicError when the browser cannot or may not record.
    */
   static async open(handlers: MicrophoneHandlers): Promise<Microphone> {
     if (!navigator.mediaDevices?.getUserMedia) throw new MicError(window.isSecureContext ? "unsupported" : "insecure");
-    let stream: MediaStream;
-    try {
-      stream = await navigator.mediaDevices.getUserMedia({
-        audio: { channelCount: 1, echoCancellation: true, noiseSuppression: true, autoGainControl: true },
-      });
-    } catch (err) {
-      throw toMicError(err, window.isSecureContext);
-    }
+    // The audio graph is built before the device is opened: audio captured before its source is connected is
+    // lost, and a person starts speaking as soon as the microphone is on (on a busy machine the context's
+    // start and the worklet's module took over two seconds: the first words were gone).
     const context = new AudioContext();
-    const mic = new Microphone(stream, context);
+    let stream: MediaStream | null = null;
+    let closed = false;
     try {
       await context.resume();
       const resampler = new Resampler(context.sampleRate);
       const onBlock = (block: Float32Array) => {
-        if (mic.closed) return;
+        if (closed) return;
         handlers.onLevel?.(levelFromRms(rms(block)));
         const out = resampler.push(block);
         if (out.length) handlers.onAudio?.(out);
       };
-      const source = context.createMediaStreamSource(stream);
       // Nodes only run when they lead to the destination: route through a muted gain.
       const mute = context.createGain();
       mute.gain.value = 0;
       mute.connect(context.destination);
+      let sink: AudioNode;
       if (context.audioWorklet) {
         await context.audioWorklet.addModule(WORKLET_URL);
         const node = new AudioWorkletNode(context, "octo-capture", { numberOfOutputs: 1, processorOptions: { block: BLOCK } });
         node.port.onmessage = (e: MessageEvent<Float32Array>) => onBlock(e.data);
-        source.connect(node).connect(mute);
+        sink = node;
       } else {
         const node = context.createScriptProcessor(BLOCK, 1, 1);
         node.onaudioprocess = (e) => onBlock(e.inputBuffer.getChannelData(0).slice());
-        source.connect(node).connect(mute);
+        sink = node;
       }
-      for (const track of stream.getAudioTracks()) track.addEventListener("ended", () => !mic.closed && handlers.onEnded?.());
-      return mic;
+      sink.connect(mute);
+      try {
+        stream = await navigator.mediaDevices.getUserMedia({
+          audio: { channelCount: 1, echoCancellation: true, noiseSuppression: true, autoGainControl: true },
+        });
+      } catch (err) {
+        throw toMicError(err, window.isSecureContext);
+      }
+      context.createMediaStreamSource(stream).connect(sink);
+      const opened = new Microphone(stream, context, () => (closed = true));
+      for (const track of stream.getAudioTracks()) track.addEventListener("ended", () => !closed && handlers.onEnded?.());
+      return opened;
     } catch (err) {
-      mic.close();
-      throw toMicError(err, window.isSecureContext);
+      closed = true;
+      for (const track of stream?.getTracks() ?? []) track.stop();
+      void context.close().catch(() => undefined);
+      throw err instanceof MicError ? err : toMicError(err, window.isSecureContext);
     }
   }
 
@@ -103,6 +114,7 @@ export class Microphone {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.silence();
     for (const track of this.stream.getTracks()) track.stop();
     void this.context.close().catch(() => undefined);
   }

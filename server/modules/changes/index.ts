@@ -99,7 +99,7 @@ export function changesRoutes(admission: Admission, changes: ChangesService, ses
           ...errors({
             ...COMMON,
             400: `${INVALID_INPUT}; INVALID_BRANCH`,
-            409: `${COMMON[409]}; NO_REPOSITORY: the session has no repository; NOTHING_TO_PUSH; PUSH_REJECTED: git's message (non-fast-forward, protected branch, authentication); REMOTE_REWRITTEN`,
+            409: `${COMMON[409]}; NO_REPOSITORY: the session has no repository; NOTHING_TO_PUSH; PUSH_REJECTED: git's message (non-fast-forward, protected branch, authentication)`,
           }),
         },
         detail: route(

@@ -17,7 +17,7 @@ import type { ForgeConfig } from "../../config/schema.ts";
 import { forgeFor, openPullRequest } from "../../forges/pull-requests.ts";
 import { pushJobResult } from "../../../common/git/push-job.ts";
 import type { GitCredential } from "../../../common/git/credentials.ts";
-import { parseRepositoryUrl, type RepositoryUrl } from "../../../common/git/url.ts";
+import { parseRepositoryUrl, repositoryAddress, type RepositoryUrl } from "../../../common/git/url.ts";
 import type { SessionService } from "../sessions/service.ts";
 import type { ChangeList, FileDiff } from "./model.ts";
 import type { User } from "../users/model.ts";
@@ -104,7 +104,7 @@ export class ChangesService {
     const url = parseRepositoryUrl(repository.url);
     const credential = this.deps.credentials?.(user.id, url) ?? null;
     const job = { url: repository.url, branch, credential, knownHosts: sessions.knownHostsFor(url) };
-    const output = await sessions.runIsolated(user.id, id, { args: ["git-push"], input: `${JSON.stringify(job)}\n`, timeoutMs: TIMEOUT_MS.push });
+    const output = await sessions.runIsolated(user.id, id, { args: ["git-push"], input: `${JSON.stringify(job)}\n`, reaches: repositoryAddress(url), timeoutMs: TIMEOUT_MS.push });
     return pushJobResult(output);
   }
 

@@ -9,6 +9,7 @@
  */
 import { OctoError } from "../../../common/errors.ts";
 import { CLONE_LINE, type CloneJob, readCloneReport } from "../../../common/git/clone.ts";
+import { parseRepositoryUrl, repositoryAddress } from "../../../common/git/url.ts";
 import { lastWords } from "../../runtime/session-services.ts";
 import type { Runtime, SessionSpec } from "../../runtime/types.ts";
 
@@ -44,6 +45,7 @@ export async function cloneIsolated(
   const result = await runtime.runIsolated(spec, {
     args: ["clone"],
     input: `${JSON.stringify(job)}\n`,
+    reaches: reachable(job.url),
     timeoutMs: Math.max(1, options.deadline - Date.now()),
     writable: true,
     signal: options.signal,
@@ -63,4 +65,13 @@ export async function cloneIsolated(
   }
   const reason = lastWords(result.stderr) ?? `git clone failed: ${result.stderr.trim().split("\n").slice(-4).join("; ") || `exit code ${result.code}`}`;
   throw new OctoError(502, "SESSION_START_FAILED", reason);
+}
+
+/** The clone's one address (`host:port`), or undefined for a URL that does not parse (the job then fails with git's message). */
+function reachable(url: string | undefined): string | undefined {
+  try {
+    return url ? repositoryAddress(parseRepositoryUrl(url)) : undefined;
+  } catch {
+    return undefined;
+  }
 }

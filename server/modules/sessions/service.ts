@@ -273,7 +273,8 @@ export class SessionService {
   /**
    * Runs `octo <args>` on the owner's session's workspace in a sandbox of its own ({@link Runtime.runIsolated}),
    * where no process of the agent runs: how a push uses the owner's credential. The session need not be
-   * running, but must not be starting or stopping (a start may still be cloning into the workspace).
+   * running, but must not be starting or stopping (a start may still be cloning into the workspace). The
+   * session's egress policy goes with it (the runtime fences the job when it is not "open").
    * @throws OctoError 404 SESSION_NOT_FOUND, 409 SESSION_BUSY, 501 ISOLATION_UNSUPPORTED (see {@link isolatesGit}).
    */
   async runIsolated(userId: string, id: string, command: IsolatedCommand): Promise<IsolatedResult> {
@@ -282,7 +283,11 @@ export class SessionService {
     if (row.status === "starting" || row.status === "stopping" || row.status === "pending") {
       throw conflict(`The session is ${row.status}; try again once it is running`, "SESSION_BUSY");
     }
-    return this.runtime.runIsolated(this.spec(row), command);
+    const spec = this.spec(row);
+    // The policy as it is now (an admin's change since the session's start included): the job's fence.
+    const egress = this.options.egressFor?.(id);
+    if (egress) spec.egress = { mode: egress.policy.mode, allow: egress.policy.allow };
+    return this.runtime.runIsolated(spec, command);
   }
 
   /** Records the pull request opened for the owner's session. @throws OctoError 404. */

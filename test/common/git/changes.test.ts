@@ -124,6 +124,26 @@ describe("commit, discard, push", () => {
     expect(rejected.message).toMatch(/rejected|non-fast-forward|fetch first/);
     expect(await octoError(pushBranch(ws, url, "-f", null))).toMatchObject({ status: 400, code: "INVALID_BRANCH" });
   });
+  test("a shallow clone, a sha256 repository and a .git file naming the git directory push from the scratch repository", async () => {
+    const repo = makeRepository(base, `deep${counter++}`, { "a.txt": "1\n" }, { history: [{ "a.txt": "2\n" }, { "a.txt": "3\n" }] });
+    const shallow = tempDir("changes-shallow-");
+    testGit(["clone", "-q", "--depth", "1", `file://${repo.path}`, "."], shallow);
+    writeFileSync(join(shallow, "a.txt"), "4\n");
+    const deep = await commitChanges(shallow, "on a shallow clone", AUTHOR);
+    await pushBranch(shallow, `${daemon.url}/${repo.path.split("/").at(-1)}`, "from-shallow", null);
+    expect(gitLog(repo.path, "from-shallow")[0]!.id).toBe(deep.commit);
+
+    const wide = join(base, `wide${counter++}.git`);
+    testGit(["init", "-q", "--bare", "--object-format=sha256", wide], base);
+    const ws = tempDir("changes-sha256-");
+    const gitDir = tempDir("changes-gitdir-");
+    testGit(["init", "-q", "--object-format=sha256", `--separate-git-dir=${gitDir}`, "."], ws);
+    writeFileSync(join(ws, "a.txt"), "wide\n");
+    const wideCommit = await commitChanges(ws, "sha256", AUTHOR);
+    expect(wideCommit.commit).toHaveLength(64);
+    await pushBranch(ws, `${daemon.url}/${wide.split("/").at(-1)}`, "main", null);
+    expect(testGit(["rev-parse", "main"], wide).trim()).toBe(wideCommit.commit);
+  });
 });
 
 describe("hardening: a hostile .git/config and hooks run nothing", () => {
@@ -165,8 +185,20 @@ describe("hardening: a hostile .git/config and hooks run nothing", () => {
     expect(existsSync(marker)).toBe(false);
     expect(gitLog(repo.path, "hostile")[0]!.id).toBe(commit);
 
-    // A rewritten remote URL is refused rather than followed.
-    testGit(["config", `url.${daemon.url}/elsewhere.git.insteadOf`, url], ws);
-    expect(await octoError(pushBranch(ws, url, "hostile2", null))).toMatchObject({ status: 409, code: "REMOTE_REWRITTEN" });
+    // A rewritten remote URL (insteadOf, pushInsteadOf, pushurl, in an included file too) has no effect: the
+    // push lands at the recorded URL, the rewrite's target gets nothing.
+    const elsewhere = makeRepository(base, `elsewhere${counter++}`, { "x.txt": "x\n" });
+    const target = `${daemon.url}/${elsewhere.path.split("/").at(-1)}`;
+    writeFileSync(join(ws, ".git", "included"), `[url "${target}"]\n\tpushInsteadOf = ${url}\n`);
+    testGit(["config", `url.${target}.insteadOf`, url], ws);
+    testGit(["config", "include.path", join(ws, ".git", "included")], ws);
+    testGit(["remote", "add", "origin2", url], ws);
+    testGit(["config", "remote.origin2.pushurl", target], ws);
+    writeFileSync(join(ws, "a.txt"), "again\n");
+    const second = await commitChanges(ws, "hostile 2", AUTHOR);
+    await pushBranch(ws, url, "hostile2", null);
+    expect(gitLog(repo.path, "hostile2")[0]!.id).toBe(second.commit);
+    expect(testGit(["for-each-ref", "--format=%(refname)"], elsewhere.path).trim()).toBe("refs/heads/main");
+    expect(existsSync(marker)).toBe(false);
   });
 });

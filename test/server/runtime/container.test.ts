@@ -5,7 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { createHash } from "node:crypto";
+import { join, resolve } from "node:path";
 import type Docker from "dockerode";
 import { OctoConfig } from "../../../server/config/schema.ts";
 import { OctoError } from "../../../common/errors.ts";
@@ -17,6 +18,7 @@ import {
   demuxLogs,
   parseMemory,
 } from "../../../server/runtime/container.ts";
+import { egressNetworkName } from "../../../server/runtime/egress-proxy.ts";
 import { candidateSockets, connectEngine, OCTO_PODMAN_SOCKET } from "../../../server/runtime/engine.ts";
 import { waitUntilReady } from "../../../server/runtime/readiness.ts";
 import type { SessionSpec } from "../../../server/runtime/types.ts";
@@ -270,6 +272,25 @@ for (const { label, engine, component, image } of engines) {
       expect(await mine.poll(known, rk.state)).toEqual({ state: "running" });
       expect(await other.poll(foreign, rf.state)).toEqual({ state: "running" });
       await Promise.all([mine.stop(known, rk.state, { remove: true }), other.stop(foreign, rf.state, { remove: true })]);
+    });
+
+    test("removeOrphans removes a one-shot's egress network a crash left, and keeps a live session's own", async () => {
+      const home = tempDir("orphan-nets-octo-");
+      const mine = await createContainerRuntime(configWith(), { dataDir: home });
+      const spec = makeSpec();
+      const instance = createHash("sha256").update(resolve(home)).digest("hex").slice(0, 12);
+      const labels = { "octo.session": spec.id, "octo.instance": instance, "octo.user": userId };
+      const session = egressNetworkName(spec.id);
+      const job = egressNetworkName(`${spec.id}-job-0badcafe`);
+      await docker().createNetwork({ Name: session, Internal: true, Labels: labels });
+      await docker().createNetwork({ Name: job, Internal: true, Labels: { ...labels, "octo.job": "git-push" } });
+      try {
+        await mine.removeOrphans(new Set([spec.id]));
+        const names = (await docker().listNetworks({ filters: JSON.stringify({ label: [`octo.instance=${instance}`] }) })).map((n) => n.Name);
+        expect(names).toEqual([session]);
+      } finally {
+        for (const name of [session, job]) await docker().getNetwork(name).remove().catch(() => {});
+      }
     });
 
     test("poll and logs of a session whose container never existed", async () => {

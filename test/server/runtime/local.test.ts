@@ -414,7 +414,8 @@ setInterval(() => {}, 1000);
     starter.kill("SIGKILL");
     await starter.exited;
     if (sandboxed) {
-      await eventually(() => processesMentioning(join(dataDir, "sessions", "crashy")).length === 0, "the session to die with its parent", 10_000);
+      // (the sandbox's init is the last to go: it reaps the others first, then exits)
+      await eventually(() => processesMentioning(join(dataDir, "sessions", "crashy")).length === 0 && !alive(state.init), "the session to die with its parent", 10_000);
     } else {
       // Without a PID namespace a job that left the process group with setsid survives (docs/security.md);
       // the entrypoint and the three services do not.

@@ -111,4 +111,55 @@ describe("ChatStore", () => {
     expect(listCalls).toBe(calls);
     expect(store.getSnapshot().ready).toBe(false);
   });
+
+  test("a conversation's messages are fetched once: not before the stream opens, and not again while on their way", async () => {
+    const messageCalls: string[] = [];
+    let releaseStream = () => {};
+    const streamGate = new Promise<void>((resolve) => (releaseStream = resolve));
+    let releaseMessages = () => {};
+    const messagesGate = new Promise<void>((resolve) => (releaseMessages = resolve));
+    const server = Bun.serve({
+      port: 0,
+      async fetch(req) {
+        const url = new URL(req.url);
+        const path = url.pathname.replace("/session/abc/code", "");
+        if (path === "/event") {
+          await streamGate;
+          return openStream();
+        }
+        if (path === "/session") return Response.json([CONVERSATION]);
+        if (path === "/session/ses_1/message") {
+          messageCalls.push(url.search);
+          await messagesGate;
+          return Response.json([]);
+        }
+        return Response.json(path === "/session/status" ? {} : []);
+      },
+    });
+    const previousLocation = (globalThis as { location?: unknown }).location;
+    (globalThis as { location?: unknown }).location = { origin: `http://127.0.0.1:${server.port}` };
+    const store = new ChatStore("abc");
+    cleanups.push(() => {
+      store.stop();
+      server.stop(true);
+      (globalThis as { location?: unknown }).location = previousLocation;
+    });
+    store.start();
+    // Watched before the stream is open (a `?c=` link): nothing asked yet, the first refetch loads it.
+    await store.watch("ses_1");
+    await Bun.sleep(50);
+    expect(messageCalls).toEqual([]);
+    releaseStream();
+    await until(() => messageCalls.length === 1);
+    // The thread and a send watching it while that page is on its way: no second request.
+    const both = Promise.all([store.watch("ses_1"), store.watch("ses_1")]);
+    await Bun.sleep(50);
+    releaseMessages();
+    await both;
+    await until(() => store.getSnapshot().ready && store.getSnapshot().state.loaded.ses_1 === true);
+    expect(messageCalls).toHaveLength(1);
+    // Loaded and kept current by events: watching again asks nothing.
+    await store.watch("ses_1");
+    expect(messageCalls).toHaveLength(1);
+  });
 });

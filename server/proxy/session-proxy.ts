@@ -32,8 +32,11 @@
  * A session learns nothing about who is asking beyond its own credentials: no `X-Forwarded-*` headers (the
  * client's address, octo's host name) are added, which also spares that header work on every request.
  *
- * Upstream connections are kept alive; bodies and SSE streams are piped, never buffered. Upstream failures
- * answer 502 `{ error, code }` (HTTP) or a 502 status line (upgrades); a connect attempt gives up after 5 s;
+ * Upstream connections (`node:http`'s client, HTTP and WebSockets) are kept alive and given up after 5 s of
+ * connecting. Bodies and SSE streams are piped, never buffered; a client that leaves before its answer is
+ * complete aborts the upstream request. OpenCode's event stream
+ * (`GET /session/:id/code/event`) is one upstream subscription per session shared by its subscribers
+ * (event-fanout.ts). Upstream failures answer 502 `{ error, code }` (HTTP) or a 502 status line (upgrades);
  * an upstream that dies mid-answer cuts the client's connection rather than leaving it waiting.
  */
 import { Agent, type ClientRequest, type IncomingMessage, type ServerResponse } from "node:http";
@@ -54,6 +57,7 @@ import { sessionTarget } from "../modules/audit/model.ts";
 import type { AuditService } from "../modules/audit/service.ts";
 import { clientAddress } from "../http/client-address.ts";
 import { nameProblem } from "../names.ts";
+import { EventFanout, HubSink, isSharedEventStream } from "./event-fanout.ts";
 import type { Endpoints } from "../runtime/types.ts";
 
 const log = createLogger("proxy");
@@ -99,8 +103,9 @@ const KEEP_ALIVE_EVENT = /"type"\s*:\s*"server\.(?:heartbeat|connected)"/;
 const ACTIVITY_RECHECK_MS = 1000;
 
 /** Whether a chunk of a server-sent event stream carries an event that is not a keep-alive. */
-export function carriesActivity(chunk: Buffer | string): boolean {
-  for (const line of chunk.toString("utf8").split("\n")) {
+export function carriesActivity(chunk: Uint8Array | string): boolean {
+  const text = typeof chunk === "string" ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString("utf8");
+  for (const line of text.split("\n")) {
     if (line.startsWith("data:") && !KEEP_ALIVE_EVENT.test(line)) return true;
   }
   return false;
@@ -117,8 +122,18 @@ export interface SessionProxyDeps {
   audit?: Pick<AuditService, "record">;
 }
 
+/** What the proxy keeps per admitted request or upgrade. */
+interface AdmittedRecord {
+  id: string;
+  service: keyof Endpoints;
+}
+
 export class SessionProxy {
   private readonly agent = new Agent({ keepAlive: true, maxSockets: 512, maxFreeSockets: 64, timeout: 60_000 });
+  /**
+   * http-proxy-3 with `node:http`'s client. Its fetch path (`fetchOptions`) was tried and measured no cheaper
+   * per request here (docs/benchmarks.md, issue 12, fourth pass) while losing the connect timeout for HTTP.
+   */
   private readonly proxy = createProxyServer({ xfwd: false, connectTimeout: 5000, agent: this.agent });
   /** The upstream socket of each proxied WebSocket, by its client socket (to close both on revocation). */
   private readonly upstreams = new WeakMap<Duplex, Duplex>();
@@ -126,27 +141,21 @@ export class SessionProxy {
    * The session and service each admitted request or upgrade is for: to record the session's activity and
    * to name the service in the upstream error metric. One record per request.
    */
-  private readonly admitted = new WeakMap<IncomingMessage, { id: string; service: keyof Endpoints }>();
+  private readonly admitted = new WeakMap<IncomingMessage, AdmittedRecord>();
+  /** OpenCode's event stream: one upstream subscription per session, shared by its subscribers. */
+  private readonly events = new EventFanout();
 
   constructor(private readonly deps: SessionProxyDeps) {
-    this.proxy.on("proxyRes", (proxyRes, req, res) => {
+    this.proxy.on("proxyRes", (proxyRes: IncomingMessage, req: IncomingMessage, res: ServerResponse) => {
       const id = this.admitted.get(req)?.id;
       if (id && String(proxyRes.headers["content-type"] ?? "").startsWith("text/event-stream")) {
-        // Activity has a resolution of seconds (activity.ts), so once a chunk counted, the next
-        // ACTIVITY_RECHECK_MS of this stream are not decoded: with 100 subscribers, every event was
-        // decoded and searched 100 times on octo's one thread.
-        let quietUntil = 0;
-        proxyRes.on("data", (chunk: Buffer) => {
-          const now = performance.now();
-          if (now < quietUntil || !carriesActivity(chunk)) return;
-          quietUntil = now + ACTIVITY_RECHECK_MS;
-          this.deps.sessions.touch(id);
-        });
+        this.watchActivity(id, res);
       }
       for (const name of DROPPED_ANSWER_HEADERS) delete proxyRes.headers[name];
       Object.assign(proxyRes.headers, ANSWER_HEADERS);
       proxyRes.headers["x-request-id"] = requestId(req);
-      watchStream("session", proxyRes.headers["content-type"], res);
+      // A shared event stream's subscribers are counted one by one (event-fanout.ts), not its hub.
+      if (!(res instanceof HubSink)) watchStream("session", proxyRes.headers["content-type"], res);
       // An upstream that dies mid-answer: end the client's response too (http-proxy-3 leaves it open forever).
       proxyRes.once("close", () => {
         if (!proxyRes.complete) res.destroy();
@@ -169,13 +178,37 @@ export class SessionProxy {
       });
     });
     this.proxy.on("error", (err, req, res) => {
+      const record = this.admitted.get(req as IncomingMessage);
+      // A shared event stream whose last subscriber left: its upstream request was cut on purpose.
+      if (res instanceof HubSink && res.destroyed) return;
       const code = (err as NodeJS.ErrnoException).code;
       log.warn("upstream error", { request: requestId(req as IncomingMessage), error: code ?? err.message });
-      upstreamErrors.inc({ entry: "session", service: this.admitted.get(req as IncomingMessage)?.service ?? "unknown" });
+      upstreamErrors.inc({ entry: "session", service: record?.service ?? "unknown" });
       const failure = new OctoError(502, "UPSTREAM_UNAVAILABLE", "The session's service is not answering");
+      if (res instanceof HubSink) return res.fail((subscriber) => replyError(subscriber, failure, requestId(req as IncomingMessage)));
       if (isServerResponse(res) && res.headersSent) res.destroy();
       else replyError(res as ServerResponse | Duplex, failure, requestId(req as IncomingMessage));
     });
+  }
+
+  /**
+   * Records activity from an event stream's answer as http-proxy-3 writes it to `res`: a chunk with an event
+   * other than OpenCode's keep-alives touches the session. Activity has a resolution of seconds
+   * (activity.ts), so once a chunk counted, the next {@link ACTIVITY_RECHECK_MS} of this stream are not
+   * decoded (with 100 subscribers every event was decoded and searched 100 times on octo's one thread).
+   */
+  private watchActivity(id: string, res: ServerResponse): void {
+    const write = res.write;
+    let quietUntil = 0;
+    const touch = () => this.deps.sessions.touch(id);
+    res.write = function (this: ServerResponse, chunk: unknown, ...rest: unknown[]) {
+      const now = performance.now();
+      if (now >= quietUntil && (typeof chunk === "string" || chunk instanceof Uint8Array) && carriesActivity(chunk)) {
+        quietUntil = now + ACTIVITY_RECHECK_MS;
+        touch();
+      }
+      return (write as (...args: unknown[]) => boolean).call(this, chunk, ...rest);
+    } as ServerResponse["write"];
   }
 
   /**
@@ -216,7 +249,7 @@ export class SessionProxy {
     req.headers["x-request-id"] = info.id;
     this.admitted.set(req, { id: target.id, service: target.service });
     const body = target.service === "code" && !upgrade ? await checkTitle(req) : undefined;
-    return { id: target.id, admitted, body, target: route.endpoints[target.service], authorization: route.authorization };
+    return { id: target.id, service: target.service, admitted, body, target: route.endpoints[target.service], authorization: route.authorization };
   }
 
   /** Proxies an HTTP request (including SSE) under `/session/`. Never throws. */
@@ -235,11 +268,48 @@ export class SessionProxy {
       release();
       if (res.writableFinished && res.statusCode < 400) this.deps.sessions.touch(resolved.id);
     });
+    if (isSharedEventStream(req.method, resolved.service, req.url ?? "")) {
+      this.events.join(resolved.id, req, res, requestId(req), (sink) => this.openHub(req, sink, resolved));
+      return;
+    }
     this.proxy.web(req, res, {
       target: resolved.target,
       headers: { authorization: resolved.authorization },
       ...(resolved.body ? { buffer: Readable.from([resolved.body]) } : {}),
     });
+  }
+
+  /**
+   * Starts a shared event stream's upstream request through http-proxy-3, with the hub's sink as the
+   * response and the first subscriber's (credential-stripped) request line and headers, less
+   * `Accept-Encoding` and `Last-Event-ID`. @returns its abort.
+   */
+  private openHub(first: IncomingMessage, sink: HubSink, to: { id: string; target: string; authorization: string }): () => void {
+    // Shared bytes must be plain and the same for every subscriber: no compressed stream (a late joiner could
+    // not start mid-way through it), no resumption point of the first subscriber's.
+    const { "accept-encoding": _encoding, "last-event-id": _resume, ...headers } = first.headers;
+    const socket = { destroyed: false };
+    const upstreamReq = {
+      method: "GET",
+      url: first.url,
+      headers,
+      httpVersion: "1.1",
+      httpVersionMajor: 1,
+      httpVersionMinor: 1,
+      socket,
+      on() {
+        return this;
+      },
+    } as unknown as IncomingMessage;
+    this.admitted.set(upstreamReq, { id: to.id, service: "code" });
+    // No body: http-proxy-3 pipes `buffer` (else the request itself) into the upstream request.
+    this.proxy.web(upstreamReq, sink as unknown as ServerResponse, { target: to.target, headers: { authorization: to.authorization }, buffer: Readable.from([]) });
+    // Destroying the sink makes http-proxy-3 destroy its upstream request (its response `close` listener);
+    // a destroyed socket marks the reset that follows as the client's doing, not an upstream error.
+    return () => {
+      socket.destroyed = true;
+      sink.destroy();
+    };
   }
 
   /** Proxies a WebSocket upgrade under `/session/`. Never throws; refused upgrades get a status line. */

@@ -5,23 +5,16 @@
  * fails the test by its timeout (15 s here).
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { createServer, type Server, type ServerResponse } from "node:http";
-import type { AuthService } from "../../../server/modules/auth/service.ts";
-import { Admission } from "../../../server/http/admission.ts";
-import { SessionProxy, type SessionProxyDeps } from "../../../server/proxy/session-proxy.ts";
+import type { ServerResponse } from "node:http";
+import { type ProxyStack, startProxyStack } from "../../support/proxy.ts";
 
-let upstream: Server;
-let front: Server;
-let proxy: SessionProxy;
+let stack: ProxyStack;
 let base = "";
 /** Upstream responses in progress, by path: the test destroys their sockets to make the upstream "die". */
 const inFlight = new Map<string, ServerResponse>();
 
-const listen = (server: Server) =>
-  new Promise<number>((done) => server.listen(0, "127.0.0.1", () => done((server.address() as { port: number }).port)));
-
 beforeAll(async () => {
-  upstream = createServer((req, res) => {
+  stack = await startProxyStack((req, res) => {
     if (req.url === "/partial") {
       res.writeHead(200, { "content-length": "1000" });
       res.write("only part of it");
@@ -36,28 +29,10 @@ beforeAll(async () => {
     }
     res.end("ok");
   });
-  const upstreamPort = await listen(upstream);
-  const target = `http://127.0.0.1:${upstreamPort}`;
-  const user = { id: "u1", username: "alice", email: null, role: "user" as const, disabled: false, created_at: "" };
-  const auth = { authenticate: async () => ({ user, claims: {} }) } as unknown as AuthService;
-  const sessions = {
-    route: (id: string) =>
-      id === "s1" ? { userId: "u1", status: "running", endpoints: { code: target, files: target, term: target }, authorization: "Basic eA==" } : undefined,
-    touch: () => undefined,
-    resumeOnAccess: () => false,
-  } satisfies SessionProxyDeps["sessions"];
-  proxy = new SessionProxy({ admission: new Admission(auth, { allowedOrigins: [], trustProxy: false, secureCookies: false }), sessions });
-  front = createServer((req, res) => void proxy.web(req, res));
-  base = `http://127.0.0.1:${await listen(front)}`;
+  base = stack.base;
 });
 
-afterAll(() => {
-  proxy.close();
-  front.closeAllConnections();
-  upstream.closeAllConnections();
-  front.close();
-  upstream.close();
-});
+afterAll(() => stack.close());
 
 const headers = { authorization: "Bearer t" };
 

@@ -109,6 +109,7 @@ test("octo fileserver and octo term load commander and their own modules only, n
     "common/git/changes.ts",
     "common/git/credentials.ts",
     "common/git/known-hosts.ts",
+    "common/git/proxy.ts",
     "common/git/run.ts",
     "common/git/url.ts",
     "common/ids.ts",

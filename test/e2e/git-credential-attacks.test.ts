@@ -360,7 +360,8 @@ for (const mode of MODES) {
             "n=0",
             "while [ ! -e .race-stop ]; do",
             `  git config url.${decoyUrl}.insteadOf ${url}; git config --unset-all url.${decoyUrl}.insteadOf`,
-            "  n=$((n+1)); echo $n > .race-count",
+            // (renamed into place: a read between `>`'s truncation and the write would see no count)
+            "  n=$((n+1)); echo $n > .race-count.new; mv -f .race-count.new .race-count",
             "done",
             `git config --unset-all url.${decoyUrl}.pushInsteadOf`,
             "",

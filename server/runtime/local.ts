@@ -539,8 +539,18 @@ export class LocalRuntime implements Runtime<LocalState> {
       found.set(id, [...(found.get(id) ?? []), Number(entry)]);
     }
     for (const [id, pids] of found) {
+      // A marked process that leads its own group (the entrypoint spawned without a sandbox) takes the group
+      // with it: its three services carry no marker, and nothing else kills them once octo is gone.
+      const leaders = pids.filter((pid) => groupOf(pid) === pid);
+      for (const pid of leaders) signal(-pid, "SIGKILL");
       for (const pid of pids) signal(pid, "SIGKILL");
       for (const pid of pids) await this.waitGone(pid, Date.now() + KILL_WAIT_MS);
+      for (const pid of leaders) {
+        for (const deadline = Date.now() + KILL_WAIT_MS; groupAlive(pid) && Date.now() < deadline; ) {
+          signal(-pid, "SIGKILL");
+          await Bun.sleep(20);
+        }
+      }
       log.warn("killed orphan session processes", { session: id, pids: pids.join(",") });
     }
     return [...found.keys()];
@@ -548,6 +558,16 @@ export class LocalRuntime implements Runtime<LocalState> {
 
   async describe() {
     return { name: "local" };
+  }
+}
+
+/** The process group of `pid` (field 5 of `/proc/<pid>/stat`), null when it is gone. */
+function groupOf(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]);
+  } catch {
+    return null;
   }
 }
 

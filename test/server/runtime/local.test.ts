@@ -377,6 +377,11 @@ describe("LocalRuntime: bookkeeping", () => {
     const next = new LocalRuntime({ ...BASE, instance: dataDir });
     expect(await next.removeOrphans(new Set([live.spec.id]))).toEqual([orphan.spec.id]);
     expect(alive(orphan.local.init)).toBe(false);
+    // Its services too (they carry no marker; without a sandbox only their process group ties them to it),
+    // but the fake's job, which left the group with setsid (docs/security.md: only a sandbox takes that).
+    const job = Number(readFileSync(join(orphan.spec.workspaceDir, "fake-opencode.job"), "utf8"));
+    expect(processesMentioning(orphan.spec.sessionDir).filter((pid) => pid !== job)).toEqual([]);
+    expect(processesMentioning(live.spec.sessionDir).length).toBeGreaterThanOrEqual(3);
     expect(await next.poll(orphan.spec, orphan.state)).toEqual({ state: "gone" });
     expect(alive(live.local.init)).toBe(true);
     expect(alive(other.local.init)).toBe(true);

@@ -368,7 +368,8 @@ describe.skipIf(!haveChromium)("the chat's OpenCode features in Chromium", () =>
     expect(await first.count()).toBe(0); // not loaded, not rendered: the browser's find would miss it
     // Opened at the newest message: no "Latest" button until the thread is scrolled up, none once back.
     const latest = page.getByRole("button", { name: "Latest" });
-    expect(await latest.count()).toBe(0);
+    // Settles once the opened thread's rows are measured (a loaded machine paints estimates first).
+    await eventually(async () => (await latest.count()) === 0, "no Latest button at the newest message", UI_TIMEOUT);
     await page.locator(".thread").evaluate((el) => void (el.scrollTop = el.scrollTop - 1500));
     await latest.waitFor();
     await latest.click();
@@ -387,8 +388,12 @@ describe.skipIf(!haveChromium)("the chat's OpenCode features in Chromium", () =>
     const count = page.getByRole("search", { name: "Find in conversation" }).getByRole("status");
     const expectAt = async (position: string, message: string) => {
       await eventually(async () => (await count.innerText()) === position, `the count ${position}`, UI_TIMEOUT);
-      await eventually(async () => (await current())?.inView === true, `match ${position} in view`, UI_TIMEOUT);
-      expect(await current()).toEqual({ text: "needle", message, inView: true });
+      // The mark is read until the thread's scroll settles (rows above it measured as they render).
+      const want = { text: "needle", message, inView: true };
+      let seen: Awaited<ReturnType<typeof current>> = null;
+      const same = async () => ((seen = await current()), JSON.stringify(seen) === JSON.stringify(want));
+      await eventually(same, `match ${position} in view`, UI_TIMEOUT).catch(() => undefined);
+      expect(seen).toEqual(want);
     };
 
     // Until the search opens, only the newest page was asked for (a `limit`); then every message is.
@@ -399,7 +404,7 @@ describe.skipIf(!haveChromium)("the chat's OpenCode features in Chromium", () =>
     await page.keyboard.press("ControlOrMeta+f");
     const box = page.getByRole("searchbox", { name: "Find in conversation" });
     await box.waitFor();
-    expect(await box.evaluate((el) => el === document.activeElement)).toBe(true);
+    await eventually(() => box.evaluate((el) => el === document.activeElement), "the find box focused", UI_TIMEOUT);
     await page.keyboard.type("NEEDLE");
     await expectAt("1 / 4", "you: Where is the haystack needle?");
     page.off("request", onRequest);

@@ -14,6 +14,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { clip } from "../../common/errors.ts";
 import { createLogger } from "../../common/log.ts";
+import { hopByHop } from "../http/hop-by-hop.ts";
 import type { Budgets } from "./budgets.ts";
 import type { Credentials } from "./credentials.ts";
 import { llmCost, llmDuration, llmRequests, llmTokens } from "./metrics.ts";
@@ -47,13 +48,10 @@ export interface GatewayDeps {
   liveSession(sessionId: string): { userId: string } | null;
 }
 
-/** Request headers never forwarded: octo's and the session's credentials, hop-by-hop and proxy headers. */
-const DROP_REQUEST = new Set([
-  "host", "authorization", "x-api-key", "cookie", "content-length", "connection", "keep-alive", "transfer-encoding",
-  "upgrade", "te", "trailer", "proxy-authorization", "proxy-connection", "accept-encoding", "forwarded", "origin", "referer",
-]);
-/** Answer headers never passed back (the body is re-chunked and already decoded). */
-const DROP_RESPONSE = new Set(["connection", "keep-alive", "transfer-encoding", "content-length", "content-encoding", "set-cookie", "trailer", "upgrade"]);
+/** Request headers never forwarded besides the hop-by-hop ones (server/http/hop-by-hop.ts): octo's and the session's credentials, proxy headers. */
+const DROP_REQUEST = new Set(["host", "authorization", "x-api-key", "cookie", "content-length", "proxy-authorization", "accept-encoding", "forwarded", "origin", "referer"]);
+/** Answer headers never passed back besides the hop-by-hop ones (the body is re-chunked and already decoded; no cookies of a provider). */
+const DROP_RESPONSE = new Set(["content-length", "content-encoding", "set-cookie"]);
 
 class Refused extends Error {
   constructor(
@@ -126,8 +124,9 @@ export class LlmGateway {
   /** Sends the request upstream and streams the answer back. @returns its status and usage. */
   private async forward(req: IncomingMessage, res: ServerResponse, provider: Provider, path: string, body: string | null, key: string): Promise<{ status: number; usage: TokenUsage }> {
     const headers = new Headers();
+    const hopRequest = hopByHop(req.headers.connection);
     for (const [name, value] of Object.entries(req.headers)) {
-      if (value === undefined || DROP_REQUEST.has(name) || name.startsWith("x-forwarded-") || name.startsWith("x-octo")) continue;
+      if (value === undefined || DROP_REQUEST.has(name) || hopRequest.has(name) || name.startsWith("x-forwarded-") || name.startsWith("x-octo")) continue;
       headers.set(name, Array.isArray(value) ? value.join(", ") : value);
     }
     for (const [name, value] of Object.entries(credentialHeaders(provider.type, key))) headers.set(name, value);
@@ -136,8 +135,9 @@ export class LlmGateway {
     res.on("close", () => abort.abort());
     const upstream = await fetch(`${provider.baseUrl}/${path}`, { method: req.method, headers, body, signal: abort.signal, redirect: "manual" });
     const out: Record<string, string> = {};
+    const hopResponse = hopByHop(upstream.headers.get("connection"));
     upstream.headers.forEach((value, name) => {
-      if (!DROP_RESPONSE.has(name)) out[name] = value;
+      if (!DROP_RESPONSE.has(name) && !hopResponse.has(name)) out[name] = value;
     });
     out["cache-control"] ??= "no-store";
     res.writeHead(upstream.status, out);

@@ -27,6 +27,7 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:http";
 import { Writable } from "node:stream";
 import { watchStream } from "../http/access-log.ts";
+import { hopByHop } from "../http/hop-by-hop.ts";
 
 /** Largest amount a subscriber may leave unread in its response before it is cut off, bytes. */
 export const MAX_BUFFERED_BYTES = 1024 * 1024;
@@ -36,8 +37,6 @@ export function isSharedEventStream(method: string | undefined, service: string,
   return method === "GET" && service === "code" && (path === "/event" || path.startsWith("/event?"));
 }
 
-/** Response headers not copied to each subscriber (its own connection's business). */
-const HOP_HEADERS = new Set(["connection", "keep-alive", "transfer-encoding"]);
 const BOUNDARY = Buffer.from("\n\n");
 
 /** A subscriber's response and what it is waiting for. */
@@ -152,7 +151,9 @@ export class EventHub {
   /** @internal The upstream's head is complete (HubSink). */
   head(): void {
     const headers: OutgoingHttpHeaders = {};
-    for (const [name, value] of Object.entries(this.sink.headers)) if (!HOP_HEADERS.has(name) && value !== undefined) headers[name] = value;
+    // The hop-by-hop ones are each subscriber's own connection's business (server/http/hop-by-hop.ts).
+    const hop = hopByHop(this.sink.headers.connection);
+    for (const [name, value] of Object.entries(this.sink.headers)) if (!hop.has(name) && value !== undefined) headers[name] = value;
     const stream = this.sink.statusCode === 200 && String(headers["content-type"] ?? "").startsWith("text/event-stream");
     this.answer = { status: this.sink.statusCode, message: this.sink.statusMessage, headers, stream };
     // Not an event stream: the subscribers waiting get it; later ones get an upstream request of their own.

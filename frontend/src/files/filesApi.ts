@@ -4,19 +4,24 @@
  * browser sends the HttpOnly cookie with them itself.
  */
 import type { TreeEntry } from "../../../fileserver/tree.ts";
-import { request, requestJson } from "../lib/http.ts";
+import { HttpError, request, requestJson } from "../lib/http.ts";
 
 /** One entry of `GET /tree` (the file server's own type; type-only, nothing is bundled). */
 export type { TreeEntry };
 
 const q = (params: Record<string, string | number>) => new URLSearchParams(Object.entries(params).map(([k, v]) => [k, String(v)])).toString();
 
-/** File-server calls for one octo session. */
 /** The file server's path below octo for session `sessionId` (the proxy strips it). */
 export function filesBase(sessionId: string): string {
   return `/session/${encodeURIComponent(sessionId)}/files`;
 }
 
+/** Whether two byte arrays hold the same bytes. */
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((byte, i) => byte === b[i]);
+}
+
+/** File-server calls for one octo session. */
 export function filesApi(sessionId: string) {
   const base = filesBase(sessionId);
   return {
@@ -32,12 +37,28 @@ export function filesApi(sessionId: string) {
     write: (path: string, content: BodyInit) => requestJson<TreeEntry>(`${base}/file?${q({ path })}`, { method: "PUT", body: content }),
     /**
      * Atomically replaces the file, only if it is still version `etag` (from `read`'s `ETag`; null: any).
-     * @returns the new ETag. @throws HttpError 412 `MODIFIED` when the file changed underneath.
+     *
+     * A PUT that got no answer is sent once more (`fetchRetryingLost`, RFC 9110 §9.2.2: PUT is idempotent).
+     * When the first one landed but its answer was lost, the repeat's `If-Match` no longer matches (the
+     * save itself changed the file) and it answers 412 (RFC 9110 §13.1.1) — a conflict with our own write.
+     * The file server's ETag comes from inode, size and mtime (fileserver/http.ts `entityTag`), not from the
+     * content, so on a 412 the file is read once: if it holds exactly `content`, the save counts as done
+     * (nothing of the user's would be lost either way). Keeping the repeat and checking here is smaller
+     * than not repeating conditional requests, which would still leave the editor to find out by reading.
+     * @returns the new ETag. @throws HttpError 412 `MODIFIED` when the file changed underneath to something else.
      */
     save: async (path: string, content: string, etag: string | null) => {
-      const response = await request(`${base}/file?${q({ path })}`, { method: "PUT", body: content, headers: etag ? { "if-match": etag } : {} });
-      await response.body?.cancel();
-      return response.headers.get("etag");
+      const url = `${base}/file?${q({ path })}`;
+      try {
+        const response = await request(url, { method: "PUT", body: content, headers: etag ? { "if-match": etag } : {} });
+        await response.body?.cancel();
+        return response.headers.get("etag");
+      } catch (err) {
+        if (!(etag && err instanceof HttpError && err.status === 412)) throw err;
+        const current = await request(url);
+        if (!sameBytes(new Uint8Array(await current.arrayBuffer()), new TextEncoder().encode(content))) throw err;
+        return current.headers.get("etag");
+      }
     },
     /** Uploads files into directory `dir` (multipart; all or nothing). */
     upload: (dir: string, files: File[]) => {

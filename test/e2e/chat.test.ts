@@ -390,7 +390,7 @@ describe.skipIf(!haveChromium)("the chat's OpenCode features in Chromium", () =>
       await eventually(async () => (await count.innerText()) === position, `the count ${position}`, UI_TIMEOUT);
       // The mark is read until the thread's scroll settles (rows above it measured as they render).
       const want = { text: "needle", message, inView: true };
-      let seen: Awaited<ReturnType<typeof current>> = null;
+      let seen: unknown = null;
       const same = async () => ((seen = await current()), JSON.stringify(seen) === JSON.stringify(want));
       await eventually(same, `match ${position} in view`, UI_TIMEOUT).catch(() => undefined);
       expect(seen).toEqual(want);

@@ -13,7 +13,8 @@
  * `BENCH_VERBOSE=1` prints every request before the first render; `BENCH_PROFILE=1` samples the page's CPU
  * (Chromium's `Profiler` over CDP, 1 ms) from navigation to the first render and while an answer streams,
  * and prints the functions with the most self time (build the web app with `npx vite build --minify false`
- * in frontend/ first for readable names).
+ * in frontend/ first for readable names); `BENCH_PROFILE_OUT=DIR` also writes each profile there as a
+ * `.cpuprofile` for Chromium's DevTools.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -62,6 +63,8 @@ try {
     await cdp.send("Profiler.start");
     return async () => {
       const { profile: p } = await cdp.send("Profiler.stop");
+      // The whole profile, for Chromium's DevTools (Performance panel, "Load profile").
+      if (process.env.BENCH_PROFILE_OUT) writeFileSync(join(process.env.BENCH_PROFILE_OUT, `chat-${title.replace(/\W+/g, "-")}.cpuprofile`), JSON.stringify(p));
       const byId = new Map(p.nodes.map((n) => [n.id, n]));
       const self = new Map<string, number>();
       const deltas = p.timeDeltas ?? [];

@@ -1,10 +1,11 @@
 /**
  * One-time costs of a chat's first render, paid in idle time while its first requests are on their way
  * instead of in that render: highlight.js compiles a language's grammar on its first use (20-40 ms for
- * TypeScript in the bench's profile, at load 10), and the first number formatted with `toLocaleString`
- * loads the locale's data (25 ms; the context usage's tooltip). The languages are the ones coding agents'
- * answers use most. Each task runs in an idle period of its own (`requestIdleCallback`, or a timer where
- * there is none), so a first page that arrives meanwhile waits for one task at most.
+ * TypeScript in the bench's profile, at load 10). The languages are the ones coding agents' answers use
+ * most. Each task runs in an idle period of its own (`requestIdleCallback`, or a timer where there is
+ * none), so a first page that arrives meanwhile waits for one task at most. (The first `toLocaleString`,
+ * which loads the locale's number data in one 25-50 ms piece, is not warmed: nothing in the chat's first
+ * render formats with it.)
  */
 import { highlighted } from "../lib/highlight.ts";
 
@@ -17,7 +18,7 @@ let started = false;
 export function warmUpChat(): void {
   if (started || typeof window === "undefined") return;
   started = true;
-  const tasks: (() => unknown)[] = [() => (1234.5).toLocaleString(), ...WARM_LANGUAGES.map((language) => () => highlighted("x", language))];
+  const tasks: (() => unknown)[] = [...WARM_LANGUAGES.map((language) => () => highlighted("x", language))];
   const idle: (fn: () => void) => void = typeof requestIdleCallback === "function" ? (fn) => requestIdleCallback(fn, { timeout: 2000 }) : (fn) => setTimeout(fn, 50);
   const next = () => {
     const task = tasks.shift();

@@ -322,6 +322,7 @@ describe.skipIf(!haveChromium)("the chat's OpenCode features in Chromium", () =>
     await usage.waitFor();
     // The model's window is 100 000 tokens (its config); the scripted model reports real token counts.
     expect(await usage.innerText()).toMatch(/^[\d.]+K? \/ 100K \(\d+%\) · \$\d+\.\d{4}$/);
+    await usage.hover(); // the exact figures are a tooltip, formatted when pointed at
     expect(await usage.getAttribute("title")).toMatch(/^Context: [\d,]+ tokens of 100,000; cost \$\d+\.\d{4}$/);
   }, SLOW);
 

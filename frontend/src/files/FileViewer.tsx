@@ -5,7 +5,6 @@
  * atomically through the file server with `If-Match` of the version opened, so a file changed underneath
  * (by the agent, the terminal) is not overwritten silently: a warning offers to overwrite or reload.
  */
-import hljs from "highlight.js/lib/common";
 import { lazy, Suspense, useEffect, useMemo, useState } from "react";
 import { HttpError } from "../lib/http.ts";
 import { toast, toastError } from "../ui/toast.ts";

@@ -6,12 +6,18 @@
  * (and wasted work on the session's first render) in a hidden panel, and the shell starts only when
  * someone looks at it.
  */
-import "@xterm/xterm/css/xterm.css";
 import { useEffect, useRef, useState } from "react";
 import { ConnectionPill } from "../ui/ConnectionPill.tsx";
 import { Icon } from "../ui/Icon.tsx";
 import type { TermState } from "./termConnection.ts";
-import { TerminalSession } from "./TerminalSession.ts";
+import type { TerminalSession } from "./TerminalSession.ts";
+
+/**
+ * xterm.js and its addons, in a chunk of their own loaded when a terminal is first shown: evaluating
+ * xterm's modules (its parser's transition tables among them) was main-thread time in every session's
+ * first render, terminal or not.
+ */
+const loadTerminalSession = () => import("./TerminalSession.ts").then((m) => m.TerminalSession);
 
 function StateLabel({ state, onReconnect }: { state: TermState; onReconnect: () => void }) {
   switch (state.kind) {
@@ -37,25 +43,41 @@ export function TerminalPanel({ sessionId, visible }: { sessionId: string; visib
   const [shown, setShown] = useState(visible);
   if (visible && !shown) setShown(true);
 
+  const visibleNow = useRef(visible);
+  visibleNow.current = visible;
+
   useEffect(() => {
     const element = host.current;
     if (!element || !shown) return;
-    const term = new TerminalSession(sessionId, setState);
-    session.current = term;
-    term.mount(element);
-    const resize = new ResizeObserver(() => term.fitNow());
-    resize.observe(element);
-    const themeObserver = new MutationObserver(() => term.applyTheme());
-    themeObserver.observe(document.documentElement, { attributes: true, attributeFilter: ["data-theme"] });
-    const media = matchMedia("(prefers-color-scheme: dark)");
-    const onMedia = () => term.applyTheme();
-    media.addEventListener("change", onMedia);
+    let disposed = false;
+    let teardown: (() => void) | null = null;
+    loadTerminalSession().then(
+      (TerminalSession) => {
+        if (disposed) return;
+        const term = new TerminalSession(sessionId, setState);
+        session.current = term;
+        term.mount(element);
+        const resize = new ResizeObserver(() => term.fitNow());
+        resize.observe(element);
+        const themeObserver = new MutationObserver(() => term.applyTheme());
+        themeObserver.observe(document.documentElement, { attributes: true, attributeFilter: ["data-theme"] });
+        const media = matchMedia("(prefers-color-scheme: dark)");
+        const onMedia = () => term.applyTheme();
+        media.addEventListener("change", onMedia);
+        if (visibleNow.current) requestAnimationFrame(() => visibleNow.current && term.focus());
+        teardown = () => {
+          resize.disconnect();
+          themeObserver.disconnect();
+          media.removeEventListener("change", onMedia);
+          term.dispose();
+          session.current = null;
+        };
+      },
+      (err: unknown) => !disposed && setState({ kind: "exited", reason: `The terminal could not load: ${err instanceof Error ? err.message : String(err)}` }),
+    );
     return () => {
-      resize.disconnect();
-      themeObserver.disconnect();
-      media.removeEventListener("change", onMedia);
-      term.dispose();
-      session.current = null;
+      disposed = true;
+      teardown?.();
     };
   }, [sessionId, shown]);
 

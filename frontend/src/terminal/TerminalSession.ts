@@ -4,6 +4,7 @@
  * with backoff after a dropped connection (each connection is a new shell, so a separator line is shown).
  * The HttpOnly cookie authenticates the same-origin WebSocket upgrade.
  */
+import "@xterm/xterm/css/xterm.css";
 import { AttachAddon } from "@xterm/addon-attach";
 import { FitAddon } from "@xterm/addon-fit";
 import { Terminal } from "@xterm/xterm";

@@ -8,7 +8,7 @@
  * Pasted or dropped files are attached (images previewed; composer/attachments.ts has the size limit).
  * The text and attachments are cleared when sending and put back if the send fails.
  */
-import { type ClipboardEvent, type DragEvent, type KeyboardEvent, memo, useEffect, useRef, useState } from "react";
+import { type ClipboardEvent, type DragEvent, type KeyboardEvent, memo, useEffect, useLayoutEffect, useRef, useState } from "react";
 import { isAbortKey, isSendKey } from "../lib/shortcuts.ts";
 import { Icon } from "../ui/Icon.tsx";
 import { toastError } from "../ui/toast.ts";
@@ -57,6 +57,8 @@ export const Composer = memo(function Composer({ busy, disabled, providers, mode
   const [dismissed, setDismissed] = useState<string | null>(null);
   const [sending, setSending] = useState(false);
   const ref = useRef<HTMLTextAreaElement>(null);
+  /** Where the caret goes once the text set by {@link setTextAt} is in the textarea; null when nothing is pending. */
+  const pendingCaret = useRef<number | null>(null);
 
   const found = triggerAt(text, caret);
   const trigger: Trigger | null = found && `${found.kind}:${found.start}:${found.query}` !== dismissed ? found : null;
@@ -68,6 +70,18 @@ export const Composer = memo(function Composer({ busy, disabled, providers, mode
     el.style.height = "auto";
     el.style.height = `${Math.min(el.scrollHeight, MAX_HEIGHT_PX)}px`;
   }, [text]);
+
+  // A picked suggestion's caret is placed in the same task that commits its text, before the browser can
+  // handle another keystroke. (It used to wait for the next animation frame: on a loaded machine that frame
+  // came after the first characters typed after the pick, moved the caret back behind them, and
+  // "/greet " + "Bob" became "/greet obB".)
+  useLayoutEffect(() => {
+    const at = pendingCaret.current;
+    const el = ref.current;
+    if (at === null || !el) return;
+    pendingCaret.current = null;
+    el.setSelectionRange(at, at);
+  });
 
   useEffect(() => {
     if (!prefill) return;
@@ -124,7 +138,7 @@ export const Composer = memo(function Composer({ busy, disabled, providers, mode
   const setTextAt = (next: string, at: number) => {
     setText(next);
     setCaret(at);
-    requestAnimationFrame(() => ref.current?.setSelectionRange(at, at));
+    pendingCaret.current = at;
   };
 
   const pick = (item: SuggestionItem | undefined) => {

@@ -312,11 +312,19 @@ describe.skipIf(!haveBwrap)("sessions on a repository", () => {
       await page.getByRole("button", { name: "Commit" }).click();
       await page.getByLabel("Branch").fill("octo/panel");
       await eventually(async () => (await user.get(`/api/sessions/${id}/changes?against=head`)).json.files.length === 0, "the commit", 30_000);
+      // Every push request the page sends, with its answer once it has one (for the failure's message).
+      const pushes: string[] = [];
+      const clicked = Date.now();
+      page.on("request", (r) => {
+        if (!r.url().endsWith("/push")) return;
+        const i = pushes.push(`+${Date.now() - clicked} ms ${r.method()} ${r.url()} ${r.postData() ?? ""}: no answer yet`) - 1;
+        void r.response().then((res) => (pushes[i] = pushes[i]!.replace("no answer yet", `${res?.status()} after ${Date.now() - clicked} ms`)), () => undefined);
+      });
       await page.getByRole("button", { name: "Push" }).click();
       await eventually(() => gitLog(bare.path, "octo/panel")[0]?.subject === "Panel commit", "the push to land", 30_000).catch(async (err) => {
-        // Say why: the panel's error (git's, or a request that got no answer) and the failed requests.
+        // Say why: the panel's error (git's, or a request that got no answer), the push requests, the failed requests.
         const shown = await page.locator(".push-error").allInnerTexts();
-        throw new Error(`${(err as Error).message}; the panel shows ${JSON.stringify(shown)}; failed requests:\n${browser.failedRequests.join("\n")}`);
+        throw new Error(`${(err as Error).message}; the panel shows ${JSON.stringify(shown)}; push requests: ${JSON.stringify(pushes)}; octo/panel holds ${JSON.stringify(gitLog(bare.path, "octo/panel").map((c) => c.subject))}; failed requests:\n${browser.failedRequests.join("\n")}`);
       });
       // A second push has nothing new: git's message is shown.
       await page.getByRole("button", { name: "Push" }).click();

@@ -54,6 +54,7 @@ import {
   inspectSessionImage,
   logText,
   parseMemory,
+  removeContainer,
   SessionContainerRuntime,
   type SessionContainerRuntimeOptions,
   sessionEnvironment,
@@ -162,12 +163,7 @@ export class ContainerRuntime extends SessionContainerRuntime implements Runtime
   }
 
   private async removeByName(name: string): Promise<void> {
-    try {
-      await this.docker.getContainer(name).remove({ force: true });
-      log.info("removed stale container", { name });
-    } catch (err) {
-      if (statusOf(err) !== 404) throw err;
-    }
+    if (await removeContainer(this.docker, name)) log.info("removed stale container", { name });
   }
 
   /**
@@ -376,9 +372,9 @@ export class ContainerRuntime extends SessionContainerRuntime implements Runtime
       if (err instanceof OctoError) throw err;
       throw new OctoError(500, "RUNTIME_START_FAILED", `Cannot run ${command.args[0]} in container ${name}: ${engineMessage(err)}`);
     } finally {
-      await container?.remove({ force: true }).catch((err) => {
-        if (statusOf(err) !== 404) log.warn("cannot remove one-shot container", { session: spec.id, name, reason: engineMessage(err) });
-      });
+      if (container) {
+        await removeContainer(this.docker, container.id).catch((err) => log.warn("cannot remove one-shot container", { session: spec.id, name, reason: engineMessage(err) }));
+      }
       if (fence) {
         await removeSidecar(this.docker, job).catch((err) => log.warn("cannot remove a one-shot's egress proxy", { session: spec.id, name, reason: engineMessage(err) }));
       }
@@ -464,7 +460,7 @@ export class ContainerRuntime extends SessionContainerRuntime implements Runtime
     }
     if (options.remove) {
       try {
-        await container.remove({ force: true });
+        await removeContainer(this.docker, container.id);
       } catch (err) {
         const status = statusOf(err);
         if (status !== 404 && status !== 409) {
@@ -535,11 +531,11 @@ export class ContainerRuntime extends SessionContainerRuntime implements Runtime
       const job = item.Labels?.["octo.job"] !== undefined;
       if (!session || (liveSessionIds.has(session) && !job)) continue;
       try {
-        await this.docker.getContainer(item.Id).remove({ force: true });
+        if (!(await removeContainer(this.docker, item.Id))) continue; // gone meanwhile: not ours to report
         if (!job && !removed.includes(session)) removed.push(session);
         log.info("removed orphan container", { session, container: item.Id.slice(0, 12) });
       } catch (err) {
-        if (statusOf(err) !== 404) log.warn("cannot remove orphan container", { session, reason: engineMessage(err) });
+        log.warn("cannot remove orphan container", { session, status: statusOf(err), reason: engineMessage(err) });
       }
     }
     await removeOrphanNetworks(this.docker, this.instance, liveSessionIds).catch((err) =>

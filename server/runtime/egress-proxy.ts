@@ -25,7 +25,7 @@ import type Docker from "dockerode";
 import { OctoError } from "../../common/errors.ts";
 import { createLogger } from "../../common/log.ts";
 import { type EgressConnection, EgressLogParser, type EgressPolicy, filterRules, freeSubnets, PROXY_PORT, proxyConfig, type SessionSubnet } from "./egress.ts";
-import { engineMessage, statusOf } from "./session-container.ts";
+import { engineMessage, removeContainer, statusOf } from "./session-container.ts";
 import { SERVICE, SERVICE_KEYS, type ServiceKey } from "./session-services.ts";
 
 const log = createLogger("runtime.egress");
@@ -82,15 +82,6 @@ export interface Sidecar {
   ports: Record<ServiceKey, number>;
   /** Environment for the session container's processes: the proxy variables. */
   sessionEnv: string[];
-}
-
-/** Removes a container and ignores "not there". */
-async function removeContainer(docker: Docker, name: string): Promise<void> {
-  try {
-    await docker.getContainer(name).remove({ force: true });
-  } catch (err) {
-    if (statusOf(err) !== 404) throw err;
-  }
 }
 
 /** Removes a network and ignores "not there". */

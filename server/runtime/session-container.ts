@@ -56,6 +56,31 @@ export function engineMessage(err: unknown): string {
   return (e?.json?.message ?? e?.message ?? String(err)).trim().split("\n")[0]!;
 }
 
+/** Attempts {@link removeContainer} makes before giving up, and the pause after the first failure, ms. */
+const REMOVE_ATTEMPTS = 3;
+const REMOVE_PAUSE_MS = 250;
+
+/**
+ * Removes a container, running or not (`DELETE /containers/{id}?force=true`), by id or name. Resolves
+ * `true` once it is gone, `false` when there was none (404). Podman answers 500 (a container lock held by
+ * another call, "container state improper") and 409 ("removal already in progress") to a removal racing
+ * another operation on a busy machine, so a failure is retried {@link REMOVE_ATTEMPTS} times, pausing
+ * {@link REMOVE_PAUSE_MS} ms and doubling; a removal still refused after that throws the engine's error.
+ */
+export async function removeContainer(docker: Docker, idOrName: string): Promise<boolean> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await docker.getContainer(idOrName).remove({ force: true });
+      return true;
+    } catch (err) {
+      if (statusOf(err) === 404) return false;
+      if (attempt >= REMOVE_ATTEMPTS) throw err;
+      log.debug("container removal refused, trying again", { container: idOrName, status: statusOf(err), reason: engineMessage(err) });
+      await Bun.sleep(REMOVE_PAUSE_MS * 2 ** (attempt - 1));
+    }
+  }
+}
+
 /**
  * Splits a Docker log stream (8-byte frame headers: stream type, 3 zero bytes, big-endian length) into text.
  * Input that is not framed (a TTY container) is returned as is.

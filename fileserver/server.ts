@@ -7,7 +7,8 @@
  * - `GET /tree?path=&depth=` -> entries (see ./tree.ts)
  * - `GET|PUT|POST|DELETE /file?path=` -> read, atomic write, multipart upload, delete (./routes/)
  * - `PUT /mkdir?path=`, `POST /rename?old_path=&new_path=`, `GET /download?path=` (zip for directories)
- * - `GET /events` -> the workspace's changes as Server-Sent Events (./routes/events.ts, ./watch.ts)
+ * - `GET /events` -> the workspace's changes as Server-Sent Events, or as a WebSocket when the request is
+ *   an upgrade (./routes/events.ts, ./watch.ts)
  * - `/git/changes|diff|commit|discard|push`: git for octo's Changes API (./routes/git.ts)
  * Every other route is 404 `NOT_FOUND`; a known route with another method is 405 `METHOD_NOT_ALLOWED`.
  * With a token set, everything but `/health` needs it (../common/service-auth.ts) and answers 401
@@ -23,7 +24,7 @@ import type { Handler, RouteContext } from "./routes/context.ts";
 import { resolve } from "node:path";
 import { getChanges, getDiff, postCommit, postDiscard } from "./routes/git.ts";
 import { deleteFile, makeDirectory, renameEntry } from "./routes/manage.ts";
-import { getEvents } from "./routes/events.ts";
+import { eventsSocket, type EventsSocketData, getEvents, isWebSocketUpgrade, upgradeEvents } from "./routes/events.ts";
 import { getDownload, getFile, getTree } from "./routes/read.ts";
 import { postFiles, putFile } from "./routes/upload.ts";
 import { SafeRoot } from "./safe-fs.ts";
@@ -86,7 +87,7 @@ export async function startFileServer(options: FileServerOptions): Promise<Runni
   const token = options.token || undefined;
   const inFlight = new Set<Promise<Response>>();
 
-  let server: Server<undefined>;
+  let server: Server<EventsSocketData>;
   try {
     server = Bun.serve({
       port: options.port,
@@ -96,12 +97,14 @@ export async function startFileServer(options: FileServerOptions): Promise<Runni
       maxRequestBodySize: Number.MAX_SAFE_INTEGER,
       idleTimeout: IDLE_TIMEOUT_SECONDS,
       development: false,
-      fetch(request) {
+      fetch(request, self) {
+        if (isWebSocketUpgrade(request)) return upgrade(request, self, ctx, token);
         const pending = handle(request, ctx, token);
         inFlight.add(pending);
         pending.finally(() => inFlight.delete(pending));
         return pending;
       },
+      websocket: eventsSocket,
       error(err) {
         log.error("unhandled error", { reason: err.message });
         return errorResponse(toHttpError(err));
@@ -148,6 +151,25 @@ async function handle(request: Request, ctx: RouteContext, token: string | undef
       log.error("request failed", { method: request.method, path, reason: (err as Error)?.message });
     }
     return errorResponse(error);
+  }
+}
+
+/**
+ * A WebSocket upgrade: only `GET /events` takes one (with the token, when set); anything else is answered
+ * as the plain request would be refused (401, 404, ...). Undefined once upgraded.
+ */
+function upgrade(request: Request, server: Server<EventsSocketData>, ctx: RouteContext, token: string | undefined): Response | undefined {
+  const url = new URL(request.url);
+  const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, "") : url.pathname;
+  try {
+    requireServiceToken(request.headers.get("authorization"), token);
+    if (path !== "/events") {
+      const known = path in ROUTES || path === "/health";
+      throw known ? new OctoError(400, "BAD_REQUEST", "Only /events takes a WebSocket") : new OctoError(404, "NOT_FOUND", "Unknown route");
+    }
+    return upgradeEvents(request, server, ctx.watcher);
+  } catch (err) {
+    return errorResponse(toHttpError(err));
   }
 }
 

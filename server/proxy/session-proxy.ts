@@ -23,7 +23,9 @@
  * set or clear octo's cookies).
  *
  * Use of a session is recorded as activity (sessions/activity.ts): a proxied answer below 400, a server-sent
- * event other than OpenCode's keep-alives, and data either way on a WebSocket. Only a Map is updated here.
+ * event other than OpenCode's keep-alives, and data either way on a WebSocket, except on the file server's
+ * change stream (`/files/events`), where only the server's messages other than its heartbeats count, as
+ * they would as SSE (fileserver/routes/events.ts). Only a Map is updated here.
  *
  * The request's id (http/request-id.ts: a sane `X-Request-Id` kept, else a new one) goes upstream as
  * `X-Request-Id` and comes back on the answer (and on a WebSocket's 101); the access log, the open-connection
@@ -111,6 +113,19 @@ export function carriesActivity(chunk: Uint8Array | string): boolean {
   return false;
 }
 
+/**
+ * True when a chunk from the file server's change-stream WebSocket holds nothing but heartbeats: empty text
+ * messages, each the unmasked frame `0x81 0x00` (RFC 6455 §5.2: FIN + text opcode, payload length 0).
+ */
+export function onlyHeartbeats(chunk: Buffer): boolean {
+  if (chunk.length === 0 || chunk.length % 2 !== 0) return false;
+  for (let i = 0; i < chunk.length; i += 2) if (chunk[i] !== 0x81 || chunk[i + 1] !== 0x00) return false;
+  return true;
+}
+
+/** The file server's change stream, whose WebSocket's heartbeats and client frames are not activity. */
+const CHANGE_STREAM = /^\/events\/?(?:\?|$)/;
+
 /** Headers of a session's answer that never reach the browser. */
 const DROPPED_ANSWER_HEADERS = ["set-cookie", "clear-site-data"];
 
@@ -126,6 +141,8 @@ export interface SessionProxyDeps {
 interface AdmittedRecord {
   id: string;
   service: keyof Endpoints;
+  /** The file server's change stream (see {@link onlyHeartbeats}). */
+  changeStream?: boolean;
 }
 
 export class SessionProxy {
@@ -166,12 +183,13 @@ export class SessionProxy {
         this.upstreams.set(socket, upstream);
         upstreamRes.headers["x-request-id"] = requestId(req);
         setUpgradeStatus(socket, 101, "session");
-        const id = this.admitted.get(req)?.id;
-        if (!id) return;
-        const touch = () => this.deps.sessions.touch(id);
+        const record = this.admitted.get(req);
+        if (!record) return;
+        const touch = () => this.deps.sessions.touch(record.id);
         // After http-proxy-3's own upgrade listener has piped the sockets: a 'data' listener added before
         // that would switch the upstream to flowing mode and lose its first bytes.
         process.nextTick(() => {
+          if (record.changeStream) return void upstream.on("data", (chunk: Buffer) => onlyHeartbeats(chunk) || touch());
           socket.on("data", touch);
           upstream.on("data", touch);
         });
@@ -247,7 +265,7 @@ export class SessionProxy {
     }
     req.url = stripCredentials(req, target.path);
     req.headers["x-request-id"] = info.id;
-    this.admitted.set(req, { id: target.id, service: target.service });
+    this.admitted.set(req, { id: target.id, service: target.service, ...(target.service === "files" && CHANGE_STREAM.test(target.path) ? { changeStream: true } : {}) });
     const body = target.service === "code" && !upgrade ? await checkTitle(req) : undefined;
     return { id: target.id, service: target.service, admitted, body, target: route.endpoints[target.service], authorization: route.authorization };
   }

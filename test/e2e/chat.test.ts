@@ -504,6 +504,9 @@ describe.skipIf(!haveChromium)("the chat's OpenCode features in Chromium", () =>
     await browser.screenshot("12-live-tree");
     await page.keyboard.press("Escape");
     expect(browser.failedRequests.slice(stream).filter((r) => r.includes("/files/events"))).toEqual([]);
+    // The stream is a WebSocket (it holds none of the page's six HTTP connections): one per page load (Playwright
+    // reports no close for the sockets a reload ends), the current one still open.
+    expect(browser.webSockets.filter((w) => w.includes("/files/events")).at(-1)).toMatch(/^\+\S+ ws:\/\/[^/]+\/session\/[^/]+\/files\/events$/);
   }, SLOW);
 
   test("edit a file in the editor and save it (atomic write); a change underneath is a warning, not a silent overwrite", async () => {

@@ -3,14 +3,17 @@
  * creates, modifications, deletes and renames made on disk (as the agent or the terminal would) arrive as
  * debounced batches; a symlink to a directory outside the workspace, even one swapped in for a watched
  * directory, makes nothing outside reported or walked; the diff rules on their own; the listener bound.
+ * The same stream as a WebSocket (what the web app uses): the same batches, the token and the bound apply
+ * before the upgrade, and only `/events` upgrades.
  */
 import { afterEach, describe, expect, test } from "bun:test";
 import { mkdirSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
+import { connect } from "node:net";
 import { join } from "node:path";
 import { MAX_LISTENERS } from "../../fileserver/routes/events.ts";
 import { diffWalks, type FileChange } from "../../fileserver/watch.ts";
 import { tempDir } from "../support/tmp.ts";
-import { startTestServer, type TestServer } from "./harness.ts";
+import { startTestServer, TOKEN, type TestServer } from "./harness.ts";
 
 let server: TestServer | undefined;
 afterEach(async () => {
@@ -160,6 +163,95 @@ describe("GET /events", () => {
     for (const e of open) e.close();
   }, 30_000);
 });
+
+/** `/events` as a WebSocket (Bun's client, which can send the token header): its batches, and `close()`. */
+async function openSocket(s: TestServer) {
+  const socket = new WebSocket(`${s.server.url.replace(/^http/, "ws")}/events`, { headers: { Authorization: `Bearer ${TOKEN}` } } as unknown as string[]);
+  const messages: string[] = [];
+  const closed = new Promise<number>((resolve) => socket.addEventListener("close", (e) => resolve(e.code)));
+  await new Promise<void>((resolve, reject) => {
+    socket.addEventListener("message", (e) => {
+      messages.push(String(e.data));
+      if (messages.length === 1) resolve();
+    });
+    socket.addEventListener("close", () => reject(new Error("closed before ready")));
+  });
+  const batches = () => messages.slice(1).filter((m) => m !== "").map((m) => JSON.parse(m) as { changes?: FileChange[]; resync?: true });
+  return {
+    messages,
+    batches,
+    closed,
+    changes: () => batches().flatMap((b) => b.changes ?? []),
+    close: () => socket.close(),
+  };
+}
+
+/** The status line a raw upgrade request to `path` is answered with (RFC 6455 §4.1 headers, `extra` added). */
+function upgradeStatus(s: TestServer, path: string, extra: Record<string, string> = {}): Promise<string> {
+  const url = new URL(s.server.url);
+  const headers = { Host: url.host, Upgrade: "websocket", Connection: "Upgrade", "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version": "13", ...extra };
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(url.port), url.hostname, () => {
+      socket.write(`GET ${path} HTTP/1.1\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join("")}\r\n`);
+    });
+    let answer = "";
+    socket.on("data", (chunk) => {
+      answer += chunk.toString("latin1");
+      if (answer.includes("\r\n")) {
+        socket.destroy();
+        resolve(answer.slice(0, answer.indexOf("\r\n")));
+      }
+    });
+    socket.on("error", reject);
+  });
+}
+
+describe("GET /events as a WebSocket", () => {
+  test("ready first, then the same batches as the SSE stream", async () => {
+    server = await startTestServer();
+    const { root } = server;
+    const socket = await openSocket(server);
+    expect(socket.messages[0]).toBe("{}");
+    writeFileSync(join(root, "new.txt"), "n");
+    mkdirSync(join(root, "dir"));
+    writeFileSync(join(root, "dir", "inner.txt"), "i");
+    await until(() => socket.changes().some((c) => c.path === "dir/inner.txt"), "dir/inner.txt over the socket");
+    expect(socket.changes()).toEqual(expect.arrayContaining([
+      expect.objectContaining({ kind: "create", path: "new.txt", type: "file" }),
+      expect.objectContaining({ kind: "create", path: "dir", type: "directory" }),
+    ]));
+    socket.close();
+    await socket.closed;
+  }, 30_000);
+
+  test("the token is checked before the upgrade; only /events upgrades; sockets and streams share MAX_LISTENERS", async () => {
+    server = await startTestServer();
+    expect(await upgradeStatus(server, "/events")).toBe("HTTP/1.1 401 Unauthorized");
+    expect(await upgradeStatus(server, "/events", { Authorization: "Bearer wrong" })).toBe("HTTP/1.1 401 Unauthorized");
+    expect(await upgradeStatus(server, "/tree", { Authorization: `Bearer ${TOKEN}` })).toBe("HTTP/1.1 400 Bad Request");
+    expect(await upgradeStatus(server, "/nope", { Authorization: `Bearer ${TOKEN}` })).toBe("HTTP/1.1 404 Not Found");
+    const sockets = [];
+    for (let i = 0; i < MAX_LISTENERS - 1; i++) sockets.push(await openSocket(server));
+    const stream = await openEvents(server);
+    expect(await upgradeStatus(server, "/events", { Authorization: `Bearer ${TOKEN}` })).toBe("HTTP/1.1 429 Too Many Requests");
+    const refused = await server.call("/events");
+    expect([refused.status, (await refused.json()).code]).toEqual([429, "TOO_MANY_STREAMS"]);
+    // A closed socket frees its place.
+    sockets.pop()!.close();
+    await until(async () => (await upgradeStatus(server!, "/events", { Authorization: `Bearer ${TOKEN}` })) === "HTTP/1.1 101 Switching Protocols", "a place after a close");
+    stream.close();
+    for (const s of sockets) s.close();
+  }, 30_000);
+});
+
+/** Polls `check` every 20 ms until it holds, for at most 10 s. */
+async function until(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await Bun.sleep(20);
+  }
+}
 
 describe("diffWalks", () => {
   const seen = (ino: number, type: "file" | "directory" | "symlink" = "file", size = 1, mtimeMs = 1) => ({ ino, type, size, mtimeMs });

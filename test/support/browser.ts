@@ -57,6 +57,8 @@ export interface TestBrowser {
   /** Every answer with status >= 400 and every failed request, as "+SECONDS STATUS METHOD URL" (seconds
    * since launch), for diagnostics. */
   failedRequests: string[];
+  /** Every WebSocket a page opened, as "+SECONDS URL", with " closed at +SECONDS" once it closed. */
+  webSockets: string[];
   /** Saves a full-page PNG as `test-output/screenshots/<prefix><name>.png`; answers its path. */
   screenshot(name: string, page?: Page): Promise<string>;
   close(): Promise<void>;
@@ -87,6 +89,7 @@ export async function launchBrowser(options: LaunchOptions): Promise<TestBrowser
   const page = context.pages()[0] ?? (await context.newPage());
   const errors: string[] = [];
   const failedRequests: string[] = [];
+  const webSockets: string[] = [];
   const started = Date.now();
   const at = () => `+${((Date.now() - started) / 1000).toFixed(1)}s`;
   const watch = (p: Page) => {
@@ -95,6 +98,10 @@ export async function launchBrowser(options: LaunchOptions): Promise<TestBrowser
     p.on("response", (r) => r.status() >= 400 && failedRequests.push(`${at()} ${r.status()} ${r.request().method()} ${r.url()}`));
     p.on("requestfailed", (r) => failedRequests.push(`${at()} ${r.failure()?.errorText ?? "failed"} ${r.method()} ${r.url()}`));
     p.on("framenavigated", (f) => f === p.mainFrame() && failedRequests.push(`${at()} (navigated to ${f.url()})`));
+    p.on("websocket", (ws) => {
+      const i = webSockets.push(`${at()} ${ws.url()}`) - 1;
+      ws.on("close", () => (webSockets[i] += ` closed at ${at()}`));
+    });
   };
   watch(page);
   context.on("page", watch);
@@ -105,6 +112,7 @@ export async function launchBrowser(options: LaunchOptions): Promise<TestBrowser
     errors,
     cspViolations,
     failedRequests,
+    webSockets,
     async screenshot(name, target = page) {
       const path = join(SCREENSHOT_DIR, `${options.screenshotPrefix ?? ""}${name}.png`);
       await target.screenshot({ path, fullPage: false });

@@ -2,7 +2,8 @@
  * A session proxy in front of a test's own upstream, with auth and the session service reduced to what the
  * proxy reads from them: `Bearer t` is user u1 (alice), any other token is 401; session s1 (and any named in
  * `sessions`) is u1's and running, its three services all at the upstream; activity goes to `touched`.
- * Real sockets: `front` is a node:http server on 127.0.0.1 that hands every request to `proxy.web`.
+ * Real sockets: `front` is a node:http server on 127.0.0.1 that hands every request to `proxy.web` and every
+ * upgrade to `proxy.upgrade`.
  */
 import { createServer, type RequestListener, type Server } from "node:http";
 import { unauthorized } from "../../common/errors.ts";
@@ -54,6 +55,7 @@ export async function startProxyStack(upstream: RequestListener, options: { sess
   } satisfies SessionProxyDeps["sessions"];
   const proxy = new SessionProxy({ admission: new Admission(auth, { allowedOrigins: [], trustProxy: false, secureCookies: false }), sessions });
   const front = createServer((req, res) => void proxy.web(req, res));
+  front.on("upgrade", (req, socket, head) => void proxy.upgrade(req, socket, head));
   const port = await listen(front);
   return {
     proxy,

@@ -1,8 +1,9 @@
 /**
- * The file server's live changes (`GET /session/:id/files/events`, fileserver/routes/events.ts): calls
- * `onChange` for every batch of changes the workspace reports, whoever made them (the agent, the terminal,
- * another tab), and once each time the stream (re)opens, since changes may have been missed meanwhile.
- * Reconnects like the chat's stream (lib/eventStream.ts); the server sends a comment every 15 s.
+ * The file server's live changes (`GET /session/:id/files/events` as a WebSocket, fileserver/routes/events.ts):
+ * calls `onChange` for every batch of changes the workspace reports, whoever made them (the agent, the
+ * terminal, another tab), and once each time the stream (re)opens, since changes may have been missed
+ * meanwhile. Reconnects like the chat's stream (lib/eventStream.ts); the server sends a heartbeat every 15 s.
+ * A WebSocket rather than the same stream as SSE: it does not hold one of the page's six HTTP connections.
  */
 import { useEffect, useRef } from "react";
 import { openEventStream } from "../lib/eventStream.ts";
@@ -22,6 +23,7 @@ export function useWorkspaceEvents(sessionId: string, onChange: (batch: ChangeBa
     const handle = openEventStream<ChangeBatch>({
       url: `${location.origin}${filesBase(sessionId)}/events`,
       idleTimeoutMs: IDLE_TIMEOUT_MS,
+      transport: "websocket",
       onEvent: (batch) => {
         if (batch.resync) latest.current(null);
         else if (batch.changes?.length) latest.current(batch);

@@ -1,15 +1,23 @@
 /**
- * A server-sent-event stream that stays connected: fetch + {@link SseParser}, reconnecting with
- * {@link Backoff} when the response ends, errors or goes quiet. Used for OpenCode's `GET /event`
- * (through `/session/:id/code/event`), which sends `server.connected` first and `server.heartbeat`
- * every 10 s, so 35 s of silence means the connection is dead even if TCP has not noticed.
+ * An event stream that stays connected, reconnecting with {@link Backoff} when it ends, errors or goes
+ * quiet. Two transports carry the same events:
+ * - `"sse"` (default): server-sent events over `fetch` + {@link SseParser}. Used for OpenCode's `GET /event`
+ *   (through `/session/:id/code/event`), which sends `server.connected` first and `server.heartbeat` every
+ *   10 s, so 35 s of silence means the connection is dead even if TCP has not noticed; and for octo's
+ *   `GET /api/events`.
+ * - `"websocket"`: one text message per event, its `data` as SSE would carry it; an empty message is a
+ *   heartbeat. Used for the file server's `GET /events` (fileserver/routes/events.ts): a browser holds at
+ *   most six HTTP/1.1 connections per host and every open SSE response keeps one, while WebSockets have a
+ *   pool of their own, so moving a stream there leaves one more connection for the page's requests
+ *   (docs/benchmarks.md, the chat's sixth round). A browser does not say why an upgrade was refused, so a
+ *   refused WebSocket is retried like a dropped one, never {@link EventStreamOptions.fatalStatuses}.
  *
  * Events that carry an `id:` (octo's `GET /api/events`) are resumed: a reconnect sends the last id seen as
  * `Last-Event-ID`, as `EventSource` does, so the server replays what was missed.
  *
  * `fetch` rather than `EventSource` because it exposes the status code (a 401 must stop, a 503 from a
- * starting session must retry) and lets us time out a silent stream. Same-origin fetch sends the HttpOnly
- * cookie, so no token is ever handled here.
+ * starting session must retry) and lets us time out a silent stream. Same-origin fetch and WebSocket send
+ * the HttpOnly cookie, so no token is ever handled here.
  */
 import { Backoff } from "./backoff.ts";
 import { SseParser } from "./sse.ts";
@@ -42,6 +50,8 @@ export interface EventStreamOptions<T> {
   idleTimeoutMs?: number;
   backoff?: Backoff;
   fetch?: typeof fetch;
+  /** How the events travel (see the module doc); default "sse". `url` stays http(s) either way. */
+  transport?: "sse" | "websocket";
 }
 
 /** Handle returned by {@link openEventStream}. */
@@ -80,15 +90,41 @@ export function openEventStream<T>(options: EventStreamOptions<T>): EventStreamH
     if (!closed || state.kind === "closed") options.onState?.(state);
   };
 
-  /** One connection: resolves with the reason it ended, or a number for an HTTP status. */
-  async function connectOnce(controller: AbortController): Promise<string | number> {
-    let idleTimer: ReturnType<typeof setTimeout> | undefined;
-    const armIdle = () => {
-      clearTimeout(idleTimer);
-      idleTimer = setTimeout(() => controller.abort(new Error("idle")), idleTimeoutMs);
+  /** A connection that is streaming (2xx, or a WebSocket opened): reports it; the first event resets the backoff. */
+  let healthy = false;
+  const streaming = () => {
+    healthy = false;
+    const reconnect = opened;
+    opened = true;
+    setState({ kind: "open" });
+    options.onOpen?.({ reconnect });
+  };
+  const deliver = (data: string, id?: string) => {
+    if (!healthy) {
+      healthy = true;
+      backoff.reset();
+    }
+    if (id !== undefined) lastEventId = id;
+    const event = parse(data);
+    if (event !== undefined && !closed) options.onEvent(event);
+  };
+  /** Calls `onSilence` after `idleTimeoutMs` without a call of the returned `arm` (which also starts it). */
+  const idleWatch = (onSilence: () => void) => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    return {
+      arm: () => {
+        clearTimeout(timer);
+        timer = setTimeout(onSilence, idleTimeoutMs);
+      },
+      stop: () => clearTimeout(timer),
     };
+  };
+
+  /** One SSE connection: resolves with the reason it ended, or a number for an HTTP status. */
+  async function connectSse(controller: AbortController): Promise<string | number> {
+    const idle = idleWatch(() => controller.abort(new Error("idle")));
     try {
-      armIdle();
+      idle.arm();
       const response = await doFetch(options.url, {
         headers: { accept: "text/event-stream", ...(lastEventId !== undefined ? { "last-event-id": lastEventId } : {}) },
         cache: "no-store",
@@ -98,25 +134,13 @@ export function openEventStream<T>(options: EventStreamOptions<T>): EventStreamH
         await response.body?.cancel().catch(() => {});
         return response.status;
       }
-      const reconnect = opened;
-      opened = true;
-      setState({ kind: "open" });
-      options.onOpen?.({ reconnect });
-      let healthy = false;
-      const parser = new SseParser((message) => {
-        if (!healthy) {
-          healthy = true;
-          backoff.reset();
-        }
-        if (message.id !== undefined) lastEventId = message.id;
-        const event = parse(message.data);
-        if (event !== undefined && !closed) options.onEvent(event);
-      });
+      streaming();
+      const parser = new SseParser((message) => deliver(message.data, message.id));
       const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
       while (true) {
         const { done, value } = await reader.read();
         if (done) return "stream ended";
-        armIdle();
+        idle.arm();
         parser.feed(value);
       }
     } catch (err) {
@@ -126,9 +150,38 @@ export function openEventStream<T>(options: EventStreamOptions<T>): EventStreamH
       }
       return err instanceof Error ? err.message : "network error";
     } finally {
-      clearTimeout(idleTimer);
+      idle.stop();
     }
   }
+
+  /** One WebSocket connection: resolves with the reason it ended (never a status: browsers do not expose it). */
+  function connectWebSocket(controller: AbortController): Promise<string> {
+    return new Promise((resolve) => {
+      const socket = new WebSocket(options.url.replace(/^http/, "ws"));
+      let open = false;
+      const end = (reason: string) => {
+        idle.stop();
+        socket.onopen = socket.onmessage = socket.onclose = null;
+        if (socket.readyState === WebSocket.CONNECTING || socket.readyState === WebSocket.OPEN) socket.close();
+        resolve(reason);
+      };
+      const idle = idleWatch(() => end("no heartbeat"));
+      controller.signal.addEventListener("abort", () => end("interrupted"), { once: true });
+      idle.arm();
+      socket.onopen = () => {
+        open = true;
+        idle.arm();
+        streaming();
+      };
+      socket.onmessage = (message) => {
+        idle.arm();
+        if (typeof message.data === "string" && message.data !== "") deliver(message.data);
+      };
+      socket.onclose = (event) => end(open ? `stream ended (${event.code})` : "connection refused");
+    });
+  }
+
+  const connectOnce = options.transport === "websocket" ? connectWebSocket : connectSse;
 
   async function run(): Promise<void> {
     while (!closed) {

@@ -1,6 +1,7 @@
 /**
  * The reconnecting event stream against a real local HTTP server (Bun.serve) that misbehaves on purpose:
- * ends streams, answers 503 while "starting", goes silent, and finally 401.
+ * ends streams, answers 503 while "starting", goes silent, and finally 401. The WebSocket transport against
+ * a real Bun WebSocket server that closes, refuses upgrades, sends heartbeats and then goes silent.
  */
 import { afterEach, describe, expect, test } from "bun:test";
 import { Backoff } from "../../../../frontend/src/lib/backoff.ts";
@@ -162,5 +163,107 @@ describe("openEventStream", () => {
     stream.close();
     await Bun.sleep(50);
     expect(events).toEqual([1, 2]);
+  });
+});
+
+describe("openEventStream over a WebSocket", () => {
+  /** A WebSocket server: connection `n` gets `script(n)`'s messages; `refuse(n)` answers the upgrade with 503. */
+  function socketServer(script: (n: number) => { messages: string[]; close?: boolean }, refuse: (n: number) => boolean = () => false) {
+    let hits = 0;
+    const server = Bun.serve<{ n: number }>({
+      port: 0,
+      fetch(request, self) {
+        hits++;
+        if (refuse(hits)) return new Response("starting", { status: 503 });
+        return self.upgrade(request, { data: { n: hits } }) ? undefined : new Response("not an upgrade", { status: 400 });
+      },
+      websocket: {
+        open(ws) {
+          const { messages, close } = script(ws.data.n);
+          for (const m of messages) ws.send(m);
+          if (close) ws.close(1000, "done");
+        },
+        message() {},
+      },
+    });
+    servers.push(server);
+    return { url: `http://127.0.0.1:${server.port}/events`, hits: () => hits };
+  }
+
+  test("events in order; a closed socket and a refused upgrade (no status: browsers hide it) are retried", async () => {
+    const server = socketServer((n) => (n === 1 ? { messages: ['{"n":1}', "not json", '{"n":2}'], close: true } : { messages: [`{"n":${n}}`] }), (n) => n === 2);
+    const events: number[] = [];
+    const opens: boolean[] = [];
+    const waits: Extract<StreamState, { kind: "waiting" }>[] = [];
+    const stream = openEventStream<{ n: number }>({
+      url: server.url,
+      transport: "websocket",
+      onEvent: (e) => events.push(e.n),
+      onOpen: ({ reconnect }) => opens.push(reconnect),
+      onState: (s) => s.kind === "waiting" && waits.push(s),
+      backoff: fastBackoff(),
+    });
+    await until(() => events.length >= 3);
+    stream.close();
+    expect(events.slice(0, 3)).toEqual([1, 2, 3]);
+    expect(opens.slice(0, 2)).toEqual([false, true]);
+    expect(waits.slice(0, 2).map((w) => [w.reason, w.status])).toEqual([["stream ended (1000)", undefined], ["connection refused", undefined]]);
+  });
+
+  test("empty messages are heartbeats: they keep a quiet socket open; silence past the idle timeout reconnects", async () => {
+    let beats: ReturnType<typeof setInterval> | undefined;
+    const server = Bun.serve<{ n: number }>({
+      port: 0,
+      fetch(request, self) {
+        return self.upgrade(request, { data: { n: 0 } }) ? undefined : new Response(null, { status: 400 });
+      },
+      websocket: {
+        open(ws) {
+          ws.send('{"n":1}');
+          // The first socket beats every 30 ms for 300 ms, then falls silent.
+          let sent = 0;
+          beats = setInterval(() => (sent++ < 10 ? ws.send("") : clearInterval(beats)), 30);
+        },
+        message() {},
+        close() {
+          clearInterval(beats);
+        },
+      },
+    });
+    servers.push(server);
+    const events: number[] = [];
+    const reasons: string[] = [];
+    const opened = Date.now();
+    let dropped = 0;
+    const stream = openEventStream<{ n: number }>({
+      url: `http://127.0.0.1:${server.port}/`,
+      transport: "websocket",
+      onEvent: (e) => events.push(e.n),
+      onState: (s) => {
+        if (s.kind !== "waiting") return;
+        reasons.push(s.reason);
+        dropped ||= Date.now() - opened;
+      },
+      idleTimeoutMs: 100,
+      backoff: fastBackoff(),
+    });
+    await until(() => events.length >= 2);
+    stream.close();
+    expect(reasons[0]).toBe("no heartbeat");
+    // Alive while it beat (300 ms), dropped about 100 ms after the last beat.
+    expect(dropped).toBeGreaterThanOrEqual(300);
+  });
+
+  test("reconnectNow drops the socket and opens another at once; close stops callbacks", async () => {
+    const server = socketServer((n) => ({ messages: [`{"n":${n}}`] }));
+    const events: number[] = [];
+    const stream = openEventStream<{ n: number }>({ url: server.url, transport: "websocket", onEvent: (e) => events.push(e.n), backoff: fastBackoff() });
+    await until(() => events.length === 1);
+    stream.reconnectNow();
+    await until(() => events.length === 2);
+    stream.close();
+    await Bun.sleep(50);
+    expect(events).toEqual([1, 2]);
+    expect(server.hits()).toBe(2);
   });
 });

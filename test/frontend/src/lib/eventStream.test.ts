@@ -36,6 +36,16 @@ function until(check: () => boolean, ms = 5000): Promise<void> {
   });
 }
 
+/** After the first event: reconnectNow brings the second at once, and after close no third comes. */
+async function reconnectsOnceThenCloses(stream: { reconnectNow(): void; close(): void }, events: number[]): Promise<void> {
+  await until(() => events.length === 1);
+  stream.reconnectNow();
+  await until(() => events.length === 2);
+  stream.close();
+  await Bun.sleep(50);
+  expect(events).toEqual([1, 2]);
+}
+
 describe("openEventStream", () => {
   test("parses events, reconnects after the stream ends and after 503s, reports reconnect to onOpen", async () => {
     let hits = 0;
@@ -157,12 +167,7 @@ describe("openEventStream", () => {
       onEvent: (e) => events.push(e.n),
       backoff: fastBackoff(),
     });
-    await until(() => events.length === 1);
-    stream.reconnectNow();
-    await until(() => events.length === 2);
-    stream.close();
-    await Bun.sleep(50);
-    expect(events).toEqual([1, 2]);
+    await reconnectsOnceThenCloses(stream, events);
   });
 });
 
@@ -258,12 +263,7 @@ describe("openEventStream over a WebSocket", () => {
     const server = socketServer((n) => ({ messages: [`{"n":${n}}`] }));
     const events: number[] = [];
     const stream = openEventStream<{ n: number }>({ url: server.url, transport: "websocket", onEvent: (e) => events.push(e.n), backoff: fastBackoff() });
-    await until(() => events.length === 1);
-    stream.reconnectNow();
-    await until(() => events.length === 2);
-    stream.close();
-    await Bun.sleep(50);
-    expect(events).toEqual([1, 2]);
+    await reconnectsOnceThenCloses(stream, events);
     expect(server.hits()).toBe(2);
   });
 });

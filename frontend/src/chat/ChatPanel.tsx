@@ -28,6 +28,7 @@ import { useChatActions } from "./useChatActions.ts";
 import { useConversationParam } from "./useConversationParam.ts";
 import { useModelChoice } from "./useModelChoice.ts";
 import { useProviders } from "./useProviders.ts";
+import { byRecency } from "./conversations.ts";
 import { errorText } from "./reducer.ts";
 import { NoProviderNotice } from "../llm/NoProviderNotice.tsx";
 import { tightestBudget, useLlmStatus } from "../llm/useLlmStatus.ts";
@@ -49,11 +50,8 @@ export function ChatPanel({ sessionId }: { sessionId: string }) {
   }, [upstreamDown, sessions.refresh]);
   const [model, setModel] = useModelChoice(sessionId);
 
-  // Top-level conversations, most recently updated first (subagent sessions have a parentID).
-  const conversations = useMemo(
-    () => Object.values(state.conversations).filter((c) => !c.parentID).sort((a, b) => b.time.updated - a.time.updated),
-    [state.conversations],
-  );
+  // Top-level conversations, most recently updated first.
+  const conversations = useMemo(() => byRecency(Object.values(state.conversations)), [state.conversations]);
 
   // Open the most recent conversation when none is chosen (or the chosen one was deleted).
   const fallbackID = ready && !(activeID && state.conversations[activeID]) ? (conversations[0]?.id ?? null) : null;

@@ -14,11 +14,13 @@
  * OpenCode's `X-Next-Cursor` as `before`), or all at once ({@link ChatStore.loadAll}, for search). A
  * refetch after a reconnect asks for as many as are loaded, so nothing shown disappears.
  *
- * Nothing is prefetched: the browser has six connections to octo, three held by event streams, and a
- * starting OpenCode answers its first requests after seconds. Asking before the stream opened, or for the
- * newest conversation's page as soon as the first refetch's list was in, made voice mode's microphone
- * worklet wait for a connection and lose what was said (test/e2e/voice.test.ts; docs/benchmarks.md, the
- * chat's third round).
+ * The first refetch also loads the conversation the panel will open when none is on screen yet (the URL
+ * names none: the newest, ./conversations.ts), as soon as the list is in, in the same refetch: the thread
+ * renders with the list instead of one React render and a round trip later. Nothing is asked before the
+ * stream opened (an answer from before could miss events, sync.ts). This was tried before when three of
+ * the browser's six connections to octo were held by event streams and made voice mode's microphone
+ * worklet wait for one (docs/benchmarks.md, the chat's third round); the file server's stream is a
+ * WebSocket now and the microphone's worklet is made before the device opens (voice/microphone.ts).
  *
  * Notifications are coalesced to one per animation frame: a fast token stream renders at display rate.
  * `stop()` also cancels every OpenCode request still in flight (the user left the session, or it is being
@@ -33,6 +35,7 @@ import { opencodeBaseUrl, opencodeClient } from "./opencodeClient.ts";
 import { type ChatAction, type ChatState, chatReducer, initialChatState, type MessageWithParts } from "./reducer.ts";
 import { agentNeedsAttention } from "../notify/attention.ts";
 import { ChatSync } from "./sync.ts";
+import { byRecency } from "./conversations.ts";
 import type { Conversation, OpencodeEvent } from "./types.ts";
 
 /** What React renders from: the chat state plus the stream's connection state. */
@@ -210,13 +213,23 @@ export class ChatStore {
   async refreshAll(): Promise<void> {
     clearTimeout(this.retryTimer);
     for (const id of Object.keys(this.snapshot.state.loaded)) if (!this.watched.has(id)) this.outdated.add(id);
+    const first = !this.snapshot.ready && this.watched.size === 0;
     const ok = await this.guard(
       this.sync.refresh(async () => {
-        const [conversations, status, permissions, questions, ...messages] = await Promise.all([
-          this.client.session.list(),
+        const listed = this.client.session.list();
+        // The conversation the panel is about to open (see the module doc).
+        const opening = first
+          ? listed.then((list) => {
+              const newest = byRecency(list.data ?? [])[0];
+              return newest && !this.watched.has(newest.id) ? this.loadMessages(newest.id) : [];
+            })
+          : [];
+        const [conversations, status, permissions, questions, opened, ...messages] = await Promise.all([
+          listed,
           this.client.session.status(),
           this.client.permission.list(),
           this.client.question.list(),
+          opening,
           ...[...this.watched].map((id) => this.loadMessages(id)),
         ]);
         return [
@@ -224,6 +237,7 @@ export class ChatStore {
           { type: "snapshot.status", status: status.data ?? {} },
           { type: "snapshot.permissions", permissions: permissions.data ?? [] },
           { type: "snapshot.questions", questions: questions.data ?? [] },
+          ...opened,
           ...messages.flat(),
         ] satisfies ChatAction[];
       }),

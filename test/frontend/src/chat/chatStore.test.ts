@@ -162,4 +162,46 @@ describe("ChatStore", () => {
     await store.watch("ses_1");
     expect(messageCalls).toHaveLength(1);
   });
+
+  test("with nothing on screen, the first refetch loads the newest top-level conversation with the list", async () => {
+    const messageCalls: string[] = [];
+    const conversations = [
+      { ...CONVERSATION, id: "ses_old", time: { created: 1, updated: 2 } },
+      { ...CONVERSATION, id: "ses_new", time: { created: 1, updated: 5 } },
+      { ...CONVERSATION, id: "ses_sub", parentID: "ses_new", time: { created: 1, updated: 9 } }, // a subagent's
+    ];
+    const server = Bun.serve({
+      port: 0,
+      fetch(req) {
+        const path = new URL(req.url).pathname.replace("/session/abc/code", "");
+        if (path === "/event") return openStream();
+        if (path === "/session") return Response.json(conversations);
+        const messages = /^\/session\/([^/]+)\/message$/.exec(path);
+        if (messages) {
+          messageCalls.push(messages[1]!);
+          return Response.json([{ info: { id: "msg_1", sessionID: messages[1], role: "user", time: { created: 1 } }, parts: [] }]);
+        }
+        return Response.json(path === "/session/status" ? {} : []);
+      },
+    });
+    const previousLocation = (globalThis as { location?: unknown }).location;
+    (globalThis as { location?: unknown }).location = { origin: `http://127.0.0.1:${server.port}` };
+    const store = new ChatStore("abc");
+    cleanups.push(() => {
+      store.stop();
+      server.stop(true);
+      (globalThis as { location?: unknown }).location = previousLocation;
+    });
+    store.start();
+    await until(() => store.getSnapshot().ready);
+    // Ready with its messages: the panel's first render of the thread needs no further request.
+    expect(store.getSnapshot().state.loaded.ses_new).toBe(true);
+    expect(messageCalls).toEqual(["ses_new"]);
+    await store.watch("ses_new");
+    expect(messageCalls).toEqual(["ses_new"]);
+    // A later refetch (a reconnect) loads what is on screen only.
+    store.unwatch("ses_new");
+    await store.refreshAll();
+    expect(messageCalls).toEqual(["ses_new"]);
+  });
 });

@@ -37,6 +37,22 @@ function openStream(): Response {
 
 const CONVERSATION = { id: "ses_1", slug: "one", projectID: "p", directory: "/w", title: "First", version: "1", time: { created: 1, updated: 2 } };
 
+/**
+ * A store for octo session "abc" whose OpenCode is `server` (the page's `location` pointed at it until the
+ * test ends); `stop` says whether the cleanup stops the store too.
+ */
+function storeAgainst(server: { port: number | undefined; stop(force?: boolean): void }, options: { retry?: Backoff; stop?: boolean } = {}): ChatStore {
+  const previousLocation = (globalThis as { location?: unknown }).location;
+  (globalThis as { location?: unknown }).location = { origin: `http://127.0.0.1:${server.port}` };
+  const store = new ChatStore("abc", options.retry ? { retry: options.retry } : {});
+  cleanups.push(() => {
+    if (options.stop !== false) store.stop();
+    server.stop(true);
+    (globalThis as { location?: unknown }).location = previousLocation;
+  });
+  return store;
+}
+
 describe("ChatStore", () => {
   test("a failed first refetch is retried while the stream stays open, then the store is ready", async () => {
     const seen: string[] = [];
@@ -60,14 +76,7 @@ describe("ChatStore", () => {
         return Response.json([]);
       },
     });
-    const previousLocation = (globalThis as { location?: unknown }).location;
-    (globalThis as { location?: unknown }).location = { origin: `http://127.0.0.1:${server.port}` };
-    const store = new ChatStore("abc", { retry: new Backoff({ baseMs: 10, maxMs: 20, minMs: 5 }) });
-    cleanups.push(() => {
-      store.stop();
-      server.stop(true);
-      (globalThis as { location?: unknown }).location = previousLocation;
-    });
+    const store = storeAgainst(server, { retry: new Backoff({ baseMs: 10, maxMs: 20, minMs: 5 }) });
 
     store.start();
     await until(() => store.getSnapshot().syncError !== null);
@@ -96,13 +105,7 @@ describe("ChatStore", () => {
         return Response.json(path === "/session/status" ? {} : []);
       },
     });
-    const previousLocation = (globalThis as { location?: unknown }).location;
-    (globalThis as { location?: unknown }).location = { origin: `http://127.0.0.1:${server.port}` };
-    const store = new ChatStore("abc", { retry: new Backoff({ baseMs: 30, maxMs: 30, minMs: 30 }) });
-    cleanups.push(() => {
-      server.stop(true);
-      (globalThis as { location?: unknown }).location = previousLocation;
-    });
+    const store = storeAgainst(server, { retry: new Backoff({ baseMs: 30, maxMs: 30, minMs: 30 }), stop: false });
     store.start();
     await until(() => listCalls >= 1 && store.getSnapshot().syncError !== null);
     store.stop();
@@ -136,14 +139,7 @@ describe("ChatStore", () => {
         return Response.json(path === "/session/status" ? {} : []);
       },
     });
-    const previousLocation = (globalThis as { location?: unknown }).location;
-    (globalThis as { location?: unknown }).location = { origin: `http://127.0.0.1:${server.port}` };
-    const store = new ChatStore("abc");
-    cleanups.push(() => {
-      store.stop();
-      server.stop(true);
-      (globalThis as { location?: unknown }).location = previousLocation;
-    });
+    const store = storeAgainst(server);
     store.start();
     // Watched before the stream is open (a `?c=` link): nothing asked yet, the first refetch loads it.
     await store.watch("ses_1");
@@ -184,14 +180,7 @@ describe("ChatStore", () => {
         return Response.json(path === "/session/status" ? {} : []);
       },
     });
-    const previousLocation = (globalThis as { location?: unknown }).location;
-    (globalThis as { location?: unknown }).location = { origin: `http://127.0.0.1:${server.port}` };
-    const store = new ChatStore("abc");
-    cleanups.push(() => {
-      store.stop();
-      server.stop(true);
-      (globalThis as { location?: unknown }).location = previousLocation;
-    });
+    const store = storeAgainst(server);
     store.start();
     await until(() => store.getSnapshot().ready);
     // Ready with its messages: the panel's first render of the thread needs no further request.

@@ -157,7 +157,13 @@ export function openEventStream<T>(options: EventStreamOptions<T>): EventStreamH
   /** One WebSocket connection: resolves with the reason it ended (never a status: browsers do not expose it). */
   function connectWebSocket(controller: AbortController): Promise<string> {
     return new Promise((resolve) => {
-      const socket = new WebSocket(options.url.replace(/^http/, "ws"));
+      let socket: WebSocket;
+      try {
+        socket = new WebSocket(options.url.replace(/^http/, "ws"));
+      } catch (err) {
+        // A URL the browser refuses outright (a bad scheme, a policy): retried like a refused upgrade.
+        return resolve(err instanceof Error ? err.message : "connection refused");
+      }
       let open = false;
       const end = (reason: string) => {
         idle.stop();

@@ -266,4 +266,12 @@ describe("openEventStream over a WebSocket", () => {
     await reconnectsOnceThenCloses(stream, events);
     expect(server.hits()).toBe(2);
   });
+
+  test("a URL the WebSocket constructor refuses is a waiting state, retried, never a thrown error", async () => {
+    const waits: string[] = [];
+    const stream = openEventStream({ url: "http://bad host:1/events", transport: "websocket", onEvent() {}, onState: (s) => s.kind === "waiting" && waits.push(s.reason), backoff: fastBackoff() });
+    await until(() => waits.length >= 2);
+    stream.close();
+    expect(waits[0]).toContain("Invalid url");
+  });
 });

@@ -98,7 +98,9 @@ export async function startFileServer(options: FileServerOptions): Promise<Runni
       idleTimeout: IDLE_TIMEOUT_SECONDS,
       development: false,
       fetch(request, self) {
-        if (isWebSocketUpgrade(request)) return upgrade(request, self, ctx, token);
+        // Only /events takes a WebSocket; elsewhere the Upgrade header is ignored and the request answered as
+        // plain HTTP (RFC 9110 §7.8 lets a server ignore it).
+        if (isWebSocketUpgrade(request) && isEventsPath(new URL(request.url).pathname)) return upgrade(request, self, ctx, token);
         const pending = handle(request, ctx, token);
         inFlight.add(pending);
         pending.finally(() => inFlight.delete(pending));
@@ -154,19 +156,15 @@ async function handle(request: Request, ctx: RouteContext, token: string | undef
   }
 }
 
-/**
- * A WebSocket upgrade: only `GET /events` takes one (with the token, when set); anything else is answered
- * as the plain request would be refused (401, 404, ...). Undefined once upgraded.
- */
+/** `/events`, with or without trailing slashes. */
+function isEventsPath(pathname: string): boolean {
+  return pathname.replace(/\/+$/, "") === "/events";
+}
+
+/** A WebSocket upgrade of `GET /events`, with the token when set (401 before any upgrade). Undefined once upgraded. */
 function upgrade(request: Request, server: Server<EventsSocketData>, ctx: RouteContext, token: string | undefined): Response | undefined {
-  const url = new URL(request.url);
-  const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, "") : url.pathname;
   try {
     requireServiceToken(request.headers.get("authorization"), token);
-    if (path !== "/events") {
-      const known = path in ROUTES || path === "/health";
-      throw known ? new OctoError(400, "BAD_REQUEST", "Only /events takes a WebSocket") : new OctoError(404, "NOT_FOUND", "Unknown route");
-    }
     return upgradeEvents(request, server, ctx.watcher);
   } catch (err) {
     return errorResponse(toHttpError(err));

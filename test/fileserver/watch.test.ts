@@ -228,7 +228,8 @@ describe("GET /events as a WebSocket", () => {
     server = await startTestServer();
     expect(await upgradeStatus(server, "/events")).toBe("HTTP/1.1 401 Unauthorized");
     expect(await upgradeStatus(server, "/events", { Authorization: "Bearer wrong" })).toBe("HTTP/1.1 401 Unauthorized");
-    expect(await upgradeStatus(server, "/tree", { Authorization: `Bearer ${TOKEN}` })).toBe("HTTP/1.1 400 Bad Request");
+    // Elsewhere the Upgrade header is ignored: the plain answer.
+    expect(await upgradeStatus(server, "/tree", { Authorization: `Bearer ${TOKEN}` })).toBe("HTTP/1.1 200 OK");
     expect(await upgradeStatus(server, "/nope", { Authorization: `Bearer ${TOKEN}` })).toBe("HTTP/1.1 404 Not Found");
     const sockets = [];
     for (let i = 0; i < MAX_LISTENERS - 1; i++) sockets.push(await openSocket(server));

@@ -14,6 +14,7 @@ import { MAX_LISTENERS } from "../../fileserver/routes/events.ts";
 import { diffWalks, type FileChange } from "../../fileserver/watch.ts";
 import { tempDir } from "../support/tmp.ts";
 import { startTestServer, TOKEN, type TestServer } from "./harness.ts";
+import { eventually } from "../support/eventually.ts";
 
 let server: TestServer | undefined;
 afterEach(async () => {
@@ -215,7 +216,7 @@ describe("GET /events as a WebSocket", () => {
     writeFileSync(join(root, "new.txt"), "n");
     mkdirSync(join(root, "dir"));
     writeFileSync(join(root, "dir", "inner.txt"), "i");
-    await until(() => socket.changes().some((c) => c.path === "dir/inner.txt"), "dir/inner.txt over the socket");
+    await eventually(() => socket.changes().some((c) => c.path === "dir/inner.txt"), "dir/inner.txt over the socket", 10_000);
     expect(socket.changes()).toEqual(expect.arrayContaining([
       expect.objectContaining({ kind: "create", path: "new.txt", type: "file" }),
       expect.objectContaining({ kind: "create", path: "dir", type: "directory" }),
@@ -239,20 +240,11 @@ describe("GET /events as a WebSocket", () => {
     expect([refused.status, (await refused.json()).code]).toEqual([429, "TOO_MANY_STREAMS"]);
     // A closed socket frees its place.
     sockets.pop()!.close();
-    await until(async () => (await upgradeStatus(server!, "/events", { Authorization: `Bearer ${TOKEN}` })) === "HTTP/1.1 101 Switching Protocols", "a place after a close");
+    await eventually(async () => (await upgradeStatus(server!, "/events", { Authorization: `Bearer ${TOKEN}` })) === "HTTP/1.1 101 Switching Protocols", "a place after a close", 10_000);
     stream.close();
     for (const s of sockets) s.close();
   }, 30_000);
 });
-
-/** Polls `check` every 20 ms until it holds, for at most 10 s. */
-async function until(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(20);
-  }
-}
 
 describe("diffWalks", () => {
   const seen = (ino: number, type: "file" | "directory" | "symlink" = "file", size = 1, mtimeMs = 1) => ({ ino, type, size, mtimeMs });

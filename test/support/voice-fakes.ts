@@ -25,6 +25,7 @@
 import { spawn } from "bun";
 import type { Server, ServerWebSocket, WebSocketHandler } from "bun";
 import { decodeWav, encodeWav, resample, VOICE_SAMPLE_RATE } from "../../frontend/src/voice/audio.ts";
+import { eventually } from "./eventually.ts";
 
 /** What one WebSocket upgrade to a fake looked like. */
 export interface FakeConnection {
@@ -79,16 +80,6 @@ function parseText(text: string): unknown {
     return JSON.parse(text);
   } catch {
     return text;
-  }
-}
-
-async function until<T>(check: () => T | undefined | null | false, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await Bun.sleep(20);
   }
 }
 
@@ -329,7 +320,7 @@ export async function startFakeEars(options: FakeEarsOptions = {}): Promise<Fake
       }
       sendJson(ws, { type: "final", text: spoken.map((w) => w.word).join(" "), words: spoken });
     },
-    waitFor: (check, timeoutMs = 10_000, what = "condition") => until(check, timeoutMs, what),
+    waitFor: async (check, timeoutMs = 10_000, what = "condition") => (await eventually(check, what, timeoutMs)) as never,
     async stop() {
       server.stop(true);
     },
@@ -527,7 +518,7 @@ export async function startFakeKokoro(options: FakeKokoroOptions = {}): Promise<
     connections,
     syntheses,
     engine,
-    waitFor: (check, timeoutMs = 10_000, what = "condition") => until(check, timeoutMs, what),
+    waitFor: async (check, timeoutMs = 10_000, what = "condition") => (await eventually(check, what, timeoutMs)) as never,
     async stop() {
       server.stop(true);
     },
@@ -620,7 +611,7 @@ export function openSocket(url: string, headers: Record<string, string> = {}): T
     opened,
     closed,
     async next(predicate, timeoutMs = 10_000, from = 0) {
-      const found = await until(() => received.slice(from).find(predicate), timeoutMs, "a WebSocket frame");
+      const found = await eventually(() => received.slice(from).find(predicate), "a WebSocket frame", timeoutMs);
       return found as never;
     },
     json(message) {

@@ -11,6 +11,7 @@ import { startFileServer, type RunningFileServer } from "../../../fileserver/ser
 import { onlyHeartbeats } from "../../../server/proxy/session-proxy.ts";
 import { type ProxyStack, startProxyStack } from "../../support/proxy.ts";
 import { tempDir } from "../../support/tmp.ts";
+import { eventually } from "../../support/eventually.ts";
 
 let files: RunningFileServer;
 let stack: ProxyStack;
@@ -26,22 +27,13 @@ afterAll(async () => {
   await files.stop();
 });
 
-/** Polls `check` every 20 ms for at most 10 s. */
-async function until(check: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(20);
-  }
-}
-
 test("batches reach the client through the proxy and are activity; what the client sends is not", async () => {
   const socket = new WebSocket(`${stack.base.replace(/^http/, "ws")}/session/s2/files/events`, {
     headers: { Authorization: "Bearer t", Origin: stack.base },
   } as unknown as string[]);
   const messages: string[] = [];
   socket.addEventListener("message", (e) => messages.push(String(e.data)));
-  await until(() => messages.length > 0, "the ready message");
+  await eventually(() => messages.length > 0, "the ready message", 10_000);
   expect(messages[0]).toBe("{}");
   stack.touched.length = 0;
   socket.send("anything"); // the file server ignores it, and so does activity
@@ -49,7 +41,7 @@ test("batches reach the client through the proxy and are activity; what the clie
   await Bun.sleep(200);
   expect(stack.touched).toEqual([]);
   writeFileSync(join(root, "made-by-the-agent.txt"), "x");
-  await until(() => messages.some((m) => m.includes("made-by-the-agent.txt")), "the batch");
+  await eventually(() => messages.some((m) => m.includes("made-by-the-agent.txt")), "the batch", 10_000);
   expect(stack.touched).toContain("s2");
   socket.close();
 });

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { ServerResponse } from "node:http";
 import { type ProxyStack, startProxyStack } from "../../support/proxy.ts";
+import { eventually } from "../../support/eventually.ts";
 
 let stack: ProxyStack;
 let base = "";
@@ -63,23 +64,18 @@ function publish(data: string): void {
   for (const res of open) res.write(`data: ${data}\n\n`);
 }
 
-async function until(check: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 200 && !check(); i++) await Bun.sleep(10);
-  if (!check()) throw new Error(`timed out waiting for ${what}`);
-}
-
 test("two subscribers, one joining late: one upstream subscription, each gets the greeting and every event from when it joined", async () => {
   const before = subscriptions;
   const a = await subscribe();
   expect(a.res.headers.get("content-type")).toBe("text/event-stream");
   expect(a.res.headers.get("content-security-policy")).toBe("sandbox");
-  await until(() => a.events.length === 1, "a's greeting");
+  await eventually(() => a.events.length === 1, "a's greeting", 2000, 10);
   publish(`{"n":1}`);
-  await until(() => a.events.length === 2, "event 1 at a");
+  await eventually(() => a.events.length === 2, "event 1 at a", 2000, 10);
   const b = await subscribe();
-  await until(() => b.events.length === 1, "b's greeting");
+  await eventually(() => b.events.length === 1, "b's greeting", 2000, 10);
   publish(`{"n":2}`);
-  await until(() => a.events.length === 3 && b.events.length === 2, "event 2 at both");
+  await eventually(() => a.events.length === 3 && b.events.length === 2, "event 2 at both", 2000, 10);
   expect(a.events).toEqual([`{"type":"server.connected"}`, `{"n":1}`, `{"n":2}`]);
   expect(b.events).toEqual([`{"type":"server.connected"}`, `{"n":2}`]);
   expect(subscriptions - before).toBe(1);
@@ -89,27 +85,27 @@ test("two subscribers, one joining late: one upstream subscription, each gets th
   expect(a.res.headers.get("x-request-id")).not.toBe(b.res.headers.get("x-request-id"));
   a.close();
   b.close();
-  await until(() => open.length === 0, "the upstream subscription to close");
+  await eventually(() => open.length === 0, "the upstream subscription to close", 2000, 10);
 });
 
 test("a subscriber leaving does not end the other's stream; the upstream subscription closes when the last one leaves", async () => {
   const a = await subscribe();
   const b = await subscribe();
-  await until(() => a.events.length === 1 && b.events.length === 1, "greetings");
+  await eventually(() => a.events.length === 1 && b.events.length === 1, "greetings", 2000, 10);
   expect(open.length).toBe(1);
   a.close();
   await a.done;
   publish(`{"after":"a left"}`);
-  await until(() => b.events.length === 2, "b's event after a left");
+  await eventually(() => b.events.length === 2, "b's event after a left", 2000, 10);
   expect(b.ended()).toBe(false);
   expect(open.length).toBe(1);
   b.close();
-  await until(() => open.length === 0, "the upstream subscription to close");
+  await eventually(() => open.length === 0, "the upstream subscription to close", 2000, 10);
   // A new subscriber afterwards opens a new upstream subscription.
   const c = await subscribe();
-  await until(() => c.events.length === 1 && open.length === 1, "c's own subscription");
+  await eventually(() => c.events.length === 1 && open.length === 1, "c's own subscription", 2000, 10);
   c.close();
-  await until(() => open.length === 0, "c's subscription to close");
+  await eventually(() => open.length === 0, "c's subscription to close", 2000, 10);
 });
 
 test("each subscriber is authenticated on its own; sessions do not share a subscription; events are activity once", async () => {
@@ -117,23 +113,23 @@ test("each subscriber is authenticated on its own; sessions do not share a subsc
   expect(refused.status).toBe(401);
   const a = await subscribe("s1");
   const other = await subscribe("s2");
-  await until(() => a.events.length === 1 && other.events.length === 1, "greetings");
+  await eventually(() => a.events.length === 1 && other.events.length === 1, "greetings", 2000, 10);
   expect(open.length).toBe(2);
   const touched = stack.touched;
   touched.length = 0;
   const extra = await subscribe("s1");
-  await until(() => extra.events.length === 1, "the extra subscriber's greeting");
+  await eventually(() => extra.events.length === 1, "the extra subscriber's greeting", 2000, 10);
   open[0]!.write(`data: {"type":"message.updated"}\n\n`);
-  await until(() => a.events.length === 2 && extra.events.length === 2, "the event at both s1 subscribers");
+  await eventually(() => a.events.length === 2 && extra.events.length === 2, "the event at both s1 subscribers", 2000, 10);
   expect(touched).toEqual(["s1"]);
   for (const s of [a, other, extra]) s.close();
-  await until(() => open.length === 0, "all subscriptions to close");
+  await eventually(() => open.length === 0, "all subscriptions to close", 2000, 10);
 });
 
 test("the upstream ending ends every subscriber's stream", async () => {
   const a = await subscribe();
   const b = await subscribe();
-  await until(() => a.events.length === 1 && b.events.length === 1, "greetings");
+  await eventually(() => a.events.length === 1 && b.events.length === 1, "greetings", 2000, 10);
   open[0]!.end();
   await Promise.all([a.done, b.done]);
   expect([a.ended(), b.ended()]).toEqual([true, true]);
@@ -151,16 +147,16 @@ test("an upstream that cannot be reached answers every waiting subscriber 502", 
 
 test("a subscriber joining while an event is half written starts at the next event", async () => {
   const a = await subscribe();
-  await until(() => a.events.length === 1, "a's greeting");
+  await eventually(() => a.events.length === 1, "a's greeting", 2000, 10);
   open[0]!.write(`data: {"half`);
   await Bun.sleep(50); // the half event has passed octo
   const b = await subscribe();
-  await until(() => b.events.length === 1, "b's greeting");
+  await eventually(() => b.events.length === 1, "b's greeting", 2000, 10);
   open[0]!.write(`":"written"}\n\ndata: {"n":3}\n\n`);
-  await until(() => a.events.length === 3 && b.events.length === 2, "the events at both");
+  await eventually(() => a.events.length === 3 && b.events.length === 2, "the events at both", 2000, 10);
   expect(a.events.slice(1)).toEqual([`{"half":"written"}`, `{"n":3}`]);
   expect(b.events).toEqual([`{"type":"server.connected"}`, `{"n":3}`]);
   a.close();
   b.close();
-  await until(() => open.length === 0, "the upstream subscription to close");
+  await eventually(() => open.length === 0, "the upstream subscription to close", 2000, 10);
 });

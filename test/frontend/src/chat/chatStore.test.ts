@@ -7,23 +7,12 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { ChatStore } from "../../../../frontend/src/chat/chatStore.ts";
 import { Backoff } from "../../../../frontend/src/lib/backoff.ts";
+import { eventually } from "../../../support/eventually.ts";
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
   for (const c of cleanups.splice(0)) c();
 });
-
-function until(check: () => boolean, ms = 5000): Promise<void> {
-  const start = Date.now();
-  return new Promise((resolve, reject) => {
-    const tick = () => {
-      if (check()) return resolve();
-      if (Date.now() - start > ms) return reject(new Error("timed out"));
-      setTimeout(tick, 5);
-    };
-    tick();
-  });
-}
 
 /** OpenCode's `GET /event` shape: `server.connected`, then silence (the connection stays open). */
 function openStream(): Response {
@@ -79,9 +68,9 @@ describe("ChatStore", () => {
     const store = storeAgainst(server, { retry: new Backoff({ baseMs: 10, maxMs: 20, minMs: 5 }) });
 
     store.start();
-    await until(() => store.getSnapshot().syncError !== null);
+    await eventually(() => store.getSnapshot().syncError !== null, "store.getSnapshot().syncError !== null");
     expect(store.getSnapshot().ready).toBe(false);
-    await until(() => store.getSnapshot().ready, 10_000);
+    await eventually(() => store.getSnapshot().ready, "store.getSnapshot().ready", 10_000);
     const snapshot = store.getSnapshot();
     expect(snapshot.syncError).toBeNull();
     expect(Object.keys(snapshot.state.conversations)).toEqual(["ses_1"]);
@@ -107,7 +96,7 @@ describe("ChatStore", () => {
     });
     const store = storeAgainst(server, { retry: new Backoff({ baseMs: 30, maxMs: 30, minMs: 30 }), stop: false });
     store.start();
-    await until(() => listCalls >= 1 && store.getSnapshot().syncError !== null);
+    await eventually(() => listCalls >= 1 && store.getSnapshot().syncError !== null, "listCalls >= 1 && store.getSnapshot().syncError !== null");
     store.stop();
     const calls = listCalls;
     await Bun.sleep(150);
@@ -146,13 +135,13 @@ describe("ChatStore", () => {
     await Bun.sleep(50);
     expect(messageCalls).toEqual([]);
     releaseStream();
-    await until(() => messageCalls.length === 1);
+    await eventually(() => messageCalls.length === 1, "messageCalls.length === 1");
     // The thread and a send watching it while that page is on its way: no second request.
     const both = Promise.all([store.watch("ses_1"), store.watch("ses_1")]);
     await Bun.sleep(50);
     releaseMessages();
     await both;
-    await until(() => store.getSnapshot().ready && store.getSnapshot().state.loaded.ses_1 === true);
+    await eventually(() => store.getSnapshot().ready && store.getSnapshot().state.loaded.ses_1 === true, "store.getSnapshot().ready && store.getSnapshot().state.loaded.ses_1 === true");
     expect(messageCalls).toHaveLength(1);
     // Loaded and kept current by events: watching again asks nothing.
     await store.watch("ses_1");
@@ -182,7 +171,7 @@ describe("ChatStore", () => {
     });
     const store = storeAgainst(server);
     store.start();
-    await until(() => store.getSnapshot().ready);
+    await eventually(() => store.getSnapshot().ready, "store.getSnapshot().ready");
     // Ready with its messages: the panel's first render of the thread needs no further request.
     expect(store.getSnapshot().state.loaded.ses_new).toBe(true);
     expect(messageCalls).toEqual(["ses_new"]);

@@ -6,6 +6,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { Backoff } from "../../../../frontend/src/lib/backoff.ts";
 import { openEventStream, type StreamState } from "../../../../frontend/src/lib/eventStream.ts";
+import { eventually } from "../../../support/eventually.ts";
 
 const servers: { stop(force?: boolean): void }[] = [];
 afterEach(() => {
@@ -24,23 +25,11 @@ function openSse(text: string): Response {
   return new Response(body, { headers: { "content-type": "text/event-stream" } });
 }
 
-function until(check: () => boolean, ms = 5000): Promise<void> {
-  const start = Date.now();
-  return new Promise((resolve, reject) => {
-    const tick = () => {
-      if (check()) return resolve();
-      if (Date.now() - start > ms) return reject(new Error("timed out"));
-      setTimeout(tick, 5);
-    };
-    tick();
-  });
-}
-
 /** After the first event: reconnectNow brings the second at once, and after close no third comes. */
 async function reconnectsOnceThenCloses(stream: { reconnectNow(): void; close(): void }, events: number[]): Promise<void> {
-  await until(() => events.length === 1);
+  await eventually(() => events.length === 1, "events.length === 1");
   stream.reconnectNow();
-  await until(() => events.length === 2);
+  await eventually(() => events.length === 2, "events.length === 2");
   stream.close();
   await Bun.sleep(50);
   expect(events).toEqual([1, 2]);
@@ -69,7 +58,7 @@ describe("openEventStream", () => {
       onState: (s) => states.push(s.kind),
       backoff: fastBackoff(),
     });
-    await until(() => events.length >= 3);
+    await eventually(() => events.length >= 3, "events.length >= 3");
     stream.close();
     expect(events.slice(0, 3)).toEqual([1, 2, 3]);
     expect(opens.slice(0, 2)).toEqual([false, true]);
@@ -96,7 +85,7 @@ describe("openEventStream", () => {
       idleTimeoutMs: 100,
       backoff: fastBackoff(),
     });
-    await until(() => events.length >= 2);
+    await eventually(() => events.length >= 2, "events.length >= 2");
     stream.close();
     expect(events.slice(0, 2)).toEqual([1, 2]);
     expect(reasons[0]).toBe("no heartbeat");
@@ -123,7 +112,7 @@ describe("openEventStream", () => {
       onState: (s) => s.kind === "waiting" && waits.push(s),
       backoff: fastBackoff(),
     });
-    await until(() => events.length >= 2);
+    await eventually(() => events.length >= 2, "events.length >= 2");
     stream.close();
     expect(waits.slice(0, 3).map((w) => ({ reason: w.reason, status: w.status }))).toEqual([
       { reason: "HTTP 502", status: 502 },
@@ -145,7 +134,7 @@ describe("openEventStream", () => {
     servers.push(server);
     let final: StreamState | undefined;
     openEventStream({ url: `http://127.0.0.1:${server.port}/`, onEvent() {}, onState: (s) => (final = s), backoff: fastBackoff() });
-    await until(() => final?.kind === "failed");
+    await eventually(() => final?.kind === "failed", "final?.kind === \"failed\"");
     await Bun.sleep(60);
     expect(hits).toBe(1);
     expect(final).toEqual({ kind: "failed", status: 401, reason: "HTTP 401" });
@@ -208,7 +197,7 @@ describe("openEventStream over a WebSocket", () => {
       onState: (s) => s.kind === "waiting" && waits.push(s),
       backoff: fastBackoff(),
     });
-    await until(() => events.length >= 3);
+    await eventually(() => events.length >= 3, "events.length >= 3");
     stream.close();
     expect(events.slice(0, 3)).toEqual([1, 2, 3]);
     expect(opens.slice(0, 2)).toEqual([false, true]);
@@ -252,7 +241,7 @@ describe("openEventStream over a WebSocket", () => {
       idleTimeoutMs: 100,
       backoff: fastBackoff(),
     });
-    await until(() => events.length >= 2);
+    await eventually(() => events.length >= 2, "events.length >= 2");
     stream.close();
     expect(reasons[0]).toBe("no heartbeat");
     // Alive while it beat (300 ms), dropped about 100 ms after the last beat.
@@ -270,7 +259,7 @@ describe("openEventStream over a WebSocket", () => {
   test("a URL the WebSocket constructor refuses is a waiting state, retried, never a thrown error", async () => {
     const waits: string[] = [];
     const stream = openEventStream({ url: "http://bad host:1/events", transport: "websocket", onEvent() {}, onState: (s) => s.kind === "waiting" && waits.push(s.reason), backoff: fastBackoff() });
-    await until(() => waits.length >= 2);
+    await eventually(() => waits.length >= 2, "waits.length >= 2");
     stream.close();
     expect(waits[0]).toContain("Invalid url");
   });

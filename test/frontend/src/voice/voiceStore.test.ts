@@ -9,20 +9,9 @@ import { initialChatState } from "../../../../frontend/src/chat/reducer.ts";
 import { IDLE_VOICE, type VoiceSnapshot, VoiceStore } from "../../../../frontend/src/voice/voiceStore.ts";
 import { assistantMessage, SID, userMessage } from "../../fixtures.ts";
 import { chatWith, RecordingOutput, ScriptedInput } from "../../voiceFixtures.ts";
+import { eventually } from "../../../support/eventually.ts";
 
 const CONFIG = { vadTimeoutMs: 150, continuous: true, interruptWordCount: 2 };
-
-function until(check: () => boolean, ms = 10_000): Promise<void> {
-  const start = Date.now();
-  return new Promise((resolve, reject) => {
-    const tick = () => {
-      if (check()) return resolve();
-      if (Date.now() - start > ms) return reject(new Error("timed out"));
-      setTimeout(tick, 10);
-    };
-    tick();
-  });
-}
 
 function setup() {
   const input = new ScriptedInput();
@@ -78,10 +67,10 @@ describe("VoiceStore", () => {
     const { store, input, output, sent, levels } = setup();
     store.toggleConversation(CONFIG);
     expect(store.getSnapshot()).toMatchObject({ mode: "conversation", phase: "listening", heard: [], error: null });
-    await until(() => input.handlers !== null);
+    await eventually(() => input.handlers !== null, "input.handlers !== null");
     input.say("what files");
     expect(store.getSnapshot().heard).toEqual(["what", "files"]);
-    await until(() => sent.length === 1);
+    await eventually(() => sent.length === 1, "sent.length === 1");
     expect(sent).toEqual(["what files"]);
     expect(store.getSnapshot()).toMatchObject({ phase: "thinking", heard: [] });
 
@@ -101,7 +90,7 @@ describe("VoiceStore", () => {
     const { store, input } = setup();
     input.failWith = new Error("Microphone access is blocked for this site.");
     store.toggleConversation(CONFIG);
-    await until(() => store.getSnapshot().mode === "off");
+    await eventually(() => store.getSnapshot().mode === "off", "store.getSnapshot().mode === \"off\"");
     expect(store.getSnapshot()).toMatchObject({ phase: "off", error: "Microphone access is blocked for this site." });
   });
 
@@ -109,7 +98,7 @@ describe("VoiceStore", () => {
     const { store, input, levels } = setup();
     const words: string[] = [];
     store.toggleDictation((w) => words.push(w));
-    await until(() => input.handlers !== null);
+    await eventually(() => input.handlers !== null, "input.handlers !== null");
     expect(store.getSnapshot().mode).toBe("dictation");
     input.say("fix the bug");
     expect(words).toEqual(["fix", "the", "bug"]);
@@ -146,7 +135,7 @@ describe("VoiceStore", () => {
     store.toggleDictation(() => {});
     expect(store.getSnapshot()).toMatchObject({ mode: "dictation", reading: null });
     expect(output.busy()).toBe(false);
-    await until(() => input.handlers !== null);
+    await eventually(() => input.handlers !== null, "input.handlers !== null");
     store.toggleConversation(CONFIG);
     expect(store.getSnapshot()).toMatchObject({ mode: "conversation", phase: "listening" });
     store.stop();
@@ -155,7 +144,7 @@ describe("VoiceStore", () => {
   test("detaching stops a running conversation and closes the engines; output errors are no longer heard", async () => {
     const { store, detach, input, output } = setup();
     store.toggleConversation(CONFIG);
-    await until(() => input.handlers !== null);
+    await eventually(() => input.handlers !== null, "input.handlers !== null");
     detach();
     expect(store.getSnapshot()).toMatchObject({ mode: "off", phase: "off" });
     expect(output.closed).toBe(true);

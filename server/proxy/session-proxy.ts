@@ -141,7 +141,7 @@ export interface SessionProxyDeps {
 interface AdmittedRecord {
   id: string;
   service: keyof Endpoints;
-  /** The file server's change stream (see {@link onlyHeartbeats}). */
+  /** An upgrade to the file server's change stream (see {@link onlyHeartbeats}). */
   changeStream?: boolean;
 }
 
@@ -265,7 +265,7 @@ export class SessionProxy {
     }
     req.url = stripCredentials(req, target.path);
     req.headers["x-request-id"] = info.id;
-    this.admitted.set(req, { id: target.id, service: target.service, ...(target.service === "files" && CHANGE_STREAM.test(target.path) ? { changeStream: true } : {}) });
+    this.admitted.set(req, { id: target.id, service: target.service, ...(upgrade && target.service === "files" && CHANGE_STREAM.test(target.path) ? { changeStream: true } : {}) });
     const body = target.service === "code" && !upgrade ? await checkTitle(req) : undefined;
     return { id: target.id, service: target.service, admitted, body, target: route.endpoints[target.service], authorization: route.authorization };
   }

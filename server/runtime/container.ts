@@ -460,10 +460,10 @@ export class ContainerRuntime extends SessionContainerRuntime implements Runtime
     }
     if (options.remove) {
       try {
-        await removeContainer(this.docker, container.id);
+        await removeContainer(this.docker, container.id); // "not there" is no error
       } catch (err) {
-        const status = statusOf(err);
-        if (status !== 404 && status !== 409) {
+        // 409: still being removed by another call after removeContainer's retries.
+        if (statusOf(err) !== 409) {
           throw new OctoError(500, "RUNTIME_STOP_FAILED", `Cannot remove container ${containerName(spec.id)}: ${engineMessage(err)}`);
         }
       }
